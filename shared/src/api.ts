@@ -1,0 +1,79 @@
+import type { Flow } from './flow.js';
+import type { Problem } from './validate.js';
+import type { NodeCounts, RecordStatus, RunCounts, RunStatus, TriggerKind } from './vocabulary.js';
+
+/** Body of every error answer of the HTTP API. */
+export interface ApiErrorBody {
+  error: { code: string; message: string; path?: string; problems?: Problem[] };
+}
+
+export interface FlowSummary {
+  id: string;
+  name: string;
+  description: string | null;
+  latestVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface FlowDetail extends FlowSummary {
+  versionId: string;
+  document: Flow;
+  problems: Problem[];
+}
+
+/** What a failed record carries: the reason, and where and how often it was tried. */
+export interface RecordError {
+  message: string;
+  code?: string;
+  httpStatus?: number;
+}
+
+export interface RunSummary {
+  id: string;
+  flowId: string | null;
+  flowVersion: number | null;
+  flowName: string;
+  status: RunStatus;
+  trigger: TriggerKind;
+  counts: RunCounts;
+  error: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface BatchSummary {
+  batchNo: number;
+  size: number;
+  succeeded: number;
+  filtered: number;
+  failed: number;
+  startedAt: string;
+  finishedAt: string | null;
+}
+
+export interface RunDetail extends RunSummary {
+  nodeCounts: Record<string, NodeCounts>;
+  batches: BatchSummary[];
+}
+
+export interface RecordOutcomeView {
+  runId: string;
+  seq: number;
+  key: string;
+  status: RecordStatus;
+  nodeId: string;
+  batchNo: number;
+  attempts: number;
+  error: RecordError | null;
+  /** The record as it was when it failed (the payload sent, for a write), kept for failed records. */
+  payload: unknown;
+  at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}

@@ -1,0 +1,6 @@
+export * from './api.js';
+export * from './flow.js';
+export * from './json-schema.js';
+export * from './nodes/index.js';
+export * from './validate.js';
+export * from './vocabulary.js';

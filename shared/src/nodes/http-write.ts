@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { connectionParams, requireConnectionOrAbsoluteUrl, retryParams } from './common.js';
+import { defineNodeType } from './define.js';
+
+export const httpWrite = defineNodeType({
+  type: 'http-write',
+  group: 'sinks',
+  label: 'HTTP write',
+  description:
+    'Sends each record as a JSON body. Sends an idempotency key (run, record, node) so a replayed batch does not write twice.',
+  params: z
+    .strictObject({
+      ...connectionParams,
+      method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method.'),
+      idempotencyHeader: z.string().min(1).default('Idempotency-Key').describe('Header carrying the idempotency key.'),
+      timeoutMs: z.int().min(1).default(30_000).describe('Timeout of one request.'),
+      retry: retryParams,
+    })
+    .superRefine(requireConnectionOrAbsoluteUrl),
+  input: true,
+  outputs: ['out', 'error'],
+  role: 'sink',
+});

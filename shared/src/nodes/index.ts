@@ -1,0 +1,42 @@
+import { batch } from './batch.js';
+import { branch } from './branch.js';
+import { collect } from './collect.js';
+import type { NodeTypeDefinition } from './define.js';
+import { delay } from './delay.js';
+import { errorBranch } from './error-branch.js';
+import { filter } from './filter.js';
+import { httpSource } from './http-source.js';
+import { httpWrite } from './http-write.js';
+import { inlineRecords } from './inline-records.js';
+import { manualTrigger } from './manual.js';
+import { map } from './map.js';
+
+export type { NodeTypeDefinition } from './define.js';
+export { defineNodeType } from './define.js';
+
+/** Builds the catalogue, refusing two definitions of one type. */
+export function createCatalogue(defs: readonly NodeTypeDefinition[]): ReadonlyMap<string, NodeTypeDefinition> {
+  const table = new Map<string, NodeTypeDefinition>();
+  for (const def of defs) {
+    if (table.has(def.type)) throw new Error(`node type "${def.type}" is defined twice`);
+    table.set(def.type, def);
+  }
+  return table;
+}
+
+/** Every node type of this release, in palette order. */
+export const nodeTypes = createCatalogue([
+  manualTrigger,
+  httpSource,
+  inlineRecords,
+  batch,
+  delay,
+  filter,
+  branch,
+  map,
+  httpWrite,
+  collect,
+  errorBranch,
+]);
+
+export { batch, branch, collect, delay, errorBranch, filter, httpSource, httpWrite, inlineRecords, manualTrigger, map };

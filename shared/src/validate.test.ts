@@ -1,0 +1,133 @@
+import { describe, expect, it } from 'vitest';
+import type { FlowInput } from './flow.js';
+import { validateFlow } from './validate.js';
+
+const good = (): FlowInput => ({
+  format: 1,
+  name: 'Inline to collect',
+  nodes: [
+    { id: 'start', type: 'manual' },
+    { id: 'src', type: 'inline-records', params: { records: [{ key: 'a' }], keyField: 'key' } },
+    { id: 'batch', type: 'batch', params: { size: 10 } },
+    { id: 'out', type: 'collect' },
+  ],
+  edges: [
+    { source: 'start', target: 'src' },
+    { source: 'src', target: 'batch' },
+    { source: 'batch', target: 'out' },
+  ],
+});
+
+const codes = (input: unknown) => validateFlow(input).problems.map((p) => `${p.severity}:${p.code}:${p.path}`);
+
+describe('validateFlow', () => {
+  it('accepts a good flow and applies defaults', () => {
+    const result = validateFlow(good());
+    expect(result.problems).toEqual([]);
+    expect(result.ok).toBe(true);
+    expect(result.flow?.settings.onError).toBe('continue');
+    expect(result.flow?.edges[0]?.sourcePort).toBe('out');
+    expect(result.flow?.nodes[2]?.params).toEqual({ size: 10 });
+  });
+
+  it('fills parameter defaults from the catalogue', () => {
+    const flow = good();
+    flow.nodes[2] = { id: 'batch', type: 'batch' };
+    expect(validateFlow(flow).flow?.nodes[2]?.params).toEqual({ size: 50 });
+  });
+
+  it('refuses a document of another format with a message naming the field', () => {
+    const result = validateFlow({ ...good(), format: 2 });
+    expect(result.ok).toBe(false);
+    expect(result.problems[0]?.path).toBe('format');
+    expect(result.problems[0]?.message).toMatch(/^format: must be 1/);
+  });
+
+  it('reports every problem at once', () => {
+    const flow = good();
+    flow.nodes.push({ id: 'x', type: 'teleport' });
+    flow.nodes.push({ id: 'batch', type: 'delay', params: { ms: -5 } });
+    flow.nodes[2] = { id: 'batch', type: 'batch', params: { size: 0, colour: 'red' } };
+    flow.edges?.push({ source: 'ghost', target: 'out' });
+    flow.edges?.push({ source: 'src', sourcePort: 'sideways', target: 'out' });
+    flow.edges?.push({ source: 'out', target: 'start' });
+    const found = codes(flow);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        'error:unknown-node-type:nodes[4].type',
+        'error:duplicate-id:nodes[5].id',
+        'error:bad-parameter:nodes[5].params.ms',
+        'error:bad-parameter:nodes[2].params.size',
+        'error:bad-parameter:nodes[2].params',
+        'error:unknown-node:edges[3].source',
+        'error:unknown-port:edges[4].sourcePort',
+        'error:no-input:edges[5].target',
+        'warning:unreachable:nodes[4]',
+      ]),
+    );
+    const size = validateFlow(flow).problems.find((p) => p.path === 'nodes[2].params.size');
+    expect(size?.message).toContain('nodes[2].params.size:');
+    expect(size?.nodeId).toBe('batch');
+  });
+
+  it('finds cycles and names the nodes on them', () => {
+    const flow = good();
+    flow.nodes.push({ id: 'm', type: 'map' });
+    flow.edges = [
+      { source: 'start', target: 'src' },
+      { source: 'src', target: 'batch' },
+      { source: 'batch', target: 'm' },
+      { source: 'm', target: 'batch' },
+      { source: 'm', target: 'out' },
+    ];
+    const cycle = validateFlow(flow).problems.find((p) => p.code === 'cycle');
+    expect(cycle?.message).toContain('batch → m → batch');
+  });
+
+  it('needs a trigger and a source', () => {
+    const found = codes({ format: 1, name: 'empty', nodes: [{ id: 'b', type: 'batch' }] });
+    expect(found).toContain('error:no-trigger:nodes');
+    expect(found).toContain('error:no-source:nodes');
+  });
+
+  it('needs a source connected to a trigger', () => {
+    const flow = good();
+    flow.edges = flow.edges?.slice(1);
+    expect(codes(flow)).toContain('error:source-not-connected:edges');
+  });
+
+  it('warns of unreachable nodes without failing the flow', () => {
+    const flow = good();
+    flow.nodes.push({ id: 'lonely', type: 'collect' });
+    const result = validateFlow(flow);
+    expect(result.ok).toBe(true);
+    expect(result.problems).toEqual([
+      expect.objectContaining({ severity: 'warning', code: 'unreachable', nodeId: 'lonely' }),
+    ]);
+  });
+
+  it('takes error-branch input only from error ports', () => {
+    const flow = good();
+    flow.nodes.push({ id: 'eb', type: 'error-branch' });
+    flow.edges?.push({ source: 'batch', target: 'eb' });
+    expect(codes(flow)).toContain('error:error-handler-input:edges[3].sourcePort');
+  });
+
+  it('requires an absolute URL when an HTTP node names no connection', () => {
+    const flow = good();
+    flow.nodes.push({ id: 'w', type: 'http-write', params: { url: '/api/things' } });
+    flow.edges?.push({ source: 'batch', target: 'w' });
+    const problem = validateFlow(flow).problems.find((p) => p.path === 'nodes[4].params.url');
+    expect(problem?.message).toMatch(/absolute http\(s\) URL/);
+  });
+
+  it('rejects a duplicate edge', () => {
+    const flow = good();
+    flow.edges?.push({ source: 'batch', target: 'out' });
+    expect(codes(flow)).toContain('error:duplicate-edge:edges[3].target');
+  });
+
+  it('describes a non-object input', () => {
+    expect(validateFlow('nope').problems[0]?.message).toMatch(/^flow: /);
+  });
+});

@@ -1,0 +1,45 @@
+/** Statuses and names shared by every package; ARCHITECTURE.md defines each of them. */
+
+export const RUN_STATUSES = ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] as const;
+export type RunStatus = (typeof RUN_STATUSES)[number];
+
+/** A run in one of these statuses will not change again. */
+export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
+/** What finally happened to one record in one run. */
+export const RECORD_STATUSES = ['succeeded', 'filtered', 'failed'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
+
+export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api'] as const;
+export type TriggerKind = (typeof TRIGGER_KINDS)[number];
+
+export const NODE_GROUPS = ['triggers', 'sources', 'flow control', 'transform', 'sinks', 'errors'] as const;
+export type NodeGroup = (typeof NODE_GROUPS)[number];
+
+/** The main output of a node, and the port failed records leave by. */
+export const OUT_PORT = 'out';
+export const ERROR_PORT = 'error';
+
+/** Record counts of a run. While it runs, read - (succeeded + filtered + failed) are in flight. */
+export interface RunCounts {
+  read: number;
+  succeeded: number;
+  filtered: number;
+  failed: number;
+}
+
+/** Counts for one node of a run: in = out + error + filtered once the run has finished. */
+export interface NodeCounts {
+  in: number;
+  out: number;
+  error: number;
+  filtered: number;
+}
+
+export function emptyRunCounts(): RunCounts {
+  return { read: 0, succeeded: 0, filtered: 0, failed: 0 };
+}
+
+export function emptyNodeCounts(): NodeCounts {
+  return { in: 0, out: 0, error: 0, filtered: 0 };
+}

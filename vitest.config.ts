@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'shared', root: './shared', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'engine', root: './engine', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'server', root: './server', include: ['src/**/*.test.ts'] } },
+      { test: { name: 'editor', root: './editor', include: ['src/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'tests',
+          root: './tests',
+          include: ['**/*.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 120_000,
+          hookTimeout: 120_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
