@@ -40,6 +40,7 @@ export const httpSource = defineNodeType({
     })
     .superRefine(requireConnectionOrAbsoluteUrl),
   input: true,
-  outputs: ['out', 'error'],
+  // A page that cannot be read after retries fails the run (there is no record to route).
+  outputs: ['out'],
   role: 'source',
 });

@@ -9,7 +9,7 @@ describe('node catalogue', () => {
 
   it('gives nodes that can fail an error port, and every parameter a description', () => {
     for (const def of nodeTypes.values()) {
-      if (['http-source', 'http-write', 'map', 'filter', 'branch'].includes(def.type)) {
+      if (['http-write', 'map', 'filter', 'branch'].includes(def.type)) {
         expect(def.outputs, def.type).toContain('error');
       }
       const shape = (def.params as unknown as { shape?: Record<string, { description?: string }> }).shape;

@@ -1,0 +1,38 @@
+import type { Clock } from './ports.js';
+
+/** The real clock. */
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (fn, ms) => setTimeout(fn, ms),
+  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
+};
+
+/** Thrown into waits when a run is cancelled. */
+export class Cancelled extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'Cancelled';
+  }
+}
+
+/** Resolves after `ms` on the given clock; rejects with Cancelled when the signal aborts first. */
+export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.reject(new Cancelled());
+  if (ms <= 0) return Promise.resolve();
+  return new Promise((resolve, reject) => {
+    const onAbort = () => {
+      clock.clearTimeout(id);
+      reject(new Cancelled());
+    };
+    const id = clock.setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Waits until the clock reads `deadline` (a wait kept as data, so it can be re-armed after a restart). */
+export function sleepUntil(clock: Clock, deadline: number, signal?: AbortSignal): Promise<void> {
+  return sleep(clock, deadline - clock.now(), signal);
+}

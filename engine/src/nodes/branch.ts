@@ -1,0 +1,22 @@
+import { compileExpression } from '../expressions.js';
+import type { Item, NodeFactory } from '../runtime.js';
+
+/** Routes each record to `true` or `false` by its condition, keeping read order within each port. */
+export const branch: NodeFactory = (ctx, raw) => {
+  const condition = compileExpression((raw as { condition: string }).condition);
+  return {
+    async process(items) {
+      const yes: Item[] = [];
+      const no: Item[] = [];
+      for (const item of items) {
+        try {
+          ((await condition.evaluate(item.data)) ? yes : no).push(item);
+        } catch (err) {
+          await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
+        }
+      }
+      if (yes.length) await ctx.emit('true', yes);
+      if (no.length) await ctx.emit('false', no);
+    },
+  };
+};

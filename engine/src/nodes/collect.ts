@@ -1,0 +1,9 @@
+import type { NodeFactory } from '../runtime.js';
+
+/** Keeps the records that reach it with the run. */
+export const collect: NodeFactory = (ctx) => ({
+  async process(items) {
+    ctx.collect(items, (item) => item.data);
+    ctx.done(items);
+  },
+});

@@ -1,0 +1,22 @@
+import { compileExpression } from '../expressions.js';
+import type { Item, NodeFactory } from '../runtime.js';
+
+/** Passes records whose condition is truthy; the rest count as filtered. */
+export const filter: NodeFactory = (ctx, raw) => {
+  const condition = compileExpression((raw as { condition: string }).condition);
+  return {
+    async process(items) {
+      const pass: Item[] = [];
+      const dropped: Item[] = [];
+      for (const item of items) {
+        try {
+          ((await condition.evaluate(item.data)) ? pass : dropped).push(item);
+        } catch (err) {
+          await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
+        }
+      }
+      if (dropped.length) ctx.drop(dropped);
+      if (pass.length) await ctx.emit('out', pass);
+    },
+  };
+};

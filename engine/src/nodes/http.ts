@@ -1,0 +1,81 @@
+import type { RecordError } from '@sluice/shared';
+import { Cancelled, sleep } from '../clock.js';
+import { HttpFailure, type HttpRequest, type HttpResponse } from '../ports.js';
+import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
+import type { NodeContext } from '../runtime.js';
+
+export interface Target {
+  url: string;
+  headers: Record<string, string>;
+}
+
+/** Joins the node's URL onto its connection, with the connection's auth headers. */
+export function resolveTarget(ctx: NodeContext, params: { connection?: string; url: string }): Target {
+  if (!params.connection) return { url: params.url, headers: {} };
+  const connection = ctx.connectors.connection(params.connection);
+  if (!connection) throw new Error(`node "${ctx.node.id}": no connection named "${params.connection}"`);
+  if (/^https?:\/\//i.test(params.url)) return { url: params.url, headers: { ...connection.headers } };
+  const base = connection.baseUrl.replace(/\/+$/, '');
+  const path = params.url.startsWith('/') ? params.url : `/${params.url}`;
+  return { url: `${base}${path}`, headers: { ...connection.headers } };
+}
+
+export type CallResult =
+  | { ok: true; response: HttpResponse; attempts: number }
+  | { ok: false; error: RecordError; attempts: number };
+
+/**
+ * Sends a request with the node's retry policy: network errors, timeouts, 408, 429 and 5xx are tried
+ * again after an exponential, jittered wait (or what `Retry-After` asks for); other statuses are final.
+ */
+export async function callWithRetry(ctx: NodeContext, request: HttpRequest, policy: RetryPolicy): Promise<CallResult> {
+  let attempt = 0;
+  for (;;) {
+    attempt++;
+    let wait: number | undefined;
+    let error: RecordError;
+    try {
+      const response = await ctx.connectors.http({ ...request, signal: ctx.signal });
+      if (response.status >= 200 && response.status < 300) return { ok: true, response, attempts: attempt };
+      error = errorFromResponse(response);
+      if (!isRetryableStatus(response.status)) return { ok: false, error, attempts: attempt };
+      if (response.status === 429 || response.status === 503) {
+        wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
+      }
+    } catch (err) {
+      if (err instanceof Cancelled || ctx.signal.aborted) throw new Cancelled();
+      const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
+      error = { message: failure.message, code: failure.code };
+    }
+    if (attempt >= policy.maxAttempts) {
+      return {
+        ok: false,
+        error: { ...error, message: `${error.message} (gave up after ${attempt} attempts)` },
+        attempts: attempt,
+      };
+    }
+    await sleep(ctx.clock, wait ?? backoffMs(policy, attempt, ctx.random), ctx.signal);
+  }
+}
+
+function header(response: HttpResponse, name: string): string | undefined {
+  const found = Object.entries(response.headers).find(([k]) => k.toLowerCase() === name);
+  return found?.[1];
+}
+
+/** Turns an error answer into a record error, using the body's message when it has one. */
+export function errorFromResponse(response: HttpResponse): RecordError {
+  let message = response.body.slice(0, 500);
+  try {
+    const body = JSON.parse(response.body) as { error?: { message?: string } | string; message?: string };
+    const found = typeof body.error === 'string' ? body.error : (body.error?.message ?? body.message);
+    if (found) message = found;
+  } catch {
+    // not JSON: keep the text
+  }
+  return {
+    message: `HTTP ${response.status}: ${message || 'no body'}`,
+    code: `http_${response.status}`,
+    httpStatus: response.status,
+  };
+}

@@ -1,0 +1,27 @@
+import { createRuntimeRegistry } from '../runtime.js';
+import { batch } from './batch.js';
+import { branch } from './branch.js';
+import { collect } from './collect.js';
+import { delay } from './delay.js';
+import { errorBranch } from './error-branch.js';
+import { filter } from './filter.js';
+import { httpSource } from './http-source.js';
+import { httpWrite } from './http-write.js';
+import { inlineRecords } from './inline-records.js';
+import { manual } from './manual.js';
+import { map } from './map.js';
+
+/** How each node type of the catalogue runs. */
+export const runtimes = createRuntimeRegistry([
+  ['manual', manual],
+  ['http-source', httpSource],
+  ['inline-records', inlineRecords],
+  ['batch', batch],
+  ['delay', delay],
+  ['filter', filter],
+  ['branch', branch],
+  ['map', map],
+  ['http-write', httpWrite],
+  ['collect', collect],
+  ['error-branch', errorBranch],
+]);
