@@ -123,7 +123,10 @@ class Execution {
       random: o.random ?? Math.random,
       emit: (port, items) => this.emit(live, port, items),
       fail: (item, error, attempts) => this.fail(live, item, error, attempts),
-      done: (items) => this.end(live, items, 'succeeded'),
+      done: (items) => {
+        live.counts.out += items.length;
+        this.end(live, items, 'succeeded');
+      },
       drop: (items) => {
         live.counts.filtered += items.length;
         this.end(live, items, 'filtered');

@@ -34,6 +34,7 @@ export const flowSettingsSchema = z
   .default({ onError: 'continue' });
 
 export const flowSchema = z.strictObject({
+  $schema: z.string().optional().describe('Optional pointer to the JSON Schema, for editors.'),
   format: z.literal(FLOW_FORMAT, { error: `must be ${FLOW_FORMAT} (the only flow format this version reads)` }),
   name: z.string().min(1, 'must not be empty').max(200),
   description: z.string().max(5000).optional(),

@@ -1,0 +1,37 @@
+import { nodeTypes } from '@sluice/shared';
+import { describe, expect, it } from 'vitest';
+import { paramSummary } from './summary';
+
+const summary = (type: string, params: Record<string, unknown>) => paramSummary({ type, params }, nodeTypes.get(type));
+
+describe('paramSummary', () => {
+  it('describes batch and delay', () => {
+    expect(summary('batch', { size: 50 })).toBe('50 per batch');
+    expect(summary('batch', {})).toBe('50 per batch');
+    expect(summary('delay', { ms: 200 })).toBe('200 ms between batches');
+    expect(summary('delay', { ms: 1500 })).toBe('1.5 s between batches');
+  });
+
+  it('shows the connection and url of HTTP nodes', () => {
+    expect(summary('http-source', { connection: 'crm', url: '/contacts' })).toBe('crm · /contacts');
+    expect(summary('http-source', { url: 'https://api.example.com/items' })).toBe('https://api.example.com/items');
+    expect(summary('http-write', { connection: 'erp', url: '/items', method: 'PUT' })).toBe('PUT erp · /items');
+    expect(summary('http-write', { connection: 'erp', url: '/items' })).toBe('POST erp · /items');
+  });
+
+  it('keeps what it can when params do not parse', () => {
+    expect(summary('http-source', { url: 'relative/path' })).toBe('relative/path');
+    expect(summary('batch', { size: 'many' })).toBe('many per batch');
+  });
+
+  it('counts map fields and shows conditions', () => {
+    expect(summary('map', { fields: [{ name: 'a', expression: 'b' }] })).toBe('1 field');
+    expect(summary('map', { fields: [] })).toBe('0 fields');
+    expect(summary('filter', { condition: 'status = "open"' })).toBe('status = "open"');
+    expect(summary('branch', { condition: 'priority > 2' })).toBe('priority > 2');
+  });
+
+  it('says nothing for unknown types', () => {
+    expect(paramSummary({ type: 'mystery', params: {} })).toBeNull();
+  });
+});

@@ -1,0 +1,36 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  /** Port of the sandbox systems; 0 picks a free one. */
+  sandboxPort: number;
+  editorDir: string;
+  concurrency: number;
+}
+
+/** The repository root (where README.md and examples/ live). */
+export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new Error(`${name}: must be a whole number from ${min} to ${max} (got "${raw}")`);
+  return n;
+}
+
+/** Reads settings from the environment: PORT, HOST, SLUICE_DATA_DIR, SLUICE_SANDBOX_PORT, SLUICE_CONCURRENCY. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    port: int(env, 'PORT', 3000, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dataDir: path.resolve(env.SLUICE_DATA_DIR || 'data'),
+    sandboxPort: int(env, 'SLUICE_SANDBOX_PORT', 0, 0, 65535),
+    editorDir: path.join(REPO_ROOT, 'editor', 'dist'),
+    concurrency: int(env, 'SLUICE_CONCURRENCY', 4, 1, 64),
+  };
+}

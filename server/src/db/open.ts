@@ -1,0 +1,32 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
+import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import * as schema from './schema.js';
+
+export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+
+/** The SQLite file inside a data directory. */
+export function databaseFile(dataDir: string): string {
+  return path.join(dataDir, 'sluice.sqlite');
+}
+
+/**
+ * Opens (or creates) the database, in WAL mode, and applies the committed migrations. WAL lets the
+ * API read while a run writes; synchronous=NORMAL keeps commits durable across a process crash.
+ */
+export function openDatabase(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+  const client = new Database(file);
+  client.pragma('journal_mode = WAL');
+  client.pragma('synchronous = NORMAL');
+  client.pragma('foreign_keys = ON');
+  client.pragma('busy_timeout = 5000');
+  const db = drizzle(client, { schema }) as Db;
+  migrate(db, { migrationsFolder: MIGRATIONS });
+  return db;
+}

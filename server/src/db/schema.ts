@@ -1,0 +1,117 @@
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
+export const flows = sqliteTable('flows', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  description: text('description'),
+  latestVersion: integer('latest_version').notNull(),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/** Every saved document of a flow; a run points at the version it started with. */
+export const flowVersions = sqliteTable(
+  'flow_versions',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    version: integer('version').notNull(),
+    document: text('document').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('flow_versions_flow_version').on(t.flowId, t.version)],
+);
+
+/** One execution of a flow version. Counts are updated at every batch commit. */
+export const runs = sqliteTable(
+  'runs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    flowId: text('flow_id').references(() => flows.id),
+    flowVersionId: integer('flow_version_id').references(() => flowVersions.id),
+    flowName: text('flow_name').notNull(),
+    status: text('status', { enum: ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api'] }).notNull(),
+    read: integer('read').notNull().default(0),
+    succeeded: integer('succeeded').notNull().default(0),
+    filtered: integer('filtered').notNull().default(0),
+    failed: integer('failed').notNull().default(0),
+    nodeCounts: text('node_counts').notNull().default('{}'),
+    error: text('error'),
+    createdAt: integer('created_at').notNull(),
+    startedAt: integer('started_at'),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [index('runs_flow').on(t.flowId, t.id), index('runs_status').on(t.status, t.id)],
+);
+
+/** A batch of a run, with its timings and what became of its records. */
+export const batches = sqliteTable(
+  'batches',
+  {
+    runId: integer('run_id')
+      .notNull()
+      .references(() => runs.id),
+    batchNo: integer('batch_no').notNull(),
+    size: integer('size').notNull(),
+    succeeded: integer('succeeded').notNull(),
+    filtered: integer('filtered').notNull(),
+    failed: integer('failed').notNull(),
+    startedAt: integer('started_at').notNull(),
+    finishedAt: integer('finished_at'),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.batchNo] })],
+);
+
+/** Distinct error messages, so each failed outcome stores a small integer instead of the text. */
+export const errorMessages = sqliteTable(
+  'error_messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    message: text('message').notNull(),
+    code: text('code'),
+    httpStatus: integer('http_status'),
+  },
+  (t) => [uniqueIndex('error_messages_unique').on(t.message, t.code, t.httpStatus)],
+);
+
+/**
+ * One row per record per run: its final status (0 succeeded, 1 filtered, 2 failed), the node where
+ * it ended, its batch and attempts, and for failures the error and the payload.
+ */
+export const recordOutcomes = sqliteTable(
+  'record_outcomes',
+  {
+    runId: integer('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    key: text('key').notNull(),
+    status: integer('status').notNull(),
+    nodeId: text('node_id').notNull(),
+    batchNo: integer('batch_no').notNull(),
+    attempts: integer('attempts').notNull(),
+    errorId: integer('error_id'),
+    payload: text('payload'),
+    at: integer('at').notNull(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.runId, t.seq] }),
+    index('record_outcomes_key').on(t.key, t.runId),
+    index('record_outcomes_status').on(t.runId, t.status, t.seq),
+  ],
+);
+
+/** Records kept by collect sinks, with the run. */
+export const collectedRecords = sqliteTable(
+  'collected_records',
+  {
+    runId: integer('run_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    seq: integer('seq').notNull(),
+    key: text('key').notNull(),
+    data: text('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.nodeId, t.seq] })],
+);

@@ -1,0 +1,284 @@
+import type {
+  BatchSummary,
+  NodeCounts,
+  Page,
+  RecordOutcomeView,
+  RecordStatus,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+  TriggerKind,
+} from '@sluice/shared';
+import type Database from 'better-sqlite3';
+import type { Db } from '../db/open.js';
+import { notFound } from '../http/errors.js';
+import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
+
+interface RunRow {
+  id: number;
+  flow_id: string | null;
+  flow_version_id: number | null;
+  version: number | null;
+  flow_name: string;
+  status: RunStatus;
+  trigger: TriggerKind;
+  read: number;
+  succeeded: number;
+  filtered: number;
+  failed: number;
+  node_counts: string;
+  error: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+}
+
+interface OutcomeRow {
+  run_id: number;
+  seq: number;
+  key: string;
+  status: number;
+  node_id: string;
+  batch_no: number;
+  attempts: number;
+  payload: string | null;
+  at: number;
+  message: string | null;
+  code: string | null;
+  http_status: number | null;
+}
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
+  r.filtered, r.failed, r.node_counts, r.error, r.created_at, r.started_at, r.finished_at`;
+
+const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
+  e.message, e.code, e.http_status`;
+
+function toSummary(r: RunRow): RunSummary {
+  return {
+    id: String(r.id),
+    flowId: r.flow_id,
+    flowVersion: r.version,
+    flowName: r.flow_name,
+    status: r.status,
+    trigger: r.trigger,
+    counts: { read: r.read, succeeded: r.succeeded, filtered: r.filtered, failed: r.failed },
+    error: r.error,
+    createdAt: iso(r.created_at) as string,
+    startedAt: iso(r.started_at),
+    finishedAt: iso(r.finished_at),
+  };
+}
+
+function toOutcome(o: OutcomeRow): RecordOutcomeView {
+  return {
+    runId: String(o.run_id),
+    seq: o.seq,
+    key: o.key,
+    status: STATUS_NAME[o.status] as RecordStatus,
+    nodeId: o.node_id,
+    batchNo: o.batch_no,
+    attempts: o.attempts,
+    error:
+      o.message === null
+        ? null
+        : {
+            message: o.message,
+            ...(o.code ? { code: o.code } : {}),
+            ...(o.http_status ? { httpStatus: o.http_status } : {}),
+          },
+    payload: o.payload === null ? null : JSON.parse(o.payload),
+    at: new Date(o.at).toISOString(),
+  };
+}
+
+export interface NewRun {
+  flowId: string | null;
+  flowVersionId: number | null;
+  flowName: string;
+  trigger: TriggerKind;
+}
+
+export interface RecordQuery {
+  status?: RecordStatus;
+  nodeId?: string;
+  key?: string;
+  limit: number;
+  cursor?: number;
+}
+
+/** Reads and creates runs, their batches and their record outcomes. */
+export class RunRepository {
+  private readonly c: Database.Database;
+
+  constructor(
+    db: Db,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.c = db.$client;
+  }
+
+  create(run: NewRun): string {
+    const info = this.c
+      .prepare(
+        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, created_at) VALUES (?, ?, ?, 'queued', ?, ?)`,
+      )
+      .run(run.flowId, run.flowVersionId, run.flowName, run.trigger, this.now());
+    return String(info.lastInsertRowid);
+  }
+
+  get(id: string): RunDetail {
+    const row = this.c
+      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`)
+      .get(toId(id)) as RunRow | undefined;
+    if (!row) throw notFound('run', id);
+    const batches = this.c.prepare('SELECT * FROM batches WHERE run_id = ? ORDER BY batch_no').all(row.id) as Record<
+      string,
+      number | null
+    >[];
+    return {
+      ...toSummary(row),
+      nodeCounts: JSON.parse(row.node_counts) as Record<string, NodeCounts>,
+      batches: batches.map(
+        (b): BatchSummary => ({
+          batchNo: b.batch_no as number,
+          size: b.size as number,
+          succeeded: b.succeeded as number,
+          filtered: b.filtered as number,
+          failed: b.failed as number,
+          startedAt: iso(b.started_at as number) as string,
+          finishedAt: iso(b.finished_at ?? null),
+        }),
+      ),
+    };
+  }
+
+  /** The flow version a run is pinned to. */
+  versionOf(id: string): { flowVersionId: number | null; document: string | null } {
+    const row = this.c
+      .prepare(
+        'SELECT r.flow_version_id, v.document FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?',
+      )
+      .get(toId(id)) as { flow_version_id: number | null; document: string | null } | undefined;
+    if (!row) throw notFound('run', id);
+    return { flowVersionId: row.flow_version_id, document: row.document };
+  }
+
+  /** Runs, newest first, paged by id. */
+  list(q: { flowId?: string; status?: RunStatus; limit: number; cursor?: number }): Page<RunSummary> {
+    const where: string[] = [];
+    const args: (string | number)[] = [];
+    if (q.flowId) {
+      where.push('r.flow_id = ?');
+      args.push(q.flowId);
+    }
+    if (q.status) {
+      where.push('r.status = ?');
+      args.push(q.status);
+    }
+    if (q.cursor !== undefined) {
+      where.push('r.id < ?');
+      args.push(q.cursor);
+    }
+    const sql = `SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`;
+    const rows = this.c.prepare(sql).all(...args, q.limit + 1) as RunRow[];
+    return page(rows.map(toSummary), q.limit, (r) => r.id);
+  }
+
+  /** Runs left queued or running by a previous process. */
+  unfinished(): { id: string; status: RunStatus }[] {
+    const rows = this.c
+      .prepare(`SELECT id, status FROM runs WHERE status IN ('queued', 'running', 'paused') ORDER BY id`)
+      .all() as {
+      id: number;
+      status: RunStatus;
+    }[];
+    return rows.map((r) => ({ id: String(r.id), status: r.status }));
+  }
+
+  markInterrupted(id: string, message: string): void {
+    this.c
+      .prepare(
+        `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status IN ('running', 'paused')`,
+      )
+      .run(message, this.now(), toId(id));
+  }
+
+  markCancelled(id: string): void {
+    this.c
+      .prepare(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
+      .run(this.now(), toId(id));
+  }
+
+  /** A run's record outcomes in read order, filtered by status, node or key, paged by position. */
+  records(runId: string, q: RecordQuery): Page<RecordOutcomeView> {
+    const id = toId(runId);
+    this.get(runId);
+    const where = ['o.run_id = ?'];
+    const args: (string | number)[] = [id];
+    if (q.status) {
+      where.push('o.status = ?');
+      args.push(STATUS_CODE[q.status]);
+    }
+    if (q.nodeId) {
+      where.push('o.node_id = ?');
+      args.push(q.nodeId);
+    }
+    if (q.key) {
+      where.push('o.key = ?');
+      args.push(q.key);
+    }
+    if (q.cursor !== undefined) {
+      where.push('o.seq > ?');
+      args.push(q.cursor);
+    }
+    const rows = this.c
+      .prepare(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
+        WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`)
+      .all(...args, q.limit + 1) as OutcomeRow[];
+    return page(rows.map(toOutcome), q.limit, (o) => o.seq);
+  }
+
+  /** What happened to one record key in every run of a flow, newest run first. */
+  history(flowId: string, key: string, limit: number): RecordOutcomeView[] {
+    const rows = this.c
+      .prepare(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o
+        JOIN runs r ON r.id = o.run_id
+        LEFT JOIN error_messages e ON e.id = o.error_id
+        WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT ?`)
+      .all(key, flowId, limit) as OutcomeRow[];
+    return rows.map(toOutcome);
+  }
+
+  /** Records kept by the collect nodes of a run. */
+  collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }) {
+    const id = toId(runId);
+    this.get(runId);
+    const rows = this.c
+      .prepare(`SELECT node_id, seq, key, data FROM collected_records WHERE run_id = ?
+        ${q.nodeId ? 'AND node_id = ?' : ''} ${q.cursor !== undefined ? 'AND seq > ?' : ''} ORDER BY seq, node_id LIMIT ?`)
+      .all(...[id, q.nodeId, q.cursor].filter((a) => a !== undefined), q.limit + 1) as {
+      node_id: string;
+      seq: number;
+      key: string;
+      data: string;
+    }[];
+    const items = rows.map((r) => ({ nodeId: r.node_id, seq: r.seq, key: r.key, data: JSON.parse(r.data) as unknown }));
+    return page(items, q.limit, (r) => r.seq);
+  }
+}
+
+function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string | number): Page<T> {
+  const items = rows.slice(0, limit);
+  const last = items[items.length - 1];
+  return { items, nextCursor: rows.length > limit && last !== undefined ? String(cursorOf(last)) : null };
+}
+
+function toId(id: string): number {
+  const n = Number(id);
+  if (!Number.isSafeInteger(n) || n <= 0) throw notFound('run', id);
+  return n;
+}

@@ -1,0 +1,123 @@
+import type { CollectedRecord, RecordOutcome, RunCommit, RunStatusUpdate, RunStore } from '@sluice/engine';
+import type { RecordError, RecordStatus } from '@sluice/shared';
+import type Database from 'better-sqlite3';
+import type { Db } from '../db/open.js';
+
+export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2 };
+export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed'];
+
+/**
+ * The engine's run store over SQLite. Each commit (one batch) is one transaction of prepared
+ * statements: outcomes, collected records, the batch row and the run's counts land together or not.
+ */
+export class SqliteRunStore implements RunStore {
+  private readonly client: Database.Database;
+  private readonly errorIds = new Map<string, number>();
+  private readonly insertOutcome: Database.Statement;
+  private readonly insertCollected: Database.Statement;
+  private readonly insertBatch: Database.Statement;
+  private readonly updateCounts: Database.Statement;
+  private readonly updateStatus: Database.Statement;
+  private readonly findError: Database.Statement;
+  private readonly insertError: Database.Statement;
+  private readonly commitTx: (runId: number, commit: RunCommit) => void;
+
+  constructor(db: Db) {
+    const c = db.$client;
+    this.client = c;
+    this.insertOutcome = c.prepare(
+      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.insertCollected = c.prepare(
+      'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertBatch = c.prepare(
+      `INSERT OR REPLACE INTO batches (run_id, batch_no, size, succeeded, filtered, failed, started_at, finished_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    this.updateCounts = c.prepare(
+      'UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, node_counts = ? WHERE id = ?',
+    );
+    this.updateStatus = c.prepare(
+      `UPDATE runs SET status = ?, read = ?, succeeded = ?, filtered = ?, failed = ?, node_counts = ?, error = ?,
+         started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
+         finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
+       WHERE id = ?`,
+    );
+    this.findError = c.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?');
+    this.insertError = c.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
+    this.commitTx = c.transaction((runId: number, commit: RunCommit) => this.write(runId, commit));
+  }
+
+  commit(runId: string, commit: RunCommit): void {
+    this.commitTx(Number(runId), commit);
+  }
+
+  setStatus(runId: string, u: RunStatusUpdate): void {
+    if (u.status === 'queued') return;
+    const c = u.counts;
+    this.updateStatus.run(
+      u.status,
+      c.read,
+      c.succeeded,
+      c.filtered,
+      c.failed,
+      JSON.stringify(u.nodeCounts),
+      u.error ?? null,
+      u.status,
+      u.at,
+      u.status,
+      u.at,
+      Number(runId),
+    );
+  }
+
+  private write(runId: number, commit: RunCommit): void {
+    for (const o of commit.outcomes) this.writeOutcome(runId, o);
+    for (const r of commit.collected) this.writeCollected(runId, r);
+    const b = commit.batch;
+    if (b) this.insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);
+    const c = commit.counts;
+    this.updateCounts.run(c.read, c.succeeded, c.filtered, c.failed, JSON.stringify(commit.nodeCounts), runId);
+  }
+
+  private writeOutcome(runId: number, o: RecordOutcome): void {
+    const errorId = o.error ? this.errorId(o.error) : null;
+    const payload = o.payload === undefined ? null : JSON.stringify(o.payload);
+    this.insertOutcome.run(
+      runId,
+      o.seq,
+      o.key,
+      STATUS_CODE[o.status],
+      o.nodeId,
+      o.batchNo,
+      o.attempts,
+      errorId,
+      payload,
+      o.at,
+    );
+  }
+
+  private writeCollected(runId: number, r: CollectedRecord): void {
+    this.insertCollected.run(runId, r.nodeId, r.seq, r.key, JSON.stringify(r.data));
+  }
+
+  private errorId(error: RecordError): number {
+    const code = error.code ?? null;
+    const status = error.httpStatus ?? null;
+    const cacheKey = `${code}\u0000${status}\u0000${error.message}`;
+    const cached = this.errorIds.get(cacheKey);
+    if (cached !== undefined) return cached;
+    const found = this.findError.get(error.message, code, status) as { id: number } | undefined;
+    const id = found?.id ?? Number(this.insertError.run(error.message, code, status).lastInsertRowid);
+    if (this.errorIds.size > 10_000) this.errorIds.clear();
+    this.errorIds.set(cacheKey, id);
+    return id;
+  }
+
+  /** The underlying connection, for queries that read what this store wrote. */
+  get connection(): Database.Database {
+    return this.client;
+  }
+}

@@ -1,0 +1,63 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { ResolvedConnection } from '@sluice/engine';
+import { Hono } from 'hono';
+import { type ErpStats, erpApp } from './erp.js';
+import { maintenanceApp } from './maintenance.js';
+
+export interface SandboxOptions {
+  /** Port to listen on (0: any free port). */
+  port?: number;
+  host?: string;
+  seed?: number;
+  workOrders?: number;
+  maintenanceToken?: string;
+  erpToken?: string;
+}
+
+export interface Sandbox {
+  url: string;
+  /** The built-in connections that point at the sandbox systems, with their credentials. */
+  connections: ResolvedConnection[];
+  erpStats(): ErpStats;
+  close(): Promise<void>;
+}
+
+export const SANDBOX_DEFAULTS = {
+  seed: 42,
+  workOrders: 1000,
+  maintenanceToken: 'sandbox-maintenance-token',
+  erpToken: 'sandbox-erp-token',
+};
+
+/** Starts the two sandbox systems on one loopback port: the maintenance system and the ERP. */
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const o = { ...SANDBOX_DEFAULTS, ...options };
+  const erp = erpApp({ token: o.erpToken });
+  const app = new Hono();
+  app.route('/maintenance', maintenanceApp({ seed: o.seed, workOrders: o.workOrders, token: o.maintenanceToken }));
+  app.route('/erp', erp.app);
+  app.get('/', (c) => c.json({ systems: ['/maintenance', '/erp'] }));
+  const host = options.host ?? '127.0.0.1';
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${host}:${port}`;
+  return {
+    url,
+    connections: [
+      {
+        name: 'maintenance-sandbox',
+        baseUrl: `${url}/maintenance`,
+        headers: { authorization: `Bearer ${o.maintenanceToken}` },
+      },
+      { name: 'erp-sandbox', baseUrl: `${url}/erp`, headers: { authorization: `Bearer ${o.erpToken}` } },
+    ],
+    erpStats: erp.stats,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+      }),
+  };
+}
