@@ -23,6 +23,7 @@ describe('errorFromResponse', () => {
       JSON.stringify({ error: { code: 'invalid-flow', message: 'bad', problems } }),
     );
     expect(error.problems).toEqual(problems);
+    expect(describeError(error)).toBe('bad\n• no trigger');
   });
 
   it('describes answers that are not API errors', () => {

@@ -62,7 +62,10 @@ export class Runner {
   /** Cancels a queued or running run. */
   cancel(runId: string): void {
     const handle = this.active.get(runId);
-    if (handle) return handle.cancel();
+    if (handle) {
+      handle.cancel();
+      return;
+    }
     const i = this.queue.indexOf(runId);
     if (i >= 0) {
       this.queue.splice(i, 1);

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from './common.js';
 import { defineNodeType } from './define.js';
 
 export const batch = defineNodeType({
@@ -7,7 +8,7 @@ export const batch = defineNodeType({
   label: 'Batch',
   description: 'Groups records into batches of a fixed size (the last may be short). A batch is the unit of progress.',
   params: z.strictObject({
-    size: z.int('must be a whole number').min(1).max(100_000).default(50).describe('Records per batch.'),
+    size: wholeNumber(1, 100_000).default(50).describe('Records per batch.'),
   }),
   input: true,
   outputs: ['out'],

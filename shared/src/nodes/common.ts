@@ -36,9 +36,20 @@ export const keyFieldParam = z
 
 export const retryParams = z
   .strictObject({
-    maxAttempts: z.int().min(1).max(1000).default(5).describe('Attempts per record, the first included.'),
-    initialDelayMs: z.int().min(0).default(500).describe('Wait before the second attempt; doubles each time.'),
-    maxDelayMs: z.int().min(0).default(30_000).describe('Longest single wait between attempts.'),
+    maxAttempts: wholeNumber(1, 1000).default(5).describe('Attempts per record, the first included.'),
+    initialDelayMs: wholeNumber(0, 86_400_000)
+      .default(500)
+      .describe('Wait before the second attempt; doubles each time.'),
+    maxDelayMs: wholeNumber(0, 86_400_000).default(30_000).describe('Longest single wait between attempts.'),
   })
   .default({ maxAttempts: 5, initialDelayMs: 500, maxDelayMs: 30_000 })
   .describe('Retries for network errors, timeouts, 408, 429 and 5xx. Other 4xx go to the error port.');
+
+/** A whole number within bounds, with messages that say which bound was crossed. */
+export function wholeNumber(min: number, max: number) {
+  return z
+    .number({ error: 'must be a number' })
+    .int('must be a whole number')
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max.toLocaleString('en-US')}`);
+}

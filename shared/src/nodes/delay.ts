@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { wholeNumber } from './common.js';
 import { defineNodeType } from './define.js';
 
 export const delay = defineNodeType({
@@ -8,12 +9,7 @@ export const delay = defineNodeType({
   description:
     'Waits between consecutive batches: from the moment everything downstream finished with one batch to the moment the next batch is let through.',
   params: z.strictObject({
-    ms: z
-      .int('must be a whole number of milliseconds')
-      .min(0)
-      .max(86_400_000)
-      .default(1000)
-      .describe('Wait between batches, in milliseconds.'),
+    ms: wholeNumber(0, 86_400_000).default(1000).describe('Wait between batches, in milliseconds.'),
   }),
   input: true,
   outputs: ['out'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionParams, keyFieldParam, requireConnectionOrAbsoluteUrl } from './common.js';
+import { connectionParams, keyFieldParam, requireConnectionOrAbsoluteUrl, wholeNumber } from './common.js';
 import { defineNodeType } from './define.js';
 
 const pagination = z
@@ -33,10 +33,10 @@ export const httpSource = defineNodeType({
       query: z.record(z.string(), z.string()).default({}).describe('Query parameters sent with every page.'),
       recordsPath: z.string().default('data').describe('Where the records are in the response body.'),
       keyField: keyFieldParam,
-      pageSize: z.int().min(1).max(10_000).default(100).describe('Records asked for per page.'),
+      pageSize: wholeNumber(1, 10_000).default(100).describe('Records asked for per page.'),
       pageSizeParam: z.string().default('limit').describe('Query parameter that carries the page size.'),
       pagination,
-      timeoutMs: z.int().min(1).default(30_000).describe('Timeout of one page request.'),
+      timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one page request.'),
     })
     .superRefine(requireConnectionOrAbsoluteUrl),
   input: true,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { connectionParams, requireConnectionOrAbsoluteUrl, retryParams } from './common.js';
+import { connectionParams, requireConnectionOrAbsoluteUrl, retryParams, wholeNumber } from './common.js';
 import { defineNodeType } from './define.js';
 
 export const httpWrite = defineNodeType({
@@ -13,7 +13,7 @@ export const httpWrite = defineNodeType({
       ...connectionParams,
       method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method.'),
       idempotencyHeader: z.string().min(1).default('Idempotency-Key').describe('Header carrying the idempotency key.'),
-      timeoutMs: z.int().min(1).default(30_000).describe('Timeout of one request.'),
+      timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one request.'),
       retry: retryParams,
     })
     .superRefine(requireConnectionOrAbsoluteUrl),

@@ -1,0 +1,55 @@
+import type { FlowSummary } from '@sluice/shared';
+import { ErrorMessage } from './ErrorMessage';
+
+interface Props {
+  flows: FlowSummary[] | undefined;
+  loading: boolean;
+  error: string | null;
+  selectedId: string | null;
+  onSelect: (flowId: string) => void;
+  onReload: () => void;
+}
+
+/** The left sidebar: every flow, the open one marked. */
+export function FlowList({ flows, loading, error, selectedId, onSelect, onReload }: Props) {
+  return (
+    <nav className="sidebar" aria-label="Flows">
+      <div className="section-title">
+        <span>Flows</span>
+        <button type="button" className="link-button" onClick={onReload} disabled={loading}>
+          Reload
+        </button>
+      </div>
+      {error && <ErrorMessage title="Could not load the flows." message={error} onRetry={onReload} />}
+      {!flows && loading && <p className="muted">Loading flows…</p>}
+      {flows && flows.length === 0 && (
+        <div className="flows-empty" data-testid="flows-empty">
+          <strong>No flows yet</strong>
+          <p>
+            A flow reads records from a source, passes them through steps in batches and writes them somewhere. Create
+            one with the Sluice API or command line, then reload this list.
+          </p>
+        </div>
+      )}
+      {flows && flows.length > 0 && (
+        <ul className="flow-list">
+          {flows.map((flow) => (
+            <li key={flow.id}>
+              <button
+                type="button"
+                className={`flow-list-item${flow.id === selectedId ? ' is-active' : ''}`}
+                data-testid="flow-list-item"
+                aria-current={flow.id === selectedId ? 'page' : undefined}
+                onClick={() => onSelect(flow.id)}
+                title={flow.description ?? flow.name}
+              >
+                <span className="flow-list-name">{flow.name}</span>
+                {flow.description && <span className="flow-list-description">{flow.description}</span>}
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </nav>
+  );
+}

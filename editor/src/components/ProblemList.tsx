@@ -1,0 +1,30 @@
+import type { Problem } from '@sluice/shared';
+
+interface Props {
+  problems: Problem[];
+}
+
+/** Validation problems of the open flow, errors first. */
+export function ProblemList({ problems }: Props) {
+  const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+  return (
+    <section className="panel-section" aria-label="Validation">
+      <div className="section-title">
+        <span>Validation</span>
+        {problems.length > 0 && <span className="section-count">{problems.length}</span>}
+      </div>
+      {problems.length === 0 ? (
+        <p className="muted ok-text">No problems found.</p>
+      ) : (
+        <ul className="problem-list" data-testid="problem-list">
+          {sorted.map((p, i) => (
+            <li key={`${p.code}:${p.path}:${i}`} className={`problem problem-${p.severity}`} data-testid="problem">
+              <span className="problem-severity">{p.severity}</span>
+              <span className="problem-message">{p.message}</span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

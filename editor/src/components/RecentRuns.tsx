@@ -1,0 +1,64 @@
+import type { RunSummary } from '@sluice/shared';
+import { formatDuration, formatTimestamp, runDuration } from '../lib/format';
+import { ErrorMessage } from './ErrorMessage';
+import { StatusBadge } from './StatusBadge';
+
+interface Props {
+  runs: RunSummary[] | undefined;
+  loading: boolean;
+  error: string | null;
+  selectedRunId: string | null;
+  onSelect: (runId: string) => void;
+  onReload: () => void;
+}
+
+function describeCounts(run: RunSummary): string {
+  const parts = [`${run.counts.read} read`];
+  if (run.counts.failed > 0) parts.push(`${run.counts.failed} failed`);
+  if (run.counts.filtered > 0) parts.push(`${run.counts.filtered} filtered`);
+  return parts.join(' · ');
+}
+
+/** The latest runs of the open flow; picking one shows it in the run panel. */
+export function RecentRuns({ runs, loading, error, selectedRunId, onSelect, onReload }: Props) {
+  return (
+    <section className="panel-section" aria-label="Recent runs">
+      <div className="section-title">
+        <span>Recent runs</span>
+        <button type="button" className="link-button" onClick={onReload} disabled={loading}>
+          Reload
+        </button>
+      </div>
+      {error && <ErrorMessage title="Could not load the runs." message={error} onRetry={onReload} />}
+      {!runs && loading && <p className="muted">Loading runs…</p>}
+      {runs && runs.length === 0 && <p className="muted">This flow has not run yet.</p>}
+      {runs && runs.length > 0 && (
+        <ul className="run-list">
+          {runs.map((run) => {
+            const duration = runDuration(run.startedAt, run.finishedAt);
+            return (
+              <li key={run.id}>
+                <button
+                  type="button"
+                  className={`run-list-item${run.id === selectedRunId ? ' is-active' : ''}`}
+                  data-testid="recent-run"
+                  aria-current={run.id === selectedRunId ? 'true' : undefined}
+                  onClick={() => onSelect(run.id)}
+                >
+                  <span className="run-list-top">
+                    <StatusBadge status={run.status} />
+                    <span className="run-list-time">{formatTimestamp(run.createdAt)}</span>
+                  </span>
+                  <span className="run-list-bottom">
+                    <span>{describeCounts(run)}</span>
+                    {duration !== null && run.finishedAt && <span>{formatDuration(duration)}</span>}
+                  </span>
+                </button>
+              </li>
+            );
+          })}
+        </ul>
+      )}
+    </section>
+  );
+}
