@@ -1,0 +1,184 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { systemClock } from '@sluice/engine';
+import type { FlowDetail, Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
+import type { Hono } from 'hono';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConnectors } from '../connectors.js';
+import { databaseFile, openDatabase } from '../db/open.js';
+import { DEMO_FLOW_FILE } from '../demo.js';
+import { FlowRepository } from '../flows/repository.js';
+import { RunRepository } from '../runs/repository.js';
+import { Runner } from '../runs/runner.js';
+import { SqliteRunStore } from '../runs/sqlite-run-store.js';
+import { type Sandbox, startSandbox } from '../sandbox/index.js';
+import { createApp } from './app.js';
+
+let dir: string;
+let sandbox: Sandbox;
+let app: Hono;
+let runner: Runner;
+let close: () => void;
+
+const demo = () =>
+  JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as Record<string, unknown> & {
+    nodes: { id: string; params: Record<string, unknown> }[];
+  };
+const json = (method: string, body: unknown) => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sluice-app-'));
+  const db = openDatabase(databaseFile(dir));
+  sandbox = await startSandbox({ workOrders: 120 });
+  const flows = new FlowRepository(db);
+  const runs = new RunRepository(db);
+  runner = new Runner({
+    flows,
+    runs,
+    store: new SqliteRunStore(db),
+    connectors: createConnectors(sandbox.connections),
+    clock: systemClock,
+  });
+  app = createApp({ flows, runs, runner, connections: sandbox.connections });
+  close = () => db.$client.close();
+});
+
+afterAll(async () => {
+  await runner.stop();
+  await sandbox.close();
+  close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('the API', () => {
+  it('answers health', async () => {
+    const res = await app.request('/api/health');
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: 'ok' });
+  });
+
+  it('creates, lists, gets and updates flows, one version per save', async () => {
+    const created = await app.request('/api/flows', json('POST', demo()));
+    expect(created.status).toBe(201);
+    const flow = (await created.json()) as FlowDetail;
+    expect(flow).toMatchObject({ name: 'Work orders → ERP', latestVersion: 1, problems: [] });
+    const changed = demo();
+    changed.name = 'Renamed';
+    const updated = (await (await app.request(`/api/flows/${flow.id}`, json('PUT', changed))).json()) as FlowDetail;
+    expect(updated.latestVersion).toBe(2);
+    const v1 = (await (await app.request(`/api/flows/${flow.id}?version=1`)).json()) as FlowDetail;
+    expect(v1.document.name).toBe('Work orders → ERP');
+    const list = (await (await app.request('/api/flows')).json()) as { items: { id: string; name: string }[] };
+    expect(list.items).toContainEqual(expect.objectContaining({ id: flow.id, name: 'Renamed' }));
+  });
+
+  it('answers bad input with a 4xx that names the field, and stores nothing', async () => {
+    const before = ((await (await app.request('/api/flows')).json()) as { items: unknown[] }).items.length;
+    const notJson = await app.request('/api/flows', json('POST', '{"format": 1,'));
+    expect(notJson.status).toBe(400);
+    expect(((await notJson.json()) as { error: { code: string } }).error.code).toBe('bad_json');
+    const empty = await app.request('/api/flows', { method: 'POST' });
+    expect(empty.status).toBe(400);
+    const wrongShape = await app.request('/api/flows', json('POST', { format: 1, name: '', nodes: 'none' }));
+    expect(wrongShape.status).toBe(422);
+    const body = (await wrongShape.json()) as { error: { message: string; path: string; problems: unknown[] } };
+    expect(body.error.path).toBe('name');
+    expect(body.error.problems).toHaveLength(2);
+    expect(((await (await app.request('/api/flows')).json()) as { items: unknown[] }).items.length).toBe(before);
+    expect((await app.request('/api/flows/nope')).status).toBe(404);
+    expect((await app.request('/api/runs/123456')).status).toBe(404);
+    expect((await app.request('/api/runs/abc')).status).toBe(404);
+    expect((await app.request('/api/runs?limit=0')).status).toBe(400);
+    expect((await app.request('/api/nothing-here')).status).toBe(404);
+  });
+
+  it('validates a document without saving it', async () => {
+    const flow = demo();
+    (flow.nodes.find((n) => n.id === 'batch') as { params: Record<string, unknown> }).params.size = -1;
+    (flow.nodes.find((n) => n.id === 'to-erp-shape') as { params: { fields: { expression: string }[] } }).params
+      .fields[0]!.expression = 'key &';
+    const res = await app.request('/api/flows/validate', json('POST', flow));
+    const body = (await res.json()) as { ok: boolean; problems: { path: string; code: string }[] };
+    expect(res.status).toBe(200);
+    expect(body.ok).toBe(false);
+    expect(body.problems.map((p) => `${p.code} ${p.path}`)).toEqual([
+      'bad-parameter nodes[2].params.size',
+      'bad-expression nodes[4].params.fields[0].expression',
+    ]);
+  });
+
+  it('saves a flow with errors as a draft but refuses to run it', async () => {
+    const flow = demo();
+    (flow.nodes.find((n) => n.id === 'batch') as { params: Record<string, unknown> }).params.size = 0;
+    const draft = (await (await app.request('/api/flows', json('POST', flow))).json()) as FlowDetail;
+    expect(draft.problems[0]?.path).toBe('nodes[2].params.size');
+    const run = await app.request(`/api/flows/${draft.id}/runs`, { method: 'POST' });
+    expect(run.status).toBe(422);
+    expect(((await run.json()) as { error: { message: string } }).error.message).toMatch(
+      /nodes\[2\]\.params\.size: must be at least 1/,
+    );
+  });
+
+  it('runs a flow: 202 at once, then counts, outcomes by status, and a record history across runs', async () => {
+    const flow = demo();
+    (flow.nodes.find((n) => n.id === 'pause') as { params: Record<string, unknown> }).params.ms = 0;
+    flow.name = 'Fast demo';
+    const { id } = (await (await app.request('/api/flows', json('POST', flow))).json()) as FlowDetail;
+    const started = await app.request(`/api/flows/${id}/runs`, { method: 'POST' });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    await runner.wait(runId);
+    const run = (await (await app.request(`/api/runs/${runId}`)).json()) as RunDetail;
+    expect(run.status).toBe('succeeded');
+    expect(run.counts.read).toBe(120);
+    expect(run.counts.succeeded + run.counts.failed + run.counts.filtered).toBe(120);
+    expect(run.batches.map((b) => b.size)).toEqual([50, 50, 20]);
+    expect(run.nodeCounts['erp-write']).toEqual({
+      in: 120,
+      out: run.counts.succeeded,
+      error: run.counts.failed,
+      filtered: 0,
+    });
+
+    const failed = (await (
+      await app.request(`/api/runs/${runId}/records?status=failed&limit=3`)
+    ).json()) as Page<RecordOutcomeView>;
+    expect(failed.items).toHaveLength(3);
+    expect(failed.items.every((r) => r.status === 'failed' && r.error?.message.startsWith('HTTP 422'))).toBe(true);
+    const next = (await (
+      await app.request(`/api/runs/${runId}/records?status=failed&limit=3&cursor=${failed.nextCursor}`)
+    ).json()) as Page<RecordOutcomeView>;
+    expect(next.items[0]!.seq).toBeGreaterThan(failed.items[2]!.seq);
+
+    const again = (await (await app.request(`/api/flows/${id}/runs`, { method: 'POST' })).json()) as { runId: string };
+    await runner.wait(again.runId);
+    const key = failed.items[0]!.key;
+    const history = (await (await app.request(`/api/flows/${id}/records/${key}`)).json()) as {
+      items: RecordOutcomeView[];
+    };
+    expect(history.items.map((h) => [h.runId, h.status])).toEqual([
+      [again.runId, 'failed'],
+      [runId, 'failed'],
+    ]);
+    const runs = (await (await app.request(`/api/runs?flowId=${id}`)).json()) as Page<{ id: string }>;
+    expect(runs.items.map((r) => r.id)).toEqual([again.runId, runId]);
+  });
+
+  it('cancels a queued or running run, and refuses to cancel a finished one', async () => {
+    const { id } = (await (await app.request('/api/flows', json('POST', demo()))).json()) as FlowDetail;
+    const { runId } = (await (await app.request(`/api/flows/${id}/runs`, { method: 'POST' })).json()) as {
+      runId: string;
+    };
+    const cancel = await app.request(`/api/runs/${runId}/cancel`, { method: 'POST' });
+    expect(cancel.status).toBe(202);
+    const result = await runner.wait(runId);
+    expect(result.status).toBe('cancelled');
+    const again = await app.request(`/api/runs/${runId}/cancel`, { method: 'POST' });
+    expect(again.status).toBe(409);
+  });
+});
