@@ -46,6 +46,7 @@ class Execution {
   private readonly openBatches = new Map<number, number>();
   private nextSeq = 0;
   private nextBatch = 1;
+  private lastBatchEnd: number | undefined;
   private stopReason: string | undefined;
 
   constructor(private readonly o: ExecutionOptions) {
@@ -148,25 +149,22 @@ class Execution {
           this.tracker.read(item.seq, item.key);
           return item;
         }),
-      beginBatch: (size) => {
+      beginBatch: () => {
         const batchNo = this.nextBatch++;
         this.openBatches.set(batchNo, o.clock.now());
-        void size;
         return batchNo;
       },
       endBatch: async (batchNo) => {
         const startedAt = this.openBatches.get(batchNo) ?? o.clock.now();
         this.openBatches.delete(batchNo);
-        await this.commit({
-          batchNo,
-          size: 0,
-          startedAt,
-          finishedAt: o.clock.now(),
-          succeeded: 0,
-          filtered: 0,
-          failed: 0,
-        });
+        const finishedAt = o.clock.now();
+        this.lastBatchEnd = finishedAt;
+        await this.commit({ batchNo, size: 0, startedAt, finishedAt, succeeded: 0, filtered: 0, failed: 0 });
       },
+      batchReleased: (batchNo) => {
+        if (this.openBatches.has(batchNo)) this.openBatches.set(batchNo, o.clock.now());
+      },
+      lastBatchEnd: () => this.lastBatchEnd,
     };
   }
 

@@ -79,8 +79,9 @@ describe('a batch run', () => {
     await clock.run(startRun({ ...options, flow: pipeline(10, 4, 2_500) }).done);
     expect(sent.map((s) => s.at - started)).toEqual([0, 0, 0, 0, 2500, 2500, 2500, 2500, 5000, 5000]);
     const [b1, b2, b3] = store.batches;
-    expect(b2!.startedAt - b1!.finishedAt).toBe(0); // the batch opens, then the delay node holds it
-    expect(b3!.finishedAt - b1!.finishedAt).toBe(5000);
+    // a batch starts when the delay lets it through, exactly the delay after the previous one finished
+    expect(b2!.startedAt - b1!.finishedAt).toBe(2500);
+    expect(b3!.startedAt - b2!.finishedAt).toBe(2500);
   });
 
   it('never starts a batch sooner than the delay even when a write is slow', async () => {

@@ -40,6 +40,10 @@ export interface NodeContext {
   /** Opens batch number n (from 1); outcomes settled until endBatch belong to it. */
   beginBatch(size: number): number;
   endBatch(batchNo: number): Promise<void>;
+  /** A delay let batch n through now: its processing (and its stored start) begins here. */
+  batchReleased(batchNo: number): void;
+  /** When the last batch finished, if any has. */
+  lastBatchEnd(): number | undefined;
 }
 
 export interface NodeRuntime {

@@ -11,7 +11,12 @@ export const delay: NodeFactory = (ctx, raw) => {
   let lastFinishedAt: number | undefined;
   return {
     async process(items) {
-      if (lastFinishedAt !== undefined) await sleepUntil(ctx.clock, lastFinishedAt + ms, ctx.signal);
+      if (lastFinishedAt !== undefined) {
+        const since = Math.max(lastFinishedAt, ctx.lastBatchEnd() ?? lastFinishedAt);
+        await sleepUntil(ctx.clock, since + ms, ctx.signal);
+      }
+      const batchNo = items[0]?.batchNo;
+      if (batchNo) ctx.batchReleased(batchNo);
       await ctx.emit('out', items);
       lastFinishedAt = ctx.clock.now();
     },
