@@ -5,6 +5,7 @@ import { collect } from './collect.js';
 import { delay } from './delay.js';
 import { errorBranch } from './error-branch.js';
 import { filter } from './filter.js';
+import { generate } from './generate.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -16,6 +17,7 @@ export const runtimes = createRuntimeRegistry([
   ['manual', manual],
   ['http-source', httpSource],
   ['inline-records', inlineRecords],
+  ['generate', generate],
   ['batch', batch],
   ['delay', delay],
   ['filter', filter],

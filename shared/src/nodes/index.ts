@@ -5,6 +5,7 @@ import type { NodeTypeDefinition } from './define.js';
 import { delay } from './delay.js';
 import { errorBranch } from './error-branch.js';
 import { filter } from './filter.js';
+import { generate } from './generate.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -29,6 +30,7 @@ export const nodeTypes = createCatalogue([
   manualTrigger,
   httpSource,
   inlineRecords,
+  generate,
   batch,
   delay,
   filter,
@@ -39,4 +41,17 @@ export const nodeTypes = createCatalogue([
   errorBranch,
 ]);
 
-export { batch, branch, collect, delay, errorBranch, filter, httpSource, httpWrite, inlineRecords, manualTrigger, map };
+export {
+  batch,
+  branch,
+  collect,
+  delay,
+  errorBranch,
+  filter,
+  generate,
+  httpSource,
+  httpWrite,
+  inlineRecords,
+  manualTrigger,
+  map,
+};

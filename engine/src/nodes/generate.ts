@@ -1,0 +1,22 @@
+import type { NodeFactory } from '../runtime.js';
+
+/** Produces `count` synthetic records a page at a time, only as fast as downstream takes them. */
+export const generate: NodeFactory = (ctx, raw) => {
+  const { count, pageSize } = raw as { count: number; pageSize: number };
+  return {
+    async process(activations) {
+      for (const _ of activations) {
+        for (let from = 0; from < count; from += pageSize) {
+          const page: Record<string, unknown>[] = [];
+          for (let i = from; i < Math.min(count, from + pageSize); i++) page.push(syntheticRecord(i));
+          await ctx.emit('out', ctx.read(page, 'key'));
+        }
+      }
+    },
+  };
+};
+
+/** Record number i of the synthetic dataset. */
+export function syntheticRecord(i: number): Record<string, unknown> {
+  return { key: `rec-${i}`, index: i, group: i % 10, amount: (i * 7919) % 10_000, label: `Record ${i}` };
+}

@@ -1,0 +1,10 @@
+export { type Config, readConfig } from './config.js';
+export { createConnectors, fetchHttpClient } from './connectors.js';
+export { type Db, databaseFile, openDatabase } from './db/open.js';
+export { FlowRepository } from './flows/repository.js';
+export { createApp } from './http/app.js';
+export { RunRepository } from './runs/repository.js';
+export { Runner } from './runs/runner.js';
+export { SqliteRunStore } from './runs/sqlite-run-store.js';
+export { type Sandbox, startSandbox } from './sandbox/index.js';
+export { openSluice, type Sluice, startSluice } from './sluice.js';

@@ -1,0 +1,197 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startRun, systemClock } from '@sluice/engine';
+import {
+  createConnectors,
+  databaseFile,
+  openDatabase,
+  RunRepository,
+  SqliteRunStore,
+  startSandbox,
+} from '@sluice/server';
+import { validateFlow } from '@sluice/shared';
+
+const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+function freshDb() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-'));
+  const file = databaseFile(dir);
+  const db = openDatabase(file);
+  return { db, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+function flow(doc: unknown) {
+  const result = validateFlow(doc);
+  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
+  return result.flow;
+}
+
+/** One measurement; runs in its own process. */
+export async function runChild(kind: string, n: number): Promise<Record<string, number>> {
+  if (kind === 'ceiling') return ceiling(n);
+  if (kind === 'engine') return engine(n);
+  if (kind === 'http') return overHttp(n);
+  if (kind === 'sandbox-alone') return sandboxAlone(n);
+  throw new Error(`unknown benchmark ${kind}`);
+}
+
+/** Raw prepared inserts of n outcome rows shaped like the engine's, into the same table and indexes. */
+function ceiling(n: number) {
+  const { db, dispose } = freshDb();
+  const c = db.$client;
+  c.prepare(
+    `INSERT INTO runs (id, flow_name, status, trigger, created_at) VALUES (1, 'ceiling', 'running', 'cli', 0)`,
+  ).run();
+  const insert = c.prepare(
+    'INSERT INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const tx = c.transaction((from: number, to: number) => {
+    for (let i = from; i < to; i++)
+      insert.run(
+        1,
+        i,
+        `rec-${i}`,
+        i % 10 === 0 ? 1 : 0,
+        i % 10 === 0 ? 'keep' : 'keep',
+        Math.floor(i / 100) + 1,
+        0,
+        null,
+        null,
+        Date.now(),
+      );
+  });
+  const t0 = performance.now();
+  for (let from = 0; from < n; from += 1000) tx(from, Math.min(n, from + 1000));
+  const seconds = (performance.now() - t0) / 1000;
+  db.$client.close();
+  dispose();
+  return { rps: n / seconds, seconds };
+}
+
+async function engine(n: number) {
+  const { db, file, dispose } = freshDb();
+  const runs = new RunRepository(db);
+  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'bench', trigger: 'cli' });
+  const doc = flow({
+    format: 1,
+    name: 'bench',
+    nodes: [
+      { id: 'start', type: 'manual' },
+      { id: 'gen', type: 'generate', params: { count: n, pageSize: 1000 } },
+      { id: 'batch', type: 'batch', params: { size: 100 } },
+      { id: 'shape', type: 'map', params: { fields: [{ name: 'total', expression: 'amount * 2' }] } },
+      { id: 'keep', type: 'filter', params: { condition: 'group != 0' } },
+    ],
+    edges: [
+      { source: 'start', target: 'gen' },
+      { source: 'gen', target: 'batch' },
+      { source: 'batch', target: 'shape' },
+      { source: 'shape', target: 'keep' },
+    ],
+  });
+  const t0 = performance.now();
+  const result = await startRun({
+    runId,
+    flow: doc,
+    clock: systemClock,
+    store: new SqliteRunStore(db),
+    connectors: createConnectors([]),
+  }).done;
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.counts.read !== n || result.counts.filtered !== n / 10)
+    throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
+  db.$client.pragma('wal_checkpoint(TRUNCATE)');
+  const bytes = statSync(file).size;
+  db.$client.close();
+  dispose();
+  return { rps: n / seconds, seconds, rssMb: rssMb(), dbBytesPerOutcome: bytes / n };
+}
+
+async function overHttp(n: number) {
+  const sandbox = await startSandbox({ workOrders: n });
+  const { db, dispose } = freshDb();
+  const runs = new RunRepository(db);
+  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'bench-http', trigger: 'cli' });
+  const doc = flow({
+    format: 1,
+    name: 'bench-http',
+    nodes: [
+      { id: 'start', type: 'manual' },
+      {
+        id: 'src',
+        type: 'http-source',
+        params: {
+          connection: 'maintenance-sandbox',
+          url: '/api/eam/work-orders',
+          keyField: 'key',
+          pageSize: 100,
+          pagination: { type: 'token' },
+        },
+      },
+      { id: 'batch', type: 'batch', params: { size: 50 } },
+      {
+        id: 'shape',
+        type: 'map',
+        params: {
+          keep: 'none',
+          fields: [
+            { name: 'externalKey', expression: 'key' },
+            { name: 'title', expression: 'title' },
+            { name: 'assetKey', expression: 'assetKey' },
+          ],
+        },
+      },
+      { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
+    ],
+    edges: [
+      { source: 'start', target: 'src' },
+      { source: 'src', target: 'batch' },
+      { source: 'batch', target: 'shape' },
+      { source: 'shape', target: 'write' },
+    ],
+  });
+  const t0 = performance.now();
+  const result = await startRun({
+    runId,
+    flow: doc,
+    clock: systemClock,
+    store: new SqliteRunStore(db),
+    connectors: createConnectors(sandbox.connections),
+  }).done;
+  const seconds = (performance.now() - t0) / 1000;
+  if (result.counts.read !== n) throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
+  await sandbox.close();
+  db.$client.close();
+  dispose();
+  return { rps: n / seconds, seconds, rssMb: rssMb() };
+}
+
+/** The same page reads and one-by-one writes with plain fetch: what the sandbox itself costs. */
+async function sandboxAlone(n: number) {
+  const sandbox = await startSandbox({ workOrders: n });
+  const [maint, erp] = sandbox.connections as [(typeof sandbox.connections)[0], (typeof sandbox.connections)[0]];
+  const t0 = performance.now();
+  let token: string | null = null;
+  let count = 0;
+  do {
+    const url: string = `${maint.baseUrl}/api/eam/work-orders?limit=100${token ? `&continuation_token=${token}` : ''}`;
+    const page = (await (await fetch(url, { headers: maint.headers })).json()) as {
+      data: Record<string, unknown>[];
+      meta: { continuation_token: string | null };
+    };
+    for (const w of page.data) {
+      const res = await fetch(`${erp.baseUrl}/api/erp/work-orders`, {
+        method: 'POST',
+        headers: { ...erp.headers, 'content-type': 'application/json', 'idempotency-key': `alone:${count}` },
+        body: JSON.stringify({ externalKey: w.key, title: w.title, assetKey: w.assetKey }),
+      });
+      await res.text();
+      count++;
+    }
+    token = page.meta.continuation_token;
+  } while (token);
+  const seconds = (performance.now() - t0) / 1000;
+  await sandbox.close();
+  return { rps: count / seconds, seconds };
+}

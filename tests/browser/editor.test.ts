@@ -1,0 +1,80 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
+
+const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? '';
+
+describe('the editor in a real browser', () => {
+  it('shows the demo flow, runs it, and shows the counts and a failed record with its error', async () => {
+    await page.goto(server.url);
+    await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);
+    await expect.poll(() => page.getByTestId('flow-list-item').first().textContent()).toContain('Work orders → ERP');
+
+    for (const id of [
+      'start',
+      'work-orders',
+      'batch',
+      'pause',
+      'to-erp-shape',
+      'erp-write',
+      'rejected',
+      'dead-letter',
+    ]) {
+      await page.getByTestId(`node-${id}`).waitFor({ state: 'visible' });
+    }
+    expect(await page.getByTestId('node-batch').textContent()).toContain('50');
+    await page.screenshot({ path: path.join(SHOTS, '1-demo-flow.png') });
+
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+
+    const read = Number(await text('count-read'));
+    const succeeded = Number(await text('count-succeeded'));
+    const failed = Number(await text('count-failed'));
+    const filtered = Number(await text('count-filtered'));
+    expect(read).toBe(1000);
+    expect(succeeded + failed + filtered).toBe(read);
+    expect(failed).toBeGreaterThan(0);
+    await page.screenshot({ path: path.join(SHOTS, '2-run-finished.png') });
+
+    const firstFailed = page.getByTestId('failed-record').first();
+    await firstFailed.waitFor({ state: 'visible' });
+    await firstFailed.click();
+    const detail = page.getByTestId('record-detail');
+    await detail.waitFor({ state: 'visible' });
+    await expect.poll(() => detail.textContent()).toMatch(/HTTP 422: (assetKey|title) is required/);
+    await page.screenshot({ path: path.join(SHOTS, '3-failed-record.png') });
+  });
+});
