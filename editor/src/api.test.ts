@@ -24,6 +24,12 @@ describe('errorFromResponse', () => {
     );
     expect(error.problems).toEqual(problems);
     expect(describeError(error)).toBe('bad\n• no trigger');
+    const repeated = errorFromResponse(
+      422,
+      '',
+      JSON.stringify({ error: { code: 'invalid_flow', message: 'cannot run: no trigger', problems } }),
+    );
+    expect(describeError(repeated)).toBe('cannot run: no trigger');
   });
 
   it('describes answers that are not API errors', () => {

@@ -54,9 +54,11 @@ export function errorFromResponse(status: number, statusText: string, body: stri
 /** A message for anything a call can throw. */
 export function describeError(error: unknown): string {
   if (error instanceof ApiError) {
-    const head = error.path ? `${error.message} (at ${error.path})` : error.message;
-    const listed = error.problems.slice(0, 5).map((p) => `• ${p.message}`);
-    if (error.problems.length > 5) listed.push(`• and ${error.problems.length - 5} more`);
+    const head =
+      error.path && !error.message.includes(`${error.path}:`) ? `${error.message} (at ${error.path})` : error.message;
+    const errors = error.problems.filter((p) => p.severity === 'error' && !head.includes(p.message));
+    const listed = errors.slice(0, 5).map((p) => `• ${p.message}`);
+    if (errors.length > 5) listed.push(`• and ${errors.length - 5} more`);
     return [head, ...listed].join('\n');
   }
   if (error instanceof Error) return error.message;

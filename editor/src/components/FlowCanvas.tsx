@@ -1,8 +1,9 @@
 import '@xyflow/react/dist/style.css';
 import type { Flow, NodeCounts, Problem } from '@sluice/shared';
-import { Background, Controls, MiniMap, ReactFlow, useNodesState } from '@xyflow/react';
+import { Background, Controls, type FitViewOptions, MiniMap, ReactFlow, useNodesState } from '@xyflow/react';
 import { useMemo } from 'react';
 import { buildGraph, type CanvasNode } from '../lib/graph';
+import { FitViewOnResize } from './FitViewOnResize';
 import { kindColour } from './nodes/kinds';
 import { nodeTypes } from './nodes/nodeTypes';
 import { type CanvasOverlay, CanvasOverlayContext } from './nodes/overlay';
@@ -15,6 +16,7 @@ interface Props {
 }
 
 const minimapColour = (node: CanvasNode) => kindColour(node.type);
+const FIT: FitViewOptions = { padding: 0.08, maxZoom: 1.1 };
 
 /** The open flow drawn as a graph; nodes can be moved around to look, nothing is saved. */
 export function FlowCanvas({ flow, problems, nodeCounts, highlightNodeId }: Props) {
@@ -34,13 +36,19 @@ export function FlowCanvas({ flow, problems, nodeCounts, highlightNodeId }: Prop
           edgesFocusable={false}
           deleteKeyCode={null}
           fitView
-          fitViewOptions={{ padding: 0.15, maxZoom: 1.1 }}
+          fitViewOptions={FIT}
           minZoom={0.2}
-          proOptions={{ hideAttribution: true }}
         >
           <Background gap={20} color="#d4d8de" />
           <Controls showInteractive={false} />
-          <MiniMap<CanvasNode> pannable zoomable nodeColor={minimapColour} nodeStrokeWidth={2} />
+          <MiniMap<CanvasNode>
+            pannable
+            zoomable
+            nodeColor={minimapColour}
+            nodeStrokeWidth={2}
+            style={{ width: 150, height: 90 }}
+          />
+          <FitViewOnResize options={FIT} />
         </ReactFlow>
         {flow.nodes.length === 0 && <div className="canvas-empty">This flow has no nodes yet.</div>}
       </div>

@@ -22,15 +22,7 @@ export function FlowList({ flows, loading, error, selectedId, onSelect, onReload
       </div>
       {error && <ErrorMessage title="Could not load the flows." message={error} onRetry={onReload} />}
       {!flows && loading && <p className="muted">Loading flows…</p>}
-      {flows && flows.length === 0 && (
-        <div className="flows-empty" data-testid="flows-empty">
-          <strong>No flows yet</strong>
-          <p>
-            A flow reads records from a source, passes them through steps in batches and writes them somewhere. Create
-            one with the Sluice API or command line, then reload this list.
-          </p>
-        </div>
-      )}
+      {flows && flows.length === 0 && <p className="muted">No flows yet.</p>}
       {flows && flows.length > 0 && (
         <ul className="flow-list">
           {flows.map((flow) => (

@@ -17,8 +17,12 @@ export function ProblemList({ problems }: Props) {
         <p className="muted ok-text">No problems found.</p>
       ) : (
         <ul className="problem-list" data-testid="problem-list">
-          {sorted.map((p, i) => (
-            <li key={`${p.code}:${p.path}:${i}`} className={`problem problem-${p.severity}`} data-testid="problem">
+          {sorted.map((p) => (
+            <li
+              key={`${p.code}:${p.path}:${p.message}`}
+              className={`problem problem-${p.severity}`}
+              data-testid="problem"
+            >
               <span className="problem-severity">{p.severity}</span>
               <span className="problem-message">{p.message}</span>
             </li>

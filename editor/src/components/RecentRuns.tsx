@@ -1,5 +1,5 @@
 import type { RunSummary } from '@sluice/shared';
-import { formatDuration, formatTimestamp, runDuration } from '../lib/format';
+import { formatDuration, formatTimestamp, formatWhen, runDuration } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
 import { StatusBadge } from './StatusBadge';
 
@@ -47,7 +47,9 @@ export function RecentRuns({ runs, loading, error, selectedRunId, onSelect, onRe
                 >
                   <span className="run-list-top">
                     <StatusBadge status={run.status} />
-                    <span className="run-list-time">{formatTimestamp(run.createdAt)}</span>
+                    <span className="run-list-time" title={formatTimestamp(run.createdAt)}>
+                      {formatWhen(run.createdAt)}
+                    </span>
                   </span>
                   <span className="run-list-bottom">
                     <span>{describeCounts(run)}</span>

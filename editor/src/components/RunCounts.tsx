@@ -34,7 +34,11 @@ export function RunCounts({ counts, finished }: Props) {
         <span className="progress-filtered" style={{ width: share(counts.filtered) }} />
         <span className="progress-failed" style={{ width: share(counts.failed) }} />
       </div>
-      {!finished && inFlight > 0 && <p className="muted small">{inFlight} in flight</p>}
+      {inFlight > 0 && (
+        <p className="muted small">
+          {finished ? `${inFlight} read but not processed before the run ended` : `${inFlight} in flight`}
+        </p>
+      )}
     </div>
   );
 }

@@ -23,7 +23,7 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
   const batchesOpen = (run?.batches.length ?? 0) - batchesDone;
 
   return (
-    <section className="panel-section run-section" aria-label="Run">
+    <section className="dock-run" aria-label="Run">
       <div className="run-actions">
         <button
           type="button"
@@ -64,7 +64,9 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
             <dd data-testid="run-duration">{duration === null ? '–' : formatDuration(duration)}</dd>
             <dt>Batches</dt>
             <dd data-testid="run-batches">
-              {batchesDone} done{batchesOpen > 0 ? `, ${batchesOpen} in progress` : ''}
+              {run && run.batches.length === 0
+                ? '–'
+                : `${batchesDone} done${batchesOpen > 0 ? `, ${batchesOpen} in progress` : ''}`}
             </dd>
             <dt>Started</dt>
             <dd>{formatTimestamp(run?.startedAt ?? null)}</dd>

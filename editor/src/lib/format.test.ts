@@ -4,6 +4,7 @@ import {
   formatDelay,
   formatDuration,
   formatTimestamp,
+  formatWhen,
   isFinalStatus,
   prettyJson,
   runDuration,
@@ -44,6 +45,13 @@ describe('format', () => {
     expect(formatTimestamp(null)).toBe('–');
     expect(formatTimestamp('not a date')).toBe('not a date');
     expect(formatTimestamp('2024-05-01T14:03:07Z')).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/);
+  });
+
+  it('shortens list timestamps to the time on the same day', () => {
+    const at = new Date(2024, 4, 1, 14, 3, 7);
+    expect(formatWhen(at.toISOString(), new Date(2024, 4, 1, 20, 0, 0))).toBe('14:03:07');
+    expect(formatWhen(at.toISOString(), new Date(2024, 4, 2, 9, 0, 0))).toBe('2024-05-01 14:03');
+    expect(formatWhen(null)).toBe('–');
   });
 
   it('compacts counts', () => {

@@ -73,3 +73,14 @@ export function prettyJson(value: unknown): string {
 export function shortId(id: string): string {
   return id.length > 10 ? id.slice(0, 8) : id;
 }
+
+/** A timestamp for a list: the time alone when it is today, else date and minutes. */
+export function formatWhen(iso: string | null, now: Date = new Date()): string {
+  if (!iso) return '–';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const full = formatTimestamp(iso);
+  const sameDay =
+    date.getFullYear() === now.getFullYear() && date.getMonth() === now.getMonth() && date.getDate() === now.getDate();
+  return sameDay ? full.slice(11) : full.slice(0, 16);
+}

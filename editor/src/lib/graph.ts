@@ -62,6 +62,11 @@ export function edgeId(edge: { id?: string | undefined; source: string; sourcePo
 
 const ERROR_COLOUR = '#dc2626';
 
+/** Roughly how tall a node is drawn, counting room for run counts, so laid-out nodes do not overlap. */
+export function estimateNodeHeight(outputCount: number, hasProblems: boolean): number {
+  return 124 + (hasProblems ? 32 : 0) + (outputCount > 0 ? 10 + 18 * outputCount : 8);
+}
+
 /** Turns a flow document into canvas nodes and edges, laying out the nodes that have no position. */
 export function buildGraph(
   flow: Flow,
@@ -79,11 +84,19 @@ export function buildGraph(
     targeted.add(edge.target);
   }
   const rankOf = (source: string, port: string) => Math.max(0, outputs.get(source)?.indexOf(port) ?? 0);
+  const byNode = problemsByNode(flow, problems);
+  const heights = new Map(
+    flow.nodes.map((n) => [
+      n.id,
+      estimateNodeHeight(outputs.get(n.id)?.length ?? 0, (byNode.get(n.id)?.length ?? 0) > 0),
+    ]),
+  );
   const auto = layeredLayout(
     flow.nodes.map((n) => n.id),
     edges.map((e) => ({ source: e.source, target: e.target, rank: rankOf(e.source, e.sourcePort) })),
+    {},
+    heights,
   );
-  const byNode = problemsByNode(flow, problems);
 
   const seen = new Set<string>();
   const nodes: CanvasNode[] = [];

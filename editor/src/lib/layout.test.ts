@@ -42,7 +42,7 @@ describe('layeredLayout', () => {
         { source: 'a', target: 'b' },
         { source: 'b', target: 'c' },
       ],
-      { columnGap: 100, rowGap: 50 },
+      { columnGap: 100, rowGap: 10, portOffset: 50, nodeHeight: 40 },
     );
     expect(pos.get('a')).toEqual({ x: 0, y: 0 });
     expect(pos.get('b')).toEqual({ x: 100, y: 0 });
@@ -56,7 +56,7 @@ describe('layeredLayout', () => {
         { source: 'src', target: 'errors', rank: 1 },
         { source: 'src', target: 'ok', rank: 0 },
       ],
-      { columnGap: 100, rowGap: 50 },
+      { columnGap: 100, rowGap: 10, portOffset: 50, nodeHeight: 40 },
     );
     expect(pos.get('ok')).toEqual({ x: 100, y: 0 });
     expect(pos.get('errors')).toEqual({ x: 100, y: 50 });
@@ -70,15 +70,20 @@ describe('layeredLayout', () => {
         { source: 'a', target: 'c' },
         { source: 'a', target: 'd' },
       ],
-      { columnGap: 100, rowGap: 50 },
+      { columnGap: 100, rowGap: 10, portOffset: 50, nodeHeight: 40 },
     );
     const ys = ['b', 'c', 'd'].map((id) => pos.get(id)?.y);
     expect(new Set(ys).size).toBe(3);
     expect(pos.get('b')?.x).toBe(100);
   });
 
+  it('keeps taller nodes apart by their height', () => {
+    const pos = layeredLayout(['a', 'b'], [], { rowGap: 10 }, new Map([['a', 200]]));
+    expect(pos.get('b')?.y).toBe(210);
+  });
+
   it('places disconnected nodes in the first column, one per row', () => {
-    const pos = layeredLayout(['a', 'b'], [], { columnGap: 100, rowGap: 50 });
+    const pos = layeredLayout(['a', 'b'], [], { columnGap: 100, rowGap: 10, portOffset: 50, nodeHeight: 40 });
     expect(pos.get('a')).toEqual({ x: 0, y: 0 });
     expect(pos.get('b')).toEqual({ x: 0, y: 50 });
   });

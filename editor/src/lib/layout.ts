@@ -11,11 +11,17 @@ export interface LayoutEdge {
 }
 
 export interface LayoutOptions {
+  /** Distance between the left edges of two neighbouring columns. */
   columnGap: number;
+  /** Empty space kept between two nodes of one column. */
   rowGap: number;
+  /** How much lower than its source a node fed by a later port would like to sit, per port. */
+  portOffset: number;
+  /** Height assumed for a node with no estimate. */
+  nodeHeight: number;
 }
 
-const DEFAULTS: LayoutOptions = { columnGap: 300, rowGap: 170 };
+const DEFAULTS: LayoutOptions = { columnGap: 260, rowGap: 50, portOffset: 120, nodeHeight: 170 };
 
 /** Column of each node: the longest path to it from a node nothing flows into. Cycles do not loop. */
 export function layerNodes(ids: readonly string[], edges: readonly LayoutEdge[]): Map<string, number> {
@@ -61,8 +67,10 @@ export function layeredLayout(
   ids: readonly string[],
   edges: readonly LayoutEdge[],
   options: Partial<LayoutOptions> = {},
+  heights: ReadonlyMap<string, number> = new Map(),
 ): Map<string, XY> {
-  const { columnGap, rowGap } = { ...DEFAULTS, ...options };
+  const { columnGap, rowGap, portOffset, nodeHeight } = { ...DEFAULTS, ...options };
+  const height = (id: string) => heights.get(id) ?? nodeHeight;
   const unique = [...new Set(ids)];
   const layer = layerNodes(unique, edges);
   const docIndex = new Map(unique.map((id, i) => [id, i]));
@@ -81,19 +89,19 @@ export function layeredLayout(
     for (const id of members) {
       const ys = (incoming.get(id) ?? [])
         .filter((e) => (layer.get(e.source) ?? 0) < l && out.has(e.source))
-        .map((e) => (out.get(e.source)?.y ?? 0) + (e.rank ?? 0) * rowGap);
+        .map((e) => (out.get(e.source)?.y ?? 0) + (e.rank ?? 0) * portOffset);
       wanted.set(id, ys.length > 0 ? ys.reduce((a, b) => a + b, 0) / ys.length : Number.POSITIVE_INFINITY);
     }
     const ordered = [...members].sort(
       (a, b) => (wanted.get(a) ?? 0) - (wanted.get(b) ?? 0) || (docIndex.get(a) ?? 0) - (docIndex.get(b) ?? 0),
     );
-    let previous = Number.NEGATIVE_INFINITY;
+    // The first free y below the node placed last in this column.
+    let free = Number.NEGATIVE_INFINITY;
     for (const id of ordered) {
       const want = wanted.get(id) ?? Number.POSITIVE_INFINITY;
-      const floor = previous === Number.NEGATIVE_INFINITY ? 0 : previous + rowGap;
-      const y = Number.isFinite(want) ? Math.max(want, previous + rowGap) : floor;
+      const y = Number.isFinite(want) ? Math.max(want, free) : Number.isFinite(free) ? free : 0;
       out.set(id, { x: l * columnGap, y });
-      previous = y;
+      free = y + height(id) + rowGap;
     }
   }
   return out;

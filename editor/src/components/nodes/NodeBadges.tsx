@@ -19,7 +19,8 @@ export function NodeBadges({ counts }: { counts: NodeCounts }) {
           title={`${counts[b.key]} ${b.title}`}
           data-count={b.key}
         >
-          {b.label} <strong>{compactCount(counts[b.key])}</strong>
+          <span className="node-badge-label">{b.label}</span>
+          <strong className="node-badge-value">{compactCount(counts[b.key])}</strong>
         </span>
       ))}
     </div>

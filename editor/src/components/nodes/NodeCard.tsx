@@ -23,6 +23,7 @@ export function NodeCard({ id, data, selected, kind }: NodeProps<CanvasNode> & {
       data-highlighted={highlightNodeId === id ? 'true' : undefined}
       title={problemText || data.description || undefined}
     >
+      {highlightNodeId === id && <span className="flow-node-flag">failed here</span>}
       {data.hasInput && <Handle type="target" position={Position.Left} className="handle-in" />}
       <div className="flow-node-head">
         <span className="flow-node-kind">{KINDS[kind].label}</span>

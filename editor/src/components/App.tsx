@@ -1,0 +1,59 @@
+import { type ReactNode, useState } from 'react';
+import { useFlowDetail } from '../hooks/useFlowDetail';
+import { useFlows } from '../hooks/useFlows';
+import { EmptyState } from './EmptyState';
+import { ErrorMessage } from './ErrorMessage';
+import { FlowList } from './FlowList';
+import { FlowWorkspace } from './FlowWorkspace';
+import { Header } from './Header';
+
+/** The editor: header, flows on the left, the open flow and its runs beside it. */
+export function App() {
+  const flows = useFlows();
+  const [chosenId, setChosenId] = useState<string | null>(null);
+  const list = flows.data;
+  const flowId = chosenId ?? list?.[0]?.id ?? null;
+  const detail = useFlowDetail(flowId);
+  const flow = detail.data?.id === flowId ? detail.data : undefined;
+  const summary = list?.find((f) => f.id === flowId);
+
+  let main: ReactNode;
+  if (flowId !== null) {
+    main = <FlowWorkspace key={flowId} flowId={flowId} flow={flow} error={detail.error} onReload={detail.reload} />;
+  } else if (list && list.length === 0) {
+    main = (
+      <main className="main">
+        <EmptyState onReload={flows.reload} />
+      </main>
+    );
+  } else if (flows.error) {
+    main = (
+      <main className="main placeholder">
+        <ErrorMessage title="Could not load the flows." message={flows.error} onRetry={flows.reload} />
+      </main>
+    );
+  } else {
+    main = <main className="main placeholder">Loading…</main>;
+  }
+
+  return (
+    <div className="app">
+      <Header
+        flowName={flow?.name ?? summary?.name ?? null}
+        version={flow?.latestVersion ?? summary?.latestVersion ?? null}
+        problemCount={flow?.problems.length ?? 0}
+      />
+      <div className={`app-body${flowId !== null ? ' has-workspace' : ''}`}>
+        <FlowList
+          flows={list}
+          loading={flows.loading}
+          error={flowId === null ? null : flows.error}
+          selectedId={flowId}
+          onSelect={setChosenId}
+          onReload={flows.reload}
+        />
+        {main}
+      </div>
+    </div>
+  );
+}

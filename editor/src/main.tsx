@@ -1,0 +1,16 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './components/App';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import './styles.css';
+
+const root = document.getElementById('root');
+if (!root) throw new Error('the page has no #root element');
+
+createRoot(root).render(
+  <StrictMode>
+    <ErrorBoundary>
+      <App />
+    </ErrorBoundary>
+  </StrictMode>,
+);
