@@ -100,8 +100,8 @@ describe('the API', () => {
   it('validates a document without saving it', async () => {
     const flow = demo();
     (flow.nodes.find((n) => n.id === 'batch') as { params: Record<string, unknown> }).params.size = -1;
-    (flow.nodes.find((n) => n.id === 'to-erp-shape') as { params: { fields: { expression: string }[] } }).params
-      .fields[0]!.expression = 'key &';
+    (flow.nodes.find((n) => n.id === 'to-erp-shape') as unknown as { params: { fields: { expression: string }[] } })
+      .params.fields[0]!.expression = 'key &';
     const res = await app.request('/api/flows/validate', json('POST', flow));
     const body = (await res.json()) as { ok: boolean; problems: { path: string; code: string }[] };
     expect(res.status).toBe(200);
