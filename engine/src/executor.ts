@@ -1,10 +1,23 @@
 import { type Flow, type FlowNode, type NodeCounts, nodeTypes, type RecordError, type RunCounts } from '@sluice/shared';
+import { BreakerRegistry, DEFAULT_BREAKER } from './breaker.js';
 import { Cancelled } from './clock.js';
+import { Gate } from './gate.js';
 import { runtimes } from './nodes/index.js';
-import type { BatchInfo, Clock, CollectedRecord, Connectors, RunEvent, RunStore } from './ports.js';
+import type {
+  BatchInfo,
+  Checkpoint,
+  Clock,
+  CollectedRecord,
+  Connectors,
+  ReplaySource,
+  ResumeState,
+  RunEvent,
+  RunStore,
+  Waiting,
+} from './ports.js';
 import { recordKey } from './record-key.js';
 import type { Item, NodeContext, NodeRuntime } from './runtime.js';
-import { RecordTracker } from './tracker.js';
+import { HOP, RecordTracker } from './tracker.js';
 
 export interface ExecutionOptions {
   runId: string;
@@ -14,8 +27,16 @@ export interface ExecutionOptions {
   store: RunStore;
   connectors: Connectors;
   signal: AbortSignal;
+  /** Closed while the run is paused. */
+  gate?: Gate;
   random?: () => number;
   onEvent?: (event: RunEvent) => void;
+  /** Breakers shared with other runs of the process; a private registry when absent. */
+  breakers?: BreakerRegistry;
+  /** Where a run that was interrupted goes on from. */
+  resume?: ResumeState;
+  /** For a retry run: the failed records to feed into the nodes where they failed, instead of the triggers. */
+  replay?: ReplaySource;
 }
 
 export interface ExecutionResult {
@@ -28,10 +49,20 @@ export interface ExecutionResult {
 
 interface Live {
   node: FlowNode;
+  index: number;
+  role: string | undefined;
   runtime: NodeRuntime;
-  ports: Map<string, string[]>;
-  counts: NodeCounts;
+  ports: Map<string, Live[]>;
 }
+
+interface PageMark {
+  nodeId: string;
+  cursor: unknown;
+  firstSeq: number;
+}
+
+const REPLAY_NODE = '$retry';
+const REPLAY_PAGE = 500;
 
 /** Streams records through a validated flow, reporting every record's outcome to the store. */
 export async function execute(options: ExecutionOptions): Promise<ExecutionResult> {
@@ -42,15 +73,38 @@ class Execution {
   private readonly nodes = new Map<string, Live>();
   private readonly tracker: RecordTracker;
   private readonly control = new AbortController();
+  private readonly gate: Gate;
+  private readonly breakers: BreakerRegistry;
   private readonly collected: CollectedRecord[] = [];
   private readonly openBatches = new Map<number, number>();
-  private nextSeq = 0;
-  private nextBatch = 1;
+  private readonly sourcesDone: Set<string>;
+  private readonly settledBefore: ReadonlySet<number>;
+  private readonly resumeLowWater: number;
+  private readonly connectionsUsed = new Set<string>();
+  private readonly maxInFlight: number;
+  private pages: PageMark[] = [];
+  private nextSeq: number;
+  private nextBatch: number;
   private lastBatchEnd: number | undefined;
   private stopReason: string | undefined;
+  private waitingNow = new Map<string, Waiting>();
 
   constructor(private readonly o: ExecutionOptions) {
-    this.tracker = new RecordTracker(() => o.clock.now());
+    const cp = o.resume?.checkpoint;
+    this.tracker = new RecordTracker(
+      () => o.clock.now(),
+      o.flow.nodes.map((n) => n.id),
+      o.resume,
+    );
+    this.gate = o.gate ?? new Gate();
+    this.breakers = o.breakers ?? new BreakerRegistry(o.clock);
+    this.sourcesDone = new Set(cp?.sourcesDone ?? []);
+    this.settledBefore = o.resume?.settled ?? new Set();
+    this.resumeLowWater = cp?.lowWater ?? 0;
+    this.nextSeq = cp?.position?.firstSeq ?? cp?.lowWater ?? 0;
+    this.nextBatch = cp?.nextBatch ?? 1;
+    this.lastBatchEnd = cp?.lastBatchEnd;
+    this.maxInFlight = o.flow.settings.maxInFlight;
     if (o.signal.aborted) this.control.abort();
     else o.signal.addEventListener('abort', () => this.control.abort(), { once: true });
   }
@@ -60,11 +114,13 @@ class Execution {
     let error: string | undefined;
     try {
       this.build();
-      for (const live of this.nodes.values()) {
-        if (nodeTypes.get(live.node.type)?.role !== 'trigger') continue;
-        await live.runtime.process([this.activation()]);
+      if (this.o.replay) await this.replay(this.o.replay);
+      else {
+        for (const live of this.nodes.values()) {
+          if (live.role === 'trigger') await live.runtime.process([activation()]);
+        }
       }
-      for (const id of this.topologicalOrder()) await this.nodes.get(id)?.runtime.finish?.();
+      for (const live of this.topologicalOrder()) await live.runtime.finish?.();
     } catch (err) {
       if (this.stopReason) {
         end = 'stopped';
@@ -76,41 +132,44 @@ class Execution {
         error = (err as Error).message;
       }
     }
+    if (end !== 'completed') this.tracker.cancelAll();
     await this.commit();
-    const result: ExecutionResult = { end, counts: { ...this.tracker.counts }, nodeCounts: this.nodeCounts() };
+    if (this.waitingNow.size) await this.o.store.setWaiting(this.o.runId, null);
+    const result: ExecutionResult = {
+      end,
+      counts: { ...this.tracker.counts },
+      nodeCounts: this.tracker.nodeCountsById(),
+    };
     if (error) result.error = error;
     return result;
   }
 
   private build(): void {
-    for (const node of this.o.flow.nodes) {
-      const factory = runtimes.get(node.type);
-      if (!factory) throw new Error(`node "${node.id}": no implementation for type "${node.type}"`);
+    const restored = this.o.resume?.checkpoint.nodeState ?? {};
+    this.o.flow.nodes.forEach((node, index) => {
       const live: Live = {
         node,
+        index,
+        role: nodeTypes.get(node.type)?.role,
         runtime: { process: async () => {} },
         ports: new Map(),
-        counts: { in: 0, out: 0, error: 0, filtered: 0 },
       };
       this.nodes.set(node.id, live);
-    }
+    });
     for (const edge of this.o.flow.edges) {
-      const live = this.nodes.get(edge.source);
-      if (!live) continue;
-      live.ports.set(edge.sourcePort, [...(live.ports.get(edge.sourcePort) ?? []), edge.target]);
+      const from = this.nodes.get(edge.source);
+      const to = this.nodes.get(edge.target);
+      if (from && to) from.ports.set(edge.sourcePort, [...(from.ports.get(edge.sourcePort) ?? []), to]);
     }
     for (const live of this.nodes.values()) {
       const factory = runtimes.get(live.node.type);
+      if (!factory) throw new Error(`node "${live.node.id}": no implementation for type "${live.node.type}"`);
       try {
-        live.runtime = factory!(this.context(live), live.node.params);
+        live.runtime = factory(this.context(live), live.node.params, restored[live.node.id]);
       } catch (err) {
         throw new Error(`node "${live.node.id}": ${(err as Error).message}`);
       }
     }
-  }
-
-  private activation(): Item {
-    return { seq: -1, key: '', data: {}, source: {}, batchNo: 0, attempts: 0 };
   }
 
   private context(live: Live): NodeContext {
@@ -124,31 +183,17 @@ class Execution {
       random: o.random ?? Math.random,
       emit: (port, items) => this.emit(live, port, items),
       fail: (item, error, attempts) => this.fail(live, item, error, attempts),
-      done: (items) => {
-        live.counts.out += items.length;
-        this.end(live, items, 'succeeded');
-      },
-      drop: (items) => {
-        live.counts.filtered += items.length;
-        this.end(live, items, 'filtered');
-      },
+      done: (items) => this.end(live, items, 'succeeded', HOP.out),
+      drop: (items) => this.end(live, items, 'filtered', HOP.filtered),
       collect: (items, data) => {
         for (const item of items)
           this.collected.push({ seq: item.seq, key: item.key, nodeId: live.node.id, data: data(item) });
       },
-      read: (records, keyField) =>
-        records.map((record) => {
-          const item: Item = {
-            seq: this.nextSeq++,
-            key: recordKey(record, keyField),
-            data: record,
-            source: record,
-            batchNo: 0,
-            attempts: 0,
-          };
-          this.tracker.read(item.seq, item.key);
-          return item;
-        }),
+      emitPage: (records, keyField, cursor) => this.emitPage(live, records, keyField, cursor),
+      startCursor: () => {
+        const position = o.resume?.checkpoint.position;
+        return position?.nodeId === live.node.id ? position.cursor : undefined;
+      },
       beginBatch: () => {
         const batchNo = this.nextBatch++;
         this.openBatches.set(batchNo, o.clock.now());
@@ -165,30 +210,120 @@ class Execution {
         if (this.openBatches.has(batchNo)) this.openBatches.set(batchNo, o.clock.now());
       },
       lastBatchEnd: () => this.lastBatchEnd,
+      boundary: () => this.boundary(),
+      waiting: (w) => this.setWaiting(live.node.id, w),
+      breaker: (name) => {
+        this.connectionsUsed.add(name);
+        const settings = o.connectors.connection(name)?.breaker ?? DEFAULT_BREAKER;
+        return this.breakers.get(name, settings, o.resume?.checkpoint.breakers[name]);
+      },
     };
   }
 
-  private async emit(from: Live, port: string, items: Item[]): Promise<void> {
+  private async boundary(): Promise<void> {
+    if (this.gate.isClosed) await this.gate.pass(this.control.signal);
     if (this.control.signal.aborted) throw new Cancelled();
-    const tracked = items.filter((i) => i.seq >= 0).length;
-    if (port === 'error') from.counts.error += tracked;
-    else from.counts.out += tracked;
+  }
+
+  private async emit(from: Live, port: string, items: Item[]): Promise<void> {
+    await this.boundary();
+    const hop = from.index * 4 + (port === 'error' ? HOP.error : HOP.out);
+    for (const item of items) if (item.seq >= 0) item.hops.push(hop);
     const targets = from.ports.get(port) ?? [];
     if (targets.length === 0) {
       if (port === 'error') this.failedWithNowhereToGo(from, items);
       else this.end(from, items, 'succeeded');
-      return;
+    } else {
+      if (targets.length > 1) for (const item of items) this.tracker.fork(item, targets.length - 1);
+      for (const [i, target] of targets.entries()) {
+        const copies = i === 0 ? items : items.map((item) => ({ ...item, hops: [...item.hops] }));
+        await this.deliver(target, copies);
+      }
     }
-    if (targets.length > 1) for (const item of items) this.tracker.fork(item, targets.length - 1);
-    for (const [i, targetId] of targets.entries()) {
-      const target = this.nodes.get(targetId);
-      if (!target) continue;
-      const copies = i === 0 ? items : items.map((item) => ({ ...item }));
-      target.counts.in += copies.filter((c) => c.seq >= 0).length;
-      await target.runtime.process(copies);
+    if (from.role === 'source' && this.openBatches.size === 0) await this.commit();
+  }
+
+  private async deliver(target: Live, items: Item[]): Promise<void> {
+    if (target.role === 'source' && this.sourcesDone.has(target.node.id)) return;
+    const hop = target.index * 4 + HOP.in;
+    for (const item of items) if (item.seq >= 0) item.hops.push(hop);
+    await target.runtime.process(items);
+    if (target.role === 'source') this.sourcesDone.add(target.node.id);
+  }
+
+  private async emitPage(
+    live: Live,
+    records: Record<string, unknown>[],
+    keyField: string | undefined,
+    cursor: unknown,
+  ) {
+    this.pages.push({ nodeId: live.node.id, cursor, firstSeq: this.nextSeq });
+    let i = 0;
+    while (i < records.length) {
+      const room = Math.max(1, this.maxInFlight - this.tracker.inFlight);
+      const chunk: Item[] = [];
+      for (; i < records.length && chunk.length < room; i++) {
+        const record = records[i] as Record<string, unknown>;
+        const seq = this.nextSeq++;
+        if (seq < this.resumeLowWater || this.settledBefore.has(seq)) continue;
+        const key = recordKey(record, keyField);
+        this.tracker.read(seq, key);
+        chunk.push({ seq, key, data: record, source: record, batchNo: 0, attempts: 0, hops: [] });
+      }
+      if (chunk.length) await this.emit(live, 'out', chunk);
     }
-    const isSource = nodeTypes.get(from.node.type)?.role === 'source';
-    if (isSource && this.openBatches.size === 0) await this.commit();
+  }
+
+  /** Retry run: feeds failed records of an earlier run into the nodes where they failed, in their order. */
+  private async replay(source: ReplaySource): Promise<void> {
+    const position = this.o.resume?.checkpoint.position;
+    let after = position?.nodeId === REPLAY_NODE ? (position.cursor as number) : -1;
+    for (;;) {
+      await this.boundary();
+      const page = await source.read(after, REPLAY_PAGE);
+      if (page.length === 0) return;
+      this.pages.push({ nodeId: REPLAY_NODE, cursor: after, firstSeq: this.nextSeq });
+      let group: Item[] = [];
+      let groupNode: string | undefined;
+      const flush = async () => {
+        if (group.length && groupNode !== undefined) await this.replayInto(groupNode, group);
+        group = [];
+      };
+      for (const record of page) {
+        const seq = this.nextSeq++;
+        if (seq < this.resumeLowWater || this.settledBefore.has(seq)) continue;
+        this.tracker.read(seq, record.key);
+        if (record.nodeId !== groupNode) await flush();
+        groupNode = record.nodeId;
+        group.push({
+          seq,
+          key: record.key,
+          data: record.payload,
+          source: record.payload,
+          batchNo: 0,
+          attempts: 0,
+          hops: [],
+        });
+      }
+      await flush();
+      after = (page[page.length - 1] as { ref: number }).ref;
+      if (this.openBatches.size === 0) await this.commit();
+    }
+  }
+
+  private async replayInto(nodeId: string, items: Item[]): Promise<void> {
+    const target = this.nodes.get(nodeId);
+    if (target && target.role !== 'trigger' && target.role !== 'source') return this.deliver(target, items);
+    for (const item of items) {
+      item.error = {
+        message: `node "${nodeId}" is not in this flow version (or cannot take records), so the record cannot be retried there`,
+        code: 'retry_node_missing',
+      };
+      item.failedAt = nodeId;
+      item.payload = item.data;
+      this.tracker.fail(item);
+      this.tracker.end(item, nodeId, 'failed');
+    }
   }
 
   private async fail(from: Live, item: Item, error: RecordError, attempts: number): Promise<void> {
@@ -203,46 +338,88 @@ class Execution {
   private failedWithNowhereToGo(from: Live, items: Item[]): void {
     this.end(from, items, 'failed');
     if (this.o.flow.settings.onError !== 'stop' || items.length === 0) return;
-    const item = items[0]!;
+    const item = items[0] as Item;
     this.stopReason = `record "${item.key}" failed at node "${from.node.id}": ${item.error?.message ?? 'unknown error'}; the flow stops on the first failure (settings.onError = "stop")`;
     this.control.abort();
   }
 
-  private end(at: Live, items: Item[], status: 'succeeded' | 'filtered' | 'failed'): void {
-    for (const item of items) if (item.seq >= 0) this.tracker.end(item, at.node.id, status);
+  private end(at: Live, items: Item[], status: 'succeeded' | 'filtered' | 'failed', hop?: number): void {
+    for (const item of items) {
+      if (item.seq < 0) continue;
+      if (hop !== undefined) item.hops.push(at.index * 4 + hop);
+      this.tracker.end(item, at.node.id, status);
+    }
+  }
+
+  private setWaiting(nodeId: string, w: Omit<Waiting, 'nodeId'> | null): void {
+    const had = this.waitingNow.size > 0;
+    if (w) this.waitingNow.set(nodeId, { ...w, nodeId });
+    else if (!this.waitingNow.delete(nodeId)) return;
+    const current = [...this.waitingNow.values()].sort((a, b) => b.until - a.until)[0] ?? null;
+    if (!current && !had) return;
+    void this.o.store.setWaiting(this.o.runId, current);
+    this.o.onEvent?.({ type: 'waiting', runId: this.o.runId, waiting: current });
+  }
+
+  private checkpoint(): Checkpoint {
+    const lowWater = this.tracker.lowestInFlight() ?? this.nextSeq;
+    let keep = 0;
+    this.pages.forEach((p, i) => {
+      if (p.firstSeq <= lowWater) keep = i;
+    });
+    this.pages = this.pages.slice(keep);
+    const page = this.pages[0];
+    const nodeState: Record<string, unknown> = {};
+    for (const live of this.nodes.values()) {
+      const state = live.runtime.state?.();
+      if (state !== undefined) nodeState[live.node.id] = state;
+    }
+    const cp: Checkpoint = {
+      version: 1,
+      lowWater,
+      nextBatch: this.nextBatch,
+      sourcesDone: [...this.sourcesDone],
+      nodeState,
+      breakers: this.breakers.snapshot(this.connectionsUsed),
+    };
+    if (this.lastBatchEnd !== undefined) cp.lastBatchEnd = this.lastBatchEnd;
+    if (page) cp.position = { nodeId: page.nodeId, cursor: page.cursor, firstSeq: page.firstSeq };
+    return cp;
   }
 
   private async commit(batch?: BatchInfo): Promise<void> {
     const outcomes = this.tracker.take();
     if (!batch && outcomes.length === 0 && this.collected.length === 0) return;
     if (batch) {
-      for (const o of outcomes) if (o.batchNo === batch.batchNo) batch[o.status]++;
+      for (const o of outcomes) if (o.batchNo === batch.batchNo && o.status !== 'cancelled') batch[o.status]++;
       batch.size = batch.succeeded + batch.filtered + batch.failed;
     }
     const counts = { ...this.tracker.counts };
-    const nodeCounts = this.nodeCounts();
-    const commit = { outcomes, collected: this.collected.splice(0), counts, nodeCounts, ...(batch ? { batch } : {}) };
+    const nodeCounts = this.tracker.nodeCountsById();
+    const commit = {
+      outcomes,
+      collected: this.collected.splice(0),
+      counts,
+      nodeCounts,
+      checkpoint: this.checkpoint(),
+      ...(batch ? { batch } : {}),
+    };
     await this.o.store.commit(this.o.runId, commit);
     if (batch) this.o.onEvent?.({ type: 'batch', runId: this.o.runId, batch, counts, nodeCounts });
   }
 
-  private nodeCounts(): Record<string, NodeCounts> {
-    const out: Record<string, NodeCounts> = {};
-    for (const [id, live] of this.nodes) out[id] = { ...live.counts };
-    return out;
-  }
-
-  private topologicalOrder(): string[] {
-    const indegree = new Map<string, number>();
-    for (const id of this.nodes.keys()) indegree.set(id, 0);
-    for (const e of this.o.flow.edges) indegree.set(e.target, (indegree.get(e.target) ?? 0) + 1);
-    const queue = [...indegree].filter(([, d]) => d === 0).map(([id]) => id);
-    const order: string[] = [];
+  private topologicalOrder(): Live[] {
+    const indegree = new Map<Live, number>();
+    for (const live of this.nodes.values()) indegree.set(live, 0);
+    for (const live of this.nodes.values())
+      for (const ts of live.ports.values()) for (const t of ts) indegree.set(t, (indegree.get(t) ?? 0) + 1);
+    const queue = [...indegree].filter(([, d]) => d === 0).map(([l]) => l);
+    const order: Live[] = [];
     while (queue.length) {
-      const id = queue.shift()!;
-      order.push(id);
-      for (const targets of this.nodes.get(id)?.ports.values() ?? []) {
-        for (const t of targets) {
+      const live = queue.shift() as Live;
+      order.push(live);
+      for (const ts of live.ports.values()) {
+        for (const t of ts) {
           const d = (indegree.get(t) ?? 0) - 1;
           indegree.set(t, d);
           if (d === 0) queue.push(t);
@@ -251,4 +428,8 @@ class Execution {
     }
     return order;
   }
+}
+
+function activation(): Item {
+  return { seq: -1, key: '', data: {}, source: {}, batchNo: 0, attempts: 0, hops: [] };
 }

@@ -44,13 +44,80 @@ export interface BatchInfo {
   failed: number;
 }
 
+/** Where a source re-reads from: the page holding the first record not yet settled. */
+export interface SourcePosition {
+  nodeId: string;
+  /** Opaque to the engine's core; the source node knows how to fetch the page from it. */
+  cursor: unknown;
+  /** Sequence number of the page's first record. */
+  firstSeq: number;
+}
+
+/**
+ * What a run needs to go on after its process died, stored with every commit. Every record with
+ * seq < lowWater is settled and stored; records at or above it that are settled are stored too and
+ * are skipped when the source is re-read from `position`.
+ */
+export interface Checkpoint {
+  version: 1;
+  lowWater: number;
+  nextBatch: number;
+  lastBatchEnd?: number;
+  sourcesDone: string[];
+  position?: SourcePosition;
+  /** Per-node state: a delay's last batch end, a rate limiter's window, a retry run's cursor. */
+  nodeState: Record<string, unknown>;
+  breakers: Record<string, BreakerSnapshot>;
+}
+
+/** A circuit breaker's state, as data (its deadline too), so it survives a restart. */
+export interface BreakerSnapshot {
+  state: 'closed' | 'open' | 'half-open';
+  failures: number;
+  openUntil: number | null;
+}
+
 /** Everything settled since the last commit; a commit is the unit that is stored atomically. */
 export interface RunCommit {
   batch?: BatchInfo;
   outcomes: RecordOutcome[];
   collected: CollectedRecord[];
+  /** Counts of settled records (plus read, which includes those in flight). */
+  counts: RunCounts;
+  /** Per-node counts of settled records. */
+  nodeCounts: Record<string, NodeCounts>;
+  checkpoint: Checkpoint;
+}
+
+/** Why a run is not moving right now, for its status. */
+export interface Waiting {
+  kind: 'delay' | 'rate' | 'breaker' | 'retry';
+  nodeId: string;
+  until: number;
+  connection?: string;
+}
+
+/** What a resumed run starts from. */
+export interface ResumeState {
+  checkpoint: Checkpoint;
   counts: RunCounts;
   nodeCounts: Record<string, NodeCounts>;
+  /** Sequence numbers at or above the low-water mark whose outcomes are already stored. */
+  settled: ReadonlySet<number>;
+}
+
+/** A failed record of an earlier run, to be fed again into the node where it failed. */
+export interface ReplayRecord {
+  /** Its position in the earlier run; replay resumes after the last one processed. */
+  ref: number;
+  key: string;
+  nodeId: string;
+  payload: Record<string, unknown>;
+}
+
+/** Reads the failed records of an earlier run in order, a page at a time. */
+export interface ReplaySource {
+  read(afterRef: number, limit: number): ReplayRecord[] | Promise<ReplayRecord[]>;
 }
 
 export interface RunStatusUpdate {
@@ -67,6 +134,8 @@ export interface RunStore {
   commit(runId: string, commit: RunCommit): void | Promise<void>;
   /** Records a change of the run's status. */
   setStatus(runId: string, update: RunStatusUpdate): void | Promise<void>;
+  /** Records why the run is waiting (a delay, a rate limit, an open breaker), or that it no longer is. */
+  setWaiting(runId: string, waiting: Waiting | null): void | Promise<void>;
 }
 
 export interface HttpRequest {
@@ -92,6 +161,8 @@ export interface ResolvedConnection {
   name: string;
   baseUrl: string;
   headers: Record<string, string>;
+  /** Circuit breaker settings for this connection; defaults: 5 consecutive failures, 30 s cooldown. */
+  breaker?: { failureThreshold: number; cooldownMs: number };
 }
 
 export interface Connectors {
@@ -103,7 +174,8 @@ export interface Connectors {
 /** A live event of a run, for progress displays. */
 export type RunEvent =
   | { type: 'status'; runId: string; status: RunStatus; counts: RunCounts }
-  | { type: 'batch'; runId: string; batch: BatchInfo; counts: RunCounts; nodeCounts: Record<string, NodeCounts> };
+  | { type: 'batch'; runId: string; batch: BatchInfo; counts: RunCounts; nodeCounts: Record<string, NodeCounts> }
+  | { type: 'waiting'; runId: string; waiting: Waiting | null };
 
 /** A network error or timeout while sending a request. */
 export class HttpFailure extends Error {

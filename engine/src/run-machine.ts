@@ -1,50 +1,67 @@
-import type { Flow } from '@sluice/shared';
 import { assign, fromPromise, setup } from 'xstate';
 import { type ExecutionOptions, type ExecutionResult, execute } from './executor.js';
+import { Gate } from './gate.js';
 
 export interface RunMachineInput {
-  execution: Omit<ExecutionOptions, 'signal'>;
+  execution: Omit<ExecutionOptions, 'signal' | 'gate'>;
+  /** Start in `paused` (a paused run resumed after a restart stays paused). */
+  paused?: boolean;
 }
 
 interface RunContext {
-  execution: Omit<ExecutionOptions, 'signal'>;
+  execution: Omit<ExecutionOptions, 'signal' | 'gate'>;
   abort: AbortController;
+  gate: Gate;
+  startPaused: boolean;
   result?: ExecutionResult;
   error?: string;
 }
 
-export type RunMachineEvent = { type: 'START' } | { type: 'CANCEL' };
+export type RunMachineEvent = { type: 'START' } | { type: 'PAUSE' } | { type: 'RESUME' } | { type: 'CANCEL' };
+
+const output = (event: unknown) => (event as { output: ExecutionResult }).output;
 
 /**
- * The run lifecycle: queued → running → succeeded | failed | cancelled. The running state invokes the
- * executor; cancelling aborts it, and the run is cancelled once the executor has stopped and stored
- * what it settled.
+ * The run lifecycle: queued → running ⇄ paused → succeeded | failed | cancelled. `running` and
+ * `paused` are two children of one state that invokes the executor: pausing closes a gate the
+ * executor waits at on its next record boundary (requests already sent finish); resuming opens it;
+ * cancelling aborts the executor, and the run is cancelled once it has stored what it settled.
  */
 export const runMachine = setup({
-  types: {
-    context: {} as RunContext,
-    input: {} as RunMachineInput,
-    events: {} as RunMachineEvent,
-  },
+  types: { context: {} as RunContext, input: {} as RunMachineInput, events: {} as RunMachineEvent },
   actors: {
     execute: fromPromise<ExecutionResult, ExecutionOptions>(({ input }) => execute(input)),
   },
   guards: {
-    completed: ({ event }) => (event as unknown as { output: ExecutionResult }).output.end === 'completed',
-    cancelled: ({ event }) => (event as unknown as { output: ExecutionResult }).output.end === 'cancelled',
+    completed: ({ event }) => output(event).end === 'completed',
+    cancelled: ({ event }) => output(event).end === 'cancelled',
+    startPaused: ({ context }) => context.startPaused,
+  },
+  actions: {
+    closeGate: ({ context }) => context.gate.close(),
+    openGate: ({ context }) => context.gate.open(),
+    abort: ({ context }) => {
+      context.gate.open();
+      context.abort.abort();
+    },
   },
 }).createMachine({
   id: 'run',
   initial: 'queued',
-  context: ({ input }) => ({ execution: input.execution, abort: new AbortController() }),
+  context: ({ input }) => ({
+    execution: input.execution,
+    abort: new AbortController(),
+    gate: new Gate(),
+    startPaused: input.paused ?? false,
+  }),
   states: {
     queued: {
-      on: { START: 'running', CANCEL: 'cancelled' },
+      on: { START: 'active', CANCEL: 'cancelled' },
     },
-    running: {
+    active: {
       invoke: {
         src: 'execute',
-        input: ({ context }) => ({ ...context.execution, signal: context.abort.signal }),
+        input: ({ context }) => ({ ...context.execution, signal: context.abort.signal, gate: context.gate }),
         onDone: [
           { guard: 'completed', target: 'succeeded', actions: assign({ result: ({ event }) => event.output }) },
           { guard: 'cancelled', target: 'cancelled', actions: assign({ result: ({ event }) => event.output }) },
@@ -58,14 +75,18 @@ export const runMachine = setup({
           actions: assign({ error: ({ event }) => (event.error as Error)?.message ?? String(event.error) }),
         },
       },
-      on: {
-        CANCEL: { actions: ({ context }) => context.abort.abort() },
+      initial: 'choose',
+      states: {
+        choose: {
+          always: [{ guard: 'startPaused', target: 'paused', actions: 'closeGate' }, { target: 'running' }],
+        },
+        running: { on: { PAUSE: { target: 'paused', actions: 'closeGate' } } },
+        paused: { on: { RESUME: { target: 'running', actions: 'openGate' } } },
       },
+      on: { CANCEL: { actions: 'abort' } },
     },
     succeeded: { type: 'final' },
     failed: { type: 'final' },
     cancelled: { type: 'final' },
   },
 });
-
-export type { Flow };

@@ -65,7 +65,7 @@ describe('a batch run', () => {
     expect(store.outcomes.map((o) => [o.key, o.batchNo])).toEqual(
       records(7).map((r, i) => [r.key, Math.floor(i / 3) + 1]),
     );
-    expect(result.counts).toEqual({ read: 7, succeeded: 7, filtered: 0, failed: 0 });
+    expect(result.counts).toEqual({ read: 7, succeeded: 7, filtered: 0, failed: 0, cancelled: 0 });
     expect(store.statuses.map((s) => s.status)).toEqual(['queued', 'running', 'succeeded']);
   });
 
@@ -103,7 +103,7 @@ describe('a batch run', () => {
       return n % 3 === 0 ? json(422, { error: { message: `field "assetKey" is required (${n})` } }) : json(201, {});
     });
     const result = await clock.run(startRun({ ...options, flow: pipeline(9, 4, 0) }).done);
-    expect(result.counts).toEqual({ read: 9, succeeded: 6, filtered: 0, failed: 3 });
+    expect(result.counts).toEqual({ read: 9, succeeded: 6, filtered: 0, failed: 3, cancelled: 0 });
     const failed = store.byStatus('failed');
     expect(failed.map((o) => o.key)).toEqual(['r0', 'r3', 'r6']);
     expect(failed[1]).toMatchObject({
@@ -149,10 +149,10 @@ describe('a batch run', () => {
     });
   });
 
-  it('sends an idempotency key naming the run, the node and the record', async () => {
+  it('sends an idempotency key naming the run, the node and the record key', async () => {
     const { clock, connectors, options } = setup(() => json(201, {}));
     await clock.run(startRun({ ...options, flow: pipeline(2, 2, 0) }).done);
-    expect(connectors.requests.map((r) => r.headers['Idempotency-Key'])).toEqual(['run1:write:0', 'run1:write:1']);
+    expect(connectors.requests.map((r) => r.headers['Idempotency-Key'])).toEqual(['run1:write:r0', 'run1:write:r1']);
   });
 
   it('stops at the first unhandled failure when the flow says onError: stop', async () => {
@@ -174,7 +174,14 @@ describe('a batch run', () => {
     const result = await clock.run(startRun({ ...options, flow }).done);
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/record "r2" failed at node "write": HTTP 400: bad/);
-    expect(store.outcomes.map((o) => `${o.key}:${o.status}`)).toEqual(['r0:succeeded', 'r1:succeeded', 'r2:failed']);
+    expect(store.outcomes.map((o) => `${o.key}:${o.status}`)).toEqual([
+      'r0:succeeded',
+      'r1:succeeded',
+      'r2:failed',
+      'r3:cancelled',
+      'r4:cancelled',
+    ]);
+    expect(result.counts).toEqual({ read: 5, succeeded: 2, filtered: 0, failed: 1, cancelled: 2 });
   });
 
   it('cancels promptly during a delay and keeps what was settled', async () => {
@@ -185,8 +192,10 @@ describe('a batch run', () => {
     run.cancel();
     const result = await clock.run(run.done);
     expect(result.status).toBe('cancelled');
-    expect(result.counts.succeeded).toBe(2);
-    expect(store.outcomes).toHaveLength(2);
+    // every record read is accounted for: 2 written, 8 read but not processed
+    expect(result.counts).toEqual({ read: 10, succeeded: 2, filtered: 0, failed: 0, cancelled: 8 });
+    expect(store.outcomes.filter((o) => o.status === 'cancelled')).toHaveLength(8);
+    expect(store.byStatus('cancelled')[0]?.error?.code).toBe('not_processed');
     expect(clock.now()).toBeLessThan(1_000_000 + 60_000);
   });
 });
@@ -222,7 +231,7 @@ describe('transforms', () => {
       'n > 0',
     );
     const result = await clock.run(startRun({ ...options, flow }).done);
-    expect(result.counts).toEqual({ read: 6, succeeded: 4, filtered: 1, failed: 1 });
+    expect(result.counts).toEqual({ read: 6, succeeded: 4, filtered: 1, failed: 1, cancelled: 0 });
     expect(store.collected.filter((c) => c.nodeId === 'out').map((c) => c.data)).toEqual([
       { id: 'r1', ratio: 12, meta: { label: '#1' } },
       { id: 'r2', ratio: 6, meta: { label: '#2' } },
@@ -257,7 +266,7 @@ describe('transforms', () => {
     );
     const { clock, store, options } = setup(() => json(500, {}));
     const result = await clock.run(startRun({ ...options, flow }).done);
-    expect(result.counts).toEqual({ read: 4, succeeded: 4, filtered: 0, failed: 0 });
+    expect(result.counts).toEqual({ read: 4, succeeded: 4, filtered: 0, failed: 0, cancelled: 0 });
     expect(store.outcomes).toHaveLength(4);
     expect(store.collected.filter((c) => c.nodeId === 'even').map((c) => c.key)).toEqual(['r0', 'r2']);
     expect(store.collected.filter((c) => c.nodeId === 'odd').map((c) => c.key)).toEqual(['r1', 'r3']);

@@ -1,6 +1,7 @@
 import { FINAL_RUN_STATUSES, type Flow, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
-import { createActor } from 'xstate';
-import type { Clock, Connectors, RunEvent, RunStore } from './ports.js';
+import { createActor, type SnapshotFrom } from 'xstate';
+import type { BreakerRegistry } from './breaker.js';
+import type { Clock, Connectors, ReplaySource, ResumeState, RunEvent, RunStore } from './ports.js';
 import { runMachine } from './run-machine.js';
 
 export interface RunOptions {
@@ -12,6 +13,13 @@ export interface RunOptions {
   connectors: Connectors;
   random?: () => number;
   onEvent?: (event: RunEvent) => void;
+  breakers?: BreakerRegistry;
+  /** Go on from a checkpoint (after the process that ran it died). */
+  resume?: ResumeState;
+  /** Start paused (a run that was paused when its process died). */
+  paused?: boolean;
+  /** Retry run: feed these failed records of an earlier run into the nodes where they failed. */
+  replay?: ReplaySource;
 }
 
 export interface RunResult {
@@ -26,33 +34,44 @@ export interface RunHandle {
   runId: string;
   /** Settles when the run reaches a final status (after its last outcomes are stored). */
   done: Promise<RunResult>;
+  pause(): void;
+  resume(): void;
   cancel(): void;
   status(): RunStatus;
+}
+
+/** The run status a snapshot of the lifecycle machine stands for. */
+export function statusOf(snapshot: SnapshotFrom<typeof runMachine>): RunStatus {
+  if (snapshot.matches({ active: 'paused' })) return 'paused';
+  if (snapshot.matches('active')) return 'running';
+  return snapshot.value as RunStatus;
 }
 
 /** Starts a run of a validated flow; its status changes are written to the store as they happen. */
 export function startRun(options: RunOptions): RunHandle {
   const { runId, clock, store } = options;
+  const { paused, ...execution } = options;
   const actor = createActor(runMachine, {
-    input: { execution: options },
+    input: { execution, paused: paused ?? false },
     clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (id) => clock.clearTimeout(id) },
   });
-  const empty = (): RunCounts => ({ read: 0, succeeded: 0, filtered: 0, failed: 0 });
+  const restored = options.resume?.counts;
+  const initialCounts = (): RunCounts => restored ?? { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
   let writes: Promise<void> = Promise.resolve();
-  let last: RunStatus = 'queued';
+  let last: RunStatus | undefined;
 
   const done = new Promise<RunResult>((resolve, reject) => {
     actor.subscribe({
       next: (snapshot) => {
-        const status = snapshot.value as RunStatus;
-        if (status === last && status !== 'queued') return;
+        const status = statusOf(snapshot);
+        if (status === last) return;
         last = status;
         const result = snapshot.context.result;
         const update = {
           status,
           at: clock.now(),
-          counts: result?.counts ?? empty(),
-          nodeCounts: result?.nodeCounts ?? {},
+          counts: result?.counts ?? initialCounts(),
+          nodeCounts: result?.nodeCounts ?? options.resume?.nodeCounts ?? {},
           ...(snapshot.context.error ? { error: snapshot.context.error } : {}),
         };
         writes = writes.then(() => store.setStatus(runId, update));
@@ -79,7 +98,9 @@ export function startRun(options: RunOptions): RunHandle {
   return {
     runId,
     done,
+    pause: () => actor.send({ type: 'PAUSE' }),
+    resume: () => actor.send({ type: 'RESUME' }),
     cancel: () => actor.send({ type: 'CANCEL' }),
-    status: () => actor.getSnapshot().value as RunStatus,
+    status: () => statusOf(actor.getSnapshot()),
   };
 }

@@ -1,5 +1,6 @@
 import type { FlowNode, RecordError } from '@sluice/shared';
-import type { Clock, Connectors } from './ports.js';
+import type { Breaker } from './breaker.js';
+import type { Clock, Connectors, Waiting } from './ports.js';
 
 /** One record on its way through a run. Nodes never mutate `data`; they emit new objects. */
 export interface Item {
@@ -11,6 +12,8 @@ export interface Item {
   source: Record<string, unknown>;
   batchNo: number;
   attempts: number;
+  /** Per-node count increments on this path (see tracker.ts), applied when the record settles. */
+  hops: number[];
   error?: RecordError;
   failedAt?: string;
   /** The record as it entered the node where it failed. */
@@ -35,8 +38,14 @@ export interface NodeContext {
   drop(items: Item[]): void;
   /** Keeps items' data with the run (collect sinks). */
   collect(items: Item[], data: (item: Item) => unknown): void;
-  /** Turns records read by a source into tracked items with keys and sequence numbers. */
-  read(records: Record<string, unknown>[], keyField: string | undefined): Item[];
+  /**
+   * Sources: reads one page of records (giving them keys and sequence numbers) and emits them, in
+   * chunks that keep the records in flight within the flow's limit. `cursor` says how to fetch this
+   * page again when a resumed run re-reads from it.
+   */
+  emitPage(records: Record<string, unknown>[], keyField: string | undefined, cursor: unknown): Promise<void>;
+  /** Sources: where to start reading when the run resumes (the cursor of a page), else undefined. */
+  startCursor(): unknown;
   /** Opens batch number n (from 1); outcomes settled until endBatch belong to it. */
   beginBatch(size: number): number;
   endBatch(batchNo: number): Promise<void>;
@@ -44,6 +53,12 @@ export interface NodeContext {
   batchReleased(batchNo: number): void;
   /** When the last batch finished, if any has. */
   lastBatchEnd(): number | undefined;
+  /** A record boundary: waits here while the run is paused. */
+  boundary(): Promise<void>;
+  /** Says why the node is waiting (shown in the run's status), or that it no longer is. */
+  waiting(waiting: Omit<Waiting, 'nodeId'> | null): void;
+  /** The circuit breaker of a connection, shared with every run that uses it. */
+  breaker(connection: string): Breaker;
 }
 
 export interface NodeRuntime {
@@ -51,9 +66,11 @@ export interface NodeRuntime {
   process(items: Item[]): Promise<void>;
   /** Called once upstream has no more items, in topological order: flush what is buffered. */
   finish?(): Promise<void>;
+  /** State to keep in a checkpoint (JSON), handed back to the factory when the run resumes. */
+  state?(): unknown;
 }
 
-export type NodeFactory = (ctx: NodeContext, params: Record<string, unknown>) => NodeRuntime;
+export type NodeFactory = (ctx: NodeContext, params: Record<string, unknown>, restored?: unknown) => NodeRuntime;
 
 /** Builds the table of node implementations, refusing two for one type. */
 export function createRuntimeRegistry(entries: readonly [string, NodeFactory][]): ReadonlyMap<string, NodeFactory> {

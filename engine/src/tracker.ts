@@ -1,6 +1,10 @@
-import type { RecordError, RecordStatus, RunCounts } from '@sluice/shared';
+import type { NodeCounts, RecordError, RecordStatus, RunCounts } from '@sluice/shared';
 import type { RecordOutcome } from './ports.js';
 import type { Item } from './runtime.js';
+
+/** Kinds of per-node count a hop adds to, encoded in a hop as `nodeIndex * 4 + kind`. */
+export const HOP = { in: 0, out: 1, error: 2, filtered: 3 } as const;
+const HOP_KEYS = ['in', 'out', 'error', 'filtered'] as const;
 
 interface Entry {
   key: string;
@@ -12,22 +16,38 @@ interface Entry {
   attempts: number;
   error?: RecordError;
   payload?: unknown;
+  /** Per-node count increments of the paths that have ended, applied when the record settles. */
+  hops: number[];
 }
 
 /**
  * Follows every record from the moment it is read until all its paths have ended, then yields
  * exactly one outcome for it. A failure on any path makes the record failed; otherwise a success
  * on any path makes it succeeded; a record dropped on every path is filtered.
+ *
+ * Per-node counts are applied when a record settles, so the counts stored with a checkpoint cover
+ * exactly the settled records, and a resumed run that re-reads the unsettled ones counts them once.
  */
 export class RecordTracker {
   private entries = new Map<number, Entry>();
   private settled: RecordOutcome[] = [];
-  readonly counts: RunCounts = { read: 0, succeeded: 0, filtered: 0, failed: 0 };
+  readonly counts: RunCounts;
+  readonly nodeCounts: NodeCounts[];
 
-  constructor(private readonly now: () => number) {}
+  constructor(
+    private readonly now: () => number,
+    readonly nodeIds: readonly string[],
+    restored?: { counts: RunCounts; nodeCounts: Record<string, NodeCounts> },
+  ) {
+    const c = restored?.counts;
+    this.counts = c
+      ? { ...c, read: c.succeeded + c.filtered + c.failed + c.cancelled }
+      : { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    this.nodeCounts = nodeIds.map((id) => ({ in: 0, out: 0, error: 0, filtered: 0, ...restored?.nodeCounts[id] }));
+  }
 
   read(seq: number, key: string): void {
-    this.entries.set(seq, { key, pending: 1, nodeId: '', batchNo: 0, attempts: 0 });
+    this.entries.set(seq, { key, pending: 1, nodeId: '', batchNo: 0, attempts: 0, hops: [] });
     this.counts.read++;
   }
 
@@ -53,30 +73,46 @@ export class RecordTracker {
   end(item: Item, nodeId: string, status: RecordStatus): void {
     const entry = this.entries.get(item.seq);
     if (!entry) return;
-    if (entry.status !== 'failed') {
-      if (status === 'failed' || status === 'succeeded' || entry.status === undefined) {
-        entry.status = status;
-        entry.nodeId = nodeId;
-        entry.attempts = item.attempts;
-        entry.batchNo = item.batchNo;
-      }
+    if (entry.status !== 'failed' && (status === 'failed' || status === 'succeeded' || entry.status === undefined)) {
+      entry.status = status;
+      entry.nodeId = nodeId;
+      entry.attempts = item.attempts;
+      entry.batchNo = item.batchNo;
     }
+    for (const hop of item.hops) entry.hops.push(hop);
     entry.pending--;
     if (entry.pending > 0) return;
-    this.entries.delete(item.seq);
-    const final = entry.status ?? status;
-    this.counts[final]++;
+    this.settle(item.seq, entry, entry.status ?? status, nodeId);
+  }
+
+  /** Settles every record still in flight as `cancelled` (read, but not processed). */
+  cancelAll(): void {
+    for (const [seq, entry] of this.entries) {
+      entry.status = 'cancelled';
+      entry.hops = [];
+      entry.error = { message: 'not processed: the run ended before this record was', code: 'not_processed' };
+      this.settle(seq, entry, 'cancelled', entry.nodeId);
+    }
+  }
+
+  private settle(seq: number, entry: Entry, status: RecordStatus, nodeId: string): void {
+    this.entries.delete(seq);
+    this.counts[status]++;
+    for (const hop of entry.hops) {
+      const counts = this.nodeCounts[hop >> 2];
+      if (counts) counts[HOP_KEYS[hop & 3] as keyof NodeCounts]++;
+    }
     const outcome: RecordOutcome = {
-      seq: item.seq,
+      seq,
       key: entry.key,
-      status: final,
+      status,
       nodeId: entry.nodeId || nodeId,
       batchNo: entry.batchNo,
       attempts: entry.attempts,
       at: this.now(),
     };
     if (entry.error) outcome.error = entry.error;
-    if (final === 'failed' && entry.payload !== undefined) outcome.payload = entry.payload;
+    if (status === 'failed' && entry.payload !== undefined) outcome.payload = entry.payload;
     this.settled.push(outcome);
   }
 
@@ -90,5 +126,19 @@ export class RecordTracker {
   /** Records read but not yet settled. */
   get inFlight(): number {
     return this.entries.size;
+  }
+
+  /** The lowest sequence number still in flight (entries are kept in read order). */
+  lowestInFlight(): number | undefined {
+    for (const seq of this.entries.keys()) return seq;
+    return undefined;
+  }
+
+  nodeCountsById(): Record<string, NodeCounts> {
+    const out: Record<string, NodeCounts> = {};
+    this.nodeIds.forEach((id, i) => {
+      out[id] = { ...(this.nodeCounts[i] as NodeCounts) };
+    });
+    return out;
   }
 }

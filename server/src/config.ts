@@ -7,6 +7,10 @@ export interface Config {
   dataDir: string;
   /** Port of the sandbox systems; 0 picks a free one. */
   sandboxPort: number;
+  /** Use sandbox systems already running at this URL (e.g. `pnpm sandbox`) instead of starting them. */
+  sandboxUrl: string | undefined;
+  /** Work orders the in-process maintenance sandbox serves. */
+  sandboxWorkOrders: number;
   editorDir: string;
   concurrency: number;
 }
@@ -23,13 +27,15 @@ function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number
   return n;
 }
 
-/** Reads settings from the environment: PORT, HOST, SLUICE_DATA_DIR, SLUICE_SANDBOX_PORT, SLUICE_CONCURRENCY. */
+/** Reads settings from the environment (see the README's list). */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
     dataDir: path.resolve(env.SLUICE_DATA_DIR || 'data'),
     sandboxPort: int(env, 'SLUICE_SANDBOX_PORT', 0, 0, 65535),
+    sandboxUrl: env.SLUICE_SANDBOX_URL || undefined,
+    sandboxWorkOrders: int(env, 'SLUICE_SANDBOX_WORK_ORDERS', 1000, 0, 100_000_000),
     editorDir: path.join(REPO_ROOT, 'editor', 'dist'),
     concurrency: int(env, 'SLUICE_CONCURRENCY', 4, 1, 64),
   };

@@ -38,6 +38,10 @@ export interface RunSummary {
   trigger: TriggerKind;
   counts: RunCounts;
   error: string | null;
+  /** Why the run is not moving right now: a delay, a rate limit, an open circuit breaker, a retry wait. */
+  waiting: { kind: 'delay' | 'rate' | 'breaker' | 'retry'; nodeId: string; until: string; connection?: string } | null;
+  /** For a retry run: the run whose failed records it feeds again. */
+  retryOf: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;

@@ -30,8 +30,15 @@ export const flowSettingsSchema = z
       .enum(['continue', 'stop'])
       .default('continue')
       .describe('A failed record with nothing on its error port: mark it failed and go on, or stop the run.'),
+    maxInFlight: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1_000_000, 'must be at most 1,000,000')
+      .default(10_000)
+      .describe('Most records read but not yet settled at any moment: sources wait for room.'),
   })
-  .default({ onError: 'continue' });
+  .default({ onError: 'continue', maxInFlight: 10_000 });
 
 export const flowSchema = z.strictObject({
   $schema: z.string().optional().describe('Optional pointer to the JSON Schema, for editors.'),

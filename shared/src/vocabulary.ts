@@ -6,11 +6,14 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 /** A run in one of these statuses will not change again. */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
-/** What finally happened to one record in one run. */
-export const RECORD_STATUSES = ['succeeded', 'filtered', 'failed'] as const;
+/**
+ * What finally happened to one record in one run. `cancelled`: the record was read but the run was
+ * cancelled before it was processed (it is "not processed", not failed).
+ */
+export const RECORD_STATUSES = ['succeeded', 'filtered', 'failed', 'cancelled'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
 
-export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api'] as const;
+export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export const NODE_GROUPS = ['triggers', 'sources', 'flow control', 'transform', 'sinks', 'errors'] as const;
@@ -20,12 +23,16 @@ export type NodeGroup = (typeof NODE_GROUPS)[number];
 export const OUT_PORT = 'out';
 export const ERROR_PORT = 'error';
 
-/** Record counts of a run. While it runs, read - (succeeded + filtered + failed) are in flight. */
+/**
+ * Record counts of a run. Once it has finished, read = succeeded + filtered + failed + cancelled
+ * (cancelled is non-zero only for a cancelled run); while it runs, the difference is in flight.
+ */
 export interface RunCounts {
   read: number;
   succeeded: number;
   filtered: number;
   failed: number;
+  cancelled: number;
 }
 
 /** Counts for one node of a run: in = out + error + filtered once the run has finished. */
@@ -37,7 +44,7 @@ export interface NodeCounts {
 }
 
 export function emptyRunCounts(): RunCounts {
-  return { read: 0, succeeded: 0, filtered: 0, failed: 0 };
+  return { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
 }
 
 export function emptyNodeCounts(): NodeCounts {

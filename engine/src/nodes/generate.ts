@@ -6,10 +6,11 @@ export const generate: NodeFactory = (ctx, raw) => {
   return {
     async process(activations) {
       for (const _ of activations) {
-        for (let from = 0; from < count; from += pageSize) {
+        const start = (ctx.startCursor() as number | undefined) ?? 0;
+        for (let from = start; from < count; from += pageSize) {
           const page: Record<string, unknown>[] = [];
           for (let i = from; i < Math.min(count, from + pageSize); i++) page.push(syntheticRecord(i));
-          await ctx.emit('out', ctx.read(page, 'key'));
+          await ctx.emitPage(page, 'key', from);
         }
       }
     },

@@ -42,6 +42,7 @@ export const httpSource: NodeFactory = (ctx, raw) => {
       ctx,
       { method: 'GET', url, headers: { accept: 'application/json', ...target.headers }, timeoutMs: params.timeoutMs },
       PAGE_RETRY,
+      target.breakerKey,
     );
     if (!result.ok) throw new SourceError(`source "${ctx.node.id}" could not read ${url}: ${result.error.message}`);
     return parsePage(result.response, url, params);
@@ -51,17 +52,21 @@ export const httpSource: NodeFactory = (ctx, raw) => {
     async process(activations) {
       for (const _ of activations) {
         const seenTokens = new Set<string>();
-        let pending: Promise<Page> | undefined = fetchPage(firstUrl(ctx, params));
+        const resumeAt = ctx.startCursor() as string | undefined;
+        let url = resumeAt ?? firstUrl(ctx, params);
+        let pending: Promise<Page> | undefined = fetchPage(url);
         while (pending) {
           const page: Page = await pending;
+          const pageUrl = url;
           pending = undefined;
           const repeated = page.next !== undefined && seenTokens.has(page.next);
           if (page.next && !repeated) {
             seenTokens.add(page.next);
+            url = page.next;
             pending = fetchPage(page.next);
             pending.catch(() => {}); // awaited on the next turn; do not report it unhandled meanwhile
           }
-          if (page.records.length) await ctx.emit('out', ctx.read(page.records, params.keyField));
+          if (page.records.length) await ctx.emitPage(page.records, params.keyField, pageUrl);
           if (repeated) {
             throw new SourceError(
               `source "${ctx.node.id}": the server sent the same next page twice (${page.next}); stopping instead of looping`,

@@ -1,6 +1,6 @@
 import type { RetryPolicy } from '../retry.js';
-import type { NodeFactory } from '../runtime.js';
-import { callWithRetry, resolveTarget } from './http.js';
+import type { Item, NodeFactory } from '../runtime.js';
+import { type CallResult, callWithRetry, resolveTarget } from './http.js';
 
 interface Params {
   connection?: string;
@@ -8,42 +8,63 @@ interface Params {
   method: 'POST' | 'PUT' | 'PATCH';
   idempotencyHeader: string;
   timeoutMs: number;
+  concurrency: number;
   retry: RetryPolicy;
 }
 
 /**
- * Writes each record as a JSON body, in order. The idempotency key names the run, the node and the
- * record, so a batch replayed after a crash does not write twice.
+ * Writes each record as a JSON body, `concurrency` at a time, and passes the results on in record
+ * order. The idempotency key is derived from the run, the node and the record key, so a batch
+ * replayed after a crash does not write twice.
  */
 export const httpWrite: NodeFactory = (ctx, raw) => {
   const params = raw as unknown as Params;
+  const write = (item: Item, target: ReturnType<typeof resolveTarget>): Promise<CallResult> =>
+    callWithRetry(
+      ctx,
+      {
+        method: params.method,
+        url: target.url,
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...target.headers,
+          [params.idempotencyHeader]: `${ctx.runId}:${ctx.node.id}:${item.key}`,
+        },
+        body: JSON.stringify(item.data),
+        timeoutMs: params.timeoutMs,
+      },
+      params.retry,
+      target.breakerKey,
+    );
+
   return {
     async process(items) {
       const target = resolveTarget(ctx, params);
-      for (const item of items) {
-        const result = await callWithRetry(
-          ctx,
-          {
-            method: params.method,
-            url: target.url,
-            headers: {
-              'content-type': 'application/json',
-              accept: 'application/json',
-              ...target.headers,
-              [params.idempotencyHeader]: `${ctx.runId}:${ctx.node.id}:${item.seq}`,
-            },
-            body: JSON.stringify(item.data),
-            timeoutMs: params.timeoutMs,
-          },
-          params.retry,
-        );
-        if (result.ok) {
-          item.attempts = result.attempts;
-          await ctx.emit('out', [item]);
-        } else {
-          await ctx.fail(item, result.error, result.attempts);
+      const results: CallResult[] = new Array(items.length);
+      let next = 0;
+      const worker = async () => {
+        while (next < items.length) {
+          await ctx.boundary();
+          const i = next++;
+          results[i] = await write(items[i] as Item, target);
         }
+      };
+      const workers = Array.from({ length: Math.min(params.concurrency, items.length) }, worker);
+      await Promise.all(workers);
+      let ok: Item[] = [];
+      for (const [i, item] of items.entries()) {
+        const result = results[i] as CallResult;
+        item.attempts = result.attempts;
+        if (result.ok) {
+          ok.push(item);
+          continue;
+        }
+        if (ok.length) await ctx.emit('out', ok);
+        ok = [];
+        await ctx.fail(item, result.error, result.attempts);
       }
+      if (ok.length) await ctx.emit('out', ok);
     },
   };
 };

@@ -7,17 +7,28 @@ import type { NodeContext } from '../runtime.js';
 export interface Target {
   url: string;
   headers: Record<string, string>;
+  /** Which circuit breaker guards the requests: the connection, else the URL's origin. */
+  breakerKey: string;
 }
 
 /** Joins the node's URL onto its connection, with the connection's auth headers. */
 export function resolveTarget(ctx: NodeContext, params: { connection?: string; url: string }): Target {
-  if (!params.connection) return { url: params.url, headers: {} };
+  if (!params.connection) return { url: params.url, headers: {}, breakerKey: originOf(params.url) };
   const connection = ctx.connectors.connection(params.connection);
   if (!connection) throw new Error(`node "${ctx.node.id}": no connection named "${params.connection}"`);
-  if (/^https?:\/\//i.test(params.url)) return { url: params.url, headers: { ...connection.headers } };
+  const breakerKey = connection.name;
+  if (/^https?:\/\//i.test(params.url)) return { url: params.url, headers: { ...connection.headers }, breakerKey };
   const base = connection.baseUrl.replace(/\/+$/, '');
   const path = params.url.startsWith('/') ? params.url : `/${params.url}`;
-  return { url: `${base}${path}`, headers: { ...connection.headers } };
+  return { url: `${base}${path}`, headers: { ...connection.headers }, breakerKey };
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
 }
 
 export type CallResult =
@@ -25,17 +36,33 @@ export type CallResult =
   | { ok: false; error: RecordError; attempts: number };
 
 /**
- * Sends a request with the node's retry policy: network errors, timeouts, 408, 429 and 5xx are tried
- * again after an exponential, jittered wait (or what `Retry-After` asks for); other statuses are final.
+ * Sends a request with the node's retry policy and the connection's circuit breaker. Network errors,
+ * timeouts, 408, 429 and 5xx are tried again after an exponential, jittered wait (or what
+ * `Retry-After` asks for on 429 and 503); other statuses are final. While the breaker is open the
+ * request waits instead of failing; network errors, timeouts and 5xx count against the breaker.
  */
-export async function callWithRetry(ctx: NodeContext, request: HttpRequest, policy: RetryPolicy): Promise<CallResult> {
+export async function callWithRetry(
+  ctx: NodeContext,
+  request: HttpRequest,
+  policy: RetryPolicy,
+  breakerKey: string,
+): Promise<CallResult> {
+  const breaker = ctx.breaker(breakerKey);
   let attempt = 0;
   for (;;) {
     attempt++;
+    let waited = false;
+    await breaker.acquire(ctx.signal, (until) => {
+      waited = true;
+      ctx.waiting({ kind: 'breaker', until: until ?? ctx.clock.now(), connection: breakerKey });
+    });
+    if (waited) ctx.waiting(null);
+    if (ctx.signal.aborted) throw new Cancelled();
     let wait: number | undefined;
     let error: RecordError;
     try {
       const response = await ctx.connectors.http({ ...request, signal: ctx.signal });
+      breaker.report(response.status < 500);
       if (response.status >= 200 && response.status < 300) return { ok: true, response, attempts: attempt };
       error = errorFromResponse(response);
       if (!isRetryableStatus(response.status)) return { ok: false, error, attempts: attempt };
@@ -44,17 +71,21 @@ export async function callWithRetry(ctx: NodeContext, request: HttpRequest, poli
       }
     } catch (err) {
       if (err instanceof Cancelled || ctx.signal.aborted) throw new Cancelled();
+      breaker.report(false);
       const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
       error = { message: failure.message, code: failure.code };
     }
     if (attempt >= policy.maxAttempts) {
-      return {
-        ok: false,
-        error: { ...error, message: `${error.message} (gave up after ${attempt} attempts)` },
-        attempts: attempt,
-      };
+      const message = `${error.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`;
+      return { ok: false, error: { ...error, message }, attempts: attempt };
     }
-    await sleep(ctx.clock, wait ?? backoffMs(policy, attempt, ctx.random), ctx.signal);
+    const ms = wait ?? backoffMs(policy, attempt, ctx.random);
+    if (ms >= 1000) ctx.waiting({ kind: 'retry', until: ctx.clock.now() + ms });
+    try {
+      await sleep(ctx.clock, ms, ctx.signal);
+    } finally {
+      if (ms >= 1000) ctx.waiting(null);
+    }
   }
 }
 

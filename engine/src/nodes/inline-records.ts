@@ -10,9 +10,7 @@ export const inlineRecords: NodeFactory = (ctx, raw) => {
   const params = raw as unknown as Params;
   return {
     async process(activations) {
-      for (const _ of activations) {
-        await ctx.emit('out', ctx.read(params.records, params.keyField));
-      }
+      for (const _ of activations) await ctx.emitPage(params.records, params.keyField, 0);
     },
   };
 };

@@ -1,4 +1,12 @@
-import type { BatchInfo, CollectedRecord, RecordOutcome, RunCommit, RunStatusUpdate, RunStore } from '../ports.js';
+import type {
+  BatchInfo,
+  CollectedRecord,
+  RecordOutcome,
+  RunCommit,
+  RunStatusUpdate,
+  RunStore,
+  Waiting,
+} from '../ports.js';
 
 /** A run store that keeps everything in memory: for engine tests and headless experiments. */
 export class MemoryRunStore implements RunStore {
@@ -10,13 +18,21 @@ export class MemoryRunStore implements RunStore {
 
   commit(_runId: string, commit: RunCommit): void {
     this.commits.push(commit);
+    this.lastCheckpoint = commit.checkpoint;
     this.outcomes.push(...commit.outcomes);
     this.collected.push(...commit.collected);
     if (commit.batch) this.batches.push(commit.batch);
   }
 
+  readonly waits: (Waiting | null)[] = [];
+  lastCheckpoint: RunCommit['checkpoint'] | undefined;
+
   setStatus(_runId: string, update: RunStatusUpdate): void {
     this.statuses.push(update);
+  }
+
+  setWaiting(_runId: string, waiting: Waiting | null): void {
+    this.waits.push(waiting);
   }
 
   byStatus(status: RecordOutcome['status']): RecordOutcome[] {

@@ -56,6 +56,7 @@ async function run(file: string, json: boolean): Promise<number> {
   try {
     const flow = sluice.flows.saveByName(checked.flow);
     const runId = sluice.runner.enqueue(flow.id, 'cli');
+    sluice.runner.start();
     log(`Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}`);
     let lastPrint = 0;
     sluice.runner.events.on('event', (event: RunEvent) => {

@@ -34,18 +34,32 @@ export const runs = sqliteTable(
     flowVersionId: integer('flow_version_id').references(() => flowVersions.id),
     flowName: text('flow_name').notNull(),
     status: text('status', { enum: ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] }).notNull(),
-    trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api'] }).notNull(),
+    trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] }).notNull(),
     read: integer('read').notNull().default(0),
     succeeded: integer('succeeded').notNull().default(0),
     filtered: integer('filtered').notNull().default(0),
     failed: integer('failed').notNull().default(0),
+    cancelled: integer('cancelled').notNull().default(0),
     nodeCounts: text('node_counts').notNull().default('{}'),
     error: text('error'),
+    /** Why the run is not moving right now (delay, rate limit, open breaker), as JSON. */
+    waiting: text('waiting'),
+    /** Where the run goes on from after a restart (engine Checkpoint), written with each batch. */
+    checkpoint: text('checkpoint'),
+    /** The process executing the run, and until when its claim holds unless renewed. */
+    leaseOwner: text('lease_owner'),
+    leaseExpiresAt: integer('lease_expires_at'),
+    /** For a retry run: the run whose failed records it feeds again. */
+    retryOf: integer('retry_of'),
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
   },
-  (t) => [index('runs_flow').on(t.flowId, t.id), index('runs_status').on(t.status, t.id)],
+  (t) => [
+    index('runs_flow').on(t.flowId, t.id),
+    index('runs_status').on(t.status, t.id),
+    index('runs_retry_of').on(t.retryOf),
+  ],
 );
 
 /** A batch of a run, with its timings and what became of its records. */
@@ -79,7 +93,7 @@ export const errorMessages = sqliteTable(
 );
 
 /**
- * One row per record per run: its final status (0 succeeded, 1 filtered, 2 failed), the node where
+ * One row per record per run: its final status (0 succeeded, 1 filtered, 2 failed, 3 cancelled), the node where
  * it ended, its batch and attempts, and for failures the error and the payload.
  */
 export const recordOutcomes = sqliteTable(

@@ -9,6 +9,7 @@ import { createConnectors } from '../connectors.js';
 import { databaseFile, openDatabase } from '../db/open.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
 import { FlowRepository } from '../flows/repository.js';
+import { RunLeases } from '../runs/leases.js';
 import { RunRepository } from '../runs/repository.js';
 import { Runner } from '../runs/runner.js';
 import { SqliteRunStore } from '../runs/sqlite-run-store.js';
@@ -40,10 +41,12 @@ beforeAll(async () => {
   runner = new Runner({
     flows,
     runs,
+    leases: new RunLeases(db),
     store: new SqliteRunStore(db),
     connectors: createConnectors(sandbox.connections),
     clock: systemClock,
   });
+  runner.start();
   app = createApp({ flows, runs, runner, connections: sandbox.connections });
   close = () => db.$client.close();
 });

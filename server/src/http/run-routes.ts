@@ -44,6 +44,35 @@ export function runRoutes(deps: AppDeps): Hono {
     deps.runner.cancel(id);
     return c.json({ runId: id, status: 'cancelling' }, 202);
   });
+  app.post('/:id/pause', (c) => {
+    const id = c.req.param('id');
+    deps.runner.pause(id);
+    return c.json({ runId: id, status: 'paused' }, 202);
+  });
+  app.post('/:id/resume', (c) => {
+    const id = c.req.param('id');
+    deps.runner.resume(id);
+    return c.json({ runId: id, status: 'running' }, 202);
+  });
+  app.post('/:id/retry', async (c) => {
+    const text = await c.req.text();
+    let version: 'original' | 'current' = 'original';
+    if (text.trim()) {
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        throw new ApiError(400, 'bad_json', 'request body: not valid JSON');
+      }
+      const v = (body as { version?: unknown } | null)?.version;
+      if (v !== undefined && v !== 'original' && v !== 'current') {
+        throw new ApiError(400, 'bad_request', 'version: must be "original" or "current"', 'version');
+      }
+      if (v) version = v;
+    }
+    const runId = deps.runner.retryFailed(c.req.param('id'), version);
+    return c.json({ runId, retryOf: c.req.param('id'), version, status: 'queued' }, 202);
+  });
   app.get('/:id/records', (c) => {
     const q = c.req.query();
     const status = oneOf<RecordStatus>(q.status, RECORD_STATUSES, 'status');

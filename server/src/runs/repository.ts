@@ -1,3 +1,4 @@
+import type { ReplayRecord } from '@sluice/engine';
 import type {
   BatchSummary,
   NodeCounts,
@@ -26,8 +27,11 @@ interface RunRow {
   succeeded: number;
   filtered: number;
   failed: number;
+  cancelled: number;
   node_counts: string;
   error: string | null;
+  waiting: string | null;
+  retry_of: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -51,7 +55,7 @@ interface OutcomeRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
-  r.filtered, r.failed, r.node_counts, r.error, r.created_at, r.started_at, r.finished_at`;
+  r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.created_at, r.started_at, r.finished_at`;
 
 const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
   e.message, e.code, e.http_status`;
@@ -64,12 +68,24 @@ function toSummary(r: RunRow): RunSummary {
     flowName: r.flow_name,
     status: r.status,
     trigger: r.trigger,
-    counts: { read: r.read, succeeded: r.succeeded, filtered: r.filtered, failed: r.failed },
+    counts: { read: r.read, succeeded: r.succeeded, filtered: r.filtered, failed: r.failed, cancelled: r.cancelled },
     error: r.error,
+    waiting: r.waiting ? toWaiting(r.waiting) : null,
+    retryOf: r.retry_of === null ? null : String(r.retry_of),
     createdAt: iso(r.created_at) as string,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
   };
+}
+
+function toWaiting(json: string): RunSummary['waiting'] {
+  const w = JSON.parse(json) as {
+    kind: 'delay' | 'rate' | 'breaker' | 'retry';
+    nodeId: string;
+    until: number;
+    connection?: string;
+  };
+  return { ...w, until: new Date(w.until).toISOString() };
 }
 
 function toOutcome(o: OutcomeRow): RecordOutcomeView {
@@ -99,6 +115,7 @@ export interface NewRun {
   flowVersionId: number | null;
   flowName: string;
   trigger: TriggerKind;
+  retryOf?: string;
 }
 
 export interface RecordQuery {
@@ -123,9 +140,17 @@ export class RunRepository {
   create(run: NewRun): string {
     const info = this.c
       .prepare(
-        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, created_at) VALUES (?, ?, ?, 'queued', ?, ?)`,
+        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, created_at)
+         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
       )
-      .run(run.flowId, run.flowVersionId, run.flowName, run.trigger, this.now());
+      .run(
+        run.flowId,
+        run.flowVersionId,
+        run.flowName,
+        run.trigger,
+        run.retryOf ? Number(run.retryOf) : null,
+        this.now(),
+      );
     return String(info.lastInsertRowid);
   }
 
@@ -155,15 +180,46 @@ export class RunRepository {
     };
   }
 
-  /** The flow version a run is pinned to. */
-  versionOf(id: string): { flowVersionId: number | null; document: string | null } {
+  /** The flow version a run is pinned to, and the run it retries, if any. */
+  versionOf(id: string): { flowVersionId: number | null; document: string | null; retryOf: string | null } {
     const row = this.c
       .prepare(
-        'SELECT r.flow_version_id, v.document FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?',
+        `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
+         LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
       )
-      .get(toId(id)) as { flow_version_id: number | null; document: string | null } | undefined;
+      .get(toId(id)) as
+      | { flow_version_id: number | null; document: string | null; retry_of: number | null }
+      | undefined;
     if (!row) throw notFound('run', id);
-    return { flowVersionId: row.flow_version_id, document: row.document };
+    return {
+      flowVersionId: row.flow_version_id,
+      document: row.document,
+      retryOf: row.retry_of === null ? null : String(row.retry_of),
+    };
+  }
+
+  /** The failed records of a run after position `after`, in order, for a retry run to feed again. */
+  failedForReplay(runId: string, after: number, limit: number): ReplayRecord[] {
+    const rows = this.c
+      .prepare(
+        `SELECT seq, key, node_id, payload FROM record_outcomes
+         WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
+      )
+      .all(toId(runId), after, limit) as { seq: number; key: string; node_id: string; payload: string | null }[];
+    return rows.map((r) => ({
+      ref: r.seq,
+      key: r.key,
+      nodeId: r.node_id,
+      payload: r.payload === null ? {} : (JSON.parse(r.payload) as Record<string, unknown>),
+    }));
+  }
+
+  /** Cancels a run that has not started; false when it is no longer queued. */
+  cancelQueued(id: string): boolean {
+    const info = this.c
+      .prepare(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
+      .run(this.now(), toId(id));
+    return info.changes === 1;
   }
 
   /** Runs, newest first, paged by id. */
@@ -186,31 +242,6 @@ export class RunRepository {
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`;
     const rows = this.c.prepare(sql).all(...args, q.limit + 1) as RunRow[];
     return page(rows.map(toSummary), q.limit, (r) => r.id);
-  }
-
-  /** Runs left queued or running by a previous process. */
-  unfinished(): { id: string; status: RunStatus }[] {
-    const rows = this.c
-      .prepare(`SELECT id, status FROM runs WHERE status IN ('queued', 'running', 'paused') ORDER BY id`)
-      .all() as {
-      id: number;
-      status: RunStatus;
-    }[];
-    return rows.map((r) => ({ id: String(r.id), status: r.status }));
-  }
-
-  markInterrupted(id: string, message: string): void {
-    this.c
-      .prepare(
-        `UPDATE runs SET status = 'failed', error = ?, finished_at = ? WHERE id = ? AND status IN ('running', 'paused')`,
-      )
-      .run(message, this.now(), toId(id));
-  }
-
-  markCancelled(id: string): void {
-    this.c
-      .prepare(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
-      .run(this.now(), toId(id));
   }
 
   /** A run's record outcomes in read order, filtered by status, node or key, paged by position. */

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import {
+  BreakerRegistry,
   type Clock,
   type Connectors,
   checkFlowForRun,
@@ -8,9 +9,10 @@ import {
   type RunResult,
   startRun,
 } from '@sluice/engine';
-import type { TriggerKind } from '@sluice/shared';
+import type { RunStatus, TriggerKind } from '@sluice/shared';
 import type { FlowRepository } from '../flows/repository.js';
 import { ApiError } from '../http/errors.js';
+import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
 
@@ -18,26 +20,43 @@ export interface RunnerOptions {
   flows: FlowRepository;
   runs: RunRepository;
   store: SqliteRunStore;
+  leases: RunLeases;
   connectors: Connectors;
   clock: Clock;
-  /** Runs executing at once; further runs wait `queued`. */
+  /** Runs executing at once in this process; further runs wait `queued`. */
   concurrency?: number;
+  /** How often to look for runs to pick up (queued, or abandoned by a dead process). */
+  scanMs?: number;
 }
 
+const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+
 /**
- * The run queue: a started run is stored `queued` and returned at once; runs are picked up in order
- * up to the concurrency limit. Keeps the handles of running runs so they can be cancelled.
+ * The run queue. A started run is stored `queued` and its id returned at once; this process claims
+ * queued runs (and runs whose executor died) through leases, up to the concurrency limit, and
+ * resumes interrupted ones from their checkpoint. It keeps the handles of its runs for control.
  */
 export class Runner {
-  private readonly queue: string[] = [];
   private readonly active = new Map<string, RunHandle>();
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
-  readonly events = new EventEmitter();
+  private readonly breakers: BreakerRegistry;
   private readonly concurrency: number;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  readonly events = new EventEmitter();
 
   constructor(private readonly o: RunnerOptions) {
     this.concurrency = o.concurrency ?? 4;
+    this.breakers = new BreakerRegistry(o.clock);
     this.events.setMaxListeners(0);
+  }
+
+  /** Starts picking up runs: now, and every `scanMs`; renews this process's leases meanwhile. */
+  start(): void {
+    this.pump();
+    const scan = this.o.scanMs ?? 2000;
+    this.timers.push(setInterval(() => this.pump(), scan).unref());
+    this.timers.push(setInterval(() => this.o.leases.renew([...this.active.keys()]), this.o.leases.ttlMs / 3).unref());
   }
 
   /** Queues a run of a flow's latest version; answers 422 when that version has errors. */
@@ -45,73 +64,102 @@ export class Runner {
     const flow = this.o.flows.get(flowId);
     const errors = flow.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
+      const first = errors[0];
+      const message = `the flow has ${errors.length} problem(s) to fix before it can run: ${first?.message}`;
+      throw new ApiError(422, 'invalid_flow', message, first?.path, flow.problems);
+    }
+    const runId = this.o.runs.create({ flowId, flowVersionId: Number(flow.versionId), flowName: flow.name, trigger });
+    queueMicrotask(() => this.pump());
+    return runId;
+  }
+
+  /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
+  retryFailed(runId: string, version: 'original' | 'current'): string {
+    const run = this.o.runs.get(runId);
+    if (!FINAL.includes(run.status))
+      throw new ApiError(
+        409,
+        'run_not_finished',
+        `run ${runId} is ${run.status}; retry its failed records once it has finished`,
+      );
+    if (run.counts.failed === 0) throw new ApiError(409, 'nothing_to_retry', `run ${runId} has no failed records`);
+    if (!run.flowId) throw new ApiError(409, 'no_flow', `run ${runId} belongs to no stored flow`);
+    const target =
+      version === 'original'
+        ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
+        : this.o.flows.get(run.flowId);
+    const errors = target.problems.filter((p) => p.severity === 'error');
+    if (errors.length)
       throw new ApiError(
         422,
         'invalid_flow',
-        `the flow has ${errors.length} problem(s) to fix before it can run: ${errors[0]?.message}`,
+        `that flow version cannot run: ${errors[0]?.message}`,
         errors[0]?.path,
-        flow.problems,
+        target.problems,
       );
-    }
-    const runId = this.o.runs.create({ flowId, flowVersionId: Number(flow.versionId), flowName: flow.name, trigger });
-    this.queue.push(runId);
+    const id = this.o.runs.create({
+      flowId: run.flowId,
+      flowVersionId: Number(target.versionId),
+      flowName: target.name,
+      trigger: 'retry',
+      retryOf: runId,
+    });
     queueMicrotask(() => this.pump());
-    return runId;
+    return id;
+  }
+
+  pause(runId: string): void {
+    this.control(runId, 'running', 'pause').pause();
+  }
+
+  resume(runId: string): void {
+    this.control(runId, 'paused', 'resume').resume();
   }
 
   /** Cancels a queued or running run. */
   cancel(runId: string): void {
     const handle = this.active.get(runId);
-    if (handle) {
-      handle.cancel();
-      return;
+    if (handle) return handle.cancel();
+    if (this.o.runs.cancelQueued(runId)) this.settle(runId);
+    else {
+      const run = this.o.runs.get(runId);
+      if (FINAL.includes(run.status))
+        throw new ApiError(409, 'run_finished', `run ${runId} has already finished (${run.status})`);
+      throw new ApiError(409, 'run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
-    const i = this.queue.indexOf(runId);
-    if (i >= 0) {
-      this.queue.splice(i, 1);
-      this.o.runs.markCancelled(runId);
-      this.settle(runId);
+  }
+
+  private control(runId: string, expected: RunStatus, verb: string): RunHandle {
+    const run = this.o.runs.get(runId);
+    const handle = this.active.get(runId);
+    if (run.status !== expected || !handle) {
+      throw new ApiError(
+        409,
+        'bad_state',
+        `cannot ${verb} run ${runId}: it is ${run.status}${handle ? '' : ' and not executing here'}`,
+      );
     }
+    return handle;
   }
 
   /** Resolves when the run reaches a final status. */
   wait(runId: string): Promise<RunResult> {
     const current = this.o.runs.get(runId);
-    if (
-      ['succeeded', 'failed', 'cancelled'].includes(current.status) &&
-      !this.active.has(runId) &&
-      !this.queue.includes(runId)
-    ) {
+    if (FINAL.includes(current.status) && !this.active.has(runId)) {
       return Promise.resolve({ runId, status: current.status, counts: current.counts, nodeCounts: current.nodeCounts });
     }
     return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
   }
 
-  /**
-   * Deals with runs a previous process left behind: queued runs are queued again; runs that were
-   * executing are marked failed with the reason (resuming them from their last checkpoint is a
-   * separate capability).
-   */
-  recover(): { requeued: number; interrupted: number } {
-    let requeued = 0;
-    let interrupted = 0;
-    for (const run of this.o.runs.unfinished()) {
-      if (run.status === 'queued') {
-        this.queue.push(run.id);
-        requeued++;
-      } else {
-        this.o.runs.markInterrupted(run.id, 'interrupted: the server stopped while this run was executing');
-        interrupted++;
-      }
-    }
-    queueMicrotask(() => this.pump());
-    return { requeued, interrupted };
-  }
-
-  /** Cancels every running run and waits for them to store what they settled. */
-  async stop(): Promise<void> {
-    this.queue.length = 0;
+  /** Stops picking up runs. With `cancel`, cancels this process's runs; otherwise leaves them to be resumed. */
+  async stop({ cancel = true } = {}): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
     const handles = [...this.active.values()];
+    if (!cancel) {
+      for (const id of this.active.keys()) this.o.leases.release(id);
+      return;
+    }
     for (const h of handles) h.cancel();
     await Promise.allSettled(handles.map((h) => h.done));
   }
@@ -120,48 +168,69 @@ export class Runner {
     return this.active.size;
   }
 
-  private pump(): void {
-    while (this.active.size < this.concurrency && this.queue.length) {
-      const runId = this.queue.shift() as string;
-      this.launch(runId);
+  /** Claims and launches runs while there is room. */
+  pump(): void {
+    if (this.stopped) return;
+    const room = this.concurrency - this.active.size;
+    if (room <= 0) return;
+    for (const candidate of this.o.leases.candidates(room)) {
+      if (this.active.size >= this.concurrency) break;
+      if (this.active.has(candidate.id)) continue;
+      if (!this.o.leases.claim(candidate.id, ['queued', 'running', 'paused'])) continue;
+      try {
+        this.launch(candidate.id, candidate.status as RunStatus);
+      } catch (err) {
+        console.error(`run ${candidate.id} could not start:`, err);
+        this.o.leases.release(candidate.id);
+      }
     }
   }
 
-  private launch(runId: string): void {
-    const { document } = this.o.runs.versionOf(runId);
+  private launch(runId: string, status: RunStatus): void {
+    const { document, retryOf } = this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
       this.o.store.setStatus(runId, {
         status: 'failed',
         at: this.o.clock.now(),
         error: `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`,
-        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0 },
+        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 },
         nodeCounts: {},
       });
+      this.o.leases.release(runId);
       this.settle(runId);
       return;
     }
+    const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
     const handle = startRun({
       runId,
       flow: checked.flow,
       clock: this.o.clock,
       store: this.o.store,
       connectors: this.o.connectors,
+      breakers: this.breakers,
+      paused: status === 'paused',
       onEvent: (event: RunEvent) => this.events.emit('event', event),
+      ...(resume ? { resume } : {}),
+      ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
     });
     this.active.set(runId, handle);
     handle.done
       .then(
-        (result) => this.settle(runId, result),
+        (result) => this.finish(runId, result),
         (err: unknown) => {
           console.error(`run ${runId} could not be stored:`, err);
-          this.settle(runId);
+          this.finish(runId);
         },
       )
-      .finally(() => {
-        this.active.delete(runId);
-        this.pump();
-      });
+      .finally(() => queueMicrotask(() => this.pump()));
+  }
+
+  private finish(runId: string, result?: RunResult): void {
+    if (this.stopped && !result) return;
+    this.active.delete(runId);
+    this.o.leases.release(runId);
+    this.settle(runId, result);
   }
 
   private settle(runId: string, result?: RunResult): void {

@@ -1,10 +1,29 @@
-import type { CollectedRecord, RecordOutcome, RunCommit, RunStatusUpdate, RunStore } from '@sluice/engine';
-import type { RecordError, RecordStatus } from '@sluice/shared';
+import type {
+  Checkpoint,
+  CollectedRecord,
+  RecordOutcome,
+  ResumeState,
+  RunCommit,
+  RunStatusUpdate,
+  RunStore,
+  Waiting,
+} from '@sluice/engine';
+import type { NodeCounts, RecordError, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 
-export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2 };
-export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed'];
+interface ResumeRow {
+  checkpoint: string | null;
+  read: number;
+  succeeded: number;
+  filtered: number;
+  failed: number;
+  cancelled: number;
+  node_counts: string;
+}
+
+export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };
+export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 
 /**
  * The engine's run store over SQLite. Each commit (one batch) is one transaction of prepared
@@ -18,6 +37,7 @@ export class SqliteRunStore implements RunStore {
   private readonly insertBatch: Database.Statement;
   private readonly updateCounts: Database.Statement;
   private readonly updateStatus: Database.Statement;
+  private readonly updateWaiting: Database.Statement;
   private readonly findError: Database.Statement;
   private readonly insertError: Database.Statement;
   private readonly commitTx: (runId: number, commit: RunCommit) => void;
@@ -37,10 +57,13 @@ export class SqliteRunStore implements RunStore {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.updateCounts = c.prepare(
-      'UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, node_counts = ? WHERE id = ?',
+      `UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, checkpoint = ?
+       WHERE id = ?`,
     );
+    this.updateWaiting = c.prepare('UPDATE runs SET waiting = ? WHERE id = ?');
     this.updateStatus = c.prepare(
-      `UPDATE runs SET status = ?, read = ?, succeeded = ?, filtered = ?, failed = ?, node_counts = ?, error = ?,
+      `UPDATE runs SET status = ?, read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, error = ?,
+         waiting = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN NULL ELSE waiting END,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
          finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
        WHERE id = ?`,
@@ -57,14 +80,18 @@ export class SqliteRunStore implements RunStore {
   setStatus(runId: string, u: RunStatusUpdate): void {
     if (u.status === 'queued') return;
     const c = u.counts;
+    const nodes = JSON.stringify(u.nodeCounts);
+    const error = u.error ?? null;
     this.updateStatus.run(
       u.status,
       c.read,
       c.succeeded,
       c.filtered,
       c.failed,
-      JSON.stringify(u.nodeCounts),
-      u.error ?? null,
+      c.cancelled,
+      nodes,
+      error,
+      u.status,
       u.status,
       u.at,
       u.status,
@@ -73,13 +100,47 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
+  setWaiting(runId: string, waiting: Waiting | null): void {
+    this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId));
+  }
+
+  /** What an interrupted run goes on from: its last checkpoint, the counts stored with it, and what is settled past it. */
+  loadResume(runId: string): ResumeState | undefined {
+    const row = this.client
+      .prepare('SELECT checkpoint, succeeded, filtered, failed, cancelled, read, node_counts FROM runs WHERE id = ?')
+      .get(Number(runId)) as ResumeRow | undefined;
+    if (!row?.checkpoint) return undefined;
+    const checkpoint = JSON.parse(row.checkpoint) as Checkpoint;
+    const settled = this.client
+      .prepare('SELECT seq FROM record_outcomes WHERE run_id = ? AND seq >= ?')
+      .pluck()
+      .all(Number(runId), checkpoint.lowWater) as number[];
+    const { read, succeeded, filtered, failed, cancelled } = row;
+    return {
+      checkpoint,
+      counts: { read, succeeded, filtered, failed, cancelled },
+      nodeCounts: JSON.parse(row.node_counts) as Record<string, NodeCounts>,
+      settled: new Set(settled),
+    };
+  }
+
   private write(runId: number, commit: RunCommit): void {
     for (const o of commit.outcomes) this.writeOutcome(runId, o);
     for (const r of commit.collected) this.writeCollected(runId, r);
     const b = commit.batch;
     if (b) this.insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);
     const c = commit.counts;
-    this.updateCounts.run(c.read, c.succeeded, c.filtered, c.failed, JSON.stringify(commit.nodeCounts), runId);
+    const nodes = JSON.stringify(commit.nodeCounts);
+    this.updateCounts.run(
+      c.read,
+      c.succeeded,
+      c.filtered,
+      c.failed,
+      c.cancelled,
+      nodes,
+      JSON.stringify(commit.checkpoint),
+      runId,
+    );
   }
 
   private writeOutcome(runId: number, o: RecordOutcome): void {

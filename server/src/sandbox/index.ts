@@ -30,6 +30,23 @@ export const SANDBOX_DEFAULTS = {
   erpToken: 'sandbox-erp-token',
 };
 
+/** The built-in connections to sandbox systems served at `url`. */
+export function sandboxConnections(
+  url: string,
+  o: { maintenanceToken?: string; erpToken?: string } = {},
+): ResolvedConnection[] {
+  const maintenanceToken = o.maintenanceToken ?? SANDBOX_DEFAULTS.maintenanceToken;
+  const erpToken = o.erpToken ?? SANDBOX_DEFAULTS.erpToken;
+  return [
+    {
+      name: 'maintenance-sandbox',
+      baseUrl: `${url}/maintenance`,
+      headers: { authorization: `Bearer ${maintenanceToken}` },
+    },
+    { name: 'erp-sandbox', baseUrl: `${url}/erp`, headers: { authorization: `Bearer ${erpToken}` } },
+  ];
+}
+
 /** Starts the two sandbox systems on one loopback port: the maintenance system and the ERP. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const o = { ...SANDBOX_DEFAULTS, ...options };
@@ -46,14 +63,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const url = `http://${host}:${port}`;
   return {
     url,
-    connections: [
-      {
-        name: 'maintenance-sandbox',
-        baseUrl: `${url}/maintenance`,
-        headers: { authorization: `Bearer ${o.maintenanceToken}` },
-      },
-      { name: 'erp-sandbox', baseUrl: `${url}/erp`, headers: { authorization: `Bearer ${o.erpToken}` } },
-    ],
+    connections: sandboxConnections(url, o),
     erpStats: erp.stats,
     close: () =>
       new Promise<void>((resolve, reject) => {

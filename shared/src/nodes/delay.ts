@@ -7,9 +7,15 @@ export const delay = defineNodeType({
   group: 'flow control',
   label: 'Delay',
   description:
-    'Waits between consecutive batches: from the moment everything downstream finished with one batch to the moment the next batch is let through.',
+    'Fixed: waits `ms` from the moment everything downstream finished with one batch to the moment the next batch is let through. Rate: lets at most `records` records through in any window of `intervalMs`.',
   params: z.strictObject({
-    ms: wholeNumber(0, 86_400_000).default(1000).describe('Wait between batches, in milliseconds.'),
+    mode: z
+      .enum(['fixed', 'rate'])
+      .default('fixed')
+      .describe('fixed: a wait between batches; rate: at most N records per interval, over any window.'),
+    ms: wholeNumber(0, 86_400_000).default(1000).describe('Fixed mode: wait between batches, in milliseconds.'),
+    records: wholeNumber(1, 10_000_000).default(100).describe('Rate mode: most records let through per interval.'),
+    intervalMs: wholeNumber(1, 86_400_000).default(60_000).describe('Rate mode: the interval, in milliseconds.'),
   }),
   input: true,
   outputs: ['out'],

@@ -14,6 +14,9 @@ export const httpWrite = defineNodeType({
       method: z.enum(['POST', 'PUT', 'PATCH']).default('POST').describe('HTTP method.'),
       idempotencyHeader: z.string().min(1).default('Idempotency-Key').describe('Header carrying the idempotency key.'),
       timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one request.'),
+      concurrency: wholeNumber(1, 64)
+        .default(1)
+        .describe('Records of a batch written at once; outcomes are still stored in record order.'),
       retry: retryParams,
     })
     .superRefine(requireConnectionOrAbsoluteUrl),

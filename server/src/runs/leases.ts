@@ -1,0 +1,99 @@
+import { hostname } from 'node:os';
+import type Database from 'better-sqlite3';
+import type { Db } from '../db/open.js';
+
+/**
+ * Claims on runs. The process executing a run holds a lease on it and renews it while it works; a
+ * run whose lease has expired (or whose holder, on this host, is no longer alive) may be claimed by
+ * another process and resumed from its checkpoint. Every claim is one conditional UPDATE, so two
+ * processes sharing the database never both take a run.
+ */
+export class RunLeases {
+  readonly owner: string;
+  private readonly c: Database.Database;
+
+  constructor(
+    db: Db,
+    private readonly now: () => number = Date.now,
+    readonly ttlMs = 15_000,
+  ) {
+    this.c = db.$client;
+    this.owner = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  /** Takes the run if it is in one of `statuses` and nobody live holds it. */
+  claim(runId: string, statuses: readonly string[]): boolean {
+    const now = this.now();
+    const row = this.c
+      .prepare('SELECT status, lease_owner, lease_expires_at FROM runs WHERE id = ?')
+      .get(Number(runId)) as
+      | { status: string; lease_owner: string | null; lease_expires_at: number | null }
+      | undefined;
+    if (!row || !statuses.includes(row.status)) return false;
+    if (
+      row.lease_owner &&
+      row.lease_owner !== this.owner &&
+      (row.lease_expires_at ?? 0) > now &&
+      isAlive(row.lease_owner)
+    ) {
+      return false;
+    }
+    const info = this.c
+      .prepare(
+        `UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE id = ? AND status = ?
+           AND (lease_owner IS ? OR lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ? OR lease_owner = ?)`,
+      )
+      .run(this.owner, now + this.ttlMs, Number(runId), row.status, row.lease_owner, now, this.owner);
+    return info.changes === 1;
+  }
+
+  /** Extends the leases this process holds on the given runs. */
+  renew(runIds: readonly string[]): void {
+    if (runIds.length === 0) return;
+    const stmt = this.c.prepare('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?');
+    const until = this.now() + this.ttlMs;
+    this.c.transaction(() => {
+      for (const id of runIds) stmt.run(until, Number(id), this.owner);
+    })();
+  }
+
+  release(runId: string): void {
+    this.c
+      .prepare('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?')
+      .run(Number(runId), this.owner);
+  }
+
+  /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
+  candidates(limit: number): { id: string; status: string }[] {
+    const rows = this.c
+      .prepare(
+        `SELECT id, status, lease_owner, lease_expires_at FROM runs
+         WHERE status IN ('queued', 'running', 'paused') AND (lease_owner IS NULL OR lease_owner != ?)
+         ORDER BY id LIMIT ?`,
+      )
+      .all(this.owner, limit * 4 + 16) as {
+      id: number;
+      status: string;
+      lease_owner: string | null;
+      lease_expires_at: number | null;
+    }[];
+    const now = this.now();
+    return rows
+      .filter((r) => !r.lease_owner || (r.lease_expires_at ?? 0) <= now || !isAlive(r.lease_owner))
+      .slice(0, limit)
+      .map((r) => ({ id: String(r.id), status: r.status }));
+  }
+}
+
+/** Whether the process named in a lease may still be alive: checkable only on this host. */
+function isAlive(owner: string): boolean {
+  const [host, pid] = owner.split('/');
+  if (host !== hostname()) return true;
+  if (Number(pid) === process.pid) return false; // an earlier process that had our pid, with another lease id
+  try {
+    process.kill(Number(pid), 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

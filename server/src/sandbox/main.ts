@@ -1,0 +1,9 @@
+// Runs the sandbox systems on their own, so they outlive the Sluice process (crash tests, demos).
+import { startSandbox } from './index.js';
+
+const port = Number(process.env.SLUICE_SANDBOX_PORT ?? 0);
+const workOrders = Number(process.env.SLUICE_SANDBOX_WORK_ORDERS ?? 1000);
+const sandbox = await startSandbox({ port, workOrders });
+console.log(`Sandbox systems: ${sandbox.url} (maintenance at /maintenance, ERP at /erp; ${workOrders} work orders)`);
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => sandbox.close().then(() => process.exit(0)));
