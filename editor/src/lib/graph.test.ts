@@ -5,7 +5,7 @@ import { buildGraph, edgeId, problemsByNode } from './graph';
 const flow: Flow = {
   format: 1,
   name: 'Sync',
-  settings: { onError: 'continue' },
+  settings: { onError: 'continue', maxInFlight: 10_000 },
   nodes: [
     { id: 'start', type: 'manual', params: {} },
     { id: 'read', type: 'inline-records', params: { records: [{ a: 1 }] } },

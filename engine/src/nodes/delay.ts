@@ -45,7 +45,8 @@ async function fixed(ctx: NodeContext, params: Params, state: State, items: Item
 }
 
 async function rate(ctx: NodeContext, params: Params, state: State, items: Item[]): Promise<void> {
-  const window = (state.window ??= []);
+  if (!state.window) state.window = [];
+  const window = state.window;
   let rest = items;
   let released = false;
   while (rest.length) {

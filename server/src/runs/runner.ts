@@ -119,8 +119,8 @@ export class Runner {
   /** Cancels a queued or running run. */
   cancel(runId: string): void {
     const handle = this.active.get(runId);
-    if (handle) return handle.cancel();
-    if (this.o.runs.cancelQueued(runId)) this.settle(runId);
+    if (handle) handle.cancel();
+    else if (this.o.runs.cancelQueued(runId)) this.settle(runId);
     else {
       const run = this.o.runs.get(runId);
       if (FINAL.includes(run.status))
