@@ -5,21 +5,51 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 
 export interface RunningServer {
   url: string;
   dataDir: string;
   output: () => string;
+  /** Stops the process (SIGTERM) and removes its data directory unless it was given one. */
   stop(): Promise<void>;
+  /** Kills the process at once, as a crash would (SIGKILL), leaving its data as it is. */
+  crash(): Promise<void>;
 }
 
-/** Starts the real server (`server/src/main.ts`) on a free port with a fresh data directory. */
-export async function startServer(env: Record<string, string> = {}): Promise<RunningServer> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
-  const child = spawn(TSX, ['server/src/main.ts'], {
+/** Starts the real server (`server/src/main.ts`) on a free port with a fresh (or the given) data directory. */
+export async function startServer(env: Record<string, string> = {}, givenDataDir?: string): Promise<RunningServer> {
+  const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
+  return startProcess(
+    ['server/src/main.ts'],
+    /Open (http:\/\/\S+)/,
+    { PORT: '0', SLUICE_DATA_DIR: dataDir, ...env },
+    dataDir,
+    !givenDataDir,
+  );
+}
+
+/** Starts the sandbox systems in a process of their own, so they outlive a crashing server. */
+export async function startSandboxProcess(workOrders: number): Promise<RunningServer> {
+  return startProcess(
+    ['server/src/sandbox/main.ts'],
+    /Sandbox systems: (http:\/\/\S+)/,
+    { SLUICE_SANDBOX_WORK_ORDERS: String(workOrders), SLUICE_SANDBOX_PORT: '0' },
+    '',
+    false,
+  );
+}
+
+async function startProcess(
+  args: string[],
+  ready: RegExp,
+  env: Record<string, string>,
+  dataDir: string,
+  removeData: boolean,
+): Promise<RunningServer> {
+  // node itself with tsx as a loader: one process, so a SIGKILL kills the server and not a wrapper
+  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, PORT: '0', SLUICE_DATA_DIR: dataDir, ...env },
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -32,7 +62,7 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`server did not start in 60 s:\n${output}`)), 60_000);
     const check = () => {
-      const match = /Open (http:\/\/\S+)/.exec(output);
+      const match = ready.exec(output);
       if (match) {
         clearTimeout(timer);
         resolve(match[1] as string);
@@ -44,17 +74,27 @@ export async function startServer(env: Record<string, string> = {}): Promise<Run
       reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
-  return { url, dataDir, output: () => output, stop: () => stopChild(child, dataDir) };
+  return {
+    url,
+    dataDir,
+    output: () => output,
+    stop: () => stopChild(child, removeData ? dataDir : undefined),
+    crash: async () => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGKILL');
+      await exited;
+    },
+  };
 }
 
-async function stopChild(child: ChildProcess, dataDir: string): Promise<void> {
+async function stopChild(child: ChildProcess, dataDir: string | undefined): Promise<void> {
   if (child.exitCode === null) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
     if (child.exitCode === null) child.kill('SIGKILL');
   }
-  rmSync(dataDir, { recursive: true, force: true });
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */

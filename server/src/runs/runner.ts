@@ -202,6 +202,12 @@ export class Runner {
       return;
     }
     const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
+    if (status !== 'queued') {
+      const from = resume
+        ? `record ${resume.checkpoint.lowWater} (its last checkpoint)`
+        : 'the start (no checkpoint yet)';
+      console.log(`Resuming run ${runId}, interrupted while ${status}, from ${from}`);
+    }
     const handle = startRun({
       runId,
       flow: checked.flow,
