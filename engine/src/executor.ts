@@ -372,7 +372,8 @@ class Execution {
     const nodeState: Record<string, unknown> = {};
     for (const live of this.nodes.values()) {
       const state = live.runtime.state?.();
-      if (state !== undefined) nodeState[live.node.id] = state;
+      // a copy: the store may keep the object, and the node goes on changing its own
+      if (state !== undefined) nodeState[live.node.id] = structuredClone(state);
     }
     const cp: Checkpoint = {
       version: 1,

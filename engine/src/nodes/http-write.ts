@@ -44,9 +44,10 @@ export const httpWrite: NodeFactory = (ctx, raw) => {
       const results: CallResult[] = new Array(items.length);
       let next = 0;
       const worker = async () => {
-        while (next < items.length) {
+        for (;;) {
           await ctx.boundary();
           const i = next++;
+          if (i >= items.length) return;
           results[i] = await write(items[i] as Item, target);
         }
       };

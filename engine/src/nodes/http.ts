@@ -75,6 +75,9 @@ export async function callWithRetry(
       const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
       error = { message: failure.message, code: failure.code };
     }
+    // A failure that opened the breaker (or a failed probe) is the system's, not the record's: the
+    // record waits for the breaker instead of spending its attempts against a system that is down.
+    if (breaker.state !== 'closed') attempt--;
     if (attempt >= policy.maxAttempts) {
       const message = `${error.message} (gave up after ${attempt} attempt${attempt === 1 ? '' : 's'})`;
       return { ok: false, error: { ...error, message }, attempts: attempt };
