@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../support/server.js';
+import { api, eventually, REPO_ROOT, startServer } from '../support/server.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-cli-'));
@@ -53,5 +53,44 @@ describe('sluice CLI', () => {
     expect(failure?.code).toBe(1);
     expect(failure?.stdout).toContain('nodes[0].params.size: must be a number');
     expect(failure?.stdout).toContain('the flow has no trigger');
+  });
+});
+
+describe('sluice CLI against a running server', () => {
+  it('pauses, resumes, reports and retries a run', async () => {
+    const server = await startServer();
+    try {
+      const { items } = await api<{ items: { id: string }[] }>(`${server.url}/api/flows`);
+      const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${items[0]!.id}/runs`, {
+        method: 'POST',
+      });
+      await eventually(async () =>
+        (await api<{ status: string }>(`${server.url}/api/runs/${runId}`)).status === 'running' ? true : undefined,
+      );
+      const pause = await cli('pause', runId, '--server', server.url);
+      expect(pause.stdout).toContain(`run ${runId}: paused`);
+      expect((await cli('status', runId, '--server', server.url)).stdout).toMatch(
+        new RegExp(`run ${runId} paused: read \\d+`),
+      );
+      await cli('resume', runId, '--server', server.url);
+      const done = await eventually(async () => {
+        const r = await api<{ status: string }>(`${server.url}/api/runs/${runId}`);
+        return r.status === 'succeeded' ? r : undefined;
+      });
+      expect(done.status).toBe('succeeded');
+      expect((await cli('status', runId, '--server', server.url)).stdout).toContain(
+        `run ${runId} succeeded: read 1000, succeeded 914, failed 86`,
+      );
+      const retry = await cli('retry', runId, '--server', server.url);
+      expect(retry.stdout).toMatch(/retry run \d+ queued for the failed records of run/);
+      const refused = await cli('pause', runId, '--server', server.url).then(
+        () => undefined,
+        (err: { code: number; stderr: string }) => err,
+      );
+      expect(refused?.code).toBe(1);
+      expect(refused?.stderr).toMatch(/cannot pause run \d+: it is succeeded/);
+    } finally {
+      await server.stop();
+    }
   });
 });

@@ -7,10 +7,64 @@ import { readConfig } from '../config.js';
 import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
-  sluice run <flow.json> [--json]   run a flow file against the local database and sandbox systems
-  sluice validate <flow.json>       print the problems of a flow file; exits 1 when there are errors
+  sluice run <flow.json> [--json]       run a flow file against the local database and sandbox systems
+  sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
+  sluice status <runId>                 a run's status and counts            (these talk to a running
+  sluice pause|resume|cancel <runId>    control a run                          server: --server URL,
+  sluice retry <runId> [--current]      retry its failed records               or SLUICE_URL)
 
 Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file.`;
+
+/** Calls the API of a running server; prints its error message and returns undefined on failure. */
+async function callServer(
+  server: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<Record<string, unknown> | undefined> {
+  let res: Response;
+  try {
+    res = await fetch(`${server}${path}`, {
+      method,
+      headers: { 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    console.error(
+      `cannot reach the server at ${server} (${(err as Error).message}); start it with npm start, or pass --server`,
+    );
+    return undefined;
+  }
+  const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { message?: string } };
+  if (!res.ok) {
+    console.error(`sluice: ${json.error?.message ?? `HTTP ${res.status}`}`);
+    return undefined;
+  }
+  return json;
+}
+
+async function control(command: string, runId: string, server: string, current: boolean): Promise<number> {
+  if (command === 'status') {
+    const run = await callServer(server, 'GET', `/api/runs/${encodeURIComponent(runId)}`);
+    if (!run) return 1;
+    const c = run.counts as Record<string, number>;
+    console.log(
+      `run ${runId} ${run.status}: read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, not processed ${c.cancelled}`,
+    );
+    if (run.waiting) console.log(`  waiting: ${JSON.stringify(run.waiting)}`);
+    if (run.error) console.log(`  error: ${run.error}`);
+    return 0;
+  }
+  const body = command === 'retry' ? { version: current ? 'current' : 'original' } : undefined;
+  const answer = await callServer(server, 'POST', `/api/runs/${encodeURIComponent(runId)}/${command}`, body);
+  if (!answer) return 1;
+  console.log(
+    command === 'retry'
+      ? `retry run ${answer.runId} queued for the failed records of run ${runId}`
+      : `run ${runId}: ${answer.status}`,
+  );
+  return 0;
+}
 
 /** Reads and checks a flow file; prints problems; returns undefined when the file cannot run. */
 function load(file: string, out: (line: string) => void) {
@@ -96,7 +150,12 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      json: { type: 'boolean', default: false },
+      current: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   const [command, file] = positionals;
   if (values.help || !command) {
@@ -106,6 +165,14 @@ async function main(argv: string[]): Promise<number> {
   if ((command === 'run' || command === 'validate') && !file) {
     console.error(`sluice ${command}: which flow file?\n\n${USAGE}`);
     return 2;
+  }
+  if (['status', 'pause', 'resume', 'cancel', 'retry'].includes(command)) {
+    if (!file) {
+      console.error(`sluice ${command}: which run?\n\n${USAGE}`);
+      return 2;
+    }
+    const server = values.server ?? process.env.SLUICE_URL ?? `http://localhost:${process.env.PORT || 3000}`;
+    return control(command, file, server.replace(/\/+$/, ''), values.current ?? false);
   }
   if (command === 'validate') return validate(file as string);
   if (command === 'run') return run(file as string, values.json ?? false);

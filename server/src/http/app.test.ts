@@ -185,3 +185,84 @@ describe('the API', () => {
     expect(again.status).toBe(409);
   });
 });
+
+describe('run control and retries through the API', () => {
+  const post = (path: string, body?: unknown) =>
+    app.request(path, body === undefined ? { method: 'POST' } : json('POST', body));
+
+  it('pauses and resumes a run, and refuses to pause one that has finished', async () => {
+    const { id } = (await (await app.request('/api/flows', json('POST', demo()))).json()) as FlowDetail;
+    const { runId } = (await (await post(`/api/flows/${id}/runs`)).json()) as { runId: string };
+    const detail = async () => (await (await app.request(`/api/runs/${runId}`)).json()) as RunDetail;
+    for (let i = 0; i < 100 && (await detail()).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
+    expect((await post(`/api/runs/${runId}/pause`)).status).toBe(202);
+    expect((await detail()).status).toBe('paused');
+    const readAtPause = (await detail()).counts.read;
+    await new Promise((r) => setTimeout(r, 600));
+    expect((await detail()).counts.read).toBeLessThanOrEqual(readAtPause + 100);
+    expect((await post(`/api/runs/${runId}/pause`)).status).toBe(409);
+    expect((await post(`/api/runs/${runId}/resume`)).status).toBe(202);
+    const result = await runner.wait(runId);
+    expect(result.status).toBe('succeeded');
+    expect(result.counts.read).toBe(120);
+    const again = await post(`/api/runs/${runId}/pause`);
+    expect(again.status).toBe(409);
+    expect(((await again.json()) as { error: { message: string } }).error.message).toMatch(/it is succeeded/);
+  });
+
+  it('retries only the failed records, on the original version or on the current one once fixed', async () => {
+    const records = [1, 2, 'three', 4, null].map((v, i) => ({ key: `k${i}`, amount: v }));
+    const flow = (expression: string) => ({
+      format: 1,
+      name: 'Amounts',
+      nodes: [
+        { id: 'start', type: 'manual' },
+        { id: 'src', type: 'inline-records', params: { records, keyField: 'key' } },
+        { id: 'double', type: 'map', params: { fields: [{ name: 'double', expression }] } },
+        { id: 'out', type: 'collect' },
+      ],
+      edges: [
+        { source: 'start', target: 'src' },
+        { source: 'src', target: 'double' },
+        { source: 'double', target: 'out' },
+      ],
+    });
+    const strict = '$type(amount) = "number" ? amount * 2 : $error("amount is not a number: " & $string(amount))';
+    const { id } = (await (await app.request('/api/flows', json('POST', flow(strict)))).json()) as FlowDetail;
+    const { runId } = (await (await post(`/api/flows/${id}/runs`)).json()) as { runId: string };
+    const first = await runner.wait(runId);
+    expect(first.counts).toMatchObject({ read: 5, succeeded: 3, failed: 2 });
+
+    const original = (await (await post(`/api/runs/${runId}/retry`, { version: 'original' })).json()) as {
+      runId: string;
+    };
+    const same = await runner.wait(original.runId);
+    expect(same.counts).toMatchObject({ read: 2, succeeded: 0, failed: 2 });
+
+    await app.request(`/api/flows/${id}`, json('PUT', flow('$type(amount) = "number" ? amount * 2 : 0')));
+    const current = await post(`/api/runs/${runId}/retry`, { version: 'current' });
+    expect(current.status).toBe(202);
+    const { runId: fixedId } = (await current.json()) as { runId: string };
+    const fixed = await runner.wait(fixedId);
+    expect(fixed.counts).toMatchObject({ read: 2, succeeded: 2, failed: 0 });
+    const detail = (await (await app.request(`/api/runs/${fixedId}`)).json()) as RunDetail;
+    expect(detail).toMatchObject({ retryOf: runId, trigger: 'retry', flowVersion: 2 });
+    const collected = (await (await app.request(`/api/runs/${fixedId}/collected`)).json()) as Page<{
+      key: string;
+      data: unknown;
+    }>;
+    expect(collected.items.map((c) => [c.key, c.data])).toEqual([
+      ['k2', { key: 'k2', amount: 'three', double: 0 }],
+      ['k4', { key: 'k4', amount: null, double: 0 }],
+    ]);
+    const history = (await (await app.request(`/api/flows/${id}/records/k2`)).json()) as { items: RecordOutcomeView[] };
+    expect(history.items.map((h) => [h.runId, h.status])).toEqual([
+      [fixedId, 'succeeded'],
+      [original.runId, 'failed'],
+      [runId, 'failed'],
+    ]);
+
+    expect((await post(`/api/runs/${fixedId}/retry`)).status).toBe(409);
+    expect((await post(`/api/runs/${runId}/retry`, { version: 'newest' })).status).toBe(400);
+  });
+});
