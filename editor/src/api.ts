@@ -96,6 +96,13 @@ export const api = {
 
   cancelRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/cancel`),
 
+  pauseRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/pause`),
+
+  resumeRun: (runId: string) => request<unknown>('POST', `/api/runs/${enc(runId)}/resume`),
+
+  /** Retries the failed records of a finished run on its original flow version. */
+  retryRun: (runId: string) => request<{ runId: string; status: RunStatus }>('POST', `/api/runs/${enc(runId)}/retry`),
+
   listRuns: (flowId: string, limit = 20, signal?: AbortSignal) =>
     request<Page<RunSummary>>('GET', `/api/runs?flowId=${enc(flowId)}&limit=${limit}`, signal),
 

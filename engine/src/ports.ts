@@ -124,8 +124,9 @@ export interface RunStatusUpdate {
   status: RunStatus;
   at: number;
   error?: string;
-  counts: RunCounts;
-  nodeCounts: Record<string, NodeCounts>;
+  /** The final counts, given with a final status; a change between running and paused leaves them alone. */
+  counts?: RunCounts;
+  nodeCounts?: Record<string, NodeCounts>;
 }
 
 /** Where the engine reports a run's progress. Implementations may be synchronous. */

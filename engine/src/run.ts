@@ -74,7 +74,9 @@ export function startRun(options: RunOptions): RunHandle {
           nodeCounts: result?.nodeCounts ?? options.resume?.nodeCounts ?? {},
           ...(snapshot.context.error ? { error: snapshot.context.error } : {}),
         };
-        writes = writes.then(() => store.setStatus(runId, update));
+        const final = FINAL_RUN_STATUSES.includes(status);
+        const stored = final ? update : { status, at: update.at };
+        writes = writes.then(() => store.setStatus(runId, stored));
         options.onEvent?.({ type: 'status', runId, status, counts: update.counts });
         if (!FINAL_RUN_STATUSES.includes(status)) return;
         writes.then(

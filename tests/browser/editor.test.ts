@@ -77,4 +77,25 @@ describe('the editor in a real browser', () => {
     await expect.poll(() => detail.textContent()).toMatch(/HTTP 422: (assetKey|title) is required/);
     await page.screenshot({ path: path.join(SHOTS, '3-failed-record.png') });
   });
+
+  it('pauses and resumes a run, then retries its failed records', async () => {
+    await page.getByTestId('run-button').click();
+    await page.getByTestId('pause-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 10_000 }).toBe('paused');
+    const readWhilePaused = Number(await text('count-read'));
+    await page.screenshot({ path: path.join(SHOTS, '4-paused.png') });
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(Number(await text('count-read'))).toBe(readWhilePaused);
+    await page.getByTestId('resume-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    expect(Number(await text('count-read'))).toBe(1000);
+
+    await page.getByTestId('retry-button').click();
+    await expect.poll(() => page.getByTestId('run-batches').textContent(), { timeout: 10_000 }).toBeDefined();
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    // the retry run reads only the 86 failed records; on the same version they fail again
+    expect(Number(await text('count-read'))).toBe(Number(await text('count-failed')));
+    expect(await page.getByText(/retries run \d+/).count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, '5-retry-run.png') });
+  });
 });

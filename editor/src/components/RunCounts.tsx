@@ -14,7 +14,7 @@ const ITEMS = [
 
 /** The four record counts of a run, with a bar of how the records read ended up. */
 export function RunCounts({ counts, finished }: Props) {
-  const done = counts.succeeded + counts.filtered + counts.failed;
+  const done = counts.succeeded + counts.filtered + counts.failed + counts.cancelled;
   const inFlight = Math.max(0, counts.read - done);
   const share = (n: number) => `${counts.read > 0 ? (100 * n) / counts.read : 0}%`;
   return (
@@ -34,11 +34,12 @@ export function RunCounts({ counts, finished }: Props) {
         <span className="progress-filtered" style={{ width: share(counts.filtered) }} />
         <span className="progress-failed" style={{ width: share(counts.failed) }} />
       </div>
-      {inFlight > 0 && (
-        <p className="muted small">
-          {finished ? `${inFlight} read but not processed before the run ended` : `${inFlight} in flight`}
+      {counts.cancelled > 0 && (
+        <p className="muted small" data-testid="count-cancelled">
+          {counts.cancelled} read but not processed (the run ended first)
         </p>
       )}
+      {inFlight > 0 && !finished && <p className="muted small">{inFlight} in flight</p>}
     </div>
   );
 }

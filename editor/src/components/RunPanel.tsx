@@ -34,6 +34,40 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
         >
           {actions.starting ? 'Starting…' : 'Run'}
         </button>
+        {active && runId && status === 'running' && (
+          <button
+            type="button"
+            className="button"
+            data-testid="pause-button"
+            onClick={() => actions.pause(runId)}
+            disabled={actions.busy !== null}
+          >
+            Pause
+          </button>
+        )}
+        {active && runId && status === 'paused' && (
+          <button
+            type="button"
+            className="button"
+            data-testid="resume-button"
+            onClick={() => actions.resume(runId)}
+            disabled={actions.busy !== null}
+          >
+            Resume
+          </button>
+        )}
+        {finished && runId && (run?.counts.failed ?? 0) > 0 && (
+          <button
+            type="button"
+            className="button"
+            data-testid="retry-button"
+            title="Start a run that feeds only the failed records into the nodes where they failed"
+            onClick={() => actions.retry(runId)}
+            disabled={actions.busy !== null}
+          >
+            {actions.busy === 'retry' ? 'Retrying…' : `Retry ${run?.counts.failed} failed`}
+          </button>
+        )}
         {active && runId && (
           <button
             type="button"
@@ -58,6 +92,11 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
             </span>
           </div>
           {pollError && <ErrorMessage title="Could not load the run." message={pollError} />}
+          {run?.waiting && !finished && (
+            <p className="run-waiting" data-testid="run-waiting">
+              {describeWaiting(run.waiting)}
+            </p>
+          )}
           <RunCounts counts={run?.counts ?? emptyRunCounts()} finished={finished} />
           <dl className="facts">
             <dt>Duration</dt>
@@ -82,6 +121,7 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
                 <dd>
                   {run.trigger}
                   {run.flowVersion !== null ? ` · flow v${run.flowVersion}` : ''}
+                  {run.retryOf ? ` · retries run ${run.retryOf}` : ''}
                 </dd>
               </>
             )}
@@ -95,4 +135,14 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
       )}
     </section>
   );
+}
+
+/** "Waiting for the breaker of erp-sandbox to close (until 14:02:03)", and the like. */
+function describeWaiting(w: NonNullable<RunDetail['waiting']>): string {
+  const until = formatTimestamp(w.until);
+  if (w.kind === 'breaker')
+    return `Waiting: ${w.connection ?? 'the connection'} is failing; its circuit breaker holds requests until ${until}.`;
+  if (w.kind === 'rate') return `Waiting for the rate limit of ${w.nodeId} (until ${until}).`;
+  if (w.kind === 'retry') return `Waiting to retry at ${w.nodeId} (until ${until}).`;
+  return `Waiting between batches at ${w.nodeId} (until ${until}).`;
 }

@@ -5,15 +5,21 @@ import { api, describeError } from '../api';
 export interface RunActions {
   start: () => void;
   cancel: (runId: string) => void;
+  pause: (runId: string) => void;
+  resume: (runId: string) => void;
+  retry: (runId: string) => void;
   starting: boolean;
   cancelling: string | null;
+  /** The control request under way, if any. */
+  busy: 'pause' | 'resume' | 'retry' | null;
   error: string | null;
 }
 
-/** Starting a run of a flow and cancelling a run, with what went wrong when the server refused. */
+/** Starting, pausing, resuming, cancelling and retrying runs, with what went wrong when the server refused. */
 export function useRunActions(flowId: string, onStarted: (runId: string, status: RunStatus) => void): RunActions {
   const [starting, setStarting] = useState(false);
   const [cancelling, setCancelling] = useState<string | null>(null);
+  const [busy, setBusy] = useState<RunActions['busy']>(null);
   const [error, setError] = useState<string | null>(null);
 
   const start = useCallback(() => {
@@ -43,5 +49,32 @@ export function useRunActions(flowId: string, onStarted: (runId: string, status:
     );
   }, []);
 
-  return { start, cancel, starting, cancelling, error };
+  const control = useCallback(
+    (verb: 'pause' | 'resume' | 'retry', runId: string) => {
+      setBusy(verb);
+      setError(null);
+      const call =
+        verb === 'pause' ? api.pauseRun(runId) : verb === 'resume' ? api.resumeRun(runId) : api.retryRun(runId);
+      call.then(
+        (answer) => {
+          setBusy(null);
+          if (verb === 'retry') {
+            const started = answer as { runId: string; status: RunStatus };
+            onStarted(started.runId, started.status);
+          }
+        },
+        (e: unknown) => {
+          setBusy(null);
+          setError(`Could not ${verb} the run: ${describeError(e)}`);
+        },
+      );
+    },
+    [onStarted],
+  );
+
+  const pause = useCallback((runId: string) => control('pause', runId), [control]);
+  const resume = useCallback((runId: string) => control('resume', runId), [control]);
+  const retry = useCallback((runId: string) => control('retry', runId), [control]);
+
+  return { start, cancel, pause, resume, retry, starting, cancelling, busy, error };
 }

@@ -38,6 +38,7 @@ export class SqliteRunStore implements RunStore {
   private readonly updateCounts: Database.Statement;
   private readonly updateStatus: Database.Statement;
   private readonly updateWaiting: Database.Statement;
+  private readonly updateFinalCounts: Database.Statement;
   private readonly findError: Database.Statement;
   private readonly insertError: Database.Statement;
   private readonly commitTx: (runId: number, commit: RunCommit) => void;
@@ -61,8 +62,11 @@ export class SqliteRunStore implements RunStore {
        WHERE id = ?`,
     );
     this.updateWaiting = c.prepare('UPDATE runs SET waiting = ? WHERE id = ?');
+    this.updateFinalCounts = c.prepare(
+      'UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ? WHERE id = ?',
+    );
     this.updateStatus = c.prepare(
-      `UPDATE runs SET status = ?, read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, error = ?,
+      `UPDATE runs SET status = ?, error = ?,
          waiting = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN NULL ELSE waiting END,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
          finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
@@ -79,25 +83,13 @@ export class SqliteRunStore implements RunStore {
 
   setStatus(runId: string, u: RunStatusUpdate): void {
     if (u.status === 'queued') return;
-    const c = u.counts;
-    const nodes = JSON.stringify(u.nodeCounts);
-    const error = u.error ?? null;
-    this.updateStatus.run(
-      u.status,
-      c.read,
-      c.succeeded,
-      c.filtered,
-      c.failed,
-      c.cancelled,
-      nodes,
-      error,
-      u.status,
-      u.status,
-      u.at,
-      u.status,
-      u.at,
-      Number(runId),
-    );
+    const id = Number(runId);
+    if (u.counts) {
+      const c = u.counts;
+      const nodes = JSON.stringify(u.nodeCounts ?? {});
+      this.updateFinalCounts.run(c.read, c.succeeded, c.filtered, c.failed, c.cancelled, nodes, id);
+    }
+    this.updateStatus.run(u.status, u.error ?? null, u.status, u.status, u.at, u.status, u.at, id);
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
