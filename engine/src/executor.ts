@@ -63,6 +63,7 @@ interface PageMark {
 
 const REPLAY_NODE = '$retry';
 const REPLAY_PAGE = 500;
+const YIELD_EVERY_MS = 10;
 
 /** Streams records through a validated flow, reporting every record's outcome to the store. */
 export async function execute(options: ExecutionOptions): Promise<ExecutionResult> {
@@ -88,6 +89,7 @@ class Execution {
   private lastBatchEnd: number | undefined;
   private stopReason: string | undefined;
   private waitingNow = new Map<string, Waiting>();
+  private lastYield = performance.now();
 
   constructor(private readonly o: ExecutionOptions) {
     const cp = o.resume?.checkpoint;
@@ -407,6 +409,18 @@ class Execution {
     };
     await this.o.store.commit(this.o.runId, commit);
     if (batch) this.o.onEvent?.({ type: 'batch', runId: this.o.runId, batch, counts, nodeCounts });
+    await this.yieldNow();
+  }
+
+  /**
+   * Lets the process's other work run (the API, other runs) at least every few milliseconds: a flow
+   * with no I/O of its own would otherwise hold the event loop for the whole run.
+   */
+  private async yieldNow(): Promise<void> {
+    const now = performance.now();
+    if (now - this.lastYield < YIELD_EVERY_MS) return;
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.lastYield = performance.now();
   }
 
   private topologicalOrder(): Live[] {

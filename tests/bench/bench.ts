@@ -21,8 +21,12 @@ if (childIndex >= 0) {
 }
 
 const self = fileURLToPath(import.meta.url);
+/** The engine's old-space cap in the memory runs: a run that leaked would not finish under it. */
+const HEAP_CAP_MB = 128;
+
 function child(kind: string, n: number): Record<string, number> {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', self, '--child', kind, '--n', String(n)], {
+  const flags = kind === 'engine' ? [`--max-old-space-size=${HEAP_CAP_MB}`, '--expose-gc'] : [];
+  const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', self, '--child', kind, '--n', String(n)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
     maxBuffer: 1 << 24,
@@ -31,9 +35,11 @@ function child(kind: string, n: number): Record<string, number> {
   return JSON.parse(lines[lines.length - 1] as string) as Record<string, number>;
 }
 
-const big = quick ? 20_000 : 100_000;
+const big = quick ? 100_000 : 1_000_000;
 const small = 10_000;
 const httpN = quick ? 2_000 : 10_000;
+const kills = quick ? 3 : 20;
+const crashRecords = quick ? 5_000 : 20_000;
 
 console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, Node ${process.version}`);
 const ceiling = child('ceiling', big);
@@ -41,7 +47,9 @@ const engineBig = child('engine', big);
 const engineSmall = child('engine', small);
 const http = child('http', httpN);
 const sandboxAlone = child('sandbox-alone', httpN);
+const crash = child(`crash:${kills}`, crashRecords);
 
+const rssKey = big >= 1_000_000 ? `rss_${big / 1_000_000}m_mb` : `rss_${big / 1000}k_mb`;
 const figures = {
   cores: cpus().length,
   records: big,
@@ -49,13 +57,20 @@ const figures = {
   engine_rps: Math.round(engineBig.rps as number),
   engine_vs_ceiling: round((engineBig.rps as number) / (ceiling.rps as number)),
   rss_10k_mb: round(engineSmall.rssMb as number),
-  [`rss_${big / 1000}k_mb`]: round(engineBig.rssMb as number),
+  [rssKey]: round(engineBig.rssMb as number),
   rss_ratio: round((engineBig.rssMb as number) / (engineSmall.rssMb as number)),
+  heap_cap_mb: HEAP_CAP_MB,
+  live_heap_10k_mb: round(engineSmall.liveHeapMb as number),
+  [`live_heap_${rssKey.slice(4, -3)}_mb`]: round(engineBig.liveHeapMb as number),
   http_records: httpN,
   http_rps: Math.round(http.rps as number),
   sandbox_alone_rps: Math.round(sandboxAlone.rps as number),
   http_vs_sandbox_alone: round((http.rps as number) / (sandboxAlone.rps as number)),
   db_bytes_per_outcome: Math.round(engineBig.dbBytesPerOutcome as number),
+  crash_cycles: crash.kills as number,
+  crash_records: crashRecords,
+  records_lost: crash.recordsLost as number,
+  records_duplicated: crash.recordsDuplicated as number,
 };
 
 const rows: [string, string][] = [
@@ -69,8 +84,12 @@ const rows: [string, string][] = [
   ],
   ['Engine ÷ ceiling (baseline measured in this run)', `${figures.engine_vs_ceiling}`],
   ['Peak RSS, 10,000 records', `${figures.rss_10k_mb} MB`],
-  [`Peak RSS, ${big.toLocaleString()} records`, `${figures[`rss_${big / 1000}k_mb`]} MB`],
+  [`Peak RSS, ${big.toLocaleString()} records`, `${figures[rssKey]} MB`],
   ['RSS ratio (bigger ÷ 10,000)', `${figures.rss_ratio}`],
+  [
+    `Live heap after the run (after GC), 10,000 / ${big.toLocaleString()} records (old space capped at ${HEAP_CAP_MB} MB)`,
+    `${figures.live_heap_10k_mb} / ${figures[`live_heap_${rssKey.slice(4, -3)}_mb`]} MB`,
+  ],
   [
     `Over HTTP: sandbox source → batch 50 → map → ERP write, ${httpN.toLocaleString()} records`,
     `${fmt(figures.http_rps)} records/s`,
@@ -81,6 +100,11 @@ const rows: [string, string][] = [
   ],
   ['HTTP flow ÷ sandbox alone', `${figures.http_vs_sandbox_alone}`],
   ['Database bytes per stored outcome', `${figures.db_bytes_per_outcome}`],
+  [
+    `Crash cycles (kill -9 of the server during a ${crashRecords.toLocaleString()}-record run)`,
+    `${figures.crash_cycles}`,
+  ],
+  ['Records lost / written twice after those crashes', `${figures.records_lost} / ${figures.records_duplicated}`],
 ];
 const width = Math.max(...rows.map(([k]) => k.length));
 for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);

@@ -11,6 +11,7 @@ import {
   startSandbox,
 } from '@sluice/server';
 import { validateFlow } from '@sluice/shared';
+import { runCrashScenario } from '../crash/scenario.js';
 
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
@@ -33,6 +34,16 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'engine') return engine(n);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
+  if (kind.startsWith('crash:')) {
+    const r = await runCrashScenario(Number(kind.slice(6)), n);
+    if (r.final.status !== 'succeeded') throw new Error(`crash run ended ${r.final.status}: ${r.final.error}`);
+    return {
+      kills: r.kills,
+      recordsLost: r.recordsLost,
+      recordsDuplicated: r.recordsDuplicated,
+      replays: r.erp.replays,
+    };
+  }
   throw new Error(`unknown benchmark ${kind}`);
 }
 
@@ -105,7 +116,9 @@ async function engine(n: number) {
   const bytes = statSync(file).size;
   db.$client.close();
   dispose();
-  return { rps: n / seconds, seconds, rssMb: rssMb(), dbBytesPerOutcome: bytes / n };
+  (globalThis as { gc?: () => void }).gc?.();
+  const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
+  return { rps: n / seconds, seconds, rssMb: rssMb(), liveHeapMb, dbBytesPerOutcome: bytes / n };
 }
 
 async function overHttp(n: number) {

@@ -1,0 +1,155 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { FlowDetail, RunDetail } from '@sluice/shared';
+import Database from 'better-sqlite3';
+import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
+
+export interface ErpStats {
+  accepted: number;
+  replays: number;
+  writes: Record<string, number>;
+  rejections: Record<string, string>;
+}
+
+export interface CrashResult {
+  runId: string;
+  kills: number;
+  /** Settled records at each kill. */
+  progress: number[];
+  final: RunDetail;
+  stored: { n: number; keys: number; lo: number; hi: number };
+  byStatus: { status: number; n: number }[];
+  batches: { n: number; records: number };
+  erp: ErpStats;
+  recordsLost: number;
+  recordsDuplicated: number;
+}
+
+export const crashFlow = {
+  format: 1,
+  name: 'Crash test: work orders → ERP',
+  nodes: [
+    { id: 'start', type: 'manual' },
+    {
+      id: 'work-orders',
+      type: 'http-source',
+      params: {
+        connection: 'maintenance-sandbox',
+        url: '/api/eam/work-orders',
+        keyField: 'key',
+        pageSize: 100,
+        pagination: { type: 'token' },
+      },
+    },
+    { id: 'batch', type: 'batch', params: { size: 50 } },
+    { id: 'pause', type: 'delay', params: { ms: 20 } },
+    {
+      id: 'shape',
+      type: 'map',
+      params: {
+        keep: 'none',
+        fields: [
+          { name: 'externalKey', expression: 'key' },
+          { name: 'title', expression: 'title' },
+          { name: 'assetKey', expression: 'assetKey' },
+        ],
+      },
+    },
+    {
+      id: 'erp',
+      type: 'http-write',
+      params: { connection: 'erp-sandbox', url: '/api/erp/work-orders', concurrency: 4 },
+    },
+    { id: 'rejected', type: 'error-branch' },
+    { id: 'dead-letter', type: 'collect' },
+  ],
+  edges: [
+    { source: 'start', target: 'work-orders' },
+    { source: 'work-orders', target: 'batch' },
+    { source: 'batch', target: 'pause' },
+    { source: 'pause', target: 'shape' },
+    { source: 'shape', target: 'erp' },
+    { source: 'erp', sourcePort: 'error', target: 'rejected' },
+    { source: 'rejected', target: 'dead-letter' },
+  ],
+};
+
+/**
+ * Starts the sandbox systems in their own process and the real server, starts a run of `records`
+ * work orders into the ERP, kills the server with SIGKILL `kills` times at random moments (restarting
+ * it on the same data each time), waits for the run to end and reads back what is stored and what
+ * the ERP holds.
+ */
+export async function runCrashScenario(kills: number, records: number): Promise<CrashResult> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-crash-'));
+  let sandbox: RunningServer | undefined;
+  let server: RunningServer | undefined;
+  try {
+    sandbox = await startSandboxProcess(records);
+    const env = { SLUICE_SANDBOX_URL: sandbox.url };
+    server = await startServer(env, dataDir);
+    const created = await api<FlowDetail>(`${server.url}/api/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(crashFlow),
+    });
+    const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${created.id}/runs`, { method: 'POST' });
+
+    const progress: number[] = [];
+    for (let kill = 0; kill < kills; kill++) {
+      const current = server;
+      const before = (await api<RunDetail>(`${current.url}/api/runs/${runId}`)).counts.read;
+      await eventually(async () => {
+        const run = await api<RunDetail>(`${current.url}/api/runs/${runId}`);
+        return run.counts.read > before || run.status !== 'running' ? true : undefined;
+      });
+      await new Promise((r) => setTimeout(r, 200 + Math.random() * 1500));
+      const run = await api<RunDetail>(`${current.url}/api/runs/${runId}`);
+      if (run.status !== 'running') break;
+      progress.push(run.counts.succeeded + run.counts.failed);
+      await current.crash();
+      server = await startServer(env, dataDir);
+    }
+
+    const live = server;
+    const final = await eventually(
+      async () => {
+        const r = await api<RunDetail>(`${live.url}/api/runs/${runId}`);
+        return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+      },
+      300_000,
+      500,
+    );
+    const db = new Database(path.join(dataDir, 'sluice.sqlite'), { readonly: true });
+    const stored = db
+      .prepare(
+        'SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys, MIN(seq) AS lo, MAX(seq) AS hi FROM record_outcomes WHERE run_id = ?',
+      )
+      .get(Number(runId)) as CrashResult['stored'];
+    const byStatus = db
+      .prepare('SELECT status, COUNT(*) AS n FROM record_outcomes WHERE run_id = ? GROUP BY status ORDER BY status')
+      .all(Number(runId)) as CrashResult['byStatus'];
+    const batches = db
+      .prepare('SELECT COUNT(*) AS n, SUM(size) AS records FROM batches WHERE run_id = ?')
+      .get(Number(runId)) as CrashResult['batches'];
+    db.close();
+    const erp = await api<ErpStats>(`${sandbox.url}/erp/_sandbox/stats`);
+    return {
+      runId,
+      kills: progress.length,
+      progress,
+      final,
+      stored,
+      byStatus,
+      batches,
+      erp,
+      recordsLost: records - stored.keys,
+      recordsDuplicated: Object.values(erp.writes).filter((n) => n > 1).length + (stored.n - stored.keys),
+    };
+  } finally {
+    await server?.stop();
+    await sandbox?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
