@@ -264,3 +264,35 @@ describe('retry failed records', () => {
     expect(clock.now()).toBe(0);
   });
 });
+
+describe('records in flight', () => {
+  it('never exceed settings.maxInFlight, whatever the page size', async () => {
+    const result = validateFlow({
+      format: 1,
+      name: 't',
+      settings: { maxInFlight: 12 },
+      nodes: [
+        { id: 'start', type: 'manual' },
+        { id: 'gen', type: 'generate', params: { count: 500, pageSize: 500 } },
+        { id: 'batch', type: 'batch', params: { size: 5 } },
+        { id: 'keep', type: 'filter', params: { condition: 'index % 3 != 0' } },
+      ],
+      edges: [
+        { source: 'start', target: 'gen' },
+        { source: 'gen', target: 'batch' },
+        { source: 'batch', target: 'keep' },
+      ],
+    });
+    const clock = new SimulatedClock(0);
+    const store = new MemoryRunStore();
+    const run = await clock.run(
+      startRun({ runId: 'r', flow: result.flow!, clock, store, connectors: fakeConnectors(() => json(500, {})) }).done,
+    );
+    expect(run.counts.read).toBe(500);
+    const inFlight = store.commits.map(
+      (c) => c.counts.read - (c.counts.succeeded + c.counts.filtered + c.counts.failed),
+    );
+    expect(Math.max(...inFlight)).toBeLessThanOrEqual(12);
+    expect(store.commits.length).toBeGreaterThan(50);
+  });
+});
