@@ -1,9 +1,20 @@
 import jsonata from 'jsonata';
+import { compileFast, FALLBACK } from './fast-expression.js';
 
-/** A compiled expression: evaluated against one record, never with access to the process. */
+/**
+ * A compiled expression: evaluated against one record, never with access to the process. The result
+ * is a value when the fast path handled the record, or a promise when JSONata evaluated it.
+ */
 export interface Expression {
   source: string;
-  evaluate(record: unknown): Promise<unknown>;
+  /** Whether simple records are evaluated without JSONata (see fast-expression.ts). */
+  fast: boolean;
+  evaluate(record: unknown): unknown;
+}
+
+/** True for a promise (a result JSONata is still working out). */
+export function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** Thrown for an expression that does not parse or fails on a record; the message says where. */
@@ -40,14 +51,21 @@ export function compileExpression(source: string): Expression {
   } catch (err) {
     throw describe(source, err);
   }
+  const slow = async (record: unknown) => {
+    try {
+      return await compiled.evaluate(record, undefined);
+    } catch (err) {
+      throw describe(source, err);
+    }
+  };
+  const fast = compileFast(compiled.ast());
+  if (!fast) return { source, fast: false, evaluate: slow };
   return {
     source,
-    async evaluate(record) {
-      try {
-        return await compiled.evaluate(record, undefined);
-      } catch (err) {
-        throw describe(source, err);
-      }
+    fast: true,
+    evaluate(record) {
+      const value = fast(record);
+      return value === FALLBACK ? slow(record) : value;
     },
   };
 }

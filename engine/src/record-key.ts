@@ -17,7 +17,7 @@ export function canonicalJson(value: unknown): string {
  */
 export function recordKey(record: Record<string, unknown>, keyField: string | undefined): string {
   if (keyField) {
-    const value = readPath(record, keyField);
+    const value = keyField.includes('.') ? readPath(record, keyField) : record[keyField];
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   }

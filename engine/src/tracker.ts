@@ -16,8 +16,8 @@ interface Entry {
   attempts: number;
   error?: RecordError;
   payload?: unknown;
-  /** Per-node count increments of the paths that have ended, applied when the record settles. */
-  hops: number[];
+  /** Per-node count increments of the paths that have ended (fan-out only), applied when the record settles. */
+  hops: number[] | undefined;
 }
 
 /**
@@ -47,7 +47,7 @@ export class RecordTracker {
   }
 
   read(seq: number, key: string): void {
-    this.entries.set(seq, { key, pending: 1, nodeId: '', batchNo: 0, attempts: 0, hops: [] });
+    this.entries.set(seq, { key, pending: 1, nodeId: '', batchNo: 0, attempts: 0, hops: undefined });
     this.counts.read++;
   }
 
@@ -79,26 +79,30 @@ export class RecordTracker {
       entry.attempts = item.attempts;
       entry.batchNo = item.batchNo;
     }
-    for (const hop of item.hops) entry.hops.push(hop);
     entry.pending--;
-    if (entry.pending > 0) return;
-    this.settle(item.seq, entry, entry.status ?? status, nodeId);
+    if (entry.pending > 0) {
+      // other paths of this record are still under way: keep this path's hops until it settles
+      if (entry.hops) for (const hop of item.hops) entry.hops.push(hop);
+      else entry.hops = item.hops.slice();
+      return;
+    }
+    if (entry.hops) for (const hop of item.hops) entry.hops.push(hop);
+    this.settle(item.seq, entry, entry.status ?? status, nodeId, entry.hops ?? item.hops);
   }
 
   /** Settles every record still in flight as `cancelled` (read, but not processed). */
   cancelAll(): void {
     for (const [seq, entry] of this.entries) {
       entry.status = 'cancelled';
-      entry.hops = [];
       entry.error = { message: 'not processed: the run ended before this record was', code: 'not_processed' };
-      this.settle(seq, entry, 'cancelled', entry.nodeId);
+      this.settle(seq, entry, 'cancelled', entry.nodeId, []);
     }
   }
 
-  private settle(seq: number, entry: Entry, status: RecordStatus, nodeId: string): void {
+  private settle(seq: number, entry: Entry, status: RecordStatus, nodeId: string, hops: readonly number[]): void {
     this.entries.delete(seq);
     this.counts[status]++;
-    for (const hop of entry.hops) {
+    for (const hop of hops) {
       const counts = this.nodeCounts[hop >> 2];
       if (counts) counts[HOP_KEYS[hop & 3] as keyof NodeCounts]++;
     }

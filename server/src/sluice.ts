@@ -68,6 +68,7 @@ export async function startSluice(config: Config): Promise<Sluice> {
     demoFlowId,
     async close({ cancel = false } = {}) {
       await runner.stop({ cancel });
+      parts.store.flush();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sandbox.close();
       db.$client.close();

@@ -1,4 +1,4 @@
-import { compileExpression } from '../expressions.js';
+import { compileExpression, isPromise } from '../expressions.js';
 import type { Item, NodeFactory } from '../runtime.js';
 
 /** Routes each record to `true` or `false` by its condition, keeping read order within each port. */
@@ -10,7 +10,9 @@ export const branch: NodeFactory = (ctx, raw) => {
       const no: Item[] = [];
       for (const item of items) {
         try {
-          ((await condition.evaluate(item.data)) ? yes : no).push(item);
+          let result = condition.evaluate(item.data);
+          if (isPromise(result)) result = await result;
+          (result ? yes : no).push(item);
         } catch (err) {
           await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
         }

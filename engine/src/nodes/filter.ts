@@ -1,4 +1,4 @@
-import { compileExpression } from '../expressions.js';
+import { compileExpression, isPromise } from '../expressions.js';
 import type { Item, NodeFactory } from '../runtime.js';
 
 /** Passes records whose condition is truthy; the rest count as filtered. */
@@ -10,7 +10,9 @@ export const filter: NodeFactory = (ctx, raw) => {
       const dropped: Item[] = [];
       for (const item of items) {
         try {
-          ((await condition.evaluate(item.data)) ? pass : dropped).push(item);
+          let result = condition.evaluate(item.data);
+          if (isPromise(result)) result = await result;
+          (result ? pass : dropped).push(item);
         } catch (err) {
           await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
         }

@@ -1,5 +1,4 @@
-import { compileExpression, type Expression } from '../expressions.js';
-import { writePath } from '../record-key.js';
+import { compileExpression, type Expression, isPromise } from '../expressions.js';
 import type { Item, NodeFactory } from '../runtime.js';
 
 interface Params {
@@ -8,40 +7,64 @@ interface Params {
   remove: string[];
 }
 
+interface Field {
+  name: string;
+  path: string[];
+  expr: Expression;
+}
+
 /** Sets fields from JSONata expressions; a failing expression fails that record only. */
 export const map: NodeFactory = (ctx, raw) => {
   const params = raw as unknown as Params;
-  const fields = params.fields.map((f) => ({ name: f.name, expr: compileExpression(f.expression) }));
-
-  const apply = async (item: Item): Promise<Record<string, unknown>> => {
-    const out: Record<string, unknown> = params.keep === 'all' ? structuredClone(item.data) : {};
-    for (const field of fields) await setField(out, field.name, field.expr, item.data);
-    for (const name of params.remove) delete out[name];
-    return out;
-  };
+  const fields: Field[] = params.fields.map((f) => ({
+    name: f.name,
+    path: f.name.split('.'),
+    expr: compileExpression(f.expression),
+  }));
 
   return {
     async process(items) {
-      const ok: Item[] = [];
+      let ok: Item[] = [];
       for (const item of items) {
-        try {
-          ok.push({ ...item, data: await apply(item) });
-        } catch (err) {
-          if (ok.length) await ctx.emit('out', ok.splice(0));
-          await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
+        // a shallow copy: nested objects are copied only on the path a field writes (see setPath)
+        const out: Record<string, unknown> = params.keep === 'all' ? { ...item.data } : {};
+        let failure: string | undefined;
+        for (const field of fields) {
+          let value: unknown;
+          try {
+            value = field.expr.evaluate(item.data);
+            if (isPromise(value)) value = await value;
+          } catch (err) {
+            failure = `field "${field.name}": ${(err as Error).message}`;
+            break;
+          }
+          if (value !== undefined) setPath(out, field.path, value);
         }
+        if (failure !== undefined) {
+          if (ok.length) await ctx.emit('out', ok);
+          ok = [];
+          await ctx.fail(item, { message: failure, code: 'expression' }, 1);
+          continue;
+        }
+        for (const name of params.remove) delete out[name];
+        item.data = out;
+        ok.push(item);
       }
       if (ok.length) await ctx.emit('out', ok);
     },
   };
 };
 
-async function setField(out: Record<string, unknown>, name: string, expr: Expression, input: unknown) {
-  let value: unknown;
-  try {
-    value = await expr.evaluate(input);
-  } catch (err) {
-    throw new Error(`field "${name}": ${(err as Error).message}`);
+/** Sets a (dotted) path, copying each nested object on the way so the input record is never changed. */
+function setPath(target: Record<string, unknown>, path: string[], value: unknown): void {
+  let current = target;
+  for (let i = 0; i < path.length - 1; i++) {
+    const key = path[i] as string;
+    const next = current[key];
+    const copy =
+      next !== null && typeof next === 'object' && !Array.isArray(next) ? { ...(next as Record<string, unknown>) } : {};
+    current[key] = copy;
+    current = copy;
   }
-  if (value !== undefined) writePath(out, name, value);
+  current[path[path.length - 1] as string] = value;
 }

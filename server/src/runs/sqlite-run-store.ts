@@ -22,6 +22,12 @@ interface ResumeRow {
   node_counts: string;
 }
 
+/** Rows per multi-row INSERT. */
+const CHUNK = 50;
+/** A run's commits are grouped into one transaction up to this many rows, or this long. */
+const GROUP_ROWS = 1000;
+const GROUP_MS = 50;
+
 export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 
@@ -33,6 +39,8 @@ export class SqliteRunStore implements RunStore {
   private readonly client: Database.Database;
   private readonly errorIds = new Map<string, number>();
   private readonly insertOutcome: Database.Statement;
+  private readonly insertOutcomes: Database.Statement;
+  private readonly insertCollectedMany: Database.Statement;
   private readonly insertCollected: Database.Statement;
   private readonly insertBatch: Database.Statement;
   private readonly updateCounts: Database.Statement;
@@ -41,7 +49,11 @@ export class SqliteRunStore implements RunStore {
   private readonly updateFinalCounts: Database.Statement;
   private readonly findError: Database.Statement;
   private readonly insertError: Database.Statement;
-  private readonly commitTx: (runId: number, commit: RunCommit) => void;
+  private readonly commitTx: (runId: number, commits: RunCommit[]) => void;
+  private readonly pending = new Map<
+    string,
+    { commits: RunCommit[]; outcomes: number; timer: NodeJS.Timeout | undefined }
+  >();
 
   constructor(db: Db) {
     const c = db.$client;
@@ -50,8 +62,16 @@ export class SqliteRunStore implements RunStore {
       `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
+    this.insertOutcomes = c.prepare(
+      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at)
+       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+    );
     this.insertCollected = c.prepare(
       'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',
+    );
+    this.insertCollectedMany = c.prepare(
+      `INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data)
+       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
     );
     this.insertBatch = c.prepare(
       `INSERT OR REPLACE INTO batches (run_id, batch_no, size, succeeded, filtered, failed, started_at, finished_at)
@@ -74,15 +94,40 @@ export class SqliteRunStore implements RunStore {
     );
     this.findError = c.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?');
     this.insertError = c.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
-    this.commitTx = c.transaction((runId: number, commit: RunCommit) => this.write(runId, commit));
+    this.commitTx = c.transaction((runId: number, commits: RunCommit[]) => {
+      for (const [i, commit] of commits.entries()) this.write(runId, commit, i === commits.length - 1);
+    });
   }
 
+  /**
+   * Stores a commit. Commits of a run are grouped into one transaction until 1,000 outcomes or 50 ms
+   * have gathered (a status change flushes at once): far fewer transactions for fast runs, while a
+   * crash loses at most those 50 ms of progress, which the resumed run redoes (writes are idempotent).
+   */
   commit(runId: string, commit: RunCommit): void {
-    this.commitTx(Number(runId), commit);
+    const pending = this.pending.get(runId) ?? { commits: [], outcomes: 0, timer: undefined };
+    pending.commits.push(commit);
+    pending.outcomes += commit.outcomes.length + commit.collected.length;
+    this.pending.set(runId, pending);
+    if (pending.outcomes >= GROUP_ROWS) this.flush(runId);
+    else pending.timer ??= setTimeout(() => this.flush(runId), GROUP_MS).unref();
+  }
+
+  /** Writes the grouped commits of a run (or of every run) in one transaction. */
+  flush(runId?: string): void {
+    const ids = runId === undefined ? [...this.pending.keys()] : [runId];
+    for (const id of ids) {
+      const pending = this.pending.get(id);
+      if (!pending) continue;
+      this.pending.delete(id);
+      if (pending.timer) clearTimeout(pending.timer);
+      this.commitTx(Number(id), pending.commits);
+    }
   }
 
   setStatus(runId: string, u: RunStatusUpdate): void {
     if (u.status === 'queued') return;
+    this.flush(runId);
     const id = Number(runId);
     if (u.counts) {
       const c = u.counts;
@@ -93,11 +138,13 @@ export class SqliteRunStore implements RunStore {
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
+    this.flush(runId);
     this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId));
   }
 
   /** What an interrupted run goes on from: its last checkpoint, the counts stored with it, and what is settled past it. */
   loadResume(runId: string): ResumeState | undefined {
+    this.flush(runId);
     const row = this.client
       .prepare('SELECT checkpoint, succeeded, filtered, failed, cancelled, read, node_counts FROM runs WHERE id = ?')
       .get(Number(runId)) as ResumeRow | undefined;
@@ -116,11 +163,13 @@ export class SqliteRunStore implements RunStore {
     };
   }
 
-  private write(runId: number, commit: RunCommit): void {
-    for (const o of commit.outcomes) this.writeOutcome(runId, o);
-    for (const r of commit.collected) this.writeCollected(runId, r);
+  /** Writes one commit's rows; the run's counts and checkpoint only for the last commit of a group. */
+  private write(runId: number, commit: RunCommit, last: boolean): void {
+    this.writeOutcomes(runId, commit.outcomes);
+    this.writeCollectedRecords(runId, commit.collected);
     const b = commit.batch;
     if (b) this.insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);
+    if (!last) return;
     const c = commit.counts;
     const nodes = JSON.stringify(commit.nodeCounts);
     this.updateCounts.run(
@@ -133,6 +182,52 @@ export class SqliteRunStore implements RunStore {
       JSON.stringify(commit.checkpoint),
       runId,
     );
+  }
+
+  /** Outcomes in statements of CHUNK rows (far fewer calls into SQLite), the rest one by one. */
+  private writeOutcomes(runId: number, outcomes: readonly RecordOutcome[]): void {
+    let i = 0;
+    if (outcomes.length >= CHUNK) {
+      const params: unknown[] = new Array(CHUNK * 10);
+      for (; i + CHUNK <= outcomes.length; i += CHUNK) {
+        for (let j = 0; j < CHUNK; j++) {
+          const o = outcomes[i + j] as RecordOutcome;
+          const at = j * 10;
+          params[at] = runId;
+          params[at + 1] = o.seq;
+          params[at + 2] = o.key;
+          params[at + 3] = STATUS_CODE[o.status];
+          params[at + 4] = o.nodeId;
+          params[at + 5] = o.batchNo;
+          params[at + 6] = o.attempts;
+          params[at + 7] = o.error ? this.errorId(o.error) : null;
+          params[at + 8] = o.payload === undefined ? null : JSON.stringify(o.payload);
+          params[at + 9] = o.at;
+        }
+        this.insertOutcomes.run(params);
+      }
+    }
+    for (; i < outcomes.length; i++) this.writeOutcome(runId, outcomes[i] as RecordOutcome);
+  }
+
+  private writeCollectedRecords(runId: number, records: readonly CollectedRecord[]): void {
+    let i = 0;
+    if (records.length >= CHUNK) {
+      const params: unknown[] = new Array(CHUNK * 5);
+      for (; i + CHUNK <= records.length; i += CHUNK) {
+        for (let j = 0; j < CHUNK; j++) {
+          const r = records[i + j] as CollectedRecord;
+          const at = j * 5;
+          params[at] = runId;
+          params[at + 1] = r.nodeId;
+          params[at + 2] = r.seq;
+          params[at + 3] = r.key;
+          params[at + 4] = JSON.stringify(r.data);
+        }
+        this.insertCollectedMany.run(params);
+      }
+    }
+    for (; i < records.length; i++) this.writeCollected(runId, records[i] as CollectedRecord);
   }
 
   private writeOutcome(runId: number, o: RecordOutcome): void {
