@@ -188,8 +188,13 @@ class Execution {
       done: (items) => this.end(live, items, 'succeeded', HOP.out),
       drop: (items) => this.end(live, items, 'filtered', HOP.filtered),
       collect: (items, data) => {
-        for (const item of items)
-          this.collected.push({ seq: item.seq, key: item.key, nodeId: live.node.id, data: data(item) });
+        // kept with the record's outcome row; only a record reaching a second collect node needs a row of its own
+        for (const item of items) {
+          const value = data(item);
+          if (!this.tracker.setOutput(item.seq, live.node.id, value)) {
+            this.collected.push({ seq: item.seq, key: item.key, nodeId: live.node.id, data: value });
+          }
+        }
       },
       emitPage: (records, keyField, cursor) => this.emitPage(live, records, keyField, cursor),
       startCursor: () => {

@@ -24,6 +24,9 @@ export interface RecordOutcome {
   error?: RecordError;
   /** For a failed record: the record as it entered the failing node (what was sent). */
   payload?: unknown;
+  /** What a collect node kept of this record (the first collect node it reached), and which node. */
+  output?: unknown;
+  outputNode?: string;
   at: number;
 }
 

@@ -16,6 +16,8 @@ interface Entry {
   attempts: number;
   error?: RecordError;
   payload?: unknown;
+  output?: unknown;
+  outputNode?: string;
   /** Per-node count increments of the paths that have ended (fan-out only), applied when the record settles. */
   hops: number[] | undefined;
 }
@@ -69,6 +71,15 @@ export class RecordTracker {
     entry.batchNo = item.batchNo;
   }
 
+  /** Keeps what a collect node kept of the record with its outcome; false when it already has one. */
+  setOutput(seq: number, nodeId: string, data: unknown): boolean {
+    const entry = this.entries.get(seq);
+    if (!entry || entry.outputNode !== undefined) return false;
+    entry.output = data;
+    entry.outputNode = nodeId;
+    return true;
+  }
+
   /** One path of the item ends at `nodeId` with `status`. */
   end(item: Item, nodeId: string, status: RecordStatus): void {
     const entry = this.entries.get(item.seq);
@@ -117,6 +128,10 @@ export class RecordTracker {
     };
     if (entry.error) outcome.error = entry.error;
     if (status === 'failed' && entry.payload !== undefined) outcome.payload = entry.payload;
+    if (entry.outputNode !== undefined && status !== 'cancelled') {
+      outcome.output = entry.output;
+      outcome.outputNode = entry.outputNode;
+    }
     this.settled.push(outcome);
   }
 

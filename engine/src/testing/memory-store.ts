@@ -20,7 +20,12 @@ export class MemoryRunStore implements RunStore {
     this.commits.push(commit);
     this.lastCheckpoint = commit.checkpoint;
     this.outcomes.push(...commit.outcomes);
+    for (const o of commit.outcomes) {
+      if (o.outputNode !== undefined)
+        this.collected.push({ seq: o.seq, key: o.key, nodeId: o.outputNode, data: o.output });
+    }
     this.collected.push(...commit.collected);
+    this.collected.sort((a, b) => a.seq - b.seq);
     if (commit.batch) this.batches.push(commit.batch);
   }
 

@@ -108,6 +108,9 @@ export const recordOutcomes = sqliteTable(
     attempts: integer('attempts').notNull(),
     errorId: integer('error_id'),
     payload: text('payload'),
+    /** What a collect node kept of the record (JSON), and which collect node. */
+    output: text('output'),
+    outputNode: text('output_node'),
     at: integer('at').notNull(),
   },
   (t) => [

@@ -284,20 +284,23 @@ export class RunRepository {
     return rows.map(toOutcome);
   }
 
-  /** Records kept by the collect nodes of a run. */
+  /** Records kept by the collect nodes of a run: with their outcomes, or (a second collect node) on their own. */
   collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }) {
     const id = toId(runId);
     this.get(runId);
+    const node = q.nodeId ? 'AND node = ?' : '';
+    const after = q.cursor !== undefined ? 'AND seq > ?' : '';
+    const args = [q.nodeId, q.cursor].filter((a) => a !== undefined);
     const rows = this.c
-      .prepare(`SELECT node_id, seq, key, data FROM collected_records WHERE run_id = ?
-        ${q.nodeId ? 'AND node_id = ?' : ''} ${q.cursor !== undefined ? 'AND seq > ?' : ''} ORDER BY seq, node_id LIMIT ?`)
-      .all(...[id, q.nodeId, q.cursor].filter((a) => a !== undefined), q.limit + 1) as {
-      node_id: string;
-      seq: number;
-      key: string;
-      data: string;
-    }[];
-    const items = rows.map((r) => ({ nodeId: r.node_id, seq: r.seq, key: r.key, data: JSON.parse(r.data) as unknown }));
+      .prepare(
+        `SELECT node, seq, key, data FROM (
+           SELECT output_node AS node, seq, key, output AS data FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
+           UNION ALL
+           SELECT node_id AS node, seq, key, data FROM collected_records WHERE run_id = ?
+         ) WHERE 1 = 1 ${node} ${after} ORDER BY seq, node LIMIT ?`,
+      )
+      .all(id, id, ...args, q.limit + 1) as { node: string; seq: number; key: string; data: string }[];
+    const items = rows.map((r) => ({ nodeId: r.node, seq: r.seq, key: r.key, data: JSON.parse(r.data) as unknown }));
     return page(items, q.limit, (r) => r.seq);
   }
 }

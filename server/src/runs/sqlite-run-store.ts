@@ -59,12 +59,12 @@ export class SqliteRunStore implements RunStore {
     const c = db.$client;
     this.client = c;
     this.insertOutcome = c.prepare(
-      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.insertOutcomes = c.prepare(
-      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at)
-       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
+       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
     );
     this.insertCollected = c.prepare(
       'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',
@@ -188,11 +188,11 @@ export class SqliteRunStore implements RunStore {
   private writeOutcomes(runId: number, outcomes: readonly RecordOutcome[]): void {
     let i = 0;
     if (outcomes.length >= CHUNK) {
-      const params: unknown[] = new Array(CHUNK * 10);
+      const params: unknown[] = new Array(CHUNK * 12);
       for (; i + CHUNK <= outcomes.length; i += CHUNK) {
         for (let j = 0; j < CHUNK; j++) {
           const o = outcomes[i + j] as RecordOutcome;
-          const at = j * 10;
+          const at = j * 12;
           params[at] = runId;
           params[at + 1] = o.seq;
           params[at + 2] = o.key;
@@ -202,7 +202,9 @@ export class SqliteRunStore implements RunStore {
           params[at + 6] = o.attempts;
           params[at + 7] = o.error ? this.errorId(o.error) : null;
           params[at + 8] = o.payload === undefined ? null : JSON.stringify(o.payload);
-          params[at + 9] = o.at;
+          params[at + 9] = o.outputNode === undefined ? null : JSON.stringify(o.output ?? null);
+          params[at + 10] = o.outputNode ?? null;
+          params[at + 11] = o.at;
         }
         this.insertOutcomes.run(params);
       }
@@ -243,6 +245,8 @@ export class SqliteRunStore implements RunStore {
       o.attempts,
       errorId,
       payload,
+      o.outputNode === undefined ? null : JSON.stringify(o.output ?? null),
+      o.outputNode ?? null,
       o.at,
     );
   }

@@ -1,0 +1,2 @@
+ALTER TABLE `record_outcomes` ADD `output` text;--> statement-breakpoint
+ALTER TABLE `record_outcomes` ADD `output_node` text;
