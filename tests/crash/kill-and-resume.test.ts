@@ -33,5 +33,5 @@ describe(`kill -9 the server ${KILLS} times during a ${RECORDS}-record run`, () 
       `crash test: ${KILLS} kills at ${r.progress.join(', ')} settled records; ${RECORDS} records, ${succeeded} written once, ` +
         `${failed} rejected, ${r.erp.replays} replayed writes answered from the idempotency log, 0 lost, 0 duplicated`,
     );
-  });
+  }, 600_000);
 });
