@@ -41,16 +41,17 @@ describe('fetch HTTP client', () => {
     expect(timeout).toBeInstanceOf(HttpFailure);
     expect(timeout).toMatchObject({ code: 'timeout', message: expect.stringMatching(/within 100 ms/) });
 
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
     const refused = await fetchHttpClient({
       method: 'GET',
-      url: 'http://127.0.0.1:1/',
+      url: `http://127.0.0.1:${port}/`,
       headers: {},
       timeoutMs: 5000,
     }).catch((e: unknown) => e);
-    expect(refused).toMatchObject({
-      code: 'network',
-      message: expect.stringMatching(/cannot reach 127\.0\.0\.1:1: ECONNREFUSED/),
-    });
+    expect(refused).toMatchObject({ code: 'network', message: `cannot reach 127.0.0.1:${port}: ECONNREFUSED` });
 
     const controller = new AbortController();
     const pending = fetchHttpClient({
