@@ -63,7 +63,7 @@ interface PageMark {
 
 const REPLAY_NODE = '$retry';
 const REPLAY_PAGE = 500;
-const YIELD_EVERY_MS = 10;
+const YIELD_EVERY_MS = 4;
 
 /** Streams records through a validated flow, reporting every record's outcome to the store. */
 export async function execute(options: ExecutionOptions): Promise<ExecutionResult> {

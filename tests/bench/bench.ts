@@ -1,8 +1,8 @@
 /**
- * `pnpm bench [--quick]`: measures the engine against the storage ceiling in the same run, memory,
- * and a flow over HTTP against the sandbox's own cost. Each measurement runs in a fresh child process
- * on a fresh SQLite file, so peak memory belongs to that measurement alone. Prints a table, then one
- * JSON object with every figure as the last line.
+ * `pnpm bench [--quick]`: measures Sluice against baselines taken in the same run, so figures
+ * compare on a shared, noisy machine. Each measurement runs in a fresh child process on a fresh SQLite
+ * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
+ * every figure as the last line.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -21,11 +21,12 @@ if (childIndex >= 0) {
 }
 
 const self = fileURLToPath(import.meta.url);
-/** The engine's old-space cap in the memory runs: a run that leaked would not finish under it. */
+/** The engine's old-space cap in the engine runs: a run that leaked would not finish under it. */
 const HEAP_CAP_MB = 128;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags = kind === 'engine' ? [`--max-old-space-size=${HEAP_CAP_MB}`, '--expose-gc'] : [];
+  process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
   const out = execFileSync(process.execPath, [...flags, '--import', 'tsx', self, '--child', kind, '--n', String(n)], {
     encoding: 'utf8',
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -35,85 +36,122 @@ function child(kind: string, n: number): Record<string, number> {
   return JSON.parse(lines[lines.length - 1] as string) as Record<string, number>;
 }
 
-const big = quick ? 100_000 : 1_000_000;
-const small = 10_000;
-const httpN = quick ? 2_000 : 10_000;
-const kills = quick ? 3 : 20;
-const crashRecords = quick ? 5_000 : 20_000;
+const M = 1_000_000;
+const sizes = quick
+  ? { big: 100_000, http: 2_000, runs: 10_000, load: 200_000, kills: 3, crash: 5_000, delay: 2_000 }
+  : { big: M, http: 100_000, runs: 100_000, load: M, kills: 20, crash: 20_000, delay: 3_000 };
 
 console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, Node ${process.version}`);
-const ceiling = child('ceiling', big);
-const engineBig = child('engine', big);
-const engineSmall = child('engine', small);
-const http = child('http', httpN);
-const sandboxAlone = child('sandbox-alone', httpN);
-const crash = child(`crash:${kills}`, crashRecords);
+const ceiling = child('ceiling', sizes.big);
+const engine100k = child('engine', 100_000);
+const engineBig = sizes.big === 100_000 ? engine100k : child('engine', sizes.big);
+const engine10k = child('engine', 10_000);
+const http = child('http', sizes.http);
+const alone = child('sandbox-alone', sizes.http);
+const history = child('history', sizes.runs);
+const load = child('load', sizes.load);
+const delay = child('delay', sizes.delay);
+const crash = child(`crash:${sizes.kills}`, sizes.crash);
 
-const rssKey = big >= 1_000_000 ? `rss_${big / 1_000_000}m_mb` : `rss_${big / 1000}k_mb`;
-const figures = {
+const r2 = (n: number) => Math.round(n * 100) / 100;
+const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
+const figures: Record<string, number> = {
   cores: cpus().length,
-  records: big,
   sqlite_ceiling_rps: Math.round(ceiling.rps as number),
-  engine_rps: Math.round(engineBig.rps as number),
-  engine_vs_ceiling: round((engineBig.rps as number) / (ceiling.rps as number)),
-  rss_10k_mb: round(engineSmall.rssMb as number),
-  [rssKey]: round(engineBig.rssMb as number),
-  rss_ratio: round((engineBig.rssMb as number) / (engineSmall.rssMb as number)),
-  heap_cap_mb: HEAP_CAP_MB,
-  live_heap_10k_mb: round(engineSmall.liveHeapMb as number),
-  [`live_heap_${rssKey.slice(4, -3)}_mb`]: round(engineBig.liveHeapMb as number),
-  http_records: httpN,
+  engine_rps_100k: Math.round(engine100k.rps as number),
+  [`engine_rps_${bigName}`]: Math.round(engineBig.rps as number),
+  engine_vs_ceiling: r2((engineBig.rps as number) / (ceiling.rps as number)),
+  rss_10k_mb: r2(engine10k.rssMb as number),
+  [`rss_${bigName}_mb`]: r2(engineBig.rssMb as number),
+  rss_ratio: r2((engineBig.rssMb as number) / (engine10k.rssMb as number)),
+  live_heap_10k_mb: r2(engine10k.liveHeapMb as number),
+  [`live_heap_${bigName}_mb`]: r2(engineBig.liveHeapMb as number),
+  http_records: sizes.http,
   http_rps: Math.round(http.rps as number),
-  sandbox_alone_rps: Math.round(sandboxAlone.rps as number),
-  http_vs_sandbox_alone: round((http.rps as number) / (sandboxAlone.rps as number)),
-  db_bytes_per_outcome: Math.round(engineBig.dbBytesPerOutcome as number),
+  sandbox_alone_rps: Math.round(alone.rps as number),
+  history_p50_ms: r2(history.historyP50 as number),
+  history_p99_ms: r2(history.historyP99 as number),
+  failed_page_p50_ms: r2(history.failedPageP50 as number),
+  failed_page_p99_ms: r2(history.failedPageP99 as number),
+  runs_page_p50_ms: r2(history.runsPageP50 as number),
+  runs_page_p99_ms: r2(history.runsPageP99 as number),
+  api_p50_under_load_ms: r2(load.p50 as number),
+  api_p99_under_load_ms: r2(load.p99 as number),
+  delay_error_ms_p50: delay.p50 as number,
+  delay_error_ms_p99: delay.p99 as number,
+  delay_error_ms_min: delay.minError as number,
   crash_cycles: crash.kills as number,
-  crash_records: crashRecords,
   records_lost: crash.recordsLost as number,
   records_duplicated: crash.recordsDuplicated as number,
+  db_bytes_per_outcome: Math.round(engineBig.dbBytesPerOutcomeNoOutput as number),
+  db_bytes_per_outcome_with_output: Math.round(engineBig.dbBytesPerOutcome as number),
 };
 
-const rows: [string, string][] = [
+const f = (n: number) => n.toLocaleString('en-US');
+const rows: [string, string, string][] = [
   [
-    `SQLite ceiling: raw prepared inserts of ${big.toLocaleString()} outcome rows, 1,000 per transaction`,
-    `${fmt(figures.sqlite_ceiling_rps)} rows/s`,
+    `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows, same shape and indexes, 1,000 per transaction`,
+    `${f(figures.sqlite_ceiling_rps as number)} rows/s`,
+    '',
   ],
   [
-    `Engine, ${big.toLocaleString()} records, every outcome stored (generate → batch 100 → map → filter 10%)`,
-    `${fmt(figures.engine_rps)} records/s`,
+    'Engine, 100,000 records (generate → batch 100 → map → filter 10% → collect), every outcome stored',
+    `${f(figures.engine_rps_100k as number)} rec/s`,
+    '',
   ],
-  ['Engine ÷ ceiling (baseline measured in this run)', `${figures.engine_vs_ceiling}`],
-  ['Peak RSS, 10,000 records', `${figures.rss_10k_mb} MB`],
-  [`Peak RSS, ${big.toLocaleString()} records`, `${figures[rssKey]} MB`],
-  ['RSS ratio (bigger ÷ 10,000)', `${figures.rss_ratio}`],
+  [`Engine, ${f(sizes.big)} records, the same flow`, `${f(figures[`engine_rps_${bigName}`] as number)} rec/s`, ''],
+  ['engine_vs_ceiling', `${figures.engine_vs_ceiling}`, '≥ 0.7'],
+  ['Peak RSS, 10,000 records', `${figures.rss_10k_mb} MB`, ''],
   [
-    `Live heap after the run (after GC), 10,000 / ${big.toLocaleString()} records (old space capped at ${HEAP_CAP_MB} MB)`,
-    `${figures.live_heap_10k_mb} / ${figures[`live_heap_${rssKey.slice(4, -3)}_mb`]} MB`,
+    `Peak RSS, ${f(sizes.big)} records (old space capped at ${HEAP_CAP_MB} MB)`,
+    `${figures[`rss_${bigName}_mb`]} MB`,
+    '≤ 200 MB',
+  ],
+  ['rss_ratio', `${figures.rss_ratio}`, '≤ 1.25'],
+  [
+    `Live heap after GC, 10,000 / ${f(sizes.big)} records`,
+    `${figures.live_heap_10k_mb} / ${figures[`live_heap_${bigName}_mb`]} MB`,
+    '',
   ],
   [
-    `Over HTTP: sandbox source → batch 50 → map → ERP write, ${httpN.toLocaleString()} records`,
-    `${fmt(figures.http_rps)} records/s`,
+    `Over HTTP: sandbox source → batch 50 → ERP write, ${f(sizes.http)} records`,
+    `${f(figures.http_rps as number)} rec/s`,
+    '',
   ],
   [
-    'The same reads and writes with plain fetch, no engine (sandbox alone)',
-    `${fmt(figures.sandbox_alone_rps)} records/s`,
+    'The same reads and writes with plain fetch (the sandbox alone)',
+    `${f(figures.sandbox_alone_rps as number)} rec/s`,
+    '',
   ],
-  ['HTTP flow ÷ sandbox alone', `${figures.http_vs_sandbox_alone}`],
-  ['Database bytes per stored outcome', `${figures.db_bytes_per_outcome}`],
   [
-    `Crash cycles (kill -9 of the server during a ${crashRecords.toLocaleString()}-record run)`,
-    `${figures.crash_cycles}`,
+    `One record's history (${f(sizes.runs)} runs, ${f(sizes.runs * 10)} outcomes), p50 / p99`,
+    `${figures.history_p50_ms} / ${figures.history_p99_ms} ms`,
+    'p99 ≤ 5',
   ],
-  ['Records lost / written twice after those crashes', `${figures.records_lost} / ${figures.records_duplicated}`],
+  ["A run's failed records page, p50 / p99", `${figures.failed_page_p50_ms} / ${figures.failed_page_p99_ms} ms`, ''],
+  ['Runs list page, p50 / p99', `${figures.runs_page_p50_ms} / ${figures.runs_page_p99_ms} ms`, 'p99 ≤ 20'],
+  [
+    `Runs list over HTTP while a ${f(sizes.load)}-record run executes, p50 / p99`,
+    `${figures.api_p50_under_load_ms} / ${figures.api_p99_under_load_ms} ms`,
+    'p99 ≤ 50',
+  ],
+  [
+    'Gap between batches minus the configured 100 ms: min / p50 / p99',
+    `${figures.delay_error_ms_min} / ${figures.delay_error_ms_p50} / ${figures.delay_error_ms_p99} ms`,
+    'min ≥ 0',
+  ],
+  [
+    `Crash cycles (kill -9 during a ${f(sizes.crash)}-record run): records lost / written twice`,
+    `${figures.crash_cycles}: ${figures.records_lost} / ${figures.records_duplicated}`,
+    '0 / 0',
+  ],
+  [
+    'Database bytes per outcome (without / with the collected output)',
+    `${figures.db_bytes_per_outcome} / ${figures.db_bytes_per_outcome_with_output}`,
+    '≤ 150 without',
+  ],
 ];
-const width = Math.max(...rows.map(([k]) => k.length));
-for (const [k, v] of rows) console.log(`${k.padEnd(width)}  ${v}`);
+const w = Math.max(...rows.map(([k]) => k.length));
+const wv = Math.max(...rows.map(([, v]) => v.length));
+for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(wv)}  ${t}`);
 console.log(JSON.stringify(figures));
-
-function round(n: number): number {
-  return Math.round(n * 100) / 100;
-}
-
-function fmt(n: number): string {
-  return n.toLocaleString('en-US');
-}

@@ -13,6 +13,8 @@ import {
 import { validateFlow } from '@sluice/shared';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
+import { historyBench } from './history.js';
+import { apiUnderLoad, engineFlow } from './load.js';
 
 const rssMb = () => process.resourceUsage().maxRSS / 1024;
 
@@ -35,6 +37,9 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'engine') return engine(n);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
+  if (kind === 'history') return historyBench(n, n * 10);
+  if (kind === 'load') return apiUnderLoad(n);
+  if (kind === 'delay') return delayPrecision(n);
   if (kind.startsWith('crash:')) {
     const r = await runCrashScenario(Number(kind.slice(6)), n);
     if (r.final.status !== 'succeeded') throw new Error(`crash run ended ${r.final.status}: ${r.final.error}`);
@@ -131,13 +136,28 @@ async function engine(n: number) {
   const seconds = (performance.now() - t0) / 1000;
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
+  const peakRss = rssMb();
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  const bytes = statSync(file).size;
+  const pages =
+    (db.$client.pragma('page_count', { simple: true }) as number) -
+    (db.$client.pragma('freelist_count', { simple: true }) as number);
+  const bytes = pages * (db.$client.pragma('page_size', { simple: true }) as number);
+  void file;
+  void statSync;
+  const outputBytes =
+    (db.$client.prepare('SELECT SUM(LENGTH(output)) AS b FROM record_outcomes').get() as { b: number }).b ?? 0;
   db.$client.close();
   dispose();
   (globalThis as { gc?: () => void }).gc?.();
   const liveHeapMb = process.memoryUsage().heapUsed / 1024 / 1024;
-  return { rps: n / seconds, seconds, rssMb: rssMb(), liveHeapMb, dbBytesPerOutcome: bytes / n };
+  return {
+    rps: n / seconds,
+    seconds,
+    rssMb: peakRss,
+    liveHeapMb,
+    dbBytesPerOutcome: bytes / n,
+    dbBytesPerOutcomeNoOutput: (bytes - outputBytes) / n,
+  };
 }
 
 async function overHttp(n: number) {
@@ -226,4 +246,29 @@ async function sandboxAlone(n: number) {
   const seconds = (performance.now() - t0) / 1000;
   await sandbox.close();
   return { rps: count / seconds, seconds };
+}
+
+/** Gaps between batches for a configured 100 ms delay, against the real clock: how late each one was. */
+async function delayPrecision(n: number) {
+  const { db, dispose } = freshDb();
+  const runs = new RunRepository(db);
+  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'delay', trigger: 'cli' });
+  const doc = flow(engineFlow(n, 100));
+  const store = new SqliteRunStore(db);
+  await startRun({ runId, flow: doc, clock: systemClock, store, connectors: createConnectors([]) }).done;
+  const batches = runs.get(runId).batches;
+  db.$client.close();
+  dispose();
+  const errors: number[] = [];
+  for (let i = 1; i < batches.length; i++) {
+    const gap = Date.parse(batches[i]!.startedAt) - Date.parse(batches[i - 1]!.finishedAt!);
+    errors.push(gap - 100);
+  }
+  errors.sort((a, b) => a - b);
+  return {
+    gaps: errors.length,
+    minError: errors[0] as number,
+    p50: errors[Math.floor(errors.length / 2)] as number,
+    p99: errors[Math.min(errors.length - 1, Math.floor(errors.length * 0.99))] as number,
+  };
 }

@@ -97,6 +97,11 @@ export class FlowRepository {
     return { ...summary(row), versionId: String(v.id), document, problems: checkFlowForRun(document).problems };
   }
 
+  /** Throws 404 unless the flow exists (cheap: no document is read). */
+  assertExists(id: string): void {
+    this.row(id);
+  }
+
   /** Finds a flow by name; used to give file-based runs (CLI, demo) a home and a history. */
   findByName(name: string): FlowSummary | undefined {
     const row = this.db.select().from(flows).where(eq(flows.name, name)).orderBy(flows.createdAt).get();

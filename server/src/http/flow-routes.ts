@@ -23,9 +23,10 @@ export function flowRoutes(deps: AppDeps): Hono {
     return c.json({ runId, status: 'queued' }, 202);
   });
   app.get('/:id/records/:key', (c) => {
-    const flow = deps.flows.get(c.req.param('id'));
+    const flowId = c.req.param('id');
+    deps.flows.assertExists(flowId);
     const limit = intParam(c.req.query('limit'), 'limit', 100, 1, 1000);
-    return c.json({ items: deps.runs.history(flow.id, c.req.param('key'), limit) });
+    return c.json({ items: deps.runs.history(flowId, c.req.param('key'), limit) });
   });
   return app;
 }

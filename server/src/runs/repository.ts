@@ -129,6 +129,7 @@ export interface RecordQuery {
 /** Reads and creates runs, their batches and their record outcomes. */
 export class RunRepository {
   private readonly c: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(
     db: Db,
@@ -137,9 +138,22 @@ export class RunRepository {
     this.c = db.$client;
   }
 
+  /** A prepared statement, prepared once per distinct SQL text (preparing costs more than running). */
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.c.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  private assertExists(id: number): void {
+    if (!this.sql('SELECT 1 FROM runs WHERE id = ?').get(id)) throw notFound('run', String(id));
+  }
+
   create(run: NewRun): string {
-    const info = this.c
-      .prepare(
+    const info = this.sql(
         `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, created_at)
          VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
       )
@@ -155,11 +169,10 @@ export class RunRepository {
   }
 
   get(id: string): RunDetail {
-    const row = this.c
-      .prepare(`SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`)
+    const row = this.sql(`SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`)
       .get(toId(id)) as RunRow | undefined;
     if (!row) throw notFound('run', id);
-    const batches = this.c.prepare('SELECT * FROM batches WHERE run_id = ? ORDER BY batch_no').all(row.id) as Record<
+    const batches = this.sql('SELECT * FROM batches WHERE run_id = ? ORDER BY batch_no').all(row.id) as Record<
       string,
       number | null
     >[];
@@ -182,8 +195,7 @@ export class RunRepository {
 
   /** The flow version a run is pinned to, and the run it retries, if any. */
   versionOf(id: string): { flowVersionId: number | null; document: string | null; retryOf: string | null } {
-    const row = this.c
-      .prepare(
+    const row = this.sql(
         `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
          LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
       )
@@ -200,8 +212,7 @@ export class RunRepository {
 
   /** The failed records of a run after position `after`, in order, for a retry run to feed again. */
   failedForReplay(runId: string, after: number, limit: number): ReplayRecord[] {
-    const rows = this.c
-      .prepare(
+    const rows = this.sql(
         `SELECT seq, key, node_id, payload FROM record_outcomes
          WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
       )
@@ -216,8 +227,7 @@ export class RunRepository {
 
   /** Cancels a run that has not started; false when it is no longer queued. */
   cancelQueued(id: string): boolean {
-    const info = this.c
-      .prepare(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
+    const info = this.sql(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
       .run(this.now(), toId(id));
     return info.changes === 1;
   }
@@ -240,14 +250,14 @@ export class RunRepository {
     }
     const sql = `SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC LIMIT ?`;
-    const rows = this.c.prepare(sql).all(...args, q.limit + 1) as RunRow[];
+    const rows = this.sql(sql).all(...args, q.limit + 1) as RunRow[];
     return page(rows.map(toSummary), q.limit, (r) => r.id);
   }
 
   /** A run's record outcomes in read order, filtered by status, node or key, paged by position. */
   records(runId: string, q: RecordQuery): Page<RecordOutcomeView> {
     const id = toId(runId);
-    this.get(runId);
+    this.assertExists(id);
     const where = ['o.run_id = ?'];
     const args: (string | number)[] = [id];
     if (q.status) {
@@ -266,8 +276,7 @@ export class RunRepository {
       where.push('o.seq > ?');
       args.push(q.cursor);
     }
-    const rows = this.c
-      .prepare(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
+    const rows = this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
         WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`)
       .all(...args, q.limit + 1) as OutcomeRow[];
     return page(rows.map(toOutcome), q.limit, (o) => o.seq);
@@ -275,8 +284,7 @@ export class RunRepository {
 
   /** What happened to one record key in every run of a flow, newest run first. */
   history(flowId: string, key: string, limit: number): RecordOutcomeView[] {
-    const rows = this.c
-      .prepare(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o
+    const rows = this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o
         JOIN runs r ON r.id = o.run_id
         LEFT JOIN error_messages e ON e.id = o.error_id
         WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT ?`)
@@ -287,12 +295,11 @@ export class RunRepository {
   /** Records kept by the collect nodes of a run: with their outcomes, or (a second collect node) on their own. */
   collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }) {
     const id = toId(runId);
-    this.get(runId);
+    this.assertExists(id);
     const node = q.nodeId ? 'AND node = ?' : '';
     const after = q.cursor !== undefined ? 'AND seq > ?' : '';
     const args = [q.nodeId, q.cursor].filter((a) => a !== undefined);
-    const rows = this.c
-      .prepare(
+    const rows = this.sql(
         `SELECT node, seq, key, data FROM (
            SELECT output_node AS node, seq, key, output AS data FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
            UNION ALL

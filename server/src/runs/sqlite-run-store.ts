@@ -25,7 +25,7 @@ interface ResumeRow {
 /** Rows per multi-row INSERT. */
 const CHUNK = 50;
 /** A run's commits are grouped into one transaction up to this many rows, or this long. */
-const GROUP_ROWS = 1000;
+const GROUP_ROWS = 500;
 const GROUP_MS = 50;
 
 export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };

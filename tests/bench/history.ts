@@ -1,0 +1,170 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { serve } from '@hono/node-server';
+import { systemClock } from '@sluice/engine';
+import {
+  createApp,
+  createConnectors,
+  databaseFile,
+  FlowRepository,
+  openDatabase,
+  RunLeases,
+  Runner,
+  RunRepository,
+  SqliteRunStore,
+} from '@sluice/server';
+
+const FLOWS = 10;
+const KEYS = 10_000;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/**
+ * Seeds `runs` runs and `outcomes` record outcomes (the most recent runs carry 100 outcomes each,
+ * keys shared across runs, 8% failed), then measures three history queries over real HTTP on loopback.
+ */
+export async function historyBench(runs: number, outcomes: number) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-history-'));
+  const db = openDatabase(databaseFile(dir));
+  const c = db.$client;
+  const flows = new FlowRepository(db);
+  const flowIds: string[] = [];
+  for (let f = 0; f < FLOWS; f++) {
+    flowIds.push(
+      flows.create({
+        format: 1,
+        name: `History ${f}`,
+        nodes: [
+          { id: 'start', type: 'manual' },
+          { id: 'src', type: 'generate' },
+          { id: 'out', type: 'collect' },
+        ],
+        edges: [
+          { source: 'start', target: 'src' },
+          { source: 'src', target: 'out' },
+        ],
+      }).id,
+    );
+  }
+  const seedStart = performance.now();
+  const insertRun = c.prepare(
+    `INSERT INTO runs (id, flow_id, flow_version_id, flow_name, status, trigger, read, succeeded, failed, created_at, started_at, finished_at)
+     VALUES (?, ?, ?, 'History', 'succeeded', 'schedule', 100, 92, 8, ?, ?, ?)`,
+  );
+  const versionOf = new Map(flowIds.map((id) => [id, Number(flows.get(id).versionId)]));
+  c.transaction(() => {
+    for (let r = 1; r <= runs; r++) {
+      const flowId = flowIds[r % FLOWS] as string;
+      const at = 1_700_000_000_000 + r * 60_000;
+      insertRun.run(r, flowId, versionOf.get(flowId), at, at, at + 5000);
+    }
+  })();
+  const error = c
+    .prepare(
+      `INSERT INTO error_messages (message, code, http_status) VALUES ('HTTP 422: assetKey is required', 'http_422', 422)`,
+    )
+    .run();
+  const errorId = Number(error.lastInsertRowid);
+  const insert = c.prepare(
+    'INSERT INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  );
+  const perRun = 100;
+  const withOutcomes = Math.ceil(outcomes / perRun);
+  const firstRun = runs - withOutcomes + 1;
+  const tx = c.transaction((from: number, to: number) => {
+    for (let r = from; r < to; r++) {
+      for (let s = 0; s < perRun; s++) {
+        const failed = (r * 7 + s) % 100 < 8;
+        const key = `wo-${(r * 31 + s * 97) % KEYS}`;
+        insert.run(
+          r,
+          s,
+          key,
+          failed ? 2 : 0,
+          failed ? 'erp' : 'out',
+          1 + Math.floor(s / 50),
+          1,
+          failed ? errorId : null,
+          failed ? '{"externalKey":"x"}' : null,
+          0,
+        );
+      }
+    }
+  });
+  for (let r = firstRun; r <= runs; r += 1000) tx(r, Math.min(runs + 1, r + 1000));
+  const seedSeconds = (performance.now() - seedStart) / 1000;
+
+  const repo = new RunRepository(db);
+  const store = new SqliteRunStore(db);
+  const runner = new Runner({
+    flows,
+    runs: repo,
+    store,
+    leases: new RunLeases(db),
+    connectors: createConnectors([]),
+    clock: systemClock,
+  });
+  const app = createApp({ flows, runs: repo, runner, connections: [] });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const viaNetwork = process.env.SLUICE_BENCH_HISTORY_NET === '1';
+  const time = async (url: string) => {
+    const t0 = performance.now();
+    const res = viaNetwork ? await fetch(`${base}${url}`) : await app.request(url);
+    const body = (await res.json()) as { items?: unknown[] };
+    if (!res.ok || !body.items) throw new Error(`${url}: ${res.status}`);
+    return performance.now() - t0;
+  };
+  const measure = async (make: (i: number) => string, n = 400) => {
+    for (let i = 0; i < 20; i++) await time(make(i));
+    const ms: number[] = [];
+    for (let i = 0; i < n; i++) ms.push(await time(make(i)));
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  };
+  const history = await measure((i) => `/api/flows/${flowIds[i % FLOWS]}/records/wo-${(i * 7919) % KEYS}`);
+  const failedPage = await measure(
+    (i) => `/api/runs/${firstRun + ((i * 37) % withOutcomes)}/records?status=failed&limit=50`,
+  );
+  const runsPage = await measure((i) =>
+    i % 3 === 0
+      ? '/api/runs?limit=50'
+      : i % 3 === 1
+        ? `/api/runs?limit=50&flowId=${flowIds[i % FLOWS]}`
+        : `/api/runs?limit=50&cursor=${runs - ((i * 997) % runs)}`,
+  );
+  if (process.env.SLUICE_BENCH_EXPLAIN) {
+    const plan = c
+      .prepare(`EXPLAIN QUERY PLAN SELECT o.run_id FROM record_outcomes o JOIN runs r ON r.id = o.run_id
+      LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT 100`)
+      .all('wo-1', flowIds[0]);
+    console.log(plan);
+    const q = c.prepare(`SELECT o.run_id FROM record_outcomes o JOIN runs r ON r.id = o.run_id
+      LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT 100`);
+    const ms: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      const t0 = performance.now();
+      q.all(`wo-${(i * 7919) % KEYS}`, flowIds[i % FLOWS]);
+      ms.push(performance.now() - t0);
+    }
+    console.log('raw history query p50/p99 ms', percentile(ms, 50), percentile(ms, 99));
+  }
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+  return {
+    seedSeconds,
+    historyP50: history.p50,
+    historyP99: history.p99,
+    failedPageP50: failedPage.p50,
+    failedPageP99: failedPage.p99,
+    runsPageP50: runsPage.p50,
+    runsPageP99: runsPage.p99,
+  };
+}

@@ -1,0 +1,61 @@
+import type { FlowDetail, RunDetail } from '@sluice/shared';
+import { api, startServer } from '../support/server.js';
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** The engine flow of the benchmark, as a document for the API. */
+export function engineFlow(count: number, delay?: number) {
+  const nodes: Record<string, unknown>[] = [
+    { id: 'start', type: 'manual' },
+    { id: 'gen', type: 'generate', params: { count, pageSize: 1000 } },
+    { id: 'batch', type: 'batch', params: { size: 100 } },
+    { id: 'shape', type: 'map', params: { fields: [{ name: 'total', expression: 'amount * 2' }] } },
+    { id: 'keep', type: 'filter', params: { condition: 'group != 0' } },
+    { id: 'out', type: 'collect' },
+  ];
+  const edges = [
+    { source: 'start', target: 'gen' },
+    { source: 'gen', target: 'batch' },
+    { source: 'batch', target: 'shape' },
+    { source: 'shape', target: 'keep' },
+    { source: 'keep', target: 'out' },
+  ];
+  if (delay !== undefined) {
+    nodes.splice(3, 0, { id: 'pause', type: 'delay', params: { ms: delay } });
+    edges.splice(2, 1, { source: 'batch', target: 'pause' }, { source: 'pause', target: 'shape' });
+  }
+  return { format: 1, name: `Benchmark ${count}`, nodes, edges };
+}
+
+/** Latency of the runs list over HTTP, asked every 20 ms while the real server runs `records` records. */
+export async function apiUnderLoad(records: number) {
+  const server = await startServer();
+  try {
+    const flow = await api<FlowDetail>(`${server.url}/api/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(engineFlow(records)),
+    });
+    const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${flow.id}/runs`, { method: 'POST' });
+    const ms: number[] = [];
+    const started = performance.now();
+    for (;;) {
+      const t0 = performance.now();
+      await api(`${server.url}/api/runs?limit=50`);
+      ms.push(performance.now() - t0);
+      const run = await api<RunDetail>(`${server.url}/api/runs/${runId}`);
+      if (['succeeded', 'failed', 'cancelled'].includes(run.status)) {
+        if (run.status !== 'succeeded' || run.counts.read !== records) throw new Error(`load run ended ${run.status}`);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return { p50: percentile(ms, 50), p99: percentile(ms, 99), samples: ms.length, rps: records / seconds };
+  } finally {
+    await server.stop();
+  }
+}
