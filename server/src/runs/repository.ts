@@ -154,23 +154,23 @@ export class RunRepository {
 
   create(run: NewRun): string {
     const info = this.sql(
-        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, created_at)
+      `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, created_at)
          VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-      )
-      .run(
-        run.flowId,
-        run.flowVersionId,
-        run.flowName,
-        run.trigger,
-        run.retryOf ? Number(run.retryOf) : null,
-        this.now(),
-      );
+    ).run(
+      run.flowId,
+      run.flowVersionId,
+      run.flowName,
+      run.trigger,
+      run.retryOf ? Number(run.retryOf) : null,
+      this.now(),
+    );
     return String(info.lastInsertRowid);
   }
 
   get(id: string): RunDetail {
-    const row = this.sql(`SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`)
-      .get(toId(id)) as RunRow | undefined;
+    const row = this.sql(
+      `SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
+    ).get(toId(id)) as RunRow | undefined;
     if (!row) throw notFound('run', id);
     const batches = this.sql('SELECT * FROM batches WHERE run_id = ? ORDER BY batch_no').all(row.id) as Record<
       string,
@@ -196,12 +196,9 @@ export class RunRepository {
   /** The flow version a run is pinned to, and the run it retries, if any. */
   versionOf(id: string): { flowVersionId: number | null; document: string | null; retryOf: string | null } {
     const row = this.sql(
-        `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
+      `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
          LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
-      )
-      .get(toId(id)) as
-      | { flow_version_id: number | null; document: string | null; retry_of: number | null }
-      | undefined;
+    ).get(toId(id)) as { flow_version_id: number | null; document: string | null; retry_of: number | null } | undefined;
     if (!row) throw notFound('run', id);
     return {
       flowVersionId: row.flow_version_id,
@@ -213,10 +210,9 @@ export class RunRepository {
   /** The failed records of a run after position `after`, in order, for a retry run to feed again. */
   failedForReplay(runId: string, after: number, limit: number): ReplayRecord[] {
     const rows = this.sql(
-        `SELECT seq, key, node_id, payload FROM record_outcomes
+      `SELECT seq, key, node_id, payload FROM record_outcomes
          WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
-      )
-      .all(toId(runId), after, limit) as { seq: number; key: string; node_id: string; payload: string | null }[];
+    ).all(toId(runId), after, limit) as { seq: number; key: string; node_id: string; payload: string | null }[];
     return rows.map((r) => ({
       ref: r.seq,
       key: r.key,
@@ -227,8 +223,9 @@ export class RunRepository {
 
   /** Cancels a run that has not started; false when it is no longer queued. */
   cancelQueued(id: string): boolean {
-    const info = this.sql(`UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`)
-      .run(this.now(), toId(id));
+    const info = this.sql(
+      `UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`,
+    ).run(this.now(), toId(id));
     return info.changes === 1;
   }
 
@@ -276,9 +273,9 @@ export class RunRepository {
       where.push('o.seq > ?');
       args.push(q.cursor);
     }
-    const rows = this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
-        WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`)
-      .all(...args, q.limit + 1) as OutcomeRow[];
+    const rows =
+      this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
+        WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`).all(...args, q.limit + 1) as OutcomeRow[];
     return page(rows.map(toOutcome), q.limit, (o) => o.seq);
   }
 
@@ -287,8 +284,11 @@ export class RunRepository {
     const rows = this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o
         JOIN runs r ON r.id = o.run_id
         LEFT JOIN error_messages e ON e.id = o.error_id
-        WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT ?`)
-      .all(key, flowId, limit) as OutcomeRow[];
+        WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT ?`).all(
+      key,
+      flowId,
+      limit,
+    ) as OutcomeRow[];
     return rows.map(toOutcome);
   }
 
@@ -300,13 +300,12 @@ export class RunRepository {
     const after = q.cursor !== undefined ? 'AND seq > ?' : '';
     const args = [q.nodeId, q.cursor].filter((a) => a !== undefined);
     const rows = this.sql(
-        `SELECT node, seq, key, data FROM (
+      `SELECT node, seq, key, data FROM (
            SELECT output_node AS node, seq, key, output AS data FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
            UNION ALL
            SELECT node_id AS node, seq, key, data FROM collected_records WHERE run_id = ?
          ) WHERE 1 = 1 ${node} ${after} ORDER BY seq, node LIMIT ?`,
-      )
-      .all(id, id, ...args, q.limit + 1) as { node: string; seq: number; key: string; data: string }[];
+    ).all(id, id, ...args, q.limit + 1) as { node: string; seq: number; key: string; data: string }[];
     const items = rows.map((r) => ({ nodeId: r.node, seq: r.seq, key: r.key, data: JSON.parse(r.data) as unknown }));
     return page(items, q.limit, (r) => r.seq);
   }
