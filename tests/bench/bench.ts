@@ -111,7 +111,7 @@ const rows: [string, string, string][] = [
   ['engine_vs_ceiling', `${figures.engine_vs_ceiling}`, '≥ 0.7'],
   ['Peak RSS, 10,000 records', `${figures.rss_10k_mb} MB`, ''],
   [
-    `Peak RSS, ${f(sizes.big)} records (old space capped at ${HEAP_CAP_MB} MB)`,
+    `Peak RSS, ${f(sizes.big)} records (old space ≤ ${HEAP_CAP_MB} MB, semi-space ${SEMI_SPACE_MB} MB)`,
     `${figures[`rss_${bigName}_mb`]} MB`,
     '≤ 200 MB',
   ],
