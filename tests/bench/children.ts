@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { startRun, systemClock } from '@sluice/engine';
@@ -102,38 +102,29 @@ function ceiling(n: number) {
   return { rps: n / seconds, seconds };
 }
 
-async function engine(n: number) {
-  const { db, file, dispose } = freshDb();
+/** Runs a flow document to its end on the run store the server uses, timing it. */
+async function timedRun(
+  db: ReturnType<typeof openDatabase>,
+  doc: unknown,
+  connections: Parameters<typeof createConnectors>[0] = [],
+) {
   const runs = new RunRepository(db);
   const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'bench', trigger: 'cli' });
-  const doc = flow({
-    format: 1,
-    name: 'bench',
-    nodes: [
-      { id: 'start', type: 'manual' },
-      { id: 'gen', type: 'generate', params: { count: n, pageSize: 1000 } },
-      { id: 'batch', type: 'batch', params: { size: 100 } },
-      { id: 'shape', type: 'map', params: { fields: [{ name: 'total', expression: 'amount * 2' }] } },
-      { id: 'keep', type: 'filter', params: { condition: 'group != 0' } },
-      { id: 'out', type: 'collect' },
-    ],
-    edges: [
-      { source: 'start', target: 'gen' },
-      { source: 'gen', target: 'batch' },
-      { source: 'batch', target: 'shape' },
-      { source: 'shape', target: 'keep' },
-      { source: 'keep', target: 'out' },
-    ],
-  });
   const t0 = performance.now();
+  const store = new SqliteRunStore(db);
   const result = await startRun({
     runId,
-    flow: doc,
+    flow: flow(doc),
     clock: systemClock,
-    store: new SqliteRunStore(db),
-    connectors: createConnectors([]),
+    store,
+    connectors: createConnectors(connections),
   }).done;
-  const seconds = (performance.now() - t0) / 1000;
+  return { runId, runs, result, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function engine(n: number) {
+  const { db, dispose } = freshDb();
+  const { result, seconds } = await timedRun(db, engineFlow(n));
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
   const peakRss = rssMb();
@@ -142,8 +133,6 @@ async function engine(n: number) {
     (db.$client.pragma('page_count', { simple: true }) as number) -
     (db.$client.pragma('freelist_count', { simple: true }) as number);
   const bytes = pages * (db.$client.pragma('page_size', { simple: true }) as number);
-  void file;
-  void statSync;
   const outputBytes =
     (db.$client.prepare('SELECT SUM(LENGTH(output)) AS b FROM record_outcomes').get() as { b: number }).b ?? 0;
   db.$client.close();
@@ -163,55 +152,48 @@ async function engine(n: number) {
 async function overHttp(n: number) {
   const sandbox = await startSandbox({ workOrders: n });
   const { db, dispose } = freshDb();
-  const runs = new RunRepository(db);
-  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'bench-http', trigger: 'cli' });
-  const doc = flow({
-    format: 1,
-    name: 'bench-http',
-    nodes: [
-      { id: 'start', type: 'manual' },
-      {
-        id: 'src',
-        type: 'http-source',
-        params: {
-          connection: 'maintenance-sandbox',
-          url: '/api/eam/work-orders',
-          keyField: 'key',
-          pageSize: 100,
-          pagination: { type: 'token' },
+  const { result, seconds } = await timedRun(
+    db,
+    {
+      format: 1,
+      name: 'bench-http',
+      nodes: [
+        { id: 'start', type: 'manual' },
+        {
+          id: 'src',
+          type: 'http-source',
+          params: {
+            connection: 'maintenance-sandbox',
+            url: '/api/eam/work-orders',
+            keyField: 'key',
+            pageSize: 100,
+            pagination: { type: 'token' },
+          },
         },
-      },
-      { id: 'batch', type: 'batch', params: { size: 50 } },
-      {
-        id: 'shape',
-        type: 'map',
-        params: {
-          keep: 'none',
-          fields: [
-            { name: 'externalKey', expression: 'key' },
-            { name: 'title', expression: 'title' },
-            { name: 'assetKey', expression: 'assetKey' },
-          ],
+        { id: 'batch', type: 'batch', params: { size: 50 } },
+        {
+          id: 'shape',
+          type: 'map',
+          params: {
+            keep: 'none',
+            fields: [
+              { name: 'externalKey', expression: 'key' },
+              { name: 'title', expression: 'title' },
+              { name: 'assetKey', expression: 'assetKey' },
+            ],
+          },
         },
-      },
-      { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
-    ],
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'shape' },
-      { source: 'shape', target: 'write' },
-    ],
-  });
-  const t0 = performance.now();
-  const result = await startRun({
-    runId,
-    flow: doc,
-    clock: systemClock,
-    store: new SqliteRunStore(db),
-    connectors: createConnectors(sandbox.connections),
-  }).done;
-  const seconds = (performance.now() - t0) / 1000;
+        { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
+      ],
+      edges: [
+        { source: 'start', target: 'src' },
+        { source: 'src', target: 'batch' },
+        { source: 'batch', target: 'shape' },
+        { source: 'shape', target: 'write' },
+      ],
+    },
+    sandbox.connections,
+  );
   if (result.counts.read !== n) throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
   await sandbox.close();
   db.$client.close();
@@ -251,11 +233,7 @@ async function sandboxAlone(n: number) {
 /** Gaps between batches for a configured 100 ms delay, against the real clock: how late each one was. */
 async function delayPrecision(n: number) {
   const { db, dispose } = freshDb();
-  const runs = new RunRepository(db);
-  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'delay', trigger: 'cli' });
-  const doc = flow(engineFlow(n, 100));
-  const store = new SqliteRunStore(db);
-  await startRun({ runId, flow: doc, clock: systemClock, store, connectors: createConnectors([]) }).done;
+  const { runs, runId } = await timedRun(db, engineFlow(n, 100));
   const batches = runs.get(runId).batches;
   db.$client.close();
   dispose();

@@ -22,6 +22,24 @@ export function useFailedRecords(runId: string | null, refreshKey: string): Fail
   const generation = useRef(0);
   const lastRun = useRef<string | null>(null);
 
+  /** Loads the first page (no cursor: replaces the list) or the next one (appends to it). */
+  const loadPage = useCallback((run: string, cursor: string | undefined, mine: number, signal?: AbortSignal) => {
+    const query = { status: 'failed' as const, limit: RECORDS_PAGE_SIZE, ...(cursor ? { cursor } : {}) };
+    api.listRecords(run, query, signal).then(
+      (page) => {
+        if (generation.current !== mine) return;
+        setItems((old) => (cursor ? [...old, ...page.items] : page.items));
+        setNextCursor(page.nextCursor);
+        setLoading(false);
+      },
+      (e: unknown) => {
+        if (generation.current !== mine) return;
+        setError(describeError(e));
+        setLoading(false);
+      },
+    );
+  }, []);
+
   useEffect(() => {
     const mine = ++generation.current;
     if (lastRun.current !== runId) {
@@ -33,41 +51,17 @@ export function useFailedRecords(runId: string | null, refreshKey: string): Fail
     setLoading(runId !== null && refreshKey !== '');
     if (runId === null || refreshKey === '') return;
     const controller = new AbortController();
-    api.listRecords(runId, { status: 'failed', limit: RECORDS_PAGE_SIZE }, controller.signal).then(
-      (page) => {
-        if (generation.current !== mine) return;
-        setItems(page.items);
-        setNextCursor(page.nextCursor);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (generation.current !== mine) return;
-        setError(describeError(e));
-        setLoading(false);
-      },
-    );
+    loadPage(runId, undefined, mine, controller.signal);
     return () => controller.abort();
-  }, [runId, refreshKey]);
+  }, [runId, refreshKey, loadPage]);
 
   const loadMore = useCallback(() => {
     if (runId === null || nextCursor === null) return;
     const mine = ++generation.current;
     setLoading(true);
     setError(null);
-    api.listRecords(runId, { status: 'failed', limit: RECORDS_PAGE_SIZE, cursor: nextCursor }).then(
-      (page) => {
-        if (generation.current !== mine) return;
-        setItems((old) => [...old, ...page.items]);
-        setNextCursor(page.nextCursor);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (generation.current !== mine) return;
-        setError(describeError(e));
-        setLoading(false);
-      },
-    );
-  }, [runId, nextCursor]);
+    loadPage(runId, nextCursor, mine);
+  }, [runId, nextCursor, loadPage]);
 
   return { items, nextCursor, loading, error, loadMore };
 }
