@@ -9,6 +9,7 @@ import type {
   Clock,
   CollectedRecord,
   Connectors,
+  InputSource,
   ReplaySource,
   ResumeState,
   RunEvent,
@@ -37,6 +38,8 @@ export interface ExecutionOptions {
   resume?: ResumeState;
   /** For a retry run: the failed records to feed into the nodes where they failed, instead of the triggers. */
   replay?: ReplaySource;
+  /** Records the run was started with (a webhook's body), read by the trigger that brings records. */
+  inputs?: InputSource;
 }
 
 export interface ExecutionResult {
@@ -50,7 +53,9 @@ export interface ExecutionResult {
 interface Live {
   node: FlowNode;
   index: number;
+  /** A trigger that brings its own records (a webhook) counts as a source once started. */
   role: string | undefined;
+  starts: boolean;
   runtime: NodeRuntime;
   ports: Map<string, Live[]>;
 }
@@ -119,7 +124,9 @@ class Execution {
       if (this.o.replay) await this.replay(this.o.replay);
       else {
         for (const live of this.nodes.values()) {
-          if (live.role === 'trigger') await live.runtime.process([activation()]);
+          if (!live.starts || this.sourcesDone.has(live.node.id)) continue;
+          await live.runtime.process([activation()]);
+          if (live.role === 'source') this.sourcesDone.add(live.node.id);
         }
       }
       for (const live of this.topologicalOrder()) await live.runtime.finish?.();
@@ -152,7 +159,8 @@ class Execution {
       const live: Live = {
         node,
         index,
-        role: nodeTypes.get(node.type)?.role,
+        role: nodeTypes.get(node.type)?.providesRecords ? 'source' : nodeTypes.get(node.type)?.role,
+        starts: nodeTypes.get(node.type)?.role === 'trigger',
         runtime: { process: async () => {} },
         ports: new Map(),
       };
@@ -197,6 +205,7 @@ class Execution {
         }
       },
       emitPage: (records, keyField, cursor) => this.emitPage(live, records, keyField, cursor),
+      inputs: () => o.inputs,
       startCursor: () => {
         const position = o.resume?.checkpoint.position;
         return position?.nodeId === live.node.id ? position.cursor : undefined;

@@ -118,6 +118,11 @@ export interface ReplayRecord {
   payload: Record<string, unknown>;
 }
 
+/** Records given to a run when it was started (a webhook's body), read in order a page at a time. */
+export interface InputSource {
+  read(from: number, limit: number): Record<string, unknown>[] | Promise<Record<string, unknown>[]>;
+}
+
 /** Reads the failed records of an earlier run in order, a page at a time. */
 export interface ReplaySource {
   read(afterRef: number, limit: number): ReplayRecord[] | Promise<ReplayRecord[]>;

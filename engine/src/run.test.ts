@@ -351,3 +351,46 @@ describe('http source', () => {
     expect(maxAhead).toBeLessThanOrEqual(2);
   });
 });
+
+describe('a webhook run', () => {
+  const hookFlow = () =>
+    flowOf(
+      [
+        { id: 'hook', type: 'webhook', params: { keyField: 'key' } },
+        { id: 'batch', type: 'batch', params: { size: 2 } },
+        { id: 'keep', type: 'filter', params: { condition: 'n % 3 != 0' } },
+        { id: 'out', type: 'collect' },
+      ],
+      [
+        { source: 'hook', target: 'batch' },
+        { source: 'batch', target: 'keep' },
+        { source: 'keep', target: 'out' },
+      ],
+    );
+
+  it('needs no separate source and reads the records it was started with, page by page', async () => {
+    const posted = records(1203);
+    const reads: number[] = [];
+    const { clock, store, options } = setup(() => json(500, {}), {
+      inputs: {
+        read: (from, limit) => {
+          reads.push(from);
+          return posted.slice(from, from + limit);
+        },
+      },
+    });
+    const result = await clock.run(startRun({ ...options, flow: hookFlow() }).done);
+    expect(result.status).toBe('succeeded');
+    expect(result.counts).toEqual({ read: 1203, succeeded: 802, filtered: 401, failed: 0, cancelled: 0 });
+    expect(reads).toEqual([0, 500, 1000, 1203]);
+    expect(store.outcomes.map((o) => o.seq).sort((a, b) => a - b)).toEqual(posted.map((_, i) => i));
+    expect(new Set(store.outcomes.map((o) => o.key))).toEqual(new Set(posted.map((r) => r.key)));
+    expect(store.batches).toHaveLength(602);
+  });
+
+  it('reads nothing when started without records', async () => {
+    const { clock, options } = setup(() => json(500, {}));
+    const result = await clock.run(startRun({ ...options, flow: hookFlow() }).done);
+    expect(result).toMatchObject({ status: 'succeeded', counts: { read: 0 } });
+  });
+});

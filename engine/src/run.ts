@@ -1,7 +1,7 @@
 import { FINAL_RUN_STATUSES, type Flow, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
 import { createActor, type SnapshotFrom } from 'xstate';
 import type { BreakerRegistry } from './breaker.js';
-import type { Clock, Connectors, ReplaySource, ResumeState, RunEvent, RunStore } from './ports.js';
+import type { Clock, Connectors, InputSource, ReplaySource, ResumeState, RunEvent, RunStore } from './ports.js';
 import { runMachine } from './run-machine.js';
 
 export interface RunOptions {
@@ -20,6 +20,8 @@ export interface RunOptions {
   paused?: boolean;
   /** Retry run: feed these failed records of an earlier run into the nodes where they failed. */
   replay?: ReplaySource;
+  /** Records the run was started with (a webhook's body). */
+  inputs?: InputSource;
 }
 
 export interface RunResult {

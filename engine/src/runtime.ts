@@ -1,6 +1,6 @@
 import type { FlowNode, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
-import type { Clock, Connectors, Waiting } from './ports.js';
+import type { Clock, Connectors, InputSource, Waiting } from './ports.js';
 
 /** One record on its way through a run. Nodes never mutate `data`; they emit new objects. */
 export interface Item {
@@ -44,6 +44,8 @@ export interface NodeContext {
    * page again when a resumed run re-reads from it.
    */
   emitPage(records: Record<string, unknown>[], keyField: string | undefined, cursor: unknown): Promise<void>;
+  /** The records the run was started with (a webhook's body), if any. */
+  inputs(): InputSource | undefined;
   /** Sources: where to start reading when the run resumes (the cursor of a page), else undefined. */
   startCursor(): unknown;
   /** Opens batch number n (from 1); outcomes settled until endBatch belong to it. */

@@ -90,6 +90,41 @@ describe('validateFlow', () => {
     expect(found).toContain('error:no-source:nodes');
   });
 
+  it('takes a webhook trigger as the source of its records', () => {
+    const flow: FlowInput = {
+      format: 1,
+      name: 'hook',
+      nodes: [
+        { id: 'hook', type: 'webhook' },
+        { id: 'out', type: 'collect' },
+      ],
+      edges: [{ source: 'hook', target: 'out' }],
+    };
+    expect(validateFlow(flow).ok).toBe(true);
+    expect(
+      validateFlow({
+        ...flow,
+        nodes: [
+          { id: 'hook', type: 'webhook', params: { maxBodyBytes: 0 } },
+          { id: 'out', type: 'collect' },
+        ],
+      }).problems[0]?.path,
+    ).toBe('nodes[0].params.maxBodyBytes');
+  });
+
+  it('checks schedule parameters', () => {
+    const result = validateFlow({
+      format: 1,
+      name: 's',
+      nodes: [
+        { id: 'when', type: 'schedule', params: { cron: '*/5 * * * *', overlap: 'sometimes' } },
+        { id: 'src', type: 'inline-records' },
+      ],
+      edges: [{ source: 'when', target: 'src' }],
+    });
+    expect(result.problems.map((p) => p.path)).toEqual(['nodes[0].params.overlap']);
+  });
+
   it('needs a source connected to a trigger', () => {
     const flow = good();
     flow.edges = flow.edges?.slice(1);

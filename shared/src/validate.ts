@@ -145,6 +145,7 @@ function checkEdges(flow: Flow, types: Map<string, NodeTypeDefinition>, problems
 
 function checkRoles(types: Map<string, NodeTypeDefinition>, problems: Problem[]): void {
   const roles = [...types.values()].map((d) => d.role);
+  const bringsRecords = [...types.values()].some((d) => d.providesRecords);
   if (!roles.includes('trigger')) {
     problems.push({
       severity: 'error',
@@ -153,7 +154,7 @@ function checkRoles(types: Map<string, NodeTypeDefinition>, problems: Problem[])
       message: 'nodes: the flow has no trigger (add a Manual trigger)',
     });
   }
-  if (!roles.includes('source')) {
+  if (!roles.includes('source') && !bringsRecords) {
     problems.push({
       severity: 'error',
       code: 'no-source',
@@ -211,7 +212,8 @@ function checkReachability(
     queue.push(...(next.get(id) ?? []));
   }
   const sources = flow.nodes.filter((n) => types.get(n.id)?.role === 'source');
-  if (sources.length > 0 && !sources.some((n) => reached.has(n.id))) {
+  const bringsRecords = flow.nodes.some((n) => types.get(n.id)?.providesRecords);
+  if (sources.length > 0 && !bringsRecords && !sources.some((n) => reached.has(n.id))) {
     problems.push({
       severity: 'error',
       code: 'source-not-connected',

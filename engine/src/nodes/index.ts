@@ -11,10 +11,13 @@ import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
 import { manual } from './manual.js';
 import { map } from './map.js';
+import { webhook } from './webhook.js';
 
 /** How each node type of the catalogue runs. */
 export const runtimes = createRuntimeRegistry([
   ['manual', manual],
+  ['schedule', manual],
+  ['webhook', webhook],
   ['http-source', httpSource],
   ['inline-records', inlineRecords],
   ['generate', generate],

@@ -6,6 +6,10 @@ export const flows = sqliteTable('flows', {
   name: text('name').notNull(),
   description: text('description'),
   latestVersion: integer('latest_version').notNull(),
+  /** The version schedules and webhooks run; null until the flow is published. */
+  publishedVersion: integer('published_version'),
+  /** Whether the flow's schedules fire (webhooks answer only while it is on, too). */
+  enabled: integer('enabled').notNull().default(1),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
@@ -51,6 +55,10 @@ export const runs = sqliteTable(
     leaseExpiresAt: integer('lease_expires_at'),
     /** For a retry run: the run whose failed records it feeds again. */
     retryOf: integer('retry_of'),
+    /** For a scheduled run: the slot (fire time, ms) it was started for; a slot makes at most one run. */
+    scheduledFor: integer('scheduled_for'),
+    /** When its record outcomes were removed by retention (the run's summary stays). */
+    prunedAt: integer('pruned_at'),
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
@@ -59,6 +67,9 @@ export const runs = sqliteTable(
     index('runs_flow').on(t.flowId, t.id),
     index('runs_status').on(t.status, t.id),
     index('runs_retry_of').on(t.retryOf),
+    index('runs_trigger').on(t.trigger, t.id),
+    index('runs_created').on(t.createdAt),
+    uniqueIndex('runs_schedule_slot').on(t.flowId, t.scheduledFor),
   ],
 );
 
@@ -132,3 +143,75 @@ export const collectedRecords = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.runId, t.nodeId, t.seq] })],
 );
+
+/** Records posted to a webhook, kept with the run they started so a resumed run reads them again. */
+export const runInputs = sqliteTable(
+  'run_inputs',
+  {
+    runId: integer('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    data: text('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/** A schedule trigger's memory: the last slot it fired, so a slot fires once, even across restarts. */
+export const scheduleState = sqliteTable(
+  'schedule_state',
+  {
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    nodeId: text('node_id').notNull(),
+    lastSlot: integer('last_slot'),
+    lastRunId: integer('last_run_id'),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],
+);
+
+/** A webhook trigger's address and secret (encrypted at rest). */
+export const webhooks = sqliteTable(
+  'webhooks',
+  {
+    id: text('id').primaryKey(),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    nodeId: text('node_id').notNull(),
+    secret: text('secret').notNull(),
+    createdAt: integer('created_at').notNull(),
+  },
+  (t) => [uniqueIndex('webhooks_flow_node').on(t.flowId, t.nodeId)],
+);
+
+/** API tokens, stored as SHA-256 hashes; only a short prefix is kept readable to tell them apart. */
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  prefix: text('prefix').notNull(),
+  hash: text('hash').notNull().unique(),
+  createdAt: integer('created_at').notNull(),
+  lastUsedAt: integer('last_used_at'),
+});
+
+/** Connections to outside systems. Secrets are AES-256-GCM ciphertexts, never returned by the API. */
+export const connections = sqliteTable('connections', {
+  name: text('name').primaryKey(),
+  baseUrl: text('base_url').notNull(),
+  /** none | bearer | basic | api-key */
+  authType: text('auth_type').notNull(),
+  /** Basic auth user, or the header an API key goes in. */
+  username: text('username'),
+  headerName: text('header_name'),
+  secret: text('secret'),
+  /** Path the status check calls (relative to the base URL). */
+  checkPath: text('check_path'),
+  breakerThreshold: integer('breaker_threshold'),
+  breakerCooldownMs: integer('breaker_cooldown_ms'),
+  lastStatus: text('last_status'),
+  lastStatusMessage: text('last_status_message'),
+  lastCheckedAt: integer('last_checked_at'),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});

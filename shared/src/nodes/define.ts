@@ -15,6 +15,8 @@ export interface NodeTypeDefinition<P extends z.ZodType = z.ZodType> {
   outputs: readonly string[];
   /** Roles the validator checks for: every flow needs a trigger and a source. */
   role?: 'trigger' | 'source' | 'sink' | 'error-handler';
+  /** A trigger that brings its own records (a webhook): its flow needs no separate source. */
+  providesRecords?: boolean;
 }
 
 /** Identity helper that keeps the parameter schema's type. */

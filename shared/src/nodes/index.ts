@@ -11,6 +11,8 @@ import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
 import { manualTrigger } from './manual.js';
 import { map } from './map.js';
+import { scheduleTrigger } from './schedule.js';
+import { webhookTrigger } from './webhook.js';
 
 export type { NodeTypeDefinition } from './define.js';
 export { defineNodeType } from './define.js';
@@ -28,6 +30,8 @@ export function createCatalogue(defs: readonly NodeTypeDefinition[]): ReadonlyMa
 /** Every node type of this release, in palette order. */
 export const nodeTypes = createCatalogue([
   manualTrigger,
+  scheduleTrigger,
+  webhookTrigger,
   httpSource,
   inlineRecords,
   generate,
@@ -41,6 +45,7 @@ export const nodeTypes = createCatalogue([
   errorBranch,
 ]);
 
+export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
 export {
   batch,
   branch,
@@ -54,4 +59,6 @@ export {
   inlineRecords,
   manualTrigger,
   map,
+  scheduleTrigger,
+  webhookTrigger,
 };

@@ -1,0 +1,25 @@
+import type { NodeFactory } from '../runtime.js';
+
+interface Params {
+  keyField?: string;
+}
+
+const PAGE = 500;
+
+/** Emits the records the run was started with (a webhook's body), a page at a time, resumable by position. */
+export const webhook: NodeFactory = (ctx, raw) => {
+  const params = raw as unknown as Params;
+  return {
+    async process() {
+      const inputs = ctx.inputs();
+      if (!inputs) return;
+      let at = (ctx.startCursor() as number | undefined) ?? 0;
+      for (;;) {
+        const page = await inputs.read(at, PAGE);
+        if (page.length === 0) return;
+        await ctx.emitPage(page, params.keyField, at);
+        at += page.length;
+      }
+    },
+  };
+};
