@@ -210,9 +210,10 @@ class Execution {
         const position = o.resume?.checkpoint.position;
         return position?.nodeId === live.node.id ? position.cursor : undefined;
       },
-      beginBatch: () => {
+      beginBatch: (size) => {
         const batchNo = this.nextBatch++;
         this.openBatches.set(batchNo, o.clock.now());
+        o.onEvent?.({ type: 'batch-started', runId: o.runId, batchNo, size, at: o.clock.now() });
         return batchNo;
       },
       endBatch: async (batchNo) => {

@@ -183,6 +183,7 @@ export interface Connectors {
 /** A live event of a run, for progress displays. */
 export type RunEvent =
   | { type: 'status'; runId: string; status: RunStatus; counts: RunCounts }
+  | { type: 'batch-started'; runId: string; batchNo: number; size: number; at: number }
   | { type: 'batch'; runId: string; batch: BatchInfo; counts: RunCounts; nodeCounts: Record<string, NodeCounts> }
   | { type: 'waiting'; runId: string; waiting: Waiting | null };
 

@@ -12,7 +12,16 @@ export interface Config {
   /** Work orders the in-process maintenance sandbox serves. */
   sandboxWorkOrders: number;
   editorDir: string;
+  /** Runs executing at once in this process. */
   concurrency: number;
+  /** Runs of one flow executing at once. */
+  perFlow: number;
+  /** Largest stored payload of a failed record (characters of JSON). */
+  payloadCap: number;
+  /** Record outcomes are kept for this many days, and for each flow's newest this many runs. */
+  retention: { days: number; runsPerFlow: number };
+  /** A token the API accepts without it being stored (automation, tests). */
+  apiToken: string | undefined;
 }
 
 /** The repository root (where README.md and examples/ live). */
@@ -38,5 +47,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxWorkOrders: int(env, 'SLUICE_SANDBOX_WORK_ORDERS', 1000, 0, 100_000_000),
     editorDir: path.join(REPO_ROOT, 'editor', 'dist'),
     concurrency: int(env, 'SLUICE_CONCURRENCY', 4, 1, 64),
+    perFlow: int(env, 'SLUICE_FLOW_CONCURRENCY', 1, 1, 64),
+    payloadCap: int(env, 'SLUICE_PAYLOAD_CAP', 65_536, 256, 16 * 1024 * 1024),
+    retention: {
+      days: int(env, 'SLUICE_RETENTION_DAYS', 30, 1, 36_500),
+      runsPerFlow: int(env, 'SLUICE_RETENTION_RUNS', 100, 1, 1_000_000),
+    },
+    apiToken: env.SLUICE_API_TOKEN || undefined,
   };
 }

@@ -7,7 +7,14 @@ console.log(`Sluice is running.`);
 console.log(`  data:      ${config.dataDir}`);
 console.log(`  sandboxes: ${sluice.sandbox.url}/maintenance (maintenance system), ${sluice.sandbox.url}/erp (ERP)`);
 if (sluice.demoFlowId) console.log(`  demo flow "Work orders → ERP" added on first start`);
-console.log(`\n  Open ${sluice.url}\n`);
+if (sluice.firstToken) {
+  console.log(`\n  API token (shown this once; the editor keeps it after the link below): ${sluice.firstToken}`);
+  console.log(`  More tokens: pnpm sluice token create <name>`);
+  console.log(`\n  Open ${sluice.url}/#token=${sluice.firstToken}\n`);
+} else {
+  console.log(`  API reference: ${sluice.url}/reference (the editor asks for an API token: pnpm sluice token create)`);
+  console.log(`\n  Open ${sluice.url}\n`);
+}
 
 let closing = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -1,41 +1,70 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { systemClock } from '@sluice/engine';
+import { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
-import { createConnectors } from './connectors.js';
+import { ConnectionRepository } from './connections/repository.js';
+import { loadSecretKey, SecretBox } from './connections/secrets.js';
+import { fetchHttpClient } from './connectors.js';
 import { databaseFile, openDatabase } from './db/open.js';
 import { seedDemo } from './demo.js';
 import { FlowRepository } from './flows/repository.js';
-import { createApp } from './http/app.js';
+import { createApp, type Settings } from './http/app.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
+import { startPruning } from './runs/retention.js';
 import { Runner } from './runs/runner.js';
 import { SqliteRunStore } from './runs/sqlite-run-store.js';
 import { sandboxConnections, startSandbox } from './sandbox/index.js';
+import { Scheduler } from './schedules/scheduler.js';
+import { Webhooks } from './webhooks/webhooks.js';
 
-type PartsConfig = Pick<Config, 'dataDir' | 'sandboxPort' | 'concurrency' | 'sandboxUrl' | 'sandboxWorkOrders'>;
+type PartsConfig = Pick<
+  Config,
+  | 'dataDir'
+  | 'sandboxPort'
+  | 'concurrency'
+  | 'sandboxUrl'
+  | 'sandboxWorkOrders'
+  | 'perFlow'
+  | 'payloadCap'
+  | 'retention'
+  | 'apiToken'
+> & { env?: NodeJS.ProcessEnv };
 
-/** The parts every entry point needs: database, sandbox systems, repositories and the run queue. */
+/** The parts every entry point needs: database, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
   const db = openDatabase(databaseFile(config.dataDir));
   const sandbox = config.sandboxUrl
     ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
     : await startSandbox({ port: config.sandboxPort, workOrders: config.sandboxWorkOrders });
+  const box = new SecretBox(loadSecretKey(config.dataDir, config.env ?? process.env).key);
   const flows = new FlowRepository(db);
   const runs = new RunRepository(db);
-  const store = new SqliteRunStore(db);
+  const store = new SqliteRunStore(db, { payloadCap: config.payloadCap });
   const leases = new RunLeases(db);
-  const connectors = createConnectors(sandbox.connections);
+  const connections = new ConnectionRepository(db, box, sandbox.connections);
+  const http = fetchHttpClient;
   const runner = new Runner({
     flows,
     runs,
     store,
     leases,
-    connectors,
+    connectors: connections.connectors(http),
     clock: systemClock,
     concurrency: config.concurrency,
+    perFlow: config.perFlow,
   });
-  return { db, sandbox, flows, runs, store, runner };
+  const scheduler = new Scheduler({ db, flows, runs, runner, log: (line) => console.log(line) });
+  const webhooks = new Webhooks(db, box, flows, runner);
+  const tokens = new TokenStore(db, config.apiToken);
+  const settings: Settings = {
+    concurrency: config.concurrency,
+    perFlow: config.perFlow,
+    payloadCap: config.payloadCap,
+    retention: config.retention,
+  };
+  return { db, sandbox, flows, runs, store, runner, connections, http, scheduler, webhooks, tokens, settings };
 }
 
 export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;
@@ -43,20 +72,25 @@ export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;
 export interface Sluice extends SluiceParts {
   url: string;
   demoFlowId: string | undefined;
+  /** A token made on this first start (printed once), if one was. */
+  firstToken: string | undefined;
   /** Stops serving; with `cancel` false, running runs are left to be resumed by the next start. */
   close(options?: { cancel?: boolean }): Promise<void>;
 }
 
 /**
  * Starts Sluice: database (migrated), sandbox systems, demo flow on first start, the run queue
- * (which resumes runs an earlier process left running), and the HTTP server.
+ * (which resumes runs an earlier process left running), schedules, retention, and the HTTP server.
  */
 export async function startSluice(config: Config): Promise<Sluice> {
   const parts = await openSluice(config);
-  const { db, sandbox, flows, runs, runner } = parts;
+  const { db, sandbox, flows, runner, scheduler } = parts;
   const demoFlowId = seedDemo(flows);
+  const firstToken = parts.tokens.firstStartToken();
   runner.start();
-  const app = createApp({ flows, runs, runner, connections: sandbox.connections, editorDir: config.editorDir });
+  scheduler.start();
+  const stopPruning = startPruning(db, config.retention);
+  const app = createApp(parts, { editorDir: config.editorDir });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
@@ -66,7 +100,10 @@ export async function startSluice(config: Config): Promise<Sluice> {
     ...parts,
     url: `http://${shownHost}:${port}`,
     demoFlowId,
+    firstToken,
     async close({ cancel = false } = {}) {
+      scheduler.stop();
+      stopPruning();
       await runner.stop({ cancel });
       parts.store.flush();
       await new Promise<void>((resolve) => server.close(() => resolve()));

@@ -12,11 +12,26 @@ export interface FlowSummary {
   name: string;
   description: string | null;
   latestVersion: number;
+  /** The version schedules and webhooks run; null until published. */
+  publishedVersion: number | null;
+  /** Whether its schedules fire and its webhooks accept records. */
+  enabled: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
+export interface FlowVersionSummary {
+  version: number;
+  versionId: string;
+  createdAt: string;
+  published: boolean;
+  /** Errors in this version's document (a version with errors cannot be published or run). */
+  errors: number;
+}
+
 export interface FlowDetail extends FlowSummary {
+  /** The version whose document this is. */
+  version: number;
   versionId: string;
   document: Flow;
   problems: Problem[];
@@ -42,6 +57,10 @@ export interface RunSummary {
   waiting: { kind: 'delay' | 'rate' | 'breaker' | 'retry'; nodeId: string; until: string; connection?: string } | null;
   /** For a retry run: the run whose failed records it feeds again. */
   retryOf: string | null;
+  /** For a scheduled run: the fire time it was started for. */
+  scheduledFor: string | null;
+  /** When retention removed its record outcomes (its summary and counts stay). */
+  prunedAt: string | null;
   createdAt: string;
   startedAt: string | null;
   finishedAt: string | null;
@@ -73,6 +92,8 @@ export interface RecordOutcomeView {
   error: RecordError | null;
   /** The record as it was when it failed (the payload sent, for a write), kept for failed records. */
   payload: unknown;
+  /** Set when the stored payload was cut to the size cap: its full size and the cap. */
+  payloadTruncated?: { bytes: number; cap: number };
   at: string;
 }
 

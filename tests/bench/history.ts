@@ -3,21 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { systemClock } from '@sluice/engine';
-import {
-  createApp,
-  createConnectors,
-  databaseFile,
-  FlowRepository,
-  openDatabase,
-  RunLeases,
-  Runner,
-  RunRepository,
-  SqliteRunStore,
-} from '@sluice/server';
+import { createApp, databaseFile, FlowRepository, openDatabase, openSluice } from '@sluice/server';
 
 const FLOWS = 10;
 const KEYS = 10_000;
+const TOKEN = 'bench-token-0123456789';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -99,17 +89,20 @@ export async function historyBench(runs: number, outcomes: number) {
   for (let r = firstRun; r <= runs; r += 1000) tx(r, Math.min(runs + 1, r + 1000));
   const seedSeconds = (performance.now() - seedStart) / 1000;
 
-  const repo = new RunRepository(db);
-  const store = new SqliteRunStore(db);
-  const runner = new Runner({
-    flows,
-    runs: repo,
-    store,
-    leases: new RunLeases(db),
-    connectors: createConnectors([]),
-    clock: systemClock,
+  const parts = await openSluice({
+    dataDir: dir,
+    sandboxPort: 0,
+    sandboxUrl: undefined,
+    sandboxWorkOrders: 0,
+    concurrency: 1,
+    perFlow: 1,
+    payloadCap: 65_536,
+    retention: { days: 30, runsPerFlow: 100 },
+    apiToken: TOKEN,
+    env: {},
   });
-  const app = createApp({ flows, runs: repo, runner, connections: [] });
+  const app = createApp(parts);
+  const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s));
   });
@@ -117,7 +110,7 @@ export async function historyBench(runs: number, outcomes: number) {
   const viaNetwork = process.env.SLUICE_BENCH_HISTORY_NET === '1';
   const time = async (url: string) => {
     const t0 = performance.now();
-    const res = viaNetwork ? await fetch(`${base}${url}`) : await app.request(url);
+    const res = viaNetwork ? await fetch(`${base}${url}`, auth) : await app.request(url, auth);
     const body = (await res.json()) as { items?: unknown[] };
     if (!res.ok || !body.items) throw new Error(`${url}: ${res.status}`);
     return performance.now() - t0;
@@ -156,6 +149,8 @@ export async function historyBench(runs: number, outcomes: number) {
     console.log('raw history query p50/p99 ms', percentile(ms, 50), percentile(ms, 99));
   }
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  await parts.sandbox.close();
+  parts.db.$client.close();
   db.$client.close();
   rmSync(dir, { recursive: true, force: true });
   return {

@@ -1,17 +1,25 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { api, eventually, REPO_ROOT, startServer } from '../support/server.js';
+import { api, eventually, REPO_ROOT, startServer, TEST_TOKEN } from '../support/server.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-cli-'));
 const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const cli = (...args: string[]) =>
-  run(TSX, ['server/src/cli/main.ts', ...args], { cwd: REPO_ROOT, env: { ...process.env, SLUICE_DATA_DIR: dataDir } });
+  run(TSX, ['server/src/cli/main.ts', ...args], {
+    cwd: REPO_ROOT,
+    env: { ...process.env, SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN },
+  });
+const fails = (p: Promise<unknown>) =>
+  p.then(
+    () => undefined,
+    (err: { code: number; stdout: string; stderr: string }) => err,
+  );
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -89,6 +97,57 @@ describe('sluice CLI against a running server', () => {
       );
       expect(refused?.code).toBe(1);
       expect(refused?.stderr).toMatch(/cannot pause run \d+: it is succeeded/);
+
+      // history commands read what the API serves
+      const list = await cli('runs', 'list', '--server', server.url, '--flow', items[0]!.id);
+      expect(list.stdout).toMatch(new RegExp(`^${runId}\\s+succeeded`, 'm'));
+      const show = await cli('runs', 'show', runId, '--server', server.url);
+      expect(show.stdout).toContain('read 1000, succeeded 914, failed 86');
+      expect(show.stdout).toMatch(/\d+ × erp-write: HTTP 422/);
+      const failed = await api<{ items: { key: string }[] }>(
+        `${server.url}/api/runs/${runId}/records?status=failed&limit=1`,
+      );
+      const history = await cli(
+        'records',
+        'history',
+        failed.items[0]!.key,
+        '--flow',
+        items[0]!.id,
+        '--server',
+        server.url,
+      );
+      expect(history.stdout).toMatch(
+        new RegExp(`run ${runId}\\s+\\S+\\s+failed\\s+at erp-write, 1 attempt\\(s\\)\\s+HTTP 422`),
+      );
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('exports and imports flows, makes tokens, and is refused without a valid token', async () => {
+    const server = await startServer({}, dataDir);
+    try {
+      const { items } = await api<{ items: { id: string; name: string }[] }>(`${server.url}/api/flows`);
+      const file = path.join(dataDir, 'exported.flow.json');
+      await cli('flows', 'export', items[0]!.id, file, '--server', server.url);
+      const exported = JSON.parse(readFileSync(file, 'utf8')) as { name: string; nodes: unknown[] };
+      expect(exported.name).toBe(items[0]!.name);
+      writeFileSync(file, JSON.stringify({ ...exported, name: 'Imported copy' }));
+      const imported = await cli('flows', 'import', file, '--publish', '--server', server.url);
+      expect(imported.stdout).toMatch(/Imported "Imported copy" as flow_\w+ \(version 1\)\nPublished version 1/);
+      const flows = await cli('flows', 'list', '--server', server.url);
+      expect(flows.stdout).toMatch(/Imported copy\tv1\tpublished v1\tenabled/);
+
+      // a token made by the CLI in the server's database is accepted by the server
+      const made = await cli('token', 'create', 'ci');
+      const token = made.stdout.trim();
+      expect(token).toMatch(/^slc_[\w-]{20,}$/);
+      const withIt = await fetch(`${server.url}/api/flows`, { headers: { authorization: `Bearer ${token}` } });
+      expect(withIt.status).toBe(200);
+      expect((await cli('token', 'list')).stdout).toMatch(/\tci\t/);
+      const refused = await fails(cli('flows', 'list', '--server', server.url, '--token', 'not-a-token'));
+      expect(refused?.code).toBe(1);
+      expect(refused?.stderr).toContain('this token is not valid');
     } finally {
       await server.stop();
     }

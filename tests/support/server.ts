@@ -6,6 +6,10 @@ import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
+/** The API token the test servers accept (given to them as SLUICE_API_TOKEN). */
+export const TEST_TOKEN = 'e2e-test-token-0123456789';
+export const authHeader = { authorization: `Bearer ${TEST_TOKEN}` };
+
 export interface RunningServer {
   url: string;
   dataDir: string;
@@ -22,7 +26,7 @@ export async function startServer(env: Record<string, string> = {}, givenDataDir
   return startProcess(
     ['server/src/main.ts'],
     /Open (http:\/\/\S+)/,
-    { PORT: '0', SLUICE_DATA_DIR: dataDir, ...env },
+    { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
     !givenDataDir,
   );
@@ -99,7 +103,9 @@ async function stopChild(child: ChildProcess, dataDir: string | undefined): Prom
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */
 export async function api<T>(url: string, init: RequestInit = {}, expected = [200, 201, 202]): Promise<T> {
-  const res = await fetch(url, init);
+  const headers = new Headers(init.headers);
+  if (!headers.has('authorization')) headers.set('authorization', authHeader.authorization);
+  const res = await fetch(url, { ...init, headers });
   const text = await res.text();
   if (!expected.includes(res.status)) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${text}`);
   return JSON.parse(text) as T;

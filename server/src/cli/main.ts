@@ -1,21 +1,36 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFlowForRun, type RunEvent } from '@sluice/engine';
 import type { Problem } from '@sluice/shared';
+import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
+import { databaseFile, openDatabase } from '../db/open.js';
 import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
+  sluice serve                          start the server (as npm start does, without building the editor)
   sluice run <flow.json> [--json]       run a flow file against the local database and sandbox systems
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
-  sluice status <runId>                 a run's status and counts            (these talk to a running
-  sluice pause|resume|cancel <runId>    control a run                          server: --server URL,
-  sluice retry <runId> [--current]      retry its failed records               or SLUICE_URL)
+  sluice token create [name]            make an API token (printed once) in the local database
+  sluice token list                     the tokens' names and prefixes
+
+  These talk to a running server (--server URL or SLUICE_URL; token from --token or SLUICE_API_TOKEN):
+  sluice flows list                     flows with their versions
+  sluice flows export <flowId> [file]   write a flow's document (latest, or --version N) as JSON
+  sluice flows import <file> [--publish]  create a flow from a JSON file
+  sluice runs list [--flow ID] [--status S] [--limit N]
+  sluice runs show <runId>              a run's counts per node, batches and grouped errors
+  sluice records history <key> --flow ID  what happened to one record in every run of a flow
+  sluice status <runId>                 a run's status and counts
+  sluice pause|resume|cancel <runId>    control a run
+  sluice retry <runId> [--current]      retry its failed records
 
 Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file.`;
 
 /** Calls the API of a running server; prints its error message and returns undefined on failure. */
+let apiToken: string | undefined;
+
 async function callServer(
   server: string,
   method: string,
@@ -26,7 +41,10 @@ async function callServer(
   try {
     res = await fetch(`${server}${path}`, {
       method,
-      headers: { 'content-type': 'application/json' },
+      headers: {
+        'content-type': 'application/json',
+        ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}),
+      },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
   } catch (err) {
@@ -112,16 +130,9 @@ async function run(file: string, json: boolean): Promise<number> {
     const runId = sluice.runner.enqueue(flow.id, 'cli');
     sluice.runner.start();
     log(`Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}`);
-    let lastPrint = 0;
+    const progress = new Progress(json ? process.stderr : process.stdout, expectedTotal(checked.flow));
     sluice.runner.events.on('event', (event: RunEvent) => {
-      if (event.runId !== runId || event.type !== 'batch') return;
-      const now = Date.now();
-      if (now - lastPrint < 250) return;
-      lastPrint = now;
-      const c = event.counts;
-      log(
-        `  batch ${event.batch.batchNo}: read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}`,
-      );
+      if (event.runId === runId && event.type === 'batch') progress.update(event.batch.batchNo, event.counts);
     });
     const onSignal = () => {
       log('Cancelling…');
@@ -130,6 +141,7 @@ async function run(file: string, json: boolean): Promise<number> {
     process.once('SIGINT', onSignal);
     const result = await sluice.runner.wait(runId);
     process.off('SIGINT', onSignal);
+    progress.end();
     const detail = sluice.runs.get(runId);
     const c = detail.counts;
     log(
@@ -147,6 +159,189 @@ async function run(file: string, json: boolean): Promise<number> {
   }
 }
 
+/** Records the flow will read when its sources say how many (generated or inline records); else unknown. */
+function expectedTotal(flow: { nodes: { type: string; params: Record<string, unknown> }[] }): number | undefined {
+  let total = 0;
+  for (const n of flow.nodes) {
+    if (n.type === 'generate') total += Number(n.params.count);
+    else if (n.type === 'inline-records') total += (n.params.records as unknown[]).length;
+    else if (n.type === 'http-source' || n.type === 'webhook') return undefined;
+  }
+  return total || undefined;
+}
+
+/**
+ * Progress of a run: on a terminal, one line redrawn in place with a bar (when the total is known),
+ * counts and the rate; otherwise a line per update, at most four a second.
+ */
+class Progress {
+  private readonly started = Date.now();
+  private last = 0;
+  private drawn = false;
+
+  constructor(
+    private readonly out: NodeJS.WriteStream,
+    private readonly total: number | undefined,
+  ) {}
+
+  update(batchNo: number, c: { read: number; succeeded: number; failed: number; filtered: number }): void {
+    const now = Date.now();
+    if (now - this.last < 250) return;
+    this.last = now;
+    const rate = Math.round((c.succeeded + c.failed + c.filtered) / Math.max(0.001, (now - this.started) / 1000));
+    const counts = `read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, ${rate} records/s`;
+    if (!this.out.isTTY) {
+      this.out.write(`  batch ${batchNo}: ${counts}\n`);
+      return;
+    }
+    let bar = '';
+    if (this.total) {
+      const done = Math.min(1, (c.succeeded + c.failed + c.filtered) / this.total);
+      const width = 24;
+      bar = `[${'█'.repeat(Math.round(done * width)).padEnd(width, '·')}] ${Math.floor(done * 100)}% `;
+    }
+    this.out.write(`\r\x1b[2K  ${bar}batch ${batchNo}: ${counts}`);
+    this.drawn = true;
+  }
+
+  end(): void {
+    if (this.drawn) this.out.write('\n');
+  }
+}
+
+function tokens(sub: string | undefined, name: string | undefined): number {
+  const config = readConfig();
+  const db = openDatabase(databaseFile(config.dataDir));
+  try {
+    const store = new TokenStore(db, undefined);
+    if (sub === 'create') {
+      const { token, info } = store.create(name ?? 'cli');
+      console.log(token);
+      console.error(
+        `Token "${info.name}" made (${info.prefix}…); it is shown this once. Send it as Authorization: Bearer <token>.`,
+      );
+      return 0;
+    }
+    if (sub === 'list') {
+      for (const t of store.list())
+        console.log(`${t.id}\t${t.prefix}…\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}`);
+      return 0;
+    }
+    console.error(`sluice token: create or list?\n\n${USAGE}`);
+    return 2;
+  } finally {
+    db.$client.close();
+  }
+}
+
+type Values = { flow?: string; status?: string; limit?: string; version?: string; publish?: boolean };
+
+async function remote(server: string, command: string, args: string[], values: Values): Promise<number> {
+  const get = (path: string) => callServer(server, 'GET', path);
+  const [sub, arg, arg2] = args;
+  const q = (params: Record<string, string | undefined>) =>
+    new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  if (command === 'flows' && sub === 'list') {
+    const answer = await get('/api/flows');
+    if (!answer) return 1;
+    for (const f of answer.items as Record<string, unknown>[])
+      console.log(
+        `${f.id}\t${f.name}\tv${f.latestVersion}\tpublished ${f.publishedVersion ? `v${f.publishedVersion}` : '-'}\t${f.enabled ? 'enabled' : 'disabled'}`,
+      );
+    return 0;
+  }
+  if (command === 'flows' && sub === 'export' && arg) {
+    const answer = await get(`/api/flows/${encodeURIComponent(arg)}?${q({ version: values.version })}`);
+    if (!answer) return 1;
+    const text = `${JSON.stringify(answer.document, null, 2)}\n`;
+    if (arg2) {
+      writeFileSync(arg2, text);
+      console.error(`Wrote version ${answer.version} of "${answer.name}" to ${arg2}`);
+    } else process.stdout.write(text);
+    return 0;
+  }
+  if (command === 'flows' && sub === 'import' && arg) {
+    let doc: unknown;
+    try {
+      doc = JSON.parse(readFileSync(arg, 'utf8'));
+    } catch (err) {
+      console.error(`sluice: ${arg}: ${(err as Error).message}`);
+      return 1;
+    }
+    const created = await callServer(server, 'POST', '/api/flows', doc);
+    if (!created) return 1;
+    for (const p of created.problems as Problem[]) console.log(formatProblem(p));
+    console.log(`Imported "${created.name}" as ${created.id} (version 1)`);
+    if (values.publish) {
+      const published = await callServer(server, 'POST', `/api/flows/${created.id}/publish`, {});
+      if (!published) return 1;
+      console.log('Published version 1');
+    }
+    return 0;
+  }
+  if (command === 'runs' && sub === 'list') {
+    const answer = await get(
+      `/api/runs?${q({ flowId: values.flow, status: values.status, limit: values.limit ?? '20' })}`,
+    );
+    if (!answer) return 1;
+    for (const r of answer.items as {
+      id: string;
+      flowName: string;
+      status: string;
+      trigger: string;
+      counts: Record<string, number>;
+      createdAt: string;
+    }[])
+      console.log(
+        `${r.id}\t${r.status.padEnd(9)}\t${r.trigger.padEnd(8)}\t${r.createdAt}\tread ${r.counts.read}, failed ${r.counts.failed}\t${r.flowName}`,
+      );
+    return 0;
+  }
+  if (command === 'runs' && sub === 'show' && arg) {
+    const run = await get(`/api/runs/${encodeURIComponent(arg)}`);
+    const errors = await get(`/api/runs/${encodeURIComponent(arg)}/errors?limit=10`);
+    if (!run || !errors) return 1;
+    const c = run.counts as Record<string, number>;
+    console.log(
+      `Run ${run.id} of "${run.flowName}" v${run.flowVersion}: ${run.status} (${run.trigger}), created ${run.createdAt}`,
+    );
+    console.log(
+      `  read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, not processed ${c.cancelled}`,
+    );
+    for (const [node, n] of Object.entries(run.nodeCounts as Record<string, Record<string, number>>))
+      console.log(`  ${node.padEnd(20)} in ${n.in}, out ${n.out}, error ${n.error}, filtered ${n.filtered}`);
+    const batches = run.batches as unknown[];
+    console.log(`  ${batches.length} batch(es)`);
+    for (const e of errors.items as { count: number; nodeId: string; message: string }[])
+      console.log(`  ${String(e.count).padStart(6)} × ${e.nodeId}: ${e.message}`);
+    return 0;
+  }
+  if (command === 'records' && sub === 'history' && arg) {
+    if (!values.flow) {
+      console.error('sluice records history: which flow? (--flow <flowId>)');
+      return 2;
+    }
+    const answer = await get(`/api/flows/${encodeURIComponent(values.flow)}/records/${encodeURIComponent(arg)}`);
+    if (!answer) return 1;
+    const items = answer.items as {
+      runId: string;
+      status: string;
+      nodeId: string;
+      attempts: number;
+      at: string;
+      error: { message: string } | null;
+    }[];
+    if (!items.length) console.log(`No run of ${values.flow} has seen a record with key "${arg}".`);
+    for (const h of items)
+      console.log(
+        `run ${h.runId}\t${h.at}\t${h.status.padEnd(9)}\tat ${h.nodeId}, ${h.attempts} attempt(s)${h.error ? `\t${h.error.message}` : ''}`,
+      );
+    return 0;
+  }
+  console.error(`sluice: unknown command "${[command, ...args].join(' ')}"\n\n${USAGE}`);
+  return 2;
+}
+
 async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
@@ -155,6 +350,12 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       current: { type: 'boolean', default: false },
       server: { type: 'string' },
+      token: { type: 'string' },
+      flow: { type: 'string' },
+      status: { type: 'string' },
+      limit: { type: 'string' },
+      version: { type: 'string' },
+      publish: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -163,6 +364,17 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
+  apiToken = values.token ?? process.env.SLUICE_API_TOKEN;
+  const server = (values.server ?? process.env.SLUICE_URL ?? `http://localhost:${process.env.PORT || 3000}`).replace(
+    /\/+$/,
+    '',
+  );
+  if (command === 'serve') {
+    await import('../main.js');
+    return new Promise<number>(() => {});
+  }
+  if (command === 'token') return tokens(file, positionals[2]);
+  if (['flows', 'runs', 'records'].includes(command)) return remote(server, command, positionals.slice(1), values);
   if ((command === 'run' || command === 'validate') && !file) {
     console.error(`sluice ${command}: which flow file?\n\n${USAGE}`);
     return 2;
@@ -172,8 +384,7 @@ async function main(argv: string[]): Promise<number> {
       console.error(`sluice ${command}: which run?\n\n${USAGE}`);
       return 2;
     }
-    const server = values.server ?? process.env.SLUICE_URL ?? `http://localhost:${process.env.PORT || 3000}`;
-    return control(command, file, server.replace(/\/+$/, ''), values.current ?? false);
+    return control(command, file, server, values.current ?? false);
   }
   if (command === 'validate') return validate(file as string);
   if (command === 'run') return run(file as string, values.json ?? false);

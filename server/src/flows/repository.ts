@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { checkFlowForRun } from '@sluice/engine';
-import type { Flow, FlowDetail, FlowSummary } from '@sluice/shared';
+import type { Flow, FlowDetail, FlowSummary, FlowVersionSummary, Problem } from '@sluice/shared';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { flows, flowVersions } from '../db/schema.js';
 import { ApiError, notFound } from '../http/errors.js';
+import { checkSchedule } from '../schedules/cron.js';
 
 type FlowRow = typeof flows.$inferSelect;
 
@@ -16,19 +17,47 @@ function summary(row: FlowRow): FlowSummary {
     name: row.name,
     description: row.description,
     latestVersion: row.latestVersion,
+    publishedVersion: row.publishedVersion,
+    enabled: row.enabled === 1,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
   };
 }
 
 /** Checks a flow document; answers 422 listing every problem when it cannot even be read. */
-export function parseFlowDocument(input: unknown): { flow: Flow; problems: FlowDetail['problems']; ok: boolean } {
+export function parseFlowDocument(input: unknown): { flow: Flow; problems: Problem[]; ok: boolean } {
   const result = checkFlowForRun(input);
   if (!result.flow) {
     const first = result.problems[0];
     throw new ApiError(422, 'invalid_flow', first?.message ?? 'invalid flow document', first?.path, result.problems);
   }
-  return { flow: result.flow, problems: result.problems, ok: result.ok };
+  const problems = [...result.problems, ...scheduleProblems(result.flow)];
+  return { flow: result.flow, problems, ok: !problems.some((p) => p.severity === 'error') };
+}
+
+/** Every problem of a stored document: the flow format's, and the server's (cron and time zone of schedules). */
+export function documentProblems(document: Flow): Problem[] {
+  return [...checkFlowForRun(document).problems, ...scheduleProblems(document)];
+}
+
+function scheduleProblems(flow: Flow): Problem[] {
+  const problems: Problem[] = [];
+  flow.nodes.forEach((node, i) => {
+    if (node.type !== 'schedule') return;
+    const { cron, timezone } = node.params as { cron: string; timezone: string };
+    const problem = checkSchedule({ cron, timezone });
+    if (problem) {
+      const path = `nodes[${i}].params.${problem.path}`;
+      problems.push({
+        severity: 'error',
+        code: 'bad-schedule',
+        path,
+        message: `${path}: ${problem.message}`,
+        nodeId: node.id,
+      });
+    }
+  });
+  return problems;
 }
 
 /** Flows and their versions. Every save makes a new version; old versions are kept for the runs that used them. */
@@ -94,7 +123,80 @@ export class FlowRepository {
       .get();
     if (!v) throw notFound('version', `${id}@${wanted}`);
     const document = JSON.parse(v.document) as Flow;
-    return { ...summary(row), versionId: String(v.id), document, problems: checkFlowForRun(document).problems };
+    return {
+      ...summary(row),
+      version: v.version,
+      versionId: String(v.id),
+      document,
+      problems: documentProblems(document),
+    };
+  }
+
+  /** The flow's versions, newest first. */
+  versions(id: string): FlowVersionSummary[] {
+    const row = this.row(id);
+    const rows = this.db
+      .select()
+      .from(flowVersions)
+      .where(eq(flowVersions.flowId, id))
+      .orderBy(desc(flowVersions.version))
+      .all();
+    return rows.map((v) => ({
+      version: v.version,
+      versionId: String(v.id),
+      createdAt: iso(v.createdAt),
+      published: v.version === row.publishedVersion,
+      errors: documentProblems(JSON.parse(v.document) as Flow).filter((p) => p.severity === 'error').length,
+    }));
+  }
+
+  /** Makes a version (default: the latest) the one schedules and webhooks run; refused while it has errors. */
+  publish(id: string, version?: number): FlowDetail {
+    const detail = this.get(id, version);
+    const errors = detail.problems.filter((p) => p.severity === 'error');
+    if (errors.length) {
+      throw new ApiError(
+        422,
+        'invalid_flow',
+        `version ${detail.version} has ${errors.length} problem(s) to fix before it can be published: ${errors[0]?.message}`,
+        errors[0]?.path,
+        detail.problems,
+      );
+    }
+    this.db
+      .update(flows)
+      .set({ publishedVersion: detail.version, updatedAt: this.now() })
+      .where(eq(flows.id, id))
+      .run();
+    return this.get(id, detail.version);
+  }
+
+  /** Turns the flow's schedules and webhooks on or off. */
+  setEnabled(id: string, enabled: boolean): FlowSummary {
+    this.row(id);
+    this.db
+      .update(flows)
+      .set({ enabled: enabled ? 1 : 0, updatedAt: this.now() })
+      .where(eq(flows.id, id))
+      .run();
+    return summary(this.row(id));
+  }
+
+  /** Published, enabled flows, with their published documents (what schedules look at). */
+  published(): { id: string; version: number; document: Flow; publishedAt: number }[] {
+    const rows = this.db.$client
+      .prepare(
+        `SELECT f.id, f.published_version AS version, v.document, v.created_at AS at FROM flows f
+           JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
+           WHERE f.enabled = 1 AND f.published_version IS NOT NULL`,
+      )
+      .all() as { id: string; version: number; document: string; at: number }[];
+    return rows.map((r) => ({
+      id: r.id,
+      version: r.version,
+      document: JSON.parse(r.document) as Flow,
+      publishedAt: r.at,
+    }));
   }
 
   /** Throws 404 unless the flow exists (cheap: no document is read). */

@@ -1,26 +1,13 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { systemClock } from '@sluice/engine';
+import { readFileSync } from 'node:fs';
 import type { FlowDetail, Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
-import type { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnectors } from '../connectors.js';
-import { databaseFile, openDatabase } from '../db/open.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
-import { FlowRepository } from '../flows/repository.js';
-import { RunLeases } from '../runs/leases.js';
-import { RunRepository } from '../runs/repository.js';
-import { Runner } from '../runs/runner.js';
-import { SqliteRunStore } from '../runs/sqlite-run-store.js';
-import { type Sandbox, startSandbox } from '../sandbox/index.js';
-import { createApp } from './app.js';
+import type { Runner } from '../runs/runner.js';
+import { openTestSluice, type TestSluice } from './test-support.js';
 
-let dir: string;
-let sandbox: Sandbox;
-let app: Hono;
+let t: TestSluice;
+let app: TestSluice['app'];
 let runner: Runner;
-let close: () => void;
 
 const demo = () =>
   JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as Record<string, unknown> & {
@@ -33,29 +20,13 @@ const json = (method: string, body: unknown) => ({
 });
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'sluice-app-'));
-  const db = openDatabase(databaseFile(dir));
-  sandbox = await startSandbox({ workOrders: 120 });
-  const flows = new FlowRepository(db);
-  const runs = new RunRepository(db);
-  runner = new Runner({
-    flows,
-    runs,
-    leases: new RunLeases(db),
-    store: new SqliteRunStore(db),
-    connectors: createConnectors(sandbox.connections),
-    clock: systemClock,
-  });
-  runner.start();
-  app = createApp({ flows, runs, runner, connections: sandbox.connections });
-  close = () => db.$client.close();
+  t = await openTestSluice({ workOrders: 120 });
+  app = t.app;
+  runner = t.parts.runner;
 });
 
 afterAll(async () => {
-  await runner.stop();
-  await sandbox.close();
-  close();
-  rmSync(dir, { recursive: true, force: true });
+  await t.close();
 });
 
 describe('the API', () => {

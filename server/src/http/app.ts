@@ -1,38 +1,100 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { ResolvedConnection } from '@sluice/engine';
+import type { HttpClient } from '@sluice/engine';
+import { flowJsonSchema } from '@sluice/shared';
 import { Hono } from 'hono';
+import type { TokenStore } from '../auth/tokens.js';
+import type { ConnectionRepository } from '../connections/repository.js';
+import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { RunRepository } from '../runs/repository.js';
+import type { RetentionPolicy } from '../runs/retention.js';
 import type { Runner } from '../runs/runner.js';
-import { catalogueRoutes } from './catalogue-routes.js';
+import type { Scheduler } from '../schedules/scheduler.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
+import { registerCatalogueRoutes } from './catalogue-routes.js';
 import { ApiError, errorResponse } from './errors.js';
-import { flowRoutes } from './flow-routes.js';
-import { runRoutes } from './run-routes.js';
+import { registerEventRoutes } from './event-routes.js';
+import { registerFlowRoutes } from './flow-routes.js';
+import { referencePage } from './reference.js';
+import { registerRunRoutes } from './run-routes.js';
+import { ApiRouter, openApiDocument, type RegisteredRoute } from './spec.js';
+
+export interface Settings {
+  concurrency: number;
+  perFlow: number;
+  /** Largest stored payload of a failed record (characters of JSON); larger ones are cut and marked. */
+  payloadCap: number;
+  retention: RetentionPolicy;
+}
 
 export interface AppDeps {
+  db: Db;
   flows: FlowRepository;
   runs: RunRepository;
   runner: Runner;
-  connections: readonly ResolvedConnection[];
-  /** Folder of the built editor, served at `/`. */
-  editorDir?: string;
+  connections: ConnectionRepository;
+  http: HttpClient;
+  scheduler: Scheduler;
+  webhooks: Webhooks;
+  tokens: TokenStore;
+  settings: Settings;
 }
 
-/** Builds the HTTP app: the JSON API under /api and the editor at /. */
-export function createApp(deps: AppDeps): Hono {
+const VERSION = '0.1.0';
+
+/** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
+export function createApp(deps: AppDeps, options: { editorDir?: string } = {}): Hono & { routes: RegisteredRoute[] } {
   const app = new Hono();
   app.onError(errorResponse);
-  app.get('/api/health', (c) => c.json({ status: 'ok', activeRuns: deps.runner.activeCount }));
-  app.route('/api', catalogueRoutes(deps));
-  app.route('/api/flows', flowRoutes(deps));
-  app.route('/api/runs', runRoutes(deps));
+  app.use('/api/*', async (c, next) => {
+    if (c.req.path === '/api/health') return next();
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    const fromQuery =
+      c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
+    const token = match?.[1] ?? fromQuery;
+    if (!token || !deps.tokens.verify(token)) {
+      c.header('WWW-Authenticate', 'Bearer realm="sluice"');
+      const message = token
+        ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'
+        : 'Authorization: send "Authorization: Bearer <token>" (create a token with: pnpm sluice token create)';
+      return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, 401);
+    }
+    return next();
+  });
+  const api = new ApiRouter(app);
+  api.add(
+    'get',
+    '/api/health',
+    { tag: 'server', summary: 'Liveness; needs no token', auth: false, responses: { 200: '{ status, activeRuns }' } },
+    (c) => c.json({ status: 'ok', activeRuns: deps.runner.activeCount }),
+  );
+  registerCatalogueRoutes(api, deps);
+  registerFlowRoutes(api, deps);
+  registerRunRoutes(api, deps);
+  registerEventRoutes(api, deps);
+  api.add(
+    'get',
+    '/api/flow.schema.json',
+    { tag: 'catalogue', summary: 'JSON Schema of flow documents', responses: { 200: 'JSON Schema' } },
+    (c) => c.json(flowJsonSchema()),
+  );
+  const document = () => openApiDocument(api.routes, { version: VERSION });
+  api.add(
+    'get',
+    '/api/openapi.json',
+    { tag: 'server', summary: 'This API as OpenAPI 3.1', responses: { 200: 'The OpenAPI document' } },
+    (c) => c.json(document()),
+  );
+  app.post('/hooks/:id', (c) => deps.webhooks.receive(c, c.req.param('id')));
+  app.get('/reference', (c) => c.html(referencePage(document())));
   app.all('/api/*', () => {
     throw new ApiError(404, 'not_found', 'no such API route');
   });
-  if (deps.editorDir) mountEditor(app, deps.editorDir);
-  return app;
+  if (options.editorDir) mountEditor(app, options.editorDir);
+  return Object.assign(app, { routes: api.routes });
 }
 
 function mountEditor(app: Hono, dir: string): void {

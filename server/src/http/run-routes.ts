@@ -1,102 +1,162 @@
-import { RECORD_STATUSES, type RecordStatus, RUN_STATUSES, type RunStatus } from '@sluice/shared';
-import { Hono } from 'hono';
+import { RECORD_STATUSES, RUN_STATUSES, TRIGGER_KINDS } from '@sluice/shared';
+import { z } from 'zod';
 import type { AppDeps } from './app.js';
-import { ApiError, intParam } from './errors.js';
+import { ApiError } from './errors.js';
+import { type ApiRouter, p } from './spec.js';
 
-function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], name: string): T | undefined {
-  if (value === undefined || value === '') return undefined;
-  if (!allowed.includes(value as T)) {
-    throw new ApiError(400, 'bad_query', `${name}: must be one of ${allowed.join(', ')} (got "${value}")`, name);
-  }
-  return value as T;
-}
+const time = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time, e.g. 2026-11-28T00:00:00Z')
+  .transform((s) => Date.parse(s))
+  .optional();
 
-function cursorParam(value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < -1)
-    throw new ApiError(400, 'bad_query', 'cursor: not a cursor this API returned', 'cursor');
-  return n;
-}
-
-/** Runs: list, detail with counts and batches, cancel, record outcomes, collected records. */
-export function runRoutes(deps: AppDeps): Hono {
-  const app = new Hono();
-
-  app.get('/', (c) => {
-    const q = c.req.query();
-    return c.json(
-      deps.runs.list({
-        ...(q.flowId ? { flowId: q.flowId } : {}),
-        ...(q.status ? { status: oneOf<RunStatus>(q.status, RUN_STATUSES, 'status') } : {}),
-        limit: intParam(q.limit, 'limit', 50, 1, 500),
-        ...(q.cursor ? { cursor: cursorParam(q.cursor) } : {}),
+/** Runs: list, detail, control, records, grouped errors, collected records. */
+export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
+  api.add(
+    'get',
+    '/api/runs',
+    {
+      tag: 'runs',
+      summary: 'List runs, newest first, filtered and cursor-paged',
+      query: z.object({
+        flowId: z.string().min(1).max(100).optional(),
+        status: z.enum(RUN_STATUSES).optional(),
+        trigger: z.enum(TRIGGER_KINDS).optional(),
+        from: time.describe('Created at or after (ISO 8601).'),
+        to: time.describe('Created before (ISO 8601).'),
+        limit: p.limit(50, 500),
+        cursor: p.cursor,
       }),
+      responses: { 200: '{ items, nextCursor }', 400: 'A bad filter, named' },
+    },
+    (c, { query }) => {
+      const { flowId, status, trigger, from, to, limit, cursor } = query;
+      return c.json(
+        deps.runs.list({
+          limit,
+          ...(flowId ? { flowId } : {}),
+          ...(status ? { status } : {}),
+          ...(trigger ? { trigger } : {}),
+          ...(from !== undefined ? { from } : {}),
+          ...(to !== undefined ? { to } : {}),
+          ...(cursor !== undefined ? { cursor } : {}),
+        }),
+      );
+    },
+  );
+  api.add(
+    'get',
+    '/api/runs/{id}',
+    {
+      tag: 'runs',
+      summary: 'A run: status, counts per node, batches with timings',
+      params: p.runId,
+      responses: { 200: 'The run', 404: 'No such run' },
+    },
+    (c, { params }) => c.json(deps.runs.get(params.id)),
+  );
+  const control = (verb: 'pause' | 'resume' | 'cancel', summary: string) =>
+    api.add(
+      'post',
+      `/api/runs/{id}/${verb}`,
+      {
+        tag: 'runs',
+        summary,
+        params: p.runId,
+        responses: { 202: 'Accepted', 404: 'No such run', 409: 'Not possible in the run’s state' },
+      },
+      (c, { params }) => {
+        const run = deps.runs.get(params.id);
+        if (verb === 'cancel') {
+          if (['succeeded', 'failed', 'cancelled'].includes(run.status))
+            throw new ApiError(409, 'run_finished', `run ${params.id} has already finished (${run.status})`);
+          deps.runner.cancel(params.id);
+          return c.json({ runId: params.id, status: 'cancelling' }, 202);
+        }
+        deps.runner[verb](params.id);
+        return c.json({ runId: params.id, status: verb === 'pause' ? 'paused' : 'running' }, 202);
+      },
     );
-  });
-  app.get('/:id', (c) => c.json(deps.runs.get(c.req.param('id'))));
-  app.post('/:id/cancel', (c) => {
-    const id = c.req.param('id');
-    const run = deps.runs.get(id);
-    if (['succeeded', 'failed', 'cancelled'].includes(run.status)) {
-      throw new ApiError(409, 'run_finished', `run ${id} has already finished (${run.status})`);
-    }
-    deps.runner.cancel(id);
-    return c.json({ runId: id, status: 'cancelling' }, 202);
-  });
-  app.post('/:id/pause', (c) => {
-    const id = c.req.param('id');
-    deps.runner.pause(id);
-    return c.json({ runId: id, status: 'paused' }, 202);
-  });
-  app.post('/:id/resume', (c) => {
-    const id = c.req.param('id');
-    deps.runner.resume(id);
-    return c.json({ runId: id, status: 'running' }, 202);
-  });
-  app.post('/:id/retry', async (c) => {
-    const text = await c.req.text();
-    let version: 'original' | 'current' = 'original';
-    if (text.trim()) {
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        throw new ApiError(400, 'bad_json', 'request body: not valid JSON');
-      }
-      const v = (body as { version?: unknown } | null)?.version;
-      if (v !== undefined && v !== 'original' && v !== 'current') {
-        throw new ApiError(400, 'bad_request', 'version: must be "original" or "current"', 'version');
-      }
-      if (v) version = v;
-    }
-    const runId = deps.runner.retryFailed(c.req.param('id'), version);
-    return c.json({ runId, retryOf: c.req.param('id'), version, status: 'queued' }, 202);
-  });
-  app.get('/:id/records', (c) => {
-    const q = c.req.query();
-    const status = oneOf<RecordStatus>(q.status, RECORD_STATUSES, 'status');
-    const cursor = cursorParam(q.cursor);
-    return c.json(
-      deps.runs.records(c.req.param('id'), {
-        limit: intParam(q.limit, 'limit', 50, 1, 1000),
-        ...(status ? { status } : {}),
-        ...(q.node ? { nodeId: q.node } : {}),
-        ...(q.key ? { key: q.key } : {}),
-        ...(cursor !== undefined ? { cursor } : {}),
+  control('pause', 'Pause a running run (requests in flight finish)');
+  control('resume', 'Resume a paused run');
+  control('cancel', 'Cancel a queued, running or paused run');
+  api.add(
+    'post',
+    '/api/runs/{id}/retry',
+    {
+      tag: 'runs',
+      summary: 'Start a run that retries the failed records of a finished run',
+      params: p.runId,
+      body: z.strictObject({ version: z.enum(['original', 'current']).default('original') }).optional(),
+      responses: {
+        202: '{ runId, retryOf, version }',
+        404: 'No such run',
+        409: 'Not finished, or nothing failed',
+        422: 'That version has errors',
+      },
+    },
+    (c, { params, body }) => {
+      const version = body?.version ?? 'original';
+      const runId = deps.runner.retryFailed(params.id, version);
+      return c.json({ runId, retryOf: params.id, version, status: 'queued' }, 202);
+    },
+  );
+  api.add(
+    'get',
+    '/api/runs/{id}/records',
+    {
+      tag: 'history',
+      summary: 'A run’s record outcomes in read order, filtered by status and node, searchable by key',
+      params: p.runId,
+      query: z.object({
+        status: z.enum(RECORD_STATUSES).optional(),
+        node: z.string().min(1).max(100).optional(),
+        key: z.string().min(1).max(1000).optional().describe('Exact record key.'),
+        limit: p.limit(50, 1000),
+        cursor: p.cursor,
       }),
-    );
-  });
-  app.get('/:id/collected', (c) => {
-    const q = c.req.query();
-    const cursor = cursorParam(q.cursor);
-    return c.json(
-      deps.runs.collected(c.req.param('id'), {
-        limit: intParam(q.limit, 'limit', 50, 1, 1000),
-        ...(q.node ? { nodeId: q.node } : {}),
-        ...(cursor !== undefined ? { cursor } : {}),
-      }),
-    );
-  });
-  return app;
+      responses: { 200: '{ items, nextCursor }', 404: 'No such run' },
+    },
+    (c, { params, query }) =>
+      c.json(
+        deps.runs.records(params.id, {
+          limit: query.limit,
+          ...(query.status ? { status: query.status } : {}),
+          ...(query.node ? { nodeId: query.node } : {}),
+          ...(query.key ? { key: query.key } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        }),
+      ),
+  );
+  api.add(
+    'get',
+    '/api/runs/{id}/errors',
+    {
+      tag: 'history',
+      summary: 'A run’s failed records grouped by error message and node, with counts and sample keys',
+      params: p.runId,
+      query: z.object({ limit: p.limit(50, 500) }),
+      responses: { 200: '{ items }', 404: 'No such run' },
+    },
+    (c, { params, query }) => c.json({ items: deps.runs.errorGroups(params.id, query.limit) }),
+  );
+  api.add(
+    'get',
+    '/api/runs/{id}/collected',
+    {
+      tag: 'history',
+      summary: 'Records kept by the run’s collect nodes',
+      params: p.runId,
+      query: z.object({ node: z.string().min(1).max(100).optional(), limit: p.limit(50, 1000), cursor: p.cursor }),
+      responses: { 200: '{ items, nextCursor }', 404: 'No such run' },
+    },
+    (c, { params, query }) =>
+      c.json(
+        deps.runs.collected(params.id, {
+          limit: query.limit,
+          ...(query.node ? { nodeId: query.node } : {}),
+          ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+        }),
+      ),
+  );
 }

@@ -64,16 +64,17 @@ export class RunLeases {
   }
 
   /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
-  candidates(limit: number): { id: string; status: string }[] {
+  candidates(limit: number): { id: string; status: string; flowId: string | null }[] {
     const rows = this.c
       .prepare(
-        `SELECT id, status, lease_owner, lease_expires_at FROM runs
+        `SELECT id, status, flow_id, lease_owner, lease_expires_at FROM runs
          WHERE status IN ('queued', 'running', 'paused') AND (lease_owner IS NULL OR lease_owner != ?)
          ORDER BY id LIMIT ?`,
       )
       .all(this.owner, limit * 4 + 16) as {
       id: number;
       status: string;
+      flow_id: string | null;
       lease_owner: string | null;
       lease_expires_at: number | null;
     }[];
@@ -81,7 +82,7 @@ export class RunLeases {
     return rows
       .filter((r) => !r.lease_owner || (r.lease_expires_at ?? 0) <= now || !isAlive(r.lease_owner))
       .slice(0, limit)
-      .map((r) => ({ id: String(r.id), status: r.status }));
+      .map((r) => ({ id: String(r.id), status: r.status, flowId: r.flow_id }));
   }
 }
 

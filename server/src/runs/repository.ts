@@ -32,6 +32,8 @@ interface RunRow {
   error: string | null;
   waiting: string | null;
   retry_of: number | null;
+  scheduled_for: number | null;
+  pruned_at: number | null;
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
@@ -55,7 +57,7 @@ interface OutcomeRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
-  r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.created_at, r.started_at, r.finished_at`;
+  r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at, r.created_at, r.started_at, r.finished_at`;
 
 const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
   e.message, e.code, e.http_status`;
@@ -72,6 +74,8 @@ function toSummary(r: RunRow): RunSummary {
     error: r.error,
     waiting: r.waiting ? toWaiting(r.waiting) : null,
     retryOf: r.retry_of === null ? null : String(r.retry_of),
+    scheduledFor: iso(r.scheduled_for),
+    prunedAt: iso(r.pruned_at),
     createdAt: iso(r.created_at) as string,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),
@@ -105,9 +109,19 @@ function toOutcome(o: OutcomeRow): RecordOutcomeView {
             ...(o.code ? { code: o.code } : {}),
             ...(o.http_status ? { httpStatus: o.http_status } : {}),
           },
-    payload: o.payload === null ? null : JSON.parse(o.payload),
+    ...payloadView(o.payload),
     at: new Date(o.at).toISOString(),
   };
+}
+
+/** A stored payload, or what is left of one that was cut to the size cap. */
+function payloadView(stored: string | null): Pick<RecordOutcomeView, 'payload' | 'payloadTruncated'> {
+  if (stored === null) return { payload: null };
+  const value = JSON.parse(stored) as unknown;
+  const cut = (value as { $truncated?: { bytes: number; cap: number; preview: string } } | null)?.$truncated;
+  if (cut && typeof cut === 'object')
+    return { payload: cut.preview, payloadTruncated: { bytes: cut.bytes, cap: cut.cap } };
+  return { payload: value };
 }
 
 export interface NewRun {
@@ -116,6 +130,31 @@ export interface NewRun {
   flowName: string;
   trigger: TriggerKind;
   retryOf?: string;
+  /** A scheduled run's slot: a second run for the same flow and slot is refused by the database. */
+  scheduledFor?: number;
+  /** Records the run is started with (a webhook's body), stored in the same transaction. */
+  inputs?: readonly unknown[];
+}
+
+export interface RunListQuery {
+  flowId?: string;
+  status?: RunStatus;
+  trigger?: TriggerKind;
+  /** Created at or after / before (ms). */
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: number;
+}
+
+export interface ErrorGroup {
+  message: string;
+  code: string | null;
+  httpStatus: number | null;
+  nodeId: string;
+  count: number;
+  /** A few keys of records that failed this way. */
+  sampleKeys: string[];
 }
 
 export interface RecordQuery {
@@ -153,18 +192,72 @@ export class RunRepository {
   }
 
   create(run: NewRun): string {
-    const info = this.sql(
-      `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, created_at)
-         VALUES (?, ?, ?, 'queued', ?, ?, ?)`,
-    ).run(
-      run.flowId,
-      run.flowVersionId,
-      run.flowName,
-      run.trigger,
-      run.retryOf ? Number(run.retryOf) : null,
-      this.now(),
-    );
-    return String(info.lastInsertRowid);
+    return this.c.transaction(() => {
+      const info = this.sql(
+        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, scheduled_for, created_at)
+           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+      ).run(
+        run.flowId,
+        run.flowVersionId,
+        run.flowName,
+        run.trigger,
+        run.retryOf ? Number(run.retryOf) : null,
+        run.scheduledFor ?? null,
+        this.now(),
+      );
+      const id = Number(info.lastInsertRowid);
+      if (run.inputs?.length) {
+        const insert = this.sql('INSERT INTO run_inputs (run_id, seq, data) VALUES (?, ?, ?)');
+        for (const [seq, record] of run.inputs.entries()) insert.run(id, seq, JSON.stringify(record));
+      }
+      return String(id);
+    })();
+  }
+
+  /** Records a run was started with, from position `from`. */
+  inputs(runId: string, from: number, limit: number): Record<string, unknown>[] {
+    const rows = this.sql('SELECT data FROM run_inputs WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?')
+      .pluck()
+      .all(toId(runId), from, limit) as string[];
+    return rows.map((r) => JSON.parse(r) as Record<string, unknown>);
+  }
+
+  /** Runs of a flow that have not finished (for schedules' overlap policy and the per-flow limit). */
+  activeOf(flowId: string): { id: string; status: RunStatus }[] {
+    const rows = this.sql(
+      `SELECT id, status FROM runs WHERE flow_id = ? AND status IN ('queued', 'running', 'paused') ORDER BY id`,
+    ).all(flowId) as { id: number; status: RunStatus }[];
+    return rows.map((r) => ({ id: String(r.id), status: r.status }));
+  }
+
+  /** A run's failed records grouped by error and node, most frequent first. */
+  errorGroups(runId: string, limit: number): ErrorGroup[] {
+    const id = toId(runId);
+    this.assertExists(id);
+    const rows = this.sql(
+      `SELECT o.error_id, o.node_id, COUNT(*) AS n, e.message, e.code, e.http_status FROM record_outcomes o
+         LEFT JOIN error_messages e ON e.id = o.error_id
+         WHERE o.run_id = ? AND o.status = 2 GROUP BY o.error_id, o.node_id ORDER BY n DESC LIMIT ?`,
+    ).all(id, limit) as {
+      error_id: number | null;
+      node_id: string;
+      n: number;
+      message: string | null;
+      code: string | null;
+      http_status: number | null;
+    }[];
+    const samples = this.sql(
+      `SELECT key FROM record_outcomes INDEXED BY record_outcomes_status
+         WHERE run_id = ? AND status = 2 AND error_id IS ? AND node_id = ? ORDER BY seq LIMIT 5`,
+    ).pluck();
+    return rows.map((r) => ({
+      message: r.message ?? '(no message)',
+      code: r.code,
+      httpStatus: r.http_status,
+      nodeId: r.node_id,
+      count: r.n,
+      sampleKeys: samples.all(id, r.error_id, r.node_id) as string[],
+    }));
   }
 
   get(id: string): RunDetail {
@@ -230,9 +323,21 @@ export class RunRepository {
   }
 
   /** Runs, newest first, paged by id. */
-  list(q: { flowId?: string; status?: RunStatus; limit: number; cursor?: number }): Page<RunSummary> {
+  list(q: RunListQuery): Page<RunSummary> {
     const where: string[] = [];
     const args: (string | number)[] = [];
+    if (q.trigger) {
+      where.push('r.trigger = ?');
+      args.push(q.trigger);
+    }
+    if (q.from !== undefined) {
+      where.push('r.created_at >= ?');
+      args.push(q.from);
+    }
+    if (q.to !== undefined) {
+      where.push('r.created_at < ?');
+      args.push(q.to);
+    }
     if (q.flowId) {
       where.push('r.flow_id = ?');
       args.push(q.flowId);

@@ -16,6 +16,15 @@ import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
 
+export interface EnqueueOptions {
+  /** Which version runs: the latest saved (default for manual runs), the published one, or a number. */
+  version?: 'latest' | 'published' | number;
+  /** Records the run starts with (a webhook's body). */
+  inputs?: readonly unknown[];
+  /** A scheduled run's slot. */
+  scheduledFor?: number;
+}
+
 export interface RunnerOptions {
   flows: FlowRepository;
   runs: RunRepository;
@@ -25,11 +34,14 @@ export interface RunnerOptions {
   clock: Clock;
   /** Runs executing at once in this process; further runs wait `queued`. */
   concurrency?: number;
+  /** Runs of one flow executing at once (across processes); further runs of it wait `queued`. */
+  perFlow?: number;
   /** How often to look for runs to pick up (queued, or abandoned by a dead process). */
   scanMs?: number;
 }
 
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
+const ZERO = { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
 
 /**
  * The run queue. A started run is stored `queued` and its id returned at once; this process claims
@@ -38,6 +50,8 @@ const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
  */
 export class Runner {
   private readonly active = new Map<string, RunHandle>();
+  /** The flow of each run executing here, for the per-flow limit. */
+  private readonly activeFlows = new Map<string, string | null>();
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
   private readonly breakers: BreakerRegistry;
   private readonly concurrency: number;
@@ -59,18 +73,51 @@ export class Runner {
     this.timers.push(setInterval(() => this.o.leases.renew([...this.active.keys()]), this.o.leases.ttlMs / 3).unref());
   }
 
-  /** Queues a run of a flow's latest version; answers 422 when that version has errors. */
-  enqueue(flowId: string, trigger: TriggerKind): string {
-    const flow = this.o.flows.get(flowId);
+  /**
+   * Queues a run of a flow version (the latest unless told otherwise) and returns its id at once;
+   * answers 422 when that version has errors, 409 when the flow has no published version to run.
+   */
+  enqueue(flowId: string, trigger: TriggerKind, options: EnqueueOptions = {}): string {
+    const wanted = options.version ?? 'latest';
+    let version: number | undefined;
+    if (wanted === 'published') {
+      const summary = this.o.flows.get(flowId);
+      if (summary.publishedVersion === null)
+        throw new ApiError(409, 'not_published', `flow ${flowId} has no published version; publish one first`);
+      version = summary.publishedVersion;
+    } else if (typeof wanted === 'number') version = wanted;
+    const flow = this.o.flows.get(flowId, version);
     const errors = flow.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       const first = errors[0];
       const message = `the flow has ${errors.length} problem(s) to fix before it can run: ${first?.message}`;
       throw new ApiError(422, 'invalid_flow', message, first?.path, flow.problems);
     }
-    const runId = this.o.runs.create({ flowId, flowVersionId: Number(flow.versionId), flowName: flow.name, trigger });
+    const runId = this.o.runs.create({
+      flowId,
+      flowVersionId: Number(flow.versionId),
+      flowName: flow.name,
+      trigger,
+      ...(options.inputs ? { inputs: options.inputs } : {}),
+      ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
+    });
+    this.events.emit('event', { type: 'status', runId, status: 'queued', counts: ZERO });
     queueMicrotask(() => this.pump());
     return runId;
+  }
+
+  /** Cancels every unfinished run of a flow (a schedule's cancel-previous policy); returns their ids. */
+  cancelFlowRuns(flowId: string): string[] {
+    const ids: string[] = [];
+    for (const run of this.o.runs.activeOf(flowId)) {
+      try {
+        this.cancel(run.id);
+        ids.push(run.id);
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+      }
+    }
+    return ids;
   }
 
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
@@ -173,12 +220,22 @@ export class Runner {
     if (this.stopped) return;
     const room = this.concurrency - this.active.size;
     if (room <= 0) return;
-    for (const candidate of this.o.leases.candidates(room)) {
+    const perFlow = this.o.perFlow ?? Number.POSITIVE_INFINITY;
+    for (const candidate of this.o.leases.candidates(room * 4)) {
       if (this.active.size >= this.concurrency) break;
       if (this.active.has(candidate.id)) continue;
+      if (candidate.status === 'queued' && candidate.flowId && perFlow < Number.POSITIVE_INFINITY) {
+        const flowId = candidate.flowId;
+        const elsewhere = this.o.runs
+          .activeOf(flowId)
+          .filter((r) => r.status !== 'queued' && !this.active.has(r.id)).length;
+        const here = [...this.activeFlows.values()].filter((f) => f === flowId).length;
+        if (elsewhere + here >= perFlow) continue;
+      }
       if (!this.o.leases.claim(candidate.id, ['queued', 'running', 'paused'])) continue;
       try {
         this.launch(candidate.id, candidate.status as RunStatus);
+        if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
       } catch (err) {
         console.error(`run ${candidate.id} could not start:`, err);
         this.o.leases.release(candidate.id);
@@ -218,6 +275,7 @@ export class Runner {
       paused: status === 'paused',
       onEvent: (event: RunEvent) => this.events.emit('event', event),
       ...(resume ? { resume } : {}),
+      inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
       ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
     });
     this.active.set(runId, handle);
@@ -235,6 +293,7 @@ export class Runner {
   private finish(runId: string, result?: RunResult): void {
     if (this.stopped && !result) return;
     this.active.delete(runId);
+    this.activeFlows.delete(runId);
     this.o.leases.release(runId);
     this.settle(runId, result);
   }

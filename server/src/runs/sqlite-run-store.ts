@@ -28,6 +28,8 @@ const CHUNK = 50;
 const GROUP_ROWS = 500;
 const GROUP_MS = 50;
 
+export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
+
 export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 
@@ -55,7 +57,11 @@ export class SqliteRunStore implements RunStore {
     { commits: RunCommit[]; outcomes: number; timer: NodeJS.Timeout | undefined }
   >();
 
-  constructor(db: Db) {
+  /** Largest stored payload of a failed record, in characters of JSON; a larger one is cut (and says so). */
+  readonly payloadCap: number;
+
+  constructor(db: Db, options: { payloadCap?: number } = {}) {
+    this.payloadCap = options.payloadCap ?? DEFAULT_PAYLOAD_CAP;
     const c = db.$client;
     this.client = c;
     this.insertOutcome = c.prepare(
@@ -201,7 +207,7 @@ export class SqliteRunStore implements RunStore {
           params[at + 5] = o.batchNo;
           params[at + 6] = o.attempts;
           params[at + 7] = o.error ? this.errorId(o.error) : null;
-          params[at + 8] = o.payload === undefined ? null : JSON.stringify(o.payload);
+          params[at + 8] = o.payload === undefined ? null : this.payloadJson(o.payload);
           params[at + 9] = o.outputNode === undefined ? null : JSON.stringify(o.output ?? null);
           params[at + 10] = o.outputNode ?? null;
           params[at + 11] = o.at;
@@ -234,7 +240,7 @@ export class SqliteRunStore implements RunStore {
 
   private writeOutcome(runId: number, o: RecordOutcome): void {
     const errorId = o.error ? this.errorId(o.error) : null;
-    const payload = o.payload === undefined ? null : JSON.stringify(o.payload);
+    const payload = o.payload === undefined ? null : this.payloadJson(o.payload);
     this.insertOutcome.run(
       runId,
       o.seq,
@@ -253,6 +259,15 @@ export class SqliteRunStore implements RunStore {
 
   private writeCollected(runId: number, r: CollectedRecord): void {
     this.insertCollected.run(runId, r.nodeId, r.seq, r.key, JSON.stringify(r.data));
+  }
+
+  /** The payload as stored: its JSON, or within the cap a preview that says how big it was. */
+  private payloadJson(payload: unknown): string {
+    const json = JSON.stringify(payload) ?? 'null';
+    if (json.length <= this.payloadCap) return json;
+    return JSON.stringify({
+      $truncated: { bytes: Buffer.byteLength(json), cap: this.payloadCap, preview: json.slice(0, this.payloadCap) },
+    });
   }
 
   private errorId(error: RecordError): number {

@@ -1,0 +1,314 @@
+import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { Db } from '../db/open.js';
+import { ApiError, notFound } from '../http/errors.js';
+import { maskSecret, type SecretBox } from './secrets.js';
+
+export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
+
+const name = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'use 1-63 lowercase letters, digits, dots, dashes or underscores');
+
+/** A connection as the API takes it; `secret` is write-only. */
+export const connectionInput = z.strictObject({
+  name,
+  baseUrl: z
+    .string()
+    .url('must be an absolute http(s) URL')
+    .regex(/^https?:\/\//i, 'must be an absolute http(s) URL'),
+  auth: z.enum(AUTH_TYPES).default('none'),
+  /** Basic auth's user name. */
+  username: z.string().min(1).max(200).optional(),
+  /** The header an API key is sent in (api-key auth). */
+  headerName: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name')
+    .optional(),
+  /** Token, password or API key. Stored encrypted; never returned. */
+  secret: z.string().min(1).max(10_000).optional(),
+  /** Path the status check calls, relative to the base URL. */
+  checkPath: z.string().max(2000).optional(),
+  breaker: z
+    .strictObject({
+      failureThreshold: z.number().int().min(1).max(1000),
+      cooldownMs: z.number().int().min(100).max(3_600_000),
+    })
+    .optional(),
+});
+export type ConnectionInput = z.output<typeof connectionInput>;
+
+/** A connection update: every field optional; `secret: null` removes the secret. */
+export const connectionPatch = connectionInput
+  .omit({ name: true })
+  .partial()
+  .extend({ secret: z.string().min(1).max(10_000).nullable().optional() });
+
+export interface ConnectionView {
+  name: string;
+  baseUrl: string;
+  auth: (typeof AUTH_TYPES)[number];
+  username: string | null;
+  headerName: string | null;
+  /** The secret masked (last four characters), or null when none is stored. */
+  secret: string | null;
+  checkPath: string | null;
+  breaker: { failureThreshold: number; cooldownMs: number } | null;
+  builtIn: boolean;
+  status: { state: string; message: string | null; checkedAt: string } | null;
+}
+
+interface Row {
+  name: string;
+  base_url: string;
+  auth_type: (typeof AUTH_TYPES)[number];
+  username: string | null;
+  header_name: string | null;
+  secret: string | null;
+  check_path: string | null;
+  breaker_threshold: number | null;
+  breaker_cooldown_ms: number | null;
+  last_status: string | null;
+  last_status_message: string | null;
+  last_checked_at: number | null;
+}
+
+/**
+ * Connections to outside systems: stored ones (secrets sealed with AES-256-GCM) and the built-in
+ * sandbox ones. Runs resolve them by name through `connectors()`; the API sees secrets masked only.
+ */
+export class ConnectionRepository {
+  private readonly c: Database.Database;
+  private readonly builtIn: Map<string, ResolvedConnection>;
+  private readonly resolved = new Map<string, ResolvedConnection | null>();
+
+  constructor(
+    db: Db,
+    private readonly box: SecretBox,
+    builtIn: readonly ResolvedConnection[],
+    private readonly now: () => number = Date.now,
+  ) {
+    this.c = db.$client;
+    this.builtIn = new Map(builtIn.map((c) => [c.name, c]));
+  }
+
+  list(): ConnectionView[] {
+    const stored = (this.c.prepare('SELECT * FROM connections ORDER BY name').all() as Row[]).map((r) => this.view(r));
+    const builtIn = [...this.builtIn.values()].map((c) => this.builtInView(c));
+    return [...builtIn, ...stored];
+  }
+
+  get(connectionName: string): ConnectionView {
+    const b = this.builtIn.get(connectionName);
+    if (b) return this.builtInView(b);
+    return this.view(this.row(connectionName));
+  }
+
+  create(input: ConnectionInput): ConnectionView {
+    if (this.builtIn.has(input.name) || this.find(input.name))
+      throw new ApiError(409, 'exists', `name: a connection named "${input.name}" already exists`, 'name');
+    checkAuth(input);
+    const at = this.now();
+    this.c
+      .prepare(
+        `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
+           breaker_threshold, breaker_cooldown_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        input.name,
+        input.baseUrl,
+        input.auth,
+        input.username ?? null,
+        input.headerName ?? null,
+        input.secret === undefined ? null : this.box.seal(input.secret),
+        input.checkPath ?? null,
+        input.breaker?.failureThreshold ?? null,
+        input.breaker?.cooldownMs ?? null,
+        at,
+        at,
+      );
+    this.resolved.delete(input.name);
+    return this.get(input.name);
+  }
+
+  update(connectionName: string, patch: z.output<typeof connectionPatch>): ConnectionView {
+    this.assertStored(connectionName);
+    const row = this.row(connectionName);
+    const next: ConnectionInput = {
+      name: connectionName,
+      baseUrl: patch.baseUrl ?? row.base_url,
+      auth: patch.auth ?? row.auth_type,
+      ...(patch.username !== undefined || row.username ? { username: patch.username ?? (row.username as string) } : {}),
+      ...(patch.headerName !== undefined || row.header_name
+        ? { headerName: patch.headerName ?? (row.header_name as string) }
+        : {}),
+    };
+    const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
+    checkAuth({ ...next, ...(secret ? { secret: 'stored' } : {}) });
+    const breaker =
+      patch.breaker ??
+      (row.breaker_threshold
+        ? { failureThreshold: row.breaker_threshold, cooldownMs: row.breaker_cooldown_ms ?? 30_000 }
+        : undefined);
+    this.c
+      .prepare(
+        `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
+           breaker_threshold = ?, breaker_cooldown_ms = ?, updated_at = ? WHERE name = ?`,
+      )
+      .run(
+        next.baseUrl,
+        next.auth,
+        next.username ?? null,
+        next.headerName ?? null,
+        secret,
+        patch.checkPath ?? row.check_path,
+        breaker?.failureThreshold ?? null,
+        breaker?.cooldownMs ?? null,
+        this.now(),
+        connectionName,
+      );
+    this.resolved.delete(connectionName);
+    return this.get(connectionName);
+  }
+
+  delete(connectionName: string): void {
+    this.assertStored(connectionName);
+    this.c.prepare('DELETE FROM connections WHERE name = ?').run(connectionName);
+    this.resolved.delete(connectionName);
+  }
+
+  /** Resolves a connection for a run: base URL and the headers that authenticate (secret decrypted here only). */
+  resolve(connectionName: string): ResolvedConnection | undefined {
+    const b = this.builtIn.get(connectionName);
+    if (b) return b;
+    const cached = this.resolved.get(connectionName);
+    if (cached !== undefined) return cached ?? undefined;
+    const row = this.find(connectionName);
+    const resolved = row ? this.toResolved(row) : null;
+    this.resolved.set(connectionName, resolved);
+    return resolved ?? undefined;
+  }
+
+  /** The connectors runs use: this repository's connections over an HTTP client. */
+  connectors(http: HttpClient): Connectors {
+    return { http, connection: (n) => this.resolve(n) };
+  }
+
+  /**
+   * Calls the system (GET base URL + check path, authenticated) and stores what came back:
+   * `ok` for 2xx, `unauthorized` for 401/403, `error` otherwise or when it cannot be reached.
+   */
+  async check(connectionName: string, http: HttpClient): Promise<ConnectionView['status']> {
+    const view = this.get(connectionName);
+    const conn = this.resolve(connectionName) as ResolvedConnection;
+    const url = joinUrl(conn.baseUrl, view.checkPath ?? '');
+    let state: string;
+    let message: string;
+    try {
+      const res = await http({
+        method: 'GET',
+        url,
+        headers: { ...conn.headers, accept: 'application/json' },
+        timeoutMs: 10_000,
+      });
+      state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';
+      message = `HTTP ${res.status} from GET ${url}`;
+    } catch (err) {
+      state = 'error';
+      message = (err as Error).message;
+    }
+    const at = this.now();
+    if (view.builtIn) return { state, message, checkedAt: new Date(at).toISOString() };
+    this.c
+      .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
+      .run(state, message, at, connectionName);
+    return this.get(connectionName).status;
+  }
+
+  private toResolved(row: Row): ResolvedConnection {
+    const secret = row.secret === null ? undefined : this.box.open(row.secret);
+    const headers: Record<string, string> = {};
+    if (row.auth_type === 'bearer' && secret) headers.authorization = `Bearer ${secret}`;
+    if (row.auth_type === 'basic')
+      headers.authorization = `Basic ${Buffer.from(`${row.username ?? ''}:${secret ?? ''}`).toString('base64')}`;
+    if (row.auth_type === 'api-key' && secret) headers[(row.header_name ?? 'x-api-key').toLowerCase()] = secret;
+    return {
+      name: row.name,
+      baseUrl: row.base_url,
+      headers,
+      ...(row.breaker_threshold
+        ? { breaker: { failureThreshold: row.breaker_threshold, cooldownMs: row.breaker_cooldown_ms ?? 30_000 } }
+        : {}),
+    };
+  }
+
+  private view(r: Row): ConnectionView {
+    return {
+      name: r.name,
+      baseUrl: r.base_url,
+      auth: r.auth_type,
+      username: r.username,
+      headerName: r.header_name,
+      secret: r.secret === null ? null : maskSecret(this.box.open(r.secret)),
+      checkPath: r.check_path,
+      breaker: r.breaker_threshold
+        ? { failureThreshold: r.breaker_threshold, cooldownMs: r.breaker_cooldown_ms ?? 30_000 }
+        : null,
+      builtIn: false,
+      status:
+        r.last_status === null
+          ? null
+          : {
+              state: r.last_status,
+              message: r.last_status_message,
+              checkedAt: new Date(r.last_checked_at ?? 0).toISOString(),
+            },
+    };
+  }
+
+  private builtInView(c: ResolvedConnection): ConnectionView {
+    const auth = c.headers.authorization?.split(' ')[1];
+    return {
+      name: c.name,
+      baseUrl: c.baseUrl,
+      auth: c.headers.authorization ? 'bearer' : 'none',
+      username: null,
+      headerName: null,
+      secret: auth ? maskSecret(auth) : null,
+      checkPath: null,
+      breaker: c.breaker ?? null,
+      builtIn: true,
+      status: null,
+    };
+  }
+
+  private find(connectionName: string): Row | undefined {
+    return this.c.prepare('SELECT * FROM connections WHERE name = ?').get(connectionName) as Row | undefined;
+  }
+
+  private row(connectionName: string): Row {
+    const row = this.find(connectionName);
+    if (!row) throw notFound('connection', connectionName);
+    return row;
+  }
+
+  private assertStored(connectionName: string): void {
+    if (this.builtIn.has(connectionName))
+      throw new ApiError(409, 'built_in', `connection "${connectionName}" is built in and cannot be changed`);
+  }
+}
+
+function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret'>): void {
+  if (c.auth === 'basic' && !c.username)
+    throw new ApiError(400, 'bad_request', 'username: required for basic auth', 'username');
+  if ((c.auth === 'bearer' || c.auth === 'api-key') && !c.secret)
+    throw new ApiError(400, 'bad_request', `secret: required for ${c.auth} auth`, 'secret');
+  if (c.auth === 'api-key' && !c.headerName)
+    throw new ApiError(400, 'bad_request', 'headerName: required for api-key auth (e.g. X-API-Key)', 'headerName');
+}
+
+function joinUrl(base: string, path: string): string {
+  if (!path) return base;
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}

@@ -1,0 +1,99 @@
+import type { RunEvent } from '@sluice/engine';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import type { AppDeps } from './app.js';
+import { type ApiRouter, p } from './spec.js';
+
+/** At most this many messages a second per subscriber. */
+const PER_SECOND = 10;
+const HEARTBEAT_MS = 15_000;
+
+/**
+ * Server-sent events. Events are gathered and sent together at most 10 times a second; within one
+ * send, only the latest status, progress and wait of each run are kept, while batch starts and ends
+ * are all kept (up to the last 50).
+ */
+export function registerEventRoutes(api: ApiRouter, deps: AppDeps): void {
+  api.add(
+    'get',
+    '/api/events',
+    {
+      tag: 'events',
+      summary: 'Live events of every run (server-sent events; token also accepted as ?access_token=)',
+      stream: true,
+      responses: { 200: 'An event stream of `update` messages: { events: [...] }' },
+    },
+    (c) => stream(c, deps, undefined),
+  );
+  api.add(
+    'get',
+    '/api/runs/{id}/events',
+    {
+      tag: 'events',
+      summary: 'Live events of one run: a `snapshot` first, then `update` messages until it finishes',
+      params: p.runId,
+      stream: true,
+      responses: { 200: 'An event stream', 404: 'No such run' },
+    },
+    (c, { params }) => {
+      deps.runs.get(params.id);
+      return stream(c, deps, params.id);
+    },
+  );
+}
+
+function stream(c: Context, deps: AppDeps, runId: string | undefined): Response {
+  return streamSSE(c, async (sse) => {
+    let pending: RunEvent[] = [];
+    let closed = false;
+    let finished = false;
+    const onEvent = (event: RunEvent) => {
+      if (runId !== undefined && event.runId !== runId) return;
+      pending.push(event);
+      if (runId !== undefined && event.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(event.status))
+        finished = true;
+    };
+    deps.runner.events.on('event', onEvent);
+    sse.onAbort(() => {
+      closed = true;
+    });
+    try {
+      if (runId !== undefined) {
+        const run = deps.runs.get(runId);
+        await sse.writeSSE({ event: 'snapshot', data: JSON.stringify(run) });
+        if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return;
+      }
+      let lastBeat = Date.now();
+      while (!closed) {
+        await sse.sleep(1000 / PER_SECOND);
+        if (pending.length) {
+          const events = coalesce(pending);
+          pending = [];
+          await sse.writeSSE({ event: 'update', data: JSON.stringify({ events }) });
+          lastBeat = Date.now();
+          if (finished) return;
+        } else if (Date.now() - lastBeat > HEARTBEAT_MS) {
+          await sse.write(': keep-alive\n\n');
+          lastBeat = Date.now();
+        }
+      }
+    } finally {
+      deps.runner.events.off('event', onEvent);
+    }
+  });
+}
+
+/** Keeps the latest status / progress / wait per run, and the last 50 batch events, in order. */
+export function coalesce(events: RunEvent[]): RunEvent[] {
+  const latest = new Map<string, number>();
+  events.forEach((e, i) => {
+    if (e.type !== 'batch-started') latest.set(`${e.runId}:${e.type === 'batch' ? 'progress' : e.type}`, i);
+  });
+  const batches = events
+    .map((e, i) => ({ e, i }))
+    .filter(({ e }) => e.type === 'batch-started' || e.type === 'batch')
+    .slice(-50)
+    .map(({ i }) => i);
+  const keep = new Set([...latest.values(), ...batches]);
+  return events.filter((_, i) => keep.has(i));
+}

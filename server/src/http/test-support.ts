@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSluice, type SluiceParts } from '../sluice.js';
+import { createApp } from './app.js';
+
+export const TEST_TOKEN = 'test-token-0123456789';
+
+export interface TestSluice {
+  parts: SluiceParts;
+  dir: string;
+  /** The app itself, for requests without a token. */
+  raw: ReturnType<typeof createApp>;
+  /** Requests with the test token. */
+  app: { request(p: string, init?: RequestInit): Promise<Response> };
+  close(): Promise<void>;
+}
+
+/** The server's parts on a fresh SQLite file in a temporary folder, with sandbox systems on loopback. */
+export async function openTestSluice(
+  options: { workOrders?: number; perFlow?: number; payloadCap?: number; start?: boolean } = {},
+): Promise<TestSluice> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-test-'));
+  const parts = await openSluice({
+    dataDir: dir,
+    sandboxPort: 0,
+    sandboxUrl: undefined,
+    sandboxWorkOrders: options.workOrders ?? 120,
+    concurrency: 4,
+    perFlow: options.perFlow ?? 4,
+    payloadCap: options.payloadCap ?? 65_536,
+    retention: { days: 30, runsPerFlow: 100 },
+    apiToken: TEST_TOKEN,
+    env: {},
+  });
+  if (options.start !== false) parts.runner.start();
+  const raw = createApp(parts);
+  const app = {
+    request: (p: string, init: RequestInit = {}) =>
+      Promise.resolve(
+        raw.request(p, {
+          ...init,
+          headers: { ...(init.headers as Record<string, string> | undefined), authorization: `Bearer ${TEST_TOKEN}` },
+        }),
+      ),
+  };
+  return {
+    parts,
+    dir,
+    raw,
+    app,
+    async close() {
+      parts.scheduler.stop();
+      await parts.runner.stop();
+      await parts.sandbox.close();
+      parts.db.$client.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}

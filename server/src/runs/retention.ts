@@ -1,0 +1,73 @@
+import type Database from 'better-sqlite3';
+import type { Db } from '../db/open.js';
+
+export interface RetentionPolicy {
+  /** Keep the record outcomes of runs newer than this many days. */
+  days: number;
+  /** And of each flow's newest this many runs, however old. */
+  runsPerFlow: number;
+}
+
+export interface PruneResult {
+  runs: number;
+  outcomes: number;
+}
+
+const DAY_MS = 86_400_000;
+const CHUNK = 5000;
+
+/**
+ * Removes the per-record rows (outcomes, collected records, webhook inputs) of finished runs that are
+ * both older than `days` and not among their flow's newest `runsPerFlow`. The run's summary, counts
+ * and batches stay, marked `pruned_at`. Deletes go in small transactions so runs and the API keep going.
+ */
+export function prune(db: Db, policy: RetentionPolicy, now = Date.now()): PruneResult {
+  const c = db.$client;
+  const cutoff = now - policy.days * DAY_MS;
+  const victims = c
+    .prepare(
+      `SELECT id FROM (
+         SELECT id, created_at, pruned_at, status,
+           ROW_NUMBER() OVER (PARTITION BY COALESCE(flow_id, flow_name) ORDER BY id DESC) AS rank
+         FROM runs)
+       WHERE pruned_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled') AND created_at < ? AND rank > ?`,
+    )
+    .pluck()
+    .all(cutoff, policy.runsPerFlow) as number[];
+  let outcomes = 0;
+  for (const id of victims) outcomes += pruneRun(c, id, now);
+  return { runs: victims.length, outcomes };
+}
+
+function pruneRun(c: Database.Database, runId: number, now: number): number {
+  let removed = 0;
+  const step = c.prepare(
+    'DELETE FROM record_outcomes WHERE rowid IN (SELECT rowid FROM record_outcomes WHERE run_id = ? LIMIT ?)',
+  );
+  for (;;) {
+    const n = step.run(runId, CHUNK).changes;
+    removed += n;
+    if (n < CHUNK) break;
+  }
+  c.transaction(() => {
+    c.prepare('DELETE FROM collected_records WHERE run_id = ?').run(runId);
+    c.prepare('DELETE FROM run_inputs WHERE run_id = ?').run(runId);
+    c.prepare('UPDATE runs SET pruned_at = ?, checkpoint = NULL WHERE id = ?').run(now, runId);
+  })();
+  return removed;
+}
+
+/** Runs `prune` now and every `everyMs`, logging what it removed. */
+export function startPruning(db: Db, policy: RetentionPolicy, everyMs = 3_600_000, log = console.log): () => void {
+  const once = () => {
+    try {
+      const r = prune(db, policy);
+      if (r.runs) log(`Retention: removed ${r.outcomes} record outcomes of ${r.runs} old runs`);
+    } catch (err) {
+      console.error('retention failed:', err);
+    }
+  };
+  once();
+  const timer = setInterval(once, everyMs).unref();
+  return () => clearInterval(timer);
+}

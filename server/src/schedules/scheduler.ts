@@ -1,0 +1,200 @@
+import type { Flow } from '@sluice/shared';
+import type Database from 'better-sqlite3';
+import type { Db } from '../db/open.js';
+import type { FlowRepository } from '../flows/repository.js';
+import type { RunRepository } from '../runs/repository.js';
+import type { Runner } from '../runs/runner.js';
+import { type CatchUp, describeSchedule, dueSlots, nextFires, type ScheduleSpec } from './cron.js';
+
+type Overlap = 'skip' | 'queue' | 'cancel-previous';
+
+interface ScheduleParams extends ScheduleSpec {
+  overlap: Overlap;
+  catchUp: CatchUp;
+  catchUpLimit: number;
+}
+
+interface StateRow {
+  last_slot: number | null;
+  last_run_id: number | null;
+  updated_at: number;
+}
+
+/** What a schedule did at one slot. */
+export interface Firing {
+  flowId: string;
+  nodeId: string;
+  slot: number;
+  runId?: string;
+  skipped?: string;
+}
+
+export interface ScheduleView extends ScheduleParams {
+  nodeId: string;
+  description: string;
+  /** The next five fire times (ISO), or none while the flow is disabled or unpublished. */
+  next: string[];
+  lastSlot: string | null;
+  lastRunId: string | null;
+}
+
+const schedulesOf = (flow: Flow) =>
+  flow.nodes
+    .filter((n) => n.type === 'schedule')
+    .map((n) => ({ nodeId: n.id, params: n.params as unknown as ScheduleParams }));
+
+/**
+ * Fires the schedule triggers of published, enabled flows. Each schedule remembers the last slot it
+ * fired; a slot's run and the new last slot are stored in one transaction, and the runs table refuses
+ * a second run for the same flow and slot, so a slot fires once, even across a restart at the moment
+ * it was due or with two processes on one database.
+ */
+export class Scheduler {
+  private readonly c: Database.Database;
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly o: {
+      db: Db;
+      flows: FlowRepository;
+      runs: RunRepository;
+      runner: Runner;
+      now?: () => number;
+      tickMs?: number;
+      log?: (line: string) => void;
+    },
+  ) {
+    this.c = o.db.$client;
+  }
+
+  private now(): number {
+    return (this.o.now ?? Date.now)();
+  }
+
+  start(): void {
+    this.tick();
+    this.timer = setInterval(() => {
+      try {
+        this.tick();
+      } catch (err) {
+        console.error('schedule tick failed:', err);
+      }
+    }, this.o.tickMs ?? 1000).unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** Fires every due slot of every schedule now; returns what happened. */
+  tick(now = this.now()): Firing[] {
+    const firings: Firing[] = [];
+    for (const flow of this.o.flows.published()) {
+      for (const { nodeId, params } of schedulesOf(flow.document)) {
+        firings.push(...this.fireDue(flow.id, nodeId, params, now));
+      }
+    }
+    for (const f of firings) {
+      this.o.log?.(
+        f.runId
+          ? `Schedule ${f.flowId}/${f.nodeId}: run ${f.runId} for ${new Date(f.slot).toISOString()}`
+          : `Schedule ${f.flowId}/${f.nodeId}: skipped ${new Date(f.slot).toISOString()} (${f.skipped})`,
+      );
+    }
+    return firings;
+  }
+
+  private fireDue(flowId: string, nodeId: string, params: ScheduleParams, now: number): Firing[] {
+    const state = this.state(flowId, nodeId, now);
+    const due = dueSlots({
+      spec: params,
+      lastSlot: state.last_slot ?? undefined,
+      sinceMs: state.updated_at,
+      nowMs: now,
+      catchUp: params.catchUp,
+      limit: params.catchUpLimit,
+    });
+    if (due.skipTo === undefined) return [];
+    if (params.overlap === 'cancel-previous' && due.fire.length) this.o.runner.cancelFlowRuns(flowId);
+    const firings: Firing[] = [];
+    this.c
+      .transaction(() => {
+        // another process may have fired these slots since we looked: then they are not ours to fire
+        const current = this.c
+          .prepare('SELECT last_slot FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+          .pluck()
+          .get(flowId, nodeId) as number | null;
+        if (current !== state.last_slot) return;
+        let lastRunId: string | undefined;
+        for (const slot of due.fire) {
+          if (params.overlap === 'skip' && this.o.runs.activeOf(flowId).length > 0) {
+            firings.push({ flowId, nodeId, slot, skipped: 'a run of this flow is still going' });
+            continue;
+          }
+          try {
+            lastRunId = this.o.runner.enqueue(flowId, 'schedule', { version: 'published', scheduledFor: slot });
+            firings.push({ flowId, nodeId, slot, runId: lastRunId });
+          } catch (err) {
+            if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE') continue; // fired already
+            firings.push({ flowId, nodeId, slot, skipped: (err as Error).message });
+          }
+        }
+        this.c
+          .prepare(
+            `UPDATE schedule_state SET last_slot = ?, last_run_id = COALESCE(?, last_run_id)
+               WHERE flow_id = ? AND node_id = ?`,
+          )
+          .run(due.skipTo, lastRunId === undefined ? null : Number(lastRunId), flowId, nodeId);
+      })
+      .immediate();
+    return firings;
+  }
+
+  /** The schedule's memory, made on first sight: a new schedule fires for slots from now on only. */
+  private state(flowId: string, nodeId: string, now: number): StateRow {
+    this.c
+      .prepare('INSERT OR IGNORE INTO schedule_state (flow_id, node_id, last_slot, updated_at) VALUES (?, ?, NULL, ?)')
+      .run(flowId, nodeId, now);
+    return this.c
+      .prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+      .get(flowId, nodeId) as StateRow;
+  }
+
+  /** A flow was (re-)enabled: its schedules count slots from now, not from before it was off. */
+  restartFrom(flowId: string, now = this.now()): void {
+    this.c.prepare('UPDATE schedule_state SET updated_at = ? WHERE flow_id = ?').run(now, flowId);
+  }
+
+  /** The schedules of a flow's published version (or, unpublished, of its latest), for the API and the editor. */
+  describe(flowId: string, now = this.now()): { enabled: boolean; published: boolean; schedules: ScheduleView[] } {
+    const latest = this.o.flows.get(flowId);
+    const published = latest.publishedVersion !== null;
+    const doc = published ? this.o.flows.get(flowId, latest.publishedVersion ?? undefined).document : latest.document;
+    const live = published && latest.enabled;
+    const schedules = schedulesOf(doc).map(({ nodeId, params }): ScheduleView => {
+      const row = this.c
+        .prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+        .get(flowId, nodeId) as StateRow | undefined;
+      return {
+        nodeId,
+        ...params,
+        ...preview(params, now, live ? 5 : 0),
+        lastSlot: row?.last_slot ? new Date(row.last_slot).toISOString() : null,
+        lastRunId: row?.last_run_id ? String(row.last_run_id) : null,
+      };
+    });
+    return { enabled: latest.enabled, published, schedules };
+  }
+}
+
+/** The meaning and the next fire times of a schedule; an invalid one has neither. */
+export function preview(spec: ScheduleSpec, now: number, count = 5): { description: string; next: string[] } {
+  try {
+    return {
+      description: describeSchedule(spec),
+      next: nextFires(spec, now, count).map((t) => new Date(t).toISOString()),
+    };
+  } catch {
+    return { description: 'not a valid schedule', next: [] };
+  }
+}

@@ -1,0 +1,194 @@
+import { createHmac, randomBytes } from 'node:crypto';
+import type { Flow } from '@sluice/shared';
+import type Database from 'better-sqlite3';
+import type { Context } from 'hono';
+import type { SecretBox } from '../connections/secrets.js';
+import { safeEqual } from '../connections/secrets.js';
+import type { Db } from '../db/open.js';
+import type { FlowRepository } from '../flows/repository.js';
+import { ApiError, notFound } from '../http/errors.js';
+import type { Runner } from '../runs/runner.js';
+
+export const SIGNATURE_HEADER = 'x-sluice-signature';
+export const SECRET_HEADER = 'x-sluice-secret';
+const MAX_RECORDS = 1_000_000;
+
+export interface HookView {
+  nodeId: string;
+  id: string;
+  /** Path to POST records to, on this server. */
+  path: string;
+  /** The hook's secret, for signing: `x-sluice-signature: sha256=<hex HMAC-SHA256 of the body>`. */
+  secret: string;
+}
+
+/** The HMAC-SHA256 signature header value of a body under a secret. */
+export function signBody(secret: string, body: string | Buffer): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Webhook triggers: each (flow, webhook node) gets an unguessable hook id and a secret (sealed at
+ * rest). A POST to /hooks/<id> with a JSON array or JSON lines, signed with the secret (or carrying
+ * it), starts a run of the flow's published version over those records.
+ */
+export class Webhooks {
+  private readonly c: Database.Database;
+
+  constructor(
+    db: Db,
+    private readonly box: SecretBox,
+    private readonly flows: FlowRepository,
+    private readonly runner: Runner,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.c = db.$client;
+  }
+
+  /** The hooks of a flow's webhook nodes (made on first call), in its latest or published version. */
+  list(flowId: string): HookView[] {
+    const flow = this.flows.get(flowId);
+    const nodes = new Set(webhookNodes(flow.document));
+    if (flow.publishedVersion !== null) {
+      for (const n of webhookNodes(this.flows.get(flowId, flow.publishedVersion).document)) nodes.add(n);
+    }
+    return [...nodes].map((nodeId) => this.ensure(flowId, nodeId));
+  }
+
+  /** Replaces a hook's secret (the old one stops working at once). */
+  rotate(flowId: string, nodeId: string): HookView {
+    const hook = this.list(flowId).find((h) => h.nodeId === nodeId);
+    if (!hook) throw notFound('webhook node', `${flowId}/${nodeId}`);
+    const secret = newSecret();
+    this.c.prepare('UPDATE webhooks SET secret = ? WHERE id = ?').run(this.box.seal(secret), hook.id);
+    return { ...hook, secret };
+  }
+
+  /** Handles POST /hooks/:id: checks the hook, its flow, the size, the signature and the body; starts a run. */
+  async receive(c: Context, hookId: string): Promise<Response> {
+    const row = this.c.prepare('SELECT flow_id, node_id, secret FROM webhooks WHERE id = ?').get(hookId) as
+      | { flow_id: string; node_id: string; secret: string }
+      | undefined;
+    if (!row) throw new ApiError(404, 'not_found', 'no webhook at this address');
+    const flow = this.flows.get(row.flow_id);
+    if (flow.publishedVersion === null)
+      throw new ApiError(409, 'not_published', `flow "${flow.name}" has no published version`);
+    if (!flow.enabled) throw new ApiError(409, 'disabled', `flow "${flow.name}" is disabled`);
+    const published = this.flows.get(row.flow_id, flow.publishedVersion).document;
+    const node = published.nodes.find((n) => n.id === row.node_id && n.type === 'webhook');
+    if (!node) throw new ApiError(409, 'not_published', `the published version has no webhook node "${row.node_id}"`);
+    const limit = (node.params as { maxBodyBytes: number }).maxBodyBytes;
+    const body = await readLimited(c, limit);
+    this.authenticate(c, this.box.open(row.secret), body);
+    const records = parseRecords(body.toString('utf8'));
+    const runId = this.runner.enqueue(row.flow_id, 'webhook', { version: 'published', inputs: records });
+    return c.json({ runId, status: 'queued', records: records.length }, 202);
+  }
+
+  private authenticate(c: Context, secret: string, body: Buffer): void {
+    const signature = c.req.header(SIGNATURE_HEADER);
+    const given = c.req.header(SECRET_HEADER);
+    if (signature) {
+      if (!safeEqual(signature.trim().toLowerCase(), signBody(secret, body))) {
+        throw new ApiError(
+          401,
+          'bad_signature',
+          `${SIGNATURE_HEADER}: does not match the body signed with the hook's secret`,
+        );
+      }
+      return;
+    }
+    if (given) {
+      if (!safeEqual(given, secret)) throw new ApiError(401, 'bad_secret', `${SECRET_HEADER}: not this hook's secret`);
+      return;
+    }
+    throw new ApiError(
+      401,
+      'unauthenticated',
+      `send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the hook's secret>, or ${SECRET_HEADER}: <secret>`,
+    );
+  }
+
+  private ensure(flowId: string, nodeId: string): HookView {
+    const found = this.c
+      .prepare('SELECT id, secret FROM webhooks WHERE flow_id = ? AND node_id = ?')
+      .get(flowId, nodeId) as { id: string; secret: string } | undefined;
+    if (found) return { nodeId, id: found.id, path: `/hooks/${found.id}`, secret: this.box.open(found.secret) };
+    const id = `hk_${randomBytes(12).toString('base64url')}`;
+    const secret = newSecret();
+    this.c
+      .prepare('INSERT INTO webhooks (id, flow_id, node_id, secret, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, flowId, nodeId, this.box.seal(secret), this.now());
+    return { nodeId, id, path: `/hooks/${id}`, secret };
+  }
+}
+
+const newSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
+
+const webhookNodes = (flow: Flow) => flow.nodes.filter((n) => n.type === 'webhook').map((n) => n.id);
+
+/** Reads the body, answering 413 as soon as it is known to be over the limit (declared or streamed). */
+async function readLimited(c: Context, limit: number): Promise<Buffer> {
+  const tooLarge = () =>
+    new ApiError(413, 'too_large', `request body: larger than this hook's limit of ${limit} bytes`);
+  const declared = Number(c.req.header('content-length'));
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge();
+  const stream = c.req.raw.body;
+  if (!stream) return Buffer.alloc(0);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge();
+    }
+    chunks.push(Buffer.from(value));
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A JSON array of objects, or JSON lines (one object per line; blank lines ignored). */
+export function parseRecords(text: string): Record<string, unknown>[] {
+  const trimmed = text.trim();
+  if (!trimmed)
+    throw new ApiError(400, 'bad_request', 'request body: expected a JSON array or JSON lines of records, got nothing');
+  let records: unknown[];
+  if (trimmed.startsWith('[')) {
+    try {
+      records = JSON.parse(trimmed) as unknown[];
+    } catch (err) {
+      throw new ApiError(400, 'bad_json', `request body: not a valid JSON array (${(err as Error).message})`);
+    }
+  } else {
+    records = [];
+    const lines = trimmed.split('\n');
+    for (const [i, line] of lines.entries()) {
+      if (!line.trim()) continue;
+      try {
+        records.push(JSON.parse(line));
+      } catch (err) {
+        throw new ApiError(
+          400,
+          'bad_json',
+          `line ${i + 1}: not valid JSON (${(err as Error).message})`,
+          `line ${i + 1}`,
+        );
+      }
+    }
+  }
+  if (records.length > MAX_RECORDS)
+    throw new ApiError(
+      413,
+      'too_large',
+      `request body: more than ${MAX_RECORDS} records; split it into several requests`,
+    );
+  records.forEach((r, i) => {
+    if (r === null || typeof r !== 'object' || Array.isArray(r))
+      throw new ApiError(400, 'bad_request', `[${i}]: each record must be a JSON object`, `[${i}]`);
+  });
+  return records as Record<string, unknown>[];
+}
