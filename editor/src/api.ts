@@ -9,6 +9,7 @@ import type {
   RunStatus,
   RunSummary,
 } from '@sluice/shared';
+import { getToken, notifyUnauthorized } from './lib/token';
 
 /** A failed call to the API, with a message fit to show as it is. */
 export class ApiError extends Error {
@@ -68,12 +69,16 @@ export function describeError(error: unknown): string {
 async function request<T>(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<T> {
   let response: Response;
   try {
-    response = await fetch(url, { method, headers: { Accept: 'application/json' }, signal: signal ?? null });
+    const token = getToken();
+    const headers: Record<string, string> = { Accept: 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    response = await fetch(url, { method, headers, signal: signal ?? null });
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new ApiError(0, 'network', 'Cannot reach the Sluice server. Is it running?');
   }
   const body = await response.text();
+  if (response.status === 401) notifyUnauthorized();
   if (!response.ok) throw errorFromResponse(response.status, response.statusText, body);
   if (body === '') return undefined as T;
   try {

@@ -2,7 +2,10 @@ import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { adoptTokenFromUrl } from './lib/token';
 import './styles.css';
+
+adoptTokenFromUrl();
 
 const root = document.getElementById('root');
 if (!root) throw new Error('the page has no #root element');

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, type RunningServer, startServer } from '../support/server.js';
+import { REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
 
 const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
 let server: RunningServer;
@@ -37,6 +37,21 @@ afterAll(async () => {
 const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? '';
 
 describe('the editor in a real browser', () => {
+  it('asks for an API token once, refuses a wrong one, and keeps the right one', async () => {
+    await page.goto(server.url);
+    await page.getByTestId('token-prompt').waitFor({ state: 'visible' });
+    await page.getByTestId('token-input').fill('not-the-token');
+    await page.getByTestId('token-save').click();
+    await expect.poll(() => page.getByTestId('token-prompt').textContent()).toContain('did not accept');
+    await page.screenshot({ path: path.join(SHOTS, '0-token-refused.png') });
+    await page.getByTestId('token-input').fill(TEST_TOKEN);
+    await page.getByTestId('token-save').click();
+    await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('token-prompt').count()).toBe(0);
+  });
+
   it('shows the demo flow, runs it, and shows the counts and a failed record with its error', async () => {
     await page.goto(server.url);
     await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);

@@ -1,14 +1,31 @@
-import { type ReactNode, useState } from 'react';
+import { type ReactNode, useEffect, useState } from 'react';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
+import { getToken, onUnauthorized } from '../lib/token';
 import { EmptyState } from './EmptyState';
 import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
 import { FlowWorkspace } from './FlowWorkspace';
 import { Header } from './Header';
+import { TokenPrompt } from './TokenPrompt';
+
+/** Asks for a token when there is none, or when the server refuses the one kept. */
+export function App() {
+  const [tokenState, setTokenState] = useState<'ok' | 'missing' | 'rejected'>(getToken() ? 'ok' : 'missing');
+  useEffect(() => onUnauthorized(() => setTokenState('rejected')), []);
+  if (tokenState !== 'ok') {
+    return (
+      <div className="app">
+        <Header flowName={null} version={null} problemCount={0} />
+        <TokenPrompt rejected={tokenState === 'rejected'} onSaved={() => setTokenState('ok')} />
+      </div>
+    );
+  }
+  return <Workspace />;
+}
 
 /** The editor: header, flows on the left, the open flow and its runs beside it. */
-export function App() {
+function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const list = flows.data;
