@@ -174,6 +174,7 @@ export class ConnectionRepository {
 
   delete(connectionName: string): void {
     this.assertStored(connectionName);
+    this.row(connectionName);
     this.c.prepare('DELETE FROM connections WHERE name = ?').run(connectionName);
     this.resolved.delete(connectionName);
   }

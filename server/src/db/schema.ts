@@ -165,6 +165,9 @@ export const scheduleState = sqliteTable(
     nodeId: text('node_id').notNull(),
     lastSlot: integer('last_slot'),
     lastRunId: integer('last_run_id'),
+    /** The published version the schedule was armed for; another (or null: disabled) re-arms it from now. */
+    version: integer('version'),
+    /** When it was armed: slots before this never fire. */
     updatedAt: integer('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],

@@ -3,7 +3,7 @@ import { checkFlowForRun } from '@sluice/engine';
 import type { Flow, FlowDetail, FlowSummary, FlowVersionSummary, Problem } from '@sluice/shared';
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
-import { flows, flowVersions } from '../db/schema.js';
+import { flows, flowVersions, scheduleState } from '../db/schema.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { checkSchedule } from '../schedules/cron.js';
 
@@ -163,22 +163,25 @@ export class FlowRepository {
         detail.problems,
       );
     }
-    this.db
-      .update(flows)
-      .set({ publishedVersion: detail.version, updatedAt: this.now() })
-      .where(eq(flows.id, id))
-      .run();
+    const at = this.now();
+    this.db.transaction((tx) => {
+      tx.update(flows).set({ publishedVersion: detail.version, updatedAt: at }).where(eq(flows.id, id)).run();
+    });
     return this.get(id, detail.version);
   }
 
   /** Turns the flow's schedules and webhooks on or off. */
   setEnabled(id: string, enabled: boolean): FlowSummary {
     this.row(id);
-    this.db
-      .update(flows)
-      .set({ enabled: enabled ? 1 : 0, updatedAt: this.now() })
-      .where(eq(flows.id, id))
-      .run();
+    const at = this.now();
+    this.db.transaction((tx) => {
+      tx.update(flows)
+        .set({ enabled: enabled ? 1 : 0, updatedAt: at })
+        .where(eq(flows.id, id))
+        .run();
+      // disarm its schedules: once on again, they count slots from then, not from while it was off
+      if (!enabled) tx.update(scheduleState).set({ version: null }).where(eq(scheduleState.flowId, id)).run();
+    });
     return summary(this.row(id));
   }
 

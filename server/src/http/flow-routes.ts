@@ -123,9 +123,7 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
       responses: { 200: 'The flow', 404: 'No such flow' },
     },
     (c, { params, body }) => {
-      const flow = deps.flows.setEnabled(params.id, body.enabled);
-      if (body.enabled) deps.scheduler.restartFrom(params.id);
-      return c.json(flow);
+      return c.json(deps.flows.setEnabled(params.id, body.enabled));
     },
   );
   api.add(

@@ -17,6 +17,7 @@ interface ScheduleParams extends ScheduleSpec {
 interface StateRow {
   last_slot: number | null;
   last_run_id: number | null;
+  version: number | null;
   updated_at: number;
 }
 
@@ -91,7 +92,7 @@ export class Scheduler {
     const firings: Firing[] = [];
     for (const flow of this.o.flows.published()) {
       for (const { nodeId, params } of schedulesOf(flow.document)) {
-        firings.push(...this.fireDue(flow.id, nodeId, params, now));
+        firings.push(...this.fireDue(flow.id, flow.version, nodeId, params, now));
       }
     }
     for (const f of firings) {
@@ -104,8 +105,8 @@ export class Scheduler {
     return firings;
   }
 
-  private fireDue(flowId: string, nodeId: string, params: ScheduleParams, now: number): Firing[] {
-    const state = this.state(flowId, nodeId, now);
+  private fireDue(flowId: string, version: number, nodeId: string, params: ScheduleParams, now: number): Firing[] {
+    const state = this.state(flowId, nodeId, version, now);
     const due = dueSlots({
       spec: params,
       lastSlot: state.last_slot ?? undefined,
@@ -115,7 +116,6 @@ export class Scheduler {
       limit: params.catchUpLimit,
     });
     if (due.skipTo === undefined) return [];
-    if (params.overlap === 'cancel-previous' && due.fire.length) this.o.runner.cancelFlowRuns(flowId);
     const firings: Firing[] = [];
     this.c
       .transaction(() => {
@@ -125,6 +125,7 @@ export class Scheduler {
           .pluck()
           .get(flowId, nodeId) as number | null;
         if (current !== state.last_slot) return;
+        if (params.overlap === 'cancel-previous' && due.fire.length) this.o.runner.cancelFlowRuns(flowId);
         let lastRunId: string | undefined;
         for (const slot of due.fire) {
           if (params.overlap === 'skip' && this.o.runs.activeOf(flowId).length > 0) {
@@ -150,19 +151,27 @@ export class Scheduler {
     return firings;
   }
 
-  /** The schedule's memory, made on first sight: a new schedule fires for slots from now on only. */
-  private state(flowId: string, nodeId: string, now: number): StateRow {
+  /**
+   * The schedule's memory. A schedule is armed for one published version: first seen, newly
+   * published, or turned on again, it fires for slots from now on only, never for slots that passed
+   * before it was live.
+   */
+  private state(flowId: string, nodeId: string, version: number, now: number): StateRow {
     this.c
-      .prepare('INSERT OR IGNORE INTO schedule_state (flow_id, node_id, last_slot, updated_at) VALUES (?, ?, NULL, ?)')
-      .run(flowId, nodeId, now);
+      .prepare(
+        'INSERT OR IGNORE INTO schedule_state (flow_id, node_id, last_slot, version, updated_at) VALUES (?, ?, NULL, ?, ?)',
+      )
+      .run(flowId, nodeId, version, now);
+    this.c
+      .prepare(
+        'UPDATE schedule_state SET version = ?, updated_at = ? WHERE flow_id = ? AND node_id = ? AND version IS NOT ?',
+      )
+      .run(version, now, flowId, nodeId, version);
     return this.c
-      .prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+      .prepare(
+        'SELECT last_slot, last_run_id, version, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?',
+      )
       .get(flowId, nodeId) as StateRow;
-  }
-
-  /** A flow was (re-)enabled: its schedules count slots from now, not from before it was off. */
-  restartFrom(flowId: string, now = this.now()): void {
-    this.c.prepare('UPDATE schedule_state SET updated_at = ? WHERE flow_id = ?').run(now, flowId);
   }
 
   /** The schedules of a flow's published version (or, unpublished, of its latest), for the API and the editor. */
@@ -173,7 +182,9 @@ export class Scheduler {
     const live = published && latest.enabled;
     const schedules = schedulesOf(doc).map(({ nodeId, params }): ScheduleView => {
       const row = this.c
-        .prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+        .prepare(
+          'SELECT last_slot, last_run_id, version, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?',
+        )
         .get(flowId, nodeId) as StateRow | undefined;
       return {
         nodeId,

@@ -1,0 +1,1 @@
+ALTER TABLE `schedule_state` ADD `version` integer;

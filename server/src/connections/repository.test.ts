@@ -1,0 +1,137 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { RunDetail } from '@sluice/shared';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { SANDBOX_DEFAULTS } from '../sandbox/index.js';
+
+let t: TestSluice;
+const SECRET = SANDBOX_DEFAULTS.maintenanceToken;
+const send = (method: string, p: string, value?: unknown) =>
+  t.app.request(p, {
+    method,
+    headers: { 'content-type': 'application/json' },
+    ...(value === undefined ? {} : { body: JSON.stringify(value) }),
+  });
+
+beforeAll(async () => {
+  t = await openTestSluice({ workOrders: 30 });
+});
+afterAll(() => t.close());
+
+describe('connections', () => {
+  it('stores secrets encrypted, returns them masked only, and never writes them to logs or runs', async () => {
+    const log = vi.spyOn(console, 'log');
+    const error = vi.spyOn(console, 'error');
+    const created = await send('POST', '/api/connections', {
+      name: 'eam',
+      baseUrl: `${t.parts.sandbox.url}/maintenance`,
+      auth: 'bearer',
+      secret: SECRET,
+      checkPath: '/api/eam/work-orders?limit=1',
+    });
+    expect(created.status).toBe(201);
+    const view = (await created.json()) as Record<string, unknown>;
+    expect(view).toMatchObject({ name: 'eam', auth: 'bearer', secret: `••••${SECRET.slice(-4)}`, builtIn: false });
+
+    const flow = {
+      format: 1,
+      name: 'Through a stored connection',
+      nodes: [
+        { id: 'start', type: 'manual' },
+        {
+          id: 'src',
+          type: 'http-source',
+          params: { connection: 'eam', url: '/api/eam/work-orders', keyField: 'key', pagination: { type: 'token' } },
+        },
+        { id: 'out', type: 'collect' },
+      ],
+      edges: [
+        { source: 'start', target: 'src' },
+        { source: 'src', target: 'out' },
+      ],
+    };
+    const { id } = (await (await send('POST', '/api/flows', flow)).json()) as { id: string };
+    const { runId } = (await (await send('POST', `/api/flows/${id}/runs`)).json()) as { runId: string };
+    expect((await t.parts.runner.wait(runId)).counts).toMatchObject({ read: 30, succeeded: 30 });
+
+    // the secret is nowhere in the database file, the API's answers, the run or the logs
+    t.parts.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const file = readFileSync(path.join(t.dir, 'sluice.sqlite'));
+    expect(file.includes(Buffer.from(SECRET))).toBe(false);
+    const answers = [
+      await (await t.app.request('/api/connections')).text(),
+      await (await t.app.request('/api/connections/eam')).text(),
+      await (await t.app.request(`/api/runs/${runId}`)).text(),
+      await (await t.app.request(`/api/runs/${runId}/collected?limit=100`)).text(),
+    ].join('\n');
+    expect(answers).not.toContain(SECRET);
+    const logged = [...log.mock.calls, ...error.mock.calls].flat().map(String).join('\n');
+    expect(logged).not.toContain(SECRET);
+    log.mockRestore();
+    error.mockRestore();
+  });
+
+  it('checks a connection against its system and keeps the last status; a wrong secret reads unauthorized', async () => {
+    const ok = await send('POST', '/api/connections/eam/check');
+    expect(await ok.json()).toMatchObject({ state: 'ok', message: expect.stringContaining('HTTP 200') });
+    expect((await send('PATCH', '/api/connections/eam', { secret: 'wrong-token' })).status).toBe(200);
+    const refused = await send('POST', '/api/connections/eam/check');
+    expect(await refused.json()).toMatchObject({ state: 'unauthorized', message: expect.stringContaining('HTTP 401') });
+    const stored = (await (await t.app.request('/api/connections/eam')).json()) as { status: { state: string } };
+    expect(stored.status.state).toBe('unauthorized');
+    await send('PATCH', '/api/connections/eam', { baseUrl: 'http://127.0.0.1:9' });
+    const down = (await (await send('POST', '/api/connections/eam/check')).json()) as { state: string };
+    expect(down.state).toBe('error');
+  });
+
+  it('validates input, naming the field, and refuses to change built-in connections', async () => {
+    const cases: [unknown, string][] = [
+      [{ name: 'Bad Name', baseUrl: 'http://x.test' }, 'name'],
+      [{ name: 'ok', baseUrl: 'ftp://x.test' }, 'baseUrl'],
+      [{ name: 'ok', baseUrl: 'http://x.test', auth: 'bearer' }, 'secret'],
+      [{ name: 'ok', baseUrl: 'http://x.test', auth: 'basic', secret: 'p' }, 'username'],
+      [{ name: 'ok', baseUrl: 'http://x.test', auth: 'api-key', secret: 'k' }, 'headerName'],
+      [{ name: 'ok', baseUrl: 'http://x.test', extra: 1 }, ''],
+    ];
+    for (const [input, field] of cases) {
+      const res = await send('POST', '/api/connections', input);
+      expect(res.status, JSON.stringify(input)).toBe(400);
+      const err = ((await res.json()) as { error: { path?: string; message: string } }).error;
+      if (field) expect(err.path).toBe(field);
+    }
+    expect((await send('POST', '/api/connections', { name: 'eam', baseUrl: 'http://x.test' })).status).toBe(409);
+    expect((await send('PATCH', '/api/connections/erp-sandbox', { baseUrl: 'http://x.test' })).status).toBe(409);
+    expect((await send('DELETE', '/api/connections/nope')).status).toBe(404);
+    const names = ((await (await t.app.request('/api/connections')).json()) as { items: { name: string }[] }).items;
+    expect(names.map((n) => n.name)).toEqual(['maintenance-sandbox', 'erp-sandbox', 'eam']);
+  });
+
+  it('sends basic and API-key credentials as the system expects', () => {
+    t.parts.connections.create({ name: 'basic', baseUrl: 'http://b.test', auth: 'basic', username: 'u', secret: 'p' });
+    t.parts.connections.create({
+      name: 'keyed',
+      baseUrl: 'http://k.test',
+      auth: 'api-key',
+      headerName: 'X-Api-Key',
+      secret: 'k-123',
+    });
+    expect(t.parts.connections.resolve('basic')?.headers).toEqual({
+      authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
+    });
+    expect(t.parts.connections.resolve('keyed')?.headers).toEqual({ 'x-api-key': 'k-123' });
+    t.parts.connections.delete('keyed');
+    expect(t.parts.connections.resolve('keyed')).toBeUndefined();
+  });
+
+  it('a run whose source is refused (wrong secret) fails, saying the system answered 401', async () => {
+    await send('PATCH', '/api/connections/eam', { baseUrl: `${t.parts.sandbox.url}/maintenance`, secret: 'wrong' });
+    const { items } = (await (await t.app.request('/api/flows')).json()) as { items: { id: string; name: string }[] };
+    const flow = items.find((f) => f.name === 'Through a stored connection');
+    const { runId } = (await (await send('POST', `/api/flows/${flow?.id}/runs`)).json()) as { runId: string };
+    await t.parts.runner.wait(runId);
+    const run = (await (await t.app.request(`/api/runs/${runId}`)).json()) as RunDetail;
+    expect(run.status).toBe('failed');
+    expect(run.error).toContain('401');
+  });
+});

@@ -1,0 +1,72 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestSluice, type TestSluice } from './test-support.js';
+
+let t: TestSluice;
+
+beforeAll(async () => {
+  t = await openTestSluice({ start: false });
+});
+afterAll(() => t.close());
+
+interface Doc {
+  openapi: string;
+  paths: Record<
+    string,
+    Record<
+      string,
+      {
+        summary: string;
+        parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
+        requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+        security?: unknown[];
+      }
+    >
+  >;
+}
+
+describe('the OpenAPI document', () => {
+  it('lists every declared route with its parameters and bodies, made from the schemas that validate them', async () => {
+    const res = await t.app.request('/api/openapi.json');
+    expect(res.status).toBe(200);
+    const doc = (await res.json()) as Doc;
+    expect(doc.openapi).toBe('3.1.0');
+    const listed = Object.entries(doc.paths).flatMap(([p, methods]) => Object.keys(methods).map((m) => `${m} ${p}`));
+    expect(listed.sort()).toEqual(t.raw.routes.map((r) => `${r.method} ${r.path}`).sort());
+    expect(listed.length).toBeGreaterThanOrEqual(35);
+
+    const runs = doc.paths['/api/runs']?.get;
+    expect(runs?.parameters.map((p) => p.name)).toEqual([
+      'flowId',
+      'status',
+      'trigger',
+      'from',
+      'to',
+      'limit',
+      'cursor',
+    ]);
+    expect(runs?.parameters.find((p) => p.name === 'status')?.schema.enum).toContain('succeeded');
+    expect(runs?.parameters.find((p) => p.name === 'limit')?.schema).toMatchObject({ maximum: 500, default: 50 });
+    const conn = doc.paths['/api/connections']?.post?.requestBody?.content['application/json']?.schema as {
+      properties: Record<string, unknown>;
+      required: string[];
+    };
+    expect(Object.keys(conn.properties)).toEqual(expect.arrayContaining(['name', 'baseUrl', 'auth', 'secret']));
+    expect(conn.required).toEqual(['name', 'baseUrl']);
+    expect(doc.paths['/api/health']?.get?.security).toEqual([]);
+    expect(doc.paths['/api/runs/{id}']?.get?.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
+
+    // what the document says is what the route enforces
+    const bad = await t.app.request('/api/runs?status=sleeping');
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { path: string } }).error.path).toBe('status');
+  });
+
+  it('serves a readable reference page without a token', async () => {
+    const res = await t.raw.request('/reference');
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain('<title>Sluice API reference</title>');
+    for (const route of t.raw.routes) expect(html).toContain(`<code>${route.path}</code>`);
+    expect(html).toContain('Start a run');
+  });
+});
