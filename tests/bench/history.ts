@@ -7,6 +7,7 @@ import { createApp, databaseFile, FlowRepository, openDatabase, openSluice } fro
 
 const FLOWS = 10;
 const KEYS = 10_000;
+const TRIGGERS = ['schedule', 'schedule', 'manual', 'webhook', 'api'];
 const TOKEN = 'bench-token-0123456789';
 
 function percentile(values: number[], p: number): number {
@@ -44,14 +45,15 @@ export async function historyBench(runs: number, outcomes: number) {
   const seedStart = performance.now();
   const insertRun = c.prepare(
     `INSERT INTO runs (id, flow_id, flow_version_id, flow_name, status, trigger, read, succeeded, failed, created_at, started_at, finished_at)
-     VALUES (?, ?, ?, 'History', 'succeeded', 'schedule', 100, 92, 8, ?, ?, ?)`,
+     VALUES (?, ?, ?, 'History', ?, ?, 100, 92, 8, ?, ?, ?)`,
   );
   const versionOf = new Map(flowIds.map((id) => [id, Number(flows.get(id).versionId)]));
   c.transaction(() => {
     for (let r = 1; r <= runs; r++) {
       const flowId = flowIds[r % FLOWS] as string;
       const at = 1_700_000_000_000 + r * 60_000;
-      insertRun.run(r, flowId, versionOf.get(flowId), at, at, at + 5000);
+      const status = r % 13 === 0 ? 'cancelled' : r % 7 === 0 ? 'failed' : 'succeeded';
+      insertRun.run(r, flowId, versionOf.get(flowId), status, TRIGGERS[r % TRIGGERS.length], at, at, at + 5000);
     }
   })();
   const error = c
@@ -132,6 +134,24 @@ export async function historyBench(runs: number, outcomes: number) {
         ? `/api/runs?limit=50&flowId=${flowIds[i % FLOWS]}`
         : `/api/runs?limit=50&cursor=${runs - ((i * 997) % runs)}`,
   );
+  // filtered lists: status, trigger and a time range (a day, anywhere in the history), alone and together
+  const day = 86_400_000;
+  const runsFiltered = await measure((i) => {
+    const from = 1_700_000_000_000 + ((i * 7919) % runs) * 60_000;
+    const range = `from=${new Date(from).toISOString()}&to=${new Date(from + day).toISOString()}`;
+    const flow = `flowId=${flowIds[i % FLOWS]}`;
+    return [
+      `/api/runs?limit=50&status=failed`,
+      `/api/runs?limit=50&trigger=webhook&${flow}`,
+      `/api/runs?limit=50&${range}`,
+      `/api/runs?limit=50&status=failed&trigger=schedule&${range}`,
+      `/api/runs?limit=50&status=cancelled&${flow}&cursor=${runs - ((i * 997) % runs)}`,
+    ][i % 5] as string;
+  });
+  const errorGroups = await measure((i) => `/api/runs/${firstRun + ((i * 37) % withOutcomes)}/errors`);
+  const keySearch = await measure(
+    (i) => `/api/runs/${firstRun + ((i * 37) % withOutcomes)}/records?key=wo-${(i * 7919) % KEYS}`,
+  );
   if (process.env.SLUICE_BENCH_EXPLAIN) {
     const plan = c
       .prepare(`EXPLAIN QUERY PLAN SELECT o.run_id FROM record_outcomes o JOIN runs r ON r.id = o.run_id
@@ -161,5 +181,11 @@ export async function historyBench(runs: number, outcomes: number) {
     failedPageP99: failedPage.p99,
     runsPageP50: runsPage.p50,
     runsPageP99: runsPage.p99,
+    runsFilteredP50: runsFiltered.p50,
+    runsFilteredP99: runsFiltered.p99,
+    errorGroupsP50: errorGroups.p50,
+    errorGroupsP99: errorGroups.p99,
+    keySearchP50: keySearch.p50,
+    keySearchP99: keySearch.p99,
   };
 }

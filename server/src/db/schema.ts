@@ -68,6 +68,8 @@ export const runs = sqliteTable(
     index('runs_status').on(t.status, t.id),
     index('runs_retry_of').on(t.retryOf),
     index('runs_trigger').on(t.trigger, t.id),
+    index('runs_flow_status').on(t.flowId, t.status, t.id),
+    index('runs_flow_trigger').on(t.flowId, t.trigger, t.id),
     index('runs_created').on(t.createdAt),
     uniqueIndex('runs_schedule_slot').on(t.flowId, t.scheduledFor),
   ],

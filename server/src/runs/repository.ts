@@ -330,13 +330,21 @@ export class RunRepository {
       where.push('r.trigger = ?');
       args.push(q.trigger);
     }
+    // Ids grow with creation time, so a time range is also an id range: found through the creation-time
+    // index, it lets every other filter's (…, id) index serve the range too.
     if (q.from !== undefined) {
-      where.push('r.created_at >= ?');
-      args.push(q.from);
+      const first = this.sql('SELECT id FROM runs WHERE created_at >= ? ORDER BY created_at LIMIT 1')
+        .pluck()
+        .get(q.from) as number | undefined;
+      where.push('r.created_at >= ?', 'r.id >= ?');
+      args.push(q.from, first ?? Number.MAX_SAFE_INTEGER);
     }
     if (q.to !== undefined) {
-      where.push('r.created_at < ?');
-      args.push(q.to);
+      const last = this.sql('SELECT id FROM runs WHERE created_at < ? ORDER BY created_at DESC LIMIT 1')
+        .pluck()
+        .get(q.to) as number | undefined;
+      where.push('r.created_at < ?', 'r.id <= ?');
+      args.push(q.to, last ?? 0);
     }
     if (q.flowId) {
       where.push('r.flow_id = ?');

@@ -1,1 +1,0 @@
-ALTER TABLE `schedule_state` ADD `version` integer;
