@@ -38,11 +38,14 @@ export function errorResponse(err: Error, c: Context): Response {
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
   }
+  assertJsonDepth(value);
+  return value;
 }
 
 /** Parses an integer query parameter within bounds, or answers 400 naming the parameter. */
@@ -53,4 +56,21 @@ export function intParam(value: string | undefined, name: string, fallback: numb
     throw new ApiError(400, 'bad_query', `${name}: must be a whole number from ${min} to ${max}`, name);
   }
   return n;
+}
+
+/** Deepest nesting of arrays and objects accepted in a request body (JSON that deep is never a record). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Answers 400 when a parsed JSON value nests deeper than MAX_JSON_DEPTH (checked without recursion). */
+export function assertJsonDepth(value: unknown, where = 'request body'): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > MAX_JSON_DEPTH)
+      throw new ApiError(400, 'too_deep', `${where}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) {
+      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
+    }
+  }
 }

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { ApiError } from './errors.js';
+import { ApiError, assertJsonDepth } from './errors.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -82,22 +82,28 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'pa
 async function readOptionalJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) return undefined;
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
   }
+  assertJsonDepth(value);
+  return value;
 }
 
 /** Reads a JSON body, answering 400 when it is missing or malformed. */
 export async function readJsonBody(c: Context): Promise<unknown> {
   const text = await c.req.text();
   if (!text.trim()) throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch (err) {
     throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
   }
+  assertJsonDepth(value);
+  return value;
 }
 
 /** Schemas for common parameters. */

@@ -38,7 +38,7 @@ describe('run leases', () => {
     expect(b.candidates(10)).toEqual([]);
     expect(b.claim(runId, ['running'])).toBe(false);
     clock.advance(15_001);
-    expect(b.candidates(10)).toEqual([{ id: runId, status: 'running' }]);
+    expect(b.candidates(10)).toEqual([{ id: runId, status: 'running', flowId: null }]);
     expect(b.claim(runId, ['running'])).toBe(true);
     expect(a.claim(runId, ['running'])).toBe(false);
   });

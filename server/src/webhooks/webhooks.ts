@@ -6,7 +6,7 @@ import type { SecretBox } from '../connections/secrets.js';
 import { safeEqual } from '../connections/secrets.js';
 import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ApiError, assertJsonDepth, notFound } from '../http/errors.js';
 import type { Runner } from '../runs/runner.js';
 
 export const SIGNATURE_HEADER = 'x-sluice-signature';
@@ -189,6 +189,7 @@ export function parseRecords(text: string): Record<string, unknown>[] {
   records.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r))
       throw new ApiError(400, 'bad_request', `[${i}]: each record must be a JSON object`, `[${i}]`);
+    assertJsonDepth(r, `[${i}]`);
   });
   return records as Record<string, unknown>[];
 }
