@@ -44,7 +44,9 @@ function scheduleProblems(flow: Flow): Problem[] {
   const problems: Problem[] = [];
   flow.nodes.forEach((node, i) => {
     if (node.type !== 'schedule') return;
-    const { cron, timezone } = node.params as { cron: string; timezone: string };
+    const { cron, timezone } = node.params as { cron: unknown; timezone: unknown };
+    // wrongly typed parameters are already reported by the flow format's own check
+    if (typeof cron !== 'string' || typeof timezone !== 'string') return;
     const problem = checkSchedule({ cron, timezone });
     if (problem) {
       const path = `nodes[${i}].params.${problem.path}`;
