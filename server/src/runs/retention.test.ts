@@ -65,12 +65,12 @@ describe('stored payload cap', () => {
       items: RecordOutcomeView[];
     };
     expect(failed.items).toHaveLength(1);
-    const [record] = failed.items;
-    expect(record?.payloadTruncated).toEqual({ bytes: expect.any(Number), cap: 300 });
-    expect(record?.payloadTruncated?.bytes).toBeGreaterThan(5000);
-    expect(typeof record?.payload).toBe('string');
-    expect((record?.payload as string).length).toBe(300);
-    expect((record?.payload as string).startsWith('{"k":"b"')).toBe(true);
+    const record = failed.items[0] as RecordOutcomeView;
+    expect(record.payloadTruncated).toEqual({ bytes: expect.any(Number), cap: 300 });
+    expect(record.payloadTruncated?.bytes).toBeGreaterThan(5000);
+    expect(typeof record.payload).toBe('string');
+    expect((record.payload as string).length).toBe(300);
+    expect((record.payload as string).startsWith('{"k":"b"')).toBe(true);
     const settings = (await (await t.app.request('/api/settings')).json()) as { payloadCap: number };
     expect(settings.payloadCap).toBe(300);
   });
