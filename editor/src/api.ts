@@ -66,13 +66,23 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-async function request<T>(method: 'GET' | 'POST', url: string, signal?: AbortSignal): Promise<T> {
+export async function request<T>(
+  method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE',
+  url: string,
+  signal?: AbortSignal,
+  payload?: unknown,
+): Promise<T> {
   let response: Response;
   try {
     const token = getToken();
     const headers: Record<string, string> = { Accept: 'application/json' };
     if (token) headers.Authorization = `Bearer ${token}`;
-    response = await fetch(url, { method, headers, signal: signal ?? null });
+    const init: RequestInit = { method, headers, signal: signal ?? null };
+    if (payload !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      init.body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+    }
+    response = await fetch(url, init);
   } catch (error) {
     if (signal?.aborted) throw error;
     throw new ApiError(0, 'network', 'Cannot reach the Sluice server. Is it running?');
