@@ -1,0 +1,106 @@
+import { type Flow, validateFlow } from '@sluice/shared';
+import { describe, expect, it } from 'vitest';
+import { connectProblem, copySelection, createNode, editReducer, initialState, isDirty, pasteable } from './editing';
+
+const flow = (): Flow => {
+  const result = validateFlow({
+    format: 1,
+    name: 'Edit me',
+    nodes: [
+      { id: 'start', type: 'manual', position: { x: 0, y: 0 } },
+      { id: 'src', type: 'generate', params: { count: 10 }, position: { x: 200, y: 0 } },
+      { id: 'write', type: 'http-write', params: { url: 'http://erp.test/x' }, position: { x: 400, y: 0 } },
+      { id: 'rejects', type: 'error-branch', position: { x: 600, y: 100 } },
+    ],
+    edges: [
+      { source: 'start', target: 'src' },
+      { source: 'src', target: 'write' },
+    ],
+  });
+  if (!result.flow) throw new Error('bad fixture');
+  return result.flow;
+};
+
+describe('editing a flow', () => {
+  it('adds a node with its type’s defaults and a fresh id, and undoes and redoes it', () => {
+    let s = initialState(flow());
+    const node = createNode(s.doc, 'batch', { x: 10.4, y: 20.6 });
+    expect(node).toEqual({ id: 'batch-1', type: 'batch', params: { size: 50 }, position: { x: 10, y: 21 } });
+    s = editReducer(s, { type: 'add', node });
+    expect(s.doc.nodes.map((n) => n.id)).toContain('batch-1');
+    expect(isDirty(s)).toBe(true);
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.nodes.map((n) => n.id)).not.toContain('batch-1');
+    expect(isDirty(s)).toBe(false);
+    s = editReducer(s, { type: 'redo' });
+    expect(s.doc.nodes.map((n) => n.id)).toContain('batch-1');
+    expect(createNode(s.doc, 'batch', { x: 0, y: 0 }).id).toBe('batch-2');
+  });
+
+  it('removes nodes with their edges, and edges on their own', () => {
+    let s = initialState(flow());
+    s = editReducer(s, { type: 'remove', nodeIds: ['src'], edgeIds: [] });
+    expect(s.doc.nodes.map((n) => n.id)).toEqual(['start', 'write', 'rejects']);
+    expect(s.doc.edges).toEqual([]);
+    s = editReducer(initialState(flow()), { type: 'remove', nodeIds: [], edgeIds: ['src:out->write'] });
+    expect(s.doc.edges.map((e) => `${e.source}->${e.target}`)).toEqual(['start->src']);
+  });
+
+  it('refuses the connections the flow format forbids, saying why', () => {
+    const doc = flow();
+    expect(connectProblem(doc, 'write', 'error', 'rejects')).toBeNull();
+    expect(connectProblem(doc, 'write', 'out', 'rejects')).toMatch(/error branch takes only failed records/);
+    expect(connectProblem(doc, 'src', 'out', 'start')).toMatch(/takes no input/);
+    expect(connectProblem(doc, 'write', 'out', 'src')).toMatch(/cycle/);
+    expect(connectProblem(doc, 'src', 'out', 'src')).toMatch(/itself/);
+    expect(connectProblem(doc, 'src', 'out', 'write')).toMatch(/already connected/);
+    expect(connectProblem(doc, 'src', 'true', 'write')).toMatch(/no "true" output/);
+    const s = editReducer(initialState(doc), {
+      type: 'connect',
+      edge: { source: 'write', sourcePort: 'out', target: 'src' },
+    });
+    expect(s.doc).toBe(doc);
+  });
+
+  it('moves nodes as one undoable step and ignores moves that change nothing', () => {
+    let s = initialState(flow());
+    const same = editReducer(s, { type: 'move', positions: { src: { x: 200, y: 0 } } });
+    expect(same).toBe(s);
+    s = editReducer(s, { type: 'move', positions: { src: { x: 250, y: 50 }, write: { x: 450, y: 50 } } });
+    expect(s.doc.nodes.find((n) => n.id === 'write')?.position).toEqual({ x: 450, y: 50 });
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.nodes.find((n) => n.id === 'write')?.position).toEqual({ x: 400, y: 0 });
+  });
+
+  it('changes parameters and names; a blank name goes back to the type’s label', () => {
+    let s = initialState(flow());
+    s = editReducer(s, { type: 'update', nodeId: 'src', params: { count: 500 }, name: 'Five hundred' });
+    expect(s.doc.nodes.find((n) => n.id === 'src')).toMatchObject({ params: { count: 500 }, name: 'Five hundred' });
+    s = editReducer(s, { type: 'update', nodeId: 'src', name: '  ' });
+    expect(s.doc.nodes.find((n) => n.id === 'src')?.name).toBeUndefined();
+  });
+
+  it('copies a selection with the edges inside it and pastes it with fresh ids, offset', () => {
+    const doc = flow();
+    const clip = copySelection(doc, ['src', 'write']);
+    expect(clip.edges).toHaveLength(1);
+    const pasted = pasteable(doc, clip);
+    expect(pasted.nodes.map((n) => [n.id, n.position])).toEqual([
+      ['generate-1', { x: 240, y: 40 }],
+      ['http-write-1', { x: 440, y: 40 }],
+    ]);
+    expect(pasted.edges).toEqual([{ source: 'generate-1', sourcePort: 'out', target: 'http-write-1' }]);
+    const s = editReducer(initialState(doc), { type: 'paste', ...pasted });
+    expect(validateFlow(s.doc).problems.filter((p) => p.severity === 'error')).toEqual([]);
+  });
+
+  it('keeps a hundred steps of history and forgets the future on a new edit', () => {
+    let s = initialState(flow());
+    for (let i = 0; i < 120; i++) s = editReducer(s, { type: 'rename-flow', name: `Name ${i}` });
+    expect(s.past).toHaveLength(100);
+    s = editReducer(editReducer(s, { type: 'undo' }), { type: 'rename-flow', name: 'Other' });
+    expect(s.future).toEqual([]);
+    const saved = editReducer(s, { type: 'saved', doc: s.doc });
+    expect(isDirty(saved)).toBe(false);
+  });
+});

@@ -1,0 +1,184 @@
+import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, nodeTypes } from '@sluice/shared';
+
+/** The document being edited, with the steps to undo and redo. */
+export interface EditorState {
+  doc: Flow;
+  past: Flow[];
+  future: Flow[];
+  /** The document as last saved, to tell whether there are unsaved changes. */
+  saved: Flow;
+}
+
+export type EditAction =
+  | { type: 'load'; doc: Flow }
+  | { type: 'saved'; doc: Flow }
+  | { type: 'add'; node: FlowNode }
+  | { type: 'move'; positions: Record<string, { x: number; y: number }> }
+  | { type: 'remove'; nodeIds: string[]; edgeIds: string[] }
+  | { type: 'connect'; edge: FlowEdge }
+  | { type: 'update'; nodeId: string; name?: string; params?: Record<string, unknown> }
+  | { type: 'paste'; nodes: FlowNode[]; edges: FlowEdge[] }
+  | { type: 'rename-flow'; name: string }
+  | { type: 'undo' }
+  | { type: 'redo' };
+
+const HISTORY = 100;
+
+export function initialState(doc: Flow): EditorState {
+  return { doc, past: [], future: [], saved: doc };
+}
+
+export const isDirty = (s: EditorState) => s.doc !== s.saved && JSON.stringify(s.doc) !== JSON.stringify(s.saved);
+
+/** An edge's identity on the canvas: its own id, or its ends. */
+export const edgeKey = (e: Pick<FlowEdge, 'id' | 'source' | 'sourcePort' | 'target'>) =>
+  e.id ?? `${e.source}:${e.sourcePort}->${e.target}`;
+
+/** Applies an edit; every change but `load` and `saved` can be undone. */
+export function editReducer(state: EditorState, action: EditAction): EditorState {
+  if (action.type === 'load') return initialState(action.doc);
+  if (action.type === 'saved') return { ...state, doc: action.doc, saved: action.doc };
+  if (action.type === 'undo') {
+    const previous = state.past[state.past.length - 1];
+    if (!previous) return state;
+    return { ...state, doc: previous, past: state.past.slice(0, -1), future: [state.doc, ...state.future] };
+  }
+  if (action.type === 'redo') {
+    const next = state.future[0];
+    if (!next) return state;
+    return { ...state, doc: next, past: [...state.past, state.doc].slice(-HISTORY), future: state.future.slice(1) };
+  }
+  const doc = apply(state.doc, action);
+  if (doc === state.doc) return state;
+  return { ...state, doc, past: [...state.past, state.doc].slice(-HISTORY), future: [] };
+}
+
+function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' | 'undo' | 'redo' }>): Flow {
+  switch (action.type) {
+    case 'add':
+      return { ...doc, nodes: [...doc.nodes, action.node] };
+    case 'move': {
+      let changed = false;
+      const nodes = doc.nodes.map((n) => {
+        const p = action.positions[n.id];
+        if (!p || (n.position && n.position.x === p.x && n.position.y === p.y)) return n;
+        changed = true;
+        return { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } };
+      });
+      return changed ? { ...doc, nodes } : doc;
+    }
+    case 'remove': {
+      const gone = new Set(action.nodeIds);
+      const edgeGone = new Set(action.edgeIds);
+      const nodes = doc.nodes.filter((n) => !gone.has(n.id));
+      const edges = doc.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target) && !edgeGone.has(edgeKey(e)));
+      if (nodes.length === doc.nodes.length && edges.length === doc.edges.length) return doc;
+      return { ...doc, nodes, edges };
+    }
+    case 'connect':
+      if (connectProblem(doc, action.edge.source, action.edge.sourcePort, action.edge.target)) return doc;
+      return { ...doc, edges: [...doc.edges, action.edge] };
+    case 'update':
+      return {
+        ...doc,
+        nodes: doc.nodes.map((n) => {
+          if (n.id !== action.nodeId) return n;
+          const next: FlowNode = { ...n };
+          if (action.params) next.params = action.params;
+          if (action.name !== undefined) {
+            if (action.name.trim()) next.name = action.name;
+            else delete next.name;
+          }
+          return next;
+        }),
+      };
+    case 'paste':
+      if (action.nodes.length === 0) return doc;
+      return { ...doc, nodes: [...doc.nodes, ...action.nodes], edges: [...doc.edges, ...action.edges] };
+    case 'rename-flow':
+      return action.name === doc.name ? doc : { ...doc, name: action.name };
+  }
+}
+
+/**
+ * Why an edge from `source`'s `port` to `target` is not allowed, or null when it is: the rules of
+ * the flow format (see shared/src/validate.ts), checked while the user drags.
+ */
+export function connectProblem(doc: Flow, source: string, port: string, target: string): string | null {
+  const from = doc.nodes.find((n) => n.id === source);
+  const to = doc.nodes.find((n) => n.id === target);
+  if (!from || !to) return 'both ends must be nodes of this flow';
+  if (source === target) return 'a node cannot feed itself';
+  const fromDef = nodeTypes.get(from.type);
+  const toDef = nodeTypes.get(to.type);
+  if (fromDef && !fromDef.outputs.includes(port)) return `${fromDef.label} has no "${port}" output`;
+  if (toDef && !toDef.input) return `${toDef.label} takes no input (it starts runs)`;
+  if (toDef?.role === 'error-handler' && port !== ERROR_PORT)
+    return `an error branch takes only failed records: connect an "error" output to it`;
+  if (doc.edges.some((e) => e.source === source && e.sourcePort === port && e.target === target))
+    return 'these two are already connected';
+  if (reaches(doc, target, source)) return 'that would make records go round in a cycle';
+  return null;
+}
+
+function reaches(doc: Flow, from: string, to: string): boolean {
+  const seen = new Set<string>();
+  const stack = [from];
+  while (stack.length) {
+    const id = stack.pop() as string;
+    if (id === to) return true;
+    if (seen.has(id)) continue;
+    seen.add(id);
+    for (const e of doc.edges) if (e.source === id) stack.push(e.target);
+  }
+  return false;
+}
+
+/** A fresh id for a node of `type`: the type's name and the first free number. */
+export function newNodeId(doc: Flow, type: string, taken: ReadonlySet<string> = new Set()): string {
+  const ids = new Set([...doc.nodes.map((n) => n.id), ...taken]);
+  for (let i = 1; ; i++) {
+    const id = `${type}-${i}`;
+    if (!ids.has(id)) return id;
+  }
+}
+
+/** A new node of a catalogue type with its parameters' defaults. */
+export function createNode(doc: Flow, type: string, position: { x: number; y: number }): FlowNode {
+  const def = nodeTypes.get(type);
+  const parsed = def?.params.safeParse({});
+  const params = parsed?.success ? (parsed.data as Record<string, unknown>) : {};
+  return { id: newNodeId(doc, type), type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+}
+
+export interface Clipboard {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+/** The selected nodes and the edges between them. */
+export function copySelection(doc: Flow, ids: readonly string[]): Clipboard {
+  const chosen = new Set(ids);
+  return {
+    nodes: doc.nodes.filter((n) => chosen.has(n.id)),
+    edges: doc.edges.filter((e) => chosen.has(e.source) && chosen.has(e.target)),
+  };
+}
+
+/** The clipboard's nodes with fresh ids, moved by `offset`, and their edges renamed to match. */
+export function pasteable(doc: Flow, clip: Clipboard, offset = 40): Clipboard {
+  const renamed = new Map<string, string>();
+  const taken = new Set<string>();
+  const nodes = clip.nodes.map((n) => {
+    const id = newNodeId(doc, n.type, taken);
+    taken.add(id);
+    renamed.set(n.id, id);
+    const position = n.position ? { x: n.position.x + offset, y: n.position.y + offset } : undefined;
+    return { ...n, id, ...(position ? { position } : {}) };
+  });
+  const edges = clip.edges.map((e) => {
+    const { id: _dropped, ...rest } = e;
+    return { ...rest, source: renamed.get(e.source) as string, target: renamed.get(e.target) as string };
+  });
+  return { nodes, edges };
+}
