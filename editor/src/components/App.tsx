@@ -36,7 +36,22 @@ function Workspace() {
 
   let main: ReactNode;
   if (flowId !== null) {
-    main = <FlowWorkspace key={flowId} flowId={flowId} flow={flow} error={detail.error} onReload={detail.reload} />;
+    main = (
+      <FlowWorkspace
+        key={flowId}
+        flowId={flowId}
+        flow={flow}
+        error={detail.error}
+        onReload={() => {
+          detail.reload();
+          flows.reload();
+        }}
+        onOpenFlow={(id) => {
+          flows.reload();
+          setChosenId(id);
+        }}
+      />
+    );
   } else if (list && list.length === 0) {
     main = (
       <main className="main">

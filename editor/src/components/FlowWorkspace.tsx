@@ -1,29 +1,47 @@
 import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
-import { useCallback, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { describeError, request } from '../api';
 import { useFailedRecords } from '../hooks/useFailedRecords';
+import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
 import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
+import { autoLayout } from '../lib/auto-layout';
+import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
+import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
 import { FlowCanvas } from './FlowCanvas';
+import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
 import { RecordDetail } from './RecordDetail';
 import { RunPanel } from './RunPanel';
+import { VersionsPanel } from './VersionsPanel';
 
 interface Props {
   flowId: string;
   flow: FlowDetail | undefined;
   error: string | null;
   onReload: () => void;
+  /** A flow was imported (or restored into a new flow): open it. */
+  onOpenFlow: (flowId: string) => void;
 }
 
-/** Everything about one open flow: canvas, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload }: Props) {
+const typing = (target: EventTarget | null) =>
+  target instanceof HTMLElement &&
+  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
+
+/** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
+export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
+  const [selection, setSelection] = useState<{ nodes: string[]; edges: string[] }>({ nodes: [], edges: [] });
+  const [showVersions, setShowVersions] = useState(false);
+  const [viewing, setViewing] = useState<{ version: number; doc: FlowDetail } | null>(null);
+  const clipboard = useRef<Clipboard | null>(null);
+  const editor = useFlowEditor(flowId, flow, onReload);
   const runId = shown?.runId ?? null;
   const { run, error: pollError } = useRunDetail(runId);
   const status = run?.status ?? shown?.status ?? null;
@@ -37,17 +55,115 @@ export function FlowWorkspace({ flowId, flow, error, onReload }: Props) {
   const recent = useRecentRuns(flowId, `${runId ?? ''}:${finished}`);
   const failedCount = run?.counts.failed ?? 0;
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
+  const { dispatch, doc, setMessage } = editor;
 
-  const nodes = flow?.document.nodes;
-  const nodeLabel = useCallback(
-    (nodeId: string) => nodes?.find((n) => n.id === nodeId)?.name?.trim() || nodeId,
-    [nodes],
+  // Run saves unsaved changes first: a run always runs a saved version
+  const runActions = useMemo(
+    () => ({
+      ...actions,
+      start: () => {
+        if (!editor.dirty) return actions.start();
+        void editor.save().then((saved) => {
+          if (saved && !saved.problems.some((p) => p.severity === 'error')) actions.start();
+        });
+      },
+    }),
+    [actions, editor],
   );
+
+  const nodeLabel = useCallback(
+    (nodeId: string) => doc.nodes.find((n) => n.id === nodeId)?.name?.trim() || nodeId,
+    [doc.nodes],
+  );
+
+  const layout = useCallback(() => dispatch({ type: 'move', positions: autoLayout(doc) }), [dispatch, doc]);
+
+  const addAtFreeSpot = useCallback(
+    (type: string) => {
+      const right = doc.nodes.reduce((x, n) => Math.max(x, (n.position?.x ?? 0) + 260), 0);
+      dispatch({ type: 'add', node: { ...createNodeOf(doc, type), position: { x: right, y: 80 } } });
+    },
+    [dispatch, doc],
+  );
+
+  const publish = useCallback(() => {
+    if (!flow) return;
+    request<FlowDetail>('POST', `/api/flows/${encodeURIComponent(flowId)}/publish`, undefined, {
+      version: flow.latestVersion,
+    }).then(
+      (f) => {
+        setMessage({ kind: 'info', text: `Version ${f.version} is published: schedules and webhooks run it.` });
+        onReload();
+      },
+      (e: unknown) => setMessage({ kind: 'error', text: `Could not publish: ${describeError(e)}` }),
+    );
+  }, [flow, flowId, onReload, setMessage]);
+
+  const importFile = useCallback(
+    async (file: File) => {
+      try {
+        const created = await request<FlowDetail>('POST', '/api/flows', undefined, await file.text());
+        onOpenFlow(created.id);
+      } catch (e) {
+        setMessage({ kind: 'error', text: `Could not import ${file.name}: ${describeError(e)}` });
+      }
+    },
+    [onOpenFlow, setMessage],
+  );
+
+  const view = useCallback(
+    (version: number | null) => {
+      if (version === null) return setViewing(null);
+      request<FlowDetail>('GET', `/api/flows/${encodeURIComponent(flowId)}?version=${version}`).then(
+        (d) => setViewing({ version, doc: d }),
+        (e: unknown) => setMessage({ kind: 'error', text: describeError(e) }),
+      );
+    },
+    [flowId, setMessage],
+  );
+
+  const restore = useCallback(
+    (version: number) => {
+      request<FlowDetail>('GET', `/api/flows/${encodeURIComponent(flowId)}?version=${version}`)
+        .then((old) => request<FlowDetail>('PUT', `/api/flows/${encodeURIComponent(flowId)}`, undefined, old.document))
+        .then(
+          (saved) => {
+            setViewing(null);
+            setMessage({ kind: 'info', text: `Version ${version} restored as version ${saved.version}.` });
+            onReload();
+          },
+          (e: unknown) => setMessage({ kind: 'error', text: `Could not restore: ${describeError(e)}` }),
+        );
+    },
+    [flowId, onReload, setMessage],
+  );
+
+  // keyboard: undo / redo / copy / paste / save; Delete is the canvas's own
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (!(e.ctrlKey || e.metaKey) || typing(e.target) || viewing) return;
+      const key = e.key.toLowerCase();
+      if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
+      else if ((key === 'z' && e.shiftKey) || key === 'y') dispatch({ type: 'redo' });
+      else if (key === 'c' && selection.nodes.length) clipboard.current = copySelection(doc, selection.nodes);
+      else if (key === 'v' && clipboard.current) dispatch({ type: 'paste', ...pasteable(doc, clipboard.current) });
+      else if (key === 's') void editor.save();
+      else return;
+      e.preventDefault();
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [dispatch, doc, editor, selection.nodes, viewing]);
+
+  const readOnly = viewing !== null;
+  const shownDoc = viewing ? viewing.doc.document : doc;
+  const shownProblems = viewing ? viewing.doc.problems : editor.problems;
 
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Open flow">
-        {flow && <ProblemList problems={flow.problems} />}
+        {!readOnly && <Palette onAdd={addAtFreeSpot} />}
+        {flow && <ProblemList problems={shownProblems} />}
         <RecentRuns
           runs={recent.data}
           loading={recent.loading}
@@ -58,18 +174,58 @@ export function FlowWorkspace({ flowId, flow, error, onReload }: Props) {
         />
       </aside>
       <main className="workspace-main">
-        <div className="canvas-area">
-          {error && <ErrorMessage title="Could not open the flow." message={error} onRetry={onReload} />}
-          {flow ? (
-            <FlowCanvas
-              key={flow.versionId}
-              flow={flow.document}
-              problems={flow.problems}
-              nodeCounts={run?.nodeCounts ?? null}
-              highlightNodeId={record?.nodeId ?? null}
-            />
-          ) : (
-            !error && <div className="placeholder">Loading flow…</div>
+        <EditorToolbar
+          flow={flow}
+          editor={editor}
+          readOnly={readOnly}
+          onLayout={layout}
+          onPublish={publish}
+          onToggleVersions={() => setShowVersions((v) => !v)}
+          onImport={(f) => void importFile(f)}
+        />
+        {viewing && (
+          <div className="viewing-banner" data-testid="viewing-banner">
+            Viewing version {viewing.version} (read-only).
+            <button type="button" className="button button-small" onClick={() => restore(viewing.version)}>
+              Restore it as the latest version
+            </button>
+            <button type="button" className="button button-small" onClick={() => setViewing(null)}>
+              Back to the latest
+            </button>
+          </div>
+        )}
+        <div className="canvas-row">
+          <div className="canvas-area">
+            {error && <ErrorMessage title="Could not open the flow." message={error} onRetry={onReload} />}
+            {flow ? (
+              <FlowCanvas
+                key={viewing ? `v${viewing.version}` : flowId}
+                doc={shownDoc}
+                problems={shownProblems}
+                nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
+                highlightNodeId={record?.nodeId ?? null}
+                waiting={run?.waiting ?? null}
+                batchProgress={run ? { current: run.batches.length, total: null } : null}
+                running={status === 'running'}
+                readOnly={readOnly}
+                dispatch={dispatch}
+                onSelect={setSelection}
+                onRefused={(text) => setMessage({ kind: 'error', text: `Cannot connect: ${text}.` })}
+              />
+            ) : (
+              !error && <div className="placeholder">Loading flow…</div>
+            )}
+          </div>
+          {showVersions && (
+            <aside className="inspector-side">
+              <VersionsPanel
+                flowId={flowId}
+                refreshKey={flow?.versionId ?? ''}
+                viewing={viewing?.version ?? null}
+                onView={view}
+                onRestore={restore}
+              />
+            </aside>
           )}
         </div>
         <div className="dock">
@@ -78,8 +234,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload }: Props) {
             run={run}
             status={status}
             pollError={pollError}
-            actions={actions}
-            canRun={flow !== undefined}
+            actions={runActions}
+            canRun={flow !== undefined && editor.errors === 0 && !readOnly}
           />
           {runId === null ? (
             <div className="dock-hint muted">
@@ -108,4 +264,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload }: Props) {
       </main>
     </div>
   );
+}
+
+function createNodeOf(doc: FlowDetail['document'], type: string) {
+  return createNode(doc, type, { x: 0, y: 0 });
 }

@@ -7,7 +7,7 @@ import {
   type Problem,
 } from '@sluice/shared';
 import type { Edge, Node } from '@xyflow/react';
-import { layeredLayout } from './layout';
+import { autoLayout } from './auto-layout';
 import { paramSummary } from './summary';
 
 /** Which custom node component draws a node: one per catalogue group, and one for unknown types. */
@@ -83,20 +83,9 @@ export function buildGraph(
     if (ports && !ports.includes(edge.sourcePort)) ports.push(edge.sourcePort);
     targeted.add(edge.target);
   }
-  const rankOf = (source: string, port: string) => Math.max(0, outputs.get(source)?.indexOf(port) ?? 0);
   const byNode = problemsByNode(flow, problems);
-  const heights = new Map(
-    flow.nodes.map((n) => [
-      n.id,
-      estimateNodeHeight(outputs.get(n.id)?.length ?? 0, (byNode.get(n.id)?.length ?? 0) > 0),
-    ]),
-  );
-  const auto = layeredLayout(
-    flow.nodes.map((n) => n.id),
-    edges.map((e) => ({ source: e.source, target: e.target, rank: rankOf(e.source, e.sourcePort) })),
-    {},
-    heights,
-  );
+  // nodes without a stored position are placed by the automatic layout
+  const auto = flow.nodes.some((n) => !n.position) ? autoLayout({ nodes: flow.nodes, edges }) : {};
 
   const seen = new Set<string>();
   const nodes: CanvasNode[] = [];
@@ -107,7 +96,7 @@ export function buildGraph(
     nodes.push({
       id: node.id,
       type: kindOf(def),
-      position: node.position ?? auto.get(node.id) ?? { x: 0, y: 0 },
+      position: node.position ?? auto[node.id] ?? { x: 0, y: 0 },
       data: {
         nodeId: node.id,
         label: node.name?.trim() || def?.label || node.type,

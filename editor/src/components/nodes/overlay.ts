@@ -5,9 +5,18 @@ import { createContext, useContext } from 'react';
 export interface CanvasOverlay {
   nodeCounts: Record<string, NodeCounts> | null;
   highlightNodeId: string | null;
+  /** What the run is waiting for right now: a delay counting down, a rate limit, an open breaker. */
+  waiting: { kind: string; nodeId: string; until: string; connection?: string } | null;
+  /** The batch the run is at, and how many there will be when the source says. */
+  batchProgress: { current: number; total: number | null } | null;
 }
 
-export const CanvasOverlayContext = createContext<CanvasOverlay>({ nodeCounts: null, highlightNodeId: null });
+export const CanvasOverlayContext = createContext<CanvasOverlay>({
+  nodeCounts: null,
+  highlightNodeId: null,
+  waiting: null,
+  batchProgress: null,
+});
 
 export function useCanvasOverlay(): CanvasOverlay {
   return useContext(CanvasOverlayContext);

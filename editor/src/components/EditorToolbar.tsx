@@ -1,0 +1,125 @@
+import type { FlowDetail } from '@sluice/shared';
+import { useRef } from 'react';
+import type { FlowEditor } from '../hooks/useFlowEditor';
+
+interface Props {
+  flow: FlowDetail | undefined;
+  editor: FlowEditor;
+  readOnly: boolean;
+  onLayout: () => void;
+  onPublish: () => void;
+  onToggleVersions: () => void;
+  onImport: (file: File) => void;
+}
+
+const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
+const mod = isMac ? '⌘' : 'Ctrl+';
+
+/** Save, undo, redo, layout, publish, versions, import and export of the open flow. */
+export function EditorToolbar({ flow, editor, readOnly, onLayout, onPublish, onToggleVersions, onImport }: Props) {
+  const fileInput = useRef<HTMLInputElement>(null);
+  const exportFlow = () => {
+    const blob = new Blob([`${JSON.stringify(editor.doc, null, 2)}\n`], { type: 'application/json' });
+    const a = document.createElement('a');
+    a.href = URL.createObjectURL(blob);
+    a.download = `${(editor.doc.name || 'flow').replace(/[^\w.-]+/g, '-').toLowerCase()}.flow.json`;
+    a.click();
+    URL.revokeObjectURL(a.href);
+  };
+  const published = flow?.publishedVersion ?? null;
+  return (
+    <div className="editor-toolbar" role="toolbar" aria-label="Flow">
+      <button
+        type="button"
+        className="button button-small button-primary"
+        data-testid="save-button"
+        disabled={readOnly || !editor.dirty || editor.saving}
+        onClick={() => void editor.save()}
+        title={`Save as a new version (${mod}S)`}
+      >
+        {editor.saving ? 'Saving…' : editor.dirty ? 'Save' : 'Saved'}
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        data-testid="undo-button"
+        disabled={readOnly || !editor.canUndo}
+        onClick={() => editor.dispatch({ type: 'undo' })}
+        title={`Undo (${mod}Z)`}
+      >
+        Undo
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        data-testid="redo-button"
+        disabled={readOnly || !editor.canRedo}
+        onClick={() => editor.dispatch({ type: 'redo' })}
+        title={`Redo (${mod}Shift+Z)`}
+      >
+        Redo
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        data-testid="layout-button"
+        disabled={readOnly}
+        onClick={onLayout}
+      >
+        Tidy up
+      </button>
+      <span className="toolbar-gap" />
+      <button
+        type="button"
+        className="button button-small"
+        data-testid="publish-button"
+        disabled={readOnly || editor.dirty || editor.errors > 0 || !flow}
+        onClick={onPublish}
+        title={
+          editor.dirty
+            ? 'Save first'
+            : editor.errors
+              ? 'Fix the problems first'
+              : 'Schedules and webhooks run the published version'
+        }
+      >
+        {published !== null && flow && published === flow.latestVersion ? `Published v${published}` : 'Publish'}
+      </button>
+      <button type="button" className="button button-small" data-testid="versions-button" onClick={onToggleVersions}>
+        Versions
+      </button>
+      <button type="button" className="button button-small" data-testid="export-button" onClick={exportFlow}>
+        Export
+      </button>
+      <button
+        type="button"
+        className="button button-small"
+        data-testid="import-button"
+        onClick={() => fileInput.current?.click()}
+      >
+        Import
+      </button>
+      <input
+        ref={fileInput}
+        type="file"
+        accept=".json,application/json"
+        hidden
+        data-testid="import-file"
+        onChange={(e) => {
+          const file = e.target.files?.[0];
+          if (file) onImport(file);
+          e.target.value = '';
+        }}
+      />
+      {editor.message && (
+        <span
+          className={`toolbar-message ${editor.message.kind === 'error' ? 'is-error' : ''}`}
+          data-testid="editor-message"
+          role={editor.message.kind === 'error' ? 'alert' : 'status'}
+        >
+          {editor.message.text}
+        </span>
+      )}
+    </div>
+  );
+}
