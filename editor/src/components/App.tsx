@@ -83,6 +83,10 @@ function Workspace() {
           selectedId={flowId}
           onSelect={setChosenId}
           onReload={flows.reload}
+          onCreated={(id) => {
+            flows.reload();
+            setChosenId(id);
+          }}
         />
         {main}
       </div>

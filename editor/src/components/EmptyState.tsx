@@ -11,7 +11,10 @@ export function EmptyState({ onReload }: Props) {
         A flow moves records in batches: a trigger starts it, a source reads records, steps such as Batch, Filter and
         Map shape them, and a sink writes them out. Failed records are kept so you can see why they failed.
       </p>
-      <p>Create a flow with the Sluice API or command line; it will show up here.</p>
+      <p>
+        Press <strong>New flow</strong> on the left: start from a blank canvas or from an example, drag steps from the
+        palette, connect them, and press Run.
+      </p>
       <button type="button" className="button" onClick={onReload}>
         Check again
       </button>

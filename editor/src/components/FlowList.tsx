@@ -1,5 +1,6 @@
 import type { FlowSummary } from '@sluice/shared';
 import { ErrorMessage } from './ErrorMessage';
+import { NewFlowMenu } from './NewFlowMenu';
 
 interface Props {
   flows: FlowSummary[] | undefined;
@@ -8,10 +9,11 @@ interface Props {
   selectedId: string | null;
   onSelect: (flowId: string) => void;
   onReload: () => void;
+  onCreated: (flowId: string) => void;
 }
 
 /** The left sidebar: every flow, the open one marked. */
-export function FlowList({ flows, loading, error, selectedId, onSelect, onReload }: Props) {
+export function FlowList({ flows, loading, error, selectedId, onSelect, onReload, onCreated }: Props) {
   return (
     <nav className="sidebar" aria-label="Flows">
       <div className="section-title">
@@ -20,6 +22,7 @@ export function FlowList({ flows, loading, error, selectedId, onSelect, onReload
           Reload
         </button>
       </div>
+      <NewFlowMenu onCreated={onCreated} />
       {error && <ErrorMessage title="Could not load the flows." message={error} onRetry={onReload} />}
       {!flows && loading && <p className="muted">Loading flows…</p>}
       {flows && flows.length === 0 && <p className="muted">No flows yet.</p>}

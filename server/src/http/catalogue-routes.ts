@@ -1,5 +1,8 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
+import { REPO_ROOT } from '../config.js';
 import { connectionInput, connectionPatch } from '../connections/repository.js';
 import { prune } from '../runs/retention.js';
 import type { AppDeps } from './app.js';

@@ -11,12 +11,26 @@ interface ErrorProps {
   /** Disables the Retry button (while the retry is under way). */
   retrying?: boolean;
   testId?: string;
+  /** One line (the message cut, shown whole on hover), for a row of a list. */
+  compact?: boolean;
 }
 
 /** A failed load in a history view: what failed, why, and a Retry button. */
-export function HistoryError({ title, message, onRetry, retrying = false, testId = 'history-error' }: ErrorProps) {
+export function HistoryError({
+  title,
+  message,
+  onRetry,
+  retrying = false,
+  testId = 'history-error',
+  compact = false,
+}: ErrorProps) {
   return (
-    <div className="error-message history-error" role="alert" data-testid={testId}>
+    <div
+      className={`error-message history-error${compact ? ' history-error-compact' : ''}`}
+      role="alert"
+      data-testid={testId}
+      title={compact ? message : undefined}
+    >
       <div className="error-message-text">
         {title && <strong>{title}</strong>}
         <span>{message}</span>

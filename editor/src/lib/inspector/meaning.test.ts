@@ -79,7 +79,11 @@ describe('describeSettings: delay', () => {
     expect(describeSettings(flow, 'delay')).toBe('at most 10 records per 1 s → 1,000 records take at least 99 s');
     const few = line(trigger, generate(5), rate(10, 1000));
     expect(describeSettings(few, 'delay')).toBe('at most 10 records per 1 s → 5 records pass without waiting');
-    const unknown = line(trigger, { id: 'source', type: 'http-source', params: { url: 'https://x.test' } }, rate(1, 60_000));
+    const unknown = line(
+      trigger,
+      { id: 'source', type: 'http-source', params: { url: 'https://x.test' } },
+      rate(1, 60_000),
+    );
     expect(describeSettings(unknown, 'delay')).toBe('at most 1 record per 1 min');
   });
 });
