@@ -14,10 +14,9 @@ import {
   useNodesState,
   useReactFlow,
 } from '@xyflow/react';
-import { type DragEvent, useCallback, useEffect, useMemo, useRef } from 'react';
+import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { connectProblem, createNode, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
-import { FitViewOnResize } from './FitViewOnResize';
 import { kindColour } from './nodes/kinds';
 import { nodeTypes } from './nodes/nodeTypes';
 import { type CanvasOverlay, CanvasOverlayContext } from './nodes/overlay';
@@ -69,6 +68,7 @@ function EditableCanvas({
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(graph.edges);
   const { screenToFlowPosition } = useReactFlow();
   const refusal = useRef<string | null>(null);
+  const [initiallyFilled] = useState(doc.nodes.length > 0);
 
   // the document is the truth: redraw from it, keeping what the user has selected
   useEffect(() => {
@@ -156,7 +156,8 @@ function EditableCanvas({
           elementsSelectable
           deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
           multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-          fitView
+          // fit a flow that has nodes when it opens; an empty one keeps its scale, so drops land where they fall
+          fitView={initiallyFilled}
           fitViewOptions={FIT}
           minZoom={0.1}
         >
@@ -169,7 +170,6 @@ function EditableCanvas({
             nodeStrokeWidth={2}
             style={{ width: 150, height: 90 }}
           />
-          <FitViewOnResize options={FIT} />
         </ReactFlow>
         {doc.nodes.length === 0 && (
           <div className="canvas-empty">

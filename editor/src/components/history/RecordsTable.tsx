@@ -1,5 +1,5 @@
 import { RECORD_STATUSES, type RecordOutcomeView, type RecordStatus } from '@sluice/shared';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { request } from '../../api';
 import { formatTimestamp } from '../../lib/format';
 import { type RecordFilters, recordsUrl } from '../../lib/history/queries';
@@ -42,7 +42,8 @@ const STATUS_OPTIONS: { value: RecordStatus | ''; label: string }[] = [
   ...RECORD_STATUSES.map((s) => ({ value: s, label: s })),
 ];
 
-function RecordRow({
+/** One record outcome; memoised, so that scrolling renders only the rows that come into view. */
+const RecordRow = memo(function RecordRow({
   record,
   selected,
   nodeLabel,
@@ -63,11 +64,12 @@ function RecordRow({
       data-key={record.key}
       data-status={record.status}
       aria-current={selected ? 'true' : undefined}
-      title={`Record ${record.key}, ${formatTimestamp(record.at)}`}
       onClick={() => onSelect(record)}
     >
       <span className="records-cell records-seq">{record.seq}</span>
-      <span className="records-cell records-key mono">{record.key}</span>
+      <span className="records-cell records-key mono" title={`${record.key} · ${formatTimestamp(record.at)}`}>
+        {record.key}
+      </span>
       <span className="records-cell">
         <StatusBadge status={record.status} />
       </span>
@@ -80,7 +82,7 @@ function RecordRow({
       </span>
     </button>
   );
-}
+});
 
 /**
  * The record outcomes of a run, in read order: filters by status and node, an exact key search, and a

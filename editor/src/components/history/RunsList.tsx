@@ -1,5 +1,5 @@
 import { RUN_STATUSES, type RunStatus, type RunSummary, TRIGGER_KINDS, type TriggerKind } from '@sluice/shared';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { request } from '../../api';
 import {
   compactCount,
@@ -38,15 +38,14 @@ const MAX_LIMIT = 500;
 /** Every row has this height (px); the stylesheet agrees (.runs-row). */
 const ROW_HEIGHT = 52;
 
-const NO_FILTERS = { status: '', trigger: '', from: '', to: '' } as const;
-
 function durationText(run: RunSummary): string {
   if (!isFinalStatus(run.status)) return run.startedAt ? 'running…' : 'not started';
   const ms = runDuration(run.startedAt, run.finishedAt);
   return ms === null ? '–' : formatDuration(ms);
 }
 
-function RunRow({
+/** One run; memoised, so that scrolling renders only the rows that come into view. */
+const RunRow = memo(function RunRow({
   run,
   selected,
   onSelect,
@@ -99,7 +98,7 @@ function RunRow({
       </span>
     </button>
   );
-}
+});
 
 /**
  * The run history of a flow, newest first: filters (status, trigger, time range), a virtualised list that
