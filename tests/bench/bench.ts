@@ -60,6 +60,7 @@ const history = child('history', sizes.runs);
 const load = child('load', sizes.load);
 const delay = child('delay', sizes.delay);
 const crash = child(`crash:${sizes.kills}`, sizes.crash);
+const editor = child('editor', 300);
 
 const r2 = (n: number) => Math.round(n * 100) / 100;
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
@@ -99,6 +100,11 @@ const figures: Record<string, number> = {
   records_duplicated: crash.recordsDuplicated as number,
   db_bytes_per_outcome: Math.round(engineBig.dbBytesPerOutcomeNoOutput as number),
   db_bytes_per_outcome_with_output: Math.round(engineBig.dbBytesPerOutcome as number),
+  editor_open_300_nodes_ms: Math.round(editor.openBigMs as number),
+  editor_open_demo_ms: Math.round(editor.openDemoMs as number),
+  editor_open_ratio: r2((editor.openBigMs as number) / (editor.openDemoMs as number)),
+  editor_bytes: editor.bytes as number,
+  editor_gzip_bytes: editor.gzipped as number,
 };
 
 const f = (n: number) => n.toLocaleString('en-US');
@@ -174,6 +180,16 @@ const rows: [string, string, string][] = [
     'Database bytes per outcome (without / with the collected output)',
     `${figures.db_bytes_per_outcome} / ${figures.db_bytes_per_outcome_with_output}`,
     '≤ 150 without',
+  ],
+  [
+    'Editor: a 300-node flow opens and is interactive / the 8-node demo (median of 3, same run)',
+    `${f(figures.editor_open_300_nodes_ms as number)} / ${f(figures.editor_open_demo_ms as number)} ms (×${figures.editor_open_ratio})`,
+    '',
+  ],
+  [
+    'Editor: built size (gzip)',
+    `${f(Math.round((figures.editor_bytes as number) / 1024))} KB (${f(Math.round((figures.editor_gzip_bytes as number) / 1024))} KB)`,
+    '',
   ],
 ];
 const w = Math.max(...rows.map(([k]) => k.length));

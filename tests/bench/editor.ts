@@ -1,0 +1,93 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { gzipSync } from 'node:zlib';
+import type { FlowDetail } from '@sluice/shared';
+import { chromium } from 'playwright-core';
+import { api, REPO_ROOT, startServer, TEST_TOKEN } from '../support/server.js';
+
+/** A chain of `n` map steps after a trigger and a source, with a few error branches: a big flow to open. */
+function bigFlow(n: number) {
+  const nodes: Record<string, unknown>[] = [
+    { id: 'start', type: 'manual' },
+    { id: 'src', type: 'generate', params: { count: 10 } },
+  ];
+  const edges: Record<string, unknown>[] = [{ source: 'start', target: 'src' }];
+  let previous = 'src';
+  for (let i = 0; nodes.length < n; i++) {
+    const id = `m${i}`;
+    nodes.push({ id, type: 'map', params: { fields: [{ name: `f${i}`, expression: 'amount * 2' }] } });
+    edges.push({ source: previous, target: id });
+    if (i % 20 === 19 && nodes.length < n) {
+      nodes.push({ id: `e${i}`, type: 'error-branch' });
+      edges.push({ source: id, sourcePort: 'error', target: `e${i}` });
+    }
+    previous = id;
+  }
+  return { format: 1, name: `Big flow ${n}`, nodes, edges };
+}
+
+/**
+ * Time for a flow to open in the browser and become interactive (its last node drawn and two more
+ * frames painted), for a 300-node flow and, as the baseline measured in the same run, the
+ * 8-node demo flow; and the size of the built editor.
+ */
+export async function editorBench(nodes: number) {
+  const server = await startServer();
+  const browser = await chromium.launch({
+    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+  });
+  try {
+    const flows = await api<{ items: FlowDetail[] }>(`${server.url}/api/flows`);
+    const demo = flows.items[0] as FlowDetail;
+    const big = await api<FlowDetail>(`${server.url}/api/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(bigFlow(nodes)),
+    });
+    const open = async (flowId: string, lastNode: string) => {
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+      await page.getByTestId('flow-list-item').first().waitFor();
+      const item = page.locator(`[data-testid="flow-list-item"]`, {
+        hasText: flowId === demo.id ? demo.name : big.name,
+      });
+      const t0 = performance.now();
+      await item.click();
+      const node = page.getByTestId(`node-${lastNode}`);
+      await node.waitFor({ state: 'attached', timeout: 60_000 });
+      // interactive: the page has drawn it and its main thread is free to paint two more frames
+      await page.evaluate(
+        () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+      );
+      const ms = performance.now() - t0;
+      await page.close();
+      return ms;
+    };
+    const times = { demo: [] as number[], big: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      times.demo.push(await open(demo.id, 'dead-letter'));
+      times.big.push(await open(big.id, String(big.document.nodes.at(-1)?.id)));
+    }
+    const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
+    const dist = path.join(REPO_ROOT, 'editor', 'dist', 'assets');
+    let bytes = 0;
+    let gzipped = 0;
+    for (const f of readdirSync(dist)) {
+      const file = path.join(dist, f);
+      bytes += statSync(file).size;
+      gzipped += gzipSync(readFileSync(file)).length;
+    }
+    return {
+      bigNodes: big.document.nodes.length,
+      openBigMs: median(times.big),
+      openDemoMs: median(times.demo),
+      bytes,
+      gzipped,
+    };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
