@@ -59,7 +59,7 @@ export async function editorBench(nodes: number) {
       await node.waitFor({ state: 'attached', timeout: 60_000 });
       // interactive: the page has drawn it and its main thread is free to paint two more frames
       await page.evaluate(
-        () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+        'new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve())))',
       );
       const ms = performance.now() - t0;
       await page.close();
