@@ -52,33 +52,46 @@ describe('building a flow in the editor', () => {
     const canvas = page.getByTestId('canvas');
     const drop = async (type: string, x: number, y: number) =>
       page.getByTestId(`palette-item-${type}`).dragTo(canvas, { targetPosition: { x, y } });
-    await drop('manual', 150, 200);
-    await drop('generate', 420, 200);
+    await drop('manual', 110, 200);
+    await drop('generate', 330, 200);
     await page.getByTestId('palette-search').fill('batch');
     expect(await page.getByTestId('palette-item-webhook').count()).toBe(0);
-    await drop('batch', 690, 200);
+    await drop('batch', 550, 200);
     await page.getByTestId('palette-search').fill('');
-    await drop('collect', 960, 200);
-    for (const id of ['manual-1', 'generate-1', 'batch-1', 'collect-1']) {
+    await drop('delay', 770, 200);
+    await drop('collect', 990, 200);
+    for (const id of ['manual-1', 'generate-1', 'batch-1', 'delay-1', 'collect-1']) {
       await page.getByTestId(`node-${id}`).waitFor({ state: 'visible' });
     }
     await page.screenshot({ path: path.join(SHOTS, '6-dropped.png') });
 
     await connect(out('manual-1'), input('generate-1'));
     await connect(out('generate-1'), input('batch-1'));
-    await connect(out('batch-1'), input('collect-1'));
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
+    await connect(out('batch-1'), input('delay-1'));
+    await connect(out('delay-1'), input('collect-1'));
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(4);
 
     // records may not go round in a cycle: the editor refuses the edge and says why
     await connect(out('batch-1'), input('generate-1'));
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
-    await expect.poll(() => text('editor-message')).toContain('Cannot connect: that would make records go round in a cycle');
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(4);
+    await expect
+      .poll(() => text('editor-message'))
+      .toContain('Cannot connect: that would make records go round in a cycle');
 
     // undo and redo the last connection
     await page.getByTestId('undo-button').click();
-    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(2);
-    await page.getByTestId('redo-button').click();
     await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(3);
+    await page.getByTestId('redo-button').click();
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(4);
+
+    // the inspector: a batch size and a delay, with what they mean for this flow
+    await page.getByTestId('node-batch-1').click();
+    await page.getByTestId('param-size').fill('100');
+    await expect.poll(() => text('inspector-meaning')).toContain('1,000 records → 10 batches of 100');
+    await page.screenshot({ path: path.join(SHOTS, '7-inspector-batch.png') });
+    await page.getByTestId('node-delay-1').click();
+    await page.getByTestId('param-ms').fill('50');
+    await expect.poll(() => text('inspector-meaning')).toMatch(/9 × 50 ms/);
 
     await page.getByTestId('save-button').click();
     await expect.poll(() => text('editor-message')).toMatch(/Saved as version 2\./);
@@ -90,8 +103,16 @@ describe('building a flow in the editor', () => {
     const saved = await api<{ document: { nodes: { type: string }[]; edges: unknown[] } }>(
       `${server.url}/api/flows/${built?.id}`,
     );
-    expect(saved.document.nodes.map((n) => n.type)).toEqual(['manual', 'generate', 'batch', 'collect']);
-    expect(saved.document.edges).toHaveLength(3);
+    expect(saved.document.nodes.map((n) => n.type)).toEqual(['manual', 'generate', 'batch', 'delay', 'collect']);
+    expect(saved.document.edges).toHaveLength(4);
+    const params = Object.fromEntries(
+      (saved.document.nodes as unknown as { id: string; params: Record<string, unknown> }[]).map((n) => [
+        n.id,
+        n.params,
+      ]),
+    );
+    expect(params['batch-1']).toMatchObject({ size: 100 });
+    expect(params['delay-1']).toMatchObject({ ms: 50 });
 
     await page.getByTestId('run-button').click();
     await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
@@ -99,6 +120,28 @@ describe('building a flow in the editor', () => {
     expect(Number(await text('count-read'))).toBe(1000);
     expect(Number(await text('count-succeeded'))).toBe(1000);
     await expect.poll(() => page.getByTestId('node-batch-1').textContent()).toContain('1k');
+    const runs = await api<{ items: { id: string }[] }>(`${server.url}/api/runs?flowId=${built?.id}`);
+    const run = await api<{ batches: unknown[] }>(`${server.url}/api/runs/${runs.items[0]?.id}`);
+    expect(run.batches).toHaveLength(10);
     await page.screenshot({ path: path.join(SHOTS, '8-built-flow-ran.png') });
+
+    // a schedule: another trigger, its cron read back in words, then published
+    await drop('schedule', 110, 420);
+    await connect(out('schedule-1'), input('generate-1'));
+    await page.getByTestId('node-schedule-1').click();
+    await page.getByTestId('param-cron').fill('*/15 * * * *');
+    await page.getByTestId('param-timezone').fill('Europe/Berlin');
+    await expect.poll(() => text('schedule-meaning'), { timeout: 10_000 }).toContain('Every 15 minutes');
+    await expect.poll(() => page.getByTestId('schedule-next').locator('li').count()).toBe(5);
+    await page.screenshot({ path: path.join(SHOTS, '9-schedule.png') });
+    await page.getByTestId('save-button').click();
+    await expect.poll(() => text('editor-message')).toMatch(/Saved as version 3\./);
+    await page.getByTestId('publish-button').click();
+    await expect.poll(() => text('editor-message')).toContain('Version 3 is published');
+    const schedule = await api<{ schedules: { cron: string; timezone: string; next: string[] }[] }>(
+      `${server.url}/api/flows/${built?.id}/schedule`,
+    );
+    expect(schedule.schedules[0]).toMatchObject({ cron: '*/15 * * * *', timezone: 'Europe/Berlin' });
+    expect(schedule.schedules[0]?.next).toHaveLength(5);
   });
 });

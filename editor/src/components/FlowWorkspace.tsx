@@ -13,6 +13,7 @@ import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
 import { FlowCanvas } from './FlowCanvas';
+import { Inspector } from './inspector/Inspector';
 import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
@@ -156,6 +157,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   }, [dispatch, doc, editor, selection.nodes, viewing]);
 
   const readOnly = viewing !== null;
+  const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
+  const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
 
@@ -216,6 +219,17 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               !error && <div className="placeholder">Loading flow…</div>
             )}
           </div>
+          {selectedNode && !viewing && !showVersions && (
+            <aside className="inspector-side" aria-label="Selected step">
+              <Inspector
+                node={selectedNode}
+                flow={doc}
+                problems={editor.problems}
+                sample={sample}
+                onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
+              />
+            </aside>
+          )}
           {showVersions && (
             <aside className="inspector-side">
               <VersionsPanel
@@ -268,4 +282,23 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
 
 function createNodeOf(doc: FlowDetail['document'], type: string) {
   return createNode(doc, type, { x: 0, y: 0 });
+}
+
+/**
+ * A record to preview expressions against: the payload of the record being looked at, else the first
+ * record the flow's source would give when that is known (inline records, generated records).
+ */
+function sampleRecord(
+  doc: FlowDetail['document'],
+  record: RecordOutcomeView | null,
+): Record<string, unknown> | undefined {
+  if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
+  for (const n of doc.nodes) {
+    if (n.type === 'inline-records') {
+      const first = (n.params.records as Record<string, unknown>[] | undefined)?.[0];
+      if (first) return first;
+    }
+    if (n.type === 'generate') return { key: 'rec-1', index: 1, group: 1, amount: 7919, label: 'Record 1' };
+  }
+  return undefined;
 }

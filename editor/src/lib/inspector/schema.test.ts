@@ -10,6 +10,7 @@ import {
   nodeProblems,
   paramSchema,
   parsePath,
+  placeUnknownKeys,
   problemsOwn,
   problemsUnder,
 } from './schema';
@@ -77,7 +78,12 @@ describe('checkValue', () => {
     expect(checkValue(size, undefined, false)).toEqual([]);
     expect(checkValue(prop('http-source', 'url'), undefined, true)).toEqual(['is required']);
     expect(checkValue(prop('http-source', 'url'), '', true)).toEqual(['must not be empty']);
-    expect(checkValue(prop('delay', 'mode'), 'slow', false)).toEqual(['must be one of fixed, rate']);
+    expect(checkValue(prop('delay', 'mode'), 'slow', false)).toEqual([
+      'Invalid option: expected one of "fixed"|"rate"',
+    ]);
+    expect(checkValue(prop('inline-records', 'records'), {}, false)).toEqual([
+      'Invalid input: expected array, received object',
+    ]);
   });
 
   it('gives a list item its defaults and empty required values', () => {
@@ -87,7 +93,14 @@ describe('checkValue', () => {
 
 describe('problems', () => {
   it('parses rendered paths', () => {
-    expect(parsePath('nodes[3].params.fields[0].expression')).toEqual(['nodes', 3, 'params', 'fields', 0, 'expression']);
+    expect(parsePath('nodes[3].params.fields[0].expression')).toEqual([
+      'nodes',
+      3,
+      'params',
+      'fields',
+      0,
+      'expression',
+    ]);
     expect(parsePath('edges')).toEqual(['edges']);
   });
 
@@ -124,7 +137,21 @@ describe('problems', () => {
     ];
     const mine = nodeProblems(problems, 'x', 1);
     expect(mine.name).toEqual([{ severity: 'error', path: [], message: 'too long' }]);
-    expect(mine.node).toEqual([{ severity: 'warning', path: [], message: 'nodes[1]: not reached' }]);
+    expect(mine.node).toEqual([{ severity: 'warning', path: [], message: 'not reached' }]);
+  });
+
+  it('puts each unknown key under its own name', () => {
+    const { problems } = validateFlow({
+      format: 1,
+      name: 'x',
+      nodes: [{ id: 'b', type: 'batch', params: { size: 5, extra: 1, 'odd "key"': 2 } }],
+    });
+    const params = nodeProblems(problems, 'b', 0).params;
+    expect(placeUnknownKeys(params, ['extra', 'odd "key"'])).toEqual([
+      { severity: 'error', path: ['extra'], message: 'not a setting of this node type' },
+      { severity: 'error', path: ['odd "key"'], message: 'not a setting of this node type' },
+    ]);
+    expect(placeUnknownKeys(params, [])).toEqual(params);
   });
 
   it('lets a container show what its parts do not', () => {

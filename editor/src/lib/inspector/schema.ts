@@ -122,9 +122,22 @@ export function nodeProblems(problems: readonly Problem[], nodeId: string, nodeI
     });
     if (rest[0] === 'params') out.params.push(entry(rest.slice(1)));
     else if (rest[0] === 'name' && rest.length === 1) out.name.push(entry([]));
-    else out.node.push({ severity: problem.severity, path: rest, message: problem.message });
+    else out.node.push(entry([]));
   }
   return out;
+}
+
+/**
+ * Zod reports the keys a strict object does not know in one message at the object
+ * (`Unrecognized keys: "a", "b"`); this puts it under each of `keys` (the params the schema lacks) it names.
+ */
+export function placeUnknownKeys(problems: readonly FieldProblem[], keys: readonly string[]): FieldProblem[] {
+  return problems.flatMap((problem) => {
+    if (problem.path.length > 0 || !/^Unrecognized keys?: /.test(problem.message)) return [problem];
+    const named = keys.filter((key) => problem.message.includes(`"${key}"`));
+    if (named.length === 0) return [problem];
+    return named.map((key) => ({ ...problem, path: [key], message: 'not a setting of this node type' }));
+  });
 }
 
 /** The problems below `key`, with paths relative to it. */
@@ -202,6 +215,12 @@ export function isExpression(schema: JsonSchema): boolean {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
+/** A wrong type, in zod's words, so the validator's message for it does not show a second time. */
+function mismatch(expected: string, value: unknown): string {
+  const received = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
+  return `Invalid input: expected ${expected}, received ${received}`;
+}
+
 /**
  * The checks the browser can make at once, with the wording of the server's messages so the two
  * do not show twice: required, type, bounds, lengths, allowed values.
@@ -224,11 +243,12 @@ export function checkValue(schema: JsonSchema, value: unknown, required: boolean
     return messages;
   }
   if (schema.enum) {
-    if (!schema.enum.includes(value)) return [`must be one of ${schema.enum.map(String).join(', ')}`];
+    if (!schema.enum.includes(value))
+      return [`Invalid option: expected one of ${schema.enum.map((v) => JSON.stringify(v)).join('|')}`];
     return [];
   }
   if (type === 'string') {
-    if (typeof value !== 'string') return ['must be text'];
+    if (typeof value !== 'string') return [mismatch('string', value)];
     if (schema.minLength !== undefined && value.length < schema.minLength)
       messages.push(
         schema.minLength === 1 ? 'must not be empty' : `must be at least ${count(schema.minLength)} characters`,
@@ -237,9 +257,9 @@ export function checkValue(schema: JsonSchema, value: unknown, required: boolean
       messages.push(`must be at most ${count(schema.maxLength)} characters`);
     return messages;
   }
-  if (type === 'boolean') return typeof value === 'boolean' ? [] : ['must be true or false'];
+  if (type === 'boolean') return typeof value === 'boolean' ? [] : [mismatch('boolean', value)];
   if (type === 'array') {
-    if (!Array.isArray(value)) return ['must be a list'];
+    if (!Array.isArray(value)) return [mismatch('array', value)];
     if (schema.minItems !== undefined && value.length < schema.minItems)
       messages.push(`must have at least ${count(schema.minItems)} items`);
     if (schema.maxItems !== undefined && value.length > schema.maxItems)
@@ -247,7 +267,7 @@ export function checkValue(schema: JsonSchema, value: unknown, required: boolean
     return messages;
   }
   if (type === 'object') {
-    if (typeof value !== 'object' || value === null || Array.isArray(value)) return ['must be an object'];
+    if (!isRecord(value)) return [mismatch('object', value)];
   }
   return messages;
 }
@@ -255,6 +275,7 @@ export function checkValue(schema: JsonSchema, value: unknown, required: boolean
 /** A fresh value for a new list item: defaults, and empty values for what is required. */
 export function initialValue(schema: JsonSchema): unknown {
   if (schema.default !== undefined) return structuredClone(schema.default);
+  if (schema.const !== undefined) return schema.const;
   const type = typeOf(schema);
   if (schema.enum?.length) return schema.enum[0];
   if (type === 'object') {

@@ -1,0 +1,81 @@
+import { useEffect, useMemo, useState } from 'react';
+import {
+  conditionOutcome,
+  formatPreviewValue,
+  type PreviewResult,
+  previewExpression,
+} from '../../lib/inspector/preview';
+import './inspector.css';
+
+interface Props {
+  expression: string;
+  sample: Record<string, unknown> | undefined;
+  /** The node's type: a filter's or branch's result also says where the record goes. */
+  nodeType?: string;
+  /** Milliseconds to wait after the last change before evaluating. */
+  debounceMs?: number;
+}
+
+type State =
+  | { status: 'idle' }
+  | { status: 'pending'; last?: PreviewResult }
+  | { status: 'done'; result: PreviewResult };
+
+/** The result of an expression on the sample record, kept up to date as it is typed (debounced). */
+export function ExpressionPreview({ expression, sample, nodeType = '', debounceMs = 200 }: Props) {
+  // The sample by content, so a new object with the same record does not evaluate again.
+  const sampleKey = useMemo(() => (sample === undefined ? null : JSON.stringify(sample)), [sample]);
+  const [state, setState] = useState<State>({ status: 'idle' });
+  const empty = expression.trim() === '';
+
+  useEffect(() => {
+    if (empty || sampleKey === null) {
+      setState({ status: 'idle' });
+      return;
+    }
+    let current = true;
+    setState((s) => ({ status: 'pending', ...(s.status === 'done' ? { last: s.result } : {}) }));
+    const timer = setTimeout(() => {
+      previewExpression(expression, JSON.parse(sampleKey)).then((result) => {
+        if (current) setState({ status: 'done', result });
+      });
+    }, debounceMs);
+    return () => {
+      current = false;
+      clearTimeout(timer);
+    };
+  }, [expression, sampleKey, empty, debounceMs]);
+
+  if (empty) return null;
+  if (sampleKey === null) {
+    return (
+      <div className="expression-preview is-idle" data-testid="expression-preview" data-state="no-sample">
+        No sample record to try the expression on.
+      </div>
+    );
+  }
+  const result = state.status === 'done' ? state.result : state.status === 'pending' ? state.last : undefined;
+  const pending = state.status !== 'done';
+  return (
+    <div
+      className={`expression-preview${pending ? ' is-pending' : ''}${result && !result.ok ? ' is-error' : ''}`}
+      data-testid="expression-preview"
+      data-state={pending ? 'pending' : result?.ok ? 'ok' : 'error'}
+      aria-live="polite"
+    >
+      <span className="expression-preview-label">
+        On the sample{pending && <span className="muted"> · evaluating…</span>}
+      </span>
+      {result === undefined ? null : result.ok ? (
+        <>
+          <pre className="expression-preview-value">{formatPreviewValue(result.value)}</pre>
+          {conditionOutcome(nodeType, result.value) && (
+            <span className="expression-preview-outcome">→ {conditionOutcome(nodeType, result.value)}</span>
+          )}
+        </>
+      ) : (
+        <span className="expression-preview-error">{result.error}</span>
+      )}
+    </div>
+  );
+}
