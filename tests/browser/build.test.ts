@@ -144,4 +144,12 @@ describe('building a flow in the editor', () => {
     expect(schedule.schedules[0]).toMatchObject({ cron: '*/15 * * * *', timezone: 'Europe/Berlin' });
     expect(schedule.schedules[0]?.next).toHaveLength(5);
   });
+
+  it('starts a flow from an example', async () => {
+    await page.getByTestId('new-flow-button').click();
+    await page.getByTestId('new-from-template').filter({ hasText: 'Orders from a webhook' }).click();
+    await expect.poll(() => page.getByTestId('flow-name').textContent()).toBe('Orders from a webhook');
+    for (const id of ['incoming', 'batch', 'big', 'keep']) await page.getByTestId(`node-${id}`).waitFor();
+    expect(await page.getByTestId('problem').count()).toBe(0);
+  });
 });

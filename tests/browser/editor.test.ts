@@ -116,4 +116,41 @@ describe('the editor in a real browser', () => {
     expect(await text('count-failed')).toBe('86');
     await page.screenshot({ path: path.join(SHOTS, '5-retry-run.png') });
   });
+
+  it('inspects a run: all its records, errors grouped by message, records per second, run and record history', async () => {
+    // the run shown is the retry run of the previous test; open the first, full run from the history
+    await page.getByTestId('dock-tab-runs').click();
+    const rows = page.getByTestId('runs-row');
+    await expect.poll(() => rows.count()).toBeGreaterThanOrEqual(3);
+    await rows.last().click();
+    await expect.poll(() => text('count-read')).toBe('1000');
+
+    await page.getByTestId('dock-tab-records').click();
+    await expect.poll(() => page.getByTestId('records-row').count()).toBeGreaterThan(5);
+    await page.getByTestId('records-filter-status').selectOption('failed');
+    await expect
+      .poll(
+        async () =>
+          new Set(
+            await page.getByTestId('records-row').evaluateAll((r) => r.map((e) => e.getAttribute('data-status'))),
+          ),
+      )
+      .toEqual(new Set(['failed']));
+    await page.screenshot({ path: path.join(SHOTS, '10-records.png') });
+
+    await page.getByTestId('dock-tab-errors').click();
+    await expect.poll(() => page.getByTestId('error-group').count()).toBe(2);
+    const counts = await page.getByTestId('error-group-count').allTextContents();
+    expect(counts.map((c) => Number(c.replace(/\D/g, ''))).reduce((a, b) => a + b, 0)).toBe(86);
+    await page.screenshot({ path: path.join(SHOTS, '11-errors-grouped.png') });
+
+    await page.getByTestId('error-group-key').first().click();
+    await expect.poll(() => page.getByTestId('record-timeline-entry').count()).toBeGreaterThanOrEqual(2);
+    await page.screenshot({ path: path.join(SHOTS, '12-record-history.png') });
+
+    await page.getByTestId('dock-tab-throughput').click();
+    await page.getByTestId('throughput-chart').waitFor({ state: 'visible' });
+    expect(await text('throughput-total')).toContain('1,000');
+    await page.screenshot({ path: path.join(SHOTS, '13-throughput.png') });
+  });
 });

@@ -13,6 +13,7 @@ import {
   useEdgesState,
   useNodesState,
   useReactFlow,
+  useStore,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { connectProblem, createNode, type EditAction } from '../lib/editing';
@@ -69,6 +70,7 @@ function EditableCanvas({
   const { screenToFlowPosition } = useReactFlow();
   const refusal = useRef<string | null>(null);
   const [initiallyFilled] = useState(doc.nodes.length > 0);
+  const [openedDoc] = useState(doc);
 
   // the document is the truth: redraw from it, keeping what the user has selected
   useEffect(() => {
@@ -163,6 +165,7 @@ function EditableCanvas({
         >
           <Background gap={20} color="#d4d8de" />
           <Controls showInteractive={false} />
+          {initiallyFilled && doc === openedDoc && <FitOnResize />}
           <MiniMap<CanvasNode>
             pannable
             zoomable
@@ -179,4 +182,15 @@ function EditableCanvas({
       </div>
     </CanvasOverlayContext.Provider>
   );
+}
+
+/** Until the flow is edited, keeps all of it in view when the canvas changes size (panels opening, the window). */
+function FitOnResize() {
+  const { fitView } = useReactFlow();
+  const width = useStore((st) => st.width);
+  const height = useStore((st) => st.height);
+  useEffect(() => {
+    if (width > 0 && height > 0) void fitView(FIT);
+  }, [width, height, fitView]);
+  return null;
 }

@@ -13,7 +13,23 @@ import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
 import { FlowCanvas } from './FlowCanvas';
+import { ErrorGroups } from './history/ErrorGroups';
+import { RecordsTable } from './history/RecordsTable';
+import { RecordTimeline } from './history/RecordTimeline';
+import { RunsList } from './history/RunsList';
+import { ThroughputChart } from './history/ThroughputChart';
 import { Inspector } from './inspector/Inspector';
+
+type DockTab = 'failed' | 'records' | 'errors' | 'throughput' | 'runs' | 'timeline';
+const DOCK_TABS: [DockTab, string][] = [
+  ['failed', 'Failed records'],
+  ['records', 'All records'],
+  ['errors', 'Errors by message'],
+  ['throughput', 'Records per second'],
+  ['runs', 'Run history'],
+  ['timeline', 'Record history'],
+];
+
 import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
@@ -40,6 +56,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
   const [selection, setSelection] = useState<{ nodes: string[]; edges: string[] }>({ nodes: [], edges: [] });
   const [showVersions, setShowVersions] = useState(false);
+  const [tab, setTab] = useState<DockTab>('failed');
+  const [timelineKey, setTimelineKey] = useState<string | undefined>(undefined);
   const [viewing, setViewing] = useState<{ version: number; doc: FlowDetail } | null>(null);
   const clipboard = useRef<Clipboard | null>(null);
   const editor = useFlowEditor(flowId, flow, onReload);
@@ -157,6 +175,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   }, [dispatch, doc, editor, selection.nodes, viewing]);
 
   const readOnly = viewing !== null;
+  const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
   const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
   const shownDoc = viewing ? viewing.doc.document : doc;
@@ -251,20 +270,74 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             actions={runActions}
             canRun={flow !== undefined && editor.errors === 0 && !readOnly}
           />
-          {runId === null ? (
-            <div className="dock-hint muted">
-              The failed records of a run are listed here, with why each one failed.
+          <div className="dock-tabs">
+            <div className="dock-tab-bar" role="tablist">
+              {DOCK_TABS.map(([id, label]) => (
+                <button
+                  type="button"
+                  key={id}
+                  role="tab"
+                  aria-selected={tab === id}
+                  className={`dock-tab${tab === id ? ' is-active' : ''}`}
+                  data-testid={`dock-tab-${id}`}
+                  onClick={() => setTab(id)}
+                >
+                  {label}
+                </button>
+              ))}
             </div>
-          ) : (
-            <FailedRecords
-              records={failed}
-              finished={finished}
-              failedCount={failedCount}
-              selected={record}
-              nodeLabel={nodeLabel}
-              onSelect={setRecord}
-            />
-          )}
+            <div className="dock-tab-body">
+              {tab === 'runs' && (
+                <RunsList flowId={flowId} selectedRunId={runId} onSelect={openRun} refreshKey={liveKey} />
+              )}
+              {tab === 'timeline' && (
+                <RecordTimeline
+                  flowId={flowId}
+                  {...(timelineKey ? { initialKey: timelineKey } : {})}
+                  onOpenRun={(id) => openRun(id)}
+                  nodeLabel={nodeLabel}
+                />
+              )}
+              {!['runs', 'timeline'].includes(tab) && runId === null && (
+                <div className="dock-hint muted">
+                  Run the flow, or pick a run: its failed records, all its records, its errors grouped by message and
+                  its records per second show here.
+                </div>
+              )}
+              {tab === 'failed' && runId !== null && (
+                <FailedRecords
+                  records={failed}
+                  finished={finished}
+                  failedCount={failedCount}
+                  selected={record}
+                  nodeLabel={nodeLabel}
+                  onSelect={setRecord}
+                />
+              )}
+              {tab === 'records' && runId !== null && (
+                <RecordsTable
+                  runId={runId}
+                  nodeIds={doc.nodes.map((n) => n.id)}
+                  nodeLabel={nodeLabel}
+                  onSelect={setRecord}
+                  selectedKey={record?.key ?? null}
+                  refreshKey={liveKey}
+                />
+              )}
+              {tab === 'errors' && runId !== null && (
+                <ErrorGroups
+                  runId={runId}
+                  nodeLabel={nodeLabel}
+                  refreshKey={liveKey}
+                  onPickKey={(key) => {
+                    setTimelineKey(key);
+                    setTab('timeline');
+                  }}
+                />
+              )}
+              {tab === 'throughput' && runId !== null && <ThroughputChart batches={run?.batches ?? []} />}
+            </div>
+          </div>
           {record && (
             <RecordDetail
               flowId={flowId}

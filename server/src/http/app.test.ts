@@ -30,6 +30,21 @@ afterAll(async () => {
 });
 
 describe('the API', () => {
+  it('serves the example flows as templates, each a valid flow', async () => {
+    const { items } = (await (await app.request('/api/templates')).json()) as {
+      items: { file: string; name: string; document: unknown }[];
+    };
+    expect(items.map((t) => t.file)).toEqual([
+      'nightly-work-orders.flow.json',
+      'orders-webhook.flow.json',
+      'work-orders-to-erp.flow.json',
+    ]);
+    for (const t of items) {
+      const res = await app.request('/api/flows/validate', json('POST', t.document));
+      expect(((await res.json()) as { ok: boolean }).ok, t.file).toBe(true);
+    }
+  });
+
   it('answers health', async () => {
     const res = await app.request('/api/health');
     expect(res.status).toBe(200);

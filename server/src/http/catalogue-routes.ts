@@ -30,6 +30,27 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     (c) => c.json({ items: types }),
   );
 
+  const templates = readdirSync(path.join(REPO_ROOT, 'examples'))
+    .filter((f) => f.endsWith('.flow.json'))
+    .sort()
+    .map((file) => {
+      const document = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8')) as {
+        name: string;
+        description?: string;
+      };
+      return { file, name: document.name, description: document.description ?? null, document };
+    });
+  api.add(
+    'get',
+    '/api/templates',
+    {
+      tag: 'catalogue',
+      summary: 'Example flows to start from (the files in examples/)',
+      responses: { 200: '{ items }' },
+    },
+    (c) => c.json({ items: templates }),
+  );
+
   api.add(
     'get',
     '/api/connections',

@@ -14,7 +14,10 @@ export interface ThroughputPoint {
 
 export interface Throughput {
   points: ThroughputPoint[];
-  /** Width of a (full) bucket, in seconds: 1 s, larger for long runs so that there are at most `maxBuckets`. */
+  /**
+   * Width of a (full) bucket, in seconds: the smallest round width of at least `minBucketSeconds` that keeps
+   * the series to `maxBuckets` (0.1 s for a run of a few seconds, 1 s up to two minutes, wider after).
+   */
   bucketSeconds: number;
   /** From the start of the first batch to the end of the last one (or `now` for one still running). */
   durationSeconds: number;
@@ -35,15 +38,22 @@ export interface ThroughputOptions {
   now?: number;
   /** At most this many buckets; the bucket width grows to a nice step to keep under it. Default 120. */
   maxBuckets?: number;
+  /** The narrowest bucket, in seconds (one of 0.1, 0.2, 0.5, 1, 2, 5…). Default 0.1. */
+  minBucketSeconds?: number;
 }
 
 /** Bucket widths in seconds, from which the smallest one that keeps the series short enough is chosen. */
-const BUCKET_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400];
+const BUCKET_STEPS = [
+  0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
+];
 
-/** The smallest nice bucket width (seconds, at least 1) that splits `spanMs` into at most `maxBuckets` buckets. */
-export function bucketSecondsFor(spanMs: number, maxBuckets: number): number {
-  const needed = spanMs / 1000 / Math.max(1, maxBuckets);
-  for (const step of BUCKET_STEPS) if (step >= needed) return step;
+/**
+ * The smallest nice bucket width (seconds, at least `minSeconds`) that splits `spanMs` into at most
+ * `maxBuckets` buckets.
+ */
+export function bucketSecondsFor(spanMs: number, maxBuckets: number, minSeconds = 0.1): number {
+  const needed = Math.max(spanMs / 1000 / Math.max(1, maxBuckets), minSeconds);
+  for (const step of BUCKET_STEPS) if (step >= needed - 1e-9) return step;
   return Math.ceil(needed / 86_400) * 86_400;
 }
 
@@ -53,7 +63,9 @@ function processed(batch: BatchSummary): number {
 }
 
 /**
- * Records per second over a run, per time bucket (1 s, or wider for long runs), from its batches.
+ * Records per second over a run, per time bucket, from its batches. Buckets are as narrow as keeps the series
+ * to `maxBuckets` (120), but not under `minBucketSeconds` (0.1 s): 0.1 s buckets for a run of a few seconds,
+ * so that batches and the pauses between them show, 1 s up to two minutes, wider for longer runs.
  *
  * Each batch's processed records (succeeded + filtered + failed) are spread evenly over the time it ran;
  * a batch that took no measurable time puts them all in the bucket it started in. Time between batches
@@ -90,8 +102,8 @@ export function computeThroughput(
   const origin = Math.min(...spans.map((s) => s.start));
   const last = Math.max(...spans.map((s) => s.end));
   const spanMs = last - origin;
-  const bucketSeconds = bucketSecondsFor(spanMs, maxBuckets);
-  const bucketMs = bucketSeconds * 1000;
+  const bucketSeconds = bucketSecondsFor(spanMs, maxBuckets, options.minBucketSeconds ?? 0.1);
+  const bucketMs = Math.round(bucketSeconds * 1000);
   // At least one bucket; a bucket boundary falling exactly on the end opens no empty bucket after it.
   const count = Math.max(1, Math.ceil(spanMs / bucketMs));
   const records = new Array<number>(count).fill(0);
@@ -151,36 +163,44 @@ export function niceTicks(max: number, target = 4): number[] {
   return ticks;
 }
 
-/** Round time ticks (seconds) from 0 to at least `max`: 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1 h… */
+/** Round time ticks (seconds) from 0 to at least `max`: 0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30 s, 1, 2, 5, 10, 15, 30 min, 1 h… */
 export function timeTicks(maxSeconds: number, target = 5): number[] {
   if (!Number.isFinite(maxSeconds) || maxSeconds <= 0) return [0, 1];
   const rough = maxSeconds / Math.max(1, target);
   const step = BUCKET_STEPS.find((s) => s >= rough) ?? Math.ceil(rough / 86_400) * 86_400;
   const ticks: number[] = [];
   for (let i = 0; ; i++) {
-    ticks.push(i * step);
-    if (i * step >= maxSeconds) break;
+    const value = Number((i * step).toFixed(3));
+    ticks.push(value);
+    if (value >= maxSeconds) break;
   }
   return ticks;
 }
 
-/** A time offset for an axis: "0 s", "45 s", "2 min", "2 min 30 s", "1 h", "1 h 15 min". */
+/** A time offset for an axis: "0 s", "0.4 s", "45 s", "2 min", "2 min 30 s", "1 h", "1 h 15 min", "3 d", "3 d 4 h". */
 export function formatOffset(seconds: number): string {
+  if (seconds > 0 && seconds < 10 && !Number.isInteger(seconds)) return `${Number(seconds.toFixed(1))} s`;
   const s = Math.round(seconds);
   if (s < 60) return `${s} s`;
   if (s < 3600) {
     const m = Math.floor(s / 60);
     return s % 60 === 0 ? `${m} min` : `${m} min ${s % 60} s`;
   }
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return m === 0 ? `${h} h` : `${h} h ${m} min`;
+  if (s < 86_400) {
+    const h = Math.floor(s / 3600);
+    const m = Math.floor((s % 3600) / 60);
+    return m === 0 ? `${h} h` : `${h} h ${m} min`;
+  }
+  const d = Math.floor(s / 86_400);
+  const h = Math.floor((s % 86_400) / 3600);
+  return h === 0 ? `${d} d` : `${d} d ${h} h`;
 }
 
-/** A rate for an axis or a label: "0", "8.5", "950", "1.2k", "34k", "1.5M". */
+/** A rate for an axis or a label: "0", "<0.01", "0.025", "8.5", "950", "1.2k", "34k", "1.5M". */
 export function formatRate(rate: number): string {
   if (!Number.isFinite(rate) || rate <= 0) return '0';
-  if (rate < 10) return String(Number(rate.toFixed(1)));
+  if (rate < 0.01) return '<0.01';
+  if (rate < 10) return String(Number(rate.toPrecision(2)));
   if (rate < 1000) return String(Math.round(rate));
   if (rate < 10_000) return `${Number((rate / 1000).toFixed(1))}k`;
   if (rate < 1_000_000) return `${Math.round(rate / 1000)}k`;
