@@ -143,6 +143,15 @@ describe('building a flow in the editor', () => {
     );
     expect(schedule.schedules[0]).toMatchObject({ cron: '*/15 * * * *', timezone: 'Europe/Berlin' });
     expect(schedule.schedules[0]?.next).toHaveLength(5);
+
+    // turned off, the schedule has no next fires
+    await page.getByTestId('enabled-toggle').click();
+    await expect.poll(() => text('editor-message')).toContain('Schedules and webhooks are off');
+    const off = await api<{ enabled: boolean; schedules: { next: string[] }[] }>(
+      `${server.url}/api/flows/${built?.id}/schedule`,
+    );
+    expect(off.enabled).toBe(false);
+    expect(off.schedules[0]?.next).toEqual([]);
   });
 
   it('starts a flow from an example', async () => {

@@ -82,6 +82,8 @@ describe('the editor in a real browser', () => {
     expect(read).toBe(1000);
     expect(succeeded + failed + filtered).toBe(read);
     expect(failed).toBeGreaterThan(0);
+    // the batch node says how far the run got
+    expect(await text('live-batch')).toBe('Batch 20');
     await page.screenshot({ path: path.join(SHOTS, '2-run-finished.png') });
 
     const firstFailed = page.getByTestId('failed-record').first();

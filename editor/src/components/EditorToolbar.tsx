@@ -10,13 +10,23 @@ interface Props {
   onPublish: () => void;
   onToggleVersions: () => void;
   onImport: (file: File) => void;
+  onToggleEnabled: (enabled: boolean) => void;
 }
 
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
 const mod = isMac ? '⌘' : 'Ctrl+';
 
 /** Save, undo, redo, layout, publish, versions, import and export of the open flow. */
-export function EditorToolbar({ flow, editor, readOnly, onLayout, onPublish, onToggleVersions, onImport }: Props) {
+export function EditorToolbar({
+  flow,
+  editor,
+  readOnly,
+  onLayout,
+  onPublish,
+  onToggleVersions,
+  onImport,
+  onToggleEnabled,
+}: Props) {
   const fileInput = useRef<HTMLInputElement>(null);
   const exportFlow = () => {
     const blob = new Blob([`${JSON.stringify(editor.doc, null, 2)}\n`], { type: 'application/json' });
@@ -85,6 +95,19 @@ export function EditorToolbar({ flow, editor, readOnly, onLayout, onPublish, onT
       >
         {published !== null && flow && published === flow.latestVersion ? `Published v${published}` : 'Publish'}
       </button>
+      <label
+        className="toolbar-toggle"
+        title="While off, schedules do not fire and webhooks refuse records; nothing missed is caught up when it is turned on."
+      >
+        <input
+          type="checkbox"
+          data-testid="enabled-toggle"
+          checked={flow?.enabled ?? true}
+          disabled={!flow}
+          onChange={(e) => onToggleEnabled(e.target.checked)}
+        />
+        Schedules and webhooks on
+      </label>
       <button type="button" className="button button-small" data-testid="versions-button" onClick={onToggleVersions}>
         Versions
       </button>

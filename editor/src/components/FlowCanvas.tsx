@@ -28,6 +28,7 @@ interface Props {
   problems: Problem[];
   nodeCounts: Record<string, NodeCounts> | null;
   highlightNodeId: string | null;
+  highlightPath?: string[];
   waiting?: CanvasOverlay['waiting'];
   batchProgress?: CanvasOverlay['batchProgress'];
   /** A run is going: edges carrying records move. */
@@ -56,6 +57,7 @@ function EditableCanvas({
   problems,
   nodeCounts,
   highlightNodeId,
+  highlightPath,
   waiting = null,
   batchProgress = null,
   running = false,
@@ -89,8 +91,8 @@ function EditableCanvas({
   }, [graph, running, setNodes, setEdges]);
 
   const overlay = useMemo<CanvasOverlay>(
-    () => ({ nodeCounts, highlightNodeId, waiting, batchProgress }),
-    [nodeCounts, highlightNodeId, waiting, batchProgress],
+    () => ({ nodeCounts, highlightNodeId, waiting, batchProgress, ...(highlightPath ? { highlightPath } : {}) }),
+    [nodeCounts, highlightNodeId, highlightPath, waiting, batchProgress],
   );
 
   const isValidConnection = useCallback(

@@ -176,6 +176,12 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
 
   const readOnly = viewing !== null;
   const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;
+  const batchesSoFar = run?.batches.length ?? null;
+  const batchProgress = useMemo(
+    () => (batchesSoFar === null ? null : { current: batchesSoFar, total: batchTotal(doc) }),
+    [batchesSoFar, doc],
+  );
+  const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
   const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
   const shownDoc = viewing ? viewing.doc.document : doc;
@@ -204,6 +210,18 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
           onPublish={publish}
           onToggleVersions={() => setShowVersions((v) => !v)}
           onImport={(f) => void importFile(f)}
+          onToggleEnabled={(enabled) =>
+            request('PUT', `/api/flows/${encodeURIComponent(flowId)}/enabled`, undefined, { enabled }).then(
+              () => {
+                setMessage({
+                  kind: 'info',
+                  text: enabled ? 'Schedules and webhooks are on.' : 'Schedules and webhooks are off.',
+                });
+                onReload();
+              },
+              (e: unknown) => setMessage({ kind: 'error', text: describeError(e) }),
+            )
+          }
         />
         {viewing && (
           <div className="viewing-banner" data-testid="viewing-banner">
@@ -227,7 +245,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
                 highlightNodeId={record?.nodeId ?? null}
                 waiting={run?.waiting ?? null}
-                batchProgress={run ? { current: run.batches.length, total: null } : null}
+                batchProgress={batchProgress}
+                {...(recordPath ? { highlightPath: recordPath } : {})}
                 running={status === 'running'}
                 readOnly={readOnly}
                 dispatch={dispatch}
@@ -374,4 +393,34 @@ function sampleRecord(
     if (n.type === 'generate') return { key: 'rec-1', index: 1, group: 1, amount: 7919, label: 'Record 1' };
   }
   return undefined;
+}
+
+/** How many batches a run will cut, when the source says how many records it gives and there is one batch node. */
+function batchTotal(doc: FlowDetail['document']): number | null {
+  const batches = doc.nodes.filter((n) => n.type === 'batch');
+  if (batches.length !== 1) return null;
+  let records = 0;
+  for (const n of doc.nodes) {
+    if (n.type === 'generate') records += Number(n.params.count ?? 1000);
+    else if (n.type === 'inline-records') records += (n.params.records as unknown[] | undefined)?.length ?? 0;
+    else if (n.type === 'http-source' || n.type === 'webhook') return null;
+  }
+  const size = Number(batches[0]?.params.size ?? 50);
+  return records > 0 && size > 0 ? Math.ceil(records / size) : null;
+}
+
+/** The nodes a record passes on its way to `nodeId`: every node upstream of it (a flow is acyclic). */
+function upstreamOf(doc: FlowDetail['document'], nodeId: string): string[] {
+  const seen = new Set<string>([nodeId]);
+  const queue = [nodeId];
+  while (queue.length) {
+    const id = queue.pop() as string;
+    for (const e of doc.edges) {
+      if (e.target === id && !seen.has(e.source)) {
+        seen.add(e.source);
+        queue.push(e.source);
+      }
+    }
+  }
+  return [...seen];
 }

@@ -2,12 +2,14 @@ import { ERROR_PORT } from '@sluice/shared';
 import { Handle, type NodeProps, Position } from '@xyflow/react';
 import type { CanvasNode, NodeKind } from '../../lib/graph';
 import { KINDS } from './kinds';
+import { LiveState } from './LiveState';
 import { NodeBadges } from './NodeBadges';
 import { useCanvasOverlay } from './overlay';
 
 /** The body every node kind shares: label, type, parameter summary, ports, problems and run counts. */
 export function NodeCard({ id, data, selected, kind }: NodeProps<CanvasNode> & { kind: NodeKind }) {
-  const { nodeCounts, highlightNodeId } = useCanvasOverlay();
+  const overlay = useCanvasOverlay();
+  const { nodeCounts, highlightNodeId, highlightPath } = overlay;
   const counts = nodeCounts?.[id];
   const errors = data.problems.filter((p) => p.severity === 'error');
   const problemText = data.problems.map((p) => p.message).join('\n');
@@ -15,6 +17,8 @@ export function NodeCard({ id, data, selected, kind }: NodeProps<CanvasNode> & {
   if (data.problems.length > 0) classes.push(errors.length > 0 ? 'has-errors' : 'has-warnings');
   if (highlightNodeId === id) classes.push('is-highlighted');
   if (selected) classes.push('is-selected');
+  if (highlightPath?.includes(id) && highlightNodeId !== id) classes.push('on-path');
+  if (overlay.waiting?.nodeId === id && overlay.waiting.kind === 'breaker') classes.push('has-open-breaker');
 
   return (
     <div
@@ -45,6 +49,7 @@ export function NodeCard({ id, data, selected, kind }: NodeProps<CanvasNode> & {
       )}
       {data.problems[0] && <div className="flow-node-problem">{data.problems[0].message}</div>}
       {counts && <NodeBadges counts={counts} />}
+      <LiveState nodeId={id} type={data.type} overlay={overlay} />
       {data.outputs.length > 0 && (
         <div className="flow-node-ports">
           {data.outputs.map((port) => (

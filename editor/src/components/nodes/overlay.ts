@@ -5,6 +5,8 @@ import { createContext, useContext } from 'react';
 export interface CanvasOverlay {
   nodeCounts: Record<string, NodeCounts> | null;
   highlightNodeId: string | null;
+  /** The nodes a selected record went through on its way to `highlightNodeId`. */
+  highlightPath?: string[];
   /** What the run is waiting for right now: a delay counting down, a rate limit, an open breaker. */
   waiting: { kind: string; nodeId: string; until: string; connection?: string } | null;
   /** The batch the run is at, and how many there will be when the source says. */
