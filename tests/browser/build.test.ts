@@ -161,4 +161,25 @@ describe('building a flow in the editor', () => {
     for (const id of ['incoming', 'batch', 'big', 'keep']) await page.getByTestId(`node-${id}`).waitFor();
     expect(await page.getByTestId('problem').count()).toBe(0);
   });
+
+  it('adds a connection with a secret that is shown masked only, and tests it', async () => {
+    const { items } = await api<{ items: { name: string; baseUrl: string }[] }>(`${server.url}/api/connections`);
+    const maintenance = items.find((c) => c.name === 'maintenance-sandbox');
+    await page.getByTestId('connections-button').click();
+    await page.getByTestId('connections-panel').waitFor();
+    await page.getByTestId('connection-new').click();
+    await page.getByTestId('connection-name').fill('eam');
+    await page.getByTestId('connection-baseUrl').fill(maintenance?.baseUrl ?? '');
+    await page.getByTestId('connection-auth').selectOption('bearer');
+    await page.getByTestId('connection-secret').fill('sandbox-maintenance-token');
+    await page.getByTestId('connection-checkPath').fill('/api/eam/work-orders?limit=1');
+    await page.getByTestId('connection-save').click();
+    const row = page.locator('[data-testid="connection-row"][data-name="eam"]');
+    await row.waitFor();
+    await expect.poll(() => row.getByTestId('connection-secret-masked').textContent()).toBe('••••oken');
+    expect(await page.content()).not.toContain('sandbox-maintenance-token');
+    await row.getByTestId('connection-test').click();
+    await expect.poll(() => row.getByTestId('connection-status').getAttribute('data-state')).toBe('ok');
+    await page.screenshot({ path: path.join(SHOTS, '14-connections.png') });
+  });
 });

@@ -2,6 +2,7 @@ import { type ReactNode, useEffect, useState } from 'react';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
 import { getToken, onUnauthorized } from '../lib/token';
+import { ConnectionsPanel } from './connections/ConnectionsPanel';
 import { EmptyState } from './EmptyState';
 import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
@@ -28,6 +29,7 @@ export function App() {
 function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
+  const [showConnections, setShowConnections] = useState(false);
   const list = flows.data;
   const flowId = chosenId ?? list?.[0]?.id ?? null;
   const detail = useFlowDetail(flowId);
@@ -74,7 +76,13 @@ function Workspace() {
         flowName={flow?.name ?? summary?.name ?? null}
         version={flow?.latestVersion ?? summary?.latestVersion ?? null}
         problemCount={flow?.problems.length ?? 0}
+        onConnections={() => setShowConnections((v) => !v)}
       />
+      {showConnections && (
+        <aside className="connections-side" aria-label="Connections">
+          <ConnectionsPanel onClose={() => setShowConnections(false)} />
+        </aside>
+      )}
       <div className={`app-body${flowId !== null ? ' has-workspace' : ''}`}>
         <FlowList
           flows={list}

@@ -2,10 +2,12 @@ interface Props {
   flowName: string | null;
   version: number | null;
   problemCount: number;
+  /** Opens the connections panel (absent before sign-in). */
+  onConnections?: () => void;
 }
 
 /** The top bar: product name and the flow that is open. */
-export function Header({ flowName, version, problemCount }: Props) {
+export function Header({ flowName, version, problemCount, onConnections }: Props) {
   return (
     <header className="header">
       <span className="brand">Sluice</span>
@@ -24,6 +26,11 @@ export function Header({ flowName, version, problemCount }: Props) {
             </span>
           )}
         </>
+      )}
+      {onConnections && (
+        <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
+          Connections
+        </button>
       )}
     </header>
   );

@@ -59,12 +59,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
     setErrors({});
     setSaving(true);
     const call = original
-      ? request<ConnectionView>(
-          'PATCH',
-          `/api/connections/${encodeURIComponent(original.name)}`,
-          undefined,
-          built.body,
-        )
+      ? request<ConnectionView>('PATCH', `/api/connections/${encodeURIComponent(original.name)}`, undefined, built.body)
       : request<ConnectionView>('POST', '/api/connections', undefined, built.body);
     call.then(
       (saved) => {
@@ -244,11 +239,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
           Circuit breaker <span className="muted">(optional)</span>
         </legend>
         <div className="connection-breaker-fields">
-          <Field
-            label="Failures before it opens"
-            htmlFor={fid('threshold')}
-            error={errors['breaker.failureThreshold']}
-          >
+          <Field label="Failures before it opens" htmlFor={fid('threshold')} error={errors['breaker.failureThreshold']}>
             <input
               id={fid('threshold')}
               className="connection-input"

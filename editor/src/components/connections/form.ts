@@ -172,7 +172,7 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
   }
   const removing = editing && values.removeSecret;
   if ((auth === 'bearer' || auth === 'api-key') && (removing || (!secret && !hasStoredSecret))) {
-    const what = `${auth === 'bearer' ? 'Bearer' : 'API key'} auth needs a ${secretLabel(auth).toLowerCase()}`;
+    const what = auth === 'bearer' ? 'Bearer auth needs a token' : 'API key auth needs an API key';
     errors.secret = removing ? `${what}: type a new one to replace it instead of removing it.` : `${what}.`;
   }
 
@@ -225,7 +225,10 @@ export function fieldForPath(path: string | undefined): FieldKey | null {
  * Where a failed save's message goes: under a field when it is a 4xx naming one
  * (the "field: " prefix dropped, the field being right there), else at the top of the form.
  */
-export function placeError(error: unknown, describe: (e: unknown) => string): { field: FieldKey | null; message: string } {
+export function placeError(
+  error: unknown,
+  describe: (e: unknown) => string,
+): { field: FieldKey | null; message: string } {
   if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
     const field = fieldForPath(error.path);
     if (field) {
@@ -242,7 +245,10 @@ function capitalise(text: string): string {
 }
 
 /** The newer of two statuses (a check done here is kept over an older one the list still has). */
-export function newerStatus(a: ConnectionStatus | null, b: ConnectionStatus | null | undefined): ConnectionStatus | null {
+export function newerStatus(
+  a: ConnectionStatus | null,
+  b: ConnectionStatus | null | undefined,
+): ConnectionStatus | null {
   if (!b) return a;
   if (!a) return b;
   return Date.parse(b.checkedAt) > Date.parse(a.checkedAt) ? b : a;
