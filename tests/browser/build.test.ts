@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Locator, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -160,6 +160,24 @@ describe('building a flow in the editor', () => {
     await expect.poll(() => page.getByTestId('flow-name').textContent()).toBe('Orders from a webhook');
     for (const id of ['incoming', 'batch', 'big', 'keep']) await page.getByTestId(`node-${id}`).waitFor();
     expect(await page.getByTestId('problem').count()).toBe(0);
+  });
+
+  it('imports a flow from a JSON file and exports the open one', async () => {
+    await page
+      .getByTestId('import-file')
+      .setInputFiles(path.join(REPO_ROOT, 'examples', 'nightly-work-orders.flow.json'));
+    await expect.poll(() => page.getByTestId('flow-name').textContent()).toBe('Nightly work orders → ERP');
+    await page.getByTestId('node-start').waitFor();
+    const download = page.waitForEvent('download');
+    await page.getByTestId('export-button').click();
+    const file = await download;
+    expect(file.suggestedFilename()).toBe('nightly-work-orders-erp.flow.json');
+    const exported = JSON.parse(readFileSync((await file.path()) as string, 'utf8')) as {
+      name: string;
+      nodes: unknown[];
+    };
+    expect(exported.name).toBe('Nightly work orders → ERP');
+    expect(exported.nodes).toHaveLength(8);
   });
 
   it('adds a connection with a secret that is shown masked only, and tests it', async () => {
