@@ -82,3 +82,10 @@ export function workOrderAt(seed: number, index: number): WorkOrder {
     updatedAt: new Date(created + Math.floor(r() * 86_400_000)).toISOString(),
   };
 }
+
+/** The work orders at indexes `from` (included) to `to` (excluded). */
+export function workOrderRange(seed: number, from: number, to: number): WorkOrder[] {
+  const out: WorkOrder[] = [];
+  for (let i = from; i < to; i++) out.push(workOrderAt(seed, i));
+  return out;
+}
