@@ -1,27 +1,72 @@
+import type { RecordError } from '@sluice/shared';
+import type { HttpResponse } from '../ports.js';
+import { readPath } from '../record-key.js';
 import type { RetryPolicy } from '../retry.js';
-import type { Item, NodeFactory } from '../runtime.js';
-import { type CallResult, callWithRetry, resolveTarget } from './http.js';
+import type { Item, NodeContext, NodeFactory } from '../runtime.js';
+import { type CallResult, callWithRetry, errorFromResponse, resolveTarget, type Target } from './http.js';
 
 interface Params {
   connection?: string;
   url: string;
   method: 'POST' | 'PUT' | 'PATCH';
+  mode?: 'record' | 'batch';
+  batchSize?: number;
+  bodyPath?: string;
+  successStatuses?: number[];
+  resultsPath?: string;
+  resultKeyField?: string;
+  resultStatusPath?: string;
+  resultOkPath?: string;
+  resultErrorPath?: string;
   idempotencyHeader: string;
   timeoutMs: number;
   concurrency: number;
   retry: RetryPolicy;
 }
 
+/** What happened to one record of a request: written, or failed with a reason. */
+type Outcome = { ok: true; attempts: number } | { ok: false; error: RecordError; attempts: number };
+
 /**
- * Writes each record as a JSON body, `concurrency` at a time, and passes the results on in record
- * order. The idempotency key is derived from the run, the node and the record key, so a batch
- * replayed after a crash does not write twice.
+ * Writes records as JSON, `concurrency` requests at a time, and passes the results on in record
+ * order. Record mode sends one request per record; batch mode one per group of up to `batchSize`
+ * records, whose results the response may report per record. The idempotency key is derived from
+ * the run, the node and the record key (batch mode: the batch's first and last keys and its size),
+ * so a batch replayed after a crash does not write twice.
  */
 export const httpWrite: NodeFactory = (ctx, raw) => {
   const params = raw as unknown as Params;
-  const write = (item: Item, target: ReturnType<typeof resolveTarget>): Promise<CallResult> =>
-    callWithRetry(
-      ctx,
+  const batchMode = params.mode === 'batch';
+  const isSuccess = (status: number) =>
+    params.successStatuses?.length ? params.successStatuses.includes(status) : status >= 200 && status < 300;
+
+  /**
+   * Sends a request under the node's retry policy. The response is judged by `successStatuses`: a
+   * listed status is a success even outside 2xx, an unlisted 2xx a final failure. (callWithRetry
+   * knows only 2xx, so the client it sees reports a configured success as a 200.)
+   */
+  const send = async (body: string, key: string, target: Target): Promise<CallResult> => {
+    let last: HttpResponse | undefined;
+    const http = ctx.connectors.http;
+    // without successStatuses this is callWithRetry's own rule (2xx), so the context is used as is
+    const sendCtx: NodeContext = !params.successStatuses?.length
+      ? ctx
+      : {
+          ...ctx,
+          connectors: {
+            ...ctx.connectors,
+            http: async (request) => {
+              const response = await http(request);
+              last = response;
+              const success = isSuccess(response.status);
+              if (success || (response.status >= 200 && response.status < 300))
+                return { ...response, status: success ? 200 : 299 };
+              return response;
+            },
+          },
+        };
+    const result = await callWithRetry(
+      sendCtx,
       {
         method: params.method,
         url: target.url,
@@ -29,43 +74,162 @@ export const httpWrite: NodeFactory = (ctx, raw) => {
           'content-type': 'application/json',
           accept: 'application/json',
           ...target.headers,
-          [params.idempotencyHeader]: `${ctx.runId}:${ctx.node.id}:${item.key}`,
+          [params.idempotencyHeader]: key,
         },
-        body: JSON.stringify(item.data),
+        body,
         timeoutMs: params.timeoutMs,
       },
       params.retry,
       target.breakerKey,
     );
+    if (!result.ok || !last || sendCtx === ctx) return result;
+    if (!isSuccess(last.status)) return { ok: false, error: errorFromResponse(last), attempts: result.attempts };
+    return { ...result, response: last };
+  };
+
+  const writeRecord = async (item: Item, target: Target): Promise<Outcome[]> => {
+    const result = await send(JSON.stringify(item.data), `${ctx.runId}:${ctx.node.id}:${item.key}`, target);
+    return [result.ok ? { ok: true, attempts: result.attempts } : result];
+  };
+
+  const writeBatch = async (items: Item[], target: Target): Promise<Outcome[]> => {
+    const first = items[0] as Item;
+    const last = items[items.length - 1] as Item;
+    const records = items.map((item) => item.data);
+    const body = params.bodyPath ? nest(params.bodyPath, records) : records;
+    const key = `${ctx.runId}:${ctx.node.id}:${first.key}..${last.key}:${items.length}`;
+    const result = await send(JSON.stringify(body), key, target);
+    if (!result.ok) return items.map(() => result);
+    if (!params.resultsPath) return items.map(() => ({ ok: true, attempts: result.attempts }));
+    return perRecord(items, result.response, result.attempts);
+  };
+
+  /** Reads the per-record results of a batch answer; a record the answer says nothing about fails. */
+  const perRecord = (items: Item[], response: HttpResponse, attempts: number): Outcome[] => {
+    let results: unknown;
+    try {
+      results = readPath(JSON.parse(response.body), params.resultsPath as string);
+    } catch {
+      results = undefined;
+    }
+    if (!Array.isArray(results)) {
+      const error: RecordError = {
+        message: `HTTP ${response.status}: the response has no array of results at "${params.resultsPath}", so which records were written is unknown`,
+        code: 'batch_results_unreadable',
+        httpStatus: response.status,
+      };
+      return items.map(() => ({ ok: false, error, attempts }));
+    }
+    let byKey: Map<string, unknown> | undefined;
+    const keyField = params.resultKeyField;
+    if (keyField) {
+      byKey = new Map();
+      for (const r of results) {
+        const k = readPath(r, keyField);
+        if (typeof k === 'string' || typeof k === 'number') byKey.set(String(k), r);
+      }
+    }
+    return items.map((item, i): Outcome => {
+      let result: unknown;
+      if (byKey && keyField) {
+        const own = readPath(item.data, keyField);
+        result = byKey.get(typeof own === 'string' || typeof own === 'number' ? String(own) : item.key);
+      } else {
+        result = results[i];
+      }
+      if (result === undefined || result === null || typeof result !== 'object') {
+        return {
+          ok: false,
+          error: {
+            message: `HTTP ${response.status}: the response reports no result for this record`,
+            code: 'batch_result_missing',
+            httpStatus: response.status,
+          },
+          attempts,
+        };
+      }
+      const verdict = judge(result, params);
+      if (verdict.ok) return { ok: true, attempts };
+      return { ok: false, error: verdict.error, attempts };
+    });
+  };
 
   return {
     async process(items) {
+      if (items.length === 0) return;
       const target = resolveTarget(ctx, params);
-      const results: CallResult[] = new Array(items.length);
+      const size = batchMode ? (params.batchSize ?? 50) : 1;
+      const groups: Item[][] = [];
+      for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+      const results: Outcome[][] = new Array(groups.length);
       let next = 0;
       const worker = async () => {
         for (;;) {
           await ctx.boundary();
           const i = next++;
-          if (i >= items.length) return;
-          results[i] = await write(items[i] as Item, target);
+          if (i >= groups.length) return;
+          const group = groups[i] as Item[];
+          results[i] = batchMode ? await writeBatch(group, target) : await writeRecord(group[0] as Item, target);
         }
       };
-      const workers = Array.from({ length: Math.min(params.concurrency, items.length) }, worker);
+      const workers = Array.from({ length: Math.min(params.concurrency, groups.length) }, worker);
       await Promise.all(workers);
       let ok: Item[] = [];
-      for (const [i, item] of items.entries()) {
-        const result = results[i] as CallResult;
-        item.attempts = result.attempts;
-        if (result.ok) {
-          ok.push(item);
-          continue;
+      for (const [g, group] of groups.entries()) {
+        for (const [i, item] of group.entries()) {
+          const result = (results[g] as Outcome[])[i] as Outcome;
+          item.attempts = result.attempts;
+          if (result.ok) {
+            ok.push(item);
+            continue;
+          }
+          if (ok.length) await ctx.emit('out', ok);
+          ok = [];
+          await ctx.fail(item, result.error, result.attempts);
         }
-        if (ok.length) await ctx.emit('out', ok);
-        ok = [];
-        await ctx.fail(item, result.error, result.attempts);
       }
       if (ok.length) await ctx.emit('out', ok);
     },
   };
 };
+
+/** `{a: {b: value}}` for the path `a.b`. */
+function nest(path: string, value: unknown): unknown {
+  return path
+    .split('.')
+    .reverse()
+    .reduce<unknown>((inner, part) => ({ [part]: inner }), value);
+}
+
+const OK_WORDS = /^(ok|success|succeeded|successful|created|updated|accepted|written)$/i;
+
+/** Whether one per-record result says its record was written, and if not, why. */
+function judge(result: unknown, params: Params): { ok: true } | { ok: false; error: RecordError } {
+  const flag = readPath(result, params.resultOkPath ?? 'ok');
+  const status = readPath(result, params.resultStatusPath ?? 'status');
+  let ok: boolean;
+  if (typeof flag === 'boolean') ok = flag;
+  else if (typeof status === 'number') ok = status >= 200 && status < 300;
+  else if (typeof status === 'string') ok = /^2\d\d$/.test(status) || OK_WORDS.test(status);
+  // neither a flag nor a status: a result without an error counts as written
+  else ok = readPath(result, params.resultErrorPath ?? 'error') == null;
+  if (ok) return { ok: true };
+  const httpStatus = typeof status === 'number' ? status : /^\d{3}$/.test(String(status)) ? Number(status) : undefined;
+  const reported = readPath(result, params.resultErrorPath ?? 'error');
+  let reason: string | undefined;
+  let code: string | undefined;
+  if (typeof reported === 'string') reason = reported;
+  else if (reported !== null && typeof reported === 'object') {
+    const r = reported as { message?: unknown; code?: unknown };
+    if (typeof r.message === 'string') reason = r.message;
+    if (typeof r.code === 'string') code = r.code;
+    reason ??= JSON.stringify(reported).slice(0, 500);
+  }
+  reason ??= 'the system reported this record as not written';
+  const error: RecordError = {
+    message: httpStatus !== undefined ? `HTTP ${httpStatus}: ${reason}` : reason,
+    code: httpStatus !== undefined ? `http_${httpStatus}` : (code ?? 'batch_record_failed'),
+  };
+  if (httpStatus !== undefined) error.httpStatus = httpStatus;
+  return { ok: false, error };
+}
