@@ -3,6 +3,18 @@ export { checkFlowForRun } from './check.js';
 export { Cancelled, sleep, sleepUntil, systemClock } from './clock.js';
 export { type ExecutionOptions, type ExecutionResult, execute } from './executor.js';
 export { checkExpression, compileExpression, type Expression, ExpressionError } from './expressions.js';
+export {
+  csvRecords,
+  FileFormatError,
+  type FilePort,
+  type FileRecord,
+  formatCsvRow,
+  jsonlRecords,
+  type LinePosition,
+  MemoryFilePort,
+  readLines,
+  type TextLine,
+} from './files.js';
 export { Gate } from './gate.js';
 export { runtimes } from './nodes/index.js';
 export * from './ports.js';

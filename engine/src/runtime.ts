@@ -43,7 +43,13 @@ export interface NodeContext {
    * chunks that keep the records in flight within the flow's limit. `cursor` says how to fetch this
    * page again when a resumed run re-reads from it.
    */
-  emitPage(records: Record<string, unknown>[], keyField: string | undefined, cursor: unknown): Promise<void>;
+  emitPage(
+    records: Record<string, unknown>[],
+    keyField: string | undefined,
+    cursor: unknown,
+    /** Records (by index) the source could not read: they fail at the source instead of going on. */
+    failures?: ReadonlyMap<number, RecordError>,
+  ): Promise<void>;
   /** The records the run was started with (a webhook's body), if any. */
   inputs(): InputSource | undefined;
   /** Sources: where to start reading when the run resumes (the cursor of a page), else undefined. */

@@ -8,6 +8,7 @@ import { loadSecretKey, SecretBox } from './connections/secrets.js';
 import { fetchHttpClient } from './connectors.js';
 import { databaseFile, openDatabase } from './db/open.js';
 import { seedDemo } from './demo.js';
+import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { RunLeases } from './runs/leases.js';
@@ -50,7 +51,10 @@ export async function openSluice(config: PartsConfig) {
     runs,
     store,
     leases,
-    connectors: connections.connectors(http),
+    connectors: {
+      ...connections.connectors(http),
+      files: createFilePort(filesDir(config.dataDir, config.env ?? process.env)),
+    },
     clock: systemClock,
     concurrency: config.concurrency,
     perFlow: config.perFlow,

@@ -4,6 +4,8 @@ import { branch } from './branch.js';
 import { collect } from './collect.js';
 import { delay } from './delay.js';
 import { errorBranch } from './error-branch.js';
+import { fileSink } from './file-sink.js';
+import { fileSource } from './file-source.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
 import { httpSource } from './http-source.js';
@@ -21,12 +23,14 @@ export const runtimes = createRuntimeRegistry([
   ['http-source', httpSource],
   ['inline-records', inlineRecords],
   ['generate', generate],
+  ['file-source', fileSource],
   ['batch', batch],
   ['delay', delay],
   ['filter', filter],
   ['branch', branch],
   ['map', map],
   ['http-write', httpWrite],
+  ['file-sink', fileSink],
   ['collect', collect],
   ['error-branch', errorBranch],
 ]);

@@ -4,6 +4,7 @@ import { collect } from './collect.js';
 import type { NodeTypeDefinition } from './define.js';
 import { delay } from './delay.js';
 import { errorBranch } from './error-branch.js';
+import { fileSink, fileSource } from './files.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
 import { httpSource } from './http-source.js';
@@ -35,12 +36,14 @@ export const nodeTypes = createCatalogue([
   httpSource,
   inlineRecords,
   generate,
+  fileSource,
   batch,
   delay,
   filter,
   branch,
   map,
   httpWrite,
+  fileSink,
   collect,
   errorBranch,
 ]);
@@ -52,6 +55,8 @@ export {
   collect,
   delay,
   errorBranch,
+  fileSink,
+  fileSource,
   filter,
   generate,
   httpSource,
