@@ -9,7 +9,11 @@ export interface BreakerSettings {
 
 export const DEFAULT_BREAKER: BreakerSettings = { failureThreshold: 5, cooldownMs: 30_000 };
 
-type BreakerEvent = { type: 'SUCCESS' } | { type: 'FAILURE'; at: number } | { type: 'PROBE' };
+type BreakerEvent =
+  | { type: 'SUCCESS' }
+  | { type: 'FAILURE'; at: number }
+  | { type: 'TRIP'; at: number }
+  | { type: 'PROBE' };
 
 interface BreakerContext extends BreakerSettings {
   failures: number;
@@ -45,6 +49,13 @@ export const breakerMachine = setup({
           },
           { actions: assign({ failures: ({ context }) => context.failures + 1 }) },
         ],
+        TRIP: {
+          target: 'open',
+          actions: assign({
+            failures: ({ context }) => context.failures + 1,
+            openUntil: ({ context, event }) => event.at + context.cooldownMs,
+          }),
+        },
       },
     },
     open: {
@@ -54,6 +65,13 @@ export const breakerMachine = setup({
       on: {
         SUCCESS: { target: 'closed', actions: assign({ failures: 0, openUntil: null }) },
         FAILURE: {
+          target: 'open',
+          actions: assign({
+            failures: ({ context }) => context.failures + 1,
+            openUntil: ({ context, event }) => event.at + context.cooldownMs,
+          }),
+        },
+        TRIP: {
           target: 'open',
           actions: assign({
             failures: ({ context }) => context.failures + 1,
@@ -127,8 +145,21 @@ export class Breaker {
 
   /** Reports the answer of a request sent after `acquire`: `ok` false for a failure of the system itself. */
   report(ok: boolean): void {
+    this.settle(ok ? { type: 'SUCCESS' } : { type: 'FAILURE', at: this.clock.now() });
+  }
+
+  /**
+   * Opens the breaker at once, whatever the count of failures: for an answer that says every
+   * request will fail the same way (the system refused the connection's credentials). A request
+   * sent after `acquire` reports with this instead of `report`.
+   */
+  trip(): void {
+    this.settle({ type: 'TRIP', at: this.clock.now() });
+  }
+
+  private settle(event: BreakerEvent): void {
     const wasProbe = this.state === 'half-open' && this.probing;
-    this.actor.send(ok ? { type: 'SUCCESS' } : { type: 'FAILURE', at: this.clock.now() });
+    this.actor.send(event);
     if (wasProbe || this.state !== 'half-open') this.probing = false;
     const waiting = this.changed;
     this.changed = [];

@@ -33,6 +33,8 @@ export function sleep(clock: Clock, ms: number, signal?: AbortSignal): Promise<v
 }
 
 /** Waits until the clock reads `deadline` (a wait kept as data, so it can be re-armed after a restart). */
-export function sleepUntil(clock: Clock, deadline: number, signal?: AbortSignal): Promise<void> {
-  return sleep(clock, deadline - clock.now(), signal);
+export async function sleepUntil(clock: Clock, deadline: number, signal?: AbortSignal): Promise<void> {
+  // a timer may fire a millisecond early by the wall clock: wait again until the deadline has truly passed
+  while (clock.now() < deadline) await sleep(clock, deadline - clock.now(), signal);
+  if (signal?.aborted) throw new Cancelled();
 }

@@ -121,6 +121,7 @@ class Execution {
     let error: string | undefined;
     try {
       this.build();
+      await this.preflight();
       if (this.o.replay) await this.replay(this.o.replay);
       else {
         for (const live of this.nodes.values()) {
@@ -182,6 +183,40 @@ class Execution {
     }
   }
 
+  /**
+   * Checks each connection the flow's nodes name, once, before anything is read: a system that
+   * refuses the credentials (401/403) fails the run at once, naming the connection, instead of
+   * every record waiting on it. Other failures of the check (the system unreachable, a 5xx) let the
+   * run start: the retries and the breaker deal with those.
+   */
+  private async preflight(): Promise<void> {
+    const connectors = this.o.connectors;
+    if (!connectors.check) return;
+    const names = new Set<string>();
+    for (const node of this.o.flow.nodes) {
+      const name = (node.params as Record<string, unknown> | undefined)?.connection;
+      if (typeof name === 'string' && name !== '') names.add(name);
+    }
+    await this.boundary(); // a run started paused sends nothing, checks included, until resumed
+    const checks = await Promise.all(
+      [...names].map(async (name) => {
+        try {
+          return { name, result: await connectors.check?.(name, this.control.signal) };
+        } catch {
+          return { name, result: undefined };
+        }
+      }),
+    );
+    if (this.control.signal.aborted) throw new Cancelled();
+    for (const { name, result } of checks) {
+      if (result && !result.ok && (result.status === 401 || result.status === 403)) {
+        throw new Error(
+          `connection "${name}": the system refused the credentials (HTTP ${result.status}) — check its token`,
+        );
+      }
+    }
+  }
+
   private context(live: Live): NodeContext {
     const o = this.o;
     return {
@@ -204,7 +239,7 @@ class Execution {
           }
         }
       },
-      emitPage: (records, keyField, cursor) => this.emitPage(live, records, keyField, cursor),
+      emitPage: (records, keyField, cursor, failures) => this.emitPage(live, records, keyField, cursor, failures),
       inputs: () => o.inputs,
       startCursor: () => {
         const position = o.resume?.checkpoint.position;
@@ -273,6 +308,7 @@ class Execution {
     records: Record<string, unknown>[],
     keyField: string | undefined,
     cursor: unknown,
+    failures?: ReadonlyMap<number, RecordError>,
   ) {
     this.pages.push({ nodeId: live.node.id, cursor, firstSeq: this.nextSeq });
     let i = 0;
@@ -285,7 +321,14 @@ class Execution {
         if (seq < this.resumeLowWater || this.settledBefore.has(seq)) continue;
         const key = recordKey(record, keyField);
         this.tracker.read(seq, key);
-        chunk.push({ seq, key, data: record, source: record, batchNo: 0, attempts: 0, hops: [] });
+        const item: Item = { seq, key, data: record, source: record, batchNo: 0, attempts: 0, hops: [] };
+        const failure = failures?.get(i);
+        if (failure === undefined) chunk.push(item);
+        else {
+          // a record the source could not read: it fails here, in read order
+          if (chunk.length) await this.emit(live, 'out', chunk.splice(0));
+          await this.fail(live, item, failure, 1);
+        }
       }
       if (chunk.length) await this.emit(live, 'out', chunk);
     }

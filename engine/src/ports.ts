@@ -172,12 +172,31 @@ export interface ResolvedConnection {
   headers: Record<string, string>;
   /** Circuit breaker settings for this connection; defaults: 5 consecutive failures, 30 s cooldown. */
   breaker?: { failureThreshold: number; cooldownMs: number };
+  /** Path a status check calls (GET, authenticated), relative to the base URL; the base URL itself when absent. */
+  checkPath?: string;
+}
+
+/** What a connection's status check found. */
+export interface ConnectionCheck {
+  /** The system answered 2xx with the connection's credentials. */
+  ok: boolean;
+  /** The HTTP status it answered, if it answered at all. */
+  status?: number;
+  message: string;
 }
 
 export interface Connectors {
   http: HttpClient;
   /** Resolves a connection by name; undefined when there is none by that name. */
   connection(name: string): ResolvedConnection | undefined;
+  /** Files the file nodes read and append to (the server's files folder); absent: flows get no file access. */
+  files?: import('./files.js').FilePort;
+  /**
+   * Calls the system with the connection's credentials to see whether it takes them. A run checks
+   * each connection its nodes name once before reading anything: an answer of 401 or 403 fails the
+   * run at once; anything else (the system unreachable, a 5xx) lets it start.
+   */
+  check?(name: string, signal?: AbortSignal): Promise<ConnectionCheck>;
 }
 
 /** A live event of a run, for progress displays. */

@@ -1,4 +1,10 @@
-import { type Connectors, type HttpClient, HttpFailure, type ResolvedConnection } from '@sluice/engine';
+import {
+  type ConnectionCheck,
+  type Connectors,
+  type HttpClient,
+  HttpFailure,
+  type ResolvedConnection,
+} from '@sluice/engine';
 
 /** Sends requests with Node's fetch, turning network errors and timeouts into HttpFailure. */
 export const fetchHttpClient: HttpClient = async (req) => {
@@ -44,11 +50,56 @@ function hostOf(url: string): string {
   }
 }
 
-/** Connectors over a fixed list of connections. */
+/** What a status check of a connection found, with the state a connection's status shows. */
+export interface CheckResult extends ConnectionCheck {
+  /** ok for 2xx, unauthorized for 401/403, error otherwise or when the system cannot be reached. */
+  state: 'ok' | 'unauthorized' | 'error';
+}
+
+/** Calls the system as the connection (GET base URL + check path, authenticated) and says how it answered. */
+export async function checkConnection(
+  http: HttpClient,
+  connection: ResolvedConnection,
+  checkPath: string | null | undefined = connection.checkPath,
+  signal?: AbortSignal,
+): Promise<CheckResult> {
+  const url = joinUrl(connection.baseUrl, checkPath ?? '');
+  try {
+    const res = await http({
+      method: 'GET',
+      url,
+      headers: { ...connection.headers, accept: 'application/json' },
+      timeoutMs: 10_000,
+      ...(signal ? { signal } : {}),
+    });
+    const state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';
+    return { ok: state === 'ok', state, status: res.status, message: `HTTP ${res.status} from GET ${url}` };
+  } catch (err) {
+    return { ok: false, state: 'error', message: (err as Error).message };
+  }
+}
+
+function joinUrl(base: string, path: string): string {
+  if (!path) return base;
+  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
+}
+
+/** Connectors over a fixed list of connections, each checked at its `checkPath` before a run. */
 export function createConnectors(
   connections: readonly ResolvedConnection[],
   http: HttpClient = fetchHttpClient,
+  files?: import('@sluice/engine').FilePort,
 ): Connectors {
   const byName = new Map(connections.map((c) => [c.name, c]));
-  return { http, connection: (name) => byName.get(name) };
+  return {
+    http,
+    ...(files ? { files } : {}),
+    connection: (name) => byName.get(name),
+    check: async (name, signal) => {
+      const connection = byName.get(name);
+      if (!connection) return { ok: false, message: `no connection named "${name}"` };
+      const { state: _, ...result } = await checkConnection(http, connection, connection.checkPath, signal);
+      return result;
+    },
+  };
 }

@@ -40,6 +40,9 @@ export type CallResult =
  * timeouts, 408, 429 and 5xx are tried again after an exponential, jittered wait (or what
  * `Retry-After` asks for on 429 and 503); other statuses are final. While the breaker is open the
  * request waits instead of failing; network errors, timeouts and 5xx count against the breaker.
+ * A 401 or 403 opens the breaker at once (the credentials are refused: every other request would be
+ * too), and the request waits for it like the others, without spending an attempt; once the
+ * cooldown has passed it is sent again, with the connection's current credentials.
  */
 export async function callWithRetry(
   ctx: NodeContext,
@@ -49,6 +52,7 @@ export async function callWithRetry(
 ): Promise<CallResult> {
   const breaker = ctx.breaker(breakerKey);
   let attempt = 0;
+  let refused = false;
   for (;;) {
     attempt++;
     let waited = false;
@@ -60,11 +64,22 @@ export async function callWithRetry(
     if (ctx.signal.aborted) throw new Cancelled();
     let wait: number | undefined;
     let error: RecordError;
+    // after a refusal, the connection's credentials may have been renewed meanwhile
+    const headers = refused
+      ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
+      : request.headers;
     try {
-      const response = await ctx.connectors.http({ ...request, signal: ctx.signal });
-      breaker.report(response.status < 500);
+      const response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+      refused = isRefusal(response.status);
+      if (refused) breaker.trip();
+      else breaker.report(response.status < 500);
       if (response.status >= 200 && response.status < 300) return { ok: true, response, attempts: attempt };
       error = errorFromResponse(response);
+      // refused credentials are the connection's failure, not the record's: it waits for the breaker
+      if (refused && breaker.state !== 'closed') {
+        attempt--;
+        continue;
+      }
       if (!isRetryableStatus(response.status)) return { ok: false, error, attempts: attempt };
       if (response.status === 429 || response.status === 503) {
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
@@ -90,6 +105,11 @@ export async function callWithRetry(
       if (ms >= 1000) ctx.waiting(null);
     }
   }
+}
+
+/** An answer that refuses the connection's credentials. */
+function isRefusal(status: number): boolean {
+  return status === 401 || status === 403;
 }
 
 function header(response: HttpResponse, name: string): string | undefined {

@@ -1,3 +1,3 @@
-export { fakeConnectors, type Handler, json } from './fake-http.js';
+export { type FakeConnectorsOptions, fakeConnectors, type Handler, json } from './fake-http.js';
 export { MemoryRunStore } from './memory-store.js';
 export { SimulatedClock } from './simulated-clock.js';

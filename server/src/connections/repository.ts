@@ -1,6 +1,7 @@
 import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
+import { type CheckResult, checkConnection } from '../connectors.js';
 import type { Db } from '../db/open.js';
 import { ApiError, notFound } from '../http/errors.js';
 import { maskSecret, type SecretBox } from './secrets.js';
@@ -191,9 +192,20 @@ export class ConnectionRepository {
     return resolved ?? undefined;
   }
 
-  /** The connectors runs use: this repository's connections over an HTTP client. */
+  /**
+   * The connectors runs use: this repository's connections over an HTTP client. Their `check` is
+   * the status check below (so a run's check before it starts also updates the connection's status).
+   */
   connectors(http: HttpClient): Connectors {
-    return { http, connection: (n) => this.resolve(n) };
+    return {
+      http,
+      connection: (n) => this.resolve(n),
+      check: async (n, signal) => {
+        if (!this.resolve(n)) return { ok: false, message: `no connection named "${n}"` };
+        const { state: _, ...result } = await this.probe(n, http, signal);
+        return result;
+      },
+    };
   }
 
   /**
@@ -201,30 +213,22 @@ export class ConnectionRepository {
    * `ok` for 2xx, `unauthorized` for 401/403, `error` otherwise or when it cannot be reached.
    */
   async check(connectionName: string, http: HttpClient): Promise<ConnectionView['status']> {
+    const { state, message } = await this.probe(connectionName, http);
+    if (this.builtIn.has(connectionName)) return { state, message, checkedAt: new Date(this.now()).toISOString() };
+    return this.get(connectionName).status;
+  }
+
+  /** Checks the connection against its system; the status of a stored connection is kept. */
+  private async probe(connectionName: string, http: HttpClient, signal?: AbortSignal): Promise<CheckResult> {
     const view = this.get(connectionName);
     const conn = this.resolve(connectionName) as ResolvedConnection;
-    const url = joinUrl(conn.baseUrl, view.checkPath ?? '');
-    let state: string;
-    let message: string;
-    try {
-      const res = await http({
-        method: 'GET',
-        url,
-        headers: { ...conn.headers, accept: 'application/json' },
-        timeoutMs: 10_000,
-      });
-      state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';
-      message = `HTTP ${res.status} from GET ${url}`;
-    } catch (err) {
-      state = 'error';
-      message = (err as Error).message;
+    const result = await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal);
+    if (!view.builtIn) {
+      this.c
+        .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
+        .run(result.state, result.message, this.now(), connectionName);
     }
-    const at = this.now();
-    if (view.builtIn) return { state, message, checkedAt: new Date(at).toISOString() };
-    this.c
-      .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
-      .run(state, message, at, connectionName);
-    return this.get(connectionName).status;
+    return result;
   }
 
   private toResolved(row: Row): ResolvedConnection {
@@ -307,9 +311,4 @@ function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' |
     throw new ApiError(400, 'bad_request', `secret: required for ${c.auth} auth`, 'secret');
   if (c.auth === 'api-key' && !c.headerName)
     throw new ApiError(400, 'bad_request', 'headerName: required for api-key auth (e.g. X-API-Key)', 'headerName');
-}
-
-function joinUrl(base: string, path: string): string {
-  if (!path) return base;
-  return `${base.replace(/\/+$/, '')}/${path.replace(/^\/+/, '')}`;
 }

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import type { ResolvedConnection } from '@sluice/engine';
 import { Hono } from 'hono';
 import { type ErpStats, erpApp } from './erp.js';
+import { createFaults, type FaultSettingsInput, type Faults } from './faults.js';
 import { maintenanceApp } from './maintenance.js';
 
 export interface SandboxOptions {
@@ -13,6 +14,8 @@ export interface SandboxOptions {
   workOrders?: number;
   maintenanceToken?: string;
   erpToken?: string;
+  /** Faults to start with (see faults.ts); they can be changed later through `faults` or the admin endpoints. */
+  faults?: { maintenance?: FaultSettingsInput; erp?: FaultSettingsInput };
 }
 
 export interface Sandbox {
@@ -20,6 +23,11 @@ export interface Sandbox {
   /** The built-in connections that point at the sandbox systems, with their credentials. */
   connections: ResolvedConnection[];
   erpStats(): ErpStats;
+  /**
+   * Misbehaviour on demand per system (rate limits, 5xx, latency, downtime, expired credentials,
+   * slow first byte); also at `PUT|GET|DELETE <url>/maintenance/_sandbox/faults` and `/erp/_sandbox/faults`.
+   */
+  faults: { maintenance: Faults; erp: Faults };
   close(): Promise<void>;
 }
 
@@ -42,8 +50,16 @@ export function sandboxConnections(
       name: 'maintenance-sandbox',
       baseUrl: `${url}/maintenance`,
       headers: { authorization: `Bearer ${maintenanceToken}` },
+      checkPath: '/api/eam/work-orders?limit=1',
     },
-    { name: 'erp-sandbox', baseUrl: `${url}/erp`, headers: { authorization: `Bearer ${erpToken}` } },
+    {
+      name: 'erp-sandbox',
+      baseUrl: `${url}/erp`,
+      headers: { authorization: `Bearer ${erpToken}` },
+      // behind the ERP's token check (401 when refused); the ERP has no list to read yet, so a
+      // token it takes is answered 404 here, which the run's check lets pass
+      checkPath: '/api/erp/work-orders?limit=1',
+    },
   ];
 }
 
@@ -51,9 +67,19 @@ export function sandboxConnections(
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const o = { ...SANDBOX_DEFAULTS, ...options };
   const erp = erpApp({ token: o.erpToken });
+  const faults = {
+    maintenance: createFaults(options.faults?.maintenance ? { initial: options.faults.maintenance } : {}),
+    erp: createFaults(options.faults?.erp ? { initial: options.faults.erp } : {}),
+  };
   const app = new Hono();
-  app.route('/maintenance', maintenanceApp({ seed: o.seed, workOrders: o.workOrders, token: o.maintenanceToken }));
-  app.route('/erp', erp.app);
+  app.route(
+    '/maintenance',
+    withFaults(
+      faults.maintenance,
+      maintenanceApp({ seed: o.seed, workOrders: o.workOrders, token: o.maintenanceToken }),
+    ),
+  );
+  app.route('/erp', withFaults(faults.erp, erp.app));
   app.get('/', (c) => c.json({ systems: ['/maintenance', '/erp'] }));
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -65,9 +91,19 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     url,
     connections: sandboxConnections(url, o),
     erpStats: erp.stats,
+    faults,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
       }),
   };
+}
+
+/** The system behind its fault middleware, with the faults' admin endpoint at `/_sandbox/faults`. */
+function withFaults(faults: Faults, system: Hono): Hono {
+  const app = new Hono();
+  app.route('/_sandbox/faults', faults.admin);
+  app.use('*', faults.middleware);
+  app.route('/', system);
+  return app;
 }
