@@ -15,6 +15,8 @@ import type {
   RunEvent,
   RunStore,
   Waiting,
+  WatermarkState,
+  Watermarks,
 } from './ports.js';
 import { recordKey } from './record-key.js';
 import type { Item, NodeContext, NodeRuntime } from './runtime.js';
@@ -40,6 +42,8 @@ export interface ExecutionOptions {
   replay?: ReplaySource;
   /** Records the run was started with (a webhook's body), read by the trigger that brings records. */
   inputs?: InputSource;
+  /** Incremental sync: the stored watermark of each source node (see `WatermarkState`). */
+  watermarks?: Watermarks;
 }
 
 export interface ExecutionResult {
@@ -48,6 +52,11 @@ export interface ExecutionResult {
   error?: string;
   counts: RunCounts;
   nodeCounts: Record<string, NodeCounts>;
+  /**
+   * The watermark of each incremental source after this run (the largest value read, or the one it
+   * started from). Reported whatever the end; only a completed run's should be stored.
+   */
+  watermarks?: Watermarks;
 }
 
 interface Live {
@@ -151,6 +160,8 @@ class Execution {
       nodeCounts: this.tracker.nodeCountsById(),
     };
     if (error) result.error = error;
+    const watermarks = this.watermarks();
+    if (Object.keys(watermarks).length) result.watermarks = watermarks;
     return result;
   }
 
@@ -176,11 +187,31 @@ class Execution {
       const factory = runtimes.get(live.node.type);
       if (!factory) throw new Error(`node "${live.node.id}": no implementation for type "${live.node.type}"`);
       try {
-        live.runtime = factory(this.context(live), live.node.params, restored[live.node.id]);
+        live.runtime = factory(this.context(live), live.node.params, this.restoredState(live.node.id, restored));
       } catch (err) {
         throw new Error(`node "${live.node.id}": ${(err as Error).message}`);
       }
     }
+  }
+
+  /** A node's state from the checkpoint, seeded with its stored watermark (see `WatermarkState`). */
+  private restoredState(nodeId: string, restored: Record<string, unknown>): unknown {
+    const state = restored[nodeId];
+    const from = this.o.watermarks?.[nodeId];
+    if (from === undefined) return state;
+    if (state !== undefined && (state === null || typeof state !== 'object' || Array.isArray(state))) return state;
+    return { watermarkFrom: from, ...((state as WatermarkState | undefined) ?? {}) };
+  }
+
+  /** The watermarks the nodes' states report now. */
+  private watermarks(): Watermarks {
+    const out: Watermarks = {};
+    for (const live of this.nodes.values()) {
+      const state = live.runtime.state?.() as WatermarkState | undefined;
+      if (state && typeof state === 'object' && typeof state.watermark === 'string')
+        out[live.node.id] = state.watermark;
+    }
+    return out;
   }
 
   /**

@@ -216,3 +216,46 @@ export class HttpFailure extends Error {
     this.name = 'HttpFailure';
   }
 }
+
+/**
+ * Incremental sync: the watermark of each source node (by node id) — the largest "changed at" value
+ * a successful run read. A run is given the stored ones and reports the new ones in its result; the
+ * caller stores them only when the run succeeded.
+ */
+export type Watermarks = Record<string, string>;
+
+/**
+ * The node-state convention for watermarks: a node whose `state()` has a string `watermark` reports
+ * it as its new watermark. A run seeds a node's state with `watermarkFrom` (the stored watermark) when
+ * it starts; a checkpoint carries both, so a resumed run keeps the largest value read so far.
+ */
+export interface WatermarkState {
+  /** The watermark the run started from (sent to the source system). */
+  watermarkFrom?: string;
+  /** The largest value read so far (never less than `watermarkFrom`). */
+  watermark?: string;
+}
+
+/**
+ * Orders two watermark values: as numbers when both are numbers, as times when both are ISO
+ * dates/times, else as strings. Negative: a before b.
+ */
+export function compareWatermarks(a: string, b: string): number {
+  const na = Number(a);
+  const nb = Number(b);
+  if (a.trim() !== '' && b.trim() !== '' && Number.isFinite(na) && Number.isFinite(nb)) return na - nb;
+  const isoLike = /^\d{4}-\d{2}-\d{2}/;
+  if (isoLike.test(a) && isoLike.test(b)) {
+    const ta = Date.parse(a);
+    const tb = Date.parse(b);
+    if (!Number.isNaN(ta) && !Number.isNaN(tb) && ta !== tb) return ta - tb;
+  }
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The later of two watermarks (either may be absent). */
+export function laterWatermark(a: string | undefined, b: string | undefined): string | undefined {
+  if (a === undefined) return b;
+  if (b === undefined) return a;
+  return compareWatermarks(b, a) > 0 ? b : a;
+}

@@ -1,7 +1,16 @@
 import { FINAL_RUN_STATUSES, type Flow, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
 import { createActor, type SnapshotFrom } from 'xstate';
 import type { BreakerRegistry } from './breaker.js';
-import type { Clock, Connectors, InputSource, ReplaySource, ResumeState, RunEvent, RunStore } from './ports.js';
+import type {
+  Clock,
+  Connectors,
+  InputSource,
+  ReplaySource,
+  ResumeState,
+  RunEvent,
+  RunStore,
+  Watermarks,
+} from './ports.js';
 import { runMachine } from './run-machine.js';
 
 export interface RunOptions {
@@ -22,6 +31,8 @@ export interface RunOptions {
   replay?: ReplaySource;
   /** Records the run was started with (a webhook's body). */
   inputs?: InputSource;
+  /** Incremental sync: the stored watermark of each source node (node id → value). */
+  watermarks?: Watermarks;
 }
 
 export interface RunResult {
@@ -30,6 +41,11 @@ export interface RunResult {
   error?: string;
   counts: RunCounts;
   nodeCounts: Record<string, NodeCounts>;
+  /**
+   * Incremental sources: their watermark after the run (node id → largest value read). Given for
+   * every final status; store it only when the run `succeeded`.
+   */
+  watermarks?: Watermarks;
 }
 
 export interface RunHandle {
@@ -89,6 +105,7 @@ export function startRun(options: RunOptions): RunHandle {
               counts: update.counts,
               nodeCounts: update.nodeCounts,
               ...(update.error ? { error: update.error } : {}),
+              ...(result?.watermarks ? { watermarks: result.watermarks } : {}),
             }),
           reject,
         );

@@ -1,4 +1,4 @@
-import type { HttpRequest, HttpResponse } from '../ports.js';
+import { type HttpRequest, type HttpResponse, laterWatermark, type WatermarkState } from '../ports.js';
 import { readPath } from '../record-key.js';
 import type { NodeContext, NodeFactory } from '../runtime.js';
 import { callWithRetry, resolveTarget } from './http.js';
@@ -24,6 +24,7 @@ interface Params {
   pagination: Pagination;
   maxPages: number;
   timeoutMs: number;
+  incremental?: { field: string; param: string; initial?: string };
 }
 
 /**
@@ -59,13 +60,39 @@ export class SourceError extends Error {}
  * `pagination` strategy's business (see `nextStep`); a next token or URL that was already used
  * fails the run instead of looping, and so does going past `maxPages`.
  */
-export const httpSource: NodeFactory = (ctx, raw) => {
+export const httpSource: NodeFactory = (ctx, raw, restored) => {
   const params = withDefaults(raw as unknown as Params);
+  const incremental = params.incremental;
+  // incremental sync: the watermark this run reads after (stored, else `initial`) and the largest read
+  const state: WatermarkState = {};
+  if (incremental) {
+    const seeded = (restored ?? {}) as WatermarkState;
+    const from = seeded.watermarkFrom ?? incremental.initial;
+    if (from !== undefined) state.watermarkFrom = from;
+    const max = laterWatermark(from, seeded.watermark);
+    if (max !== undefined) state.watermark = max;
+  }
+  /** The URL of a page request: with the watermark parameter when there is a watermark. */
+  const withWatermark = (url: string): string => {
+    if (!incremental || state.watermarkFrom === undefined) return url;
+    const u = new URL(url);
+    u.searchParams.set(incremental.param, state.watermarkFrom);
+    return u.toString();
+  };
+  const track = (records: Record<string, unknown>[]): void => {
+    if (!incremental) return;
+    for (const record of records) {
+      const value = readPath(record, incremental.field);
+      if (typeof value === 'string' && value !== '') state.watermark = laterWatermark(state.watermark, value);
+      else if (typeof value === 'number' && Number.isFinite(value))
+        state.watermark = laterWatermark(state.watermark, String(value));
+    }
+  };
   const fetchPage = async (cursor: PageCursor): Promise<Page> => {
     const target = resolveTarget(ctx, params);
     const request: HttpRequest = {
       method: params.method,
-      url: cursor.url,
+      url: withWatermark(cursor.url),
       headers: { accept: 'application/json', ...target.headers },
       timeoutMs: params.timeoutMs,
     };
@@ -84,6 +111,7 @@ export const httpSource: NodeFactory = (ctx, raw) => {
   };
 
   return {
+    ...(incremental ? { state: () => state } : {}),
     async process(activations) {
       for (const _ of activations) {
         const strategy = params.pagination.type;
@@ -114,7 +142,10 @@ export const httpSource: NodeFactory = (ctx, raw) => {
               pending.catch(() => {}); // awaited on the next turn; do not report it unhandled meanwhile
             }
           }
-          if (page.records.length) await ctx.emitPage(page.records, params.keyField, pageCursor);
+          if (page.records.length) {
+            track(page.records);
+            await ctx.emitPage(page.records, params.keyField, pageCursor);
+          }
           if (failure) throw new SourceError(`source "${ctx.node.id}" (${strategy} pagination): ${failure}`);
         }
       }

@@ -220,3 +220,22 @@ export const connections = sqliteTable('connections', {
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
 });
+
+/**
+ * Incremental sync: the watermark of each incremental source node of a flow — the largest "changed
+ * at" value its last successful run read. Written only when a run succeeds.
+ */
+export const watermarks = sqliteTable(
+  'watermarks',
+  {
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    nodeId: text('node_id').notNull(),
+    value: text('value').notNull(),
+    /** The run that set it. */
+    runId: integer('run_id').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],
+);

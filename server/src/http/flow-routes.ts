@@ -195,6 +195,20 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
   );
   api.add(
     'get',
+    '/api/flows/{id}/watermarks',
+    {
+      tag: 'flows',
+      summary: 'Incremental sync: the watermark of each incremental source, as its last successful run left it',
+      params: p.flowId,
+      responses: { 200: '{ items: [{ nodeId, value, runId, updatedAt }] }', 404: 'No such flow' },
+    },
+    (c, { params }) => {
+      deps.flows.assertExists(params.id);
+      return c.json({ items: deps.runs.listWatermarks(params.id) });
+    },
+  );
+  api.add(
+    'get',
     '/api/flows/{id}/records/{key}',
     {
       tag: 'history',

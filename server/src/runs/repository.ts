@@ -1,4 +1,4 @@
-import type { ReplayRecord } from '@sluice/engine';
+import { laterWatermark, type ReplayRecord, type Watermarks } from '@sluice/engine';
 import type {
   BatchSummary,
   NodeCounts,
@@ -403,6 +403,51 @@ export class RunRepository {
       limit,
     ) as OutcomeRow[];
     return rows.map(toOutcome);
+  }
+
+  /** Incremental sync: the stored watermark of each source node of a flow (node id → value). */
+  watermarksOf(flowId: string): Watermarks {
+    const rows = this.sql('SELECT node_id, value FROM watermarks WHERE flow_id = ?').all(flowId) as {
+      node_id: string;
+      value: string;
+    }[];
+    return Object.fromEntries(rows.map((r) => [r.node_id, r.value]));
+  }
+
+  /** The stored watermarks of a flow, for the API. */
+  listWatermarks(flowId: string): { nodeId: string; value: string; runId: string; updatedAt: string }[] {
+    const rows = this.sql(
+      'SELECT node_id, value, run_id, updated_at FROM watermarks WHERE flow_id = ? ORDER BY node_id',
+    ).all(flowId) as { node_id: string; value: string; run_id: number; updated_at: number }[];
+    return rows.map((r) => ({
+      nodeId: r.node_id,
+      value: r.value,
+      runId: String(r.run_id),
+      updatedAt: iso(r.updated_at) as string,
+    }));
+  }
+
+  /**
+   * Stores the watermarks a succeeded run reports. A watermark only moves forward: a run of the flow
+   * that started earlier and finishes later does not take it back.
+   */
+  advanceWatermarks(flowId: string, runId: string, watermarks: Watermarks): void {
+    const id = toId(runId);
+    const at = this.now();
+    this.c.transaction(() => {
+      for (const [nodeId, value] of Object.entries(watermarks)) {
+        const current = this.sql('SELECT value FROM watermarks WHERE flow_id = ? AND node_id = ?').get(
+          flowId,
+          nodeId,
+        ) as { value: string } | undefined;
+        if (current && laterWatermark(current.value, value) === current.value) continue;
+        this.sql(
+          `INSERT INTO watermarks (flow_id, node_id, value, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
+             ON CONFLICT (flow_id, node_id) DO UPDATE SET value = excluded.value, run_id = excluded.run_id,
+             updated_at = excluded.updated_at`,
+        ).run(flowId, nodeId, value, id, at);
+      }
+    })();
   }
 
   /** Records kept by the collect nodes of a run: with their outcomes, or (a second collect node) on their own. */

@@ -234,7 +234,7 @@ export class Runner {
       }
       if (!this.o.leases.claim(candidate.id, ['queued', 'running', 'paused'])) continue;
       try {
-        this.launch(candidate.id, candidate.status as RunStatus);
+        this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
       } catch (err) {
         console.error(`run ${candidate.id} could not start:`, err);
@@ -243,7 +243,7 @@ export class Runner {
     }
   }
 
-  private launch(runId: string, status: RunStatus): void {
+  private launch(runId: string, status: RunStatus, flowId: string | null): void {
     const { document, retryOf } = this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
@@ -265,8 +265,11 @@ export class Runner {
         : 'the start (no checkpoint yet)';
       console.log(`Resuming run ${runId}, interrupted while ${status}, from ${from}`);
     }
+    // incremental sources read after the watermarks of the flow's last successful runs
+    const watermarks = flowId && !retryOf ? this.o.runs.watermarksOf(flowId) : {};
     const handle = startRun({
       runId,
+      ...(Object.keys(watermarks).length ? { watermarks } : {}),
       flow: checked.flow,
       clock: this.o.clock,
       store: this.o.store,
@@ -281,13 +284,29 @@ export class Runner {
     this.active.set(runId, handle);
     handle.done
       .then(
-        (result) => this.finish(runId, result),
+        (result) => {
+          if (flowId) this.storeWatermarks(flowId, result);
+          this.finish(runId, result);
+        },
         (err: unknown) => {
           console.error(`run ${runId} could not be stored:`, err);
           this.finish(runId);
         },
       )
       .finally(() => queueMicrotask(() => this.pump()));
+  }
+
+  /**
+   * Advances the flow's watermarks to what the run read, only when it succeeded: a failed or
+   * cancelled run leaves them, so the next run reads its changes again.
+   */
+  private storeWatermarks(flowId: string, result: RunResult): void {
+    if (result.status !== 'succeeded' || !result.watermarks || !Object.keys(result.watermarks).length) return;
+    try {
+      this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
+    } catch (err) {
+      console.error(`run ${result.runId}: its watermarks could not be stored:`, err);
+    }
   }
 
   private finish(runId: string, result?: RunResult): void {

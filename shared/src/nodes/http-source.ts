@@ -96,6 +96,26 @@ export const httpSource = defineNodeType({
         .default(1_000_000)
         .describe('Most pages one run reads; more fails the run (a guard against endless paging).'),
       timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one page request.'),
+      incremental: z
+        .strictObject({
+          field: z
+            .string()
+            .min(1)
+            .describe('Field of each record that says when it last changed (e.g. "updatedAt"; ISO time or number).'),
+          param: z
+            .string()
+            .min(1)
+            .describe('Query parameter the watermark is sent as (e.g. "modified_after" or "filter[updatedAt:gt]").'),
+          initial: z
+            .string()
+            .min(1)
+            .optional()
+            .describe('Watermark of the first run; none: the first run reads everything.'),
+        })
+        .optional()
+        .describe(
+          'Incremental sync: read only records changed since the last successful run. The largest `field` value read is kept per flow and source node and sent as `param` by the next run; it advances only when a run succeeds.',
+        ),
     })
     .superRefine(requireConnectionOrAbsoluteUrl)
     .superRefine((value, ctx) => {
