@@ -3,6 +3,8 @@ import { batch } from './batch.js';
 import { branch } from './branch.js';
 import { collect } from './collect.js';
 import { delay } from './delay.js';
+import { entitySource } from './entity-source.js';
+import { entityWrite } from './entity-write.js';
 import { errorBranch } from './error-branch.js';
 import { fileSink } from './file-sink.js';
 import { fileSource } from './file-source.js';
@@ -21,6 +23,7 @@ export const runtimes = createRuntimeRegistry([
   ['schedule', manual],
   ['webhook', webhook],
   ['http-source', httpSource],
+  ['entity-source', entitySource],
   ['inline-records', inlineRecords],
   ['generate', generate],
   ['file-source', fileSource],
@@ -30,6 +33,7 @@ export const runtimes = createRuntimeRegistry([
   ['branch', branch],
   ['map', map],
   ['http-write', httpWrite],
+  ['entity-write', entityWrite],
   ['file-sink', fileSink],
   ['collect', collect],
   ['error-branch', errorBranch],

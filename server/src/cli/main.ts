@@ -165,7 +165,7 @@ function expectedTotal(flow: { nodes: { type: string; params: Record<string, unk
   for (const n of flow.nodes) {
     if (n.type === 'generate') total += Number(n.params.count);
     else if (n.type === 'inline-records') total += (n.params.records as unknown[]).length;
-    else if (n.type === 'http-source' || n.type === 'webhook') return undefined;
+    else if (['http-source', 'webhook', 'entity-source', 'file-source'].includes(n.type)) return undefined;
   }
   return total || undefined;
 }

@@ -89,3 +89,108 @@ export function workOrderRange(seed: number, from: number, to: number): WorkOrde
   for (let i = from; i < to; i++) out.push(workOrderAt(seed, i));
   return out;
 }
+
+/*
+ * Assets and purchase orders, in the shape of a unified maintenance/ERP API. Like work orders, each
+ * is computed from the seed and its index. Every entity is created at EPOCH + index × step and last
+ * updated within `lag` of that, so a filter on `updatedAt` knows where to start looking.
+ */
+
+export interface Asset {
+  key: string;
+  name: string;
+  assetType: string;
+  location: string;
+  status: string;
+  parentKey?: string;
+  updatedAt: string;
+}
+
+export interface PurchaseOrderLine {
+  materialKey: string;
+  quantity: number;
+  unitPrice: number;
+}
+
+export interface PurchaseOrder {
+  key: string;
+  number: string;
+  supplierId: string | null;
+  status: string;
+  lines: PurchaseOrderLine[];
+  total: number;
+  updatedAt: string;
+}
+
+/** When the entity at an index was created, and the most its last update can come after that. */
+export interface Timing {
+  stepMs: number;
+  lagMs: number;
+}
+
+export const WORK_ORDER_TIMING: Timing = { stepMs: 60_000, lagMs: 86_400_000 };
+export const ASSET_TIMING: Timing = { stepMs: 600_000, lagMs: 7 * 86_400_000 };
+export const PURCHASE_ORDER_TIMING: Timing = { stepMs: 1_800_000, lagMs: 2 * 86_400_000 };
+
+/** The first index whose record can have been updated after `instant` (ms): earlier ones cannot. */
+export function firstIndexUpdatedAfter(timing: Timing, instant: number): number {
+  return Math.max(0, Math.floor((instant - EPOCH - timing.lagMs) / timing.stepMs));
+}
+
+const ASSET_STATUSES = ['operational', 'operational', 'operational', 'down', 'in_maintenance', 'retired'];
+
+/**
+ * The asset at `index` (from 0): eight types in turn, numbered from 1 per type, so the first 3,200
+ * are the assets work orders name (`AS-PUMP-0042`). About 30% hang under the first asset of their
+ * type (`parentKey`); about 2% have no name (the ERP requires one).
+ */
+export function assetAt(seed: number, index: number): Asset {
+  const r = random(seed * 1_000_033 + index + 7_777_777);
+  const type = ASSETS[index % ASSETS.length] as string;
+  const no = Math.floor(index / ASSETS.length) + 1;
+  const created = EPOCH + index * ASSET_TIMING.stepMs;
+  const hasParent = no > 1 && r() < 0.3;
+  const noName = r() < 0.02;
+  const asset: Omit<Asset, 'updatedAt'> & { updatedAt?: string } = {
+    key: `AS-${type.toUpperCase()}-${String(no).padStart(4, '0')}`,
+    name: noName ? '' : `${type} ${no}`,
+    assetType: type.toLowerCase(),
+    location: `LOC-${1 + Math.floor(r() * 40)}`,
+    status: pick(r, ASSET_STATUSES),
+  };
+  if (hasParent) asset.parentKey = `AS-${type.toUpperCase()}-0001`;
+  asset.updatedAt = new Date(created + Math.floor(r() * ASSET_TIMING.lagMs)).toISOString();
+  return asset as Asset;
+}
+
+const PO_STATUSES = ['draft', 'approved', 'ordered', 'partially_received', 'received', 'cancelled'];
+
+/**
+ * The purchase order at `index` (from 0) with one to four lines. About 4% have no supplier and
+ * about 3% no lines (the ERP requires both).
+ */
+export function purchaseOrderAt(seed: number, index: number): PurchaseOrder {
+  const r = random(seed * 1_000_037 + index + 9_999_991);
+  const created = EPOCH + index * PURCHASE_ORDER_TIMING.stepMs;
+  const noSupplier = r() < 0.04;
+  const noLines = r() < 0.03;
+  const count = noLines ? 0 : 1 + Math.floor(r() * 4);
+  const lines: PurchaseOrderLine[] = [];
+  for (let i = 0; i < count; i++) {
+    lines.push({
+      materialKey: `MAT-${String(1 + Math.floor(r() * 5000)).padStart(5, '0')}`,
+      quantity: 1 + Math.floor(r() * 50),
+      unitPrice: Math.round(100 + r() * 99_900) / 100,
+    });
+  }
+  const cents = lines.reduce((sum, l) => sum + Math.round(l.unitPrice * 100) * l.quantity, 0);
+  return {
+    key: `PO${String(7_100_000_000 + index * 104_729).padStart(12, '0')}`,
+    number: `PO-${String(index + 1).padStart(6, '0')}`,
+    supplierId: noSupplier ? null : `SUP-${String(1 + Math.floor(r() * 200)).padStart(4, '0')}`,
+    status: pick(r, PO_STATUSES),
+    lines,
+    total: cents / 100,
+    updatedAt: new Date(created + Math.floor(r() * PURCHASE_ORDER_TIMING.lagMs)).toISOString(),
+  };
+}

@@ -3,6 +3,7 @@ import { branch } from './branch.js';
 import { collect } from './collect.js';
 import type { NodeTypeDefinition } from './define.js';
 import { delay } from './delay.js';
+import { entitySource, entityWrite } from './entity.js';
 import { errorBranch } from './error-branch.js';
 import { fileSink, fileSource } from './files.js';
 import { filter } from './filter.js';
@@ -34,6 +35,7 @@ export const nodeTypes = createCatalogue([
   scheduleTrigger,
   webhookTrigger,
   httpSource,
+  entitySource,
   inlineRecords,
   generate,
   fileSource,
@@ -43,17 +45,21 @@ export const nodeTypes = createCatalogue([
   branch,
   map,
   httpWrite,
+  entityWrite,
   fileSink,
   collect,
   errorBranch,
 ]);
 
+export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
 export {
   batch,
   branch,
   collect,
   delay,
+  entitySource,
+  entityWrite,
   errorBranch,
   fileSink,
   fileSource,
