@@ -228,3 +228,28 @@ describe('http-write in batch mode', () => {
     ]);
   });
 });
+
+describe('a URL filled from the record', () => {
+  it('puts each record to its own address, URL-encoded, and fails a record that lacks the value', async () => {
+    const recs = [
+      { key: 'a/1', n: 1, title: 'x' },
+      { key: 'b 2', n: 2, title: 'y' },
+    ];
+    const flow = batchFlow(recs as Rec[], 10, { mode: 'record', method: 'PUT', url: '/orders/{key}/lines/{n}' });
+    const { result, requests, store } = await run(flow, () => json(200, {}));
+    expect(result.counts).toMatchObject({ read: 2, succeeded: 2 });
+    expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+      'PUT http://erp.test/orders/a%2F1/lines/1',
+      'PUT http://erp.test/orders/b%202/lines/2',
+    ]);
+    const missing = batchFlow(recs as Rec[], 10, { mode: 'record', url: '/orders/{title}/{owner.id}' });
+    const second = await run(missing, () => json(200, {}));
+    expect(second.result.counts).toMatchObject({ read: 2, failed: 2 });
+    expect(second.requests).toHaveLength(0);
+    expect(second.store.byStatus('failed')[0]?.error).toEqual({
+      message: 'url: the record has no value for {owner.id}',
+      code: 'url_template',
+    });
+    expect(store.byStatus('failed')).toHaveLength(0);
+  });
+});

@@ -169,7 +169,14 @@ export const httpWrite: NodeFactory = (ctx, raw) => {
           const i = next++;
           if (i >= groups.length) return;
           const group = groups[i] as Item[];
-          results[i] = batchMode ? await writeBatch(group, target) : await writeRecord(group[0] as Item, target);
+          // the URL may take values from the record (batch mode: from the batch's first record)
+          const url = fillUrl(target.url, (group[0] as Item).data);
+          if (typeof url !== 'string') {
+            results[i] = group.map(() => ({ ok: false as const, error: url, attempts: 0 }));
+            continue;
+          }
+          const to = url === target.url ? target : { ...target, url };
+          results[i] = batchMode ? await writeBatch(group, to) : await writeRecord(group[0] as Item, to);
         }
       };
       const workers = Array.from({ length: Math.min(params.concurrency, groups.length) }, worker);
@@ -232,4 +239,24 @@ function judge(result: unknown, params: Params): { ok: true } | { ok: false; err
   };
   if (httpStatus !== undefined) error.httpStatus = httpStatus;
   return { ok: false, error };
+}
+
+/**
+ * Fills `{field}` placeholders of a URL (dotted paths allowed) from the record, URL-encoded; a field
+ * the record lacks (or that is not a string or a number) fails the record with the placeholder named.
+ */
+export function fillUrl(url: string, record: Record<string, unknown>): string | RecordError {
+  if (!url.includes('{')) return url;
+  let missing: string | undefined;
+  const filled = url.replace(/\{\{?\s*([\w.$-]+)\s*\}?\}/g, (_match, path: string) => {
+    let value: unknown = record;
+    for (const part of path.split('.')) value = (value as Record<string, unknown> | undefined)?.[part];
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      missing ??= path;
+      return '';
+    }
+    return encodeURIComponent(String(value));
+  });
+  if (missing !== undefined) return { message: `url: the record has no value for {${missing}}`, code: 'url_template' };
+  return filled;
 }

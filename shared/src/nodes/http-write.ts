@@ -7,7 +7,7 @@ export const httpWrite = defineNodeType({
   group: 'sinks',
   label: 'HTTP write',
   description:
-    'Sends each record as a JSON body, or (batch mode) the records it receives together as one JSON array. Sends an idempotency key (run, node, record or batch) so a replayed batch does not write twice.',
+    'Sends each record as a JSON body, or (batch mode) the records it receives together as one JSON array. Sends an idempotency key (run, node, record or batch) so a replayed batch does not write twice. The URL may take values from the record: /work-orders/{externalKey}.',
   params: z
     .strictObject({
       ...connectionParams,
