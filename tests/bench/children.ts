@@ -13,7 +13,6 @@ import {
 import { validateFlow } from '@sluice/shared';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
-import { editorBench } from './editor.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
 
@@ -41,7 +40,8 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'history') return historyBench(n, n * 10);
   if (kind === 'load') return apiUnderLoad(n);
   if (kind === 'delay') return delayPrecision(n);
-  if (kind === 'editor') return editorBench(n);
+  // loaded only here: the browser driver would otherwise weigh on every other measurement's memory
+  if (kind === 'editor') return (await import('./editor.js')).editorBench(n);
   if (kind.startsWith('crash:')) {
     const r = await runCrashScenario(Number(kind.slice(6)), n);
     if (r.final.status !== 'succeeded') throw new Error(`crash run ended ${r.final.status}: ${r.final.error}`);
