@@ -34,10 +34,16 @@ export function errorResponse(err: Error, c: Context): Response {
   return c.json({ error: { code: 'internal', message: 'internal error; the server log has the details' } }, 500);
 }
 
-/** Reads a JSON body, answering 400 with a clear message when it is missing or malformed. */
-export async function readJson(c: Context): Promise<unknown> {
+/**
+ * Reads a JSON body: answers 400 when it is malformed or nested too deep, and when it is missing
+ * unless `optional` (then undefined).
+ */
+export async function readJson(c: Context, { optional = false } = {}): Promise<unknown> {
   const text = await c.req.text();
-  if (!text.trim()) throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+  if (!text.trim()) {
+    if (optional) return undefined;
+    throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+  }
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -46,16 +52,6 @@ export async function readJson(c: Context): Promise<unknown> {
   }
   assertJsonDepth(value);
   return value;
-}
-
-/** Parses an integer query parameter within bounds, or answers 400 naming the parameter. */
-export function intParam(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
-  if (value === undefined || value === '') return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ApiError(400, 'bad_query', `${name}: must be a whole number from ${min} to ${max}`, name);
-  }
-  return n;
 }
 
 /** Deepest nesting of arrays and objects accepted in a request body (JSON that deep is never a record). */

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
-import { ApiError, assertJsonDepth } from './errors.js';
+import { ApiError, readJson } from './errors.js';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -56,7 +56,7 @@ export class ApiRouter {
     this.app.on(method.toUpperCase(), honoPath, async (c) => {
       const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
       const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
-      const body = spec.body ? parse(spec.body, await readOptionalJson(c), 'body') : undefined;
+      const body = spec.body ? parse(spec.body, await readJson(c, { optional: true }), 'body') : undefined;
       return handler(c, { params, query, body } as Input<z.output<P>, z.output<Q>, z.output<B>>);
     });
   }
@@ -78,33 +78,8 @@ export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'pa
   throw new ApiError(400, code, `${field}: ${issue?.message ?? 'invalid'}`, field);
 }
 
-/** Reads a JSON body if there is one (undefined when empty), answering 400 when it is malformed. */
-async function readOptionalJson(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
-  }
-  assertJsonDepth(value);
-  return value;
-}
-
 /** Reads a JSON body, answering 400 when it is missing or malformed. */
-export async function readJsonBody(c: Context): Promise<unknown> {
-  const text = await c.req.text();
-  if (!text.trim()) throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (err) {
-    throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
-  }
-  assertJsonDepth(value);
-  return value;
-}
+export const readJsonBody = (c: Context) => readJson(c);
 
 /** Schemas for common parameters. */
 export const p = {
