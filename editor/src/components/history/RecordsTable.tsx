@@ -1,10 +1,8 @@
 import { RECORD_STATUSES, type RecordOutcomeView, type RecordStatus } from '@sluice/shared';
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { request } from '../../api';
+import { memo, useEffect, useMemo, useState } from 'react';
 import { formatTimestamp } from '../../lib/format';
 import { type RecordFilters, recordsUrl } from '../../lib/history/queries';
-import { useCursorPages } from '../../lib/history/useCursorPages';
-import { usePagedVirtualizer } from '../../lib/history/usePagedVirtualizer';
+import { usePagedList } from '../../lib/history/usePagedVirtualizer';
 import { StatusBadge } from '../StatusBadge';
 import { HistoryError, HistoryNote } from './states';
 import './history.css';
@@ -107,23 +105,13 @@ export function RecordsTable({ runId, nodeIds, nodeLabel, onSelect, selectedKey,
   const filtered = status !== '' || nodeFilter !== '' || key !== '';
   const query = JSON.stringify([runId, filters]);
 
-  const fetchPage = useCallback(
-    (cursor: string | null, limit: number, signal: AbortSignal) =>
-      request<{ items: RecordOutcomeView[]; nextCursor: string | null }>(
-        'GET',
-        recordsUrl(runId, filters, limit, cursor),
-        signal,
-      ),
-    [runId, filters],
+  const { pages, scrollRef, virtualizer, rows } = usePagedList<RecordOutcomeView>(
+    query,
+    refreshKey,
+    (limit, cursor) => recordsUrl(runId, filters, limit, cursor),
+    ROW_HEIGHT,
+    { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT },
   );
-  const pages = useCursorPages(query, refreshKey, fetchPage, { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT });
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const { virtualizer, rows } = usePagedVirtualizer(pages, ROW_HEIGHT, scrollRef);
-
-  useEffect(() => {
-    void query;
-    if (scrollRef.current) scrollRef.current.scrollTop = 0;
-  }, [query]);
 
   const clearFilters = () => {
     setStatus('');

@@ -1,6 +1,5 @@
 import { RUN_STATUSES, type RunStatus, type RunSummary, TRIGGER_KINDS, type TriggerKind } from '@sluice/shared';
-import { memo, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { request } from '../../api';
+import { memo, useMemo, useState } from 'react';
 import {
   compactCount,
   formatDuration,
@@ -10,8 +9,7 @@ import {
   runDuration,
 } from '../../lib/format';
 import { localInputToIso, type RunFilters, runsUrl } from '../../lib/history/queries';
-import { useCursorPages } from '../../lib/history/useCursorPages';
-import { usePagedVirtualizer } from '../../lib/history/usePagedVirtualizer';
+import { usePagedList } from '../../lib/history/usePagedVirtualizer';
 import { StatusBadge } from '../StatusBadge';
 import { HistoryError, HistoryNote } from './states';
 import './history.css';
@@ -118,24 +116,13 @@ export function RunsList({ flowId, selectedRunId, onSelect, refreshKey }: RunsLi
   const filtered = status !== '' || trigger !== '' || filters.from !== '' || filters.to !== '';
   const query = JSON.stringify([flowId, filters]);
 
-  const fetchPage = useCallback(
-    (cursor: string | null, limit: number, signal: AbortSignal) =>
-      request<{ items: RunSummary[]; nextCursor: string | null }>(
-        'GET',
-        runsUrl(flowId, filters, limit, cursor),
-        signal,
-      ),
-    [flowId, filters],
+  const { pages, scrollRef, virtualizer, rows } = usePagedList<RunSummary>(
+    query,
+    refreshKey,
+    (limit, cursor) => runsUrl(flowId, filters, limit, cursor),
+    ROW_HEIGHT,
+    { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT },
   );
-  const pages = useCursorPages(query, refreshKey, fetchPage, { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT });
-  const scrollRef = useRef<HTMLDivElement>(null);
-  const { virtualizer, rows } = usePagedVirtualizer(pages, ROW_HEIGHT, scrollRef);
-
-  // A new flow or filter shows its first page from the top.
-  useEffect(() => {
-    void query;
-    if (scrollRef.current) scrollRef.current.scrollTop = 0;
-  }, [query]);
 
   const clearFilters = () => {
     setStatus('');

@@ -1,6 +1,7 @@
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { type RefObject, useEffect } from 'react';
-import type { CursorPages } from './useCursorPages';
+import { type RefObject, useEffect, useRef } from 'react';
+import { request } from '../../api';
+import { type CursorPages, useCursorPages } from './useCursorPages';
 
 /** Start loading the next page when the last rendered row is this close to the end of the loaded rows. */
 export const PREFETCH_ROWS = 40;
@@ -32,4 +33,30 @@ export function usePagedVirtualizer<T>(
     if (hasMore && !busy && lastRendered >= 0 && lastRendered >= items.length - PREFETCH_ROWS) loadMore();
   }, [hasMore, busy, lastRendered, items.length, loadMore]);
   return { virtualizer, rows };
+}
+
+/**
+ * A server list shown as a virtualised scroll area: pages read by cursor from `urlFor(limit, cursor)`
+ * as the user scrolls, read again from the first page (scrolled to the top) whenever `query` changes.
+ */
+export function usePagedList<T>(
+  query: string,
+  refreshKey: string | number | undefined,
+  urlFor: (limit: number, cursor: string | null) => string,
+  rowHeight: number,
+  options: { pageSize: number; maxLimit: number },
+) {
+  const pages = useCursorPages<T>(
+    query,
+    refreshKey,
+    (cursor, limit, signal) => request<{ items: T[]; nextCursor: string | null }>('GET', urlFor(limit, cursor), signal),
+    options,
+  );
+  const scrollRef = useRef<HTMLDivElement>(null);
+  const { virtualizer, rows } = usePagedVirtualizer(pages, rowHeight, scrollRef);
+  useEffect(() => {
+    void query;
+    if (scrollRef.current) scrollRef.current.scrollTop = 0;
+  }, [query]);
+  return { pages, scrollRef, virtualizer, rows };
 }
