@@ -31,7 +31,7 @@ interface Entry {
  * exactly the settled records, and a resumed run that re-reads the unsettled ones counts them once.
  */
 export class RecordTracker {
-  private entries = new Map<number, Entry>();
+  private entries = new InFlight<Entry>();
   private settled: RecordOutcome[] = [];
   readonly counts: RunCounts;
   readonly nodeCounts: NodeCounts[];
@@ -103,7 +103,7 @@ export class RecordTracker {
 
   /** Settles every record still in flight as `cancelled` (read, but not processed). */
   cancelAll(): void {
-    for (const [seq, entry] of this.entries) {
+    for (const [seq, entry] of [...this.entries.all()]) {
       entry.status = 'cancelled';
       entry.error = { message: 'not processed: the run ended before this record was', code: 'not_processed' };
       this.settle(seq, entry, 'cancelled', entry.nodeId, []);
@@ -149,8 +149,7 @@ export class RecordTracker {
 
   /** The lowest sequence number still in flight (entries are kept in read order). */
   lowestInFlight(): number | undefined {
-    for (const seq of this.entries.keys()) return seq;
-    return undefined;
+    return this.entries.lowest();
   }
 
   nodeCountsById(): Record<string, NodeCounts> {
@@ -159,5 +158,67 @@ export class RecordTracker {
       out[id] = { ...(this.nodeCounts[i] as NodeCounts) };
     });
     return out;
+  }
+}
+
+/**
+ * The records in flight by sequence number. Records are read in increasing order (with gaps when a
+ * resumed run skips what is settled), so a window of slots from the lowest record in flight holds
+ * them: no hashing, and nothing kept for a record once it settles.
+ */
+export class InFlight<T> {
+  private slots: (T | undefined)[] = [];
+  /** Sequence number of `slots[0]`. */
+  private base = 0;
+  /** Index of the first slot that may be in use. */
+  private head = 0;
+  size = 0;
+
+  set(seq: number, value: T): void {
+    if (this.size === 0) {
+      this.slots = [];
+      this.base = seq;
+      this.head = 0;
+    }
+    const i = seq - this.base;
+    if (i < this.head) throw new Error(`record ${seq} read after record ${this.base + this.head}`);
+    if (this.slots[i] === undefined) this.size++;
+    this.slots[i] = value;
+  }
+
+  get(seq: number): T | undefined {
+    const i = seq - this.base;
+    return i >= this.head ? this.slots[i] : undefined;
+  }
+
+  delete(seq: number): void {
+    const i = seq - this.base;
+    if (i < this.head || this.slots[i] === undefined) return;
+    this.slots[i] = undefined;
+    this.size--;
+    if (i !== this.head) return;
+    const slots = this.slots;
+    let head = this.head + 1;
+    while (head < slots.length && slots[head] === undefined) head++;
+    this.head = head;
+    if (head >= 1024 && head * 2 >= slots.length) {
+      // drop the settled front
+      this.slots = slots.slice(head);
+      this.base += head;
+      this.head = 0;
+    }
+  }
+
+  /** The lowest sequence number in flight. */
+  lowest(): number | undefined {
+    return this.size === 0 ? undefined : this.base + this.head;
+  }
+
+  /** Every record in flight, in read order. */
+  *all(): Generator<[number, T]> {
+    for (let i = this.head; i < this.slots.length; i++) {
+      const value = this.slots[i];
+      if (value !== undefined) yield [this.base + i, value];
+    }
   }
 }

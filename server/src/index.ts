@@ -7,5 +7,6 @@ export { RunLeases } from './runs/leases.js';
 export { RunRepository } from './runs/repository.js';
 export { Runner } from './runs/runner.js';
 export { SqliteRunStore } from './runs/sqlite-run-store.js';
+export { tuneRuntime } from './runtime-flags.js';
 export { type Sandbox, sandboxConnections, startSandbox } from './sandbox/index.js';
 export { openSluice, type Sluice, startSluice } from './sluice.js';

@@ -16,6 +16,7 @@ import { RunRepository } from './runs/repository.js';
 import { startPruning } from './runs/retention.js';
 import { Runner } from './runs/runner.js';
 import { SqliteRunStore } from './runs/sqlite-run-store.js';
+import { tuneRuntime } from './runtime-flags.js';
 import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { Webhooks } from './webhooks/webhooks.js';
@@ -35,6 +36,7 @@ type PartsConfig = Pick<
 
 /** The parts every entry point needs: database, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
+  tuneRuntime();
   const db = openDatabase(databaseFile(config.dataDir));
   const sandbox = config.sandboxUrl
     ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
@@ -109,7 +111,7 @@ export async function startSluice(config: Config): Promise<Sluice> {
       scheduler.stop();
       stopPruning();
       await runner.stop({ cancel });
-      parts.store.flush();
+      await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sandbox.close();
       db.$client.close();

@@ -9,6 +9,7 @@ import {
   RunRepository,
   SqliteRunStore,
   startSandbox,
+  tuneRuntime,
 } from '@sluice/server';
 import { validateFlow } from '@sluice/shared';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
@@ -31,8 +32,9 @@ function flow(doc: unknown) {
   return result.flow;
 }
 
-/** One measurement; runs in its own process. */
+/** One measurement; runs in its own process, with the runtime options Sluice's own process sets. */
 export async function runChild(kind: string, n: number): Promise<Record<string, number>> {
+  tuneRuntime();
   if (kind === 'ceiling') return ceiling(n);
   if (kind === 'engine') return engine(n);
   if (kind === 'http') return overHttp(n);
@@ -121,7 +123,9 @@ async function timedRun(
     store,
     connectors: createConnectors(connections),
   }).done;
-  return { runId, runs, result, seconds: (performance.now() - t0) / 1000 };
+  const seconds = (performance.now() - t0) / 1000;
+  await store.close();
+  return { runId, runs, result, seconds };
 }
 
 async function engine(n: number) {
@@ -129,6 +133,8 @@ async function engine(n: number) {
   const { result, seconds } = await timedRun(db, engineFlow(n));
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
+  const stored = db.$client.prepare('SELECT COUNT(*) FROM record_outcomes').pluck().get() as number;
+  if (stored !== n) throw new Error(`${stored} outcomes stored for ${n} records`);
   const peakRss = rssMb();
   db.$client.pragma('wal_checkpoint(TRUNCATE)');
   const pages =

@@ -153,7 +153,7 @@ async function run(file: string, json: boolean): Promise<number> {
     return detail.status === 'succeeded' ? 0 : detail.status === 'cancelled' ? 130 : 1;
   } finally {
     await sluice.runner.stop();
-    sluice.store.flush();
+    await sluice.store.close();
     await sluice.sandbox.close();
     sluice.db.$client.close();
   }

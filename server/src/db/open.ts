@@ -15,6 +15,14 @@ export function databaseFile(dataDir: string): string {
   return path.join(dataDir, 'sluice.sqlite');
 }
 
+/** Settings of every connection to the database (the run store's writer thread opens its own). */
+export const CONNECTION_PRAGMAS = [
+  'journal_mode = WAL',
+  'synchronous = NORMAL',
+  'foreign_keys = ON',
+  'busy_timeout = 5000',
+] as const;
+
 /**
  * Opens (or creates) the database, in WAL mode, and applies the committed migrations. WAL lets the
  * API read while a run writes; synchronous=NORMAL keeps commits durable across a process crash.
@@ -22,10 +30,7 @@ export function databaseFile(dataDir: string): string {
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const client = new Database(file);
-  client.pragma('journal_mode = WAL');
-  client.pragma('synchronous = NORMAL');
-  client.pragma('foreign_keys = ON');
-  client.pragma('busy_timeout = 5000');
+  for (const pragma of CONNECTION_PRAGMAS) client.pragma(pragma);
   const db = drizzle(client, { schema }) as Db;
   migrate(db, { migrationsFolder: MIGRATIONS });
   return db;

@@ -135,7 +135,7 @@ async function settle(): Promise<void> {
     }
     await Promise.race([Promise.all(open.map((id) => runner.wait(String(id)))), sleep(open.length ? 1000 : 10)]);
   }
-  t.parts.store.flush();
+  await t.parts.store.flush();
   if (!c.prepare('SELECT 1 FROM connections WHERE name = ?').get(CONNECTION.name)) {
     await call('POST', '/api/connections', CONNECTION, 201);
   }

@@ -53,6 +53,7 @@ export async function openTestSluice(
       parts.scheduler.stop();
       await parts.runner.stop();
       await parts.sandbox.close();
+      await parts.store.close();
       parts.db.$client.close();
       rmSync(dir, { recursive: true, force: true });
     },

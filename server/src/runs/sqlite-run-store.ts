@@ -1,16 +1,9 @@
-import type {
-  Checkpoint,
-  CollectedRecord,
-  RecordOutcome,
-  ResumeState,
-  RunCommit,
-  RunStatusUpdate,
-  RunStore,
-  Waiting,
-} from '@sluice/engine';
-import type { NodeCounts, RecordError, RecordStatus } from '@sluice/shared';
+import { Worker } from 'node:worker_threads';
+import type { Checkpoint, ResumeState, RunCommit, RunStatusUpdate, RunStore, Waiting } from '@sluice/engine';
+import type { NodeCounts, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
+import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
+import { GroupBuilder, STATUS_CODE } from './write-group.js';
 
 interface ResumeRow {
   checkpoint: string | null;
@@ -22,40 +15,55 @@ interface ResumeRow {
   node_counts: string;
 }
 
-/** Rows per multi-row INSERT. */
-const CHUNK = 50;
-/** A run's commits are grouped into one transaction up to this many rows, or this long. */
-const GROUP_ROWS = 500;
+/** A run's commits are grouped and sent to the writer thread up to this many rows, or this long. */
+const GROUP_ROWS = 2_000;
 const GROUP_MS = 50;
+/** Rows sent to the writer and not yet written beyond which a commit waits (bounds memory). */
+const MAX_ROWS_IN_FLIGHT = 8_000;
+/** Heap limits of the writer thread, in MB. */
+const WRITER_YOUNG_MB = 4;
+const WRITER_OLD_MB = 64;
 
 export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
-export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };
+export { STATUS_CODE };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
+const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+interface Pending {
+  group: GroupBuilder;
+  timer: NodeJS.Timeout | undefined;
+}
 
 /**
- * The engine's run store over SQLite. Each commit (one batch) is one transaction of prepared
- * statements: outcomes, collected records, the batch row and the run's counts land together or not.
+ * The engine's run store over SQLite. A run's commits (one per batch) are grouped (up to 2,000 rows
+ * or 50 ms) and handed to a writer thread with its own connection (outcome-writer.mjs). Each group
+ * is written with prepared statements under a savepoint of its own: its outcomes, collected
+ * records, batch rows and the run's counts with the checkpoint land together or not at all. The
+ * engine goes on with the next batches while the last are written, so on a machine with two cores
+ * the cost of storing overlaps with the cost of processing; when the writer falls 8,000 rows
+ * behind, the next commit waits.
+ *
+ * A crash loses the groups not yet written, which a resumed run redoes from the checkpoint written
+ * with the last group that was (writes are idempotent). A status change waits until everything the
+ * run committed before it is written. A group the writer could not store fails the run's next commit.
  */
 export class SqliteRunStore implements RunStore {
   private readonly client: Database.Database;
-  private readonly errorIds = new Map<string, number>();
-  private readonly insertOutcome: Database.Statement;
-  private readonly insertOutcomes: Database.Statement;
-  private readonly insertCollectedMany: Database.Statement;
-  private readonly insertCollected: Database.Statement;
-  private readonly insertBatch: Database.Statement;
-  private readonly updateCounts: Database.Statement;
+  private thread: Worker | undefined;
   private readonly updateStatus: Database.Statement;
   private readonly updateWaiting: Database.Statement;
   private readonly updateFinalCounts: Database.Statement;
-  private readonly findError: Database.Statement;
-  private readonly insertError: Database.Statement;
-  private readonly commitTx: (runId: number, commits: RunCommit[]) => void;
-  private readonly pending = new Map<
-    string,
-    { commits: RunCommit[]; outcomes: number; timer: NodeJS.Timeout | undefined }
-  >();
+  private readonly pending = new Map<string, Pending>();
+  /** Groups sent to the writer and not yet written: group id → run id and rows. */
+  private readonly sent = new Map<number, { runId: string; rows: number }>();
+  private rowsInFlight = 0;
+  private nextGroup = 1;
+  /** Runs whose rows the writer could not store, with why: their next commit fails. */
+  private readonly failures = new Map<string, string>();
+  private waiters: { ready: () => boolean; resolve: () => void }[] = [];
+  private writerError: Error | undefined;
+  private closed = false;
 
   /** Largest stored payload of a failed record, in characters of JSON; a larger one is cut (and says so). */
   readonly payloadCap: number;
@@ -64,29 +72,7 @@ export class SqliteRunStore implements RunStore {
     this.payloadCap = options.payloadCap ?? DEFAULT_PAYLOAD_CAP;
     const c = db.$client;
     this.client = c;
-    this.insertOutcome = c.prepare(
-      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.insertOutcomes = c.prepare(
-      `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
-       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
-    );
-    this.insertCollected = c.prepare(
-      'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',
-    );
-    this.insertCollectedMany = c.prepare(
-      `INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data)
-       VALUES ${Array(CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')}`,
-    );
-    this.insertBatch = c.prepare(
-      `INSERT OR REPLACE INTO batches (run_id, batch_no, size, succeeded, filtered, failed, started_at, finished_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    this.updateCounts = c.prepare(
-      `UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, checkpoint = ?
-       WHERE id = ?`,
-    );
+    if (c.memory) throw new Error('the run store needs a database file (its writer thread opens it too)');
     this.updateWaiting = c.prepare('UPDATE runs SET waiting = ? WHERE id = ?');
     this.updateFinalCounts = c.prepare(
       'UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ? WHERE id = ?',
@@ -98,42 +84,74 @@ export class SqliteRunStore implements RunStore {
          finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
        WHERE id = ?`,
     );
-    this.findError = c.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?');
-    this.insertError = c.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
-    this.commitTx = c.transaction((runId: number, commits: RunCommit[]) => {
-      for (const [i, commit] of commits.entries()) this.write(runId, commit, i === commits.length - 1);
+  }
+
+  /** The writer thread, started with the first rows to write. */
+  private get writer(): Worker {
+    if (this.thread) return this.thread;
+    const thread = new Worker(new URL('./outcome-writer.mjs', import.meta.url), {
+      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS },
+      execArgv: [],
+      // what it holds is short-lived (the group being written): a small heap is enough
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
     });
+    thread.on('message', (m: { written: number[]; error?: string }) => this.written(m));
+    thread.on('error', (err) => {
+      this.writerError = err;
+      console.error("the run store's writer thread failed:", err);
+      this.written({ written: [...this.sent.keys()], error: err.message });
+    });
+    thread.on('exit', () => {
+      if (this.thread === thread) this.thread = undefined;
+    });
+    this.thread = thread;
+    return thread;
   }
 
   /**
-   * Stores a commit. Commits of a run are grouped into one transaction until 1,000 outcomes or 50 ms
-   * have gathered (a status change flushes at once): far fewer transactions for fast runs, while a
-   * crash loses at most those 50 ms of progress, which the resumed run redoes (writes are idempotent).
+   * Takes a commit. Commits of a run are grouped until 500 rows or 50 ms have gathered (a status
+   * change sends at once), then sent to the writer. Waits only when the writer is far behind.
    */
-  commit(runId: string, commit: RunCommit): void {
-    const pending = this.pending.get(runId) ?? { commits: [], outcomes: 0, timer: undefined };
-    pending.commits.push(commit);
-    pending.outcomes += commit.outcomes.length + commit.collected.length;
-    this.pending.set(runId, pending);
-    if (pending.outcomes >= GROUP_ROWS) this.flush(runId);
-    else pending.timer ??= setTimeout(() => this.flush(runId), GROUP_MS).unref();
-  }
-
-  /** Writes the grouped commits of a run (or of every run) in one transaction. */
-  flush(runId?: string): void {
-    const ids = runId === undefined ? [...this.pending.keys()] : [runId];
-    for (const id of ids) {
-      const pending = this.pending.get(id);
-      if (!pending) continue;
-      this.pending.delete(id);
-      if (pending.timer) clearTimeout(pending.timer);
-      this.commitTx(Number(id), pending.commits);
+  commit(runId: string, commit: RunCommit): void | Promise<void> {
+    const failure = this.failures.get(runId) ?? this.writerError?.message;
+    if (failure !== undefined) throw new Error(`the run's records could not be stored: ${failure}`);
+    let pending = this.pending.get(runId);
+    if (!pending) {
+      pending = { group: new GroupBuilder(this.payloadJson), timer: undefined };
+      this.pending.set(runId, pending);
     }
+    pending.group.add(commit);
+    if (pending.group.size >= GROUP_ROWS) this.send(runId);
+    else pending.timer ??= setTimeout(() => this.send(runId), GROUP_MS).unref();
+    if (this.rowsInFlight > MAX_ROWS_IN_FLIGHT) return this.until(() => this.rowsInFlight <= MAX_ROWS_IN_FLIGHT / 2);
   }
 
-  setStatus(runId: string, u: RunStatusUpdate): void {
+  /** Sends what a run (or every run) has gathered, and resolves once all its rows are written. */
+  flush(runId?: string): Promise<void> {
+    for (const id of runId === undefined ? [...this.pending.keys()] : [runId]) this.send(id);
+    const done = () => {
+      for (const s of this.sent.values()) if (runId === undefined || s.runId === runId) return false;
+      return true;
+    };
+    return this.until(done);
+  }
+
+  /** Writes what is left and stops the writer thread. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    const thread = this.thread;
+    if (!thread) return;
+    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    thread.ref();
+    thread.postMessage('close');
+    await exited;
+  }
+
+  async setStatus(runId: string, u: RunStatusUpdate): Promise<void> {
     if (u.status === 'queued') return;
-    this.flush(runId);
+    await this.flush(runId);
     const id = Number(runId);
     if (u.counts) {
       const c = u.counts;
@@ -141,16 +159,18 @@ export class SqliteRunStore implements RunStore {
       this.updateFinalCounts.run(c.read, c.succeeded, c.filtered, c.failed, c.cancelled, nodes, id);
     }
     this.updateStatus.run(u.status, u.error ?? null, u.status, u.status, u.at, u.status, u.at, id);
+    if (FINAL.has(u.status)) this.failures.delete(runId);
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
-    this.flush(runId);
     this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId));
   }
 
-  /** What an interrupted run goes on from: its last checkpoint, the counts stored with it, and what is settled past it. */
+  /**
+   * What an interrupted run goes on from: its last checkpoint, the counts stored with it, and what is
+   * settled past it. Read when a run is taken up again, when nothing of it is waiting to be written.
+   */
   loadResume(runId: string): ResumeState | undefined {
-    this.flush(runId);
     const row = this.client
       .prepare('SELECT checkpoint, succeeded, filtered, failed, cancelled, read, node_counts FROM runs WHERE id = ?')
       .get(Number(runId)) as ResumeRow | undefined;
@@ -169,119 +189,53 @@ export class SqliteRunStore implements RunStore {
     };
   }
 
-  /** Writes one commit's rows; the run's counts and checkpoint only for the last commit of a group. */
-  private write(runId: number, commit: RunCommit, last: boolean): void {
-    this.writeOutcomes(runId, commit.outcomes);
-    this.writeCollectedRecords(runId, commit.collected);
-    const b = commit.batch;
-    if (b) this.insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);
-    if (!last) return;
-    const c = commit.counts;
-    const nodes = JSON.stringify(commit.nodeCounts);
-    this.updateCounts.run(
-      c.read,
-      c.succeeded,
-      c.filtered,
-      c.failed,
-      c.cancelled,
-      nodes,
-      JSON.stringify(commit.checkpoint),
-      runId,
-    );
+  private send(runId: string): void {
+    const pending = this.pending.get(runId);
+    if (!pending) return;
+    this.pending.delete(runId);
+    if (pending.timer) clearTimeout(pending.timer);
+    if (this.closed) throw new Error('the run store is closed');
+    const rows = pending.group.size;
+    const group = pending.group.finish(this.nextGroup++, Number(runId));
+    this.sent.set(group.id, { runId, rows });
+    this.rowsInFlight += rows;
+    if (this.sent.size === 1) this.writer.ref(); // keeps the process alive until the rows are written
+    this.writer.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
   }
 
-  /** Outcomes in statements of CHUNK rows (far fewer calls into SQLite), the rest one by one. */
-  private writeOutcomes(runId: number, outcomes: readonly RecordOutcome[]): void {
-    let i = 0;
-    if (outcomes.length >= CHUNK) {
-      const params: unknown[] = new Array(CHUNK * 12);
-      for (; i + CHUNK <= outcomes.length; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++) {
-          const o = outcomes[i + j] as RecordOutcome;
-          const at = j * 12;
-          params[at] = runId;
-          params[at + 1] = o.seq;
-          params[at + 2] = o.key;
-          params[at + 3] = STATUS_CODE[o.status];
-          params[at + 4] = o.nodeId;
-          params[at + 5] = o.batchNo;
-          params[at + 6] = o.attempts;
-          params[at + 7] = o.error ? this.errorId(o.error) : null;
-          params[at + 8] = o.payload === undefined ? null : this.payloadJson(o.payload);
-          params[at + 9] = o.outputNode === undefined ? null : JSON.stringify(o.output ?? null);
-          params[at + 10] = o.outputNode ?? null;
-          params[at + 11] = o.at;
-        }
-        this.insertOutcomes.run(params);
+  private written(m: { written: number[]; error?: string }): void {
+    for (const id of m.written) {
+      const s = this.sent.get(id);
+      if (!s) continue;
+      this.sent.delete(id);
+      this.rowsInFlight -= s.rows;
+      if (m.error !== undefined) {
+        console.error(`run ${s.runId}: its records could not be stored: ${m.error}`);
+        this.failures.set(s.runId, m.error);
       }
     }
-    for (; i < outcomes.length; i++) this.writeOutcome(runId, outcomes[i] as RecordOutcome);
-  }
-
-  private writeCollectedRecords(runId: number, records: readonly CollectedRecord[]): void {
-    let i = 0;
-    if (records.length >= CHUNK) {
-      const params: unknown[] = new Array(CHUNK * 5);
-      for (; i + CHUNK <= records.length; i += CHUNK) {
-        for (let j = 0; j < CHUNK; j++) {
-          const r = records[i + j] as CollectedRecord;
-          const at = j * 5;
-          params[at] = runId;
-          params[at + 1] = r.nodeId;
-          params[at + 2] = r.seq;
-          params[at + 3] = r.key;
-          params[at + 4] = JSON.stringify(r.data);
-        }
-        this.insertCollectedMany.run(params);
-      }
+    if (this.sent.size === 0) this.thread?.unref();
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const w of waiting) {
+      if (w.ready()) w.resolve();
+      else this.waiters.push(w);
     }
-    for (; i < records.length; i++) this.writeCollected(runId, records[i] as CollectedRecord);
   }
 
-  private writeOutcome(runId: number, o: RecordOutcome): void {
-    const errorId = o.error ? this.errorId(o.error) : null;
-    const payload = o.payload === undefined ? null : this.payloadJson(o.payload);
-    this.insertOutcome.run(
-      runId,
-      o.seq,
-      o.key,
-      STATUS_CODE[o.status],
-      o.nodeId,
-      o.batchNo,
-      o.attempts,
-      errorId,
-      payload,
-      o.outputNode === undefined ? null : JSON.stringify(o.output ?? null),
-      o.outputNode ?? null,
-      o.at,
-    );
-  }
-
-  private writeCollected(runId: number, r: CollectedRecord): void {
-    this.insertCollected.run(runId, r.nodeId, r.seq, r.key, JSON.stringify(r.data));
+  private until(ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push({ ready, resolve }));
   }
 
   /** The payload as stored: its JSON, or within the cap a preview that says how big it was. */
-  private payloadJson(payload: unknown): string {
+  private readonly payloadJson = (payload: unknown): string => {
     const json = JSON.stringify(payload) ?? 'null';
     if (json.length <= this.payloadCap) return json;
     return JSON.stringify({
       $truncated: { bytes: Buffer.byteLength(json), cap: this.payloadCap, preview: json.slice(0, this.payloadCap) },
     });
-  }
-
-  private errorId(error: RecordError): number {
-    const code = error.code ?? null;
-    const status = error.httpStatus ?? null;
-    const cacheKey = `${code}\u0000${status}\u0000${error.message}`;
-    const cached = this.errorIds.get(cacheKey);
-    if (cached !== undefined) return cached;
-    const found = this.findError.get(error.message, code, status) as { id: number } | undefined;
-    const id = found?.id ?? Number(this.insertError.run(error.message, code, status).lastInsertRowid);
-    if (this.errorIds.size > 10_000) this.errorIds.clear();
-    this.errorIds.set(cacheKey, id);
-    return id;
-  }
+  };
 
   /** The underlying connection, for queries that read what this store wrote. */
   get connection(): Database.Database {

@@ -1,0 +1,189 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { databaseFile, openDatabase } from '../db/open.js';
+import { RunRepository } from './repository.js';
+import { SqliteRunStore } from './sqlite-run-store.js';
+
+/** The run store over a real SQLite file, with its writer thread. */
+
+let dir: string;
+let db: ReturnType<typeof openDatabase>;
+let store: SqliteRunStore;
+let runs: RunRepository;
+
+beforeEach(() => {
+  dir = mkdtempSync(path.join(tmpdir(), 'sluice-store-'));
+  db = openDatabase(databaseFile(dir));
+  runs = new RunRepository(db);
+  store = new SqliteRunStore(db, { payloadCap: 300 });
+});
+
+afterEach(async () => {
+  await store.close();
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const newRun = () => runs.create({ flowId: null, flowVersionId: null, flowName: 'store', trigger: 'cli' });
+
+function checkpoint(lowWater: number): Checkpoint {
+  return { version: 1, lowWater, nextBatch: 2, sourcesDone: [], nodeState: {}, breakers: {} };
+}
+
+function commitOf(outcomes: RecordOutcome[], extra: Partial<RunCommit> = {}): RunCommit {
+  const succeeded = outcomes.filter((o) => o.status === 'succeeded').length;
+  const failed = outcomes.filter((o) => o.status === 'failed').length;
+  return {
+    outcomes,
+    collected: [],
+    counts: { read: outcomes.length, succeeded, filtered: 0, failed, cancelled: 0 },
+    nodeCounts: { out: { in: outcomes.length, out: succeeded, error: failed, filtered: 0 } },
+    checkpoint: checkpoint(outcomes.length),
+    ...extra,
+  };
+}
+
+const ok = (seq: number, key = `k-${seq}`, output?: unknown): RecordOutcome => ({
+  seq,
+  key,
+  status: 'succeeded',
+  nodeId: 'out',
+  batchNo: 1,
+  attempts: 1,
+  at: 1_700_000_000_000 + seq,
+  ...(output === undefined ? {} : { output, outputNode: 'out' }),
+});
+
+interface Row {
+  seq: number;
+  key: string;
+  status: number;
+  node_id: string;
+  attempts: number;
+  error_id: number | null;
+  payload: string | null;
+  output: string | null;
+  output_node: string | null;
+  at: number;
+}
+
+const rowsOf = (runId: string) =>
+  db.$client.prepare('SELECT * FROM record_outcomes WHERE run_id = ? ORDER BY seq').all(Number(runId)) as Row[];
+
+describe('SqliteRunStore', () => {
+  it('stores every field of every outcome as sent, text in any script included', async () => {
+    const runId = newRun();
+    const failed: RecordOutcome = {
+      seq: 3,
+      key: 'заказ-3 ✓',
+      status: 'failed',
+      nodeId: 'write',
+      batchNo: 1,
+      attempts: 4,
+      error: { message: 'HTTP 422: title is required', code: 'http', httpStatus: 422 },
+      payload: { title: '', note: '🚚 deliver' },
+      at: 1_700_000_000_003,
+    };
+    const big: RecordOutcome = { ...failed, seq: 4, key: 'k-4', payload: { blob: 'x'.repeat(1000) } };
+    store.commit(
+      runId,
+      commitOf([ok(0, 'k-0', { n: 1 }), ok(1, '注文-1', { title: 'Ünïcødé 🚀' }), ok(2, 'k-2', null), failed, big], {
+        batch: { batchNo: 1, size: 5, startedAt: 10, finishedAt: 20, succeeded: 3, filtered: 0, failed: 2 },
+      }),
+    );
+    await store.flush(runId);
+    const rows = rowsOf(runId);
+    expect(rows.map((r) => r.key)).toEqual(['k-0', '注文-1', 'k-2', 'заказ-3 ✓', 'k-4']);
+    expect(rows.map((r) => r.output)).toEqual(['{"n":1}', '{"title":"Ünïcødé 🚀"}', 'null', null, null]);
+    expect(rows.map((r) => r.output_node)).toEqual(['out', 'out', 'out', null, null]);
+    expect(rows[3]).toMatchObject({ status: 2, node_id: 'write', attempts: 4, at: 1_700_000_000_003 });
+    expect(JSON.parse(rows[3]?.payload ?? '')).toEqual({ title: '', note: '🚚 deliver' });
+    expect(JSON.parse(rows[4]?.payload ?? '').$truncated).toMatchObject({ cap: 300 });
+    const error = db.$client.prepare('SELECT * FROM error_messages WHERE id = ?').get(rows[3]?.error_id) as {
+      message: string;
+      http_status: number;
+    };
+    expect(error).toMatchObject({ message: 'HTTP 422: title is required', http_status: 422 });
+    expect(rows[4]?.error_id).toBe(rows[3]?.error_id);
+    const detail = runs.get(runId);
+    expect(detail.counts).toMatchObject({ read: 5, succeeded: 3, failed: 2 });
+    expect(detail.batches).toHaveLength(1);
+  });
+
+  it('keeps the runs apart and the counts and checkpoint of the last commit, over many grouped commits', async () => {
+    const a = newRun();
+    const b = newRun();
+    for (let batch = 0; batch < 60; batch++) {
+      for (const runId of [a, b]) {
+        const outcomes = Array.from({ length: 100 }, (_, i) =>
+          ok(batch * 100 + i, `${runId}-${batch * 100 + i}`, { i }),
+        );
+        store.commit(runId, commitOf(outcomes, { checkpoint: checkpoint((batch + 1) * 100) }));
+      }
+    }
+    await store.flush();
+    for (const runId of [a, b]) {
+      const rows = rowsOf(runId);
+      expect(rows).toHaveLength(6000);
+      expect(rows.every((r, i) => r.seq === i && r.key === `${runId}-${i}`)).toBe(true);
+      const stored = db.$client.prepare('SELECT checkpoint FROM runs WHERE id = ?').pluck().get(Number(runId));
+      expect(JSON.parse(stored as string).lowWater).toBe(6000);
+    }
+  });
+
+  it('makes a commit wait while the writer is far behind, and loses nothing', async () => {
+    const runId = newRun();
+    let waited = 0;
+    for (let batch = 0; batch < 40; batch++) {
+      const outcomes = Array.from({ length: 1000 }, (_, i) => ok(batch * 1000 + i, undefined, { i }));
+      const r = store.commit(runId, commitOf(outcomes));
+      if (r instanceof Promise) {
+        waited++;
+        await r;
+      }
+    }
+    await store.flush(runId);
+    expect(waited).toBeGreaterThan(0);
+    expect(rowsOf(runId)).toHaveLength(40_000);
+  });
+
+  it('fails the next commit of a run whose rows could not be written, naming why; other runs go on', async () => {
+    db.$client.exec(
+      `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = 'boom'
+       BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
+    );
+    const bad = newRun();
+    const good = newRun();
+    store.commit(bad, commitOf([ok(0), ok(1, 'boom')]));
+    store.commit(good, commitOf([ok(0), ok(1)]));
+    await store.flush();
+    expect(rowsOf(bad)).toHaveLength(0); // the group landed whole or not at all
+    expect(rowsOf(good)).toHaveLength(2);
+    expect(() => store.commit(bad, commitOf([ok(2)]))).toThrow(/could not be stored: database or disk is full/);
+    store.commit(good, commitOf([ok(2)]));
+    await store.flush(good);
+    expect(rowsOf(good)).toHaveLength(3);
+  });
+
+  it('writes a status change after everything committed before it', async () => {
+    const runId = newRun();
+    store.commit(runId, commitOf([ok(0), ok(1)]));
+    await store.setStatus(runId, {
+      status: 'succeeded',
+      at: 1_700_000_000_100,
+      counts: { read: 2, succeeded: 2, filtered: 0, failed: 0, cancelled: 0 },
+      nodeCounts: {},
+    });
+    expect(rowsOf(runId)).toHaveLength(2);
+    expect(runs.get(runId).status).toBe('succeeded');
+  });
+
+  it('refuses an in-memory database, which a second thread cannot open', () => {
+    const memory = openDatabase(':memory:');
+    expect(() => new SqliteRunStore(memory)).toThrow(/needs a database file/);
+    memory.$client.close();
+  });
+});
