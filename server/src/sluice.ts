@@ -95,6 +95,8 @@ export async function startSluice(config: Config): Promise<Sluice> {
   const firstToken = parts.tokens.firstStartToken();
   runner.start();
   scheduler.start();
+  // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
+  parts.store.ready().catch(() => {});
   const stopPruning = startPruning(db, config.retention);
   const app = createApp(parts, { editorDir: config.editorDir });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

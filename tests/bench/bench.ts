@@ -50,9 +50,28 @@ const sizes = quick
   : { big: M, http: 100_000, runs: 100_000, load: M, kills: 20, crash: 20_000, delay: 3_000 };
 
 console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, Node ${process.version}`);
-const ceiling = child('ceiling', sizes.big);
-const engine100k = child('engine', 100_000);
-const engineBig = sizes.big === 100_000 ? engine100k : child('engine', sizes.big);
+/**
+ * The ratio that matters most is taken over interleaved rounds (ceiling, engine, ceiling, engine…)
+ * and reported as the median of each, so a noisy moment on the machine lands on one round of one
+ * side rather than on the figure; the spread of the per-round ratios is reported too.
+ */
+const ROUNDS = 3;
+const ceilings: Record<string, number>[] = [];
+const engines: Record<string, number>[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  ceilings.push(child('ceiling', sizes.big));
+  engines.push(child('engine', sizes.big));
+}
+const byRps = (runs: Record<string, number>[]) => [...runs].sort((a, b) => (a.rps as number) - (b.rps as number));
+const ceiling = byRps(ceilings)[Math.floor(ROUNDS / 2)] as Record<string, number>;
+const engineMedian = byRps(engines)[Math.floor(ROUNDS / 2)] as Record<string, number>;
+// memory: the largest peak of the rounds, not the median
+const engineBig: Record<string, number> = {
+  ...engineMedian,
+  rssMb: Math.max(...engines.map((e) => e.rssMb as number)),
+};
+const roundRatios = engines.map((e, i) => (e.rps as number) / (ceilings[i]?.rps as number));
+const engine100k = sizes.big === 100_000 ? engineMedian : child('engine', 100_000);
 const engine10k = child('engine', 10_000);
 const http = child('http', sizes.http);
 const alone = child('sandbox-alone', sizes.http);
@@ -70,6 +89,8 @@ const figures: Record<string, number> = {
   engine_rps_100k: Math.round(engine100k.rps as number),
   [`engine_rps_${bigName}`]: Math.round(engineBig.rps as number),
   engine_vs_ceiling: r2((engineBig.rps as number) / (ceiling.rps as number)),
+  engine_vs_ceiling_min: r2(Math.min(...roundRatios)),
+  engine_vs_ceiling_max: r2(Math.max(...roundRatios)),
   rss_10k_mb: r2(engine10k.rssMb as number),
   [`rss_${bigName}_mb`]: r2(engineBig.rssMb as number),
   rss_ratio: r2((engineBig.rssMb as number) / (engine10k.rssMb as number)),
@@ -110,7 +131,7 @@ const figures: Record<string, number> = {
 const f = (n: number) => n.toLocaleString('en-US');
 const rows: [string, string, string][] = [
   [
-    `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows, same shape and indexes, 1,000 per transaction`,
+    `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows, same shape and indexes, 1,000 per transaction (median of ${ROUNDS})`,
     `${f(figures.sqlite_ceiling_rps as number)} rows/s`,
     '',
   ],
@@ -119,11 +140,19 @@ const rows: [string, string, string][] = [
     `${f(figures.engine_rps_100k as number)} rec/s`,
     '',
   ],
-  [`Engine, ${f(sizes.big)} records, the same flow`, `${f(figures[`engine_rps_${bigName}`] as number)} rec/s`, ''],
-  ['engine_vs_ceiling', `${figures.engine_vs_ceiling}`, '≥ 0.7'],
+  [
+    `Engine, ${f(sizes.big)} records, the same flow (median of ${ROUNDS}, interleaved with the ceiling's)`,
+    `${f(figures[`engine_rps_${bigName}`] as number)} rec/s`,
+    '',
+  ],
+  [
+    'engine_vs_ceiling (the rounds one by one: lowest / highest)',
+    `${figures.engine_vs_ceiling} (${figures.engine_vs_ceiling_min} / ${figures.engine_vs_ceiling_max})`,
+    '≥ 0.7',
+  ],
   ['Peak RSS, 10,000 records', `${figures.rss_10k_mb} MB`, ''],
   [
-    `Peak RSS, ${f(sizes.big)} records (old space ≤ ${HEAP_CAP_MB} MB, semi-space ${SEMI_SPACE_MB} MB)`,
+    `Peak RSS, ${f(sizes.big)} records (largest of ${ROUNDS}; old space ≤ ${HEAP_CAP_MB} MB, semi-space ${SEMI_SPACE_MB} MB)`,
     `${figures[`rss_${bigName}_mb`]} MB`,
     '≤ 200 MB',
   ],

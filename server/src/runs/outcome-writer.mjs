@@ -26,6 +26,7 @@ const updateCounts = db.prepare(
 );
 const findError = db.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?');
 const insertError = db.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
+parentPort.postMessage({ ready: true });
 
 /** Fields per outcome in a group's `rows`. */
 const FIELDS = 11;

@@ -181,6 +181,21 @@ describe('SqliteRunStore', () => {
     expect(runs.get(runId).status).toBe('succeeded');
   });
 
+  it('starts its writer ahead of the first rows when asked, and says when the thread cannot start', async () => {
+    await store.ready();
+    const runId = newRun();
+    store.commit(runId, commitOf([ok(0)]));
+    await store.flush(runId);
+    expect(rowsOf(runId)).toHaveLength(1);
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'sluice-store-gone-'));
+    const other = openDatabase(databaseFile(elsewhere));
+    const orphan = new SqliteRunStore(other);
+    other.$client.close();
+    rmSync(elsewhere, { recursive: true, force: true });
+    await expect(orphan.ready()).rejects.toThrow(/directory does not exist/);
+    expect(() => orphan.commit('1', commitOf([ok(0)]))).toThrow(/could not be stored: .*directory does not exist/);
+  });
+
   it('refuses an in-memory database, which a second thread cannot open', () => {
     const memory = openDatabase(':memory:');
     expect(() => new SqliteRunStore(memory)).toThrow(/needs a database file/);

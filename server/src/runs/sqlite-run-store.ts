@@ -63,6 +63,7 @@ export class SqliteRunStore implements RunStore {
   private readonly failures = new Map<string, string>();
   private waiters: { ready: () => boolean; resolve: () => void }[] = [];
   private writerError: Error | undefined;
+  private started: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
   /** Largest stored payload of a failed record, in characters of JSON; a larger one is cut (and says so). */
@@ -86,7 +87,30 @@ export class SqliteRunStore implements RunStore {
     );
   }
 
-  /** The writer thread, started with the first rows to write. */
+  /**
+   * Starts the writer thread now rather than with the first rows to write, and resolves once it has
+   * opened the database and prepared its statements.
+   */
+  ready(): Promise<void> {
+    if (!this.started) {
+      let resolve = () => {};
+      let reject: (err: Error) => void = () => {};
+      const promise = new Promise<void>((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      this.started = { promise, resolve, reject };
+      const thread = this.writer;
+      thread.ref();
+      const idle = () => {
+        if (this.sent.size === 0) thread.unref();
+      };
+      promise.then(idle, idle);
+    }
+    return this.started.promise;
+  }
+
+  /** The writer thread, started with the first rows to write (or by `ready`). */
   private get writer(): Worker {
     if (this.thread) return this.thread;
     const thread = new Worker(new URL('./outcome-writer.mjs', import.meta.url), {
@@ -95,9 +119,13 @@ export class SqliteRunStore implements RunStore {
       // what it holds is short-lived (the group being written): a small heap is enough
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
     });
-    thread.on('message', (m: { written: number[]; error?: string }) => this.written(m));
+    thread.on('message', (m: { written: number[]; error?: string } | { ready: true }) => {
+      if ('ready' in m) this.started?.resolve();
+      else this.written(m);
+    });
     thread.on('error', (err) => {
       this.writerError = err;
+      this.started?.reject(err);
       console.error("the run store's writer thread failed:", err);
       this.written({ written: [...this.sent.keys()], error: err.message });
     });
