@@ -46,17 +46,22 @@ function errorId(error) {
 }
 
 function writeGroup(g) {
-  const { runId, rows, names, payloads } = g;
+  const { runId, rows, names } = g;
   const errors = g.errors.map(errorId);
   const text = Buffer.from(g.text);
   let at = 0;
   for (let i = 0, r = 0; i < g.count; i++, r += FIELDS) {
     const outputNode = rows[r + 6];
     const error = rows[r + 7];
-    const payload = rows[r + 8];
     const keyEnd = at + rows[r + 9];
     const key = text.toString('utf8', at, keyEnd);
     at = keyEnd;
+    let payload = null;
+    if (rows[r + 8] >= 0) {
+      const payloadEnd = at + rows[r + 8];
+      payload = text.toString('utf8', at, payloadEnd);
+      at = payloadEnd;
+    }
     let output = null;
     if (rows[r + 10] >= 0) {
       const outputEnd = at + rows[r + 10];
@@ -72,7 +77,7 @@ function writeGroup(g) {
       rows[r + 3],
       rows[r + 4],
       error < 0 ? null : errors[error],
-      payload < 0 ? null : payloads[payload],
+      payload,
       output,
       outputNode < 0 ? null : names[outputNode],
       rows[r + 5],

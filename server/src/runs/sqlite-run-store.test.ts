@@ -196,6 +196,40 @@ describe('SqliteRunStore', () => {
     expect(() => orphan.commit('1', commitOf([ok(0)]))).toThrow(/could not be stored: .*directory does not exist/);
   });
 
+  it('stores big payloads of failed records whole, sending them in groups bounded by bytes', async () => {
+    const runId = newRun();
+    const cap = new SqliteRunStore(db, { payloadCap: 200_000 });
+    const blob = 'é'.repeat(60_000); // 120,000 bytes of UTF-8 per payload
+    const failed = (seq: number): RecordOutcome => ({
+      seq,
+      key: `big-${seq}`,
+      status: 'failed',
+      nodeId: 'write',
+      batchNo: 1,
+      attempts: 1,
+      error: { message: 'HTTP 413: too large' },
+      payload: { seq, blob },
+      at: 1,
+    });
+    let waited = 0;
+    for (let batch = 0; batch < 10; batch++) {
+      const outcomes = Array.from({ length: 50 }, (_, i) => failed(batch * 50 + i));
+      const r = cap.commit(runId, commitOf(outcomes));
+      if (r instanceof Promise) {
+        waited++;
+        await r;
+      }
+    }
+    // 500 rows are far from the row limit: only the bytes (60 MB) make commits wait for the writer
+    expect(waited).toBeGreaterThan(0);
+    await cap.flush(runId);
+    await cap.close();
+    const rows = rowsOf(runId);
+    expect(rows).toHaveLength(500);
+    const payloads = rows.map((r) => JSON.parse(r.payload ?? '{}') as { seq: number; blob: string });
+    expect(payloads.every((p, i) => p.seq === i && p.blob === blob)).toBe(true);
+  });
+
   it('refuses an in-memory database, which a second thread cannot open', () => {
     const memory = openDatabase(':memory:');
     expect(() => new SqliteRunStore(memory)).toThrow(/needs a database file/);

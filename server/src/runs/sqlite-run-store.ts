@@ -15,14 +15,19 @@ interface ResumeRow {
   node_counts: string;
 }
 
-/** A run's commits are grouped and sent to the writer thread up to this many rows, or this long. */
+/** A run's commits are grouped and sent to the writer thread up to this many rows or bytes, or this long. */
 const GROUP_ROWS = 2_000;
+const GROUP_BYTES = 4 * 1024 * 1024;
 const GROUP_MS = 50;
-/** Rows sent to the writer and not yet written beyond which a commit waits (bounds memory). */
+/** Rows or bytes sent to the writer and not yet written beyond which a commit waits (bounds memory). */
 const MAX_ROWS_IN_FLIGHT = 8_000;
-/** Heap limits of the writer thread, in MB. */
+const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
+/**
+ * Heap limits of the writer thread, in MB: it decodes one outcome's strings at a time (a payload is
+ * at most SLUICE_PAYLOAD_CAP, 16 MB at the most), so little is ever alive in it.
+ */
 const WRITER_YOUNG_MB = 4;
-const WRITER_OLD_MB = 64;
+const WRITER_OLD_MB = 128;
 
 export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
@@ -36,13 +41,13 @@ interface Pending {
 }
 
 /**
- * The engine's run store over SQLite. A run's commits (one per batch) are grouped (up to 2,000 rows
- * or 50 ms) and handed to a writer thread with its own connection (outcome-writer.mjs). Each group
+ * The engine's run store over SQLite. A run's commits (one per batch) are grouped (up to 2,000 rows,
+ * 4 MB or 50 ms) and handed to a writer thread with its own connection (outcome-writer.mjs). Each group
  * is written with prepared statements under a savepoint of its own: its outcomes, collected
  * records, batch rows and the run's counts with the checkpoint land together or not at all. The
  * engine goes on with the next batches while the last are written, so on a machine with two cores
  * the cost of storing overlaps with the cost of processing; when the writer falls 8,000 rows
- * behind, the next commit waits.
+ * or 32 MB behind, the next commit waits.
  *
  * A crash loses the groups not yet written, which a resumed run redoes from the checkpoint written
  * with the last group that was (writes are idempotent). A status change waits until everything the
@@ -56,8 +61,9 @@ export class SqliteRunStore implements RunStore {
   private readonly updateFinalCounts: Database.Statement;
   private readonly pending = new Map<string, Pending>();
   /** Groups sent to the writer and not yet written: group id → run id and rows. */
-  private readonly sent = new Map<number, { runId: string; rows: number }>();
+  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number }>();
   private rowsInFlight = 0;
+  private bytesInFlight = 0;
   private nextGroup = 1;
   /** Runs whose rows the writer could not store, with why: their next commit fails. */
   private readonly failures = new Map<string, string>();
@@ -129,8 +135,12 @@ export class SqliteRunStore implements RunStore {
       console.error("the run store's writer thread failed:", err);
       this.written({ written: [...this.sent.keys()], error: err.message });
     });
-    thread.on('exit', () => {
+    thread.on('exit', (code) => {
       if (this.thread === thread) this.thread = undefined;
+      if (this.closed || this.sent.size === 0) return;
+      // stopped without an error event: what it had not written is lost, and the runs must say so
+      this.writerError ??= new Error(`the writer thread stopped (exit code ${code})`);
+      this.written({ written: [...this.sent.keys()], error: this.writerError.message });
     });
     this.thread = thread;
     return thread;
@@ -149,9 +159,13 @@ export class SqliteRunStore implements RunStore {
       this.pending.set(runId, pending);
     }
     pending.group.add(commit);
-    if (pending.group.size >= GROUP_ROWS) this.send(runId);
+    if (pending.group.size >= GROUP_ROWS || pending.group.bytes >= GROUP_BYTES) this.send(runId);
     else pending.timer ??= setTimeout(() => this.send(runId), GROUP_MS).unref();
-    if (this.rowsInFlight > MAX_ROWS_IN_FLIGHT) return this.until(() => this.rowsInFlight <= MAX_ROWS_IN_FLIGHT / 2);
+    if (this.rowsInFlight > MAX_ROWS_IN_FLIGHT || this.bytesInFlight > MAX_BYTES_IN_FLIGHT) {
+      return this.until(
+        () => this.rowsInFlight <= MAX_ROWS_IN_FLIGHT / 2 && this.bytesInFlight <= MAX_BYTES_IN_FLIGHT / 2,
+      );
+    }
   }
 
   /** Sends what a run (or every run) has gathered, and resolves once all its rows are written. */
@@ -224,9 +238,11 @@ export class SqliteRunStore implements RunStore {
     if (pending.timer) clearTimeout(pending.timer);
     if (this.closed) throw new Error('the run store is closed');
     const rows = pending.group.size;
+    const bytes = pending.group.bytes;
     const group = pending.group.finish(this.nextGroup++, Number(runId));
-    this.sent.set(group.id, { runId, rows });
+    this.sent.set(group.id, { runId, rows, bytes });
     this.rowsInFlight += rows;
+    this.bytesInFlight += bytes;
     if (this.sent.size === 1) this.writer.ref(); // keeps the process alive until the rows are written
     this.writer.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
   }
@@ -237,6 +253,7 @@ export class SqliteRunStore implements RunStore {
       if (!s) continue;
       this.sent.delete(id);
       this.rowsInFlight -= s.rows;
+      this.bytesInFlight -= s.bytes;
       if (m.error !== undefined) {
         console.error(`run ${s.runId}: its records could not be stored: ${m.error}`);
         this.failures.set(s.runId, m.error);

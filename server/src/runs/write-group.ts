@@ -15,17 +15,17 @@ export interface WriteGroup {
   id: number;
   runId: number;
   /**
-   * Per outcome: seq, status code, node, batch, attempts, at, output node | -1, error | -1,
-   * payload | -1, then the byte lengths in `text` of its key and of its output's JSON (-1: none).
+   * Per outcome: seq, status code, node, batch, attempts, at, output node | -1, error | -1, then the
+   * byte lengths in `text` of its payload's JSON (-1: none), of its key, and of its output's JSON
+   * (-1: none).
    */
   rows: Float64Array;
-  /** The keys and outputs' JSON of the outcomes, in UTF-8, one after the other. */
+  /** Per outcome, one after the other, in UTF-8: its key, its payload's JSON, its output's JSON. */
   text: ArrayBuffer;
   /** Outcomes in the group (`rows` and `text` may have room past them). */
   count: number;
   names: string[];
   errors: RecordError[];
-  payloads: string[];
   collected: { nodeId: string; seq: number; key: string; data: string }[];
   batches: BatchInfo[];
   /** read, succeeded, filtered, failed, cancelled */
@@ -44,11 +44,11 @@ export class GroupBuilder {
   private rows: Float64Array;
   private text: Buffer;
   private textLength = 0;
+  private collectedBytes = 0;
   private count = 0;
   private readonly names: string[] = [];
   private readonly nameIndex = new Map<string, number>();
   private readonly errors: RecordError[] = [];
-  private readonly payloads: string[] = [];
   private readonly collected: WriteGroup['collected'] = [];
   private readonly batches: BatchInfo[] = [];
   private counts: RunCounts | undefined;
@@ -70,6 +70,11 @@ export class GroupBuilder {
     return this.count + this.collected.length;
   }
 
+  /** Bytes of text gathered so far (keys, payloads, outputs, collected records). */
+  get bytes(): number {
+    return this.textLength + this.collectedBytes;
+  }
+
   add(commit: RunCommit): void {
     const outcomes = commit.outcomes;
     let n = this.count;
@@ -89,14 +94,17 @@ export class GroupBuilder {
       rows[r + 5] = o.at;
       rows[r + 6] = o.outputNode === undefined ? -1 : this.name(o.outputNode);
       rows[r + 7] = o.error ? this.errors.push(o.error) - 1 : -1;
-      rows[r + 8] = o.payload === undefined ? -1 : this.payloads.push(this.payloadJson(o.payload)) - 1;
       rows[r + 9] = this.write(o.key);
+      rows[r + 8] = o.payload === undefined ? -1 : this.write(this.payloadJson(o.payload));
       rows[r + 10] = o.outputNode === undefined ? -1 : this.write(JSON.stringify(o.output) ?? 'null');
       n++;
     }
     this.count = n;
-    for (const c of commit.collected)
-      this.collected.push({ nodeId: c.nodeId, seq: c.seq, key: c.key, data: JSON.stringify(c.data) ?? 'null' });
+    for (const c of commit.collected) {
+      const data = JSON.stringify(c.data) ?? 'null';
+      this.collectedBytes += data.length;
+      this.collected.push({ nodeId: c.nodeId, seq: c.seq, key: c.key, data });
+    }
     if (commit.batch) this.batches.push(commit.batch);
     this.counts = commit.counts;
     this.nodeCounts = commit.nodeCounts;
@@ -113,7 +121,6 @@ export class GroupBuilder {
       count: this.count,
       names: this.names,
       errors: this.errors,
-      payloads: this.payloads,
       collected: this.collected,
       batches: this.batches,
       counts: [c.read, c.succeeded, c.filtered, c.failed, c.cancelled],
