@@ -187,6 +187,14 @@ describe('SqliteRunStore', () => {
     store.commit(runId, commitOf([ok(0)]));
     await store.flush(runId);
     expect(rowsOf(runId)).toHaveLength(1);
+    await store.ready(); // asked again once running: resolves at once
+    // a store whose thread was started by its first rows, asked afterwards
+    const late = new SqliteRunStore(db);
+    late.commit(runId, commitOf([ok(1)]));
+    await late.flush(runId);
+    await late.ready();
+    await late.close();
+    expect(rowsOf(runId)).toHaveLength(2);
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'sluice-store-gone-'));
     const other = openDatabase(databaseFile(elsewhere));
     const orphan = new SqliteRunStore(other);

@@ -60,7 +60,7 @@ export class SqliteRunStore implements RunStore {
   private readonly updateWaiting: Database.Statement;
   private readonly updateFinalCounts: Database.Statement;
   private readonly pending = new Map<string, Pending>();
-  /** Groups sent to the writer and not yet written: group id → run id and rows. */
+  /** Groups sent to the writer and not yet written: group id → run id, rows and bytes. */
   private readonly sent = new Map<number, { runId: string; rows: number; bytes: number }>();
   private rowsInFlight = 0;
   private bytesInFlight = 0;
@@ -98,22 +98,14 @@ export class SqliteRunStore implements RunStore {
    * opened the database and prepared its statements.
    */
   ready(): Promise<void> {
-    if (!this.started) {
-      let resolve = () => {};
-      let reject: (err: Error) => void = () => {};
-      const promise = new Promise<void>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      this.started = { promise, resolve, reject };
-      const thread = this.writer;
-      thread.ref();
-      const idle = () => {
-        if (this.sent.size === 0) thread.unref();
-      };
-      promise.then(idle, idle);
-    }
-    return this.started.promise;
+    const thread = this.writer;
+    const started = this.started as NonNullable<typeof this.started>;
+    thread.ref();
+    const idle = () => {
+      if (this.sent.size === 0) thread.unref();
+    };
+    started.promise.then(idle, idle);
+    return started.promise;
   }
 
   /** The writer thread, started with the first rows to write (or by `ready`). */
@@ -125,13 +117,22 @@ export class SqliteRunStore implements RunStore {
       // what it holds is short-lived (the group being written): a small heap is enough
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
     });
+    let resolve = () => {};
+    let reject: (err: Error) => void = () => {};
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    promise.catch(() => {}); // reported through `ready()` and the run's next commit
+    this.started = { promise, resolve, reject };
+    thread.unref();
     thread.on('message', (m: { written: number[]; error?: string } | { ready: true }) => {
-      if ('ready' in m) this.started?.resolve();
+      if ('ready' in m) resolve();
       else this.written(m);
     });
     thread.on('error', (err) => {
       this.writerError = err;
-      this.started?.reject(err);
+      reject(err);
       console.error("the run store's writer thread failed:", err);
       this.written({ written: [...this.sent.keys()], error: err.message });
     });
