@@ -93,46 +93,83 @@ function writeGroup(g) {
 // Groups are written as they arrive, each under a savepoint of its own (a group lands whole or not
 // at all), inside one transaction that stays open for as long as groups keep arriving; it commits
 // when the thread has nothing more to read. Writing each group at once, rather than reading them
-// all first, keeps only one group in memory at a time.
-let written = [];
-let failed = [];
-let failure;
+// all first, keeps only one group in memory at a time. The transaction takes the write lock when it
+// begins (BEGIN IMMEDIATE), waiting for other connections as long as the busy timeout allows: a
+// deferred one that read first could not write once another connection had committed meanwhile.
+//
+// A run's groups must land in order: a checkpoint stored without the rows of an earlier group would
+// let a resumed run skip them. So once a group of a run fails, every later group of that run is
+// refused, until the run store says the run is over ('forget').
+
+/** Runs whose rows could not all be stored: run id → why. */
+const failedRuns = new Map();
+/** Groups written in the open transaction: { id, runId }. */
+let inTransaction = [];
+/** Groups refused or rolled back since the last report: { id, error }. */
+let failures = [];
+
+const messageOf = (err) => (err instanceof Error ? err.message : String(err));
+
+function fail(group, error) {
+  if (!failedRuns.has(group.runId)) failedRuns.set(group.runId, error);
+  failures.push({ id: group.id, error: failedRuns.get(group.runId) });
+  errorIds.clear(); // ids made in a rolled-back savepoint may be reused for other messages
+}
+
+function report() {
+  const written = inTransaction.map((g) => g.id);
+  inTransaction = [];
+  if (written.length) parentPort.postMessage({ written });
+  for (const f of failures) parentPort.postMessage({ written: [f.id], error: f.error });
+  failures = [];
+}
 
 function commit() {
+  if (!db.inTransaction) return;
   try {
     db.exec('COMMIT');
   } catch (err) {
     if (db.inTransaction) db.exec('ROLLBACK');
-    failed = failed.concat(written);
-    written = [];
-    failure = err instanceof Error ? err.message : String(err);
+    const error = messageOf(err);
+    for (const g of inTransaction) fail(g, error);
+    inTransaction = [];
   }
-  if (written.length) parentPort.postMessage({ written });
-  if (failed.length) parentPort.postMessage({ written: failed, error: failure });
-  written = [];
-  failed = [];
+  report();
 }
 
-parentPort.on('message', (message) => {
-  if (message === 'close') {
-    if (db.inTransaction) commit();
-    db.close();
-    parentPort.close();
-    return;
-  }
+function write(group) {
+  if (failedRuns.has(group.runId)) return fail(group, failedRuns.get(group.runId));
   if (!db.inTransaction) {
-    db.exec('BEGIN');
+    try {
+      db.exec('BEGIN IMMEDIATE');
+    } catch (err) {
+      return fail(group, messageOf(err));
+    }
     setImmediate(commit);
   }
   db.exec('SAVEPOINT grp');
   try {
-    writeGroup(message);
+    writeGroup(group);
     db.exec('RELEASE grp');
-    written.push(message.id);
+    inTransaction.push({ id: group.id, runId: group.runId });
   } catch (err) {
     db.exec('ROLLBACK TO grp');
     db.exec('RELEASE grp');
-    failed.push(message.id);
-    failure = err instanceof Error ? err.message : String(err);
+    fail(group, messageOf(err));
   }
+}
+
+parentPort.on('message', (message) => {
+  if (message === 'close') {
+    commit();
+    db.close();
+    parentPort.close();
+    return;
+  }
+  if (message.forget !== undefined) {
+    failedRuns.delete(message.forget);
+    return;
+  }
+  write(message);
+  if (!db.inTransaction) report(); // refused without a transaction to wait for
 });

@@ -168,6 +168,68 @@ describe('SqliteRunStore', () => {
     expect(rowsOf(good)).toHaveLength(3);
   });
 
+  it('never stores a later group of a run, nor its checkpoint, once an earlier group failed; the run ends failed', async () => {
+    db.$client.exec(
+      `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = 'boom'
+       BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
+    );
+    const runId = newRun();
+    const first = Array.from({ length: 100 }, (_, i) => ok(i, i === 50 ? 'boom' : `k-${i}`));
+    const second = Array.from({ length: 100 }, (_, i) => ok(100 + i));
+    store.commit(runId, commitOf(first, { checkpoint: checkpoint(100) }));
+    void store.flush(runId); // sent now: the next group follows before the first is acknowledged
+    store.commit(runId, commitOf(second, { checkpoint: checkpoint(200) }));
+    await store.flush(runId);
+    expect(rowsOf(runId)).toHaveLength(0);
+    expect(db.$client.prepare('SELECT checkpoint FROM runs WHERE id = ?').pluck().get(Number(runId))).toBeNull();
+    const final = {
+      status: 'succeeded' as const,
+      at: 1_700_000_000_200,
+      counts: { read: 200, succeeded: 200, filtered: 0, failed: 0, cancelled: 0 },
+      nodeCounts: {},
+    };
+    await expect(store.setStatus(runId, final)).rejects.toThrow(/could not be stored: database or disk is full/);
+    const detail = runs.get(runId);
+    expect(detail.status).toBe('failed');
+    expect(detail.error).toMatch(/could not be stored: database or disk is full/);
+    expect(detail.counts.succeeded).toBe(0);
+  });
+
+  it('writes its groups while the main connection writes too (the writer takes the lock when it begins)', async () => {
+    const runId = newRun();
+    const other = newRun();
+    for (let i = 0; i < 300; i++) {
+      const failed: RecordOutcome = {
+        ...ok(i),
+        status: 'failed',
+        error: { message: `HTTP 500: failure number ${i}` }, // a new message: the writer reads error_messages first
+        payload: { i },
+      };
+      store.commit(runId, commitOf([failed]));
+      void store.flush(runId);
+      for (let j = 0; j < 3; j++) store.setWaiting(other, { kind: 'delay', nodeId: 'wait', until: i * 10 + j });
+    }
+    await store.flush(runId);
+    const rows = rowsOf(runId);
+    expect(rows).toHaveLength(300);
+    const messages = db.$client
+      .prepare(
+        'SELECT e.message FROM record_outcomes o JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? ORDER BY o.seq',
+      )
+      .pluck()
+      .all(Number(runId));
+    expect(messages).toEqual(rows.map((r) => `HTTP 500: failure number ${r.seq}`));
+    expect(() => store.commit(runId, commitOf([ok(300)]))).not.toThrow();
+  });
+
+  it('refuses commits once closed', async () => {
+    const runId = newRun();
+    store.commit(runId, commitOf([ok(0)]));
+    await store.close();
+    expect(rowsOf(runId)).toHaveLength(1);
+    expect(() => store.commit(runId, commitOf([ok(1)]))).toThrow(/the run store is closed/);
+  });
+
   it('writes a status change after everything committed before it', async () => {
     const runId = newRun();
     store.commit(runId, commitOf([ok(0), ok(1)]));
@@ -201,7 +263,9 @@ describe('SqliteRunStore', () => {
     other.$client.close();
     rmSync(elsewhere, { recursive: true, force: true });
     await expect(orphan.ready()).rejects.toThrow(/directory does not exist/);
-    expect(() => orphan.commit('1', commitOf([ok(0)]))).toThrow(/could not be stored: .*directory does not exist/);
+    orphan.commit('1', commitOf([ok(0)]));
+    await orphan.flush('1');
+    expect(() => orphan.commit('1', commitOf([ok(1)]))).toThrow(/could not be stored: .*directory does not exist/);
   });
 
   it('stores big payloads of failed records whole, sending them in groups bounded by bytes', async () => {

@@ -60,15 +60,14 @@ export class SqliteRunStore implements RunStore {
   private readonly updateWaiting: Database.Statement;
   private readonly updateFinalCounts: Database.Statement;
   private readonly pending = new Map<string, Pending>();
-  /** Groups sent to the writer and not yet written: group id → run id, rows and bytes. */
-  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number }>();
+  /** Groups sent to the writer and not yet written: group id → run id, rows, bytes and the thread. */
+  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number; thread: Worker }>();
   private rowsInFlight = 0;
   private bytesInFlight = 0;
   private nextGroup = 1;
   /** Runs whose rows the writer could not store, with why: their next commit fails. */
   private readonly failures = new Map<string, string>();
   private waiters: { ready: () => boolean; resolve: () => void }[] = [];
-  private writerError: Error | undefined;
   private started: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
@@ -130,29 +129,32 @@ export class SqliteRunStore implements RunStore {
       if ('ready' in m) resolve();
       else this.written(m);
     });
+    // the thread failing or stopping loses what it had not written: those runs fail (the next
+    // rows of any run start a new thread)
     thread.on('error', (err) => {
-      this.writerError = err;
       reject(err);
       console.error("the run store's writer thread failed:", err);
-      this.written({ written: [...this.sent.keys()], error: err.message });
+      if (this.thread === thread) this.thread = undefined;
+      this.written({ written: this.sentTo(thread), error: `the writer thread failed: ${err.message}` });
     });
     thread.on('exit', (code) => {
       if (this.thread === thread) this.thread = undefined;
-      if (this.closed || this.sent.size === 0) return;
-      // stopped without an error event: what it had not written is lost, and the runs must say so
-      this.writerError ??= new Error(`the writer thread stopped (exit code ${code})`);
-      this.written({ written: [...this.sent.keys()], error: this.writerError.message });
+      reject(new Error(`the writer thread stopped (exit code ${code})`));
+      const lost = this.sentTo(thread);
+      if (lost.length) this.written({ written: lost, error: `the writer thread stopped (exit code ${code})` });
     });
     this.thread = thread;
     return thread;
   }
 
   /**
-   * Takes a commit. Commits of a run are grouped until 500 rows or 50 ms have gathered (a status
-   * change sends at once), then sent to the writer. Waits only when the writer is far behind.
+   * Takes a commit. Commits of a run are grouped until 2,000 rows, 4 MB or 50 ms have gathered (a
+   * status change sends at once), then sent to the writer. Waits only when the writer is far behind.
+   * Throws once a group of the run could not be stored, or the store is closed.
    */
   commit(runId: string, commit: RunCommit): void | Promise<void> {
-    const failure = this.failures.get(runId) ?? this.writerError?.message;
+    if (this.closed) throw new Error(`the run's records could not be stored: the run store is closed`);
+    const failure = this.failures.get(runId);
     if (failure !== undefined) throw new Error(`the run's records could not be stored: ${failure}`);
     let pending = this.pending.get(runId);
     if (!pending) {
@@ -169,11 +171,15 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
-  /** Sends what a run (or every run) has gathered, and resolves once all its rows are written. */
+  /**
+   * Sends what a run (or every run) has gathered, and resolves once what was sent until now is
+   * written (or refused: see `failures`).
+   */
   flush(runId?: string): Promise<void> {
     for (const id of runId === undefined ? [...this.pending.keys()] : [runId]) this.send(id);
+    const upTo = this.nextGroup;
     const done = () => {
-      for (const s of this.sent.values()) if (runId === undefined || s.runId === runId) return false;
+      for (const [id, s] of this.sent) if (id < upTo && (runId === undefined || s.runId === runId)) return false;
       return true;
     };
     return this.until(done);
@@ -192,17 +198,30 @@ export class SqliteRunStore implements RunStore {
     await exited;
   }
 
+  /**
+   * Records a change of the run's status once its rows are written. A run some of whose rows could
+   * not be stored does not end as it says: it is stored `failed` with the reason (its counts stay
+   * those of the last group written), and the call throws, so nothing treats the run as done (its
+   * watermarks, for one, do not advance).
+   */
   async setStatus(runId: string, u: RunStatusUpdate): Promise<void> {
     if (u.status === 'queued') return;
     await this.flush(runId);
     const id = Number(runId);
+    const failure = this.failures.get(runId);
+    if (failure !== undefined && FINAL.has(u.status)) {
+      const error = `the run's records could not be stored: ${failure}`;
+      this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id);
+      this.failures.delete(runId);
+      this.thread?.postMessage({ forget: id });
+      throw new Error(error);
+    }
     if (u.counts) {
       const c = u.counts;
       const nodes = JSON.stringify(u.nodeCounts ?? {});
       this.updateFinalCounts.run(c.read, c.succeeded, c.filtered, c.failed, c.cancelled, nodes, id);
     }
     this.updateStatus.run(u.status, u.error ?? null, u.status, u.status, u.at, u.status, u.at, id);
-    if (FINAL.has(u.status)) this.failures.delete(runId);
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
@@ -237,15 +256,26 @@ export class SqliteRunStore implements RunStore {
     if (!pending) return;
     this.pending.delete(runId);
     if (pending.timer) clearTimeout(pending.timer);
-    if (this.closed) throw new Error('the run store is closed');
+    // a run with rows that could not be stored sends no later rows (nor a checkpoint past them)
+    if (this.failures.has(runId)) return;
+    if (this.closed) {
+      this.failures.set(runId, 'the run store is closed');
+      return;
+    }
     const rows = pending.group.size;
     const bytes = pending.group.bytes;
     const group = pending.group.finish(this.nextGroup++, Number(runId));
-    this.sent.set(group.id, { runId, rows, bytes });
+    const thread = this.writer;
+    this.sent.set(group.id, { runId, rows, bytes, thread });
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
-    if (this.sent.size === 1) this.writer.ref(); // keeps the process alive until the rows are written
-    this.writer.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
+    if (this.sent.size === 1) thread.ref(); // keeps the process alive until the rows are written
+    thread.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
+  }
+
+  /** Groups sent to a thread and not yet acknowledged by it. */
+  private sentTo(thread: Worker): number[] {
+    return [...this.sent].filter(([, s]) => s.thread === thread).map(([id]) => id);
   }
 
   private written(m: { written: number[]; error?: string }): void {
