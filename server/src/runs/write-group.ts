@@ -102,7 +102,7 @@ export class GroupBuilder {
     this.count = n;
     for (const c of commit.collected) {
       const data = JSON.stringify(c.data) ?? 'null';
-      this.collectedBytes += data.length;
+      this.collectedBytes += Buffer.byteLength(data);
       this.collected.push({ nodeId: c.nodeId, seq: c.seq, key: c.key, data });
     }
     if (commit.batch) this.batches.push(commit.batch);
