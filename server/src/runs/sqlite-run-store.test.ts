@@ -222,12 +222,22 @@ describe('SqliteRunStore', () => {
     expect(() => store.commit(runId, commitOf([ok(300)]))).not.toThrow();
   });
 
-  it('refuses commits once closed', async () => {
+  it('refuses commits once closed, and records no status then', async () => {
     const runId = newRun();
     store.commit(runId, commitOf([ok(0)]));
     await store.close();
     expect(rowsOf(runId)).toHaveLength(1);
     expect(() => store.commit(runId, commitOf([ok(1)]))).toThrow(/the run store is closed/);
+    // a run still going when the process stops fails in memory, but stays stored as it was, to be resumed
+    db.$client.prepare("UPDATE runs SET status = 'running' WHERE id = ?").run(Number(runId));
+    await store.setStatus(runId, {
+      status: 'failed',
+      at: 1,
+      error: "the run's records could not be stored: the run store is closed",
+      counts: { read: 2, succeeded: 1, filtered: 0, failed: 0, cancelled: 1 },
+      nodeCounts: {},
+    });
+    expect(runs.get(runId)).toMatchObject({ status: 'running', counts: { read: 1, succeeded: 1 } });
   });
 
   it('writes a status change after everything committed before it', async () => {

@@ -202,10 +202,12 @@ export class SqliteRunStore implements RunStore {
    * Records a change of the run's status once its rows are written. A run some of whose rows could
    * not be stored does not end as it says: it is stored `failed` with the reason (its counts stay
    * those of the last group written), and the call throws, so nothing treats the run as done (its
-   * watermarks, for one, do not advance).
+   * watermarks, for one, do not advance). Once the store is closed, nothing is recorded: the run
+   * stays as it was stored, to be resumed.
    */
   async setStatus(runId: string, u: RunStatusUpdate): Promise<void> {
-    if (u.status === 'queued') return;
+    // closed: the process is stopping, and runs left running resume from their checkpoint at the next start
+    if (u.status === 'queued' || this.closed) return;
     await this.flush(runId);
     const id = Number(runId);
     const failure = this.failures.get(runId);
@@ -225,6 +227,7 @@ export class SqliteRunStore implements RunStore {
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
+    if (this.closed) return;
     this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId));
   }
 
