@@ -70,6 +70,13 @@ interface Row {
   at: number;
 }
 
+/** Makes SQLite refuse the outcome row with this key, as a full disk would. */
+const refuseKey = (key: string) =>
+  db.$client.exec(
+    `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = '${key}'
+     BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
+  );
+
 const rowsOf = (runId: string) =>
   db.$client.prepare('SELECT * FROM record_outcomes WHERE run_id = ? ORDER BY seq').all(Number(runId)) as Row[];
 
@@ -151,10 +158,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('fails the next commit of a run whose rows could not be written, naming why; other runs go on', async () => {
-    db.$client.exec(
-      `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = 'boom'
-       BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
-    );
+    refuseKey('boom');
     const bad = newRun();
     const good = newRun();
     store.commit(bad, commitOf([ok(0), ok(1, 'boom')]));
@@ -169,10 +173,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('never stores a later group of a run, nor its checkpoint, once an earlier group failed; the run ends failed', async () => {
-    db.$client.exec(
-      `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = 'boom'
-       BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
-    );
+    refuseKey('boom');
     const runId = newRun();
     const first = Array.from({ length: 100 }, (_, i) => ok(i, i === 50 ? 'boom' : `k-${i}`));
     const second = Array.from({ length: 100 }, (_, i) => ok(100 + i));
