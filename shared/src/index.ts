@@ -1,4 +1,5 @@
 export * from './api.js';
+export * from './expression-limits.js';
 export * from './flow.js';
 export * from './json-schema.js';
 export * from './nodes/index.js';

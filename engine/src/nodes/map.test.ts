@@ -1,11 +1,11 @@
-import { validateFlow } from '@sluice/shared';
+import { EXPRESSION_LIMITS, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
 import type { Item, NodeContext } from '../runtime.js';
 import { fakeConnectors, MemoryRunStore, SimulatedClock } from '../testing/index.js';
 import { map, shallowCopy } from './map.js';
 
-async function mapRecords(records: Record<string, unknown>[], params: Record<string, unknown>) {
+async function runMap(records: Record<string, unknown>[], params: Record<string, unknown>) {
   const result = validateFlow({
     format: 1,
     name: 'map',
@@ -33,7 +33,11 @@ async function mapRecords(records: Record<string, unknown>[], params: Record<str
       throw new Error('no requests');
     }),
   });
-  await clock.run(run.done);
+  return { result: await clock.run(run.done), store };
+}
+
+async function mapRecords(records: Record<string, unknown>[], params: Record<string, unknown>) {
+  const { store } = await runMap(records, params);
   return store.collected.map((c) => c.data as Record<string, unknown>);
 }
 
@@ -48,6 +52,24 @@ describe('map', () => {
     });
     expect(out).toEqual({ key: 'a', amount: 2, total: 4, address: { city: 'Oslo', zip: '0150', country: 'NO' } });
     expect(records[0]).toEqual({ key: 'a', amount: 2, address: { city: 'Oslo', zip: '0150' } });
+  });
+
+  it('fails alone a record whose expression runs past the time limit, and the run goes on', async () => {
+    const loop = '($f := function($x){ $f($x + 1) }; $f(1))';
+    const records = Array.from({ length: 6 }, (_, i) => ({ key: `r${i}`, n: i, loop: i % 3 === 1 }));
+    const { result, store } = await runMap(records, {
+      fields: [{ name: 'twice', expression: `loop ? ${loop} : n * 2` }],
+    });
+    expect(result.status).toBe('succeeded');
+    expect(result.counts).toEqual({ read: 6, succeeded: 4, filtered: 0, failed: 2, cancelled: 0 });
+    expect(store.byStatus('failed').map((o) => [o.key, o.nodeId, o.error?.message])).toEqual(
+      ['r1', 'r4'].map((key) => [
+        key,
+        'shape',
+        `field "twice": expression \`loop ? ${loop} : n * 2\` ran longer than ${EXPRESSION_LIMITS.timeout} ms (the limit)`,
+      ]),
+    );
+    expect(store.collected.map((c) => (c.data as { twice: number }).twice)).toEqual([0, 4, 6, 10]);
   });
 
   it('keeps a field named __proto__ as data, never as the copy’s prototype', async () => {
