@@ -2,7 +2,7 @@ import { type Flow, type FlowNode, type NodeCounts, nodeTypes, type RecordError,
 import { BreakerRegistry, DEFAULT_BREAKER } from './breaker.js';
 import { Cancelled } from './clock.js';
 import { Gate } from './gate.js';
-import { runtimes } from './nodes/index.js';
+import { createNodeRuntime } from './nodes/index.js';
 import type {
   BatchInfo,
   Checkpoint,
@@ -184,10 +184,8 @@ class Execution {
       if (from && to) from.ports.set(edge.sourcePort, [...(from.ports.get(edge.sourcePort) ?? []), to]);
     }
     for (const live of this.nodes.values()) {
-      const factory = runtimes.get(live.node.type);
-      if (!factory) throw new Error(`node "${live.node.id}": no implementation for type "${live.node.type}"`);
       try {
-        live.runtime = factory(this.context(live), live.node.params, this.restoredState(live.node.id, restored));
+        live.runtime = createNodeRuntime(live.node, this.context(live), this.restoredState(live.node.id, restored));
       } catch (err) {
         throw new Error(`node "${live.node.id}": ${(err as Error).message}`);
       }
@@ -225,7 +223,7 @@ class Execution {
     if (!connectors.check) return;
     const names = new Set<string>();
     for (const node of this.o.flow.nodes) {
-      const name = (node.params as Record<string, unknown> | undefined)?.connection;
+      const name = node.params.connection;
       if (typeof name === 'string' && name !== '') names.add(name);
     }
     await this.boundary(); // a run started paused sends nothing, checks included, until resumed

@@ -1,4 +1,4 @@
-import type { FlowNode, RecordError } from '@sluice/shared';
+import type { FlowNode, NodeParams, NodeTypeName, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
 import type { Clock, Connectors, InputSource, Waiting } from './ports.js';
 
@@ -78,14 +78,12 @@ export interface NodeRuntime {
   state?(): unknown;
 }
 
-export type NodeFactory = (ctx: NodeContext, params: Record<string, unknown>, restored?: unknown) => NodeRuntime;
-
-/** Builds the table of node implementations, refusing two for one type. */
-export function createRuntimeRegistry(entries: readonly [string, NodeFactory][]): ReadonlyMap<string, NodeFactory> {
-  const table = new Map<string, NodeFactory>();
-  for (const [type, factory] of entries) {
-    if (table.has(type)) throw new Error(`node type "${type}" has two implementations`);
-    table.set(type, factory);
-  }
-  return table;
-}
+/**
+ * Starts the implementation of one node type: given its parameters as the catalogue's schema types
+ * them (a validated flow's), and its state from a checkpoint when the run resumes.
+ */
+export type NodeFactory<T extends NodeTypeName> = (
+  ctx: NodeContext,
+  params: NodeParams<T>,
+  restored?: unknown,
+) => NodeRuntime;

@@ -1,12 +1,8 @@
+import type { NodeParams } from '@sluice/shared';
 import { sleepUntil } from '../clock.js';
 import type { Item, NodeContext, NodeFactory } from '../runtime.js';
 
-interface Params {
-  mode: 'fixed' | 'rate';
-  ms: number;
-  records: number;
-  intervalMs: number;
-}
+type Params = NodeParams<'delay'>;
 
 interface State {
   lastFinishedAt?: number;
@@ -24,8 +20,7 @@ interface State {
  *
  * Both keep their deadlines as data (the state below), so a resumed run waits only what remains.
  */
-export const delay: NodeFactory = (ctx, raw, restored) => {
-  const params = raw as unknown as Params;
+export const delay: NodeFactory<'delay'> = (ctx, params, restored) => {
   const state: State = { ...((restored as State | undefined) ?? {}) };
   return {
     state: () => state,

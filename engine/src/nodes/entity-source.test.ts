@@ -1,4 +1,4 @@
-import { validateFlow } from '@sluice/shared';
+import { entitySource, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
 import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
@@ -7,7 +7,12 @@ import { entitySourceParams } from './entity-source.js';
 describe('entity source', () => {
   it('builds the HTTP source parameters of the unified API', () => {
     expect(
-      entitySourceParams({ entity: 'assets', filters: { updatedAfter: '2026-01-02T00:00:00Z', sort: '-updatedAt' } }),
+      entitySourceParams(
+        entitySource.params.parse({
+          entity: 'assets',
+          filters: { updatedAfter: '2026-01-02T00:00:00Z', sort: '-updatedAt' },
+        }),
+      ),
     ).toMatchObject({
       connection: 'maintenance-sandbox',
       url: '/api/eam/assets',
@@ -19,7 +24,8 @@ describe('entity source', () => {
       pageSizeParam: 'limit',
       pagination: { type: 'token', tokenPath: 'meta.continuation_token', tokenParam: 'continuation_token' },
     });
-    expect(entitySourceParams({ entity: 'work-orders', connection: 'acme', pageSize: 7 })).toMatchObject({
+    const acme = entitySource.params.parse({ entity: 'work-orders', connection: 'acme', pageSize: 7 });
+    expect(entitySourceParams(acme)).toMatchObject({
       connection: 'acme',
       url: '/api/eam/work-orders',
       query: {},

@@ -1,4 +1,4 @@
-import { validateFlow } from '@sluice/shared';
+import { entityWrite, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
 import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
@@ -6,7 +6,7 @@ import { entityWriteParams } from './entity-write.js';
 
 describe('entity write', () => {
   it('builds the HTTP write parameters of the unified ERP API', () => {
-    expect(entityWriteParams({ entity: 'purchase-orders' })).toMatchObject({
+    expect(entityWriteParams(entityWrite.params.parse({ entity: 'purchase-orders' }))).toMatchObject({
       connection: 'erp-sandbox',
       url: '/api/erp/purchase-orders/batch',
       method: 'POST',
@@ -16,7 +16,9 @@ describe('entity write', () => {
       successStatuses: [200, 207],
       resultsPath: 'results',
     });
-    const single = entityWriteParams({ entity: 'assets', mode: 'record', connection: 'acme' });
+    const single = entityWriteParams(
+      entityWrite.params.parse({ entity: 'assets', mode: 'record', connection: 'acme' }),
+    );
     expect(single).toMatchObject({ connection: 'acme', url: '/api/erp/assets', mode: 'record' });
     expect(single.resultsPath).toBeUndefined();
   });

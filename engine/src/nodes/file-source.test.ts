@@ -1,4 +1,4 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
+import { type FlowInput, fileSource as fileSourceType, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
@@ -145,8 +145,7 @@ describe('file-source cursors', () => {
         emitted.push({ records, cursor: cursor as FileCursor, failed: [...(failures?.keys() ?? [])] });
       },
     } as unknown as NodeContext;
-    const defaults = { format: 'csv', delimiter: ',', header: true, quote: '"', pageSize: 2 };
-    await fileSource(ctx, { path: 'f', ...defaults, ...params }).process([
+    await fileSource(ctx, fileSourceType.params.parse({ path: 'f', pageSize: 2, ...params })).process([
       { seq: -1, key: '', data: {}, source: {}, batchNo: 0, attempts: 0, hops: [] },
     ]);
     return emitted;

@@ -3,16 +3,6 @@ import { csvRecords, type FileRecord, jsonlRecords, readLines } from '../files.j
 import type { NodeContext, NodeFactory } from '../runtime.js';
 import { SourceError } from './http-source.js';
 
-interface Params {
-  path: string;
-  format: 'csv' | 'jsonl';
-  delimiter: string;
-  header: boolean;
-  quote: string;
-  keyField?: string;
-  pageSize: number;
-}
-
 /** Where a page starts: its first line, and the CSV field names (the header is not read again). */
 export interface FileCursor {
   offset: number;
@@ -40,8 +30,7 @@ export function canFailOnRead(ctx: NodeContext): boolean {
  * Streams a CSV or JSON-lines file a page at a time (one page of records in memory). A page's
  * cursor is the byte offset and number of its first line, so a resumed run reads from there.
  */
-export const fileSource: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
+export const fileSource: NodeFactory<'file-source'> = (ctx, params) => {
   const emitPage = ctx.emitPage as EmitPageWithFailures;
 
   const emit = async (page: FileRecord[], cursor: FileCursor): Promise<void> => {

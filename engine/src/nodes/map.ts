@@ -1,12 +1,6 @@
 import { compileExpression, type Expression, isPromise } from '../expressions.js';
 import type { Item, NodeFactory } from '../runtime.js';
 
-interface Params {
-  fields: { name: string; expression: string }[];
-  keep: 'all' | 'none';
-  remove: string[];
-}
-
 interface Field {
   name: string;
   path: string[];
@@ -14,8 +8,7 @@ interface Field {
 }
 
 /** Sets fields from JSONata expressions; a failing expression fails that record only. */
-export const map: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
+export const map: NodeFactory<'map'> = (ctx, params) => {
   const fields: Field[] = params.fields.map((f) => ({
     name: f.name,
     path: f.name.split('.'),
