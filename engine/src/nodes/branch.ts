@@ -1,8 +1,8 @@
 import { compileExpression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 /** Routes each record to `true` or `false` by its condition, keeping read order within each port. */
-export const branch: NodeFactory<'branch'> = (ctx, params) => {
+export const branch: NodeFactory<'branch', TransformContext> = (ctx, params) => {
   const condition = compileExpression(params.condition);
   return {
     async process(items) {

@@ -1,5 +1,5 @@
 import { httpSource as httpSourceType, type NodeParams } from '@sluice/shared';
-import type { NodeFactory } from '../runtime.js';
+import type { NodeFactory, SourceContext } from '../runtime.js';
 import { httpSource } from './http-source.js';
 
 /**
@@ -28,5 +28,5 @@ export function entitySourceParams(p: NodeParams<'entity-source'>): NodeParams<'
 }
 
 /** Reads an entity of the unified API by delegating to the HTTP source with the parameters above. */
-export const entitySource: NodeFactory<'entity-source'> = (ctx, params, restored) =>
+export const entitySource: NodeFactory<'entity-source', SourceContext> = (ctx, params, restored) =>
   httpSource(ctx, entitySourceParams(params), restored);

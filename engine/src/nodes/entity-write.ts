@@ -1,5 +1,5 @@
 import { httpWrite as httpWriteType, type NodeParams } from '@sluice/shared';
-import type { NodeFactory } from '../runtime.js';
+import type { NodeFactory, WriteContext } from '../runtime.js';
 import { httpWrite } from './http-write.js';
 
 /**
@@ -32,5 +32,5 @@ export function entityWriteParams(p: NodeParams<'entity-write'>): NodeParams<'ht
 }
 
 /** Writes an entity to the unified ERP API by delegating to the HTTP write with the parameters above. */
-export const entityWrite: NodeFactory<'entity-write'> = (ctx, params, restored) =>
+export const entityWrite: NodeFactory<'entity-write', WriteContext> = (ctx, params, restored) =>
   httpWrite(ctx, entityWriteParams(params), restored);

@@ -1,5 +1,5 @@
 import { formatCsvRow } from '../files.js';
-import type { NodeFactory } from '../runtime.js';
+import type { NodeFactory, WriteContext } from '../runtime.js';
 
 interface State {
   columns?: string[];
@@ -9,7 +9,7 @@ interface State {
  * Appends each group of records it receives to a file in one write, then marks them done. A CSV
  * file that is new (missing or empty) gets a header row first. A write that fails fails the group.
  */
-export const fileSink: NodeFactory<'file-sink'> = (ctx, params, restored) => {
+export const fileSink: NodeFactory<'file-sink', WriteContext> = (ctx, params, restored) => {
   let columns = params.columns?.length ? params.columns : (restored as State | undefined)?.columns;
   let checkedNew = false;
 

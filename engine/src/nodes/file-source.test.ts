@@ -2,7 +2,7 @@ import { type FlowInput, fileSource as fileSourceType, validateFlow } from '@slu
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
-import type { NodeContext } from '../runtime.js';
+import type { SourceContext } from '../runtime.js';
 import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
 import { type FileCursor, fileSource } from './file-source.js';
 
@@ -144,7 +144,7 @@ describe('file-source cursors', () => {
       ) => {
         emitted.push({ records, cursor: cursor as FileCursor, failed: [...(failures?.keys() ?? [])] });
       },
-    } as unknown as NodeContext;
+    } as unknown as SourceContext;
     await fileSource(ctx, fileSourceType.params.parse({ path: 'f', pageSize: 2, ...params })).process([
       { seq: -1, key: '', data: {}, source: {}, batchNo: 0, attempts: 0, hops: [] },
     ]);

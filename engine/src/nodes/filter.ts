@@ -1,8 +1,8 @@
 import { compileExpression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 /** Passes records whose condition is truthy; the rest count as filtered. */
-export const filter: NodeFactory<'filter'> = (ctx, params) => {
+export const filter: NodeFactory<'filter', TransformContext> = (ctx, params) => {
   const condition = compileExpression(params.condition);
   return {
     async process(items) {

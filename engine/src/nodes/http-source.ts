@@ -1,7 +1,7 @@
 import type { NodeParams } from '@sluice/shared';
 import { type HttpRequest, type HttpResponse, laterWatermark, type WatermarkState } from '../ports.js';
 import { readPath } from '../record-key.js';
-import type { NodeContext, NodeFactory } from '../runtime.js';
+import type { NodeFactory, SourceContext } from '../runtime.js';
 import { callWithRetry, resolveTarget } from './http.js';
 
 type Params = NodeParams<'http-source'>;
@@ -41,7 +41,7 @@ export class SourceError extends Error {}
  * `pagination` strategy's business (see `nextStep`); a next token or URL that was already used
  * fails the run instead of looping, and so does going past `maxPages`.
  */
-export const httpSource: NodeFactory<'http-source'> = (ctx, params, restored) => {
+export const httpSource: NodeFactory<'http-source', SourceContext> = (ctx, params, restored) => {
   const incremental = params.incremental;
   // incremental sync: the watermark this run reads after (stored, else `initial`) and the largest read
   const state: WatermarkState = {};
@@ -135,7 +135,7 @@ export const httpSource: NodeFactory<'http-source'> = (ctx, params, restored) =>
 
 /** Fills defaults for params that flows validated before they existed may lack. */
 /** The request for the first page: the URL with the fixed query and the paging parameters. */
-export function firstCursor(ctx: NodeContext, params: Params): PageCursor {
+export function firstCursor(ctx: SourceContext, params: Params): PageCursor {
   const url = new URL(resolveTarget(ctx, params).url);
   for (const [k, v] of Object.entries(params.query)) url.searchParams.set(k, v);
   const p = params.pagination;

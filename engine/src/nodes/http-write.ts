@@ -1,7 +1,7 @@
 import type { NodeParams, RecordError } from '@sluice/shared';
 import type { HttpResponse } from '../ports.js';
 import { readPath } from '../record-key.js';
-import type { Item, NodeContext, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, WriteContext } from '../runtime.js';
 import { type CallResult, callWithRetry, errorFromResponse, resolveTarget, type Target } from './http.js';
 
 type Params = NodeParams<'http-write'>;
@@ -16,7 +16,7 @@ type Outcome = { ok: true; attempts: number } | { ok: false; error: RecordError;
  * the run, the node and the record key (batch mode: the batch's first and last keys and its size),
  * so a batch replayed after a crash does not write twice.
  */
-export const httpWrite: NodeFactory<'http-write'> = (ctx, params) => {
+export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) => {
   const batchMode = params.mode === 'batch';
   const isSuccess = (status: number) =>
     params.successStatuses?.length ? params.successStatuses.includes(status) : status >= 200 && status < 300;
@@ -30,7 +30,7 @@ export const httpWrite: NodeFactory<'http-write'> = (ctx, params) => {
     let last: HttpResponse | undefined;
     const http = ctx.connectors.http;
     // without successStatuses this is callWithRetry's own rule (2xx), so the context is used as is
-    const sendCtx: NodeContext = !params.successStatuses?.length
+    const sendCtx: WriteContext = !params.successStatuses?.length
       ? ctx
       : {
           ...ctx,

@@ -1,7 +1,7 @@
 import { EXPRESSION_LIMITS, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import type { Item, NodeContext } from '../runtime.js';
+import type { Item, TransformContext } from '../runtime.js';
 import { fakeConnectors, MemoryRunStore, SimulatedClock } from '../testing/index.js';
 import { map, shallowCopy } from './map.js';
 
@@ -81,7 +81,7 @@ describe('map', () => {
         emitted = items;
       },
       fail: async () => {},
-    } as unknown as NodeContext;
+    } as unknown as TransformContext;
     await map(ctx, { fields: [{ name: 'm', expression: 'n + 1' }], keep: 'all', remove: [] }, undefined).process([
       item,
     ]);

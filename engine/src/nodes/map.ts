@@ -1,5 +1,5 @@
 import { compileExpression, type Expression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 interface Field {
   name: string;
@@ -8,7 +8,7 @@ interface Field {
 }
 
 /** Sets fields from JSONata expressions; a failing expression fails that record only. */
-export const map: NodeFactory<'map'> = (ctx, params) => {
+export const map: NodeFactory<'map', TransformContext> = (ctx, params) => {
   const fields: Field[] = params.fields.map((f) => ({
     name: f.name,
     path: f.name.split('.'),

@@ -1,0 +1,50 @@
+import type { Flow, NodeCounts, RunCounts } from '@sluice/shared';
+import type { BreakerRegistry } from '../breaker.js';
+import type { Gate } from '../gate.js';
+import type {
+  Clock,
+  Connectors,
+  InputSource,
+  ReplaySource,
+  ResumeState,
+  RunEvent,
+  RunStore,
+  Watermarks,
+} from '../ports.js';
+
+export interface ExecutionOptions {
+  runId: string;
+  /** A flow that passed `validateFlow` (defaults applied). */
+  flow: Flow;
+  clock: Clock;
+  store: RunStore;
+  connectors: Connectors;
+  signal: AbortSignal;
+  /** Closed while the run is paused. */
+  gate?: Gate;
+  random?: () => number;
+  onEvent?: (event: RunEvent) => void;
+  /** Breakers shared with other runs of the process; a private registry when absent. */
+  breakers?: BreakerRegistry;
+  /** Where a run that was interrupted goes on from. */
+  resume?: ResumeState;
+  /** For a retry run: the failed records to feed into the nodes where they failed, instead of the triggers. */
+  replay?: ReplaySource;
+  /** Records the run was started with (a webhook's body), read by the trigger that brings records. */
+  inputs?: InputSource;
+  /** Incremental sync: the stored watermark of each source node (see `WatermarkState`). */
+  watermarks?: Watermarks;
+}
+
+export interface ExecutionResult {
+  /** completed: every record was read and settled; stopped: a failure stopped the run; cancelled: on request. */
+  end: 'completed' | 'stopped' | 'cancelled';
+  error?: string;
+  counts: RunCounts;
+  nodeCounts: Record<string, NodeCounts>;
+  /**
+   * The watermark of each incremental source after this run (the largest value read, or the one it
+   * started from). Reported whatever the end; only a completed run's should be stored.
+   */
+  watermarks?: Watermarks;
+}
