@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 type Step =
   | { kind: 'filter'; mod: number }
@@ -106,7 +106,7 @@ describe('accounting, over generated flows and failure patterns', () => {
             return json(201, {});
           });
           const result = await clock.run(
-            startRun({ runId: 'p', flow, clock, store, connectors, random: () => 0.5 }).done,
+            startRun({ runtime: testRuntime, runId: 'p', flow, clock, store, connectors, random: () => 0.5 }).done,
           );
           const c = result.counts;
           expect(result.error ?? result.status).toBe('succeeded');

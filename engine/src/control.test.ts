@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
 
@@ -45,7 +45,7 @@ describe('rate mode', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(25, 4, { mode: 'rate', records: 10, intervalMs: 1000 });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors }).done);
     expect(result.counts.succeeded).toBe(25);
     // 10 at once, 10 a second later, 5 a second after that
     expect(sent.filter((t) => t === 0)).toHaveLength(10);
@@ -70,7 +70,7 @@ describe('write concurrency', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(10, 10, { ms: 0 }, { concurrency: 3 });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors }).done);
     expect(most).toBe(3);
     expect(result.counts).toMatchObject({ succeeded: 9, failed: 1 });
     expect(store.outcomes.map((o) => o.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -92,7 +92,9 @@ describe('circuit breaker', () => {
     );
     const store = new MemoryRunStore();
     const flow = writeFlow(5, 5, { ms: 0 }, { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 } });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors, random: () => 0 }).done);
+    const result = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors, random: () => 0 }).done,
+    );
     expect(result.counts).toMatchObject({ succeeded: 5, failed: 0 });
     const failures = sent.filter((s) => s.status === 503);
     // three failures open it; then one probe per cooldown while the ERP is still down
@@ -109,6 +111,7 @@ describe('circuit breaker', () => {
     const down = fakeConnectors(() => json(500, {}), erp({ failureThreshold: 2, cooldownMs: 5000 }));
     const store = new MemoryRunStore();
     const a = startRun({
+      runtime: testRuntime,
       runId: 'a',
       flow: writeFlow(1, 1, { ms: 0 }, { retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10 } }),
       clock,
@@ -126,7 +129,15 @@ describe('circuit breaker', () => {
       sent.push(clock.now());
       return json(201, {});
     }, erp());
-    const b = startRun({ runId: 'b', flow: writeFlow(1, 1, { ms: 0 }), clock, store, connectors: up, breakers });
+    const b = startRun({
+      runtime: testRuntime,
+      runId: 'b',
+      flow: writeFlow(1, 1, { ms: 0 }),
+      clock,
+      store,
+      connectors: up,
+      breakers,
+    });
     await clock.run(b.done);
     expect(sent).toEqual([5005]);
   });
@@ -142,7 +153,14 @@ describe('pause and resume', () => {
       return json(201, {});
     }, erp());
     const store = new MemoryRunStore();
-    const run = startRun({ runId: 'r', flow: writeFlow(6, 3, { ms: 100 }), clock, store, connectors });
+    const run = startRun({
+      runtime: testRuntime,
+      runId: 'r',
+      flow: writeFlow(6, 3, { ms: 100 }),
+      clock,
+      store,
+      connectors,
+    });
     await clock.advance(15);
     run.pause();
     expect(run.status()).toBe('paused');
@@ -160,7 +178,15 @@ describe('pause and resume', () => {
     const clock = new SimulatedClock(0);
     const connectors = fakeConnectors(() => json(201, {}), erp());
     const store = new MemoryRunStore();
-    const run = startRun({ runId: 'r', flow: writeFlow(6, 3, { ms: 100 }), clock, store, connectors, paused: true });
+    const run = startRun({
+      runtime: testRuntime,
+      runId: 'r',
+      flow: writeFlow(6, 3, { ms: 100 }),
+      clock,
+      store,
+      connectors,
+      paused: true,
+    });
     await clock.advance(1000);
     expect(run.status()).toBe('paused');
     run.cancel();
@@ -200,7 +226,14 @@ describe('resume after the process died', () => {
       setStatus: (id: string, u: Parameters<MemoryRunStore['setStatus']>[1]) => store1.setStatus(id, u),
       setWaiting: () => {},
     };
-    startRun({ runId: 'r', flow, clock: clock1, store: dying, connectors: fakeConnectors(handler, erp()) });
+    startRun({
+      runtime: testRuntime,
+      runId: 'r',
+      flow,
+      clock: clock1,
+      store: dying,
+      connectors: fakeConnectors(handler, erp()),
+    });
     await clock1.advance(ms + 10);
     await clock1.advance(ms + 10);
     const checkpoint = store1.lastCheckpoint!;
@@ -219,6 +252,7 @@ describe('resume after the process died', () => {
     }, erp());
     const result = await clock2.run(
       startRun({
+        runtime: testRuntime,
         runId: 'r',
         flow,
         clock: clock2,
@@ -257,7 +291,9 @@ describe('retry failed records', () => {
             ]
           : [],
     };
-    const result = await clock.run(startRun({ runId: 'retry', flow, clock, store, connectors, replay }).done);
+    const result = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'retry', flow, clock, store, connectors, replay }).done,
+    );
     expect(sent).toEqual(['r3']);
     expect(result.counts).toEqual({ read: 2, succeeded: 1, filtered: 0, failed: 1, cancelled: 0 });
     expect(store.byStatus('failed')[0]?.error?.message).toMatch(/node "removed-node" is not in this flow version/);
@@ -286,7 +322,14 @@ describe('records in flight', () => {
     const clock = new SimulatedClock(0);
     const store = new MemoryRunStore();
     const run = await clock.run(
-      startRun({ runId: 'r', flow: result.flow!, clock, store, connectors: fakeConnectors(() => json(500, {})) }).done,
+      startRun({
+        runtime: testRuntime,
+        runId: 'r',
+        flow: result.flow!,
+        clock,
+        store,
+        connectors: fakeConnectors(() => json(500, {})),
+      }).done,
     );
     expect(run.counts.read).toBe(500);
     const inFlight = store.commits.map(

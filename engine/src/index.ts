@@ -4,7 +4,6 @@
  */
 export { BreakerRegistry, type BreakerSettings } from './breaker.js';
 export { checkFlowForRun } from './check.js';
-export { systemClock } from './clock.js';
 export { checkExpression, ExpressionError } from './expressions.js';
 export type { FilePort } from './files.js';
 export * from './ports.js';

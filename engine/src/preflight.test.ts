@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionCheck } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
 
@@ -55,7 +55,9 @@ describe('connection check before a run', () => {
     const connectors = fakeConnectors(() => json(201, {}), connections, {
       check: () => ({ ok: false, status: 401, message: 'HTTP 401 from GET http://erp.test' }),
     });
-    const result = await clock.run(startRun({ runId: 'r', flow: writeFlow(4), clock, store, connectors }).done);
+    const result = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(4), clock, store, connectors }).done,
+    );
     expect(result.status).toBe('failed');
     expect(result.error).toBe('connection "erp": the system refused the credentials (HTTP 401) — check its token');
     expect(result.counts.read).toBe(0);
@@ -69,7 +71,8 @@ describe('connection check before a run', () => {
       check: () => ({ ok: false, status: 403, message: 'HTTP 403' }),
     });
     const result = await clock.run(
-      startRun({ runId: 'r', flow: writeFlow(1), clock, store: new MemoryRunStore(), connectors }).done,
+      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(1), clock, store: new MemoryRunStore(), connectors })
+        .done,
     );
     expect(result.error).toMatch(/^connection "erp": the system refused the credentials \(HTTP 403\)/);
   });
@@ -85,7 +88,14 @@ describe('connection check before a run', () => {
       const clock = new SimulatedClock(0);
       const connectors = fakeConnectors(() => json(201, {}), connections, { check: answer });
       const result = await clock.run(
-        startRun({ runId: 'r', flow: writeFlow(3), clock, store: new MemoryRunStore(), connectors }).done,
+        startRun({
+          runtime: testRuntime,
+          runId: 'r',
+          flow: writeFlow(3),
+          clock,
+          store: new MemoryRunStore(),
+          connectors,
+        }).done,
       );
       expect(result.status).toBe('succeeded');
       expect(result.counts.succeeded).toBe(3);
@@ -98,6 +108,7 @@ describe('connection check before a run', () => {
       check: () => ({ ok: true, status: 200, message: 'HTTP 200' }),
     });
     const run = startRun({
+      runtime: testRuntime,
       runId: 'r',
       flow: writeFlow(1),
       clock,
@@ -133,7 +144,8 @@ describe('credentials refused during a run', () => {
     }, 15_000);
     const store = new MemoryRunStore();
     const result = await clock.run(
-      startRun({ runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, store, connectors }).done,
+      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, store, connectors })
+        .done,
     );
     expect(result.status).toBe('succeeded');
     expect(result.counts).toMatchObject({ read: 6, failed: 0, succeeded: 6 });
@@ -158,6 +170,7 @@ describe('credentials refused during a run', () => {
     const store = new MemoryRunStore();
     const result = await clock.run(
       startRun({
+        runtime: testRuntime,
         runId: 'r',
         flow: writeFlow(1, { retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 } }),
         clock,

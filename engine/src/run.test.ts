@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from './ports.js';
 import { type RunOptions, startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
 
@@ -47,7 +47,7 @@ function setup(handler: Parameters<typeof fakeConnectors>[0], extra: Partial<Run
     clock,
     store,
     connectors,
-    options: { runId: 'run1', clock, store, connectors, random: () => 0.5, ...extra },
+    options: { runId: 'run1', clock, runtime: testRuntime, store, connectors, random: () => 0.5, ...extra },
   };
 }
 
@@ -304,7 +304,8 @@ describe('http source', () => {
       return json(200, { data: page, meta: { continuation_token: next } });
     }, connections);
     const result = await clock.run(
-      startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done,
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) })
+        .done,
     );
     expect(result.counts.read).toBe(5);
     expect(store.collected.map((c) => c.key)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
@@ -324,7 +325,8 @@ describe('http source', () => {
       connections,
     );
     const result = await clock.run(
-      startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done,
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) })
+        .done,
     );
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/same next page twice/);
@@ -346,7 +348,10 @@ describe('http source', () => {
         meta: { continuation_token: from + 2 < 100 ? String(from + 2) : '' },
       });
     }, connections);
-    await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done);
+    await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) })
+        .done,
+    );
     expect(store.outcomes).toHaveLength(100);
     expect(maxAhead).toBeLessThanOrEqual(2);
   });

@@ -9,6 +9,7 @@ import type {
   ResumeState,
   RunEvent,
   RunStore,
+  Runtime,
   Watermarks,
 } from './ports.js';
 import { runMachine } from './run-machine.js';
@@ -18,6 +19,8 @@ export interface RunOptions {
   /** A flow that passed `validateFlow`. */
   flow: Flow;
   clock: Clock;
+  /** Hashing and yielding to the event loop, as the runtime provides them (`testRuntime` in tests). */
+  runtime: Runtime;
   store: RunStore;
   connectors: Connectors;
   random?: () => number;

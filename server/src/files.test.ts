@@ -2,11 +2,12 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type RunCommit, type RunStore, startRun, systemClock } from '@sluice/engine';
+import { type RunCommit, type RunStore, startRun } from '@sluice/engine';
 import { validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from './connectors.js';
 import { createFilePort, filesDir, resolveInside } from './files.js';
+import { nodeRuntime, systemClock } from './node-runtime.js';
 
 let dir: string;
 let root: string;
@@ -106,7 +107,14 @@ describe('a large CSV file', () => {
       setWaiting() {},
     };
     const connectors = { ...createConnectors([]), files: createFilePort(root) };
-    const run = await startRun({ runId: 'big', flow: result.flow, clock: systemClock, store, connectors }).done;
+    const run = await startRun({
+      runId: 'big',
+      flow: result.flow,
+      clock: systemClock,
+      runtime: nodeRuntime,
+      store,
+      connectors,
+    }).done;
     sample();
 
     expect(run.status).toBe('succeeded');

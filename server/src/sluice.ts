@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { systemClock } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { ConnectionRepository } from './connections/repository.js';
@@ -11,6 +10,7 @@ import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
 import { startPruning } from './runs/retention.js';
@@ -58,6 +58,7 @@ export async function openSluice(config: PartsConfig) {
       files: createFilePort(filesDir(config.dataDir, config.env ?? process.env)),
     },
     clock: systemClock,
+    runtime: nodeRuntime,
     concurrency: config.concurrency,
     perFlow: config.perFlow,
   });

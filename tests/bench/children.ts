@@ -1,14 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startRun, systemClock } from '@sluice/engine';
+import { startRun } from '@sluice/engine';
 import {
   createConnectors,
   databaseFile,
+  nodeRuntime,
   openDatabase,
   RunRepository,
   SqliteRunStore,
   startSandbox,
+  systemClock,
   tuneRuntime,
 } from '@sluice/server';
 import { validateFlow } from '@sluice/shared';
@@ -122,6 +124,7 @@ async function timedRun(
     runId,
     flow: flow(doc),
     clock: systemClock,
+    runtime: nodeRuntime,
     store,
     connectors: createConnectors(connections),
   }).done;

@@ -4,7 +4,8 @@ import type { Checkpoints } from './checkpoints.js';
 import type { ExecutionOptions } from './options.js';
 import type { RunState } from './state.js';
 
-const YIELD_EVERY_MS = 4;
+/** The longest stretch of work between two turns of the event loop, in milliseconds. */
+export const YIELD_EVERY_MS = 4;
 
 /**
  * Hands what the run settled to the store: outcomes, collected records, counts and a checkpoint,
@@ -13,13 +14,15 @@ const YIELD_EVERY_MS = 4;
  */
 export class Commits {
   private readonly collected: CollectedRecord[] = [];
-  private lastYield = performance.now();
+  private lastYield: number;
 
   constructor(
-    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent'>,
+    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent' | 'runtime'>,
     private readonly state: RunState,
     private readonly checkpoints: Checkpoints,
-  ) {}
+  ) {
+    this.lastYield = o.runtime.monotonicNow();
+  }
 
   /** Keeps what a collect node kept of each item, for the next commit. */
   collect(nodeId: string, items: Item[], data: (item: Item) => unknown): void {
@@ -66,9 +69,9 @@ export class Commits {
    * with no I/O of its own would otherwise hold the event loop for the whole run.
    */
   private async yieldNow(): Promise<void> {
-    const now = performance.now();
-    if (now - this.lastYield < YIELD_EVERY_MS) return;
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    this.lastYield = performance.now();
+    const { runtime } = this.o;
+    if (runtime.monotonicNow() - this.lastYield < YIELD_EVERY_MS) return;
+    await runtime.yield();
+    this.lastYield = runtime.monotonicNow();
   }
 }

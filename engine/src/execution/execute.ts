@@ -20,7 +20,7 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
   const nodes = buildGraph(o.flow);
   const checkpoints = new Checkpoints(state, nodes);
   const commits = new Commits(o, state, checkpoints);
-  const router = new Router(state, commits, checkpoints, o.flow.settings);
+  const router = new Router(state, commits, checkpoints, o.flow.settings, o.runtime.hash);
   const waiting = new WaitingReport(o);
   let end: ExecutionResult['end'] = 'completed';
   let error: string | undefined;

@@ -2,7 +2,7 @@ import { validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { runtimes } from '../nodes/index.js';
 import type { NodeRole } from '../runtime.js';
-import { fakeConnectors, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { Checkpoints } from './checkpoints.js';
 import { Commits } from './commits.js';
 import { buildGraph, type LiveNode } from './graph.js';
@@ -27,6 +27,7 @@ function parts() {
     runId: 'r',
     flow: result.flow,
     clock: new SimulatedClock(0),
+    runtime: testRuntime,
     store: new MemoryRunStore(),
     connectors: fakeConnectors(() => {
       throw new Error('no requests');
@@ -37,7 +38,7 @@ function parts() {
   const nodes = buildGraph(o.flow);
   const checkpoints = new Checkpoints(state, nodes);
   const commits = new Commits(o, state, checkpoints);
-  const router = new Router(state, commits, checkpoints, o.flow.settings);
+  const router = new Router(state, commits, checkpoints, o.flow.settings, testRuntime.hash);
   return { live: nodes.get('src') as LiveNode, parts: { o, state, router, commits, waiting: new WaitingReport(o) } };
 }
 

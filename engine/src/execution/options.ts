@@ -9,6 +9,7 @@ import type {
   ResumeState,
   RunEvent,
   RunStore,
+  Runtime,
   Watermarks,
 } from '../ports.js';
 
@@ -17,6 +18,8 @@ export interface ExecutionOptions {
   /** A flow that passed `validateFlow` (defaults applied). */
   flow: Flow;
   clock: Clock;
+  /** Hashing and yielding to the event loop, as the runtime provides them. */
+  runtime: Runtime;
   store: RunStore;
   connectors: Connectors;
   signal: AbortSignal;

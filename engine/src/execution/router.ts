@@ -17,6 +17,7 @@ export class Router {
     private readonly commits: Commits,
     private readonly checkpoints: Checkpoints,
     private readonly settings: { onError: 'continue' | 'stop'; maxInFlight: number },
+    private readonly hash: (text: string) => string,
   ) {}
 
   /** Sends items out of a port and resolves when everything downstream has finished with them. */
@@ -89,7 +90,7 @@ export class Router {
         const record = records[i] as Record<string, unknown>;
         const seq = state.nextSeq++;
         if (state.settledEarlier(seq)) continue;
-        const key = recordKey(record, keyField);
+        const key = recordKey(record, keyField, this.hash);
         state.tracker.read(seq, key);
         const item: Item = { seq, key, data: record, source: record, batchNo: 0, attempts: 0, hops: [] };
         const failure = failures?.get(i);

@@ -1,7 +1,7 @@
 import { entitySource, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { entitySourceParams } from './entity-source.js';
 
 describe('entity source', () => {
@@ -75,7 +75,9 @@ describe('entity source', () => {
     );
     const clock = new SimulatedClock();
     const store = new MemoryRunStore();
-    const done = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: result.flow }).done);
+    const done = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: result.flow }).done,
+    );
     expect(done.status).toBe('succeeded');
     expect(store.collected.map((c) => c.key)).toEqual(all.map((r) => r.key));
     const pages = connectors.requests.filter((r) => r.url.includes('/purchase-orders'));

@@ -1,7 +1,7 @@
 import { entityWrite, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { entityWriteParams } from './entity-write.js';
 
 describe('entity write', () => {
@@ -63,7 +63,9 @@ describe('entity write', () => {
     );
     const clock = new SimulatedClock();
     const store = new MemoryRunStore();
-    const done = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: result.flow }).done);
+    const done = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: result.flow }).done,
+    );
     expect(done.counts).toMatchObject({ read: 3, succeeded: 2, failed: 1 });
     const writes = connectors.requests.filter((r) => r.url.startsWith('https://erp.test'));
     expect(writes.map((r) => [r.method, r.url])).toEqual([['POST', 'https://erp.test/api/erp/assets/batch']]);

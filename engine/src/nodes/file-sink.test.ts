@@ -2,7 +2,7 @@ import { validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 const records = [
   { id: 'a', qty: 1, note: 'plain' },
@@ -31,7 +31,7 @@ async function write(files: MemoryFilePort, sink: Record<string, unknown>) {
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const connectors = { ...fakeConnectors(() => json(500, {})), files };
-  return clock.run(startRun({ runId: 'r', flow: result.flow, clock, store, connectors }).done);
+  return clock.run(startRun({ runtime: testRuntime, runId: 'r', flow: result.flow, clock, store, connectors }).done);
 }
 
 describe('file-sink', () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
 import type { SourceContext } from '../runtime.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { type FileCursor, fileSource } from './file-source.js';
 
 function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
@@ -47,7 +47,9 @@ async function run(flow: ReturnType<typeof flowOf>, files: MemoryFilePort) {
   const clock = new SimulatedClock(1_000_000);
   const store = new MemoryRunStore();
   const connectors = { ...fakeConnectors(() => json(500, {})), files };
-  const result = await clock.run(startRun({ runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done);
+  const result = await clock.run(
+    startRun({ runtime: testRuntime, runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done,
+  );
   return { result, store };
 }
 
@@ -117,6 +119,7 @@ describe('file-source → map → file-sink', () => {
     const clock = new SimulatedClock(0);
     const noFiles = await clock.run(
       startRun({
+        runtime: testRuntime,
         runId: 'r',
         flow: csvToJsonl(),
         clock,

@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { type Checkpoint, compareWatermarks, type HttpRequest, laterWatermark, type Watermarks } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 const connections = { api: { name: 'api', baseUrl: 'http://api.test/v1', headers: {} } };
@@ -69,6 +69,7 @@ async function run(
   };
   const result = await clock.run(
     startRun({
+      runtime: testRuntime,
       runId: 'r',
       clock,
       store,
@@ -168,7 +169,9 @@ describe('http source: incremental sync', () => {
       if (offset >= 10) return json(200, { data: 'not a list' });
       return system(records)(req);
     }, connections);
-    const result = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({}) }).done);
+    const result = await clock.run(
+      startRun({ runtime: testRuntime, runId: 'r', clock, store, connectors, flow: sourceFlow({}) }).done,
+    );
     expect(result.status).toBe('failed');
     expect(result.watermarks).toEqual({ src: at(9) });
   });

@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint, HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { linkTarget } from './http-source.js';
 
 const all = Array.from({ length: 25 }, (_, i) => ({ key: `r${i}`, n: i }));
@@ -43,7 +43,15 @@ async function run(
     settled: new Set<number>(),
   };
   const result = await clock.run(
-    startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow(params), ...(resume ? { resume } : {}) }).done,
+    startRun({
+      runtime: testRuntime,
+      runId: 'r',
+      clock,
+      store,
+      connectors,
+      flow: sourceFlow(params),
+      ...(resume ? { resume } : {}),
+    }).done,
   );
   const keys = store.collected.map((c) => c.key);
   const urls = connectors.requests.map((r) => r.url.replace('http://api.test/v1/items', ''));

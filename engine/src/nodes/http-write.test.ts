@@ -2,7 +2,7 @@ import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 interface Rec {
   key: string;
@@ -56,7 +56,9 @@ async function run(
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const connectors = fakeConnectors(handler, { erp: { name: 'erp', baseUrl: 'http://erp.test', headers: {} } });
-  const result = await clock.run(startRun({ runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done);
+  const result = await clock.run(
+    startRun({ runtime: testRuntime, runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done,
+  );
   return { result, store, requests: connectors.requests, clock };
 }
 

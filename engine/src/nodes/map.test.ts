@@ -2,7 +2,7 @@ import { EXPRESSION_LIMITS, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
 import type { Item, TransformContext } from '../runtime.js';
-import { fakeConnectors, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { map, shallowCopy } from './map.js';
 
 async function runMap(records: Record<string, unknown>[], params: Record<string, unknown>) {
@@ -25,6 +25,7 @@ async function runMap(records: Record<string, unknown>[], params: Record<string,
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const run = startRun({
+    runtime: testRuntime,
     runId: 'r',
     flow: result.flow,
     clock,

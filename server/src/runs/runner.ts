@@ -7,6 +7,7 @@ import {
   type RunEvent,
   type RunHandle,
   type RunResult,
+  type Runtime,
   startRun,
 } from '@sluice/engine';
 import type { RunStatus, TriggerKind } from '@sluice/shared';
@@ -32,6 +33,8 @@ export interface RunnerOptions {
   leases: RunLeases;
   connectors: Connectors;
   clock: Clock;
+  /** Hashing and yielding for the engine (Node's). */
+  runtime: Runtime;
   /** Runs executing at once in this process; further runs wait `queued`. */
   concurrency?: number;
   /** Runs of one flow executing at once (across processes); further runs of it wait `queued`. */
@@ -272,6 +275,7 @@ export class Runner {
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
       flow: checked.flow,
       clock: this.o.clock,
+      runtime: this.o.runtime,
       store: this.o.store,
       connectors: this.o.connectors,
       breakers: this.breakers,

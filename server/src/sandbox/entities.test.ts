@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type RunResult, startRun, systemClock } from '@sluice/engine';
+import { type RunResult, startRun } from '@sluice/engine';
 import { MemoryRunStore } from '@sluice/engine/testing';
 import { type FlowInput, validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { assetAt, purchaseOrderAt, workOrderAt } from './data.js';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from './index.js';
 
@@ -38,7 +39,7 @@ async function run(
 ): Promise<{ result: RunResult; store: MemoryRunStore }> {
   const store = new MemoryRunStore();
   const connectors = createConnectors(sandbox.connections);
-  const result = await startRun({ runId, flow, clock: systemClock, store, connectors }).done;
+  const result = await startRun({ runId, flow, clock: systemClock, runtime: nodeRuntime, store, connectors }).done;
   return { result, store };
 }
 

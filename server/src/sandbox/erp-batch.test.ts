@@ -1,8 +1,9 @@
-import { type RunResult, startRun, systemClock } from '@sluice/engine';
+import { type RunResult, startRun } from '@sluice/engine';
 import { MemoryRunStore } from '@sluice/engine/testing';
 import { type FlowInput, validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from './index.js';
 
@@ -163,7 +164,7 @@ function batchWriteFlow() {
 async function runOnce(runId: string): Promise<{ result: RunResult; store: MemoryRunStore }> {
   const store = new MemoryRunStore();
   const connectors = createConnectors(sandbox.connections);
-  const run = startRun({ runId, flow: batchWriteFlow(), clock: systemClock, store, connectors });
+  const run = startRun({ runId, flow: batchWriteFlow(), clock: systemClock, runtime: nodeRuntime, store, connectors });
   return { result: await run.done, store };
 }
 

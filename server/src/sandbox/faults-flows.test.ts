@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRun, systemClock } from '@sluice/engine';
+import { startRun } from '@sluice/engine';
 import { MemoryRunStore } from '@sluice/engine/testing';
 import { type Flow, validateFlow } from '@sluice/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import type { FaultSettingsInput, FaultStats } from './faults.js';
 import { type Sandbox, startSandbox } from './index.js';
@@ -76,6 +77,7 @@ describe('every misbehaviour, end to end', () => {
         runId: `faults-${c.faulted}-${Math.random().toString(36).slice(2, 7)}`,
         flow: flow(),
         clock: systemClock,
+        runtime: nodeRuntime,
         store,
         // a short breaker cooldown, so a system that is down for a while is probed again soon
         connectors: createConnectors(

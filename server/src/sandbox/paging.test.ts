@@ -1,8 +1,9 @@
-import { type Checkpoint, type HttpClient, startRun, systemClock } from '@sluice/engine';
+import { type Checkpoint, type HttpClient, startRun } from '@sluice/engine';
 import { MemoryRunStore } from '@sluice/engine/testing';
 import { type FlowInput, validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors, fetchHttpClient } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import { type Sandbox, startSandbox } from './index.js';
 
@@ -58,6 +59,7 @@ async function read(params: Record<string, unknown>, resume?: { checkpoint: Chec
     runId: 'paging',
     flow: sourceFlow(params),
     clock: systemClock,
+    runtime: nodeRuntime,
     store,
     connectors: createConnectors(sandbox.connections, http),
     ...(resume
