@@ -1,16 +1,9 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** trigger → inline source → batch → delay (params) → write (params). */
 function writeFlow(n: number, size: number, delay: Record<string, unknown>, write: Record<string, unknown> = {}) {
@@ -22,12 +15,7 @@ function writeFlow(n: number, size: number, delay: Record<string, unknown>, writ
       { id: 'wait', type: 'delay', params: delay },
       { id: 'write', type: 'http-write', params: { connection: 'erp', url: '/orders', ...write } },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'wait' },
-      { source: 'wait', target: 'write' },
-    ],
+    chain('start', 'src', 'batch', 'wait', 'write'),
   );
 }
 
@@ -45,7 +33,7 @@ describe('rate mode', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(25, 4, { mode: 'rate', records: 10, intervalMs: 1000 });
-    const result = await clock.run(startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors }).done);
     expect(result.counts.succeeded).toBe(25);
     // 10 at once, 10 a second later, 5 a second after that
     expect(sent.filter((t) => t === 0)).toHaveLength(10);
@@ -70,7 +58,7 @@ describe('write concurrency', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(10, 10, { ms: 0 }, { concurrency: 3 });
-    const result = await clock.run(startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors }).done);
     expect(most).toBe(3);
     expect(result.counts).toMatchObject({ succeeded: 9, failed: 1 });
     expect(store.outcomes.map((o) => o.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -93,7 +81,7 @@ describe('circuit breaker', () => {
     const store = new MemoryRunStore();
     const flow = writeFlow(5, 5, { ms: 0 }, { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 } });
     const result = await clock.run(
-      startRun({ runtime: testRuntime, runId: 'r', flow, clock, store, connectors, random: () => 0 }).done,
+      startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors, random: () => 0 }).done,
     );
     expect(result.counts).toMatchObject({ succeeded: 5, failed: 0 });
     const failures = sent.filter((s) => s.status === 503);
@@ -111,10 +99,10 @@ describe('circuit breaker', () => {
     const down = fakeConnectors(() => json(500, {}), erp({ failureThreshold: 2, cooldownMs: 5000 }));
     const store = new MemoryRunStore();
     const a = startRun({
-      runtime: testRuntime,
       runId: 'a',
       flow: writeFlow(1, 1, { ms: 0 }, { retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10 } }),
       clock,
+      runtime: testRuntime,
       store,
       connectors: down,
       breakers,
@@ -130,10 +118,10 @@ describe('circuit breaker', () => {
       return json(201, {});
     }, erp());
     const b = startRun({
-      runtime: testRuntime,
       runId: 'b',
       flow: writeFlow(1, 1, { ms: 0 }),
       clock,
+      runtime: testRuntime,
       store,
       connectors: up,
       breakers,
@@ -154,10 +142,10 @@ describe('pause and resume', () => {
     }, erp());
     const store = new MemoryRunStore();
     const run = startRun({
-      runtime: testRuntime,
       runId: 'r',
       flow: writeFlow(6, 3, { ms: 100 }),
       clock,
+      runtime: testRuntime,
       store,
       connectors,
     });
@@ -179,10 +167,10 @@ describe('pause and resume', () => {
     const connectors = fakeConnectors(() => json(201, {}), erp());
     const store = new MemoryRunStore();
     const run = startRun({
-      runtime: testRuntime,
       runId: 'r',
       flow: writeFlow(6, 3, { ms: 100 }),
       clock,
+      runtime: testRuntime,
       store,
       connectors,
       paused: true,
@@ -227,10 +215,10 @@ describe('resume after the process died', () => {
       setWaiting: () => {},
     };
     startRun({
-      runtime: testRuntime,
       runId: 'r',
       flow,
       clock: clock1,
+      runtime: testRuntime,
       store: dying,
       connectors: fakeConnectors(handler, erp()),
     });
@@ -252,10 +240,10 @@ describe('resume after the process died', () => {
     }, erp());
     const result = await clock2.run(
       startRun({
-        runtime: testRuntime,
         runId: 'r',
         flow,
         clock: clock2,
+        runtime: testRuntime,
         store: store2,
         connectors: connectors2,
         resume: { checkpoint, counts: last.counts, nodeCounts: last.nodeCounts, settled: new Set() },
@@ -292,7 +280,7 @@ describe('retry failed records', () => {
           : [],
     };
     const result = await clock.run(
-      startRun({ runtime: testRuntime, runId: 'retry', flow, clock, store, connectors, replay }).done,
+      startRun({ runId: 'retry', flow, clock, runtime: testRuntime, store, connectors, replay }).done,
     );
     expect(sent).toEqual(['r3']);
     expect(result.counts).toEqual({ read: 2, succeeded: 1, filtered: 0, failed: 1, cancelled: 0 });
@@ -303,30 +291,24 @@ describe('retry failed records', () => {
 
 describe('records in flight', () => {
   it('never exceed settings.maxInFlight, whatever the page size', async () => {
-    const result = validateFlow({
-      format: 1,
-      name: 't',
-      settings: { maxInFlight: 12 },
-      nodes: [
+    const flow = flowOf(
+      [
         { id: 'start', type: 'manual' },
         { id: 'gen', type: 'generate', params: { count: 500, pageSize: 500 } },
         { id: 'batch', type: 'batch', params: { size: 5 } },
         { id: 'keep', type: 'filter', params: { condition: 'index % 3 != 0' } },
       ],
-      edges: [
-        { source: 'start', target: 'gen' },
-        { source: 'gen', target: 'batch' },
-        { source: 'batch', target: 'keep' },
-      ],
-    });
+      undefined,
+      { settings: { maxInFlight: 12 } },
+    );
     const clock = new SimulatedClock(0);
     const store = new MemoryRunStore();
     const run = await clock.run(
       startRun({
-        runtime: testRuntime,
         runId: 'r',
-        flow: result.flow!,
+        flow,
         clock,
+        runtime: testRuntime,
         store,
         connectors: fakeConnectors(() => json(500, {})),
       }).done,

@@ -1,16 +1,9 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionCheck } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** trigger → inline source → batch → write (connection "erp") → error branch → collect; a second write on "erp" too. */
 function writeFlow(n: number, write: Record<string, unknown> = {}) {
@@ -33,14 +26,7 @@ function writeFlow(n: number, write: Record<string, unknown> = {}) {
       { id: 'errors', type: 'error-branch' },
       { id: 'dead', type: 'collect' },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'write' },
-      { source: 'write', target: 'audit' },
-      { source: 'write', sourcePort: 'error', target: 'errors' },
-      { source: 'errors', target: 'dead' },
-    ],
+    [...chain('start', 'src', 'batch', 'write', 'audit'), ...chain('write:error', 'errors', 'dead')],
   );
 }
 
@@ -56,7 +42,7 @@ describe('connection check before a run', () => {
       check: () => ({ ok: false, status: 401, message: 'HTTP 401 from GET http://erp.test' }),
     });
     const result = await clock.run(
-      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(4), clock, store, connectors }).done,
+      startRun({ runId: 'r', flow: writeFlow(4), clock, runtime: testRuntime, store, connectors }).done,
     );
     expect(result.status).toBe('failed');
     expect(result.error).toBe('connection "erp": the system refused the credentials (HTTP 401) — check its token');
@@ -71,7 +57,7 @@ describe('connection check before a run', () => {
       check: () => ({ ok: false, status: 403, message: 'HTTP 403' }),
     });
     const result = await clock.run(
-      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(1), clock, store: new MemoryRunStore(), connectors })
+      startRun({ runId: 'r', flow: writeFlow(1), clock, runtime: testRuntime, store: new MemoryRunStore(), connectors })
         .done,
     );
     expect(result.error).toMatch(/^connection "erp": the system refused the credentials \(HTTP 403\)/);
@@ -89,10 +75,10 @@ describe('connection check before a run', () => {
       const connectors = fakeConnectors(() => json(201, {}), connections, { check: answer });
       const result = await clock.run(
         startRun({
-          runtime: testRuntime,
           runId: 'r',
           flow: writeFlow(3),
           clock,
+          runtime: testRuntime,
           store: new MemoryRunStore(),
           connectors,
         }).done,
@@ -108,10 +94,10 @@ describe('connection check before a run', () => {
       check: () => ({ ok: true, status: 200, message: 'HTTP 200' }),
     });
     const run = startRun({
-      runtime: testRuntime,
       runId: 'r',
       flow: writeFlow(1),
       clock,
+      runtime: testRuntime,
       store: new MemoryRunStore(),
       connectors,
       paused: true,
@@ -144,7 +130,7 @@ describe('credentials refused during a run', () => {
     }, 15_000);
     const store = new MemoryRunStore();
     const result = await clock.run(
-      startRun({ runtime: testRuntime, runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, store, connectors })
+      startRun({ runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, runtime: testRuntime, store, connectors })
         .done,
     );
     expect(result.status).toBe('succeeded');
@@ -170,10 +156,10 @@ describe('credentials refused during a run', () => {
     const store = new MemoryRunStore();
     const result = await clock.run(
       startRun({
-        runtime: testRuntime,
         runId: 'r',
         flow: writeFlow(1, { retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 } }),
         clock,
+        runtime: testRuntime,
         store,
         connectors,
       }).done,

@@ -3,7 +3,7 @@ import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlin
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunCommit, type RunStore, startRun } from '@sluice/engine';
-import { validateFlow } from '@sluice/shared';
+import { flowOf } from '@sluice/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from './connectors.js';
 import { createFilePort, filesDir, resolveInside } from './files.js';
@@ -76,21 +76,15 @@ describe('a large CSV file', () => {
     out.end();
     await once(out, 'finish');
 
-    const result = validateFlow({
-      format: 1,
-      name: 'big',
-      settings: { onError: 'continue', maxInFlight: 1000 },
-      nodes: [
+    const flow = flowOf(
+      [
         { id: 'start', type: 'manual' },
         { id: 'read', type: 'file-source', params: { path: 'big.csv', keyField: 'id', pageSize: 500 } },
         { id: 'write', type: 'file-sink', params: { path: 'out/big.jsonl', format: 'jsonl' } },
       ],
-      edges: [
-        { source: 'start', target: 'read' },
-        { source: 'read', target: 'write' },
-      ],
-    });
-    if (!result.flow) throw new Error(JSON.stringify(result.problems));
+      undefined,
+      { settings: { maxInFlight: 1000 } },
+    );
 
     global.gc?.();
     let peak = 0;
@@ -109,7 +103,7 @@ describe('a large CSV file', () => {
     const connectors = { ...createConnectors([]), files: createFilePort(root) };
     const run = await startRun({
       runId: 'big',
-      flow: result.flow,
+      flow,
       clock: systemClock,
       runtime: nodeRuntime,
       store,

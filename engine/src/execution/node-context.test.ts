@@ -1,8 +1,7 @@
-import { validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { runtimes } from '../nodes/index.js';
 import type { NodeRole } from '../runtime.js';
-import { fakeConnectors, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
+import { fakeConnectors, flowOf, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { Checkpoints } from './checkpoints.js';
 import { Commits } from './commits.js';
 import { buildGraph, type LiveNode } from './graph.js';
@@ -13,19 +12,12 @@ import { RunState } from './state.js';
 import { WaitingReport } from './waiting.js';
 
 function parts() {
-  const result = validateFlow({
-    format: 1,
-    name: 't',
-    nodes: [
-      { id: 'start', type: 'manual' },
-      { id: 'src', type: 'inline-records' },
-    ],
-    edges: [{ source: 'start', target: 'src' }],
-  });
-  if (!result.flow) throw new Error(JSON.stringify(result.problems));
   const o: ExecutionOptions = {
     runId: 'r',
-    flow: result.flow,
+    flow: flowOf([
+      { id: 'start', type: 'manual' },
+      { id: 'src', type: 'inline-records' },
+    ]),
     clock: new SimulatedClock(0),
     runtime: testRuntime,
     store: new MemoryRunStore(),

@@ -1,16 +1,10 @@
-import { type FlowInput, fileSource as fileSourceType, validateFlow } from '@sluice/shared';
+import { fileSource as fileSourceType } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
 import type { SourceContext } from '../runtime.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { type FileCursor, fileSource } from './file-source.js';
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', settings: { onError: 'continue' }, nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** manual → file-source (csv) → map → file-sink (jsonl). */
 function csvToJsonl(sourceParams: Record<string, unknown> = {}) {
@@ -35,11 +29,7 @@ function csvToJsonl(sourceParams: Record<string, unknown> = {}) {
       },
       { id: 'write', type: 'file-sink', params: { path: 'out/orders.jsonl', format: 'jsonl' } },
     ],
-    [
-      { source: 'start', target: 'read' },
-      { source: 'read', target: 'shape' },
-      { source: 'shape', target: 'write' },
-    ],
+    chain('start', 'read', 'shape', 'write'),
   );
 }
 
@@ -48,7 +38,7 @@ async function run(flow: ReturnType<typeof flowOf>, files: MemoryFilePort) {
   const store = new MemoryRunStore();
   const connectors = { ...fakeConnectors(() => json(500, {})), files };
   const result = await clock.run(
-    startRun({ runtime: testRuntime, runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done,
+    startRun({ runId: 'run1', flow, clock, runtime: testRuntime, store, connectors, random: () => 0.5 }).done,
   );
   return { result, store };
 }
@@ -119,10 +109,10 @@ describe('file-source → map → file-sink', () => {
     const clock = new SimulatedClock(0);
     const noFiles = await clock.run(
       startRun({
-        runtime: testRuntime,
         runId: 'r',
         flow: csvToJsonl(),
         clock,
+        runtime: testRuntime,
         store: new MemoryRunStore(),
         connectors: fakeConnectors(() => json(500, {})),
       }).done,

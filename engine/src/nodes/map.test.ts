@@ -1,34 +1,24 @@
-import { EXPRESSION_LIMITS, validateFlow } from '@sluice/shared';
+import { EXPRESSION_LIMITS } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
 import type { Item, TransformContext } from '../runtime.js';
-import { fakeConnectors, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
+import { fakeConnectors, flowOf, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { map, shallowCopy } from './map.js';
 
 async function runMap(records: Record<string, unknown>[], params: Record<string, unknown>) {
-  const result = validateFlow({
-    format: 1,
-    name: 'map',
-    nodes: [
-      { id: 'start', type: 'manual' },
-      { id: 'src', type: 'inline-records', params: { records, keyField: 'key' } },
-      { id: 'shape', type: 'map', params },
-      { id: 'out', type: 'collect' },
-    ],
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'shape' },
-      { source: 'shape', target: 'out' },
-    ],
-  });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
+  const flow = flowOf([
+    { id: 'start', type: 'manual' },
+    { id: 'src', type: 'inline-records', params: { records, keyField: 'key' } },
+    { id: 'shape', type: 'map', params },
+    { id: 'out', type: 'collect' },
+  ]);
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const run = startRun({
-    runtime: testRuntime,
     runId: 'r',
-    flow: result.flow,
+    flow,
     clock,
+    runtime: testRuntime,
     store,
     connectors: fakeConnectors(() => {
       throw new Error('no requests');

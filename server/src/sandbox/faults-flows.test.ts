@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { startRun } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type Flow, validateFlow } from '@sluice/shared';
+import { MemoryRunStore, validFlow } from '@sluice/engine/testing';
+import type { Flow } from '@sluice/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
@@ -21,9 +21,7 @@ function flow(): Flow {
     if (node.id === 'work-orders') node.params.pageSize = 40;
     if (node.id === 'erp-write') node.params.retry = { maxAttempts: 10, initialDelayMs: 20, maxDelayMs: 200 };
   }
-  const result = validateFlow(doc);
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+  return validFlow(doc);
 }
 
 const all = Array.from({ length: WORK_ORDERS }, (_, i) => workOrderAt(42, i));

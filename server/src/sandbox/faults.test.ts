@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { HttpFailure, type RunEvent, startRun } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type Flow, validateFlow } from '@sluice/shared';
+import { MemoryRunStore, validFlow } from '@sluice/engine/testing';
+import type { Flow } from '@sluice/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors, fetchHttpClient } from '../connectors.js';
@@ -187,9 +187,7 @@ function misbehavingFlow(tune: (nodes: Flow['nodes']) => void = () => {}): Flow 
     if (node.id === 'erp-write') node.params.retry = { maxAttempts: 8, initialDelayMs: 50, maxDelayMs: 500 };
   }
   tune(doc.nodes);
-  const result = validateFlow(doc);
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+  return validFlow(doc);
 }
 
 function workOrders() {
