@@ -13,12 +13,13 @@ import type {
   Watermarks,
 } from '../ports.js';
 
+/** What one execution of a flow is given; `startRun` takes the same, less the signal and the gate it makes. */
 export interface ExecutionOptions {
   runId: string;
   /** A flow that passed `validateFlow` (defaults applied). */
   flow: Flow;
   clock: Clock;
-  /** Hashing and yielding to the event loop, as the runtime provides them. */
+  /** Hashing and yielding to the event loop, as the runtime provides them (`testRuntime` in tests). */
   runtime: Runtime;
   store: RunStore;
   connectors: Connectors;
@@ -29,7 +30,7 @@ export interface ExecutionOptions {
   onEvent?: (event: RunEvent) => void;
   /** Breakers shared with other runs of the process; a private registry when absent. */
   breakers?: BreakerRegistry;
-  /** Where a run that was interrupted goes on from. */
+  /** Where a run that was interrupted goes on from (a checkpoint, after the process that ran it died). */
   resume?: ResumeState;
   /** For a retry run: the failed records to feed into the nodes where they failed, instead of the triggers. */
   replay?: ReplaySource;
