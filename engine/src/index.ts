@@ -2,9 +2,8 @@
  * The engine's public surface: what the server, the editor and the tests across packages use. The
  * engine's own modules import each other directly; add an export here only for a user outside.
  */
-export { BreakerRegistry, type BreakerSettings } from './breaker.js';
+export { BreakerRegistry } from './breaker.js';
 export { checkFlowForRun } from './check.js';
-export { checkExpression, ExpressionError } from './expressions.js';
 export type { FilePort } from './files.js';
 export * from './ports.js';
 export { type RunHandle, type RunOptions, type RunResult, startRun } from './run.js';

@@ -5,7 +5,7 @@ import type { ExecutionOptions } from './options.js';
 import type { RunState } from './state.js';
 
 /** The longest stretch of work between two turns of the event loop, in milliseconds. */
-export const YIELD_EVERY_MS = 4;
+const YIELD_EVERY_MS = 4;
 
 /**
  * Hands what the run settled to the store: outcomes, collected records, counts and a checkpoint,

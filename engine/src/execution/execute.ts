@@ -4,7 +4,7 @@ import type { Item } from '../runtime.js';
 import { Checkpoints, currentWatermarks, restoredState } from './checkpoints.js';
 import { Commits } from './commits.js';
 import { buildGraph, type LiveNode, topologicalOrder } from './graph.js';
-import { contextMaker } from './node-context.js';
+import { type ContextParts, contextMaker } from './node-context.js';
 import type { ExecutionOptions, ExecutionResult } from './options.js';
 import { preflight } from './preflight.js';
 import { replay } from './replay.js';
@@ -56,7 +56,7 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
 }
 
 /** Starts every node's implementation with the context of its role and its restored state. */
-function start(nodes: Map<string, LiveNode>, parts: Parameters<typeof contextMaker>[1]): void {
+function start(nodes: Map<string, LiveNode>, parts: ContextParts): void {
   for (const live of nodes.values()) {
     const restored = restoredState(live.node.id, parts.o.resume, parts.o.watermarks);
     try {
