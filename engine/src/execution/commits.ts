@@ -4,9 +4,6 @@ import type { Checkpoints } from './checkpoints.js';
 import type { ExecutionOptions } from './options.js';
 import type { RunState } from './state.js';
 
-/** The longest stretch of work between two turns of the event loop, in milliseconds. */
-const YIELD_EVERY_MS = 4;
-
 /**
  * Hands what the run settled to the store: outcomes, collected records, counts and a checkpoint,
  * as one commit per finished batch (or whenever a source has emitted with no batch open, and at the
@@ -14,15 +11,12 @@ const YIELD_EVERY_MS = 4;
  */
 export class Commits {
   private readonly collected: CollectedRecord[] = [];
-  private lastYield: number;
 
   constructor(
-    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent' | 'runtime'>,
+    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent'>,
     private readonly state: RunState,
     private readonly checkpoints: Checkpoints,
-  ) {
-    this.lastYield = o.runtime.monotonicNow();
-  }
+  ) {}
 
   /** Keeps what a collect node kept of each item, for the next commit. */
   collect(nodeId: string, items: Item[], data: (item: Item) => unknown): void {
@@ -56,22 +50,11 @@ export class Commits {
     };
     await this.o.store.commit(this.o.runId, commit);
     if (batch) this.o.onEvent?.({ type: 'batch', runId: this.o.runId, batch, counts, nodeCounts });
-    await this.yieldNow();
+    await this.state.pace();
   }
 
   /** Commits only when no batch is open (a batch commits when it finishes). */
   async commitOutsideBatches(): Promise<void> {
     if (this.state.openBatches.size === 0) await this.commit();
-  }
-
-  /**
-   * Lets the process's other work run (the API, other runs) at least every few milliseconds: a flow
-   * with no I/O of its own would otherwise hold the event loop for the whole run.
-   */
-  private async yieldNow(): Promise<void> {
-    const { runtime } = this.o;
-    if (runtime.monotonicNow() - this.lastYield < YIELD_EVERY_MS) return;
-    await runtime.yield();
-    this.lastYield = runtime.monotonicNow();
   }
 }

@@ -1,8 +1,12 @@
 import { BreakerRegistry } from '../breaker.js';
 import { Cancelled } from '../clock.js';
 import { Gate } from '../gate.js';
+import type { Runtime } from '../ports.js';
 import { RecordTracker } from '../tracker.js';
 import type { ExecutionOptions } from './options.js';
+
+/** The longest stretch of work between two turns of the event loop, in milliseconds. */
+const YIELD_EVERY_MS = 4;
 
 /**
  * The mutable state of one run that the executor's parts share: the records in flight, positions
@@ -27,8 +31,12 @@ export class RunState {
   stopReason: string | undefined;
   private readonly settledBefore: ReadonlySet<number>;
   private readonly resumeLowWater: number;
+  private readonly runtime: Runtime;
+  private lastYield: number;
 
   constructor(o: ExecutionOptions) {
+    this.runtime = o.runtime;
+    this.lastYield = o.runtime.monotonicNow();
     const cp = o.resume?.checkpoint;
     this.tracker = new RecordTracker(
       () => o.clock.now(),
@@ -52,10 +60,25 @@ export class RunState {
     return seq < this.resumeLowWater || this.settledBefore.has(seq);
   }
 
-  /** A record boundary: waits while the run is paused; throws Cancelled once the run is stopping. */
+  /**
+   * A record boundary: lets the process's other work run if it is due, waits while the run is
+   * paused, and throws Cancelled once the run is stopping.
+   */
   async boundary(): Promise<void> {
+    await this.pace();
     if (this.gate.isClosed) await this.gate.pass(this.control.signal);
     if (this.control.signal.aborted) throw new Cancelled();
+  }
+
+  /**
+   * Lets the process's other work run (the API, lease renewals, other runs) once `YIELD_EVERY_MS` of
+   * work have passed since it last could: a flow with no I/O of its own, or records whose expressions
+   * run to their time limit, would otherwise hold the event loop until their batch is done.
+   */
+  async pace(): Promise<void> {
+    if (this.runtime.monotonicNow() - this.lastYield < YIELD_EVERY_MS) return;
+    await this.runtime.yield();
+    this.lastYield = this.runtime.monotonicNow();
   }
 
   /** Stops the run because of a record's failure, with the reason the run fails with. */

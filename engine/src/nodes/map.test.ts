@@ -63,6 +63,22 @@ describe('map', () => {
     expect(store.collected.map((c) => (c.data as { twice: number }).twice)).toEqual([0, 4, 6, 10]);
   });
 
+  it('lets the event loop turn between records that run to the limit, not only once their batch is done', async () => {
+    const loop = '($f := function($x){ $f($x + 1) }; $f(1))';
+    const records = Array.from({ length: 4 }, (_, i) => ({ key: `r${i}`, n: i }));
+    const started = performance.now();
+    let firedAfter: number | undefined;
+    setTimeout(() => {
+      firedAfter = performance.now() - started;
+    }, 1);
+    const { result } = await runMap(records, { fields: [{ name: 'x', expression: loop }] });
+    const ran = performance.now() - started;
+    expect(result.counts).toMatchObject({ read: 4, failed: 4 });
+    expect(ran).toBeGreaterThanOrEqual(4 * EXPRESSION_LIMITS.timeout - 20);
+    // the timer fires after the first record's evaluation, not after all four
+    expect(firedAfter).toBeLessThan(2 * EXPRESSION_LIMITS.timeout);
+  });
+
   it('keeps a field named __proto__ as data, never as the copy’s prototype', async () => {
     const record = JSON.parse('{"key": "p", "__proto__": {"polluted": true}, "n": 1}') as Record<string, unknown>;
     const item = { seq: 0, key: 'p', data: record, source: record, batchNo: 1, attempts: 0, hops: [] };
