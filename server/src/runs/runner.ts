@@ -247,15 +247,8 @@ export class Runner {
     const { document, retryOf } = this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
-      this.o.store.setStatus(runId, {
-        status: 'failed',
-        at: this.o.clock.now(),
-        error: `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`,
-        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 },
-        nodeCounts: {},
-      });
-      this.o.leases.release(runId);
-      this.settle(runId);
+      const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
+      void this.failUnrunnable(runId, error);
       return;
     }
     const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
@@ -294,6 +287,29 @@ export class Runner {
         },
       )
       .finally(() => queueMicrotask(() => this.pump()));
+  }
+
+  /**
+   * Stores a run whose flow version cannot run as `failed`. Should the store refuse (the database
+   * busy or full), the run stays stored as it was and its lease is released, so the next scan tries
+   * again; waiters are told only once a final status is stored, never a guess.
+   */
+  private async failUnrunnable(runId: string, error: string): Promise<void> {
+    try {
+      await this.o.store.setStatus(runId, {
+        status: 'failed',
+        at: this.o.clock.now(),
+        error,
+        counts: ZERO,
+        nodeCounts: {},
+      });
+    } catch (err) {
+      console.error(`run ${runId}: its status could not be stored (tried again at the next scan):`, err);
+      this.o.leases.release(runId);
+      return;
+    }
+    this.o.leases.release(runId);
+    this.settle(runId);
   }
 
   /**
