@@ -25,7 +25,7 @@ export async function startServer(env: Record<string, string> = {}, givenDataDir
   const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
   return startProcess(
     ['server/src/main.ts'],
-    /Open (http:\/\/\S+)/,
+    /Open (http:\/\/[^\s/#]+)/,
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
     !givenDataDir,
