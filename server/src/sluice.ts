@@ -32,7 +32,11 @@ type PartsConfig = Pick<
   | 'payloadCap'
   | 'retention'
   | 'apiToken'
-> & { env?: NodeJS.ProcessEnv };
+> & {
+  env?: NodeJS.ProcessEnv;
+  /** The folder file nodes read and write, instead of SLUICE_FILES_DIR or `<data dir>/files` (the CLI's --files). */
+  filesDir?: string;
+};
 
 /** The parts every entry point needs: database, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
@@ -55,7 +59,7 @@ export async function openSluice(config: PartsConfig) {
     leases,
     connectors: {
       ...connections.connectors(http),
-      files: createFilePort(filesDir(config.dataDir, config.env ?? process.env)),
+      files: createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env)),
     },
     clock: systemClock,
     concurrency: config.concurrency,

@@ -10,7 +10,10 @@ import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
   sluice serve                          start the server (as npm start does, without building the editor)
-  sluice run <flow.json> [--json]       run a flow file against the local database and sandbox systems
+  sluice run <flow.json> [--json] [--files DIR]
+                                        run a flow file against the local database and sandbox systems;
+                                        its file paths are relative to DIR (default: SLUICE_FILES_DIR, else
+                                        the flow file's folder)
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
   sluice token create [name]            make an API token (printed once) in the local database
   sluice token list                     the tokens' names and prefixes
@@ -115,7 +118,15 @@ async function validate(file: string): Promise<number> {
   return errors ? 1 : 0;
 }
 
-async function run(file: string, json: boolean): Promise<number> {
+/**
+ * The files folder of a flow run from the command line: --files, else SLUICE_FILES_DIR, else the flow
+ * file's own folder, so a flow file and the data beside it run as they are (`examples/` does).
+ */
+function cliFilesDir(flowFile: string, files: string | undefined, env: NodeJS.ProcessEnv): string {
+  return path.resolve(files ?? (env.SLUICE_FILES_DIR || path.dirname(path.resolve(flowFile))));
+}
+
+async function run(file: string, json: boolean, files: string | undefined): Promise<number> {
   // With --json, stdout carries only the final JSON line; progress goes to stderr.
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const checked = load(file, log);
@@ -124,12 +135,15 @@ async function run(file: string, json: boolean): Promise<number> {
     return 2;
   }
   const config = readConfig();
-  const sluice = await openSluice({ ...config, concurrency: 1 });
+  const filesDir = cliFilesDir(file, files, process.env);
+  const sluice = await openSluice({ ...config, concurrency: 1, filesDir });
   try {
     const flow = sluice.flows.saveByName(checked.flow);
     const runId = sluice.runner.enqueue(flow.id, 'cli');
     sluice.runner.start();
-    log(`Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}`);
+    log(
+      `Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}, files ${filesDir}`,
+    );
     const progress = new Progress(json ? process.stderr : process.stdout, expectedTotal(checked.flow));
     sluice.runner.events.on('event', (event: RunEvent) => {
       if (event.runId === runId && event.type === 'batch') progress.update(event.batch.batchNo, event.counts);
@@ -356,6 +370,7 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       version: { type: 'string' },
       publish: { type: 'boolean', default: false },
+      files: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -387,7 +402,7 @@ async function main(argv: string[]): Promise<number> {
     return control(command, file, server, values.current ?? false);
   }
   if (command === 'validate') return validate(file as string);
-  if (command === 'run') return run(file as string, values.json ?? false);
+  if (command === 'run') return run(file as string, values.json ?? false, values.files);
   console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }
