@@ -1,8 +1,17 @@
 import { Worker } from 'node:worker_threads';
-import type { Checkpoint, ResumeState, RunCommit, RunStatusUpdate, RunStore, Waiting } from '@sluice/engine';
+import type {
+  Checkpoint,
+  RecordOutcome,
+  ResumeState,
+  RunCommit,
+  RunStatusUpdate,
+  RunStore,
+  Waiting,
+} from '@sluice/engine';
 import type { NodeCounts, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
+import { storedJson, storedOutput } from './stored-json.js';
 import { GroupBuilder, STATUS_CODE } from './write-group.js';
 
 interface ResumeRow {
@@ -71,7 +80,7 @@ export class SqliteRunStore implements RunStore {
   private started: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
-  /** Largest stored payload of a failed record, in characters of JSON; a larger one is cut (and says so). */
+  /** Largest stored payload or collected output, in characters of JSON; a larger one is cut (and says so). */
   readonly payloadCap: number;
 
   constructor(db: Db, options: { payloadCap?: number } = {}) {
@@ -158,7 +167,7 @@ export class SqliteRunStore implements RunStore {
     if (failure !== undefined) throw new Error(`the run's records could not be stored: ${failure}`);
     let pending = this.pending.get(runId);
     if (!pending) {
-      pending = { group: new GroupBuilder(this.payloadJson), timer: undefined };
+      pending = { group: new GroupBuilder(this.storedForm), timer: undefined };
       this.pending.set(runId, pending);
     }
     pending.group.add(commit);
@@ -307,13 +316,14 @@ export class SqliteRunStore implements RunStore {
     return new Promise((resolve) => this.waiters.push({ ready, resolve }));
   }
 
-  /** The payload as stored: its JSON, or within the cap a preview that says how big it was. */
-  private readonly payloadJson = (payload: unknown): string => {
-    const json = JSON.stringify(payload) ?? 'null';
-    if (json.length <= this.payloadCap) return json;
-    return JSON.stringify({
-      $truncated: { bytes: Buffer.byteLength(json), cap: this.payloadCap, preview: json.slice(0, this.payloadCap) },
-    });
+  /**
+   * Payloads and collected outputs as stored: their JSON, or within the cap a preview that says how
+   * big it was; a failed record's output does not store its outcome's payload and error again.
+   */
+  private readonly storedForm = {
+    payload: (payload: unknown): string => storedJson(payload, this.payloadCap),
+    output: (output: unknown, failed: RecordOutcome | undefined): string =>
+      storedOutput(output, this.payloadCap, failed),
   };
 
   /** The underlying connection, for queries that read what this store wrote. */
