@@ -6,6 +6,7 @@ import type { Problem } from '@sluice/shared';
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { databaseFile, openDatabase } from '../db/open.js';
+import { createLogger, logLevelFrom } from '../logger.js';
 import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
@@ -29,7 +30,8 @@ const USAGE = `Usage:
   sluice pause|resume|cancel <runId>    control a run
   sluice retry <runId> [--current]      retry its failed records
 
-Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file.`;
+Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file; SLUICE_LOG_LEVEL (default warn
+for sluice run) how much the server logs, to stderr.`;
 
 /** Calls the API of a running server; prints its error message and returns undefined on failure. */
 let apiToken: string | undefined;
@@ -136,7 +138,10 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
   }
   const config = readConfig();
   const filesDir = cliFilesDir(file, files, process.env);
-  const sluice = await openSluice({ ...config, concurrency: 1, filesDir });
+  // the server's diagnostics go to stderr (stdout is this command's output), warnings and worse unless
+  // SLUICE_LOG_LEVEL says otherwise: the progress lines already say what a run does
+  const logger = createLogger({ level: logLevelFrom(process.env, 'warn'), stderr: true });
+  const sluice = await openSluice({ ...config, concurrency: 1, filesDir, logger });
   try {
     const flow = sluice.flows.saveByName(checked.flow);
     const runId = sluice.runner.enqueue(flow.id, 'cli');

@@ -11,6 +11,7 @@ import type {
 import type { NodeCounts, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
+import { createLogger, type Logger } from '../logger.js';
 import { storedJson, storedOutput } from './stored-json.js';
 import { GroupBuilder, STATUS_CODE } from './write-group.js';
 
@@ -83,8 +84,11 @@ export class SqliteRunStore implements RunStore {
   /** Largest stored payload or collected output, in characters of JSON; a larger one is cut (and says so). */
   readonly payloadCap: number;
 
-  constructor(db: Db, options: { payloadCap?: number } = {}) {
+  private readonly logger: Logger;
+
+  constructor(db: Db, options: { payloadCap?: number; logger?: Logger } = {}) {
     this.payloadCap = options.payloadCap ?? DEFAULT_PAYLOAD_CAP;
+    this.logger = options.logger ?? createLogger();
     const c = db.$client;
     this.client = c;
     if (c.memory) throw new Error('the run store needs a database file (its writer thread opens it too)');
@@ -142,7 +146,7 @@ export class SqliteRunStore implements RunStore {
     // rows of any run start a new thread)
     thread.on('error', (err) => {
       reject(err);
-      console.error("the run store's writer thread failed:", err);
+      this.logger.error({ err }, "the run store's writer thread failed; the runs it was writing fail");
       if (this.thread === thread) this.thread = undefined;
       this.written({ written: this.sentTo(thread), error: `the writer thread failed: ${err.message}` });
     });
@@ -298,7 +302,8 @@ export class SqliteRunStore implements RunStore {
       this.rowsInFlight -= s.rows;
       this.bytesInFlight -= s.bytes;
       if (m.error !== undefined) {
-        console.error(`run ${s.runId}: its records could not be stored: ${m.error}`);
+        if (!this.failures.has(s.runId))
+          this.runLog(s.runId).error({ error: m.error }, "the run's records could not be stored");
         this.failures.set(s.runId, m.error);
       }
     }
@@ -309,6 +314,18 @@ export class SqliteRunStore implements RunStore {
       if (w.ready()) w.resolve();
       else this.waiters.push(w);
     }
+  }
+
+  /** A logger for lines about one run, with its run and flow ids (read here: only failures are logged). */
+  private runLog(runId: string): Logger {
+    let flowId: string | null = null;
+    try {
+      flowId =
+        (this.client.prepare('SELECT flow_id FROM runs WHERE id = ?').pluck().get(Number(runId)) as string) ?? null;
+    } catch {
+      // the database may be what failed: the line goes out with the run id alone
+    }
+    return this.logger.child({ runId, flowId });
   }
 
   private until(ready: () => boolean): Promise<void> {

@@ -118,6 +118,7 @@ async function secondProcess(): Promise<SluiceParts> {
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
     env: {},
+    logger: parts.logger,
   });
   await other.runner.stop();
   extraClients.push(other.db.$client);
