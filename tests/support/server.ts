@@ -101,6 +101,14 @@ async function stopChild(child: ChildProcess, dataDir: string | undefined): Prom
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 }
 
+/** The log lines (JSON) in a server's output, leaving out its plain lines (the address to open). */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */
 export async function api<T>(url: string, init: RequestInit = {}, expected = [200, 201, 202]): Promise<T> {
   const headers = new Headers(init.headers);
