@@ -2,6 +2,7 @@ import type { ApiErrorBody, Problem } from '@sluice/shared';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Logger } from '../logger.js';
 
 /** An error the API answers with a 4xx and a message that names the field at fault. */
 export class ApiError extends Error {
@@ -20,7 +21,7 @@ export class ApiError extends Error {
 export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} "${id}" does not exist`);
 
 /** Turns any thrown error into the JSON error body; unexpected errors are logged and answered 500. */
-export function errorResponse(err: Error, c: Context): Response {
+export function errorResponse(err: Error, c: Context, logger?: Logger): Response {
   if (err instanceof ApiError) {
     const body: ApiErrorBody = { error: { code: err.code, message: err.message } };
     if (err.path) body.error.path = err.path;
@@ -30,7 +31,8 @@ export function errorResponse(err: Error, c: Context): Response {
   if (err instanceof HTTPException) {
     return c.json({ error: { code: 'http_error', message: err.message || 'request failed' } }, err.status);
   }
-  console.error(err);
+  // the method and path only: a request's headers and body may hold tokens and secrets
+  logger?.error({ err, method: c.req.method, path: c.req.path }, 'internal error answering a request');
   return c.json({ error: { code: 'internal', message: 'internal error; the server log has the details' } }, 500);
 }
 

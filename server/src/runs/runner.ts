@@ -12,6 +12,7 @@ import {
 import type { RunStatus, TriggerKind } from '@sluice/shared';
 import type { FlowRepository } from '../flows/repository.js';
 import { ApiError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
@@ -38,6 +39,8 @@ export interface RunnerOptions {
   perFlow?: number;
   /** How often to look for runs to pick up (queued, or abandoned by a dead process). */
   scanMs?: number;
+  /** Lines about a run are logged by a child carrying its run and flow ids. */
+  logger: Logger;
 }
 
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -237,7 +240,10 @@ export class Runner {
         this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
       } catch (err) {
-        console.error(`run ${candidate.id} could not start:`, err);
+        this.runLog(candidate.id, candidate.flowId).error(
+          { err },
+          'the run could not start; the next scan tries again',
+        );
         this.o.leases.release(candidate.id);
       }
     }
@@ -247,24 +253,18 @@ export class Runner {
     const { document, retryOf } = this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
-      this.o.store.setStatus(runId, {
-        status: 'failed',
-        at: this.o.clock.now(),
-        error: `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`,
-        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 },
-        nodeCounts: {},
-      });
-      this.o.leases.release(runId);
-      this.settle(runId);
+      const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
+      void this.failUnrunnable(runId, error, this.runLog(runId, flowId));
       return;
     }
+    const log = this.runLog(runId, flowId);
     const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
     if (status !== 'queued') {
       const from = resume
         ? `record ${resume.checkpoint.lowWater} (its last checkpoint)`
         : 'the start (no checkpoint yet)';
-      console.log(`Resuming run ${runId}, interrupted while ${status}, from ${from}`);
-    }
+      log.info({ interrupted: status, lowWater: resume?.checkpoint.lowWater ?? 0 }, `resuming the run from ${from}`);
+    } else log.info('starting the run');
     // incremental sources read after the watermarks of the flow's last successful runs
     const watermarks = flowId && !retryOf ? this.o.runs.watermarksOf(flowId) : {};
     const handle = startRun({
@@ -276,7 +276,10 @@ export class Runner {
       connectors: this.o.connectors,
       breakers: this.breakers,
       paused: status === 'paused',
-      onEvent: (event: RunEvent) => this.events.emit('event', event),
+      onEvent: (event: RunEvent) => {
+        logEvent(log, event);
+        this.events.emit('event', event);
+      },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
       ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
@@ -285,11 +288,18 @@ export class Runner {
     handle.done
       .then(
         (result) => {
-          if (flowId) this.storeWatermarks(flowId, result);
+          const ended = {
+            status: result.status,
+            counts: result.counts,
+            ...(result.error ? { error: result.error } : {}),
+          };
+          if (result.status === 'failed') log.warn(ended, 'the run ended failed');
+          else log.info(ended, `the run ended ${result.status}`);
+          if (flowId) this.storeWatermarks(flowId, result, log);
           this.finish(runId, result);
         },
         (err: unknown) => {
-          console.error(`run ${runId} could not be stored:`, err);
+          log.error({ err }, 'the run could not be stored');
           this.finish(runId);
         },
       )
@@ -297,16 +307,45 @@ export class Runner {
   }
 
   /**
+   * Stores a run whose flow version cannot run as `failed`. Should the store refuse (the database
+   * busy or full), the run stays stored as it was and its lease is released, so the next scan tries
+   * again; waiters are told only once a final status is stored, never a guess.
+   */
+  private async failUnrunnable(runId: string, error: string, log: Logger): Promise<void> {
+    try {
+      await this.o.store.setStatus(runId, {
+        status: 'failed',
+        at: this.o.clock.now(),
+        error,
+        counts: ZERO,
+        nodeCounts: {},
+      });
+    } catch (err) {
+      log.error({ err }, 'the status of a run that cannot start could not be stored; the next scan tries again');
+      this.o.leases.release(runId);
+      return;
+    }
+    log.warn({ error }, 'the run cannot start: stored failed');
+    this.o.leases.release(runId);
+    this.settle(runId);
+  }
+
+  /**
    * Advances the flow's watermarks to what the run read, only when it succeeded: a failed or
    * cancelled run leaves them, so the next run reads its changes again.
    */
-  private storeWatermarks(flowId: string, result: RunResult): void {
+  private storeWatermarks(flowId: string, result: RunResult, log: Logger): void {
     if (result.status !== 'succeeded' || !result.watermarks || !Object.keys(result.watermarks).length) return;
     try {
       this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
     } catch (err) {
-      console.error(`run ${result.runId}: its watermarks could not be stored:`, err);
+      log.error({ err }, 'the run’s watermarks could not be stored; the next run reads those changes again');
     }
+  }
+
+  /** The logger of lines about one run: every line carries its run and flow ids. */
+  private runLog(runId: string, flowId: string | null): Logger {
+    return this.o.logger.child({ runId, flowId });
   }
 
   private finish(runId: string, result?: RunResult): void {
@@ -328,5 +367,27 @@ export class Runner {
         return { runId, status: r.status, counts: r.counts, nodeCounts: r.nodeCounts };
       })();
     for (const w of waiters) w(final);
+  }
+}
+
+/** The engine's events about a run, at debug level (a line per batch and per wait, with the node waiting). */
+function logEvent(log: Logger, event: RunEvent): void {
+  if (!log.isLevelEnabled('debug')) return;
+  switch (event.type) {
+    case 'status':
+      log.debug({ status: event.status, counts: event.counts }, `status ${event.status}`);
+      return;
+    case 'batch-started':
+      log.debug({ batchNo: event.batchNo, size: event.size }, 'batch started');
+      return;
+    case 'batch':
+      log.debug({ batchNo: event.batch.batchNo, counts: event.counts, nodeCounts: event.nodeCounts }, 'batch finished');
+      return;
+    case 'waiting':
+      if (event.waiting) {
+        const { nodeId, kind, connection, until } = event.waiting;
+        log.debug({ nodeId, kind, connection, until: new Date(until).toISOString() }, `waiting (${kind})`);
+      } else log.debug('no longer waiting');
+      return;
   }
 }

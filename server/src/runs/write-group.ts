@@ -1,4 +1,4 @@
-import type { BatchInfo, Checkpoint, RunCommit } from '@sluice/engine';
+import type { BatchInfo, Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
 import type { NodeCounts, RecordError, RecordStatus, RunCounts } from '@sluice/shared';
 
 /** Numbers per outcome in a group's `rows`. */
@@ -58,7 +58,12 @@ export class GroupBuilder {
   private lastIndex = -1;
 
   constructor(
-    private readonly payloadJson: (payload: unknown) => string,
+    /** The stored JSON of payloads and collected outputs (capped; see stored-json.ts). */
+    private readonly stored: {
+      payload(payload: unknown): string;
+      /** `failed`: the record's failed outcome, stored in the same group, whose payload and error the output may repeat. */
+      output(output: unknown, failed: RecordOutcome | undefined): string;
+    },
     capacity = 512,
   ) {
     this.rows = new Float64Array(capacity * FIELDS);
@@ -95,13 +100,18 @@ export class GroupBuilder {
       rows[r + 6] = o.outputNode === undefined ? -1 : this.name(o.outputNode);
       rows[r + 7] = o.error ? this.errors.push(o.error) - 1 : -1;
       rows[r + 9] = this.write(o.key);
-      rows[r + 8] = o.payload === undefined ? -1 : this.write(this.payloadJson(o.payload));
-      rows[r + 10] = o.outputNode === undefined ? -1 : this.write(JSON.stringify(o.output) ?? 'null');
+      rows[r + 8] = o.payload === undefined ? -1 : this.write(this.stored.payload(o.payload));
+      rows[r + 10] =
+        o.outputNode === undefined
+          ? -1
+          : this.write(this.stored.output(o.output, o.status === 'failed' ? o : undefined));
       n++;
     }
     this.count = n;
+    // a record kept by a second collect node: its failed outcome, if it settled in this commit, holds its payload and error
+    const failed = commit.collected.length ? failedBySeq(outcomes) : undefined;
     for (const c of commit.collected) {
-      const data = JSON.stringify(c.data) ?? 'null';
+      const data = this.stored.output(c.data, failed?.get(c.seq));
       this.collectedBytes += Buffer.byteLength(data);
       this.collected.push({ nodeId: c.nodeId, seq: c.seq, key: c.key, data });
     }
@@ -154,4 +164,10 @@ export class GroupBuilder {
     this.lastIndex = i;
     return i;
   }
+}
+
+function failedBySeq(outcomes: readonly RecordOutcome[]): Map<number, RecordOutcome> {
+  const failed = new Map<number, RecordOutcome>();
+  for (const o of outcomes) if (o.status === 'failed') failed.set(o.seq, o);
+  return failed;
 }

@@ -2,6 +2,7 @@ import type { Flow } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
+import type { Logger } from '../logger.js';
 import type { RunRepository } from '../runs/repository.js';
 import type { Runner } from '../runs/runner.js';
 import { type CatchUp, describeSchedule, dueSlots, nextFires, type ScheduleSpec } from './cron.js';
@@ -62,7 +63,8 @@ export class Scheduler {
       runner: Runner;
       now?: () => number;
       tickMs?: number;
-      log?: (line: string) => void;
+      /** Where firings and failures are logged; none by default (tests). */
+      logger?: Logger;
     },
   ) {
     this.c = o.db.$client;
@@ -78,7 +80,7 @@ export class Scheduler {
       try {
         this.tick();
       } catch (err) {
-        console.error('schedule tick failed:', err);
+        this.o.logger?.error({ err }, 'schedule tick failed; the next tick tries again');
       }
     }, this.o.tickMs ?? 1000).unref();
   }
@@ -96,11 +98,10 @@ export class Scheduler {
       }
     }
     for (const f of firings) {
-      this.o.log?.(
-        f.runId
-          ? `Schedule ${f.flowId}/${f.nodeId}: run ${f.runId} for ${new Date(f.slot).toISOString()}`
-          : `Schedule ${f.flowId}/${f.nodeId}: skipped ${new Date(f.slot).toISOString()} (${f.skipped})`,
-      );
+      const slot = new Date(f.slot).toISOString();
+      const line = { flowId: f.flowId, nodeId: f.nodeId, slot };
+      if (f.runId) this.o.logger?.info({ ...line, runId: f.runId }, 'schedule fired a run');
+      else this.o.logger?.info({ ...line, skipped: f.skipped }, 'schedule skipped a slot');
     }
     return firings;
   }
