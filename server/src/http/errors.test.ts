@@ -41,7 +41,11 @@ describe('domain errors answered over HTTP', () => {
       { code: 'bad_secret', message: "x-sluice-secret: not this hook's secret" },
     ],
     [notFound('flow', 'flow_x'), 404, { code: 'not_found', message: 'flow "flow_x" does not exist' }],
-    [new NotFoundError('no webhook at this address'), 404, { code: 'not_found', message: 'no webhook at this address' }],
+    [
+      new NotFoundError('no webhook at this address'),
+      404,
+      { code: 'not_found', message: 'no webhook at this address' },
+    ],
     [
       new ConflictError('exists', 'name: a connection named "crm" already exists', { path: 'name' }),
       409,
