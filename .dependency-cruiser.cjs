@@ -73,8 +73,8 @@ module.exports = {
       name: 'no-cycle-between-modules',
       comment:
         'Modules that import each other load in an order that depends on who imports first. A warning: the ' +
-        'cycles left are inside one folder (http/app.ts and its route files, editor graph and auto-layout); ' +
-        'cycles between folders are errors (.dependency-cruiser.folders.cjs).',
+        'cycles left are inside one folder (http/app.ts and its route files share AppDeps); cycles between ' +
+        'folders are errors (.dependency-cruiser.folders.cjs).',
       severity: 'warn',
       from: {},
       to: { circular: true },
