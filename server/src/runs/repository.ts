@@ -13,7 +13,7 @@ import type {
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { type OutputView, readOutput, readStored } from './stored-json.js';
 

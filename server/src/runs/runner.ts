@@ -10,8 +10,8 @@ import {
   startRun,
 } from '@sluice/engine';
 import type { RunStatus, TriggerKind } from '@sluice/shared';
+import { ConflictError, DomainError, InvalidFlowError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
-import { ApiError } from '../http/errors.js';
 import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
@@ -86,7 +86,7 @@ export class Runner {
     if (wanted === 'published') {
       const summary = this.o.flows.get(flowId);
       if (summary.publishedVersion === null)
-        throw new ApiError(409, 'not_published', `flow ${flowId} has no published version; publish one first`);
+        throw new ConflictError('not_published', `flow ${flowId} has no published version; publish one first`);
       version = summary.publishedVersion;
     } else if (typeof wanted === 'number') version = wanted;
     const flow = this.o.flows.get(flowId, version);
@@ -94,7 +94,7 @@ export class Runner {
     if (errors.length) {
       const first = errors[0];
       const message = `the flow has ${errors.length} problem(s) to fix before it can run: ${first?.message}`;
-      throw new ApiError(422, 'invalid_flow', message, first?.path, flow.problems);
+      throw new InvalidFlowError(message, { path: first?.path, problems: flow.problems });
     }
     const runId = this.o.runs.create({
       flowId,
@@ -117,7 +117,7 @@ export class Runner {
         this.cancel(run.id);
         ids.push(run.id);
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        if (!(err instanceof DomainError)) throw err;
       }
     }
     return ids;
@@ -127,26 +127,22 @@ export class Runner {
   retryFailed(runId: string, version: 'original' | 'current'): string {
     const run = this.o.runs.get(runId);
     if (!FINAL.includes(run.status))
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         'run_not_finished',
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
       );
-    if (run.counts.failed === 0) throw new ApiError(409, 'nothing_to_retry', `run ${runId} has no failed records`);
-    if (!run.flowId) throw new ApiError(409, 'no_flow', `run ${runId} belongs to no stored flow`);
+    if (run.counts.failed === 0) throw new ConflictError('nothing_to_retry', `run ${runId} has no failed records`);
+    if (!run.flowId) throw new ConflictError('no_flow', `run ${runId} belongs to no stored flow`);
     const target =
       version === 'original'
         ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
         : this.o.flows.get(run.flowId);
     const errors = target.problems.filter((p) => p.severity === 'error');
     if (errors.length)
-      throw new ApiError(
-        422,
-        'invalid_flow',
-        `that flow version cannot run: ${errors[0]?.message}`,
-        errors[0]?.path,
-        target.problems,
-      );
+      throw new InvalidFlowError(`that flow version cannot run: ${errors[0]?.message}`, {
+        path: errors[0]?.path,
+        problems: target.problems,
+      });
     const id = this.o.runs.create({
       flowId: run.flowId,
       flowVersionId: Number(target.versionId),
@@ -174,8 +170,8 @@ export class Runner {
     else {
       const run = this.o.runs.get(runId);
       if (FINAL.includes(run.status))
-        throw new ApiError(409, 'run_finished', `run ${runId} has already finished (${run.status})`);
-      throw new ApiError(409, 'run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
+        throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
+      throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
   }
 
@@ -183,8 +179,7 @@ export class Runner {
     const run = this.o.runs.get(runId);
     const handle = this.active.get(runId);
     if (run.status !== expected || !handle) {
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         'bad_state',
         `cannot ${verb} run ${runId}: it is ${run.status}${handle ? '' : ' and not executing here'}`,
       );

@@ -14,6 +14,7 @@ import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
 import { createLogger, type Logger } from '../logger.js';
 import { storedJson, storedOutput } from './stored-json.js';
 import { GroupBuilder, STATUS_CODE } from './write-group.js';
+import type { FromWriter, ToWriter, WriterData } from './writer-protocol.js';
 
 interface ResumeRow {
   checkpoint: string | null;
@@ -44,6 +45,11 @@ export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 export { STATUS_CODE };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Sends the writer thread a message of its protocol; `transfer` moves buffers to it instead of copying them. */
+function post(thread: Worker, message: ToWriter, transfer: ArrayBuffer[] = []): void {
+  thread.postMessage(message, transfer);
+}
 
 interface Pending {
   group: GroupBuilder;
@@ -124,7 +130,7 @@ export class SqliteRunStore implements RunStore {
   private get writer(): Worker {
     if (this.thread) return this.thread;
     const thread = new Worker(new URL('./outcome-writer.mjs', import.meta.url), {
-      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS },
+      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS } satisfies WriterData,
       execArgv: [],
       // what it holds is short-lived (the group being written): a small heap is enough
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
@@ -138,7 +144,7 @@ export class SqliteRunStore implements RunStore {
     promise.catch(() => {}); // reported through `ready()` and the run's next commit
     this.started = { promise, resolve, reject };
     thread.unref();
-    thread.on('message', (m: { written: number[]; error?: string } | { ready: true }) => {
+    thread.on('message', (m: FromWriter) => {
       if ('ready' in m) resolve();
       else this.written(m);
     });
@@ -207,7 +213,7 @@ export class SqliteRunStore implements RunStore {
     if (!thread) return;
     const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
     thread.ref();
-    thread.postMessage('close');
+    post(thread, 'close');
     await exited;
   }
 
@@ -228,7 +234,7 @@ export class SqliteRunStore implements RunStore {
       const error = `the run's records could not be stored: ${failure}`;
       this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id);
       this.failures.delete(runId);
-      this.thread?.postMessage({ forget: id });
+      if (this.thread) post(this.thread, { forget: id });
       throw new Error(error);
     }
     if (u.counts) {
@@ -286,7 +292,7 @@ export class SqliteRunStore implements RunStore {
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
     if (this.sent.size === 1) thread.ref(); // keeps the process alive until the rows are written
-    thread.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
+    post(thread, group, [group.rows.buffer as ArrayBuffer, group.text]);
   }
 
   /** Groups sent to a thread and not yet acknowledged by it. */
