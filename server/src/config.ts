@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type LogLevel, logLevelFrom } from './logger.js';
 
 export interface Config {
   port: number;
@@ -22,6 +23,8 @@ export interface Config {
   retention: { days: number; runsPerFlow: number };
   /** A token the API accepts without it being stored (automation, tests). */
   apiToken: string | undefined;
+  /** The least severe level logged (SLUICE_LOG_LEVEL). */
+  logLevel: LogLevel;
 }
 
 /** The repository root (where README.md and examples/ live). */
@@ -54,5 +57,6 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       runsPerFlow: int(env, 'SLUICE_RETENTION_RUNS', 100, 1, 1_000_000),
     },
     apiToken: env.SLUICE_API_TOKEN || undefined,
+    logLevel: logLevelFrom(env),
   };
 }

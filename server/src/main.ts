@@ -1,19 +1,35 @@
 import { readConfig } from './config.js';
+import { createLogger } from './logger.js';
 import { startSluice } from './sluice.js';
 
+/**
+ * What a person starting Sluice reads: plain lines on stdout, not log lines (the README tells them to
+ * open the address printed here). Everything else the server says goes through the logger.
+ */
+const print = (line = '') => process.stdout.write(`${line}\n`);
+
 const config = readConfig();
-const sluice = await startSluice(config);
-console.log(`Sluice is running.`);
-console.log(`  data:      ${config.dataDir}`);
-console.log(`  sandboxes: ${sluice.sandbox.url}/maintenance (maintenance system), ${sluice.sandbox.url}/erp (ERP)`);
-if (sluice.demoFlowId) console.log(`  demo flow "Work orders → ERP" added on first start`);
+const logger = createLogger({ level: config.logLevel });
+const sluice = await startSluice({ ...config, logger });
+print(`Sluice is running.`);
+print(`  data:      ${config.dataDir}`);
+print(`  sandboxes: ${sluice.sandbox.url}/maintenance (maintenance system), ${sluice.sandbox.url}/erp (ERP)`);
+if (sluice.demoFlowId) print(`  demo flow "Work orders → ERP" added on first start`);
 if (sluice.firstToken) {
-  console.log(`\n  API token (shown this once; the editor keeps it after the link below): ${sluice.firstToken}`);
-  console.log(`  More tokens: pnpm sluice token create <name>`);
-  console.log(`\n  Open ${sluice.url}/#token=${sluice.firstToken}\n`);
+  print(`\n  API token (shown this once; the editor keeps it after the link below): ${sluice.firstToken}`);
+  print(`  More tokens: pnpm sluice token create <name>`);
+  print(`\n  Open ${sluice.url}/#token=${sluice.firstToken}\n`);
+} else if (config.apiToken && sluice.demoFlowId) {
+  // a first start with the token taken from the environment: the link carries it, as the README's tour expects
+  print(`\n  API token: the value of SLUICE_API_TOKEN (the editor keeps it after the link below)`);
+  print(`\n  Open ${sluice.url}/#token=${config.apiToken}\n`);
+} else if (config.apiToken) {
+  // later starts do not print the token again (it may end up in a log); the editor kept it, or asks once
+  print(`  API reference: ${sluice.url}/reference (if the editor asks for an API token, paste SLUICE_API_TOKEN)`);
+  print(`\n  Open ${sluice.url}\n`);
 } else {
-  console.log(`  API reference: ${sluice.url}/reference (the editor asks for an API token: pnpm sluice token create)`);
-  console.log(`\n  Open ${sluice.url}\n`);
+  print(`  API reference: ${sluice.url}/reference (the editor asks for an API token: pnpm sluice token create)`);
+  print(`\n  Open ${sluice.url}\n`);
 }
 
 let closing = false;
@@ -21,10 +37,13 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     if (closing) process.exit(1);
     closing = true;
-    console.log('Stopping; running runs resume from their last checkpoint at the next start.');
+    logger.info({ signal }, 'stopping; running runs resume from their last checkpoint at the next start');
     sluice.close().then(
       () => process.exit(0),
-      () => process.exit(1),
+      (err: unknown) => {
+        logger.error({ err }, 'stopping failed');
+        process.exit(1);
+      },
     );
   });
 }

@@ -1,12 +1,19 @@
 import { sha256Hex } from '@sluice/engine/testing';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { nodeRuntime } from './node-runtime.js';
 
 describe('the engine runtime on Node', () => {
   it('hashes as the engine’s tests do, so record keys match the ones stored', () => {
     expect(nodeRuntime.hash('{}')).toBe('44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a');
-    for (const text of ['', '{"a":1}', 'Überprüfung ✓ 日本'.repeat(20)])
-      expect(nodeRuntime.hash(text)).toBe(sha256Hex(text));
+    // the engine's plain SHA-256 (its tests' hash) against Node's crypto, on any text and across blocks
+    for (let n = 50; n < 140; n++) expect(nodeRuntime.hash('é'.repeat(n))).toBe(sha256Hex('é'.repeat(n)));
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme', maxLength: 300 }), (text) => {
+        expect(nodeRuntime.hash(text)).toBe(sha256Hex(text));
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('yields to timers that are due, and its time never goes backwards', async () => {

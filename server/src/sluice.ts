@@ -10,6 +10,7 @@ import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
@@ -32,11 +33,18 @@ type PartsConfig = Pick<
   | 'payloadCap'
   | 'retention'
   | 'apiToken'
-> & { env?: NodeJS.ProcessEnv };
+> & {
+  env?: NodeJS.ProcessEnv;
+  /** Where the server logs (tests pass one writing to a buffer); by default JSON lines on stdout at SLUICE_LOG_LEVEL. */
+  logger?: Logger;
+  /** The folder file nodes read and write, instead of SLUICE_FILES_DIR or `<data dir>/files` (the CLI's --files). */
+  filesDir?: string;
+};
 
 /** The parts every entry point needs: database, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
   tuneRuntime();
+  const logger = config.logger ?? createLogger({ level: logLevelFrom(config.env ?? process.env) });
   const db = openDatabase(databaseFile(config.dataDir));
   const sandbox = config.sandboxUrl
     ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
@@ -44,7 +52,7 @@ export async function openSluice(config: PartsConfig) {
   const box = new SecretBox(loadSecretKey(config.dataDir, config.env ?? process.env).key);
   const flows = new FlowRepository(db);
   const runs = new RunRepository(db);
-  const store = new SqliteRunStore(db, { payloadCap: config.payloadCap });
+  const store = new SqliteRunStore(db, { payloadCap: config.payloadCap, logger });
   const leases = new RunLeases(db);
   const connections = new ConnectionRepository(db, box, sandbox.connections);
   const http = fetchHttpClient;
@@ -55,14 +63,15 @@ export async function openSluice(config: PartsConfig) {
     leases,
     connectors: {
       ...connections.connectors(http),
-      files: createFilePort(filesDir(config.dataDir, config.env ?? process.env)),
+      files: createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env)),
     },
     clock: systemClock,
     runtime: nodeRuntime,
     concurrency: config.concurrency,
     perFlow: config.perFlow,
+    logger,
   });
-  const scheduler = new Scheduler({ db, flows, runs, runner, log: (line) => console.log(line) });
+  const scheduler = new Scheduler({ db, flows, runs, runner, logger });
   const webhooks = new Webhooks(db, box, flows, runner);
   const tokens = new TokenStore(db, config.apiToken);
   const settings: Settings = {
@@ -71,7 +80,7 @@ export async function openSluice(config: PartsConfig) {
     payloadCap: config.payloadCap,
     retention: config.retention,
   };
-  return { db, sandbox, flows, runs, store, runner, connections, http, scheduler, webhooks, tokens, settings };
+  return { db, sandbox, flows, runs, store, runner, connections, http, scheduler, webhooks, tokens, settings, logger };
 }
 
 export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;
@@ -89,7 +98,7 @@ export interface Sluice extends SluiceParts {
  * Starts Sluice: database (migrated), sandbox systems, demo flow on first start, the run queue
  * (which resumes runs an earlier process left running), schedules, retention, and the HTTP server.
  */
-export async function startSluice(config: Config): Promise<Sluice> {
+export async function startSluice(config: Config & { logger?: Logger }): Promise<Sluice> {
   const parts = await openSluice(config);
   const { db, sandbox, flows, runner, scheduler } = parts;
   const demoFlowId = seedDemo(flows);
@@ -98,12 +107,13 @@ export async function startSluice(config: Config): Promise<Sluice> {
   scheduler.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
-  const stopPruning = startPruning(db, config.retention);
+  const stopPruning = startPruning(db, config.retention, parts.logger);
   const app = createApp(parts, { editorDir: config.editorDir });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
   const { port } = server.address() as AddressInfo;
+  parts.logger.info({ host: config.host, port, dataDir: config.dataDir, sandbox: sandbox.url }, 'Sluice is listening');
   const shownHost = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
   return {
     ...parts,

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { FlowDetail, RunDetail } from '@sluice/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { engineFlow } from '../bench/load.js';
-import { api, eventually, type RunningServer, startServer } from '../support/server.js';
+import { api, eventually, logLines, type RunningServer, startServer } from '../support/server.js';
 
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-graceful-'));
 const servers: RunningServer[] = [];
@@ -30,11 +30,20 @@ describe('stopping the server while a run is going (SIGTERM)', () => {
       return r.counts.read >= 2_000 ? r : undefined;
     });
     await first.stop();
-    expect(first.output()).toContain('Stopping; running runs resume from their last checkpoint');
+    expect(logLines(first.output()).map((l) => l.msg)).toContain(
+      'stopping; running runs resume from their last checkpoint at the next start',
+    );
 
     const second = await startServer({}, dataDir);
     servers.push(second);
-    expect(second.output()).toMatch(new RegExp(`Resuming run ${runId}, interrupted while running`));
+    expect(logLines(second.output())).toContainEqual(
+      expect.objectContaining({
+        runId,
+        flowId: flow.id,
+        interrupted: 'running',
+        msg: expect.stringMatching(/^resuming the run from record \d+/),
+      }),
+    );
     const run = await eventually(async () => {
       const r = await api<RunDetail>(`${second.url}/api/runs/${runId}`);
       return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;

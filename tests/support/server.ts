@@ -25,7 +25,7 @@ export async function startServer(env: Record<string, string> = {}, givenDataDir
   const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
   return startProcess(
     ['server/src/main.ts'],
-    /Open (http:\/\/\S+)/,
+    /Open (http:\/\/[^\s/#]+)/,
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
     !givenDataDir,
@@ -99,6 +99,14 @@ async function stopChild(child: ChildProcess, dataDir: string | undefined): Prom
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+/** The log lines (JSON) in a server's output, leaving out its plain lines (the address to open). */
+export function logLines(output: string): Record<string, unknown>[] {
+  return output
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */

@@ -1,8 +1,12 @@
 import dagre from '@dagrejs/dagre';
 import { type Flow, nodeTypes } from '@sluice/shared';
-import { estimateNodeHeight } from './graph';
 
 const NODE_WIDTH = 200;
+
+/** Roughly how tall a node is drawn, counting room for run counts, so laid-out nodes do not overlap. */
+function estimateNodeHeight(outputCount: number, hasProblems: boolean): number {
+  return 124 + (hasProblems ? 32 : 0) + (outputCount > 0 ? 10 + 18 * outputCount : 8);
+}
 
 /**
  * Positions for every node, left to right in the direction records flow (dagre's layered layout):

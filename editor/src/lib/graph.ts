@@ -62,11 +62,6 @@ export function edgeId(edge: { id?: string | undefined; source: string; sourcePo
 
 const ERROR_COLOUR = '#dc2626';
 
-/** Roughly how tall a node is drawn, counting room for run counts, so laid-out nodes do not overlap. */
-export function estimateNodeHeight(outputCount: number, hasProblems: boolean): number {
-  return 124 + (hasProblems ? 32 : 0) + (outputCount > 0 ? 10 + 18 * outputCount : 8);
-}
-
 /** Turns a flow document into canvas nodes and edges, laying out the nodes that have no position. */
 export function buildGraph(
   flow: Flow,

@@ -6,11 +6,15 @@ import type { Problem } from '@sluice/shared';
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { databaseFile, openDatabase } from '../db/open.js';
+import { createLogger, logLevelFrom } from '../logger.js';
 import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
   sluice serve                          start the server (as npm start does, without building the editor)
-  sluice run <flow.json> [--json]       run a flow file against the local database and sandbox systems
+  sluice run <flow.json> [--json] [--files DIR]
+                                        run a flow file against the local database and sandbox systems;
+                                        its file paths are relative to DIR (default: SLUICE_FILES_DIR, else
+                                        the flow file's folder)
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
   sluice token create [name]            make an API token (printed once) in the local database
   sluice token list                     the tokens' names and prefixes
@@ -26,7 +30,8 @@ const USAGE = `Usage:
   sluice pause|resume|cancel <runId>    control a run
   sluice retry <runId> [--current]      retry its failed records
 
-Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file.`;
+Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file; SLUICE_LOG_LEVEL (default warn
+for sluice run) how much the server logs, to stderr.`;
 
 /** Calls the API of a running server; prints its error message and returns undefined on failure. */
 let apiToken: string | undefined;
@@ -115,7 +120,15 @@ async function validate(file: string): Promise<number> {
   return errors ? 1 : 0;
 }
 
-async function run(file: string, json: boolean): Promise<number> {
+/**
+ * The files folder of a flow run from the command line: --files, else SLUICE_FILES_DIR, else the flow
+ * file's own folder, so a flow file and the data beside it run as they are (`examples/` does).
+ */
+function cliFilesDir(flowFile: string, files: string | undefined, env: NodeJS.ProcessEnv): string {
+  return path.resolve(files ?? (env.SLUICE_FILES_DIR || path.dirname(path.resolve(flowFile))));
+}
+
+async function run(file: string, json: boolean, files: string | undefined): Promise<number> {
   // With --json, stdout carries only the final JSON line; progress goes to stderr.
   const log = json ? (line: string) => console.error(line) : (line: string) => console.log(line);
   const checked = load(file, log);
@@ -124,12 +137,18 @@ async function run(file: string, json: boolean): Promise<number> {
     return 2;
   }
   const config = readConfig();
-  const sluice = await openSluice({ ...config, concurrency: 1 });
+  const filesDir = cliFilesDir(file, files, process.env);
+  // the server's diagnostics go to stderr (stdout is this command's output), warnings and worse unless
+  // SLUICE_LOG_LEVEL says otherwise: the progress lines already say what a run does
+  const logger = createLogger({ level: logLevelFrom(process.env, 'warn'), stderr: true });
+  const sluice = await openSluice({ ...config, concurrency: 1, filesDir, logger });
   try {
     const flow = sluice.flows.saveByName(checked.flow);
     const runId = sluice.runner.enqueue(flow.id, 'cli');
     sluice.runner.start();
-    log(`Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}`);
+    log(
+      `Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}, files ${filesDir}`,
+    );
     const progress = new Progress(json ? process.stderr : process.stdout, expectedTotal(checked.flow));
     sluice.runner.events.on('event', (event: RunEvent) => {
       if (event.runId === runId && event.type === 'batch') progress.update(event.batch.batchNo, event.counts);
@@ -356,6 +375,7 @@ async function main(argv: string[]): Promise<number> {
       limit: { type: 'string' },
       version: { type: 'string' },
       publish: { type: 'boolean', default: false },
+      files: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -387,7 +407,7 @@ async function main(argv: string[]): Promise<number> {
     return control(command, file, server, values.current ?? false);
   }
   if (command === 'validate') return validate(file as string);
-  if (command === 'run') return run(file as string, values.json ?? false);
+  if (command === 'run') return run(file as string, values.json ?? false, values.files);
   console.error(`sluice: unknown command "${command}"\n\n${USAGE}`);
   return 2;
 }

@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import type { Db } from '../db/open.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { ConflictError, InvalidError, notFound } from '../errors.js';
 import { maskSecret, type SecretBox } from './secrets.js';
 
 export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
@@ -108,7 +108,7 @@ export class ConnectionRepository {
 
   create(input: ConnectionInput): ConnectionView {
     if (this.builtIn.has(input.name) || this.find(input.name))
-      throw new ApiError(409, 'exists', `name: a connection named "${input.name}" already exists`, 'name');
+      throw new ConflictError('exists', `name: a connection named "${input.name}" already exists`, { path: 'name' });
     checkAuth(input);
     const at = this.now();
     this.c
@@ -300,15 +300,17 @@ export class ConnectionRepository {
 
   private assertStored(connectionName: string): void {
     if (this.builtIn.has(connectionName))
-      throw new ApiError(409, 'built_in', `connection "${connectionName}" is built in and cannot be changed`);
+      throw new ConflictError('built_in', `connection "${connectionName}" is built in and cannot be changed`);
   }
 }
 
 function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret'>): void {
   if (c.auth === 'basic' && !c.username)
-    throw new ApiError(400, 'bad_request', 'username: required for basic auth', 'username');
+    throw new InvalidError('bad_request', 'username: required for basic auth', { path: 'username' });
   if ((c.auth === 'bearer' || c.auth === 'api-key') && !c.secret)
-    throw new ApiError(400, 'bad_request', `secret: required for ${c.auth} auth`, 'secret');
+    throw new InvalidError('bad_request', `secret: required for ${c.auth} auth`, { path: 'secret' });
   if (c.auth === 'api-key' && !c.headerName)
-    throw new ApiError(400, 'bad_request', 'headerName: required for api-key auth (e.g. X-API-Key)', 'headerName');
+    throw new InvalidError('bad_request', 'headerName: required for api-key auth (e.g. X-API-Key)', {
+      path: 'headerName',
+    });
 }

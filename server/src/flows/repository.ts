@@ -4,7 +4,7 @@ import type { Flow, FlowDetail, FlowSummary, FlowVersionSummary, Problem } from 
 import { and, desc, eq } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { flows, flowVersions, scheduleState } from '../db/schema.js';
-import { ApiError, notFound } from '../http/errors.js';
+import { InvalidFlowError, notFound } from '../errors.js';
 import { checkSchedule } from '../schedules/cron.js';
 
 type FlowRow = typeof flows.$inferSelect;
@@ -29,7 +29,10 @@ export function parseFlowDocument(input: unknown): { flow: Flow; problems: Probl
   const result = checkFlowForRun(input);
   if (!result.flow) {
     const first = result.problems[0];
-    throw new ApiError(422, 'invalid_flow', first?.message ?? 'invalid flow document', first?.path, result.problems);
+    throw new InvalidFlowError(first?.message ?? 'invalid flow document', {
+      path: first?.path,
+      problems: result.problems,
+    });
   }
   const problems = [...result.problems, ...scheduleProblems(result.flow)];
   return { flow: result.flow, problems, ok: !problems.some((p) => p.severity === 'error') };
@@ -157,12 +160,9 @@ export class FlowRepository {
     const detail = this.get(id, version);
     const errors = detail.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
-      throw new ApiError(
-        422,
-        'invalid_flow',
+      throw new InvalidFlowError(
         `version ${detail.version} has ${errors.length} problem(s) to fix before it can be published: ${errors[0]?.message}`,
-        errors[0]?.path,
-        detail.problems,
+        { path: errors[0]?.path, problems: detail.problems },
       );
     }
     const at = this.now();

@@ -8,6 +8,7 @@ import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
+import { createLogger, type Logger } from '../logger.js';
 import type { RunRepository } from '../runs/repository.js';
 import type { RetentionPolicy } from '../runs/retention.js';
 import type { Runner } from '../runs/runner.js';
@@ -40,6 +41,8 @@ export interface AppDeps {
   webhooks: Webhooks;
   tokens: TokenStore;
   settings: Settings;
+  /** Where unexpected errors are logged (none given: a logger on stdout). */
+  logger?: Logger;
 }
 
 const VERSION = '0.1.0';
@@ -47,7 +50,8 @@ const VERSION = '0.1.0';
 /** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
 export function createApp(deps: AppDeps, options: { editorDir?: string } = {}): Hono & { routes: RegisteredRoute[] } {
   const app = new Hono();
-  app.onError(errorResponse);
+  const logger = deps.logger ?? createLogger();
+  app.onError((err, c) => errorResponse(err, c, logger));
   app.use('/api/*', async (c, next) => {
     if (c.req.path === '/api/health') return next();
     const header = c.req.header('authorization') ?? '';

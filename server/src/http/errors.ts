@@ -2,8 +2,11 @@ import type { ApiErrorBody, Problem } from '@sluice/shared';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { DomainError, type DomainErrorKind } from '../errors.js';
+import { assertJsonDepth } from '../json-depth.js';
+import type { Logger } from '../logger.js';
 
-/** An error the API answers with a 4xx and a message that names the field at fault. */
+/** An error of the HTTP layer itself (a route, a query string) answered with a 4xx naming the field at fault. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,
@@ -17,21 +20,36 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} "${id}" does not exist`);
+/**
+ * The one place a domain error becomes an HTTP status. A `Record` over every kind, so a new kind of
+ * domain error does not compile until it has its status here.
+ */
+export const DOMAIN_STATUS: Readonly<Record<DomainErrorKind, ContentfulStatusCode>> = {
+  invalid: 400,
+  unauthenticated: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  invalid_flow: 422,
+};
 
 /** Turns any thrown error into the JSON error body; unexpected errors are logged and answered 500. */
-export function errorResponse(err: Error, c: Context): Response {
-  if (err instanceof ApiError) {
-    const body: ApiErrorBody = { error: { code: err.code, message: err.message } };
-    if (err.path) body.error.path = err.path;
-    if (err.problems) body.error.problems = err.problems;
-    return c.json(body, err.status);
-  }
+export function errorResponse(err: Error, c: Context, logger?: Logger): Response {
+  if (err instanceof DomainError) return c.json(errorBody(err), DOMAIN_STATUS[err.kind]);
+  if (err instanceof ApiError) return c.json(errorBody(err), err.status);
   if (err instanceof HTTPException) {
     return c.json({ error: { code: 'http_error', message: err.message || 'request failed' } }, err.status);
   }
-  console.error(err);
+  // the method and path only: a request's headers and body may hold tokens and secrets
+  logger?.error({ err, method: c.req.method, path: c.req.path }, 'internal error answering a request');
   return c.json({ error: { code: 'internal', message: 'internal error; the server log has the details' } }, 500);
+}
+
+function errorBody(err: ApiError | DomainError): ApiErrorBody {
+  const body: ApiErrorBody = { error: { code: err.code, message: err.message } };
+  if (err.path) body.error.path = err.path;
+  if (err.problems) body.error.problems = err.problems;
+  return body;
 }
 
 /**
@@ -52,21 +70,4 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
   }
   assertJsonDepth(value);
   return value;
-}
-
-/** Deepest nesting of arrays and objects accepted in a request body (JSON that deep is never a record). */
-export const MAX_JSON_DEPTH = 64;
-
-/** Answers 400 when a parsed JSON value nests deeper than MAX_JSON_DEPTH (checked without recursion). */
-export function assertJsonDepth(value: unknown, where = 'request body'): void {
-  const stack: [unknown, number][] = [[value, 1]];
-  while (stack.length) {
-    const [v, depth] = stack.pop() as [unknown, number];
-    if (v === null || typeof v !== 'object') continue;
-    if (depth > MAX_JSON_DEPTH)
-      throw new ApiError(400, 'too_deep', `${where}: nested deeper than ${MAX_JSON_DEPTH} levels`);
-    for (const child of Array.isArray(v) ? v : Object.values(v)) {
-      if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
-    }
-  }
 }

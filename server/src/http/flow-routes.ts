@@ -24,6 +24,15 @@ const runBody = z
   })
   .optional();
 
+/** Where a schedule preview starts (an instant; now by default), e.g. to check a future DST night. */
+const previewFrom = z
+  .string()
+  .max(40)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time, e.g. 2027-03-27T00:00:00Z')
+  .transform((s) => Date.parse(s))
+  .optional()
+  .describe('List the fire times after this instant (ISO 8601) instead of after now.');
+
 /** Flows: create, list, versions, publish, enable, validate, start a run, schedules, hooks, record history. */
 export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
   api.add(
@@ -156,9 +165,10 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
       tag: 'schedules',
       summary: 'The flow’s schedules: meaning, next five fire times, policies, last fire',
       params: p.flowId,
+      query: z.object({ from: previewFrom }),
       responses: { 200: 'Schedules', 404: 'No such flow' },
     },
-    (c, { params }) => c.json(deps.scheduler.describe(params.id)),
+    (c, { params, query }) => c.json(deps.scheduler.describe(params.id, query.from)),
   );
   api.add(
     'get',
@@ -166,10 +176,14 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
     {
       tag: 'schedules',
       summary: 'What a cron expression means and when it fires next',
-      query: z.object({ cron: z.string().min(1).max(200), timezone: z.string().min(1).max(100).default('UTC') }),
+      query: z.object({
+        cron: z.string().min(1).max(200),
+        timezone: z.string().min(1).max(100).default('UTC'),
+        from: previewFrom,
+      }),
       responses: { 200: '{ description, next }', 400: 'Not a valid cron or time zone' },
     },
-    (c, { query }) => c.json(preview(query, Date.now())),
+    (c, { query }) => c.json(preview(query, query.from ?? Date.now())),
   );
   api.add(
     'get',

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { createLogger, type Logger } from '../logger.js';
 import { openSluice, type SluiceParts } from '../sluice.js';
 import { createApp } from './app.js';
 
@@ -18,7 +19,7 @@ export interface TestSluice {
 
 /** The server's parts on a fresh SQLite file in a temporary folder, with sandbox systems on loopback. */
 export async function openTestSluice(
-  options: { workOrders?: number; perFlow?: number; payloadCap?: number; start?: boolean } = {},
+  options: { workOrders?: number; perFlow?: number; payloadCap?: number; start?: boolean; logger?: Logger } = {},
 ): Promise<TestSluice> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-test-'));
   const parts = await openSluice({
@@ -32,6 +33,8 @@ export async function openTestSluice(
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
     env: {},
+    // quiet unless a test listens: the runs of a test are not news
+    logger: options.logger ?? createLogger({ level: 'silent' }),
   });
   if (options.start !== false) parts.runner.start();
   const raw = createApp(parts);

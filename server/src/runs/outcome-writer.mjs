@@ -1,13 +1,24 @@
 // The run store's writer thread: it owns a connection of its own to the database file and writes
-// the groups of commits the run store sends (`WriteGroup` in write-group.ts), so storing the
-// outcomes of one batch overlaps with the engine processing the next.
-// Plain JavaScript: a worker thread is started from a file, without the TypeScript loader.
-import { parentPort, workerData } from 'node:worker_threads';
+// the groups of commits the run store sends (`WriteGroup`), so storing the outcomes of one batch
+// overlaps with the engine processing the next.
+// Plain JavaScript: a worker thread is started from a file, without the TypeScript loader. tsc
+// checks it against the protocol's types (writer-protocol.ts) and the layout both sides share.
+/** @import { FromWriter, ToWriter, WriteGroup, WriterData } from './writer-protocol.js' */
+/** @import { RecordError } from '@sluice/shared' */
+import { parentPort as parent, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
+import { OutcomeReader } from './group-layout.mjs';
 
-const db = new Database(workerData.file);
+if (!parent) throw new Error("outcome-writer.mjs runs as the run store's worker thread, not on its own");
+const port = parent;
+const data = /** @type {WriterData} */ (workerData);
+
+/** @param {FromWriter} message */
+const send = (message) => port.postMessage(message);
+
+const db = new Database(data.file);
 // the same settings as every other connection (CONNECTION_PRAGMAS in db/open.ts)
-for (const pragma of workerData.pragmas) db.pragma(pragma);
+for (const pragma of data.pragmas) db.pragma(pragma);
 
 const insertOutcome = db.prepare(
   `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
@@ -24,14 +35,19 @@ const updateCounts = db.prepare(
   `UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, checkpoint = ?
    WHERE id = ?`,
 );
-const findError = db.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?');
+const findError = /** @type {Database.Statement<unknown[], { id: number }>} */ (
+  db.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?')
+);
 const insertError = db.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
-parentPort.postMessage({ ready: true });
+send({ ready: true });
 
-/** Fields per outcome in a group's `rows`. */
-const FIELDS = 11;
+/** @type {Map<string, number>} */
 const errorIds = new Map();
 
+/**
+ * The id of an error's message in error_messages, made the first time it is seen.
+ * @param {RecordError} error
+ */
 function errorId(error) {
   const code = error.code ?? null;
   const status = error.httpStatus ?? null;
@@ -45,42 +61,26 @@ function errorId(error) {
   return id;
 }
 
+/** @param {WriteGroup} g */
 function writeGroup(g) {
-  const { runId, rows, names } = g;
+  const { runId, names } = g;
   const errors = g.errors.map(errorId);
-  const text = Buffer.from(g.text);
-  let at = 0;
-  for (let i = 0, r = 0; i < g.count; i++, r += FIELDS) {
-    const outputNode = rows[r + 6];
-    const error = rows[r + 7];
-    const keyEnd = at + rows[r + 9];
-    const key = text.toString('utf8', at, keyEnd);
-    at = keyEnd;
-    let payload = null;
-    if (rows[r + 8] >= 0) {
-      const payloadEnd = at + rows[r + 8];
-      payload = text.toString('utf8', at, payloadEnd);
-      at = payloadEnd;
-    }
-    let output = null;
-    if (rows[r + 10] >= 0) {
-      const outputEnd = at + rows[r + 10];
-      output = text.toString('utf8', at, outputEnd);
-      at = outputEnd;
-    }
+  for (const o = new OutcomeReader(g); o.next(); ) {
+    const outputNode = o.outputNode;
+    const error = o.error;
     insertOutcome.run(
       runId,
-      rows[r],
-      key,
-      rows[r + 1],
-      names[rows[r + 2]],
-      rows[r + 3],
-      rows[r + 4],
+      o.seq,
+      o.key,
+      o.status,
+      names[o.node],
+      o.batch,
+      o.attempts,
       error < 0 ? null : errors[error],
-      payload,
-      output,
+      o.payload,
+      o.output,
       outputNode < 0 ? null : names[outputNode],
-      rows[r + 5],
+      o.at,
     );
   }
   for (const c of g.collected) insertCollected.run(runId, c.nodeId, c.seq, c.key, c.data);
@@ -101,26 +101,32 @@ function writeGroup(g) {
 // let a resumed run skip them. So once a group of a run fails, every later group of that run is
 // refused, until the run store says the run is over ('forget').
 
-/** Runs whose rows could not all be stored: run id → why. */
+/** Runs whose rows could not all be stored: run id → why. @type {Map<number, string>} */
 const failedRuns = new Map();
-/** Groups written in the open transaction: { id, runId }. */
+/** Groups written in the open transaction. @type {{ id: number, runId: number }[]} */
 let inTransaction = [];
-/** Groups refused or rolled back since the last report: { id, error }. */
+/** Groups refused or rolled back since the last report. @type {{ id: number, error: string }[]} */
 let failures = [];
 
+/** @param {unknown} err */
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
+/**
+ * @param {Pick<WriteGroup, 'id' | 'runId'>} group
+ * @param {string} error
+ */
 function fail(group, error) {
-  if (!failedRuns.has(group.runId)) failedRuns.set(group.runId, error);
-  failures.push({ id: group.id, error: failedRuns.get(group.runId) });
+  const why = failedRuns.get(group.runId) ?? error;
+  failedRuns.set(group.runId, why);
+  failures.push({ id: group.id, error: why });
   errorIds.clear(); // ids made in a rolled-back savepoint may be reused for other messages
 }
 
 function report() {
   const written = inTransaction.map((g) => g.id);
   inTransaction = [];
-  if (written.length) parentPort.postMessage({ written });
-  for (const f of failures) parentPort.postMessage({ written: [f.id], error: f.error });
+  if (written.length) send({ written });
+  for (const f of failures) send({ written: [f.id], error: f.error });
   failures = [];
 }
 
@@ -137,8 +143,10 @@ function commit() {
   report();
 }
 
+/** @param {WriteGroup} group */
 function write(group) {
-  if (failedRuns.has(group.runId)) return fail(group, failedRuns.get(group.runId));
+  const refused = failedRuns.get(group.runId);
+  if (refused !== undefined) return fail(group, refused);
   if (!db.inTransaction) {
     try {
       db.exec('BEGIN IMMEDIATE');
@@ -159,14 +167,14 @@ function write(group) {
   }
 }
 
-parentPort.on('message', (message) => {
+port.on('message', (/** @type {ToWriter} */ message) => {
   if (message === 'close') {
     commit();
     db.close();
-    parentPort.close();
+    port.close();
     return;
   }
-  if (message.forget !== undefined) {
+  if ('forget' in message) {
     failedRuns.delete(message.forget);
     return;
   }

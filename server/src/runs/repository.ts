@@ -3,6 +3,7 @@ import type {
   BatchSummary,
   NodeCounts,
   Page,
+  RecordError,
   RecordOutcomeView,
   RecordStatus,
   RunDetail,
@@ -12,8 +13,9 @@ import type {
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
+import { type OutputView, readOutput, readStored } from './stored-json.js';
 
 interface RunRow {
   id: number;
@@ -101,14 +103,7 @@ function toOutcome(o: OutcomeRow): RecordOutcomeView {
     nodeId: o.node_id,
     batchNo: o.batch_no,
     attempts: o.attempts,
-    error:
-      o.message === null
-        ? null
-        : {
-            message: o.message,
-            ...(o.code ? { code: o.code } : {}),
-            ...(o.http_status ? { httpStatus: o.http_status } : {}),
-          },
+    error: errorView(o.message, o.code, o.http_status),
     ...payloadView(o.payload),
     at: new Date(o.at).toISOString(),
   };
@@ -117,11 +112,20 @@ function toOutcome(o: OutcomeRow): RecordOutcomeView {
 /** A stored payload, or what is left of one that was cut to the size cap. */
 function payloadView(stored: string | null): Pick<RecordOutcomeView, 'payload' | 'payloadTruncated'> {
   if (stored === null) return { payload: null };
-  const value = JSON.parse(stored) as unknown;
-  const cut = (value as { $truncated?: { bytes: number; cap: number; preview: string } } | null)?.$truncated;
-  if (cut && typeof cut === 'object')
-    return { payload: cut.preview, payloadTruncated: { bytes: cut.bytes, cap: cut.cap } };
-  return { payload: value };
+  const { value, truncated } = readStored(stored);
+  return truncated ? { payload: value, payloadTruncated: truncated } : { payload: value };
+}
+
+function errorView(message: string | null, code: string | null, httpStatus: number | null): RecordError | null {
+  if (message === null) return null;
+  return { message, ...(code ? { code } : {}), ...(httpStatus ? { httpStatus } : {}) };
+}
+
+/** A record kept by a collect node, as the API gives it. */
+export interface CollectedView extends OutputView {
+  nodeId: string;
+  seq: number;
+  key: string;
 }
 
 export interface NewRun {
@@ -310,7 +314,7 @@ export class RunRepository {
       ref: r.seq,
       key: r.key,
       nodeId: r.node_id,
-      payload: r.payload === null ? {} : (JSON.parse(r.payload) as Record<string, unknown>),
+      payload: r.payload === null ? {} : replayPayload(r.payload),
     }));
   }
 
@@ -450,23 +454,56 @@ export class RunRepository {
     })();
   }
 
-  /** Records kept by the collect nodes of a run: with their outcomes, or (a second collect node) on their own. */
-  collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }) {
+  /**
+   * Records kept by the collect nodes of a run: with their outcomes, or (a second collect node) on
+   * their own. A failed record's output stored without its outcome's payload and error gets them back
+   * from the outcome row (see stored-json.ts), so it reads as the collect node kept it.
+   */
+  collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Page<CollectedView> {
     const id = toId(runId);
     this.assertExists(id);
     const node = q.nodeId ? 'AND node = ?' : '';
     const after = q.cursor !== undefined ? 'AND seq > ?' : '';
     const args = [q.nodeId, q.cursor].filter((a) => a !== undefined);
     const rows = this.sql(
-      `SELECT node, seq, key, data FROM (
-           SELECT output_node AS node, seq, key, output AS data FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
+      `SELECT k.node, k.seq, k.key, k.data, k.payload, e.message, e.code, e.http_status FROM (
+           SELECT output_node AS node, seq, key, output AS data, payload, error_id
+             FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
            UNION ALL
-           SELECT node_id AS node, seq, key, data FROM collected_records WHERE run_id = ?
-         ) WHERE 1 = 1 ${node} ${after} ORDER BY seq, node LIMIT ?`,
-    ).all(id, id, ...args, q.limit + 1) as { node: string; seq: number; key: string; data: string }[];
-    const items = rows.map((r) => ({ nodeId: r.node, seq: r.seq, key: r.key, data: JSON.parse(r.data) as unknown }));
+           SELECT c.node_id AS node, c.seq, c.key, c.data, o.payload, o.error_id
+             FROM collected_records c LEFT JOIN record_outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
+             WHERE c.run_id = ?
+         ) k LEFT JOIN error_messages e ON e.id = k.error_id
+         WHERE 1 = 1 ${node} ${after} ORDER BY k.seq, k.node LIMIT ?`,
+    ).all(id, id, ...args, q.limit + 1) as {
+      node: string;
+      seq: number;
+      key: string;
+      data: string;
+      payload: string | null;
+      message: string | null;
+      code: string | null;
+      http_status: number | null;
+    }[];
+    const items = rows.map(
+      (r): CollectedView => ({
+        nodeId: r.node,
+        seq: r.seq,
+        key: r.key,
+        ...readOutput(r.data, { payload: r.payload, error: errorView(r.message, r.code, r.http_status) }),
+      }),
+    );
     return page(items, q.limit, (r) => r.seq);
   }
+}
+
+/**
+ * The record a retry feeds again: the stored payload. One cut to the size cap cannot be given back
+ * whole; it is fed as stored (the `$truncated` wrapper), so the retried node fails it visibly.
+ */
+function replayPayload(stored: string): Record<string, unknown> {
+  const { value, truncated } = readStored(stored);
+  return (truncated ? JSON.parse(stored) : value) as Record<string, unknown>;
 }
 
 function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string | number): Page<T> {

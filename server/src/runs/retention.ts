@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
+import type { Logger } from '../logger.js';
 
 export interface RetentionPolicy {
   /** Keep the record outcomes of runs newer than this many days. */
@@ -58,13 +59,14 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
 }
 
 /** Runs `prune` now and every `everyMs`, logging what it removed. */
-export function startPruning(db: Db, policy: RetentionPolicy, everyMs = 3_600_000, log = console.log): () => void {
+export function startPruning(db: Db, policy: RetentionPolicy, logger: Logger, everyMs = 3_600_000): () => void {
+  const log = logger.child({ job: 'retention' });
   const once = () => {
     try {
       const r = prune(db, policy);
-      if (r.runs) log(`Retention: removed ${r.outcomes} record outcomes of ${r.runs} old runs`);
+      if (r.runs) log.info({ runs: r.runs, outcomes: r.outcomes }, 'removed the record outcomes of old runs');
     } catch (err) {
-      console.error('retention failed:', err);
+      log.error({ err }, 'retention failed; it is tried again at the next interval');
     }
   };
   once();

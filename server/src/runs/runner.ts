@@ -11,8 +11,9 @@ import {
   startRun,
 } from '@sluice/engine';
 import type { RunStatus, TriggerKind } from '@sluice/shared';
+import { ConflictError, DomainError, InvalidFlowError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
-import { ApiError } from '../http/errors.js';
+import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
@@ -41,6 +42,8 @@ export interface RunnerOptions {
   perFlow?: number;
   /** How often to look for runs to pick up (queued, or abandoned by a dead process). */
   scanMs?: number;
+  /** Lines about a run are logged by a child carrying its run and flow ids. */
+  logger: Logger;
 }
 
 const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
@@ -86,7 +89,7 @@ export class Runner {
     if (wanted === 'published') {
       const summary = this.o.flows.get(flowId);
       if (summary.publishedVersion === null)
-        throw new ApiError(409, 'not_published', `flow ${flowId} has no published version; publish one first`);
+        throw new ConflictError('not_published', `flow ${flowId} has no published version; publish one first`);
       version = summary.publishedVersion;
     } else if (typeof wanted === 'number') version = wanted;
     const flow = this.o.flows.get(flowId, version);
@@ -94,7 +97,7 @@ export class Runner {
     if (errors.length) {
       const first = errors[0];
       const message = `the flow has ${errors.length} problem(s) to fix before it can run: ${first?.message}`;
-      throw new ApiError(422, 'invalid_flow', message, first?.path, flow.problems);
+      throw new InvalidFlowError(message, { path: first?.path, problems: flow.problems });
     }
     const runId = this.o.runs.create({
       flowId,
@@ -117,7 +120,7 @@ export class Runner {
         this.cancel(run.id);
         ids.push(run.id);
       } catch (err) {
-        if (!(err instanceof ApiError)) throw err;
+        if (!(err instanceof DomainError)) throw err;
       }
     }
     return ids;
@@ -127,26 +130,22 @@ export class Runner {
   retryFailed(runId: string, version: 'original' | 'current'): string {
     const run = this.o.runs.get(runId);
     if (!FINAL.includes(run.status))
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         'run_not_finished',
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
       );
-    if (run.counts.failed === 0) throw new ApiError(409, 'nothing_to_retry', `run ${runId} has no failed records`);
-    if (!run.flowId) throw new ApiError(409, 'no_flow', `run ${runId} belongs to no stored flow`);
+    if (run.counts.failed === 0) throw new ConflictError('nothing_to_retry', `run ${runId} has no failed records`);
+    if (!run.flowId) throw new ConflictError('no_flow', `run ${runId} belongs to no stored flow`);
     const target =
       version === 'original'
         ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
         : this.o.flows.get(run.flowId);
     const errors = target.problems.filter((p) => p.severity === 'error');
     if (errors.length)
-      throw new ApiError(
-        422,
-        'invalid_flow',
-        `that flow version cannot run: ${errors[0]?.message}`,
-        errors[0]?.path,
-        target.problems,
-      );
+      throw new InvalidFlowError(`that flow version cannot run: ${errors[0]?.message}`, {
+        path: errors[0]?.path,
+        problems: target.problems,
+      });
     const id = this.o.runs.create({
       flowId: run.flowId,
       flowVersionId: Number(target.versionId),
@@ -174,8 +173,8 @@ export class Runner {
     else {
       const run = this.o.runs.get(runId);
       if (FINAL.includes(run.status))
-        throw new ApiError(409, 'run_finished', `run ${runId} has already finished (${run.status})`);
-      throw new ApiError(409, 'run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
+        throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
+      throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
   }
 
@@ -183,8 +182,7 @@ export class Runner {
     const run = this.o.runs.get(runId);
     const handle = this.active.get(runId);
     if (run.status !== expected || !handle) {
-      throw new ApiError(
-        409,
+      throw new ConflictError(
         'bad_state',
         `cannot ${verb} run ${runId}: it is ${run.status}${handle ? '' : ' and not executing here'}`,
       );
@@ -240,7 +238,10 @@ export class Runner {
         this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
       } catch (err) {
-        console.error(`run ${candidate.id} could not start:`, err);
+        this.runLog(candidate.id, candidate.flowId).error(
+          { err },
+          'the run could not start; the next scan tries again',
+        );
         this.o.leases.release(candidate.id);
       }
     }
@@ -250,24 +251,18 @@ export class Runner {
     const { document, retryOf } = this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
-      this.o.store.setStatus(runId, {
-        status: 'failed',
-        at: this.o.clock.now(),
-        error: `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`,
-        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 },
-        nodeCounts: {},
-      });
-      this.o.leases.release(runId);
-      this.settle(runId);
+      const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
+      void this.failUnrunnable(runId, error, this.runLog(runId, flowId));
       return;
     }
+    const log = this.runLog(runId, flowId);
     const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
     if (status !== 'queued') {
       const from = resume
         ? `record ${resume.checkpoint.lowWater} (its last checkpoint)`
         : 'the start (no checkpoint yet)';
-      console.log(`Resuming run ${runId}, interrupted while ${status}, from ${from}`);
-    }
+      log.info({ interrupted: status, lowWater: resume?.checkpoint.lowWater ?? 0 }, `resuming the run from ${from}`);
+    } else log.info('starting the run');
     // incremental sources read after the watermarks of the flow's last successful runs
     const watermarks = flowId && !retryOf ? this.o.runs.watermarksOf(flowId) : {};
     const handle = startRun({
@@ -280,7 +275,10 @@ export class Runner {
       connectors: this.o.connectors,
       breakers: this.breakers,
       paused: status === 'paused',
-      onEvent: (event: RunEvent) => this.events.emit('event', event),
+      onEvent: (event: RunEvent) => {
+        logEvent(log, event);
+        this.events.emit('event', event);
+      },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
       ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
@@ -289,11 +287,18 @@ export class Runner {
     handle.done
       .then(
         (result) => {
-          if (flowId) this.storeWatermarks(flowId, result);
+          const ended = {
+            status: result.status,
+            counts: result.counts,
+            ...(result.error ? { error: result.error } : {}),
+          };
+          if (result.status === 'failed') log.warn(ended, 'the run ended failed');
+          else log.info(ended, `the run ended ${result.status}`);
+          if (flowId) this.storeWatermarks(flowId, result, log);
           this.finish(runId, result);
         },
         (err: unknown) => {
-          console.error(`run ${runId} could not be stored:`, err);
+          log.error({ err }, 'the run could not be stored');
           this.finish(runId);
         },
       )
@@ -301,16 +306,45 @@ export class Runner {
   }
 
   /**
+   * Stores a run whose flow version cannot run as `failed`. Should the store refuse (the database
+   * busy or full), the run stays stored as it was and its lease is released, so the next scan tries
+   * again; waiters are told only once a final status is stored, never a guess.
+   */
+  private async failUnrunnable(runId: string, error: string, log: Logger): Promise<void> {
+    try {
+      await this.o.store.setStatus(runId, {
+        status: 'failed',
+        at: this.o.clock.now(),
+        error,
+        counts: ZERO,
+        nodeCounts: {},
+      });
+    } catch (err) {
+      log.error({ err }, 'the status of a run that cannot start could not be stored; the next scan tries again');
+      this.o.leases.release(runId);
+      return;
+    }
+    log.warn({ error }, 'the run cannot start: stored failed');
+    this.o.leases.release(runId);
+    this.settle(runId);
+  }
+
+  /**
    * Advances the flow's watermarks to what the run read, only when it succeeded: a failed or
    * cancelled run leaves them, so the next run reads its changes again.
    */
-  private storeWatermarks(flowId: string, result: RunResult): void {
+  private storeWatermarks(flowId: string, result: RunResult, log: Logger): void {
     if (result.status !== 'succeeded' || !result.watermarks || !Object.keys(result.watermarks).length) return;
     try {
       this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
     } catch (err) {
-      console.error(`run ${result.runId}: its watermarks could not be stored:`, err);
+      log.error({ err }, 'the run’s watermarks could not be stored; the next run reads those changes again');
     }
+  }
+
+  /** The logger of lines about one run: every line carries its run and flow ids. */
+  private runLog(runId: string, flowId: string | null): Logger {
+    return this.o.logger.child({ runId, flowId });
   }
 
   private finish(runId: string, result?: RunResult): void {
@@ -332,5 +366,27 @@ export class Runner {
         return { runId, status: r.status, counts: r.counts, nodeCounts: r.nodeCounts };
       })();
     for (const w of waiters) w(final);
+  }
+}
+
+/** The engine's events about a run, at debug level (a line per batch and per wait, with the node waiting). */
+function logEvent(log: Logger, event: RunEvent): void {
+  if (!log.isLevelEnabled('debug')) return;
+  switch (event.type) {
+    case 'status':
+      log.debug({ status: event.status, counts: event.counts }, `status ${event.status}`);
+      return;
+    case 'batch-started':
+      log.debug({ batchNo: event.batchNo, size: event.size }, 'batch started');
+      return;
+    case 'batch':
+      log.debug({ batchNo: event.batch.batchNo, counts: event.counts, nodeCounts: event.nodeCounts }, 'batch finished');
+      return;
+    case 'waiting':
+      if (event.waiting) {
+        const { nodeId, kind, connection, until } = event.waiting;
+        log.debug({ nodeId, kind, connection, until: new Date(until).toISOString() }, `waiting (${kind})`);
+      } else log.debug('no longer waiting');
+      return;
   }
 }

@@ -1,9 +1,20 @@
 import { Worker } from 'node:worker_threads';
-import type { Checkpoint, ResumeState, RunCommit, RunStatusUpdate, RunStore, Waiting } from '@sluice/engine';
+import type {
+  Checkpoint,
+  RecordOutcome,
+  ResumeState,
+  RunCommit,
+  RunStatusUpdate,
+  RunStore,
+  Waiting,
+} from '@sluice/engine';
 import type { NodeCounts, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
+import { createLogger, type Logger } from '../logger.js';
+import { storedJson, storedOutput } from './stored-json.js';
 import { GroupBuilder, STATUS_CODE } from './write-group.js';
+import type { FromWriter, ToWriter, WriterData } from './writer-protocol.js';
 
 interface ResumeRow {
   checkpoint: string | null;
@@ -34,6 +45,11 @@ export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 export { STATUS_CODE };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+
+/** Sends the writer thread a message of its protocol; `transfer` moves buffers to it instead of copying them. */
+function post(thread: Worker, message: ToWriter, transfer: ArrayBuffer[] = []): void {
+  thread.postMessage(message, transfer);
+}
 
 interface Pending {
   group: GroupBuilder;
@@ -71,11 +87,14 @@ export class SqliteRunStore implements RunStore {
   private started: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
 
-  /** Largest stored payload of a failed record, in characters of JSON; a larger one is cut (and says so). */
+  /** Largest stored payload or collected output, in characters of JSON; a larger one is cut (and says so). */
   readonly payloadCap: number;
 
-  constructor(db: Db, options: { payloadCap?: number } = {}) {
+  private readonly logger: Logger;
+
+  constructor(db: Db, options: { payloadCap?: number; logger?: Logger } = {}) {
     this.payloadCap = options.payloadCap ?? DEFAULT_PAYLOAD_CAP;
+    this.logger = options.logger ?? createLogger();
     const c = db.$client;
     this.client = c;
     if (c.memory) throw new Error('the run store needs a database file (its writer thread opens it too)');
@@ -111,7 +130,7 @@ export class SqliteRunStore implements RunStore {
   private get writer(): Worker {
     if (this.thread) return this.thread;
     const thread = new Worker(new URL('./outcome-writer.mjs', import.meta.url), {
-      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS },
+      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS } satisfies WriterData,
       execArgv: [],
       // what it holds is short-lived (the group being written): a small heap is enough
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: WRITER_OLD_MB },
@@ -125,7 +144,7 @@ export class SqliteRunStore implements RunStore {
     promise.catch(() => {}); // reported through `ready()` and the run's next commit
     this.started = { promise, resolve, reject };
     thread.unref();
-    thread.on('message', (m: { written: number[]; error?: string } | { ready: true }) => {
+    thread.on('message', (m: FromWriter) => {
       if ('ready' in m) resolve();
       else this.written(m);
     });
@@ -133,7 +152,7 @@ export class SqliteRunStore implements RunStore {
     // rows of any run start a new thread)
     thread.on('error', (err) => {
       reject(err);
-      console.error("the run store's writer thread failed:", err);
+      this.logger.error({ err }, "the run store's writer thread failed; the runs it was writing fail");
       if (this.thread === thread) this.thread = undefined;
       this.written({ written: this.sentTo(thread), error: `the writer thread failed: ${err.message}` });
     });
@@ -158,7 +177,7 @@ export class SqliteRunStore implements RunStore {
     if (failure !== undefined) throw new Error(`the run's records could not be stored: ${failure}`);
     let pending = this.pending.get(runId);
     if (!pending) {
-      pending = { group: new GroupBuilder(this.payloadJson), timer: undefined };
+      pending = { group: new GroupBuilder(this.storedForm), timer: undefined };
       this.pending.set(runId, pending);
     }
     pending.group.add(commit);
@@ -194,7 +213,7 @@ export class SqliteRunStore implements RunStore {
     if (!thread) return;
     const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
     thread.ref();
-    thread.postMessage('close');
+    post(thread, 'close');
     await exited;
   }
 
@@ -215,7 +234,7 @@ export class SqliteRunStore implements RunStore {
       const error = `the run's records could not be stored: ${failure}`;
       this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id);
       this.failures.delete(runId);
-      this.thread?.postMessage({ forget: id });
+      if (this.thread) post(this.thread, { forget: id });
       throw new Error(error);
     }
     if (u.counts) {
@@ -273,7 +292,7 @@ export class SqliteRunStore implements RunStore {
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
     if (this.sent.size === 1) thread.ref(); // keeps the process alive until the rows are written
-    thread.postMessage(group, [group.rows.buffer as ArrayBuffer, group.text]);
+    post(thread, group, [group.rows.buffer as ArrayBuffer, group.text]);
   }
 
   /** Groups sent to a thread and not yet acknowledged by it. */
@@ -289,7 +308,8 @@ export class SqliteRunStore implements RunStore {
       this.rowsInFlight -= s.rows;
       this.bytesInFlight -= s.bytes;
       if (m.error !== undefined) {
-        console.error(`run ${s.runId}: its records could not be stored: ${m.error}`);
+        if (!this.failures.has(s.runId))
+          this.runLog(s.runId).error({ error: m.error }, "the run's records could not be stored");
         this.failures.set(s.runId, m.error);
       }
     }
@@ -302,18 +322,31 @@ export class SqliteRunStore implements RunStore {
     }
   }
 
+  /** A logger for lines about one run, with its run and flow ids (read here: only failures are logged). */
+  private runLog(runId: string): Logger {
+    let flowId: string | null = null;
+    try {
+      flowId =
+        (this.client.prepare('SELECT flow_id FROM runs WHERE id = ?').pluck().get(Number(runId)) as string) ?? null;
+    } catch {
+      // the database may be what failed: the line goes out with the run id alone
+    }
+    return this.logger.child({ runId, flowId });
+  }
+
   private until(ready: () => boolean): Promise<void> {
     if (ready()) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push({ ready, resolve }));
   }
 
-  /** The payload as stored: its JSON, or within the cap a preview that says how big it was. */
-  private readonly payloadJson = (payload: unknown): string => {
-    const json = JSON.stringify(payload) ?? 'null';
-    if (json.length <= this.payloadCap) return json;
-    return JSON.stringify({
-      $truncated: { bytes: Buffer.byteLength(json), cap: this.payloadCap, preview: json.slice(0, this.payloadCap) },
-    });
+  /**
+   * Payloads and collected outputs as stored: their JSON, or within the cap a preview that says how
+   * big it was; a failed record's output does not store its outcome's payload and error again.
+   */
+  private readonly storedForm = {
+    payload: (payload: unknown): string => storedJson(payload, this.payloadCap),
+    output: (output: unknown, failed: RecordOutcome | undefined): string =>
+      storedOutput(output, this.payloadCap, failed),
   };
 
   /** The underlying connection, for queries that read what this store wrote. */

@@ -70,6 +70,36 @@ describe('describeSchedule', () => {
     );
   });
 
+  it('words times of day made of several fields as times, not as separate clauses', () => {
+    const cases: [string, string][] = [
+      // cronstrue alone: "At 15 and 45 minutes past the hour, at 05:00"
+      ['0 15,45 5 * * *', 'At 05:15 and 05:45'],
+      ['15,45 5 * * *', 'At 05:15 and 05:45'],
+      // cronstrue alone: "At 30 seconds past the minute, at 40 minutes past the hour, at 05:00 and 17:00"
+      ['30 40 5,17 * * *', 'At 05:40:30 and 17:40:30'],
+      ['0,30 40 5 * * *', 'At 05:40:00 and 05:40:30'],
+      ['0 15,45 5,17 * * 1-5', 'At 05:15, 05:45, 17:15 and 17:45, Monday through Friday'],
+      ['0 0,30 9 1 * *', 'At 09:00 and 09:30, on day 1 of the month'],
+      // cronstrue alone: "Every 15 minutes, at 05:00 and 17:00"
+      ['0 */15 5,17 * * *', 'Every 15 minutes, between 05:00 and 05:59 and between 17:00 and 17:59'],
+      ['0 0-10 5,17 * * *', 'Minutes 0 through 10 past the hour, between 05:00 and 05:59 and between 17:00 and 17:59'],
+      // what cronstrue already words as one stays as it is
+      ['0 40 5 * * *', 'At 05:40'],
+      ['30 40 5 * * *', 'At 05:40:30'],
+      ['40 5,17 * * *', 'At 05:40 and 17:40'],
+      ['*/30 40 5 * * *', 'Every 30 seconds, at 40 minutes past the hour, between 05:00 and 05:59'],
+      ['0 0 1,15 * 1', 'At 00:00, on day 1 and 15 of the month, and on Monday'],
+      // too many times to list: cronstrue's wording of the minutes, with the hours said as hours
+      [
+        '0 0,15,30,45 5,17,20 * * *',
+        'At 0, 15, 30, and 45 minutes past the hour, between 05:00 and 05:59, between 17:00 and 17:59 and between 20:00 and 20:59',
+      ],
+    ];
+    for (const [cron, description] of cases) {
+      expect(describeSchedule({ cron, timezone: 'UTC' }), cron).toBe(`${description} (UTC)`);
+    }
+  });
+
   it('falls back to the expression when cronstrue cannot read what croner accepts', () => {
     expect(describeSchedule({ cron: '0 12 1 * +MON', timezone: 'UTC' })).toBe('0 12 1 * +MON (UTC)');
   });

@@ -133,12 +133,73 @@ function isTimeZone(timeZone: string): boolean {
   }
 }
 
+const CRONSTRUE_OPTIONS = { use24HourTimeFormat: true } as const;
+/** Most times of day a description lists one by one; more read better as cronstrue words them. */
+const MAX_LISTED_TIMES = 8;
+
 function describeCron(expression: string): string {
+  const fields = fieldsOf(expression);
   try {
-    return cronstrue.toString(normalized(expression), { use24HourTimeFormat: true });
+    return listedTimes(fields) ?? betweenHours(fields, cronstrue.toString(fields.join(' '), CRONSTRUE_OPTIONS));
   } catch {
     return normalized(expression);
   }
+}
+
+/**
+ * cronstrue words each time field on its own when they are not all single values, so `0 15,45 5 * * *`
+ * reads "At 15 and 45 minutes past the hour, at 05:00", as if it fired at 05:00 too. When second,
+ * minute and hour are plain numbers (or short lists of them), this names the times of day instead
+ * ("At 05:15 and 05:45"), followed by cronstrue's wording of the days. Undefined when it does not apply.
+ */
+function listedTimes(fields: string[]): string | undefined {
+  const [second, minute, hour, ...days] = fields.length === 6 ? fields : ['0', ...fields];
+  const seconds = numbers(second, 59);
+  const minutes = numbers(minute, 59);
+  const hours = numbers(hour, 23);
+  if (!seconds || !minutes || !hours) return undefined;
+  if (seconds.length * minutes.length * hours.length > MAX_LISTED_TIMES) return undefined;
+  // one time needs no help: cronstrue already words it as one ("At 05:40:30")
+  if (seconds.length * minutes.length * hours.length === 1) return undefined;
+  const withSeconds = seconds.some((s) => s !== 0);
+  const times: string[] = [];
+  for (const h of hours)
+    for (const m of minutes)
+      for (const sec of seconds) times.push(`${pad(h)}:${pad(m)}${withSeconds ? `:${pad(sec)}` : ''}`);
+  // cronstrue's wording of the days, taken from a schedule with the same days at midnight
+  const midnight = cronstrue.toString(`0 0 ${days.join(' ')}`, CRONSTRUE_OPTIONS);
+  if (!midnight.startsWith('At 00:00')) return undefined;
+  return `At ${joinAnd(times)}${midnight.slice('At 00:00'.length)}`;
+}
+
+/**
+ * With a list of hours and minutes that are not one value (every 15 minutes at hours 5 and 17), cronstrue ends with
+ * "at 05:00 and 17:00", which reads as two more times: say which hours instead.
+ */
+function betweenHours(fields: string[], description: string): string {
+  const hour = fields.length === 6 ? fields[2] : fields[1];
+  const hours = hour === undefined ? undefined : numbers(hour, 23);
+  if (!hours || hours.length < 2) return description;
+  // cronstrue's list: "05:00 and 17:00", "05:00, 17:00, and 20:00"
+  const listed = hours.map((h) => `${pad(h)}:00`);
+  const at = `, at ${listed.length === 2 ? listed.join(' and ') : `${listed.slice(0, -1).join(', ')}, and ${listed.at(-1)}`}`;
+  if (!description.includes(at)) return description;
+  return description.replace(at, `, ${joinAnd(hours.map((h) => `between ${pad(h)}:00 and ${pad(h)}:59`))}`);
+}
+
+/** The values of a field made only of numbers and commas (`5`, `15,45`), sorted; else undefined. */
+function numbers(field: string | undefined, max: number): number[] | undefined {
+  if (field === undefined || !/^\d{1,2}(,\d{1,2})*$/.test(field)) return undefined;
+  const values = [...new Set(field.split(',').map(Number))].sort((a, b) => a - b);
+  return values.every((v) => v <= max) ? values : undefined;
+}
+
+function joinAnd(items: string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+function pad(n: number): string {
+  return String(n).padStart(2, '0');
 }
 
 function fieldsOf(expression: string): string[] {

@@ -118,6 +118,7 @@ async function secondProcess(): Promise<SluiceParts> {
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
     env: {},
+    logger: parts.logger,
   });
   await other.runner.stop();
   extraClients.push(other.db.$client);
@@ -573,5 +574,44 @@ describe('describe', () => {
         lastRunId: null,
       }),
     ]);
+  });
+});
+
+describe('previews from a chosen instant', () => {
+  // 2027-03-28 is a spring-forward night in Berlin: 02:30 does not exist, croner fires at 03:00 CEST
+  const springForward = [
+    '2027-03-27T01:30:00.000Z',
+    '2027-03-28T01:00:00.000Z',
+    '2027-03-29T00:30:00.000Z',
+    '2027-03-30T00:30:00.000Z',
+    '2027-03-31T00:30:00.000Z',
+  ];
+
+  it('GET /api/schedules/preview?from= lists the fires after that instant', async () => {
+    const query = new URLSearchParams({
+      cron: '30 2 * * *',
+      timezone: 'Europe/Berlin',
+      from: '2027-03-27T00:00:00+01:00',
+    });
+    const res = await t.app.request(`/api/schedules/preview?${query}`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ description: 'At 02:30 (Europe/Berlin)', next: springForward });
+
+    const bad = await t.app.request('/api/schedules/preview?cron=30+2+*+*+*&from=next+tuesday');
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(await bad.json())).toMatch(/from/);
+  });
+
+  it('GET /api/flows/:id/schedule?from= lists a live schedule’s fires after that instant', async () => {
+    const id = publishedFlow({ cron: '30 2 * * *', timezone: 'Europe/Berlin' });
+    const res = await t.app.request(`/api/flows/${id}/schedule?from=2027-03-27T00:00:00%2B01:00`);
+    expect(res.status).toBe(200);
+    const view = (await res.json()) as { schedules: { next: string[] }[] };
+    expect(view.schedules[0]?.next).toEqual(springForward);
+    // without `from`, from now
+    const now = (await (await t.app.request(`/api/flows/${id}/schedule`)).json()) as {
+      schedules: { next: string[] }[];
+    };
+    expect(Date.parse(now.schedules[0]?.next[0] ?? '')).toBeGreaterThan(Date.now());
   });
 });

@@ -1,10 +1,31 @@
-import type { Flow } from '@sluice/shared';
+import type { Flow, FlowDetail } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
-import type { FlowRepository } from '../flows/repository.js';
-import type { RunRepository } from '../runs/repository.js';
-import type { Runner } from '../runs/runner.js';
+import type { Logger } from '../logger.js';
 import { type CatchUp, describeSchedule, dueSlots, nextFires, type ScheduleSpec } from './cron.js';
+
+/*
+ * What the scheduler needs of the rest of the server, declared here rather than imported: flows/
+ * checks the cron of a schedule node with ./cron.ts, so schedules/ importing flows/ (or runs/, which
+ * imports flows/) would make the two folders a cycle. FlowRepository, RunRepository and Runner fit.
+ */
+
+/** The stored flows: the published, enabled ones and any version of one. */
+export interface ScheduledFlows {
+  published(): { id: string; version: number; document: Flow }[];
+  get(id: string, version?: number): Pick<FlowDetail, 'publishedVersion' | 'enabled' | 'document'>;
+}
+
+/** The stored runs: which of a flow's runs are still going. */
+export interface FlowRuns {
+  activeOf(flowId: string): readonly unknown[];
+}
+
+/** The run queue: queues a run of a flow's published version for a slot; cancels its unfinished runs. */
+export interface RunQueue {
+  enqueue(flowId: string, trigger: 'schedule', options: { version: 'published'; scheduledFor: number }): string;
+  cancelFlowRuns(flowId: string): string[];
+}
 
 type Overlap = 'skip' | 'queue' | 'cancel-previous';
 
@@ -57,12 +78,13 @@ export class Scheduler {
   constructor(
     private readonly o: {
       db: Db;
-      flows: FlowRepository;
-      runs: RunRepository;
-      runner: Runner;
+      flows: ScheduledFlows;
+      runs: FlowRuns;
+      runner: RunQueue;
       now?: () => number;
       tickMs?: number;
-      log?: (line: string) => void;
+      /** Where firings and failures are logged; none by default (tests). */
+      logger?: Logger;
     },
   ) {
     this.c = o.db.$client;
@@ -78,7 +100,7 @@ export class Scheduler {
       try {
         this.tick();
       } catch (err) {
-        console.error('schedule tick failed:', err);
+        this.o.logger?.error({ err }, 'schedule tick failed; the next tick tries again');
       }
     }, this.o.tickMs ?? 1000).unref();
   }
@@ -96,11 +118,10 @@ export class Scheduler {
       }
     }
     for (const f of firings) {
-      this.o.log?.(
-        f.runId
-          ? `Schedule ${f.flowId}/${f.nodeId}: run ${f.runId} for ${new Date(f.slot).toISOString()}`
-          : `Schedule ${f.flowId}/${f.nodeId}: skipped ${new Date(f.slot).toISOString()} (${f.skipped})`,
-      );
+      const slot = new Date(f.slot).toISOString();
+      const line = { flowId: f.flowId, nodeId: f.nodeId, slot };
+      if (f.runId) this.o.logger?.info({ ...line, runId: f.runId }, 'schedule fired a run');
+      else this.o.logger?.info({ ...line, skipped: f.skipped }, 'schedule skipped a slot');
     }
     return firings;
   }

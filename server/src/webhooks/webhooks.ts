@@ -5,8 +5,16 @@ import type { Context } from 'hono';
 import type { SecretBox } from '../connections/secrets.js';
 import { safeEqual } from '../connections/secrets.js';
 import type { Db } from '../db/open.js';
+import {
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  notFound,
+  TooLargeError,
+  UnauthenticatedError,
+} from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
-import { ApiError, assertJsonDepth, notFound } from '../http/errors.js';
+import { assertJsonDepth } from '../json-depth.js';
 import type { Runner } from '../runs/runner.js';
 
 export const SIGNATURE_HEADER = 'x-sluice-signature';
@@ -69,14 +77,14 @@ export class Webhooks {
     const row = this.c.prepare('SELECT flow_id, node_id, secret FROM webhooks WHERE id = ?').get(hookId) as
       | { flow_id: string; node_id: string; secret: string }
       | undefined;
-    if (!row) throw new ApiError(404, 'not_found', 'no webhook at this address');
+    if (!row) throw new NotFoundError('no webhook at this address');
     const flow = this.flows.get(row.flow_id);
     if (flow.publishedVersion === null)
-      throw new ApiError(409, 'not_published', `flow "${flow.name}" has no published version`);
-    if (!flow.enabled) throw new ApiError(409, 'disabled', `flow "${flow.name}" is disabled`);
+      throw new ConflictError('not_published', `flow "${flow.name}" has no published version`);
+    if (!flow.enabled) throw new ConflictError('disabled', `flow "${flow.name}" is disabled`);
     const published = this.flows.get(row.flow_id, flow.publishedVersion).document;
     const node = published.nodes.find((n) => n.id === row.node_id && n.type === 'webhook');
-    if (!node) throw new ApiError(409, 'not_published', `the published version has no webhook node "${row.node_id}"`);
+    if (!node) throw new ConflictError('not_published', `the published version has no webhook node "${row.node_id}"`);
     const limit = (node.params as { maxBodyBytes: number }).maxBodyBytes;
     const body = await readLimited(c, limit);
     this.authenticate(c, this.box.open(row.secret), body);
@@ -90,8 +98,7 @@ export class Webhooks {
     const given = c.req.header(SECRET_HEADER);
     if (signature) {
       if (!safeEqual(signature.trim().toLowerCase(), signBody(secret, body))) {
-        throw new ApiError(
-          401,
+        throw new UnauthenticatedError(
           'bad_signature',
           `${SIGNATURE_HEADER}: does not match the body signed with the hook's secret`,
         );
@@ -99,11 +106,11 @@ export class Webhooks {
       return;
     }
     if (given) {
-      if (!safeEqual(given, secret)) throw new ApiError(401, 'bad_secret', `${SECRET_HEADER}: not this hook's secret`);
+      if (!safeEqual(given, secret))
+        throw new UnauthenticatedError('bad_secret', `${SECRET_HEADER}: not this hook's secret`);
       return;
     }
-    throw new ApiError(
-      401,
+    throw new UnauthenticatedError(
       'unauthenticated',
       `send ${SIGNATURE_HEADER}: sha256=<hex HMAC-SHA256 of the body with the hook's secret>, or ${SECRET_HEADER}: <secret>`,
     );
@@ -129,8 +136,7 @@ const webhookNodes = (flow: Flow) => flow.nodes.filter((n) => n.type === 'webhoo
 
 /** Reads the body, answering 413 as soon as it is known to be over the limit (declared or streamed). */
 async function readLimited(c: Context, limit: number): Promise<Buffer> {
-  const tooLarge = () =>
-    new ApiError(413, 'too_large', `request body: larger than this hook's limit of ${limit} bytes`);
+  const tooLarge = () => new TooLargeError(`request body: larger than this hook's limit of ${limit} bytes`);
   const declared = Number(c.req.header('content-length'));
   if (Number.isFinite(declared) && declared > limit) throw tooLarge();
   const stream = c.req.raw.body;
@@ -155,13 +161,13 @@ async function readLimited(c: Context, limit: number): Promise<Buffer> {
 export function parseRecords(text: string): Record<string, unknown>[] {
   const trimmed = text.trim();
   if (!trimmed)
-    throw new ApiError(400, 'bad_request', 'request body: expected a JSON array or JSON lines of records, got nothing');
+    throw new InvalidError('bad_request', 'request body: expected a JSON array or JSON lines of records, got nothing');
   let records: unknown[];
   if (trimmed.startsWith('[')) {
     try {
       records = JSON.parse(trimmed) as unknown[];
     } catch (err) {
-      throw new ApiError(400, 'bad_json', `request body: not a valid JSON array (${(err as Error).message})`);
+      throw new InvalidError('bad_json', `request body: not a valid JSON array (${(err as Error).message})`);
     }
   } else {
     records = [];
@@ -171,24 +177,17 @@ export function parseRecords(text: string): Record<string, unknown>[] {
       try {
         records.push(JSON.parse(line));
       } catch (err) {
-        throw new ApiError(
-          400,
-          'bad_json',
-          `line ${i + 1}: not valid JSON (${(err as Error).message})`,
-          `line ${i + 1}`,
-        );
+        throw new InvalidError('bad_json', `line ${i + 1}: not valid JSON (${(err as Error).message})`, {
+          path: `line ${i + 1}`,
+        });
       }
     }
   }
   if (records.length > MAX_RECORDS)
-    throw new ApiError(
-      413,
-      'too_large',
-      `request body: more than ${MAX_RECORDS} records; split it into several requests`,
-    );
+    throw new TooLargeError(`request body: more than ${MAX_RECORDS} records; split it into several requests`);
   records.forEach((r, i) => {
     if (r === null || typeof r !== 'object' || Array.isArray(r))
-      throw new ApiError(400, 'bad_request', `[${i}]: each record must be a JSON object`, `[${i}]`);
+      throw new InvalidError('bad_request', `[${i}]: each record must be a JSON object`, { path: `[${i}]` });
     assertJsonDepth(r, `[${i}]`);
   });
   return records as Record<string, unknown>[];

@@ -1,0 +1,96 @@
+/**
+ * The boundaries between Sluice's packages and folders, checked by `pnpm run check`
+ * (ARCHITECTURE.md, "Packages and boundaries"). Paths are relative to the repository root; workspace
+ * packages (`@sluice/shared`, …) resolve through pnpm's links to their real files, so a rule sees
+ * `shared/src/index.ts`, not a package name.
+ */
+
+/** A test file: tests may use their runner and fixtures that production code may not. */
+const TEST = '\\.test\\.tsx?$';
+/** A package, by name (pnpm keeps its real files under node_modules/.pnpm/<id>/node_modules/<name>/). */
+const npm = (...names) => `(^|/)node_modules/(${names.join('|')})/`;
+/** Server code that speaks HTTP or wires the process together; everything else in server/src is domain code. */
+const SERVER_EDGE = '^server/src/(http/|cli/|sluice\\.ts$|main\\.ts$|index\\.ts$)';
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'shared-no-node-builtins',
+      comment: 'shared/ is read by the browser, the engine and the server: no Node.js module.',
+      severity: 'error',
+      from: { path: '^shared/src/', pathNot: TEST },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'shared-only-zod',
+      comment: 'shared/ depends on zod alone: no other package, none of ours.',
+      severity: 'error',
+      from: { path: '^shared/src/', pathNot: TEST },
+      to: { dependencyTypesNot: ['core'], pathNot: [`^shared/src/`, npm('zod')] },
+    },
+    {
+      name: 'engine-no-node-builtins',
+      comment: 'The engine is runtime-neutral: time, hashing, files and HTTP come through its ports.',
+      severity: 'error',
+      from: { path: '^engine/src/' },
+      to: { dependencyTypes: ['core'] },
+    },
+    {
+      name: 'engine-only-shared-and-its-libraries',
+      comment: 'The engine imports shared/ and the libraries it declares (tests also their runner and fast-check).',
+      severity: 'error',
+      from: { path: '^engine/src/', pathNot: TEST },
+      to: { dependencyTypesNot: ['core'], pathNot: ['^engine/src/', '^shared/src/', npm('xstate', 'jsonata')] },
+    },
+    {
+      name: 'engine-tests-only-shared-and-their-libraries',
+      comment: 'Engine tests may add vitest and fast-check, nothing of the server or the editor.',
+      severity: 'error',
+      from: { path: `^engine/src/.*${TEST}` },
+      to: {
+        dependencyTypesNot: ['core'],
+        pathNot: ['^engine/src/', '^shared/src/', npm('xstate', 'jsonata', 'vitest', 'fast-check', '@vitest')],
+      },
+    },
+    {
+      name: 'editor-no-server-or-engine',
+      comment: 'The editor talks to the server over HTTP and shares only @sluice/shared with it.',
+      severity: 'error',
+      from: { path: '^editor/' },
+      to: { path: ['^server/', '^engine/', '^tests/', npm('@sluice/server', '@sluice/engine')] },
+    },
+    {
+      name: 'server-domain-no-http',
+      comment:
+        'Domain code throws domain errors (server/src/errors.ts); only http/ knows statuses and requests. ' +
+        'Its tests may drive the whole app through http/test-support.',
+      severity: 'error',
+      from: { path: '^server/src/', pathNot: [SERVER_EDGE, TEST] },
+      to: { path: '^server/src/http/' },
+    },
+    {
+      name: 'no-cycle-between-modules',
+      comment:
+        'Modules that import each other load in an order that depends on who imports first. A warning: the ' +
+        'cycles left are inside one folder (http/app.ts and its route files share AppDeps); cycles between ' +
+        'folders are errors (.dependency-cruiser.folders.cjs).',
+      severity: 'warn',
+      from: {},
+      to: { circular: true },
+    },
+  ],
+  options: {
+    // type-only imports are dependencies too: a type from http/ still ties domain code to HTTP
+    tsPreCompilationDeps: true,
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '(^|/)(node_modules|dist|data)/' },
+    tsConfig: { fileName: 'tsconfig.base.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings'],
+    },
+    reporterOptions: { text: { highlightFocused: true } },
+  },
+};
