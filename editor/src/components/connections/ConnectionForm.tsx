@@ -1,5 +1,6 @@
+import { connectionInputSchema } from '@sluice/shared';
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
-import { describeError, request } from '../../api';
+import { describeError, useApi } from '../../api';
 import {
   AUTH_LABELS,
   AUTH_TYPES,
@@ -29,6 +30,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [topError, setTopError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const api = useApi();
   const mounted = useRef(true);
   const firstField = useRef<HTMLInputElement>(null);
   const id = useId();
@@ -58,9 +60,11 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
     }
     setErrors({});
     setSaving(true);
+    const { body } = built;
     const call = original
-      ? request<ConnectionView>('PATCH', `/api/connections/${encodeURIComponent(original.name)}`, undefined, built.body)
-      : request<ConnectionView>('POST', '/api/connections', undefined, built.body);
+      ? api.call('updateConnection', { params: { name: original.name }, body })
+      : // a new connection is read with the server's own schema first (defaults, and its type for the call)
+        Promise.resolve().then(() => api.call('createConnection', { body: connectionInputSchema.parse(body) }));
     call.then(
       (saved) => {
         if (!mounted.current) return;

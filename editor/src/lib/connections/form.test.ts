@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, describeError } from '../../api';
+import { ApiClientError, describeError } from '../../api';
 import {
   buildBody,
   type ConnectionView,
@@ -88,13 +88,15 @@ describe('connection form', () => {
     expect(fieldForPath('breaker.cooldownMs')).toBe('breaker.cooldownMs');
     expect(fieldForPath('request body')).toBeNull();
     const named = placeError(
-      new ApiError(409, 'exists', 'name: a connection named "crm" already exists', 'name'),
+      new ApiClientError(409, 'exists', 'name: a connection named "crm" already exists', 'name'),
       describeError,
     );
     expect(named).toEqual({ field: 'name', message: 'A connection named "crm" already exists' });
-    const top = placeError(new ApiError(500, 'internal', 'internal error', undefined), describeError);
+    const top = placeError(new ApiClientError(500, 'internal', 'internal error', undefined), describeError);
     expect(top.field).toBeNull();
-    expect(placeError(new ApiError(0, 'network', 'Cannot reach the Sluice server.'), describeError).field).toBeNull();
+    expect(
+      placeError(new ApiClientError(0, 'network', 'Cannot reach the Sluice server.'), describeError).field,
+    ).toBeNull();
   });
 
   it('keeps the newer of two statuses', () => {
