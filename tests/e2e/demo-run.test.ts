@@ -1,4 +1,4 @@
-import type { FlowSummary, Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
+import { type FlowSummary, isFinalRunStatus, type Page, type RecordOutcomeView, type RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, eventually, type RunningServer, startServer } from '../support/server.js';
 
@@ -50,7 +50,7 @@ describe('the demo flow, end to end over HTTP', () => {
     const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${demo!.id}/runs`, { method: 'POST' });
     const run = await eventually(async () => {
       const r = await api<RunDetail>(`${server.url}/api/runs/${runId}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+      return isFinalRunStatus(r.status) ? r : undefined;
     });
 
     expect(run.status).toBe('succeeded');

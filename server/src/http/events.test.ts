@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
+import { emptyRunCounts } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalesce } from './event-routes.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from './test-support.js';
@@ -166,7 +167,7 @@ describe('live events', () => {
 
 describe('coalesce', () => {
   it('keeps the latest status, progress and wait per run and every batch event', () => {
-    const counts = { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    const counts = emptyRunCounts();
     const batch = (n: number): RunEvent => ({
       type: 'batch',
       runId: '1',

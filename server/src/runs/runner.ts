@@ -9,7 +9,7 @@ import {
   type RunResult,
   startRun,
 } from '@sluice/engine';
-import type { RunStatus, TriggerKind } from '@sluice/shared';
+import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
 import type { FlowRepository } from '../flows/repository.js';
 import { ApiError } from '../http/errors.js';
 import type { RunLeases } from './leases.js';
@@ -39,9 +39,6 @@ export interface RunnerOptions {
   /** How often to look for runs to pick up (queued, or abandoned by a dead process). */
   scanMs?: number;
 }
-
-const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
-const ZERO = { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
 
 /**
  * The run queue. A started run is stored `queued` and its id returned at once; this process claims
@@ -101,7 +98,7 @@ export class Runner {
       ...(options.inputs ? { inputs: options.inputs } : {}),
       ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
     });
-    this.events.emit('event', { type: 'status', runId, status: 'queued', counts: ZERO });
+    this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
     queueMicrotask(() => this.pump());
     return runId;
   }
@@ -123,7 +120,7 @@ export class Runner {
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
   retryFailed(runId: string, version: 'original' | 'current'): string {
     const run = this.o.runs.get(runId);
-    if (!FINAL.includes(run.status))
+    if (!isFinalRunStatus(run.status))
       throw new ApiError(
         409,
         'run_not_finished',
@@ -170,7 +167,7 @@ export class Runner {
     else if (this.o.runs.cancelQueued(runId)) this.settle(runId);
     else {
       const run = this.o.runs.get(runId);
-      if (FINAL.includes(run.status))
+      if (isFinalRunStatus(run.status))
         throw new ApiError(409, 'run_finished', `run ${runId} has already finished (${run.status})`);
       throw new ApiError(409, 'run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
@@ -192,7 +189,7 @@ export class Runner {
   /** Resolves when the run reaches a final status. */
   wait(runId: string): Promise<RunResult> {
     const current = this.o.runs.get(runId);
-    if (FINAL.includes(current.status) && !this.active.has(runId)) {
+    if (isFinalRunStatus(current.status) && !this.active.has(runId)) {
       return Promise.resolve({ runId, status: current.status, counts: current.counts, nodeCounts: current.nodeCounts });
     }
     return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
@@ -251,7 +248,7 @@ export class Runner {
         status: 'failed',
         at: this.o.clock.now(),
         error: `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`,
-        counts: { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 },
+        counts: emptyRunCounts(),
         nodeCounts: {},
       });
       this.o.leases.release(runId);

@@ -1,5 +1,5 @@
 import type { BatchInfo, Checkpoint, RunCommit } from '@sluice/engine';
-import type { NodeCounts, RecordError, RecordStatus, RunCounts } from '@sluice/shared';
+import { emptyRunCounts, type NodeCounts, type RecordError, type RecordStatus, type RunCounts } from '@sluice/shared';
 
 /** Numbers per outcome in a group's `rows`. */
 export const FIELDS = 11;
@@ -112,7 +112,7 @@ export class GroupBuilder {
   }
 
   finish(id: number, runId: number): WriteGroup {
-    const c = this.counts ?? { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    const c = this.counts ?? emptyRunCounts();
     return {
       id,
       runId,
