@@ -1,4 +1,4 @@
-import type { ApiErrorBody, Problem } from '@sluice/shared';
+import { type ApiErrorBody, HTTP_STATUS, type Problem } from '@sluice/shared';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -17,7 +17,8 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, id: string) => new ApiError(404, 'not_found', `${what} "${id}" does not exist`);
+export const notFound = (what: string, id: string) =>
+  new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', `${what} "${id}" does not exist`);
 
 /** Turns any thrown error into the JSON error body; unexpected errors are logged and answered 500. */
 export function errorResponse(err: Error, c: Context): Response {
@@ -31,7 +32,10 @@ export function errorResponse(err: Error, c: Context): Response {
     return c.json({ error: { code: 'http_error', message: err.message || 'request failed' } }, err.status);
   }
   console.error(err);
-  return c.json({ error: { code: 'internal', message: 'internal error; the server log has the details' } }, 500);
+  return c.json(
+    { error: { code: 'internal', message: 'internal error; the server log has the details' } },
+    HTTP_STATUS.INTERNAL,
+  );
 }
 
 /**
@@ -42,13 +46,13 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
   const text = await c.req.text();
   if (!text.trim()) {
     if (optional) return undefined;
-    throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+    throw new ApiError(HTTP_STATUS.BAD_REQUEST, 'bad_request', 'request body: expected a JSON document, got nothing');
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
+    throw new ApiError(HTTP_STATUS.BAD_REQUEST, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
   }
   assertJsonDepth(value);
   return value;
@@ -64,7 +68,7 @@ export function assertJsonDepth(value: unknown, where = 'request body'): void {
     const [v, depth] = stack.pop() as [unknown, number];
     if (v === null || typeof v !== 'object') continue;
     if (depth > MAX_JSON_DEPTH)
-      throw new ApiError(400, 'too_deep', `${where}: nested deeper than ${MAX_JSON_DEPTH} levels`);
+      throw new ApiError(HTTP_STATUS.BAD_REQUEST, 'too_deep', `${where}: nested deeper than ${MAX_JSON_DEPTH} levels`);
     for (const child of Array.isArray(v) ? v : Object.values(v)) {
       if (child !== null && typeof child === 'object') stack.push([child, depth + 1]);
     }

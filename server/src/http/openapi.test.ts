@@ -109,5 +109,7 @@ describe('the OpenAPI document', () => {
     expect(html).toContain('<title>Sluice API reference</title>');
     for (const route of t.raw.routes) expect(html).toContain(`<code>${route.path}</code>`);
     expect(html).toContain('Start a run');
+    // each answer's schema is on the page too
+    expect(html).toContain('&quot;nextCursor&quot;');
   });
 });
