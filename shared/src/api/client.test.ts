@@ -97,6 +97,9 @@ describe('the API client', () => {
     expectTypeOf(client.call<'deleteConnection'>).returns.resolves.toEqualTypeOf<undefined>();
     // @ts-expect-error: a run's path parameter is required
     void client.url('getRun');
+    // @ts-expect-error: the preview needs a cron
+    void client.url('previewSchedule');
+    void client.url('previewSchedule', { query: { cron: '0 2 * * *' } });
     // @ts-expect-error: not a status a run can have
     void client.url('listRuns', { query: { status: 'sleeping' } });
   });

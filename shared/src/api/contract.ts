@@ -549,7 +549,11 @@ export type ReplyOf<R extends RouteContract> = R['success'] extends { schema: in
 export type CallInput<R extends RouteContract> = (R extends { params: infer P extends z.ZodType }
   ? { params: z.input<P> }
   : { params?: undefined }) &
-  (R extends { query: infer Q extends z.ZodType } ? { query?: z.input<Q> } : { query?: undefined }) &
+  (R extends { query: infer Q extends z.ZodType }
+    ? object extends z.input<Q>
+      ? { query?: z.input<Q> }
+      : { query: z.input<Q> }
+    : { query?: undefined }) &
   (R extends { body: infer B extends z.ZodType }
     ? undefined extends z.input<B>
       ? { body?: z.input<B> }
