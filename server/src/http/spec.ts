@@ -59,7 +59,10 @@ export class ApiRouter {
       // the schemas above made these values; their types are the contract's (HandlerInput)
       const answer: unknown = await handler(c, { params, query, body } as HandlerInput<ApiContract[N]>);
       const { success } = spec;
-      if (success.stream) return answer as Response;
+      if (success.stream) {
+        if (answer instanceof Response) return answer;
+        throw new Error(`the stream route ${name} answered something other than a Response`);
+      }
       if (success.status === HTTP_STATUS.NO_CONTENT) return c.body(null, success.status);
       if (checkAnswers && success.schema) checkAnswer(name, success.schema, answer);
       return c.json(answer, success.status);

@@ -1,4 +1,3 @@
-import { connectionInputSchema } from '@sluice/shared';
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
 import { describeError, useApi } from '../../api';
 import {
@@ -12,6 +11,7 @@ import {
   type FieldKey,
   type FormValues,
   formFromConnection,
+  newConnectionInput,
   placeError,
   secretLabel,
 } from './form';
@@ -63,8 +63,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
     const { body } = built;
     const call = original
       ? api.call('updateConnection', { params: { name: original.name }, body })
-      : // a new connection is read with the server's own schema first (defaults, and its type for the call)
-        Promise.resolve().then(() => api.call('createConnection', { body: connectionInputSchema.parse(body) }));
+      : Promise.resolve().then(() => api.call('createConnection', { body: newConnectionInput(body) }));
     call.then(
       (saved) => {
         if (!mounted.current) return;

@@ -2,7 +2,16 @@
  * The connection form's logic, apart from React: the API's shapes, the form's values, turning them into
  * a create (POST) or update (PATCH) body, and placing server errors under the field they name.
  */
-import type { ApiContract, AuthType, CallInput, ConnectionStatus, ConnectionView } from '@sluice/shared';
+import {
+  type ApiContract,
+  type AuthType,
+  type CallInput,
+  type ConnectionInput,
+  type ConnectionStatus,
+  type ConnectionView,
+  connectionInputSchema,
+  HTTP_STATUS,
+} from '@sluice/shared';
 import { ApiClientError } from '../../api';
 
 // A connection as the API answers it (the secret masked, '••••abcd', or null) and its status: the contract's.
@@ -191,6 +200,19 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
   if (checkPath || editing) body.checkPath = checkPath;
   if (breaker) body.breaker = breaker;
   return { ok: true, body };
+}
+
+/**
+ * A new connection's body read with the server's own schema (so the call is typed as the contract's
+ * input); what the schema refuses is thrown as the server would answer it, naming the field, so it is
+ * placed under that field like a server error.
+ */
+export function newConnectionInput(body: ConnectionBody): ConnectionInput {
+  const parsed = connectionInputSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String).join('.') || 'request body';
+  throw new ApiClientError(HTTP_STATUS.BAD_REQUEST, 'bad_request', `${path}: ${issue?.message ?? 'invalid'}`, path);
 }
 
 /** The form field a server path names ("breaker.cooldownMs", "username"…), if the form has one. */

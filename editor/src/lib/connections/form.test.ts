@@ -6,6 +6,7 @@ import {
   EMPTY_FORM,
   fieldForPath,
   formFromConnection,
+  newConnectionInput,
   newerStatus,
   placeError,
 } from '../../components/connections/form';
@@ -106,5 +107,24 @@ describe('connection form', () => {
     expect(newerStatus(newer, older)).toBe(newer);
     expect(newerStatus(null, newer)).toBe(newer);
     expect(newerStatus(older, undefined)).toBe(older);
+  });
+});
+
+describe('newConnectionInput', () => {
+  it('reads a built body with the server’s schema, and places what it refuses under the field', () => {
+    const built = buildBody({ ...EMPTY_FORM, name: 'crm', baseUrl: 'https://crm.example.com' });
+    expect(built.ok && newConnectionInput(built.body)).toEqual({
+      name: 'crm',
+      baseUrl: 'https://crm.example.com',
+      auth: 'none',
+    });
+    const refused = (() => {
+      try {
+        return newConnectionInput({ name: 'crm', baseUrl: 'https://crm.example.com', headerName: 'not a header' });
+      } catch (error) {
+        return placeError(error, describeError);
+      }
+    })();
+    expect(refused).toEqual({ field: 'headerName', message: 'Must be an HTTP header name' });
   });
 });
