@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ApiClient, createApiClient } from '@sluice/shared';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -99,6 +100,14 @@ async function stopChild(child: ChildProcess, dataDir: string | undefined): Prom
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * The typed client of a Sluice server under test, with the test token; it parses every answer with
+ * the schema its route declares, so the end-to-end tests check the contract over real HTTP too.
+ */
+export function apiClient(baseUrl: string): ApiClient {
+  return createApiClient({ baseUrl, token: TEST_TOKEN, validate: true });
 }
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */
