@@ -1,4 +1,4 @@
-import { FINAL_RUN_STATUSES, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
+import { emptyRunCounts, FINAL_RUN_STATUSES, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
 import { createActor, type SnapshotFrom } from 'xstate';
 import type { ExecutionOptions } from './execution/options.js';
 import type { Watermarks } from './ports.js';
@@ -49,7 +49,7 @@ export function startRun(options: RunOptions): RunHandle {
     clock: { setTimeout: (fn, ms) => clock.setTimeout(fn, ms), clearTimeout: (id) => clock.clearTimeout(id) },
   });
   const restored = options.resume?.counts;
-  const initialCounts = (): RunCounts => restored ?? { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+  const initialCounts = (): RunCounts => restored ?? emptyRunCounts();
   let writes: Promise<void> = Promise.resolve();
   let last: RunStatus | undefined;
 

@@ -1,4 +1,4 @@
-import type { NodeCounts, RecordError, RecordStatus, RunCounts } from '@sluice/shared';
+import { emptyRunCounts, type NodeCounts, type RecordError, type RecordStatus, type RunCounts } from '@sluice/shared';
 import type { RecordOutcome } from './ports.js';
 import type { Item } from './runtime.js';
 
@@ -42,9 +42,7 @@ export class RecordTracker {
     restored?: { counts: RunCounts; nodeCounts: Record<string, NodeCounts> },
   ) {
     const c = restored?.counts;
-    this.counts = c
-      ? { ...c, read: c.succeeded + c.filtered + c.failed + c.cancelled }
-      : { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    this.counts = c ? { ...c, read: c.succeeded + c.filtered + c.failed + c.cancelled } : emptyRunCounts();
     this.nodeCounts = nodeIds.map((id) => ({ in: 0, out: 0, error: 0, filtered: 0, ...restored?.nodeCounts[id] }));
   }
 

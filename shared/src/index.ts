@@ -1,4 +1,4 @@
-export * from './api.js';
+export * from './api/index.js';
 export * from './expression-limits.js';
 export * from './flow.js';
 export * from './json-schema.js';

@@ -6,6 +6,11 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 /** A run in one of these statuses will not change again. */
 export const FINAL_RUN_STATUSES: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
 
+/** Whether a run in this status is finished (it will not change again). */
+export function isFinalRunStatus(status: string): boolean {
+  return (FINAL_RUN_STATUSES as readonly string[]).includes(status);
+}
+
 /**
  * What finally happened to one record in one run. `cancelled`: the record was read but the run was
  * cancelled before it was processed (it is "not processed", not failed).

@@ -1,4 +1,4 @@
-import type { FlowDetail, RunDetail } from '@sluice/shared';
+import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import { api, startServer } from '../support/server.js';
 
 function percentile(values: number[], p: number): number {
@@ -47,7 +47,7 @@ export async function apiUnderLoad(records: number) {
       await api(`${server.url}/api/runs?limit=50`);
       ms.push(performance.now() - t0);
       const run = await api<RunDetail>(`${server.url}/api/runs/${runId}`);
-      if (['succeeded', 'failed', 'cancelled'].includes(run.status)) {
+      if (isFinalRunStatus(run.status)) {
         if (run.status !== 'succeeded' || run.counts.read !== records) throw new Error(`load run ended ${run.status}`);
         break;
       }

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chain, flowDocument } from '@sluice/engine/testing';
-import type { FlowDetail, RunDetail } from '@sluice/shared';
+import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import Database from 'better-sqlite3';
 import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
 
@@ -111,7 +111,7 @@ export async function runCrashScenario(kills: number, records: number): Promise<
     const final = await eventually(
       async () => {
         const r = await api<RunDetail>(`${live.url}/api/runs/${runId}`);
-        return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+        return isFinalRunStatus(r.status) ? r : undefined;
       },
       300_000,
       500,

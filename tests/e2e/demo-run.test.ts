@@ -1,6 +1,6 @@
-import type { FlowSummary, Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
+import { isFinalRunStatus, type Page, type RecordOutcomeView } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, eventually, type RunningServer, startServer } from '../support/server.js';
+import { api, apiClient, eventually, type RunningServer, startServer } from '../support/server.js';
 
 interface ErpStats {
   accepted: number;
@@ -38,19 +38,18 @@ async function allWorkOrders(baseUrl: string): Promise<WorkOrder[]> {
 
 describe('the demo flow, end to end over HTTP', () => {
   it('moves every work order, fails exactly the ones the ERP rejects, and writes each good one once', async () => {
-    const { items: flows } = await api<{ items: FlowSummary[] }>(`${server.url}/api/flows`);
+    const sluice = apiClient(server.url);
+    const { items: flows } = await sluice.call('listFlows');
     const demo = flows.find((f) => f.name === 'Work orders → ERP');
     expect(demo, 'the demo flow is added on first start').toBeDefined();
-    const { items: connections } = await api<{ items: { name: string; baseUrl: string }[] }>(
-      `${server.url}/api/connections`,
-    );
+    const { items: connections } = await sluice.call('listConnections');
     const maintenance = connections.find((c) => c.name === 'maintenance-sandbox')!.baseUrl;
     const erp = connections.find((c) => c.name === 'erp-sandbox')!.baseUrl;
 
-    const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${demo!.id}/runs`, { method: 'POST' });
+    const { runId } = await sluice.call('startRun', { params: { id: demo!.id } });
     const run = await eventually(async () => {
-      const r = await api<RunDetail>(`${server.url}/api/runs/${runId}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+      const r = await sluice.call('getRun', { params: { id: runId } });
+      return isFinalRunStatus(r.status) ? r : undefined;
     });
 
     expect(run.status).toBe('succeeded');
@@ -68,9 +67,10 @@ describe('the demo flow, end to end over HTTP', () => {
     const stored: RecordOutcomeView[] = [];
     let cursor: string | null = null;
     do {
-      const page: Page<RecordOutcomeView> = await api(
-        `${server.url}/api/runs/${runId}/records?status=failed&limit=40${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const page: Page<RecordOutcomeView> = await sluice.call('listRecords', {
+        params: { id: runId },
+        query: { status: 'failed', limit: 40, cursor: cursor ?? undefined },
+      });
       stored.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
@@ -95,7 +95,7 @@ describe('the demo flow, end to end over HTTP', () => {
     expect(stats.replays).toBe(0);
 
     const key = stored[0]!.key;
-    const history = await api<{ items: RecordOutcomeView[] }>(`${server.url}/api/flows/${demo!.id}/records/${key}`);
+    const history = await sluice.call('recordHistory', { params: { id: demo!.id, key } });
     expect(history.items).toEqual([expect.objectContaining({ runId, key, status: 'failed' })]);
   });
 });

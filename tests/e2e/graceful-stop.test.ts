@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { FlowDetail, RunDetail } from '@sluice/shared';
+import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import { afterAll, describe, expect, it } from 'vitest';
 import { engineFlow } from '../bench/load.js';
 import { api, eventually, logLines, type RunningServer, startServer } from '../support/server.js';
@@ -46,7 +46,7 @@ describe('stopping the server while a run is going (SIGTERM)', () => {
     );
     const run = await eventually(async () => {
       const r = await api<RunDetail>(`${second.url}/api/runs/${runId}`);
-      return ['succeeded', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+      return isFinalRunStatus(r.status) ? r : undefined;
     });
     expect(run.error ?? null).toBeNull();
     expect(run.status).toBe('succeeded');

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type ApiClient, createApiClient } from '@sluice/shared';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -107,6 +108,14 @@ export function logLines(output: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.startsWith('{'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/**
+ * The typed client of a Sluice server under test, with the test token; it parses every answer with
+ * the schema its route declares, so the end-to-end tests check the contract over real HTTP too.
+ */
+export function apiClient(baseUrl: string): ApiClient {
+  return createApiClient({ baseUrl, token: TEST_TOKEN, validate: true });
 }
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */

@@ -1,7 +1,9 @@
-import { type ReactNode, useEffect, useState } from 'react';
+import { createApiClient } from '@sluice/shared';
+import { type ReactNode, useMemo, useState } from 'react';
+import { ApiContext } from '../api';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
-import { getToken, onUnauthorized } from '../lib/token';
+import { getToken } from '../lib/token';
 import { ConnectionsPanel } from './connections/ConnectionsPanel';
 import { EmptyState } from './EmptyState';
 import { ErrorMessage } from './ErrorMessage';
@@ -10,19 +12,36 @@ import { FlowWorkspace } from './FlowWorkspace';
 import { Header } from './Header';
 import { TokenPrompt } from './TokenPrompt';
 
-/** Asks for a token when there is none, or when the server refuses the one kept. */
+/**
+ * Asks for a token when there is none, or when the server refuses the one kept; otherwise makes the
+ * API client with it (the client holds the token) and gives it to the workspace.
+ */
 export function App() {
-  const [tokenState, setTokenState] = useState<'ok' | 'missing' | 'rejected'>(getToken() ? 'ok' : 'missing');
-  useEffect(() => onUnauthorized(() => setTokenState('rejected')), []);
-  if (tokenState !== 'ok') {
+  const [token, setToken] = useState<string | null>(getToken);
+  const [rejected, setRejected] = useState(false);
+  const client = useMemo(
+    () => (token ? createApiClient({ token, onUnauthorized: () => setRejected(true) }) : null),
+    [token],
+  );
+  if (!client || rejected) {
     return (
       <div className="app">
         <Header flowName={null} version={null} problemCount={0} />
-        <TokenPrompt rejected={tokenState === 'rejected'} onSaved={() => setTokenState('ok')} />
+        <TokenPrompt
+          rejected={rejected}
+          onSaved={(saved) => {
+            setToken(saved);
+            setRejected(false);
+          }}
+        />
       </div>
     );
   }
-  return <Workspace />;
+  return (
+    <ApiContext.Provider value={client}>
+      <Workspace />
+    </ApiContext.Provider>
+  );
 }
 
 /** The editor: header, flows on the left, the open flow and its runs beside it. */

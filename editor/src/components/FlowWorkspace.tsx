@@ -1,6 +1,6 @@
 import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { describeError, request } from '../api';
+import { describeError, useApi } from '../api';
 import { useFailedRecords } from '../hooks/useFailedRecords';
 import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
@@ -52,6 +52,7 @@ const typing = (target: EventTarget | null) =>
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
 export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
+  const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
   const [selection, setSelection] = useState<{ nodes: string[]; edges: string[] }>({ nodes: [], edges: [] });
@@ -107,44 +108,44 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
 
   const publish = useCallback(() => {
     if (!flow) return;
-    request<FlowDetail>('POST', `/api/flows/${encodeURIComponent(flowId)}/publish`, undefined, {
-      version: flow.latestVersion,
-    }).then(
+    api.call('publishFlow', { params: { id: flowId }, body: { version: flow.latestVersion } }).then(
       (f) => {
         setMessage({ kind: 'info', text: `Version ${f.version} is published: schedules and webhooks run it.` });
         onReload();
       },
       (e: unknown) => setMessage({ kind: 'error', text: `Could not publish: ${describeError(e)}` }),
     );
-  }, [flow, flowId, onReload, setMessage]);
+  }, [api, flow, flowId, onReload, setMessage]);
 
   const importFile = useCallback(
     async (file: File) => {
       try {
-        const created = await request<FlowDetail>('POST', '/api/flows', undefined, await file.text());
+        const created = await api.call('createFlow', { body: await file.text() });
         onOpenFlow(created.id);
       } catch (e) {
         setMessage({ kind: 'error', text: `Could not import ${file.name}: ${describeError(e)}` });
       }
     },
-    [onOpenFlow, setMessage],
+    [api, onOpenFlow, setMessage],
   );
 
   const view = useCallback(
     (version: number | null) => {
       if (version === null) return setViewing(null);
-      request<FlowDetail>('GET', `/api/flows/${encodeURIComponent(flowId)}?version=${version}`).then(
+      api.call('getFlow', { params: { id: flowId }, query: { version } }).then(
         (d) => setViewing({ version, doc: d }),
         (e: unknown) => setMessage({ kind: 'error', text: describeError(e) }),
       );
     },
-    [flowId, setMessage],
+    [api, flowId, setMessage],
   );
 
   const restore = useCallback(
     (version: number) => {
-      request<FlowDetail>('GET', `/api/flows/${encodeURIComponent(flowId)}?version=${version}`)
-        .then((old) => request<FlowDetail>('PUT', `/api/flows/${encodeURIComponent(flowId)}`, undefined, old.document))
+      const params = { id: flowId };
+      api
+        .call('getFlow', { params, query: { version } })
+        .then((old) => api.call('saveFlow', { params, body: old.document }))
         .then(
           (saved) => {
             setViewing(null);
@@ -154,7 +155,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
           (e: unknown) => setMessage({ kind: 'error', text: `Could not restore: ${describeError(e)}` }),
         );
     },
-    [flowId, onReload, setMessage],
+    [api, flowId, onReload, setMessage],
   );
 
   // keyboard: undo / redo / copy / paste / save; Delete is the canvas's own
@@ -211,7 +212,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
           onToggleVersions={() => setShowVersions((v) => !v)}
           onImport={(f) => void importFile(f)}
           onToggleEnabled={(enabled) =>
-            request('PUT', `/api/flows/${encodeURIComponent(flowId)}/enabled`, undefined, { enabled }).then(
+            api.call('setFlowEnabled', { params: { id: flowId }, body: { enabled } }).then(
               () => {
                 setMessage({
                   kind: 'info',

@@ -1,14 +1,7 @@
-import type { FlowDetail, FlowInput } from '@sluice/shared';
+import type { FlowInput, Template } from '@sluice/shared';
 import { useState } from 'react';
-import { describeError, request } from '../api';
+import { describeError, useApi } from '../api';
 import { useAsync } from '../hooks/useAsync';
-
-interface Template {
-  file: string;
-  name: string;
-  description: string | null;
-  document: FlowInput;
-}
 
 interface Props {
   onCreated: (flowId: string) => void;
@@ -18,14 +11,13 @@ const BLANK: FlowInput = { format: 1, name: 'Untitled flow', nodes: [], edges: [
 
 /** Starts a new flow: blank, or from one of the example flows. */
 export function NewFlowMenu({ onCreated }: Props) {
+  const api = useApi();
   const [open, setOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
-  const templates = useAsync(open ? 'templates' : null, (signal) =>
-    request<{ items: Template[] }>('GET', '/api/templates', signal),
-  );
-  const create = (doc: FlowInput) => {
+  const templates = useAsync(open ? 'templates' : null, (signal) => api.call('listTemplates', { signal }));
+  const create = (doc: FlowInput | Template['document']) => {
     setError(null);
-    request<FlowDetail>('POST', '/api/flows', undefined, doc).then(
+    api.call('createFlow', { body: doc }).then(
       (flow) => {
         setOpen(false);
         onCreated(flow.id);

@@ -1,10 +1,11 @@
 import { type FormEvent, useState } from 'react';
-import { setToken } from '../lib/token';
+import { getToken, setToken } from '../lib/token';
 
 interface Props {
   /** Whether a token was kept but the server refused it. */
   rejected: boolean;
-  onSaved: () => void;
+  /** The token as kept. */
+  onSaved: (token: string) => void;
 }
 
 /** Asks once for the API token; the browser keeps it. */
@@ -14,7 +15,7 @@ export function TokenPrompt({ rejected, onSaved }: Props) {
     event.preventDefault();
     if (!value.trim()) return;
     setToken(value);
-    onSaved();
+    onSaved(getToken() ?? value.trim());
   };
   return (
     <main className="main placeholder">

@@ -1,5 +1,4 @@
-import type { FlowVersionSummary } from '@sluice/shared';
-import { request } from '../api';
+import { useApi } from '../api';
 import { useAsync } from '../hooks/useAsync';
 import { formatTimestamp } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
@@ -14,8 +13,9 @@ interface Props {
 
 /** The flow's saved versions: which is published, which have problems; open one, or restore it. */
 export function VersionsPanel({ flowId, refreshKey, viewing, onView, onRestore }: Props) {
+  const api = useApi();
   const versions = useAsync(`${flowId}:${refreshKey}`, (signal) =>
-    request<{ items: FlowVersionSummary[] }>('GET', `/api/flows/${encodeURIComponent(flowId)}/versions`, signal),
+    api.call('listVersions', { params: { id: flowId }, signal }),
   );
   return (
     <section className="versions-panel" data-testid="versions-panel">

@@ -1,6 +1,6 @@
 import type { RecordOutcomeView } from '@sluice/shared';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, describeError } from '../api';
+import { describeError, useApi } from '../api';
 
 export const RECORDS_PAGE_SIZE = 50;
 
@@ -14,6 +14,7 @@ export interface FailedRecordsState {
 
 /** The failed records of a run, a page at a time; the first page loads again when `refreshKey` changes. */
 export function useFailedRecords(runId: string | null, refreshKey: string): FailedRecordsState {
+  const api = useApi();
   const [items, setItems] = useState<RecordOutcomeView[]>([]);
   const [nextCursor, setNextCursor] = useState<string | null>(null);
   const [loading, setLoading] = useState(false);
@@ -23,22 +24,25 @@ export function useFailedRecords(runId: string | null, refreshKey: string): Fail
   const lastRun = useRef<string | null>(null);
 
   /** Loads the first page (no cursor: replaces the list) or the next one (appends to it). */
-  const loadPage = useCallback((run: string, cursor: string | undefined, mine: number, signal?: AbortSignal) => {
-    const query = { status: 'failed' as const, limit: RECORDS_PAGE_SIZE, ...(cursor ? { cursor } : {}) };
-    api.listRecords(run, query, signal).then(
-      (page) => {
-        if (generation.current !== mine) return;
-        setItems((old) => (cursor ? [...old, ...page.items] : page.items));
-        setNextCursor(page.nextCursor);
-        setLoading(false);
-      },
-      (e: unknown) => {
-        if (generation.current !== mine) return;
-        setError(describeError(e));
-        setLoading(false);
-      },
-    );
-  }, []);
+  const loadPage = useCallback(
+    (run: string, cursor: string | undefined, mine: number, signal?: AbortSignal) => {
+      const query = { status: 'failed' as const, limit: RECORDS_PAGE_SIZE, ...(cursor ? { cursor } : {}) };
+      api.call('listRecords', { params: { id: run }, query, signal }).then(
+        (page) => {
+          if (generation.current !== mine) return;
+          setItems((old) => (cursor ? [...old, ...page.items] : page.items));
+          setNextCursor(page.nextCursor);
+          setLoading(false);
+        },
+        (e: unknown) => {
+          if (generation.current !== mine) return;
+          setError(describeError(e));
+          setLoading(false);
+        },
+      );
+    },
+    [api],
+  );
 
   useEffect(() => {
     const mine = ++generation.current;

@@ -1,6 +1,6 @@
 import { type Flow, type FlowDetail, type Problem, validateFlow } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
-import { describeError, request } from '../api';
+import { describeError, useApi } from '../api';
 import { type EditAction, editReducer, initialState, isDirty } from '../lib/editing';
 
 const EMPTY: Flow = {
@@ -34,6 +34,7 @@ export function useFlowEditor(
   onSaved: (f: FlowDetail) => void,
 ): FlowEditor {
   const [state, dispatch] = useReducer(editReducer, flow?.document ?? EMPTY, initialState);
+  const api = useApi();
   const [saving, setSaving] = useState(false);
   const [message, setMessage] = useState<FlowEditor['message']>(null);
   const loaded = useRef<string | null>(null);
@@ -54,7 +55,7 @@ export function useFlowEditor(
   const save = useCallback(async () => {
     setSaving(true);
     try {
-      const saved = await request<FlowDetail>('PUT', `/api/flows/${encodeURIComponent(flowId)}`, undefined, state.doc);
+      const saved = await api.call('saveFlow', { params: { id: flowId }, body: state.doc });
       loaded.current = saved.versionId;
       dispatch({ type: 'saved', doc: saved.document });
       const errors = saved.problems.filter((p) => p.severity === 'error').length;
@@ -72,7 +73,7 @@ export function useFlowEditor(
     } finally {
       setSaving(false);
     }
-  }, [flowId, state.doc, onSaved]);
+  }, [api, flowId, state.doc, onSaved]);
 
   return {
     doc: state.doc,

@@ -1,6 +1,6 @@
 import type { RunStatus } from '@sluice/shared';
 import { useCallback, useState } from 'react';
-import { api, describeError } from '../api';
+import { describeError, useApi } from '../api';
 
 export interface RunActions {
   start: () => void;
@@ -17,6 +17,7 @@ export interface RunActions {
 
 /** Starting, pausing, resuming, cancelling and retrying runs, with what went wrong when the server refused. */
 export function useRunActions(flowId: string, onStarted: (runId: string, status: RunStatus) => void): RunActions {
+  const api = useApi();
   const [starting, setStarting] = useState(false);
   const [cancelling, setCancelling] = useState<string | null>(null);
   const [busy, setBusy] = useState<RunActions['busy']>(null);
@@ -25,7 +26,7 @@ export function useRunActions(flowId: string, onStarted: (runId: string, status:
   const start = useCallback(() => {
     setStarting(true);
     setError(null);
-    api.startRun(flowId).then(
+    api.call('startRun', { params: { id: flowId } }).then(
       (answer) => {
         setStarting(false);
         onStarted(answer.runId, answer.status);
@@ -35,41 +36,41 @@ export function useRunActions(flowId: string, onStarted: (runId: string, status:
         setError(`Could not start the run: ${describeError(e)}`);
       },
     );
-  }, [flowId, onStarted]);
+  }, [api, flowId, onStarted]);
 
-  const cancel = useCallback((runId: string) => {
-    setCancelling(runId);
-    setError(null);
-    api.cancelRun(runId).then(
-      () => undefined,
-      (e: unknown) => {
-        setCancelling(null);
-        setError(`Could not cancel the run: ${describeError(e)}`);
-      },
-    );
-  }, []);
+  const cancel = useCallback(
+    (runId: string) => {
+      setCancelling(runId);
+      setError(null);
+      api.call('cancelRun', { params: { id: runId } }).then(
+        () => undefined,
+        (e: unknown) => {
+          setCancelling(null);
+          setError(`Could not cancel the run: ${describeError(e)}`);
+        },
+      );
+    },
+    [api],
+  );
 
   const control = useCallback(
     (verb: 'pause' | 'resume' | 'retry', runId: string) => {
       setBusy(verb);
       setError(null);
+      const params = { id: runId };
       const call =
-        verb === 'pause' ? api.pauseRun(runId) : verb === 'resume' ? api.resumeRun(runId) : api.retryRun(runId);
+        verb === 'retry'
+          ? api.call('retryRun', { params }).then((started) => onStarted(started.runId, started.status))
+          : api.call(verb === 'pause' ? 'pauseRun' : 'resumeRun', { params });
       call.then(
-        (answer) => {
-          setBusy(null);
-          if (verb === 'retry') {
-            const started = answer as { runId: string; status: RunStatus };
-            onStarted(started.runId, started.status);
-          }
-        },
+        () => setBusy(null),
         (e: unknown) => {
           setBusy(null);
           setError(`Could not ${verb} the run: ${describeError(e)}`);
         },
       );
     },
-    [onStarted],
+    [api, onStarted],
   );
 
   const pause = useCallback((runId: string) => control('pause', runId), [control]);

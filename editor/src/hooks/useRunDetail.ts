@@ -1,6 +1,6 @@
 import type { RunDetail } from '@sluice/shared';
 import { useEffect, useState } from 'react';
-import { ApiError, api, describeError } from '../api';
+import { ApiClientError, describeError, useApi } from '../api';
 import { isFinalStatus } from '../lib/format';
 
 export const POLL_INTERVAL_MS = 500;
@@ -12,6 +12,7 @@ export interface RunDetailState {
 
 /** Follows one run: loads it, then again every half second until it has finished. */
 export function useRunDetail(runId: string | null): RunDetailState {
+  const api = useApi();
   const [state, setState] = useState<RunDetailState & { runId: string | null }>({
     runId: null,
     run: undefined,
@@ -25,7 +26,7 @@ export function useRunDetail(runId: string | null): RunDetailState {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const tick = async () => {
       try {
-        const run = await api.getRun(runId, controller.signal);
+        const run = await api.call('getRun', { params: { id: runId }, signal: controller.signal });
         if (controller.signal.aborted) return;
         setState({ runId, run, error: null });
         if (isFinalStatus(run.status)) return;
@@ -33,7 +34,7 @@ export function useRunDetail(runId: string | null): RunDetailState {
         if (controller.signal.aborted) return;
         setState((s) => ({ ...s, error: describeError(error) }));
         // A run that does not exist will not appear later; anything else may be passing.
-        if (error instanceof ApiError && error.status >= 400 && error.status < 500) return;
+        if (error instanceof ApiClientError && error.status >= 400 && error.status < 500) return;
       }
       timer = setTimeout(tick, POLL_INTERVAL_MS);
     };
@@ -42,7 +43,7 @@ export function useRunDetail(runId: string | null): RunDetailState {
       controller.abort();
       if (timer !== undefined) clearTimeout(timer);
     };
-  }, [runId]);
+  }, [api, runId]);
 
   return state.runId === runId ? { run: state.run, error: state.error } : { run: undefined, error: null };
 }

@@ -1,8 +1,8 @@
-import { FINAL_RUN_STATUSES, type RunStatus } from '@sluice/shared';
+import { isFinalRunStatus, type RunStatus } from '@sluice/shared';
 
-/** True when a run in this status will not change any more. */
+/** True when a run in this status will not change any more (no status yet: not final). */
 export function isFinalStatus(status: RunStatus | string | null | undefined): boolean {
-  return status != null && (FINAL_RUN_STATUSES as readonly string[]).includes(status);
+  return status != null && isFinalRunStatus(status);
 }
 
 /** A duration in milliseconds, short and human: "850 ms", "12.3 s", "2 min 05 s", "1 h 02 min". */

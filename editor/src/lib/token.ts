@@ -1,5 +1,4 @@
 const KEY = 'sluice.apiToken';
-const listeners = new Set<() => void>();
 
 /** The API token this browser keeps (asked for once), if any. */
 export function getToken(): string | null {
@@ -27,14 +26,4 @@ export function adoptTokenFromUrl(location: Location = window.location, history:
   if (!match?.[1]) return;
   setToken(decodeURIComponent(match[1]));
   history.replaceState(null, '', location.pathname + location.search);
-}
-
-/** Called when the server refuses the token; the app then asks for another. */
-export function onUnauthorized(listener: () => void): () => void {
-  listeners.add(listener);
-  return () => listeners.delete(listener);
-}
-
-export function notifyUnauthorized(): void {
-  for (const l of listeners) l();
 }

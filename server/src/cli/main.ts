@@ -2,7 +2,16 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkFlowForRun, type RunEvent } from '@sluice/engine';
-import type { Problem } from '@sluice/shared';
+import {
+  type ApiClient,
+  ApiClientError,
+  CLIENT_ERROR_CODES,
+  createApiClient,
+  type Problem,
+  RUN_STATUSES,
+  type RunCounts,
+  type RunStatus,
+} from '@sluice/shared';
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { databaseFile, openDatabase } from '../db/open.js';
@@ -33,59 +42,46 @@ const USAGE = `Usage:
 Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file; SLUICE_LOG_LEVEL (default warn
 for sluice run) how much the server logs, to stderr.`;
 
-/** Calls the API of a running server; prints its error message and returns undefined on failure. */
-let apiToken: string | undefined;
-
-async function callServer(
-  server: string,
-  method: string,
-  path: string,
-  body?: unknown,
-): Promise<Record<string, unknown> | undefined> {
-  let res: Response;
+/**
+ * Calls the API of a running server; prints its error message (or how to reach it) and answers
+ * undefined on failure, so each command only says what it does with the answer.
+ */
+async function attempt<T>(call: () => Promise<T>): Promise<T | undefined> {
   try {
-    res = await fetch(`${server}${path}`, {
-      method,
-      headers: {
-        'content-type': 'application/json',
-        ...(apiToken ? { authorization: `Bearer ${apiToken}` } : {}),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
+    return await call();
   } catch (err) {
-    console.error(
-      `cannot reach the server at ${server} (${(err as Error).message}); start it with npm start, or pass --server`,
-    );
+    if (!(err instanceof ApiClientError)) throw err;
+    if (err.code === CLIENT_ERROR_CODES.network)
+      console.error(`sluice: ${err.message} Start it with npm start, or pass --server.`);
+    else console.error(`sluice: ${err.message}`);
     return undefined;
   }
-  const json = (await res.json().catch(() => ({}))) as Record<string, unknown> & { error?: { message?: string } };
-  if (!res.ok) {
-    console.error(`sluice: ${json.error?.message ?? `HTTP ${res.status}`}`);
-    return undefined;
-  }
-  return json;
 }
 
-async function control(command: string, runId: string, server: string, current: boolean): Promise<number> {
+const formatCounts = (c: RunCounts) =>
+  `read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, not processed ${c.cancelled}`;
+
+async function control(command: ControlCommand, runId: string, client: ApiClient, current: boolean): Promise<number> {
+  const params = { id: runId };
   if (command === 'status') {
-    const run = await callServer(server, 'GET', `/api/runs/${encodeURIComponent(runId)}`);
+    const run = await attempt(() => client.call('getRun', { params }));
     if (!run) return 1;
-    const c = run.counts as Record<string, number>;
-    console.log(
-      `run ${runId} ${run.status}: read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, not processed ${c.cancelled}`,
-    );
+    console.log(`run ${runId} ${run.status}: ${formatCounts(run.counts)}`);
     if (run.waiting) console.log(`  waiting: ${JSON.stringify(run.waiting)}`);
     if (run.error) console.log(`  error: ${run.error}`);
     return 0;
   }
-  const body = command === 'retry' ? { version: current ? 'current' : 'original' } : undefined;
-  const answer = await callServer(server, 'POST', `/api/runs/${encodeURIComponent(runId)}/${command}`, body);
+  if (command === 'retry') {
+    const body = { version: current ? ('current' as const) : ('original' as const) };
+    const answer = await attempt(() => client.call('retryRun', { params, body }));
+    if (!answer) return 1;
+    console.log(`retry run ${answer.runId} queued for the failed records of run ${runId}`);
+    return 0;
+  }
+  const route = ({ pause: 'pauseRun', resume: 'resumeRun', cancel: 'cancelRun' } as const)[command];
+  const answer = await attempt(() => client.call(route, { params }));
   if (!answer) return 1;
-  console.log(
-    command === 'retry'
-      ? `retry run ${answer.runId} queued for the failed records of run ${runId}`
-      : `run ${runId}: ${answer.status}`,
-  );
+  console.log(`run ${runId}: ${answer.status}`);
   return 0;
 }
 
@@ -253,24 +249,27 @@ function tokens(sub: string | undefined, name: string | undefined): number {
   }
 }
 
+const CONTROL_COMMANDS = ['status', 'pause', 'resume', 'cancel', 'retry'] as const;
+type ControlCommand = (typeof CONTROL_COMMANDS)[number];
+const isControlCommand = (c: string): c is ControlCommand => (CONTROL_COMMANDS as readonly string[]).includes(c);
+const isRunStatus = (s: string): s is RunStatus => (RUN_STATUSES as readonly string[]).includes(s);
+
 type Values = { flow?: string; status?: string; limit?: string; version?: string; publish?: boolean };
 
-async function remote(server: string, command: string, args: string[], values: Values): Promise<number> {
-  const get = (path: string) => callServer(server, 'GET', path);
+async function remote(client: ApiClient, command: string, args: string[], values: Values): Promise<number> {
   const [sub, arg, arg2] = args;
-  const q = (params: Record<string, string | undefined>) =>
-    new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
   if (command === 'flows' && sub === 'list') {
-    const answer = await get('/api/flows');
+    const answer = await attempt(() => client.call('listFlows'));
     if (!answer) return 1;
-    for (const f of answer.items as Record<string, unknown>[])
+    for (const f of answer.items)
       console.log(
         `${f.id}\t${f.name}\tv${f.latestVersion}\tpublished ${f.publishedVersion ? `v${f.publishedVersion}` : '-'}\t${f.enabled ? 'enabled' : 'disabled'}`,
       );
     return 0;
   }
   if (command === 'flows' && sub === 'export' && arg) {
-    const answer = await get(`/api/flows/${encodeURIComponent(arg)}?${q({ version: values.version })}`);
+    const version = values.version === undefined ? undefined : Number(values.version);
+    const answer = await attempt(() => client.call('getFlow', { params: { id: arg }, query: { version } }));
     if (!answer) return 1;
     const text = `${JSON.stringify(answer.document, null, 2)}\n`;
     if (arg2) {
@@ -287,71 +286,56 @@ async function remote(server: string, command: string, args: string[], values: V
       console.error(`sluice: ${arg}: ${(err as Error).message}`);
       return 1;
     }
-    const created = await callServer(server, 'POST', '/api/flows', doc);
+    const created = await attempt(() => client.call('createFlow', { body: doc }));
     if (!created) return 1;
-    for (const p of created.problems as Problem[]) console.log(formatProblem(p));
+    for (const p of created.problems) console.log(formatProblem(p));
     console.log(`Imported "${created.name}" as ${created.id} (version 1)`);
     if (values.publish) {
-      const published = await callServer(server, 'POST', `/api/flows/${created.id}/publish`, {});
+      const published = await attempt(() => client.call('publishFlow', { params: { id: created.id }, body: {} }));
       if (!published) return 1;
       console.log('Published version 1');
     }
     return 0;
   }
   if (command === 'runs' && sub === 'list') {
-    const answer = await get(
-      `/api/runs?${q({ flowId: values.flow, status: values.status, limit: values.limit ?? '20' })}`,
-    );
+    if (values.status !== undefined && !isRunStatus(values.status)) {
+      console.error(`sluice runs list: --status must be one of ${RUN_STATUSES.join(', ')}`);
+      return 2;
+    }
+    const query = { flowId: values.flow, status: values.status, limit: Number(values.limit ?? 20) };
+    const answer = await attempt(() => client.call('listRuns', { query }));
     if (!answer) return 1;
-    for (const r of answer.items as {
-      id: string;
-      flowName: string;
-      status: string;
-      trigger: string;
-      counts: Record<string, number>;
-      createdAt: string;
-    }[])
+    for (const r of answer.items)
       console.log(
         `${r.id}\t${r.status.padEnd(9)}\t${r.trigger.padEnd(8)}\t${r.createdAt}\tread ${r.counts.read}, failed ${r.counts.failed}\t${r.flowName}`,
       );
     return 0;
   }
   if (command === 'runs' && sub === 'show' && arg) {
-    const run = await get(`/api/runs/${encodeURIComponent(arg)}`);
-    const errors = await get(`/api/runs/${encodeURIComponent(arg)}/errors?limit=10`);
+    const params = { id: arg };
+    const run = await attempt(() => client.call('getRun', { params }));
+    const errors = run && (await attempt(() => client.call('errorGroups', { params, query: { limit: 10 } })));
     if (!run || !errors) return 1;
-    const c = run.counts as Record<string, number>;
     console.log(
       `Run ${run.id} of "${run.flowName}" v${run.flowVersion}: ${run.status} (${run.trigger}), created ${run.createdAt}`,
     );
-    console.log(
-      `  read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}, not processed ${c.cancelled}`,
-    );
-    for (const [node, n] of Object.entries(run.nodeCounts as Record<string, Record<string, number>>))
+    console.log(`  ${formatCounts(run.counts)}`);
+    for (const [node, n] of Object.entries(run.nodeCounts))
       console.log(`  ${node.padEnd(20)} in ${n.in}, out ${n.out}, error ${n.error}, filtered ${n.filtered}`);
-    const batches = run.batches as unknown[];
-    console.log(`  ${batches.length} batch(es)`);
-    for (const e of errors.items as { count: number; nodeId: string; message: string }[])
-      console.log(`  ${String(e.count).padStart(6)} × ${e.nodeId}: ${e.message}`);
+    console.log(`  ${run.batches.length} batch(es)`);
+    for (const e of errors.items) console.log(`  ${String(e.count).padStart(6)} × ${e.nodeId}: ${e.message}`);
     return 0;
   }
   if (command === 'records' && sub === 'history' && arg) {
-    if (!values.flow) {
+    const flowId = values.flow;
+    if (!flowId) {
       console.error('sluice records history: which flow? (--flow <flowId>)');
       return 2;
     }
-    const answer = await get(`/api/flows/${encodeURIComponent(values.flow)}/records/${encodeURIComponent(arg)}`);
+    const answer = await attempt(() => client.call('recordHistory', { params: { id: flowId, key: arg } }));
     if (!answer) return 1;
-    const items = answer.items as {
-      runId: string;
-      status: string;
-      nodeId: string;
-      attempts: number;
-      at: string;
-      error: { message: string } | null;
-    }[];
-    if (!items.length) console.log(`No run of ${values.flow} has seen a record with key "${arg}".`);
-    for (const h of items)
+    if (!answer.items.length) console.log(`No run of ${flowId} has seen a record with key "${arg}".`);
+    for (const h of answer.items)
       console.log(
         `run ${h.runId}\t${h.at}\t${h.status.padEnd(9)}\tat ${h.nodeId}, ${h.attempts} attempt(s)${h.error ? `\t${h.error.message}` : ''}`,
       );
@@ -384,27 +368,28 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return command ? 0 : 2;
   }
-  apiToken = values.token ?? process.env.SLUICE_API_TOKEN;
   const server = (values.server ?? process.env.SLUICE_URL ?? `http://localhost:${process.env.PORT || 3000}`).replace(
     /\/+$/,
     '',
   );
+  // the client holds the token; each command that talks to the server is given the client
+  const client = createApiClient({ baseUrl: server, token: values.token ?? process.env.SLUICE_API_TOKEN ?? null });
   if (command === 'serve') {
     await import('../main.js');
     return new Promise<number>(() => {});
   }
   if (command === 'token') return tokens(file, positionals[2]);
-  if (['flows', 'runs', 'records'].includes(command)) return remote(server, command, positionals.slice(1), values);
+  if (['flows', 'runs', 'records'].includes(command)) return remote(client, command, positionals.slice(1), values);
   if ((command === 'run' || command === 'validate') && !file) {
     console.error(`sluice ${command}: which flow file?\n\n${USAGE}`);
     return 2;
   }
-  if (['status', 'pause', 'resume', 'cancel', 'retry'].includes(command)) {
+  if (isControlCommand(command)) {
     if (!file) {
       console.error(`sluice ${command}: which run?\n\n${USAGE}`);
       return 2;
     }
-    return control(command, file, server, values.current ?? false);
+    return control(command, file, client, values.current ?? false);
   }
   if (command === 'validate') return validate(file as string);
   if (command === 'run') return run(file as string, values.json ?? false, values.files);

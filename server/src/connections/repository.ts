@@ -1,64 +1,11 @@
 import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
+// the API's shapes of a connection are the contract's
+import type { AUTH_TYPES, ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import type { Db } from '../db/open.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
 import { maskSecret, type SecretBox } from './secrets.js';
-
-export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
-
-const name = z
-  .string()
-  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'use 1-63 lowercase letters, digits, dots, dashes or underscores');
-
-/** A connection as the API takes it; `secret` is write-only. */
-export const connectionInput = z.strictObject({
-  name,
-  baseUrl: z
-    .string()
-    .url('must be an absolute http(s) URL')
-    .regex(/^https?:\/\//i, 'must be an absolute http(s) URL'),
-  auth: z.enum(AUTH_TYPES).default('none'),
-  /** Basic auth's user name. */
-  username: z.string().min(1).max(200).optional(),
-  /** The header an API key is sent in (api-key auth). */
-  headerName: z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name')
-    .optional(),
-  /** Token, password or API key. Stored encrypted; never returned. */
-  secret: z.string().min(1).max(10_000).optional(),
-  /** Path the status check calls, relative to the base URL. */
-  checkPath: z.string().max(2000).optional(),
-  breaker: z
-    .strictObject({
-      failureThreshold: z.number().int().min(1).max(1000),
-      cooldownMs: z.number().int().min(100).max(3_600_000),
-    })
-    .optional(),
-});
-export type ConnectionInput = z.output<typeof connectionInput>;
-
-/** A connection update: every field optional; `secret: null` removes the secret. */
-export const connectionPatch = connectionInput
-  .omit({ name: true })
-  .partial()
-  .extend({ secret: z.string().min(1).max(10_000).nullable().optional() });
-
-export interface ConnectionView {
-  name: string;
-  baseUrl: string;
-  auth: (typeof AUTH_TYPES)[number];
-  username: string | null;
-  headerName: string | null;
-  /** The secret masked (last four characters), or null when none is stored. */
-  secret: string | null;
-  checkPath: string | null;
-  breaker: { failureThreshold: number; cooldownMs: number } | null;
-  builtIn: boolean;
-  status: { state: string; message: string | null; checkedAt: string } | null;
-}
 
 interface Row {
   name: string;
@@ -133,7 +80,7 @@ export class ConnectionRepository {
     return this.get(input.name);
   }
 
-  update(connectionName: string, patch: z.output<typeof connectionPatch>): ConnectionView {
+  update(connectionName: string, patch: ConnectionPatch): ConnectionView {
     this.assertStored(connectionName);
     const row = this.row(connectionName);
     const next: ConnectionInput = {

@@ -1,3 +1,4 @@
+import { RUN_STATUSES } from '@sluice/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
@@ -37,7 +38,7 @@ export const runs = sqliteTable(
     flowId: text('flow_id').references(() => flows.id),
     flowVersionId: integer('flow_version_id').references(() => flowVersions.id),
     flowName: text('flow_name').notNull(),
-    status: text('status', { enum: ['queued', 'running', 'paused', 'succeeded', 'failed', 'cancelled'] }).notNull(),
+    status: text('status', { enum: RUN_STATUSES }).notNull(),
     trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] }).notNull(),
     read: integer('read').notNull().default(0),
     succeeded: integer('succeeded').notNull().default(0),

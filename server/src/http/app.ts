@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import type { HttpClient } from '@sluice/engine';
-import { flowJsonSchema } from '@sluice/shared';
+import { flowJsonSchema, HTTP_STATUS, type Settings } from '@sluice/shared';
 import { Hono } from 'hono';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
@@ -10,7 +10,6 @@ import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
 import { createLogger, type Logger } from '../logger.js';
 import type { RunRepository } from '../runs/repository.js';
-import type { RetentionPolicy } from '../runs/retention.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
@@ -22,13 +21,8 @@ import { referencePage } from './reference.js';
 import { registerRunRoutes } from './run-routes.js';
 import { ApiRouter, openApiDocument, type RegisteredRoute } from './spec.js';
 
-export interface Settings {
-  concurrency: number;
-  perFlow: number;
-  /** Largest stored payload of a failed record (characters of JSON); larger ones are cut and marked. */
-  payloadCap: number;
-  retention: RetentionPolicy;
-}
+/** The server's limits and retention, as `GET /api/settings` answers them. */
+export type { Settings } from '@sluice/shared';
 
 export interface AppDeps {
   db: Db;
@@ -48,7 +42,14 @@ export interface AppDeps {
 const VERSION = '0.1.0';
 
 /** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
-export function createApp(deps: AppDeps, options: { editorDir?: string } = {}): Hono & { routes: RegisteredRoute[] } {
+export function createApp(
+  deps: AppDeps,
+  options: {
+    editorDir?: string;
+    /** Parse every answer with its declared schema before sending it (tests): drift answers 500. */
+    checkAnswers?: boolean;
+  } = {},
+): Hono & { routes: RegisteredRoute[] } {
   const app = new Hono();
   const logger = deps.logger ?? createLogger();
   app.onError((err, c) => errorResponse(err, c, logger));
@@ -64,38 +65,23 @@ export function createApp(deps: AppDeps, options: { editorDir?: string } = {}): 
       const message = token
         ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'
         : 'Authorization: send "Authorization: Bearer <token>" (create a token with: pnpm sluice token create)';
-      return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, 401);
+      return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, HTTP_STATUS.UNAUTHORIZED);
     }
     return next();
   });
-  const api = new ApiRouter(app);
-  api.add(
-    'get',
-    '/api/health',
-    { tag: 'server', summary: 'Liveness; needs no token', auth: false, responses: { 200: '{ status, activeRuns }' } },
-    (c) => c.json({ status: 'ok', activeRuns: deps.runner.activeCount }),
-  );
+  const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false });
+  api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
   registerCatalogueRoutes(api, deps);
   registerFlowRoutes(api, deps);
   registerRunRoutes(api, deps);
   registerEventRoutes(api, deps);
-  api.add(
-    'get',
-    '/api/flow.schema.json',
-    { tag: 'catalogue', summary: 'JSON Schema of flow documents', responses: { 200: 'JSON Schema' } },
-    (c) => c.json(flowJsonSchema()),
-  );
+  api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
-  api.add(
-    'get',
-    '/api/openapi.json',
-    { tag: 'server', summary: 'This API as OpenAPI 3.1', responses: { 200: 'The OpenAPI document' } },
-    (c) => c.json(document()),
-  );
+  api.add('openApi', () => document());
   app.post('/hooks/:id', (c) => deps.webhooks.receive(c, c.req.param('id')));
   app.get('/reference', (c) => c.html(referencePage(document())));
   app.all('/api/*', () => {
-    throw new ApiError(404, 'not_found', 'no such API route');
+    throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', 'no such API route');
   });
   if (options.editorDir) mountEditor(app, options.editorDir);
   return Object.assign(app, { routes: api.routes });
@@ -107,7 +93,10 @@ function mountEditor(app: Hono, dir: string): void {
   app.use('/*', serveStatic({ root }));
   app.get('*', (c) => {
     if (!existsSync(index)) {
-      return c.html('<h1>Sluice</h1><p>The editor is not built yet: run <code>npm start</code>.</p>', 503);
+      return c.html(
+        '<h1>Sluice</h1><p>The editor is not built yet: run <code>npm start</code>.</p>',
+        HTTP_STATUS.SERVICE_UNAVAILABLE,
+      );
     }
     return c.html(readFileSync(index, 'utf8'));
   });

@@ -1,4 +1,4 @@
-import type { ApiErrorBody, Problem } from '@sluice/shared';
+import { type ApiErrorBody, HTTP_STATUS, type Problem } from '@sluice/shared';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
@@ -42,7 +42,10 @@ export function errorResponse(err: Error, c: Context, logger?: Logger): Response
   }
   // the method and path only: a request's headers and body may hold tokens and secrets
   logger?.error({ err, method: c.req.method, path: c.req.path }, 'internal error answering a request');
-  return c.json({ error: { code: 'internal', message: 'internal error; the server log has the details' } }, 500);
+  return c.json(
+    { error: { code: 'internal', message: 'internal error; the server log has the details' } },
+    HTTP_STATUS.INTERNAL,
+  );
 }
 
 function errorBody(err: ApiError | DomainError): ApiErrorBody {
@@ -60,13 +63,13 @@ export async function readJson(c: Context, { optional = false } = {}): Promise<u
   const text = await c.req.text();
   if (!text.trim()) {
     if (optional) return undefined;
-    throw new ApiError(400, 'bad_request', 'request body: expected a JSON document, got nothing');
+    throw new ApiError(HTTP_STATUS.BAD_REQUEST, 'bad_request', 'request body: expected a JSON document, got nothing');
   }
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new ApiError(400, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
+    throw new ApiError(HTTP_STATUS.BAD_REQUEST, 'bad_json', `request body: not valid JSON (${(err as Error).message})`);
   }
   assertJsonDepth(value);
   return value;

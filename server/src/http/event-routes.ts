@@ -1,8 +1,9 @@
 import type { RunEvent } from '@sluice/engine';
+import { isFinalRunStatus } from '@sluice/shared';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import type { AppDeps } from './app.js';
-import { type ApiRouter, p } from './spec.js';
+import type { ApiRouter } from './spec.js';
 
 /** At most this many messages a second per subscriber. */
 const PER_SECOND = 10;
@@ -14,32 +15,11 @@ const HEARTBEAT_MS = 15_000;
  * are all kept (up to the last 50).
  */
 export function registerEventRoutes(api: ApiRouter, deps: AppDeps): void {
-  api.add(
-    'get',
-    '/api/events',
-    {
-      tag: 'events',
-      summary: 'Live events of every run (server-sent events; token also accepted as ?access_token=)',
-      stream: true,
-      responses: { 200: 'An event stream of `update` messages: { events: [...] }' },
-    },
-    (c) => stream(c, deps, undefined),
-  );
-  api.add(
-    'get',
-    '/api/runs/{id}/events',
-    {
-      tag: 'events',
-      summary: 'Live events of one run: a `snapshot` first, then `update` messages until it finishes',
-      params: p.runId,
-      stream: true,
-      responses: { 200: 'An event stream', 404: 'No such run' },
-    },
-    (c, { params }) => {
-      deps.runs.get(params.id);
-      return stream(c, deps, params.id);
-    },
-  );
+  api.add('events', (c) => stream(c, deps, undefined));
+  api.add('runEvents', (c, { params }) => {
+    deps.runs.get(params.id);
+    return stream(c, deps, params.id);
+  });
 }
 
 function stream(c: Context, deps: AppDeps, runId: string | undefined): Response {
@@ -50,8 +30,7 @@ function stream(c: Context, deps: AppDeps, runId: string | undefined): Response 
     const onEvent = (event: RunEvent) => {
       if (runId !== undefined && event.runId !== runId) return;
       pending.push(event);
-      if (runId !== undefined && event.type === 'status' && ['succeeded', 'failed', 'cancelled'].includes(event.status))
-        finished = true;
+      if (runId !== undefined && event.type === 'status' && isFinalRunStatus(event.status)) finished = true;
     };
     deps.runner.events.on('event', onEvent);
     sse.onAbort(() => {
@@ -61,7 +40,7 @@ function stream(c: Context, deps: AppDeps, runId: string | undefined): Response 
       if (runId !== undefined) {
         const run = deps.runs.get(runId);
         await sse.writeSSE({ event: 'snapshot', data: JSON.stringify(run) });
-        if (['succeeded', 'failed', 'cancelled'].includes(run.status)) return;
+        if (isFinalRunStatus(run.status)) return;
       }
       let lastBeat = Date.now();
       while (!closed) {

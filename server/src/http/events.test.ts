@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
+import { emptyRunCounts } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { coalesce } from './event-routes.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from './test-support.js';
@@ -84,7 +85,17 @@ describe('live events', () => {
   it('streams one run: a snapshot, then throttled updates with counts, batches and waits, until it ends', async () => {
     const big = {
       ...slowFlow,
-      nodes: slowFlow.nodes.map((n) => (n.id === 'src' ? { ...n, params: { count: 30_000 } } : n)),
+      // 30 batches 50 ms apart: the run lasts at least 1.45 s however fast this machine is, so the
+      // stream must carry several throttled updates (at most ten a second)
+      nodes: slowFlow.nodes.map((n) =>
+        n.id === 'src'
+          ? { ...n, params: { count: 30_000 } }
+          : n.id === 'batch'
+            ? { ...n, params: { size: 1000 } }
+            : n.id === 'wait'
+              ? { ...n, params: { ms: 50 } }
+              : n,
+      ),
     };
     const headers = { authorization: `Bearer ${TEST_TOKEN}`, 'content-type': 'application/json' };
     const flow = (await (
@@ -166,7 +177,7 @@ describe('live events', () => {
 
 describe('coalesce', () => {
   it('keeps the latest status, progress and wait per run and every batch event', () => {
-    const counts = { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    const counts = emptyRunCounts();
     const batch = (n: number): RunEvent => ({
       type: 'batch',
       runId: '1',

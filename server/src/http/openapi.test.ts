@@ -18,6 +18,10 @@ interface Doc {
         summary: string;
         parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown> }[];
         requestBody?: { content: Record<string, { schema: Record<string, unknown> }> };
+        responses: Record<
+          string,
+          { description: string; content?: Record<string, { schema: Record<string, unknown> }> }
+        >;
         security?: unknown[];
       }
     >
@@ -61,6 +65,43 @@ describe('the OpenAPI document', () => {
     expect(((await bad.json()) as { error: { path: string } }).error.path).toBe('status');
   });
 
+  it('describes every answer: a schema for each JSON success, the error body for each error', async () => {
+    const doc = (await (await t.app.request('/api/openapi.json')).json()) as Doc & {
+      components: { schemas: { Error: { properties: Record<string, unknown> } } };
+    };
+    let described = 0;
+    for (const [p, methods] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(methods)) {
+        const statuses = Object.keys(op.responses);
+        const success = statuses.filter((s) => s.startsWith('2'));
+        expect(success, `${method} ${p}`).toHaveLength(1);
+        for (const status of statuses) {
+          const { content } = op.responses[status] ?? {};
+          if (status === '204' || content?.['text/event-stream']) continue;
+          const schema = content?.['application/json']?.schema;
+          expect(schema, `${method} ${p} ${status}`).toBeDefined();
+          if (status.startsWith('4')) expect(schema).toEqual({ $ref: '#/components/schemas/Error' });
+          else described++;
+        }
+      }
+    }
+    expect(described).toBeGreaterThanOrEqual(35);
+    expect(Object.keys(doc.components.schemas.Error.properties)).toEqual(['error']);
+
+    // the list of flows is a page, like the list of runs
+    const flows = doc.paths['/api/flows']?.get?.responses['200']?.content?.['application/json']?.schema as {
+      properties: Record<string, unknown>;
+      required: string[];
+      additionalProperties: boolean;
+    };
+    expect(flows.required).toEqual(['items', 'nextCursor']);
+    expect(flows.additionalProperties).toBe(false);
+    const run = doc.paths['/api/runs/{id}']?.get?.responses['200']?.content?.['application/json']?.schema as {
+      properties: Record<string, unknown>;
+    };
+    expect(Object.keys(run.properties)).toEqual(expect.arrayContaining(['status', 'counts', 'nodeCounts', 'batches']));
+  });
+
   it('serves a readable reference page without a token', async () => {
     const res = await t.raw.request('/reference');
     expect(res.status).toBe(200);
@@ -68,5 +109,7 @@ describe('the OpenAPI document', () => {
     expect(html).toContain('<title>Sluice API reference</title>');
     for (const route of t.raw.routes) expect(html).toContain(`<code>${route.path}</code>`);
     expect(html).toContain('Start a run');
+    // each answer's schema is on the page too
+    expect(html).toContain('&quot;nextCursor&quot;');
   });
 });

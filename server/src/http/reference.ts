@@ -10,7 +10,7 @@ interface Operation {
   tags: string[];
   parameters: { name: string; in: string; required: boolean; schema: Record<string, unknown>; description?: string }[];
   requestBody?: { content: Record<string, { schema: unknown }>; description?: string };
-  responses: Record<string, { description: string }>;
+  responses: Record<string, { description: string; content?: Record<string, { schema?: unknown }> }>;
   security?: unknown[];
 }
 
@@ -52,7 +52,14 @@ export function referencePage(doc: Record<string, unknown>): string {
             .join('')
         : '';
       const responses = Object.entries(op.responses)
-        .map(([status, r]) => `<li><b>${esc(status)}</b> ${esc(r.description)}</li>`)
+        .map(([status, r]) => {
+          // success answers show their schema; errors all share the error body, described once at the top
+          const schema = status.startsWith('2') ? r.content?.['application/json']?.schema : undefined;
+          const shown = schema
+            ? `<details><summary>Answer</summary><pre>${esc(JSON.stringify(schema, null, 2))}</pre></details>`
+            : '';
+          return `<li><b>${esc(status)}</b> ${esc(r.description)}${shown}</li>`;
+        })
         .join('');
       const html = `<section id="${esc(`${method}-${path}`)}"><h3><span class="m ${esc(method)}">${esc(method.toUpperCase())}</span> <code>${esc(path)}</code>${op.security ? ' <small>no token</small>' : ''}</h3><p>${esc(op.summary)}</p>${op.description ? `<p>${esc(op.description)}</p>` : ''}${params}${body}<ul>${responses}</ul></section>`;
       byTag.set(tag, [...(byTag.get(tag) ?? []), html]);

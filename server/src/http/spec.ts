@@ -1,65 +1,83 @@
+import {
+  type ApiContract,
+  apiContract,
+  apiErrorBodySchema,
+  type HandlerInput,
+  HTTP_STATUS,
+  type Method,
+  type ReplyOf,
+  type RouteContract,
+  type RouteName,
+} from '@sluice/shared';
 import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, readJson } from './errors.js';
 
-type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
-
-/** What a route takes and answers; the same zod schemas validate requests and make the OpenAPI document. */
-export interface RouteSpec<
-  P extends z.ZodType = z.ZodType,
-  Q extends z.ZodType = z.ZodType,
-  B extends z.ZodType = z.ZodType,
-> {
-  summary: string;
-  description?: string;
-  tag: string;
-  params?: P;
-  query?: Q;
-  /** A JSON body, validated before the handler runs. */
-  body?: B;
-  /** A body the handler reads itself (a flow document, JSON lines): documented only. */
-  rawBody?: { contentType: string; schema?: Record<string, unknown>; description: string };
-  /** Answers, by status: a description, and a schema when the answer is JSON worth describing. */
-  responses: Record<number, string>;
-  /** False for the routes that need no token (health, webhooks). */
-  auth?: boolean;
-  /** Server-sent events rather than JSON. */
-  stream?: boolean;
-}
-
+/** A route the app serves: its name in the contract, and the contract entry itself. */
 export interface RegisteredRoute {
+  name: RouteName;
   method: Method;
   path: string;
-  spec: RouteSpec;
+  spec: RouteContract;
 }
 
-export interface Input<P, Q, B> {
-  params: P;
-  query: Q;
-  body: B;
-}
+/**
+ * What a handler answers: the success body its route declares (the router sends it with the declared
+ * status), or, for a stream, the Response it builds.
+ */
+type Answer<R extends RouteContract> = R['success'] extends { stream: true } ? Response : ReplyOf<R>;
 
-/** Routes of the API with their specs; `routes` feeds the OpenAPI document and the bad-input tests. */
+export type Handler<R extends RouteContract> = (c: Context, input: HandlerInput<R>) => Answer<R> | Promise<Answer<R>>;
+
+/**
+ * The routes of the API, registered from the contract: the entry fixes method, path, the schemas that
+ * validate the request, and the status and schema of the answer; `routes` feeds the OpenAPI document
+ * and the bad-input tests. With `checkAnswers` (tests), every answer is parsed with its schema before
+ * it is sent, so drift between the code and the contract fails loudly.
+ */
 export class ApiRouter {
   readonly routes: RegisteredRoute[] = [];
 
-  constructor(private readonly app: Hono) {}
+  constructor(
+    private readonly app: Hono,
+    private readonly options: { checkAnswers?: boolean } = {},
+  ) {}
 
-  add<P extends z.ZodType = z.ZodObject, Q extends z.ZodType = z.ZodObject, B extends z.ZodType = z.ZodUnknown>(
-    method: Method,
-    path: string,
-    spec: RouteSpec<P, Q, B>,
-    handler: (c: Context, input: Input<z.output<P>, z.output<Q>, z.output<B>>) => Response | Promise<Response>,
-  ): void {
-    this.routes.push({ method, path, spec: spec as unknown as RouteSpec });
-    const honoPath = path.replace(/\{(\w+)\}/g, ':$1');
-    this.app.on(method.toUpperCase(), honoPath, async (c) => {
+  add<N extends RouteName>(name: N, handler: Handler<ApiContract[N]>): void {
+    const spec: RouteContract = apiContract[name];
+    this.routes.push({ name, method: spec.method, path: spec.path, spec });
+    const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
+    const { checkAnswers = false } = this.options;
+    this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
       const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
       const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
-      const body = spec.body ? parse(spec.body, await readJson(c, { optional: true }), 'body') : undefined;
-      return handler(c, { params, query, body } as Input<z.output<P>, z.output<Q>, z.output<B>>);
+      const body = spec.body
+        ? parse(spec.body, await readJson(c, { optional: true }), 'body')
+        : spec.rawBody
+          ? await readJson(c)
+          : undefined;
+      // the schemas above made these values; their types are the contract's (HandlerInput)
+      const answer: unknown = await handler(c, { params, query, body } as HandlerInput<ApiContract[N]>);
+      const { success } = spec;
+      if (success.stream) {
+        if (answer instanceof Response) return answer;
+        throw new Error(`the stream route ${name} answered something other than a Response`);
+      }
+      if (success.status === HTTP_STATUS.NO_CONTENT) return c.body(null, success.status);
+      if (checkAnswers && success.schema) checkAnswer(name, success.schema, answer);
+      return c.json(answer, success.status);
     });
   }
+}
+
+/** Throws (a 500) when an answer does not match its declared schema; used in tests. */
+function checkAnswer(name: string, schema: z.ZodType, answer: unknown): void {
+  const result = schema.safeParse(answer);
+  if (result.success) return;
+  const issue = result.error.issues[0];
+  throw new Error(
+    `the answer of ${name} does not match its schema at ${issue?.path.map(String).join('.') || 'the top'}: ${issue?.message}`,
+  );
 }
 
 /** The query string as an object; a parameter given twice keeps its last value. */
@@ -67,31 +85,17 @@ function queryObject(c: Context): Record<string, string> {
   return c.req.query();
 }
 
-/** Validates input, answering 400 with a message that names the field. */
+/** Validates input, answering 400 with a message that names the field (404 for a path that names nothing). */
 export function parse<T extends z.ZodType>(schema: T, value: unknown, where: 'path' | 'query' | 'body'): z.output<T> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.map(String).join('.') || (where === 'body' ? 'request body' : where);
   const code = where === 'query' ? 'bad_query' : where === 'path' ? 'not_found' : 'bad_request';
-  if (where === 'path') throw new ApiError(404, code, `${field}: ${issue?.message ?? 'not found'}`, field);
-  throw new ApiError(400, code, `${field}: ${issue?.message ?? 'invalid'}`, field);
+  if (where === 'path')
+    throw new ApiError(HTTP_STATUS.NOT_FOUND, code, `${field}: ${issue?.message ?? 'not found'}`, field);
+  throw new ApiError(HTTP_STATUS.BAD_REQUEST, code, `${field}: ${issue?.message ?? 'invalid'}`, field);
 }
-
-/** Reads a JSON body, answering 400 when it is missing or malformed. */
-export const readJsonBody = (c: Context) => readJson(c);
-
-/** Schemas for common parameters. */
-export const p = {
-  runId: z.object({ id: z.string().regex(/^[1-9]\d{0,15}$/, 'not a run id') }),
-  flowId: z.object({ id: z.string().min(1).max(100) }),
-  limit: (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback),
-  cursor: z
-    .string()
-    .regex(/^-?\d{1,16}$/, 'not a cursor this API returned')
-    .transform(Number)
-    .optional(),
-};
 
 /** The OpenAPI 3.1 document of the registered routes. */
 export function openApiDocument(
@@ -124,19 +128,7 @@ export function openApiDocument(
       ...(spec.description ? { description: spec.description } : {}),
       tags: [spec.tag],
       parameters,
-      responses: Object.fromEntries(
-        Object.entries(spec.responses).map(([status, description]) => [
-          status,
-          {
-            description,
-            ...(spec.stream && status.startsWith('2')
-              ? { content: { 'text/event-stream': { schema: { type: 'string' } } } }
-              : Number(status) >= 400
-                ? { content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }
-                : {}),
-          },
-        ]),
-      ),
+      responses: responsesOf(spec),
       ...(spec.auth === false ? { security: [] } : {}),
     };
     if (spec.body) {
@@ -164,30 +156,36 @@ export function openApiDocument(
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       schemas: {
-        Error: {
-          type: 'object',
-          required: ['error'],
-          properties: {
-            error: {
-              type: 'object',
-              required: ['code', 'message'],
-              properties: {
-                code: { type: 'string' },
-                message: { type: 'string', description: 'What is wrong, naming the field at fault.' },
-                path: { type: 'string', description: 'The field at fault.' },
-                problems: { type: 'array', items: { type: 'object' } },
-              },
-            },
-          },
-        },
+        Error: toJsonSchema(apiErrorBodySchema, 'output'),
       },
     },
     paths,
   };
 }
 
-function toJsonSchema(schema: z.ZodType): Record<string, unknown> {
-  const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+/** The answers of a route: its success (with its body's JSON Schema) and its errors (the error body). */
+function responsesOf(spec: RouteContract): Record<string, unknown> {
+  const { success } = spec;
+  const content = success.stream
+    ? { 'text/event-stream': { schema: { type: 'string' } } }
+    : success.schema
+      ? { 'application/json': { schema: toJsonSchema(success.schema, 'output') } }
+      : undefined;
+  const responses: Record<string, unknown> = {
+    [success.status]: { description: success.description, ...(content ? { content } : {}) },
+  };
+  for (const [status, description] of Object.entries(spec.errors ?? {})) {
+    responses[status] = {
+      description,
+      content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+    };
+  }
+  return responses;
+}
+
+/** JSON Schema of a zod schema: as a request is written (input) or as an answer is sent (output). */
+function toJsonSchema(schema: z.ZodType, io: 'input' | 'output' = 'input'): Record<string, unknown> {
+  const json = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Record<string, unknown>;
   delete json.$schema;
   return json;
 }

@@ -37,7 +37,8 @@ export async function openTestSluice(
     logger: options.logger ?? createLogger({ level: 'silent' }),
   });
   if (options.start !== false) parts.runner.start();
-  const raw = createApp(parts);
+  // every answer is parsed with its declared schema, so any test through the app also checks the contract
+  const raw = createApp(parts, { checkAnswers: true });
   const app = {
     request: (p: string, init: RequestInit = {}) =>
       Promise.resolve(

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import type { Logger } from '../logger.js';
+import { FINAL_STATUSES_SQL } from './sqlite-run-store.js';
 
 export interface RetentionPolicy {
   /** Keep the record outcomes of runs newer than this many days. */
@@ -31,7 +32,7 @@ export function prune(db: Db, policy: RetentionPolicy, now = Date.now()): PruneR
          SELECT id, created_at, pruned_at, status,
            ROW_NUMBER() OVER (PARTITION BY COALESCE(flow_id, flow_name) ORDER BY id DESC) AS rank
          FROM runs)
-       WHERE pruned_at IS NULL AND status IN ('succeeded', 'failed', 'cancelled') AND created_at < ? AND rank > ?`,
+       WHERE pruned_at IS NULL AND status IN (${FINAL_STATUSES_SQL}) AND created_at < ? AND rank > ?`,
     )
     .pluck()
     .all(cutoff, policy.runsPerFlow) as number[];

@@ -10,7 +10,7 @@ import {
   type Runtime,
   startRun,
 } from '@sluice/engine';
-import type { RunStatus, TriggerKind } from '@sluice/shared';
+import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
 import { ConflictError, DomainError, InvalidFlowError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
@@ -45,9 +45,6 @@ export interface RunnerOptions {
   /** Lines about a run are logged by a child carrying its run and flow ids. */
   logger: Logger;
 }
-
-const FINAL: readonly RunStatus[] = ['succeeded', 'failed', 'cancelled'];
-const ZERO = { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
 
 /**
  * The run queue. A started run is stored `queued` and its id returned at once; this process claims
@@ -107,7 +104,7 @@ export class Runner {
       ...(options.inputs ? { inputs: options.inputs } : {}),
       ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
     });
-    this.events.emit('event', { type: 'status', runId, status: 'queued', counts: ZERO });
+    this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
     queueMicrotask(() => this.pump());
     return runId;
   }
@@ -129,7 +126,7 @@ export class Runner {
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
   retryFailed(runId: string, version: 'original' | 'current'): string {
     const run = this.o.runs.get(runId);
-    if (!FINAL.includes(run.status))
+    if (!isFinalRunStatus(run.status))
       throw new ConflictError(
         'run_not_finished',
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
@@ -172,7 +169,7 @@ export class Runner {
     else if (this.o.runs.cancelQueued(runId)) this.settle(runId);
     else {
       const run = this.o.runs.get(runId);
-      if (FINAL.includes(run.status))
+      if (isFinalRunStatus(run.status))
         throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
       throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
@@ -193,7 +190,7 @@ export class Runner {
   /** Resolves when the run reaches a final status. */
   wait(runId: string): Promise<RunResult> {
     const current = this.o.runs.get(runId);
-    if (FINAL.includes(current.status) && !this.active.has(runId)) {
+    if (isFinalRunStatus(current.status) && !this.active.has(runId)) {
       return Promise.resolve({ runId, status: current.status, counts: current.counts, nodeCounts: current.nodeCounts });
     }
     return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
@@ -316,7 +313,7 @@ export class Runner {
         status: 'failed',
         at: this.o.clock.now(),
         error,
-        counts: ZERO,
+        counts: emptyRunCounts(),
         nodeCounts: {},
       });
     } catch (err) {

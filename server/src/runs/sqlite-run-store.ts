@@ -8,7 +8,7 @@ import type {
   RunStore,
   Waiting,
 } from '@sluice/engine';
-import type { NodeCounts, RecordStatus } from '@sluice/shared';
+import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts, type RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
 import { createLogger, type Logger } from '../logger.js';
@@ -44,7 +44,8 @@ export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
 export { STATUS_CODE };
 export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
-const FINAL = new Set(['succeeded', 'failed', 'cancelled']);
+/** The final run statuses as an SQL list, for `status IN (…)`. */
+export const FINAL_STATUSES_SQL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
 
 /** Sends the writer thread a message of its protocol; `transfer` moves buffers to it instead of copying them. */
 function post(thread: Worker, message: ToWriter, transfer: ArrayBuffer[] = []): void {
@@ -104,9 +105,9 @@ export class SqliteRunStore implements RunStore {
     );
     this.updateStatus = c.prepare(
       `UPDATE runs SET status = ?, error = ?,
-         waiting = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN NULL ELSE waiting END,
+         waiting = CASE WHEN ? IN (${FINAL_STATUSES_SQL}) THEN NULL ELSE waiting END,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
-         finished_at = CASE WHEN ? IN ('succeeded', 'failed', 'cancelled') THEN ? ELSE finished_at END
+         finished_at = CASE WHEN ? IN (${FINAL_STATUSES_SQL}) THEN ? ELSE finished_at END
        WHERE id = ?`,
     );
   }
@@ -230,7 +231,7 @@ export class SqliteRunStore implements RunStore {
     await this.flush(runId);
     const id = Number(runId);
     const failure = this.failures.get(runId);
-    if (failure !== undefined && FINAL.has(u.status)) {
+    if (failure !== undefined && isFinalRunStatus(u.status)) {
       const error = `the run's records could not be stored: ${failure}`;
       this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id);
       this.failures.delete(runId);

@@ -1,5 +1,5 @@
 import type { BatchInfo, Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
-import type { NodeCounts, RecordError, RecordStatus, RunCounts } from '@sluice/shared';
+import { emptyRunCounts, type NodeCounts, type RecordError, type RecordStatus, type RunCounts } from '@sluice/shared';
 import * as layout from './group-layout.mjs';
 import type { WriteGroup } from './writer-protocol.js';
 
@@ -114,7 +114,7 @@ export class GroupBuilder {
   }
 
   finish(id: number, runId: number): WriteGroup {
-    const c = this.counts ?? { read: 0, succeeded: 0, filtered: 0, failed: 0, cancelled: 0 };
+    const c = this.counts ?? emptyRunCounts();
     return {
       id,
       runId,

@@ -1,5 +1,5 @@
 import { type FormEvent, type ReactNode, useEffect, useId, useRef, useState } from 'react';
-import { describeError, request } from '../../api';
+import { describeError, useApi } from '../../api';
 import {
   AUTH_LABELS,
   AUTH_TYPES,
@@ -11,6 +11,7 @@ import {
   type FieldKey,
   type FormValues,
   formFromConnection,
+  newConnectionInput,
   placeError,
   secretLabel,
 } from './form';
@@ -29,6 +30,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
   const [errors, setErrors] = useState<FieldErrors>({});
   const [topError, setTopError] = useState<string | null>(null);
   const [saving, setSaving] = useState(false);
+  const api = useApi();
   const mounted = useRef(true);
   const firstField = useRef<HTMLInputElement>(null);
   const id = useId();
@@ -58,9 +60,10 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
     }
     setErrors({});
     setSaving(true);
+    const { body } = built;
     const call = original
-      ? request<ConnectionView>('PATCH', `/api/connections/${encodeURIComponent(original.name)}`, undefined, built.body)
-      : request<ConnectionView>('POST', '/api/connections', undefined, built.body);
+      ? api.call('updateConnection', { params: { name: original.name }, body })
+      : Promise.resolve().then(() => api.call('createConnection', { body: newConnectionInput(body) }));
     call.then(
       (saved) => {
         if (!mounted.current) return;

@@ -1,6 +1,7 @@
 import './connections.css';
+import { HTTP_STATUS } from '@sluice/shared';
 import { type ReactNode, useState } from 'react';
-import { ApiError, describeError, request } from '../../api';
+import { ApiClientError, describeError, useApi } from '../../api';
 import { useAsync } from '../../hooks/useAsync';
 import { formatTimestamp, formatWhen } from '../../lib/format';
 import { ErrorMessage } from '../ErrorMessage';
@@ -19,11 +20,8 @@ type FormMode = { kind: 'closed' } | { kind: 'new' } | { kind: 'edit'; name: str
  * test one, create, edit or delete stored ones (built-in ones are read-only).
  */
 export function ConnectionsPanel({ onClose }: Props) {
-  const list = useAsync(
-    'connections',
-    (signal) => request<{ items: ConnectionView[] }>('GET', '/api/connections', signal),
-    true,
-  );
+  const api = useApi();
+  const list = useAsync('connections', (signal) => api.call('listConnections', { signal }), true);
   const [form, setForm] = useState<FormMode>({ kind: 'closed' });
   const [notice, setNotice] = useState<string | null>(null);
   /** Results of tests run here, kept so a built-in connection's result (not stored) stays shown. */
@@ -152,12 +150,13 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
-  const path = `/api/connections/${encodeURIComponent(c.name)}`;
+  const api = useApi();
+  const params = { name: c.name };
 
   const test = () => {
     setTesting(true);
     setTestError(null);
-    request<ConnectionStatus | null>('POST', `${path}/check`).then(
+    api.call('checkConnection', { params }).then(
       (s) => {
         setTesting(false);
         if (s) onTested(s);
@@ -173,11 +172,11 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
   const remove = () => {
     setDeleting(true);
     setDeleteError(null);
-    request<unknown>('DELETE', path).then(
+    api.call('deleteConnection', { params }).then(
       () => onDeleted(),
       (e: unknown) => {
         // Already gone is as good as deleted.
-        if (e instanceof ApiError && e.status === 404) {
+        if (e instanceof ApiClientError && e.status === HTTP_STATUS.NOT_FOUND) {
           onDeleted();
           return;
         }

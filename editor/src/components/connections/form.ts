@@ -2,35 +2,26 @@
  * The connection form's logic, apart from React: the API's shapes, the form's values, turning them into
  * a create (POST) or update (PATCH) body, and placing server errors under the field they name.
  */
-import { ApiError } from '../../api';
+import {
+  type ApiContract,
+  type AuthType,
+  type CallInput,
+  type ConnectionInput,
+  type ConnectionStatus,
+  type ConnectionView,
+  connectionInputSchema,
+  HTTP_STATUS,
+} from '@sluice/shared';
+import { ApiClientError } from '../../api';
 
-export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
-export type AuthType = (typeof AUTH_TYPES)[number];
+// A connection as the API answers it (the secret masked, '••••abcd', or null) and its status: the contract's.
+export { AUTH_TYPES } from '@sluice/shared';
+export type { AuthType, ConnectionStatus, ConnectionView };
 
-export interface ConnectionStatus {
-  state: 'ok' | 'unauthorized' | 'error' | string;
-  message: string | null;
-  checkedAt: string;
-}
+type Breaker = NonNullable<ConnectionView['breaker']>;
 
-export interface Breaker {
-  failureThreshold: number;
-  cooldownMs: number;
-}
-
-/** A connection as the API answers it: the secret masked ('••••abcd') or null. */
-export interface ConnectionView {
-  name: string;
-  baseUrl: string;
-  auth: AuthType;
-  username: string | null;
-  headerName: string | null;
-  secret: string | null;
-  checkPath: string | null;
-  breaker: Breaker | null;
-  builtIn: boolean;
-  status: ConnectionStatus | null;
-}
+/** What the form sends: a patch of a stored connection, or (with its name) a new one. */
+export type ConnectionBody = CallInput<ApiContract['updateConnection']>['body'] & { name?: string };
 
 /** The fields the form shows, each a place an error can be put under. */
 export type FieldKey =
@@ -141,7 +132,7 @@ function wholeNumber(text: string): number | null {
   return Number(t);
 }
 
-export type BuildResult = { ok: true; body: Record<string, unknown> } | { ok: false; errors: FieldErrors };
+export type BuildResult = { ok: true; body: ConnectionBody } | { ok: false; errors: FieldErrors };
 
 /**
  * The request body for the form: a full connection to create when `original` is absent, else a patch
@@ -195,9 +186,7 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
-  const body: Record<string, unknown> = editing ? {} : { name };
-  body.baseUrl = baseUrl;
-  body.auth = auth;
+  const body: ConnectionBody = editing ? { baseUrl, auth } : { name, baseUrl, auth };
   if (auth === 'basic') body.username = username;
   if (auth === 'api-key') body.headerName = headerName;
   if (auth === 'none') {
@@ -211,6 +200,19 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
   if (checkPath || editing) body.checkPath = checkPath;
   if (breaker) body.breaker = breaker;
   return { ok: true, body };
+}
+
+/**
+ * A new connection's body read with the server's own schema (so the call is typed as the contract's
+ * input); what the schema refuses is thrown as the server would answer it, naming the field, so it is
+ * placed under that field like a server error.
+ */
+export function newConnectionInput(body: ConnectionBody): ConnectionInput {
+  const parsed = connectionInputSchema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  const path = issue?.path.map(String).join('.') || 'request body';
+  throw new ApiClientError(HTTP_STATUS.BAD_REQUEST, 'bad_request', `${path}: ${issue?.message ?? 'invalid'}`, path);
 }
 
 /** The form field a server path names ("breaker.cooldownMs", "username"…), if the form has one. */
@@ -229,7 +231,7 @@ export function placeError(
   error: unknown,
   describe: (e: unknown) => string,
 ): { field: FieldKey | null; message: string } {
-  if (error instanceof ApiError && error.status >= 400 && error.status < 500) {
+  if (error instanceof ApiClientError && error.status >= 400 && error.status < 500) {
     const field = fieldForPath(error.path);
     if (field) {
       const prefix = `${error.path}: `;

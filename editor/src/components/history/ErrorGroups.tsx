@@ -1,7 +1,7 @@
 import { useState } from 'react';
-import { request } from '../../api';
+import { useApi } from '../../api';
 import { useAsync } from '../../hooks/useAsync';
-import { type ErrorGroup, errorsUrl } from '../../lib/history/queries';
+import type { ErrorGroup } from '../../lib/history/queries';
 import { HistoryError, HistoryNote } from './states';
 import './history.css';
 
@@ -85,11 +85,12 @@ function GroupRow({
 
 /** The failed records of a run grouped by error and node, most frequent first, with a few keys of each. */
 export function ErrorGroups({ runId, nodeLabel, onPickKey, refreshKey }: ErrorGroupsProps) {
+  const api = useApi();
   const state = useAsync<Loaded>(
     `${runId}\u0000${refreshKey ?? ''}`,
     async (signal) => ({
       runId,
-      items: (await request<{ items: ErrorGroup[] }>('GET', errorsUrl(runId, GROUP_LIMIT), signal)).items,
+      items: (await api.call('errorGroups', { params: { id: runId }, query: { limit: GROUP_LIMIT }, signal })).items,
     }),
     true,
   );

@@ -1,9 +1,8 @@
 import type { RecordOutcomeView } from '@sluice/shared';
 import { type FormEvent, useEffect, useState } from 'react';
-import { request } from '../../api';
+import { useApi } from '../../api';
 import { useAsync } from '../../hooks/useAsync';
 import { formatTimestamp, prettyJson } from '../../lib/format';
-import { recordTimelineUrl } from '../../lib/history/queries';
 import { StatusBadge } from '../StatusBadge';
 import { HistoryError, HistoryNote } from './states';
 import './history.css';
@@ -122,6 +121,7 @@ function Entry({
  * and see, for each run, its status, node, attempts, error and stored payload.
  */
 export function RecordTimeline({ flowId, initialKey, onOpenRun, nodeLabel = sameNode }: RecordTimelineProps) {
+  const api = useApi();
   const [input, setInput] = useState(initialKey ?? '');
   const [key, setKey] = useState((initialKey ?? '').trim());
 
@@ -132,7 +132,7 @@ export function RecordTimeline({ flowId, initialKey, onOpenRun, nodeLabel = same
   }, [initialKey]);
 
   const state = useAsync(key === '' ? null : `${flowId}\u0000${key}`, (signal) =>
-    request<{ items: RecordOutcomeView[] }>('GET', recordTimelineUrl(flowId, key, TIMELINE_LIMIT), signal),
+    api.call('recordHistory', { params: { id: flowId, key }, query: { limit: TIMELINE_LIMIT }, signal }),
   );
   const entries = state.data?.items;
 

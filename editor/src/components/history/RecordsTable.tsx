@@ -1,7 +1,8 @@
 import { RECORD_STATUSES, type RecordOutcomeView, type RecordStatus } from '@sluice/shared';
 import { memo, useEffect, useMemo, useState } from 'react';
+import { useApi } from '../../api';
 import { formatTimestamp } from '../../lib/format';
-import { type RecordFilters, recordsUrl } from '../../lib/history/queries';
+import { type RecordFilters, recordsQuery } from '../../lib/history/queries';
 import { usePagedList } from '../../lib/history/usePagedVirtualizer';
 import { StatusBadge } from '../StatusBadge';
 import { HistoryError, HistoryNote } from './states';
@@ -88,6 +89,7 @@ const RecordRow = memo(function RecordRow({
  * server as it is scrolled. Fills its parent's height (at least 200 px for the rows); give the parent a height.
  */
 export function RecordsTable({ runId, nodeIds, nodeLabel, onSelect, selectedKey, refreshKey }: RecordsTableProps) {
+  const api = useApi();
   const [status, setStatus] = useState<RecordStatus | ''>('');
   const [node, setNode] = useState('');
   const [keyInput, setKeyInput] = useState('');
@@ -108,7 +110,8 @@ export function RecordsTable({ runId, nodeIds, nodeLabel, onSelect, selectedKey,
   const { pages, scrollRef, virtualizer, rows } = usePagedList<RecordOutcomeView>(
     query,
     refreshKey,
-    (limit, cursor) => recordsUrl(runId, filters, limit, cursor),
+    (limit, cursor, signal) =>
+      api.call('listRecords', { params: { id: runId }, query: recordsQuery(filters, limit, cursor), signal }),
     ROW_HEIGHT,
     { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT },
   );

@@ -1,5 +1,6 @@
 import { RUN_STATUSES, type RunStatus, type RunSummary, TRIGGER_KINDS, type TriggerKind } from '@sluice/shared';
 import { memo, useMemo, useState } from 'react';
+import { useApi } from '../../api';
 import {
   compactCount,
   formatDuration,
@@ -8,7 +9,7 @@ import {
   isFinalStatus,
   runDuration,
 } from '../../lib/format';
-import { localInputToIso, type RunFilters, runsUrl } from '../../lib/history/queries';
+import { localInputToIso, type RunFilters, runsQuery } from '../../lib/history/queries';
 import { usePagedList } from '../../lib/history/usePagedVirtualizer';
 import { StatusBadge } from '../StatusBadge';
 import { HistoryError, HistoryNote } from './states';
@@ -104,6 +105,7 @@ const RunRow = memo(function RunRow({
  * 200 px for the list); give the parent a height.
  */
 export function RunsList({ flowId, selectedRunId, onSelect, refreshKey }: RunsListProps) {
+  const api = useApi();
   const [status, setStatus] = useState<RunFilters['status']>('');
   const [trigger, setTrigger] = useState<RunFilters['trigger']>('');
   const [fromInput, setFromInput] = useState('');
@@ -119,7 +121,7 @@ export function RunsList({ flowId, selectedRunId, onSelect, refreshKey }: RunsLi
   const { pages, scrollRef, virtualizer, rows } = usePagedList<RunSummary>(
     query,
     refreshKey,
-    (limit, cursor) => runsUrl(flowId, filters, limit, cursor),
+    (limit, cursor, signal) => api.call('listRuns', { query: runsQuery(flowId, filters, limit, cursor), signal }),
     ROW_HEIGHT,
     { pageSize: PAGE_SIZE, maxLimit: MAX_LIMIT },
   );

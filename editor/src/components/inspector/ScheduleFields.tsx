@@ -1,5 +1,6 @@
+import { HTTP_STATUS } from '@sluice/shared';
 import { useEffect, useId, useState } from 'react';
-import { describeError, request } from '../../api';
+import { ApiClientError, describeError, useApi } from '../../api';
 import {
   CATCH_UP_EXPLANATIONS,
   CATCH_UP_POLICIES,
@@ -10,7 +11,7 @@ import {
   OVERLAP_EXPLANATIONS,
   OVERLAP_POLICIES,
   type OverlapPolicy,
-  previewUrl,
+  previewQuery,
   type SchedulePreview,
   timeUntil,
   timeZones,
@@ -51,6 +52,7 @@ type PreviewState =
 
 /** Asks the server what a cron means in a zone and when it fires next; debounced, cancelled when outdated. */
 function useSchedulePreview(cron: string, timezone: string, debounceMs: number) {
+  const api = useApi();
   const [state, setState] = useState<PreviewState>({ status: 'idle' });
   const [attempt, setAttempt] = useState(0);
   useEffect(() => {
@@ -62,7 +64,7 @@ function useSchedulePreview(cron: string, timezone: string, debounceMs: number) 
     const controller = new AbortController();
     setState((s) => ({ status: 'loading', ...(s.status === 'ok' ? { last: s.data } : {}) }));
     const timer = setTimeout(() => {
-      request<SchedulePreview>('GET', previewUrl(cron, timezone), controller.signal).then(
+      api.call('previewSchedule', { query: previewQuery(cron, timezone), signal: controller.signal }).then(
         (data) => {
           if (controller.signal.aborted) return;
           const invalid = data.next.length === 0 && data.description === INVALID_SCHEDULE;
@@ -71,8 +73,8 @@ function useSchedulePreview(cron: string, timezone: string, debounceMs: number) 
         },
         (error: unknown) => {
           if (controller.signal.aborted) return;
-          const status = (error as { status?: number }).status;
-          setState({ status: status === 400 ? 'invalid' : 'error', message: describeError(error) });
+          const refused = error instanceof ApiClientError && error.status === HTTP_STATUS.BAD_REQUEST;
+          setState({ status: refused ? 'invalid' : 'error', message: describeError(error) });
         },
       );
     }, debounceMs);
@@ -80,7 +82,7 @@ function useSchedulePreview(cron: string, timezone: string, debounceMs: number) 
       clearTimeout(timer);
       controller.abort();
     };
-  }, [cron, timezone, debounceMs, attempt]);
+  }, [api, cron, timezone, debounceMs, attempt]);
   return { state, retry: () => setAttempt((n) => n + 1) };
 }
 

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { ApiError, describeError } from '../../api';
+import { ApiClientError, describeError } from '../../api';
 import {
   buildBody,
   type ConnectionView,
   EMPTY_FORM,
   fieldForPath,
   formFromConnection,
+  newConnectionInput,
   newerStatus,
   placeError,
 } from '../../components/connections/form';
@@ -88,13 +89,15 @@ describe('connection form', () => {
     expect(fieldForPath('breaker.cooldownMs')).toBe('breaker.cooldownMs');
     expect(fieldForPath('request body')).toBeNull();
     const named = placeError(
-      new ApiError(409, 'exists', 'name: a connection named "crm" already exists', 'name'),
+      new ApiClientError(409, 'exists', 'name: a connection named "crm" already exists', 'name'),
       describeError,
     );
     expect(named).toEqual({ field: 'name', message: 'A connection named "crm" already exists' });
-    const top = placeError(new ApiError(500, 'internal', 'internal error', undefined), describeError);
+    const top = placeError(new ApiClientError(500, 'internal', 'internal error', undefined), describeError);
     expect(top.field).toBeNull();
-    expect(placeError(new ApiError(0, 'network', 'Cannot reach the Sluice server.'), describeError).field).toBeNull();
+    expect(
+      placeError(new ApiClientError(0, 'network', 'Cannot reach the Sluice server.'), describeError).field,
+    ).toBeNull();
   });
 
   it('keeps the newer of two statuses', () => {
@@ -104,5 +107,24 @@ describe('connection form', () => {
     expect(newerStatus(newer, older)).toBe(newer);
     expect(newerStatus(null, newer)).toBe(newer);
     expect(newerStatus(older, undefined)).toBe(older);
+  });
+});
+
+describe('newConnectionInput', () => {
+  it('reads a built body with the server’s schema, and places what it refuses under the field', () => {
+    const built = buildBody({ ...EMPTY_FORM, name: 'crm', baseUrl: 'https://crm.example.com' });
+    expect(built.ok && newConnectionInput(built.body)).toEqual({
+      name: 'crm',
+      baseUrl: 'https://crm.example.com',
+      auth: 'none',
+    });
+    const refused = (() => {
+      try {
+        return newConnectionInput({ name: 'crm', baseUrl: 'https://crm.example.com', headerName: 'not a header' });
+      } catch (error) {
+        return placeError(error, describeError);
+      }
+    })();
+    expect(refused).toEqual({ field: 'headerName', message: 'Must be an HTTP header name' });
   });
 });

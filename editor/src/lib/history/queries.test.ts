@@ -1,41 +1,38 @@
+import { createApiClient } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
-import { errorsUrl, localInputToIso, recordsUrl, recordTimelineUrl, refreshLimit, runsUrl } from './queries';
+import { localInputToIso, recordsQuery, refreshLimit, runsQuery } from './queries';
 
-describe('runsUrl', () => {
+// the addresses the client makes of these queries, so the tests read as the requests sent
+const client = createApiClient();
+
+describe('runsQuery', () => {
   it('leaves out empty filters and the first page cursor', () => {
-    expect(runsUrl('orders', { status: '', trigger: '', from: '', to: '' }, 100, null)).toBe(
-      '/api/runs?flowId=orders&limit=100',
-    );
+    const query = runsQuery('orders', { status: '', trigger: '', from: '', to: '' }, 100, null);
+    expect(client.url('listRuns', { query })).toBe('/api/runs?flowId=orders&limit=100');
   });
 
   it('passes every filter and the cursor, encoded', () => {
-    const url = runsUrl(
+    const query = runsQuery(
       'my flow',
       { status: 'failed', trigger: 'schedule', from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' },
       50,
       '1234',
     );
-    expect(url).toBe(
+    expect(client.url('listRuns', { query })).toBe(
       '/api/runs?flowId=my%20flow&status=failed&trigger=schedule&from=2026-01-01T00%3A00%3A00.000Z' +
         '&to=2026-01-02T00%3A00%3A00.000Z&limit=50&cursor=1234',
     );
   });
 });
 
-describe('recordsUrl', () => {
+describe('recordsQuery', () => {
   it('filters by status, node and exact key', () => {
-    expect(recordsUrl('42', { status: '', node: '', key: '' }, 200, null)).toBe('/api/runs/42/records?limit=200');
-    expect(recordsUrl('42', { status: 'failed', node: 'post', key: 'a&b' }, 200, '17')).toBe(
+    const all = recordsQuery({ status: '', node: '', key: '' }, 200, null);
+    expect(client.url('listRecords', { params: { id: '42' }, query: all })).toBe('/api/runs/42/records?limit=200');
+    const some = recordsQuery({ status: 'failed', node: 'post', key: 'a&b' }, 200, '17');
+    expect(client.url('listRecords', { params: { id: '42' }, query: some })).toBe(
       '/api/runs/42/records?status=failed&node=post&key=a%26b&limit=200&cursor=17',
     );
-  });
-});
-
-describe('errorsUrl and recordTimelineUrl', () => {
-  it('encode their path parts', () => {
-    expect(errorsUrl('7')).toBe('/api/runs/7/errors');
-    expect(errorsUrl('7', 100)).toBe('/api/runs/7/errors?limit=100');
-    expect(recordTimelineUrl('orders', 'ORD/1 ?')).toBe('/api/flows/orders/records/ORD%2F1%20%3F');
   });
 });
 

@@ -1,15 +1,7 @@
-import type { RecordStatus, RunStatus, TriggerKind } from '@sluice/shared';
+import type { ApiContract, CallInput, RecordStatus, RouteName, RunStatus, TriggerKind } from '@sluice/shared';
 
 /** One group of `GET /api/runs/:id/errors`: failed records with the same error at the same node. */
-export interface ErrorGroup {
-  message: string;
-  code: string | null;
-  httpStatus: number | null;
-  nodeId: string;
-  count: number;
-  /** A few keys of records that failed this way. */
-  sampleKeys: string[];
-}
+export type { ErrorGroup } from '@sluice/shared';
 
 export interface RunFilters {
   status: RunStatus | '';
@@ -27,49 +19,40 @@ export interface RecordFilters {
   key: string;
 }
 
-const enc = encodeURIComponent;
+/** The query a route takes, as the typed client sends it. */
+type QueryOf<R extends RouteName> = NonNullable<CallInput<ApiContract[R]>['query']>;
 
-function withQuery(path: string, params: Record<string, string | number | null | undefined>): string {
-  const parts: string[] = [];
-  for (const [name, value] of Object.entries(params)) {
-    if (value === undefined || value === null || value === '') continue;
-    parts.push(`${name}=${enc(String(value))}`);
-  }
-  return parts.length ? `${path}?${parts.join('&')}` : path;
-}
+/** An empty filter is no filter; a first page has no cursor. */
+const given = <T extends string>(value: T | '' | null): T | undefined =>
+  value === '' || value === null ? undefined : value;
 
 /** `GET /api/runs` for one flow, newest first: filters, page size and the cursor of the page to read. */
-export function runsUrl(flowId: string, filters: RunFilters, limit: number, cursor: string | null): string {
-  return withQuery('/api/runs', {
+export function runsQuery(
+  flowId: string,
+  filters: RunFilters,
+  limit: number,
+  cursor: string | null,
+): QueryOf<'listRuns'> {
+  return {
     flowId,
-    status: filters.status,
-    trigger: filters.trigger,
-    from: filters.from,
-    to: filters.to,
+    status: given(filters.status),
+    trigger: given(filters.trigger),
+    from: given(filters.from),
+    to: given(filters.to),
     limit,
-    cursor,
-  });
+    cursor: given(cursor),
+  };
 }
 
 /** `GET /api/runs/:id/records`, in read order. */
-export function recordsUrl(runId: string, filters: RecordFilters, limit: number, cursor: string | null): string {
-  return withQuery(`/api/runs/${enc(runId)}/records`, {
-    status: filters.status,
-    node: filters.node,
-    key: filters.key,
+export function recordsQuery(filters: RecordFilters, limit: number, cursor: string | null): QueryOf<'listRecords'> {
+  return {
+    status: given(filters.status),
+    node: given(filters.node),
+    key: given(filters.key),
     limit,
-    cursor,
-  });
-}
-
-/** `GET /api/runs/:id/errors`. */
-export function errorsUrl(runId: string, limit?: number): string {
-  return withQuery(`/api/runs/${enc(runId)}/errors`, { limit });
-}
-
-/** `GET /api/flows/:id/records/:key`: the key's outcomes across the flow's runs, newest run first. */
-export function recordTimelineUrl(flowId: string, key: string, limit?: number): string {
-  return withQuery(`/api/flows/${enc(flowId)}/records/${enc(key)}`, { limit });
+    cursor: given(cursor),
+  };
 }
 
 /**

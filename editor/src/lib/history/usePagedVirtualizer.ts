@@ -1,6 +1,6 @@
+import type { Page } from '@sluice/shared';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { type RefObject, useEffect, useRef } from 'react';
-import { request } from '../../api';
 import { type CursorPages, useCursorPages } from './useCursorPages';
 
 /** Start loading the next page when the last rendered row is this close to the end of the loaded rows. */
@@ -36,20 +36,20 @@ export function usePagedVirtualizer<T>(
 }
 
 /**
- * A server list shown as a virtualised scroll area: pages read by cursor from `urlFor(limit, cursor)`
+ * A server list shown as a virtualised scroll area: pages read by cursor with `fetchPage(limit, cursor)`
  * as the user scrolls, read again from the first page (scrolled to the top) whenever `query` changes.
  */
 export function usePagedList<T>(
   query: string,
   refreshKey: string | number | undefined,
-  urlFor: (limit: number, cursor: string | null) => string,
+  fetchPage: (limit: number, cursor: string | null, signal: AbortSignal) => Promise<Page<T>>,
   rowHeight: number,
   options: { pageSize: number; maxLimit: number },
 ) {
   const pages = useCursorPages<T>(
     query,
     refreshKey,
-    (cursor, limit, signal) => request<{ items: T[]; nextCursor: string | null }>('GET', urlFor(limit, cursor), signal),
+    (cursor, limit, signal) => fetchPage(limit, cursor, signal),
     options,
   );
   const scrollRef = useRef<HTMLDivElement>(null);

@@ -6,7 +6,7 @@ import {
   isTimeZone,
   OVERLAP_EXPLANATIONS,
   OVERLAP_POLICIES,
-  previewUrl,
+  previewQuery,
   timeUntil,
   timeZones,
 } from './schedule';
@@ -17,11 +17,9 @@ describe('schedule helpers', () => {
     for (const p of CATCH_UP_POLICIES) expect(CATCH_UP_EXPLANATIONS[p]).toBeTruthy();
   });
 
-  it('builds the preview address', () => {
-    expect(previewUrl('*/5 * * * *', 'Europe/Berlin')).toBe(
-      '/api/schedules/preview?cron=*%2F5+*+*+*+*&timezone=Europe%2FBerlin',
-    );
-    expect(previewUrl(' 0 2 * * * ', '')).toBe('/api/schedules/preview?cron=0+2+*+*+*');
+  it('builds the preview query', () => {
+    expect(previewQuery('*/5 * * * *', 'Europe/Berlin')).toEqual({ cron: '*/5 * * * *', timezone: 'Europe/Berlin' });
+    expect(previewQuery(' 0 2 * * * ', ' ')).toEqual({ cron: '0 2 * * *' });
   });
 
   it('lists time zones with UTC first', () => {

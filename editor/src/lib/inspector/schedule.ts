@@ -17,21 +17,16 @@ export const CATCH_UP_EXPLANATIONS: Record<CatchUpPolicy, string> = {
   all: 'Run once for every missed fire, oldest first, up to the limit.',
 };
 
-export { CATCH_UP_POLICIES, OVERLAP_POLICIES };
-
 /** The answer of GET /api/schedules/preview. */
-export interface SchedulePreview {
-  description: string;
-  next: string[];
-}
+export type { SchedulePreview } from '@sluice/shared';
+export { CATCH_UP_POLICIES, OVERLAP_POLICIES };
 
 /** What the server says for a schedule it cannot read (it answers 200 with no fire times). */
 export const INVALID_SCHEDULE = 'not a valid schedule';
 
-export function previewUrl(cron: string, timezone: string): string {
-  const query = new URLSearchParams({ cron: cron.trim() });
-  if (timezone.trim()) query.set('timezone', timezone.trim());
-  return `/api/schedules/preview?${query.toString()}`;
+/** The query of GET /api/schedules/preview: the cron trimmed, and the zone unless it is empty (the server's default). */
+export function previewQuery(cron: string, timezone: string): { cron: string; timezone?: string } {
+  return timezone.trim() ? { cron: cron.trim(), timezone: timezone.trim() } : { cron: cron.trim() };
 }
 
 let zones: string[] | null = null;

@@ -1,0 +1,590 @@
+/**
+ * The HTTP API, one entry per route: method, path, what it takes (path, query, body) and what it answers
+ * (one success status with its body's schema, and the errors it may answer, all with the error body).
+ * The server registers its handlers against these entries (so a path, method or schema cannot drift
+ * from what is documented), `/api/openapi.json` is made from them, and the typed client calls by name.
+ */
+import { z } from 'zod';
+import { RECORD_STATUSES, RUN_STATUSES, TRIGGER_KINDS } from '../vocabulary.js';
+import { type ErrorStatus, HTTP_STATUS, type SuccessStatus } from './http-status.js';
+import {
+  collectedRecordSchema,
+  connectionInputSchema,
+  connectionPatchSchema,
+  connectionStatusSchema,
+  connectionViewSchema,
+  createdTokenSchema,
+  errorGroupSchema,
+  flowDetailSchema,
+  flowSchedulesSchema,
+  flowSummarySchema,
+  flowVersionSummarySchema,
+  healthSchema,
+  hookViewSchema,
+  jsonDocumentSchema,
+  listOf,
+  nodeTypeViewSchema,
+  pageOf,
+  pruneResultSchema,
+  recordOutcomeSchema,
+  retryAnswerSchema,
+  runControlAnswerSchema,
+  runDetailSchema,
+  runQueuedSchema,
+  runSummarySchema,
+  schedulePreviewSchema,
+  settingsSchema,
+  templateSchema,
+  tokenInfoSchema,
+  validationAnswerSchema,
+  watermarkSchema,
+} from './schemas.js';
+
+/** `from` of the schedule previews: list the fire times after this instant (to check a future DST night). */
+const previewFrom = z
+  .string()
+  .max(40)
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time, e.g. 2027-03-27T00:00:00Z')
+  .transform((s) => Date.parse(s))
+  .optional()
+  .describe('List the fire times after this instant (ISO 8601) instead of after now.');
+
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** The one success answer of a route: its status and, for JSON, its body's schema. */
+export interface SuccessSpec {
+  status: SuccessStatus;
+  description: string;
+  /** The JSON body; absent for 204 and for streams. */
+  schema?: z.ZodType;
+  /** Server-sent events rather than JSON. */
+  stream?: true;
+}
+
+/** What a route takes and answers. */
+export interface RouteContract {
+  method: Method;
+  /** The path with `{name}` for each path parameter, e.g. `/api/flows/{id}`. */
+  path: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  params?: z.ZodType;
+  query?: z.ZodType;
+  /** A JSON body, validated before the handler runs. */
+  body?: z.ZodType;
+  /** A JSON body the handler checks itself (a flow document, which may be saved with problems): documented only. */
+  rawBody?: { contentType: string; schema?: Record<string, unknown>; description: string };
+  success: SuccessSpec;
+  /** The errors the route may answer, by status, each with the error body. */
+  errors?: Partial<Record<ErrorStatus, string>>;
+  /** False for the routes that need no token. */
+  auth?: false;
+}
+
+/** Keeps an entry's literal types (so handlers and the client see its exact schemas). */
+const route = <const R extends RouteContract>(r: R): R => r;
+
+// ---- parameters --------------------------------------------------------------------------------------
+
+/** A page size: a number in the query string, `fallback` when absent. */
+export const limitParam = (fallback: number, max: number) =>
+  // <number>: callers pass a number (the query string carries it as text, coerced here)
+  z.coerce.number<number>().int().min(1).max(max).default(fallback);
+
+/** A cursor as this API returns it (`nextCursor`): decimal digits. */
+export const cursorParam = z
+  .string()
+  .regex(/^-?\d{1,16}$/, 'not a cursor this API returned')
+  .transform(Number)
+  .optional();
+
+const flowIdParams = z.object({ id: z.string().min(1).max(100) });
+const runIdParams = z.object({ id: z.string().regex(/^[1-9]\d{0,15}$/, 'not a run id') });
+const connectionParams = z.object({ name: z.string().min(1).max(63) });
+
+const instantQuery = z
+  .string()
+  .refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time, e.g. 2026-11-28T00:00:00Z')
+  .transform((s) => Date.parse(s))
+  .optional();
+
+const flowDocument = {
+  contentType: 'application/json',
+  schema: { $ref: '/api/flow.schema.json' },
+  description: 'A flow document (format 1). A document with problems is saved as a draft and its problems returned.',
+};
+
+const runBody = z
+  .strictObject({
+    version: z
+      .union([z.enum(['latest', 'published']), z.number().int().min(1)])
+      .optional()
+      .describe('Which version to run: latest (default), published, or a version number.'),
+    records: z
+      .array(z.record(z.string(), z.unknown()))
+      .max(100_000)
+      .optional()
+      .describe('Records to start the run with, for flows whose trigger is a webhook.'),
+  })
+  .optional();
+
+const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE } = HTTP_STATUS;
+
+const runControl = <const V extends 'pause' | 'resume' | 'cancel'>(verb: V, summary: string) =>
+  route({
+    method: 'post',
+    path: `/api/runs/{id}/${verb}`,
+    tag: 'runs',
+    summary,
+    params: runIdParams,
+    success: { status: ACCEPTED, description: 'Accepted: what the run does next', schema: runControlAnswerSchema },
+    errors: { [NOT_FOUND]: 'No such run', [CONFLICT]: 'Not possible in the run’s state' },
+  });
+
+// ---- routes ------------------------------------------------------------------------------------------
+
+/** Every route of the API, by name. The order is the order of the OpenAPI document. */
+export const apiContract = {
+  health: route({
+    method: 'get',
+    path: '/api/health',
+    tag: 'server',
+    summary: 'Liveness; needs no token',
+    auth: false,
+    success: { status: OK, description: 'The server is up', schema: healthSchema },
+  }),
+
+  // catalogue, connections, tokens, settings
+  listNodeTypes: route({
+    method: 'get',
+    path: '/api/node-types',
+    tag: 'catalogue',
+    summary: 'Every node type with its parameter schema',
+    success: { status: OK, description: 'The node types', schema: listOf(nodeTypeViewSchema) },
+  }),
+  listTemplates: route({
+    method: 'get',
+    path: '/api/templates',
+    tag: 'catalogue',
+    summary: 'Example flows to start from (the files in examples/)',
+    success: { status: OK, description: 'The examples', schema: listOf(templateSchema) },
+  }),
+  listConnections: route({
+    method: 'get',
+    path: '/api/connections',
+    tag: 'connections',
+    summary: 'Connections, secrets masked',
+    success: {
+      status: OK,
+      description: 'Built-in connections first, then the stored ones by name',
+      schema: listOf(connectionViewSchema),
+    },
+  }),
+  createConnection: route({
+    method: 'post',
+    path: '/api/connections',
+    tag: 'connections',
+    summary: 'Create a connection; its secret is encrypted at rest and never returned',
+    body: connectionInputSchema,
+    success: { status: CREATED, description: 'The connection, secret masked', schema: connectionViewSchema },
+    errors: { [BAD_REQUEST]: 'A bad field, named', [CONFLICT]: 'The name is taken' },
+  }),
+  getConnection: route({
+    method: 'get',
+    path: '/api/connections/{name}',
+    tag: 'connections',
+    summary: 'One connection, secret masked',
+    params: connectionParams,
+    success: { status: OK, description: 'The connection', schema: connectionViewSchema },
+    errors: { [NOT_FOUND]: 'No such connection' },
+  }),
+  updateConnection: route({
+    method: 'patch',
+    path: '/api/connections/{name}',
+    tag: 'connections',
+    summary: 'Change a connection (secret: null removes the secret; leave it out to keep it)',
+    params: connectionParams,
+    body: connectionPatchSchema,
+    success: { status: OK, description: 'The connection', schema: connectionViewSchema },
+    errors: { [BAD_REQUEST]: 'A bad field, named', [NOT_FOUND]: 'No such connection', [CONFLICT]: 'Built in' },
+  }),
+  deleteConnection: route({
+    method: 'delete',
+    path: '/api/connections/{name}',
+    tag: 'connections',
+    summary: 'Delete a connection',
+    params: connectionParams,
+    success: { status: NO_CONTENT, description: 'Deleted' },
+    errors: { [NOT_FOUND]: 'No such connection', [CONFLICT]: 'Built in' },
+  }),
+  checkConnection: route({
+    method: 'post',
+    path: '/api/connections/{name}/check',
+    tag: 'connections',
+    summary: 'Call the system with the connection’s credentials and store the status',
+    params: connectionParams,
+    success: {
+      status: OK,
+      description: 'How the system answered (null only if the status could not be stored)',
+      schema: connectionStatusSchema.nullable(),
+    },
+    errors: { [NOT_FOUND]: 'No such connection' },
+  }),
+  listTokens: route({
+    method: 'get',
+    path: '/api/tokens',
+    tag: 'auth',
+    summary: 'API tokens (names and prefixes only)',
+    success: { status: OK, description: 'The tokens', schema: listOf(tokenInfoSchema) },
+  }),
+  createToken: route({
+    method: 'post',
+    path: '/api/tokens',
+    tag: 'auth',
+    summary: 'Create an API token; the token is in this answer only',
+    body: z.strictObject({ name: z.string().trim().min(1).max(100) }),
+    success: { status: CREATED, description: 'The token and its description', schema: createdTokenSchema },
+    errors: { [BAD_REQUEST]: 'No name' },
+  }),
+  revokeToken: route({
+    method: 'delete',
+    path: '/api/tokens/{id}',
+    tag: 'auth',
+    summary: 'Revoke an API token',
+    params: z.object({ id: z.coerce.number<number>().int().min(1) }),
+    success: { status: NO_CONTENT, description: 'Revoked' },
+    errors: { [NOT_FOUND]: 'No such token' },
+  }),
+  getSettings: route({
+    method: 'get',
+    path: '/api/settings',
+    tag: 'settings',
+    summary: 'The server’s limits and retention (read-only)',
+    success: { status: OK, description: 'Settings', schema: settingsSchema },
+  }),
+  prune: route({
+    method: 'post',
+    path: '/api/maintenance/prune',
+    tag: 'settings',
+    summary: 'Apply the retention policy now',
+    success: { status: OK, description: 'What was removed', schema: pruneResultSchema },
+  }),
+
+  // flows
+  listFlows: route({
+    method: 'get',
+    path: '/api/flows',
+    tag: 'flows',
+    summary: 'List flows, most recently changed first',
+    description: 'A page like every list of the API; today every flow is on the first page (nextCursor is null).',
+    success: { status: OK, description: 'Flows, most recently changed first', schema: pageOf(flowSummarySchema) },
+  }),
+  createFlow: route({
+    method: 'post',
+    path: '/api/flows',
+    tag: 'flows',
+    summary: 'Create a flow (version 1)',
+    rawBody: flowDocument,
+    success: { status: CREATED, description: 'The flow', schema: flowDetailSchema },
+    errors: { [BAD_REQUEST]: 'Not JSON', [UNPROCESSABLE]: 'Not a flow document' },
+  }),
+  validateFlow: route({
+    method: 'post',
+    path: '/api/flows/validate',
+    tag: 'flows',
+    summary: 'Check a flow document without saving it',
+    rawBody: flowDocument,
+    success: { status: OK, description: 'Whether it can run, and its problems', schema: validationAnswerSchema },
+    errors: { [BAD_REQUEST]: 'Not JSON', [UNPROCESSABLE]: 'Not a flow document' },
+  }),
+  getFlow: route({
+    method: 'get',
+    path: '/api/flows/{id}',
+    tag: 'flows',
+    summary: 'A flow with the document of its latest version (or of ?version=)',
+    params: flowIdParams,
+    query: z.object({ version: z.coerce.number<number>().int().min(1).optional() }),
+    success: { status: OK, description: 'The flow', schema: flowDetailSchema },
+    errors: { [NOT_FOUND]: 'No such flow or version' },
+  }),
+  saveFlow: route({
+    method: 'put',
+    path: '/api/flows/{id}',
+    tag: 'flows',
+    summary: 'Save a new version',
+    params: flowIdParams,
+    rawBody: flowDocument,
+    success: { status: OK, description: 'The flow at its new version', schema: flowDetailSchema },
+    errors: { [BAD_REQUEST]: 'Not JSON', [NOT_FOUND]: 'No such flow', [UNPROCESSABLE]: 'Not a flow document' },
+  }),
+  listVersions: route({
+    method: 'get',
+    path: '/api/flows/{id}/versions',
+    tag: 'flows',
+    summary: 'The versions of a flow, newest first',
+    params: flowIdParams,
+    success: { status: OK, description: 'Versions', schema: listOf(flowVersionSummarySchema) },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  publishFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/publish',
+    tag: 'flows',
+    summary: 'Publish a version: the one schedules and webhooks run',
+    params: flowIdParams,
+    body: z.strictObject({ version: z.number().int().min(1).optional() }).optional(),
+    success: { status: OK, description: 'The flow at the published version', schema: flowDetailSchema },
+    errors: { [NOT_FOUND]: 'No such flow or version', [UNPROCESSABLE]: 'The version has errors' },
+  }),
+  setFlowEnabled: route({
+    method: 'put',
+    path: '/api/flows/{id}/enabled',
+    tag: 'flows',
+    summary: 'Turn the flow’s schedules and webhooks on or off',
+    params: flowIdParams,
+    body: z.strictObject({ enabled: z.boolean() }),
+    success: { status: OK, description: 'The flow', schema: flowSummarySchema },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  startRun: route({
+    method: 'post',
+    path: '/api/flows/{id}/runs',
+    tag: 'runs',
+    summary: 'Start a run; answers at once with its id (it waits queued for a free slot)',
+    params: flowIdParams,
+    body: runBody,
+    success: { status: ACCEPTED, description: 'The run, queued', schema: runQueuedSchema },
+    errors: {
+      [NOT_FOUND]: 'No such flow',
+      [CONFLICT]: 'No published version',
+      [UNPROCESSABLE]: 'The version has errors',
+    },
+  }),
+  flowSchedules: route({
+    method: 'get',
+    path: '/api/flows/{id}/schedule',
+    tag: 'schedules',
+    summary: 'The flow’s schedules: meaning, next five fire times, policies, last fire',
+    params: flowIdParams,
+    query: z.object({ from: previewFrom }),
+    success: { status: OK, description: 'Schedules', schema: flowSchedulesSchema },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  previewSchedule: route({
+    method: 'get',
+    path: '/api/schedules/preview',
+    tag: 'schedules',
+    summary: 'What a cron expression means and when it fires next',
+    query: z.object({
+      cron: z.string().min(1).max(200),
+      timezone: z.string().min(1).max(100).default('UTC'),
+      from: previewFrom,
+    }),
+    success: { status: OK, description: 'Its meaning and next fire times', schema: schedulePreviewSchema },
+    errors: { [BAD_REQUEST]: 'Not a valid cron or time zone' },
+  }),
+  listHooks: route({
+    method: 'get',
+    path: '/api/flows/{id}/hooks',
+    tag: 'webhooks',
+    summary: 'The hook address and secret of each webhook trigger',
+    params: flowIdParams,
+    success: { status: OK, description: 'Hooks', schema: listOf(hookViewSchema) },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  rotateHook: route({
+    method: 'post',
+    path: '/api/flows/{id}/hooks/{nodeId}/rotate',
+    tag: 'webhooks',
+    summary: 'Replace a hook’s secret',
+    params: z.object({ id: z.string().min(1).max(100), nodeId: z.string().min(1).max(100) }),
+    success: { status: OK, description: 'The hook with its new secret', schema: hookViewSchema },
+    errors: { [NOT_FOUND]: 'No such flow or webhook node' },
+  }),
+  listWatermarks: route({
+    method: 'get',
+    path: '/api/flows/{id}/watermarks',
+    tag: 'flows',
+    summary: 'Incremental sync: the watermark of each incremental source, as its last successful run left it',
+    params: flowIdParams,
+    success: { status: OK, description: 'Watermarks by node', schema: listOf(watermarkSchema) },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  recordHistory: route({
+    method: 'get',
+    path: '/api/flows/{id}/records/{key}',
+    tag: 'history',
+    summary: 'One record key’s history across the flow’s runs, newest run first',
+    params: z.object({ id: z.string().min(1).max(100), key: z.string().min(1).max(1000) }),
+    query: z.object({ limit: limitParam(100, 1000) }),
+    success: {
+      status: OK,
+      description: 'Outcomes: status, node, attempts, error, payload, time',
+      schema: listOf(recordOutcomeSchema),
+    },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+
+  // runs
+  listRuns: route({
+    method: 'get',
+    path: '/api/runs',
+    tag: 'runs',
+    summary: 'List runs, newest first, filtered and cursor-paged',
+    query: z.object({
+      flowId: z.string().min(1).max(100).optional(),
+      status: z.enum(RUN_STATUSES).optional(),
+      trigger: z.enum(TRIGGER_KINDS).optional(),
+      from: instantQuery.describe('Created at or after (ISO 8601).'),
+      to: instantQuery.describe('Created before (ISO 8601).'),
+      limit: limitParam(50, 500),
+      cursor: cursorParam,
+    }),
+    success: { status: OK, description: 'A page of runs', schema: pageOf(runSummarySchema) },
+    errors: { [BAD_REQUEST]: 'A bad filter, named' },
+  }),
+  getRun: route({
+    method: 'get',
+    path: '/api/runs/{id}',
+    tag: 'runs',
+    summary: 'A run: status, counts per node, batches with timings',
+    params: runIdParams,
+    success: { status: OK, description: 'The run', schema: runDetailSchema },
+    errors: { [NOT_FOUND]: 'No such run' },
+  }),
+  pauseRun: runControl('pause', 'Pause a running run (requests in flight finish)'),
+  resumeRun: runControl('resume', 'Resume a paused run'),
+  cancelRun: runControl('cancel', 'Cancel a queued, running or paused run'),
+  retryRun: route({
+    method: 'post',
+    path: '/api/runs/{id}/retry',
+    tag: 'runs',
+    summary: 'Start a run that retries the failed records of a finished run',
+    params: runIdParams,
+    body: z.strictObject({ version: z.enum(['original', 'current']).default('original') }).optional(),
+    success: { status: ACCEPTED, description: 'The retry run, queued', schema: retryAnswerSchema },
+    errors: {
+      [NOT_FOUND]: 'No such run',
+      [CONFLICT]: 'Not finished, or nothing failed',
+      [UNPROCESSABLE]: 'That version has errors',
+    },
+  }),
+  listRecords: route({
+    method: 'get',
+    path: '/api/runs/{id}/records',
+    tag: 'history',
+    summary: 'A run’s record outcomes in read order, filtered by status and node, searchable by key',
+    params: runIdParams,
+    query: z.object({
+      status: z.enum(RECORD_STATUSES).optional(),
+      node: z.string().min(1).max(100).optional(),
+      key: z.string().min(1).max(1000).optional().describe('Exact record key.'),
+      limit: limitParam(50, 1000),
+      cursor: cursorParam,
+    }),
+    success: { status: OK, description: 'A page of outcomes', schema: pageOf(recordOutcomeSchema) },
+    errors: { [NOT_FOUND]: 'No such run' },
+  }),
+  errorGroups: route({
+    method: 'get',
+    path: '/api/runs/{id}/errors',
+    tag: 'history',
+    summary: 'A run’s failed records grouped by error message and node, with counts and sample keys',
+    params: runIdParams,
+    query: z.object({ limit: limitParam(50, 500) }),
+    success: { status: OK, description: 'Groups, most frequent first', schema: listOf(errorGroupSchema) },
+    errors: { [NOT_FOUND]: 'No such run' },
+  }),
+  listCollected: route({
+    method: 'get',
+    path: '/api/runs/{id}/collected',
+    tag: 'history',
+    summary: 'Records kept by the run’s collect nodes',
+    params: runIdParams,
+    query: z.object({ node: z.string().min(1).max(100).optional(), limit: limitParam(50, 1000), cursor: cursorParam }),
+    success: { status: OK, description: 'A page of collected records', schema: pageOf(collectedRecordSchema) },
+    errors: { [NOT_FOUND]: 'No such run' },
+  }),
+
+  // live events
+  events: route({
+    method: 'get',
+    path: '/api/events',
+    tag: 'events',
+    summary: 'Live events of every run (server-sent events; token also accepted as ?access_token=)',
+    success: { status: OK, stream: true, description: 'An event stream of `update` messages: { events: [...] }' },
+  }),
+  runEvents: route({
+    method: 'get',
+    path: '/api/runs/{id}/events',
+    tag: 'events',
+    summary: 'Live events of one run: a `snapshot` first, then `update` messages until it finishes',
+    params: runIdParams,
+    success: { status: OK, stream: true, description: 'An event stream' },
+    errors: { [NOT_FOUND]: 'No such run' },
+  }),
+
+  // descriptions of the API itself
+  flowJsonSchema: route({
+    method: 'get',
+    path: '/api/flow.schema.json',
+    tag: 'catalogue',
+    summary: 'JSON Schema of flow documents',
+    success: { status: OK, description: 'JSON Schema', schema: jsonDocumentSchema },
+  }),
+  openApi: route({
+    method: 'get',
+    path: '/api/openapi.json',
+    tag: 'server',
+    summary: 'This API as OpenAPI 3.1',
+    success: { status: OK, description: 'The OpenAPI document', schema: jsonDocumentSchema },
+  }),
+} as const satisfies Record<string, RouteContract>;
+
+export type ApiContract = typeof apiContract;
+export type RouteName = keyof ApiContract;
+
+// ---- types of a route's inputs and answers -----------------------------------------------------------
+
+/** The success body of a route as the client receives it (undefined for 204; never for streams). */
+export type AnswerOf<R extends RouteContract> = R['success'] extends { stream: true }
+  ? never
+  : R['success'] extends { schema: infer S extends z.ZodType }
+    ? z.output<S>
+    : undefined;
+
+/** The success body a handler must produce (what the schema accepts). */
+export type ReplyOf<R extends RouteContract> = R['success'] extends { schema: infer S extends z.ZodType }
+  ? z.input<S>
+  : undefined;
+
+/** What a caller passes for a route: path parameters, query, body (each only where the route has one). */
+export type CallInput<R extends RouteContract> = (R extends { params: infer P extends z.ZodType }
+  ? { params: z.input<P> }
+  : { params?: undefined }) &
+  (R extends { query: infer Q extends z.ZodType }
+    ? object extends z.input<Q>
+      ? { query?: z.input<Q> }
+      : { query: z.input<Q> }
+    : { query?: undefined }) &
+  (R extends { body: infer B extends z.ZodType }
+    ? undefined extends z.input<B>
+      ? { body?: z.input<B> }
+      : { body: z.input<B> }
+    : R extends { rawBody: object }
+      ? // a flow document: an object, or JSON text sent as it is
+        { body: unknown }
+      : { body?: undefined });
+
+/** The validated inputs a handler receives. */
+export interface HandlerInput<R extends RouteContract> {
+  params: R extends { params: infer P extends z.ZodType } ? z.output<P> : Record<string, never>;
+  query: R extends { query: infer Q extends z.ZodType } ? z.output<Q> : Record<string, never>;
+  /** The validated body; for a route with a raw body, the parsed JSON, unchecked. */
+  body: R extends { body: infer B extends z.ZodType }
+    ? z.output<B>
+    : R extends { rawBody: object }
+      ? unknown
+      : undefined;
+}

@@ -1,0 +1,409 @@
+/**
+ * The bodies the HTTP API takes and answers, as zod schemas. The server validates requests with them
+ * and declares its answers with them (so `/api/openapi.json` describes every answer), the typed client
+ * takes its types from them, and a server test parses real answers with them. Answer objects are strict:
+ * a key the server sends but no schema declares is drift, and the test says so.
+ */
+import { z } from 'zod';
+import { flowSchema } from '../flow.js';
+import type { Problem } from '../validate.js';
+import {
+  NODE_GROUPS,
+  type NodeCounts,
+  RECORD_STATUSES,
+  RUN_STATUSES,
+  type RunCounts,
+  TRIGGER_KINDS,
+} from '../vocabulary.js';
+
+const instant = z.string().describe('An ISO 8601 instant, e.g. 2026-11-28T00:00:00.000Z.');
+/** Run ids are decimal strings (SQLite row ids), never numbers: they may outgrow a double's integers. */
+const runId = z.string().describe('A run id (decimal digits).');
+
+// ---- errors ------------------------------------------------------------------------------------------
+
+export const problemSchema = z
+  .strictObject({
+    severity: z.enum(['error', 'warning']),
+    code: z.string().describe('Stable machine-readable kind, e.g. "unknown-node-type".'),
+    path: z.string().describe('Where in the document, e.g. "nodes[2].params.size".'),
+    message: z.string(),
+    nodeId: z.string().optional(),
+  })
+  .describe('A problem of a flow document.') satisfies z.ZodType<Problem>;
+
+/** Body of every error answer of the HTTP API. */
+export const apiErrorBodySchema = z.strictObject({
+  error: z.strictObject({
+    code: z.string().describe('Stable machine-readable kind, e.g. "not_found".'),
+    message: z.string().describe('What is wrong, naming the field at fault.'),
+    path: z.string().optional().describe('The field at fault.'),
+    problems: z.array(problemSchema).optional().describe('Every problem of a flow document that was refused.'),
+  }),
+});
+export type ApiErrorBody = z.output<typeof apiErrorBodySchema>;
+
+// ---- lists -------------------------------------------------------------------------------------------
+
+/** A page of a cursor-paged list: pass `nextCursor` back as `cursor` for the next one. */
+export function pageOf<T extends z.ZodType>(item: T) {
+  return z.strictObject({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('Pass as `cursor` to get the next page; null on the last page.'),
+  });
+}
+
+/** A list answered whole (short by nature: a flow's versions, hooks, watermarks). */
+export function listOf<T extends z.ZodType>(item: T) {
+  return z.strictObject({ items: z.array(item) });
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `cursor` to get the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+// ---- flows -------------------------------------------------------------------------------------------
+
+export const flowSummarySchema = z.strictObject({
+  id: z.string(),
+  name: z.string(),
+  description: z.string().nullable(),
+  latestVersion: z.number().int(),
+  publishedVersion: z
+    .number()
+    .int()
+    .nullable()
+    .describe('The version schedules and webhooks run; null until published.'),
+  enabled: z.boolean().describe('Whether its schedules fire and its webhooks accept records.'),
+  createdAt: instant,
+  updatedAt: instant,
+});
+export type FlowSummary = z.output<typeof flowSummarySchema>;
+
+export const flowVersionSummarySchema = z.strictObject({
+  version: z.number().int(),
+  versionId: z.string(),
+  createdAt: instant,
+  published: z.boolean(),
+  errors: z
+    .number()
+    .int()
+    .describe("Errors in this version's document (a version with errors cannot be published or run)."),
+});
+export type FlowVersionSummary = z.output<typeof flowVersionSummarySchema>;
+
+export const flowDetailSchema = flowSummarySchema.extend({
+  version: z.number().int().describe('The version whose document this is.'),
+  versionId: z.string(),
+  document: flowSchema,
+  problems: z.array(problemSchema),
+});
+export type FlowDetail = z.output<typeof flowDetailSchema>;
+
+export const validationAnswerSchema = z.strictObject({ ok: z.boolean(), problems: z.array(problemSchema) });
+
+export const templateSchema = z.strictObject({
+  file: z.string().describe('Its file in examples/.'),
+  name: z.string(),
+  description: z.string().nullable(),
+  // served as the file has it (defaults not applied), so it is declared as an object, not as a parsed flow
+  document: z.record(z.string(), z.unknown()).describe('A flow document (format 1), as written in the file.'),
+});
+export type Template = z.output<typeof templateSchema>;
+
+export const nodeTypeViewSchema = z.strictObject({
+  type: z.string(),
+  group: z.enum(NODE_GROUPS),
+  label: z.string(),
+  description: z.string(),
+  input: z.boolean(),
+  outputs: z.array(z.string()),
+  role: z.enum(['trigger', 'source', 'sink', 'error-handler']).nullable(),
+  providesRecords: z.boolean(),
+  params: z.record(z.string(), z.unknown()).describe("JSON Schema of the type's parameters."),
+});
+export type NodeTypeView = z.output<typeof nodeTypeViewSchema>;
+
+// ---- runs --------------------------------------------------------------------------------------------
+
+export const runCountsSchema = z.strictObject({
+  read: z.number().int(),
+  succeeded: z.number().int(),
+  filtered: z.number().int(),
+  failed: z.number().int(),
+  cancelled: z.number().int(),
+}) satisfies z.ZodType<RunCounts>;
+
+export const nodeCountsSchema = z.strictObject({
+  in: z.number().int(),
+  out: z.number().int(),
+  error: z.number().int(),
+  filtered: z.number().int(),
+}) satisfies z.ZodType<NodeCounts>;
+
+export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry'] as const;
+
+export const waitingSchema = z
+  .strictObject({
+    kind: z.enum(WAITING_KINDS),
+    nodeId: z.string(),
+    until: instant,
+    connection: z.string().optional(),
+  })
+  .describe('Why the run is not moving right now: a delay, a rate limit, an open circuit breaker, a retry wait.');
+export type Waiting = z.output<typeof waitingSchema>;
+
+export const runSummarySchema = z.strictObject({
+  id: runId,
+  flowId: z.string().nullable(),
+  flowVersion: z.number().int().nullable(),
+  flowName: z.string(),
+  status: z.enum(RUN_STATUSES),
+  trigger: z.enum(TRIGGER_KINDS),
+  counts: runCountsSchema,
+  error: z.string().nullable(),
+  waiting: waitingSchema.nullable(),
+  retryOf: runId.nullable().describe('For a retry run: the run whose failed records it feeds again.'),
+  scheduledFor: instant.nullable().describe('For a scheduled run: the fire time it was started for.'),
+  prunedAt: instant.nullable().describe('When retention removed its record outcomes (its summary and counts stay).'),
+  createdAt: instant,
+  startedAt: instant.nullable(),
+  finishedAt: instant.nullable(),
+});
+export type RunSummary = z.output<typeof runSummarySchema>;
+
+export const batchSummarySchema = z.strictObject({
+  batchNo: z.number().int(),
+  size: z.number().int(),
+  succeeded: z.number().int(),
+  filtered: z.number().int(),
+  failed: z.number().int(),
+  startedAt: instant,
+  finishedAt: instant.nullable(),
+});
+export type BatchSummary = z.output<typeof batchSummarySchema>;
+
+export const runDetailSchema = runSummarySchema.extend({
+  nodeCounts: z.record(z.string(), nodeCountsSchema),
+  batches: z.array(batchSummarySchema),
+});
+export type RunDetail = z.output<typeof runDetailSchema>;
+
+export const runQueuedSchema = z.strictObject({ runId, status: z.literal('queued') });
+
+export const runControlAnswerSchema = z.strictObject({
+  runId,
+  status: z.enum(['paused', 'running', 'cancelling']).describe('What the run does next.'),
+});
+
+export const retryAnswerSchema = z.strictObject({
+  runId,
+  retryOf: runId,
+  version: z.enum(['original', 'current']),
+  status: z.literal('queued'),
+});
+
+// ---- records -----------------------------------------------------------------------------------------
+
+export const recordErrorSchema = z
+  .strictObject({ message: z.string(), code: z.string().optional(), httpStatus: z.number().int().optional() })
+  .describe('What a failed record carries: the reason, and the code and HTTP status when a system gave them.');
+export type RecordError = z.output<typeof recordErrorSchema>;
+
+export const recordOutcomeSchema = z.strictObject({
+  runId,
+  seq: z.number().int().describe('Position in read order.'),
+  key: z.string(),
+  status: z.enum(RECORD_STATUSES),
+  nodeId: z.string(),
+  batchNo: z.number().int(),
+  attempts: z.number().int(),
+  error: recordErrorSchema.nullable(),
+  payload: z
+    .unknown()
+    .describe('The record as it was when it failed (the payload sent, for a write), kept for failed records.'),
+  payloadTruncated: z
+    .strictObject({ bytes: z.number().int(), cap: z.number().int() })
+    .optional()
+    .describe('Set when the stored payload was cut to the size cap: its full size and the cap.'),
+  at: instant,
+});
+export type RecordOutcomeView = z.output<typeof recordOutcomeSchema>;
+
+export const errorGroupSchema = z.strictObject({
+  message: z.string(),
+  code: z.string().nullable(),
+  httpStatus: z.number().int().nullable(),
+  nodeId: z.string(),
+  count: z.number().int(),
+  sampleKeys: z.array(z.string()).describe('A few keys of records that failed this way.'),
+});
+export type ErrorGroup = z.output<typeof errorGroupSchema>;
+
+const truncatedSchema = z.strictObject({ bytes: z.number().int(), cap: z.number().int() });
+
+export const collectedRecordSchema = z.strictObject({
+  nodeId: z.string(),
+  seq: z.number().int(),
+  key: z.string(),
+  data: z.unknown(),
+  dataTruncated: truncatedSchema
+    .optional()
+    .describe(
+      'Set when the stored output was cut to the size cap: its full size and the cap (`data` is then its preview).',
+    ),
+  payloadTruncated: truncatedSchema
+    .optional()
+    .describe("Set when the failed record's payload inside `data` was cut to the size cap."),
+});
+export type CollectedRecord = z.output<typeof collectedRecordSchema>;
+
+export const watermarkSchema = z.strictObject({
+  nodeId: z.string(),
+  value: z.string(),
+  runId,
+  updatedAt: instant,
+});
+export type Watermark = z.output<typeof watermarkSchema>;
+
+// ---- schedules and webhooks --------------------------------------------------------------------------
+
+export const schedulePreviewSchema = z.strictObject({
+  description: z.string().describe('The cron in words.'),
+  next: z.array(instant).describe('The next fire times.'),
+});
+export type SchedulePreview = z.output<typeof schedulePreviewSchema>;
+
+export const scheduleViewSchema = schedulePreviewSchema.extend({
+  nodeId: z.string(),
+  cron: z.string(),
+  timezone: z.string(),
+  overlap: z.enum(['skip', 'queue', 'cancel-previous']),
+  catchUp: z.enum(['none', 'latest', 'all']),
+  catchUpLimit: z.number().int(),
+  next: z.array(instant).describe('The next five fire times, or none while the flow is disabled or unpublished.'),
+  lastSlot: instant.nullable(),
+  lastRunId: runId.nullable(),
+});
+export type ScheduleView = z.output<typeof scheduleViewSchema>;
+
+export const flowSchedulesSchema = z.strictObject({
+  enabled: z.boolean(),
+  published: z.boolean(),
+  schedules: z.array(scheduleViewSchema),
+});
+
+export const hookViewSchema = z.strictObject({
+  nodeId: z.string(),
+  id: z.string(),
+  path: z.string().describe('Path to POST records to, on this server.'),
+  secret: z.string().describe('For signing: `x-sluice-signature: sha256=<hex HMAC-SHA256 of the body>`.'),
+});
+export type HookView = z.output<typeof hookViewSchema>;
+
+// ---- connections -------------------------------------------------------------------------------------
+
+export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
+export type AuthType = (typeof AUTH_TYPES)[number];
+
+const connectionName = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/, 'use 1-63 lowercase letters, digits, dots, dashes or underscores');
+
+const breakerSchema = z.strictObject({
+  failureThreshold: z.number().int().min(1).max(1000),
+  cooldownMs: z.number().int().min(100).max(3_600_000),
+});
+
+/** A connection as the API takes it; `secret` is write-only. */
+export const connectionInputSchema = z.strictObject({
+  name: connectionName,
+  baseUrl: z
+    .string()
+    .url('must be an absolute http(s) URL')
+    .regex(/^https?:\/\//i, 'must be an absolute http(s) URL'),
+  auth: z.enum(AUTH_TYPES).default('none'),
+  /** Basic auth's user name. */
+  username: z.string().min(1).max(200).optional(),
+  /** The header an API key is sent in (api-key auth). */
+  headerName: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name')
+    .optional(),
+  /** Token, password or API key. Stored encrypted; never returned. */
+  secret: z.string().min(1).max(10_000).optional(),
+  /** Path the status check calls, relative to the base URL. */
+  checkPath: z.string().max(2000).optional(),
+  breaker: breakerSchema.optional(),
+});
+export type ConnectionInput = z.output<typeof connectionInputSchema>;
+
+/** A connection update: every field optional; `secret: null` removes the secret. */
+export const connectionPatchSchema = connectionInputSchema
+  .omit({ name: true })
+  .partial()
+  .extend({ secret: z.string().min(1).max(10_000).nullable().optional() });
+export type ConnectionPatch = z.output<typeof connectionPatchSchema>;
+
+export const connectionStatusSchema = z.strictObject({
+  state: z.string().describe('ok (2xx), unauthorized (401/403) or error (anything else, or unreachable).'),
+  message: z.string().nullable(),
+  checkedAt: instant,
+});
+export type ConnectionStatus = z.output<typeof connectionStatusSchema>;
+
+export const connectionViewSchema = z.strictObject({
+  name: z.string(),
+  baseUrl: z.string(),
+  auth: z.enum(AUTH_TYPES),
+  username: z.string().nullable(),
+  headerName: z.string().nullable(),
+  secret: z.string().nullable().describe('The secret masked (its last four characters), or null when none is stored.'),
+  checkPath: z.string().nullable(),
+  breaker: z.strictObject({ failureThreshold: z.number().int(), cooldownMs: z.number().int() }).nullable(),
+  builtIn: z.boolean(),
+  status: connectionStatusSchema.nullable(),
+});
+export type ConnectionView = z.output<typeof connectionViewSchema>;
+
+// ---- tokens, settings, server ------------------------------------------------------------------------
+
+export const tokenInfoSchema = z.strictObject({
+  id: z.number().int(),
+  name: z.string(),
+  prefix: z.string().describe('The first characters of the token, to tell tokens apart.'),
+  createdAt: instant,
+  lastUsedAt: instant.nullable(),
+});
+export type TokenInfo = z.output<typeof tokenInfoSchema>;
+
+export const createdTokenSchema = z.strictObject({
+  token: z.string().describe('The token itself: shown in this answer only.'),
+  info: tokenInfoSchema,
+});
+
+export const settingsSchema = z.strictObject({
+  concurrency: z.number().int(),
+  perFlow: z.number().int(),
+  payloadCap: z
+    .number()
+    .int()
+    .describe('Largest stored payload of a failed record (characters of JSON); larger ones are cut and marked.'),
+  retention: z.strictObject({
+    days: z.number().describe('Keep the record outcomes of runs newer than this many days.'),
+    runsPerFlow: z.number().int().describe("And of each flow's newest this many runs, however old."),
+  }),
+});
+export type Settings = z.output<typeof settingsSchema>;
+
+export const pruneResultSchema = z.strictObject({
+  runs: z.number().int().describe('Runs whose record outcomes were removed.'),
+  outcomes: z.number().int().describe('Record outcomes removed.'),
+});
+
+export const healthSchema = z.strictObject({ status: z.literal('ok'), activeRuns: z.number().int() });
+
+/** A JSON document described elsewhere (a JSON Schema, the OpenAPI document itself). */
+export const jsonDocumentSchema = z.record(z.string(), z.unknown());
