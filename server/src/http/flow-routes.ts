@@ -1,6 +1,6 @@
 import { parseFlowDocument } from '../flows/repository.js';
 import { preview } from '../schedules/scheduler.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import type { ApiRouter } from './spec.js';
 
 /** Flows: create, list, versions, publish, enable, validate, start a run, schedules, hooks, record history. */

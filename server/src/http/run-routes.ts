@@ -1,5 +1,5 @@
 import { HTTP_STATUS, isFinalRunStatus } from '@sluice/shared';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
 
