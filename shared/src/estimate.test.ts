@@ -109,6 +109,16 @@ describe('estimateRun', () => {
     expect(estimateRun(flow, { records: 7, lastRun: { runId: '3', records: 95 } }).records).toBe(7);
   });
 
+  it('an incremental source: the last run’s count is at most what the next reads', () => {
+    const flow = chain({
+      type: 'http-source',
+      params: { url: 'https://example.test/items', incremental: { field: 'updatedAt', param: 'since' } },
+    });
+    expect(estimateRun(flow, { lastRun: { runId: '4', records: 10 } }).recordsFrom).toBe(
+      'read by run 4, the last that succeeded (an incremental source reads only what changed since: at most)',
+    );
+  });
+
   it('inline records count themselves; a webhook cannot tell', () => {
     const inline = chain({ type: 'inline-records', params: { records: [{ a: 1 }, { a: 2 }, { a: 3 }] } });
     expect(estimateRun(inline).records).toBe(3);

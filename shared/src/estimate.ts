@@ -229,7 +229,11 @@ export function recordCount(flow: Flow, facts: EstimateFacts = {}): { count: Cou
     return { count: { count: total, from }, parts };
   }
   if (facts.lastRun) {
-    const count = { count: facts.lastRun.records, from: `read by run ${facts.lastRun.runId}, the last that succeeded` };
+    const incremental = sources.some((n) => !documentCount(n) && paramsOf(n).incremental !== undefined);
+    const count = {
+      count: facts.lastRun.records,
+      from: `read by run ${facts.lastRun.runId}, the last that succeeded${incremental ? ' (an incremental source reads only what changed since: at most)' : ''}`,
+    };
     const at = parts.find((p) => !p.known);
     return {
       count,
