@@ -111,12 +111,12 @@ describe('GET /api/flows/{id}/estimate', () => {
     expect(given).toMatchObject({ records: 1000, recordsFrom: 'the count given', batches: 20 });
   });
 
-  it('a file source: the lines of its file, less the header', async () => {
+  it('a file source: the records of its file, less the header, a quoted line break not counted', async () => {
     const dir = path.join(t.dir, 'files', 'in');
     mkdirSync(dir, { recursive: true });
     writeFileSync(
       path.join(dir, 'rows.csv'),
-      `key,title\n${Array.from({ length: 37 }, (_, i) => `k${i},t${i}`).join('\n')}`,
+      `key,title\n${Array.from({ length: 36 }, (_, i) => `k${i},t${i}`).join('\n')}\nk36,"two\nlines"`,
     );
     const id = await createFlow({
       format: 1,
@@ -132,7 +132,7 @@ describe('GET /api/flows/{id}/estimate', () => {
       ],
     });
     const { body } = await get<FlowEstimate>(`/api/flows/${id}/estimate`);
-    expect(body).toMatchObject({ records: 37, recordsFrom: 'the 37 data lines of in/rows.csv' });
+    expect(body).toMatchObject({ records: 37, recordsFrom: 'the 37 records in in/rows.csv' });
   });
 
   it('answers 404 for a flow or version that does not exist, 400 for a bad count', async () => {

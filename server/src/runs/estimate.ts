@@ -63,7 +63,16 @@ export class RunEstimates {
   async forFlow(flowId: string, version: number, flow: Flow, records?: number): Promise<FlowEstimate> {
     const facts = await this.facts(flowId, flow);
     const e = estimateRun(flow, records === undefined ? facts : { ...facts, records });
-    return { flowId, version, ...e };
+    return {
+      flowId,
+      version,
+      ...e,
+      facts: {
+        sourceCounts: { ...facts.sourceCounts },
+        lastRun: facts.lastRun ?? null,
+        perRecord: facts.perRecord ? { ms: facts.perRecord.ms, runs: [...facts.perRecord.runs] } : null,
+      },
+    };
   }
 
   /** What the server knows beyond the document: source counts, the last succeeded run, measured time. */
@@ -144,7 +153,7 @@ export class RunEstimates {
     };
   }
 
-  /** Lines of a file source's file (less a CSV header), when it is small enough to count cheaply. */
+  /** Records of a file source's file (lines, less a CSV header; quoted line breaks not counted), when it is small enough to count cheaply. */
   private async fileCount(raw: Record<string, unknown>): Promise<CountFact | null> {
     const file = typeof raw.path === 'string' ? raw.path : null;
     if (!this.files || !file) return null;
@@ -157,16 +166,25 @@ export class RunEstimates {
       let lines = 0;
       let bytes = 0;
       let last = 10;
+      const quote =
+        raw.format === 'jsonl' ? null : (typeof raw.quote === 'string' ? raw.quote : '"').charCodeAt(0) || null;
+      let quoted = false;
       for await (const piece of this.files.read(file, 0)) {
         const chunk = typeof piece === 'string' ? Buffer.from(piece) : piece;
         bytes += chunk.length;
         if (bytes > MAX_COUNTED_BYTES) throw new Error('too large to count');
-        for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        if (quote === null) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+        else
+          for (const byte of chunk) {
+            // a line break inside a quoted CSV field belongs to the record (a doubled quote toggles twice)
+            if (byte === quote) quoted = !quoted;
+            else if (byte === 10 && !quoted) lines++;
+          }
         last = chunk[chunk.length - 1] ?? last;
       }
       if (bytes > 0 && last !== 10) lines++;
       const count = Math.max(0, lines - (header && lines > 0 ? 1 : 0));
-      fact = { count, from: `the ${fmt(count)} ${header ? 'data lines' : 'lines'} of ${file}` };
+      fact = { count, from: `the ${fmt(count)} records in ${file}` };
     } catch {
       fact = null;
     }

@@ -233,6 +233,15 @@ export const flowEstimateSchema = z
     measuredRuns: z.array(runId).describe('The runs it was measured in.'),
     estimateMs: z.number().int().nullable().describe('The expected duration; null when a part is unknown.'),
     breakdown: z.array(estimatePartSchema),
+    facts: z
+      .strictObject({
+        sourceCounts: z.record(z.string(), z.strictObject({ count: z.number().int(), from: z.string() })),
+        lastRun: z.strictObject({ runId, records: z.number().int() }).nullable(),
+        perRecord: z.strictObject({ ms: z.number(), runs: z.array(runId) }).nullable(),
+      })
+      .describe(
+        'What the server found beyond the document (counts of sources, the last succeeded run, the measured time), so a client can estimate an edited draft the same way.',
+      ),
   })
   .describe('How long a run of the flow should take, and what each part of that comes from.');
 export type FlowEstimate = z.output<typeof flowEstimateSchema>;
