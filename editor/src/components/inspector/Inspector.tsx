@@ -1,4 +1,4 @@
-import { type Flow, type FlowNode, nodeTypes, type Problem } from '@sluice/shared';
+import { type EstimatePart, type Flow, type FlowNode, nodeTypes, type Problem } from '@sluice/shared';
 import { type ReactNode, useId, useMemo } from 'react';
 import { describeSettings } from '../../lib/inspector/meaning';
 import {
@@ -38,10 +38,12 @@ export interface InspectorProps {
   /** A record for expression previews. */
   sample?: Record<string, unknown>;
   readOnly?: boolean;
+  /** What this node contributes to the run estimate (records, batches, waits), if anything. */
+  estimate?: readonly EstimatePart[];
 }
 
 /** The settings of one node: its name and a form made from its type's parameter schema. */
-export function Inspector({ node, flow, problems, onChange, sample, readOnly = false }: InspectorProps) {
+export function Inspector({ node, flow, problems, onChange, sample, readOnly = false, estimate }: InspectorProps) {
   const nameId = useId();
   const def = nodeTypes.get(node.type);
   const schema = paramSchema(node.type);
@@ -169,6 +171,17 @@ export function Inspector({ node, flow, problems, onChange, sample, readOnly = f
           <p className="inspector-meaning" data-testid="inspector-meaning">
             {meaning}
           </p>
+        )}
+
+        {estimate && estimate.length > 0 && (
+          <div className="inspector-estimate" data-testid="inspector-estimate">
+            <span className="inspector-estimate-title">In the run estimate</span>
+            {estimate.map((part) => (
+              <p key={`${part.kind}:${part.text}`} className={part.known ? undefined : 'is-unknown'}>
+                {part.text}
+              </p>
+            ))}
+          </div>
         )}
       </section>
     </InspectorContext.Provider>
