@@ -95,6 +95,15 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
             <span className="run-id" title={runId}>
               Run {shortId(runId)}
             </span>
+            {run?.eta && !finished && (
+              <span
+                className="run-eta"
+                data-testid="run-eta"
+                title={`Expected to finish at ${formatTimestamp(run.eta.at)}: ${run.eta.records.toLocaleString('en-US')} records in all${run.eta.recordsPerSecond ? `, ${Math.round(run.eta.recordsPerSecond).toLocaleString('en-US')} records/s lately` : ''}, plus the waits of delays`}
+              >
+                ETA {formatEta(run.eta.remainingMs)}
+              </span>
+            )}
           </div>
           {pollError && <ErrorMessage title="Could not load the run." message={pollError} />}
           {run?.waiting && !finished && (
@@ -106,17 +115,6 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
           <dl className="facts">
             <dt>Duration</dt>
             <dd data-testid="run-duration">{duration === null ? '–' : formatDuration(duration)}</dd>
-            {run?.eta && !finished && (
-              <>
-                <dt>ETA</dt>
-                <dd
-                  data-testid="run-eta"
-                  title={`Expected to finish at ${formatTimestamp(run.eta.at)}: ${run.eta.records.toLocaleString('en-US')} records in all${run.eta.recordsPerSecond ? `, ${Math.round(run.eta.recordsPerSecond).toLocaleString('en-US')} records/s lately` : ''}, plus the waits of delays`}
-                >
-                  ETA {formatEta(run.eta.remainingMs)}
-                </dd>
-              </>
-            )}
             <dt>Batches</dt>
             <dd data-testid="run-batches">
               {run && run.batches.length === 0

@@ -27,7 +27,7 @@ describe('the editor’s run estimate', () => {
     expect(e.estimateMs).toBe(4000 + 19 * 200);
     expect(runButtonEstimate(e)).toBe('about 8 s');
     expect(partsOf(e, 'pause').map((p) => p.text)).toEqual([
-      '19 waits of 200 ms between 20 batches of 50 (Batch): 3.8 s, exact',
+      '19 waits of 200 ms between 20 batches of 50: 3.8 s, exact',
     ]);
     expect(estimateTooltip(e).split('\n')[0]).toBe('Estimated duration: about 8 s');
   });
