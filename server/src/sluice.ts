@@ -58,7 +58,8 @@ export async function openSluice(config: PartsConfig) {
   const connections = new ConnectionRepository(db, box, sandbox.connections);
   const http = fetchHttpClient;
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env));
-  const estimates = new RunEstimates(db, files);
+  const estimates = new RunEstimates(db, files, connections.connectors(http));
+
   const runner = new Runner({
     flows,
     runs,

@@ -30,7 +30,7 @@ describe('estimateRun', () => {
     expect(e.estimateMs).toBeNull();
     expect(e.breakdown.find((p) => p.kind === 'delay')).toMatchObject({ nodeId: 'delay-1', ms: 3800, known: true });
     expect(e.breakdown.find((p) => p.kind === 'delay')?.text).toBe(
-      '19 waits of 200 ms between 20 batches of 50 (Batch): 3.8 s, exact',
+      '19 waits of 200 ms between 20 batches of 50: 3.8 s, exact',
     );
     expect(e.breakdown.find((p) => p.kind === 'processing')).toMatchObject({
       known: false,

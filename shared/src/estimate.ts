@@ -151,7 +151,7 @@ function gatesOf(flow: Flow): Gate[] {
       records: Math.max(1, num(p.records, 100)),
       intervalMs: Math.max(1, num(p.intervalMs, 60_000)),
       groupSize,
-      groupFrom: batch ? `batches of ${fmtInt(groupSize)} (${label(batch)})` : `pages of ${fmtInt(groupSize)}`,
+      groupFrom: batch ? `batches of ${fmtInt(groupSize)}` : `pages of ${fmtInt(groupSize)}`,
       mayThin: above.some((n) => THINNING_TYPES.has(n.type)),
     });
   }

@@ -39,34 +39,33 @@ afterAll(async () => {
 const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? '';
 
 describe('the run estimate in the editor', () => {
-  it('before the first run of the demo: no duration on the Run button, and the inspector says what is unknown', async () => {
+  it('before the first run of the demo: the exact waits on the Run button, and what is unknown in its tooltip', async () => {
     await page.goto(server.url);
     await page.getByTestId('token-input').fill(TEST_TOKEN);
     await page.getByTestId('token-save').click();
     await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);
     await page.getByTestId('node-pause').waitFor({ state: 'visible' });
-    // the HTTP source does not say how many work orders it will read, and nothing was measured yet
-    expect(await text('run-button')).toBe('Run');
-    expect(await page.getByTestId('run-button').getAttribute('title')).toContain(
-      'record count unknown: Work orders (maintenance) does not say how many records it will read; run once or set it',
-    );
+    // the maintenance system reports 1,000 work orders; 20 batches of 50 wait 19 × 200 ms; the time per record is not known yet
+    await expect.poll(() => text('run-button')).toBe('Run · at least 4 s');
+    const title = (await page.getByTestId('run-button').getAttribute('title')) ?? '';
+    expect(title).toContain('1,000 records: the total the API reports for /api/eam/work-orders');
+    expect(title).toContain('time per record unknown: run once to measure it');
     await page.getByTestId('node-pause').click();
     const inspector = page.getByTestId('inspector-estimate');
     await inspector.waitFor({ state: 'visible' });
     await inspector.scrollIntoViewIfNeeded();
-    expect(await inspector.textContent()).toContain('how often depends on the record count, unknown');
+    expect(await inspector.textContent()).toContain('19 waits of 200 ms between 20 batches of 50: 3.8 s, exact');
     await page.screenshot({ path: path.join(SHOTS, 'estimate-1-before-first-run.png') });
   });
 
-  it('after one run: "Run · about N s", and the delay node says its exact share', async () => {
+  it('after one run: "Run · about N s" with the time per record measured in it', async () => {
     await page.getByTestId('run-button').click();
     await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
     await expect.poll(() => text('run-button'), { timeout: 10_000 }).toMatch(/^Run · about \d+ s$/);
     const title = (await page.getByTestId('run-button').getAttribute('title')) ?? '';
     expect(title).toMatch(/^Estimated duration: about \d+ s\n/);
-    expect(title).toMatch(/1,000 records: read by run \d+, the last that succeeded/);
+    expect(title).toContain('1,000 records: the total the API reports for /api/eam/work-orders');
     expect(title).toMatch(/1,000 records × [\d.]+ ms measured in run \d+/);
-    // the delay node's share is exact: 20 batches of 50, 19 waits of 200 ms
     await page.getByTestId('node-batch').click();
     await expect
       .poll(() => page.getByTestId('inspector-estimate').textContent())

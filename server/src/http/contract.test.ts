@@ -81,7 +81,7 @@ describe('real answers match the contract', () => {
     );
 
     const before = await api.call('flowEstimate', { params: { id: flow.id } });
-    expect(before).toMatchObject({ flowId: flow.id, records: null, estimateMs: null });
+    expect(before).toMatchObject({ flowId: flow.id, records: 60, estimateMs: null });
     const { runId } = await api.call('startRun', { params: { id: flow.id } });
     await t.parts.runner.wait(runId);
     const run = await api.call('getRun', { params: { id: runId } });

@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FlowEstimate, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../config.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
 
 /** `GET /api/flows/{id}/estimate` and a running run's `eta`, against the real app and sandbox. */
@@ -16,6 +17,11 @@ const get = async <T>(p: string): Promise<{ status: number; body: T }> => {
   const res = await t.app.request(p);
   return { status: res.status, body: (await res.json()) as T };
 };
+
+const example = (file: string) =>
+  JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', file), 'utf8')) as {
+    nodes: { id: string; params?: Record<string, unknown> }[];
+  };
 
 const post = (p: string, body: unknown) =>
   t.app.request(p, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -92,23 +98,38 @@ describe('GET /api/flows/{id}/estimate', () => {
     expect(body.estimateMs).toBeGreaterThanOrEqual(body.lowerBoundMs ?? 0);
   });
 
-  it('an HTTP source: unknown until a run has read it, then the last succeeded run’s count; ?records= wins', async () => {
-    const demo = (await import('../../../examples/work-orders-to-erp.flow.json', { with: { type: 'json' } }))
-      .default as { nodes: { id: string; params?: Record<string, unknown> }[] };
-    const copy = structuredClone(demo);
+  it('an HTTP source: the total its API reports, asked with a page of one record; ?records= wins', async () => {
+    const copy = example('work-orders-to-erp.flow.json');
     const pause = copy.nodes.find((n) => n.id === 'pause');
     if (pause?.params) pause.params.ms = 0;
     const id = await createFlow(copy);
+    const before = (await get<FlowEstimate>(`/api/flows/${id}/estimate`)).body;
+    expect(before).toMatchObject({
+      records: 120,
+      recordsFrom: 'the total the API reports for /api/eam/work-orders',
+      batches: 3,
+      estimateMs: null,
+    });
+    const run = await runToEnd(id);
+    expect(run.counts.read).toBe(120);
+    const after = (await get<FlowEstimate>(`/api/flows/${id}/estimate`)).body;
+    expect(after.measuredRuns).toEqual([run.id]);
+    expect(after.estimateMs).toBeGreaterThan(0);
+    const given = (await get<FlowEstimate>(`/api/flows/${id}/estimate?records=1000`)).body;
+    expect(given).toMatchObject({ records: 1000, recordsFrom: 'the count given', batches: 20 });
+  });
+
+  it('an incremental HTTP source: unknown until a run has read it, then at most the last run’s count', async () => {
+    const id = await createFlow(example('incremental-work-orders.flow.json'));
     const unknown = (await get<FlowEstimate>(`/api/flows/${id}/estimate`)).body;
     expect(unknown.records).toBeNull();
     expect(unknown.breakdown[0]?.text).toMatch(/^record count unknown: .* run once or set it$/);
     const run = await runToEnd(id);
     const known = (await get<FlowEstimate>(`/api/flows/${id}/estimate`)).body;
     expect(known.records).toBe(run.counts.read);
-    expect(known.recordsFrom).toBe(`read by run ${run.id}, the last that succeeded`);
-    expect(known.estimateMs).toBeGreaterThan(0);
-    const given = (await get<FlowEstimate>(`/api/flows/${id}/estimate?records=1000`)).body;
-    expect(given).toMatchObject({ records: 1000, recordsFrom: 'the count given', batches: 20 });
+    expect(known.recordsFrom).toBe(
+      `read by run ${run.id}, the last that succeeded (an incremental source reads only what changed since: at most)`,
+    );
   });
 
   it('a file source: the records of its file, less the header, a quoted line break not counted', async () => {

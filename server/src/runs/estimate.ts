@@ -1,4 +1,4 @@
-import type { FilePort } from '@sluice/engine';
+import type { Connectors, FilePort } from '@sluice/engine';
 import {
   type CountFact,
   combineMeasurements,
@@ -21,6 +21,11 @@ const MEASURED_RUNS = 5;
 const MAX_COUNTED_BYTES = 64 * 1024 * 1024;
 /** A file's count is kept this long, so a run's ETA, asked twice a second, does not read it again. */
 const COUNT_TTL_MS = 10_000;
+/** How long a source's reported total is kept, and how long asking for it may take. */
+const TOTAL_TTL_MS = 60_000;
+const TOTAL_TIMEOUT_MS = 2000;
+/** Where APIs commonly report the number of records of a listing. */
+const TOTAL_PATHS = [['meta', 'total'], ['total'], ['meta', 'pagination', 'total'], ['totalCount'], ['count']];
 /** Records in the recent window of a running run's rate. */
 const WINDOW_RECORDS = 200;
 
@@ -45,6 +50,8 @@ export class RunEstimates {
   constructor(
     db: Db,
     private readonly files: FilePort | undefined,
+    /** To ask an HTTP source's API for its total (one record's page); none: not asked. */
+    private readonly connectors?: Pick<Connectors, 'http' | 'connection'>,
     private readonly now: () => number = Date.now,
   ) {
     this.c = db.$client;
@@ -79,8 +86,12 @@ export class RunEstimates {
   async facts(flowId: string | null, flow: Flow): Promise<EstimateFacts> {
     const sourceCounts: Record<string, CountFact> = {};
     for (const node of flow.nodes) {
-      if (node.type !== 'file-source') continue;
-      const fact = await this.fileCount(node.params);
+      const fact =
+        node.type === 'file-source'
+          ? await this.fileCount(node.params)
+          : node.type === 'http-source'
+            ? await this.httpTotal(node.params)
+            : null;
       if (fact) sourceCounts[node.id] = fact;
     }
     if (flowId === null) return { sourceCounts };
@@ -185,6 +196,68 @@ export class RunEstimates {
       if (bytes > 0 && last !== 10) lines++;
       const count = Math.max(0, lines - (header && lines > 0 ? 1 : 0));
       fact = { count, from: `the ${fmt(count)} records in ${file}` };
+    } catch {
+      fact = null;
+    }
+    this.counts.set(key, { at: this.now(), fact });
+    return fact;
+  }
+
+  /**
+   * The total an HTTP source's API reports for its listing (`meta.total`, `total`, an `X-Total-Count`
+   * header…), asked with a page of one record. Only GET sources that read everything (not incremental).
+   */
+  private async httpTotal(raw: Record<string, unknown>): Promise<CountFact | null> {
+    if (!this.connectors || typeof raw.url !== 'string') return null;
+    if ((raw.method ?? 'GET') !== 'GET' || raw.incremental !== undefined) return null;
+    const key = `http\u0000${JSON.stringify(raw)}`;
+    const cached = this.counts.get(key);
+    if (cached && this.now() - cached.at < TOTAL_TTL_MS) return cached.fact;
+    let fact: CountFact | null = null;
+    try {
+      const connection = typeof raw.connection === 'string' ? this.connectors.connection(raw.connection) : undefined;
+      if (typeof raw.connection === 'string' && !connection) throw new Error('no such connection');
+      const absolute = /^https?:\/\//i.test(raw.url);
+      const url = new URL(
+        absolute || !connection
+          ? raw.url
+          : `${connection.baseUrl.replace(/\/+$/, '')}${raw.url.startsWith('/') ? '' : '/'}${raw.url}`,
+      );
+      const query = raw.query && typeof raw.query === 'object' ? (raw.query as Record<string, unknown>) : {};
+      for (const [k, v] of Object.entries(query)) url.searchParams.set(k, String(v));
+      const paging = (raw.pagination ?? {}) as Record<string, unknown>;
+      if (paging.type === 'page') {
+        url.searchParams.set(String(paging.pageParam ?? 'page'), String(paging.firstPage ?? 1));
+        url.searchParams.set(String(paging.perPageParam ?? 'per_page'), '1');
+      } else if (paging.type === 'offset') {
+        url.searchParams.set(String(paging.offsetParam ?? 'offset'), '0');
+        url.searchParams.set(String(paging.limitParam ?? 'limit'), '1');
+      } else if (typeof raw.pageSizeParam === 'string' && raw.pageSizeParam)
+        url.searchParams.set(raw.pageSizeParam, '1');
+      const answer = await this.connectors.http({
+        method: 'GET',
+        url: url.toString(),
+        headers: { accept: 'application/json', ...(connection?.headers ?? {}) },
+        timeoutMs: TOTAL_TIMEOUT_MS,
+      });
+      if (answer.status >= 200 && answer.status < 300) {
+        const header = Object.entries(answer.headers).find(([k]) => k.toLowerCase() === 'x-total-count')?.[1];
+        let total = header !== undefined && /^\d+$/.test(header.trim()) ? Number(header) : null;
+        if (total === null) {
+          const body = JSON.parse(answer.body) as unknown;
+          for (const path of TOTAL_PATHS) {
+            const v = path.reduce<unknown>(
+              (at, k) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[k] : undefined),
+              body,
+            );
+            if (typeof v === 'number' && Number.isInteger(v) && v >= 0) {
+              total = v;
+              break;
+            }
+          }
+        }
+        if (total !== null) fact = { count: total, from: `the total the API reports for ${raw.url}` };
+      }
     } catch {
       fact = null;
     }
