@@ -1,5 +1,5 @@
 /**
- * `tsx tests/bench/estimate.ts [--work-orders N] [--only NAME]`: how far the run estimate is from what
+ * `tsx tests/bench/estimate.ts [--rounds 3] [--work-orders N] [--only NAME]`: how far the run estimate is from what
  * happens. For every example flow (the demo among them) and two generated flows (a fixed delay, a rate
  * limit), on a fresh server with its sandbox systems: one run gives the history, then the estimate is
  * asked for (`GET /api/flows/{id}/estimate`), then a second run is timed. Prints a table (estimate,
@@ -21,6 +21,8 @@ const arg = (name: string) => {
 };
 const workOrders = Number(arg('--work-orders') ?? 1000);
 const only = arg('--only');
+/** Rounds: each makes every flow afresh (one run of history, then the estimate, then the timed run). */
+const rounds = Number(arg('--rounds') ?? 3);
 
 const generated = (name: string, delay: Record<string, unknown>, batch?: number) => ({
   format: 1,
@@ -89,6 +91,7 @@ async function run(flowId: string): Promise<RunDetail> {
 
 interface Row {
   flow: string;
+  round: number;
   records: number | null;
   actualRecords: number;
   recordsFrom: string | null;
@@ -100,28 +103,30 @@ interface Row {
 }
 const rows: Row[] = [];
 try {
-  for (const c of cases) {
-    process.stderr.write(`  … ${c.name}\n`);
-    const flow = await api.call('createFlow', { body: c.document });
-    const first = await run(flow.id);
-    const estimate: FlowEstimate = await api.call('flowEstimate', { params: { id: flow.id } });
-    const second = await run(flow.id);
-    const actual = duration(second);
-    rows.push({
-      flow: c.name,
-      records: estimate.records,
-      actualRecords: second.counts.read,
-      recordsFrom: estimate.recordsFrom,
-      lowerBoundMs: estimate.lowerBoundMs,
-      estimateMs: estimate.estimateMs,
-      actualMs: actual,
-      errorPct:
-        estimate.estimateMs === null || actual <= 0
-          ? null
-          : Math.round(((estimate.estimateMs - actual) / actual) * 1000) / 10,
-      status: `${first.status}/${second.status}`,
-    });
-  }
+  for (let round = 1; round <= rounds; round++)
+    for (const c of cases) {
+      process.stderr.write(`  … round ${round}: ${c.name}\n`);
+      const flow = await api.call('createFlow', { body: c.document });
+      const first = await run(flow.id);
+      const estimate: FlowEstimate = await api.call('flowEstimate', { params: { id: flow.id } });
+      const second = await run(flow.id);
+      const actual = duration(second);
+      rows.push({
+        flow: c.name,
+        round,
+        records: estimate.records,
+        actualRecords: second.counts.read,
+        recordsFrom: estimate.recordsFrom,
+        lowerBoundMs: estimate.lowerBoundMs,
+        estimateMs: estimate.estimateMs,
+        actualMs: actual,
+        errorPct:
+          estimate.estimateMs === null || actual <= 0
+            ? null
+            : Math.round(((estimate.estimateMs - actual) / actual) * 1000) / 10,
+        status: `${first.status}/${second.status}`,
+      });
+    }
 } finally {
   parts.scheduler.stop();
   await parts.runner.stop();
@@ -132,30 +137,58 @@ try {
 }
 
 const ms = (v: number | null) => (v === null ? '–' : v.toLocaleString('en-US'));
+const pct = (v: number | null) => (v === null ? '–' : `${v > 0 ? '+' : ''}${v}%`);
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+};
+const round1 = (v: number) => Math.round(v * 10) / 10;
 console.log(
-  `Run estimate against the actual second run (${workOrders.toLocaleString('en-US')} work orders in the sandbox; the demo flow is work-orders-to-erp)`,
+  `Run estimate against the actual run, ${rounds} round(s) (${workOrders.toLocaleString('en-US')} work orders in the sandbox; the demo flow is work-orders-to-erp)`,
 );
 console.log(
-  `${'flow'.padEnd(52)} ${'records'.padStart(8)} ${'read'.padStart(6)} ${'bound ms'.padStart(9)} ${'est. ms'.padStart(9)} ${'actual ms'.padStart(10)} ${'error'.padStart(8)}`,
+  `${'flow'.padEnd(50)} ${'records'.padStart(8)} ${'read'.padStart(6)} ${'bound ms'.padStart(9)} ${'est. ms (each round)'.padStart(24)} ${'actual ms (each round)'.padStart(24)} ${'error (each round)'.padStart(24)} ${'median |error|'.padStart(15)}`,
 );
-for (const r of rows) {
+const perFlow: { flow: string; medianAbsPct: number | null; medianAbsMs: number | null; actualMs: number }[] = [];
+for (const c of cases) {
+  const mine = rows.filter((r) => r.flow === c.name);
+  const errors = mine.filter((r) => r.errorPct !== null);
+  const medianAbsPct = errors.length ? round1(median(errors.map((r) => Math.abs(r.errorPct as number)))) : null;
+  const medianAbsMs = errors.length
+    ? Math.round(median(errors.map((r) => Math.abs((r.estimateMs as number) - r.actualMs))))
+    : null;
+  const actualMs = median(mine.map((r) => r.actualMs));
+  perFlow.push({ flow: c.name, medianAbsPct, medianAbsMs, actualMs });
+  const first = mine[0];
   console.log(
-    `${r.flow.padEnd(52)} ${ms(r.records).padStart(8)} ${ms(r.actualRecords).padStart(6)} ${ms(r.lowerBoundMs).padStart(9)} ${ms(r.estimateMs).padStart(9)} ${ms(r.actualMs).padStart(10)} ${(r.errorPct === null ? '–' : `${r.errorPct > 0 ? '+' : ''}${r.errorPct}%`).padStart(8)}`,
+    `${c.name.padEnd(50)} ${ms(first?.records ?? null).padStart(8)} ${ms(first?.actualRecords ?? null).padStart(6)} ${ms(first?.lowerBoundMs ?? null).padStart(9)} ${mine
+      .map((r) => ms(r.estimateMs))
+      .join(' / ')
+      .padStart(24)} ${mine
+      .map((r) => ms(r.actualMs))
+      .join(' / ')
+      .padStart(24)} ${mine
+      .map((r) => pct(r.errorPct))
+      .join(' / ')
+      .padStart(24)} ${(medianAbsPct === null ? '–' : `${medianAbsPct}% (${medianAbsMs} ms)`).padStart(15)}`,
   );
 }
-const meanAbs = (list: Row[]) => {
-  const errors = list.filter((r) => r.errorPct !== null).map((r) => Math.abs(r.errorPct as number));
-  return {
-    n: errors.length,
-    pct: errors.length ? Math.round((errors.reduce((s, v) => s + v, 0) / errors.length) * 10) / 10 : null,
-  };
-};
-const all = meanAbs(rows);
 // runs of a few tens of ms are dominated by start-up noise (and the first run of a process by compiling)
-const long = meanAbs(rows.filter((r) => r.actualMs >= 1000));
+const long = perFlow.filter((f) => f.medianAbsPct !== null && f.actualMs >= 1000);
+const short = perFlow.filter((f) => f.medianAbsPct !== null && f.actualMs < 1000);
+const meanLong = long.length ? round1(long.reduce((s, f) => s + (f.medianAbsPct as number), 0) / long.length) : null;
+const shortMs = short.length ? Math.round(median(short.map((f) => f.medianAbsMs as number))) : null;
 console.log(
-  `mean absolute error: ${all.pct ?? '–'}% over ${all.n} flows with an estimate; ${long.pct ?? '–'}% over the ${long.n} runs of 1 s or more`,
+  `runs of 1 s or more (${long.length} flows): mean of the median |error| ${meanLong ?? '–'}%; shorter runs (${short.length} flows): median |error| ${shortMs ?? '–'} ms`,
 );
-const mean = all.pct;
-const meanLong = long.pct;
-console.log(JSON.stringify({ workOrders, meanAbsErrorPct: mean, meanAbsErrorPctLongRuns: meanLong, rows }));
+console.log(
+  JSON.stringify({
+    workOrders,
+    rounds,
+    meanAbsErrorPctLongRuns: meanLong,
+    medianAbsErrorMsShortRuns: shortMs,
+    perFlow,
+    rows,
+  }),
+);
