@@ -187,10 +187,12 @@ function waitsFor(gates: readonly Gate[], records: number) {
 export function recordCount(flow: Flow, facts: EstimateFacts = {}): { count: CountFact | null; parts: EstimatePart[] } {
   if (facts.records !== undefined) {
     const count = { count: facts.records, from: 'the count given' };
+    // shown at the source it stands for (the first, if there are several)
+    const nodeId = flow.nodes.find(isSource)?.id ?? null;
     return {
       count,
       parts: [
-        { kind: 'records', nodeId: null, ms: null, known: true, text: `${fmtInt(count.count)} records: ${count.from}` },
+        { kind: 'records', nodeId, ms: null, known: true, text: `${fmtInt(count.count)} records: ${count.from}` },
       ],
     };
   }

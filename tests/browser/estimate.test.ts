@@ -56,6 +56,19 @@ describe('the run estimate in the editor', () => {
     await inspector.scrollIntoViewIfNeeded();
     expect(await inspector.textContent()).toContain('19 waits of 200 ms between 20 batches of 50: 3.8 s, exact');
     await page.screenshot({ path: path.join(SHOTS, 'estimate-1-before-first-run.png') });
+
+    // a count set in the source's inspector, for the estimate only: 2,000 records wait 39 × 200 ms
+    await page.getByTestId('node-work-orders').click();
+    const count = page.getByTestId('estimate-records');
+    await count.scrollIntoViewIfNeeded();
+    await count.fill('2000');
+    await expect.poll(() => text('run-button')).toBe('Run · at least 8 s');
+    expect(await page.getByTestId('inspector-estimate').textContent()).toContain('2,000 records: the count given');
+    await page.screenshot({ path: path.join(SHOTS, 'estimate-1b-count-set.png') });
+    await count.fill('');
+    await expect.poll(() => text('run-button')).toBe('Run · at least 4 s');
+    // the document did not change: nothing to save
+    expect(await text('save-button')).toBe('Saved');
   });
 
   it('after one run: "Run · about N s" with the time per record measured in it', async () => {

@@ -79,7 +79,11 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
   const { dispatch, doc, setMessage } = editor;
   const serverEstimate = useEstimate(flowId, `${flow?.versionId ?? ''}:${runId ?? ''}:${finished}`);
-  const estimate = useMemo(() => draftEstimate(doc, serverEstimate.data), [doc, serverEstimate.data]);
+  const [expectedRecords, setExpectedRecords] = useState<number | undefined>(undefined);
+  const estimate = useMemo(
+    () => draftEstimate(doc, serverEstimate.data, expectedRecords),
+    [doc, serverEstimate.data, expectedRecords],
+  );
 
   // Run saves unsaved changes first: a run always runs a saved version
   const runActions = useMemo(
@@ -270,6 +274,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 problems={editor.problems}
                 sample={sample}
                 estimate={partsOf(estimate, selectedNode.id)}
+                expectedRecords={expectedRecords}
+                onExpectedRecords={setExpectedRecords}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>

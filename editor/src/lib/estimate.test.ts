@@ -32,6 +32,13 @@ describe('the editor’s run estimate', () => {
     expect(estimateTooltip(e).split('\n')[0]).toBe('Estimated duration: about 8 s');
   });
 
+  it('a count the user sets stands in for the source that cannot tell', () => {
+    const e = draftEstimate(doc, undefined, 500);
+    expect(e.records).toBe(500);
+    expect(partsOf(e, 'src').map((p) => p.text)).toEqual(['500 records: the count given']);
+    expect(runButtonEstimate(e)).toBe('at least 2 s');
+  });
+
   it('says nothing on the button when nothing is known, and the lower bound when only that is', () => {
     expect(runButtonEstimate(draftEstimate(doc, undefined))).toBeNull();
     const bound = draftEstimate(doc, {

@@ -4,8 +4,9 @@ import { type EstimatePart, estimateRun, type Flow, type FlowEstimate, type RunE
  * The run estimate of the document being edited: the same `estimateRun` the server uses, on the draft,
  * with what the server found (counts of sources, the last succeeded run, the measured time per record).
  */
-export function draftEstimate(doc: Flow, server: FlowEstimate | undefined): RunEstimate {
-  return estimateRun(doc, server?.facts ?? {});
+export function draftEstimate(doc: Flow, server: FlowEstimate | undefined, records?: number): RunEstimate {
+  const facts = server?.facts ?? {};
+  return estimateRun(doc, records === undefined ? facts : { ...facts, records });
 }
 
 /** "about 8 s", "about 3 min", "under 1 s": a duration said roughly, as an estimate should be. */

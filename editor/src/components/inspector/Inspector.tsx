@@ -40,10 +40,23 @@ export interface InspectorProps {
   readOnly?: boolean;
   /** What this node contributes to the run estimate (records, batches, waits), if anything. */
   estimate?: readonly EstimatePart[];
+  /** A source's record count set for the estimate only (not saved), and how to change it. */
+  expectedRecords?: number;
+  onExpectedRecords?: (records: number | undefined) => void;
 }
 
 /** The settings of one node: its name and a form made from its type's parameter schema. */
-export function Inspector({ node, flow, problems, onChange, sample, readOnly = false, estimate }: InspectorProps) {
+export function Inspector({
+  node,
+  flow,
+  problems,
+  onChange,
+  sample,
+  readOnly = false,
+  estimate,
+  expectedRecords,
+  onExpectedRecords,
+}: InspectorProps) {
   const nameId = useId();
   const def = nodeTypes.get(node.type);
   const schema = paramSchema(node.type);
@@ -181,6 +194,23 @@ export function Inspector({ node, flow, problems, onChange, sample, readOnly = f
                 {part.text}
               </p>
             ))}
+            {onExpectedRecords && estimate.some((p) => p.kind === 'records') && (
+              <label className="inspector-estimate-count">
+                Expected records (for the estimate only)
+                <input
+                  type="number"
+                  min={0}
+                  className="inspector-input"
+                  data-testid="estimate-records"
+                  value={expectedRecords ?? ''}
+                  placeholder="as the source or the last run says"
+                  onChange={(e) => {
+                    const n = e.target.value === '' ? Number.NaN : Number(e.target.value);
+                    onExpectedRecords(Number.isInteger(n) && n >= 0 ? n : undefined);
+                  }}
+                />
+              </label>
+            )}
           </div>
         )}
       </section>
