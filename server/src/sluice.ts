@@ -59,7 +59,6 @@ export async function openSluice(config: PartsConfig) {
   const http = fetchHttpClient;
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env));
   const estimates = new RunEstimates(db, files, connections.connectors(http));
-
   const runner = new Runner({
     flows,
     runs,
