@@ -12,6 +12,7 @@ import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
+import { RunEstimates } from './runs/estimate.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
 import { startPruning } from './runs/retention.js';
@@ -56,6 +57,8 @@ export async function openSluice(config: PartsConfig) {
   const leases = new RunLeases(db);
   const connections = new ConnectionRepository(db, box, sandbox.connections);
   const http = fetchHttpClient;
+  const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env));
+  const estimates = new RunEstimates(db, files, connections.connectors(http));
   const runner = new Runner({
     flows,
     runs,
@@ -63,7 +66,7 @@ export async function openSluice(config: PartsConfig) {
     leases,
     connectors: {
       ...connections.connectors(http),
-      files: createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env)),
+      files,
     },
     clock: systemClock,
     runtime: nodeRuntime,
@@ -80,7 +83,22 @@ export async function openSluice(config: PartsConfig) {
     payloadCap: config.payloadCap,
     retention: config.retention,
   };
-  return { db, sandbox, flows, runs, store, runner, connections, http, scheduler, webhooks, tokens, settings, logger };
+  return {
+    db,
+    sandbox,
+    flows,
+    runs,
+    store,
+    runner,
+    connections,
+    http,
+    scheduler,
+    webhooks,
+    tokens,
+    settings,
+    logger,
+    estimates,
+  };
 }
 
 export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;

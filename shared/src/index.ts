@@ -1,4 +1,5 @@
 export * from './api/index.js';
+export * from './estimate.js';
 export * from './expression-limits.js';
 export * from './flow.js';
 export * from './json-schema.js';

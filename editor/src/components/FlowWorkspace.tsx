@@ -1,6 +1,7 @@
 import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError, useApi } from '../api';
+import { useEstimate } from '../hooks/useEstimate';
 import { useFailedRecords } from '../hooks/useFailedRecords';
 import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
@@ -8,6 +9,7 @@ import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
+import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
@@ -76,6 +78,12 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const failedCount = run?.counts.failed ?? 0;
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
   const { dispatch, doc, setMessage } = editor;
+  const serverEstimate = useEstimate(flowId, `${flow?.versionId ?? ''}:${runId ?? ''}:${finished}`);
+  const [expectedRecords, setExpectedRecords] = useState<number | undefined>(undefined);
+  const estimate = useMemo(
+    () => draftEstimate(doc, serverEstimate.data, expectedRecords),
+    [doc, serverEstimate.data, expectedRecords],
+  );
 
   // Run saves unsaved changes first: a run always runs a saved version
   const runActions = useMemo(
@@ -265,6 +273,9 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 flow={doc}
                 problems={editor.problems}
                 sample={sample}
+                estimate={partsOf(estimate, selectedNode.id)}
+                expectedRecords={expectedRecords}
+                onExpectedRecords={setExpectedRecords}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>
@@ -289,6 +300,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             pollError={pollError}
             actions={runActions}
             canRun={flow !== undefined && editor.errors === 0 && !readOnly}
+            estimate={estimate}
           />
           <div className="dock-tabs">
             <div className="dock-tab-bar" role="tablist">

@@ -1,5 +1,6 @@
-import { emptyRunCounts, type RunDetail } from '@sluice/shared';
+import { emptyRunCounts, type RunDetail, type RunEstimate } from '@sluice/shared';
 import type { RunActions } from '../hooks/useRunActions';
+import { estimateTooltip, formatEta, runButtonEstimate } from '../lib/estimate';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
 import { RunCounts } from './RunCounts';
@@ -12,15 +13,18 @@ interface Props {
   pollError: string | null;
   actions: RunActions;
   canRun: boolean;
+  /** The estimated duration of a run of the flow as it is, shown on the Run button. */
+  estimate?: RunEstimate;
 }
 
 /** Run and Cancel, and the state of the run being shown: status, counts, duration, batches, error. */
-export function RunPanel({ runId, run, status, pollError, actions, canRun }: Props) {
+export function RunPanel({ runId, run, status, pollError, actions, canRun, estimate }: Props) {
   const finished = isFinalStatus(status);
   const active = runId !== null && status !== null && !finished;
   const duration = run ? runDuration(run.startedAt, run.finishedAt) : null;
   const batchesDone = run?.batches.filter((b) => b.finishedAt !== null).length ?? 0;
   const batchesOpen = (run?.batches.length ?? 0) - batchesDone;
+  const about = estimate ? runButtonEstimate(estimate) : null;
 
   return (
     <section className="dock-run" aria-label="Run">
@@ -31,8 +35,9 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
           data-testid="run-button"
           onClick={actions.start}
           disabled={actions.starting || !canRun}
+          title={estimate ? estimateTooltip(estimate) : undefined}
         >
-          {actions.starting ? 'Starting…' : 'Run'}
+          {actions.starting ? 'Starting…' : about ? `Run · ${about}` : 'Run'}
         </button>
         {active && runId && status === 'running' && (
           <button
@@ -90,6 +95,15 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
             <span className="run-id" title={runId}>
               Run {shortId(runId)}
             </span>
+            {run?.eta && !finished && (
+              <span
+                className="run-eta"
+                data-testid="run-eta"
+                title={`Expected to finish at ${formatTimestamp(run.eta.at)}: ${run.eta.records.toLocaleString('en-US')} records in all${run.eta.recordsPerSecond ? `, ${Math.round(run.eta.recordsPerSecond).toLocaleString('en-US')} records/s lately` : ''}, plus the waits of delays`}
+              >
+                ETA {formatEta(run.eta.remainingMs)}
+              </span>
+            )}
           </div>
           {pollError && <ErrorMessage title="Could not load the run." message={pollError} />}
           {run?.waiting && !finished && (

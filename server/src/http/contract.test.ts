@@ -80,10 +80,15 @@ describe('real answers match the contract', () => {
       false,
     );
 
+    const before = await api.call('flowEstimate', { params: { id: flow.id } });
+    expect(before).toMatchObject({ flowId: flow.id, records: 60, estimateMs: null });
     const { runId } = await api.call('startRun', { params: { id: flow.id } });
     await t.parts.runner.wait(runId);
     const run = await api.call('getRun', { params: { id: runId } });
     expect(run.status).toBe('succeeded');
+    expect(run.eta).toBeNull();
+    const after = await api.call('flowEstimate', { params: { id: flow.id }, query: { records: 600 } });
+    expect(after).toMatchObject({ records: 600, measuredRuns: [runId], estimateMs: expect.any(Number) });
     expect(run.batches.length).toBeGreaterThan(0);
     const runs = await api.call('listRuns', { query: { flowId: flow.id, limit: 5 } });
     expect(runs.items[0]?.id).toBe(runId);

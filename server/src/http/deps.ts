@@ -5,6 +5,7 @@ import type { ConnectionRepository } from '../connections/repository.js';
 import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
+import type { RunEstimates } from '../runs/estimate.js';
 import type { RunRepository } from '../runs/repository.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   webhooks: Webhooks;
   tokens: TokenStore;
   settings: Settings;
+  /** Run estimates and running runs' ETAs. */
+  estimates: RunEstimates;
   /** Where unexpected errors are logged (none given: a logger on stdout). */
   logger?: Logger;
 }

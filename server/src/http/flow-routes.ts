@@ -29,6 +29,10 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
     });
     return { runId, status: 'queued' as const };
   });
+  api.add('flowEstimate', (_c, { params, query }) => {
+    const flow = deps.flows.get(params.id, query.version);
+    return deps.estimates.forFlow(flow.id, flow.version, flow.document, query.records);
+  });
   api.add('flowSchedules', (_c, { params, query }) => deps.scheduler.describe(params.id, query.from));
   api.add('previewSchedule', (_c, { query }) => preview(query, query.from ?? Date.now()));
   api.add('listHooks', (_c, { params }) => ({ items: deps.webhooks.list(params.id) }));

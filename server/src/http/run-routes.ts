@@ -17,7 +17,11 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
       ...(cursor !== undefined ? { cursor } : {}),
     });
   });
-  api.add('getRun', (_c, { params }) => deps.runs.get(params.id));
+  api.add('getRun', async (_c, { params }) => {
+    const run = deps.runs.get(params.id);
+    if (run.status !== 'running') return run;
+    return { ...run, eta: await deps.estimates.eta(run, deps.runs.versionOf(params.id).document) };
+  });
   api.add('pauseRun', (_c, { params }) => {
     deps.runner.pause(params.id);
     return { runId: params.id, status: 'paused' as const };

@@ -287,6 +287,8 @@ export class RunRepository {
           finishedAt: iso(b.finished_at ?? null),
         }),
       ),
+      // the HTTP API adds a running run's ETA (server/src/runs/estimate.ts)
+      eta: null,
     };
   }
 

@@ -16,6 +16,7 @@ import {
   createdTokenSchema,
   errorGroupSchema,
   flowDetailSchema,
+  flowEstimateSchema,
   flowSchedulesSchema,
   flowSummarySchema,
   flowVersionSummarySchema,
@@ -360,6 +361,27 @@ export const apiContract = {
       [CONFLICT]: 'No published version',
       [UNPROCESSABLE]: 'The version has errors',
     },
+  }),
+  flowEstimate: route({
+    method: 'get',
+    path: '/api/flows/{id}/estimate',
+    tag: 'runs',
+    summary: 'How long a run should take: records, batches, waits of delays and rates, measured time per record',
+    description:
+      'The record count comes from `records` if given, else from the sources (a generate count, inline records, a file’s lines), else from the last succeeded run. The time per record is measured in the flow’s recent succeeded runs, their delay waits taken out.',
+    params: flowIdParams,
+    query: z.object({
+      version: z.coerce.number<number>().int().min(1).optional().describe('Estimate this version (default: latest).'),
+      records: z.coerce
+        .number<number>()
+        .int()
+        .min(0)
+        .max(1_000_000_000)
+        .optional()
+        .describe('Estimate for this many records.'),
+    }),
+    success: { status: OK, description: 'The estimate and its breakdown', schema: flowEstimateSchema },
+    errors: { [NOT_FOUND]: 'No such flow or version' },
   }),
   flowSchedules: route({
     method: 'get',
