@@ -18,6 +18,7 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
     });
   });
   api.add('getRun', (_c, { params }) => deps.runs.get(params.id));
+  api.add('testData', (_c, { params, query }) => deps.runner.testDataOf(params.id, query.waitMs));
   api.add('pauseRun', (_c, { params }) => {
     deps.runner.pause(params.id);
     return { runId: params.id, status: 'paused' as const };
