@@ -14,6 +14,13 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
+/** What the loopback ERP has received (the test's sandbox is started here, so it has stats). */
+const erpStats = () => {
+  const { sandbox } = t.parts;
+  if (!('erpStats' in sandbox)) throw new Error('the sandbox systems are not started by this process');
+  return sandbox.erpStats();
+};
+
 const demo = () => JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', path.basename(DEMO_FLOW_FILE)), 'utf8'));
 
 async function post(p: string, body: unknown): Promise<Response> {
@@ -35,10 +42,10 @@ async function testOf(p: string, body: unknown): Promise<TestData> {
 
 describe('test runs', () => {
   it('run a draft on its first 20 records without sending writes, and show each node’s data', async () => {
-    const before = t.parts.sandbox.erpStats();
+    const before = erpStats();
     const data = await testOf('/api/test', { document: demo() });
     expect(data.status).toBe('succeeded');
-    const after = t.parts.sandbox.erpStats();
+    const after = erpStats();
     expect(after.log.length).toBe(before.log.length);
     expect(after.accepted + after.rejected).toBe(before.accepted + before.rejected);
     expect(data.nodes['to-erp-shape']?.input).toHaveLength(20);
