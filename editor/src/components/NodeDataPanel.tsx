@@ -58,7 +58,7 @@ export function NodeDataPanel({
   const canPin = !readOnly && own !== undefined && !own.dryRun && own.output.some(isRecord);
 
   return (
-    <div className="node-data" data-testid="node-data-panel" data-state={data.status}>
+    <div className="node-data" data-testid="node-data-panel" data-state={data.status} data-run={data.runId ?? ''}>
       <div className="node-data-bar">
         <select
           className="node-data-node"
