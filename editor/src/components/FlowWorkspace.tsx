@@ -10,7 +10,7 @@ import { useTestRun } from '../hooks/useTestRun';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
-import { inputRecords, useTestData } from '../lib/test-data';
+import { inputRecords, testedText, useTestData } from '../lib/test-data';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -265,7 +265,13 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 key={viewing ? `v${viewing.version}` : flowId}
                 doc={shownDoc}
                 problems={shownProblems}
-                nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
+                nodeCounts={
+                  viewing
+                    ? null
+                    : tab === 'data' && testData.nodeCounts
+                      ? testData.nodeCounts
+                      : (run?.nodeCounts ?? null)
+                }
                 highlightNodeId={record?.nodeId ?? null}
                 waiting={run?.waiting ?? null}
                 batchProgress={batchProgress}
@@ -287,6 +293,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 flow={doc}
                 problems={editor.problems}
                 sample={sample}
+                tested={testedText(testData, selectedNode.id)}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>

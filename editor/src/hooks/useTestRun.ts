@@ -53,6 +53,7 @@ export function useTestRun(flowId: string, doc: Flow): TestRun {
               status: data.status === 'succeeded' ? 'done' : 'failed',
               error: data.error,
               nodes: data.nodes,
+              nodeCounts: data.nodeCounts,
               at: Date.now(),
             });
             return;

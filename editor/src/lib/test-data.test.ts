@@ -53,3 +53,16 @@ describe('test data', () => {
     expect(getTestData().status).toBe('idle');
   });
 });
+
+describe('what a node did in the last test', () => {
+  it('in words', async () => {
+    const { testedText } = await import('./test-data');
+    const data = tested({
+      m: { input: [{}, {}], output: [{}], failed: [{ data: {}, error: 'bad' }] },
+      w: { input: [{}], output: [{}], failed: [], dryRun: true },
+    });
+    expect(testedText(data, 'm')).toBe('In the last test: 2 in, 1 out, 1 failed (bad).');
+    expect(testedText(data, 'w')).toBe('In the last test: 1 in, 1 request(s) not sent.');
+    expect(testedText(data, 'x')).toBeUndefined();
+  });
+});

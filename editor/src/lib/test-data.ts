@@ -4,7 +4,7 @@
  * inspector's texts, autocompletion) reads them here through `useTestData()` and `inputRecords()`,
  * which fall back to the flow's pinned data when no test has run.
  */
-import type { Flow, NodeTestData } from '@sluice/shared';
+import type { Flow, NodeCounts, NodeTestData } from '@sluice/shared';
 import { useSyncExternalStore } from 'react';
 
 export type { NodeTestData };
@@ -21,6 +21,8 @@ export interface TestDataState {
   nodes: Readonly<Record<string, NodeTestData>>;
   /** When the test finished (ms), for "tested 5 s ago". */
   at: number | null;
+  /** The test run's counts per node (in, out, error, filtered), as a run's; absent before one finished. */
+  nodeCounts?: Readonly<Record<string, NodeCounts>>;
 }
 
 const IDLE: TestDataState = { flowId: null, runId: null, status: 'idle', error: null, nodes: {}, at: null };
@@ -84,4 +86,15 @@ export function fieldPaths(records: readonly unknown[], nested = true, prefix = 
     }
   }
   return [...seen];
+}
+
+/** What a node did in the last test, in words, or undefined when it has no data from one. */
+export function testedText(data: TestDataState, nodeId: string): string | undefined {
+  const d = data.nodes[nodeId];
+  if (!d || data.status !== 'done') return undefined;
+  if (d.pinned) return `In the last test it gave its ${d.output.length} pinned records instead of being read.`;
+  const parts = [`${d.input.length} in`];
+  parts.push(d.dryRun ? `${d.output.length} request(s) not sent` : `${d.output.length} out`);
+  if (d.failed.length) parts.push(`${d.failed.length} failed (${d.failed[0]?.error ?? ''})`);
+  return `In the last test: ${parts.join(', ')}${d.truncated ? ' (lists cut short)' : ''}.`;
 }

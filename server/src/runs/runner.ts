@@ -195,7 +195,13 @@ export class Runner {
     const nodes = this.testData.get(runId);
     if (isFinalRunStatus(current.status) && !nodes && !this.active.has(runId))
       throw new NotFoundError(`the data of test run ${runId} is no longer kept; test again`, 'test_data_gone');
-    return { runId, status: current.status, error: current.error, nodes: nodes ?? {} };
+    return {
+      runId,
+      status: current.status,
+      error: current.error,
+      nodes: nodes ?? {},
+      nodeCounts: current.nodeCounts,
+    };
   }
 
   /** Cancels every unfinished run of a flow (a schedule's cancel-previous policy); returns their ids. */

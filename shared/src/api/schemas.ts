@@ -215,6 +215,7 @@ export const testDataSchema = z.strictObject({
   status: z.enum(RUN_STATUSES),
   error: z.string().nullable(),
   nodes: z.record(z.string(), nodeTestDataSchema).describe('By node id; empty until the test has finished.'),
+  nodeCounts: z.record(z.string(), nodeCountsSchema).describe('The test run’s counts per node, as for any run.'),
 });
 export type TestData = z.output<typeof testDataSchema>;
 

@@ -37,11 +37,13 @@ export interface InspectorProps {
   onChange: (patch: InspectorPatch) => void;
   /** A record for expression previews. */
   sample?: Record<string, unknown>;
+  /** What the node did in the last test, in words ("In the last test: 20 in, 20 out, 1 failed."). */
+  tested?: string;
   readOnly?: boolean;
 }
 
 /** The settings of one node: its name and a form made from its type's parameter schema. */
-export function Inspector({ node, flow, problems, onChange, sample, readOnly = false }: InspectorProps) {
+export function Inspector({ node, flow, problems, onChange, sample, tested, readOnly = false }: InspectorProps) {
   const nameId = useId();
   const def = nodeTypes.get(node.type);
   const schema = paramSchema(node.type);
@@ -168,6 +170,11 @@ export function Inspector({ node, flow, problems, onChange, sample, readOnly = f
         {meaning && (
           <p className="inspector-meaning" data-testid="inspector-meaning">
             {meaning}
+          </p>
+        )}
+        {tested && (
+          <p className="inspector-meaning" data-testid="inspector-tested">
+            {tested}
           </p>
         )}
       </section>
