@@ -134,4 +134,30 @@ describe('test runs in the editor', () => {
     const detail = await apiClient(server.url).call('getFlow', { params: { id: demo?.id ?? '' } });
     expect(detail.document.pinned?.['work-orders']).toHaveLength(20);
   });
+
+  it('"test to here" stops at the node; "send writes" sends them, and the write shows what failed and why', async () => {
+    await page.getByTestId('node-to-erp-shape').click();
+    const before = await erpStats();
+    await page.getByTestId('test-to-here').click();
+    await expect.poll(() => panel().getAttribute('data-state'), { timeout: 30_000, interval: 100 }).toBe('done');
+    await page.getByTestId('node-data-node').selectOption('erp-write');
+    await page.getByTestId('node-data-empty').waitFor({ state: 'visible' });
+    expect((await erpStats()).log.length).toBe(before.log.length);
+
+    await page.getByTestId('test-send-writes').check();
+    await testAndWait();
+    const after = await erpStats();
+    expect(after.log.length - before.log.length).toBe(20);
+    await page.getByTestId('node-data-node').selectOption('erp-write');
+    expect(await page.getByTestId('node-data-output').textContent()).toContain('Output');
+    const failed = Number(await panel().getByTestId('node-data-count-failed').textContent());
+    expect(failed).toBe(after.rejected - before.rejected);
+    if (failed > 0) {
+      await page.getByTestId('node-data-failed').click();
+      expect(await panel().locator('th').nth(1).textContent()).toBe('reason');
+      expect(await rows().first().textContent()).toMatch(/HTTP 422/);
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'test-run-5-sent-failed.png') });
+    await page.getByTestId('test-send-writes').uncheck();
+  });
 });

@@ -69,6 +69,8 @@ export class Runner {
   private readonly breakers: BreakerRegistry;
   private readonly concurrency: number;
   private readonly testData = new TestRunData();
+  /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
+  private readonly tests = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly events = new EventEmitter();
@@ -161,6 +163,7 @@ export class Runner {
       },
     });
     this.active.set(runId, handle);
+    this.tests.add(runId);
     handle.done
       .then(
         (result) => {
@@ -173,7 +176,10 @@ export class Runner {
           this.finish(runId);
         },
       )
-      .finally(() => queueMicrotask(() => this.pump()));
+      .finally(() => {
+        this.tests.delete(runId);
+        queueMicrotask(() => this.pump());
+      });
     return runId;
   }
 
@@ -297,7 +303,10 @@ export class Runner {
     for (const t of this.timers) clearInterval(t);
     const handles = [...this.active.values()];
     if (!cancel) {
-      for (const id of this.active.keys()) this.o.leases.release(id);
+      const tests = handles.filter((h) => this.tests.has(h.runId));
+      for (const h of tests) h.cancel(); // nothing to resume them from
+      for (const id of this.active.keys()) if (!this.tests.has(id)) this.o.leases.release(id);
+      await Promise.allSettled(tests.map((h) => h.done));
       return;
     }
     for (const h of handles) h.cancel();
