@@ -169,19 +169,19 @@ export function NodeDataPanel({
           {JSON.stringify(records.slice(0, MAX_ROWS), null, 2)}
         </pre>
       ) : (
-        <RecordTable records={records} />
+        <RecordTable records={records} failed={side === 'failed'} />
       )}
     </div>
   );
 }
 
 /** Records as a table: a column per top-level field, nested values folded (open them to read). */
-function RecordTable({ records }: { records: unknown[] }) {
+function RecordTable({ records, failed }: { records: unknown[]; failed: boolean }) {
   const columns = useMemo(() => fieldPaths(records, false), [records]);
   const rows = records.slice(0, MAX_ROWS);
   return (
     <div className="node-data-table-wrap">
-      <table className="node-data-table" data-testid="node-data-table">
+      <table className={`node-data-table${failed ? ' is-failed' : ''}`} data-testid="node-data-table">
         <thead>
           <tr>
             <th className="node-data-index">#</th>
