@@ -83,6 +83,32 @@ describe('test runs', () => {
     expect(pruned.sort()).toEqual(tests.slice(0, 2).sort());
   });
 
+  it('a process stopping without cancelling its runs still cancels its tests: nothing could resume them', async () => {
+    const own = await openTestSluice();
+    try {
+      const slow = {
+        format: 1,
+        name: 'Slow test',
+        nodes: [
+          { id: 'start', type: 'manual' },
+          { id: 'src', type: 'generate', params: { count: 5 } },
+          { id: 'b', type: 'batch', params: { size: 1 } },
+          { id: 'wait', type: 'delay', params: { ms: 60_000 } },
+        ],
+        edges: [
+          { source: 'start', target: 'src' },
+          { source: 'src', target: 'b' },
+          { source: 'b', target: 'wait' },
+        ],
+      };
+      const runId = own.parts.runner.test({ flowId: null, document: slow, limit: 5, sendWrites: false });
+      await own.parts.runner.stop({ cancel: false });
+      expect(own.parts.runs.get(runId).status).toBe('cancelled');
+    } finally {
+      await own.close();
+    }
+  });
+
   it('refuses a document with errors, and a run that is not a test', async () => {
     const res = await post('/api/test', { document: { format: 1, name: 'x', nodes: [{ id: 'a', type: 'nope' }] } });
     expect(res.status).toBe(422);
