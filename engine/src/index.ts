@@ -4,6 +4,12 @@
  */
 export { BreakerRegistry } from './breaker.js';
 export { checkFlowForRun } from './check.js';
+export {
+  maskHeaders,
+  type NodeTestData,
+  TEST_CAPTURE_MAX,
+  type TestOptions,
+} from './execution/test-run.js';
 export type { FilePort } from './files.js';
 export * from './ports.js';
 export { type RunHandle, type RunOptions, type RunResult, startRun } from './run.js';

@@ -1,6 +1,7 @@
 import { emptyRunCounts, FINAL_RUN_STATUSES, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
 import { createActor, type SnapshotFrom } from 'xstate';
 import type { ExecutionOptions } from './execution/options.js';
+import type { NodeTestData } from './execution/test-run.js';
 import type { Watermarks } from './ports.js';
 import { runMachine } from './run-machine.js';
 
@@ -21,6 +22,8 @@ export interface RunResult {
    * every final status; store it only when the run `succeeded`.
    */
   watermarks?: Watermarks;
+  /** A test run: what each node received, emitted and failed, by node id. */
+  test?: Record<string, NodeTestData>;
 }
 
 export interface RunHandle {
@@ -81,6 +84,7 @@ export function startRun(options: RunOptions): RunHandle {
               nodeCounts: update.nodeCounts,
               ...(update.error ? { error: update.error } : {}),
               ...(result?.watermarks ? { watermarks: result.watermarks } : {}),
+              ...(result?.test ? { test: result.test } : {}),
             }),
           reject,
         );

@@ -7,10 +7,12 @@ import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
 import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
+import { useTestRun } from '../hooks/useTestRun';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
+import { inputRecords, testedText, useTestData } from '../lib/test-data';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -21,9 +23,11 @@ import { RecordTimeline } from './history/RecordTimeline';
 import { RunsList } from './history/RunsList';
 import { ThroughputChart } from './history/ThroughputChart';
 import { Inspector } from './inspector/Inspector';
+import { NodeDataPanel } from './NodeDataPanel';
 
-type DockTab = 'failed' | 'records' | 'errors' | 'throughput' | 'runs' | 'timeline';
+type DockTab = 'data' | 'failed' | 'records' | 'errors' | 'throughput' | 'runs' | 'timeline';
 const DOCK_TABS: [DockTab, string][] = [
+  ['data', 'Node data'],
   ['failed', 'Failed records'],
   ['records', 'All records'],
   ['errors', 'Errors by message'],
@@ -84,6 +88,18 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     () => draftEstimate(doc, serverEstimate.data, expectedRecords),
     [doc, serverEstimate.data, expectedRecords],
   );
+  const testRun = useTestRun(flowId, doc);
+  const testData = useTestData(flowId);
+  const [dataNode, setDataNode] = useState<string | null>(null);
+  const selectedId = selection.nodes.length === 1 ? (selection.nodes[0] ?? null) : null;
+  useEffect(() => {
+    if (selectedId) setDataNode(selectedId);
+  }, [selectedId]);
+  // a test that finished shows its data
+  const testedRun = testData.status === 'done' ? testData.runId : null;
+  useEffect(() => {
+    if (testedRun) setTab('data');
+  }, [testedRun]);
 
   // Run saves unsaved changes first: a run always runs a saved version
   const runActions = useMemo(
@@ -192,7 +208,12 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   );
   const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
-  const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
+  const sample = useMemo(() => {
+    if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
+    // the selected node's input in the last test, or the pinned data feeding it
+    const tested = selectedNode ? inputRecords(testData, doc, selectedNode.id)[0] : undefined;
+    return tested ?? sampleRecord(doc, record);
+  }, [doc, record, selectedNode, testData]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
 
@@ -217,6 +238,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
           readOnly={readOnly}
           onLayout={layout}
           onPublish={publish}
+          testRun={testRun}
           onToggleVersions={() => setShowVersions((v) => !v)}
           onImport={(f) => void importFile(f)}
           onToggleEnabled={(enabled) =>
@@ -251,7 +273,13 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 key={viewing ? `v${viewing.version}` : flowId}
                 doc={shownDoc}
                 problems={shownProblems}
-                nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
+                nodeCounts={
+                  viewing
+                    ? null
+                    : tab === 'data' && testData.nodeCounts
+                      ? testData.nodeCounts
+                      : (run?.nodeCounts ?? null)
+                }
                 highlightNodeId={record?.nodeId ?? null}
                 waiting={run?.waiting ?? null}
                 batchProgress={batchProgress}
@@ -276,6 +304,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 estimate={partsOf(estimate, selectedNode.id)}
                 expectedRecords={expectedRecords}
                 onExpectedRecords={setExpectedRecords}
+                tested={testedText(testData, selectedNode.id)}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>
@@ -330,7 +359,21 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                   nodeLabel={nodeLabel}
                 />
               )}
-              {!['runs', 'timeline'].includes(tab) && runId === null && (
+              {tab === 'data' && (
+                <NodeDataPanel
+                  doc={doc}
+                  data={testData}
+                  nodeId={dataNode ?? doc.nodes.find((n) => testData.nodes[n.id])?.id ?? null}
+                  onPickNode={setDataNode}
+                  nodeLabel={nodeLabel}
+                  onTestTo={(id) => testRun.test(id)}
+                  onPin={(id, records) => dispatch({ type: 'pin', nodeId: id, records })}
+                  onUnpin={(id) => dispatch({ type: 'unpin', nodeId: id })}
+                  readOnly={readOnly}
+                  testing={testRun.testing}
+                />
+              )}
+              {!['runs', 'timeline', 'data'].includes(tab) && runId === null && (
                 <div className="dock-hint muted">
                   Run the flow, or pick a run: its failed records, all its records, its errors grouped by message and
                   its records per second show here.

@@ -1,4 +1,4 @@
-import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, nodeTypes } from '@sluice/shared';
+import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, nodeTypes, PINNED_RECORDS_MAX } from '@sluice/shared';
 
 /** The document being edited, with the steps to undo and redo. */
 export interface EditorState {
@@ -19,6 +19,8 @@ export type EditAction =
   | { type: 'update'; nodeId: string; name?: string; params?: Record<string, unknown> }
   | { type: 'paste'; nodes: FlowNode[]; edges: FlowEdge[] }
   | { type: 'rename-flow'; name: string }
+  | { type: 'pin'; nodeId: string; records: Record<string, unknown>[] }
+  | { type: 'unpin'; nodeId: string }
   | { type: 'undo' }
   | { type: 'redo' };
 
@@ -73,7 +75,12 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
       const nodes = doc.nodes.filter((n) => !gone.has(n.id));
       const edges = doc.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target) && !edgeGone.has(edgeKey(e)));
       if (nodes.length === doc.nodes.length && edges.length === doc.edges.length) return doc;
-      return { ...doc, nodes, edges };
+      const pinned = doc.pinned && Object.fromEntries(Object.entries(doc.pinned).filter(([id]) => !gone.has(id)));
+      if (!pinned || Object.keys(pinned).length === 0) {
+        const { pinned: _none, ...rest } = doc;
+        return { ...rest, nodes, edges };
+      }
+      return { ...doc, nodes, edges, pinned };
     }
     case 'connect':
       if (connectProblem(doc, action.edge.source, action.edge.sourcePort, action.edge.target)) return doc;
@@ -97,6 +104,18 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
       return { ...doc, nodes: [...doc.nodes, ...action.nodes], edges: [...doc.edges, ...action.edges] };
     case 'rename-flow':
       return action.name === doc.name ? doc : { ...doc, name: action.name };
+    case 'pin': {
+      if (!doc.nodes.some((n) => n.id === action.nodeId)) return doc;
+      const records = action.records.slice(0, PINNED_RECORDS_MAX);
+      return { ...doc, pinned: { ...doc.pinned, [action.nodeId]: records } };
+    }
+    case 'unpin': {
+      if (!doc.pinned?.[action.nodeId]) return doc;
+      const { [action.nodeId]: _gone, ...rest } = doc.pinned;
+      const next: Flow = { ...doc, pinned: rest };
+      if (Object.keys(rest).length === 0) delete next.pinned;
+      return next;
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import { preflight } from './preflight.js';
 import { replay } from './replay.js';
 import { Router } from './router.js';
 import { RunState } from './state.js';
+import { LimitReached, testRuntimeFor, upstreamOf } from './test-run.js';
 import { WaitingReport } from './waiting.js';
 
 export type { ExecutionOptions, ExecutionResult } from './options.js';
@@ -25,8 +26,10 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
   let end: ExecutionResult['end'] = 'completed';
   let error: string | undefined;
   try {
+    if (o.test?.until && nodes.has(o.test.until)) state.runs = upstreamOf(nodes, o.test.until);
     start(nodes, { o, state, router, commits, waiting });
-    await preflight(o.flow, o.connectors, state);
+    // a test that sends nothing does not call the systems to check credentials either
+    if (!o.test || o.test.sendWrites) await preflight(o.flow, o.connectors, state);
     if (o.replay) await replay(o.replay, { state, nodes, router, checkpoints, commits, resume: o.resume });
     else await activateTriggers(nodes, state.sourcesDone);
     for (const live of topologicalOrder(nodes.values())) await live.runtime.finish?.();
@@ -51,7 +54,8 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
   };
   if (error) result.error = error;
   const watermarks = currentWatermarks(nodes.values());
-  if (Object.keys(watermarks).length) result.watermarks = watermarks;
+  if (Object.keys(watermarks).length && !o.test) result.watermarks = watermarks;
+  if (state.capture) result.test = state.capture.nodes;
   return result;
 }
 
@@ -59,12 +63,32 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
 function start(nodes: Map<string, LiveNode>, parts: ContextParts): void {
   for (const live of nodes.values()) {
     const restored = restoredState(live.node.id, parts.o.resume, parts.o.watermarks);
+    const contextFor = contextMaker(live, parts);
     try {
-      live.runtime = createNodeRuntime(live.node, contextMaker(live, parts), restored);
+      live.runtime = createNodeRuntime(live.node, contextFor, restored);
     } catch (err) {
       throw new Error(`node "${live.node.id}": ${(err as Error).message}`);
     }
+    const { capture } = parts.state;
+    if (capture) {
+      live.runtime = testRuntimeFor(live, capture, contextFor) ?? live.runtime;
+      if (live.role === 'source') live.runtime = stopsAtLimit(live.runtime);
+    }
   }
+}
+
+/** A test run's source: reaching the test's limit ends its reading, not the run. */
+function stopsAtLimit(runtime: LiveNode['runtime']): LiveNode['runtime'] {
+  return {
+    ...runtime,
+    async process(items) {
+      try {
+        await runtime.process(items);
+      } catch (err) {
+        if (!(err instanceof LimitReached)) throw err;
+      }
+    },
+  };
 }
 
 /** Sends each trigger its activation, in flow order; a source that finished before a resume is skipped. */

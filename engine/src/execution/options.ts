@@ -12,6 +12,7 @@ import type {
   Runtime,
   Watermarks,
 } from '../ports.js';
+import type { NodeTestData, TestOptions } from './test-run.js';
 
 /** What one execution of a flow is given; `startRun` takes the same, less the signal and the gate it makes. */
 export interface ExecutionOptions {
@@ -38,6 +39,8 @@ export interface ExecutionOptions {
   inputs?: InputSource;
   /** Incremental sync: the stored watermark of each source node (see `WatermarkState`). */
   watermarks?: Watermarks;
+  /** A test run (see `TestOptions`); absent for every real run. */
+  test?: TestOptions;
 }
 
 export interface ExecutionResult {
@@ -51,4 +54,6 @@ export interface ExecutionResult {
    * started from). Reported whatever the end; only a completed run's should be stored.
    */
   watermarks?: Watermarks;
+  /** A test run: what each node received, emitted and failed, by node id. */
+  test?: Record<string, NodeTestData>;
 }

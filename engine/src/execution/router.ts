@@ -6,6 +6,7 @@ import type { Checkpoints } from './checkpoints.js';
 import type { Commits } from './commits.js';
 import type { LiveNode } from './graph.js';
 import type { RunState } from './state.js';
+import { LimitReached } from './test-run.js';
 
 /**
  * Moves records along the graph: reads a source's pages into the run, sends items out of a port to
@@ -25,6 +26,7 @@ export class Router {
     await this.state.boundary();
     const hop = from.index * 4 + (port === 'error' ? HOP.error : HOP.out);
     for (const item of items) if (item.seq >= 0) item.hops.push(hop);
+    this.state.capture?.sent(from.node.id, port, items);
     const targets = from.ports.get(port) ?? [];
     if (targets.length === 0) {
       if (port === 'error') this.failedWithNowhereToGo(from, items);
@@ -43,6 +45,11 @@ export class Router {
   async deliver(target: LiveNode, items: Item[]): Promise<void> {
     const { sourcesDone } = this.state;
     if (target.role === 'source' && sourcesDone.has(target.node.id)) return;
+    if (this.state.runs && !this.state.runs.has(target.node.id)) {
+      this.end(target, items, 'succeeded'); // "test to here": the path ends where the test stops
+      return;
+    }
+    this.state.capture?.received(target.node.id, items);
     const hop = target.index * 4 + HOP.in;
     for (const item of items) if (item.seq >= 0) item.hops.push(hop);
     await target.runtime.process(items);
@@ -81,6 +88,8 @@ export class Router {
     failures?: ReadonlyMap<number, RecordError>,
   ): Promise<void> {
     const { state } = this;
+    const { capture } = state;
+    if (capture) records = records.slice(0, capture.room(live.node.id, records.length));
     this.checkpoints.markPage(live.node.id, cursor, state.nextSeq);
     let i = 0;
     while (i < records.length) {
@@ -102,6 +111,7 @@ export class Router {
       }
       if (chunk.length) await this.emit(live, 'out', chunk);
     }
+    if (capture?.full(live.node.id)) throw new LimitReached();
   }
 
   /** A failed record with nothing on the error port: failed, and the run stops if the flow says so. */

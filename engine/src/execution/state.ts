@@ -4,6 +4,7 @@ import { Gate } from '../gate.js';
 import type { Runtime } from '../ports.js';
 import { RecordTracker } from '../tracker.js';
 import type { ExecutionOptions } from './options.js';
+import { TestCapture } from './test-run.js';
 
 /** The longest stretch of work between two turns of the event loop, in milliseconds. */
 const YIELD_EVERY_MS = 4;
@@ -29,6 +30,10 @@ export class RunState {
   lastBatchEnd: number | undefined;
   /** Set when a record's failure stops the run (settings.onError = "stop"). */
   stopReason: string | undefined;
+  /** A test run's capture of every node's data; undefined in real runs. */
+  readonly capture: TestCapture | undefined;
+  /** "Test to here": the nodes that run; undefined: all. */
+  runs: Set<string> | undefined;
   private readonly settledBefore: ReadonlySet<number>;
   private readonly resumeLowWater: number;
   private readonly runtime: Runtime;
@@ -36,6 +41,7 @@ export class RunState {
 
   constructor(o: ExecutionOptions) {
     this.runtime = o.runtime;
+    this.capture = o.test ? new TestCapture(o.test) : undefined;
     this.lastYield = o.runtime.monotonicNow();
     const cp = o.resume?.checkpoint;
     this.tracker = new RecordTracker(

@@ -1,4 +1,4 @@
-import { RUN_STATUSES } from '@sluice/shared';
+import { RUN_STATUSES, TRIGGER_KINDS } from '@sluice/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
@@ -39,7 +39,7 @@ export const runs = sqliteTable(
     flowVersionId: integer('flow_version_id').references(() => flowVersions.id),
     flowName: text('flow_name').notNull(),
     status: text('status', { enum: RUN_STATUSES }).notNull(),
-    trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] }).notNull(),
+    trigger: text('trigger', { enum: TRIGGER_KINDS }).notNull(),
     read: integer('read').notNull().default(0),
     succeeded: integer('succeeded').notNull().default(0),
     filtered: integer('filtered').notNull().default(0),

@@ -110,6 +110,17 @@ describe('real answers match the contract', () => {
     await t.parts.runner.wait(retry.runId);
   });
 
+  it('test runs: a draft and a saved flow, and their per-node data', async () => {
+    const demo = example(path.basename(DEMO_FLOW_FILE));
+    const flow = await api.call('createFlow', { body: demo });
+    const saved = await api.call('testFlow', { params: { id: flow.id }, body: { limit: 3 } });
+    expect(saved.status).toBe('running');
+    const draft = await api.call('testDraft', { body: { document: demo, limit: 3, until: 'to-erp-shape' } });
+    const data = await api.call('testData', { params: { id: draft.runId }, query: { waitMs: 20_000 } });
+    expect(data.nodes['to-erp-shape']?.output).toHaveLength(3);
+    await api.call('testData', { params: { id: saved.runId }, query: { waitMs: 20_000 } });
+  });
+
   it('a run still queued can be cancelled; a finished one cannot', async () => {
     const flow = await api.call('createFlow', { body: example(path.basename(DEMO_FLOW_FILE)) });
     const { runId } = await api.call('startRun', { params: { id: flow.id } });

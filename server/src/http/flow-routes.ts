@@ -33,6 +33,28 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
     const flow = deps.flows.get(params.id, query.version);
     return deps.estimates.forFlow(flow.id, flow.version, flow.document, query.records);
   });
+  api.add('testFlow', (_c, { params, body }) => {
+    const document = body.document ?? deps.flows.get(params.id).document;
+    deps.flows.assertExists(params.id);
+    const runId = deps.runner.test({
+      flowId: params.id,
+      document,
+      limit: body.limit,
+      sendWrites: body.sendWrites,
+      ...(body.until ? { until: body.until } : {}),
+    });
+    return { runId, status: 'running' as const };
+  });
+  api.add('testDraft', (_c, { body }) => {
+    const runId = deps.runner.test({
+      flowId: null,
+      document: body.document,
+      limit: body.limit,
+      sendWrites: body.sendWrites,
+      ...(body.until ? { until: body.until } : {}),
+    });
+    return { runId, status: 'running' as const };
+  });
   api.add('flowSchedules', (_c, { params, query }) => deps.scheduler.describe(params.id, query.from));
   api.add('previewSchedule', (_c, { query }) => preview(query, query.from ?? Date.now()));
   api.add('listHooks', (_c, { params }) => ({ items: deps.webhooks.list(params.id) }));

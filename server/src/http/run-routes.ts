@@ -22,6 +22,7 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
     if (run.status !== 'running') return run;
     return { ...run, eta: await deps.estimates.eta(run, deps.runs.versionOf(params.id).document) };
   });
+  api.add('testData', (_c, { params, query }) => deps.runner.testDataOf(params.id, query.waitMs));
   api.add('pauseRun', (_c, { params }) => {
     deps.runner.pause(params.id);
     return { runId: params.id, status: 'paused' as const };

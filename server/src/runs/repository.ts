@@ -335,7 +335,7 @@ export class RunRepository {
     if (q.trigger) {
       where.push('r.trigger = ?');
       args.push(q.trigger);
-    }
+    } else where.push(`r.trigger <> 'test'`); // test runs are listed only when asked for
     // Ids grow with creation time, so a time range is also an id range: found through the creation-time
     // index, it lets every other filter's (…, id) index serve the range too.
     if (q.from !== undefined) {

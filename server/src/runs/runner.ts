@@ -11,12 +11,22 @@ import {
   startRun,
 } from '@sluice/engine';
 import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
-import { ConflictError, DomainError, InvalidFlowError } from '../errors.js';
+import { ConflictError, DomainError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
 import type { RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
+import { TestRunData } from './test-runs.js';
+
+/** What a test run is asked for: the document to run (a draft, saved or not) and how. */
+export interface TestRequest {
+  flowId: string | null;
+  document: unknown;
+  limit: number;
+  sendWrites: boolean;
+  until?: string;
+}
 
 export interface EnqueueOptions {
   /** Which version runs: the latest saved (default for manual runs), the published one, or a number. */
@@ -58,6 +68,9 @@ export class Runner {
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
   private readonly breakers: BreakerRegistry;
   private readonly concurrency: number;
+  private readonly testData = new TestRunData();
+  /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
+  private readonly tests = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly events = new EventEmitter();
@@ -107,6 +120,94 @@ export class Runner {
     this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
     queueMicrotask(() => this.pump());
     return runId;
+  }
+
+  /**
+   * Starts a test run of a document at once, in this process (the draft lives only in this request):
+   * its sources read their first `limit` records, or emit their pinned data; writes are not sent
+   * unless asked. Stored as a run with trigger `test` and no flow version; what each node received,
+   * emitted and failed is kept in memory for `testDataOf`. Answers 422 when the document has errors.
+   */
+  test(request: TestRequest): string {
+    const checked = checkFlowForRun(request.document);
+    const errors = checked.problems.filter((p) => p.severity === 'error');
+    if (!checked.flow || errors.length) {
+      const first = errors[0];
+      const message = `the flow has ${errors.length} problem(s) to fix before it can be tested: ${first?.message}`;
+      throw new InvalidFlowError(message, { path: first?.path, problems: checked.problems });
+    }
+    const flow = checked.flow;
+    const { flowId } = request;
+    // no flow version: a process that finds this run abandoned cannot run it, and stores it failed
+    const runId = this.o.runs.create({ flowId, flowVersionId: null, flowName: flow.name, trigger: 'test' });
+    this.o.leases.claim(runId, ['queued']);
+    const log = this.runLog(runId, flowId);
+    log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
+    const handle = startRun({
+      runId,
+      flow,
+      clock: this.o.clock,
+      runtime: this.o.runtime,
+      store: this.o.store,
+      connectors: this.o.connectors,
+      breakers: this.breakers,
+      onEvent: (event: RunEvent) => {
+        logEvent(log, event);
+        this.events.emit('event', event);
+      },
+      test: {
+        limit: request.limit,
+        sendWrites: request.sendWrites,
+        ...(flow.pinned ? { pinned: flow.pinned } : {}),
+        ...(request.until ? { until: request.until } : {}),
+      },
+    });
+    this.active.set(runId, handle);
+    this.tests.add(runId);
+    handle.done
+      .then(
+        (result) => {
+          this.testData.set(runId, result.test ?? {});
+          log.info({ status: result.status, counts: result.counts }, `the test run ended ${result.status}`);
+          this.finish(runId, result);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'the test run could not be stored');
+          this.finish(runId);
+        },
+      )
+      .finally(() => {
+        this.tests.delete(runId);
+        queueMicrotask(() => this.pump());
+      });
+    return runId;
+  }
+
+  /** What each node of a test run received, emitted and failed; waits up to `waitMs` for it to finish. */
+  async testDataOf(runId: string, waitMs = 0) {
+    const run = this.o.runs.get(runId);
+    if (run.trigger !== 'test') throw new NotFoundError(`run ${runId} is not a test run`, 'not_a_test');
+    if (!isFinalRunStatus(run.status) && waitMs > 0 && this.active.has(runId)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.wait(runId),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const current = this.o.runs.get(runId);
+    const nodes = this.testData.get(runId);
+    if (isFinalRunStatus(current.status) && !nodes && !this.active.has(runId))
+      throw new NotFoundError(`the data of test run ${runId} is no longer kept; test again`, 'test_data_gone');
+    return {
+      runId,
+      status: current.status,
+      error: current.error,
+      nodes: nodes ?? {},
+      nodeCounts: current.nodeCounts,
+    };
   }
 
   /** Cancels every unfinished run of a flow (a schedule's cancel-previous policy); returns their ids. */
@@ -202,7 +303,10 @@ export class Runner {
     for (const t of this.timers) clearInterval(t);
     const handles = [...this.active.values()];
     if (!cancel) {
-      for (const id of this.active.keys()) this.o.leases.release(id);
+      const tests = handles.filter((h) => this.tests.has(h.runId));
+      for (const h of tests) h.cancel(); // nothing to resume them from
+      for (const id of this.active.keys()) if (!this.tests.has(id)) this.o.leases.release(id);
+      await Promise.allSettled(tests.map((h) => h.done));
       return;
     }
     for (const h of handles) h.cancel();

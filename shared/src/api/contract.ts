@@ -36,6 +36,8 @@ import {
   schedulePreviewSchema,
   settingsSchema,
   templateSchema,
+  testDataSchema,
+  testStartedSchema,
   tokenInfoSchema,
   validationAnswerSchema,
   watermarkSchema,
@@ -129,6 +131,17 @@ const runBody = z
       .describe('Records to start the run with, for flows whose trigger is a webhook.'),
   })
   .optional();
+
+const testBody = z.strictObject({
+  limit: z.number().int().min(1).max(1000).default(20).describe('Records each source reads at most.'),
+  sendWrites: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Send HTTP writes, entity writes and file sinks for real; by default each shows the request it would make.',
+    ),
+  until: z.string().min(1).max(100).optional().describe('Test to here: only this node and the nodes that feed it run.'),
+});
 
 const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE } = HTTP_STATUS;
 
@@ -383,6 +396,32 @@ export const apiContract = {
     success: { status: OK, description: 'The estimate and its breakdown', schema: flowEstimateSchema },
     errors: { [NOT_FOUND]: 'No such flow or version' },
   }),
+  testFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/test',
+    tag: 'runs',
+    summary: 'Test a flow on its first records, writes not sent; the draft document given, else the latest version',
+    params: flowIdParams,
+    body: testBody.extend({
+      document: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('The flow document to test (the unsaved draft); the latest saved version when absent.'),
+    }),
+    success: { status: ACCEPTED, description: 'The test run, started', schema: testStartedSchema },
+    errors: { [NOT_FOUND]: 'No such flow', [UNPROCESSABLE]: 'The document has errors' },
+  }),
+  testDraft: route({
+    method: 'post',
+    path: '/api/test',
+    tag: 'runs',
+    summary: 'Test a flow document that was never saved, on its first records, writes not sent',
+    body: testBody.extend({
+      document: z.record(z.string(), z.unknown()).describe('The flow document to test.'),
+    }),
+    success: { status: ACCEPTED, description: 'The test run, started', schema: testStartedSchema },
+    errors: { [UNPROCESSABLE]: 'The document has errors' },
+  }),
   flowSchedules: route({
     method: 'get',
     path: '/api/flows/{id}/schedule',
@@ -474,6 +513,24 @@ export const apiContract = {
     params: runIdParams,
     success: { status: OK, description: 'The run', schema: runDetailSchema },
     errors: { [NOT_FOUND]: 'No such run' },
+  }),
+  testData: route({
+    method: 'get',
+    path: '/api/runs/{id}/test-data',
+    tag: 'runs',
+    summary: 'What each node of a test run received, emitted and failed (kept for the latest test runs)',
+    params: runIdParams,
+    query: z.object({
+      waitMs: z.coerce
+        .number<number>()
+        .int()
+        .min(0)
+        .max(30_000)
+        .default(0)
+        .describe('Wait up to this long for the test to finish before answering.'),
+    }),
+    success: { status: OK, description: 'Per-node data', schema: testDataSchema },
+    errors: { [NOT_FOUND]: 'No such test run, or its data is no longer kept' },
   }),
   pauseRun: runControl('pause', 'Pause a running run (requests in flight finish)'),
   resumeRun: runControl('resume', 'Resume a paused run'),

@@ -248,6 +248,32 @@ export type FlowEstimate = z.output<typeof flowEstimateSchema>;
 
 export const runQueuedSchema = z.strictObject({ runId, status: z.literal('queued') });
 
+/** A test run as started: it runs at once, in the process that was asked. */
+export const testStartedSchema = z.strictObject({ runId, status: z.literal('running') });
+
+export const nodeTestDataSchema = z.strictObject({
+  input: z.array(z.unknown()).describe('The records the node received, in order.'),
+  output: z
+    .array(z.unknown())
+    .describe('The records it emitted (a write that was not sent: the requests it would have made).'),
+  failed: z
+    .array(z.strictObject({ data: z.unknown(), error: z.string() }))
+    .describe('The records that failed at the node, as they entered it, with the reason.'),
+  truncated: z.boolean().optional().describe('A list reached its bound and some records were left out.'),
+  dryRun: z.boolean().optional().describe('A write that was not sent: `output` holds its would-be requests.'),
+  pinned: z.boolean().optional().describe('The node emitted its pinned data instead of running.'),
+});
+export type NodeTestData = z.output<typeof nodeTestDataSchema>;
+
+export const testDataSchema = z.strictObject({
+  runId,
+  status: z.enum(RUN_STATUSES),
+  error: z.string().nullable(),
+  nodes: z.record(z.string(), nodeTestDataSchema).describe('By node id; empty until the test has finished.'),
+  nodeCounts: z.record(z.string(), nodeCountsSchema).describe('The test run’s counts per node, as for any run.'),
+});
+export type TestData = z.output<typeof testDataSchema>;
+
 export const runControlAnswerSchema = z.strictObject({
   runId,
   status: z.enum(['paused', 'running', 'cancelling']).describe('What the run does next.'),

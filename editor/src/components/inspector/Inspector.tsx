@@ -37,6 +37,8 @@ export interface InspectorProps {
   onChange: (patch: InspectorPatch) => void;
   /** A record for expression previews. */
   sample?: Record<string, unknown>;
+  /** What the node did in the last test, in words ("In the last test: 20 in, 20 out, 1 failed."). */
+  tested?: string;
   readOnly?: boolean;
   /** What this node contributes to the run estimate (records, batches, waits), if anything. */
   estimate?: readonly EstimatePart[];
@@ -52,6 +54,7 @@ export function Inspector({
   problems,
   onChange,
   sample,
+  tested,
   readOnly = false,
   estimate,
   expectedRecords,
@@ -212,6 +215,11 @@ export function Inspector({
               </label>
             )}
           </div>
+        )}
+        {tested && (
+          <p className="inspector-meaning" data-testid="inspector-tested">
+            {tested}
+          </p>
         )}
       </section>
     </InspectorContext.Provider>
