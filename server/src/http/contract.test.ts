@@ -80,10 +80,11 @@ describe('real answers match the contract', () => {
       false,
     );
 
-    const { runId } = await api.call('startRun', { params: { id: flow.id } });
+    const { runId } = await api.call('startRun', { params: { id: flow.id }, body: { trigger: 'manual' } });
     await t.parts.runner.wait(runId);
     const run = await api.call('getRun', { params: { id: runId } });
     expect(run.status).toBe('succeeded');
+    expect(run).toMatchObject({ trigger: 'manual', runNumber: 1 });
     expect(run.batches.length).toBeGreaterThan(0);
     const runs = await api.call('listRuns', { query: { flowId: flow.id, limit: 5 } });
     expect(runs.items[0]?.id).toBe(runId);
@@ -103,6 +104,21 @@ describe('real answers match the contract', () => {
     const retry = await api.call('retryRun', { params: { id: runId } });
     expect(retry).toMatchObject({ retryOf: runId, version: 'original', status: 'queued' });
     await t.parts.runner.wait(retry.runId);
+    const one = await api.call('retryRun', {
+      params: { id: runId },
+      body: { version: 'current', records: [{ seq: failed.items[0]?.seq ?? 0, payload: { key } }] },
+    });
+    await t.parts.runner.wait(one.runId);
+    expect((await api.call('getRun', { params: { id: one.runId } })).counts.read).toBe(1);
+
+    // duplicate, delete (a flow with runs is archived), restore
+    const copy = await api.call('duplicateFlow', { params: { id: flow.id } });
+    expect(copy).toMatchObject({ name: `${flow.name} (copy)`, latestVersion: 1, archivedAt: null });
+    expect(await api.call('deleteFlow', { params: { id: copy.id } })).toEqual({ archived: false });
+    expect(await api.call('deleteFlow', { params: { id: flow.id } })).toEqual({ archived: true });
+    const archived = await api.call('listFlows', { query: { archived: 'true' } });
+    expect(archived.items.map((f) => f.id)).toEqual([flow.id]);
+    expect((await api.call('restoreFlow', { params: { id: flow.id } })).archivedAt).toBeNull();
   });
 
   it('a run still queued can be cancelled; a finished one cannot', async () => {
