@@ -1,4 +1,4 @@
-import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
+import { type FlowDetail, type RecordOutcomeView, type RunStatus, validateFlow } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError, useApi } from '../api';
 import { useFailedRecords } from '../hooks/useFailedRecords';
@@ -9,6 +9,7 @@ import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
+import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -44,6 +45,18 @@ interface Props {
   onReload: () => void;
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
+  /** An imported file has problems: open it as an unsaved draft. */
+  onOpenDraft?: (draft: Draft) => void;
+  /** Tells the app the flow's name and whether it has unsaved changes, and how to rename and save it. */
+  onState?: (state: WorkspaceState) => void;
+}
+
+/** What the app needs of the open flow: its name, unsaved changes, rename and save. */
+export interface WorkspaceState {
+  name: string;
+  dirty: boolean;
+  rename: (name: string) => void;
+  save: () => Promise<unknown>;
 }
 
 const typing = (target: EventTarget | null) =>
@@ -51,7 +64,7 @@ const typing = (target: EventTarget | null) =>
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
+export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpenDraft, onState }: Props) {
   const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
@@ -76,6 +89,17 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const failedCount = run?.counts.failed ?? 0;
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
   const { dispatch, doc, setMessage } = editor;
+  const editorRef = useRef(editor);
+  editorRef.current = editor;
+  useEffect(() => {
+    if (!flow) return;
+    onState?.({
+      name: doc.name,
+      dirty: editor.dirty,
+      rename: (name) => editorRef.current.rename(name),
+      save: () => editorRef.current.save(),
+    });
+  }, [doc.name, editor.dirty, flow, onState]);
 
   // Run saves unsaved changes first: a run always runs a saved version
   const runActions = useMemo(
@@ -117,16 +141,31 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     );
   }, [api, flow, flowId, onReload, setMessage]);
 
+  // a file that can be read but has problems opens as an unsaved draft; only a clean one is saved at once
   const importFile = useCallback(
     async (file: File) => {
       try {
-        const created = await api.call('createFlow', { body: await file.text() });
+        const text = await file.text();
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch (e) {
+          throw new Error(`not JSON (${e instanceof Error ? e.message : String(e)})`);
+        }
+        const local = validateFlow(raw);
+        if (!local.flow) throw new Error(`not a flow document: ${local.problems[0]?.message ?? 'unreadable'}`);
+        const checked = await api.call('validateFlow', { body: raw });
+        if (!checked.ok && onOpenDraft) {
+          onOpenDraft({ doc: local.flow, fileName: file.name, problems: checked.problems });
+          return;
+        }
+        const created = await api.call('createFlow', { body: raw });
         onOpenFlow(created.id);
       } catch (e) {
         setMessage({ kind: 'error', text: `Could not import ${file.name}: ${describeError(e)}` });
       }
     },
-    [api, onOpenFlow, setMessage],
+    [api, onOpenFlow, onOpenDraft, setMessage],
   );
 
   const view = useCallback(

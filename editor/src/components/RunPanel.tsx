@@ -87,8 +87,15 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
         <div className="run-detail">
           <div className="run-head">
             {status && <StatusBadge status={status} testId="run-status" />}
-            <span className="run-id" title={runId}>
-              Run {shortId(runId)}
+            <span className="run-id" title={`Run id ${runId}`}>
+              {run?.runNumber ? (
+                <>
+                  <span data-testid="run-number">Run {run.runNumber} of this flow</span>{' '}
+                  <span className="muted mono">#{shortId(runId)}</span>
+                </>
+              ) : (
+                `Run ${shortId(runId)}`
+              )}
             </span>
           </div>
           {pollError && <ErrorMessage title="Could not load the run." message={pollError} />}

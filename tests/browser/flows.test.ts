@@ -1,0 +1,231 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { ApiClient } from '@sluice/shared';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+
+/** Flows in the editor: rename, run numbers and the manual trigger, search, duplicate, delete and archive, unsaved changes, imports with problems. */
+
+const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+let api: ApiClient;
+
+/** A quick flow: six records, a map that fails the odd ones unless they say `fixed`. */
+const quickFlow = (name: string) => ({
+  format: 1,
+  name,
+  nodes: [
+    { id: 'start', type: 'manual', position: { x: 0, y: 0 } },
+    {
+      id: 'src',
+      type: 'inline-records',
+      position: { x: 260, y: 0 },
+      params: { records: Array.from({ length: 6 }, (_, n) => ({ k: `r${n}`, n })), keyField: 'k' },
+    },
+    {
+      id: 'check',
+      type: 'map',
+      position: { x: 520, y: 0 },
+      params: { fields: [{ name: 'v', expression: "fixed or n % 2 = 0 ? n : $error('odd number')" }] },
+    },
+    { id: 'out', type: 'collect', position: { x: 780, y: 0 } },
+  ],
+  edges: [
+    { source: 'start', target: 'src' },
+    { source: 'src', target: 'check' },
+    { source: 'check', target: 'out' },
+  ],
+});
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  api = apiClient(server.url);
+  browser = await chromium.launch({
+    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const text = async (testId: string) => (await page.getByTestId(testId).first().textContent())?.trim() ?? '';
+const listed = async () => (await page.getByTestId('flow-list-item').allTextContents()).map((t) => t.trim());
+const openFlowNamed = async (name: string) => {
+  await page.getByTestId('flow-list-item').filter({ hasText: name }).first().click();
+  await expect.poll(() => text('flow-name')).toBe(name);
+};
+
+describe('flows in the editor', () => {
+  it('renames the open flow in the header, saved as a new version', async () => {
+    const flow = await api.call('createFlow', { body: quickFlow('Untitled flow') });
+    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await expect.poll(() => text('flow-name')).toBe('Untitled flow');
+    await page.getByTestId('flow-name').click();
+    await page.getByTestId('flow-name-input').fill('Odd numbers');
+    await page.getByTestId('flow-name-input').press('Enter');
+    await expect.poll(() => text('flow-name')).toBe('Odd numbers');
+    await expect.poll(async () => (await api.call('getFlow', { params: { id: flow.id } })).name).toBe('Odd numbers');
+    expect((await api.call('getFlow', { params: { id: flow.id } })).latestVersion).toBe(2);
+    await expect.poll(() => listed()).toContain('Odd numbers');
+    expect(await page.getByTestId('unsaved-marker').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-1-renamed.png') });
+  });
+
+  it('stores a run started with Run as manual, and shows its number in this flow beside its id', async () => {
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => text('run-number')).toBe('Run 1 of this flow');
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-number'), { timeout: 30_000 }).toBe('Run 2 of this flow');
+    await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
+    const runs = await api.call('listRuns', { query: { limit: 5 } });
+    expect(runs.items.slice(0, 2).map((r) => [r.runNumber, r.trigger])).toEqual([
+      [2, 'manual'],
+      [1, 'manual'],
+    ]);
+    await page.getByTestId('dock-tab-runs').click();
+    await expect.poll(async () => (await page.getByTestId('runs-row-number').allTextContents()).length).toBe(2);
+    const rows = await page.getByTestId('runs-row-number').allTextContents();
+    expect(rows[0]).toMatch(/^Run 2 #\d+$/);
+    expect(rows[1]).toMatch(/^Run 1 #\d+$/);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-2-run-numbers.png') });
+  });
+
+  it('asks before switching away from unsaved changes, and before reloading the page', async () => {
+    await page.getByTestId('palette-item-filter').click();
+    await expect.poll(() => page.getByTestId('unsaved-marker').count()).toBe(1);
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).first().click();
+    await page.getByTestId('unsaved-dialog').waitFor({ state: 'visible' });
+    expect(await text('unsaved-dialog')).toContain('Unsaved changes in “Odd numbers”');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-3-unsaved-dialog.png') });
+    await page.getByTestId('unsaved-stay').click();
+    expect(await text('flow-name')).toBe('Odd numbers');
+    expect(await page.getByTestId('unsaved-marker').count()).toBe(1);
+
+    // reloading asks too: the browser's own question, answered "stay"
+    const asked = new Promise<string>((resolve) =>
+      page.once('dialog', (dialog) => {
+        resolve(dialog.type());
+        void dialog.dismiss();
+      }),
+    );
+    void page.reload().catch(() => undefined);
+    expect(await asked).toBe('beforeunload');
+    expect(await text('flow-name')).toBe('Odd numbers');
+
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).first().click();
+    await page.getByTestId('unsaved-discard').click();
+    await expect.poll(() => text('flow-name')).toBe('Work orders → ERP');
+    expect(await page.getByTestId('unsaved-marker').count()).toBe(0);
+    // what was discarded was never saved
+    const odd = (await api.call('listFlows')).items.find((f) => f.name === 'Odd numbers');
+    expect(odd?.latestVersion).toBe(2);
+  });
+
+  it('searches the list', async () => {
+    const all = (await listed()).length;
+    expect(all).toBeGreaterThanOrEqual(2);
+    await page.getByTestId('flow-search').fill('odd');
+    await expect.poll(() => listed()).toEqual(['Odd numbers']);
+    await page.getByTestId('flow-search').fill('no such flow');
+    await expect.poll(() => page.getByTestId('flow-list-item').count()).toBe(0);
+    expect(await text('flow-search-empty')).toBe('No flow matches “no such flow”.');
+    await page.getByTestId('flow-search').fill('');
+    await expect.poll(async () => (await listed()).length).toBe(all);
+  });
+
+  it('duplicates a flow, deletes a flow that never ran, archives one that ran and restores it', async () => {
+    await openFlowNamed('Odd numbers');
+    await page.getByTestId('duplicate-flow').click();
+    await expect.poll(() => text('flow-name')).toBe('Odd numbers (copy)');
+    expect(await listed()).toContain('Odd numbers (copy)');
+
+    await page.getByTestId('delete-flow').click();
+    await expect.poll(() => text('delete-explanation')).toContain('never run');
+    await page.getByTestId('delete-confirm').click();
+    await expect.poll(() => listed()).not.toContain('Odd numbers (copy)');
+    expect((await api.call('listFlows', { query: { archived: 'true' } })).items).toHaveLength(0);
+
+    await openFlowNamed('Odd numbers');
+    await page.getByTestId('delete-flow').click();
+    await expect.poll(() => text('delete-explanation')).toContain('It has 2 runs, so it is archived');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-4-delete-dialog.png') });
+    await page.getByTestId('delete-confirm').click();
+    await expect.poll(() => listed()).not.toContain('Odd numbers');
+
+    await page.getByTestId('archived-filter').click();
+    await expect.poll(() => listed()).toEqual(['Odd numbers']);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-5-archived.png') });
+    await page.getByTestId('restore-flow').click();
+    await expect.poll(() => text('flow-name')).toBe('Odd numbers');
+    expect(await listed()).toContain('Odd numbers');
+    // its history was kept
+    await page.getByTestId('dock-tab-runs').click();
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
+  });
+
+  it('opens an import with problems as an unsaved draft, not as a saved flow', async () => {
+    const before = (await api.call('listFlows')).items.length;
+    const broken = quickFlow('Broken import');
+    (broken.nodes[2] as { params: unknown }).params = { fields: [{ name: 'v', expression: '' }] };
+    broken.edges.pop();
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'broken.flow.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(broken)),
+    });
+    await page.getByTestId('draft-banner').waitFor({ state: 'visible' });
+    expect(await text('draft-banner')).toMatch(
+      /Not saved\. Imported from broken\.flow\.json with (an error|\d+ errors)/,
+    );
+    expect(await text('flow-name')).toBe('Broken import');
+    expect(await page.getByTestId('problem').count()).toBeGreaterThan(0);
+    expect((await api.call('listFlows')).items).toHaveLength(before);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-6-import-draft.png') });
+
+    // leaving the draft asks, like any unsaved change; discarding leaves nothing behind
+    await page.getByTestId('flow-list-item').first().click();
+    await page.getByTestId('unsaved-dialog').waitFor({ state: 'visible' });
+    await page.getByTestId('unsaved-discard').click();
+    await expect.poll(() => page.getByTestId('draft-banner').count()).toBe(0);
+    expect((await api.call('listFlows')).items).toHaveLength(before);
+
+    // imported again and saved: a new flow, kept as a draft with its problems
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'broken.flow.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(broken)),
+    });
+    await page.getByTestId('draft-save').click();
+    await expect.poll(() => page.getByTestId('draft-banner').count()).toBe(0);
+    await expect.poll(() => text('flow-name')).toBe('Broken import');
+    expect((await api.call('listFlows')).items).toHaveLength(before + 1);
+
+    // a clean file is saved at once
+    await page.getByTestId('import-file').setInputFiles({
+      name: 'clean.flow.json',
+      mimeType: 'application/json',
+      buffer: Buffer.from(JSON.stringify(quickFlow('Clean import'))),
+    });
+    await expect.poll(() => text('flow-name')).toBe('Clean import');
+    expect(await page.getByTestId('draft-banner').count()).toBe(0);
+  });
+});
