@@ -78,7 +78,8 @@ describe('flows in the editor', () => {
     const flow = await api.call('createFlow', { body: quickFlow('Untitled flow') });
     await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
     await expect.poll(() => text('flow-name')).toBe('Untitled flow');
-    await page.getByTestId('flow-name').click();
+    // the name is a button once the flow is open
+    await page.locator('button[data-testid="flow-name"]').click();
     await page.getByTestId('flow-name-input').fill('Odd numbers');
     await page.getByTestId('flow-name-input').press('Enter');
     await expect.poll(() => text('flow-name')).toBe('Odd numbers');
@@ -227,5 +228,55 @@ describe('flows in the editor', () => {
     });
     await expect.poll(() => text('flow-name')).toBe('Clean import');
     expect(await page.getByTestId('draft-banner').count()).toBe(0);
+  });
+});
+
+describe('connections in nodes', () => {
+  it('offers the connections that fit the node, and "New connection…" creates one and selects it', async () => {
+    await openFlowNamed('Work orders → ERP');
+    await page.getByTestId('node-erp-write').click();
+    const select = page.getByTestId('param-connection');
+    await select.waitFor({ state: 'visible' });
+    const options = (await select.locator('option').allTextContents()).map((o) => o.trim());
+    expect(options).toEqual(['None: the URL is absolute', 'erp-sandbox', 'maintenance-sandbox', 'New connection…']);
+    expect(await select.inputValue()).toBe('erp-sandbox');
+
+    await select.selectOption({ label: 'New connection…' });
+    const form = page.locator('.inspector-side [data-testid="connection-form"]');
+    await form.waitFor({ state: 'visible' });
+    await form.getByTestId('connection-name').fill('acme-erp');
+    await form.getByTestId('connection-baseUrl').fill('https://erp.acme.example');
+    await form.getByTestId('connection-auth').selectOption('none');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-7-new-connection-inline.png') });
+    await form.getByTestId('connection-save').click();
+    await expect.poll(() => select.inputValue()).toBe('acme-erp');
+    expect(await page.locator('.inspector-side [data-testid="connection-form"]').count()).toBe(0);
+    const grouped = await select
+      .locator('optgroup')
+      .evaluateAll((groups) =>
+        groups.map((g) => [g.getAttribute('label'), [...g.querySelectorAll('option')].map((o) => o.textContent)]),
+      );
+    expect(grouped).toEqual([
+      ['Built in', ['erp-sandbox', 'maintenance-sandbox']],
+      ['Stored', ['acme-erp']],
+    ]);
+    expect(await page.getByTestId('unsaved-marker').count()).toBe(1);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-8-connection-selected.png') });
+    await page.getByTestId('undo-button').click();
+    await expect.poll(() => select.inputValue()).toBe('erp-sandbox');
+  });
+
+  it('passes the Test of every built-in connection', async () => {
+    await page.getByTestId('connections-button').click();
+    await page.getByTestId('connections-panel').waitFor({ state: 'visible' });
+    const rows = page.getByTestId('connection-row').filter({ has: page.getByTestId('connection-built-in') });
+    expect(await rows.count()).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      await rows.nth(i).getByTestId('connection-test').click();
+      await expect.poll(() => rows.nth(i).getByTestId('connection-status').getAttribute('data-state')).toBe('ok');
+      expect(await rows.nth(i).getByTestId('connection-status').textContent()).toContain('HTTP 200');
+    }
+    await page.screenshot({ path: path.join(SHOTS, 'flows-9-built-in-connections-ok.png') });
+    await page.getByTestId('connections-close').click();
   });
 });
