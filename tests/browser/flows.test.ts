@@ -237,8 +237,10 @@ describe('connections in nodes', () => {
     await page.getByTestId('node-erp-write').click();
     const select = page.getByTestId('param-connection');
     await select.waitFor({ state: 'visible' });
-    const options = (await select.locator('option').allTextContents()).map((o) => o.trim());
-    expect(options).toEqual(['None: the URL is absolute', 'erp-sandbox', 'maintenance-sandbox', 'New connection…']);
+    const options = async () => (await select.locator('option').allTextContents()).map((o) => o.trim());
+    await expect
+      .poll(options)
+      .toEqual(['None: the URL is absolute', 'erp-sandbox', 'maintenance-sandbox', 'New connection…']);
     expect(await select.inputValue()).toBe('erp-sandbox');
 
     await select.selectOption({ label: 'New connection…' });
@@ -278,5 +280,97 @@ describe('connections in nodes', () => {
     }
     await page.screenshot({ path: path.join(SHOTS, 'flows-9-built-in-connections-ok.png') });
     await page.getByTestId('connections-close').click();
+  });
+});
+
+describe('retry and fix', () => {
+  const counts = async () => ({
+    read: Number(await text('count-read')),
+    succeeded: Number(await text('count-succeeded')),
+    failed: Number(await text('count-failed')),
+  });
+  const runAndWait = async () => {
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
+  };
+
+  it('retries on the current version, preselected and said when the flow changed: the fixed records succeed', async () => {
+    await api.call('createFlow', { body: quickFlow('Fix then retry') });
+    await page.reload();
+    await openFlowNamed('Fix then retry');
+    await runAndWait();
+    expect(await counts()).toEqual({ read: 6, succeeded: 3, failed: 3 });
+
+    // the user fixes the map and saves: version 2
+    await page.getByTestId('node-check').click();
+    await page.getByTestId('param-fields.0.expression').fill('n');
+    await page.getByTestId('save-button').click();
+    await expect.poll(() => text('save-button')).toBe('Saved');
+
+    await page.getByTestId('retry-button').click();
+    await page.getByTestId('retry-dialog').waitFor({ state: 'visible' });
+    expect(await text('retry-version-note')).toBe(
+      'The flow changed since this run: it ran version 1, the current version is 2.',
+    );
+    expect(await page.getByTestId('retry-version-current').isChecked()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-10-retry-dialog.png') });
+    await page.getByTestId('retry-confirm').click();
+    await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
+    await expect.poll(() => counts()).toEqual({ read: 3, succeeded: 3, failed: 0 });
+    const retried = (await api.call('listRuns', { query: { trigger: 'retry', limit: 1 } })).items[0];
+    expect(retried).toMatchObject({ flowVersion: 2, runNumber: 2, counts: { read: 3, succeeded: 3, failed: 0 } });
+    // nothing left to retry: no Retry button
+    expect(await page.getByTestId('retry-button').count()).toBe(0);
+    // the run history shows the retry at once
+    await page.getByTestId('dock-tab-runs').click();
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
+    expect(await page.getByTestId('runs-row').first().textContent()).toContain('retry');
+  });
+
+  it('retries one record with an edited payload, checked as JSON while typing, and its history refreshes', async () => {
+    await api.call('createFlow', { body: quickFlow('Edit then retry') });
+    await page.reload();
+    await openFlowNamed('Edit then retry');
+    await runAndWait();
+    await page.getByTestId('dock-tab-failed').click();
+    await page.getByTestId('failed-record').filter({ hasText: 'r1' }).click();
+    await page.getByTestId('record-detail').waitFor({ state: 'visible' });
+    await expect.poll(() => page.getByTestId('history-entry').count()).toBe(1);
+
+    await page.getByTestId('edit-payload').click();
+    const editor = page.getByTestId('payload-editor');
+    await editor.fill('{ "k": "r1", "n": 1, "fixed": tru }');
+    await expect.poll(() => text('payload-status')).toMatch(/^Not valid JSON: /);
+    expect(await page.getByTestId('retry-record').isDisabled()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'flows-11-payload-invalid.png') });
+    await editor.fill('{ "k": "r1", "n": 1, "fixed": true }');
+    await expect.poll(() => text('payload-status')).toBe('Edited: the retry sends this payload.');
+    await page.getByTestId('retry-record').click();
+    await page.getByTestId('retry-dialog').waitFor({ state: 'visible' });
+    expect(await text('retry-dialog')).toContain('Retry 1 failed record');
+    expect(await text('retry-dialog')).toContain('with the edited payload');
+    expect(await page.getByTestId('retry-version-original').isChecked()).toBe(true);
+    await page.getByTestId('retry-confirm').click();
+    await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 1, succeeded: 1, failed: 0 });
+    // the record's history, still open, now shows the retry's outcome
+    await expect.poll(() => page.getByTestId('history-entry').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.getByTestId('history-entry').first().textContent()).toContain('succeeded');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-12-retried-record-history.png') });
+  });
+
+  it('retries a selection of failed records together', async () => {
+    await page.getByTestId('dock-tab-runs').click();
+    await page.getByTestId('runs-row').last().click();
+    await page.getByTestId('dock-tab-failed').click();
+    await expect.poll(() => page.getByTestId('failed-record').count()).toBe(3);
+    await page.getByTestId('pick-record').nth(1).check();
+    await page.getByTestId('pick-record').nth(2).check();
+    expect(await text('retry-picked')).toBe('Retry 2 selected');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-13-picked.png') });
+    await page.getByTestId('retry-picked').click();
+    expect(await text('retry-dialog')).toContain('Retry 2 failed records');
+    await page.getByTestId('retry-confirm').click();
+    // not fixed: they fail again, and only they were read
+    await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 2, succeeded: 0, failed: 2 });
   });
 });

@@ -4,6 +4,7 @@ import { describeError, useApi } from '../api';
 import { useFailedRecords } from '../hooks/useFailedRecords';
 import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
+import { useRetry } from '../hooks/useRetry';
 import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
@@ -89,6 +90,18 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
   const failedCount = run?.counts.failed ?? 0;
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
   const { dispatch, doc, setMessage } = editor;
+  // a retry keeps the record being looked at open: its history shows the retry's outcome once it ends
+  const showRetry = useCallback((id: string, started: RunStatus) => setShown({ runId: id, status: started }), []);
+  const retryFailed = useCallback((text: string) => setMessage({ kind: 'error', text }), [setMessage]);
+  const retry = useRetry({
+    run: run?.id === runId ? run : undefined,
+    finished,
+    latestVersion: flow?.latestVersion ?? null,
+    unsaved: editor.dirty,
+    onStarted: showRetry,
+    onError: retryFailed,
+  });
+  const endedKey = `${runId ?? ''}:${finished}`;
   const editorRef = useRef(editor);
   editorRef.current = editor;
   useEffect(() => {
@@ -101,10 +114,11 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
     });
   }, [doc.name, editor.dirty, flow, onState]);
 
-  // Run saves unsaved changes first: a run always runs a saved version
+  // Run saves unsaved changes first: a run always runs a saved version; Retry asks which version
   const runActions = useMemo(
     () => ({
       ...actions,
+      retry: retry.retryAll,
       start: () => {
         if (!editor.dirty) return actions.start();
         void editor.save().then((saved) => {
@@ -112,7 +126,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
         });
       },
     }),
-    [actions, editor],
+    [actions, editor, retry.retryAll],
   );
 
   const nodeLabel = useCallback(
@@ -320,6 +334,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
             </aside>
           )}
         </div>
+        {retry.dialog}
         <div className="dock">
           <RunPanel
             runId={runId}
@@ -352,6 +367,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
               {tab === 'timeline' && (
                 <RecordTimeline
                   flowId={flowId}
+                  refreshKey={endedKey}
                   {...(timelineKey ? { initialKey: timelineKey } : {})}
                   onOpenRun={(id) => openRun(id)}
                   nodeLabel={nodeLabel}
@@ -371,6 +387,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
                   selected={record}
                   nodeLabel={nodeLabel}
                   onSelect={setRecord}
+                  {...(retry.pick ? { pick: retry.pick } : {})}
                 />
               )}
               {tab === 'records' && runId !== null && (
@@ -404,6 +421,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
               nodeLabel={nodeLabel}
               onClose={() => setRecord(null)}
               onOpenRun={openRun}
+              refreshKey={endedKey}
+              {...(retry.detail(record) ? { retry: retry.detail(record) } : {})}
             />
           )}
         </div>

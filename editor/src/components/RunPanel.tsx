@@ -1,4 +1,5 @@
 import { emptyRunCounts, type RunDetail } from '@sluice/shared';
+import { canRetry } from '../hooks/useRetry';
 import type { RunActions } from '../hooks/useRunActions';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
@@ -56,7 +57,7 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
             Resume
           </button>
         )}
-        {finished && runId && (run?.counts.failed ?? 0) > 0 && (
+        {runId && canRetry(run, finished) && (
           <button
             type="button"
             className="button"

@@ -131,6 +131,8 @@ export class Runner {
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
       );
     if (run.counts.failed === 0) throw new ConflictError('nothing_to_retry', `run ${runId} has no failed records`);
+    if (run.prunedAt !== null)
+      throw new ConflictError('nothing_to_retry', `run ${runId}'s record outcomes were removed by retention`);
     if (!run.flowId) throw new ConflictError('no_flow', `run ${runId} belongs to no stored flow`);
     if (selection?.length) {
       const seqs = selection.map((r) => r.seq);

@@ -1,3 +1,4 @@
+import type { ConnectionView } from '@sluice/shared';
 import { useState } from 'react';
 import { useApi } from '../../api';
 import { useAsync } from '../../hooks/useAsync';
@@ -26,7 +27,11 @@ export function ConnectionField({ common, nodeType, value, optional, fallback, o
   const api = useApi();
   const [creating, setCreating] = useState(false);
   const list = useAsync('connections', (signal) => api.call('listConnections', { signal }), true);
-  const { builtIn, stored } = connectionsFor(nodeType, list.data?.items ?? []);
+  // one just created is offered at once, before the list is read again
+  const [created, setCreated] = useState<ConnectionView[]>([]);
+  const loaded = list.data?.items ?? [];
+  const all = [...loaded, ...created.filter((c) => !loaded.some((l) => l.name === c.name))];
+  const { builtIn, stored } = connectionsFor(nodeType, all);
   const current = typeof value === 'string' ? value : '';
   const known = [...builtIn, ...stored].some((c) => c.name === current);
   return (
@@ -79,6 +84,7 @@ export function ConnectionField({ common, nodeType, value, optional, fallback, o
             onCancel={() => setCreating(false)}
             onSaved={(saved) => {
               setCreating(false);
+              setCreated((c) => [...c, saved]);
               list.reload();
               onChange(saved.name);
             }}

@@ -1,0 +1,75 @@
+import { useState } from 'react';
+import type { RetryRequest } from '../hooks/useRetry';
+import { ConfirmDialog } from './ConfirmDialog';
+
+interface Props {
+  /** The version the failed run ran, and the flow's latest saved version. */
+  runVersion: number | null;
+  latestVersion: number | null;
+  /** How many records are fed again. */
+  count: number;
+  /** How many of them carry an edited payload. */
+  edited: number;
+  /** The open flow has unsaved changes (a retry runs a saved version). */
+  unsaved: boolean;
+  onRetry: (version: RetryRequest['version']) => void;
+  onCancel: () => void;
+}
+
+/** "Retry failed": on the version the run ran, or on the current one (preselected when it differs). */
+export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved, onRetry, onCancel }: Props) {
+  const differs = runVersion !== null && latestVersion !== null && runVersion !== latestVersion;
+  const [version, setVersion] = useState<RetryRequest['version']>(differs ? 'current' : 'original');
+  const records = `${count} failed record${count === 1 ? '' : 's'}`;
+  return (
+    <ConfirmDialog
+      title={`Retry ${records}`}
+      testId="retry-dialog"
+      onCancel={onCancel}
+      choices={[
+        { label: 'Cancel', onChoose: onCancel, testId: 'retry-cancel' },
+        { label: 'Retry', kind: 'primary', onChoose: () => onRetry(version), testId: 'retry-confirm' },
+      ]}
+    >
+      <p>
+        A new run feeds {count === 1 ? 'it' : 'them'} into the step{count === 1 ? '' : 's'} where{' '}
+        {count === 1 ? 'it' : 'they'} failed
+        {edited > 0 ? `, ${edited === count ? 'with the edited payload' : `${edited} with edited payloads`}` : ''}.
+      </p>
+      <p data-testid="retry-version-note">
+        {differs
+          ? `The flow changed since this run: it ran version ${runVersion}, the current version is ${latestVersion}.`
+          : `This run ran the current version${latestVersion !== null ? ` (${latestVersion})` : ''}.`}
+      </p>
+      <fieldset className="retry-versions">
+        <label>
+          <input
+            type="radio"
+            name="retry-version"
+            data-testid="retry-version-current"
+            checked={version === 'current'}
+            onChange={() => setVersion('current')}
+          />
+          Current version{latestVersion !== null ? ` (v${latestVersion})` : ''}
+          {differs && <span className="muted"> — with the changes made since</span>}
+        </label>
+        <label>
+          <input
+            type="radio"
+            name="retry-version"
+            data-testid="retry-version-original"
+            checked={version === 'original'}
+            onChange={() => setVersion('original')}
+          />
+          Original version{runVersion !== null ? ` (v${runVersion})` : ''}
+          {differs && <span className="muted"> — as the run ran</span>}
+        </label>
+      </fieldset>
+      {unsaved && (
+        <p className="retry-warning" data-testid="retry-unsaved">
+          The flow has unsaved changes: the retry runs the saved version. Save first to retry with them.
+        </p>
+      )}
+    </ConfirmDialog>
+  );
+}

@@ -1,0 +1,142 @@
+import type { RecordOutcomeView, RunDetail, RunStatus } from '@sluice/shared';
+import { type ReactNode, useCallback, useMemo, useState } from 'react';
+import { describeError, useApi } from '../api';
+import { RetryDialog } from '../components/RetryDialog';
+
+/** What a retry feeds again: on which version, and (optionally) only these failed records, some with new payloads. */
+export interface RetryRequest {
+  version: 'original' | 'current';
+  records?: { seq: number; payload?: Record<string, unknown> }[];
+}
+
+type Payload = Record<string, unknown>;
+
+/** What a record's detail needs to edit its payload and retry it. */
+export interface RecordRetry {
+  edited: Payload | undefined;
+  onEdit: (payload: Payload | undefined) => void;
+  onRetry: (payload: Payload | undefined) => void;
+}
+
+/** What the failed-records list needs to pick records and retry them together. */
+export interface PickedRetry {
+  picked: ReadonlySet<number>;
+  edited: ReadonlySet<number>;
+  onToggle: (seq: number) => void;
+  onRetry: () => void;
+}
+
+export interface RetryState {
+  /** Opens the dialog for every failed record of the shown run. */
+  retryAll: (runId: string) => void;
+  /** For the failed-records list (absent when nothing can be retried). */
+  pick: PickedRetry | undefined;
+  /** For a record's detail (absent when it cannot be retried). */
+  detail: (record: RecordOutcomeView) => RecordRetry | undefined;
+  /** The dialog, when open. */
+  dialog: ReactNode;
+}
+
+/** Whether a run has failed records a retry can feed again: finished, failed > 0, outcomes not pruned, a stored flow. */
+export const canRetry = (run: RunDetail | undefined, finished: boolean) =>
+  run !== undefined && finished && run.counts.failed > 0 && run.prunedAt === null && run.flowId !== null;
+
+/**
+ * Retrying failed records: all of a run's, a picked few, or one, some with edited payloads; on the
+ * original or the current version, asked in a dialog. The started retry run is handed to `onStarted`.
+ */
+export function useRetry(o: {
+  run: RunDetail | undefined;
+  finished: boolean;
+  latestVersion: number | null;
+  unsaved: boolean;
+  onStarted: (runId: string, status: RunStatus) => void;
+  onError: (message: string) => void;
+}): RetryState {
+  const { run, finished, latestVersion, unsaved, onStarted, onError } = o;
+  const api = useApi();
+  const runId = run?.id ?? null;
+  // picks and edits belong to one run: kept with its id, so another run starts with none
+  const [picks, setPicks] = useState<{ runId: string | null; seqs: Set<number> }>({ runId: null, seqs: new Set() });
+  const [edits, setEdits] = useState<{ runId: string | null; bySeq: Map<number, Payload> }>({
+    runId: null,
+    bySeq: new Map(),
+  });
+  const [asking, setAsking] = useState<{ runId: string; seqs: number[] | null } | null>(null);
+  const picked = useMemo(() => (picks.runId === runId ? picks.seqs : new Set<number>()), [picks, runId]);
+  const edited = useMemo(() => (edits.runId === runId ? edits.bySeq : new Map<number, Payload>()), [edits, runId]);
+  const retryable = canRetry(run, finished);
+
+  const start = useCallback(
+    (target: string, seqs: number[] | null, version: RetryRequest['version']) => {
+      setAsking(null);
+      const body: RetryRequest = {
+        version,
+        ...(seqs
+          ? { records: seqs.map((seq) => ({ seq, ...(edited.has(seq) ? { payload: edited.get(seq) } : {}) })) }
+          : {}),
+      };
+      api.call('retryRun', { params: { id: target }, body }).then(
+        (answer) => {
+          setPicks({ runId: null, seqs: new Set() });
+          onStarted(answer.runId, answer.status);
+        },
+        (e: unknown) => onError(`Could not retry: ${describeError(e)}`),
+      );
+    },
+    [api, edited, onStarted, onError],
+  );
+
+  const editedIn = (seqs: number[] | null) => (seqs === null ? 0 : seqs.filter((seq) => edited.has(seq)).length);
+  const dialog =
+    asking && run && asking.runId === run.id ? (
+      <RetryDialog
+        runVersion={run.flowVersion}
+        latestVersion={latestVersion}
+        count={asking.seqs?.length ?? run.counts.failed}
+        edited={editedIn(asking.seqs)}
+        unsaved={unsaved}
+        onCancel={() => setAsking(null)}
+        onRetry={(version) => start(asking.runId, asking.seqs, version)}
+      />
+    ) : null;
+
+  return {
+    // every failed record with its stored payload; edited payloads go with a retry of picked records or one record
+    retryAll: (id) => {
+      setAsking({ runId: id, seqs: null });
+    },
+    pick: retryable
+      ? {
+          picked,
+          edited: new Set(edited.keys()),
+          onToggle: (seq) => {
+            const next = new Set(picked);
+            if (!next.delete(seq)) next.add(seq);
+            setPicks({ runId, seqs: next });
+          },
+          onRetry: () => runId && setAsking({ runId, seqs: [...picked].sort((a, b) => a - b) }),
+        }
+      : undefined,
+    detail: (record) =>
+      retryable && runId !== null && record.runId === runId && record.status === 'failed'
+        ? {
+            edited: edited.get(record.seq),
+            onEdit: (payload) => {
+              const next = new Map(edited);
+              if (payload === undefined) next.delete(record.seq);
+              else next.set(record.seq, payload);
+              setEdits({ runId, bySeq: next });
+            },
+            onRetry: (payload) => {
+              const next = new Map(edited);
+              if (payload === undefined) next.delete(record.seq);
+              else next.set(record.seq, payload);
+              setEdits({ runId, bySeq: next });
+              setAsking({ runId, seqs: [record.seq] });
+            },
+          }
+        : undefined,
+    dialog,
+  };
+}
