@@ -374,3 +374,42 @@ describe('retry and fix', () => {
     await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 2, succeeded: 0, failed: 2 });
   });
 });
+
+describe('retry and fix on the demo', () => {
+  it('a work order the ERP refused is fixed by editing its payload and succeeds when retried alone', async () => {
+    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await openFlowNamed('Work orders → ERP');
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 90_000, interval: 250 }).toBe('succeeded');
+    const failed = Number(await text('count-failed'));
+    expect(failed).toBeGreaterThan(0);
+    expect(await text('retry-button')).toBe(`Retry ${failed} failed`);
+
+    await page.getByTestId('dock-tab-failed').click();
+    await page.getByTestId('failed-record').first().click();
+    const reason = await text('record-error');
+    const field = /(\w+) is required/.exec(reason)?.[1];
+    expect(field, reason).toBeDefined();
+    await page.getByTestId('edit-payload').click();
+    const editor = page.getByTestId('payload-editor');
+    const payload = JSON.parse(await editor.inputValue()) as Record<string, unknown>;
+    // the ERP requires a title and an asset: give the ones missing
+    const fixed = {
+      ...payload,
+      title: payload.title || 'Untitled work order',
+      assetKey: payload.assetKey || 'UNASSIGNED',
+    };
+    await editor.fill(JSON.stringify(fixed, null, 2));
+    await expect.poll(() => text('payload-status')).toBe('Edited: the retry sends this payload.');
+    await page.getByTestId('retry-record').click();
+    expect(await text('retry-version-note')).toBe('This run ran the current version (1).');
+    await page.getByTestId('retry-confirm').click();
+    await expect.poll(() => text('run-number'), { timeout: 10_000 }).toBe('Run 2 of this flow');
+    await expect.poll(() => text('run-status'), { timeout: 30_000, interval: 250 }).toBe('succeeded');
+    await expect.poll(() => text('count-succeeded')).toBe('1');
+    expect(await text('count-read')).toBe('1');
+    await expect.poll(() => page.getByTestId('history-entry').count(), { timeout: 10_000 }).toBe(2);
+    expect(await page.getByTestId('history-entry').first().textContent()).toContain('succeeded');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-14-demo-record-fixed.png') });
+  });
+});
