@@ -272,7 +272,7 @@ describe('connections in nodes', () => {
     await page.getByTestId('connections-button').click();
     await page.getByTestId('connections-panel').waitFor({ state: 'visible' });
     const rows = page.getByTestId('connection-row').filter({ has: page.getByTestId('connection-built-in') });
-    expect(await rows.count()).toBe(2);
+    await expect.poll(() => rows.count()).toBe(2);
     for (let i = 0; i < 2; i++) {
       await rows.nth(i).getByTestId('connection-test').click();
       await expect.poll(() => rows.nth(i).getByTestId('connection-status').getAttribute('data-state')).toBe('ok');
@@ -313,6 +313,8 @@ describe('retry and fix', () => {
       'The flow changed since this run: it ran version 1, the current version is 2.',
     );
     expect(await page.getByTestId('retry-version-current').isChecked()).toBe(true);
+    await expect.poll(() => text('retry-reach-at')).toBe('The retry runs the new settings of “check”.');
+    expect(await page.getByTestId('retry-reach-before').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'flows-10-retry-dialog.png') });
     await page.getByTestId('retry-confirm').click();
     await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
@@ -385,6 +387,19 @@ describe('retry and fix on the demo', () => {
     expect(failed).toBeGreaterThan(0);
     expect(await text('retry-button')).toBe(`Retry ${failed} failed`);
 
+    // fixing the map does not reach records that failed at the write after it: the dialog says so
+    await page.getByTestId('node-to-erp-shape').click();
+    await page.getByTestId('param-fields.2.expression').fill('assetKey ? assetKey : "UNASSIGNED"');
+    await page.getByTestId('save-button').click();
+    await expect.poll(() => text('save-button')).toBe('Saved');
+    await page.getByTestId('retry-button').click();
+    expect(await page.getByTestId('retry-version-current').isChecked()).toBe(true);
+    await expect
+      .poll(() => text('retry-reach-before'))
+      .toContain('the changes to “Map to ERP work order” before it do not reach them');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-15-demo-retry-upstream-change.png') });
+    await page.getByTestId('retry-cancel').click();
+
     await page.getByTestId('dock-tab-failed').click();
     await page.getByTestId('failed-record').first().click();
     const reason = await text('record-error');
@@ -402,7 +417,9 @@ describe('retry and fix on the demo', () => {
     await editor.fill(JSON.stringify(fixed, null, 2));
     await expect.poll(() => text('payload-status')).toBe('Edited: the retry sends this payload.');
     await page.getByTestId('retry-record').click();
-    expect(await text('retry-version-note')).toBe('This run ran the current version (1).');
+    expect(await text('retry-version-note')).toBe(
+      'The flow changed since this run: it ran version 1, the current version is 2.',
+    );
     await page.getByTestId('retry-confirm').click();
     await expect.poll(() => text('run-number'), { timeout: 10_000 }).toBe('Run 2 of this flow');
     await expect.poll(() => text('run-status'), { timeout: 30_000, interval: 250 }).toBe('succeeded');

@@ -98,6 +98,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
     finished,
     latestVersion: flow?.latestVersion ?? null,
     unsaved: editor.dirty,
+    current: flow?.document,
+    nodeLabel: (id) => doc.nodes.find((n) => n.id === id)?.name?.trim() || id,
     onStarted: showRetry,
     onError: retryFailed,
   });

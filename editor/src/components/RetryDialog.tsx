@@ -12,12 +12,16 @@ interface Props {
   edited: number;
   /** The open flow has unsaved changes (a retry runs a saved version). */
   unsaved: boolean;
+  /** Of the changes since the run (steps by label): those at the steps where records failed, and those before. */
+  reach?: { changedAtFailure: string[]; changedBefore: string[] };
   onRetry: (version: RetryRequest['version']) => void;
   onCancel: () => void;
 }
 
+const quoted = (labels: string[]) => labels.map((l) => `“${l}”`).join(', ');
+
 /** "Retry failed": on the version the run ran, or on the current one (preselected when it differs). */
-export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved, onRetry, onCancel }: Props) {
+export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved, reach, onRetry, onCancel }: Props) {
   const differs = runVersion !== null && latestVersion !== null && runVersion !== latestVersion;
   const [version, setVersion] = useState<RetryRequest['version']>(differs ? 'current' : 'original');
   const records = `${count} failed record${count === 1 ? '' : 's'}`;
@@ -65,6 +69,16 @@ export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved,
           {differs && <span className="muted"> — as the run ran</span>}
         </label>
       </fieldset>
+      {version === 'current' && reach && reach.changedAtFailure.length > 0 && (
+        <p data-testid="retry-reach-at">The retry runs the new settings of {quoted(reach.changedAtFailure)}.</p>
+      )}
+      {version === 'current' && reach && reach.changedBefore.length > 0 && (
+        <p className="retry-warning" data-testid="retry-reach-before">
+          Failed records re-enter at the step where they failed, with the payload they had there: the changes to{' '}
+          {quoted(reach.changedBefore)} before it do not reach them. Edit their payloads to fix them, or run the flow
+          again.
+        </p>
+      )}
       {unsaved && (
         <p className="retry-warning" data-testid="retry-unsaved">
           The flow has unsaved changes: the retry runs the saved version. Save first to retry with them.

@@ -1,7 +1,8 @@
-import type { RecordOutcomeView, RunDetail, RunStatus } from '@sluice/shared';
-import { type ReactNode, useCallback, useMemo, useState } from 'react';
+import type { Flow, RecordOutcomeView, RunDetail, RunStatus } from '@sluice/shared';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { describeError, useApi } from '../api';
 import { RetryDialog } from '../components/RetryDialog';
+import { type RetryReach, retryReach } from '../lib/retry/changes';
 
 /** What a retry feeds again: on which version, and (optionally) only these failed records, some with new payloads. */
 export interface RetryRequest {
@@ -50,10 +51,13 @@ export function useRetry(o: {
   finished: boolean;
   latestVersion: number | null;
   unsaved: boolean;
+  /** The latest saved document, to say which of its changes since the run a retry applies. */
+  current: Flow | undefined;
+  nodeLabel: (nodeId: string) => string;
   onStarted: (runId: string, status: RunStatus) => void;
   onError: (message: string) => void;
 }): RetryState {
-  const { run, finished, latestVersion, unsaved, onStarted, onError } = o;
+  const { run, finished, latestVersion, unsaved, current, nodeLabel, onStarted, onError } = o;
   const api = useApi();
   const runId = run?.id ?? null;
   // picks and edits belong to one run: kept with its id, so another run starts with none
@@ -87,6 +91,25 @@ export function useRetry(o: {
     [api, edited, onStarted, onError],
   );
 
+  // once asked, and the flow changed since the run: which changes reach the failed records
+  const [reach, setReach] = useState<{ runId: string; reach: RetryReach } | null>(null);
+  const askedRun = asking?.runId ?? null;
+  useEffect(() => {
+    if (!askedRun || !run || run.id !== askedRun || !run.flowId || run.flowVersion === null || !current) return;
+    if (latestVersion === null || run.flowVersion === latestVersion) return;
+    const failedAt = Object.entries(run.nodeCounts)
+      .filter(([, c]) => c.error > 0)
+      .map(([id]) => id);
+    const controller = new AbortController();
+    api
+      .call('getFlow', { params: { id: run.flowId }, query: { version: run.flowVersion }, signal: controller.signal })
+      .then(
+        (original) => setReach({ runId: run.id, reach: retryReach(original.document, current, failedAt) }),
+        () => undefined,
+      );
+    return () => controller.abort();
+  }, [api, askedRun, run, current, latestVersion]);
+
   const editedIn = (seqs: number[] | null) => (seqs === null ? 0 : seqs.filter((seq) => edited.has(seq)).length);
   const dialog =
     asking && run && asking.runId === run.id ? (
@@ -96,6 +119,14 @@ export function useRetry(o: {
         count={asking.seqs?.length ?? run.counts.failed}
         edited={editedIn(asking.seqs)}
         unsaved={unsaved}
+        {...(reach?.runId === run.id
+          ? {
+              reach: {
+                changedAtFailure: reach.reach.changedAtFailure.map(nodeLabel),
+                changedBefore: reach.reach.changedBefore.map(nodeLabel),
+              },
+            }
+          : {})}
         onCancel={() => setAsking(null)}
         onRetry={(version) => start(asking.runId, asking.seqs, version)}
       />
