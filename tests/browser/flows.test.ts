@@ -68,6 +68,8 @@ afterAll(async () => {
 
 const text = async (testId: string) => (await page.getByTestId(testId).first().textContent())?.trim() ?? '';
 const listed = async () => (await page.getByTestId('flow-list-item').allTextContents()).map((t) => t.trim());
+/** Loads the editor afresh (a new query string: a navigation, not a jump to a fragment), signed in. */
+const openApp = () => page.goto(`${server.url}/?load=${Date.now()}#token=${TEST_TOKEN}`);
 const openFlowNamed = async (name: string) => {
   await page.getByTestId('flow-list-item').filter({ hasText: name }).first().click();
   await expect.poll(() => text('flow-name')).toBe(name);
@@ -76,7 +78,7 @@ const openFlowNamed = async (name: string) => {
 describe('flows in the editor', () => {
   it('renames the open flow in the header, saved as a new version', async () => {
     const flow = await api.call('createFlow', { body: quickFlow('Untitled flow') });
-    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await openApp();
     await expect.poll(() => text('flow-name')).toBe('Untitled flow');
     // the name is a button once the flow is open
     await page.locator('button[data-testid="flow-name"]').click();
@@ -157,7 +159,7 @@ describe('flows in the editor', () => {
     await openFlowNamed('Odd numbers');
     await page.getByTestId('duplicate-flow').click();
     await expect.poll(() => text('flow-name')).toBe('Odd numbers (copy)');
-    expect(await listed()).toContain('Odd numbers (copy)');
+    await expect.poll(() => listed()).toContain('Odd numbers (copy)');
 
     await page.getByTestId('delete-flow').click();
     await expect.poll(() => text('delete-explanation')).toContain('never run');
@@ -296,7 +298,7 @@ describe('retry and fix', () => {
 
   it('retries on the current version, preselected and said when the flow changed: the fixed records succeed', async () => {
     await api.call('createFlow', { body: quickFlow('Fix then retry') });
-    await page.reload();
+    await openApp();
     await openFlowNamed('Fix then retry');
     await runAndWait();
     expect(await counts()).toEqual({ read: 6, succeeded: 3, failed: 3 });
@@ -331,7 +333,7 @@ describe('retry and fix', () => {
 
   it('retries one record with an edited payload, checked as JSON while typing, and its history refreshes', async () => {
     await api.call('createFlow', { body: quickFlow('Edit then retry') });
-    await page.reload();
+    await openApp();
     await openFlowNamed('Edit then retry');
     await runAndWait();
     await page.getByTestId('dock-tab-failed').click();
@@ -365,21 +367,27 @@ describe('retry and fix', () => {
     await page.getByTestId('runs-row').last().click();
     await page.getByTestId('dock-tab-failed').click();
     await expect.poll(() => page.getByTestId('failed-record').count()).toBe(3);
+    // r5's payload fixed (kept, not retried yet); r3 left as it was
+    await page.getByTestId('failed-record').filter({ hasText: 'r5' }).click();
+    await page.getByTestId('edit-payload').click();
+    await page.getByTestId('payload-editor').fill('{ "k": "r5", "n": 5, "fixed": true }');
+    await expect.poll(() => page.getByTestId('failed-record').filter({ hasText: 'edited' }).count()).toBe(1);
     await page.getByTestId('pick-record').nth(1).check();
     await page.getByTestId('pick-record').nth(2).check();
     expect(await text('retry-picked')).toBe('Retry 2 selected');
     await page.screenshot({ path: path.join(SHOTS, 'flows-13-picked.png') });
     await page.getByTestId('retry-picked').click();
     expect(await text('retry-dialog')).toContain('Retry 2 failed records');
+    expect(await text('retry-dialog')).toContain('1 of them with its edited payload');
     await page.getByTestId('retry-confirm').click();
-    // not fixed: they fail again, and only they were read
-    await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 2, succeeded: 0, failed: 2 });
+    // only they were read: r5 with its fix succeeds, r3 fails again
+    await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 2, succeeded: 1, failed: 1 });
   });
 });
 
 describe('retry and fix on the demo', () => {
   it('a work order the ERP refused is fixed by editing its payload and succeeds when retried alone', async () => {
-    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await openApp();
     await openFlowNamed('Work orders → ERP');
     await page.getByTestId('run-button').click();
     await expect.poll(() => text('run-status'), { timeout: 90_000, interval: 250 }).toBe('succeeded');

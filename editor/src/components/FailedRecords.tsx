@@ -29,17 +29,17 @@ export function FailedRecords({ records, finished, failedCount, selected, nodeLa
       <div className="section-title">
         <span>Failed records</span>
         <span className="section-count">{failedCount}</span>
-        {pick && pick.picked.size > 0 && (
-          <button
-            type="button"
-            className="button button-small failed-retry-picked"
-            data-testid="retry-picked"
-            onClick={pick.onRetry}
-          >
-            Retry {pick.picked.size} selected
-          </button>
-        )}
       </div>
+      {pick && pick.picked.size > 0 && (
+        <button
+          type="button"
+          className="button button-small failed-retry-picked"
+          data-testid="retry-picked"
+          onClick={pick.onRetry}
+        >
+          Retry {pick.picked.size} selected
+        </button>
+      )}
       {error && <ErrorMessage title="Could not load the failed records." message={error} />}
       {items.length === 0 && !error && (
         <p className="muted">

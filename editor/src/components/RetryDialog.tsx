@@ -38,7 +38,12 @@ export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved,
       <p>
         A new run feeds {count === 1 ? 'it' : 'them'} into the step{count === 1 ? '' : 's'} where{' '}
         {count === 1 ? 'it' : 'they'} failed
-        {edited > 0 ? `, ${edited === count ? 'with the edited payload' : `${edited} with edited payloads`}` : ''}.
+        {edited === 0
+          ? ''
+          : edited === count
+            ? `, with the edited payload${count === 1 ? '' : 's'}`
+            : `, ${edited} of them with ${edited === 1 ? 'its' : 'their'} edited payload${edited === 1 ? '' : 's'}`}
+        .
       </p>
       <p data-testid="retry-version-note">
         {differs

@@ -12,6 +12,9 @@ export interface RetryRequest {
 
 type Payload = Record<string, unknown>;
 
+/** The most records a retry names (the API's limit); a larger "retry all" sends no selection, so no edits. */
+const MAX_SELECTION = 10_000;
+
 /** What a record's detail needs to edit its payload and retry it. */
 export interface RecordRetry {
   edited: Payload | undefined;
@@ -71,24 +74,48 @@ export function useRetry(o: {
   const edited = useMemo(() => (edits.runId === runId ? edits.bySeq : new Map<number, Payload>()), [edits, runId]);
   const retryable = canRetry(run, finished);
 
+  // every failed record of a run, by seq (to send "retry all" as a selection carrying the edited payloads)
+  const allFailed = useCallback(
+    async (target: string): Promise<number[]> => {
+      const seqs: number[] = [];
+      let cursor: string | undefined;
+      do {
+        const page = await api.call('listRecords', {
+          params: { id: target },
+          query: { status: 'failed', limit: 1000, ...(cursor ? { cursor } : {}) },
+        });
+        seqs.push(...page.items.map((r) => r.seq));
+        cursor = page.nextCursor ?? undefined;
+      } while (cursor && seqs.length < MAX_SELECTION);
+      return seqs;
+    },
+    [api],
+  );
+
   const start = useCallback(
-    (target: string, seqs: number[] | null, version: RetryRequest['version']) => {
+    async (target: string, picked: number[] | null, version: RetryRequest['version']) => {
       setAsking(null);
+      // retrying all with edited payloads: all of them named, the edited ones with their edit
+      const seqs =
+        picked ?? (edited.size && run && run.counts.failed <= MAX_SELECTION ? await allFailed(target) : null);
       const body: RetryRequest = {
         version,
         ...(seqs
           ? { records: seqs.map((seq) => ({ seq, ...(edited.has(seq) ? { payload: edited.get(seq) } : {}) })) }
           : {}),
       };
-      api.call('retryRun', { params: { id: target }, body }).then(
+      await api.call('retryRun', { params: { id: target }, body }).then(
         (answer) => {
           setPicks({ runId: null, seqs: new Set() });
+          // the edits sent are spent: the retry run has them
+          const sent = new Set(seqs ?? edited.keys());
+          setEdits((e) => ({ runId: e.runId, bySeq: new Map([...e.bySeq].filter(([seq]) => !sent.has(seq))) }));
           onStarted(answer.runId, answer.status);
         },
         (e: unknown) => onError(`Could not retry: ${describeError(e)}`),
       );
     },
-    [api, edited, onStarted, onError],
+    [api, edited, run, allFailed, onStarted, onError],
   );
 
   // once asked, and the flow changed since the run: which changes reach the failed records
@@ -110,7 +137,12 @@ export function useRetry(o: {
     return () => controller.abort();
   }, [api, askedRun, run, current, latestVersion]);
 
-  const editedIn = (seqs: number[] | null) => (seqs === null ? 0 : seqs.filter((seq) => edited.has(seq)).length);
+  const editedIn = (seqs: number[] | null) =>
+    seqs === null
+      ? run && run.counts.failed <= MAX_SELECTION
+        ? edited.size
+        : 0
+      : seqs.filter((seq) => edited.has(seq)).length;
   const dialog =
     asking && run && asking.runId === run.id ? (
       <RetryDialog
@@ -128,12 +160,14 @@ export function useRetry(o: {
             }
           : {})}
         onCancel={() => setAsking(null)}
-        onRetry={(version) => start(asking.runId, asking.seqs, version)}
+        onRetry={(version) =>
+          void start(asking.runId, asking.seqs, version).catch((e: unknown) => onError(describeError(e)))
+        }
       />
     ) : null;
 
   return {
-    // every failed record with its stored payload; edited payloads go with a retry of picked records or one record
+    // every failed record, the edited ones with their edit
     retryAll: (id) => {
       setAsking({ runId: id, seqs: null });
     },
