@@ -36,6 +36,7 @@ import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
 import { RecordDetail } from './RecordDetail';
+import { RetryDialog } from './RetryDialog';
 import { RunPanel } from './RunPanel';
 import { VersionsPanel } from './VersionsPanel';
 
@@ -336,7 +337,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
             </aside>
           )}
         </div>
-        {retry.dialog}
+        {retry.dialog && <RetryDialog {...retry.dialog} />}
         <div className="dock">
           <RunPanel
             runId={runId}

@@ -1,27 +1,20 @@
 import { useState } from 'react';
-import type { RetryRequest } from '../hooks/useRetry';
+import type { RetryDialogProps, RetryRequest } from '../hooks/useRetry';
 import { ConfirmDialog } from './ConfirmDialog';
-
-interface Props {
-  /** The version the failed run ran, and the flow's latest saved version. */
-  runVersion: number | null;
-  latestVersion: number | null;
-  /** How many records are fed again. */
-  count: number;
-  /** How many of them carry an edited payload. */
-  edited: number;
-  /** The open flow has unsaved changes (a retry runs a saved version). */
-  unsaved: boolean;
-  /** Of the changes since the run (steps by label): those at the steps where records failed, and those before. */
-  reach?: { changedAtFailure: string[]; changedBefore: string[] };
-  onRetry: (version: RetryRequest['version']) => void;
-  onCancel: () => void;
-}
 
 const quoted = (labels: string[]) => labels.map((l) => `“${l}”`).join(', ');
 
 /** "Retry failed": on the version the run ran, or on the current one (preselected when it differs). */
-export function RetryDialog({ runVersion, latestVersion, count, edited, unsaved, reach, onRetry, onCancel }: Props) {
+export function RetryDialog({
+  runVersion,
+  latestVersion,
+  count,
+  edited,
+  unsaved,
+  reach,
+  onRetry,
+  onCancel,
+}: RetryDialogProps) {
   const differs = runVersion !== null && latestVersion !== null && runVersion !== latestVersion;
   const [version, setVersion] = useState<RetryRequest['version']>(differs ? 'current' : 'original');
   const records = `${count} failed record${count === 1 ? '' : 's'}`;

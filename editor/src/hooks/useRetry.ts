@@ -1,7 +1,6 @@
 import type { Flow, RecordOutcomeView, RunDetail, RunStatus } from '@sluice/shared';
-import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useState } from 'react';
 import { describeError, useApi } from '../api';
-import { RetryDialog } from '../components/RetryDialog';
 import { type RetryReach, retryReach } from '../lib/retry/changes';
 
 /** What a retry feeds again: on which version, and (optionally) only these failed records, some with new payloads. */
@@ -30,6 +29,22 @@ export interface PickedRetry {
   onRetry: () => void;
 }
 
+/** What the retry dialog shows and does. */
+export interface RetryDialogProps {
+  /** The version the failed run ran, and the flow's latest saved version. */
+  runVersion: number | null;
+  latestVersion: number | null;
+  /** How many records are fed again, and how many of them carry an edited payload. */
+  count: number;
+  edited: number;
+  /** The open flow has unsaved changes (a retry runs a saved version). */
+  unsaved: boolean;
+  /** Of the changes since the run (steps by label): those at the steps where records failed, and those before. */
+  reach?: { changedAtFailure: string[]; changedBefore: string[] };
+  onRetry: (version: RetryRequest['version']) => void;
+  onCancel: () => void;
+}
+
 export interface RetryState {
   /** Opens the dialog for every failed record of the shown run. */
   retryAll: (runId: string) => void;
@@ -37,8 +52,8 @@ export interface RetryState {
   pick: PickedRetry | undefined;
   /** For a record's detail (absent when it cannot be retried). */
   detail: (record: RecordOutcomeView) => RecordRetry | undefined;
-  /** The dialog, when open. */
-  dialog: ReactNode;
+  /** What the retry dialog shows and does, while it is open. */
+  dialog: RetryDialogProps | null;
 }
 
 /** Whether a run has failed records a retry can feed again: finished, failed > 0, outcomes not pruned, a stored flow. */
@@ -143,28 +158,27 @@ export function useRetry(o: {
         ? edited.size
         : 0
       : seqs.filter((seq) => edited.has(seq)).length;
-  const dialog =
-    asking && run && asking.runId === run.id ? (
-      <RetryDialog
-        runVersion={run.flowVersion}
-        latestVersion={latestVersion}
-        count={asking.seqs?.length ?? run.counts.failed}
-        edited={editedIn(asking.seqs)}
-        unsaved={unsaved}
-        {...(reach?.runId === run.id
-          ? {
-              reach: {
-                changedAtFailure: reach.reach.changedAtFailure.map(nodeLabel),
-                changedBefore: reach.reach.changedBefore.map(nodeLabel),
-              },
-            }
-          : {})}
-        onCancel={() => setAsking(null)}
-        onRetry={(version) =>
-          void start(asking.runId, asking.seqs, version).catch((e: unknown) => onError(describeError(e)))
+  const dialog: RetryDialogProps | null =
+    asking && run && asking.runId === run.id
+      ? {
+          runVersion: run.flowVersion,
+          latestVersion,
+          count: asking.seqs?.length ?? run.counts.failed,
+          edited: editedIn(asking.seqs),
+          unsaved,
+          ...(reach?.runId === run.id
+            ? {
+                reach: {
+                  changedAtFailure: reach.reach.changedAtFailure.map(nodeLabel),
+                  changedBefore: reach.reach.changedBefore.map(nodeLabel),
+                },
+              }
+            : {}),
+          onCancel: () => setAsking(null),
+          onRetry: (version) =>
+            void start(asking.runId, asking.seqs, version).catch((e: unknown) => onError(describeError(e))),
         }
-      />
-    ) : null;
+      : null;
 
   return {
     // every failed record, the edited ones with their edit
