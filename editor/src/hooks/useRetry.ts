@@ -152,6 +152,9 @@ export function useRetry(o: {
     return () => controller.abort();
   }, [api, askedRun, run, current, latestVersion]);
 
+  // every failed record, the edited ones with their edit
+  const retryAll = useCallback((id: string) => setAsking({ runId: id, seqs: null }), []);
+
   const editedIn = (seqs: number[] | null) =>
     seqs === null
       ? run && run.counts.failed <= MAX_SELECTION
@@ -181,10 +184,7 @@ export function useRetry(o: {
       : null;
 
   return {
-    // every failed record, the edited ones with their edit
-    retryAll: (id) => {
-      setAsking({ runId: id, seqs: null });
-    },
+    retryAll,
     pick: retryable
       ? {
           picked,
