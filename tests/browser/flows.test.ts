@@ -353,7 +353,8 @@ describe('retry and fix', () => {
     await page.getByTestId('retry-dialog').waitFor({ state: 'visible' });
     expect(await text('retry-dialog')).toContain('Retry 1 failed record');
     expect(await text('retry-dialog')).toContain('with the edited payload');
-    expect(await page.getByTestId('retry-version-original').isChecked()).toBe(true);
+    expect(await text('retry-version-note')).toBe('This run ran the current version (1).');
+    expect(await page.getByTestId('retry-version-original').count()).toBe(0);
     await page.getByTestId('retry-confirm').click();
     await expect.poll(() => counts(), { timeout: 30_000 }).toEqual({ read: 1, succeeded: 1, failed: 0 });
     // the record's history, still open, now shows the retry's outcome
@@ -436,5 +437,37 @@ describe('retry and fix on the demo', () => {
     await expect.poll(() => page.getByTestId('history-entry').count(), { timeout: 10_000 }).toBe(2);
     expect(await page.getByTestId('history-entry').first().textContent()).toContain('succeeded');
     await page.screenshot({ path: path.join(SHOTS, 'flows-14-demo-record-fixed.png') });
+  });
+});
+
+describe('at 1024×700', () => {
+  it('the list tools, the unsaved-changes dialog and the retry dialog fit the window', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await openApp();
+    await openFlowNamed('Fix then retry');
+    const inside = async (testId: string) => {
+      const box = await page.getByTestId(testId).boundingBox();
+      expect(box, testId).not.toBeNull();
+      const b = box as { x: number; y: number; width: number; height: number };
+      expect(b.x).toBeGreaterThanOrEqual(0);
+      expect(b.y).toBeGreaterThanOrEqual(0);
+      expect(b.x + b.width).toBeLessThanOrEqual(1024);
+      expect(b.y + b.height).toBeLessThanOrEqual(700);
+    };
+    await inside('flow-search');
+    await inside('archived-filter');
+    await page.getByTestId('palette-item-filter').click();
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Odd numbers' }).click();
+    await inside('unsaved-dialog');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-16-unsaved-1024.png') });
+    await page.getByTestId('unsaved-discard').click();
+    await expect.poll(() => text('flow-name')).toBe('Odd numbers');
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 30_000 }).toBe('succeeded');
+    await page.getByTestId('retry-button').click();
+    await inside('retry-dialog');
+    await page.screenshot({ path: path.join(SHOTS, 'flows-17-retry-1024.png') });
+    await page.getByTestId('retry-cancel').click();
+    await page.setViewportSize({ width: 1440, height: 900 });
   });
 });

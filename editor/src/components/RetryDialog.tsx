@@ -43,30 +43,32 @@ export function RetryDialog({
           ? `The flow changed since this run: it ran version ${runVersion}, the current version is ${latestVersion}.`
           : `This run ran the current version${latestVersion !== null ? ` (${latestVersion})` : ''}.`}
       </p>
-      <fieldset className="retry-versions">
-        <label>
-          <input
-            type="radio"
-            name="retry-version"
-            data-testid="retry-version-current"
-            checked={version === 'current'}
-            onChange={() => setVersion('current')}
-          />
-          Current version{latestVersion !== null ? ` (v${latestVersion})` : ''}
-          {differs && <span className="muted"> — with the changes made since</span>}
-        </label>
-        <label>
-          <input
-            type="radio"
-            name="retry-version"
-            data-testid="retry-version-original"
-            checked={version === 'original'}
-            onChange={() => setVersion('original')}
-          />
-          Original version{runVersion !== null ? ` (v${runVersion})` : ''}
-          {differs && <span className="muted"> — as the run ran</span>}
-        </label>
-      </fieldset>
+      {differs && (
+        <fieldset className="retry-versions">
+          <label>
+            <input
+              type="radio"
+              name="retry-version"
+              data-testid="retry-version-current"
+              checked={version === 'current'}
+              onChange={() => setVersion('current')}
+            />
+            Current version{latestVersion !== null ? ` (v${latestVersion})` : ''}
+            {differs && <span className="muted"> — with the changes made since</span>}
+          </label>
+          <label>
+            <input
+              type="radio"
+              name="retry-version"
+              data-testid="retry-version-original"
+              checked={version === 'original'}
+              onChange={() => setVersion('original')}
+            />
+            Original version{runVersion !== null ? ` (v${runVersion})` : ''}
+            {differs && <span className="muted"> — as the run ran</span>}
+          </label>
+        </fieldset>
+      )}
       {version === 'current' && reach && reach.changedAtFailure.length > 0 && (
         <p data-testid="retry-reach-at">The retry runs the new settings of {quoted(reach.changedAtFailure)}.</p>
       )}
