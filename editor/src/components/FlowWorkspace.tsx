@@ -1,10 +1,11 @@
-import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
+import { type FlowDetail, type RecordOutcomeView, type RunStatus, validateFlow } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError, useApi } from '../api';
 import { useEstimate } from '../hooks/useEstimate';
 import { useFailedRecords } from '../hooks/useFailedRecords';
 import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
+import { useRetry } from '../hooks/useRetry';
 import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
 import { useTestRun } from '../hooks/useTestRun';
@@ -13,6 +14,7 @@ import { type Clipboard, copySelection, createNode, pasteable } from '../lib/edi
 import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
 import { inputRecords, testedText, useTestData } from '../lib/test-data';
+import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -40,6 +42,7 @@ import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
 import { RecordDetail } from './RecordDetail';
+import { RetryDialog } from './RetryDialog';
 import { RunPanel } from './RunPanel';
 import { VersionsPanel } from './VersionsPanel';
 
@@ -50,6 +53,18 @@ interface Props {
   onReload: () => void;
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
+  /** An imported file has problems: open it as an unsaved draft. */
+  onOpenDraft?: (draft: Draft) => void;
+  /** Tells the app the flow's name and whether it has unsaved changes, and how to rename and save it. */
+  onState?: (state: WorkspaceState) => void;
+}
+
+/** What the app needs of the open flow: its name, unsaved changes, rename and save. */
+export interface WorkspaceState {
+  name: string;
+  dirty: boolean;
+  rename: (name: string) => void;
+  save: () => Promise<unknown>;
 }
 
 const typing = (target: EventTarget | null) =>
@@ -57,7 +72,7 @@ const typing = (target: EventTarget | null) =>
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
+export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpenDraft, onState }: Props) {
   const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
@@ -100,11 +115,37 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   useEffect(() => {
     if (testedRun) setTab('data');
   }, [testedRun]);
+  // a retry keeps the record being looked at open: its history shows the retry's outcome once it ends
+  const showRetry = useCallback((id: string, started: RunStatus) => setShown({ runId: id, status: started }), []);
+  const retryFailed = useCallback((text: string) => setMessage({ kind: 'error', text }), [setMessage]);
+  const retry = useRetry({
+    run: run?.id === runId ? run : undefined,
+    finished,
+    latestVersion: flow?.latestVersion ?? null,
+    unsaved: editor.dirty,
+    current: flow?.document,
+    nodeLabel: (id) => doc.nodes.find((n) => n.id === id)?.name?.trim() || id,
+    onStarted: showRetry,
+    onError: retryFailed,
+  });
+  const endedKey = `${runId ?? ''}:${finished}`;
+  const editorRef = useRef(editor);
+  editorRef.current = editor;
+  useEffect(() => {
+    if (!flow) return;
+    onState?.({
+      name: doc.name,
+      dirty: editor.dirty,
+      rename: (name) => editorRef.current.rename(name),
+      save: () => editorRef.current.save(),
+    });
+  }, [doc.name, editor.dirty, flow, onState]);
 
-  // Run saves unsaved changes first: a run always runs a saved version
+  // Run saves unsaved changes first: a run always runs a saved version; Retry asks which version
   const runActions = useMemo(
     () => ({
       ...actions,
+      retry: retry.retryAll,
       start: () => {
         if (!editor.dirty) return actions.start();
         void editor.save().then((saved) => {
@@ -112,7 +153,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
         });
       },
     }),
-    [actions, editor],
+    [actions, editor, retry.retryAll],
   );
 
   const nodeLabel = useCallback(
@@ -141,16 +182,31 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     );
   }, [api, flow, flowId, onReload, setMessage]);
 
+  // a file that can be read but has problems opens as an unsaved draft; only a clean one is saved at once
   const importFile = useCallback(
     async (file: File) => {
       try {
-        const created = await api.call('createFlow', { body: await file.text() });
+        const text = await file.text();
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch (e) {
+          throw new Error(`not JSON (${e instanceof Error ? e.message : String(e)})`);
+        }
+        const local = validateFlow(raw);
+        if (!local.flow) throw new Error(`not a flow document: ${local.problems[0]?.message ?? 'unreadable'}`);
+        const checked = await api.call('validateFlow', { body: raw });
+        if (!checked.ok && onOpenDraft) {
+          onOpenDraft({ doc: local.flow, fileName: file.name, problems: checked.problems });
+          return;
+        }
+        const created = await api.call('createFlow', { body: raw });
         onOpenFlow(created.id);
       } catch (e) {
         setMessage({ kind: 'error', text: `Could not import ${file.name}: ${describeError(e)}` });
       }
     },
-    [api, onOpenFlow, setMessage],
+    [api, onOpenFlow, onOpenDraft, setMessage],
   );
 
   const view = useCallback(
@@ -321,6 +377,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             </aside>
           )}
         </div>
+        {retry.dialog && <RetryDialog {...retry.dialog} />}
         <div className="dock">
           <RunPanel
             runId={runId}
@@ -354,6 +411,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               {tab === 'timeline' && (
                 <RecordTimeline
                   flowId={flowId}
+                  refreshKey={endedKey}
                   {...(timelineKey ? { initialKey: timelineKey } : {})}
                   onOpenRun={(id) => openRun(id)}
                   nodeLabel={nodeLabel}
@@ -387,6 +445,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                   selected={record}
                   nodeLabel={nodeLabel}
                   onSelect={setRecord}
+                  {...(retry.pick ? { pick: retry.pick } : {})}
                 />
               )}
               {tab === 'records' && runId !== null && (
@@ -420,6 +479,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               nodeLabel={nodeLabel}
               onClose={() => setRecord(null)}
               onOpenRun={openRun}
+              refreshKey={endedKey}
+              {...(retry.detail(record) ? { retry: retry.detail(record) } : {})}
             />
           )}
         </div>

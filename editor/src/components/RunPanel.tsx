@@ -1,4 +1,5 @@
 import { emptyRunCounts, type RunDetail, type RunEstimate } from '@sluice/shared';
+import { canRetry } from '../hooks/useRetry';
 import type { RunActions } from '../hooks/useRunActions';
 import { estimateTooltip, formatEta, runButtonEstimate } from '../lib/estimate';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
@@ -61,7 +62,7 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
             Resume
           </button>
         )}
-        {finished && runId && (run?.counts.failed ?? 0) > 0 && (
+        {runId && canRetry(run, finished) && (
           <button
             type="button"
             className="button"
@@ -92,8 +93,15 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
         <div className="run-detail">
           <div className="run-head">
             {status && <StatusBadge status={status} testId="run-status" />}
-            <span className="run-id" title={runId}>
-              Run {shortId(runId)}
+            <span className="run-id" title={`Run id ${runId}`}>
+              {run?.runNumber ? (
+                <>
+                  <span data-testid="run-number">Run {run.runNumber} of this flow</span>{' '}
+                  <span className="muted mono">#{shortId(runId)}</span>
+                </>
+              ) : (
+                `Run ${shortId(runId)}`
+              )}
             </span>
             {run?.eta && !finished && (
               <span

@@ -82,11 +82,12 @@ describe('real answers match the contract', () => {
 
     const before = await api.call('flowEstimate', { params: { id: flow.id } });
     expect(before).toMatchObject({ flowId: flow.id, records: 60, estimateMs: null });
-    const { runId } = await api.call('startRun', { params: { id: flow.id } });
+    const { runId } = await api.call('startRun', { params: { id: flow.id }, body: { trigger: 'manual' } });
     await t.parts.runner.wait(runId);
     const run = await api.call('getRun', { params: { id: runId } });
     expect(run.status).toBe('succeeded');
     expect(run.eta).toBeNull();
+    expect(run).toMatchObject({ trigger: 'manual', runNumber: 1 });
     const after = await api.call('flowEstimate', { params: { id: flow.id }, query: { records: 600 } });
     expect(after).toMatchObject({ records: 600, measuredRuns: [runId], estimateMs: expect.any(Number) });
     expect(run.batches.length).toBeGreaterThan(0);
@@ -108,6 +109,21 @@ describe('real answers match the contract', () => {
     const retry = await api.call('retryRun', { params: { id: runId } });
     expect(retry).toMatchObject({ retryOf: runId, version: 'original', status: 'queued' });
     await t.parts.runner.wait(retry.runId);
+    const one = await api.call('retryRun', {
+      params: { id: runId },
+      body: { version: 'current', records: [{ seq: failed.items[0]?.seq ?? 0, payload: { key } }] },
+    });
+    await t.parts.runner.wait(one.runId);
+    expect((await api.call('getRun', { params: { id: one.runId } })).counts.read).toBe(1);
+
+    // duplicate, delete (a flow with runs is archived), restore
+    const copy = await api.call('duplicateFlow', { params: { id: flow.id } });
+    expect(copy).toMatchObject({ name: `${flow.name} (copy)`, latestVersion: 1, archivedAt: null });
+    expect(await api.call('deleteFlow', { params: { id: copy.id } })).toEqual({ archived: false });
+    expect(await api.call('deleteFlow', { params: { id: flow.id } })).toEqual({ archived: true });
+    const archived = await api.call('listFlows', { query: { archived: 'true' } });
+    expect(archived.items.map((f) => f.id)).toEqual([flow.id]);
+    expect((await api.call('restoreFlow', { params: { id: flow.id } })).archivedAt).toBeNull();
   });
 
   it('test runs: a draft and a saved flow, and their per-node data', async () => {

@@ -6,7 +6,10 @@ import type { ApiRouter } from './spec.js';
 /** Flows: create, list, versions, publish, enable, validate, start a run, schedules, hooks, record history. */
 export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
   // every flow fits one page today; the answer is a page so clients read it as they read runs
-  api.add('listFlows', () => ({ items: deps.flows.list(), nextCursor: null }));
+  api.add('listFlows', (_c, { query }) => ({ items: deps.flows.list(query.archived), nextCursor: null }));
+  api.add('deleteFlow', (_c, { params }) => deps.flows.delete(params.id));
+  api.add('restoreFlow', (_c, { params }) => deps.flows.restore(params.id));
+  api.add('duplicateFlow', (_c, { params }) => deps.flows.duplicate(params.id));
   api.add('createFlow', (_c, { body }) => deps.flows.create(body));
   api.add('validateFlow', (_c, { body }) => {
     const { ok, problems } = parseFlowDocument(body);
@@ -23,7 +26,7 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
   });
   api.add('setFlowEnabled', (_c, { params, body }) => deps.flows.setEnabled(params.id, body.enabled));
   api.add('startRun', (_c, { params, body }) => {
-    const runId = deps.runner.enqueue(params.id, 'api', {
+    const runId = deps.runner.enqueue(params.id, body?.trigger ?? 'api', {
       version: body?.version ?? 'latest',
       ...(body?.records ? { inputs: body.records } : {}),
     });

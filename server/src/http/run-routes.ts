@@ -40,7 +40,7 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
   });
   api.add('retryRun', (_c, { params, body }) => {
     const version = body?.version ?? 'original';
-    const runId = deps.runner.retryFailed(params.id, version);
+    const runId = deps.runner.retryFailed(params.id, version, body?.records);
     return { runId, retryOf: params.id, version, status: 'queued' as const };
   });
   api.add('listRecords', (_c, { params, query }) =>

@@ -56,6 +56,7 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
   c.transaction(() => {
     c.prepare('DELETE FROM collected_records WHERE run_id = ?').run(runId);
     c.prepare('DELETE FROM run_inputs WHERE run_id = ?').run(runId);
+    c.prepare('DELETE FROM retry_selections WHERE run_id = ?').run(runId);
     c.prepare('UPDATE runs SET pruned_at = ?, checkpoint = NULL WHERE id = ?').run(now, runId);
   })();
   return removed;

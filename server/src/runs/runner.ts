@@ -11,11 +11,11 @@ import {
   startRun,
 } from '@sluice/engine';
 import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
-import { ConflictError, DomainError, InvalidFlowError, NotFoundError } from '../errors.js';
+import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
-import type { RunRepository } from './repository.js';
+import type { RetrySelection, RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
 import { TestRunData } from './test-runs.js';
 
@@ -103,6 +103,8 @@ export class Runner {
       version = summary.publishedVersion;
     } else if (typeof wanted === 'number') version = wanted;
     const flow = this.o.flows.get(flowId, version);
+    if (flow.archivedAt !== null)
+      throw new ConflictError('archived', `flow "${flow.name}" is archived; restore it before running it`);
     const errors = flow.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       const first = errors[0];
@@ -225,7 +227,7 @@ export class Runner {
   }
 
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
-  retryFailed(runId: string, version: 'original' | 'current'): string {
+  retryFailed(runId: string, version: 'original' | 'current', selection?: readonly RetrySelection[]): string {
     const run = this.o.runs.get(runId);
     if (!isFinalRunStatus(run.status))
       throw new ConflictError(
@@ -233,7 +235,26 @@ export class Runner {
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
       );
     if (run.counts.failed === 0) throw new ConflictError('nothing_to_retry', `run ${runId} has no failed records`);
+    if (run.prunedAt !== null)
+      throw new ConflictError('nothing_to_retry', `run ${runId}'s record outcomes were removed by retention`);
     if (!run.flowId) throw new ConflictError('no_flow', `run ${runId} belongs to no stored flow`);
+    if (selection?.length) {
+      const seqs = selection.map((r) => r.seq);
+      const twice = seqs.findIndex((seq, i) => seqs.indexOf(seq) !== i);
+      if (twice >= 0)
+        throw new InvalidError('duplicate_record', `records[${twice}].seq: record ${seqs[twice]} is named twice`, {
+          path: `records[${twice}].seq`,
+        });
+      const missing = this.o.runs.notFailed(runId, seqs);
+      if (missing.length) {
+        const at = seqs.indexOf(missing[0] as number);
+        throw new InvalidError(
+          'not_failed',
+          `records[${at}].seq: record ${missing[0]} is not a failed record of run ${runId}`,
+          { path: `records[${at}].seq` },
+        );
+      }
+    }
     const target =
       version === 'original'
         ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
@@ -250,6 +271,7 @@ export class Runner {
       flowName: target.name,
       trigger: 'retry',
       retryOf: runId,
+      ...(selection?.length ? { selection } : {}),
     });
     queueMicrotask(() => this.pump());
     return id;
@@ -382,7 +404,9 @@ export class Runner {
       },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
-      ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
+      ...(retryOf
+        ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit, runId) } }
+        : {}),
     });
     this.active.set(runId, handle);
     handle.done

@@ -83,6 +83,19 @@ describe('test runs', () => {
     expect(pruned.sort()).toEqual(tests.slice(0, 2).sort());
   });
 
+  it('take no run number: the first real run after tests is run 1 of its flow', async () => {
+    const flow = (await (await post('/api/flows', demo())).json()) as { id: string };
+    const test = await testOf(`/api/flows/${flow.id}/test`, { limit: 2 });
+    const started = await post(`/api/flows/${flow.id}/runs`, { trigger: 'manual' });
+    expect(started.status).toBe(202);
+    const { runId } = (await started.json()) as { runId: string };
+    const number = async (id: string) =>
+      ((await (await t.app.request(`/api/runs/${id}`)).json()) as RunSummary).runNumber;
+    expect(await number(test.runId)).toBeNull();
+    expect(await number(runId)).toBe(1);
+    await t.parts.runner.wait(runId);
+  });
+
   it('a process stopping without cancelling its runs still cancels its tests: nothing could resume them', async () => {
     const own = await openTestSluice();
     try {

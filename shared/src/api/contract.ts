@@ -15,6 +15,7 @@ import {
   connectionViewSchema,
   createdTokenSchema,
   errorGroupSchema,
+  flowDeletedSchema,
   flowDetailSchema,
   flowEstimateSchema,
   flowSchedulesSchema,
@@ -129,6 +130,33 @@ const runBody = z
       .max(100_000)
       .optional()
       .describe('Records to start the run with, for flows whose trigger is a webhook.'),
+    trigger: z
+      .enum(['api', 'manual'])
+      .optional()
+      .describe('Who starts it: `manual` for a person in the editor, `api` (default) for a program.'),
+  })
+  .optional();
+
+const retryBody = z
+  .strictObject({
+    version: z
+      .enum(['original', 'current'])
+      .default('original')
+      .describe('Run the version the failed run ran (original) or the latest saved version (current).'),
+    records: z
+      .array(
+        z.strictObject({
+          seq: z.number().int().min(0).describe('A failed record of the run, by its position in read order.'),
+          payload: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .describe('The payload to send instead of the stored one (an edited record).'),
+        }),
+      )
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Retry only these failed records (default: every failed record).'),
   })
   .optional();
 
@@ -292,6 +320,13 @@ export const apiContract = {
     tag: 'flows',
     summary: 'List flows, most recently changed first',
     description: 'A page like every list of the API; today every flow is on the first page (nextCursor is null).',
+    query: z.object({
+      archived: z
+        .enum(['true', 'false'])
+        .default('false')
+        .transform((v) => v === 'true')
+        .describe('true: list the archived flows (deleted while they had runs) instead.'),
+    }),
     success: { status: OK, description: 'Flows, most recently changed first', schema: pageOf(flowSummarySchema) },
   }),
   createFlow: route({
@@ -332,6 +367,33 @@ export const apiContract = {
     success: { status: OK, description: 'The flow at its new version', schema: flowDetailSchema },
     errors: { [BAD_REQUEST]: 'Not JSON', [NOT_FOUND]: 'No such flow', [UNPROCESSABLE]: 'Not a flow document' },
   }),
+  deleteFlow: route({
+    method: 'delete',
+    path: '/api/flows/{id}',
+    tag: 'flows',
+    summary: 'Delete a flow; one that has runs is archived instead (its history kept, restorable)',
+    params: flowIdParams,
+    success: { status: OK, description: 'Whether it was archived or deleted', schema: flowDeletedSchema },
+    errors: { [NOT_FOUND]: 'No such flow', [CONFLICT]: 'A run of it has not finished' },
+  }),
+  restoreFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/restore',
+    tag: 'flows',
+    summary: 'Bring an archived flow back to the list (its schedules and webhooks stay off)',
+    params: flowIdParams,
+    success: { status: OK, description: 'The flow', schema: flowSummarySchema },
+    errors: { [NOT_FOUND]: 'No such flow', [CONFLICT]: 'Not archived' },
+  }),
+  duplicateFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/duplicate',
+    tag: 'flows',
+    summary: 'A new flow with the latest document of this one, named “… (copy)”',
+    params: flowIdParams,
+    success: { status: CREATED, description: 'The new flow', schema: flowDetailSchema },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
   listVersions: route({
     method: 'get',
     path: '/api/flows/{id}/versions',
@@ -371,7 +433,7 @@ export const apiContract = {
     success: { status: ACCEPTED, description: 'The run, queued', schema: runQueuedSchema },
     errors: {
       [NOT_FOUND]: 'No such flow',
-      [CONFLICT]: 'No published version',
+      [CONFLICT]: 'No published version, or the flow is archived',
       [UNPROCESSABLE]: 'The version has errors',
     },
   }),
@@ -541,9 +603,10 @@ export const apiContract = {
     tag: 'runs',
     summary: 'Start a run that retries the failed records of a finished run',
     params: runIdParams,
-    body: z.strictObject({ version: z.enum(['original', 'current']).default('original') }).optional(),
+    body: retryBody,
     success: { status: ACCEPTED, description: 'The retry run, queued', schema: retryAnswerSchema },
     errors: {
+      [BAD_REQUEST]: 'A selected record is not a failed record of the run, or named twice',
       [NOT_FOUND]: 'No such run',
       [CONFLICT]: 'Not finished, or nothing failed',
       [UNPROCESSABLE]: 'That version has errors',

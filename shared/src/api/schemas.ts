@@ -79,6 +79,9 @@ export const flowSummarySchema = z.strictObject({
   enabled: z.boolean().describe('Whether its schedules fire and its webhooks accept records.'),
   createdAt: instant,
   updatedAt: instant,
+  archivedAt: instant
+    .nullable()
+    .describe('When it was deleted while it had runs: hidden from the list, its history kept, restorable.'),
 });
 export type FlowSummary = z.output<typeof flowSummarySchema>;
 
@@ -157,6 +160,7 @@ export type Waiting = z.output<typeof waitingSchema>;
 
 export const runSummarySchema = z.strictObject({
   id: runId,
+  runNumber: z.number().int().nullable().describe("Its number among its flow's runs: 3 is the flow's third run."),
   flowId: z.string().nullable(),
   flowVersion: z.number().int().nullable(),
   flowName: z.string(),
@@ -245,6 +249,10 @@ export const flowEstimateSchema = z
   })
   .describe('How long a run of the flow should take, and what each part of that comes from.');
 export type FlowEstimate = z.output<typeof flowEstimateSchema>;
+
+export const flowDeletedSchema = z.strictObject({
+  archived: z.boolean().describe('True when the flow had runs and was archived (restorable) rather than deleted.'),
+});
 
 export const runQueuedSchema = z.strictObject({ runId, status: z.literal('queued') });
 
