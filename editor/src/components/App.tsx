@@ -49,6 +49,8 @@ function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [showConnections, setShowConnections] = useState(false);
+  // the number the open flow's problem list shows (the draft's live problems, not the saved version's)
+  const [problemCount, setProblemCount] = useState<number | null>(null);
   const list = flows.data;
   const flowId = chosenId ?? list?.[0]?.id ?? null;
   const detail = useFlowDetail(flowId);
@@ -71,6 +73,7 @@ function Workspace() {
           flows.reload();
           setChosenId(id);
         }}
+        onProblemCount={setProblemCount}
       />
     );
   } else if (list && list.length === 0) {
@@ -94,7 +97,7 @@ function Workspace() {
       <Header
         flowName={flow?.name ?? summary?.name ?? null}
         version={flow?.latestVersion ?? summary?.latestVersion ?? null}
-        problemCount={flow?.problems.length ?? 0}
+        problemCount={flowId !== null && flow ? (problemCount ?? flow.problems.length) : 0}
         onConnections={() => setShowConnections((v) => !v)}
       />
       {showConnections && (

@@ -44,6 +44,8 @@ interface Props {
   onReload: () => void;
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
+  /** How many problems the list shows, so the header says the same number. */
+  onProblemCount?: (count: number) => void;
 }
 
 const typing = (target: EventTarget | null) =>
@@ -51,7 +53,7 @@ const typing = (target: EventTarget | null) =>
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
+export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onProblemCount }: Props) {
   const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
@@ -187,12 +189,14 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
+  const problemCount = flow ? shownProblems.length : 0;
+  useEffect(() => onProblemCount?.(problemCount), [onProblemCount, problemCount]);
 
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Open flow">
         {!readOnly && <Palette onAdd={addAtFreeSpot} />}
-        {flow && <ProblemList problems={shownProblems} />}
+        {flow && <ProblemList problems={shownProblems} doc={shownDoc} />}
         <RecentRuns
           runs={recent.data}
           loading={recent.loading}

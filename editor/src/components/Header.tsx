@@ -21,7 +21,7 @@ export function Header({ flowName, version, problemCount, onConnections }: Props
           </h1>
           {version !== null && <span className="header-version">v{version}</span>}
           {problemCount > 0 && (
-            <span className="header-problems">
+            <span className="header-problems" data-testid="header-problem-count">
               {problemCount} problem{problemCount === 1 ? '' : 's'}
             </span>
           )}

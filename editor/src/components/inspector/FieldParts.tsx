@@ -40,10 +40,7 @@ export function collectMessages(client: readonly string[], problems: readonly Fi
     out.push({ severity, text });
   };
   for (const text of client) add('error', text);
-  const required = client.includes('is required');
   for (const p of problems) {
-    // The validator's "expected string, received undefined" says what "is required" says.
-    if (required && p.path.length === 0 && /received undefined$/.test(p.message)) continue;
     add(p.severity, p.path.length ? `${relativePath(p.path)}: ${p.message}` : p.message);
   }
   return out;

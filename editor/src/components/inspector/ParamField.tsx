@@ -8,6 +8,7 @@ import {
   initialValue,
   isExpression,
   isRecord,
+  isShown,
   type JsonSchema,
   type ParamPath,
   placeholderOf,
@@ -233,11 +234,12 @@ export function PropertyFields({
   return (
     <>
       {Object.entries(schema.properties ?? {})
-        .filter(([key]) => !skip.includes(key))
+        .filter(([key, prop]) => !skip.includes(key) && isShown(prop, schema, value))
         .map(([key, prop]) => (
           <ParamField
             key={key}
             name={key}
+            {...(prop.title ? { label: prop.title } : {})}
             path={[...path, key]}
             schema={prop}
             value={value[key]}
@@ -251,24 +253,50 @@ export function PropertyFields({
 }
 
 function ObjectField({ name, label, path, schema, value, required, problems, onChange }: ParamFieldProps) {
+  const id = useId();
+  const { readOnly } = useInspector();
   const obj = isRecord(value) ? value : {};
   const shown = Object.keys(schema.properties ?? {});
-  const messages = collectMessages(checkValue(schema, value, required), problemsOwn(problems, shown));
+  // An optional group (e.g. incremental sync) is off until the user turns it on: its fields, and what
+  // they require, only count once it is in use.
+  const optional = !required && schema.default === undefined;
+  const inUse = !optional || value !== undefined;
+  const messages = collectMessages(
+    checkValue(schema, value, required),
+    inUse ? problemsOwn(problems, shown) : problems.filter((p) => p.path.length === 0),
+  );
+  const groupLabel = label ?? humanise(name);
   return (
     <FieldGroup
-      label={label ?? humanise(name)}
+      label={groupLabel}
       help={schema.description}
       required={required && schema.default === undefined}
       messages={messages}
       testId={paramTestId(path)}
     >
-      <PropertyFields
-        schema={schema}
-        value={obj}
-        path={path}
-        problems={problems}
-        onChange={(next) => onChange(Object.keys(next).length === 0 && !required ? undefined : next)}
-      />
+      {optional && (
+        <label className="inspector-toggle" htmlFor={id}>
+          <input
+            id={id}
+            type="checkbox"
+            className="inspector-checkbox"
+            data-testid={`${paramTestId(path)}-use`}
+            disabled={readOnly}
+            checked={inUse}
+            onChange={(e) => onChange(e.target.checked ? initialValue({ ...schema, default: undefined }) : undefined)}
+          />{' '}
+          Use {groupLabel.toLowerCase()}
+        </label>
+      )}
+      {inUse && (
+        <PropertyFields
+          schema={schema}
+          value={obj}
+          path={path}
+          problems={problems}
+          onChange={(next) => onChange(Object.keys(next).length === 0 && !required ? undefined : next)}
+        />
+      )}
     </FieldGroup>
   );
 }
