@@ -153,9 +153,10 @@ describe('describeProblem', () => {
 
   it('labels nested fields and list items', () => {
     expect(paramLabel('http-write', ['retry', 'maxAttempts'])).toBe('Retry → Max attempts');
-    expect(paramLabel('map', ['fields', 0, 'expression'])).toBe('Fields → #1 → Expression');
+    expect(paramLabel('map', ['fields', 0, 'expression'])).toBe('Field 1 → Expression');
     expect(paramLabel('http-source', ['pagination', 'tokenPath'])).toBe('Pagination → Token path');
     expect(paramLabel('delay', ['intervalMs'])).toBe('Interval (ms)');
+    expect(paramLabel('http-write', ['successStatuses', 1])).toBe('Success status 2');
   });
 
   it('says every problem of the flow as a whole in words, with node labels for ids', () => {
@@ -218,7 +219,7 @@ describe('describeProblem', () => {
       nodeId: 'the-node',
     };
     expect(describeProblem(flow, expression).message).toBe(
-      'Shape → Fields → #1 → Expression: Unexpected end of expression (at character 3)',
+      'Shape → Field 1 → Expression: Unexpected end of expression (at character 3)',
     );
     const schedule: Problem = {
       severity: 'error',

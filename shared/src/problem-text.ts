@@ -107,7 +107,9 @@ export function paramLabel(type: string, path: readonly (string | number)[]): st
   let schema: SchemaPart | undefined = paramsSchema(type) ?? undefined;
   for (const part of path) {
     if (typeof part === 'number') {
-      labels.push(`#${part + 1}`);
+      // an item of a list: "Fields" and 0 make "Field 1"
+      const list = labels.pop();
+      labels.push(list ? `${singular(list)} ${part + 1}` : `#${part + 1}`);
       schema = schema?.items;
       continue;
     }
@@ -116,6 +118,14 @@ export function paramLabel(type: string, path: readonly (string | number)[]): st
     schema = next;
   }
   return labels.join(' → ');
+}
+
+/** "Fields" → "Field", "Success statuses" → "Success status", "Entries" → "Entry". */
+function singular(label: string): string {
+  if (/(ss|us)es$/.test(label)) return label.slice(0, -2);
+  if (/ies$/.test(label)) return `${label.slice(0, -3)}y`;
+  if (/[^s]s$/.test(label)) return label.slice(0, -1);
+  return label;
 }
 
 /** Splits a rendered path (`nodes[2].params.fields[0].name`) into its parts. */
