@@ -73,8 +73,6 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
   page.on('pageerror', (err) => console.error('page error:', err.message));
-  await page.goto(server.url);
-  await page.evaluate((token) => localStorage.setItem('sluice.apiToken', token), TEST_TOKEN);
 });
 
 afterAll(async () => {
@@ -97,11 +95,8 @@ const select = async (id: string) => {
 describe('problems in plain language, in a real browser', () => {
   it('names the node and the field, never a schema path, with one count in the header and the list', async () => {
     await page.goto(server.url);
-    const token = page.getByTestId('token-input');
-    if (await token.isVisible().catch(() => false)) {
-      await token.fill(TEST_TOKEN);
-      await page.getByTestId('token-save').click();
-    }
+    await page.getByTestId('token-input').fill(TEST_TOKEN);
+    await page.getByTestId('token-save').click();
     await page.getByTestId('flow-list-item').filter({ hasText: FLOW.name }).click();
     await page.getByTestId('node-erp').waitFor({ state: 'visible' });
     await expect.poll(problems).toContain('errorCreate in ERP → URL: required');
