@@ -9,6 +9,7 @@ import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
+import { sampleRecordsOf } from '../lib/inspector/samples';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -186,7 +187,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onPro
   );
   const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
-  const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
+  const sampleRecords = useMemo(() => sampleRecordsOf(doc, record), [doc, record]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
   const problemCount = flow ? shownProblems.length : 0;
@@ -268,7 +269,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onPro
                 node={selectedNode}
                 flow={doc}
                 problems={editor.problems}
-                sample={sample}
+                sampleRecords={sampleRecords}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>
@@ -379,25 +380,6 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onPro
 
 function createNodeOf(doc: FlowDetail['document'], type: string) {
   return createNode(doc, type, { x: 0, y: 0 });
-}
-
-/**
- * A record to preview expressions against: the payload of the record being looked at, else the first
- * record the flow's source would give when that is known (inline records, generated records).
- */
-function sampleRecord(
-  doc: FlowDetail['document'],
-  record: RecordOutcomeView | null,
-): Record<string, unknown> | undefined {
-  if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
-  for (const n of doc.nodes) {
-    if (n.type === 'inline-records') {
-      const first = (n.params.records as Record<string, unknown>[] | undefined)?.[0];
-      if (first) return first;
-    }
-    if (n.type === 'generate') return { key: 'rec-1', index: 1, group: 1, amount: 7919, label: 'Record 1' };
-  }
-  return undefined;
 }
 
 /** How many batches a run will cut, when the source says how many records it gives and there is one batch node. */

@@ -37,11 +37,13 @@ export interface InspectorProps {
   onChange: (patch: InspectorPatch) => void;
   /** A record for expression previews. */
   sample?: Record<string, unknown>;
+  /** The records the node receives (a test's or pinned data, else a sample): completion and previews use them. */
+  sampleRecords?: readonly Record<string, unknown>[];
   readOnly?: boolean;
 }
 
 /** The settings of one node: its name and a form made from its type's parameter schema. */
-export function Inspector({ node, flow, problems, onChange, sample, readOnly = false }: InspectorProps) {
+export function Inspector({ node, flow, problems, onChange, sample, sampleRecords, readOnly = false }: InspectorProps) {
   const nameId = useId();
   const def = nodeTypes.get(node.type);
   const schema = paramSchema(node.type);
@@ -53,10 +55,10 @@ export function Inspector({ node, flow, problems, onChange, sample, readOnly = f
     () => describeSettings({ ...flow, nodes: flow.nodes.map((n) => (n.id === node.id ? node : n)) }, node.id),
     [flow, node],
   );
-  const context = useMemo<InspectorContextValue>(
-    () => ({ readOnly, sample, nodeType: node.type }),
-    [readOnly, sample, node.type],
-  );
+  const context = useMemo<InspectorContextValue>(() => {
+    const records = sampleRecords ?? (sample ? [sample] : []);
+    return { readOnly, sample: records[0], sampleRecords: records, nodeType: node.type };
+  }, [readOnly, sample, sampleRecords, node.type]);
   const setParams = (next: Record<string, unknown>) => onChange({ params: next });
 
   const known = Object.keys(schema?.properties ?? {});

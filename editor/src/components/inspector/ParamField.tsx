@@ -15,6 +15,7 @@ import {
   problemsOwn,
   problemsUnder,
 } from '../../lib/inspector/schema';
+import { ExpressionEditor } from './ExpressionEditor';
 import { ExpressionPreview } from './ExpressionPreview';
 import { collectMessages, FieldGroup, FieldShell, paramTestId, useInspector } from './FieldParts';
 
@@ -58,7 +59,7 @@ export function ParamField(props: ParamFieldProps) {
 /** Number, text, boolean and enum fields. */
 function ScalarField({ name, label, path, schema, value, required, problems, onChange, aside }: ParamFieldProps) {
   const id = useId();
-  const { readOnly, sample, nodeType } = useInspector();
+  const { readOnly, sampleRecords, nodeType } = useInspector();
   const [local, setLocal] = useState<string | null>(null);
   const kind = fieldKind(schema);
   const client = local ? [local] : checkValue(schema, value, required);
@@ -87,6 +88,21 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
     );
   } else if (kind === 'enum') {
     input = <EnumSelect common={common} schema={schema} value={value} required={required} onChange={onChange} />;
+  } else if (isExpression(schema)) {
+    const keepEmpty = required && schema.default === undefined;
+    input = (
+      <ExpressionEditor
+        id={id}
+        testId={common['data-testid']}
+        value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
+        sampleRecords={sampleRecords}
+        readOnly={readOnly}
+        invalid={invalid}
+        describedBy={common['aria-describedby']}
+        placeholder={placeholderOf(schema.default)}
+        onChange={(text) => onChange(text === '' && !keepEmpty ? undefined : text)}
+      />
+    );
   } else {
     const keepEmpty = required && schema.default === undefined;
     input = (
@@ -104,7 +120,7 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
   }
   const below =
     isExpression(schema) && typeof value === 'string' ? (
-      <ExpressionPreview expression={value} sample={sample} nodeType={nodeType} />
+      <ExpressionPreview expression={value} records={sampleRecords} nodeType={nodeType} />
     ) : undefined;
   return (
     <FieldShell
