@@ -80,6 +80,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
+/** The browser on a shared machine may take a moment to show a result. */
+const poll = <T>(fn: () => Promise<T> | T) => expect.poll(fn, { timeout: 10_000, interval: 50 });
+
 const problems = async () => (await page.getByTestId('problem').allTextContents()).map((t) => t.trim());
 const headerCount = async () => {
   const header = page.getByTestId('header-problem-count');
@@ -89,7 +92,7 @@ const headerCount = async () => {
 const select = async (id: string) => {
   await page.getByTestId(`node-${id}`).click();
   await page.getByTestId('inspector').waitFor({ state: 'visible' });
-  await expect.poll(() => page.getByTestId('inspector').textContent()).toContain(id);
+  await poll(() => page.getByTestId('inspector').textContent()).toContain(id);
 };
 
 describe('problems in plain language, in a real browser', () => {
@@ -99,7 +102,7 @@ describe('problems in plain language, in a real browser', () => {
     await page.getByTestId('token-save').click();
     await page.getByTestId('flow-list-item').filter({ hasText: FLOW.name }).click();
     await page.getByTestId('node-erp').waitFor({ state: 'visible' });
-    await expect.poll(problems).toContain('errorCreate in ERP → URL: required');
+    await poll(problems).toContain('errorCreate in ERP → URL: required');
     const listed = await problems();
     for (const line of listed) expect(line).not.toMatch(/nodes\[|edges\[|params\.|Invalid input|received undefined/);
     expect(await headerCount()).toBe(listed.length);
@@ -109,14 +112,14 @@ describe('problems in plain language, in a real browser', () => {
 
   it('shows an HTTP write only the fields of its mode', async () => {
     await select('erp');
-    await expect.poll(() => page.getByTestId('inspector').textContent()).toContain('required');
+    await poll(() => page.getByTestId('inspector').textContent()).toContain('required');
     expect(await page.getByTestId('param-batchSize').count()).toBe(0);
     expect(await page.getByTestId('param-resultsPath').count()).toBe(0);
     await page.getByTestId('param-mode').selectOption('batch');
     await page.getByTestId('param-batchSize').waitFor({ state: 'visible' });
     await page.getByTestId('param-url').fill('/work-orders');
     await page.getByTestId('param-connection').fill('erp');
-    await expect.poll(problems).not.toContain('errorCreate in ERP → URL: required');
+    await poll(problems).not.toContain('errorCreate in ERP → URL: required');
     expect(await headerCount()).toBe((await problems()).length);
   });
 
@@ -142,37 +145,37 @@ describe('problems in plain language, in a real browser', () => {
     await group.screenshot({ path: path.join(SHOTS, 'problems-3-incremental-off.png') });
     // once in use, its fields count
     await page.getByTestId('param-incremental-use').check();
-    await expect.poll(() => group.textContent()).toMatch(/must not be empty/);
+    await poll(() => group.textContent()).toMatch(/must not be empty/);
     await page.getByTestId('param-incremental-use').uncheck();
-    await expect.poll(() => group.textContent()).not.toMatch(/must not be empty|required/);
+    await poll(() => group.textContent()).not.toMatch(/must not be empty|required/);
   });
 
   it('lists a broken expression while typing, before Save', async () => {
     await select('shape');
     const field = page.getByTestId('param-fields.0.expression');
     await field.fill('title & (');
-    await expect
-      .poll(async () => (await problems()).find((p) => p.includes('Shape → Field 1 → Expression')) ?? '')
-      .toMatch(/Shape → Field 1 → Expression: .+/);
+    await poll(async () => (await problems()).find((p) => p.includes('Shape → Field 1 → Expression')) ?? '').toMatch(
+      /Shape → Field 1 → Expression: .+/,
+    );
     expect(await page.getByTestId('save-button').textContent()).toMatch(/save/i);
     expect(await headerCount()).toBe((await problems()).length);
     await page.screenshot({ path: path.join(SHOTS, 'problems-4-expression-while-typing.png') });
     await field.fill('title');
-    await expect.poll(async () => (await problems()).some((p) => p.includes('Expression'))).toBe(false);
+    await poll(async () => (await problems()).some((p) => p.includes('Expression'))).toBe(false);
   });
 
   it("says croner's reason for an invalid cron, in the form and in the list", async () => {
     await select('nightly');
     await page.getByTestId('param-cron').fill('0 25 * * *');
     const meaning = page.getByTestId('schedule-meaning');
-    await expect.poll(() => meaning.textContent()).toMatch(/Not a valid schedule: .*hour/i);
-    await expect.poll(problems).toEqual(expect.arrayContaining([expect.stringMatching(/Nightly → Cron: .*hour/i)]));
+    await poll(() => meaning.textContent()).toMatch(/Not a valid schedule: .*hour/i);
+    await poll(problems).toEqual(expect.arrayContaining([expect.stringMatching(/Nightly → Cron: .*hour/i)]));
     expect(await headerCount()).toBe((await problems()).length);
     await page.screenshot({ path: path.join(SHOTS, 'problems-5-cron.png') });
     await page.getByTestId('param-cron').fill('0 2 * * *');
     await page.getByTestId('param-timezone').fill('Mars/Olympus');
-    await expect
-      .poll(problems)
-      .toEqual(expect.arrayContaining([expect.stringMatching(/Nightly → Timezone: "Mars\/Olympus" is not/)]));
+    await poll(problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(/Nightly → Timezone: "Mars\/Olympus" is not/)]),
+    );
   });
 });

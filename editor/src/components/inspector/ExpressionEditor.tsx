@@ -1,4 +1,11 @@
-import { autocompletion, type CompletionContext, closeBrackets, completionKeymap } from '@codemirror/autocomplete';
+import {
+  autocompletion,
+  type Completion,
+  type CompletionContext,
+  closeBrackets,
+  completionKeymap,
+  pickedCompletion,
+} from '@codemirror/autocomplete';
 import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
 import { HighlightStyle, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter } from '@codemirror/lint';
@@ -72,6 +79,7 @@ const theme = EditorView.theme({
   '.cm-line': { padding: '0 6px' },
   '.cm-tooltip-autocomplete ul li': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace' },
   '.cm-completionDetail': { color: '#64748b', fontStyle: 'normal', marginLeft: '1em' },
+  '.cm-tooltip-autocomplete ul li[aria-selected] .cm-completionDetail': { color: '#e2e8f0' },
 });
 
 /** What may change while the editor lives: its attributes and whether it can be edited. */
@@ -116,6 +124,8 @@ export function ExpressionEditor({
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const live = useRef(new Compartment());
+  /** The texts sent with onChange that the `value` prop has not come back with yet, oldest first. */
+  const pending = useRef<string[]>([]);
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
   const paths = useMemo(() => fieldPaths(sampleRecords), [sampleRecords]);
@@ -135,7 +145,17 @@ export function ExpressionEditor({
         from,
         options: options.map((o) => ({
           label: o.label,
-          apply: o.apply,
+          // a function comes with its parentheses, the cursor between them
+          apply:
+            o.kind === 'function'
+              ? (v: EditorView, completion: Completion, from: number, to: number) =>
+                  v.dispatch({
+                    changes: { from, to, insert: `${o.label}()` },
+                    selection: { anchor: from + o.label.length + 1 },
+                    annotations: pickedCompletion.of(completion),
+                    userEvent: 'input.complete',
+                  })
+              : o.apply,
           type: o.kind === 'function' ? 'function' : 'property',
           detail: o.detail,
           ...(o.info ? { info: o.info } : {}),
@@ -168,6 +188,7 @@ export function ExpressionEditor({
           EditorView.updateListener.of((update) => {
             if (!update.docChanged) return;
             const text = update.state.doc.toString();
+            pending.current.push(text);
             // the flow document (problems, canvas) follows as a transition, so typing is never held up by it
             startTransition(() => onChangeRef.current(text));
           }),
@@ -186,10 +207,18 @@ export function ExpressionEditor({
     });
   }, [id, testId, readOnly, invalid, describedBy]);
 
-  // a change from outside (undo, another node's value): replace the text, keeping the cursor where it can be
+  // A change from outside (undo, a value set elsewhere): replace the text, keeping the cursor where it
+  // can be. A value this editor sent itself comes back a render or more later, while typing went on: it
+  // is not a change from outside, and putting it back would drop what was typed since.
   useEffect(() => {
     const v = view.current;
     if (!v) return;
+    const mine = pending.current.indexOf(value);
+    if (mine >= 0) {
+      pending.current.splice(0, mine + 1);
+      return;
+    }
+    pending.current = [];
     const current = v.state.doc.toString();
     if (current === value) return;
     const head = Math.min(v.state.selection.main.head, value.length);

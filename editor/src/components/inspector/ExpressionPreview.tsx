@@ -1,4 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
+import { expressionDiagnostics } from '../../lib/expressions/diagnostics';
 import {
   conditionOutcome,
   formatPreviewValue,
@@ -63,6 +64,14 @@ export function ExpressionPreview({ expression, records, nodeType = '', debounce
   }
   const result = state.status === 'done' ? state.result : state.status === 'pending' ? state.last : undefined;
   const pending = state.status !== 'done';
+  // a syntax error is underlined in the editor and said under the field: the result just waits for the fix
+  if (result && !result.ok && !pending && expressionDiagnostics(expression).length > 0) {
+    return (
+      <div className="expression-preview is-idle" data-testid="expression-preview" data-state="syntax-error">
+        The result shows here once the expression reads correctly.
+      </div>
+    );
+  }
   return (
     <div
       className={`expression-preview${pending ? ' is-pending' : ''}${result && !result.ok ? ' is-error' : ''}`}
