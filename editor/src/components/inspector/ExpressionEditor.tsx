@@ -29,6 +29,8 @@ export interface ExpressionEditorProps {
   placeholder?: string | undefined;
   /** Milliseconds after the last change before the syntax is checked and underlined. */
   lintDelayMs?: number;
+  /** Milliseconds of quiet typing after which the text is sent on to the flow (and so to the problems). */
+  changeDelayMs?: number;
 }
 
 /** JSONata's tokens, enough to colour strings, numbers, functions and operators. */
@@ -120,12 +122,26 @@ export function ExpressionEditor({
   describedBy,
   placeholder,
   lintDelayMs = 150,
+  changeDelayMs = 200,
 }: ExpressionEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   const live = useRef(new Compartment());
   /** The texts sent with onChange that the `value` prop has not come back with yet, oldest first. */
   const pending = useRef<string[]>([]);
+  const flush = useRef<ReturnType<typeof setTimeout> | null>(null);
+  /** Sends the editor's text on, unless it is what was sent last. */
+  const send = () => {
+    flush.current = null;
+    const v = view.current;
+    if (!v) return;
+    const text = v.state.doc.toString();
+    if (pending.current.at(-1) === text) return;
+    pending.current.push(text);
+    startTransition(() => onChangeRef.current(text));
+  };
+  const sendRef = useRef(send);
+  sendRef.current = send;
   const onChangeRef = useRef(onChange);
   onChangeRef.current = onChange;
   const paths = useMemo(() => fieldPaths(sampleRecords), [sampleRecords]);
@@ -137,8 +153,11 @@ export function ExpressionEditor({
   useEffect(() => {
     if (!host.current) return;
     const complete = (context: CompletionContext) => {
-      const text = context.state.doc.toString();
-      const { from, word } = wordBefore(text, context.pos);
+      // the word before the cursor is all completion needs: read the end of the line, not the whole text
+      const start = Math.max(0, context.pos - 200);
+      const found = wordBefore(context.state.sliceDoc(start, context.pos), context.pos - start);
+      const from = found.from + start;
+      const word = found.word;
       const options = completionsFor(word, pathsRef.current, context.explicit);
       if (options.length === 0) return null;
       return {
@@ -185,17 +204,29 @@ export function ExpressionEditor({
           live.current.of(settings({ id, testId, readOnly, invalid, describedBy })),
           theme,
           ...(placeholder ? [placeholderText(placeholder)] : []),
+          EditorView.domEventHandlers({
+            blur: () => {
+              if (flush.current) {
+                clearTimeout(flush.current);
+                sendRef.current();
+              }
+            },
+          }),
           EditorView.updateListener.of((update) => {
             if (!update.docChanged) return;
-            const text = update.state.doc.toString();
-            pending.current.push(text);
-            // the flow document (problems, canvas) follows as a transition, so typing is never held up by it
-            startTransition(() => onChangeRef.current(text));
+            // The flow document (problems, canvas, preview) follows once typing pauses, as a transition:
+            // re-checking and redrawing the flow on every key would hold up the keys that follow.
+            if (flush.current) clearTimeout(flush.current);
+            flush.current = setTimeout(() => sendRef.current(), changeDelayMs);
           }),
         ],
       }),
     });
     return () => {
+      if (flush.current) {
+        clearTimeout(flush.current);
+        sendRef.current();
+      }
       view.current?.destroy();
       view.current = null;
     };
