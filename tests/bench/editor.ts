@@ -73,7 +73,7 @@ async function typeInExpression(
     for (let round = 0; round < 60; round++) {
       await page.keyboard.type(' & $substring', { delay: 120 });
       await page.keyboard.press('Escape');
-      if ((await samples()).filter((s) => s.open).length >= KEYSTROKES) break;
+      if ((await samples()).filter((s) => s.open && s.updated).length >= KEYSTROKES) break;
     }
     await page.waitForTimeout(100);
     const all = await samples();
