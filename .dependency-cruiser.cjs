@@ -55,10 +55,15 @@ module.exports = {
     },
     {
       name: 'editor-no-server-or-engine',
-      comment: 'The editor talks to the server over HTTP and shares only @sluice/shared with it.',
+      comment:
+        'The editor talks to the server over HTTP and shares @sluice/shared with it; of the engine it may use only ' +
+        'the browser-safe expression entry (@sluice/engine/expressions), so expressions have one implementation.',
       severity: 'error',
       from: { path: '^editor/' },
-      to: { path: ['^server/', '^engine/', '^tests/', npm('@sluice/server', '@sluice/engine')] },
+      to: {
+        path: ['^server/', '^engine/', '^tests/', npm('@sluice/server', '@sluice/engine')],
+        pathNot: '^engine/src/expressions-entry\\.ts$',
+      },
     },
     {
       name: 'server-domain-no-http',

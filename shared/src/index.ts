@@ -4,5 +4,6 @@ export * from './expression-limits.js';
 export * from './flow.js';
 export * from './json-schema.js';
 export * from './nodes/index.js';
+export * from './problem-text.js';
 export * from './validate.js';
 export * from './vocabulary.js';

@@ -26,6 +26,65 @@ function bigFlow(n: number) {
   return { format: 1, name: `Big flow ${n}`, nodes, edges };
 }
 
+const quantile = (values: number[], q: number) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
+};
+
+/** How many keystrokes with autocompletion open are timed. */
+const KEYSTROKES = 200;
+
+/**
+ * Typing in an expression field with autocompletion open: for each key pressed while the completion
+ * list shows, the time from its keydown to the next animation frame (its requestAnimationFrame
+ * callback), counted only when the editor shows the key by then. Typed as a user types `$substring`
+ * after ` & `, over and over (a key every 120 ms, about 8 a second), so completion stays open; each key
+ * also reaches the flow document (problems re-checked, canvas redrawn) as React schedules it.
+ */
+async function typeInExpression(
+  browser: import('playwright-core').Browser,
+  url: string,
+  flowName: string,
+  nodeId: string,
+): Promise<number[]> {
+  const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+  try {
+    await page.goto(`${url}/#token=${TEST_TOKEN}`);
+    await page.locator('[data-testid="flow-list-item"]', { hasText: flowName }).click();
+    await page.getByTestId(`node-${nodeId}`).click();
+    const field = page.locator('[data-testid="inspector"] .cm-content').first();
+    await field.click();
+    await page.keyboard.press('ControlOrMeta+End');
+    await page.evaluate(`(() => {
+      window.__keys = [];
+      document.addEventListener('keydown', (event) => {
+        if (!event.target.closest || !event.target.closest('.cm-editor')) return;
+        const open = document.querySelector('.cm-tooltip-autocomplete') !== null;
+        const t0 = performance.now();
+        const before = event.target.closest('.cm-editor').querySelector('.cm-content').textContent.length;
+        requestAnimationFrame(() => {
+          const after = document.querySelector('.cm-editor .cm-content').textContent.length;
+          window.__keys.push({ open, ms: performance.now() - t0, updated: after !== before });
+        });
+      }, true);
+    })()`);
+    const samples = async () =>
+      (await page.evaluate('window.__keys')) as { open: boolean; ms: number; updated: boolean }[];
+    for (let round = 0; round < 60; round++) {
+      await page.keyboard.type(' & $substring', { delay: 120 });
+      await page.keyboard.press('Escape');
+      if ((await samples()).filter((s) => s.open && s.updated).length >= KEYSTROKES) break;
+    }
+    await page.waitForTimeout(100);
+    const all = await samples();
+    const timed = all.filter((s) => s.open && s.updated).map((s) => s.ms);
+    if (timed.length < KEYSTROKES / 2) throw new Error(`only ${timed.length} keystrokes with completion open`);
+    return timed.slice(0, KEYSTROKES);
+  } finally {
+    await page.close();
+  }
+}
+
 /**
  * Time for a flow to open in the browser and become interactive (its last node drawn and two more
  * frames painted), for a 300-node flow and, as the baseline measured in the same run, the
@@ -98,6 +157,7 @@ export async function editorBench(nodes: number) {
       times.demo.push(await open(demo.id, 'dead-letter'));
       times.big.push(await open(big.id, String(big.document.nodes.at(-1)?.id)));
     }
+    const keystrokes = await typeInExpression(browser, server.url, demo.name, 'to-erp-shape');
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] as number;
     const testRuns = await timeTestRuns(browser, server.url, demo.name);
     const dist = path.join(REPO_ROOT, 'editor', 'dist', 'assets');
@@ -115,6 +175,9 @@ export async function editorBench(nodes: number) {
       testRunMs: median(testRuns),
       bytes,
       gzipped,
+      keystrokeP50: quantile(keystrokes, 0.5),
+      keystrokeP99: quantile(keystrokes, 0.99),
+      keystrokes: keystrokes.length,
     };
   } finally {
     await browser.close();

@@ -72,6 +72,13 @@ const probes: { file: string; source: string; expected: { rule: string; to: RegE
     source: "import { notFound } from '../../../server/src/errors.js';\nexport const probe = notFound;\n",
     expected: [{ rule: 'editor-no-server-or-engine', to: /^server\/src\/errors\.ts$/ }],
   },
+  {
+    // of the engine, the editor may use only its browser-safe expression entry
+    file: `editor/src/components/${PROBE}.ts`,
+    source:
+      "import { checkExpression } from '@sluice/engine/expressions';\nimport { startRun } from '@sluice/engine';\nexport const probe = [checkExpression, startRun];\n",
+    expected: [{ rule: 'editor-no-server-or-engine', to: /^engine\/src\/index\.ts$/ }],
+  },
 ];
 
 describe('the boundary check', () => {
@@ -97,6 +104,7 @@ describe('the boundary check', () => {
           ).toContainEqual(expect.stringMatching(to));
         }
       }
+      expect(violations.filter((v) => v.to === 'engine/src/expressions-entry.ts')).toEqual([]);
       const folderCycle = violations.find(
         (v) => v.rule === 'no-cycle-between-folders' && [v.from, ...(v.cycle ?? [])].includes('server/src/schedules'),
       );

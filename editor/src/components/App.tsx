@@ -56,6 +56,8 @@ function Workspace() {
   const [open, setOpen] = useState<WorkspaceState | null>(null);
   // where the user wanted to go while there were unsaved changes
   const [leaving, setLeaving] = useState<(() => void) | null>(null);
+  // the number the open flow's problem list shows (the draft's live problems, not the saved version's)
+  const [problemCount, setProblemCount] = useState<number | null>(null);
   const list = flows.data;
   const flowId = draft ? null : (chosenId ?? list?.[0]?.id ?? null);
   const detail = useFlowDetail(flowId);
@@ -126,6 +128,7 @@ function Workspace() {
         }}
         onOpenDraft={(d) => guard(() => setDraft(d))}
         onState={setOpen}
+        onProblemCount={setProblemCount}
       />
     );
   } else if (list && list.length === 0) {
@@ -149,7 +152,9 @@ function Workspace() {
       <Header
         flowName={open?.name ?? flow?.name ?? summary?.name ?? null}
         version={draft ? null : (flow?.latestVersion ?? summary?.latestVersion ?? null)}
-        problemCount={draft ? draft.problems.length : (flow?.problems.length ?? 0)}
+        problemCount={
+          draft ? draft.problems.length : flowId !== null && flow ? (problemCount ?? flow.problems.length) : 0
+        }
         dirty={dirty}
         {...(open ? { onRename: open.rename } : {})}
         onConnections={() => setShowConnections((v) => !v)}

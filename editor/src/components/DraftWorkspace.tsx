@@ -71,7 +71,7 @@ export function DraftWorkspace({ draft, onSaved, onDiscard, onState }: Props) {
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Draft">
-        <ProblemList problems={problems} />
+        <ProblemList problems={problems} doc={state.doc} />
       </aside>
       <main className="workspace-main">
         <div className="draft-banner" role="status" data-testid="draft-banner">

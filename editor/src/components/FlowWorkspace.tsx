@@ -13,6 +13,7 @@ import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
+import { MAX_SAMPLE_RECORDS, sampleRecordsOf } from '../lib/inspector/samples';
 import { inputRecords, testedText, useTestData } from '../lib/test-data';
 import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
@@ -53,6 +54,8 @@ interface Props {
   onReload: () => void;
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
+  /** How many problems the list shows, so the header says the same number. */
+  onProblemCount?: (count: number) => void;
   /** An imported file has problems: open it as an unsaved draft. */
   onOpenDraft?: (draft: Draft) => void;
   /** Tells the app the flow's name and whether it has unsaved changes, and how to rename and save it. */
@@ -72,7 +75,16 @@ const typing = (target: EventTarget | null) =>
   (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpenDraft, onState }: Props) {
+export function FlowWorkspace({
+  flowId,
+  flow,
+  error,
+  onReload,
+  onOpenFlow,
+  onOpenDraft,
+  onState,
+  onProblemCount,
+}: Props) {
   const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
@@ -264,20 +276,23 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
   );
   const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
-  const sample = useMemo(() => {
-    if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
-    // the selected node's input in the last test, or the pinned data feeding it
-    const tested = selectedNode ? inputRecords(testData, doc, selectedNode.id)[0] : undefined;
-    return tested ?? sampleRecord(doc, record);
+  // what expressions are completed from and tried on: the record being looked at, else the node's
+  // input in the last test (or the pinned data feeding it), else what the source would give
+  const sampleRecords = useMemo(() => {
+    if (record?.payload && typeof record.payload === 'object') return sampleRecordsOf(doc, record);
+    const tested = selectedNode ? inputRecords(testData, doc, selectedNode.id) : [];
+    return tested.length ? tested.slice(0, MAX_SAMPLE_RECORDS) : sampleRecordsOf(doc, record);
   }, [doc, record, selectedNode, testData]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
+  const problemCount = flow ? shownProblems.length : 0;
+  useEffect(() => onProblemCount?.(problemCount), [onProblemCount, problemCount]);
 
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Open flow">
         {!readOnly && <Palette onAdd={addAtFreeSpot} />}
-        {flow && <ProblemList problems={shownProblems} />}
+        {flow && <ProblemList problems={shownProblems} doc={shownDoc} />}
         <RecentRuns
           runs={recent.data}
           loading={recent.loading}
@@ -356,11 +371,11 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
                 node={selectedNode}
                 flow={doc}
                 problems={editor.problems}
-                sample={sample}
                 estimate={partsOf(estimate, selectedNode.id)}
                 expectedRecords={expectedRecords}
                 onExpectedRecords={setExpectedRecords}
                 tested={testedText(testData, selectedNode.id)}
+                sampleRecords={sampleRecords}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>
@@ -491,25 +506,6 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpe
 
 function createNodeOf(doc: FlowDetail['document'], type: string) {
   return createNode(doc, type, { x: 0, y: 0 });
-}
-
-/**
- * A record to preview expressions against: the payload of the record being looked at, else the first
- * record the flow's source would give when that is known (inline records, generated records).
- */
-function sampleRecord(
-  doc: FlowDetail['document'],
-  record: RecordOutcomeView | null,
-): Record<string, unknown> | undefined {
-  if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
-  for (const n of doc.nodes) {
-    if (n.type === 'inline-records') {
-      const first = (n.params.records as Record<string, unknown>[] | undefined)?.[0];
-      if (first) return first;
-    }
-    if (n.type === 'generate') return { key: 'rec-1', index: 1, group: 1, amount: 7919, label: 'Record 1' };
-  }
-  return undefined;
 }
 
 /** How many batches a run will cut, when the source says how many records it gives and there is one batch node. */

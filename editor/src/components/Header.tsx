@@ -68,7 +68,7 @@ export function Header({ flowName, version, problemCount, dirty = false, onRenam
             </span>
           )}
           {problemCount > 0 && (
-            <span className="header-problems">
+            <span className="header-problems" data-testid="header-problem-count">
               {problemCount} problem{problemCount === 1 ? '' : 's'}
             </span>
           )}

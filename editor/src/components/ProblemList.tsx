@@ -1,32 +1,53 @@
 import type { Problem } from '@sluice/shared';
+import { problemMessage, sortProblems } from '../lib/problems';
 
 interface Props {
-  problems: Problem[];
+  problems: readonly Problem[];
+  /** The document the problems are about: nodes are named by their labels, fields by theirs. */
+  doc: unknown;
+  /** Selects the node a problem is about. */
+  onSelectNode?: (nodeId: string) => void;
 }
 
-/** Validation problems of the open flow, errors first. */
-export function ProblemList({ problems }: Props) {
-  const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
+/** Validation problems of the open flow in plain language, errors first. */
+export function ProblemList({ problems, doc, onSelectNode }: Props) {
+  const sorted = sortProblems(problems);
   return (
     <section className="panel-section" aria-label="Validation">
       <div className="section-title">
         <span>Validation</span>
-        {problems.length > 0 && <span className="section-count">{problems.length}</span>}
+        {problems.length > 0 && (
+          <span className="section-count" data-testid="problem-list-count">
+            {problems.length}
+          </span>
+        )}
       </div>
       {problems.length === 0 ? (
         <p className="muted ok-text">No problems found.</p>
       ) : (
         <ul className="problem-list" data-testid="problem-list">
-          {sorted.map((p) => (
-            <li
-              key={`${p.code}:${p.path}:${p.message}`}
-              className={`problem problem-${p.severity}`}
-              data-testid="problem"
-            >
-              <span className="problem-severity">{p.severity}</span>
-              <span className="problem-message">{p.message}</span>
-            </li>
-          ))}
+          {sorted.map((p) => {
+            const text = problemMessage(doc, p);
+            const nodeId = p.nodeId;
+            return (
+              <li
+                key={`${p.code}:${p.path}:${p.message}`}
+                className={`problem problem-${p.severity}`}
+                data-testid="problem"
+                data-path={p.path}
+                title={p.path}
+              >
+                <span className="problem-severity">{p.severity}</span>
+                {nodeId && onSelectNode ? (
+                  <button type="button" className="problem-message link-button" onClick={() => onSelectNode(nodeId)}>
+                    {text}
+                  </button>
+                ) : (
+                  <span className="problem-message">{text}</span>
+                )}
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>

@@ -1,7 +1,8 @@
-import { type Flow, type FlowDetail, type Problem, validateFlow } from '@sluice/shared';
+import type { Flow, FlowDetail, Problem } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { describeError, useApi } from '../api';
 import { type EditAction, editReducer, initialState, isDirty } from '../lib/editing';
+import { draftProblems } from '../lib/problems';
 
 const EMPTY: Flow = {
   format: 1,
@@ -16,7 +17,7 @@ export interface FlowEditor {
   dirty: boolean;
   canUndo: boolean;
   canRedo: boolean;
-  /** The document's problems: checked in the browser as it changes, the server's once saved. */
+  /** The document's problems: checked in the browser as it changes (as the server would), the server's once saved. */
   problems: Problem[];
   errors: number;
   dispatch: (action: EditAction) => void;
@@ -51,7 +52,7 @@ export function useFlowEditor(
   const dirty = isDirty(state);
   const problems = useMemo(() => {
     if (!dirty && flow) return flow.problems;
-    return validateFlow(state.doc).problems;
+    return draftProblems(state.doc);
   }, [dirty, flow, state.doc]);
 
   const saveDoc = useCallback(

@@ -1,5 +1,6 @@
 import {
   nodeTypes as catalogue,
+  describeProblem,
   ERROR_PORT,
   type Flow,
   type NodeGroup,
@@ -62,6 +63,11 @@ export function edgeId(edge: { id?: string | undefined; source: string; sourcePo
 
 const ERROR_COLOUR = '#dc2626';
 
+function cardMessage(flow: Flow, problem: Problem): string {
+  const text = describeProblem(flow, problem);
+  return text.field ? `${text.field}: ${text.text}` : text.text;
+}
+
 /** Turns a flow document into canvas nodes and edges, laying out the nodes that have no position. */
 export function buildGraph(
   flow: Flow,
@@ -101,7 +107,8 @@ export function buildGraph(
         summary: paramSummary(node, def),
         hasInput: (def?.input ?? false) || targeted.has(node.id),
         outputs: outputs.get(node.id) ?? [],
-        problems: byNode.get(node.id) ?? [],
+        // in words, without the node's own name the card already shows: "URL: required"
+        problems: (byNode.get(node.id) ?? []).map((p) => ({ ...p, message: cardMessage(flow, p) })),
       },
     });
   }

@@ -10,6 +10,7 @@ describe('paramSummary', () => {
     expect(summary('batch', {})).toBe('50 per batch');
     expect(summary('delay', { ms: 200 })).toBe('200 ms between batches');
     expect(summary('delay', { ms: 1500 })).toBe('1.5 s between batches');
+    expect(summary('delay', { mode: 'rate', records: 100, intervalMs: 60_000 })).toMatch(/^at most 100 per 1 min/);
   });
 
   it('shows the connection and url of HTTP nodes', () => {

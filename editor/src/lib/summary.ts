@@ -35,6 +35,13 @@ export function paramSummary(node: Pick<FlowNode, 'type' | 'params'>, def?: Node
       return size ? `${size} per batch` : null;
     }
     case 'delay': {
+      if (p['mode'] === 'rate') {
+        const records = p['records'];
+        const interval = p['intervalMs'];
+        return typeof records === 'number' && typeof interval === 'number'
+          ? `at most ${records.toLocaleString('en-US')} per ${formatDelay(interval)}`
+          : null;
+      }
       const ms = p['ms'];
       return typeof ms === 'number' && Number.isFinite(ms) ? `${formatDelay(ms)} between batches` : null;
     }

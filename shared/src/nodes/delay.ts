@@ -13,9 +13,18 @@ export const delay = defineNodeType({
       .enum(['fixed', 'rate'])
       .default('fixed')
       .describe('fixed: a wait between batches; rate: at most N records per interval, over any window.'),
-    ms: wholeNumber(0, 86_400_000).default(1000).describe('Fixed mode: wait between batches, in milliseconds.'),
-    records: wholeNumber(1, 10_000_000).default(100).describe('Rate mode: most records let through per interval.'),
-    intervalMs: wholeNumber(1, 86_400_000).default(60_000).describe('Rate mode: the interval, in milliseconds.'),
+    ms: wholeNumber(0, 86_400_000)
+      .default(1000)
+      .describe('Fixed mode: wait between batches, in milliseconds.')
+      .meta({ title: 'Wait (ms)', when: { mode: 'fixed' } }),
+    records: wholeNumber(1, 10_000_000)
+      .default(100)
+      .describe('Rate mode: most records let through per interval.')
+      .meta({ title: 'Records per interval', when: { mode: 'rate' } }),
+    intervalMs: wholeNumber(1, 86_400_000)
+      .default(60_000)
+      .describe('Rate mode: the interval, in milliseconds.')
+      .meta({ when: { mode: 'rate' } }),
   }),
   input: true,
   outputs: ['out'],

@@ -105,7 +105,8 @@ export const httpSource = defineNodeType({
           param: z
             .string()
             .min(1)
-            .describe('Query parameter the watermark is sent as (e.g. "modified_after" or "filter[updatedAt:gt]").'),
+            .describe('Query parameter the watermark is sent as (e.g. "modified_after" or "filter[updatedAt:gt]").')
+            .meta({ title: 'Query parameter' }),
           initial: z
             .string()
             .min(1)

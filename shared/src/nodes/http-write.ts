@@ -20,13 +20,15 @@ export const httpWrite = defineNodeType({
         ),
       batchSize: wholeNumber(1, 10_000)
         .default(50)
-        .describe('Batch mode: most records sent in one request; a larger group of records is split.'),
+        .describe('Batch mode: most records sent in one request; a larger group of records is split.')
+        .meta({ when: { mode: 'batch' } }),
       bodyPath: z
         .string()
         .optional()
         .describe(
           'Batch mode: where the array goes in the body (e.g. "items" sends {"items": [...]}). Empty: the body is the array.',
-        ),
+        )
+        .meta({ when: { mode: 'batch' } }),
       successStatuses: z
         .array(wholeNumber(100, 599))
         .min(1, 'must list at least one status')
@@ -37,29 +39,34 @@ export const httpWrite = defineNodeType({
         .optional()
         .describe(
           'Batch mode: where the per-record results are in the response (e.g. "results"), aligned with the records by position unless resultKeyField is set. Empty: a successful response writes every record.',
-        ),
+        )
+        .meta({ when: { mode: 'batch' } }),
       resultKeyField: z
         .string()
         .min(1)
         .optional()
         .describe(
           'Batch mode: field of each result naming its record, matched against that field of the record sent (else the record key). Empty: results are matched by position.',
-        ),
+        )
+        .meta({ when: { mode: 'batch' } }),
       resultStatusPath: z
         .string()
         .min(1)
         .default('status')
-        .describe('Batch mode: where a result has its status (a 2xx number, or a word like "ok" or "failed").'),
+        .describe('Batch mode: where a result has its status (a 2xx number, or a word like "ok" or "failed").')
+        .meta({ when: { mode: 'batch' } }),
       resultOkPath: z
         .string()
         .min(1)
         .default('ok')
-        .describe('Batch mode: where a result has a true/false success flag (used when it has one).'),
+        .describe('Batch mode: where a result has a true/false success flag (used when it has one).')
+        .meta({ when: { mode: 'batch' } }),
       resultErrorPath: z
         .string()
         .min(1)
         .default('error')
-        .describe('Batch mode: where a failed result has its reason (text, or an object with a message).'),
+        .describe('Batch mode: where a failed result has its reason (text, or an object with a message).')
+        .meta({ when: { mode: 'batch' } }),
       idempotencyHeader: z.string().min(1).default('Idempotency-Key').describe('Header carrying the idempotency key.'),
       timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one request.'),
       concurrency: wholeNumber(1, 64)

@@ -4,14 +4,20 @@ import type { FieldProblem, ParamPath } from '../../lib/inspector/schema';
 /** What every field of one inspector needs to know. */
 export interface InspectorContextValue {
   readOnly: boolean;
-  /** The record expression previews evaluate against. */
+  /** The record expression previews evaluate against (the first of `sampleRecords`). */
   sample: Record<string, unknown> | undefined;
+  /**
+   * The records this node receives, as far as the editor knows them: the seam where a test run's or
+   * pinned data plug in. Autocompletion offers their field paths; previews evaluate on the one chosen.
+   */
+  sampleRecords: readonly Record<string, unknown>[];
   nodeType: string;
 }
 
 export const InspectorContext = createContext<InspectorContextValue>({
   readOnly: false,
   sample: undefined,
+  sampleRecords: [],
   nodeType: '',
 });
 
@@ -40,10 +46,7 @@ export function collectMessages(client: readonly string[], problems: readonly Fi
     out.push({ severity, text });
   };
   for (const text of client) add('error', text);
-  const required = client.includes('is required');
   for (const p of problems) {
-    // The validator's "expected string, received undefined" says what "is required" says.
-    if (required && p.path.length === 0 && /received undefined$/.test(p.message)) continue;
     add(p.severity, p.path.length ? `${relativePath(p.path)}: ${p.message}` : p.message);
   }
   return out;

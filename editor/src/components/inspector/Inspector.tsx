@@ -39,6 +39,8 @@ export interface InspectorProps {
   sample?: Record<string, unknown>;
   /** What the node did in the last test, in words ("In the last test: 20 in, 20 out, 1 failed."). */
   tested?: string;
+  /** The records the node receives (a test's or pinned data, else a sample): completion and previews use them. */
+  sampleRecords?: readonly Record<string, unknown>[];
   readOnly?: boolean;
   /** What this node contributes to the run estimate (records, batches, waits), if anything. */
   estimate?: readonly EstimatePart[];
@@ -54,6 +56,7 @@ export function Inspector({
   problems,
   onChange,
   sample,
+  sampleRecords,
   tested,
   readOnly = false,
   estimate,
@@ -71,10 +74,10 @@ export function Inspector({
     () => describeSettings({ ...flow, nodes: flow.nodes.map((n) => (n.id === node.id ? node : n)) }, node.id),
     [flow, node],
   );
-  const context = useMemo<InspectorContextValue>(
-    () => ({ readOnly, sample, nodeType: node.type }),
-    [readOnly, sample, node.type],
-  );
+  const context = useMemo<InspectorContextValue>(() => {
+    const records = sampleRecords ?? (sample ? [sample] : []);
+    return { readOnly, sample: records[0], sampleRecords: records, nodeType: node.type };
+  }, [readOnly, sample, sampleRecords, node.type]);
   const setParams = (next: Record<string, unknown>) => onChange({ params: next });
 
   const known = Object.keys(schema?.properties ?? {});

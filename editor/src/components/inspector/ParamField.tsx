@@ -8,6 +8,7 @@ import {
   initialValue,
   isExpression,
   isRecord,
+  isShown,
   type JsonSchema,
   type ParamPath,
   placeholderOf,
@@ -15,6 +16,7 @@ import {
   problemsUnder,
 } from '../../lib/inspector/schema';
 import { ConnectionField } from './ConnectionField';
+import { ExpressionEditor } from './ExpressionEditor';
 import { ExpressionPreview } from './ExpressionPreview';
 import { collectMessages, FieldGroup, FieldShell, paramTestId, useInspector } from './FieldParts';
 
@@ -58,7 +60,7 @@ export function ParamField(props: ParamFieldProps) {
 /** Number, text, boolean and enum fields. */
 function ScalarField({ name, label, path, schema, value, required, problems, onChange, aside }: ParamFieldProps) {
   const id = useId();
-  const { readOnly, sample, nodeType } = useInspector();
+  const { readOnly, sampleRecords, nodeType } = useInspector();
   const [local, setLocal] = useState<string | null>(null);
   const kind = fieldKind(schema);
   const client = local ? [local] : checkValue(schema, value, required);
@@ -98,6 +100,21 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
         onChange={onChange}
       />
     );
+  } else if (isExpression(schema)) {
+    const keepEmpty = required && schema.default === undefined;
+    input = (
+      <ExpressionEditor
+        id={id}
+        testId={common['data-testid']}
+        value={typeof value === 'string' ? value : value === undefined ? '' : String(value)}
+        sampleRecords={sampleRecords}
+        readOnly={readOnly}
+        invalid={invalid}
+        describedBy={common['aria-describedby']}
+        placeholder={placeholderOf(schema.default)}
+        onChange={(text) => onChange(text === '' && !keepEmpty ? undefined : text)}
+      />
+    );
   } else {
     const keepEmpty = required && schema.default === undefined;
     input = (
@@ -115,7 +132,7 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
   }
   const below =
     isExpression(schema) && typeof value === 'string' ? (
-      <ExpressionPreview expression={value} sample={sample} nodeType={nodeType} />
+      <ExpressionPreview expression={value} records={sampleRecords} nodeType={nodeType} />
     ) : undefined;
   return (
     <FieldShell
@@ -245,11 +262,12 @@ export function PropertyFields({
   return (
     <>
       {Object.entries(schema.properties ?? {})
-        .filter(([key]) => !skip.includes(key))
+        .filter(([key, prop]) => !skip.includes(key) && isShown(prop, schema, value))
         .map(([key, prop]) => (
           <ParamField
             key={key}
             name={key}
+            {...(prop.title ? { label: prop.title } : {})}
             path={[...path, key]}
             schema={prop}
             value={value[key]}
@@ -263,24 +281,50 @@ export function PropertyFields({
 }
 
 function ObjectField({ name, label, path, schema, value, required, problems, onChange }: ParamFieldProps) {
+  const id = useId();
+  const { readOnly } = useInspector();
   const obj = isRecord(value) ? value : {};
   const shown = Object.keys(schema.properties ?? {});
-  const messages = collectMessages(checkValue(schema, value, required), problemsOwn(problems, shown));
+  // An optional group (e.g. incremental sync) is off until the user turns it on: its fields, and what
+  // they require, only count once it is in use.
+  const optional = !required && schema.default === undefined;
+  const inUse = !optional || value !== undefined;
+  const messages = collectMessages(
+    checkValue(schema, value, required),
+    inUse ? problemsOwn(problems, shown) : problems.filter((p) => p.path.length === 0),
+  );
+  const groupLabel = label ?? humanise(name);
   return (
     <FieldGroup
-      label={label ?? humanise(name)}
+      label={groupLabel}
       help={schema.description}
       required={required && schema.default === undefined}
       messages={messages}
       testId={paramTestId(path)}
     >
-      <PropertyFields
-        schema={schema}
-        value={obj}
-        path={path}
-        problems={problems}
-        onChange={(next) => onChange(Object.keys(next).length === 0 && !required ? undefined : next)}
-      />
+      {optional && (
+        <label className="inspector-toggle" htmlFor={id}>
+          <input
+            id={id}
+            type="checkbox"
+            className="inspector-checkbox"
+            data-testid={`${paramTestId(path)}-use`}
+            disabled={readOnly}
+            checked={inUse}
+            onChange={(e) => onChange(e.target.checked ? initialValue({ ...schema, default: undefined }) : undefined)}
+          />{' '}
+          Use {groupLabel.toLowerCase()}
+        </label>
+      )}
+      {inUse && (
+        <PropertyFields
+          schema={schema}
+          value={obj}
+          path={path}
+          problems={problems}
+          onChange={(next) => onChange(Object.keys(next).length === 0 && !required ? undefined : next)}
+        />
+      )}
     </FieldGroup>
   );
 }

@@ -25,6 +25,7 @@ import {
   problemsOwn,
   problemsUnder,
 } from '../../lib/inspector/schema';
+import { cronProblem, timeZoneProblem } from '../../lib/problems/schedule-check';
 import { collectMessages, FieldMessages, FieldShell, paramTestId, useInspector } from './FieldParts';
 import { ParamField } from './ParamField';
 import './inspector.css';
@@ -61,6 +62,12 @@ function useSchedulePreview(cron: string, timezone: string, debounceMs: number) 
       return;
     }
     void attempt;
+    // croner's reason, at once and without asking the server (which would only say "not a valid schedule")
+    const local = cronProblem(cron) ?? (timezone.trim() ? timeZoneProblem(timezone.trim()) : undefined);
+    if (local) {
+      setState({ status: 'invalid', message: `Not a valid schedule: ${local.replace(/^(cron|timezone): /, '')}` });
+      return;
+    }
     const controller = new AbortController();
     setState((s) => ({ status: 'loading', ...(s.status === 'ok' ? { last: s.data } : {}) }));
     const timer = setTimeout(() => {

@@ -1,39 +1,17 @@
-import { EXPRESSION_LIMITS, expressionLimitMessage } from '@sluice/shared';
-import jsonata from 'jsonata';
+import { evaluateExpression } from '@sluice/engine/expressions';
+import { engineMessage } from '../expressions/diagnostics';
 
 export type PreviewResult = { ok: true; value: unknown } | { ok: false; error: string };
 
-interface JsonataError {
-  message?: unknown;
-  position?: unknown;
-}
-
-function describe(error: unknown): string {
-  const limit = expressionLimitMessage(error);
-  if (limit) return `The expression ${limit}.`;
-  const e = (typeof error === 'object' && error !== null ? error : {}) as JsonataError;
-  const message = typeof e.message === 'string' && e.message ? e.message : String(error);
-  return typeof e.position === 'number' ? `${message} (at character ${e.position})` : message;
-}
-
 /**
- * Evaluates a JSONata expression against a sample record, as the map, filter and branch nodes do;
- * never throws. A parse error, a failing function or a runaway expression comes back as `error`.
+ * Evaluates an expression against a sample record with the engine's own expression module (its fast
+ * path, else JSONata under the same time and depth limits as a run), as the map, filter and branch
+ * nodes do; never throws. A parse error, a failing function or a runaway expression comes back as `error`.
  */
 export async function previewExpression(expr: string, sample: unknown): Promise<PreviewResult> {
   if (expr.trim() === '') return { ok: false, error: 'The expression is empty.' };
-  let compiled: ReturnType<typeof jsonata>;
-  try {
-    // the engine's limits, so a runaway expression neither freezes the editor nor previews as fine
-    compiled = jsonata(expr, { ...EXPRESSION_LIMITS });
-  } catch (error) {
-    return { ok: false, error: describe(error) };
-  }
-  try {
-    return { ok: true, value: await compiled.evaluate(sample) };
-  } catch (error) {
-    return { ok: false, error: describe(error) };
-  }
+  const result = await evaluateExpression(expr, sample);
+  return result.ok ? { ok: true, value: result.value } : { ok: false, error: engineMessage(expr, result.error) };
 }
 
 /** A preview value as JSON, readable; `undefined` (no match) said in words. */

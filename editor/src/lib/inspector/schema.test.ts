@@ -76,14 +76,10 @@ describe('checkValue', () => {
     expect(checkValue(size, 2.5, false)).toEqual(['must be a whole number']);
     expect(checkValue(size, 50, false)).toEqual([]);
     expect(checkValue(size, undefined, false)).toEqual([]);
-    expect(checkValue(prop('http-source', 'url'), undefined, true)).toEqual(['is required']);
+    expect(checkValue(prop('http-source', 'url'), undefined, true)).toEqual(['required']);
     expect(checkValue(prop('http-source', 'url'), '', true)).toEqual(['must not be empty']);
-    expect(checkValue(prop('delay', 'mode'), 'slow', false)).toEqual([
-      'Invalid option: expected one of "fixed"|"rate"',
-    ]);
-    expect(checkValue(prop('inline-records', 'records'), {}, false)).toEqual([
-      'Invalid input: expected array, received object',
-    ]);
+    expect(checkValue(prop('delay', 'mode'), 'slow', false)).toEqual(['must be one of "fixed", "rate"']);
+    expect(checkValue(prop('inline-records', 'records'), {}, false)).toEqual(['must be a list, not an object']);
   });
 
   it('gives a list item its defaults and empty required values', () => {
@@ -137,7 +133,9 @@ describe('problems', () => {
     ];
     const mine = nodeProblems(problems, 'x', 1);
     expect(mine.name).toEqual([{ severity: 'error', path: [], message: 'too long' }]);
-    expect(mine.node).toEqual([{ severity: 'warning', path: [], message: 'not reached' }]);
+    expect(mine.node).toEqual([
+      { severity: 'warning', path: [], message: 'no trigger leads here, so it will never receive records' },
+    ]);
   });
 
   it('puts each unknown key under its own name', () => {

@@ -1,4 +1,4 @@
-import { nodeTypes, type Problem } from '@sluice/shared';
+import { describeProblem, humanise as humaniseName, nodeTypes, type Problem, plainIssue } from '@sluice/shared';
 
 /** The part of JSON Schema (draft 2020-12, as zod writes it) the inspector reads. */
 export interface JsonSchema {
@@ -21,6 +21,10 @@ export interface JsonSchema {
   maxLength?: number;
   minItems?: number;
   maxItems?: number;
+  /** A label better than the property's name, from the schema's meta. */
+  title?: string;
+  /** Shown only when the sibling fields have these values (e.g. `{ mode: 'batch' }`), from the schema's meta. */
+  when?: Record<string, unknown>;
 }
 
 /** A path inside a node's params: `['fields', 0, 'expression']`. */
@@ -65,26 +69,8 @@ export function paramSchema(type: string): JsonSchema | null {
   return schema;
 }
 
-const WORDS: Record<string, string> = { url: 'URL', id: 'ID', http: 'HTTP', json: 'JSON', api: 'API' };
-
-/** A property name as a label: "intervalMs" → "Interval (ms)", "catchUpLimit" → "Catch up limit", "url" → "URL". */
-export function humanise(name: string): string {
-  const words = name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[\s_-]+/)
-    .filter(Boolean)
-    .map((w) => w.toLowerCase());
-  if (words.length === 0) return name;
-  if (words.length === 1 && words[0] === 'ms') return 'Milliseconds';
-  let unit = '';
-  if (words.length > 1 && words.at(-1) === 'ms') {
-    words.pop();
-    unit = ' (ms)';
-  }
-  const text = words.map((w) => WORDS[w] ?? w).join(' ');
-  return `${text.charAt(0).toUpperCase()}${text.slice(1)}${unit}`;
-}
+/** A property name as a label: "intervalMs" → "Interval (ms)", "url" → "URL" (the problem messages' wording). */
+export const humanise = humaniseName;
 
 /** Splits a rendered path (`nodes[2].params.fields[0].name`) into its parts. */
 export function parsePath(path: string): (string | number)[] {
@@ -97,10 +83,16 @@ export function parsePath(path: string): (string | number)[] {
   return parts;
 }
 
-/** The message without the `path: ` it starts with (the inspector already shows where). */
+/**
+ * What is wrong, in plain words and without the path (the inspector already shows where). Zod's
+ * message about unknown keys is kept as it is for `placeUnknownKeys` to put under each key.
+ */
 function bareMessage(problem: Problem): string {
   const prefix = `${problem.path}: `;
-  return problem.path && problem.message.startsWith(prefix) ? problem.message.slice(prefix.length) : problem.message;
+  const bare =
+    problem.path && problem.message.startsWith(prefix) ? problem.message.slice(prefix.length) : problem.message;
+  if (/^Unrecognized keys?: /.test(bare)) return bare;
+  return describeProblem({}, problem).text;
 }
 
 /**
@@ -208,6 +200,15 @@ export function fieldKind(schema: JsonSchema): FieldKind {
   return 'json';
 }
 
+/** Whether a field is shown for the current values of its siblings (its `when` meta: e.g. only in batch mode). */
+export function isShown(schema: JsonSchema, parent: JsonSchema, value: Record<string, unknown>): boolean {
+  if (!schema.when) return true;
+  return Object.entries(schema.when).every(([key, wanted]) => {
+    const current = value[key] ?? parent.properties?.[key]?.default;
+    return Array.isArray(wanted) ? wanted.includes(current) : current === wanted;
+  });
+}
+
 /** Whether a string field holds a JSONata expression (its help text says so). */
 export function isExpression(schema: JsonSchema): boolean {
   return typeOf(schema) === 'string' && /\bJSONata\b/.test(schema.description ?? '');
@@ -215,10 +216,10 @@ export function isExpression(schema: JsonSchema): boolean {
 
 const count = (n: number) => n.toLocaleString('en-US');
 
-/** A wrong type, in zod's words, so the validator's message for it does not show a second time. */
+/** A wrong type, worded as the problem list words the validator's message, so it does not show a second time. */
 function mismatch(expected: string, value: unknown): string {
   const received = Array.isArray(value) ? 'array' : value === null ? 'null' : typeof value;
-  return `Invalid input: expected ${expected}, received ${received}`;
+  return plainIssue(`Invalid input: expected ${expected}, received ${received}`);
 }
 
 /**
@@ -226,7 +227,7 @@ function mismatch(expected: string, value: unknown): string {
  * do not show twice: required, type, bounds, lengths, allowed values.
  */
 export function checkValue(schema: JsonSchema, value: unknown, required: boolean): string[] {
-  if (value === undefined) return required && schema.default === undefined ? ['is required'] : [];
+  if (value === undefined) return required && schema.default === undefined ? ['required'] : [];
   const type = typeOf(schema);
   const messages: string[] = [];
   if (type === 'integer' || type === 'number') {
@@ -244,7 +245,7 @@ export function checkValue(schema: JsonSchema, value: unknown, required: boolean
   }
   if (schema.enum) {
     if (!schema.enum.includes(value))
-      return [`Invalid option: expected one of ${schema.enum.map((v) => JSON.stringify(v)).join('|')}`];
+      return [plainIssue(`Invalid option: expected one of ${schema.enum.map((v) => JSON.stringify(v)).join('|')}`)];
     return [];
   }
   if (type === 'string') {
