@@ -3,28 +3,29 @@ import type { Flow, NodeCounts, Problem } from '@sluice/shared';
 import {
   Background,
   type Connection,
-  Controls,
   type Edge,
   type FitViewOptions,
-  MiniMap,
   type OnSelectionChangeParams,
   ReactFlow,
   ReactFlowProvider,
   useEdgesState,
   useNodesState,
   useReactFlow,
-  useStore,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { connectProblem, createNode, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
-import { kindColour } from './nodes/kinds';
+import { AutoFit } from './canvas/AutoFit';
+import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
+import { ZoomScale } from './canvas/ZoomScale';
 import { nodeTypes } from './nodes/nodeTypes';
 import { type CanvasOverlay, CanvasOverlayContext } from './nodes/overlay';
 import { DRAG_TYPE } from './Palette';
 
 interface Props {
   doc: Flow;
+  /** The document as it was opened (a flow, an import, a version): the view fits it once drawn. */
+  openedDoc?: Flow;
   problems: Problem[];
   nodeCounts: Record<string, NodeCounts> | null;
   highlightNodeId: string | null;
@@ -40,8 +41,13 @@ interface Props {
   onRefused?: (message: string) => void;
 }
 
-const minimapColour = (node: CanvasNode) => kindColour(node.type);
-const FIT: FitViewOptions = { padding: 0.08, maxZoom: 1.1 };
+/** Fit with a strip free along the bottom for the zoom buttons and, when shown, the minimap. */
+const fitOptions = (tools: ViewTools): FitViewOptions => ({
+  padding: { top: '24px', left: '24px', right: '24px', bottom: `${tools.minimap ? 116 : tools.controls ? 56 : 32}px` },
+  maxZoom: 1.1,
+  minZoom: 0.1,
+  duration: 0,
+});
 
 /** The flow drawn as a graph, edited in place: drop steps from the palette, connect ports, move, delete. */
 export function FlowCanvas(props: Props) {
@@ -54,6 +60,7 @@ export function FlowCanvas(props: Props) {
 
 function EditableCanvas({
   doc,
+  openedDoc,
   problems,
   nodeCounts,
   highlightNodeId,
@@ -71,8 +78,14 @@ function EditableCanvas({
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(graph.edges);
   const { screenToFlowPosition } = useReactFlow();
   const refusal = useRef<string | null>(null);
-  const [initiallyFilled] = useState(doc.nodes.length > 0);
-  const [openedDoc] = useState(doc);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const userMoved = useRef(false);
+  const [tools, setTools] = useState(loadViewTools);
+  const fit = useMemo(() => fitOptions(tools), [tools]);
+  const changeTools = useCallback((next: ViewTools) => {
+    setTools(next);
+    saveViewTools(next);
+  }, []);
 
   // the document is the truth: redraw from it, keeping what the user has selected
   useEffect(() => {
@@ -136,7 +149,7 @@ function EditableCanvas({
 
   return (
     <CanvasOverlayContext.Provider value={overlay}>
-      <div className="canvas" data-testid="canvas">
+      <div className="canvas" data-testid="canvas" ref={wrapper}>
         <ReactFlow
           onDragOver={(e) => e.preventDefault()}
           onDrop={onDrop}
@@ -160,20 +173,30 @@ function EditableCanvas({
           elementsSelectable
           deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
           multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-          // fit a flow that has nodes when it opens; an empty one keeps its scale, so drops land where they fall
-          fitView={initiallyFilled}
-          fitViewOptions={FIT}
           minZoom={0.1}
+          onMoveStart={(event) => {
+            // a move with an event is the user's (wheel, drag, pinch); fitting passes none
+            if (event) userMoved.current = true;
+          }}
         >
-          <Background gap={20} color="#d4d8de" />
-          <Controls showInteractive={false} />
-          {initiallyFilled && doc === openedDoc && <FitOnResize />}
-          <MiniMap<CanvasNode>
-            pannable
-            zoomable
-            nodeColor={minimapColour}
-            nodeStrokeWidth={2}
-            style={{ width: 150, height: 90 }}
+          <Background gap={20} color="var(--canvas-dots)" />
+          <ZoomScale target={wrapper} />
+          <AutoFit
+            opened={openedDoc ?? null}
+            showingOpened={openedDoc !== undefined && doc === openedDoc && doc.nodes.length > 0}
+            options={fit}
+            userMoved={userMoved}
+          />
+          <ViewControls
+            tools={tools}
+            onChange={changeTools}
+            fitOptions={fit}
+            onFit={() => {
+              userMoved.current = false;
+            }}
+            onZoom={() => {
+              userMoved.current = true;
+            }}
           />
         </ReactFlow>
         {doc.nodes.length === 0 && (
@@ -184,15 +207,4 @@ function EditableCanvas({
       </div>
     </CanvasOverlayContext.Provider>
   );
-}
-
-/** Until the flow is edited, keeps all of it in view when the canvas changes size (panels opening, the window). */
-function FitOnResize() {
-  const { fitView } = useReactFlow();
-  const width = useStore((st) => st.width);
-  const height = useStore((st) => st.height);
-  useEffect(() => {
-    if (width > 0 && height > 0) void fitView(FIT);
-  }, [width, height, fitView]);
-  return null;
 }

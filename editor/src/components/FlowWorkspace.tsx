@@ -242,6 +242,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               <FlowCanvas
                 key={viewing ? `v${viewing.version}` : flowId}
                 doc={shownDoc}
+                openedDoc={viewing ? viewing.doc.document : flow.document}
                 problems={shownProblems}
                 nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
                 highlightNodeId={record?.nodeId ?? null}

@@ -1,0 +1,208 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+
+const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  server = await startServer();
+  browser = await chromium.launch({
+    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 720 } });
+  page.on('pageerror', (err) => console.error('page error:', err.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+type Box = { x: number; y: number; width: number; height: number };
+const intersects = (a: Box, b: Box) =>
+  a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+const inside = (inner: Box, outer: Box) =>
+  inner.x >= outer.x - 0.5 &&
+  inner.y >= outer.y - 0.5 &&
+  inner.x + inner.width <= outer.x + outer.width + 0.5 &&
+  inner.y + inner.height <= outer.y + outer.height + 0.5;
+
+/** What the canvas shows: its box, every node's box, the zoom buttons' and minimap's boxes, the zoom. */
+async function canvasGeometry() {
+  return page.evaluate(() => {
+    const box = (el: Element | null) => {
+      if (!el) return null;
+      const r = el.getBoundingClientRect();
+      return { x: r.x, y: r.y, width: r.width, height: r.height };
+    };
+    const viewport = document.querySelector('.react-flow__viewport') as HTMLElement | null;
+    const zoom = viewport ? new DOMMatrix(getComputedStyle(viewport).transform).a : 0;
+    return {
+      pane: box(document.querySelector('.canvas .react-flow')) as Box,
+      nodes: [...document.querySelectorAll('.react-flow__node')].map((n) => ({
+        id: n.getAttribute('data-id'),
+        ...(box(n) as Box),
+      })),
+      controls: box(document.querySelector('.react-flow__controls')),
+      minimap: box(document.querySelector('.react-flow__minimap')),
+      zoom,
+    };
+  });
+}
+
+/** Waits until the view has settled (two frames without a change of zoom or pan). */
+async function settled() {
+  await page.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        let last = '';
+        let same = 0;
+        const tick = () => {
+          const t = getComputedStyle(document.querySelector('.react-flow__viewport') as Element).transform;
+          same = t === last ? same + 1 : 0;
+          last = t;
+          if (same >= 3) resolve();
+          else requestAnimationFrame(tick);
+        };
+        tick();
+      }),
+  );
+}
+
+async function expectWholeFlowInView(expectedNodes: number) {
+  await settled();
+  const g = await canvasGeometry();
+  expect(g.nodes.length).toBe(expectedNodes);
+  for (const n of g.nodes) expect(inside(n, g.pane), `node ${n.id} inside the canvas`).toBe(true);
+  for (const tool of [g.controls, g.minimap]) {
+    if (!tool) continue;
+    for (const n of g.nodes) expect(intersects(tool, n), `node ${n.id} clear of the view tools`).toBe(false);
+  }
+  return g;
+}
+
+/** The on-screen size of every count shown on a node: rendered height and font size × zoom. */
+async function countTextSizes() {
+  return page.evaluate(() => {
+    const viewport = document.querySelector('.react-flow__viewport') as HTMLElement;
+    const zoom = new DOMMatrix(getComputedStyle(viewport).transform).a;
+    const shown = [...document.querySelectorAll('.node-badge, .node-summary-part, .node-live')].filter(
+      (el) => (el as HTMLElement).offsetParent !== null,
+    );
+    return shown.map((el) => {
+      const style = getComputedStyle(el);
+      return {
+        text: el.textContent ?? '',
+        screenFont: Number.parseFloat(style.fontSize) * zoom,
+        height: el.getBoundingClientRect().height,
+        colour: style.color,
+      };
+    });
+  });
+}
+
+const DEMO_NODES = 8;
+const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? '';
+
+describe('the canvas in a real browser', () => {
+  it('fits the demo flow when it opens at 1280×720, clear of the zoom buttons and the minimap', async () => {
+    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await page.getByTestId('node-dead-letter').waitFor({ state: 'visible' });
+    const g = await expectWholeFlowInView(DEMO_NODES);
+    expect(g.controls).not.toBeNull();
+    expect(g.minimap).not.toBeNull();
+    await page.screenshot({ path: path.join(SHOTS, 'canvas-1-open-1280.png') });
+  });
+
+  it('shows counts no smaller than 11 px on screen, zeros muted and red only for failures', async () => {
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    await expectWholeFlowInView(DEMO_NODES);
+    const sizes = await countTextSizes();
+    expect(sizes.length).toBeGreaterThan(DEMO_NODES);
+    for (const s of sizes) {
+      expect(s.screenFont, `"${s.text}" font on screen`).toBeGreaterThanOrEqual(11);
+      expect(s.height, `"${s.text}" height on screen`).toBeGreaterThanOrEqual(11);
+    }
+    // the zoom that fits the demo at this size is below 0.8: nodes show the one-line summary
+    const write = page.getByTestId('node-erp-write').getByTestId('node-summary');
+    await expect.poll(() => write.textContent()).toMatch(/^\d+ ✓86 ✗$/);
+    const colours = await page.evaluate(() =>
+      [...document.querySelectorAll('[data-summary="error"]')].map((el) => ({
+        text: el.textContent,
+        colour: getComputedStyle(el).color,
+      })),
+    );
+    const red = 'rgb(220, 38, 38)';
+    for (const c of colours) {
+      if (c.text?.startsWith('0 ')) expect(c.colour, 'a zero failure count is muted').not.toBe(red);
+      else expect(c.colour, 'a failure count above zero is red').toBe(red);
+    }
+    expect(colours.filter((c) => c.colour === red)).toHaveLength(1);
+    await page.screenshot({ path: path.join(SHOTS, 'canvas-2-counts-1280.png') });
+
+    // zoomed in past 0.8, the counts show with their words, still at least 11 px on screen
+    await page.getByRole('button', { name: 'Zoom In' }).click();
+    await page.getByRole('button', { name: 'Zoom In' }).click();
+    await settled();
+    const zoomedIn = await countTextSizes();
+    expect(zoomedIn.some((s) => s.text.startsWith('failed'))).toBe(true);
+    for (const s of zoomedIn) expect(s.screenFont).toBeGreaterThanOrEqual(11);
+    expect(await page.getByTestId('node-erp-write').locator('[data-count="error"]').textContent()).toBe('failed86');
+    await page.screenshot({ path: path.join(SHOTS, 'canvas-3-counts-zoomed-in.png') });
+  });
+
+  it('fits again when the window changes size, and folds the minimap and zoom buttons away', async () => {
+    await page.getByRole('button', { name: 'Fit View' }).click();
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await expectWholeFlowInView(DEMO_NODES);
+    await page.screenshot({ path: path.join(SHOTS, 'canvas-4-resized-1024.png') });
+
+    await page.getByTestId('toggle-minimap').click();
+    expect(await page.locator('.react-flow__minimap').count()).toBe(0);
+    await page.getByTestId('fold-controls').click();
+    expect(await page.locator('.react-flow__controls').count()).toBe(0);
+    await expectWholeFlowInView(DEMO_NODES);
+    // the choice is kept across a reload
+    await page.reload();
+    await page.getByTestId('node-dead-letter').waitFor({ state: 'visible' });
+    expect(await page.locator('.react-flow__minimap').count()).toBe(0);
+    await page.getByTestId('unfold-controls').click();
+    await page.getByTestId('toggle-minimap').click();
+    await expectWholeFlowInView(DEMO_NODES);
+    await page.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  it('fits an imported flow, and the flow opened from the list', async () => {
+    const file = path.join(REPO_ROOT, 'examples', 'misbehaving-erp.flow.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8')) as { name: string; nodes: unknown[] };
+    await page.getByTestId('import-file').setInputFiles(file);
+    await expect.poll(() => text('flow-name')).toBe(doc.name);
+    await page
+      .locator('.react-flow__node')
+      .nth(doc.nodes.length - 1)
+      .waitFor({ state: 'visible' });
+    await expectWholeFlowInView(doc.nodes.length);
+    await page.screenshot({ path: path.join(SHOTS, 'canvas-5-imported.png') });
+
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('node-dead-letter').waitFor({ state: 'visible' });
+    await expectWholeFlowInView(DEMO_NODES);
+  });
+});
