@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -204,5 +205,106 @@ describe('the canvas in a real browser', () => {
     await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
     await page.getByTestId('node-dead-letter').waitFor({ state: 'visible' });
     await expectWholeFlowInView(DEMO_NODES);
+  });
+
+  it('at 1024×700: nothing overflows, keys are whole, the tab strip scrolls, problems show without scrolling', async () => {
+    await page.setViewportSize({ width: 1024, height: 700 });
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    // the problems of the flow just opened are on screen, without scrolling the column
+    await page.getByTestId('section-problems').waitFor({ state: 'visible' });
+    const problems = await page.getByTestId('section-problems').boundingBox();
+    expect(problems && problems.y >= 48 && problems.y + 60 <= 700).toBe(true);
+    await page.getByTestId('recent-run').first().click();
+    await expect.poll(() => text('run-status')).toBe('succeeded');
+    await expectWholeFlowInView(DEMO_NODES);
+
+    const layout = await page.evaluate(() => {
+      const fits = (el: Element) => el.scrollWidth <= el.clientWidth + 1;
+      const r = (el: Element) => el.getBoundingClientRect();
+      const bar = document.querySelector('.dock-tab-bar') as HTMLElement;
+      return {
+        pageOverflow: document.documentElement.scrollWidth - window.innerWidth,
+        barScrolls: getComputedStyle(bar).overflowX,
+        barWider: bar.scrollWidth > bar.clientWidth,
+        countLabelsWhole: [...document.querySelectorAll('.count-label')].every(fits),
+        toolbarInside: [...document.querySelectorAll('.editor-toolbar > *')].every(
+          (el) => r(el).right <= window.innerWidth && r(el).left >= 0,
+        ),
+        headerInside: [...document.querySelectorAll('.header > *')].every((el) => r(el).right <= window.innerWidth),
+      };
+    });
+    expect(layout.pageOverflow).toBeLessThanOrEqual(0);
+    expect(layout.barScrolls).toBe('auto');
+    expect(layout.countLabelsWhole).toBe(true);
+    expect(layout.toolbarInside).toBe(true);
+    expect(layout.headerInside).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'layout-1-1024.png') });
+
+    // every tab can be reached: the strip scrolls to the last one
+    await page.getByTestId('dock-tab-timeline').click();
+    expect(await page.getByTestId('dock-tab-timeline').getAttribute('aria-selected')).toBe('true');
+    const tabInBar = await page.evaluate(() => {
+      const bar = (document.querySelector('.dock-tab-bar') as HTMLElement).getBoundingClientRect();
+      const tab = (document.querySelector('[data-testid="dock-tab-timeline"]') as HTMLElement).getBoundingClientRect();
+      return tab.left >= bar.left - 1 && tab.right <= bar.right + 1;
+    });
+    expect(tabInBar).toBe(true);
+    await page.getByTestId('dock-tab-failed').click();
+
+    // failed records: every key shown whole, in the list and in the record opened from it
+    const key = page.getByTestId('failed-record').first().locator('.row-button');
+    await key.waitFor({ state: 'visible' });
+    const keyText = (await key.textContent())?.trim() ?? '';
+    expect(keyText).toMatch(/^\d{14}$/);
+    const keysWhole = await page.evaluate(() => {
+      const scroll = (document.querySelector('.failed-records .table-scroll') as HTMLElement).getBoundingClientRect();
+      return [...document.querySelectorAll('[data-testid="failed-record"] .row-button')].every((el) => {
+        const b = el.getBoundingClientRect();
+        return el.scrollWidth <= el.clientWidth + 1 && b.left >= scroll.left && b.right <= scroll.right;
+      });
+    });
+    expect(keysWhole).toBe(true);
+    await key.click();
+    const detail = page.getByTestId('record-detail');
+    await detail.waitFor({ state: 'visible' });
+    const detailBox = await detail.boundingBox();
+    expect(detailBox && detailBox.x + detailBox.width <= 1024).toBe(true);
+    expect(await detail.textContent()).toContain(keyText);
+    await page.screenshot({ path: path.join(SHOTS, 'layout-2-1024-record.png') });
+    await detail.getByRole('button', { name: 'Close' }).click();
+    await page.getByTestId('failed-record').first().waitFor({ state: 'visible' });
+  });
+
+  it('folds the sections of the left column, and keeps them folded', async () => {
+    await page.getByTestId('section-toggle-palette').click();
+    expect(await page.getByTestId('palette-search').isVisible()).toBe(false);
+    await page.getByTestId('section-toggle-flows').click();
+    expect(await page.getByTestId('flow-list-item').first().isVisible()).toBe(false);
+    await page.reload();
+    await page.getByTestId('node-dead-letter').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('palette-search').isVisible()).toBe(false);
+    await page.screenshot({ path: path.join(SHOTS, 'layout-3-folded.png') });
+    await page.getByTestId('section-toggle-palette').click();
+    await page.getByTestId('section-toggle-flows').click();
+    expect(await page.getByTestId('palette-search').isVisible()).toBe(true);
+  });
+
+  it('resizes the dock by its top edge; the canvas fits the flow in what is left', async () => {
+    const before = (await page.getByTestId('dock').boundingBox())?.height ?? 0;
+    const edge = await page.getByTestId('dock-resizer').boundingBox();
+    if (!edge) throw new Error('no dock edge');
+    await page.mouse.move(edge.x + 200, edge.y + 3);
+    await page.mouse.down();
+    await page.mouse.move(edge.x + 200, edge.y - 97, { steps: 5 });
+    await page.mouse.up();
+    const after = (await page.getByTestId('dock').boundingBox())?.height ?? 0;
+    expect(Math.round(after - before)).toBe(100);
+    await expectWholeFlowInView(DEMO_NODES);
+    // and from the keyboard
+    await page.getByTestId('dock-resizer').focus();
+    await page.keyboard.press('ArrowDown');
+    expect(Math.round(((await page.getByTestId('dock').boundingBox())?.height ?? 0) - after)).toBe(-20);
+    await page.screenshot({ path: path.join(SHOTS, 'layout-4-dock-resized.png') });
+    await page.setViewportSize({ width: 1280, height: 720 });
   });
 });

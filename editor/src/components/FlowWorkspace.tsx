@@ -9,6 +9,7 @@ import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
+import { DockResizer, useDockHeight } from './DockResizer';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -62,6 +63,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const [viewing, setViewing] = useState<{ version: number; doc: FlowDetail } | null>(null);
   const clipboard = useRef<Clipboard | null>(null);
   const editor = useFlowEditor(flowId, flow, onReload);
+  const dock = useDockHeight();
   const runId = shown?.runId ?? null;
   const { run, error: pollError } = useRunDetail(runId);
   const status = run?.status ?? shown?.status ?? null;
@@ -191,8 +193,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Open flow">
-        {!readOnly && <Palette onAdd={addAtFreeSpot} />}
         {flow && <ProblemList problems={shownProblems} />}
+        {!readOnly && <Palette onAdd={addAtFreeSpot} />}
         <RecentRuns
           runs={recent.data}
           loading={recent.loading}
@@ -282,7 +284,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             </aside>
           )}
         </div>
-        <div className="dock">
+        <DockResizer height={dock.height} onResize={dock.setHeight} />
+        <div className="dock" style={{ height: dock.height }} data-testid="dock">
           <RunPanel
             runId={runId}
             run={run}

@@ -1,4 +1,5 @@
 import type { Problem } from '@sluice/shared';
+import { Section } from './Section';
 
 interface Props {
   problems: Problem[];
@@ -8,11 +9,7 @@ interface Props {
 export function ProblemList({ problems }: Props) {
   const sorted = [...problems].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1));
   return (
-    <section className="panel-section" aria-label="Validation">
-      <div className="section-title">
-        <span>Validation</span>
-        {problems.length > 0 && <span className="section-count">{problems.length}</span>}
-      </div>
+    <Section id="problems" title="Problems" count={problems.length} className="problems-section">
       {problems.length === 0 ? (
         <p className="muted ok-text">No problems found.</p>
       ) : (
@@ -29,6 +26,6 @@ export function ProblemList({ problems }: Props) {
           ))}
         </ul>
       )}
-    </section>
+    </Section>
   );
 }
