@@ -308,3 +308,114 @@ describe('the canvas in a real browser', () => {
     await page.setViewportSize({ width: 1280, height: 720 });
   });
 });
+
+/** WCAG contrast ratio of two computed `rgb(…)` colours. */
+function contrast(a: string, b: string): number {
+  const lum = (c: string) => {
+    const [r, g, bl] = (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
+      const x = Number(v) / 255;
+      return x <= 0.03928 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+    }) as [number, number, number];
+    return 0.2126 * r + 0.7152 * g + 0.0722 * bl;
+  };
+  const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x) as [number, number];
+  return (hi + 0.05) / (lo + 0.05);
+}
+
+describe('dark mode, shortcuts and keys in a real browser', () => {
+  const colours = () =>
+    page.evaluate(() => {
+      const css = (sel: string, prop: string) =>
+        getComputedStyle(document.querySelector(sel) as Element).getPropertyValue(prop);
+      return {
+        theme: document.documentElement.dataset.theme,
+        page: css('.app', 'background-color') || css('body', 'background-color'),
+        body: getComputedStyle(document.documentElement).getPropertyValue('--bg').trim(),
+        node: css('[data-testid="node-erp-write"]', 'background-color'),
+        label: css('[data-testid="node-erp-write"] .flow-node-label', 'color'),
+        side: css('.flow-side', 'background-color'),
+        sideText: css('.palette-item-label', 'color'),
+        dock: css('.dock', 'background-color'),
+        flowDark: document.querySelector('.react-flow')?.classList.contains('dark') ?? false,
+      };
+    });
+
+  it('follows the system setting, and the toggle forces light or dark and is kept', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('node-erp-write').waitFor({ state: 'visible' });
+    let c = await colours();
+    expect(c.theme).toBe('dark');
+    expect(c.body).toBe('#0f1218');
+    expect(c.node).toBe('rgb(23, 27, 35)');
+    expect(c.side).toBe('rgb(23, 27, 35)');
+    expect(c.flowDark).toBe(true);
+    expect(contrast(c.label, c.node)).toBeGreaterThanOrEqual(7);
+    expect(contrast(c.sideText, c.side)).toBeGreaterThanOrEqual(7);
+    expect(await page.getByTestId('theme-toggle').getAttribute('data-choice')).toBe('system');
+    await page.getByTestId('recent-run').first().click();
+    await expect.poll(() => text('run-status')).toBe('succeeded');
+    await page.getByTestId('failed-record').first().waitFor({ state: 'visible' });
+    await page.screenshot({ path: path.join(SHOTS, 'theme-1-dark.png') });
+
+    // the system turns light: the page follows
+    await page.emulateMedia({ colorScheme: 'light' });
+    await expect.poll(async () => (await colours()).theme).toBe('light');
+    c = await colours();
+    expect(c.node).toBe('rgb(255, 255, 255)');
+    expect(c.flowDark).toBe(false);
+
+    // forced dark stays dark whatever the system says, across a reload
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.getByTestId('theme-toggle').getAttribute('data-choice')).toBe('dark');
+    expect((await colours()).theme).toBe('dark');
+    await page.reload();
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('node-erp-write').waitFor({ state: 'visible' });
+    expect((await colours()).theme).toBe('dark');
+    await page.getByTestId('theme-toggle').click();
+    expect((await colours()).theme).toBe('light');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect((await colours()).theme).toBe('light');
+    await page.getByTestId('theme-toggle').click();
+    expect(await page.getByTestId('theme-toggle').getAttribute('data-choice')).toBe('system');
+    expect((await colours()).theme).toBe('dark');
+    await page.emulateMedia({ colorScheme: 'light' });
+  });
+
+  it('"?" lists the keyboard shortcuts, but not while typing', async () => {
+    await page.getByTestId('palette-search').fill('?');
+    expect(await page.getByTestId('shortcuts').count()).toBe(0);
+    await page.getByTestId('palette-search').fill('');
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('?');
+    const dialog = page.getByTestId('shortcuts');
+    await dialog.waitFor({ state: 'visible' });
+    expect(await dialog.textContent()).toContain('Ctrl+Enter');
+    expect(await dialog.textContent()).toContain('Run the flow');
+    await page.screenshot({ path: path.join(SHOTS, 'shortcuts.png') });
+    await page.keyboard.press('Escape');
+    expect(await dialog.count()).toBe(0);
+    await page.getByTestId('shortcuts-button').click();
+    await dialog.waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+  });
+
+  it('Ctrl+Enter runs the flow; Ctrl+Shift+Enter asks for a test run', async () => {
+    const runsBefore = await page.getByTestId('recent-run').count();
+    await page.evaluate(() => {
+      (window as unknown as { tests: number }).tests = 0;
+      window.addEventListener('sluice:test-flow', () => {
+        (window as unknown as { tests: number }).tests++;
+      });
+    });
+    await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+    await page.keyboard.press('Control+Shift+Enter');
+    expect(await page.evaluate(() => (window as unknown as { tests: number }).tests)).toBe(1);
+    await page.keyboard.press('Control+Enter');
+    await expect.poll(() => page.getByTestId('recent-run').count(), { timeout: 10_000 }).toBe(runsBefore + 1);
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    expect(await text('count-read')).toBe('1000');
+  });
+});

@@ -15,6 +15,7 @@ import {
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { connectProblem, createNode, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
+import { useTheme } from '../lib/theme';
 import { AutoFit } from './canvas/AutoFit';
 import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
 import { ZoomScale } from './canvas/ZoomScale';
@@ -80,6 +81,7 @@ function EditableCanvas({
   const refusal = useRef<string | null>(null);
   const wrapper = useRef<HTMLDivElement>(null);
   const userMoved = useRef(false);
+  const { theme } = useTheme();
   const [tools, setTools] = useState(loadViewTools);
   const fit = useMemo(() => fitOptions(tools), [tools]);
   const changeTools = useCallback((next: ViewTools) => {
@@ -174,6 +176,7 @@ function EditableCanvas({
           deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
           multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
           minZoom={0.1}
+          colorMode={theme}
           onMoveStart={(event) => {
             // a move with an event is the user's (wheel, drag, pinch); fitting passes none
             if (event) userMoved.current = true;

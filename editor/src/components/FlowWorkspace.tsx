@@ -9,6 +9,7 @@ import { useRunDetail } from '../hooks/useRunDetail';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { isFinalStatus } from '../lib/format';
+import { isTyping, TEST_FLOW_EVENT } from '../lib/keys';
 import { DockResizer, useDockHeight } from './DockResizer';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
@@ -46,10 +47,6 @@ interface Props {
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
 }
-
-const typing = (target: EventTarget | null) =>
-  target instanceof HTMLElement &&
-  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
 export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
@@ -160,12 +157,17 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     [api, flowId, onReload, setMessage],
   );
 
-  // keyboard: undo / redo / copy / paste / save; Delete is the canvas's own
+  const canRun = flow !== undefined && editor.errors === 0 && viewing === null;
+
+  // keyboard: run / test / undo / redo / copy / paste / save; Delete is the canvas's own
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || typing(e.target) || viewing) return;
+      if (!(e.ctrlKey || e.metaKey) || isTyping(e.target) || viewing) return;
       const key = e.key.toLowerCase();
-      if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
+      if (key === 'enter' && e.shiftKey) window.dispatchEvent(new Event(TEST_FLOW_EVENT));
+      else if (key === 'enter') {
+        if (canRun && !(status === 'running' || status === 'queued')) runActions.start();
+      } else if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
       else if ((key === 'z' && e.shiftKey) || key === 'y') dispatch({ type: 'redo' });
       else if (key === 'c' && selection.nodes.length) clipboard.current = copySelection(doc, selection.nodes);
       else if (key === 'v' && clipboard.current) dispatch({ type: 'paste', ...pasteable(doc, clipboard.current) });
@@ -175,7 +177,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dispatch, doc, editor, selection.nodes, viewing]);
+  }, [dispatch, doc, editor, selection.nodes, viewing, canRun, status, runActions]);
 
   const readOnly = viewing !== null;
   const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;

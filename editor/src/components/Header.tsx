@@ -1,3 +1,6 @@
+import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
+import { ThemeToggle } from './ThemeToggle';
+
 interface Props {
   flowName: string | null;
   version: number | null;
@@ -27,11 +30,25 @@ export function Header({ flowName, version, problemCount, onConnections }: Props
           )}
         </>
       )}
-      {onConnections && (
-        <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
-          Connections
+      <div className="header-end">
+        {onConnections && (
+          <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
+            Connections
+          </button>
+        )}
+        <ThemeToggle />
+        <button
+          type="button"
+          className="header-link header-icon"
+          title="Keyboard shortcuts (?)"
+          aria-label="Keyboard shortcuts"
+          data-testid="shortcuts-button"
+          onClick={() => window.dispatchEvent(new Event(SHOW_SHORTCUTS_EVENT))}
+        >
+          ?
         </button>
-      )}
+      </div>
+      <ShortcutsHelp />
     </header>
   );
 }

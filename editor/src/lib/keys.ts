@@ -1,0 +1,11 @@
+/** The key went to a text field (input, textarea, select, an editable element): shortcuts keep out. */
+export function isTyping(target: EventTarget | null): boolean {
+  return (
+    typeof HTMLElement !== 'undefined' &&
+    target instanceof HTMLElement &&
+    (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
+  );
+}
+
+/** Sent on `window` by Ctrl+Shift+Enter: whoever offers test runs listens for it. */
+export const TEST_FLOW_EVENT = 'sluice:test-flow';
