@@ -419,3 +419,77 @@ describe('dark mode, shortcuts and keys in a real browser', () => {
     expect(await text('count-read')).toBe('1000');
   });
 });
+
+describe('adding steps from the keyboard and onto edges in a real browser', () => {
+  it('Tab opens a step search that adds the step after the selected node, connected', async () => {
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('node-erp-write').click();
+    await page.keyboard.press('Tab');
+    const search = page.getByTestId('node-search');
+    await search.waitFor({ state: 'visible' });
+    expect(await search.textContent()).toContain('after Create in ERP');
+    await page.keyboard.type('fil');
+    expect(
+      await page.locator('.node-search-item.is-active .node-search-label').textContent(),
+      'the first match is chosen',
+    ).toBe('Filter');
+    await page.screenshot({ path: path.join(SHOTS, 'steps-1-search.png') });
+    await page.keyboard.press('Enter');
+    await page.getByTestId('node-filter-1').waitFor({ state: 'visible' });
+    expect(await search.count()).toBe(0);
+    // connected from the selected node's output, and selected itself (the inspector shows it)
+    await page.locator('[aria-label="Edge from erp-write to filter-1"]').waitFor({ state: 'attached' });
+    await expect.poll(() => page.locator('.inspector-side').textContent()).toContain('Filter');
+    const [from, to] = await Promise.all([
+      page.getByTestId('node-erp-write').boundingBox(),
+      page.getByTestId('node-filter-1').boundingBox(),
+    ]);
+    expect(to && from && to.x > from.x + from.width).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'steps-2-inserted.png') });
+    await page.keyboard.press('Control+z');
+    expect(await page.getByTestId('node-filter-1').count()).toBe(0);
+  });
+
+  it('"/" with nothing selected adds the step where the pointer is; Esc closes the search', async () => {
+    await page.locator('.react-flow__pane').click({ position: { x: 30, y: 30 } });
+    const pane = await page.locator('.react-flow__pane').boundingBox();
+    if (!pane) throw new Error('no pane');
+    const at = { x: pane.x + 320, y: pane.y + pane.height - 40 };
+    await page.mouse.move(at.x, at.y);
+    await page.keyboard.press('/');
+    await page.getByTestId('node-search').waitFor({ state: 'visible' });
+    await page.keyboard.press('Escape');
+    expect(await page.getByTestId('node-search').count()).toBe(0);
+    await page.mouse.move(at.x, at.y);
+    await page.keyboard.press('/');
+    await page.keyboard.type('delay');
+    await page.keyboard.press('Enter');
+    const box = await page.getByTestId('node-delay-1').boundingBox();
+    expect(box && Math.abs(box.x + box.width / 2 - at.x) < 20).toBe(true);
+    expect(await page.locator('[aria-label$=" delay-1"], [aria-label^="Edge from delay-1 "]').count()).toBe(0);
+    await page.keyboard.press('Control+z');
+  });
+
+  it('a step dropped on an edge goes in the middle of it', async () => {
+    const edge = page.locator('[aria-label="Edge from pause to to-erp-shape"] .react-flow__edge-path');
+    const box = await edge.boundingBox();
+    if (!box) throw new Error('no edge');
+    await page.getByTestId('palette-item-filter').dragTo(page.locator('.react-flow__pane'), {
+      targetPosition: await page.evaluate(
+        ({ x, y }) => {
+          const pane = (document.querySelector('.react-flow__pane') as Element).getBoundingClientRect();
+          return { x: x - pane.x, y: y - pane.y };
+        },
+        { x: box.x + box.width / 2, y: box.y + box.height / 2 },
+      ),
+    });
+    await page.getByTestId('node-filter-1').waitFor({ state: 'visible' });
+    await page.locator('[aria-label="Edge from pause to filter-1"]').waitFor({ state: 'attached' });
+    await page.locator('[aria-label="Edge from filter-1 to to-erp-shape"]').waitFor({ state: 'attached' });
+    expect(await page.locator('[aria-label="Edge from pause to to-erp-shape"]').count()).toBe(0);
+    await page.screenshot({ path: path.join(SHOTS, 'steps-3-dropped-on-edge.png') });
+    await page.keyboard.press('Control+z');
+    await page.locator('[aria-label="Edge from pause to to-erp-shape"]').waitFor({ state: 'attached' });
+  });
+});

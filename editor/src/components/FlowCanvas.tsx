@@ -17,6 +17,8 @@ import { connectProblem, createNode, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
 import { useTheme } from '../lib/theme';
 import { AutoFit } from './canvas/AutoFit';
+import { NodeSearch } from './canvas/NodeSearch';
+import { useStepSearch } from './canvas/useStepSearch';
 import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
 import { ZoomScale } from './canvas/ZoomScale';
 import { nodeTypes } from './nodes/nodeTypes';
@@ -88,10 +90,27 @@ function EditableCanvas({
     setTools(next);
     saveViewTools(next);
   }, []);
+  const pendingSelect = useRef<string | null>(null);
+  const steps = useStepSearch({
+    doc,
+    nodes,
+    readOnly,
+    wrapper,
+    dispatch,
+    onInserted: (id) => {
+      pendingSelect.current = id;
+    },
+  });
 
   // the document is the truth: redraw from it, keeping what the user has selected
   useEffect(() => {
     setNodes((current) => {
+      // a node just inserted is selected alone, so the inspector opens on it
+      const pending = pendingSelect.current;
+      if (pending && graph.nodes.some((n) => n.id === pending)) {
+        pendingSelect.current = null;
+        return graph.nodes.map((n) => (n.id === pending ? { ...n, selected: true } : n));
+      }
       const selected = new Set(current.filter((n) => n.selected).map((n) => n.id));
       return graph.nodes.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
     });
@@ -132,15 +151,35 @@ function EditableCanvas({
     refusal.current = null;
   }, [onRefused]);
 
+  const dropTarget = useRef<Element | null>(null);
+  const markDropTarget = useCallback((edge: Element | null) => {
+    if (dropTarget.current === edge) return;
+    dropTarget.current?.classList.remove('is-drop-target');
+    edge?.classList.add('is-drop-target');
+    dropTarget.current = edge;
+  }, []);
+
+  const onDragOver = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      if (!readOnly) markDropTarget(edgeAt(event.clientX, event.clientY));
+    },
+    [markDropTarget, readOnly],
+  );
+
+  // a step dropped on an edge goes in the middle of it; elsewhere it is added on its own
   const onDrop = useCallback(
     (event: DragEvent) => {
       event.preventDefault();
+      markDropTarget(null);
       const type = event.dataTransfer.getData(DRAG_TYPE);
       if (!type || readOnly) return;
       const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      dispatch({ type: 'add', node: createNode(doc, type, { x: at.x - 100, y: at.y - 40 }) });
+      const node = createNode(doc, type, { x: at.x - 95, y: at.y - 40 });
+      const edge = edgeAt(event.clientX, event.clientY)?.getAttribute('data-id');
+      dispatch(edge ? { type: 'insert', node, onEdge: edge.replace(/'+$/, '') } : { type: 'add', node });
     },
-    [dispatch, doc, readOnly, screenToFlowPosition],
+    [dispatch, doc, markDropTarget, readOnly, screenToFlowPosition],
   );
 
   const onSelectionChange = useCallback(
@@ -151,9 +190,16 @@ function EditableCanvas({
 
   return (
     <CanvasOverlayContext.Provider value={overlay}>
-      <div className="canvas" data-testid="canvas" ref={wrapper}>
+      <div
+        className="canvas"
+        data-testid="canvas"
+        ref={wrapper}
+        onPointerMove={steps.onPointerMove}
+        onPointerLeave={steps.onPointerLeave}
+      >
         <ReactFlow
-          onDragOver={(e) => e.preventDefault()}
+          onDragOver={onDragOver}
+          onDragLeave={() => markDropTarget(null)}
           onDrop={onDrop}
           nodes={nodes}
           edges={edges}
@@ -202,6 +248,9 @@ function EditableCanvas({
             }}
           />
         </ReactFlow>
+        {steps.search && (
+          <NodeSearch at={steps.search.at} where={steps.search.where} onPick={steps.pick} onClose={steps.close} />
+        )}
         {doc.nodes.length === 0 && (
           <div className="canvas-empty">
             Drag a trigger, a source and the steps you need from the palette on the left.
@@ -210,4 +259,13 @@ function EditableCanvas({
       </div>
     </CanvasOverlayContext.Provider>
   );
+}
+
+/** The edge drawn under a point of the window, if any (its wide invisible outline counts). */
+function edgeAt(x: number, y: number): Element | null {
+  for (const el of document.elementsFromPoint(x, y)) {
+    const edge = el.closest('.react-flow__edge');
+    if (edge) return edge;
+  }
+  return null;
 }

@@ -103,4 +103,50 @@ describe('editing a flow', () => {
     const saved = editReducer(s, { type: 'saved', doc: s.doc });
     expect(isDirty(saved)).toBe(false);
   });
+
+  it('inserts a node after another, connected from its main output, as one step to undo', () => {
+    let s = initialState(flow());
+    const node = createNode(s.doc, 'batch', { x: 600, y: 0 });
+    s = editReducer(s, { type: 'insert', node, after: 'write' });
+    expect(s.doc.edges).toContainEqual({ source: 'write', sourcePort: 'out', target: 'batch-1' });
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.nodes.map((n) => n.id)).not.toContain('batch-1');
+    expect(s.doc.edges).toHaveLength(2);
+  });
+
+  it('adds the node unconnected when the rules refuse the connection', () => {
+    const s = initialState(flow());
+    // a trigger takes no input; an error branch takes only failed records
+    const trigger = createNode(s.doc, 'schedule', { x: 0, y: 0 });
+    const afterTrigger = editReducer(s, { type: 'insert', node: trigger, after: 'src' }).doc;
+    expect(afterTrigger.nodes.map((n) => n.id)).toContain(trigger.id);
+    expect(afterTrigger.edges).toHaveLength(2);
+    const branch = createNode(s.doc, 'error-branch', { x: 0, y: 0 });
+    expect(editReducer(s, { type: 'insert', node: branch, after: 'src' }).doc.edges).toHaveLength(2);
+  });
+
+  it('splices a node dropped on an edge between the edge’s ends', () => {
+    let s = initialState(flow());
+    const node = createNode(s.doc, 'batch', { x: 300, y: 0 });
+    s = editReducer(s, { type: 'insert', node, onEdge: 'src:out->write' });
+    expect(s.doc.edges).toEqual([
+      { source: 'start', sourcePort: 'out', target: 'src' },
+      { source: 'src', sourcePort: 'out', target: 'batch-1' },
+      { source: 'batch-1', sourcePort: 'out', target: 'write' },
+    ]);
+    expect(validateFlow(s.doc).problems.filter((p) => p.severity === 'error')).toEqual([]);
+    // it sits a step right of the edge's source, and what follows moved right to make room
+    const at = (id: string) => s.doc.nodes.find((n) => n.id === id)?.position;
+    expect(at('batch-1')).toEqual({ x: 450, y: 0 });
+    expect(at('write')).toEqual({ x: 700, y: 0 });
+    expect(at('start')).toEqual({ x: 0, y: 0 });
+  });
+
+  it('keeps the edge whole when the dropped node cannot sit in it', () => {
+    const s = initialState(flow());
+    const trigger = createNode(s.doc, 'manual', { x: 300, y: 0 });
+    const doc = editReducer(s, { type: 'insert', node: trigger, onEdge: 'src:out->write' }).doc;
+    expect(doc.nodes).toHaveLength(5);
+    expect(doc.edges).toEqual(s.doc.edges);
+  });
 });

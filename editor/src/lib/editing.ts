@@ -13,6 +13,8 @@ export type EditAction =
   | { type: 'load'; doc: Flow }
   | { type: 'saved'; doc: Flow }
   | { type: 'add'; node: FlowNode }
+  /** Adds a node fed by `after`'s main output, or spliced into the edge `onEdge` (by `edgeKey`). */
+  | { type: 'insert'; node: FlowNode; after?: string; onEdge?: string }
   | { type: 'move'; positions: Record<string, { x: number; y: number }> }
   | { type: 'remove'; nodeIds: string[]; edgeIds: string[] }
   | { type: 'connect'; edge: FlowEdge }
@@ -57,6 +59,8 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
   switch (action.type) {
     case 'add':
       return { ...doc, nodes: [...doc.nodes, action.node] };
+    case 'insert':
+      return insertNode(doc, action.node, action);
     case 'move': {
       let changed = false;
       const nodes = doc.nodes.map((n) => {
@@ -119,6 +123,71 @@ export function connectProblem(doc: Flow, source: string, port: string, target: 
     return 'these two are already connected';
   if (reaches(doc, target, source)) return 'that would make records go round in a cycle';
   return null;
+}
+
+/** The output a new edge leaves a node by: its first one that is not `error`. */
+export function mainOutput(doc: Flow, nodeId: string): string | null {
+  const node = doc.nodes.find((n) => n.id === nodeId);
+  const outputs = node ? (nodeTypes.get(node.type)?.outputs ?? []) : [];
+  return outputs.find((p) => p !== ERROR_PORT) ?? null;
+}
+
+/**
+ * `doc` with `node` added and connected: after the node `after` (from its main output), or in the
+ * middle of the edge `onEdge` (source → node → target). A connection the flow's rules refuse is left
+ * out, and an edge the node cannot sit in stays as it was, so the node is then added on its own.
+ */
+export function insertNode(doc: Flow, node: FlowNode, where: { after?: string; onEdge?: string }): Flow {
+  const added: Flow = { ...doc, nodes: [...doc.nodes, node] };
+  if (where.after) {
+    const port = mainOutput(added, where.after);
+    if (!port || connectProblem(added, where.after, port, node.id)) return added;
+    return { ...added, edges: [...added.edges, { source: where.after, sourcePort: port, target: node.id }] };
+  }
+  const edge = where.onEdge ? added.edges.find((e) => edgeKey(e) === where.onEdge) : undefined;
+  const out = mainOutput(added, node.id);
+  if (!edge || !out) return added;
+  const without: Flow = { ...added, edges: added.edges.filter((e) => e !== edge) };
+  if (connectProblem(without, edge.source, edge.sourcePort, node.id)) return added;
+  const first: Flow = {
+    ...without,
+    edges: [...without.edges, { source: edge.source, sourcePort: edge.sourcePort, target: node.id }],
+  };
+  if (connectProblem(first, node.id, out, edge.target)) return added;
+  const spliced = { ...first, edges: [...first.edges, { source: node.id, sourcePort: out, target: edge.target }] };
+  return makeRoom(spliced, node.id, edge.source, edge.target);
+}
+
+/** Room a node takes across, with the gap to the next one. */
+const NODE_STEP = 250;
+
+/**
+ * Puts a node spliced into an edge on its source's row, a step right of it, and moves everything
+ * downstream of it right as far as needed so it does not cover the next node.
+ */
+function makeRoom(doc: Flow, id: string, source: string, target: string): Flow {
+  const from = doc.nodes.find((n) => n.id === source)?.position;
+  const to = doc.nodes.find((n) => n.id === target)?.position;
+  if (!from || !to) return doc;
+  const x = from.x + NODE_STEP;
+  const shift = Math.max(0, x + NODE_STEP - to.x);
+  const downstream = new Set<string>();
+  const stack = [target];
+  while (stack.length) {
+    const at = stack.pop() as string;
+    if (downstream.has(at) || at === id) continue;
+    downstream.add(at);
+    for (const e of doc.edges) if (e.source === at) stack.push(e.target);
+  }
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => {
+      if (n.id === id) return { ...n, position: { x, y: from.y } };
+      if (shift > 0 && n.position && downstream.has(n.id))
+        return { ...n, position: { ...n.position, x: n.position.x + shift } };
+      return n;
+    }),
+  };
 }
 
 function reaches(doc: Flow, from: string, to: string): boolean {
