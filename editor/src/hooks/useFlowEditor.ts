@@ -4,7 +4,7 @@ import { describeError, useApi } from '../api';
 import { type EditAction, editReducer, initialState, isDirty } from '../lib/editing';
 
 const EMPTY: Flow = {
-  format: 1,
+  format: 2,
   name: '',
   settings: { onError: 'continue', maxInFlight: 10_000 },
   nodes: [],
