@@ -493,3 +493,65 @@ describe('adding steps from the keyboard and onto edges in a real browser', () =
     await page.locator('[aria-label="Edge from pause to to-erp-shape"]').waitFor({ state: 'attached' });
   });
 });
+
+describe('sticky notes in a real browser', () => {
+  it('adds a note, writes markdown in it, colours and resizes it, saves it with the flow; runs ignore it', async () => {
+    await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('node-erp-write').waitFor({ state: 'visible' });
+    await expect.poll(() => page.getByTestId('section-runs').textContent()).toMatch(/not run yet|read/);
+    const runsBefore = await page.getByTestId('recent-run').count();
+    await page.getByTestId('add-note').click();
+    const note = page.getByTestId('note-note-1');
+    await note.waitFor({ state: 'visible' });
+    await page.getByTestId('note-edit').click();
+    await page.getByTestId('note-editor').fill('# Why 50\nThe ERP takes **50** a batch.\n- retried *once*');
+    await page.keyboard.press('Control+Enter');
+    expect(await page.getByTestId('note-editor').count()).toBe(0);
+    expect(await note.locator('h1').textContent()).toBe('Why 50');
+    expect(await note.locator('strong').textContent()).toBe('50');
+    expect(await note.locator('li em').textContent()).toBe('once');
+    // Ctrl+Enter in the note finished the text; it did not start a run
+    expect(await page.getByTestId('recent-run').count()).toBe(runsBefore);
+
+    await page.getByTestId('note-colour-blue').click();
+    await expect.poll(() => note.getAttribute('class')).toContain('note-blue');
+    const before = await note.boundingBox();
+    const handle = page.locator('.react-flow__resize-control.handle.bottom.right');
+    const h = await handle.boundingBox();
+    if (!before || !h) throw new Error('no note or handle');
+    await page.mouse.move(h.x + h.width / 2, h.y + h.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(h.x + 80, h.y + 50, { steps: 6 });
+    await page.mouse.up();
+    const after = await note.boundingBox();
+    expect(after && after.width > before.width + 60).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'notes-1-note.png') });
+
+    await page.keyboard.press('Control+s');
+    await expect.poll(() => text('editor-message')).toMatch(/Saved as version \d+/);
+    const flows = (await (
+      await fetch(`${server.url}/api/flows`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })
+    ).json()) as { items: { id: string; name: string }[] };
+    const demo = flows.items.find((f) => f.name === 'Work orders → ERP');
+    const saved = (await (
+      await fetch(`${server.url}/api/flows/${demo?.id}`, { headers: { authorization: `Bearer ${TEST_TOKEN}` } })
+    ).json()) as { document: { format: number; notes: { text: string; colour: string; width: number }[] } };
+    expect(saved.document.format).toBe(2);
+    expect(saved.document.notes).toHaveLength(1);
+    expect(saved.document.notes[0]?.text).toContain('**50**');
+    expect(saved.document.notes[0]?.colour).toBe('blue');
+    expect(saved.document.notes[0]?.width).toBeGreaterThan(300);
+
+    await page.reload();
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders → ERP' }).click();
+    await page.getByTestId('note-note-1').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('note-note-1').locator('h1').textContent()).toBe('Why 50');
+
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    expect(await text('count-read')).toBe('1000');
+    expect(await text('count-failed')).toBe('86');
+    await page.screenshot({ path: path.join(SHOTS, 'notes-2-saved-and-run.png') });
+  });
+});

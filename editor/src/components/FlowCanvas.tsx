@@ -13,7 +13,7 @@ import {
   useReactFlow,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { connectProblem, createNode, type EditAction } from '../lib/editing';
+import { connectProblem, createNode, createNote, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
 import { useTheme } from '../lib/theme';
 import { AutoFit } from './canvas/AutoFit';
@@ -21,6 +21,7 @@ import { NodeSearch } from './canvas/NodeSearch';
 import { useStepSearch } from './canvas/useStepSearch';
 import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
 import { ZoomScale } from './canvas/ZoomScale';
+import { NoteEditContext, type NoteNode, noteIdOf, noteNodeId } from './nodes/NoteCard';
 import { nodeTypes } from './nodes/nodeTypes';
 import { type CanvasOverlay, CanvasOverlayContext } from './nodes/overlay';
 import { DRAG_TYPE } from './Palette';
@@ -77,7 +78,8 @@ function EditableCanvas({
   onRefused,
 }: Props) {
   const graph = useMemo(() => buildGraph(doc, problems), [doc, problems]);
-  const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode>(graph.nodes);
+  const notes = useMemo(() => noteNodes(doc), [doc]);
+  const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode | NoteNode>([...notes, ...graph.nodes]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(graph.edges);
   const { screenToFlowPosition } = useReactFlow();
   const refusal = useRef<string | null>(null);
@@ -91,9 +93,10 @@ function EditableCanvas({
     saveViewTools(next);
   }, []);
   const pendingSelect = useRef<string | null>(null);
+  const flowNodes = useMemo(() => nodes.filter((n): n is CanvasNode => n.type !== 'note'), [nodes]);
   const steps = useStepSearch({
     doc,
-    nodes,
+    nodes: flowNodes,
     readOnly,
     wrapper,
     dispatch,
@@ -106,13 +109,14 @@ function EditableCanvas({
   useEffect(() => {
     setNodes((current) => {
       // a node just inserted is selected alone, so the inspector opens on it
+      const all = [...notes, ...graph.nodes];
       const pending = pendingSelect.current;
-      if (pending && graph.nodes.some((n) => n.id === pending)) {
+      if (pending && all.some((n) => n.id === pending)) {
         pendingSelect.current = null;
-        return graph.nodes.map((n) => (n.id === pending ? { ...n, selected: true } : n));
+        return all.map((n) => (n.id === pending ? { ...n, selected: true } : n));
       }
       const selected = new Set(current.filter((n) => n.selected).map((n) => n.id));
-      return graph.nodes.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
+      return all.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
     });
     setEdges((current) => {
       const selected = new Set(current.filter((e) => e.selected).map((e) => e.id));
@@ -122,7 +126,7 @@ function EditableCanvas({
         ...(selected.has(e.id) ? { selected: true } : {}),
       }));
     });
-  }, [graph, running, setNodes, setEdges]);
+  }, [graph, notes, running, setNodes, setEdges]);
 
   const overlay = useMemo<CanvasOverlay>(
     () => ({ nodeCounts, highlightNodeId, waiting, batchProgress, ...(highlightPath ? { highlightPath } : {}) }),
@@ -182,81 +186,107 @@ function EditableCanvas({
     [dispatch, doc, markDropTarget, readOnly, screenToFlowPosition],
   );
 
+  const noteEdits = useMemo(() => ({ dispatch, readOnly }), [dispatch, readOnly]);
+  // a new note goes in the middle of the view, selected, ready to be written in
+  const addNote = useCallback(() => {
+    const box = wrapper.current?.getBoundingClientRect();
+    if (!box) return;
+    const at = screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+    const note = createNote(doc, { x: at.x - 120, y: at.y - 80 });
+    pendingSelect.current = noteNodeId(note.id);
+    dispatch({ type: 'add-note', note });
+  }, [dispatch, doc, screenToFlowPosition]);
+
   const onSelectionChange = useCallback(
     ({ nodes: n, edges: e }: OnSelectionChangeParams) =>
-      onSelect?.({ nodes: n.map((x) => x.id), edges: e.map((x) => x.id) }),
+      onSelect?.({ nodes: n.filter((x) => !noteIdOf(x.id)).map((x) => x.id), edges: e.map((x) => x.id) }),
     [onSelect],
   );
 
   return (
     <CanvasOverlayContext.Provider value={overlay}>
-      <div
-        className="canvas"
-        data-testid="canvas"
-        ref={wrapper}
-        onPointerMove={steps.onPointerMove}
-        onPointerLeave={steps.onPointerLeave}
-      >
-        <ReactFlow
-          onDragOver={onDragOver}
-          onDragLeave={() => markDropTarget(null)}
-          onDrop={onDrop}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          onNodesChange={onNodesChange}
-          onEdgesChange={onEdgesChange}
-          onNodeDragStop={(_event, _node, moved) =>
-            dispatch({ type: 'move', positions: Object.fromEntries(moved.map((n) => [n.id, n.position])) })
-          }
-          onDelete={({ nodes: n, edges: e }) =>
-            dispatch({ type: 'remove', nodeIds: n.map((x) => x.id), edgeIds: e.map((x) => x.id) })
-          }
-          onConnect={onConnect}
-          onConnectEnd={onConnectEnd}
-          isValidConnection={isValidConnection}
-          onSelectionChange={onSelectionChange}
-          nodesDraggable={!readOnly}
-          nodesConnectable={!readOnly}
-          elementsSelectable
-          deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-          multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-          minZoom={0.1}
-          colorMode={theme}
-          onMoveStart={(event) => {
-            // a move with an event is the user's (wheel, drag, pinch); fitting passes none
-            if (event) userMoved.current = true;
-          }}
+      <NoteEditContext.Provider value={noteEdits}>
+        <div
+          className="canvas"
+          data-testid="canvas"
+          ref={wrapper}
+          onPointerMove={steps.onPointerMove}
+          onPointerLeave={steps.onPointerLeave}
         >
-          <Background gap={20} color="var(--canvas-dots)" />
-          <ZoomScale target={wrapper} />
-          <AutoFit
-            opened={openedDoc ?? null}
-            showingOpened={openedDoc !== undefined && doc === openedDoc && doc.nodes.length > 0}
-            options={fit}
-            userMoved={userMoved}
-          />
-          <ViewControls
-            tools={tools}
-            onChange={changeTools}
-            fitOptions={fit}
-            onFit={() => {
-              userMoved.current = false;
+          <ReactFlow
+            onDragOver={onDragOver}
+            onDragLeave={() => markDropTarget(null)}
+            onDrop={onDrop}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onNodeDragStop={(_event, _node, moved) => {
+              const positions: Record<string, { x: number; y: number }> = {};
+              const notePositions: Record<string, { x: number; y: number }> = {};
+              for (const n of moved) {
+                const note = noteIdOf(n.id);
+                if (note) notePositions[note] = n.position;
+                else positions[n.id] = n.position;
+              }
+              dispatch({ type: 'move', positions, notes: notePositions });
             }}
-            onZoom={() => {
-              userMoved.current = true;
+            onDelete={({ nodes: n, edges: e }) =>
+              dispatch({
+                type: 'remove',
+                nodeIds: n.filter((x) => !noteIdOf(x.id)).map((x) => x.id),
+                noteIds: n.map((x) => noteIdOf(x.id)).filter((x): x is string => x !== null),
+                edgeIds: e.map((x) => x.id),
+              })
+            }
+            onConnect={onConnect}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            onSelectionChange={onSelectionChange}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
+            elementsSelectable
+            deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+            multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+            minZoom={0.1}
+            colorMode={theme}
+            onMoveStart={(event) => {
+              // a move with an event is the user's (wheel, drag, pinch); fitting passes none
+              if (event) userMoved.current = true;
             }}
-          />
-        </ReactFlow>
-        {steps.search && (
-          <NodeSearch at={steps.search.at} where={steps.search.where} onPick={steps.pick} onClose={steps.close} />
-        )}
-        {doc.nodes.length === 0 && (
-          <div className="canvas-empty">
-            Drag a trigger, a source and the steps you need from the palette on the left.
-          </div>
-        )}
-      </div>
+          >
+            <Background gap={20} color="var(--canvas-dots)" />
+            <ZoomScale target={wrapper} />
+            <AutoFit
+              opened={openedDoc ?? null}
+              showingOpened={openedDoc !== undefined && doc === openedDoc && doc.nodes.length > 0}
+              options={fit}
+              userMoved={userMoved}
+            />
+            <ViewControls
+              tools={tools}
+              onChange={changeTools}
+              fitOptions={fit}
+              onFit={() => {
+                userMoved.current = false;
+              }}
+              onZoom={() => {
+                userMoved.current = true;
+              }}
+              {...(readOnly ? {} : { onAddNote: addNote })}
+            />
+          </ReactFlow>
+          {steps.search && (
+            <NodeSearch at={steps.search.at} where={steps.search.where} onPick={steps.pick} onClose={steps.close} />
+          )}
+          {doc.nodes.length === 0 && (
+            <div className="canvas-empty">
+              Drag a trigger, a source and the steps you need from the palette on the left.
+            </div>
+          )}
+        </div>
+      </NoteEditContext.Provider>
     </CanvasOverlayContext.Provider>
   );
 }
@@ -268,4 +298,17 @@ function edgeAt(x: number, y: number): Element | null {
     if (edge) return edge;
   }
   return null;
+}
+
+/** The flow's sticky notes as canvas nodes, drawn under the steps. */
+function noteNodes(doc: Flow): NoteNode[] {
+  return (doc.notes ?? []).map((note) => ({
+    id: noteNodeId(note.id),
+    type: 'note',
+    position: note.position,
+    width: note.width,
+    height: note.height,
+    zIndex: -1,
+    data: { note },
+  }));
 }

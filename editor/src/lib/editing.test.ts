@@ -1,6 +1,15 @@
 import { type Flow, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
-import { connectProblem, copySelection, createNode, editReducer, initialState, isDirty, pasteable } from './editing';
+import {
+  connectProblem,
+  copySelection,
+  createNode,
+  createNote,
+  editReducer,
+  initialState,
+  isDirty,
+  pasteable,
+} from './editing';
 
 const flow = (): Flow => {
   const result = validateFlow({
@@ -148,5 +157,53 @@ describe('editing a flow', () => {
     const doc = editReducer(s, { type: 'insert', node: trigger, onEdge: 'src:out->write' }).doc;
     expect(doc.nodes).toHaveLength(5);
     expect(doc.edges).toEqual(s.doc.edges);
+  });
+
+  it('adds, edits, moves, resizes and removes sticky notes, each an undoable step', () => {
+    let s = initialState(flow());
+    const note = createNote(s.doc, { x: 10.4, y: -20.6 }, '# Why');
+    expect(note).toEqual({
+      id: 'note-1',
+      text: '# Why',
+      colour: 'yellow',
+      position: { x: 10, y: -21 },
+      width: 240,
+      height: 160,
+    });
+    s = editReducer(s, { type: 'add-note', note });
+    expect(createNote(s.doc, { x: 0, y: 0 }).id).toBe('note-2');
+    s = editReducer(s, {
+      type: 'update-note',
+      noteId: 'note-1',
+      patch: { text: '# Why\n**batches of 50**', colour: 'blue' },
+    });
+    s = editReducer(s, {
+      type: 'update-note',
+      noteId: 'note-1',
+      patch: { width: 320.2, height: 200, position: { x: 5, y: 5 } },
+    });
+    s = editReducer(s, { type: 'move', positions: {}, notes: { 'note-1': { x: 100, y: 50 } } });
+    expect(s.doc.notes).toEqual([
+      {
+        id: 'note-1',
+        text: '# Why\n**batches of 50**',
+        colour: 'blue',
+        position: { x: 100, y: 50 },
+        width: 320,
+        height: 200,
+      },
+    ]);
+    // the notes go with the document and leave its nodes and edges alone, so runs are as before
+    expect(validateFlow(s.doc).problems).toEqual(validateFlow(flow()).problems);
+    const past = s.past.length;
+    expect(editReducer(s, { type: 'update-note', noteId: 'note-1', patch: { colour: 'blue' } })).toBe(s);
+    expect(editReducer(s, { type: 'update-note', noteId: 'nope', patch: { colour: 'pink' } })).toBe(s);
+    s = editReducer(s, { type: 'remove', nodeIds: [], edgeIds: [], noteIds: ['note-1'] });
+    expect(s.doc.notes).toEqual([]);
+    expect(s.past.length).toBe(past + 1);
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.notes?.[0]?.position).toEqual({ x: 100, y: 50 });
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.notes?.[0]?.position).toEqual({ x: 5, y: 5 });
   });
 });

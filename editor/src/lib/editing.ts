@@ -1,4 +1,4 @@
-import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, nodeTypes } from '@sluice/shared';
+import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, type FlowNote, nodeTypes } from '@sluice/shared';
 
 /** The document being edited, with the steps to undo and redo. */
 export interface EditorState {
@@ -15,8 +15,15 @@ export type EditAction =
   | { type: 'add'; node: FlowNode }
   /** Adds a node fed by `after`'s main output, or spliced into the edge `onEdge` (by `edgeKey`). */
   | { type: 'insert'; node: FlowNode; after?: string; onEdge?: string }
-  | { type: 'move'; positions: Record<string, { x: number; y: number }> }
-  | { type: 'remove'; nodeIds: string[]; edgeIds: string[] }
+  | {
+      type: 'move';
+      positions: Record<string, { x: number; y: number }>;
+      notes?: Record<string, { x: number; y: number }>;
+    }
+  | { type: 'remove'; nodeIds: string[]; edgeIds: string[]; noteIds?: string[] }
+  | { type: 'add-note'; note: FlowNote }
+  /** Changes a sticky note: its text, colour, place or size. */
+  | { type: 'update-note'; noteId: string; patch: Partial<Omit<FlowNote, 'id'>> }
   | { type: 'connect'; edge: FlowEdge }
   | { type: 'update'; nodeId: string; name?: string; params?: Record<string, unknown> }
   | { type: 'paste'; nodes: FlowNode[]; edges: FlowEdge[] }
@@ -69,15 +76,37 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
         changed = true;
         return { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } };
       });
-      return changed ? { ...doc, nodes } : doc;
+      const notes = doc.notes?.map((n) => {
+        const p = action.notes?.[n.id];
+        if (!p || (n.position.x === Math.round(p.x) && n.position.y === Math.round(p.y))) return n;
+        changed = true;
+        return { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } };
+      });
+      return changed ? { ...doc, nodes, ...(notes ? { notes } : {}) } : doc;
     }
     case 'remove': {
       const gone = new Set(action.nodeIds);
       const edgeGone = new Set(action.edgeIds);
+      const noteGone = new Set(action.noteIds ?? []);
       const nodes = doc.nodes.filter((n) => !gone.has(n.id));
       const edges = doc.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target) && !edgeGone.has(edgeKey(e)));
-      if (nodes.length === doc.nodes.length && edges.length === doc.edges.length) return doc;
-      return { ...doc, nodes, edges };
+      const notes = doc.notes?.filter((n) => !noteGone.has(n.id));
+      const sameNotes = (notes?.length ?? 0) === (doc.notes?.length ?? 0);
+      if (nodes.length === doc.nodes.length && edges.length === doc.edges.length && sameNotes) return doc;
+      return { ...doc, nodes, edges, ...(notes ? { notes } : {}) };
+    }
+    case 'add-note':
+      return { ...doc, notes: [...(doc.notes ?? []), action.note] };
+    case 'update-note': {
+      const note = doc.notes?.find((n) => n.id === action.noteId);
+      if (!note) return doc;
+      const next = { ...note, ...action.patch };
+      if (next.position !== note.position)
+        next.position = { x: Math.round(next.position.x), y: Math.round(next.position.y) };
+      next.width = Math.round(next.width);
+      next.height = Math.round(next.height);
+      if (JSON.stringify(next) === JSON.stringify(note)) return doc;
+      return { ...doc, notes: (doc.notes ?? []).map((n) => (n === note ? next : n)) };
     }
     case 'connect':
       if (connectProblem(doc, action.edge.source, action.edge.sourcePort, action.edge.target)) return doc;
@@ -218,6 +247,21 @@ export function createNode(doc: Flow, type: string, position: { x: number; y: nu
   const parsed = def?.params.safeParse({});
   const params = parsed?.success ? (parsed.data as Record<string, unknown>) : {};
   return { id: newNodeId(doc, type), type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+}
+
+/** A new sticky note at `position` with the first free id `note-N`, yellow, 240 × 160. */
+export function createNote(doc: Flow, position: { x: number; y: number }, text = ''): FlowNote {
+  const ids = new Set((doc.notes ?? []).map((n) => n.id));
+  let i = 1;
+  while (ids.has(`note-${i}`)) i++;
+  return {
+    id: `note-${i}`,
+    text,
+    colour: 'yellow',
+    position: { x: Math.round(position.x), y: Math.round(position.y) },
+    width: 240,
+    height: 160,
+  };
 }
 
 export interface Clipboard {

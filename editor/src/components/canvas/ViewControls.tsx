@@ -17,13 +17,15 @@ interface Props {
   onFit: () => void;
   /** A zoom button was pressed: the user chose this view. */
   onZoom: () => void;
+  /** Adds a sticky note (absent when the flow is read-only). */
+  onAddNote?: () => void;
 }
 
 /**
  * Zoom buttons (bottom left) and the minimap (bottom right), each folded away on request; the fit
  * keeps a strip free along the bottom for them, so they never sit over a node of a fitted flow.
  */
-export function ViewControls({ tools, onChange, fitOptions, onFit, onZoom }: Props) {
+export function ViewControls({ tools, onChange, fitOptions, onFit, onZoom, onAddNote }: Props) {
   return (
     <>
       {tools.controls ? (
@@ -36,6 +38,18 @@ export function ViewControls({ tools, onChange, fitOptions, onFit, onZoom }: Pro
           onZoomOut={onZoom}
           aria-label="Zoom"
         >
+          {onAddNote && (
+            <ControlButton
+              onClick={onAddNote}
+              title="Add a sticky note"
+              aria-label="Add a sticky note"
+              data-testid="add-note"
+            >
+              <span className="control-glyph" aria-hidden="true">
+                ✎
+              </span>
+            </ControlButton>
+          )}
           <ControlButton
             onClick={() => onChange({ ...tools, minimap: !tools.minimap })}
             title={tools.minimap ? 'Hide the minimap' : 'Show the minimap'}
