@@ -17,6 +17,7 @@ import { connectProblem, createNode, createNote, type EditAction } from '../lib/
 import { buildGraph, type CanvasNode } from '../lib/graph';
 import { useTheme } from '../lib/theme';
 import { AutoFit } from './canvas/AutoFit';
+import { edgeTypes } from './canvas/LabelledEdge';
 import { NodeSearch } from './canvas/NodeSearch';
 import { useStepSearch } from './canvas/useStepSearch';
 import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
@@ -220,6 +221,7 @@ function EditableCanvas({
             nodes={nodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
             onNodesChange={onNodesChange}
             onEdgesChange={onEdgesChange}
             onNodeDragStop={(_event, _node, moved) => {
