@@ -9,7 +9,8 @@ export const COMPACT_BELOW = 0.8;
  * readable scales against it in CSS without redrawing any node.
  */
 export function ZoomScale({ target }: { target: RefObject<HTMLElement | null> }) {
-  const zoom = useStore((s) => s.transform[2]);
+  // in steps of 1/64: a wheel zoom restyles the canvas when the step changes, not on every event
+  const zoom = useStore((s) => Math.round(s.transform[2] * 64) / 64);
   useLayoutEffect(() => {
     const el = target.current;
     if (!el) return;
