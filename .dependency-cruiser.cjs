@@ -72,10 +72,9 @@ module.exports = {
     {
       name: 'no-cycle-between-modules',
       comment:
-        'Modules that import each other load in an order that depends on who imports first. A warning: the ' +
-        'cycles left are inside one folder (http/app.ts and its route files share AppDeps); cycles between ' +
-        'folders are errors (.dependency-cruiser.folders.cjs).',
-      severity: 'warn',
+        'Modules that import each other load in an order that depends on who imports first, and cannot be ' +
+        'understood one at a time. Cycles between folders are also reported as such by .dependency-cruiser.folders.cjs.',
+      severity: 'error',
       from: {},
       to: { circular: true },
     },

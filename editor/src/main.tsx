@@ -4,6 +4,7 @@ import { App } from './components/App';
 import { ErrorBoundary } from './components/ErrorBoundary';
 import { adoptTokenFromUrl } from './lib/token';
 import './styles.css';
+import './flows.css';
 
 adoptTokenFromUrl();
 

@@ -1,8 +1,16 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import {
+  fakeConnectors,
+  flowOf,
+  json,
+  MemoryRunStore,
+  SimulatedClock,
+  type TestEdge,
+  type TestNode,
+  testRuntime,
+} from './testing/index.js';
 
 type Step =
   | { kind: 'filter'; mod: number }
@@ -24,11 +32,11 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 /** A generated flow: source → [batch] → steps in a chain, with sinks on branch sides and error ports. */
 function buildFlow(n: number, batch: number | null, steps: Step[]) {
-  const nodes: FlowInput['nodes'] = [
+  const nodes: TestNode[] = [
     { id: 'start', type: 'manual' },
     { id: 'src', type: 'generate', params: { count: n, pageSize: 7 } },
   ];
-  const edges: NonNullable<FlowInput['edges']> = [{ source: 'start', target: 'src' }];
+  const edges: TestEdge[] = [{ source: 'start', target: 'src' }];
   let prev = 'src';
   let port = 'out';
   const link = (id: string) => {
@@ -76,9 +84,7 @@ function buildFlow(n: number, batch: number | null, steps: Step[]) {
     link(id);
     if (s.kind === 'branch') port = 'true';
   });
-  const result = validateFlow({ format: 1, name: 'generated', nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+  return flowOf(nodes, edges, { name: 'generated' });
 }
 
 describe('accounting, over generated flows and failure patterns', () => {
@@ -106,7 +112,7 @@ describe('accounting, over generated flows and failure patterns', () => {
             return json(201, {});
           });
           const result = await clock.run(
-            startRun({ runId: 'p', flow, clock, store, connectors, random: () => 0.5 }).done,
+            startRun({ runId: 'p', flow, clock, runtime: testRuntime, store, connectors, random: () => 0.5 }).done,
           );
           const c = result.counts;
           expect(result.error ?? result.status).toBe('succeeded');

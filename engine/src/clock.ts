@@ -1,12 +1,5 @@
 import type { Clock } from './ports.js';
 
-/** The real clock. */
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (id) => clearTimeout(id as ReturnType<typeof setTimeout>),
-};
-
 /** Thrown into waits when a run is cancelled. */
 export class Cancelled extends Error {
   constructor() {

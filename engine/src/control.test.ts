@@ -1,16 +1,9 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** trigger → inline source → batch → delay (params) → write (params). */
 function writeFlow(n: number, size: number, delay: Record<string, unknown>, write: Record<string, unknown> = {}) {
@@ -22,12 +15,7 @@ function writeFlow(n: number, size: number, delay: Record<string, unknown>, writ
       { id: 'wait', type: 'delay', params: delay },
       { id: 'write', type: 'http-write', params: { connection: 'erp', url: '/orders', ...write } },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'wait' },
-      { source: 'wait', target: 'write' },
-    ],
+    chain('start', 'src', 'batch', 'wait', 'write'),
   );
 }
 
@@ -45,7 +33,7 @@ describe('rate mode', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(25, 4, { mode: 'rate', records: 10, intervalMs: 1000 });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors }).done);
     expect(result.counts.succeeded).toBe(25);
     // 10 at once, 10 a second later, 5 a second after that
     expect(sent.filter((t) => t === 0)).toHaveLength(10);
@@ -70,7 +58,7 @@ describe('write concurrency', () => {
     }, erp());
     const store = new MemoryRunStore();
     const flow = writeFlow(10, 10, { ms: 0 }, { concurrency: 3 });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors }).done);
+    const result = await clock.run(startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors }).done);
     expect(most).toBe(3);
     expect(result.counts).toMatchObject({ succeeded: 9, failed: 1 });
     expect(store.outcomes.map((o) => o.seq)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
@@ -92,7 +80,9 @@ describe('circuit breaker', () => {
     );
     const store = new MemoryRunStore();
     const flow = writeFlow(5, 5, { ms: 0 }, { retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 1000 } });
-    const result = await clock.run(startRun({ runId: 'r', flow, clock, store, connectors, random: () => 0 }).done);
+    const result = await clock.run(
+      startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors, random: () => 0 }).done,
+    );
     expect(result.counts).toMatchObject({ succeeded: 5, failed: 0 });
     const failures = sent.filter((s) => s.status === 503);
     // three failures open it; then one probe per cooldown while the ERP is still down
@@ -112,6 +102,7 @@ describe('circuit breaker', () => {
       runId: 'a',
       flow: writeFlow(1, 1, { ms: 0 }, { retry: { maxAttempts: 2, initialDelayMs: 10, maxDelayMs: 10 } }),
       clock,
+      runtime: testRuntime,
       store,
       connectors: down,
       breakers,
@@ -126,7 +117,15 @@ describe('circuit breaker', () => {
       sent.push(clock.now());
       return json(201, {});
     }, erp());
-    const b = startRun({ runId: 'b', flow: writeFlow(1, 1, { ms: 0 }), clock, store, connectors: up, breakers });
+    const b = startRun({
+      runId: 'b',
+      flow: writeFlow(1, 1, { ms: 0 }),
+      clock,
+      runtime: testRuntime,
+      store,
+      connectors: up,
+      breakers,
+    });
     await clock.run(b.done);
     expect(sent).toEqual([5005]);
   });
@@ -142,7 +141,14 @@ describe('pause and resume', () => {
       return json(201, {});
     }, erp());
     const store = new MemoryRunStore();
-    const run = startRun({ runId: 'r', flow: writeFlow(6, 3, { ms: 100 }), clock, store, connectors });
+    const run = startRun({
+      runId: 'r',
+      flow: writeFlow(6, 3, { ms: 100 }),
+      clock,
+      runtime: testRuntime,
+      store,
+      connectors,
+    });
     await clock.advance(15);
     run.pause();
     expect(run.status()).toBe('paused');
@@ -160,7 +166,15 @@ describe('pause and resume', () => {
     const clock = new SimulatedClock(0);
     const connectors = fakeConnectors(() => json(201, {}), erp());
     const store = new MemoryRunStore();
-    const run = startRun({ runId: 'r', flow: writeFlow(6, 3, { ms: 100 }), clock, store, connectors, paused: true });
+    const run = startRun({
+      runId: 'r',
+      flow: writeFlow(6, 3, { ms: 100 }),
+      clock,
+      runtime: testRuntime,
+      store,
+      connectors,
+      paused: true,
+    });
     await clock.advance(1000);
     expect(run.status()).toBe('paused');
     run.cancel();
@@ -200,7 +214,14 @@ describe('resume after the process died', () => {
       setStatus: (id: string, u: Parameters<MemoryRunStore['setStatus']>[1]) => store1.setStatus(id, u),
       setWaiting: () => {},
     };
-    startRun({ runId: 'r', flow, clock: clock1, store: dying, connectors: fakeConnectors(handler, erp()) });
+    startRun({
+      runId: 'r',
+      flow,
+      clock: clock1,
+      runtime: testRuntime,
+      store: dying,
+      connectors: fakeConnectors(handler, erp()),
+    });
     await clock1.advance(ms + 10);
     await clock1.advance(ms + 10);
     const checkpoint = store1.lastCheckpoint!;
@@ -222,6 +243,7 @@ describe('resume after the process died', () => {
         runId: 'r',
         flow,
         clock: clock2,
+        runtime: testRuntime,
         store: store2,
         connectors: connectors2,
         resume: { checkpoint, counts: last.counts, nodeCounts: last.nodeCounts, settled: new Set() },
@@ -257,7 +279,9 @@ describe('retry failed records', () => {
             ]
           : [],
     };
-    const result = await clock.run(startRun({ runId: 'retry', flow, clock, store, connectors, replay }).done);
+    const result = await clock.run(
+      startRun({ runId: 'retry', flow, clock, runtime: testRuntime, store, connectors, replay }).done,
+    );
     expect(sent).toEqual(['r3']);
     expect(result.counts).toEqual({ read: 2, succeeded: 1, filtered: 0, failed: 1, cancelled: 0 });
     expect(store.byStatus('failed')[0]?.error?.message).toMatch(/node "removed-node" is not in this flow version/);
@@ -267,26 +291,27 @@ describe('retry failed records', () => {
 
 describe('records in flight', () => {
   it('never exceed settings.maxInFlight, whatever the page size', async () => {
-    const result = validateFlow({
-      format: 1,
-      name: 't',
-      settings: { maxInFlight: 12 },
-      nodes: [
+    const flow = flowOf(
+      [
         { id: 'start', type: 'manual' },
         { id: 'gen', type: 'generate', params: { count: 500, pageSize: 500 } },
         { id: 'batch', type: 'batch', params: { size: 5 } },
         { id: 'keep', type: 'filter', params: { condition: 'index % 3 != 0' } },
       ],
-      edges: [
-        { source: 'start', target: 'gen' },
-        { source: 'gen', target: 'batch' },
-        { source: 'batch', target: 'keep' },
-      ],
-    });
+      undefined,
+      { settings: { maxInFlight: 12 } },
+    );
     const clock = new SimulatedClock(0);
     const store = new MemoryRunStore();
     const run = await clock.run(
-      startRun({ runId: 'r', flow: result.flow!, clock, store, connectors: fakeConnectors(() => json(500, {})) }).done,
+      startRun({
+        runId: 'r',
+        flow,
+        clock,
+        runtime: testRuntime,
+        store,
+        connectors: fakeConnectors(() => json(500, {})),
+      }).done,
     );
     expect(run.counts.read).toBe(500);
     const inFlight = store.commits.map(

@@ -1,3 +1,4 @@
+import { EXPRESSION_LIMITS, expressionLimitMessage } from '@sluice/shared';
 import jsonata from 'jsonata';
 import { compileFast, FALLBACK } from './fast-expression.js';
 
@@ -35,19 +36,23 @@ interface JsonataError {
 }
 
 function describe(source: string, err: unknown): ExpressionError {
+  const limit = expressionLimitMessage(err);
+  if (limit) return new ExpressionError(`expression \`${source}\` ${limit}`);
   const e = err as JsonataError;
   const where = typeof e.position === 'number' ? ` at character ${e.position}` : '';
   return new ExpressionError(`expression \`${source}\`: ${e.message ?? String(err)}${where}`, e.position);
 }
 
 /**
- * Compiles a JSONata expression. JSONata has no access to the process, files or network; a time
- * limit guards against runaway recursion.
+ * Compiles a JSONata expression. JSONata has no access to the process, files or network. Every
+ * evaluation by JSONata runs under `EXPRESSION_LIMITS` (time and nesting depth, checked by JSONata at
+ * each step), so a runaway recursion fails its record instead of holding the event loop; the fast
+ * path needs none, as it only walks the expression's syntax tree once.
  */
 export function compileExpression(source: string): Expression {
   let compiled: ReturnType<typeof jsonata>;
   try {
-    compiled = jsonata(source);
+    compiled = jsonata(source, { ...EXPRESSION_LIMITS });
   } catch (err) {
     throw describe(source, err);
   }

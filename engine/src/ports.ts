@@ -11,6 +11,22 @@ export interface Clock {
   clearTimeout(id: unknown): void;
 }
 
+/**
+ * What the engine needs of the JavaScript runtime it runs on, injected so that the engine itself uses
+ * no runtime-specific API: the server gives Node's, tests the testing module's (`testRuntime`).
+ */
+export interface Runtime {
+  /**
+   * The SHA-256 of the UTF-8 text, as 64 lowercase hex digits. Record keys of records without a key
+   * field are cut from it and stored, so it must be exactly this: another hash breaks their history.
+   */
+  hash(text: string): string;
+  /** Resolves once the runtime's other pending work (I/O, timers) has had a turn. */
+  yield(): Promise<void>;
+  /** Milliseconds from an arbitrary origin that never go backwards: for pacing work, not for stored times. */
+  monotonicNow(): number;
+}
+
 /** One record's final outcome in a run. */
 export interface RecordOutcome {
   /** Position of the record in the run's read order, from 0. */

@@ -1,16 +1,9 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { ConnectionCheck } from './ports.js';
 import { startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** trigger → inline source → batch → write (connection "erp") → error branch → collect; a second write on "erp" too. */
 function writeFlow(n: number, write: Record<string, unknown> = {}) {
@@ -33,14 +26,7 @@ function writeFlow(n: number, write: Record<string, unknown> = {}) {
       { id: 'errors', type: 'error-branch' },
       { id: 'dead', type: 'collect' },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'write' },
-      { source: 'write', target: 'audit' },
-      { source: 'write', sourcePort: 'error', target: 'errors' },
-      { source: 'errors', target: 'dead' },
-    ],
+    [...chain('start', 'src', 'batch', 'write', 'audit'), ...chain('write:error', 'errors', 'dead')],
   );
 }
 
@@ -55,7 +41,9 @@ describe('connection check before a run', () => {
     const connectors = fakeConnectors(() => json(201, {}), connections, {
       check: () => ({ ok: false, status: 401, message: 'HTTP 401 from GET http://erp.test' }),
     });
-    const result = await clock.run(startRun({ runId: 'r', flow: writeFlow(4), clock, store, connectors }).done);
+    const result = await clock.run(
+      startRun({ runId: 'r', flow: writeFlow(4), clock, runtime: testRuntime, store, connectors }).done,
+    );
     expect(result.status).toBe('failed');
     expect(result.error).toBe('connection "erp": the system refused the credentials (HTTP 401) — check its token');
     expect(result.counts.read).toBe(0);
@@ -69,7 +57,8 @@ describe('connection check before a run', () => {
       check: () => ({ ok: false, status: 403, message: 'HTTP 403' }),
     });
     const result = await clock.run(
-      startRun({ runId: 'r', flow: writeFlow(1), clock, store: new MemoryRunStore(), connectors }).done,
+      startRun({ runId: 'r', flow: writeFlow(1), clock, runtime: testRuntime, store: new MemoryRunStore(), connectors })
+        .done,
     );
     expect(result.error).toMatch(/^connection "erp": the system refused the credentials \(HTTP 403\)/);
   });
@@ -85,7 +74,14 @@ describe('connection check before a run', () => {
       const clock = new SimulatedClock(0);
       const connectors = fakeConnectors(() => json(201, {}), connections, { check: answer });
       const result = await clock.run(
-        startRun({ runId: 'r', flow: writeFlow(3), clock, store: new MemoryRunStore(), connectors }).done,
+        startRun({
+          runId: 'r',
+          flow: writeFlow(3),
+          clock,
+          runtime: testRuntime,
+          store: new MemoryRunStore(),
+          connectors,
+        }).done,
       );
       expect(result.status).toBe('succeeded');
       expect(result.counts.succeeded).toBe(3);
@@ -101,6 +97,7 @@ describe('connection check before a run', () => {
       runId: 'r',
       flow: writeFlow(1),
       clock,
+      runtime: testRuntime,
       store: new MemoryRunStore(),
       connectors,
       paused: true,
@@ -133,7 +130,8 @@ describe('credentials refused during a run', () => {
     }, 15_000);
     const store = new MemoryRunStore();
     const result = await clock.run(
-      startRun({ runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, store, connectors }).done,
+      startRun({ runId: 'r', flow: writeFlow(6, { url: '/orders' }), clock, runtime: testRuntime, store, connectors })
+        .done,
     );
     expect(result.status).toBe('succeeded');
     expect(result.counts).toMatchObject({ read: 6, failed: 0, succeeded: 6 });
@@ -161,6 +159,7 @@ describe('credentials refused during a run', () => {
         runId: 'r',
         flow: writeFlow(1, { retry: { maxAttempts: 1, initialDelayMs: 0, maxDelayMs: 0 } }),
         clock,
+        runtime: testRuntime,
         store,
         connectors,
       }).done,

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-
 /** JSON with object keys sorted, so equal records give equal text whatever their key order. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -13,15 +11,20 @@ export function canonicalJson(value: unknown): string {
 
 /**
  * The record key: the named field when the record has a string or number there, else a hash of
- * the record's content (deterministic, so the same record gets the same key in every run).
+ * the record's content (deterministic, so the same record gets the same key in every run). `hash`
+ * is SHA-256 as hex (`Runtime.hash`); the key keeps its first 20 digits.
  */
-export function recordKey(record: Record<string, unknown>, keyField: string | undefined): string {
+export function recordKey(
+  record: Record<string, unknown>,
+  keyField: string | undefined,
+  hash: (text: string) => string,
+): string {
   if (keyField) {
     const value = keyField.includes('.') ? readPath(record, keyField) : record[keyField];
     if (typeof value === 'string' && value !== '') return value;
     if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   }
-  return `h:${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 20)}`;
+  return `h:${hash(canonicalJson(record)).slice(0, 20)}`;
 }
 
 /** Reads `a.b.c` from an object; undefined when any step is missing. */

@@ -1,5 +1,5 @@
 import { assign, fromPromise, setup } from 'xstate';
-import { type ExecutionOptions, type ExecutionResult, execute } from './executor.js';
+import { type ExecutionOptions, type ExecutionResult, execute } from './execution/execute.js';
 import { Gate } from './gate.js';
 
 export interface RunMachineInput {

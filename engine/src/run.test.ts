@@ -1,16 +1,18 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest } from './ports.js';
 import { type RunOptions, startRun } from './run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from './testing/index.js';
+import {
+  chain,
+  fakeConnectors,
+  flowOf,
+  json,
+  MemoryRunStore,
+  SimulatedClock,
+  sourceFlow,
+  testRuntime,
+} from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges'], onError: 'continue' | 'stop' = 'continue') {
-  const result = validateFlow({ format: 1, name: 't', settings: { onError }, nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** trigger → inline source → batch → delay → write → collect, with the write's error port to an error branch. */
 function pipeline(n: number, size: number, ms: number) {
@@ -28,14 +30,7 @@ function pipeline(n: number, size: number, ms: number) {
       { id: 'errors', type: 'error-branch' },
       { id: 'dead', type: 'collect' },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'wait' },
-      { source: 'wait', target: 'write' },
-      { source: 'write', sourcePort: 'error', target: 'errors' },
-      { source: 'errors', target: 'dead' },
-    ],
+    [...chain('start', 'src', 'batch', 'wait', 'write'), ...chain('write:error', 'errors', 'dead')],
   );
 }
 
@@ -47,7 +42,7 @@ function setup(handler: Parameters<typeof fakeConnectors>[0], extra: Partial<Run
     clock,
     store,
     connectors,
-    options: { runId: 'run1', clock, store, connectors, random: () => 0.5, ...extra },
+    options: { runId: 'run1', clock, runtime: testRuntime, store, connectors, random: () => 0.5, ...extra },
   };
 }
 
@@ -162,11 +157,8 @@ describe('a batch run', () => {
         { id: 'src', type: 'inline-records', params: { records: records(5), keyField: 'key' } },
         { id: 'write', type: 'http-write', params: { url: 'http://erp.test/x', retry: { maxAttempts: 1 } } },
       ],
-      [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'write' },
-      ],
-      'stop',
+      undefined,
+      { settings: { onError: 'stop' } },
     );
     const { clock, store, options } = setup((_r, body) =>
       (body as { n: number }).n === 2 ? json(400, { message: 'bad' }) : json(200, {}),
@@ -211,13 +203,7 @@ describe('transforms', () => {
         { id: 'out', type: 'collect' },
         { id: 'bad', type: 'collect' },
       ],
-      [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'keep' },
-        { source: 'keep', target: 'shape' },
-        { source: 'shape', target: 'out' },
-        { source: 'shape', sourcePort: 'error', target: 'bad' },
-      ],
+      [...chain('start', 'src', 'keep', 'shape', 'out'), ...chain('shape:error', 'bad')],
     );
 
   it('filters, maps with expressions, and fails only the record whose expression fails', async () => {
@@ -257,11 +243,10 @@ describe('transforms', () => {
         { id: 'all', type: 'collect' },
       ],
       [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'split' },
-        { source: 'src', target: 'all' },
-        { source: 'split', sourcePort: 'true', target: 'even' },
-        { source: 'split', sourcePort: 'false', target: 'odd' },
+        ...chain('start', 'src', 'split'),
+        ...chain('src', 'all'),
+        ...chain('split:true', 'even'),
+        ...chain('split:false', 'odd'),
       ],
     );
     const { clock, store, options } = setup(() => json(500, {}));
@@ -274,22 +259,8 @@ describe('transforms', () => {
 });
 
 describe('http source', () => {
-  const sourceFlow = (pagination: Record<string, unknown>) =>
-    flowOf(
-      [
-        { id: 'start', type: 'manual' },
-        {
-          id: 'src',
-          type: 'http-source',
-          params: { connection: 'eam', url: '/wo', keyField: 'key', pageSize: 2, pagination },
-        },
-        { id: 'out', type: 'collect' },
-      ],
-      [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'out' },
-      ],
-    );
+  const eamSource = (pagination: Record<string, unknown>) =>
+    sourceFlow('http-source', { connection: 'eam', url: '/wo', keyField: 'key', pageSize: 2, pagination });
   const connections = { eam: { name: 'eam', baseUrl: 'http://eam.test/api/', headers: { authorization: 'Bearer t' } } };
 
   it('follows continuation tokens to the last page, with the connection base URL and auth', async () => {
@@ -304,7 +275,7 @@ describe('http source', () => {
       return json(200, { data: page, meta: { continuation_token: next } });
     }, connections);
     const result = await clock.run(
-      startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done,
+      startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow: eamSource({ type: 'token' }) }).done,
     );
     expect(result.counts.read).toBe(5);
     expect(store.collected.map((c) => c.key)).toEqual(['r0', 'r1', 'r2', 'r3', 'r4']);
@@ -324,7 +295,7 @@ describe('http source', () => {
       connections,
     );
     const result = await clock.run(
-      startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done,
+      startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow: eamSource({ type: 'token' }) }).done,
     );
     expect(result.status).toBe('failed');
     expect(result.error).toMatch(/same next page twice/);
@@ -346,7 +317,9 @@ describe('http source', () => {
         meta: { continuation_token: from + 2 < 100 ? String(from + 2) : '' },
       });
     }, connections);
-    await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({ type: 'token' }) }).done);
+    await clock.run(
+      startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow: eamSource({ type: 'token' }) }).done,
+    );
     expect(store.outcomes).toHaveLength(100);
     expect(maxAhead).toBeLessThanOrEqual(2);
   });
@@ -361,11 +334,7 @@ describe('a webhook run', () => {
         { id: 'keep', type: 'filter', params: { condition: 'n % 3 != 0' } },
         { id: 'out', type: 'collect' },
       ],
-      [
-        { source: 'hook', target: 'batch' },
-        { source: 'batch', target: 'keep' },
-        { source: 'keep', target: 'out' },
-      ],
+      chain('hook', 'batch', 'keep', 'out'),
     );
 
   it('needs no separate source and reads the records it was started with, page by page', async () => {

@@ -1,45 +1,14 @@
-import {
-  emptyRunCounts,
-  FINAL_RUN_STATUSES,
-  type Flow,
-  type NodeCounts,
-  type RunCounts,
-  type RunStatus,
-} from '@sluice/shared';
+import { emptyRunCounts, FINAL_RUN_STATUSES, type NodeCounts, type RunCounts, type RunStatus } from '@sluice/shared';
 import { createActor, type SnapshotFrom } from 'xstate';
-import type { BreakerRegistry } from './breaker.js';
-import type {
-  Clock,
-  Connectors,
-  InputSource,
-  ReplaySource,
-  ResumeState,
-  RunEvent,
-  RunStore,
-  Watermarks,
-} from './ports.js';
+import type { ExecutionOptions } from './execution/options.js';
+import type { NodeTestData } from './execution/test-run.js';
+import type { Watermarks } from './ports.js';
 import { runMachine } from './run-machine.js';
 
-export interface RunOptions {
-  runId: string;
-  /** A flow that passed `validateFlow`. */
-  flow: Flow;
-  clock: Clock;
-  store: RunStore;
-  connectors: Connectors;
-  random?: () => number;
-  onEvent?: (event: RunEvent) => void;
-  breakers?: BreakerRegistry;
-  /** Go on from a checkpoint (after the process that ran it died). */
-  resume?: ResumeState;
+/** What a run is started with: what its execution needs, and whether it starts paused. */
+export interface RunOptions extends Omit<ExecutionOptions, 'signal' | 'gate'> {
   /** Start paused (a run that was paused when its process died). */
   paused?: boolean;
-  /** Retry run: feed these failed records of an earlier run into the nodes where they failed. */
-  replay?: ReplaySource;
-  /** Records the run was started with (a webhook's body). */
-  inputs?: InputSource;
-  /** Incremental sync: the stored watermark of each source node (node id → value). */
-  watermarks?: Watermarks;
 }
 
 export interface RunResult {
@@ -53,6 +22,8 @@ export interface RunResult {
    * every final status; store it only when the run `succeeded`.
    */
   watermarks?: Watermarks;
+  /** A test run: what each node received, emitted and failed, by node id. */
+  test?: Record<string, NodeTestData>;
 }
 
 export interface RunHandle {
@@ -113,6 +84,7 @@ export function startRun(options: RunOptions): RunHandle {
               nodeCounts: update.nodeCounts,
               ...(update.error ? { error: update.error } : {}),
               ...(result?.watermarks ? { watermarks: result.watermarks } : {}),
+              ...(result?.test ? { test: result.test } : {}),
             }),
           reject,
         );

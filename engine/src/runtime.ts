@@ -1,4 +1,4 @@
-import type { FlowNode, RecordError } from '@sluice/shared';
+import type { FlowNode, NodeParams, NodeTypeName, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
 import type { Clock, Connectors, InputSource, Waiting } from './ports.js';
 
@@ -20,28 +20,36 @@ export interface Item {
   payload?: Record<string, unknown>;
 }
 
-/** What a node can do while it runs: read, emit, fail or settle records, and mark batches. */
+/** What every node can do while it runs: know where it is, send records on, wait at boundaries. */
 export interface NodeContext {
   readonly node: FlowNode;
   readonly runId: string;
   readonly clock: Clock;
-  readonly connectors: Connectors;
   readonly signal: AbortSignal;
-  readonly random: () => number;
   /** Sends items out of a port and resolves when everything downstream has finished with them. */
   emit(port: string, items: Item[]): Promise<void>;
-  /** Sends one item out of the `error` port with what went wrong. */
-  fail(item: Item, error: RecordError, attempts: number): Promise<void>;
-  /** The items' path ends here successfully (sinks). */
-  done(items: Item[]): void;
-  /** The items are dropped by this node and count as filtered. */
-  drop(items: Item[]): void;
-  /** Keeps items' data with the run (collect sinks). */
-  collect(items: Item[], data: (item: Item) => unknown): void;
+  /** A record boundary: waits here while the run is paused. */
+  boundary(): Promise<void>;
+}
+
+/** Says why the node is waiting (shown in the run's status), or that it no longer is. */
+export type ReportWaiting = (waiting: Omit<Waiting, 'nodeId'> | null) => void;
+
+/** What a node that calls other systems uses: connectors, their circuit breakers, jitter. */
+export interface SystemAccess {
+  readonly connectors: Connectors;
+  readonly random: () => number;
+  readonly waiting: ReportWaiting;
+  /** The circuit breaker of a connection, shared with every run that uses it. */
+  breaker(connection: string): Breaker;
+}
+
+/** Sources (and a trigger that brings records): read pages of records into the run. */
+export interface SourceContext extends NodeContext, SystemAccess {
   /**
-   * Sources: reads one page of records (giving them keys and sequence numbers) and emits them, in
-   * chunks that keep the records in flight within the flow's limit. `cursor` says how to fetch this
-   * page again when a resumed run re-reads from it.
+   * Reads one page of records (giving them keys and sequence numbers) and emits them, in chunks that
+   * keep the records in flight within the flow's limit. `cursor` says how to fetch this page again
+   * when a resumed run re-reads from it.
    */
   emitPage(
     records: Record<string, unknown>[],
@@ -52,22 +60,51 @@ export interface NodeContext {
   ): Promise<void>;
   /** The records the run was started with (a webhook's body), if any. */
   inputs(): InputSource | undefined;
-  /** Sources: where to start reading when the run resumes (the cursor of a page), else undefined. */
+  /** Where to start reading when the run resumes (the cursor of a page), else undefined. */
   startCursor(): unknown;
+}
+
+/** Batch and delay: cut records into batches and pace them. */
+export interface FlowControlContext extends NodeContext {
+  readonly waiting: ReportWaiting;
   /** Opens batch number n (from 1); outcomes settled until endBatch belong to it. */
   beginBatch(size: number): number;
+  /** Batch n finished downstream: its outcomes, counts and a checkpoint are committed. */
   endBatch(batchNo: number): Promise<void>;
   /** A delay let batch n through now: its processing (and its stored start) begins here. */
   batchReleased(batchNo: number): void;
   /** When the last batch finished, if any has. */
   lastBatchEnd(): number | undefined;
-  /** A record boundary: waits here while the run is paused. */
-  boundary(): Promise<void>;
-  /** Says why the node is waiting (shown in the run's status), or that it no longer is. */
-  waiting(waiting: Omit<Waiting, 'nodeId'> | null): void;
-  /** The circuit breaker of a connection, shared with every run that uses it. */
-  breaker(connection: string): Breaker;
 }
+
+/** Filter, branch, map, error branch: judge each record, and fail or drop it. */
+export interface TransformContext extends NodeContext {
+  /** Sends one item out of the `error` port with what went wrong. */
+  fail(item: Item, error: RecordError, attempts: number): Promise<void>;
+  /** The items are dropped by this node and count as filtered. */
+  drop(items: Item[]): void;
+}
+
+/** Writes and sinks: end records' paths, keep their data, or fail them. */
+export interface WriteContext extends NodeContext, SystemAccess {
+  /** Sends one item out of the `error` port with what went wrong. */
+  fail(item: Item, error: RecordError, attempts: number): Promise<void>;
+  /** The items' path ends here successfully. */
+  done(items: Item[]): void;
+  /** Keeps items' data with the run (collect sinks). */
+  collect(items: Item[], data: (item: Item) => unknown): void;
+}
+
+/** The context each role of node is given; a node reaches only its role's members. */
+export interface ContextByRole {
+  trigger: NodeContext;
+  source: SourceContext;
+  'flow-control': FlowControlContext;
+  transform: TransformContext;
+  write: WriteContext;
+}
+
+export type NodeRole = keyof ContextByRole;
 
 export interface NodeRuntime {
   /** Handles items arriving at the node's input. */
@@ -78,14 +115,29 @@ export interface NodeRuntime {
   state?(): unknown;
 }
 
-export type NodeFactory = (ctx: NodeContext, params: Record<string, unknown>, restored?: unknown) => NodeRuntime;
+/**
+ * Starts the implementation of one node type: given the context of its role, its parameters as the
+ * catalogue's schema types them (a validated flow's), and its state from a checkpoint on resume.
+ */
+export type NodeFactory<T extends NodeTypeName, C extends NodeContext = NodeContext> = (
+  ctx: C,
+  params: NodeParams<T>,
+  restored?: unknown,
+) => NodeRuntime;
 
-/** Builds the table of node implementations, refusing two for one type. */
-export function createRuntimeRegistry(entries: readonly [string, NodeFactory][]): ReadonlyMap<string, NodeFactory> {
-  const table = new Map<string, NodeFactory>();
-  for (const [type, factory] of entries) {
-    if (table.has(type)) throw new Error(`node type "${type}" has two implementations`);
-    table.set(type, factory);
-  }
-  return table;
+/** Makes the context of a role for the node being started (only the one its role names). */
+export type ContextMaker = <R extends NodeRole>(role: R) => ContextByRole[R];
+
+/** A node type's implementation: the role it runs in, and how it starts. */
+export interface NodeImplementation<T extends NodeTypeName> {
+  readonly role: NodeRole;
+  readonly start: (contextFor: ContextMaker, params: NodeParams<T>, restored: unknown) => NodeRuntime;
+}
+
+/** Pairs a factory with the role whose context it is given. */
+export function implement<R extends NodeRole, T extends NodeTypeName>(
+  role: R,
+  factory: NodeFactory<T, ContextByRole[R]>,
+): NodeImplementation<T> {
+  return { role, start: (contextFor, params, restored) => factory(contextFor(role), params, restored) };
 }

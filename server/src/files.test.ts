@@ -2,11 +2,12 @@ import { once } from 'node:events';
 import { createWriteStream, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type RunCommit, type RunStore, startRun, systemClock } from '@sluice/engine';
-import { validateFlow } from '@sluice/shared';
+import { type RunCommit, type RunStore, startRun } from '@sluice/engine';
+import { flowOf } from '@sluice/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from './connectors.js';
 import { createFilePort, filesDir, resolveInside } from './files.js';
+import { nodeRuntime, systemClock } from './node-runtime.js';
 
 let dir: string;
 let root: string;
@@ -75,21 +76,15 @@ describe('a large CSV file', () => {
     out.end();
     await once(out, 'finish');
 
-    const result = validateFlow({
-      format: 1,
-      name: 'big',
-      settings: { onError: 'continue', maxInFlight: 1000 },
-      nodes: [
+    const flow = flowOf(
+      [
         { id: 'start', type: 'manual' },
         { id: 'read', type: 'file-source', params: { path: 'big.csv', keyField: 'id', pageSize: 500 } },
         { id: 'write', type: 'file-sink', params: { path: 'out/big.jsonl', format: 'jsonl' } },
       ],
-      edges: [
-        { source: 'start', target: 'read' },
-        { source: 'read', target: 'write' },
-      ],
-    });
-    if (!result.flow) throw new Error(JSON.stringify(result.problems));
+      undefined,
+      { settings: { maxInFlight: 1000 } },
+    );
 
     global.gc?.();
     let peak = 0;
@@ -106,7 +101,14 @@ describe('a large CSV file', () => {
       setWaiting() {},
     };
     const connectors = { ...createConnectors([]), files: createFilePort(root) };
-    const run = await startRun({ runId: 'big', flow: result.flow, clock: systemClock, store, connectors }).done;
+    const run = await startRun({
+      runId: 'big',
+      flow,
+      clock: systemClock,
+      runtime: nodeRuntime,
+      store,
+      connectors,
+    }).done;
     sample();
 
     expect(run.status).toBe('succeeded');

@@ -4,6 +4,7 @@ export { type Db, databaseFile, openDatabase } from './db/open.js';
 export { FlowRepository } from './flows/repository.js';
 export { createApp } from './http/app.js';
 export { createLogger, type Logger } from './logger.js';
+export { nodeRuntime, systemClock } from './node-runtime.js';
 export { RunLeases } from './runs/leases.js';
 export { RunRepository } from './runs/repository.js';
 export { Runner } from './runs/runner.js';

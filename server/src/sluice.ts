@@ -1,6 +1,5 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { systemClock } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
 import { ConnectionRepository } from './connections/repository.js';
@@ -12,6 +11,8 @@ import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
+import { nodeRuntime, systemClock } from './node-runtime.js';
+import { RunEstimates } from './runs/estimate.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
 import { startPruning } from './runs/retention.js';
@@ -56,6 +57,8 @@ export async function openSluice(config: PartsConfig) {
   const leases = new RunLeases(db);
   const connections = new ConnectionRepository(db, box, sandbox.connections);
   const http = fetchHttpClient;
+  const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env));
+  const estimates = new RunEstimates(db, files, connections.connectors(http));
   const runner = new Runner({
     flows,
     runs,
@@ -63,9 +66,10 @@ export async function openSluice(config: PartsConfig) {
     leases,
     connectors: {
       ...connections.connectors(http),
-      files: createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env)),
+      files,
     },
     clock: systemClock,
+    runtime: nodeRuntime,
     concurrency: config.concurrency,
     perFlow: config.perFlow,
     logger,
@@ -79,7 +83,22 @@ export async function openSluice(config: PartsConfig) {
     payloadCap: config.payloadCap,
     retention: config.retention,
   };
-  return { db, sandbox, flows, runs, store, runner, connections, http, scheduler, webhooks, tokens, settings, logger };
+  return {
+    db,
+    sandbox,
+    flows,
+    runs,
+    store,
+    runner,
+    connections,
+    http,
+    scheduler,
+    webhooks,
+    tokens,
+    settings,
+    logger,
+    estimates,
+  };
 }
 
 export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;

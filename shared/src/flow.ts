@@ -56,6 +56,9 @@ export const flowSettingsSchema = z
   })
   .default({ onError: 'continue', maxInFlight: 10_000 });
 
+/** Records a node may have pinned as sample data. */
+export const PINNED_RECORDS_MAX = 100;
+
 export const flowSchema = z.strictObject({
   $schema: z.string().optional().describe('Optional pointer to the JSON Schema, for editors.'),
   // an older format is read as the current one (`migrateFlow` says what changed)
@@ -73,6 +76,12 @@ export const flowSchema = z.strictObject({
     .array(flowNoteSchema)
     .optional()
     .describe('Sticky notes on the canvas, for people: runs ignore them. Since format 2.'),
+  pinned: z
+    .record(z.string(), z.array(z.record(z.string(), z.unknown())).max(PINNED_RECORDS_MAX))
+    .optional()
+    .describe(
+      'Sample records by node id, pinned from a test run. Test runs start from a source’s pinned records instead of reading it; real runs never use them.',
+    ),
 });
 
 /** A flow document as stored and exchanged (defaults applied). */

@@ -1,4 +1,6 @@
 export * from './api/index.js';
+export * from './estimate.js';
+export * from './expression-limits.js';
 export * from './flow.js';
 export * from './json-schema.js';
 export * from './nodes/index.js';

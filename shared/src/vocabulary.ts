@@ -18,7 +18,7 @@ export function isFinalRunStatus(status: string): boolean {
 export const RECORD_STATUSES = ['succeeded', 'filtered', 'failed', 'cancelled'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
 
-export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] as const;
+export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry', 'test'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
 export const NODE_GROUPS = ['triggers', 'sources', 'flow control', 'transform', 'sinks', 'errors'] as const;

@@ -1,17 +1,19 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startRun, systemClock } from '@sluice/engine';
+import { startRun } from '@sluice/engine';
+import { flowDocument, validFlow } from '@sluice/engine/testing';
 import {
   createConnectors,
   databaseFile,
+  nodeRuntime,
   openDatabase,
   RunRepository,
   SqliteRunStore,
   startSandbox,
+  systemClock,
   tuneRuntime,
 } from '@sluice/server';
-import { validateFlow } from '@sluice/shared';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { historyBench } from './history.js';
@@ -24,12 +26,6 @@ function freshDb() {
   const file = databaseFile(dir);
   const db = openDatabase(file);
   return { db, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
-
-function flow(doc: unknown) {
-  const result = validateFlow(doc);
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
 }
 
 /** One measurement; runs in its own process, with the runtime options Sluice's own process sets. */
@@ -120,8 +116,9 @@ async function timedRun(
   const t0 = performance.now();
   const result = await startRun({
     runId,
-    flow: flow(doc),
+    flow: validFlow(doc),
     clock: systemClock,
+    runtime: nodeRuntime,
     store,
     connectors: createConnectors(connections),
   }).done;
@@ -164,10 +161,8 @@ async function overHttp(n: number) {
   const { db, dispose } = freshDb();
   const { result, seconds } = await timedRun(
     db,
-    {
-      format: 1,
-      name: 'bench-http',
-      nodes: [
+    flowDocument(
+      [
         { id: 'start', type: 'manual' },
         {
           id: 'src',
@@ -195,13 +190,9 @@ async function overHttp(n: number) {
         },
         { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
       ],
-      edges: [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'batch' },
-        { source: 'batch', target: 'shape' },
-        { source: 'shape', target: 'write' },
-      ],
-    },
+      undefined,
+      { name: 'bench-http' },
+    ),
     sandbox.connections,
   );
   if (result.counts.read !== n) throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);

@@ -110,6 +110,9 @@ describe('the editor in a real browser', () => {
     expect(Number(await text('count-read'))).toBe(1000);
 
     await page.getByTestId('retry-button').click();
+    // the run ran the current version: no version to choose
+    expect(await page.getByTestId('retry-version-original').count()).toBe(0);
+    await page.getByTestId('retry-confirm').click();
     // the panel switches to the new run, which says which run it retries
     await page.getByText(/retries run \d+/).waitFor({ state: 'visible', timeout: 10_000 });
     await expect.poll(() => text('run-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');

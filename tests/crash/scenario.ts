@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { chain, flowDocument } from '@sluice/engine/testing';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import Database from 'better-sqlite3';
 import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
@@ -26,10 +27,8 @@ export interface CrashResult {
   recordsDuplicated: number;
 }
 
-export const crashFlow = {
-  format: 1,
-  name: 'Crash test: work orders → ERP',
-  nodes: [
+export const crashFlow = flowDocument(
+  [
     { id: 'start', type: 'manual' },
     {
       id: 'work-orders',
@@ -64,16 +63,12 @@ export const crashFlow = {
     { id: 'rejected', type: 'error-branch' },
     { id: 'dead-letter', type: 'collect' },
   ],
-  edges: [
-    { source: 'start', target: 'work-orders' },
-    { source: 'work-orders', target: 'batch' },
-    { source: 'batch', target: 'pause' },
-    { source: 'pause', target: 'shape' },
-    { source: 'shape', target: 'erp' },
-    { source: 'erp', sourcePort: 'error', target: 'rejected' },
-    { source: 'rejected', target: 'dead-letter' },
+  [
+    ...chain('start', 'work-orders', 'batch', 'pause', 'shape', 'erp'),
+    ...chain('erp:error', 'rejected', 'dead-letter'),
   ],
-};
+  { name: 'Crash test: work orders → ERP' },
+);
 
 /**
  * Starts the sandbox systems in their own process and the real server, starts a run of `records`

@@ -1,14 +1,16 @@
 import { createApiClient } from '@sluice/shared';
-import { type ReactNode, useMemo, useState } from 'react';
+import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
 import { ApiContext } from '../api';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
 import { getToken } from '../lib/token';
+import { ConfirmDialog } from './ConfirmDialog';
 import { ConnectionsPanel } from './connections/ConnectionsPanel';
+import { type Draft, DraftWorkspace } from './DraftWorkspace';
 import { EmptyState } from './EmptyState';
 import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
-import { FlowWorkspace } from './FlowWorkspace';
+import { FlowWorkspace, type WorkspaceState } from './FlowWorkspace';
 import { Header } from './Header';
 import { TokenPrompt } from './TokenPrompt';
 
@@ -49,14 +51,65 @@ function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [showConnections, setShowConnections] = useState(false);
+  const [draft, setDraft] = useState<Draft | null>(null);
+  // the open flow's name and unsaved state, reported by its workspace (or the draft's)
+  const [open, setOpen] = useState<WorkspaceState | null>(null);
+  // where the user wanted to go while there were unsaved changes
+  const [leaving, setLeaving] = useState<(() => void) | null>(null);
   const list = flows.data;
-  const flowId = chosenId ?? list?.[0]?.id ?? null;
+  const flowId = draft ? null : (chosenId ?? list?.[0]?.id ?? null);
   const detail = useFlowDetail(flowId);
   const flow = detail.data?.id === flowId ? detail.data : undefined;
   const summary = list?.find((f) => f.id === flowId);
+  const dirty = open?.dirty ?? false;
+
+  /** Does `go` at once, or once the user said what becomes of the unsaved changes. */
+  const guard = useCallback(
+    (go: () => void) => {
+      if (dirty) setLeaving(() => go);
+      else go();
+    },
+    [dirty],
+  );
+  const openFlow = useCallback(
+    (id: string) =>
+      guard(() => {
+        setDraft(null);
+        setChosenId(id);
+      }),
+    [guard],
+  );
+
+  // reloading or closing the tab asks too (the browser's own question: it shows no text of ours)
+  useEffect(() => {
+    if (!dirty) return;
+    const onLeave = (e: BeforeUnloadEvent) => {
+      e.preventDefault();
+      e.returnValue = '';
+    };
+    window.addEventListener('beforeunload', onLeave);
+    return () => window.removeEventListener('beforeunload', onLeave);
+  }, [dirty]);
 
   let main: ReactNode;
-  if (flowId !== null) {
+  if (draft) {
+    main = (
+      <DraftWorkspace
+        draft={draft}
+        onState={setOpen}
+        onSaved={(id) => {
+          setOpen(null);
+          setDraft(null);
+          flows.reload();
+          setChosenId(id);
+        }}
+        onDiscard={() => {
+          setOpen(null);
+          setDraft(null);
+        }}
+      />
+    );
+  } else if (flowId !== null) {
     main = (
       <FlowWorkspace
         key={flowId}
@@ -69,8 +122,10 @@ function Workspace() {
         }}
         onOpenFlow={(id) => {
           flows.reload();
-          setChosenId(id);
+          openFlow(id);
         }}
+        onOpenDraft={(d) => guard(() => setDraft(d))}
+        onState={setOpen}
       />
     );
   } else if (list && list.length === 0) {
@@ -92,9 +147,11 @@ function Workspace() {
   return (
     <div className="app">
       <Header
-        flowName={flow?.name ?? summary?.name ?? null}
-        version={flow?.latestVersion ?? summary?.latestVersion ?? null}
-        problemCount={flow?.problems.length ?? 0}
+        flowName={open?.name ?? flow?.name ?? summary?.name ?? null}
+        version={draft ? null : (flow?.latestVersion ?? summary?.latestVersion ?? null)}
+        problemCount={draft ? draft.problems.length : (flow?.problems.length ?? 0)}
+        dirty={dirty}
+        {...(open ? { onRename: open.rename } : {})}
         onConnections={() => setShowConnections((v) => !v)}
       />
       {showConnections && (
@@ -102,21 +159,61 @@ function Workspace() {
           <ConnectionsPanel onClose={() => setShowConnections(false)} />
         </aside>
       )}
-      <div className={`app-body${flowId !== null ? ' has-workspace' : ''}`}>
+      <div className={`app-body${flowId !== null || draft ? ' has-workspace' : ''}`}>
         <FlowList
           flows={list}
           loading={flows.loading}
           error={flowId === null ? null : flows.error}
           selectedId={flowId}
-          onSelect={setChosenId}
+          onSelect={openFlow}
           onReload={flows.reload}
           onCreated={(id) => {
             flows.reload();
-            setChosenId(id);
+            openFlow(id);
+          }}
+          onRemoved={(id) => {
+            if (id !== flowId) return;
+            setOpen(null);
+            setChosenId(list?.find((f) => f.id !== id)?.id ?? null);
           }}
         />
         {main}
       </div>
+      {leaving && (
+        <ConfirmDialog
+          title={`Unsaved changes in “${open?.name ?? 'this flow'}”`}
+          testId="unsaved-dialog"
+          onCancel={() => setLeaving(null)}
+          choices={[
+            { label: 'Stay', onChoose: () => setLeaving(null), testId: 'unsaved-stay' },
+            {
+              label: 'Discard changes',
+              kind: 'danger',
+              testId: 'unsaved-discard',
+              onChoose: () => {
+                const go = leaving;
+                setLeaving(null);
+                setOpen(null);
+                go();
+              },
+            },
+            {
+              label: draft ? 'Save as a new flow' : 'Save and continue',
+              kind: 'primary',
+              testId: 'unsaved-save',
+              onChoose: () => {
+                const go = leaving;
+                setLeaving(null);
+                void open?.save().then((saved) => {
+                  if (saved) go();
+                });
+              },
+            },
+          ]}
+        >
+          <p>Your changes have not been saved. Leaving now throws them away.</p>
+        </ConfirmDialog>
+      )}
     </div>
   );
 }

@@ -1,6 +1,8 @@
 import type { FlowDetail } from '@sluice/shared';
 import { useRef } from 'react';
 import type { FlowEditor } from '../hooks/useFlowEditor';
+import type { TestRun } from '../hooks/useTestRun';
+import { TestControls } from './TestControls';
 
 interface Props {
   flow: FlowDetail | undefined;
@@ -11,6 +13,8 @@ interface Props {
   onToggleVersions: () => void;
   onImport: (file: File) => void;
   onToggleEnabled: (enabled: boolean) => void;
+  /** Test runs of the draft; absent: no Test button. */
+  testRun?: TestRun;
 }
 
 const isMac = typeof navigator !== 'undefined' && /Mac/.test(navigator.platform);
@@ -26,6 +30,7 @@ export function EditorToolbar({
   onToggleVersions,
   onImport,
   onToggleEnabled,
+  testRun,
 }: Props) {
   const fileInput = useRef<HTMLInputElement>(null);
   const exportFlow = () => {
@@ -78,6 +83,7 @@ export function EditorToolbar({
       >
         Tidy up
       </button>
+      {testRun && <TestControls run={testRun} disabled={readOnly || editor.errors > 0 || !flow} />}
       <span className="toolbar-gap" />
       <button
         type="button"

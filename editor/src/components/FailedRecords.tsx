@@ -9,13 +9,20 @@ interface Props {
   selected: RecordOutcomeView | null;
   nodeLabel: (nodeId: string) => string;
   onSelect: (record: RecordOutcomeView) => void;
+  /** Once the run has finished: failed records picked (by seq) to retry together, and those edited. */
+  pick?: {
+    picked: ReadonlySet<number>;
+    edited: ReadonlySet<number>;
+    onToggle: (seq: number) => void;
+    onRetry: () => void;
+  };
 }
 
 const sameRecord = (a: RecordOutcomeView | null, b: RecordOutcomeView) =>
   a !== null && a.runId === b.runId && a.seq === b.seq;
 
 /** The failed records of the shown run; a row opens the record. */
-export function FailedRecords({ records, finished, failedCount, selected, nodeLabel, onSelect }: Props) {
+export function FailedRecords({ records, finished, failedCount, selected, nodeLabel, onSelect, pick }: Props) {
   const { items, nextCursor, loading, error, loadMore } = records;
   return (
     <section className="failed-records" aria-label="Failed records">
@@ -23,6 +30,16 @@ export function FailedRecords({ records, finished, failedCount, selected, nodeLa
         <span>Failed records</span>
         <span className="section-count">{failedCount}</span>
       </div>
+      {pick && pick.picked.size > 0 && (
+        <button
+          type="button"
+          className="button button-small failed-retry-picked"
+          data-testid="retry-picked"
+          onClick={pick.onRetry}
+        >
+          Retry {pick.picked.size} selected
+        </button>
+      )}
       {error && <ErrorMessage title="Could not load the failed records." message={error} />}
       {items.length === 0 && !error && (
         <p className="muted">
@@ -38,6 +55,11 @@ export function FailedRecords({ records, finished, failedCount, selected, nodeLa
           <table className="table">
             <thead>
               <tr>
+                {pick && (
+                  <th className="pick-cell">
+                    <span className="visually-hidden">Retry</span>
+                  </th>
+                )}
                 <th>Key</th>
                 <th>Node</th>
                 <th className="numeric">Attempts</th>
@@ -52,11 +74,28 @@ export function FailedRecords({ records, finished, failedCount, selected, nodeLa
                   data-testid="failed-record"
                   onClick={() => onSelect(record)}
                 >
+                  {pick && (
+                    <td className="pick-cell">
+                      <input
+                        type="checkbox"
+                        data-testid="pick-record"
+                        aria-label={`Retry ${record.key}`}
+                        checked={pick.picked.has(record.seq)}
+                        onClick={(e) => e.stopPropagation()}
+                        onChange={() => pick.onToggle(record.seq)}
+                      />
+                    </td>
+                  )}
                   <td className="mono">
                     {/* The row handles the click; the button makes the row reachable from the keyboard. */}
                     <button type="button" className="row-button">
                       {record.key}
                     </button>
+                    {pick?.edited.has(record.seq) && (
+                      <span className="edited-badge" title="Its payload was edited: the retry sends the edit">
+                        edited
+                      </span>
+                    )}
                   </td>
                   <td className="node-cell" title={record.nodeId}>
                     {nodeLabel(record.nodeId)}

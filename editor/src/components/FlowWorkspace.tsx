@@ -1,16 +1,22 @@
-import type { FlowDetail, RecordOutcomeView, RunStatus } from '@sluice/shared';
+import { type FlowDetail, type RecordOutcomeView, type RunStatus, validateFlow } from '@sluice/shared';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { describeError, useApi } from '../api';
+import { useEstimate } from '../hooks/useEstimate';
 import { useFailedRecords } from '../hooks/useFailedRecords';
 import { useFlowEditor } from '../hooks/useFlowEditor';
 import { useRecentRuns } from '../hooks/useRecentRuns';
+import { useRetry } from '../hooks/useRetry';
 import { useRunActions } from '../hooks/useRunActions';
 import { useRunDetail } from '../hooks/useRunDetail';
+import { useTestRun } from '../hooks/useTestRun';
 import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
+import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
-import { isTyping, TEST_FLOW_EVENT } from '../lib/keys';
+import { isTyping } from '../lib/keys';
+import { inputRecords, testedText, useTestData } from '../lib/test-data';
 import { DockResizer, useDockHeight } from './DockResizer';
+import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
 import { FailedRecords } from './FailedRecords';
@@ -21,9 +27,11 @@ import { RecordTimeline } from './history/RecordTimeline';
 import { RunsList } from './history/RunsList';
 import { ThroughputChart } from './history/ThroughputChart';
 import { Inspector } from './inspector/Inspector';
+import { NodeDataPanel } from './NodeDataPanel';
 
-type DockTab = 'failed' | 'records' | 'errors' | 'throughput' | 'runs' | 'timeline';
+type DockTab = 'data' | 'failed' | 'records' | 'errors' | 'throughput' | 'runs' | 'timeline';
 const DOCK_TABS: [DockTab, string][] = [
+  ['data', 'Node data'],
   ['failed', 'Failed records'],
   ['records', 'All records'],
   ['errors', 'Errors by message'],
@@ -36,6 +44,7 @@ import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
 import { RecordDetail } from './RecordDetail';
+import { RetryDialog } from './RetryDialog';
 import { RunPanel } from './RunPanel';
 import { VersionsPanel } from './VersionsPanel';
 
@@ -46,10 +55,22 @@ interface Props {
   onReload: () => void;
   /** A flow was imported (or restored into a new flow): open it. */
   onOpenFlow: (flowId: string) => void;
+  /** An imported file has problems: open it as an unsaved draft. */
+  onOpenDraft?: (draft: Draft) => void;
+  /** Tells the app the flow's name and whether it has unsaved changes, and how to rename and save it. */
+  onState?: (state: WorkspaceState) => void;
+}
+
+/** What the app needs of the open flow: its name, unsaved changes, rename and save. */
+export interface WorkspaceState {
+  name: string;
+  dirty: boolean;
+  rename: (name: string) => void;
+  save: () => Promise<unknown>;
 }
 
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
-export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Props) {
+export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow, onOpenDraft, onState }: Props) {
   const api = useApi();
   const [shown, setShown] = useState<{ runId: string; status: RunStatus | null } | null>(null);
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
@@ -75,11 +96,55 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   const failedCount = run?.counts.failed ?? 0;
   const failed = useFailedRecords(runId, runId === null ? '' : `${failedCount}:${finished}`);
   const { dispatch, doc, setMessage } = editor;
+  const serverEstimate = useEstimate(flowId, `${flow?.versionId ?? ''}:${runId ?? ''}:${finished}`);
+  const [expectedRecords, setExpectedRecords] = useState<number | undefined>(undefined);
+  const estimate = useMemo(
+    () => draftEstimate(doc, serverEstimate.data, expectedRecords),
+    [doc, serverEstimate.data, expectedRecords],
+  );
+  const testRun = useTestRun(flowId, doc);
+  const testData = useTestData(flowId);
+  const [dataNode, setDataNode] = useState<string | null>(null);
+  const selectedId = selection.nodes.length === 1 ? (selection.nodes[0] ?? null) : null;
+  useEffect(() => {
+    if (selectedId) setDataNode(selectedId);
+  }, [selectedId]);
+  // a test that finished shows its data
+  const testedRun = testData.status === 'done' ? testData.runId : null;
+  useEffect(() => {
+    if (testedRun) setTab('data');
+  }, [testedRun]);
+  // a retry keeps the record being looked at open: its history shows the retry's outcome once it ends
+  const showRetry = useCallback((id: string, started: RunStatus) => setShown({ runId: id, status: started }), []);
+  const retryFailed = useCallback((text: string) => setMessage({ kind: 'error', text }), [setMessage]);
+  const retry = useRetry({
+    run: run?.id === runId ? run : undefined,
+    finished,
+    latestVersion: flow?.latestVersion ?? null,
+    unsaved: editor.dirty,
+    current: flow?.document,
+    nodeLabel: (id) => doc.nodes.find((n) => n.id === id)?.name?.trim() || id,
+    onStarted: showRetry,
+    onError: retryFailed,
+  });
+  const endedKey = `${runId ?? ''}:${finished}`;
+  const editorRef = useRef(editor);
+  editorRef.current = editor;
+  useEffect(() => {
+    if (!flow) return;
+    onState?.({
+      name: doc.name,
+      dirty: editor.dirty,
+      rename: (name) => editorRef.current.rename(name),
+      save: () => editorRef.current.save(),
+    });
+  }, [doc.name, editor.dirty, flow, onState]);
 
-  // Run saves unsaved changes first: a run always runs a saved version
+  // Run saves unsaved changes first: a run always runs a saved version; Retry asks which version
   const runActions = useMemo(
     () => ({
       ...actions,
+      retry: retry.retryAll,
       start: () => {
         if (!editor.dirty) return actions.start();
         void editor.save().then((saved) => {
@@ -87,7 +152,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
         });
       },
     }),
-    [actions, editor],
+    [actions, editor, retry.retryAll],
   );
 
   const nodeLabel = useCallback(
@@ -116,16 +181,31 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     );
   }, [api, flow, flowId, onReload, setMessage]);
 
+  // a file that can be read but has problems opens as an unsaved draft; only a clean one is saved at once
   const importFile = useCallback(
     async (file: File) => {
       try {
-        const created = await api.call('createFlow', { body: await file.text() });
+        const text = await file.text();
+        let raw: unknown;
+        try {
+          raw = JSON.parse(text);
+        } catch (e) {
+          throw new Error(`not JSON (${e instanceof Error ? e.message : String(e)})`);
+        }
+        const local = validateFlow(raw);
+        if (!local.flow) throw new Error(`not a flow document: ${local.problems[0]?.message ?? 'unreadable'}`);
+        const checked = await api.call('validateFlow', { body: raw });
+        if (!checked.ok && onOpenDraft) {
+          onOpenDraft({ doc: local.flow, fileName: file.name, problems: checked.problems });
+          return;
+        }
+        const created = await api.call('createFlow', { body: raw });
         onOpenFlow(created.id);
       } catch (e) {
         setMessage({ kind: 'error', text: `Could not import ${file.name}: ${describeError(e)}` });
       }
     },
-    [api, onOpenFlow, setMessage],
+    [api, onOpenFlow, onOpenDraft, setMessage],
   );
 
   const view = useCallback(
@@ -164,8 +244,9 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     const onKey = (e: KeyboardEvent) => {
       if (!(e.ctrlKey || e.metaKey) || isTyping(e.target) || viewing) return;
       const key = e.key.toLowerCase();
-      if (key === 'enter' && e.shiftKey) window.dispatchEvent(new Event(TEST_FLOW_EVENT));
-      else if (key === 'enter') {
+      if (key === 'enter' && e.shiftKey) {
+        if (flow && !testRun.testing) testRun.test();
+      } else if (key === 'enter') {
         if (canRun && !(status === 'running' || status === 'queued')) runActions.start();
       } else if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
       else if ((key === 'z' && e.shiftKey) || key === 'y') dispatch({ type: 'redo' });
@@ -177,7 +258,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dispatch, doc, editor, selection.nodes, viewing, canRun, status, runActions]);
+  }, [dispatch, doc, editor, selection.nodes, viewing, canRun, status, runActions, flow, testRun]);
 
   const readOnly = viewing !== null;
   const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;
@@ -188,7 +269,12 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
   );
   const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
-  const sample = useMemo(() => sampleRecord(doc, record), [doc, record]);
+  const sample = useMemo(() => {
+    if (record?.payload && typeof record.payload === 'object') return record.payload as Record<string, unknown>;
+    // the selected node's input in the last test, or the pinned data feeding it
+    const tested = selectedNode ? inputRecords(testData, doc, selectedNode.id)[0] : undefined;
+    return tested ?? sampleRecord(doc, record);
+  }, [doc, record, selectedNode, testData]);
   const shownDoc = viewing ? viewing.doc.document : doc;
   const shownProblems = viewing ? viewing.doc.problems : editor.problems;
 
@@ -213,6 +299,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
           readOnly={readOnly}
           onLayout={layout}
           onPublish={publish}
+          testRun={testRun}
           onToggleVersions={() => setShowVersions((v) => !v)}
           onImport={(f) => void importFile(f)}
           onToggleEnabled={(enabled) =>
@@ -248,7 +335,13 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 doc={shownDoc}
                 openedDoc={viewing ? viewing.doc.document : flow.document}
                 problems={shownProblems}
-                nodeCounts={viewing ? null : (run?.nodeCounts ?? null)}
+                nodeCounts={
+                  viewing
+                    ? null
+                    : tab === 'data' && testData.nodeCounts
+                      ? testData.nodeCounts
+                      : (run?.nodeCounts ?? null)
+                }
                 highlightNodeId={record?.nodeId ?? null}
                 waiting={run?.waiting ?? null}
                 batchProgress={batchProgress}
@@ -270,6 +363,10 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                 flow={doc}
                 problems={editor.problems}
                 sample={sample}
+                estimate={partsOf(estimate, selectedNode.id)}
+                expectedRecords={expectedRecords}
+                onExpectedRecords={setExpectedRecords}
+                tested={testedText(testData, selectedNode.id)}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
             </aside>
@@ -286,6 +383,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             </aside>
           )}
         </div>
+        {retry.dialog && <RetryDialog {...retry.dialog} />}
         <DockResizer height={dock.height} onResize={dock.setHeight} />
         <div className="dock" style={{ height: dock.height }} data-testid="dock">
           <RunPanel
@@ -295,6 +393,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
             pollError={pollError}
             actions={runActions}
             canRun={flow !== undefined && editor.errors === 0 && !readOnly}
+            estimate={estimate}
           />
           <div className="dock-tabs">
             <div className="dock-tab-bar" role="tablist">
@@ -319,12 +418,27 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               {tab === 'timeline' && (
                 <RecordTimeline
                   flowId={flowId}
+                  refreshKey={endedKey}
                   {...(timelineKey ? { initialKey: timelineKey } : {})}
                   onOpenRun={(id) => openRun(id)}
                   nodeLabel={nodeLabel}
                 />
               )}
-              {!['runs', 'timeline'].includes(tab) && runId === null && (
+              {tab === 'data' && (
+                <NodeDataPanel
+                  doc={doc}
+                  data={testData}
+                  nodeId={dataNode ?? doc.nodes.find((n) => testData.nodes[n.id])?.id ?? null}
+                  onPickNode={setDataNode}
+                  nodeLabel={nodeLabel}
+                  onTestTo={(id) => testRun.test(id)}
+                  onPin={(id, records) => dispatch({ type: 'pin', nodeId: id, records })}
+                  onUnpin={(id) => dispatch({ type: 'unpin', nodeId: id })}
+                  readOnly={readOnly}
+                  testing={testRun.testing}
+                />
+              )}
+              {!['runs', 'timeline', 'data'].includes(tab) && runId === null && (
                 <div className="dock-hint muted">
                   Run the flow, or pick a run: its failed records, all its records, its errors grouped by message and
                   its records per second show here.
@@ -338,6 +452,7 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
                   selected={record}
                   nodeLabel={nodeLabel}
                   onSelect={setRecord}
+                  {...(retry.pick ? { pick: retry.pick } : {})}
                 />
               )}
               {tab === 'records' && runId !== null && (
@@ -371,6 +486,8 @@ export function FlowWorkspace({ flowId, flow, error, onReload, onOpenFlow }: Pro
               nodeLabel={nodeLabel}
               onClose={() => setRecord(null)}
               onOpenRun={openRun}
+              refreshKey={endedKey}
+              {...(retry.detail(record) ? { retry: retry.detail(record) } : {})}
             />
           )}
         </div>

@@ -1,3 +1,4 @@
+import { useState } from 'react';
 import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
 import { ThemeToggle } from './ThemeToggle';
 
@@ -5,24 +6,69 @@ interface Props {
   flowName: string | null;
   version: number | null;
   problemCount: number;
+  /** Whether the open flow has unsaved changes. */
+  dirty?: boolean;
+  /** Renames the open flow (absent while nothing can be renamed). */
+  onRename?: (name: string) => void;
   /** Opens the connections panel (absent before sign-in). */
   onConnections?: () => void;
 }
 
-/** The top bar: product name and the flow that is open. */
-export function Header({ flowName, version, problemCount, onConnections }: Props) {
+/** The top bar: product name and the flow that is open, renamed by clicking its name. */
+export function Header({ flowName, version, problemCount, dirty = false, onRename, onConnections }: Props) {
+  const [editing, setEditing] = useState<string | null>(null);
+  const commit = () => {
+    if (editing?.trim() && editing.trim() !== flowName) onRename?.(editing.trim());
+    setEditing(null);
+  };
   return (
     <header className="header">
       <span className="brand">Sluice</span>
-      {flowName && (
+      {flowName !== null && (
         <>
           <span className="header-separator" aria-hidden="true">
             /
           </span>
-          <h1 className="header-flow" data-testid="flow-name">
-            {flowName}
-          </h1>
+          {editing !== null ? (
+            <input
+              className="header-flow-input"
+              data-testid="flow-name-input"
+              aria-label="Flow name"
+              value={editing}
+              maxLength={200}
+              // biome-ignore lint/a11y/noAutofocus: the field appears because the user asked to rename
+              autoFocus
+              onFocus={(e) => e.target.select()}
+              onChange={(e) => setEditing(e.target.value)}
+              onBlur={commit}
+              onKeyDown={(e) => {
+                if (e.key === 'Enter') commit();
+                else if (e.key === 'Escape') setEditing(null);
+              }}
+            />
+          ) : (
+            <h1 className="header-flow">
+              {onRename ? (
+                <button
+                  type="button"
+                  className="header-flow-name"
+                  data-testid="flow-name"
+                  title="Rename"
+                  onClick={() => setEditing(flowName)}
+                >
+                  {flowName}
+                </button>
+              ) : (
+                <span data-testid="flow-name">{flowName}</span>
+              )}
+            </h1>
+          )}
           {version !== null && <span className="header-version">v{version}</span>}
+          {dirty && (
+            <span className="header-unsaved" data-testid="unsaved-marker" title="Changes not saved yet">
+              Unsaved changes
+            </span>
+          )}
           {problemCount > 0 && (
             <span className="header-problems">
               {problemCount} problem{problemCount === 1 ? '' : 's'}

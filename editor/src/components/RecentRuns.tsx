@@ -50,6 +50,11 @@ export function RecentRuns({ runs, loading, error, selectedRunId, onSelect, onRe
                 >
                   <span className="run-list-top">
                     <StatusBadge status={run.status} />
+                    {run.runNumber !== null && (
+                      <span className="run-list-number" title={`Run id ${run.id}`}>
+                        Run {run.runNumber}
+                      </span>
+                    )}
                     <span className="run-list-time" title={formatTimestamp(run.createdAt)}>
                       {formatWhen(run.createdAt)}
                     </span>

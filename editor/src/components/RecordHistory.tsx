@@ -9,18 +9,20 @@ interface Props {
   currentRunId: string | null;
   nodeLabel: (nodeId: string) => string;
   onOpenRun: (runId: string) => void;
+  /** Changes when a run ends: the history is read again. */
+  refreshKey?: string;
 }
 
 /** What happened to one record key in every run of the flow. */
-export function RecordHistory({ flowId, recordKey, currentRunId, nodeLabel, onOpenRun }: Props) {
-  const history = useRecordHistory(flowId, recordKey);
+export function RecordHistory({ flowId, recordKey, currentRunId, nodeLabel, onOpenRun, refreshKey }: Props) {
+  const history = useRecordHistory(flowId, recordKey, refreshKey);
   return (
     <div className="record-history">
       <h3>History across runs</h3>
       {history.error && (
         <ErrorMessage title="Could not load the history." message={history.error} onRetry={history.reload} />
       )}
-      {history.loading && <p className="muted">Loading history…</p>}
+      {history.loading && !history.data && <p className="muted">Loading history…</p>}
       {history.data && history.data.length === 0 && <p className="muted">No other outcome is stored for this key.</p>}
       {history.data && history.data.length > 0 && (
         <table className="table compact">

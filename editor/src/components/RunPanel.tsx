@@ -1,5 +1,7 @@
-import { emptyRunCounts, type RunDetail } from '@sluice/shared';
+import { emptyRunCounts, type RunDetail, type RunEstimate } from '@sluice/shared';
+import { canRetry } from '../hooks/useRetry';
 import type { RunActions } from '../hooks/useRunActions';
+import { estimateTooltip, formatEta, runButtonEstimate } from '../lib/estimate';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
 import { RunCounts } from './RunCounts';
@@ -12,15 +14,18 @@ interface Props {
   pollError: string | null;
   actions: RunActions;
   canRun: boolean;
+  /** The estimated duration of a run of the flow as it is, shown on the Run button. */
+  estimate?: RunEstimate;
 }
 
 /** Run and Cancel, and the state of the run being shown: status, counts, duration, batches, error. */
-export function RunPanel({ runId, run, status, pollError, actions, canRun }: Props) {
+export function RunPanel({ runId, run, status, pollError, actions, canRun, estimate }: Props) {
   const finished = isFinalStatus(status);
   const active = runId !== null && status !== null && !finished;
   const duration = run ? runDuration(run.startedAt, run.finishedAt) : null;
   const batchesDone = run?.batches.filter((b) => b.finishedAt !== null).length ?? 0;
   const batchesOpen = (run?.batches.length ?? 0) - batchesDone;
+  const about = estimate ? runButtonEstimate(estimate) : null;
 
   return (
     <section className="dock-run" aria-label="Run">
@@ -31,8 +36,9 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
           data-testid="run-button"
           onClick={actions.start}
           disabled={actions.starting || !canRun}
+          title={estimate ? estimateTooltip(estimate) : undefined}
         >
-          {actions.starting ? 'Starting…' : 'Run'}
+          {actions.starting ? 'Starting…' : about ? `Run · ${about}` : 'Run'}
         </button>
         {active && runId && status === 'running' && (
           <button
@@ -56,7 +62,7 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
             Resume
           </button>
         )}
-        {finished && runId && (run?.counts.failed ?? 0) > 0 && (
+        {runId && canRetry(run, finished) && (
           <button
             type="button"
             className="button"
@@ -87,9 +93,25 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun }: Pro
         <div className="run-detail">
           <div className="run-head">
             {status && <StatusBadge status={status} testId="run-status" />}
-            <span className="run-id" title={runId}>
-              Run {shortId(runId)}
+            <span className="run-id" title={`Run id ${runId}`}>
+              {run?.runNumber ? (
+                <>
+                  <span data-testid="run-number">Run {run.runNumber} of this flow</span>{' '}
+                  <span className="muted mono">#{shortId(runId)}</span>
+                </>
+              ) : (
+                `Run ${shortId(runId)}`
+              )}
             </span>
+            {run?.eta && !finished && (
+              <span
+                className="run-eta"
+                data-testid="run-eta"
+                title={`Expected to finish at ${formatTimestamp(run.eta.at)}: ${run.eta.records.toLocaleString('en-US')} records in all${run.eta.recordsPerSecond ? `, ${Math.round(run.eta.recordsPerSecond).toLocaleString('en-US')} records/s lately` : ''}, plus the waits of delays`}
+              >
+                ETA {formatEta(run.eta.remainingMs)}
+              </span>
+            )}
           </div>
           {pollError && <ErrorMessage title="Could not load the run." message={pollError} />}
           {run?.waiting && !finished && (

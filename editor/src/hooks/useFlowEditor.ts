@@ -25,6 +25,8 @@ export interface FlowEditor {
   setMessage: (m: FlowEditor['message']) => void;
   /** Saves a new version (drafts with problems too); resolves with the saved flow, or undefined on failure. */
   save: () => Promise<FlowDetail | undefined>;
+  /** Renames the flow: saved at once when there is nothing else unsaved, else one more unsaved change. */
+  rename: (name: string) => void;
 }
 
 /** The open flow as an editable document: undo/redo, live problems, save as a new version. */
@@ -52,28 +54,42 @@ export function useFlowEditor(
     return validateFlow(state.doc).problems;
   }, [dirty, flow, state.doc]);
 
-  const save = useCallback(async () => {
-    setSaving(true);
-    try {
-      const saved = await api.call('saveFlow', { params: { id: flowId }, body: state.doc });
-      loaded.current = saved.versionId;
-      dispatch({ type: 'saved', doc: saved.document });
-      const errors = saved.problems.filter((p) => p.severity === 'error').length;
-      setMessage({
-        kind: 'info',
-        text: errors
-          ? `Saved as version ${saved.version}, a draft with ${errors} problem(s) to fix before it can run or be published.`
-          : `Saved as version ${saved.version}.`,
-      });
-      onSaved(saved);
-      return saved;
-    } catch (error) {
-      setMessage({ kind: 'error', text: describeError(error) });
-      return undefined;
-    } finally {
-      setSaving(false);
-    }
-  }, [api, flowId, state.doc, onSaved]);
+  const saveDoc = useCallback(
+    async (doc: Flow) => {
+      setSaving(true);
+      try {
+        const saved = await api.call('saveFlow', { params: { id: flowId }, body: doc });
+        loaded.current = saved.versionId;
+        dispatch({ type: 'saved', doc: saved.document });
+        const errors = saved.problems.filter((p) => p.severity === 'error').length;
+        setMessage({
+          kind: 'info',
+          text: errors
+            ? `Saved as version ${saved.version}, a draft with ${errors} problem(s) to fix before it can run or be published.`
+            : `Saved as version ${saved.version}.`,
+        });
+        onSaved(saved);
+        return saved;
+      } catch (error) {
+        setMessage({ kind: 'error', text: describeError(error) });
+        return undefined;
+      } finally {
+        setSaving(false);
+      }
+    },
+    [api, flowId, onSaved],
+  );
+  const save = useCallback(() => saveDoc(state.doc), [saveDoc, state.doc]);
+
+  const rename = useCallback(
+    (name: string) => {
+      const trimmed = name.trim();
+      if (!trimmed || trimmed === state.doc.name) return;
+      dispatch({ type: 'rename-flow', name: trimmed });
+      if (!dirty) void saveDoc({ ...state.doc, name: trimmed });
+    },
+    [dirty, saveDoc, state.doc],
+  );
 
   return {
     doc: state.doc,
@@ -87,5 +103,6 @@ export function useFlowEditor(
     message,
     setMessage,
     save,
+    rename,
   };
 }

@@ -26,7 +26,8 @@ export function useRunActions(flowId: string, onStarted: (runId: string, status:
   const start = useCallback(() => {
     setStarting(true);
     setError(null);
-    api.call('startRun', { params: { id: flowId } }).then(
+    // a person pressed Run: stored with trigger `manual`, apart from runs started by programs (`api`)
+    api.call('startRun', { params: { id: flowId }, body: { trigger: 'manual' } }).then(
       (answer) => {
         setStarting(false);
         onStarted(answer.runId, answer.status);

@@ -207,3 +207,35 @@ describe('editing a flow', () => {
     expect(s.doc.notes?.[0]?.position).toEqual({ x: 5, y: 5 });
   });
 });
+
+describe('pinned data', () => {
+  const records = [
+    { key: 'a', n: 1 },
+    { key: 'b', n: 2 },
+  ];
+
+  it('pins a node’s records with the flow (a change to save, undoable), and unpins them', () => {
+    let s = initialState(flow());
+    s = editReducer(s, { type: 'pin', nodeId: 'src', records });
+    expect(s.doc.pinned).toEqual({ src: records });
+    expect(isDirty(s)).toBe(true);
+    expect(validateFlow(s.doc).ok).toBe(true);
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.pinned).toBeUndefined();
+    s = editReducer(s, { type: 'redo' });
+    s = editReducer(s, { type: 'unpin', nodeId: 'src' });
+    expect(s.doc).not.toHaveProperty('pinned');
+    expect(isDirty(s)).toBe(false);
+  });
+
+  it('refuses a node that is not in the flow, keeps at most the format’s bound, and drops a removed node’s data', () => {
+    let s = initialState(flow());
+    expect(editReducer(s, { type: 'pin', nodeId: 'nope', records })).toBe(s);
+    const many = Array.from({ length: 500 }, (_, i) => ({ i }));
+    s = editReducer(s, { type: 'pin', nodeId: 'src', records: many });
+    expect(s.doc.pinned?.src).toHaveLength(100);
+    expect(validateFlow(s.doc).ok).toBe(true);
+    s = editReducer(s, { type: 'remove', nodeIds: ['src'], edgeIds: [] });
+    expect(s.doc).not.toHaveProperty('pinned');
+  });
+});

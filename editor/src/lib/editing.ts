@@ -1,4 +1,12 @@
-import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, type FlowNote, nodeTypes } from '@sluice/shared';
+import {
+  ERROR_PORT,
+  type Flow,
+  type FlowEdge,
+  type FlowNode,
+  type FlowNote,
+  nodeTypes,
+  PINNED_RECORDS_MAX,
+} from '@sluice/shared';
 
 /** The document being edited, with the steps to undo and redo. */
 export interface EditorState {
@@ -28,6 +36,8 @@ export type EditAction =
   | { type: 'update'; nodeId: string; name?: string; params?: Record<string, unknown> }
   | { type: 'paste'; nodes: FlowNode[]; edges: FlowEdge[] }
   | { type: 'rename-flow'; name: string }
+  | { type: 'pin'; nodeId: string; records: Record<string, unknown>[] }
+  | { type: 'unpin'; nodeId: string }
   | { type: 'undo' }
   | { type: 'redo' };
 
@@ -93,7 +103,13 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
       const notes = doc.notes?.filter((n) => !noteGone.has(n.id));
       const sameNotes = (notes?.length ?? 0) === (doc.notes?.length ?? 0);
       if (nodes.length === doc.nodes.length && edges.length === doc.edges.length && sameNotes) return doc;
-      return { ...doc, nodes, edges, ...(notes ? { notes } : {}) };
+      const kept: Flow = { ...doc, nodes, edges, ...(notes ? { notes } : {}) };
+      const pinned = doc.pinned && Object.fromEntries(Object.entries(doc.pinned).filter(([id]) => !gone.has(id)));
+      if (!pinned || Object.keys(pinned).length === 0) {
+        const { pinned: _none, ...rest } = kept;
+        return rest;
+      }
+      return { ...kept, pinned };
     }
     case 'add-note':
       return { ...doc, notes: [...(doc.notes ?? []), action.note] };
@@ -130,6 +146,18 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
       return { ...doc, nodes: [...doc.nodes, ...action.nodes], edges: [...doc.edges, ...action.edges] };
     case 'rename-flow':
       return action.name === doc.name ? doc : { ...doc, name: action.name };
+    case 'pin': {
+      if (!doc.nodes.some((n) => n.id === action.nodeId)) return doc;
+      const records = action.records.slice(0, PINNED_RECORDS_MAX);
+      return { ...doc, pinned: { ...doc.pinned, [action.nodeId]: records } };
+    }
+    case 'unpin': {
+      if (!doc.pinned?.[action.nodeId]) return doc;
+      const { [action.nodeId]: _gone, ...rest } = doc.pinned;
+      const next: Flow = { ...doc, pinned: rest };
+      if (Object.keys(rest).length === 0) delete next.pinned;
+      return next;
+    }
   }
 }
 

@@ -6,6 +6,3 @@ export function isTyping(target: EventTarget | null): boolean {
     (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName))
   );
 }
-
-/** Sent on `window` by Ctrl+Shift+Enter: whoever offers test runs listens for it. */
-export const TEST_FLOW_EVENT = 'sluice:test-flow';

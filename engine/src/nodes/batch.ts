@@ -1,8 +1,7 @@
-import type { Item, NodeFactory } from '../runtime.js';
+import type { FlowControlContext, Item, NodeFactory } from '../runtime.js';
 
 /** Buffers records into batches of `size`; batches span source pages; the last may be short. */
-export const batch: NodeFactory = (ctx, raw) => {
-  const size = (raw as { size: number }).size;
+export const batch: NodeFactory<'batch', FlowControlContext> = (ctx, { size }) => {
   let buffer: Item[] = [];
 
   const release = async (items: Item[]) => {

@@ -1,9 +1,9 @@
 import { compileExpression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 /** Routes each record to `true` or `false` by its condition, keeping read order within each port. */
-export const branch: NodeFactory = (ctx, raw) => {
-  const condition = compileExpression((raw as { condition: string }).condition);
+export const branch: NodeFactory<'branch', TransformContext> = (ctx, params) => {
+  const condition = compileExpression(params.condition);
   return {
     async process(items) {
       const yes: Item[] = [];

@@ -1,12 +1,8 @@
+import type { NodeParams } from '@sluice/shared';
 import { sleepUntil } from '../clock.js';
-import type { Item, NodeContext, NodeFactory } from '../runtime.js';
+import type { FlowControlContext, Item, NodeFactory } from '../runtime.js';
 
-interface Params {
-  mode: 'fixed' | 'rate';
-  ms: number;
-  records: number;
-  intervalMs: number;
-}
+type Params = NodeParams<'delay'>;
 
 interface State {
   lastFinishedAt?: number;
@@ -24,8 +20,7 @@ interface State {
  *
  * Both keep their deadlines as data (the state below), so a resumed run waits only what remains.
  */
-export const delay: NodeFactory = (ctx, raw, restored) => {
-  const params = raw as unknown as Params;
+export const delay: NodeFactory<'delay', FlowControlContext> = (ctx, params, restored) => {
   const state: State = { ...((restored as State | undefined) ?? {}) };
   return {
     state: () => state,
@@ -33,7 +28,7 @@ export const delay: NodeFactory = (ctx, raw, restored) => {
   };
 };
 
-async function fixed(ctx: NodeContext, params: Params, state: State, items: Item[]): Promise<void> {
+async function fixed(ctx: FlowControlContext, params: Params, state: State, items: Item[]): Promise<void> {
   if (state.lastFinishedAt !== undefined) {
     const since = Math.max(state.lastFinishedAt, ctx.lastBatchEnd() ?? state.lastFinishedAt);
     await wait(ctx, 'delay', since + params.ms);
@@ -44,7 +39,7 @@ async function fixed(ctx: NodeContext, params: Params, state: State, items: Item
   state.lastFinishedAt = ctx.clock.now();
 }
 
-async function rate(ctx: NodeContext, params: Params, state: State, items: Item[]): Promise<void> {
+async function rate(ctx: FlowControlContext, params: Params, state: State, items: Item[]): Promise<void> {
   if (!state.window) state.window = [];
   const window = state.window;
   let rest = items;
@@ -69,7 +64,7 @@ async function rate(ctx: NodeContext, params: Params, state: State, items: Item[
   }
 }
 
-async function wait(ctx: NodeContext, kind: 'delay' | 'rate', until: number): Promise<void> {
+async function wait(ctx: FlowControlContext, kind: 'delay' | 'rate', until: number): Promise<void> {
   if (until <= ctx.clock.now()) return;
   if (until - ctx.clock.now() >= 1000) ctx.waiting({ kind, until });
   try {

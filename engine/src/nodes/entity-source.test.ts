@@ -1,13 +1,18 @@
-import { validateFlow } from '@sluice/shared';
+import { entitySource } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, json, MemoryRunStore, SimulatedClock, sourceFlow, testRuntime } from '../testing/index.js';
 import { entitySourceParams } from './entity-source.js';
 
 describe('entity source', () => {
   it('builds the HTTP source parameters of the unified API', () => {
     expect(
-      entitySourceParams({ entity: 'assets', filters: { updatedAfter: '2026-01-02T00:00:00Z', sort: '-updatedAt' } }),
+      entitySourceParams(
+        entitySource.params.parse({
+          entity: 'assets',
+          filters: { updatedAfter: '2026-01-02T00:00:00Z', sort: '-updatedAt' },
+        }),
+      ),
     ).toMatchObject({
       connection: 'maintenance-sandbox',
       url: '/api/eam/assets',
@@ -19,7 +24,8 @@ describe('entity source', () => {
       pageSizeParam: 'limit',
       pagination: { type: 'token', tokenPath: 'meta.continuation_token', tokenParam: 'continuation_token' },
     });
-    expect(entitySourceParams({ entity: 'work-orders', connection: 'acme', pageSize: 7 })).toMatchObject({
+    const acme = entitySource.params.parse({ entity: 'work-orders', connection: 'acme', pageSize: 7 });
+    expect(entitySourceParams(acme)).toMatchObject({
       connection: 'acme',
       url: '/api/eam/work-orders',
       query: {},
@@ -29,29 +35,12 @@ describe('entity source', () => {
 
   it('reads every page through the HTTP source, on the connection it is given', async () => {
     const all = Array.from({ length: 25 }, (_, i) => ({ key: `PO-${i}`, updatedAt: '2026-01-01T00:00:00Z' }));
-    const result = validateFlow({
-      format: 1,
-      name: 't',
-      nodes: [
-        { id: 'start', type: 'manual' },
-        {
-          id: 'src',
-          type: 'entity-source',
-          params: {
-            connection: 'unified',
-            entity: 'purchase-orders',
-            pageSize: 10,
-            filters: { updatedAfter: '2026-01-01T00:00:00Z' },
-          },
-        },
-        { id: 'out', type: 'collect' },
-      ],
-      edges: [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'out' },
-      ],
+    const flow = sourceFlow('entity-source', {
+      connection: 'unified',
+      entity: 'purchase-orders',
+      pageSize: 10,
+      filters: { updatedAfter: '2026-01-01T00:00:00Z' },
     });
-    if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
     const connectors = fakeConnectors(
       (req) => {
         const url = new URL(req.url);
@@ -69,7 +58,7 @@ describe('entity source', () => {
     );
     const clock = new SimulatedClock();
     const store = new MemoryRunStore();
-    const done = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: result.flow }).done);
+    const done = await clock.run(startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow }).done);
     expect(done.status).toBe('succeeded');
     expect(store.collected.map((c) => c.key)).toEqual(all.map((r) => r.key));
     const pages = connectors.requests.filter((r) => r.url.includes('/purchase-orders'));

@@ -1,12 +1,12 @@
-import { validateFlow } from '@sluice/shared';
+import { entityWrite } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { entityWriteParams } from './entity-write.js';
 
 describe('entity write', () => {
   it('builds the HTTP write parameters of the unified ERP API', () => {
-    expect(entityWriteParams({ entity: 'purchase-orders' })).toMatchObject({
+    expect(entityWriteParams(entityWrite.params.parse({ entity: 'purchase-orders' }))).toMatchObject({
       connection: 'erp-sandbox',
       url: '/api/erp/purchase-orders/batch',
       method: 'POST',
@@ -16,7 +16,9 @@ describe('entity write', () => {
       successStatuses: [200, 207],
       resultsPath: 'results',
     });
-    const single = entityWriteParams({ entity: 'assets', mode: 'record', connection: 'acme' });
+    const single = entityWriteParams(
+      entityWrite.params.parse({ entity: 'assets', mode: 'record', connection: 'acme' }),
+    );
     expect(single).toMatchObject({ connection: 'acme', url: '/api/erp/assets', mode: 'record' });
     expect(single.resultsPath).toBeUndefined();
   });
@@ -27,21 +29,11 @@ describe('entity write', () => {
       { externalKey: 'A-2', name: '' },
       { externalKey: 'A-3', name: 'Fan 3' },
     ];
-    const result = validateFlow({
-      format: 1,
-      name: 't',
-      settings: { onError: 'continue' },
-      nodes: [
-        { id: 'start', type: 'manual' },
-        { id: 'src', type: 'inline-records', params: { records, keyField: 'externalKey' } },
-        { id: 'erp', type: 'entity-write', params: { connection: 'erp', entity: 'assets' } },
-      ],
-      edges: [
-        { source: 'start', target: 'src' },
-        { source: 'src', target: 'erp' },
-      ],
-    });
-    if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
+    const flow = flowOf([
+      { id: 'start', type: 'manual' },
+      { id: 'src', type: 'inline-records', params: { records, keyField: 'externalKey' } },
+      { id: 'erp', type: 'entity-write', params: { connection: 'erp', entity: 'assets' } },
+    ]);
     const connectors = fakeConnectors(
       (_req, body) => {
         const items = (body as { items: { externalKey: string; name: string }[] }).items;
@@ -61,7 +53,7 @@ describe('entity write', () => {
     );
     const clock = new SimulatedClock();
     const store = new MemoryRunStore();
-    const done = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: result.flow }).done);
+    const done = await clock.run(startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow }).done);
     expect(done.counts).toMatchObject({ read: 3, succeeded: 2, failed: 1 });
     const writes = connectors.requests.filter((r) => r.url.startsWith('https://erp.test'));
     expect(writes.map((r) => [r.method, r.url])).toEqual([['POST', 'https://erp.test/api/erp/assets/batch']]);

@@ -1,17 +1,6 @@
-import { type Entity, httpWrite as httpWriteType } from '@sluice/shared';
-import type { RetryPolicy } from '../retry.js';
-import type { NodeFactory } from '../runtime.js';
+import { httpWrite as httpWriteType, type NodeParams } from '@sluice/shared';
+import type { NodeFactory, WriteContext } from '../runtime.js';
 import { httpWrite } from './http-write.js';
-
-interface Params {
-  connection?: string;
-  entity: Entity;
-  mode?: 'record' | 'batch';
-  batchSize?: number;
-  concurrency?: number;
-  timeoutMs?: number;
-  retry?: RetryPolicy;
-}
 
 /**
  * The HTTP write parameters that write one entity to the unified ERP API: `POST /api/erp/<entity>`
@@ -19,16 +8,16 @@ interface Params {
  * or 207 with `results` aligned with the items, each with a status (201 or 422) and, when rejected,
  * an `error` with the reason. Defaults of the HTTP write fill the rest.
  */
-export function entityWriteParams(p: Params): Record<string, unknown> {
-  const batch = (p.mode ?? 'batch') === 'batch';
+export function entityWriteParams(p: NodeParams<'entity-write'>): NodeParams<'http-write'> {
+  const batch = p.mode === 'batch';
   return httpWriteType.params.parse({
-    connection: p.connection ?? 'erp-sandbox',
+    connection: p.connection,
     url: batch ? `/api/erp/${p.entity}/batch` : `/api/erp/${p.entity}`,
     method: 'POST',
     mode: batch ? 'batch' : 'record',
     ...(batch
       ? {
-          batchSize: p.batchSize ?? 50,
+          batchSize: p.batchSize,
           bodyPath: 'items',
           successStatuses: [200, 207],
           resultsPath: 'results',
@@ -36,12 +25,12 @@ export function entityWriteParams(p: Params): Record<string, unknown> {
           resultErrorPath: 'error',
         }
       : {}),
-    ...(p.concurrency !== undefined ? { concurrency: p.concurrency } : {}),
-    ...(p.timeoutMs !== undefined ? { timeoutMs: p.timeoutMs } : {}),
-    ...(p.retry !== undefined ? { retry: p.retry } : {}),
-  }) as Record<string, unknown>;
+    concurrency: p.concurrency,
+    timeoutMs: p.timeoutMs,
+    retry: p.retry,
+  });
 }
 
 /** Writes an entity to the unified ERP API by delegating to the HTTP write with the parameters above. */
-export const entityWrite: NodeFactory = (ctx, raw, restored) =>
-  httpWrite(ctx, entityWriteParams(raw as unknown as Params), restored);
+export const entityWrite: NodeFactory<'entity-write', WriteContext> = (ctx, params, restored) =>
+  httpWrite(ctx, entityWriteParams(params), restored);

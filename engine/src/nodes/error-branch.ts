@@ -1,10 +1,10 @@
-import type { NodeFactory } from '../runtime.js';
+import type { NodeFactory, TransformContext } from '../runtime.js';
 
 /**
  * Receives failed records and passes on what a handler needs: the record as read, the payload that
  * failed, the error, the node and the attempt count.
  */
-export const errorBranch: NodeFactory = (ctx) => ({
+export const errorBranch: NodeFactory<'error-branch', TransformContext> = (ctx) => ({
   async process(items) {
     await ctx.emit(
       'out',

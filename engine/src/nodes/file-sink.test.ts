@@ -1,8 +1,7 @@
-import { validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 const records = [
   { id: 'a', qty: 1, note: 'plain' },
@@ -11,27 +10,16 @@ const records = [
 ];
 
 async function write(files: MemoryFilePort, sink: Record<string, unknown>) {
-  const result = validateFlow({
-    format: 1,
-    name: 't',
-    settings: { onError: 'continue' },
-    nodes: [
-      { id: 'start', type: 'manual' },
-      { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
-      { id: 'batch', type: 'batch', params: { size: 2 } },
-      { id: 'out', type: 'file-sink', params: { path: 'out/x', ...sink } },
-    ],
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'out' },
-    ],
-  });
-  if (!result.flow) throw new Error(JSON.stringify(result.problems));
+  const flow = flowOf([
+    { id: 'start', type: 'manual' },
+    { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
+    { id: 'batch', type: 'batch', params: { size: 2 } },
+    { id: 'out', type: 'file-sink', params: { path: 'out/x', ...sink } },
+  ]);
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const connectors = { ...fakeConnectors(() => json(500, {})), files };
-  return clock.run(startRun({ runId: 'r', flow: result.flow, clock, store, connectors }).done);
+  return clock.run(startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors }).done);
 }
 
 describe('file-sink', () => {

@@ -1,12 +1,5 @@
 import { formatCsvRow } from '../files.js';
-import type { NodeFactory } from '../runtime.js';
-
-interface Params {
-  path: string;
-  format: 'csv' | 'jsonl';
-  delimiter: string;
-  columns?: string[];
-}
+import type { NodeFactory, WriteContext } from '../runtime.js';
 
 interface State {
   columns?: string[];
@@ -16,8 +9,7 @@ interface State {
  * Appends each group of records it receives to a file in one write, then marks them done. A CSV
  * file that is new (missing or empty) gets a header row first. A write that fails fails the group.
  */
-export const fileSink: NodeFactory = (ctx, raw, restored) => {
-  const params = raw as unknown as Params;
+export const fileSink: NodeFactory<'file-sink', WriteContext> = (ctx, params, restored) => {
   let columns = params.columns?.length ? params.columns : (restored as State | undefined)?.columns;
   let checkedNew = false;
 

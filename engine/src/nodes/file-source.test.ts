@@ -1,16 +1,10 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
+import { fileSource as fileSourceType } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { MemoryFilePort } from '../files.js';
 import { startRun } from '../run.js';
-import type { NodeContext } from '../runtime.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import type { SourceContext } from '../runtime.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 import { type FileCursor, fileSource } from './file-source.js';
-
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 't', settings: { onError: 'continue' }, nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** manual → file-source (csv) → map → file-sink (jsonl). */
 function csvToJsonl(sourceParams: Record<string, unknown> = {}) {
@@ -35,11 +29,7 @@ function csvToJsonl(sourceParams: Record<string, unknown> = {}) {
       },
       { id: 'write', type: 'file-sink', params: { path: 'out/orders.jsonl', format: 'jsonl' } },
     ],
-    [
-      { source: 'start', target: 'read' },
-      { source: 'read', target: 'shape' },
-      { source: 'shape', target: 'write' },
-    ],
+    chain('start', 'read', 'shape', 'write'),
   );
 }
 
@@ -47,7 +37,9 @@ async function run(flow: ReturnType<typeof flowOf>, files: MemoryFilePort) {
   const clock = new SimulatedClock(1_000_000);
   const store = new MemoryRunStore();
   const connectors = { ...fakeConnectors(() => json(500, {})), files };
-  const result = await clock.run(startRun({ runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done);
+  const result = await clock.run(
+    startRun({ runId: 'run1', flow, clock, runtime: testRuntime, store, connectors, random: () => 0.5 }).done,
+  );
   return { result, store };
 }
 
@@ -120,6 +112,7 @@ describe('file-source → map → file-sink', () => {
         runId: 'r',
         flow: csvToJsonl(),
         clock,
+        runtime: testRuntime,
         store: new MemoryRunStore(),
         connectors: fakeConnectors(() => json(500, {})),
       }).done,
@@ -144,9 +137,8 @@ describe('file-source cursors', () => {
       ) => {
         emitted.push({ records, cursor: cursor as FileCursor, failed: [...(failures?.keys() ?? [])] });
       },
-    } as unknown as NodeContext;
-    const defaults = { format: 'csv', delimiter: ',', header: true, quote: '"', pageSize: 2 };
-    await fileSource(ctx, { path: 'f', ...defaults, ...params }).process([
+    } as unknown as SourceContext;
+    await fileSource(ctx, fileSourceType.params.parse({ path: 'f', pageSize: 2, ...params })).process([
       { seq: -1, key: '', data: {}, source: {}, batchNo: 0, attempts: 0, hops: [] },
     ]);
     return emitted;

@@ -1,17 +1,7 @@
 import type { RecordError } from '@sluice/shared';
 import { csvRecords, type FileRecord, jsonlRecords, readLines } from '../files.js';
-import type { NodeContext, NodeFactory } from '../runtime.js';
+import type { NodeFactory, SourceContext } from '../runtime.js';
 import { SourceError } from './http-source.js';
-
-interface Params {
-  path: string;
-  format: 'csv' | 'jsonl';
-  delimiter: string;
-  header: boolean;
-  quote: string;
-  keyField?: string;
-  pageSize: number;
-}
 
 /** Where a page starts: its first line, and the CSV field names (the header is not read again). */
 export interface FileCursor {
@@ -21,45 +11,21 @@ export interface FileCursor {
 }
 
 /**
- * `emitPage` with records to fail at this node instead of sending on (by index in the page): how a
- * source fails an unreadable line as a record of its own, in read order.
- */
-export type EmitPageWithFailures = (
-  records: Record<string, unknown>[],
-  keyField: string | undefined,
-  cursor: unknown,
-  failures?: ReadonlyMap<number, RecordError>,
-) => Promise<void>;
-
-/** Whether this engine's emitPage takes the failures of a page (see EmitPageWithFailures). */
-export function canFailOnRead(ctx: NodeContext): boolean {
-  return ctx.emitPage.length >= 4;
-}
-
-/**
  * Streams a CSV or JSON-lines file a page at a time (one page of records in memory). A page's
  * cursor is the byte offset and number of its first line, so a resumed run reads from there.
  */
-export const fileSource: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
-  const emitPage = ctx.emitPage as EmitPageWithFailures;
-
+export const fileSource: NodeFactory<'file-source', SourceContext> = (ctx, params) => {
   const emit = async (page: FileRecord[], cursor: FileCursor): Promise<void> => {
     const records: Record<string, unknown>[] = [];
     const failures = new Map<number, RecordError>();
     for (const r of page) {
       if (r.ok) records.push(r.record);
       else {
-        if (!canFailOnRead(ctx)) {
-          // this engine cannot fail a single record at a source: send what came before, then stop
-          if (records.length) await ctx.emitPage(records, params.keyField, cursor);
-          throw new SourceError(`source "${ctx.node.id}" (${params.path}): ${r.error}`);
-        }
         failures.set(records.length, { message: r.error, code: 'malformed_line' });
         records.push({ line: r.line, raw: r.raw });
       }
     }
-    await emitPage(records, params.keyField, cursor, failures.size ? failures : undefined);
+    await ctx.emitPage(records, params.keyField, cursor, failures.size ? failures : undefined);
   };
 
   return {

@@ -1,9 +1,9 @@
 import { compileExpression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 /** Passes records whose condition is truthy; the rest count as filtered. */
-export const filter: NodeFactory = (ctx, raw) => {
-  const condition = compileExpression((raw as { condition: string }).condition);
+export const filter: NodeFactory<'filter', TransformContext> = (ctx, params) => {
+  const condition = compileExpression(params.condition);
   return {
     async process(items) {
       const pass: Item[] = [];

@@ -1,8 +1,7 @@
-import type { NodeFactory } from '../runtime.js';
+import type { NodeFactory, SourceContext } from '../runtime.js';
 
 /** Produces `count` synthetic records a page at a time, only as fast as downstream takes them. */
-export const generate: NodeFactory = (ctx, raw) => {
-  const { count, pageSize } = raw as { count: number; pageSize: number };
+export const generate: NodeFactory<'generate', SourceContext> = (ctx, { count, pageSize }) => {
   return {
     async process(activations) {
       for (const _ of activations) {

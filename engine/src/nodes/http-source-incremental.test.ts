@@ -1,43 +1,30 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { type Checkpoint, compareWatermarks, type HttpRequest, laterWatermark, type Watermarks } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import {
+  fakeConnectors,
+  json,
+  MemoryRunStore,
+  resumeFrom,
+  SimulatedClock,
+  sourceFlow,
+  testRuntime,
+} from '../testing/index.js';
 
 const at = (second: number) => new Date(Date.UTC(2026, 0, 1, 0, 0, second)).toISOString();
 const connections = { api: { name: 'api', baseUrl: 'http://api.test/v1', headers: {} } };
 
-function sourceFlow(params: Record<string, unknown>) {
-  const nodes: FlowInput['nodes'] = [
-    { id: 'start', type: 'manual' },
-    {
-      id: 'src',
-      type: 'http-source',
-      params: {
-        connection: 'api',
-        url: '/items',
-        keyField: 'key',
-        pageSize: 10,
-        pagination: { type: 'offset' },
-        incremental: { field: 'updatedAt', param: 'modified_after' },
-        ...params,
-      },
-    },
-    { id: 'out', type: 'collect' },
-  ];
-  const result = validateFlow({
-    format: 1,
-    name: 't',
-    settings: { onError: 'continue' },
-    nodes,
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'out' },
-    ],
+/** start → an incremental HTTP source on the "api" connection, offset paging (these params on top) → collect. */
+const incrementalSource = (params: Record<string, unknown>) =>
+  sourceFlow('http-source', {
+    connection: 'api',
+    url: '/items',
+    keyField: 'key',
+    pageSize: 10,
+    pagination: { type: 'offset' },
+    incremental: { field: 'updatedAt', param: 'modified_after' },
+    ...params,
   });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** A system whose list honours `modified_after` (strictly after), oldest change first, offset paging. */
 function system(records: { key: string; updatedAt: string | number }[]) {
@@ -61,19 +48,15 @@ async function run(
   const store = new MemoryRunStore();
   const connectors = fakeConnectors(system(records), connections);
   const cp = options.checkpoint;
-  const resume = cp && {
-    checkpoint: cp,
-    counts: { read: cp.lowWater, succeeded: cp.lowWater, filtered: 0, failed: 0, cancelled: 0 },
-    nodeCounts: {},
-    settled: new Set<number>(),
-  };
+  const resume = cp && resumeFrom(cp);
   const result = await clock.run(
     startRun({
       runId: 'r',
       clock,
+      runtime: testRuntime,
       store,
       connectors,
-      flow: sourceFlow(options.params ?? {}),
+      flow: incrementalSource(options.params ?? {}),
       ...(options.watermarks ? { watermarks: options.watermarks } : {}),
       ...(resume ? { resume } : {}),
     }).done,
@@ -168,7 +151,9 @@ describe('http source: incremental sync', () => {
       if (offset >= 10) return json(200, { data: 'not a list' });
       return system(records)(req);
     }, connections);
-    const result = await clock.run(startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow({}) }).done);
+    const result = await clock.run(
+      startRun({ runId: 'r', clock, runtime: testRuntime, store, connectors, flow: incrementalSource({}) }).done,
+    );
     expect(result.status).toBe('failed');
     expect(result.watermarks).toEqual({ src: at(9) });
   });

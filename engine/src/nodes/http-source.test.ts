@@ -1,32 +1,23 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { Checkpoint, HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import {
+  fakeConnectors,
+  json,
+  MemoryRunStore,
+  resumeFrom,
+  SimulatedClock,
+  sourceFlow,
+  testRuntime,
+} from '../testing/index.js';
 import { linkTarget } from './http-source.js';
 
 const all = Array.from({ length: 25 }, (_, i) => ({ key: `r${i}`, n: i }));
 const connections = { api: { name: 'api', baseUrl: 'http://api.test/v1', headers: { authorization: 'Bearer t' } } };
 
-function sourceFlow(params: Record<string, unknown>) {
-  const nodes: FlowInput['nodes'] = [
-    { id: 'start', type: 'manual' },
-    { id: 'src', type: 'http-source', params: { connection: 'api', url: '/items', keyField: 'key', ...params } },
-    { id: 'out', type: 'collect' },
-  ];
-  const result = validateFlow({
-    format: 1,
-    name: 't',
-    settings: { onError: 'continue' },
-    nodes,
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'out' },
-    ],
-  });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
+/** start → an HTTP source on the "api" connection (these params on top) → collect. */
+const apiSource = (params: Record<string, unknown>) =>
+  sourceFlow('http-source', { connection: 'api', url: '/items', keyField: 'key', ...params });
 
 async function run(
   params: Record<string, unknown>,
@@ -36,14 +27,17 @@ async function run(
   const clock = new SimulatedClock();
   const store = new MemoryRunStore();
   const connectors = fakeConnectors(handler, connections);
-  const resume = checkpoint && {
-    checkpoint,
-    counts: { read: checkpoint.lowWater, succeeded: checkpoint.lowWater, filtered: 0, failed: 0, cancelled: 0 },
-    nodeCounts: {},
-    settled: new Set<number>(),
-  };
+  const resume = checkpoint && resumeFrom(checkpoint);
   const result = await clock.run(
-    startRun({ runId: 'r', clock, store, connectors, flow: sourceFlow(params), ...(resume ? { resume } : {}) }).done,
+    startRun({
+      runId: 'r',
+      clock,
+      runtime: testRuntime,
+      store,
+      connectors,
+      flow: apiSource(params),
+      ...(resume ? { resume } : {}),
+    }).done,
   );
   const keys = store.collected.map((c) => c.key);
   const urls = connectors.requests.map((r) => r.url.replace('http://api.test/v1/items', ''));
@@ -95,7 +89,7 @@ describe('http source: token pagination', () => {
   });
 
   it('refuses a token sent in the body of a GET source', () => {
-    expect(() => sourceFlow({ pagination: { type: 'token', send: 'body' } })).toThrow(/POST/);
+    expect(() => apiSource({ pagination: { type: 'token', send: 'body' } })).toThrow(/POST/);
   });
 
   it('fails naming the strategy and the token when a header token repeats', async () => {

@@ -1,31 +1,12 @@
+import type { NodeParams } from '@sluice/shared';
 import { type HttpRequest, type HttpResponse, laterWatermark, type WatermarkState } from '../ports.js';
 import { readPath } from '../record-key.js';
-import type { NodeContext, NodeFactory } from '../runtime.js';
+import type { NodeFactory, SourceContext } from '../runtime.js';
 import { callWithRetry, resolveTarget } from './http.js';
 
-export type Pagination =
-  | { type: 'none' }
-  | { type: 'token'; tokenPath: string; tokenHeader?: string; tokenParam: string; send: 'query' | 'body' }
-  | { type: 'page'; pageParam: string; perPageParam: string; firstPage: number; nextPath: string; lastPagePath: string }
-  | { type: 'link-header'; rel: string }
-  | { type: 'offset'; offsetParam: string; limitParam: string }
-  | { type: 'links-next'; nextPath: string };
-
-interface Params {
-  connection?: string;
-  url: string;
-  method: 'GET' | 'POST';
-  body?: Record<string, unknown>;
-  query: Record<string, string>;
-  recordsPath: string;
-  keyField?: string;
-  pageSize: number;
-  pageSizeParam: string;
-  pagination: Pagination;
-  maxPages: number;
-  timeoutMs: number;
-  incremental?: { field: string; param: string; initial?: string };
-}
+type Params = NodeParams<'http-source'>;
+/** How a source moves from page to page (see `nextStep`). */
+export type Pagination = Params['pagination'];
 
 /**
  * Everything needed to fetch one page again: the cursor handed to `emitPage` and given back by
@@ -60,8 +41,7 @@ export class SourceError extends Error {}
  * `pagination` strategy's business (see `nextStep`); a next token or URL that was already used
  * fails the run instead of looping, and so does going past `maxPages`.
  */
-export const httpSource: NodeFactory = (ctx, raw, restored) => {
-  const params = withDefaults(raw as unknown as Params);
+export const httpSource: NodeFactory<'http-source', SourceContext> = (ctx, params, restored) => {
   const incremental = params.incremental;
   // incremental sync: the watermark this run reads after (stored, else `initial`) and the largest read
   const state: WatermarkState = {};
@@ -154,12 +134,8 @@ export const httpSource: NodeFactory = (ctx, raw, restored) => {
 };
 
 /** Fills defaults for params that flows validated before they existed may lack. */
-function withDefaults(p: Params): Params {
-  return { ...p, method: p.method ?? 'GET', maxPages: p.maxPages ?? 1_000_000, query: p.query ?? {} };
-}
-
 /** The request for the first page: the URL with the fixed query and the paging parameters. */
-export function firstCursor(ctx: NodeContext, params: Params): PageCursor {
+export function firstCursor(ctx: SourceContext, params: Params): PageCursor {
   const url = new URL(resolveTarget(ctx, params).url);
   for (const [k, v] of Object.entries(params.query)) url.searchParams.set(k, v);
   const p = params.pagination;

@@ -1,8 +1,7 @@
-import { type FlowInput, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
-import { fakeConnectors, json, MemoryRunStore, SimulatedClock } from '../testing/index.js';
+import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 interface Rec {
   key: string;
@@ -15,11 +14,8 @@ const records = (n: number, bad: number[] = []): Rec[] =>
 
 /** trigger → inline source → batch (size) → http-write (batch mode, params) → error branch → collect. */
 function batchFlow(recs: Rec[], size: number, write: Record<string, unknown> = {}) {
-  const result = validateFlow({
-    format: 1,
-    name: 't',
-    settings: { onError: 'continue' },
-    nodes: [
+  return flowOf(
+    [
       { id: 'start', type: 'manual' },
       { id: 'src', type: 'inline-records', params: { records: recs, keyField: 'key' } },
       { id: 'batch', type: 'batch', params: { size } },
@@ -37,16 +33,8 @@ function batchFlow(recs: Rec[], size: number, write: Record<string, unknown> = {
       { id: 'errors', type: 'error-branch' },
       { id: 'dead', type: 'collect' },
     ],
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'batch' },
-      { source: 'batch', target: 'write' },
-      { source: 'write', sourcePort: 'error', target: 'errors' },
-      { source: 'errors', target: 'dead' },
-    ] satisfies FlowInput['edges'],
-  });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+    [...chain('start', 'src', 'batch', 'write'), ...chain('write:error', 'errors', 'dead')],
+  );
 }
 
 async function run(
@@ -56,7 +44,9 @@ async function run(
   const clock = new SimulatedClock(0);
   const store = new MemoryRunStore();
   const connectors = fakeConnectors(handler, { erp: { name: 'erp', baseUrl: 'http://erp.test', headers: {} } });
-  const result = await clock.run(startRun({ runId: 'run1', flow, clock, store, connectors, random: () => 0.5 }).done);
+  const result = await clock.run(
+    startRun({ runId: 'run1', flow, clock, runtime: testRuntime, store, connectors, random: () => 0.5 }).done,
+  );
   return { result, store, requests: connectors.requests, clock };
 }
 

@@ -1,28 +1,10 @@
-import type { RecordError } from '@sluice/shared';
+import type { NodeParams, RecordError } from '@sluice/shared';
 import type { HttpResponse } from '../ports.js';
 import { readPath } from '../record-key.js';
-import type { RetryPolicy } from '../retry.js';
-import type { Item, NodeContext, NodeFactory } from '../runtime.js';
+import type { Item, NodeFactory, WriteContext } from '../runtime.js';
 import { type CallResult, callWithRetry, errorFromResponse, resolveTarget, type Target } from './http.js';
 
-interface Params {
-  connection?: string;
-  url: string;
-  method: 'POST' | 'PUT' | 'PATCH';
-  mode?: 'record' | 'batch';
-  batchSize?: number;
-  bodyPath?: string;
-  successStatuses?: number[];
-  resultsPath?: string;
-  resultKeyField?: string;
-  resultStatusPath?: string;
-  resultOkPath?: string;
-  resultErrorPath?: string;
-  idempotencyHeader: string;
-  timeoutMs: number;
-  concurrency: number;
-  retry: RetryPolicy;
-}
+type Params = NodeParams<'http-write'>;
 
 /** What happened to one record of a request: written, or failed with a reason. */
 type Outcome = { ok: true; attempts: number } | { ok: false; error: RecordError; attempts: number };
@@ -34,8 +16,7 @@ type Outcome = { ok: true; attempts: number } | { ok: false; error: RecordError;
  * the run, the node and the record key (batch mode: the batch's first and last keys and its size),
  * so a batch replayed after a crash does not write twice.
  */
-export const httpWrite: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
+export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) => {
   const batchMode = params.mode === 'batch';
   const isSuccess = (status: number) =>
     params.successStatuses?.length ? params.successStatuses.includes(status) : status >= 200 && status < 300;
@@ -49,7 +30,7 @@ export const httpWrite: NodeFactory = (ctx, raw) => {
     let last: HttpResponse | undefined;
     const http = ctx.connectors.http;
     // without successStatuses this is callWithRetry's own rule (2xx), so the context is used as is
-    const sendCtx: NodeContext = !params.successStatuses?.length
+    const sendCtx: WriteContext = !params.successStatuses?.length
       ? ctx
       : {
           ...ctx,
@@ -158,7 +139,7 @@ export const httpWrite: NodeFactory = (ctx, raw) => {
     async process(items) {
       if (items.length === 0) return;
       const target = resolveTarget(ctx, params);
-      const size = batchMode ? (params.batchSize ?? 50) : 1;
+      const size = batchMode ? params.batchSize : 1;
       const groups: Item[][] = [];
       for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
       const results: Outcome[][] = new Array(groups.length);
@@ -212,17 +193,17 @@ const OK_WORDS = /^(ok|success|succeeded|successful|created|updated|accepted|wri
 
 /** Whether one per-record result says its record was written, and if not, why. */
 function judge(result: unknown, params: Params): { ok: true } | { ok: false; error: RecordError } {
-  const flag = readPath(result, params.resultOkPath ?? 'ok');
-  const status = readPath(result, params.resultStatusPath ?? 'status');
+  const flag = readPath(result, params.resultOkPath);
+  const status = readPath(result, params.resultStatusPath);
   let ok: boolean;
   if (typeof flag === 'boolean') ok = flag;
   else if (typeof status === 'number') ok = status >= 200 && status < 300;
   else if (typeof status === 'string') ok = /^2\d\d$/.test(status) || OK_WORDS.test(status);
   // neither a flag nor a status: a result without an error counts as written
-  else ok = readPath(result, params.resultErrorPath ?? 'error') == null;
+  else ok = readPath(result, params.resultErrorPath) == null;
   if (ok) return { ok: true };
   const httpStatus = typeof status === 'number' ? status : /^\d{3}$/.test(String(status)) ? Number(status) : undefined;
-  const reported = readPath(result, params.resultErrorPath ?? 'error');
+  const reported = readPath(result, params.resultErrorPath);
   let reason: string | undefined;
   let code: string | undefined;
   if (typeof reported === 'string') reason = reported;

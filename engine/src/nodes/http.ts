@@ -2,7 +2,10 @@ import type { RecordError } from '@sluice/shared';
 import { Cancelled, sleep } from '../clock.js';
 import { HttpFailure, type HttpRequest, type HttpResponse } from '../ports.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
-import type { NodeContext } from '../runtime.js';
+import type { NodeContext, SystemAccess } from '../runtime.js';
+
+/** What calling another system needs of a node's context. */
+export type CallerContext = NodeContext & SystemAccess;
 
 export interface Target {
   url: string;
@@ -12,7 +15,7 @@ export interface Target {
 }
 
 /** Joins the node's URL onto its connection, with the connection's auth headers. */
-export function resolveTarget(ctx: NodeContext, params: { connection?: string; url: string }): Target {
+export function resolveTarget(ctx: CallerContext, params: { connection?: string; url: string }): Target {
   if (!params.connection) return { url: params.url, headers: {}, breakerKey: originOf(params.url) };
   const connection = ctx.connectors.connection(params.connection);
   if (!connection) throw new Error(`node "${ctx.node.id}": no connection named "${params.connection}"`);
@@ -45,7 +48,7 @@ export type CallResult =
  * cooldown has passed it is sent again, with the connection's current credentials.
  */
 export async function callWithRetry(
-  ctx: NodeContext,
+  ctx: CallerContext,
   request: HttpRequest,
   policy: RetryPolicy,
   breakerKey: string,

@@ -1,4 +1,5 @@
-import { createRuntimeRegistry } from '../runtime.js';
+import { type FlowNode, isNodeTypeName, type NodeParams, type NodeTypeName } from '@sluice/shared';
+import { type ContextMaker, implement, type NodeImplementation, type NodeRuntime } from '../runtime.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
 import { collect } from './collect.js';
@@ -17,24 +18,37 @@ import { manual } from './manual.js';
 import { map } from './map.js';
 import { webhook } from './webhook.js';
 
-/** How each node type of the catalogue runs. */
-export const runtimes = createRuntimeRegistry([
-  ['manual', manual],
-  ['schedule', manual],
-  ['webhook', webhook],
-  ['http-source', httpSource],
-  ['entity-source', entitySource],
-  ['inline-records', inlineRecords],
-  ['generate', generate],
-  ['file-source', fileSource],
-  ['batch', batch],
-  ['delay', delay],
-  ['filter', filter],
-  ['branch', branch],
-  ['map', map],
-  ['http-write', httpWrite],
-  ['entity-write', entityWrite],
-  ['file-sink', fileSink],
-  ['collect', collect],
-  ['error-branch', errorBranch],
-]);
+/** How each node type of the catalogue runs: one implementation per type, checked by the compiler. */
+export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } = {
+  manual: implement('trigger', manual),
+  schedule: implement('trigger', manual),
+  webhook: implement('source', webhook),
+  'http-source': implement('source', httpSource),
+  'entity-source': implement('source', entitySource),
+  'inline-records': implement('source', inlineRecords),
+  generate: implement('source', generate),
+  'file-source': implement('source', fileSource),
+  batch: implement('flow-control', batch),
+  delay: implement('flow-control', delay),
+  filter: implement('transform', filter),
+  branch: implement('transform', branch),
+  map: implement('transform', map),
+  'http-write': implement('write', httpWrite),
+  'entity-write': implement('write', entityWrite),
+  'file-sink': implement('write', fileSink),
+  collect: implement('write', collect),
+  'error-branch': implement('transform', errorBranch),
+};
+
+/**
+ * Starts a node of a validated flow. `validateFlow` parsed its params with its type's schema, so they
+ * are that type's `NodeParams`: this is the one place that relies on it.
+ */
+export function createNodeRuntime(node: FlowNode, contextFor: ContextMaker, restored: unknown): NodeRuntime {
+  if (!isNodeTypeName(node.type)) throw new Error(`no implementation for type "${node.type}"`);
+  return start(node.type, node.params as NodeParams<NodeTypeName>, contextFor, restored);
+}
+
+function start<T extends NodeTypeName>(type: T, params: NodeParams<T>, contextFor: ContextMaker, restored: unknown) {
+  return runtimes[type].start(contextFor, params, restored);
+}

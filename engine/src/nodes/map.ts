@@ -1,11 +1,5 @@
 import { compileExpression, type Expression, isPromise } from '../expressions.js';
-import type { Item, NodeFactory } from '../runtime.js';
-
-interface Params {
-  fields: { name: string; expression: string }[];
-  keep: 'all' | 'none';
-  remove: string[];
-}
+import type { Item, NodeFactory, TransformContext } from '../runtime.js';
 
 interface Field {
   name: string;
@@ -14,8 +8,7 @@ interface Field {
 }
 
 /** Sets fields from JSONata expressions; a failing expression fails that record only. */
-export const map: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
+export const map: NodeFactory<'map', TransformContext> = (ctx, params) => {
   const fields: Field[] = params.fields.map((f) => ({
     name: f.name,
     path: f.name.split('.'),

@@ -1,14 +1,9 @@
-import type { NodeFactory } from '../runtime.js';
-
-interface Params {
-  keyField?: string;
-}
+import type { NodeFactory, SourceContext } from '../runtime.js';
 
 const PAGE = 500;
 
 /** Emits the records the run was started with (a webhook's body), a page at a time, resumable by position. */
-export const webhook: NodeFactory = (ctx, raw) => {
-  const params = raw as unknown as Params;
+export const webhook: NodeFactory<'webhook', SourceContext> = (ctx, params) => {
   return {
     async process() {
       const inputs = ctx.inputs();

@@ -1,4 +1,4 @@
-import { RUN_STATUSES } from '@sluice/shared';
+import { RUN_STATUSES, TRIGGER_KINDS } from '@sluice/shared';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
@@ -13,6 +13,8 @@ export const flows = sqliteTable('flows', {
   enabled: integer('enabled').notNull().default(1),
   createdAt: integer('created_at').notNull(),
   updatedAt: integer('updated_at').notNull(),
+  /** When it was deleted while it had runs: hidden from the list, its history kept, restorable. */
+  archivedAt: integer('archived_at'),
 });
 
 /** Every saved document of a flow; a run points at the version it started with. */
@@ -39,7 +41,7 @@ export const runs = sqliteTable(
     flowVersionId: integer('flow_version_id').references(() => flowVersions.id),
     flowName: text('flow_name').notNull(),
     status: text('status', { enum: RUN_STATUSES }).notNull(),
-    trigger: text('trigger', { enum: ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry'] }).notNull(),
+    trigger: text('trigger', { enum: TRIGGER_KINDS }).notNull(),
     read: integer('read').notNull().default(0),
     succeeded: integer('succeeded').notNull().default(0),
     filtered: integer('filtered').notNull().default(0),
@@ -63,6 +65,8 @@ export const runs = sqliteTable(
     createdAt: integer('created_at').notNull(),
     startedAt: integer('started_at'),
     finishedAt: integer('finished_at'),
+    /** Its number among its flow's runs (1, 2, 3…), assigned when it is created. */
+    runNumber: integer('run_number'),
   },
   (t) => [
     index('runs_flow').on(t.flowId, t.id),
@@ -73,6 +77,7 @@ export const runs = sqliteTable(
     index('runs_flow_trigger').on(t.flowId, t.trigger, t.id),
     index('runs_created').on(t.createdAt),
     uniqueIndex('runs_schedule_slot').on(t.flowId, t.scheduledFor),
+    uniqueIndex('runs_flow_number').on(t.flowId, t.runNumber),
   ],
 );
 
@@ -154,6 +159,20 @@ export const runInputs = sqliteTable(
     runId: integer('run_id').notNull(),
     seq: integer('seq').notNull(),
     data: text('data').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.seq] })],
+);
+
+/**
+ * The records a retry run was told to feed again (a selection of the retried run's failed records),
+ * each with the payload to send instead of the stored one, if any; read again by a resumed retry run.
+ */
+export const retrySelections = sqliteTable(
+  'retry_selections',
+  {
+    runId: integer('run_id').notNull(),
+    seq: integer('seq').notNull(),
+    payload: text('payload'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
 );

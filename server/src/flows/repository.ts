@@ -8,10 +8,10 @@ import {
   migrateFlow,
   type Problem,
 } from '@sluice/shared';
-import { and, desc, eq } from 'drizzle-orm';
+import { and, desc, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
-import { flows, flowVersions, scheduleState } from '../db/schema.js';
-import { InvalidFlowError, notFound } from '../errors.js';
+import { flows, flowVersions, scheduleState, watermarks, webhooks } from '../db/schema.js';
+import { ConflictError, InvalidFlowError, notFound } from '../errors.js';
 import { checkSchedule } from '../schedules/cron.js';
 
 type FlowRow = typeof flows.$inferSelect;
@@ -28,6 +28,7 @@ function summary(row: FlowRow): FlowSummary {
     enabled: row.enabled === 1,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
+    archivedAt: row.archivedAt === null ? null : iso(row.archivedAt),
   };
 }
 
@@ -84,8 +85,59 @@ export class FlowRepository {
     private readonly now: () => number = Date.now,
   ) {}
 
-  list(): FlowSummary[] {
-    return this.db.select().from(flows).orderBy(desc(flows.updatedAt)).all().map(summary);
+  /** Flows most recently changed first: those in use, or (`archived`) those deleted while they had runs. */
+  list(archived = false): FlowSummary[] {
+    return this.db
+      .select()
+      .from(flows)
+      .where(archived ? isNotNull(flows.archivedAt) : isNull(flows.archivedAt))
+      .orderBy(desc(flows.updatedAt))
+      .all()
+      .map(summary);
+  }
+
+  /** A new flow with the latest document of this one, named "<name> (copy)", at version 1. */
+  duplicate(id: string): FlowDetail {
+    const source = this.get(id);
+    return this.create({ ...source.document, name: `${source.name} (copy)` });
+  }
+
+  /**
+   * Deletes a flow. One that has runs is archived instead: hidden from the list, its schedules and
+   * webhooks off, its runs and versions kept, restorable. Refused while one of its runs is unfinished.
+   */
+  delete(id: string): { archived: boolean } {
+    this.row(id);
+    const c = this.db.$client;
+    const active = c
+      .prepare(`SELECT COUNT(*) FROM runs WHERE flow_id = ? AND status IN ('queued', 'running', 'paused')`)
+      .pluck()
+      .get(id) as number;
+    if (active > 0)
+      throw new ConflictError('flow_running', `flow "${id}" has ${active} unfinished run(s); cancel them first`);
+    const hasRuns = c.prepare('SELECT 1 FROM runs WHERE flow_id = ? LIMIT 1').get(id) !== undefined;
+    const at = this.now();
+    this.db.transaction((tx) => {
+      tx.update(scheduleState).set({ version: null }).where(eq(scheduleState.flowId, id)).run();
+      if (hasRuns) {
+        tx.update(flows).set({ archivedAt: at, enabled: 0, updatedAt: at }).where(eq(flows.id, id)).run();
+        return;
+      }
+      tx.delete(scheduleState).where(eq(scheduleState.flowId, id)).run();
+      tx.delete(webhooks).where(eq(webhooks.flowId, id)).run();
+      tx.delete(watermarks).where(eq(watermarks.flowId, id)).run();
+      tx.delete(flowVersions).where(eq(flowVersions.flowId, id)).run();
+      tx.delete(flows).where(eq(flows.id, id)).run();
+    });
+    return { archived: hasRuns };
+  }
+
+  /** Brings an archived flow back to the list (its schedules and webhooks stay off until turned on). */
+  restore(id: string): FlowSummary {
+    const row = this.row(id);
+    if (row.archivedAt === null) throw new ConflictError('not_archived', `flow "${id}" is not archived`);
+    this.db.update(flows).set({ archivedAt: null, updatedAt: this.now() }).where(eq(flows.id, id)).run();
+    return summary(this.row(id));
   }
 
   /** Creates a flow from a document that can be read (problems are saved with it as a draft). */
@@ -205,7 +257,7 @@ export class FlowRepository {
       .prepare(
         `SELECT f.id, f.published_version AS version, v.document, v.created_at AS at FROM flows f
            JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
-           WHERE f.enabled = 1 AND f.published_version IS NOT NULL`,
+           WHERE f.enabled = 1 AND f.published_version IS NOT NULL AND f.archived_at IS NULL`,
       )
       .all() as { id: string; version: number; document: string; at: number }[];
     return rows.map((r) => ({
@@ -223,7 +275,12 @@ export class FlowRepository {
 
   /** Finds a flow by name; used to give file-based runs (CLI, demo) a home and a history. */
   findByName(name: string): FlowSummary | undefined {
-    const row = this.db.select().from(flows).where(eq(flows.name, name)).orderBy(flows.createdAt).get();
+    const row = this.db
+      .select()
+      .from(flows)
+      .where(and(eq(flows.name, name), isNull(flows.archivedAt)))
+      .orderBy(flows.createdAt)
+      .get();
     return row ? summary(row) : undefined;
   }
 

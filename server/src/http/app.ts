@@ -1,19 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import type { HttpClient } from '@sluice/engine';
-import { flowJsonSchema, HTTP_STATUS, type Settings } from '@sluice/shared';
+import { flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
 import { Hono } from 'hono';
-import type { TokenStore } from '../auth/tokens.js';
-import type { ConnectionRepository } from '../connections/repository.js';
-import type { Db } from '../db/open.js';
-import type { FlowRepository } from '../flows/repository.js';
-import { createLogger, type Logger } from '../logger.js';
-import type { RunRepository } from '../runs/repository.js';
-import type { Runner } from '../runs/runner.js';
-import type { Scheduler } from '../schedules/scheduler.js';
-import type { Webhooks } from '../webhooks/webhooks.js';
+import { createLogger } from '../logger.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
+import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerFlowRoutes } from './flow-routes.js';
@@ -23,21 +15,7 @@ import { ApiRouter, openApiDocument, type RegisteredRoute } from './spec.js';
 
 /** The server's limits and retention, as `GET /api/settings` answers them. */
 export type { Settings } from '@sluice/shared';
-
-export interface AppDeps {
-  db: Db;
-  flows: FlowRepository;
-  runs: RunRepository;
-  runner: Runner;
-  connections: ConnectionRepository;
-  http: HttpClient;
-  scheduler: Scheduler;
-  webhooks: Webhooks;
-  tokens: TokenStore;
-  settings: Settings;
-  /** Where unexpected errors are logged (none given: a logger on stdout). */
-  logger?: Logger;
-}
+export type { AppDeps } from './deps.js';
 
 const VERSION = '0.1.0';
 

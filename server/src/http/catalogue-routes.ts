@@ -4,7 +4,7 @@ import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config.js';
 import { prune } from '../runs/retention.js';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
 

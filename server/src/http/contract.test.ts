@@ -80,10 +80,16 @@ describe('real answers match the contract', () => {
       false,
     );
 
-    const { runId } = await api.call('startRun', { params: { id: flow.id } });
+    const before = await api.call('flowEstimate', { params: { id: flow.id } });
+    expect(before).toMatchObject({ flowId: flow.id, records: 60, estimateMs: null });
+    const { runId } = await api.call('startRun', { params: { id: flow.id }, body: { trigger: 'manual' } });
     await t.parts.runner.wait(runId);
     const run = await api.call('getRun', { params: { id: runId } });
     expect(run.status).toBe('succeeded');
+    expect(run.eta).toBeNull();
+    expect(run).toMatchObject({ trigger: 'manual', runNumber: 1 });
+    const after = await api.call('flowEstimate', { params: { id: flow.id }, query: { records: 600 } });
+    expect(after).toMatchObject({ records: 600, measuredRuns: [runId], estimateMs: expect.any(Number) });
     expect(run.batches.length).toBeGreaterThan(0);
     const runs = await api.call('listRuns', { query: { flowId: flow.id, limit: 5 } });
     expect(runs.items[0]?.id).toBe(runId);
@@ -103,6 +109,32 @@ describe('real answers match the contract', () => {
     const retry = await api.call('retryRun', { params: { id: runId } });
     expect(retry).toMatchObject({ retryOf: runId, version: 'original', status: 'queued' });
     await t.parts.runner.wait(retry.runId);
+    const one = await api.call('retryRun', {
+      params: { id: runId },
+      body: { version: 'current', records: [{ seq: failed.items[0]?.seq ?? 0, payload: { key } }] },
+    });
+    await t.parts.runner.wait(one.runId);
+    expect((await api.call('getRun', { params: { id: one.runId } })).counts.read).toBe(1);
+
+    // duplicate, delete (a flow with runs is archived), restore
+    const copy = await api.call('duplicateFlow', { params: { id: flow.id } });
+    expect(copy).toMatchObject({ name: `${flow.name} (copy)`, latestVersion: 1, archivedAt: null });
+    expect(await api.call('deleteFlow', { params: { id: copy.id } })).toEqual({ archived: false });
+    expect(await api.call('deleteFlow', { params: { id: flow.id } })).toEqual({ archived: true });
+    const archived = await api.call('listFlows', { query: { archived: 'true' } });
+    expect(archived.items.map((f) => f.id)).toEqual([flow.id]);
+    expect((await api.call('restoreFlow', { params: { id: flow.id } })).archivedAt).toBeNull();
+  });
+
+  it('test runs: a draft and a saved flow, and their per-node data', async () => {
+    const demo = example(path.basename(DEMO_FLOW_FILE));
+    const flow = await api.call('createFlow', { body: demo });
+    const saved = await api.call('testFlow', { params: { id: flow.id }, body: { limit: 3 } });
+    expect(saved.status).toBe('running');
+    const draft = await api.call('testDraft', { body: { document: demo, limit: 3, until: 'to-erp-shape' } });
+    const data = await api.call('testData', { params: { id: draft.runId }, query: { waitMs: 20_000 } });
+    expect(data.nodes['to-erp-shape']?.output).toHaveLength(3);
+    await api.call('testData', { params: { id: saved.runId }, query: { waitMs: 20_000 } });
   });
 
   it('a run still queued can be cancelled; a finished one cannot', async () => {

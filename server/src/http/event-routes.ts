@@ -2,7 +2,7 @@ import type { RunEvent } from '@sluice/engine';
 import { isFinalRunStatus } from '@sluice/shared';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import type { ApiRouter } from './spec.js';
 
 /** At most this many messages a second per subscriber. */

@@ -1,5 +1,5 @@
 import { HTTP_STATUS, isFinalRunStatus } from '@sluice/shared';
-import type { AppDeps } from './app.js';
+import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
 
@@ -17,7 +17,12 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
       ...(cursor !== undefined ? { cursor } : {}),
     });
   });
-  api.add('getRun', (_c, { params }) => deps.runs.get(params.id));
+  api.add('getRun', async (_c, { params }) => {
+    const run = deps.runs.get(params.id);
+    if (run.status !== 'running') return run;
+    return { ...run, eta: await deps.estimates.eta(run, deps.runs.versionOf(params.id).document) };
+  });
+  api.add('testData', (_c, { params, query }) => deps.runner.testDataOf(params.id, query.waitMs));
   api.add('pauseRun', (_c, { params }) => {
     deps.runner.pause(params.id);
     return { runId: params.id, status: 'paused' as const };
@@ -35,7 +40,7 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
   });
   api.add('retryRun', (_c, { params, body }) => {
     const version = body?.version ?? 'original';
-    const runId = deps.runner.retryFailed(params.id, version);
+    const runId = deps.runner.retryFailed(params.id, version, body?.records);
     return { runId, retryOf: params.id, version, status: 'queued' as const };
   });
   api.add('listRecords', (_c, { params, query }) =>

@@ -39,6 +39,7 @@ interface RunRow {
   created_at: number;
   started_at: number | null;
   finished_at: number | null;
+  run_number: number | null;
 }
 
 interface OutcomeRow {
@@ -59,7 +60,7 @@ interface OutcomeRow {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
-  r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at, r.created_at, r.started_at, r.finished_at`;
+  r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at, r.created_at, r.started_at, r.finished_at, r.run_number`;
 
 const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
   e.message, e.code, e.http_status`;
@@ -67,6 +68,7 @@ const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no
 function toSummary(r: RunRow): RunSummary {
   return {
     id: String(r.id),
+    runNumber: r.run_number,
     flowId: r.flow_id,
     flowVersion: r.version,
     flowName: r.flow_name,
@@ -138,6 +140,14 @@ export interface NewRun {
   scheduledFor?: number;
   /** Records the run is started with (a webhook's body), stored in the same transaction. */
   inputs?: readonly unknown[];
+  /** A retry run's selection of the retried run's failed records (by seq), each with a payload to send instead. */
+  selection?: readonly RetrySelection[];
+}
+
+/** One failed record a retry feeds again, and the payload to send instead of the stored one, if any. */
+export interface RetrySelection {
+  seq: number;
+  payload?: Record<string, unknown>;
 }
 
 export interface RunListQuery {
@@ -198,8 +208,9 @@ export class RunRepository {
   create(run: NewRun): string {
     return this.c.transaction(() => {
       const info = this.sql(
-        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, scheduled_for, created_at)
-           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?)`,
+        `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, scheduled_for, created_at, run_number)
+           VALUES (?, ?, ?, 'queued', ?, ?, ?, ?,
+             CASE WHEN ? IS NULL OR ? = 'test' THEN NULL ELSE (SELECT COALESCE(MAX(run_number), 0) + 1 FROM runs WHERE flow_id = ?) END)`,
       ).run(
         run.flowId,
         run.flowVersionId,
@@ -208,11 +219,20 @@ export class RunRepository {
         run.retryOf ? Number(run.retryOf) : null,
         run.scheduledFor ?? null,
         this.now(),
+        // test runs are hidden from the history, so they take no number: "run 3 of this flow" counts real runs
+        run.flowId,
+        run.trigger,
+        run.flowId,
       );
       const id = Number(info.lastInsertRowid);
       if (run.inputs?.length) {
         const insert = this.sql('INSERT INTO run_inputs (run_id, seq, data) VALUES (?, ?, ?)');
         for (const [seq, record] of run.inputs.entries()) insert.run(id, seq, JSON.stringify(record));
+      }
+      if (run.selection?.length) {
+        const insert = this.sql('INSERT INTO retry_selections (run_id, seq, payload) VALUES (?, ?, ?)');
+        for (const r of run.selection)
+          insert.run(id, r.seq, r.payload === undefined ? null : JSON.stringify(r.payload));
       }
       return String(id);
     })();
@@ -287,6 +307,8 @@ export class RunRepository {
           finishedAt: iso(b.finished_at ?? null),
         }),
       ),
+      // the HTTP API adds a running run's ETA (server/src/runs/estimate.ts)
+      eta: null,
     };
   }
 
@@ -304,18 +326,49 @@ export class RunRepository {
     };
   }
 
-  /** The failed records of a run after position `after`, in order, for a retry run to feed again. */
-  failedForReplay(runId: string, after: number, limit: number): ReplayRecord[] {
-    const rows = this.sql(
-      `SELECT seq, key, node_id, payload FROM record_outcomes
-         WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
-    ).all(toId(runId), after, limit) as { seq: number; key: string; node_id: string; payload: string | null }[];
+  /**
+   * The failed records of a run after position `after`, in order, for a retry run to feed again: all of
+   * them, or, when the retry run was given a selection, those selected, with their replacement payloads.
+   */
+  failedForReplay(runId: string, after: number, limit: number, retryRunId?: string): ReplayRecord[] {
+    type Row = { seq: number; key: string; node_id: string; payload: string | null; replacement?: string | null };
+    const selected =
+      retryRunId !== undefined &&
+      this.sql('SELECT 1 FROM retry_selections WHERE run_id = ? LIMIT 1').get(toId(retryRunId));
+    const rows = (
+      selected
+        ? this.sql(
+            `SELECT o.seq, o.key, o.node_id, o.payload, s.payload AS replacement FROM retry_selections s
+               JOIN record_outcomes o ON o.run_id = ? AND o.seq = s.seq AND o.status = 2
+               WHERE s.run_id = ? AND s.seq > ? ORDER BY s.seq LIMIT ?`,
+          ).all(toId(runId), toId(retryRunId as string), after, limit)
+        : this.sql(
+            `SELECT seq, key, node_id, payload FROM record_outcomes
+               WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
+          ).all(toId(runId), after, limit)
+    ) as Row[];
     return rows.map((r) => ({
       ref: r.seq,
       key: r.key,
       nodeId: r.node_id,
-      payload: r.payload === null ? {} : replayPayload(r.payload),
+      payload:
+        typeof r.replacement === 'string'
+          ? (JSON.parse(r.replacement) as Record<string, unknown>)
+          : r.payload === null
+            ? {}
+            : replayPayload(r.payload),
     }));
+  }
+
+  /** Of these seqs, those that are not failed records of the run (a retry selection must name failed records). */
+  notFailed(runId: string, seqs: readonly number[]): number[] {
+    const failed = this.sql('SELECT 1 FROM record_outcomes WHERE run_id = ? AND seq = ? AND status = 2');
+    return seqs.filter((seq) => !failed.get(toId(runId), seq));
+  }
+
+  /** A retry run's selection, if it was given one: how many records. */
+  selectionSize(retryRunId: string): number {
+    return this.sql('SELECT COUNT(*) FROM retry_selections WHERE run_id = ?').pluck().get(toId(retryRunId)) as number;
   }
 
   /** Cancels a run that has not started; false when it is no longer queued. */
@@ -333,7 +386,7 @@ export class RunRepository {
     if (q.trigger) {
       where.push('r.trigger = ?');
       args.push(q.trigger);
-    }
+    } else where.push(`r.trigger <> 'test'`); // test runs are listed only when asked for
     // Ids grow with creation time, so a time range is also an id range: found through the creation-time
     // index, it lets every other filter's (…, id) index serve the range too.
     if (q.from !== undefined) {

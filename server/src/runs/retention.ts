@@ -16,26 +16,28 @@ export interface PruneResult {
 }
 
 const DAY_MS = 86_400_000;
+/** Test runs whose outcomes are kept per flow (a never-saved draft's tests count as their flow name's), whatever their age. */
+export const TEST_RUNS_KEPT = 5;
 const CHUNK = 5000;
 
 /**
- * Removes the per-record rows (outcomes, collected records, webhook inputs) of finished runs that are
- * both older than `days` and not among their flow's newest `runsPerFlow`. The run's summary, counts
+ * Removes the per-record rows (outcomes, collected records, webhook inputs) of finished test runs
+ * beyond their flow's newest `TEST_RUNS_KEPT` first, whatever their age; then of other finished runs
+ * that are both older than `days` and not among their flow's newest `runsPerFlow` (test runs not counted). The run's summary, counts
  * and batches stay, marked `pruned_at`. Deletes go in small transactions so runs and the API keep going.
  */
 export function prune(db: Db, policy: RetentionPolicy, now = Date.now()): PruneResult {
   const c = db.$client;
   const cutoff = now - policy.days * DAY_MS;
-  const victims = c
-    .prepare(
-      `SELECT id FROM (
+  // test runs are pruned first, and newer ones do not push real runs out of their flow's newest
+  const ranked = (tests: boolean) => `SELECT id FROM (
          SELECT id, created_at, pruned_at, status,
            ROW_NUMBER() OVER (PARTITION BY COALESCE(flow_id, flow_name) ORDER BY id DESC) AS rank
-         FROM runs)
-       WHERE pruned_at IS NULL AND status IN (${FINAL_STATUSES_SQL}) AND created_at < ? AND rank > ?`,
-    )
-    .pluck()
-    .all(cutoff, policy.runsPerFlow) as number[];
+         FROM runs WHERE trigger ${tests ? '=' : '<>'} 'test')
+       WHERE pruned_at IS NULL AND status IN (${FINAL_STATUSES_SQL}) AND created_at < ? AND rank > ?`;
+  const tests = c.prepare(ranked(true)).pluck().all(Number.MAX_SAFE_INTEGER, TEST_RUNS_KEPT) as number[];
+  const others = c.prepare(ranked(false)).pluck().all(cutoff, policy.runsPerFlow) as number[];
+  const victims = [...tests, ...others];
   let outcomes = 0;
   for (const id of victims) outcomes += pruneRun(c, id, now);
   return { runs: victims.length, outcomes };
@@ -54,6 +56,7 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
   c.transaction(() => {
     c.prepare('DELETE FROM collected_records WHERE run_id = ?').run(runId);
     c.prepare('DELETE FROM run_inputs WHERE run_id = ?').run(runId);
+    c.prepare('DELETE FROM retry_selections WHERE run_id = ?').run(runId);
     c.prepare('UPDATE runs SET pruned_at = ?, checkpoint = NULL WHERE id = ?').run(now, runId);
   })();
   return removed;

@@ -7,15 +7,26 @@ import {
   type RunEvent,
   type RunHandle,
   type RunResult,
+  type Runtime,
   startRun,
 } from '@sluice/engine';
 import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
-import { ConflictError, DomainError, InvalidFlowError } from '../errors.js';
+import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import type { RunLeases } from './leases.js';
-import type { RunRepository } from './repository.js';
+import type { RetrySelection, RunRepository } from './repository.js';
 import type { SqliteRunStore } from './sqlite-run-store.js';
+import { TestRunData } from './test-runs.js';
+
+/** What a test run is asked for: the document to run (a draft, saved or not) and how. */
+export interface TestRequest {
+  flowId: string | null;
+  document: unknown;
+  limit: number;
+  sendWrites: boolean;
+  until?: string;
+}
 
 export interface EnqueueOptions {
   /** Which version runs: the latest saved (default for manual runs), the published one, or a number. */
@@ -33,6 +44,8 @@ export interface RunnerOptions {
   leases: RunLeases;
   connectors: Connectors;
   clock: Clock;
+  /** Hashing and yielding for the engine (Node's). */
+  runtime: Runtime;
   /** Runs executing at once in this process; further runs wait `queued`. */
   concurrency?: number;
   /** Runs of one flow executing at once (across processes); further runs of it wait `queued`. */
@@ -55,6 +68,9 @@ export class Runner {
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
   private readonly breakers: BreakerRegistry;
   private readonly concurrency: number;
+  private readonly testData = new TestRunData();
+  /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
+  private readonly tests = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly events = new EventEmitter();
@@ -87,6 +103,8 @@ export class Runner {
       version = summary.publishedVersion;
     } else if (typeof wanted === 'number') version = wanted;
     const flow = this.o.flows.get(flowId, version);
+    if (flow.archivedAt !== null)
+      throw new ConflictError('archived', `flow "${flow.name}" is archived; restore it before running it`);
     const errors = flow.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       const first = errors[0];
@@ -106,6 +124,94 @@ export class Runner {
     return runId;
   }
 
+  /**
+   * Starts a test run of a document at once, in this process (the draft lives only in this request):
+   * its sources read their first `limit` records, or emit their pinned data; writes are not sent
+   * unless asked. Stored as a run with trigger `test` and no flow version; what each node received,
+   * emitted and failed is kept in memory for `testDataOf`. Answers 422 when the document has errors.
+   */
+  test(request: TestRequest): string {
+    const checked = checkFlowForRun(request.document);
+    const errors = checked.problems.filter((p) => p.severity === 'error');
+    if (!checked.flow || errors.length) {
+      const first = errors[0];
+      const message = `the flow has ${errors.length} problem(s) to fix before it can be tested: ${first?.message}`;
+      throw new InvalidFlowError(message, { path: first?.path, problems: checked.problems });
+    }
+    const flow = checked.flow;
+    const { flowId } = request;
+    // no flow version: a process that finds this run abandoned cannot run it, and stores it failed
+    const runId = this.o.runs.create({ flowId, flowVersionId: null, flowName: flow.name, trigger: 'test' });
+    this.o.leases.claim(runId, ['queued']);
+    const log = this.runLog(runId, flowId);
+    log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
+    const handle = startRun({
+      runId,
+      flow,
+      clock: this.o.clock,
+      runtime: this.o.runtime,
+      store: this.o.store,
+      connectors: this.o.connectors,
+      breakers: this.breakers,
+      onEvent: (event: RunEvent) => {
+        logEvent(log, event);
+        this.events.emit('event', event);
+      },
+      test: {
+        limit: request.limit,
+        sendWrites: request.sendWrites,
+        ...(flow.pinned ? { pinned: flow.pinned } : {}),
+        ...(request.until ? { until: request.until } : {}),
+      },
+    });
+    this.active.set(runId, handle);
+    this.tests.add(runId);
+    handle.done
+      .then(
+        (result) => {
+          this.testData.set(runId, result.test ?? {});
+          log.info({ status: result.status, counts: result.counts }, `the test run ended ${result.status}`);
+          this.finish(runId, result);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'the test run could not be stored');
+          this.finish(runId);
+        },
+      )
+      .finally(() => {
+        this.tests.delete(runId);
+        queueMicrotask(() => this.pump());
+      });
+    return runId;
+  }
+
+  /** What each node of a test run received, emitted and failed; waits up to `waitMs` for it to finish. */
+  async testDataOf(runId: string, waitMs = 0) {
+    const run = this.o.runs.get(runId);
+    if (run.trigger !== 'test') throw new NotFoundError(`run ${runId} is not a test run`, 'not_a_test');
+    if (!isFinalRunStatus(run.status) && waitMs > 0 && this.active.has(runId)) {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        this.wait(runId),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, waitMs);
+        }),
+      ]);
+      clearTimeout(timer);
+    }
+    const current = this.o.runs.get(runId);
+    const nodes = this.testData.get(runId);
+    if (isFinalRunStatus(current.status) && !nodes && !this.active.has(runId))
+      throw new NotFoundError(`the data of test run ${runId} is no longer kept; test again`, 'test_data_gone');
+    return {
+      runId,
+      status: current.status,
+      error: current.error,
+      nodes: nodes ?? {},
+      nodeCounts: current.nodeCounts,
+    };
+  }
+
   /** Cancels every unfinished run of a flow (a schedule's cancel-previous policy); returns their ids. */
   cancelFlowRuns(flowId: string): string[] {
     const ids: string[] = [];
@@ -121,7 +227,7 @@ export class Runner {
   }
 
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
-  retryFailed(runId: string, version: 'original' | 'current'): string {
+  retryFailed(runId: string, version: 'original' | 'current', selection?: readonly RetrySelection[]): string {
     const run = this.o.runs.get(runId);
     if (!isFinalRunStatus(run.status))
       throw new ConflictError(
@@ -129,7 +235,26 @@ export class Runner {
         `run ${runId} is ${run.status}; retry its failed records once it has finished`,
       );
     if (run.counts.failed === 0) throw new ConflictError('nothing_to_retry', `run ${runId} has no failed records`);
+    if (run.prunedAt !== null)
+      throw new ConflictError('nothing_to_retry', `run ${runId}'s record outcomes were removed by retention`);
     if (!run.flowId) throw new ConflictError('no_flow', `run ${runId} belongs to no stored flow`);
+    if (selection?.length) {
+      const seqs = selection.map((r) => r.seq);
+      const twice = seqs.findIndex((seq, i) => seqs.indexOf(seq) !== i);
+      if (twice >= 0)
+        throw new InvalidError('duplicate_record', `records[${twice}].seq: record ${seqs[twice]} is named twice`, {
+          path: `records[${twice}].seq`,
+        });
+      const missing = this.o.runs.notFailed(runId, seqs);
+      if (missing.length) {
+        const at = seqs.indexOf(missing[0] as number);
+        throw new InvalidError(
+          'not_failed',
+          `records[${at}].seq: record ${missing[0]} is not a failed record of run ${runId}`,
+          { path: `records[${at}].seq` },
+        );
+      }
+    }
     const target =
       version === 'original'
         ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
@@ -146,6 +271,7 @@ export class Runner {
       flowName: target.name,
       trigger: 'retry',
       retryOf: runId,
+      ...(selection?.length ? { selection } : {}),
     });
     queueMicrotask(() => this.pump());
     return id;
@@ -199,7 +325,10 @@ export class Runner {
     for (const t of this.timers) clearInterval(t);
     const handles = [...this.active.values()];
     if (!cancel) {
-      for (const id of this.active.keys()) this.o.leases.release(id);
+      const tests = handles.filter((h) => this.tests.has(h.runId));
+      for (const h of tests) h.cancel(); // nothing to resume them from
+      for (const id of this.active.keys()) if (!this.tests.has(id)) this.o.leases.release(id);
+      await Promise.allSettled(tests.map((h) => h.done));
       return;
     }
     for (const h of handles) h.cancel();
@@ -264,6 +393,7 @@ export class Runner {
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
       flow: checked.flow,
       clock: this.o.clock,
+      runtime: this.o.runtime,
       store: this.o.store,
       connectors: this.o.connectors,
       breakers: this.breakers,
@@ -274,7 +404,9 @@ export class Runner {
       },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
-      ...(retryOf ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit) } } : {}),
+      ...(retryOf
+        ? { replay: { read: (after, limit) => this.o.runs.failedForReplay(retryOf, after, limit, runId) } }
+        : {}),
     });
     this.active.set(runId, handle);
     handle.done

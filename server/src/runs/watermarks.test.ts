@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { flowDocument } from '@sluice/engine/testing';
 import type { RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
@@ -54,30 +55,26 @@ afterAll(async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
 
-const flow = () => ({
-  format: 1,
-  name: 'Incremental loopback',
-  settings: { onError: 'continue' },
-  nodes: [
-    { id: 'start', type: 'manual' },
-    {
-      id: 'src',
-      type: 'http-source',
-      params: {
-        url: `${base}/items`,
-        keyField: 'key',
-        pageSize: 10,
-        pagination: { type: 'offset' },
-        incremental: { field: 'updatedAt', param: 'modified_after' },
+const flow = () =>
+  flowDocument(
+    [
+      { id: 'start', type: 'manual' },
+      {
+        id: 'src',
+        type: 'http-source',
+        params: {
+          url: `${base}/items`,
+          keyField: 'key',
+          pageSize: 10,
+          pagination: { type: 'offset' },
+          incremental: { field: 'updatedAt', param: 'modified_after' },
+        },
       },
-    },
-    { id: 'keep', type: 'collect' },
-  ],
-  edges: [
-    { source: 'start', target: 'src' },
-    { source: 'src', target: 'keep' },
-  ],
-});
+      { id: 'keep', type: 'collect' },
+    ],
+    undefined,
+    { name: 'Incremental loopback' },
+  );
 
 const post = (body: unknown) => ({
   method: 'POST',

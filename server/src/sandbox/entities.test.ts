@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { type RunResult, startRun, systemClock } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type FlowInput, validateFlow } from '@sluice/shared';
+import { type RunResult, startRun } from '@sluice/engine';
+import { chain, flowOf, MemoryRunStore, sourceFlow, validFlow } from '@sluice/engine/testing';
+import { type Flow, validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { assetAt, purchaseOrderAt, workOrderAt } from './data.js';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from './index.js';
 
@@ -26,35 +27,16 @@ const seeded = {
 };
 type EntityName = keyof typeof seeded;
 
-function flowOf(nodes: FlowInput['nodes'], edges: FlowInput['edges']) {
-  const result = validateFlow({ format: 1, name: 'entities', settings: { onError: 'continue' }, nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
-
-async function run(
-  flow: ReturnType<typeof flowOf>,
-  runId: string,
-): Promise<{ result: RunResult; store: MemoryRunStore }> {
+async function run(flow: Flow, runId: string): Promise<{ result: RunResult; store: MemoryRunStore }> {
   const store = new MemoryRunStore();
   const connectors = createConnectors(sandbox.connections);
-  const result = await startRun({ runId, flow, clock: systemClock, store, connectors }).done;
+  const result = await startRun({ runId, flow, clock: systemClock, runtime: nodeRuntime, store, connectors }).done;
   return { result, store };
 }
 
 /** manual → entity-source → collect: what was read, in order. */
 async function read(entity: EntityName, extra: Record<string, unknown> = {}) {
-  const flow = flowOf(
-    [
-      { id: 'start', type: 'manual' },
-      { id: 'src', type: 'entity-source', params: { entity, pageSize: 73, ...extra } },
-      { id: 'out', type: 'collect' },
-    ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'out' },
-    ],
-  );
+  const flow = sourceFlow('entity-source', { entity, pageSize: 73, ...extra });
   const { result, store } = await run(flow, `read-${entity}`);
   expect(result.status).toBe('succeeded');
   return { result, records: store.collected.map((c) => c.data as { key: string; updatedAt: string }) };
@@ -124,13 +106,7 @@ function moveFlow(entity: EntityName, fields: { name: string; expression: string
       { id: 'rejected', type: 'error-branch' },
       { id: 'dead-letter', type: 'collect' },
     ],
-    [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'shape' },
-      { source: 'shape', target: 'erp' },
-      { source: 'erp', sourcePort: 'error', target: 'rejected' },
-      { source: 'rejected', target: 'dead-letter' },
-    ],
+    [...chain('start', 'src', 'shape', 'erp'), ...chain('erp:error', 'rejected', 'dead-letter')],
   );
 }
 
@@ -232,9 +208,7 @@ describe('entity-source → map → entity-write against the sandbox ERP', () =>
 describe('examples', () => {
   it('runs entity-assets-to-erp.flow.json against the sandbox', async () => {
     const doc = JSON.parse(readFileSync(path.join(REPO_ROOT, 'examples', 'entity-assets-to-erp.flow.json'), 'utf8'));
-    const result = validateFlow(doc);
-    if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-    const { result: done } = await run(result.flow, 'example-assets');
+    const { result: done } = await run(validFlow(doc), 'example-assets');
     const named = seeded.assets.filter((a) => a.name);
     expect(done.counts).toMatchObject({ read: TOTAL, succeeded: named.length, failed: TOTAL - named.length });
   });

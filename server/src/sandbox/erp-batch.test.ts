@@ -1,8 +1,8 @@
-import { type RunResult, startRun, systemClock } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type FlowInput, validateFlow } from '@sluice/shared';
+import { type RunResult, startRun } from '@sluice/engine';
+import { chain, flowOf, MemoryRunStore } from '@sluice/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from './index.js';
 
@@ -101,69 +101,64 @@ describe('ERP batch endpoints', () => {
 
 /** maintenance sandbox → batches of 50 → map to the ERP shape → ERP batch write → error branch → collect. */
 function batchWriteFlow() {
-  const nodes: FlowInput['nodes'] = [
-    { id: 'start', type: 'manual' },
-    {
-      id: 'work-orders',
-      type: 'http-source',
-      params: {
-        connection: 'maintenance-sandbox',
-        url: '/api/eam/work-orders',
-        recordsPath: 'data',
-        keyField: 'key',
-        pageSize: 100,
-        pagination: { type: 'token', tokenPath: 'meta.continuation_token', tokenParam: 'continuation_token' },
+  return flowOf(
+    [
+      { id: 'start', type: 'manual' },
+      {
+        id: 'work-orders',
+        type: 'http-source',
+        params: {
+          connection: 'maintenance-sandbox',
+          url: '/api/eam/work-orders',
+          recordsPath: 'data',
+          keyField: 'key',
+          pageSize: 100,
+          pagination: { type: 'token', tokenPath: 'meta.continuation_token', tokenParam: 'continuation_token' },
+        },
       },
-    },
-    { id: 'batch', type: 'batch', params: { size: 50 } },
-    {
-      id: 'to-erp',
-      type: 'map',
-      params: {
-        keep: 'none',
-        fields: [
-          { name: 'externalKey', expression: 'key' },
-          { name: 'title', expression: 'title' },
-          { name: 'assetKey', expression: 'assetKey' },
-          { name: 'site', expression: 'siteKey' },
-        ],
+      { id: 'batch', type: 'batch', params: { size: 50 } },
+      {
+        id: 'to-erp',
+        type: 'map',
+        params: {
+          keep: 'none',
+          fields: [
+            { name: 'externalKey', expression: 'key' },
+            { name: 'title', expression: 'title' },
+            { name: 'assetKey', expression: 'assetKey' },
+            { name: 'site', expression: 'siteKey' },
+          ],
+        },
       },
-    },
-    {
-      id: 'erp-write',
-      type: 'http-write',
-      params: {
-        connection: 'erp-sandbox',
-        url: '/api/erp/work-orders/batch',
-        mode: 'batch',
-        batchSize: 50,
-        bodyPath: 'items',
-        successStatuses: [200, 207],
-        resultsPath: 'results',
-        resultKeyField: 'key',
-        retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 100 },
+      {
+        id: 'erp-write',
+        type: 'http-write',
+        params: {
+          connection: 'erp-sandbox',
+          url: '/api/erp/work-orders/batch',
+          mode: 'batch',
+          batchSize: 50,
+          bodyPath: 'items',
+          successStatuses: [200, 207],
+          resultsPath: 'results',
+          resultKeyField: 'key',
+          retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 100 },
+        },
       },
-    },
-    { id: 'rejected', type: 'error-branch' },
-    { id: 'dead-letter', type: 'collect' },
-  ];
-  const edges: FlowInput['edges'] = [
-    { source: 'start', target: 'work-orders' },
-    { source: 'work-orders', target: 'batch' },
-    { source: 'batch', target: 'to-erp' },
-    { source: 'to-erp', target: 'erp-write' },
-    { source: 'erp-write', sourcePort: 'error', target: 'rejected' },
-    { source: 'rejected', target: 'dead-letter' },
-  ];
-  const result = validateFlow({ format: 1, name: 'batch write', settings: { onError: 'continue' }, nodes, edges });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+      { id: 'rejected', type: 'error-branch' },
+      { id: 'dead-letter', type: 'collect' },
+    ],
+    [
+      ...chain('start', 'work-orders', 'batch', 'to-erp', 'erp-write'),
+      ...chain('erp-write:error', 'rejected', 'dead-letter'),
+    ],
+  );
 }
 
 async function runOnce(runId: string): Promise<{ result: RunResult; store: MemoryRunStore }> {
   const store = new MemoryRunStore();
   const connectors = createConnectors(sandbox.connections);
-  const run = startRun({ runId, flow: batchWriteFlow(), clock: systemClock, store, connectors });
+  const run = startRun({ runId, flow: batchWriteFlow(), clock: systemClock, runtime: nodeRuntime, store, connectors });
   return { result: await run.done, store };
 }
 

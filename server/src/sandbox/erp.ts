@@ -141,6 +141,8 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
     return c.json({ ok: true });
   });
   app.use('/api/*', bearerAuth(o.token));
+  // what a connection's status check reads: 200 once the token is taken (the ERP has no list to read)
+  app.get('/api/erp/status', (c) => c.json({ status: 'ok', entities: ERP_ENTITIES }));
 
   /** Validates and writes one record; the result a batch reports for it. */
   function writeOne(entity: ErpEntity, record: unknown): { status: 201 | 422; key: string | null; body: unknown } {

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRun, systemClock } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type Flow, validateFlow } from '@sluice/shared';
+import { startRun } from '@sluice/engine';
+import { MemoryRunStore, validFlow } from '@sluice/engine/testing';
+import type { Flow } from '@sluice/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import type { FaultSettingsInput, FaultStats } from './faults.js';
 import { type Sandbox, startSandbox } from './index.js';
@@ -20,9 +21,7 @@ function flow(): Flow {
     if (node.id === 'work-orders') node.params.pageSize = 40;
     if (node.id === 'erp-write') node.params.retry = { maxAttempts: 10, initialDelayMs: 20, maxDelayMs: 200 };
   }
-  const result = validateFlow(doc);
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+  return validFlow(doc);
 }
 
 const all = Array.from({ length: WORK_ORDERS }, (_, i) => workOrderAt(42, i));
@@ -76,6 +75,7 @@ describe('every misbehaviour, end to end', () => {
         runId: `faults-${c.faulted}-${Math.random().toString(36).slice(2, 7)}`,
         flow: flow(),
         clock: systemClock,
+        runtime: nodeRuntime,
         store,
         // a short breaker cooldown, so a system that is down for a while is probed again soon
         connectors: createConnectors(

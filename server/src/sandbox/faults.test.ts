@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
-import { HttpFailure, type RunEvent, startRun, systemClock } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type Flow, validateFlow } from '@sluice/shared';
+import { HttpFailure, type RunEvent, startRun } from '@sluice/engine';
+import { MemoryRunStore, validFlow } from '@sluice/engine/testing';
+import type { Flow } from '@sluice/shared';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { createConnectors, fetchHttpClient } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import type { FaultView } from './faults.js';
 import { type Sandbox, startSandbox } from './index.js';
@@ -186,9 +187,7 @@ function misbehavingFlow(tune: (nodes: Flow['nodes']) => void = () => {}): Flow 
     if (node.id === 'erp-write') node.params.retry = { maxAttempts: 8, initialDelayMs: 50, maxDelayMs: 500 };
   }
   tune(doc.nodes);
-  const result = validateFlow(doc);
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
+  return validFlow(doc);
 }
 
 function workOrders() {
@@ -217,6 +216,7 @@ describe('a run against a misbehaving ERP', () => {
       runId: 'flaky',
       flow: misbehavingFlow(),
       clock: systemClock,
+      runtime: nodeRuntime,
       store,
       connectors: createConnectors(sandbox.connections),
     }).done;
@@ -248,6 +248,7 @@ describe('a run against a misbehaving ERP', () => {
       runId: 'expired',
       flow: misbehavingFlow(),
       clock: systemClock,
+      runtime: nodeRuntime,
       store: new MemoryRunStore(),
       connectors: createConnectors(sandbox.connections),
     }).done;
@@ -279,6 +280,7 @@ describe('a run against a misbehaving ERP', () => {
         runId: 'mid-run-401',
         flow: misbehavingFlow(),
         clock: systemClock,
+        runtime: nodeRuntime,
         store,
         connectors: createConnectors(connections),
         onEvent: (e) => {

@@ -56,9 +56,8 @@ export function sandboxConnections(
       name: 'erp-sandbox',
       baseUrl: `${url}/erp`,
       headers: { authorization: `Bearer ${erpToken}` },
-      // behind the ERP's token check (401 when refused); the ERP has no list to read yet, so a
-      // token it takes is answered 404 here, which the run's check lets pass
-      checkPath: '/api/erp/work-orders?limit=1',
+      // behind the ERP's token check: 200 when it takes the token, 401 when it refuses it
+      checkPath: '/api/erp/status',
     },
   ];
 }

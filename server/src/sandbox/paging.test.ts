@@ -1,8 +1,8 @@
-import { type Checkpoint, type HttpClient, startRun, systemClock } from '@sluice/engine';
-import { MemoryRunStore } from '@sluice/engine/testing';
-import { type FlowInput, validateFlow } from '@sluice/shared';
+import { type Checkpoint, type HttpClient, startRun } from '@sluice/engine';
+import { MemoryRunStore, resumeFrom, sourceFlow } from '@sluice/engine/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConnectors, fetchHttpClient } from '../connectors.js';
+import { nodeRuntime, systemClock } from '../node-runtime.js';
 import { workOrderAt } from './data.js';
 import { type Sandbox, startSandbox } from './index.js';
 
@@ -15,38 +15,18 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-function sourceFlow(params: Record<string, unknown>) {
-  const nodes: FlowInput['nodes'] = [
-    { id: 'start', type: 'manual' },
-    {
-      id: 'src',
-      type: 'http-source',
-      params: {
-        connection: 'maintenance-sandbox',
-        url: '/api/eam/work-orders',
-        keyField: 'key',
-        pageSize: 100,
-        ...params,
-      },
-    },
-    { id: 'out', type: 'collect' },
-  ];
-  const result = validateFlow({
-    format: 1,
-    name: 'paging',
-    settings: { onError: 'continue' },
-    nodes,
-    edges: [
-      { source: 'start', target: 'src' },
-      { source: 'src', target: 'out' },
-    ],
+/** start → an HTTP source reading the sandbox's work orders (these params on top) → collect. */
+const workOrderSource = (params: Record<string, unknown>) =>
+  sourceFlow('http-source', {
+    connection: 'maintenance-sandbox',
+    url: '/api/eam/work-orders',
+    keyField: 'key',
+    pageSize: 100,
+    ...params,
   });
-  if (!result.ok || !result.flow) throw new Error(JSON.stringify(result.problems));
-  return result.flow;
-}
 
 /** Runs source → collect against the sandbox over loopback; returns what was read and asked. */
-async function read(params: Record<string, unknown>, resume?: { checkpoint: Checkpoint; read: number }) {
+async function read(params: Record<string, unknown>, checkpoint?: Checkpoint) {
   const urls: string[] = [];
   const http: HttpClient = (req) => {
     // page requests only: they all ask for 100 records (a connection check before the run may ask for 1)
@@ -56,20 +36,12 @@ async function read(params: Record<string, unknown>, resume?: { checkpoint: Chec
   const store = new MemoryRunStore();
   const result = await startRun({
     runId: 'paging',
-    flow: sourceFlow(params),
+    flow: workOrderSource(params),
     clock: systemClock,
+    runtime: nodeRuntime,
     store,
     connectors: createConnectors(sandbox.connections, http),
-    ...(resume
-      ? {
-          resume: {
-            checkpoint: resume.checkpoint,
-            counts: { read: resume.read, succeeded: resume.read, filtered: 0, failed: 0, cancelled: 0 },
-            nodeCounts: {},
-            settled: new Set<number>(),
-          },
-        }
-      : {}),
+    ...(checkpoint ? { resume: resumeFrom(checkpoint) } : {}),
   }).done;
   return { result, store, keys: store.collected.map((c) => c.key), urls };
 }
@@ -150,7 +122,7 @@ describe('http source paging against the sandbox maintenance system', () => {
     expect(checkpoint?.position?.cursor).toMatchObject({ page: 6, url: expect.stringContaining('page=6') });
     if (!checkpoint?.position) throw new Error('no checkpoint in the middle of the run');
 
-    const resumed = await read(params, { checkpoint, read: checkpoint.lowWater });
+    const resumed = await read(params, checkpoint);
     expect(resumed.result.status).toBe('succeeded');
     expect(resumed.urls[0]).toContain('page=6');
     expect(resumed.urls).toHaveLength(8); // pages 6 to 13

@@ -15,7 +15,9 @@ import {
   connectionViewSchema,
   createdTokenSchema,
   errorGroupSchema,
+  flowDeletedSchema,
   flowDetailSchema,
+  flowEstimateSchema,
   flowSchedulesSchema,
   flowSummarySchema,
   flowVersionSummarySchema,
@@ -35,6 +37,8 @@ import {
   schedulePreviewSchema,
   settingsSchema,
   templateSchema,
+  testDataSchema,
+  testStartedSchema,
   tokenInfoSchema,
   validationAnswerSchema,
   watermarkSchema,
@@ -126,8 +130,46 @@ const runBody = z
       .max(100_000)
       .optional()
       .describe('Records to start the run with, for flows whose trigger is a webhook.'),
+    trigger: z
+      .enum(['api', 'manual'])
+      .optional()
+      .describe('Who starts it: `manual` for a person in the editor, `api` (default) for a program.'),
   })
   .optional();
+
+const retryBody = z
+  .strictObject({
+    version: z
+      .enum(['original', 'current'])
+      .default('original')
+      .describe('Run the version the failed run ran (original) or the latest saved version (current).'),
+    records: z
+      .array(
+        z.strictObject({
+          seq: z.number().int().min(0).describe('A failed record of the run, by its position in read order.'),
+          payload: z
+            .record(z.string(), z.unknown())
+            .optional()
+            .describe('The payload to send instead of the stored one (an edited record).'),
+        }),
+      )
+      .min(1)
+      .max(10_000)
+      .optional()
+      .describe('Retry only these failed records (default: every failed record).'),
+  })
+  .optional();
+
+const testBody = z.strictObject({
+  limit: z.number().int().min(1).max(1000).default(20).describe('Records each source reads at most.'),
+  sendWrites: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Send HTTP writes, entity writes and file sinks for real; by default each shows the request it would make.',
+    ),
+  until: z.string().min(1).max(100).optional().describe('Test to here: only this node and the nodes that feed it run.'),
+});
 
 const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE } = HTTP_STATUS;
 
@@ -278,6 +320,13 @@ export const apiContract = {
     tag: 'flows',
     summary: 'List flows, most recently changed first',
     description: 'A page like every list of the API; today every flow is on the first page (nextCursor is null).',
+    query: z.object({
+      archived: z
+        .enum(['true', 'false'])
+        .default('false')
+        .transform((v) => v === 'true')
+        .describe('true: list the archived flows (deleted while they had runs) instead.'),
+    }),
     success: { status: OK, description: 'Flows, most recently changed first', schema: pageOf(flowSummarySchema) },
   }),
   createFlow: route({
@@ -318,6 +367,33 @@ export const apiContract = {
     success: { status: OK, description: 'The flow at its new version', schema: flowDetailSchema },
     errors: { [BAD_REQUEST]: 'Not JSON', [NOT_FOUND]: 'No such flow', [UNPROCESSABLE]: 'Not a flow document' },
   }),
+  deleteFlow: route({
+    method: 'delete',
+    path: '/api/flows/{id}',
+    tag: 'flows',
+    summary: 'Delete a flow; one that has runs is archived instead (its history kept, restorable)',
+    params: flowIdParams,
+    success: { status: OK, description: 'Whether it was archived or deleted', schema: flowDeletedSchema },
+    errors: { [NOT_FOUND]: 'No such flow', [CONFLICT]: 'A run of it has not finished' },
+  }),
+  restoreFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/restore',
+    tag: 'flows',
+    summary: 'Bring an archived flow back to the list (its schedules and webhooks stay off)',
+    params: flowIdParams,
+    success: { status: OK, description: 'The flow', schema: flowSummarySchema },
+    errors: { [NOT_FOUND]: 'No such flow', [CONFLICT]: 'Not archived' },
+  }),
+  duplicateFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/duplicate',
+    tag: 'flows',
+    summary: 'A new flow with the latest document of this one, named “… (copy)”',
+    params: flowIdParams,
+    success: { status: CREATED, description: 'The new flow', schema: flowDetailSchema },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
   listVersions: route({
     method: 'get',
     path: '/api/flows/{id}/versions',
@@ -357,9 +433,56 @@ export const apiContract = {
     success: { status: ACCEPTED, description: 'The run, queued', schema: runQueuedSchema },
     errors: {
       [NOT_FOUND]: 'No such flow',
-      [CONFLICT]: 'No published version',
+      [CONFLICT]: 'No published version, or the flow is archived',
       [UNPROCESSABLE]: 'The version has errors',
     },
+  }),
+  flowEstimate: route({
+    method: 'get',
+    path: '/api/flows/{id}/estimate',
+    tag: 'runs',
+    summary: 'How long a run should take: records, batches, waits of delays and rates, measured time per record',
+    description:
+      'The record count comes from `records` if given, else from the sources (a generate count, inline records, a file’s lines), else from the last succeeded run. The time per record is measured in the flow’s recent succeeded runs, their delay waits taken out.',
+    params: flowIdParams,
+    query: z.object({
+      version: z.coerce.number<number>().int().min(1).optional().describe('Estimate this version (default: latest).'),
+      records: z.coerce
+        .number<number>()
+        .int()
+        .min(0)
+        .max(1_000_000_000)
+        .optional()
+        .describe('Estimate for this many records.'),
+    }),
+    success: { status: OK, description: 'The estimate and its breakdown', schema: flowEstimateSchema },
+    errors: { [NOT_FOUND]: 'No such flow or version' },
+  }),
+  testFlow: route({
+    method: 'post',
+    path: '/api/flows/{id}/test',
+    tag: 'runs',
+    summary: 'Test a flow on its first records, writes not sent; the draft document given, else the latest version',
+    params: flowIdParams,
+    body: testBody.extend({
+      document: z
+        .record(z.string(), z.unknown())
+        .optional()
+        .describe('The flow document to test (the unsaved draft); the latest saved version when absent.'),
+    }),
+    success: { status: ACCEPTED, description: 'The test run, started', schema: testStartedSchema },
+    errors: { [NOT_FOUND]: 'No such flow', [UNPROCESSABLE]: 'The document has errors' },
+  }),
+  testDraft: route({
+    method: 'post',
+    path: '/api/test',
+    tag: 'runs',
+    summary: 'Test a flow document that was never saved, on its first records, writes not sent',
+    body: testBody.extend({
+      document: z.record(z.string(), z.unknown()).describe('The flow document to test.'),
+    }),
+    success: { status: ACCEPTED, description: 'The test run, started', schema: testStartedSchema },
+    errors: { [UNPROCESSABLE]: 'The document has errors' },
   }),
   flowSchedules: route({
     method: 'get',
@@ -453,6 +576,24 @@ export const apiContract = {
     success: { status: OK, description: 'The run', schema: runDetailSchema },
     errors: { [NOT_FOUND]: 'No such run' },
   }),
+  testData: route({
+    method: 'get',
+    path: '/api/runs/{id}/test-data',
+    tag: 'runs',
+    summary: 'What each node of a test run received, emitted and failed (kept for the latest test runs)',
+    params: runIdParams,
+    query: z.object({
+      waitMs: z.coerce
+        .number<number>()
+        .int()
+        .min(0)
+        .max(30_000)
+        .default(0)
+        .describe('Wait up to this long for the test to finish before answering.'),
+    }),
+    success: { status: OK, description: 'Per-node data', schema: testDataSchema },
+    errors: { [NOT_FOUND]: 'No such test run, or its data is no longer kept' },
+  }),
   pauseRun: runControl('pause', 'Pause a running run (requests in flight finish)'),
   resumeRun: runControl('resume', 'Resume a paused run'),
   cancelRun: runControl('cancel', 'Cancel a queued, running or paused run'),
@@ -462,9 +603,10 @@ export const apiContract = {
     tag: 'runs',
     summary: 'Start a run that retries the failed records of a finished run',
     params: runIdParams,
-    body: z.strictObject({ version: z.enum(['original', 'current']).default('original') }).optional(),
+    body: retryBody,
     success: { status: ACCEPTED, description: 'The retry run, queued', schema: retryAnswerSchema },
     errors: {
+      [BAD_REQUEST]: 'A selected record is not a failed record of the run, or named twice',
       [NOT_FOUND]: 'No such run',
       [CONFLICT]: 'Not finished, or nothing failed',
       [UNPROCESSABLE]: 'That version has errors',

@@ -79,6 +79,9 @@ export const flowSummarySchema = z.strictObject({
   enabled: z.boolean().describe('Whether its schedules fire and its webhooks accept records.'),
   createdAt: instant,
   updatedAt: instant,
+  archivedAt: instant
+    .nullable()
+    .describe('When it was deleted while it had runs: hidden from the list, its history kept, restorable.'),
 });
 export type FlowSummary = z.output<typeof flowSummarySchema>;
 
@@ -157,6 +160,7 @@ export type Waiting = z.output<typeof waitingSchema>;
 
 export const runSummarySchema = z.strictObject({
   id: runId,
+  runNumber: z.number().int().nullable().describe("Its number among its flow's runs: 3 is the flow's third run."),
   flowId: z.string().nullable(),
   flowVersion: z.number().int().nullable(),
   flowName: z.string(),
@@ -185,13 +189,98 @@ export const batchSummarySchema = z.strictObject({
 });
 export type BatchSummary = z.output<typeof batchSummarySchema>;
 
+export const etaSchema = z
+  .strictObject({
+    remainingMs: z.number().int().describe('Time left, in ms.'),
+    at: instant.describe('When the run should finish.'),
+    recordsPerSecond: z
+      .number()
+      .nullable()
+      .describe('Processing rate of the recent window (waits of delays taken out); null when earlier runs gave it.'),
+    records: z.number().int().describe('Records the run is expected to read in all.'),
+  })
+  .describe("A running run's expected finish: its remaining records at the recent rate, plus the waits still owed.");
+export type RunEta = z.output<typeof etaSchema>;
+
 export const runDetailSchema = runSummarySchema.extend({
   nodeCounts: z.record(z.string(), nodeCountsSchema),
   batches: z.array(batchSummarySchema),
+  eta: etaSchema.nullable().describe('While the run is running: when it should finish; null when unknown or finished.'),
 });
 export type RunDetail = z.output<typeof runDetailSchema>;
 
+export const estimatePartSchema = z.strictObject({
+  kind: z.enum(['records', 'batches', 'delay', 'rate', 'processing']),
+  nodeId: z.string().nullable().describe('The node it comes from; null for the processing time of the whole flow.'),
+  ms: z
+    .number()
+    .int()
+    .nullable()
+    .describe('Its share of the duration; null when it adds none of its own or is unknown.'),
+  known: z.boolean().describe('False when this part cannot be worked out; the text says why.'),
+  text: z.string().describe('What it comes from, in words.'),
+});
+
+export const flowEstimateSchema = z
+  .strictObject({
+    flowId: z.string(),
+    version: z.number().int(),
+    records: z.number().int().nullable().describe('Records a run will read; null when nothing tells.'),
+    recordsFrom: z.string().nullable().describe('Where the count comes from.'),
+    batches: z.number().int().nullable().describe('Batches of the first batch node.'),
+    lowerBoundMs: z
+      .number()
+      .int()
+      .nullable()
+      .describe('The waits of delays and rate limits alone (exact for fixed delays).'),
+    perRecordMs: z.number().nullable().describe('Processing time per record measured in recent runs, waits taken out.'),
+    measuredRuns: z.array(runId).describe('The runs it was measured in.'),
+    estimateMs: z.number().int().nullable().describe('The expected duration; null when a part is unknown.'),
+    breakdown: z.array(estimatePartSchema),
+    facts: z
+      .strictObject({
+        sourceCounts: z.record(z.string(), z.strictObject({ count: z.number().int(), from: z.string() })),
+        lastRun: z.strictObject({ runId, records: z.number().int() }).nullable(),
+        perRecord: z.strictObject({ ms: z.number(), runs: z.array(runId) }).nullable(),
+      })
+      .describe(
+        'What the server found beyond the document (counts of sources, the last succeeded run, the measured time), so a client can estimate an edited draft the same way.',
+      ),
+  })
+  .describe('How long a run of the flow should take, and what each part of that comes from.');
+export type FlowEstimate = z.output<typeof flowEstimateSchema>;
+
+export const flowDeletedSchema = z.strictObject({
+  archived: z.boolean().describe('True when the flow had runs and was archived (restorable) rather than deleted.'),
+});
+
 export const runQueuedSchema = z.strictObject({ runId, status: z.literal('queued') });
+
+/** A test run as started: it runs at once, in the process that was asked. */
+export const testStartedSchema = z.strictObject({ runId, status: z.literal('running') });
+
+export const nodeTestDataSchema = z.strictObject({
+  input: z.array(z.unknown()).describe('The records the node received, in order.'),
+  output: z
+    .array(z.unknown())
+    .describe('The records it emitted (a write that was not sent: the requests it would have made).'),
+  failed: z
+    .array(z.strictObject({ data: z.unknown(), error: z.string() }))
+    .describe('The records that failed at the node, as they entered it, with the reason.'),
+  truncated: z.boolean().optional().describe('A list reached its bound and some records were left out.'),
+  dryRun: z.boolean().optional().describe('A write that was not sent: `output` holds its would-be requests.'),
+  pinned: z.boolean().optional().describe('The node emitted its pinned data instead of running.'),
+});
+export type NodeTestData = z.output<typeof nodeTestDataSchema>;
+
+export const testDataSchema = z.strictObject({
+  runId,
+  status: z.enum(RUN_STATUSES),
+  error: z.string().nullable(),
+  nodes: z.record(z.string(), nodeTestDataSchema).describe('By node id; empty until the test has finished.'),
+  nodeCounts: z.record(z.string(), nodeCountsSchema).describe('The test run’s counts per node, as for any run.'),
+});
+export type TestData = z.output<typeof testDataSchema>;
 
 export const runControlAnswerSchema = z.strictObject({
   runId,

@@ -2,8 +2,8 @@ import type { z } from 'zod';
 import type { NodeGroup } from '../vocabulary.js';
 
 /** One entry of the node-type catalogue: what a node of this type looks like, not how it runs. */
-export interface NodeTypeDefinition<P extends z.ZodType = z.ZodType> {
-  type: string;
+export interface NodeTypeDefinition<P extends z.ZodType = z.ZodType, T extends string = string> {
+  type: T;
   group: NodeGroup;
   label: string;
   description: string;
@@ -19,7 +19,9 @@ export interface NodeTypeDefinition<P extends z.ZodType = z.ZodType> {
   providesRecords?: boolean;
 }
 
-/** Identity helper that keeps the parameter schema's type. */
-export function defineNodeType<P extends z.ZodType>(def: NodeTypeDefinition<P>): NodeTypeDefinition<P> {
+/** Identity helper that keeps the type name and the parameter schema's type (see `NodeParams`). */
+export function defineNodeType<const T extends string, P extends z.ZodType>(
+  def: NodeTypeDefinition<P, T>,
+): NodeTypeDefinition<P, T> {
   return def;
 }

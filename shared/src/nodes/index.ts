@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
 import { collect } from './collect.js';
@@ -29,8 +30,8 @@ export function createCatalogue(defs: readonly NodeTypeDefinition[]): ReadonlyMa
   return table;
 }
 
-/** Every node type of this release, in palette order. */
-export const nodeTypes = createCatalogue([
+/** Every node type's definition, in palette order. */
+const definitions = [
   manualTrigger,
   scheduleTrigger,
   webhookTrigger,
@@ -49,7 +50,24 @@ export const nodeTypes = createCatalogue([
   fileSink,
   collect,
   errorBranch,
-]);
+] as const;
+
+/** Every node type of this release, in palette order. */
+export const nodeTypes = createCatalogue(definitions);
+
+/** The name of a node type of the catalogue, e.g. `'map'`. */
+export type NodeTypeName = (typeof definitions)[number]['type'];
+
+/**
+ * A node type's parameters as `validateFlow` leaves them (defaults applied), derived from its zod
+ * schema: what the engine's implementation of the type is given, e.g. `NodeParams<'map'>`.
+ */
+export type NodeParams<T extends NodeTypeName> = z.output<Extract<(typeof definitions)[number], { type: T }>['params']>;
+
+/** Whether a string names a node type of the catalogue. */
+export function isNodeTypeName(type: string): type is NodeTypeName {
+  return nodeTypes.has(type);
+}
 
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';

@@ -16,6 +16,8 @@ export interface RecordTimelineProps {
   onOpenRun: (runId: string) => void;
   /** A node's display name (its label, or the id); the id when not given. */
   nodeLabel?: (nodeId: string) => string;
+  /** Changes when a run ends: the history shown is read again. */
+  refreshKey?: string;
 }
 
 /** How many outcomes to ask for, newest run first. */
@@ -120,7 +122,13 @@ function Entry({
  * What happened to one record key in every run of a flow, newest run first: enter a key (Enter or Show)
  * and see, for each run, its status, node, attempts, error and stored payload.
  */
-export function RecordTimeline({ flowId, initialKey, onOpenRun, nodeLabel = sameNode }: RecordTimelineProps) {
+export function RecordTimeline({
+  flowId,
+  initialKey,
+  onOpenRun,
+  nodeLabel = sameNode,
+  refreshKey = '',
+}: RecordTimelineProps) {
   const api = useApi();
   const [input, setInput] = useState(initialKey ?? '');
   const [key, setKey] = useState((initialKey ?? '').trim());
@@ -131,7 +139,7 @@ export function RecordTimeline({ flowId, initialKey, onOpenRun, nodeLabel = same
     setKey(initialKey.trim());
   }, [initialKey]);
 
-  const state = useAsync(key === '' ? null : `${flowId}\u0000${key}`, (signal) =>
+  const state = useAsync(key === '' ? null : `${flowId}\u0000${key}\u0000${refreshKey}`, (signal) =>
     api.call('recordHistory', { params: { id: flowId, key }, query: { limit: TIMELINE_LIMIT }, signal }),
   );
   const entries = state.data?.items;

@@ -66,8 +66,9 @@ const RunRow = memo(function RunRow({
       onClick={() => onSelect(run.id, run.status)}
     >
       <span className="runs-row-line">
-        <span className="runs-row-id mono" title={`Run ${run.id}`}>
-          #{run.id}
+        <span className="runs-row-id" title={`Run id ${run.id}`} data-testid="runs-row-number">
+          {run.runNumber !== null ? `Run ${run.runNumber}` : `#${run.id}`}
+          {run.runNumber !== null && <span className="muted mono"> #{run.id}</span>}
         </span>
         <StatusBadge status={run.status} />
         <span className="runs-row-trigger">{run.trigger}</span>

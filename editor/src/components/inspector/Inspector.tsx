@@ -1,4 +1,4 @@
-import { type Flow, type FlowNode, nodeTypes, type Problem } from '@sluice/shared';
+import { type EstimatePart, type Flow, type FlowNode, nodeTypes, type Problem } from '@sluice/shared';
 import { type ReactNode, useId, useMemo } from 'react';
 import { describeSettings } from '../../lib/inspector/meaning';
 import {
@@ -37,11 +37,29 @@ export interface InspectorProps {
   onChange: (patch: InspectorPatch) => void;
   /** A record for expression previews. */
   sample?: Record<string, unknown>;
+  /** What the node did in the last test, in words ("In the last test: 20 in, 20 out, 1 failed."). */
+  tested?: string;
   readOnly?: boolean;
+  /** What this node contributes to the run estimate (records, batches, waits), if anything. */
+  estimate?: readonly EstimatePart[];
+  /** A source's record count set for the estimate only (not saved), and how to change it. */
+  expectedRecords?: number;
+  onExpectedRecords?: (records: number | undefined) => void;
 }
 
 /** The settings of one node: its name and a form made from its type's parameter schema. */
-export function Inspector({ node, flow, problems, onChange, sample, readOnly = false }: InspectorProps) {
+export function Inspector({
+  node,
+  flow,
+  problems,
+  onChange,
+  sample,
+  tested,
+  readOnly = false,
+  estimate,
+  expectedRecords,
+  onExpectedRecords,
+}: InspectorProps) {
   const nameId = useId();
   const def = nodeTypes.get(node.type);
   const schema = paramSchema(node.type);
@@ -168,6 +186,39 @@ export function Inspector({ node, flow, problems, onChange, sample, readOnly = f
         {meaning && (
           <p className="inspector-meaning" data-testid="inspector-meaning">
             {meaning}
+          </p>
+        )}
+
+        {estimate && estimate.length > 0 && (
+          <div className="inspector-estimate" data-testid="inspector-estimate">
+            <span className="inspector-estimate-title">In the run estimate</span>
+            {estimate.map((part) => (
+              <p key={`${part.kind}:${part.text}`} className={part.known ? undefined : 'is-unknown'}>
+                {part.text}
+              </p>
+            ))}
+            {onExpectedRecords && estimate.some((p) => p.kind === 'records') && (
+              <label className="inspector-estimate-count">
+                Expected records (for the estimate only)
+                <input
+                  type="number"
+                  min={0}
+                  className="inspector-input"
+                  data-testid="estimate-records"
+                  value={expectedRecords ?? ''}
+                  placeholder="as the source or the last run says"
+                  onChange={(e) => {
+                    const n = e.target.value === '' ? Number.NaN : Number(e.target.value);
+                    onExpectedRecords(Number.isInteger(n) && n >= 0 ? n : undefined);
+                  }}
+                />
+              </label>
+            )}
+          </div>
+        )}
+        {tested && (
+          <p className="inspector-meaning" data-testid="inspector-tested">
+            {tested}
           </p>
         )}
       </section>

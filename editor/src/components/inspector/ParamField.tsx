@@ -14,6 +14,7 @@ import {
   problemsOwn,
   problemsUnder,
 } from '../../lib/inspector/schema';
+import { ConnectionField } from './ConnectionField';
 import { ExpressionPreview } from './ExpressionPreview';
 import { collectMessages, FieldGroup, FieldShell, paramTestId, useInspector } from './FieldParts';
 
@@ -86,6 +87,17 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
     );
   } else if (kind === 'enum') {
     input = <EnumSelect common={common} schema={schema} value={value} required={required} onChange={onChange} />;
+  } else if (name === 'connection' && path.length === 1) {
+    input = (
+      <ConnectionField
+        common={common}
+        nodeType={nodeType}
+        value={value}
+        optional={!required}
+        fallback={typeof schema.default === 'string' ? schema.default : undefined}
+        onChange={onChange}
+      />
+    );
   } else {
     const keepEmpty = required && schema.default === undefined;
     input = (

@@ -1,3 +1,4 @@
+import { EXPRESSION_LIMITS } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { conditionOutcome, formatPreviewValue, previewExpression } from './preview';
 
@@ -37,7 +38,10 @@ describe('previewExpression', () => {
 
   it('stops a runaway expression instead of hanging', async () => {
     const result = await previewExpression('($f := function($n) { $f($n + 1) }; $f(0))', sample);
-    expect(result.ok).toBe(false);
+    expect(result).toEqual({
+      ok: false,
+      error: `The expression ran longer than ${EXPRESSION_LIMITS.timeout} ms (the limit).`,
+    });
   });
 
   it('refuses an empty expression', async () => {

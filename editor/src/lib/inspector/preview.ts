@@ -1,9 +1,7 @@
+import { EXPRESSION_LIMITS, expressionLimitMessage } from '@sluice/shared';
 import jsonata from 'jsonata';
 
 export type PreviewResult = { ok: true; value: unknown } | { ok: false; error: string };
-
-/** Limits that keep a preview from freezing the editor on a runaway expression. */
-const LIMITS = { timeout: 500, stack: 500, sequence: 100_000 } as const;
 
 interface JsonataError {
   message?: unknown;
@@ -11,6 +9,8 @@ interface JsonataError {
 }
 
 function describe(error: unknown): string {
+  const limit = expressionLimitMessage(error);
+  if (limit) return `The expression ${limit}.`;
   const e = (typeof error === 'object' && error !== null ? error : {}) as JsonataError;
   const message = typeof e.message === 'string' && e.message ? e.message : String(error);
   return typeof e.position === 'number' ? `${message} (at character ${e.position})` : message;
@@ -24,7 +24,8 @@ export async function previewExpression(expr: string, sample: unknown): Promise<
   if (expr.trim() === '') return { ok: false, error: 'The expression is empty.' };
   let compiled: ReturnType<typeof jsonata>;
   try {
-    compiled = jsonata(expr, { ...LIMITS });
+    // the engine's limits, so a runaway expression neither freezes the editor nor previews as fine
+    compiled = jsonata(expr, { ...EXPRESSION_LIMITS });
   } catch (error) {
     return { ok: false, error: describe(error) };
   }

@@ -1,0 +1,30 @@
+import type { HttpClient } from '@sluice/engine';
+import type { Settings } from '@sluice/shared';
+import type { TokenStore } from '../auth/tokens.js';
+import type { ConnectionRepository } from '../connections/repository.js';
+import type { Db } from '../db/open.js';
+import type { FlowRepository } from '../flows/repository.js';
+import type { Logger } from '../logger.js';
+import type { RunEstimates } from '../runs/estimate.js';
+import type { RunRepository } from '../runs/repository.js';
+import type { Runner } from '../runs/runner.js';
+import type { Scheduler } from '../schedules/scheduler.js';
+import type { Webhooks } from '../webhooks/webhooks.js';
+
+/** What the HTTP app is built from; apart from app.ts so route files can name it without importing the app. */
+export interface AppDeps {
+  db: Db;
+  flows: FlowRepository;
+  runs: RunRepository;
+  runner: Runner;
+  connections: ConnectionRepository;
+  http: HttpClient;
+  scheduler: Scheduler;
+  webhooks: Webhooks;
+  tokens: TokenStore;
+  settings: Settings;
+  /** Run estimates and running runs' ETAs. */
+  estimates: RunEstimates;
+  /** Where unexpected errors are logged (none given: a logger on stdout). */
+  logger?: Logger;
+}
