@@ -227,6 +227,8 @@ describe('the canvas in a real browser', () => {
         barScrolls: getComputedStyle(bar).overflowX,
         barWider: bar.scrollWidth > bar.clientWidth,
         countLabelsWhole: [...document.querySelectorAll('.count-label')].every(fits),
+        // a run button's text on one line: no taller than a button with one line
+        runButtonsOneLine: [...document.querySelectorAll('.run-actions > .button')].every((el) => r(el).height <= 40),
         toolbarInside: [...document.querySelectorAll('.editor-toolbar > *')].every(
           (el) => r(el).right <= window.innerWidth && r(el).left >= 0,
         ),
@@ -236,6 +238,7 @@ describe('the canvas in a real browser', () => {
     expect(layout.pageOverflow).toBeLessThanOrEqual(0);
     expect(layout.barScrolls).toBe('auto');
     expect(layout.countLabelsWhole).toBe(true);
+    expect(layout.runButtonsOneLine).toBe(true);
     expect(layout.toolbarInside).toBe(true);
     expect(layout.headerInside).toBe(true);
     await page.screenshot({ path: path.join(SHOTS, 'layout-1-1024.png') });
