@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { flowSchema } from './flow.js';
+import { FLOW_FORMAT, flowSchema } from './flow.js';
 
-/** The JSON Schema of flow format 1 (the shape of the document; node parameters are checked per type). */
+/** The JSON Schema of the current flow format (the shape of the document; node parameters are checked per type). */
 export function flowJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(flowSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
   return {
-    $id: 'https://sluice.dev/schemas/flow-1.json',
-    title: 'Sluice flow, format 1',
+    $id: `https://sluice.dev/schemas/flow-${FLOW_FORMAT}.json`,
+    title: `Sluice flow, format ${FLOW_FORMAT}`,
     ...schema,
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { FlowInput } from './flow.js';
+import { FLOW_FORMAT, type FlowInput, migrateFlow } from './flow.js';
 import { validateFlow } from './validate.js';
 
 const good = (): FlowInput => ({
@@ -36,11 +36,36 @@ describe('validateFlow', () => {
     expect(validateFlow(flow).flow?.nodes[2]?.params).toEqual({ size: 50 });
   });
 
-  it('refuses a document of another format with a message naming the field', () => {
-    const result = validateFlow({ ...good(), format: 2 });
+  it('refuses a document of an unknown format with a message naming the field', () => {
+    const result = validateFlow({ ...good(), format: 3 });
     expect(result.ok).toBe(false);
     expect(result.problems[0]?.path).toBe('format');
-    expect(result.problems[0]?.message).toMatch(/^format: must be 1/);
+    expect(result.problems[0]?.message).toMatch(/^format: must be 2/);
+  });
+
+  it('reads a format-1 document as format 2, without notes, and changes nothing else', () => {
+    const old = good();
+    expect(old.format).toBe(1);
+    const result = validateFlow(old);
+    expect(result.ok).toBe(true);
+    expect(result.flow?.format).toBe(FLOW_FORMAT);
+    expect(result.flow?.notes).toBeUndefined();
+    expect(result.flow?.nodes.map((n) => n.id)).toEqual(old.nodes.map((n) => n.id));
+    expect(migrateFlow(old)).toEqual({ ...old, format: 2 });
+    expect(migrateFlow('not a flow')).toBe('not a flow');
+  });
+
+  it('keeps sticky notes with their defaults, and refuses notes that share an id or are too small', () => {
+    const doc = { ...good(), format: 2, notes: [{ id: 'n1', text: '# Hi', position: { x: 0, y: 0 } }] };
+    const result = validateFlow(doc);
+    expect(result.ok).toBe(true);
+    expect(result.flow?.notes).toEqual([
+      { id: 'n1', text: '# Hi', colour: 'yellow', position: { x: 0, y: 0 }, width: 240, height: 160 },
+    ]);
+    const twice = validateFlow({ ...doc, notes: [...doc.notes, { ...doc.notes[0], width: 10 }] });
+    expect(twice.problems.map((p) => p.path)).toEqual(['notes[1].width']);
+    const same = validateFlow({ ...doc, notes: [...doc.notes, doc.notes[0]] });
+    expect(same.problems.map((p) => `${p.code} ${p.path}`)).toEqual(['duplicate-id notes[1].id']);
   });
 
   it('reports every problem at once', () => {

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { type Flow, type FlowEdge, flowSchema } from './flow.js';
+import { type Flow, type FlowEdge, flowSchema, migrateFlow } from './flow.js';
 import { type NodeTypeDefinition, nodeTypes } from './nodes/index.js';
 
 export interface Problem {
@@ -43,9 +43,12 @@ function zodProblems(error: z.ZodError, prefix: readonly PropertyKey[], nodeId?:
   });
 }
 
-/** Checks a flow document and returns every problem at once; `ok` is false when any is an error. */
+/**
+ * Checks a flow document (of this format, or an older one it brings up to date) and returns every
+ * problem at once; `ok` is false when any is an error.
+ */
 export function validateFlow(input: unknown): ValidationResult {
-  const parsed = flowSchema.safeParse(input);
+  const parsed = flowSchema.safeParse(migrateFlow(input));
   if (!parsed.success) return { ok: false, problems: zodProblems(parsed.error, []) };
   const flow = parsed.data;
   const problems: Problem[] = [];
@@ -54,6 +57,7 @@ export function validateFlow(input: unknown): ValidationResult {
   checkRoles(types, problems);
   checkCycles(flow, usable, problems);
   checkReachability(flow, types, usable, problems);
+  checkNotes(flow, problems);
   return { ok: !problems.some((p) => p.severity === 'error'), flow, problems };
 }
 
@@ -238,4 +242,20 @@ function adjacency(edges: FlowEdge[]): Map<string, string[]> {
   const next = new Map<string, string[]>();
   for (const e of edges) next.set(e.source, [...(next.get(e.source) ?? []), e.target]);
   return next;
+}
+
+/** Notes need ids of their own: the canvas and edits find them by it. */
+function checkNotes(flow: Flow, problems: Problem[]): void {
+  const seen = new Set<string>();
+  flow.notes?.forEach((note, i) => {
+    if (seen.has(note.id)) {
+      problems.push({
+        severity: 'error',
+        code: 'duplicate-id',
+        path: `notes[${i}].id`,
+        message: `notes[${i}].id: "${note.id}" is used by another note`,
+      });
+    }
+    seen.add(note.id);
+  });
 }

@@ -106,7 +106,7 @@ describe('problems in plain language, in a real browser', () => {
     const listed = await problems();
     for (const line of listed) expect(line).not.toMatch(/nodes\[|edges\[|params\.|Invalid input|received undefined/);
     expect(await headerCount()).toBe(listed.length);
-    expect(Number(await page.getByTestId('problem-list-count').textContent())).toBe(listed.length);
+    expect(Number(await page.getByTestId('section-count-problems').textContent())).toBe(listed.length);
     await page.getByTestId('problem-list').screenshot({ path: path.join(SHOTS, 'problems-1-list.png') });
   });
 

@@ -3,28 +3,34 @@ import type { Flow, NodeCounts, Problem } from '@sluice/shared';
 import {
   Background,
   type Connection,
-  Controls,
   type Edge,
   type FitViewOptions,
-  MiniMap,
   type OnSelectionChangeParams,
   ReactFlow,
   ReactFlowProvider,
   useEdgesState,
   useNodesState,
   useReactFlow,
-  useStore,
 } from '@xyflow/react';
 import { type DragEvent, useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { connectProblem, createNode, type EditAction } from '../lib/editing';
+import { connectProblem, createNode, createNote, type EditAction } from '../lib/editing';
 import { buildGraph, type CanvasNode } from '../lib/graph';
-import { kindColour } from './nodes/kinds';
+import { useTheme } from '../lib/theme';
+import { AutoFit } from './canvas/AutoFit';
+import { edgeTypes } from './canvas/LabelledEdge';
+import { NodeSearch } from './canvas/NodeSearch';
+import { useStepSearch } from './canvas/useStepSearch';
+import { loadViewTools, saveViewTools, ViewControls, type ViewTools } from './canvas/ViewControls';
+import { ZoomScale } from './canvas/ZoomScale';
+import { NoteEditContext, type NoteNode, noteIdOf, noteNodeId } from './nodes/NoteCard';
 import { nodeTypes } from './nodes/nodeTypes';
 import { type CanvasOverlay, CanvasOverlayContext } from './nodes/overlay';
 import { DRAG_TYPE } from './Palette';
 
 interface Props {
   doc: Flow;
+  /** The document as it was opened (a flow, an import, a version): the view fits it once drawn. */
+  openedDoc?: Flow;
   problems: Problem[];
   nodeCounts: Record<string, NodeCounts> | null;
   highlightNodeId: string | null;
@@ -40,8 +46,13 @@ interface Props {
   onRefused?: (message: string) => void;
 }
 
-const minimapColour = (node: CanvasNode) => kindColour(node.type);
-const FIT: FitViewOptions = { padding: 0.08, maxZoom: 1.1 };
+/** Fit with a strip free along the bottom for the zoom buttons and, when shown, the minimap. */
+const fitOptions = (tools: ViewTools): FitViewOptions => ({
+  padding: { top: '24px', left: '24px', right: '24px', bottom: `${tools.minimap ? 116 : tools.controls ? 56 : 32}px` },
+  maxZoom: 1.1,
+  minZoom: 0.1,
+  duration: 0,
+});
 
 /** The flow drawn as a graph, edited in place: drop steps from the palette, connect ports, move, delete. */
 export function FlowCanvas(props: Props) {
@@ -54,6 +65,7 @@ export function FlowCanvas(props: Props) {
 
 function EditableCanvas({
   doc,
+  openedDoc,
   problems,
   nodeCounts,
   highlightNodeId,
@@ -67,18 +79,45 @@ function EditableCanvas({
   onRefused,
 }: Props) {
   const graph = useMemo(() => buildGraph(doc, problems), [doc, problems]);
-  const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode>(graph.nodes);
+  const notes = useMemo(() => noteNodes(doc), [doc]);
+  const [nodes, setNodes, onNodesChange] = useNodesState<CanvasNode | NoteNode>([...notes, ...graph.nodes]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>(graph.edges);
   const { screenToFlowPosition } = useReactFlow();
   const refusal = useRef<string | null>(null);
-  const [initiallyFilled] = useState(doc.nodes.length > 0);
-  const [openedDoc] = useState(doc);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const userMoved = useRef(false);
+  const { theme } = useTheme();
+  const [tools, setTools] = useState(loadViewTools);
+  const fit = useMemo(() => fitOptions(tools), [tools]);
+  const changeTools = useCallback((next: ViewTools) => {
+    setTools(next);
+    saveViewTools(next);
+  }, []);
+  const pendingSelect = useRef<string | null>(null);
+  const flowNodes = useMemo(() => nodes.filter((n): n is CanvasNode => n.type !== 'note'), [nodes]);
+  const steps = useStepSearch({
+    doc,
+    nodes: flowNodes,
+    readOnly,
+    wrapper,
+    dispatch,
+    onInserted: (id) => {
+      pendingSelect.current = id;
+    },
+  });
 
   // the document is the truth: redraw from it, keeping what the user has selected
   useEffect(() => {
     setNodes((current) => {
+      // a node just inserted is selected alone, so the inspector opens on it
+      const all = [...notes, ...graph.nodes];
+      const pending = pendingSelect.current;
+      if (pending && all.some((n) => n.id === pending)) {
+        pendingSelect.current = null;
+        return all.map((n) => (n.id === pending ? { ...n, selected: true } : n));
+      }
       const selected = new Set(current.filter((n) => n.selected).map((n) => n.id));
-      return graph.nodes.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
+      return all.map((n) => (selected.has(n.id) ? { ...n, selected: true } : n));
     });
     setEdges((current) => {
       const selected = new Set(current.filter((e) => e.selected).map((e) => e.id));
@@ -88,7 +127,7 @@ function EditableCanvas({
         ...(selected.has(e.id) ? { selected: true } : {}),
       }));
     });
-  }, [graph, running, setNodes, setEdges]);
+  }, [graph, notes, running, setNodes, setEdges]);
 
   const overlay = useMemo<CanvasOverlay>(
     () => ({ nodeCounts, highlightNodeId, waiting, batchProgress, ...(highlightPath ? { highlightPath } : {}) }),
@@ -117,82 +156,161 @@ function EditableCanvas({
     refusal.current = null;
   }, [onRefused]);
 
+  const dropTarget = useRef<Element | null>(null);
+  const markDropTarget = useCallback((edge: Element | null) => {
+    if (dropTarget.current === edge) return;
+    dropTarget.current?.classList.remove('is-drop-target');
+    edge?.classList.add('is-drop-target');
+    dropTarget.current = edge;
+  }, []);
+
+  const onDragOver = useCallback(
+    (event: DragEvent) => {
+      event.preventDefault();
+      if (!readOnly) markDropTarget(edgeAt(event.clientX, event.clientY));
+    },
+    [markDropTarget, readOnly],
+  );
+
+  // a step dropped on an edge goes in the middle of it; elsewhere it is added on its own
   const onDrop = useCallback(
     (event: DragEvent) => {
       event.preventDefault();
+      markDropTarget(null);
       const type = event.dataTransfer.getData(DRAG_TYPE);
       if (!type || readOnly) return;
       const at = screenToFlowPosition({ x: event.clientX, y: event.clientY });
-      dispatch({ type: 'add', node: createNode(doc, type, { x: at.x - 100, y: at.y - 40 }) });
+      const node = createNode(doc, type, { x: at.x - 95, y: at.y - 40 });
+      const edge = edgeAt(event.clientX, event.clientY)?.getAttribute('data-id');
+      dispatch(edge ? { type: 'insert', node, onEdge: edge.replace(/'+$/, '') } : { type: 'add', node });
     },
-    [dispatch, doc, readOnly, screenToFlowPosition],
+    [dispatch, doc, markDropTarget, readOnly, screenToFlowPosition],
   );
+
+  const noteEdits = useMemo(() => ({ dispatch, readOnly }), [dispatch, readOnly]);
+  // a new note goes in the middle of the view, selected, ready to be written in
+  const addNote = useCallback(() => {
+    const box = wrapper.current?.getBoundingClientRect();
+    if (!box) return;
+    const at = screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 });
+    const note = createNote(doc, { x: at.x - 120, y: at.y - 80 });
+    pendingSelect.current = noteNodeId(note.id);
+    dispatch({ type: 'add-note', note });
+  }, [dispatch, doc, screenToFlowPosition]);
 
   const onSelectionChange = useCallback(
     ({ nodes: n, edges: e }: OnSelectionChangeParams) =>
-      onSelect?.({ nodes: n.map((x) => x.id), edges: e.map((x) => x.id) }),
+      onSelect?.({ nodes: n.filter((x) => !noteIdOf(x.id)).map((x) => x.id), edges: e.map((x) => x.id) }),
     [onSelect],
   );
 
   return (
     <CanvasOverlayContext.Provider value={overlay}>
-      <div className="canvas" data-testid="canvas">
-        <ReactFlow
-          onDragOver={(e) => e.preventDefault()}
-          onDrop={onDrop}
-          nodes={nodes}
-          edges={edges}
-          nodeTypes={nodeTypes}
-          onNodesChange={onNodesChange}
-          onEdgesChange={onEdgesChange}
-          onNodeDragStop={(_event, _node, moved) =>
-            dispatch({ type: 'move', positions: Object.fromEntries(moved.map((n) => [n.id, n.position])) })
-          }
-          onDelete={({ nodes: n, edges: e }) =>
-            dispatch({ type: 'remove', nodeIds: n.map((x) => x.id), edgeIds: e.map((x) => x.id) })
-          }
-          onConnect={onConnect}
-          onConnectEnd={onConnectEnd}
-          isValidConnection={isValidConnection}
-          onSelectionChange={onSelectionChange}
-          nodesDraggable={!readOnly}
-          nodesConnectable={!readOnly}
-          elementsSelectable
-          deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
-          multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
-          // fit a flow that has nodes when it opens; an empty one keeps its scale, so drops land where they fall
-          fitView={initiallyFilled}
-          fitViewOptions={FIT}
-          minZoom={0.1}
+      <NoteEditContext.Provider value={noteEdits}>
+        <div
+          className="canvas"
+          data-testid="canvas"
+          ref={wrapper}
+          onPointerMove={steps.onPointerMove}
+          onPointerLeave={steps.onPointerLeave}
         >
-          <Background gap={20} color="#d4d8de" />
-          <Controls showInteractive={false} />
-          {initiallyFilled && doc === openedDoc && <FitOnResize />}
-          <MiniMap<CanvasNode>
-            pannable
-            zoomable
-            nodeColor={minimapColour}
-            nodeStrokeWidth={2}
-            style={{ width: 150, height: 90 }}
-          />
-        </ReactFlow>
-        {doc.nodes.length === 0 && (
-          <div className="canvas-empty">
-            Drag a trigger, a source and the steps you need from the palette on the left.
-          </div>
-        )}
-      </div>
+          <ReactFlow
+            onDragOver={onDragOver}
+            onDragLeave={() => markDropTarget(null)}
+            onDrop={onDrop}
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onNodeDragStop={(_event, _node, moved) => {
+              const positions: Record<string, { x: number; y: number }> = {};
+              const notePositions: Record<string, { x: number; y: number }> = {};
+              for (const n of moved) {
+                const note = noteIdOf(n.id);
+                if (note) notePositions[note] = n.position;
+                else positions[n.id] = n.position;
+              }
+              dispatch({ type: 'move', positions, notes: notePositions });
+            }}
+            onDelete={({ nodes: n, edges: e }) =>
+              dispatch({
+                type: 'remove',
+                nodeIds: n.filter((x) => !noteIdOf(x.id)).map((x) => x.id),
+                noteIds: n.map((x) => noteIdOf(x.id)).filter((x): x is string => x !== null),
+                edgeIds: e.map((x) => x.id),
+              })
+            }
+            onConnect={onConnect}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            onSelectionChange={onSelectionChange}
+            nodesDraggable={!readOnly}
+            nodesConnectable={!readOnly}
+            elementsSelectable
+            deleteKeyCode={readOnly ? null : ['Delete', 'Backspace']}
+            multiSelectionKeyCode={['Shift', 'Meta', 'Control']}
+            minZoom={0.1}
+            colorMode={theme}
+            onMoveStart={(event) => {
+              // a move with an event is the user's (wheel, drag, pinch); fitting passes none
+              if (event) userMoved.current = true;
+            }}
+          >
+            <Background gap={20} color="var(--canvas-dots)" />
+            <ZoomScale target={wrapper} />
+            <AutoFit
+              opened={openedDoc ?? null}
+              showingOpened={openedDoc !== undefined && doc === openedDoc && doc.nodes.length > 0}
+              options={fit}
+              userMoved={userMoved}
+            />
+            <ViewControls
+              tools={tools}
+              onChange={changeTools}
+              fitOptions={fit}
+              onFit={() => {
+                userMoved.current = false;
+              }}
+              onZoom={() => {
+                userMoved.current = true;
+              }}
+              {...(readOnly ? {} : { onAddNote: addNote })}
+            />
+          </ReactFlow>
+          {steps.search && (
+            <NodeSearch at={steps.search.at} where={steps.search.where} onPick={steps.pick} onClose={steps.close} />
+          )}
+          {doc.nodes.length === 0 && (
+            <div className="canvas-empty">
+              Drag a trigger, a source and the steps you need from the palette on the left.
+            </div>
+          )}
+        </div>
+      </NoteEditContext.Provider>
     </CanvasOverlayContext.Provider>
   );
 }
 
-/** Until the flow is edited, keeps all of it in view when the canvas changes size (panels opening, the window). */
-function FitOnResize() {
-  const { fitView } = useReactFlow();
-  const width = useStore((st) => st.width);
-  const height = useStore((st) => st.height);
-  useEffect(() => {
-    if (width > 0 && height > 0) void fitView(FIT);
-  }, [width, height, fitView]);
+/** The edge drawn under a point of the window, if any (its wide invisible outline counts). */
+function edgeAt(x: number, y: number): Element | null {
+  for (const el of document.elementsFromPoint(x, y)) {
+    const edge = el.closest('.react-flow__edge');
+    if (edge) return edge;
+  }
   return null;
+}
+
+/** The flow's sticky notes as canvas nodes, drawn under the steps. */
+function noteNodes(doc: Flow): NoteNode[] {
+  return (doc.notes ?? []).map((note) => ({
+    id: noteNodeId(note.id),
+    type: 'note',
+    position: note.position,
+    width: note.width,
+    height: note.height,
+    zIndex: -1,
+    data: { note },
+  }));
 }

@@ -5,6 +5,7 @@ import { useAsync } from '../hooks/useAsync';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorMessage } from './ErrorMessage';
 import { NewFlowMenu } from './NewFlowMenu';
+import { Section } from './Section';
 
 interface Props {
   flows: FlowSummary[] | undefined;
@@ -69,133 +70,138 @@ export function FlowList({ flows, loading, error, selectedId, onSelect, onReload
 
   return (
     <nav className="sidebar" aria-label="Flows">
-      <div className="section-title">
-        <span>{showArchived ? 'Archived flows' : 'Flows'}</span>
-        <button type="button" className="link-button" onClick={onReload} disabled={loading}>
-          Reload
-        </button>
-      </div>
-      {!showArchived && <NewFlowMenu onCreated={onCreated} />}
-      <div className="flow-list-tools">
-        <input
-          type="search"
-          className="flow-search"
-          placeholder="Search flows"
-          aria-label="Search flows"
-          data-testid="flow-search"
-          value={query}
-          onChange={(e) => setQuery(e.target.value)}
-        />
-        <button
-          type="button"
-          className={`flow-filter${showArchived ? ' is-active' : ''}`}
-          aria-pressed={showArchived}
-          data-testid="archived-filter"
-          title="Flows deleted while they had runs: their history is kept and they can be restored"
-          onClick={() => setShowArchived((v) => !v)}
-        >
-          Archived
-        </button>
-      </div>
-      {(error || (showArchived && archived.error)) && (
-        <ErrorMessage
-          title="Could not load the flows."
-          message={(showArchived ? archived.error : error) ?? ''}
-          onRetry={showArchived ? archived.reload : onReload}
-        />
-      )}
-      {actionError && <ErrorMessage message={actionError} />}
-      {!shown && (loading || archived.loading) && <p className="muted">Loading flows…</p>}
-      {shown && listed && listed.length === 0 && (
-        <p className="muted">{showArchived ? 'No archived flows.' : 'No flows yet.'}</p>
-      )}
-      {shown && listed && listed.length > 0 && shown.length === 0 && (
-        <p className="muted" data-testid="flow-search-empty">
-          No flow matches “{query.trim()}”.
-        </p>
-      )}
-      {shown && shown.length > 0 && (
-        <ul className="flow-list">
-          {shown.map((flow) => {
-            const active = !showArchived && flow.id === selectedId;
-            return (
-              <li key={flow.id} className="flow-list-entry">
-                <button
-                  type="button"
-                  className={`flow-list-item${active ? ' is-active' : ''}`}
-                  data-testid="flow-list-item"
-                  aria-current={active ? 'page' : undefined}
-                  onClick={() => !showArchived && onSelect(flow.id)}
-                  title={flow.description ?? flow.name}
-                >
-                  <span className="flow-list-name">{flow.name}</span>
-                  {flow.description && <span className="flow-list-description">{flow.description}</span>}
-                </button>
-                {showArchived ? (
-                  <div className="flow-list-actions">
-                    <button
-                      type="button"
-                      className="link-button"
-                      data-testid="restore-flow"
-                      onClick={() => restore(flow)}
-                    >
-                      Restore
-                    </button>
-                  </div>
-                ) : (
-                  active && (
+      <Section
+        id="flows"
+        title={showArchived ? 'Archived flows' : 'Flows'}
+        count={shown?.length}
+        actions={
+          <button type="button" className="link-button" onClick={onReload} disabled={loading}>
+            Reload
+          </button>
+        }
+      >
+        {!showArchived && <NewFlowMenu onCreated={onCreated} />}
+        <div className="flow-list-tools">
+          <input
+            type="search"
+            className="flow-search"
+            placeholder="Search flows"
+            aria-label="Search flows"
+            data-testid="flow-search"
+            value={query}
+            onChange={(e) => setQuery(e.target.value)}
+          />
+          <button
+            type="button"
+            className={`flow-filter${showArchived ? ' is-active' : ''}`}
+            aria-pressed={showArchived}
+            data-testid="archived-filter"
+            title="Flows deleted while they had runs: their history is kept and they can be restored"
+            onClick={() => setShowArchived((v) => !v)}
+          >
+            Archived
+          </button>
+        </div>
+        {(error || (showArchived && archived.error)) && (
+          <ErrorMessage
+            title="Could not load the flows."
+            message={(showArchived ? archived.error : error) ?? ''}
+            onRetry={showArchived ? archived.reload : onReload}
+          />
+        )}
+        {actionError && <ErrorMessage message={actionError} />}
+        {!shown && (loading || archived.loading) && <p className="muted">Loading flows…</p>}
+        {shown && listed && listed.length === 0 && (
+          <p className="muted">{showArchived ? 'No archived flows.' : 'No flows yet.'}</p>
+        )}
+        {shown && listed && listed.length > 0 && shown.length === 0 && (
+          <p className="muted" data-testid="flow-search-empty">
+            No flow matches “{query.trim()}”.
+          </p>
+        )}
+        {shown && shown.length > 0 && (
+          <ul className="flow-list">
+            {shown.map((flow) => {
+              const active = !showArchived && flow.id === selectedId;
+              return (
+                <li key={flow.id} className="flow-list-entry">
+                  <button
+                    type="button"
+                    className={`flow-list-item${active ? ' is-active' : ''}`}
+                    data-testid="flow-list-item"
+                    aria-current={active ? 'page' : undefined}
+                    onClick={() => !showArchived && onSelect(flow.id)}
+                    title={flow.description ?? flow.name}
+                  >
+                    <span className="flow-list-name">{flow.name}</span>
+                    {flow.description && <span className="flow-list-description">{flow.description}</span>}
+                  </button>
+                  {showArchived ? (
                     <div className="flow-list-actions">
                       <button
                         type="button"
                         className="link-button"
-                        data-testid="duplicate-flow"
-                        onClick={() => duplicate(flow)}
+                        data-testid="restore-flow"
+                        onClick={() => restore(flow)}
                       >
-                        Duplicate
-                      </button>
-                      <button
-                        type="button"
-                        className="link-button link-danger"
-                        data-testid="delete-flow"
-                        onClick={() => askDelete(flow)}
-                      >
-                        Delete…
+                        Restore
                       </button>
                     </div>
-                  )
-                )}
-              </li>
-            );
-          })}
-        </ul>
-      )}
-      {deleting && (
-        <ConfirmDialog
-          title={`Delete “${deleting.flow.name}”?`}
-          testId="delete-dialog"
-          onCancel={() => setDeleting(null)}
-          choices={[
-            { label: 'Cancel', onChoose: () => setDeleting(null), testId: 'delete-cancel' },
-            {
-              label: deleting.runs ? 'Archive' : 'Delete',
-              kind: 'danger',
-              onChoose: () => remove(deleting.flow),
-              testId: 'delete-confirm',
-            },
-          ]}
-        >
-          {deleting.runs === null ? (
-            <p>Checking its runs…</p>
-          ) : deleting.runs > 0 ? (
-            <p data-testid="delete-explanation">
-              It has {deleting.runs} run{deleting.runs === 1 ? '' : 's'}, so it is archived rather than deleted: hidden
-              from the list, its schedules and webhooks off, its run history kept. Restore it from “Archived”.
-            </p>
-          ) : (
-            <p data-testid="delete-explanation">It has never run. Its versions are deleted; this cannot be undone.</p>
-          )}
-        </ConfirmDialog>
-      )}
+                  ) : (
+                    active && (
+                      <div className="flow-list-actions">
+                        <button
+                          type="button"
+                          className="link-button"
+                          data-testid="duplicate-flow"
+                          onClick={() => duplicate(flow)}
+                        >
+                          Duplicate
+                        </button>
+                        <button
+                          type="button"
+                          className="link-button link-danger"
+                          data-testid="delete-flow"
+                          onClick={() => askDelete(flow)}
+                        >
+                          Delete…
+                        </button>
+                      </div>
+                    )
+                  )}
+                </li>
+              );
+            })}
+          </ul>
+        )}
+        {deleting && (
+          <ConfirmDialog
+            title={`Delete “${deleting.flow.name}”?`}
+            testId="delete-dialog"
+            onCancel={() => setDeleting(null)}
+            choices={[
+              { label: 'Cancel', onChoose: () => setDeleting(null), testId: 'delete-cancel' },
+              {
+                label: deleting.runs ? 'Archive' : 'Delete',
+                kind: 'danger',
+                onChoose: () => remove(deleting.flow),
+                testId: 'delete-confirm',
+              },
+            ]}
+          >
+            {deleting.runs === null ? (
+              <p>Checking its runs…</p>
+            ) : deleting.runs > 0 ? (
+              <p data-testid="delete-explanation">
+                It has {deleting.runs} run{deleting.runs === 1 ? '' : 's'}, so it is archived rather than deleted:
+                hidden from the list, its schedules and webhooks off, its run history kept. Restore it from “Archived”.
+              </p>
+            ) : (
+              <p data-testid="delete-explanation">It has never run. Its versions are deleted; this cannot be undone.</p>
+            )}
+          </ConfirmDialog>
+        )}
+      </Section>
     </nav>
   );
 }

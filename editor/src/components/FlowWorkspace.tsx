@@ -14,7 +14,9 @@ import { type Clipboard, copySelection, createNode, pasteable } from '../lib/edi
 import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
 import { MAX_SAMPLE_RECORDS, sampleRecordsOf } from '../lib/inspector/samples';
+import { isTyping } from '../lib/keys';
 import { inputRecords, testedText, useTestData } from '../lib/test-data';
+import { DockResizer, useDockHeight } from './DockResizer';
 import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
 import { ErrorMessage } from './ErrorMessage';
@@ -70,10 +72,6 @@ export interface WorkspaceState {
   save: () => Promise<unknown>;
 }
 
-const typing = (target: EventTarget | null) =>
-  target instanceof HTMLElement &&
-  (target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName));
-
 /** Everything about one open flow: palette, canvas, toolbar, run panel, failed records and recent runs. */
 export function FlowWorkspace({
   flowId,
@@ -95,6 +93,7 @@ export function FlowWorkspace({
   const [viewing, setViewing] = useState<{ version: number; doc: FlowDetail } | null>(null);
   const clipboard = useRef<Clipboard | null>(null);
   const editor = useFlowEditor(flowId, flow, onReload);
+  const dock = useDockHeight();
   const runId = shown?.runId ?? null;
   const { run, error: pollError } = useRunDetail(runId);
   const status = run?.status ?? shown?.status ?? null;
@@ -250,12 +249,18 @@ export function FlowWorkspace({
     [api, flowId, onReload, setMessage],
   );
 
-  // keyboard: undo / redo / copy / paste / save; Delete is the canvas's own
+  const canRun = flow !== undefined && editor.errors === 0 && viewing === null;
+
+  // keyboard: run / test / undo / redo / copy / paste / save; Delete is the canvas's own
   useEffect(() => {
     const onKey = (e: KeyboardEvent) => {
-      if (!(e.ctrlKey || e.metaKey) || typing(e.target) || viewing) return;
+      if (!(e.ctrlKey || e.metaKey) || isTyping(e.target) || viewing) return;
       const key = e.key.toLowerCase();
-      if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
+      if (key === 'enter' && e.shiftKey) {
+        if (flow && !testRun.testing) testRun.test();
+      } else if (key === 'enter') {
+        if (canRun && !(status === 'running' || status === 'queued')) runActions.start();
+      } else if (key === 'z' && !e.shiftKey) dispatch({ type: 'undo' });
       else if ((key === 'z' && e.shiftKey) || key === 'y') dispatch({ type: 'redo' });
       else if (key === 'c' && selection.nodes.length) clipboard.current = copySelection(doc, selection.nodes);
       else if (key === 'v' && clipboard.current) dispatch({ type: 'paste', ...pasteable(doc, clipboard.current) });
@@ -265,7 +270,7 @@ export function FlowWorkspace({
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [dispatch, doc, editor, selection.nodes, viewing]);
+  }, [dispatch, doc, editor, selection.nodes, viewing, canRun, status, runActions, flow, testRun]);
 
   const readOnly = viewing !== null;
   const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;
@@ -291,8 +296,8 @@ export function FlowWorkspace({
   return (
     <div className="workspace">
       <aside className="flow-side" aria-label="Open flow">
-        {!readOnly && <Palette onAdd={addAtFreeSpot} />}
         {flow && <ProblemList problems={shownProblems} doc={shownDoc} />}
+        {!readOnly && <Palette onAdd={addAtFreeSpot} />}
         <RecentRuns
           runs={recent.data}
           loading={recent.loading}
@@ -343,6 +348,7 @@ export function FlowWorkspace({
               <FlowCanvas
                 key={viewing ? `v${viewing.version}` : flowId}
                 doc={shownDoc}
+                openedDoc={viewing ? viewing.doc.document : flow.document}
                 problems={shownProblems}
                 nodeCounts={
                   viewing
@@ -393,7 +399,8 @@ export function FlowWorkspace({
           )}
         </div>
         {retry.dialog && <RetryDialog {...retry.dialog} />}
-        <div className="dock">
+        <DockResizer height={dock.height} onResize={dock.setHeight} />
+        <div className="dock" style={{ height: dock.height }} data-testid="dock">
           <RunPanel
             runId={runId}
             run={run}

@@ -1,4 +1,6 @@
 import { useState } from 'react';
+import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
+import { ThemeToggle } from './ThemeToggle';
 
 interface Props {
   flowName: string | null;
@@ -74,11 +76,25 @@ export function Header({ flowName, version, problemCount, dirty = false, onRenam
           )}
         </>
       )}
-      {onConnections && (
-        <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
-          Connections
+      <div className="header-end">
+        {onConnections && (
+          <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
+            Connections
+          </button>
+        )}
+        <ThemeToggle />
+        <button
+          type="button"
+          className="header-link header-icon"
+          title="Keyboard shortcuts (?)"
+          aria-label="Keyboard shortcuts"
+          data-testid="shortcuts-button"
+          onClick={() => window.dispatchEvent(new Event(SHOW_SHORTCUTS_EVENT))}
+        >
+          ?
         </button>
-      )}
+      </div>
+      <ShortcutsHelp />
     </header>
   );
 }

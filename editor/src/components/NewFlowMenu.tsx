@@ -7,7 +7,7 @@ interface Props {
   onCreated: (flowId: string) => void;
 }
 
-const BLANK: FlowInput = { format: 1, name: 'Untitled flow', nodes: [], edges: [] };
+const BLANK: FlowInput = { format: 2, name: 'Untitled flow', nodes: [], edges: [] };
 
 /** Starts a new flow: blank, or from one of the example flows. */
 export function NewFlowMenu({ onCreated }: Props) {

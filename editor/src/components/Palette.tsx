@@ -2,6 +2,7 @@ import { NODE_GROUPS, nodeTypes } from '@sluice/shared';
 import { type DragEvent, useMemo, useState } from 'react';
 import { kindOf } from '../lib/graph';
 import { KINDS } from './nodes/kinds';
+import { Section } from './Section';
 
 export const DRAG_TYPE = 'application/x-sluice-node-type';
 
@@ -40,10 +41,7 @@ export function Palette({ onAdd, disabled = false }: Props) {
   };
 
   return (
-    <section className="palette" data-testid="palette" aria-label="Node palette">
-      <div className="side-head">
-        <h2>Add a step</h2>
-      </div>
+    <Section id="palette" title="Add a step" className="palette">
       <input
         className="palette-search"
         data-testid="palette-search"
@@ -75,6 +73,6 @@ export function Palette({ onAdd, disabled = false }: Props) {
           ))}
         </div>
       ))}
-    </section>
+    </Section>
   );
 }

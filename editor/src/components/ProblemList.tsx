@@ -1,5 +1,6 @@
 import type { Problem } from '@sluice/shared';
 import { problemMessage, sortProblems } from '../lib/problems';
+import { Section } from './Section';
 
 interface Props {
   problems: readonly Problem[];
@@ -13,15 +14,7 @@ interface Props {
 export function ProblemList({ problems, doc, onSelectNode }: Props) {
   const sorted = sortProblems(problems);
   return (
-    <section className="panel-section" aria-label="Validation">
-      <div className="section-title">
-        <span>Validation</span>
-        {problems.length > 0 && (
-          <span className="section-count" data-testid="problem-list-count">
-            {problems.length}
-          </span>
-        )}
-      </div>
+    <Section id="problems" title="Problems" count={problems.length} className="problems-section">
       {problems.length === 0 ? (
         <p className="muted ok-text">No problems found.</p>
       ) : (
@@ -35,7 +28,6 @@ export function ProblemList({ problems, doc, onSelectNode }: Props) {
                 className={`problem problem-${p.severity}`}
                 data-testid="problem"
                 data-path={p.path}
-                title={p.path}
               >
                 <span className="problem-severity">{p.severity}</span>
                 {nodeId && onSelectNode ? (
@@ -50,6 +42,6 @@ export function ProblemList({ problems, doc, onSelectNode }: Props) {
           })}
         </ul>
       )}
-    </section>
+    </Section>
   );
 }

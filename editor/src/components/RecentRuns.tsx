@@ -1,6 +1,7 @@
 import type { RunSummary } from '@sluice/shared';
 import { formatDuration, formatTimestamp, formatWhen, runDuration } from '../lib/format';
 import { ErrorMessage } from './ErrorMessage';
+import { Section } from './Section';
 import { StatusBadge } from './StatusBadge';
 
 interface Props {
@@ -22,13 +23,15 @@ function describeCounts(run: RunSummary): string {
 /** The latest runs of the open flow; picking one shows it in the run panel. */
 export function RecentRuns({ runs, loading, error, selectedRunId, onSelect, onReload }: Props) {
   return (
-    <section className="panel-section" aria-label="Recent runs">
-      <div className="section-title">
-        <span>Recent runs</span>
+    <Section
+      id="runs"
+      title="Recent runs"
+      actions={
         <button type="button" className="link-button" onClick={onReload} disabled={loading}>
           Reload
         </button>
-      </div>
+      }
+    >
       {error && <ErrorMessage title="Could not load the runs." message={error} onRetry={onReload} />}
       {!runs && loading && <p className="muted">Loading runs…</p>}
       {runs && runs.length === 0 && <p className="muted">This flow has not run yet.</p>}
@@ -66,6 +69,6 @@ export function RecentRuns({ runs, loading, error, selectedRunId, onSelect, onRe
           })}
         </ul>
       )}
-    </section>
+    </Section>
   );
 }

@@ -5,7 +5,7 @@ import { type EditAction, editReducer, initialState, isDirty } from '../lib/edit
 import { draftProblems } from '../lib/problems';
 
 const EMPTY: Flow = {
-  format: 1,
+  format: 2,
   name: '',
   settings: { onError: 'continue', maxInFlight: 10_000 },
   nodes: [],

@@ -1,6 +1,15 @@
 import { type Flow, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
-import { connectProblem, copySelection, createNode, editReducer, initialState, isDirty, pasteable } from './editing';
+import {
+  connectProblem,
+  copySelection,
+  createNode,
+  createNote,
+  editReducer,
+  initialState,
+  isDirty,
+  pasteable,
+} from './editing';
 
 const flow = (): Flow => {
   const result = validateFlow({
@@ -102,6 +111,100 @@ describe('editing a flow', () => {
     expect(s.future).toEqual([]);
     const saved = editReducer(s, { type: 'saved', doc: s.doc });
     expect(isDirty(saved)).toBe(false);
+  });
+
+  it('inserts a node after another, connected from its main output, as one step to undo', () => {
+    let s = initialState(flow());
+    const node = createNode(s.doc, 'batch', { x: 600, y: 0 });
+    s = editReducer(s, { type: 'insert', node, after: 'write' });
+    expect(s.doc.edges).toContainEqual({ source: 'write', sourcePort: 'out', target: 'batch-1' });
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.nodes.map((n) => n.id)).not.toContain('batch-1');
+    expect(s.doc.edges).toHaveLength(2);
+  });
+
+  it('adds the node unconnected when the rules refuse the connection', () => {
+    const s = initialState(flow());
+    // a trigger takes no input; an error branch takes only failed records
+    const trigger = createNode(s.doc, 'schedule', { x: 0, y: 0 });
+    const afterTrigger = editReducer(s, { type: 'insert', node: trigger, after: 'src' }).doc;
+    expect(afterTrigger.nodes.map((n) => n.id)).toContain(trigger.id);
+    expect(afterTrigger.edges).toHaveLength(2);
+    const branch = createNode(s.doc, 'error-branch', { x: 0, y: 0 });
+    expect(editReducer(s, { type: 'insert', node: branch, after: 'src' }).doc.edges).toHaveLength(2);
+  });
+
+  it('splices a node dropped on an edge between the edge’s ends', () => {
+    let s = initialState(flow());
+    const node = createNode(s.doc, 'batch', { x: 300, y: 0 });
+    s = editReducer(s, { type: 'insert', node, onEdge: 'src:out->write' });
+    expect(s.doc.edges).toEqual([
+      { source: 'start', sourcePort: 'out', target: 'src' },
+      { source: 'src', sourcePort: 'out', target: 'batch-1' },
+      { source: 'batch-1', sourcePort: 'out', target: 'write' },
+    ]);
+    expect(validateFlow(s.doc).problems.filter((p) => p.severity === 'error')).toEqual([]);
+    // it sits a step right of the edge's source, and what follows moved right to make room
+    const at = (id: string) => s.doc.nodes.find((n) => n.id === id)?.position;
+    expect(at('batch-1')).toEqual({ x: 450, y: 0 });
+    expect(at('write')).toEqual({ x: 700, y: 0 });
+    expect(at('start')).toEqual({ x: 0, y: 0 });
+  });
+
+  it('keeps the edge whole when the dropped node cannot sit in it', () => {
+    const s = initialState(flow());
+    const trigger = createNode(s.doc, 'manual', { x: 300, y: 0 });
+    const doc = editReducer(s, { type: 'insert', node: trigger, onEdge: 'src:out->write' }).doc;
+    expect(doc.nodes).toHaveLength(5);
+    expect(doc.edges).toEqual(s.doc.edges);
+  });
+
+  it('adds, edits, moves, resizes and removes sticky notes, each an undoable step', () => {
+    let s = initialState(flow());
+    const note = createNote(s.doc, { x: 10.4, y: -20.6 }, '# Why');
+    expect(note).toEqual({
+      id: 'note-1',
+      text: '# Why',
+      colour: 'yellow',
+      position: { x: 10, y: -21 },
+      width: 240,
+      height: 160,
+    });
+    s = editReducer(s, { type: 'add-note', note });
+    expect(createNote(s.doc, { x: 0, y: 0 }).id).toBe('note-2');
+    s = editReducer(s, {
+      type: 'update-note',
+      noteId: 'note-1',
+      patch: { text: '# Why\n**batches of 50**', colour: 'blue' },
+    });
+    s = editReducer(s, {
+      type: 'update-note',
+      noteId: 'note-1',
+      patch: { width: 320.2, height: 200, position: { x: 5, y: 5 } },
+    });
+    s = editReducer(s, { type: 'move', positions: {}, notes: { 'note-1': { x: 100, y: 50 } } });
+    expect(s.doc.notes).toEqual([
+      {
+        id: 'note-1',
+        text: '# Why\n**batches of 50**',
+        colour: 'blue',
+        position: { x: 100, y: 50 },
+        width: 320,
+        height: 200,
+      },
+    ]);
+    // the notes go with the document and leave its nodes and edges alone, so runs are as before
+    expect(validateFlow(s.doc).problems).toEqual(validateFlow(flow()).problems);
+    const past = s.past.length;
+    expect(editReducer(s, { type: 'update-note', noteId: 'note-1', patch: { colour: 'blue' } })).toBe(s);
+    expect(editReducer(s, { type: 'update-note', noteId: 'nope', patch: { colour: 'pink' } })).toBe(s);
+    s = editReducer(s, { type: 'remove', nodeIds: [], edgeIds: [], noteIds: ['note-1'] });
+    expect(s.doc.notes).toEqual([]);
+    expect(s.past.length).toBe(past + 1);
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.notes?.[0]?.position).toEqual({ x: 100, y: 50 });
+    s = editReducer(s, { type: 'undo' });
+    expect(s.doc.notes?.[0]?.position).toEqual({ x: 5, y: 5 });
   });
 });
 

@@ -1,4 +1,12 @@
-import { ERROR_PORT, type Flow, type FlowEdge, type FlowNode, nodeTypes, PINNED_RECORDS_MAX } from '@sluice/shared';
+import {
+  ERROR_PORT,
+  type Flow,
+  type FlowEdge,
+  type FlowNode,
+  type FlowNote,
+  nodeTypes,
+  PINNED_RECORDS_MAX,
+} from '@sluice/shared';
 
 /** The document being edited, with the steps to undo and redo. */
 export interface EditorState {
@@ -13,8 +21,17 @@ export type EditAction =
   | { type: 'load'; doc: Flow }
   | { type: 'saved'; doc: Flow }
   | { type: 'add'; node: FlowNode }
-  | { type: 'move'; positions: Record<string, { x: number; y: number }> }
-  | { type: 'remove'; nodeIds: string[]; edgeIds: string[] }
+  /** Adds a node fed by `after`'s main output, or spliced into the edge `onEdge` (by `edgeKey`). */
+  | { type: 'insert'; node: FlowNode; after?: string; onEdge?: string }
+  | {
+      type: 'move';
+      positions: Record<string, { x: number; y: number }>;
+      notes?: Record<string, { x: number; y: number }>;
+    }
+  | { type: 'remove'; nodeIds: string[]; edgeIds: string[]; noteIds?: string[] }
+  | { type: 'add-note'; note: FlowNote }
+  /** Changes a sticky note: its text, colour, place or size. */
+  | { type: 'update-note'; noteId: string; patch: Partial<Omit<FlowNote, 'id'>> }
   | { type: 'connect'; edge: FlowEdge }
   | { type: 'update'; nodeId: string; name?: string; params?: Record<string, unknown> }
   | { type: 'paste'; nodes: FlowNode[]; edges: FlowEdge[] }
@@ -59,6 +76,8 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
   switch (action.type) {
     case 'add':
       return { ...doc, nodes: [...doc.nodes, action.node] };
+    case 'insert':
+      return insertNode(doc, action.node, action);
     case 'move': {
       let changed = false;
       const nodes = doc.nodes.map((n) => {
@@ -67,20 +86,43 @@ function apply(doc: Flow, action: Exclude<EditAction, { type: 'load' | 'saved' |
         changed = true;
         return { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } };
       });
-      return changed ? { ...doc, nodes } : doc;
+      const notes = doc.notes?.map((n) => {
+        const p = action.notes?.[n.id];
+        if (!p || (n.position.x === Math.round(p.x) && n.position.y === Math.round(p.y))) return n;
+        changed = true;
+        return { ...n, position: { x: Math.round(p.x), y: Math.round(p.y) } };
+      });
+      return changed ? { ...doc, nodes, ...(notes ? { notes } : {}) } : doc;
     }
     case 'remove': {
       const gone = new Set(action.nodeIds);
       const edgeGone = new Set(action.edgeIds);
+      const noteGone = new Set(action.noteIds ?? []);
       const nodes = doc.nodes.filter((n) => !gone.has(n.id));
       const edges = doc.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target) && !edgeGone.has(edgeKey(e)));
-      if (nodes.length === doc.nodes.length && edges.length === doc.edges.length) return doc;
+      const notes = doc.notes?.filter((n) => !noteGone.has(n.id));
+      const sameNotes = (notes?.length ?? 0) === (doc.notes?.length ?? 0);
+      if (nodes.length === doc.nodes.length && edges.length === doc.edges.length && sameNotes) return doc;
+      const kept: Flow = { ...doc, nodes, edges, ...(notes ? { notes } : {}) };
       const pinned = doc.pinned && Object.fromEntries(Object.entries(doc.pinned).filter(([id]) => !gone.has(id)));
       if (!pinned || Object.keys(pinned).length === 0) {
-        const { pinned: _none, ...rest } = doc;
-        return { ...rest, nodes, edges };
+        const { pinned: _none, ...rest } = kept;
+        return rest;
       }
-      return { ...doc, nodes, edges, pinned };
+      return { ...kept, pinned };
+    }
+    case 'add-note':
+      return { ...doc, notes: [...(doc.notes ?? []), action.note] };
+    case 'update-note': {
+      const note = doc.notes?.find((n) => n.id === action.noteId);
+      if (!note) return doc;
+      const next = { ...note, ...action.patch };
+      if (next.position !== note.position)
+        next.position = { x: Math.round(next.position.x), y: Math.round(next.position.y) };
+      next.width = Math.round(next.width);
+      next.height = Math.round(next.height);
+      if (JSON.stringify(next) === JSON.stringify(note)) return doc;
+      return { ...doc, notes: (doc.notes ?? []).map((n) => (n === note ? next : n)) };
     }
     case 'connect':
       if (connectProblem(doc, action.edge.source, action.edge.sourcePort, action.edge.target)) return doc;
@@ -140,6 +182,71 @@ export function connectProblem(doc: Flow, source: string, port: string, target: 
   return null;
 }
 
+/** The output a new edge leaves a node by: its first one that is not `error`. */
+export function mainOutput(doc: Flow, nodeId: string): string | null {
+  const node = doc.nodes.find((n) => n.id === nodeId);
+  const outputs = node ? (nodeTypes.get(node.type)?.outputs ?? []) : [];
+  return outputs.find((p) => p !== ERROR_PORT) ?? null;
+}
+
+/**
+ * `doc` with `node` added and connected: after the node `after` (from its main output), or in the
+ * middle of the edge `onEdge` (source → node → target). A connection the flow's rules refuse is left
+ * out, and an edge the node cannot sit in stays as it was, so the node is then added on its own.
+ */
+export function insertNode(doc: Flow, node: FlowNode, where: { after?: string; onEdge?: string }): Flow {
+  const added: Flow = { ...doc, nodes: [...doc.nodes, node] };
+  if (where.after) {
+    const port = mainOutput(added, where.after);
+    if (!port || connectProblem(added, where.after, port, node.id)) return added;
+    return { ...added, edges: [...added.edges, { source: where.after, sourcePort: port, target: node.id }] };
+  }
+  const edge = where.onEdge ? added.edges.find((e) => edgeKey(e) === where.onEdge) : undefined;
+  const out = mainOutput(added, node.id);
+  if (!edge || !out) return added;
+  const without: Flow = { ...added, edges: added.edges.filter((e) => e !== edge) };
+  if (connectProblem(without, edge.source, edge.sourcePort, node.id)) return added;
+  const first: Flow = {
+    ...without,
+    edges: [...without.edges, { source: edge.source, sourcePort: edge.sourcePort, target: node.id }],
+  };
+  if (connectProblem(first, node.id, out, edge.target)) return added;
+  const spliced = { ...first, edges: [...first.edges, { source: node.id, sourcePort: out, target: edge.target }] };
+  return makeRoom(spliced, node.id, edge.source, edge.target);
+}
+
+/** Room a node takes across, with the gap to the next one. */
+const NODE_STEP = 250;
+
+/**
+ * Puts a node spliced into an edge on its source's row, a step right of it, and moves everything
+ * downstream of it right as far as needed so it does not cover the next node.
+ */
+function makeRoom(doc: Flow, id: string, source: string, target: string): Flow {
+  const from = doc.nodes.find((n) => n.id === source)?.position;
+  const to = doc.nodes.find((n) => n.id === target)?.position;
+  if (!from || !to) return doc;
+  const x = from.x + NODE_STEP;
+  const shift = Math.max(0, x + NODE_STEP - to.x);
+  const downstream = new Set<string>();
+  const stack = [target];
+  while (stack.length) {
+    const at = stack.pop() as string;
+    if (downstream.has(at) || at === id) continue;
+    downstream.add(at);
+    for (const e of doc.edges) if (e.source === at) stack.push(e.target);
+  }
+  return {
+    ...doc,
+    nodes: doc.nodes.map((n) => {
+      if (n.id === id) return { ...n, position: { x, y: from.y } };
+      if (shift > 0 && n.position && downstream.has(n.id))
+        return { ...n, position: { ...n.position, x: n.position.x + shift } };
+      return n;
+    }),
+  };
+}
+
 function reaches(doc: Flow, from: string, to: string): boolean {
   const seen = new Set<string>();
   const stack = [from];
@@ -168,6 +275,21 @@ export function createNode(doc: Flow, type: string, position: { x: number; y: nu
   const parsed = def?.params.safeParse({});
   const params = parsed?.success ? (parsed.data as Record<string, unknown>) : {};
   return { id: newNodeId(doc, type), type, params, position: { x: Math.round(position.x), y: Math.round(position.y) } };
+}
+
+/** A new sticky note at `position` with the first free id `note-N`, yellow, 240 × 160. */
+export function createNote(doc: Flow, position: { x: number; y: number }, text = ''): FlowNote {
+  const ids = new Set((doc.notes ?? []).map((n) => n.id));
+  let i = 1;
+  while (ids.has(`note-${i}`)) i++;
+  return {
+    id: `note-${i}`,
+    text,
+    colour: 'yellow',
+    position: { x: Math.round(position.x), y: Math.round(position.y) },
+    width: 240,
+    height: 160,
+  };
 }
 
 export interface Clipboard {

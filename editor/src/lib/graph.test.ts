@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { buildGraph, edgeId, problemsByNode } from './graph';
 
 const flow: Flow = {
-  format: 1,
+  format: 2,
   name: 'Sync',
   settings: { onError: 'continue', maxInFlight: 10_000 },
   nodes: [

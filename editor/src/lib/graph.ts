@@ -127,9 +127,10 @@ export function buildGraph(
       sourceHandle: edge.sourcePort,
       target: edge.target,
       className: isError ? 'edge-error' : isBranch ? `edge-${edge.sourcePort}` : undefined,
+      // drawn by the canvas's `labelled` edge: an HTML label, not one React Flow measures in SVG
+      type: isError || isBranch ? 'labelled' : undefined,
       label: isError || isBranch ? edge.sourcePort : undefined,
       style: isError ? { stroke: ERROR_COLOUR, strokeDasharray: '6 4', strokeWidth: 1.75 } : undefined,
-      labelStyle: isError ? { fill: ERROR_COLOUR, fontWeight: 600 } : undefined,
       markerEnd: { type: 'arrowclosed', color: isError ? ERROR_COLOUR : '#94a3b8', width: 16, height: 16 },
     });
   }

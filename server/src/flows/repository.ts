@@ -1,6 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import { checkFlowForRun } from '@sluice/engine';
-import type { Flow, FlowDetail, FlowSummary, FlowVersionSummary, Problem } from '@sluice/shared';
+import {
+  type Flow,
+  type FlowDetail,
+  type FlowSummary,
+  type FlowVersionSummary,
+  migrateFlow,
+  type Problem,
+} from '@sluice/shared';
 import { and, desc, eq, isNotNull, isNull } from 'drizzle-orm';
 import type { Db } from '../db/open.js';
 import { flows, flowVersions, scheduleState, watermarks, webhooks } from '../db/schema.js';
@@ -37,6 +44,11 @@ export function parseFlowDocument(input: unknown): { flow: Flow; problems: Probl
   }
   const problems = [...result.problems, ...scheduleProblems(result.flow)];
   return { flow: result.flow, problems, ok: !problems.some((p) => p.severity === 'error') };
+}
+
+/** A stored document as the current flow format (versions saved by older releases are format 1). */
+function readDocument(text: string): Flow {
+  return migrateFlow(JSON.parse(text)) as Flow;
 }
 
 /** Every problem of a stored document: the flow format's, and the server's (cron and time zone of schedules). */
@@ -179,7 +191,7 @@ export class FlowRepository {
       .where(and(eq(flowVersions.flowId, id), eq(flowVersions.version, wanted)))
       .get();
     if (!v) throw notFound('version', `${id}@${wanted}`);
-    const document = JSON.parse(v.document) as Flow;
+    const document = readDocument(v.document);
     return {
       ...summary(row),
       version: v.version,
@@ -203,7 +215,7 @@ export class FlowRepository {
       versionId: String(v.id),
       createdAt: iso(v.createdAt),
       published: v.version === row.publishedVersion,
-      errors: documentProblems(JSON.parse(v.document) as Flow).filter((p) => p.severity === 'error').length,
+      errors: documentProblems(readDocument(v.document)).filter((p) => p.severity === 'error').length,
     }));
   }
 
@@ -251,7 +263,7 @@ export class FlowRepository {
     return rows.map((r) => ({
       id: r.id,
       version: r.version,
-      document: JSON.parse(r.document) as Flow,
+      document: readDocument(r.document),
       publishedAt: r.at,
     }));
   }

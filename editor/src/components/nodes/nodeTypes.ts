@@ -2,6 +2,7 @@ import type { NodeProps, NodeTypes } from '@xyflow/react';
 import { createElement, memo } from 'react';
 import type { CanvasNode, NodeKind } from '../../lib/graph';
 import { NodeCard } from './NodeCard';
+import { NoteCard } from './NoteCard';
 
 /** A memoised node component for one kind of node, drawn with that kind's accent. */
 function nodeOfKind(kind: NodeKind, name: string) {
@@ -18,8 +19,7 @@ export const SinkNode = nodeOfKind('sink', 'SinkNode');
 export const ErrorNode = nodeOfKind('error', 'ErrorNode');
 export const UnknownNode = nodeOfKind('unknown', 'UnknownNode');
 
-/** Node components by kind, defined once so React Flow does not remount nodes on every render. */
-export const nodeTypes: NodeTypes = {
+const byKind = {
   trigger: TriggerNode,
   source: SourceNode,
   control: ControlNode,
@@ -28,3 +28,6 @@ export const nodeTypes: NodeTypes = {
   error: ErrorNode,
   unknown: UnknownNode,
 } satisfies Record<NodeKind, unknown>;
+
+/** Node components by kind, and sticky notes, defined once so React Flow does not remount nodes on every render. */
+export const nodeTypes: NodeTypes = { ...byKind, note: NoteCard };

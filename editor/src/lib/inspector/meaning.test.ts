@@ -6,7 +6,7 @@ import { describeSettings, formatSpan } from './meaning';
 function line(...nodes: { id: string; type: string; params?: Record<string, unknown> }[]): Flow {
   const all: FlowNode[] = nodes.map((n) => ({ ...n, params: n.params ?? {} }));
   return {
-    format: 1,
+    format: 2,
     name: 'test',
     settings: { onError: 'continue', maxInFlight: 10_000 },
     nodes: all,
