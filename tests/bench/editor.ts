@@ -2,7 +2,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import type { FlowDetail } from '@sluice/shared';
-import { type Browser, chromium } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.js';
 import { api, REPO_ROOT, startServer, TEST_TOKEN } from '../support/server.js';
 
 /** A chain of `n` map steps after a trigger and a source, with a few error branches: a big flow to open. */
@@ -120,11 +121,7 @@ async function timeTestRuns(browser: Browser, url: string, demoName: string): Pr
 
 export async function editorBench(nodes: number) {
   const server = await startServer();
-  const browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launchChromium();
   try {
     const flows = await api<{ items: FlowDetail[] }>(`${server.url}/api/flows`);
     const demo = flows.items[0] as FlowDetail;

@@ -1,34 +1,19 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { launchChromium, openPage, SHOTS } from '../support/browser.js';
+import { type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
 
 /** The run estimate as a user sees it: on the Run button, in the inspector, and the ETA of a running run. */
 
-const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   server = await startServer();
-  browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await openPage(browser);
 });
 
 afterAll(async () => {

@@ -1,13 +1,12 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { ApiClient } from '@sluice/shared';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { launchChromium, openPage, SHOTS } from '../support/browser.js';
+import { apiClient, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
 
 /** Flows in the editor: rename, run numbers and the manual trigger, search, duplicate, delete and archive, unsaved changes, imports with problems. */
 
-const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
@@ -41,24 +40,10 @@ const quickFlow = (name: string) => ({
 });
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   server = await startServer();
   api = apiClient(server.url);
-  browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await openPage(browser);
 });
 
 afterAll(async () => {

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, apiClient, REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { launchChromium, openPage, SHOTS } from '../support/browser.js';
+import { api, apiClient, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
 
 /** What the ERP sandbox reports at /_sandbox/stats (the part read here). */
 interface ErpStats {
@@ -11,7 +11,6 @@ interface ErpStats {
   log: unknown[];
 }
 
-const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
@@ -19,26 +18,12 @@ let erp: string;
 let maintenance: string;
 
 beforeAll(async () => {
-  mkdirSync(SHOTS, { recursive: true });
   server = await startServer();
   const { items } = await apiClient(server.url).call('listConnections');
   erp = items.find((c) => c.name === 'erp-sandbox')?.baseUrl ?? '';
   maintenance = items.find((c) => c.name === 'maintenance-sandbox')?.baseUrl ?? '';
-  browser = await chromium.launch({
-    executablePath: process.env.SLUICE_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
-  page.on('pageerror', (err) => console.error('page error:', err.message));
+  browser = await launchChromium();
+  page = await openPage(browser);
 });
 
 afterAll(async () => {
