@@ -70,16 +70,20 @@ export function fieldLabel(name: string, schema: { title?: string } | undefined)
   return schema?.title ?? humanise(name);
 }
 
-const schemas = new Map<string, SchemaPart | null>();
+const schemas = new Map<string, Record<string, unknown> | null>();
 
-function paramsSchema(type: string): SchemaPart | null {
+/**
+ * The JSON Schema (input side) of a node type's parameters, made once per type; null for an unknown
+ * type. The problem wording and the editor's generated forms read the same one.
+ */
+export function paramsJsonSchema(type: string): Record<string, unknown> | null {
   const cached = schemas.get(type);
   if (cached !== undefined) return cached;
-  let schema: SchemaPart | null = null;
+  let schema: Record<string, unknown> | null = null;
   const def = nodeTypes.get(type);
   if (def) {
     try {
-      schema = def.params.toJSONSchema({ io: 'input', unrepresentable: 'any' }) as SchemaPart;
+      schema = def.params.toJSONSchema({ io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
     } catch {
       schema = null;
     }
@@ -87,6 +91,8 @@ function paramsSchema(type: string): SchemaPart | null {
   schemas.set(type, schema);
   return schema;
 }
+
+const paramsSchema = (type: string) => paramsJsonSchema(type) as SchemaPart | null;
 
 /** The schema of property `key` of an object schema, looking into each variant of a union. */
 function property(schema: SchemaPart | undefined, key: string): SchemaPart | undefined {

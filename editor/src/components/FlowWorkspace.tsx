@@ -13,6 +13,7 @@ import { autoLayout } from '../lib/auto-layout';
 import { type Clipboard, copySelection, createNode, pasteable } from '../lib/editing';
 import { draftEstimate, partsOf } from '../lib/estimate';
 import { isFinalStatus } from '../lib/format';
+import { upstreamOf } from '../lib/graph';
 import { MAX_SAMPLE_RECORDS, sampleRecordsOf } from '../lib/inspector/samples';
 import { isTyping } from '../lib/keys';
 import { inputRecords, testedText, useTestData } from '../lib/test-data';
@@ -279,7 +280,10 @@ export function FlowWorkspace({
     () => (batchesSoFar === null ? null : { current: batchesSoFar, total: batchTotal(doc) }),
     [batchesSoFar, doc],
   );
-  const recordPath = useMemo(() => (record ? upstreamOf(doc, record.nodeId) : undefined), [doc, record]);
+  const recordPath = useMemo(
+    () => (record ? [record.nodeId, ...upstreamOf(doc, record.nodeId)] : undefined),
+    [doc, record],
+  );
   const selectedNode = selection.nodes.length === 1 ? doc.nodes.find((n) => n.id === selection.nodes[0]) : undefined;
   // what expressions are completed from and tried on: the record being looked at, else the node's
   // input in the last test (or the pinned data feeding it), else what the source would give
@@ -527,20 +531,4 @@ function batchTotal(doc: FlowDetail['document']): number | null {
   }
   const size = Number(batches[0]?.params.size ?? 50);
   return records > 0 && size > 0 ? Math.ceil(records / size) : null;
-}
-
-/** The nodes a record passes on its way to `nodeId`: every node upstream of it (a flow is acyclic). */
-function upstreamOf(doc: FlowDetail['document'], nodeId: string): string[] {
-  const seen = new Set<string>([nodeId]);
-  const queue = [nodeId];
-  while (queue.length) {
-    const id = queue.pop() as string;
-    for (const e of doc.edges) {
-      if (e.target === id && !seen.has(e.source)) {
-        seen.add(e.source);
-        queue.push(e.source);
-      }
-    }
-  }
-  return [...seen];
 }

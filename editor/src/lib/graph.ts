@@ -136,3 +136,20 @@ export function buildGraph(
   }
   return { nodes, edges: canvasEdges };
 }
+
+/** Every node upstream of `nodeId` (not the node itself): all it may receive records from. */
+export function upstreamOf(doc: Pick<Flow, 'edges'>, nodeId: string): Set<string> {
+  const seen = new Set<string>();
+  const queue = [nodeId];
+  while (queue.length) {
+    const id = queue.pop() as string;
+    for (const e of doc.edges) {
+      if (e.target === id && !seen.has(e.source)) {
+        seen.add(e.source);
+        queue.push(e.source);
+      }
+    }
+  }
+  seen.delete(nodeId);
+  return seen;
+}

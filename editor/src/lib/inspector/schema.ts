@@ -1,4 +1,11 @@
-import { describeProblem, humanise as humaniseName, nodeTypes, type Problem, plainIssue } from '@sluice/shared';
+import {
+  describeProblem,
+  humanise as humaniseName,
+  type Problem,
+  paramsJsonSchema,
+  parseProblemPath,
+  plainIssue,
+} from '@sluice/shared';
 
 /** The part of JSON Schema (draft 2020-12, as zod writes it) the inspector reads. */
 export interface JsonSchema {
@@ -47,41 +54,19 @@ export interface NodeProblems {
   node: FieldProblem[];
 }
 
-const schemaCache = new Map<string, JsonSchema | null>();
-
 /**
  * The JSON Schema of a node type's params (the same one GET /api/node-types serves), or null for an
  * unknown type. Zod is not a dependency of the editor, so the schema's own `toJSONSchema` is used.
  */
 export function paramSchema(type: string): JsonSchema | null {
-  const cached = schemaCache.get(type);
-  if (cached !== undefined) return cached;
-  const def = nodeTypes.get(type);
-  let schema: JsonSchema | null = null;
-  if (def) {
-    try {
-      schema = def.params.toJSONSchema({ io: 'input', unrepresentable: 'any' }) as JsonSchema;
-    } catch {
-      schema = null;
-    }
-  }
-  schemaCache.set(type, schema);
-  return schema;
+  return paramsJsonSchema(type) as JsonSchema | null;
 }
 
 /** A property name as a label: "intervalMs" → "Interval (ms)", "url" → "URL" (the problem messages' wording). */
 export const humanise = humaniseName;
 
 /** Splits a rendered path (`nodes[2].params.fields[0].name`) into its parts. */
-export function parsePath(path: string): (string | number)[] {
-  const parts: (string | number)[] = [];
-  const re = /\[(\d+)\]|\.?([^.[\]]+)/g;
-  for (let m = re.exec(path); m !== null; m = re.exec(path)) {
-    if (m[1] !== undefined) parts.push(Number(m[1]));
-    else if (m[2] !== undefined) parts.push(m[2]);
-  }
-  return parts;
-}
+export const parsePath = parseProblemPath;
 
 /**
  * What is wrong, in plain words and without the path (the inspector already shows where). Zod's

@@ -1,4 +1,5 @@
 import type { Flow } from '@sluice/shared';
+import { upstreamOf } from '../graph';
 
 /** What a retry on the current version changes for records that failed at `failedAt`. */
 export interface RetryReach {
@@ -13,23 +14,6 @@ const settingsOf = (doc: Flow, id: string) => {
   return node ? JSON.stringify([node.type, node.params ?? {}]) : undefined;
 };
 
-/** Every node upstream of `nodeId` in `doc` (not the node itself). */
-function upstream(doc: Flow, nodeId: string): Set<string> {
-  const seen = new Set<string>();
-  const queue = [nodeId];
-  while (queue.length) {
-    const id = queue.pop() as string;
-    for (const e of doc.edges) {
-      if (e.target === id && !seen.has(e.source)) {
-        seen.add(e.source);
-        queue.push(e.source);
-      }
-    }
-  }
-  seen.delete(nodeId);
-  return seen;
-}
-
 /**
  * Which changes between the version a run ran and the current one a retry on the current version
  * applies to its failed records: a record re-enters at the node where it failed, with the payload it
@@ -39,7 +23,7 @@ export function retryReach(original: Flow, current: Flow, failedAt: readonly str
   const changed = (id: string) => settingsOf(original, id) !== settingsOf(current, id);
   const changedAtFailure = failedAt.filter((id) => settingsOf(current, id) !== undefined && changed(id));
   const before = new Set<string>();
-  for (const id of failedAt) for (const up of upstream(current, id)) if (changed(up)) before.add(up);
+  for (const id of failedAt) for (const up of upstreamOf(current, id)) if (changed(up)) before.add(up);
   for (const id of failedAt) before.delete(id);
   return { changedAtFailure, changedBefore: [...before].sort() };
 }
