@@ -1,5 +1,6 @@
 import { RUN_STATUSES, TRIGGER_KINDS } from '@sluice/shared';
-import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { sql } from 'drizzle-orm';
+import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
 export const flows = sqliteTable('flows', {
@@ -78,6 +79,8 @@ export const runs = sqliteTable(
     index('runs_created').on(t.createdAt),
     uniqueIndex('runs_schedule_slot').on(t.flowId, t.scheduledFor),
     uniqueIndex('runs_flow_number').on(t.flowId, t.runNumber),
+    /** The runs whose outcomes are kept, per flow: what one key's history looks through. */
+    index('runs_flow_kept').on(t.flowId, t.id).where(sql`pruned_at IS NULL`),
   ],
 );
 
@@ -112,31 +115,66 @@ export const errorMessages = sqliteTable(
 );
 
 /**
- * One row per record per run: its final status (0 succeeded, 1 filtered, 2 failed, 3 cancelled), the node where
- * it ended, its batch and attempts, and for failures the error and the payload.
+ * A run's record outcomes, packed: one row per bucket of 256 positions (seq >> 8) per group the
+ * writer stored (a bucket split across two groups has two parts). How `meta`, `keys` and `outputs`
+ * are laid out is server/src/runs/outcome-pack.mjs. The queries unpack them (runs/outcome-store.ts).
  */
-export const recordOutcomes = sqliteTable(
-  'record_outcomes',
+export const outcomePacks = sqliteTable(
+  'outcome_packs',
+  {
+    id: integer('id').primaryKey({ autoIncrement: false }),
+    runId: integer('run_id').notNull(),
+    bucket: integer('bucket').notNull(),
+    part: integer('part').notNull(),
+    count: integer('count').notNull(),
+    /** Bit (1 << status code) set for each status among its outcomes: a status filter skips rows without it. */
+    statuses: integer('statuses').notNull(),
+    /** JSON array of the node ids its outcomes name. */
+    nodes: text('nodes').notNull(),
+    baseAt: integer('base_at').notNull(),
+    baseBatch: integer('base_batch').notNull(),
+    meta: blob('meta', { mode: 'buffer' }).notNull(),
+    keys: blob('keys', { mode: 'buffer' }).notNull(),
+    /** Last, so that a query that does not read the outputs does not read their pages. */
+    outputs: blob('outputs', { mode: 'buffer' }),
+  },
+  (t) => [uniqueIndex('outcome_packs_at').on(t.runId, t.bucket, t.part)],
+);
+
+/**
+ * One row per record outcome, for finding them by key: within a run, and one key across the runs of
+ * a flow (a lookup per run). Keyed by run first, so a run's rows go to the end of the index rather
+ * than among every earlier run's (the cost that grew with history). `key` is its UTF-8 bytes.
+ */
+export const outcomeKeys = sqliteTable(
+  'outcome_keys',
+  {
+    runId: integer('run_id').notNull(),
+    key: blob('key', { mode: 'buffer' }).notNull(),
+    seq: integer('seq').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.key, t.seq] })],
+);
+
+/**
+ * The detail of the outcomes that need more than their pack holds: failed and cancelled ones, and any
+ * with a payload or an error. Status codes: 0 succeeded, 1 filtered, 2 failed, 3 cancelled.
+ */
+export const outcomeDetails = sqliteTable(
+  'outcome_details',
   {
     runId: integer('run_id').notNull(),
     seq: integer('seq').notNull(),
-    key: text('key').notNull(),
     status: integer('status').notNull(),
+    key: text('key').notNull(),
     nodeId: text('node_id').notNull(),
     batchNo: integer('batch_no').notNull(),
     attempts: integer('attempts').notNull(),
     errorId: integer('error_id'),
     payload: text('payload'),
-    /** What a collect node kept of the record (JSON), and which collect node. */
-    output: text('output'),
-    outputNode: text('output_node'),
     at: integer('at').notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.runId, t.seq] }),
-    index('record_outcomes_key').on(t.key, t.runId),
-    index('record_outcomes_status').on(t.runId, t.status, t.seq),
-  ],
+  (t) => [primaryKey({ columns: [t.runId, t.seq] }), index('outcome_details_status').on(t.runId, t.status, t.seq)],
 );
 
 /** Records kept by collect sinks, with the run. */

@@ -14,6 +14,7 @@ import {
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
+import { OutcomePacks } from './outcome-store.js';
 
 /** Recent succeeded runs the per-record time is measured in. */
 const MEASURED_RUNS = 5;
@@ -46,6 +47,7 @@ export class RunEstimates {
   private readonly c: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly counts = new Map<string, { at: number; fact: CountFact | null }>();
+  private readonly packs: OutcomePacks;
 
   constructor(
     db: Db,
@@ -55,6 +57,7 @@ export class RunEstimates {
     private readonly now: () => number = Date.now,
   ) {
     this.c = db.$client;
+    this.packs = new OutcomePacks(this.c);
   }
 
   private sql(text: string): Database.Statement {
@@ -131,17 +134,8 @@ export class RunEstimates {
     const c = run.counts;
     const settled = c.succeeded + c.filtered + c.failed + c.cancelled;
     const id = Number(run.id);
-    const latest = this.sql('SELECT seq, at FROM record_outcomes WHERE run_id = ? ORDER BY seq DESC LIMIT 1').get(id) as
-      | { seq: number; at: number }
-      | undefined;
-    type At = { seq: number; at: number } | undefined;
-    const earlier = latest
-      ? ((this.sql('SELECT seq, at FROM record_outcomes WHERE run_id = ? AND seq <= ? ORDER BY seq DESC LIMIT 1').get(
-          id,
-          latest.seq - WINDOW_RECORDS,
-        ) as At) ??
-        (this.sql('SELECT seq, at FROM record_outcomes WHERE run_id = ? ORDER BY seq LIMIT 1').get(id) as At))
-      : undefined;
+    const latest = this.packs.last(id);
+    const earlier = latest ? (this.packs.last(id, latest.seq - WINDOW_RECORDS) ?? this.packs.first(id)) : undefined;
     const waiting = run.waiting && (run.waiting.kind === 'delay' || run.waiting.kind === 'rate') ? run.waiting : null;
     const eta = runEta({
       flow,

@@ -7,7 +7,7 @@
 /** @import { RecordError } from '@sluice/shared' */
 import { parentPort as parent, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { OutcomeReader } from './group-layout.mjs';
+import { outcomeWriter } from './pack-writer.mjs';
 
 if (!parent) throw new Error("outcome-writer.mjs runs as the run store's worker thread, not on its own");
 const port = parent;
@@ -20,10 +20,6 @@ const db = new Database(data.file);
 // the same settings as every other connection (CONNECTION_PRAGMAS in db/open.ts)
 for (const pragma of data.pragmas) db.pragma(pragma);
 
-const insertOutcome = db.prepare(
-  `INSERT OR REPLACE INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at)
-   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-);
 const insertCollected = db.prepare(
   'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',
 );
@@ -39,6 +35,7 @@ const findError = /** @type {Database.Statement<unknown[], { id: number }>} */ (
   db.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?')
 );
 const insertError = db.prepare('INSERT INTO error_messages (message, code, http_status) VALUES (?, ?, ?)');
+const writeOutcomes = outcomeWriter(db);
 send({ ready: true });
 
 /** @type {Map<string, number>} */
@@ -63,26 +60,8 @@ function errorId(error) {
 
 /** @param {WriteGroup} g */
 function writeGroup(g) {
-  const { runId, names } = g;
-  const errors = g.errors.map(errorId);
-  for (const o = new OutcomeReader(g); o.next(); ) {
-    const outputNode = o.outputNode;
-    const error = o.error;
-    insertOutcome.run(
-      runId,
-      o.seq,
-      o.key,
-      o.status,
-      names[o.node],
-      o.batch,
-      o.attempts,
-      error < 0 ? null : errors[error],
-      o.payload,
-      o.output,
-      outputNode < 0 ? null : names[outputNode],
-      o.at,
-    );
-  }
+  const { runId } = g;
+  writeOutcomes(g, g.errors.map(errorId));
   for (const c of g.collected) insertCollected.run(runId, c.nodeId, c.seq, c.key, c.data);
   for (const b of g.batches)
     insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);

@@ -15,6 +15,8 @@ import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import { notFound } from '../errors.js';
 import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
+import { CANCELLED, FAILED } from './outcome-pack.mjs';
+import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
 import { type OutputView, readOutput, readStored } from './stored-json.js';
 
 interface RunRow {
@@ -62,7 +64,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
   r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at, r.created_at, r.started_at, r.finished_at, r.run_number`;
 
-const OUTCOME_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
+const DETAIL_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
   e.message, e.code, e.http_status`;
 
 function toSummary(r: RunRow): RunSummary {
@@ -183,12 +185,14 @@ export interface RecordQuery {
 export class RunRepository {
   private readonly c: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly packs: OutcomePacks;
 
   constructor(
     db: Db,
     private readonly now: () => number = Date.now,
   ) {
     this.c = db.$client;
+    this.packs = new OutcomePacks(this.c);
   }
 
   /** A prepared statement, prepared once per distinct SQL text (preparing costs more than running). */
@@ -259,7 +263,7 @@ export class RunRepository {
     const id = toId(runId);
     this.assertExists(id);
     const rows = this.sql(
-      `SELECT o.error_id, o.node_id, COUNT(*) AS n, e.message, e.code, e.http_status FROM record_outcomes o
+      `SELECT o.error_id, o.node_id, COUNT(*) AS n, e.message, e.code, e.http_status FROM outcome_details o
          LEFT JOIN error_messages e ON e.id = o.error_id
          WHERE o.run_id = ? AND o.status = 2 GROUP BY o.error_id, o.node_id ORDER BY n DESC LIMIT ?`,
     ).all(id, limit) as {
@@ -271,7 +275,7 @@ export class RunRepository {
       http_status: number | null;
     }[];
     const samples = this.sql(
-      `SELECT key FROM record_outcomes INDEXED BY record_outcomes_status
+      `SELECT key FROM outcome_details INDEXED BY outcome_details_status
          WHERE run_id = ? AND status = 2 AND error_id IS ? AND node_id = ? ORDER BY seq LIMIT 5`,
     ).pluck();
     return rows.map((r) => ({
@@ -339,11 +343,11 @@ export class RunRepository {
       selected
         ? this.sql(
             `SELECT o.seq, o.key, o.node_id, o.payload, s.payload AS replacement FROM retry_selections s
-               JOIN record_outcomes o ON o.run_id = ? AND o.seq = s.seq AND o.status = 2
+               JOIN outcome_details o ON o.run_id = ? AND o.seq = s.seq AND o.status = 2
                WHERE s.run_id = ? AND s.seq > ? ORDER BY s.seq LIMIT ?`,
           ).all(toId(runId), toId(retryRunId as string), after, limit)
         : this.sql(
-            `SELECT seq, key, node_id, payload FROM record_outcomes
+            `SELECT seq, key, node_id, payload FROM outcome_details INDEXED BY outcome_details_status
                WHERE run_id = ? AND status = 2 AND seq > ? ORDER BY seq LIMIT ?`,
           ).all(toId(runId), after, limit)
     ) as Row[];
@@ -362,7 +366,7 @@ export class RunRepository {
 
   /** Of these seqs, those that are not failed records of the run (a retry selection must name failed records). */
   notFailed(runId: string, seqs: readonly number[]): number[] {
-    const failed = this.sql('SELECT 1 FROM record_outcomes WHERE run_id = ? AND seq = ? AND status = 2');
+    const failed = this.sql('SELECT 1 FROM outcome_details WHERE run_id = ? AND seq = ? AND status = 2');
     return seqs.filter((seq) => !failed.get(toId(runId), seq));
   }
 
@@ -421,45 +425,112 @@ export class RunRepository {
     return page(rows.map(toSummary), q.limit, (r) => r.id);
   }
 
-  /** A run's record outcomes in read order, filtered by status, node or key, paged by position. */
+  /**
+   * A run's record outcomes in read order, filtered by status, node or key, paged by position. Failed
+   * and cancelled ones are read from their detail rows (by status); by key, from the key index; the
+   * others from the packed rows, from the cursor's bucket on.
+   */
   records(runId: string, q: RecordQuery): Page<RecordOutcomeView> {
     const id = toId(runId);
     this.assertExists(id);
-    const where = ['o.run_id = ?'];
-    const args: (string | number)[] = [id];
-    if (q.status) {
-      where.push('o.status = ?');
-      args.push(STATUS_CODE[q.status]);
+    const status = q.status === undefined ? undefined : STATUS_CODE[q.status];
+    if (status === FAILED || status === CANCELLED) {
+      const where = ['o.run_id = ?', 'o.status = ?'];
+      const args: (string | number)[] = [id, status];
+      if (q.nodeId) {
+        where.push('o.node_id = ?');
+        args.push(q.nodeId);
+      }
+      if (q.key) {
+        where.push('o.key = ?');
+        args.push(q.key);
+      }
+      if (q.cursor !== undefined) {
+        where.push('o.seq > ?');
+        args.push(q.cursor);
+      }
+      const rows = this.sql(`SELECT ${DETAIL_COLUMNS} FROM outcome_details o INDEXED BY outcome_details_status
+          LEFT JOIN error_messages e ON e.id = o.error_id
+          WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`).all(...args, q.limit + 1) as OutcomeRow[];
+      return page(rows.map(toOutcome), q.limit, (o) => o.seq);
     }
-    if (q.nodeId) {
-      where.push('o.node_id = ?');
-      args.push(q.nodeId);
+    let found: PackedOutcome[];
+    if (q.key !== undefined) {
+      const seqs = this.sql(
+        'SELECT seq FROM outcome_keys WHERE run_id = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?',
+      )
+        .pluck()
+        .all(id, Buffer.from(q.key), q.cursor ?? -1, q.limit + 1) as number[];
+      const at = this.packs.at(id, seqs);
+      found = seqs
+        .map((seq) => at.get(seq))
+        .filter(
+          (o): o is PackedOutcome =>
+            o !== undefined &&
+            (status === undefined || o.status === status) &&
+            (q.nodeId === undefined || o.node === q.nodeId),
+        );
+    } else {
+      found = this.packs.scan(id, { after: q.cursor, status, nodeId: q.nodeId, limit: q.limit + 1 });
     }
-    if (q.key) {
-      where.push('o.key = ?');
-      args.push(q.key);
-    }
-    if (q.cursor !== undefined) {
-      where.push('o.seq > ?');
-      args.push(q.cursor);
-    }
-    const rows =
-      this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o LEFT JOIN error_messages e ON e.id = o.error_id
-        WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT ?`).all(...args, q.limit + 1) as OutcomeRow[];
-    return page(rows.map(toOutcome), q.limit, (o) => o.seq);
+    const views = this.withDetails(id, found.slice(0, q.limit + 1));
+    return page(views, q.limit, (o) => o.seq);
   }
 
-  /** What happened to one record key in every run of a flow, newest run first. */
+  /** Packed outcomes as the API gives them, with the payload and error of those that have a detail row. */
+  private withDetails(runId: number, outcomes: readonly PackedOutcome[]): RecordOutcomeView[] {
+    if (outcomes.length === 0) return [];
+    const first = (outcomes[0] as PackedOutcome).seq;
+    const last = (outcomes[outcomes.length - 1] as PackedOutcome).seq;
+    const details = new Map<number, OutcomeRow>();
+    const select = `SELECT ${DETAIL_COLUMNS} FROM outcome_details o LEFT JOIN error_messages e ON e.id = o.error_id`;
+    if (last - first > 4 * outcomes.length) {
+      // far apart (found by key): one lookup each rather than a range over every detail row between them
+      const one = this.sql(`${select} WHERE o.run_id = ? AND o.seq = ?`);
+      for (const o of outcomes) {
+        const r = one.get(runId, o.seq) as OutcomeRow | undefined;
+        if (r) details.set(r.seq, r);
+      }
+    } else {
+      const rows = this.sql(`${select} WHERE o.run_id = ? AND o.seq BETWEEN ? AND ?`).all(
+        runId,
+        first,
+        last,
+      ) as OutcomeRow[];
+      for (const r of rows) details.set(r.seq, r);
+    }
+    return outcomes.map((o) => {
+      const d = details.get(o.seq);
+      return d ? toOutcome(d) : packedView(runId, o);
+    });
+  }
+
+  /**
+   * What happened to one record key in every run of a flow whose outcomes are kept, newest run first:
+   * one lookup in each run's part of the key index, then the outcome from its packed row.
+   */
   history(flowId: string, key: string, limit: number): RecordOutcomeView[] {
-    const rows = this.sql(`SELECT ${OUTCOME_COLUMNS} FROM record_outcomes o
-        JOIN runs r ON r.id = o.run_id
-        LEFT JOIN error_messages e ON e.id = o.error_id
-        WHERE o.key = ? AND r.flow_id = ? ORDER BY o.run_id DESC, o.seq LIMIT ?`).all(
-      key,
+    const hits = this.sql(`SELECT k.run_id, k.seq FROM runs r INDEXED BY runs_flow_kept
+        JOIN outcome_keys k ON k.run_id = r.id AND k.key = ?
+        WHERE r.flow_id = ? AND r.pruned_at IS NULL ORDER BY r.id DESC, k.seq LIMIT ?`).all(
+      Buffer.from(key),
       flowId,
       limit,
-    ) as OutcomeRow[];
-    return rows.map(toOutcome);
+    ) as { run_id: number; seq: number }[];
+    const detail =
+      this.sql(`SELECT ${DETAIL_COLUMNS} FROM outcome_details o LEFT JOIN error_messages e ON e.id = o.error_id
+        WHERE o.run_id = ? AND o.seq = ?`);
+    const views: RecordOutcomeView[] = [];
+    for (const h of hits) {
+      const d = detail.get(h.run_id, h.seq) as OutcomeRow | undefined;
+      if (d) {
+        views.push(toOutcome(d));
+        continue;
+      }
+      const o = this.packs.at(h.run_id, [h.seq]).get(h.seq);
+      if (o) views.push(packedView(h.run_id, o));
+    }
+    return views;
   }
 
   /** Incremental sync: the stored watermark of each source node of a flow (node id → value). */
@@ -515,39 +586,77 @@ export class RunRepository {
   collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Page<CollectedView> {
     const id = toId(runId);
     this.assertExists(id);
-    const node = q.nodeId ? 'AND node = ?' : '';
-    const after = q.cursor !== undefined ? 'AND seq > ?' : '';
-    const args = [q.nodeId, q.cursor].filter((a) => a !== undefined);
-    const rows = this.sql(
-      `SELECT k.node, k.seq, k.key, k.data, k.payload, e.message, e.code, e.http_status FROM (
-           SELECT output_node AS node, seq, key, output AS data, payload, error_id
-             FROM record_outcomes WHERE run_id = ? AND output_node IS NOT NULL
-           UNION ALL
-           SELECT c.node_id AS node, c.seq, c.key, c.data, o.payload, o.error_id
-             FROM collected_records c LEFT JOIN record_outcomes o ON o.run_id = c.run_id AND o.seq = c.seq
-             WHERE c.run_id = ?
-         ) k LEFT JOIN error_messages e ON e.id = k.error_id
-         WHERE 1 = 1 ${node} ${after} ORDER BY k.seq, k.node LIMIT ?`,
-    ).all(id, id, ...args, q.limit + 1) as {
-      node: string;
-      seq: number;
-      key: string;
-      data: string;
-      payload: string | null;
-      message: string | null;
-      code: string | null;
-      http_status: number | null;
-    }[];
-    const items = rows.map(
-      (r): CollectedView => ({
+    type Kept = { node: string; seq: number; key: string; data: string; status: number };
+    // the first collect node a record reached: its output is in the record's packed outcome
+    const first: Kept[] = this.packs
+      .scan(id, { after: q.cursor, nodeId: q.nodeId, collected: true, limit: q.limit + 1 })
+      .map((o) => ({
+        node: o.outputNode as string,
+        seq: o.seq,
+        key: o.key,
+        data: o.output as string,
+        status: o.status,
+      }));
+    // a second collect node: its own rows
+    const node = q.nodeId ? 'AND node_id = ?' : '';
+    const args = [q.nodeId].filter((a) => a !== undefined);
+    const more = this.sql(
+      `SELECT node_id AS node, seq, key, data, -1 AS status FROM collected_records
+         WHERE run_id = ? AND seq > ? ${node} ORDER BY seq, node_id LIMIT ?`,
+    ).all(id, q.cursor ?? -1, ...args, q.limit + 1) as Kept[];
+    const kept = [...first, ...more]
+      .sort((a, b) => a.seq - b.seq || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
+      .slice(0, q.limit + 1);
+    // a failed record's output may stand for its payload and error: those are in its detail row
+    const details = new Map<
+      number,
+      { payload: string | null; message: string | null; code: string | null; http_status: number | null }
+    >();
+    if (kept.length) {
+      const rows = this.sql(`SELECT o.seq, o.payload, e.message, e.code, e.http_status FROM outcome_details o
+          LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? AND o.seq BETWEEN ? AND ?`).all(
+        id,
+        (kept[0] as Kept).seq,
+        (kept[kept.length - 1] as Kept).seq,
+      ) as {
+        seq: number;
+        payload: string | null;
+        message: string | null;
+        code: string | null;
+        http_status: number | null;
+      }[];
+      for (const r of rows) details.set(r.seq, r);
+    }
+    const items = kept.map((r): CollectedView => {
+      const d = details.get(r.seq);
+      return {
         nodeId: r.node,
         seq: r.seq,
         key: r.key,
-        ...readOutput(r.data, { payload: r.payload, error: errorView(r.message, r.code, r.http_status) }),
-      }),
-    );
+        ...readOutput(r.data, {
+          payload: d?.payload ?? null,
+          error: d ? errorView(d.message, d.code, d.http_status) : null,
+        }),
+      };
+    });
     return page(items, q.limit, (r) => r.seq);
   }
+}
+
+/** A packed outcome (one without a detail row: no payload, no error) as the API gives it. */
+function packedView(runId: number, o: PackedOutcome): RecordOutcomeView {
+  return {
+    runId: String(runId),
+    seq: o.seq,
+    key: o.key,
+    status: STATUS_NAME[o.status] as RecordStatus,
+    nodeId: o.node,
+    batchNo: o.batch,
+    attempts: o.attempts,
+    error: null,
+    payload: null,
+    at: new Date(o.at).toISOString(),
+  };
 }
 
 /**

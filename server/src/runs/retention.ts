@@ -43,16 +43,29 @@ export function prune(db: Db, policy: RetentionPolicy, now = Date.now()): PruneR
   return { runs: victims.length, outcomes };
 }
 
+/**
+ * Removes a run's per-record rows. Each table is keyed by run first, so this is a range delete on
+ * each, done in chunks of 5,000 rows, each in a transaction of its own, so the writer and the API
+ * are not held up for long.
+ */
 function pruneRun(c: Database.Database, runId: number, now: number): number {
-  let removed = 0;
-  const step = c.prepare(
-    'DELETE FROM record_outcomes WHERE rowid IN (SELECT rowid FROM record_outcomes WHERE run_id = ? LIMIT ?)',
+  const chunked = (sql: string, rows = CHUNK) => {
+    const step = c.prepare(sql);
+    for (;;) if (step.run(runId, rows).changes < rows) return;
+  };
+  chunked(
+    'DELETE FROM outcome_keys WHERE (run_id, key, seq) IN (SELECT run_id, key, seq FROM outcome_keys WHERE run_id = ? LIMIT ?)',
   );
-  for (;;) {
-    const n = step.run(runId, CHUNK).changes;
-    removed += n;
-    if (n < CHUNK) break;
-  }
+  chunked(
+    'DELETE FROM outcome_details WHERE (run_id, seq) IN (SELECT run_id, seq FROM outcome_details WHERE run_id = ? LIMIT ?)',
+  );
+  // the outcomes removed, counted before their packs go
+  const removed = c
+    .prepare('SELECT COALESCE(SUM(count), 0) FROM outcome_packs WHERE run_id = ?')
+    .pluck()
+    .get(runId) as number;
+  // a pack holds up to 256 outcomes and their outputs: fewer to a chunk
+  chunked('DELETE FROM outcome_packs WHERE id IN (SELECT id FROM outcome_packs WHERE run_id = ? LIMIT ?)', CHUNK / 25);
   c.transaction(() => {
     c.prepare('DELETE FROM collected_records WHERE run_id = ?').run(runId);
     c.prepare('DELETE FROM run_inputs WHERE run_id = ?').run(runId);

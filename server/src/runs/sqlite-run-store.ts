@@ -8,12 +8,13 @@ import type {
   RunStore,
   Waiting,
 } from '@sluice/engine';
-import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts, type RecordStatus } from '@sluice/shared';
+import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
 import { createLogger, type Logger } from '../logger.js';
+import { OutcomePacks } from './outcome-store.js';
 import { storedJson, storedOutput } from './stored-json.js';
-import { GroupBuilder, STATUS_CODE } from './write-group.js';
+import { GroupBuilder, STATUS_CODE, STATUS_NAME } from './write-group.js';
 import type { FromWriter, ToWriter, WriterData } from './writer-protocol.js';
 
 interface ResumeRow {
@@ -42,8 +43,7 @@ const WRITER_OLD_MB = 128;
 
 export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
-export { STATUS_CODE };
-export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
+export { STATUS_CODE, STATUS_NAME };
 /** The final run statuses as an SQL list, for `status IN (…)`. */
 export const FINAL_STATUSES_SQL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
 
@@ -261,10 +261,7 @@ export class SqliteRunStore implements RunStore {
       .get(Number(runId)) as ResumeRow | undefined;
     if (!row?.checkpoint) return undefined;
     const checkpoint = JSON.parse(row.checkpoint) as Checkpoint;
-    const settled = this.client
-      .prepare('SELECT seq FROM record_outcomes WHERE run_id = ? AND seq >= ?')
-      .pluck()
-      .all(Number(runId), checkpoint.lowWater) as number[];
+    const settled = new OutcomePacks(this.client).seqsFrom(Number(runId), checkpoint.lowWater);
     const { read, succeeded, filtered, failed, cancelled } = row;
     return {
       checkpoint,

@@ -24,6 +24,8 @@ const {
 } = layout;
 
 export const STATUS_CODE: Record<RecordStatus, number> = { succeeded: 0, filtered: 1, failed: 2, cancelled: 3 };
+/** A stored status code's name. */
+export const STATUS_NAME: RecordStatus[] = ['succeeded', 'filtered', 'failed', 'cancelled'];
 
 /**
  * Gathers a run's commits into a `WriteGroup` as they come: each outcome is turned into numbers

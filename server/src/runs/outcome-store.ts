@@ -1,0 +1,159 @@
+import type Database from 'better-sqlite3';
+import { BUCKET_BITS, find, mergeParts, type PackedOutcome, type PackRow, unpack } from './outcome-pack.mjs';
+
+export type { PackedOutcome };
+
+const BUCKET = 2 ** BUCKET_BITS;
+const PACK_COLUMNS = 'bucket, part, count, nodes, base_at, base_batch, meta, keys';
+
+/** What a scan of a run's packed outcomes keeps. */
+export interface ScanQuery {
+  /** Positions after this one only. */
+  after?: number;
+  /** A status code: rows without it are skipped by SQLite, the others filtered here. */
+  status?: number;
+  /** Outcomes that ended at this node, or (with `outputNode`) were kept by it. */
+  nodeId?: string;
+  /** Only outcomes a collect node kept (with their outputs decoded). */
+  collected?: boolean;
+  /** Decode the outputs. */
+  withOutput?: boolean;
+  limit: number;
+}
+
+/**
+ * Reads a run's packed record outcomes (outcome-pack.mjs) for the queries: in position order from a
+ * position on, at given positions, the first and the last. Every read is one range of
+ * `outcome_packs_at` (run, bucket, part).
+ */
+export class OutcomePacks {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly c: Database.Database) {}
+
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (!stmt) {
+      stmt = this.c.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
+  /**
+   * Outcomes in position order after `q.after`, that match the query, up to `q.limit` (and the rest
+   * of the bucket the limit was reached in, so the caller can tell whether there are more).
+   */
+  scan(runId: number, q: ScanQuery): PackedOutcome[] {
+    const columns = q.withOutput || q.collected ? `${PACK_COLUMNS}, outputs` : PACK_COLUMNS;
+    const where = ['run_id = ?', 'bucket >= ?'];
+    const args: (number | string)[] = [runId, q.after === undefined ? 0 : Math.floor((q.after + 1) / BUCKET)];
+    if (q.status !== undefined) {
+      where.push('statuses & ? <> 0');
+      args.push(1 << q.status);
+    }
+    if (q.nodeId !== undefined) {
+      // a row naming the node somewhere; the exact test is below
+      where.push('instr(nodes, ?) > 0');
+      args.push(JSON.stringify(q.nodeId));
+    }
+    const rows = this.sql(
+      `SELECT ${columns} FROM outcome_packs WHERE ${where.join(' AND ')} ORDER BY bucket, part`,
+    ).iterate(...args) as IterableIterator<PackRow>;
+    const out: PackedOutcome[] = [];
+    const keep = (o: PackedOutcome) =>
+      (q.after === undefined || o.seq > q.after) &&
+      (q.status === undefined || o.status === q.status) &&
+      (q.collected ? o.outputNode !== null && (q.nodeId === undefined || o.outputNode === q.nodeId) : true) &&
+      (q.collected || q.nodeId === undefined || o.node === q.nodeId);
+    let bucket = -1;
+    let parts: PackedOutcome[][] = [];
+    const flush = () => {
+      if (parts.length) for (const o of mergeParts(parts)) if (keep(o)) out.push(o);
+      parts = [];
+    };
+    for (const row of rows) {
+      if (row.bucket !== bucket) {
+        flush();
+        if (out.length >= q.limit) break;
+        bucket = row.bucket;
+      }
+      parts.push(unpack(row));
+    }
+    flush(); // the last bucket, when the rows ran out before the limit
+    return out;
+  }
+
+  /** The outcomes at these positions (those stored), by position. */
+  at(runId: number, seqs: readonly number[], withOutput = false): Map<number, PackedOutcome> {
+    const found = new Map<number, PackedOutcome>();
+    const rows = this.sql(
+      `SELECT ${withOutput ? `${PACK_COLUMNS}, outputs` : PACK_COLUMNS} FROM outcome_packs
+         WHERE run_id = ? AND bucket = ? ORDER BY part`,
+    );
+    const buckets = new Map<number, number[]>();
+    for (const seq of seqs) {
+      const b = Math.floor(seq / BUCKET);
+      const list = buckets.get(b);
+      if (list) list.push(seq);
+      else buckets.set(b, [seq]);
+    }
+    for (const [b, wanted] of buckets) {
+      const parts = rows.all(runId, b) as PackRow[];
+      if (wanted.length === 1 && parts.length === 1) {
+        const seq = wanted[0] as number;
+        const o = find(parts[0] as PackRow, seq);
+        if (o) found.set(seq, o);
+        continue;
+      }
+      const all = mergeParts(parts.map(unpack));
+      const set = new Set(wanted);
+      for (const o of all) if (set.has(o.seq)) found.set(o.seq, o);
+    }
+    return found;
+  }
+
+  /** The outcome with the largest position, or with the largest at or below `atMost`. */
+  last(runId: number, atMost?: number): PackedOutcome | undefined {
+    const bucket = atMost === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(atMost / BUCKET);
+    const rows = this.sql(
+      `SELECT ${PACK_COLUMNS} FROM outcome_packs WHERE run_id = ? AND bucket <= ? ORDER BY bucket DESC, part DESC`,
+    ).iterate(runId, bucket) as IterableIterator<PackRow>;
+    let current = -1;
+    let parts: PackedOutcome[][] = [];
+    const best = () => {
+      const all = mergeParts(parts.reverse()).filter((o) => atMost === undefined || o.seq <= atMost);
+      return all[all.length - 1];
+    };
+    for (const row of rows) {
+      if (row.bucket !== current && parts.length) {
+        const found = best();
+        if (found) return found;
+        parts = [];
+      }
+      current = row.bucket;
+      parts.push(unpack(row));
+    }
+    return parts.length ? best() : undefined;
+  }
+
+  /** The outcome with the smallest position. */
+  first(runId: number): PackedOutcome | undefined {
+    return this.scan(runId, { limit: 1 })[0];
+  }
+
+  /** Positions stored at or after `from`: what a resumed run must not settle again. */
+  seqsFrom(runId: number, from: number): number[] {
+    const rows = this.sql(
+      `SELECT ${PACK_COLUMNS} FROM outcome_packs WHERE run_id = ? AND bucket >= ? ORDER BY bucket, part`,
+    ).all(runId, Math.floor(from / BUCKET)) as PackRow[];
+    const seqs = new Set<number>();
+    for (const row of rows) for (const o of unpack(row)) if (o.seq >= from) seqs.add(o.seq);
+    return [...seqs];
+  }
+
+  /** Every stored outcome of a run, in position order (tests, the crash checks, the benchmark). */
+  all(runId: number, withOutput = false): PackedOutcome[] {
+    return this.scan(runId, { limit: Number.MAX_SAFE_INTEGER, withOutput });
+  }
+}

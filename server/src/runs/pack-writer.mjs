@@ -1,0 +1,202 @@
+// Stores the outcomes of a write group in the packed layout (outcome-pack.mjs): used by the run
+// store's writer thread (outcome-writer.mjs) and by the conversion of outcomes stored before it
+// (db/convert-outcomes.ts). JavaScript for the same reason as the writer thread.
+/** @import { WriteGroup } from './writer-protocol.js' */
+/** @import Database from 'better-sqlite3' */
+import {
+  AT,
+  ATTEMPTS,
+  BATCH,
+  ERROR,
+  FIELDS,
+  KEY_BYTES,
+  NODE,
+  OUTPUT_BYTES,
+  OUTPUT_NODE,
+  PAYLOAD_BYTES,
+  SEQ,
+  STATUS,
+} from './group-layout.mjs';
+import { BUCKET_BITS, FAILED, VarintWriter } from './outcome-pack.mjs';
+
+/**
+ * Prepares the statements once, and returns the function that writes a group's outcomes (inside the
+ * caller's transaction).
+ * @param {Database.Database} db
+ */
+export function outcomeWriter(db) {
+  const insertPack = db.prepare(
+    `INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const nextPart = /** @type {Database.Statement<unknown[], number>} */ (
+    db.prepare('SELECT COALESCE(MAX(part) + 1, 0) FROM outcome_packs WHERE run_id = ? AND bucket = ?').pluck()
+  );
+  const insertDetail = db.prepare(
+    `INSERT OR REPLACE INTO outcome_details (run_id, seq, status, key, node_id, batch_no, attempts, error_id, payload, at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  /** Key index rows per statement: one call binds many rows, as binding costs more than the insert. */
+  const KEYS_PER_STATEMENT = 64;
+  /** @type {Map<number, Database.Statement>} */
+  const insertKeys = new Map();
+  /** @param {number} rows */
+  function insertKeysOf(rows) {
+    let statement = insertKeys.get(rows);
+    if (!statement) {
+      statement = db.prepare(
+        `INSERT OR REPLACE INTO outcome_keys (run_id, key, seq) VALUES ${new Array(rows).fill('(?, ?, ?)').join(', ')}`,
+      );
+      insertKeys.set(rows, statement);
+    }
+    return statement;
+  }
+
+  const meta = new VarintWriter();
+  const keyBytes = new VarintWriter(); // used as a plain byte buffer: see `bytes`
+  const outputBytes = new VarintWriter();
+  /** @type {unknown[]} */
+  const keyArgs = new Array(KEYS_PER_STATEMENT * 3);
+  const BUCKET = 2 ** BUCKET_BITS;
+
+  /**
+   * Appends bytes to a VarintWriter used as a byte buffer.
+   * @param {VarintWriter} w
+   * @param {Buffer} from
+   * @param {number} start
+   * @param {number} end
+   */
+  function bytes(w, from, start, end) {
+    if (w.length + (end - start) > w.buf.length) w.grow(end - start);
+    from.copy(w.buf, w.length, start, end);
+    w.length += end - start;
+  }
+
+  /**
+   * Stores a group's outcomes: one `outcome_packs` row per bucket of 256 positions it touches (see
+   * outcome-pack.mjs), one `outcome_keys` row per outcome (bound many to a statement), and an
+   * `outcome_details` row for each failed or cancelled outcome and each one with a payload or error.
+   * @param {Pick<WriteGroup, 'runId' | 'names' | 'rows' | 'count' | 'text'>} g
+   * @param {(number | null)[]} errors the id in error_messages of each of the group's errors
+   */
+  function writeOutcomes(g, errors) {
+    const { runId, names, rows, count } = g;
+    const text = Buffer.from(g.text);
+    meta.length = keyBytes.length = outputBytes.length = 0; // a group rolled back may have left bytes
+    // where each outcome's strings start in `text` (key, payload, output follow each other)
+    const starts = new Float64Array(count);
+    let sorted = true;
+    for (let i = 0, offset = 0; i < count; i++) {
+      const r = i * FIELDS;
+      starts[i] = offset;
+      offset += /** @type {number} */ (rows[r + KEY_BYTES]);
+      offset += Math.max(0, /** @type {number} */ (rows[r + PAYLOAD_BYTES]));
+      offset += Math.max(0, /** @type {number} */ (rows[r + OUTPUT_BYTES]));
+      if (i > 0 && /** @type {number} */ (rows[r + SEQ]) < /** @type {number} */ (rows[r - FIELDS + SEQ]))
+        sorted = false;
+    }
+    const order = Array.from({ length: count }, (_, i) => i);
+    if (!sorted)
+      order.sort(
+        (a, b) => /** @type {number} */ (rows[a * FIELDS + SEQ]) - /** @type {number} */ (rows[b * FIELDS + SEQ]),
+      );
+    const seqOf = (/** @type {number} */ i) => /** @type {number} */ (rows[i * FIELDS + SEQ]);
+
+    let keyRows = 0;
+    for (let from = 0; from < count; ) {
+      const bucket = Math.floor(seqOf(/** @type {number} */ (order[from])) / BUCKET);
+      let to = from + 1;
+      while (to < count && Math.floor(seqOf(/** @type {number} */ (order[to])) / BUCKET) === bucket) to++;
+      let baseAt = Number.POSITIVE_INFINITY;
+      let baseBatch = Number.POSITIVE_INFINITY;
+      let statuses = 0;
+      for (let k = from; k < to; k++) {
+        const r = /** @type {number} */ (order[k]) * FIELDS;
+        baseAt = Math.min(baseAt, /** @type {number} */ (rows[r + AT]));
+        baseBatch = Math.min(baseBatch, /** @type {number} */ (rows[r + BATCH]));
+        statuses |= 1 << /** @type {number} */ (rows[r + STATUS]);
+      }
+      /** @type {string[]} */
+      const packNodes = [];
+      /** @type {Map<number, number>} */
+      const nodeIndex = new Map();
+      const local = (/** @type {number} */ name) => {
+        let i = nodeIndex.get(name);
+        if (i === undefined) {
+          i = packNodes.push(/** @type {string} */ (names[name])) - 1;
+          nodeIndex.set(name, i);
+        }
+        return i;
+      };
+      let withOutput = false;
+      for (let k = from; k < to; k++) {
+        const i = /** @type {number} */ (order[k]);
+        const r = i * FIELDS;
+        const seq = /** @type {number} */ (rows[r + SEQ]);
+        const status = /** @type {number} */ (rows[r + STATUS]);
+        const outputNode = /** @type {number} */ (rows[r + OUTPUT_NODE]);
+        const keyLength = /** @type {number} */ (rows[r + KEY_BYTES]);
+        const payloadLength = /** @type {number} */ (rows[r + PAYLOAD_BYTES]);
+        const outputLength = /** @type {number} */ (rows[r + OUTPUT_BYTES]);
+        const error = /** @type {number} */ (rows[r + ERROR]);
+        const keyStart = /** @type {number} */ (starts[i]);
+        const payloadStart = keyStart + keyLength;
+        const outputStart = payloadStart + Math.max(0, payloadLength);
+        meta.put(seq - bucket * BUCKET);
+        meta.put(status);
+        meta.put(local(/** @type {number} */ (rows[r + NODE])));
+        meta.put(outputNode < 0 ? 0 : local(outputNode) + 1);
+        meta.put(/** @type {number} */ (rows[r + ATTEMPTS]));
+        meta.put(/** @type {number} */ (rows[r + BATCH]) - baseBatch);
+        meta.put(/** @type {number} */ (rows[r + AT]) - baseAt);
+        meta.put(keyLength);
+        meta.put(outputLength < 0 ? 0 : outputLength + 1);
+        bytes(keyBytes, text, keyStart, keyStart + keyLength);
+        if (outputLength >= 0) {
+          withOutput = true;
+          bytes(outputBytes, text, outputStart, outputStart + outputLength);
+        }
+        const key = text.subarray(keyStart, keyStart + keyLength);
+        keyArgs[keyRows * 3] = runId;
+        keyArgs[keyRows * 3 + 1] = key;
+        keyArgs[keyRows * 3 + 2] = seq;
+        if (++keyRows === KEYS_PER_STATEMENT) {
+          insertKeysOf(keyRows).run(keyArgs);
+          keyRows = 0;
+        }
+        if (status >= FAILED || payloadLength >= 0 || error >= 0) {
+          insertDetail.run(
+            runId,
+            seq,
+            status,
+            key.toString('utf8'),
+            names[/** @type {number} */ (rows[r + NODE])],
+            rows[r + BATCH],
+            rows[r + ATTEMPTS],
+            error < 0 ? null : errors[error],
+            payloadLength < 0 ? null : text.toString('utf8', payloadStart, payloadStart + payloadLength),
+            rows[r + AT],
+          );
+        }
+      }
+      const outputs = outputBytes.take();
+      insertPack.run(
+        runId,
+        bucket,
+        nextPart.get(runId, bucket),
+        to - from,
+        statuses,
+        JSON.stringify(packNodes),
+        baseAt,
+        baseBatch,
+        meta.take(),
+        keyBytes.take(),
+        withOutput ? outputs : null,
+      );
+      from = to;
+    }
+    if (keyRows > 0) insertKeysOf(keyRows).run(keyArgs.slice(0, keyRows * 3));
+  }
+
+  return writeOutcomes;
+}
