@@ -38,6 +38,6 @@ CREATE TABLE `outcome_packs` (
 CREATE UNIQUE INDEX `outcome_packs_at` ON `outcome_packs` (`run_id`,`bucket`,`part`);--> statement-breakpoint
 CREATE INDEX `runs_flow_kept` ON `runs` (`flow_id`,`id`) WHERE pruned_at IS NULL;--> statement-breakpoint
 -- The outcomes stored before this release: moved to the new tables by the server when it opens the
--- database (server/src/db/convert-outcomes.ts), then dropped. WITHOUT ROWID above: hand-written, as
+-- database (server/src/runs/convert-outcomes.ts), then dropped. WITHOUT ROWID above: hand-written, as
 -- the schema builder cannot say it.
 ALTER TABLE `record_outcomes` RENAME TO `legacy_record_outcomes`;

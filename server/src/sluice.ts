@@ -5,13 +5,14 @@ import type { Config } from './config.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
 import { fetchHttpClient } from './connectors.js';
-import { databaseFile, openDatabase } from './db/open.js';
+import { databaseFile } from './db/open.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
+import { openStoreDatabase } from './runs/convert-outcomes.js';
 import { RunEstimates } from './runs/estimate.js';
 import { RunLeases } from './runs/leases.js';
 import { RunRepository } from './runs/repository.js';
@@ -46,7 +47,7 @@ type PartsConfig = Pick<
 export async function openSluice(config: PartsConfig) {
   tuneRuntime();
   const logger = config.logger ?? createLogger({ level: logLevelFrom(config.env ?? process.env) });
-  const db = openDatabase(databaseFile(config.dataDir));
+  const db = openStoreDatabase(databaseFile(config.dataDir));
   const sandbox = config.sandboxUrl
     ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
     : await startSandbox({ port: config.sandboxPort, workOrders: config.sandboxWorkOrders });

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chain, flowDocument } from '@sluice/engine/testing';
+import { storedOutcomes } from '@sluice/server';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import Database from 'better-sqlite3';
 import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
@@ -117,14 +118,19 @@ export async function runCrashScenario(kills: number, records: number): Promise<
       500,
     );
     const db = new Database(path.join(dataDir, 'sluice.sqlite'), { readonly: true });
-    const stored = db
-      .prepare(
-        'SELECT COUNT(*) AS n, COUNT(DISTINCT key) AS keys, MIN(seq) AS lo, MAX(seq) AS hi FROM record_outcomes WHERE run_id = ?',
-      )
-      .get(Number(runId)) as CrashResult['stored'];
-    const byStatus = db
-      .prepare('SELECT status, COUNT(*) AS n FROM record_outcomes WHERE run_id = ? GROUP BY status ORDER BY status')
-      .all(Number(runId)) as CrashResult['byStatus'];
+    // every packed entry counted, so a record stored twice shows (reading by seq would hide it)
+    const outcomes = storedOutcomes(db, Number(runId));
+    const stored = {
+      n: db.prepare('SELECT COALESCE(SUM(count), 0) FROM outcome_packs WHERE run_id = ?').pluck().get(Number(runId)),
+      keys: db.prepare('SELECT COUNT(DISTINCT key) FROM outcome_keys WHERE run_id = ?').pluck().get(Number(runId)),
+      lo: outcomes[0]?.seq ?? null,
+      hi: outcomes[outcomes.length - 1]?.seq ?? null,
+    } as CrashResult['stored'];
+    const counted = new Map<number, number>();
+    for (const o of outcomes) counted.set(o.status, (counted.get(o.status) ?? 0) + 1);
+    const byStatus = [...counted]
+      .sort(([a], [b]) => a - b)
+      .map(([status, n]) => ({ status, n })) as CrashResult['byStatus'];
     const batches = db
       .prepare('SELECT COUNT(*) AS n, SUM(size) AS records FROM batches WHERE run_id = ?')
       .get(Number(runId)) as CrashResult['batches'];

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { storedOutcomes } from '@sluice/server';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { api, eventually, REPO_ROOT, startServer, TEST_TOKEN } from '../support/server.js';
@@ -38,9 +39,7 @@ describe('sluice CLI', () => {
     // the same counts are in the SQLite file, with one outcome row per record
     const db = new Database(path.join(dataDir, 'sluice.sqlite'), { readonly: true });
     const row = db.prepare('SELECT status, read, failed FROM runs WHERE id = ?').get(Number(summary.runId));
-    const outcomes = db
-      .prepare('SELECT COUNT(*) AS n FROM record_outcomes WHERE run_id = ?')
-      .get(Number(summary.runId));
+    const outcomes = { n: storedOutcomes(db, Number(summary.runId)).length };
     db.close();
     expect(row).toEqual({ status: 'succeeded', read, failed });
     expect(outcomes).toEqual({ n: read });

@@ -14,8 +14,9 @@ import {
 } from '@sluice/shared';
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
-import { databaseFile, openDatabase } from '../db/open.js';
+import { databaseFile } from '../db/open.js';
 import { createLogger, logLevelFrom } from '../logger.js';
+import { openStoreDatabase } from '../runs/convert-outcomes.js';
 import { openSluice } from '../sluice.js';
 
 const USAGE = `Usage:
@@ -226,7 +227,7 @@ class Progress {
 
 function tokens(sub: string | undefined, name: string | undefined): number {
   const config = readConfig();
-  const db = openDatabase(databaseFile(config.dataDir));
+  const db = openStoreDatabase(databaseFile(config.dataDir));
   try {
     const store = new TokenStore(db, undefined);
     if (sub === 'create') {

@@ -4,7 +4,6 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
-import { type ConvertOptions, convertLegacyOutcomes } from './convert-outcomes.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
@@ -25,16 +24,16 @@ export const CONNECTION_PRAGMAS = [
 ] as const;
 
 /**
- * Opens (or creates) the database, in WAL mode, and applies the committed migrations (and converts
- * record outcomes stored before the packed layout: convert-outcomes.ts). WAL lets the API read while
- * a run writes; synchronous=NORMAL keeps commits durable across a process crash.
+ * Opens (or creates) the database, in WAL mode, and applies the committed migrations. WAL lets the
+ * API read while a run writes; synchronous=NORMAL keeps commits durable across a process crash.
+ * The server and the CLI open it with `openStoreDatabase` (runs/convert-outcomes.ts), which also
+ * converts record outcomes stored before the packed layout.
  */
-export function openDatabase(file: string, options: ConvertOptions = {}): Db {
+export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const client = new Database(file);
   for (const pragma of CONNECTION_PRAGMAS) client.pragma(pragma);
   const db = drizzle(client, { schema }) as Db;
   migrate(db, { migrationsFolder: MIGRATIONS });
-  convertLegacyOutcomes(client, options);
   return db;
 }

@@ -1,6 +1,7 @@
 import type { RecordOutcomeView } from '@sluice/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { storedOutcomes } from './outcome-store.js';
 import { readStored, storedJson, storedOutput } from './stored-json.js';
 
 /**
@@ -84,9 +85,11 @@ describe('collected records', () => {
 
     // stored: the outcome row holds payload and error; the output (both collect nodes) holds neither again
     const client = t.parts.db.$client;
-    const row = client
-      .prepare('SELECT payload, output, output_node FROM record_outcomes WHERE run_id = ? AND key = ?')
-      .get(Number(runId), 'b') as { payload: string; output: string; output_node: string };
+    const row = storedOutcomes(client, Number(runId)).find((o) => o.key === 'b') as {
+      payload: string;
+      output: string;
+      output_node: string;
+    };
     expect(row.output_node).toBe('rejects');
     expect(JSON.parse(row.payload)).toEqual({ key: 'b', amount: 'twelve', note });
     const stored = JSON.parse(row.output) as { $outcome: Record<string, unknown> };
@@ -135,13 +138,13 @@ describe('collected records', () => {
       { key: 'a', amount: '12', note },
       { key: 'b', amount: 'twelve', note },
     ]);
-    const outputs = t.parts.db.$client
-      .prepare(
-        `SELECT output AS text FROM record_outcomes WHERE run_id = ? AND output IS NOT NULL
-           UNION ALL SELECT data FROM collected_records WHERE run_id = ?`,
-      )
-      .pluck()
-      .all(Number(runId), Number(runId)) as string[];
+    const outputs = [
+      ...storedOutcomes(t.parts.db.$client, Number(runId)).flatMap((o) => (o.output === null ? [] : [o.output])),
+      ...(t.parts.db.$client
+        .prepare('SELECT data FROM collected_records WHERE run_id = ?')
+        .pluck()
+        .all(Number(runId)) as string[]),
+    ];
     expect(outputs).toHaveLength(3);
     // the cut preview, its size and the wrapper: never the 2,000 characters of the note
     for (const text of outputs) expect(text.length).toBeLessThan(700);

@@ -157,3 +157,47 @@ export class OutcomePacks {
     return this.scan(runId, { limit: Number.MAX_SAFE_INTEGER, withOutput });
   }
 }
+
+/** A stored outcome with every column, as one row per record (the layout before packing) showed it. */
+export interface StoredOutcomeRow {
+  seq: number;
+  key: string;
+  status: number;
+  node_id: string;
+  batch_no: number;
+  attempts: number;
+  error_id: number | null;
+  payload: string | null;
+  output: string | null;
+  output_node: string | null;
+  at: number;
+}
+
+/**
+ * Every stored outcome of a run, in position order, each with its pack's fields and its detail row's
+ * (error and payload): what the tests, the crash checks and the benchmark compare with what was sent.
+ */
+export function storedOutcomes(c: Database.Database, runId: number): StoredOutcomeRow[] {
+  const details = new Map(
+    (
+      c.prepare('SELECT seq, error_id, payload FROM outcome_details WHERE run_id = ?').all(runId) as {
+        seq: number;
+        error_id: number | null;
+        payload: string | null;
+      }[]
+    ).map((d) => [d.seq, d]),
+  );
+  return new OutcomePacks(c).all(runId, true).map((o) => ({
+    seq: o.seq,
+    key: o.key,
+    status: o.status,
+    node_id: o.node,
+    batch_no: o.batch,
+    attempts: o.attempts,
+    error_id: details.get(o.seq)?.error_id ?? null,
+    payload: details.get(o.seq)?.payload ?? null,
+    output: o.output,
+    output_node: o.outputNode,
+    at: o.at,
+  }));
+}

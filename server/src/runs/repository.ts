@@ -14,9 +14,9 @@ import type {
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import { notFound } from '../errors.js';
-import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { CANCELLED, FAILED } from './outcome-pack.mjs';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
+import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { type OutputView, readOutput, readStored } from './stored-json.js';
 
 interface RunRow {

@@ -1,6 +1,7 @@
 import type { RecordOutcomeView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { storedOutcomes } from './outcome-store.js';
 import { prune } from './retention.js';
 
 let t: TestSluice;
@@ -44,12 +45,15 @@ async function runOf(flowId: string): Promise<string> {
   return runId;
 }
 
-const outcomeRows = (runId: string) =>
-  (
-    t.parts.db.$client.prepare('SELECT COUNT(*) AS n FROM record_outcomes WHERE run_id = ?').get(Number(runId)) as {
-      n: number;
-    }
-  ).n;
+/** Outcomes stored for the run. */
+const outcomeRows = (runId: string) => storedOutcomes(t.parts.db.$client, Number(runId)).length;
+
+/** Rows left of the run in each table of its outcomes (none once pruned: each is a range delete by run). */
+const tableRows = (runId: string) =>
+  ['outcome_packs', 'outcome_keys', 'outcome_details'].map(
+    (table) =>
+      t.parts.db.$client.prepare(`SELECT COUNT(*) FROM ${table} WHERE run_id = ?`).pluck().get(Number(runId)) as number,
+  );
 
 describe('stored payload cap', () => {
   it('cuts a failed record’s payload to the cap and says how big it was', async () => {
@@ -96,6 +100,8 @@ describe('retention', () => {
     // keep 30 days or the newest 4 runs: only the oldest run is past both
     expect(prune(t.parts.db, { days: 30, runsPerFlow: 4 })).toEqual({ runs: 1, outcomes: 2 });
     expect(runs.map(outcomeRows)).toEqual([0, 2, 2, 2, 2]);
+    expect(tableRows(runs[0] as string)).toEqual([0, 0, 0]);
+    expect(tableRows(runs[1] as string).every((n) => n > 0)).toBe(true);
     const pruned = (await (await t.app.request(`/api/runs/${runs[0]}`)).json()) as RunDetail;
     expect(pruned.prunedAt).not.toBeNull();
     expect(pruned.counts).toMatchObject({ read: 2, succeeded: 1, failed: 1 });

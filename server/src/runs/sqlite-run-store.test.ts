@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseFile, openDatabase } from '../db/open.js';
+import { storedOutcomes } from './outcome-store.js';
 import { RunRepository } from './repository.js';
 import { SqliteRunStore } from './sqlite-run-store.js';
 
@@ -73,12 +74,11 @@ interface Row {
 /** Makes SQLite refuse the outcome row with this key, as a full disk would. */
 const refuseKey = (key: string) =>
   db.$client.exec(
-    `CREATE TRIGGER refuse BEFORE INSERT ON record_outcomes WHEN NEW.key = '${key}'
+    `CREATE TRIGGER refuse BEFORE INSERT ON outcome_keys WHEN NEW.key = CAST('${key}' AS BLOB)
      BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END`,
   );
 
-const rowsOf = (runId: string) =>
-  db.$client.prepare('SELECT * FROM record_outcomes WHERE run_id = ? ORDER BY seq').all(Number(runId)) as Row[];
+const rowsOf = (runId: string): Row[] => storedOutcomes(db.$client, Number(runId));
 
 describe('SqliteRunStore', () => {
   it('stores every field of every outcome as sent, text in any script included', async () => {
@@ -215,7 +215,7 @@ describe('SqliteRunStore', () => {
     expect(rows).toHaveLength(300);
     const messages = db.$client
       .prepare(
-        'SELECT e.message FROM record_outcomes o JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? ORDER BY o.seq',
+        'SELECT e.message FROM outcome_details o JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? ORDER BY o.seq',
       )
       .pluck()
       .all(Number(runId));

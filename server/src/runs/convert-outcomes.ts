@@ -3,8 +3,9 @@ import path from 'node:path';
 import type { Checkpoint, RecordOutcome } from '@sluice/engine';
 import { emptyRunCounts, type RecordError } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import { outcomeWriter } from '../runs/pack-writer.mjs';
-import { GroupBuilder, STATUS_NAME } from '../runs/write-group.js';
+import { type Db, openDatabase } from '../db/open.js';
+import { outcomeWriter } from './pack-writer.mjs';
+import { GroupBuilder, STATUS_NAME } from './write-group.js';
 
 /** The table migration 0007 renamed the outcomes stored before the packed layout to. */
 export const LEGACY_TABLE = 'legacy_record_outcomes';
@@ -35,6 +36,16 @@ export interface ConvertOptions {
 
 /** Thrown when the disk lacks the room the conversion needs; nothing was changed. */
 export class NotEnoughRoom extends Error {}
+
+/**
+ * Opens the database as the server and the CLI do: migrations applied, and the record outcomes stored
+ * before the packed layout converted (once; a long conversion prints its progress).
+ */
+export function openStoreDatabase(file: string, options: ConvertOptions = {}): Db {
+  const db = openDatabase(file);
+  convertLegacyOutcomes(db.$client, options);
+  return db;
+}
 
 /** Outcomes per group, as the writer thread gets them. */
 const GROUP = 2_000;
