@@ -188,7 +188,7 @@ const figures: Record<string, number> = {
 const f = (n: number) => n.toLocaleString('en-US');
 const rows: [string, string, string][] = [
   [
-    `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows, same shape and indexes, 1,000 per transaction (median of ${ROUNDS})`,
+    `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows in the layout before the packed store (same shape and indexes), 1,000 per transaction (median of ${ROUNDS})`,
     `${f(figures.sqlite_ceiling_rps as number)} rows/s`,
     '',
   ],
