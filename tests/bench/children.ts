@@ -1,32 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { startRun } from '@sluice/engine';
-import { flowDocument, validFlow } from '@sluice/engine/testing';
-import {
-  createConnectors,
-  databaseFile,
-  nodeRuntime,
-  openDatabase,
-  RunRepository,
-  SqliteRunStore,
-  startSandbox,
-  systemClock,
-  tuneRuntime,
-} from '@sluice/server';
+import { flowDocument } from '@sluice/engine/testing';
+import { startSandbox, tuneRuntime } from '@sluice/server';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
-
-const rssMb = () => process.resourceUsage().maxRSS / 1024;
-
-function freshDb() {
-  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-'));
-  const file = databaseFile(dir);
-  const db = openDatabase(file);
-  return { db, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
-}
+import { retentionSteady } from './retention-steady.js';
+import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
+import { engineWithHistory } from './with-history.js';
 
 /** One measurement; runs in its own process, with the runtime options Sluice's own process sets. */
 export async function runChild(kind: string, n: number): Promise<Record<string, number>> {
@@ -36,6 +16,10 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
   if (kind === 'history') return historyBench(n, n * 10);
+  // `engine-history` (ten times n outcomes of earlier runs) or `engine-history:<outcomes>`
+  if (kind === 'engine-history' || kind.startsWith('engine-history:'))
+    return engineWithHistory(n, kind.includes(':') ? Number(kind.slice(kind.indexOf(':') + 1)) : n * 10);
+  if (kind.startsWith('retention-steady:')) return retentionSteady(Number(kind.slice(17)), n);
   if (kind === 'load') return apiUnderLoad(n);
   if (kind === 'delay') return delayPrecision(n);
   // loaded only here: the browser driver would otherwise weigh on every other measurement's memory
@@ -54,18 +38,31 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
 }
 
 /**
- * Raw prepared inserts of n outcome rows shaped like the engine's (the same columns, the collected
- * output of 90% of them, the same indexes), 1,000 per transaction: the storage ceiling. The JSON of
- * the outputs is made before the clock starts, so the ceiling is the insert alone.
+ * The layout the per-record outcomes had before the packed store, kept as the fixed baseline: one
+ * row per outcome with its key, status, node, batch, attempts, error, payload and collected output,
+ * a primary key on (run, seq), an index by key and one by status. The table is made here, in the fresh
+ * database, so the ceiling measures that layout whatever the schema now stores outcomes in.
+ */
+const NAIVE_LAYOUT = `CREATE TABLE naive_outcomes (run_id integer NOT NULL, seq integer NOT NULL, key text NOT NULL,
+    status integer NOT NULL, node_id text NOT NULL, batch_no integer NOT NULL, attempts integer NOT NULL,
+    error_id integer, payload text, output text, output_node text, at integer NOT NULL, PRIMARY KEY(run_id, seq));
+  CREATE INDEX naive_outcomes_key ON naive_outcomes (key, run_id);
+  CREATE INDEX naive_outcomes_status ON naive_outcomes (run_id, status, seq);`;
+
+/**
+ * Raw prepared inserts of n outcome rows shaped like the engine's (the same records, the collected
+ * output of 90% of them) into the naive layout above, 1,000 per transaction: the storage ceiling.
+ * The JSON of the outputs is made before the clock starts, so the ceiling is the insert alone.
  */
 function ceiling(n: number) {
   const { db, dispose } = freshDb();
   const c = db.$client;
+  c.exec(NAIVE_LAYOUT);
   c.prepare(
     `INSERT INTO runs (id, flow_name, status, trigger, created_at) VALUES (1, 'ceiling', 'running', 'cli', 0)`,
   ).run();
   const insert = c.prepare(
-    'INSERT INTO record_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO naive_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output, output_node, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
   );
   const outputs = new Array<string | null>(1000);
   const tx = c.transaction((from: number, to: number) => {
@@ -102,46 +99,22 @@ function ceiling(n: number) {
   return { rps: n / seconds, seconds };
 }
 
-/** Runs a flow document to its end on the run store the server uses, timing it. */
-async function timedRun(
-  db: ReturnType<typeof openDatabase>,
-  doc: unknown,
-  connections: Parameters<typeof createConnectors>[0] = [],
-) {
-  const runs = new RunRepository(db);
-  const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'bench', trigger: 'cli' });
-  // the store lives as long as the server, its writer thread started with it: made before the clock
-  const store = new SqliteRunStore(db);
-  await store.ready();
-  const t0 = performance.now();
-  const result = await startRun({
-    runId,
-    flow: validFlow(doc),
-    clock: systemClock,
-    runtime: nodeRuntime,
-    store,
-    connectors: createConnectors(connections),
-  }).done;
-  const seconds = (performance.now() - t0) / 1000;
-  await store.close();
-  return { runId, runs, result, seconds };
-}
-
+/**
+ * The engine flow over n records, timed. What it stored is checked and weighed without reading the
+ * outcome tables themselves, so the figures hold whatever layout they have: the run's counts, the
+ * pages of the file in use, and the collected outputs read back through the repository (after the clock).
+ */
 async function engine(n: number) {
   const { db, dispose } = freshDb();
-  const { result, seconds } = await timedRun(db, engineFlow(n));
+  const { result, seconds, runs, runId } = await timedRun(db, engineFlow(n));
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
-  const stored = db.$client.prepare('SELECT COUNT(*) FROM record_outcomes').pluck().get() as number;
-  if (stored !== n) throw new Error(`${stored} outcomes stored for ${n} records`);
   const peakRss = rssMb();
-  db.$client.pragma('wal_checkpoint(TRUNCATE)');
-  const pages =
-    (db.$client.pragma('page_count', { simple: true }) as number) -
-    (db.$client.pragma('freelist_count', { simple: true }) as number);
-  const bytes = pages * (db.$client.pragma('page_size', { simple: true }) as number);
-  const outputBytes =
-    (db.$client.prepare('SELECT SUM(LENGTH(output)) AS b FROM record_outcomes').get() as { b: number }).b ?? 0;
+  const stored = runs.get(runId).counts;
+  const outcomes = stored.succeeded + stored.filtered + stored.failed + stored.cancelled;
+  if (stored.read !== n || outcomes !== n) throw new Error(`stored counts ${JSON.stringify(stored)} for ${n} records`);
+  const bytes = usedBytes(db);
+  const outputBytes = collectedBytes(runs, runId);
   db.$client.close();
   dispose();
   (globalThis as { gc?: () => void }).gc?.();

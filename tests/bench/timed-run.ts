@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { startRun } from '@sluice/engine';
+import { validFlow } from '@sluice/engine/testing';
+import {
+  createConnectors,
+  databaseFile,
+  nodeRuntime,
+  openDatabase,
+  RunRepository,
+  SqliteRunStore,
+  systemClock,
+} from '@sluice/server';
+
+/** The peak resident memory of this process so far, in MB. */
+export const rssMb = () => process.resourceUsage().maxRSS / 1024;
+
+/** A new data folder with its database. */
+export function freshDb() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-'));
+  const file = databaseFile(dir);
+  const db = openDatabase(file);
+  return { db, dir, file, dispose: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The flow a run belongs to; none for a one-off run. */
+export interface RunOf {
+  flowId: string | null;
+  flowVersionId: number | null;
+}
+
+/** Runs a flow document to its end on the run store the server uses, timing it. */
+export async function timedRun(
+  db: ReturnType<typeof openDatabase>,
+  doc: unknown,
+  connections: Parameters<typeof createConnectors>[0] = [],
+  of: RunOf = { flowId: null, flowVersionId: null },
+) {
+  const runs = new RunRepository(db);
+  const runId = runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
+  // the store lives as long as the server, its writer thread started with it: made before the clock
+  const store = new SqliteRunStore(db);
+  await store.ready();
+  const t0 = performance.now();
+  const result = await startRun({
+    runId,
+    flow: validFlow(doc),
+    clock: systemClock,
+    runtime: nodeRuntime,
+    store,
+    connectors: createConnectors(connections),
+  }).done;
+  const seconds = (performance.now() - t0) / 1000;
+  await store.close();
+  return { runId, runs, result, seconds };
+}
+
+/** Bytes of the database in use: its pages minus the free ones, after the write-ahead log is folded in. */
+export function usedBytes(db: ReturnType<typeof openDatabase>): number {
+  const c = db.$client;
+  c.pragma('wal_checkpoint(TRUNCATE)');
+  const pages =
+    (c.pragma('page_count', { simple: true }) as number) - (c.pragma('freelist_count', { simple: true }) as number);
+  return pages * (c.pragma('page_size', { simple: true }) as number);
+}
+
+/** The bytes of the JSON a run's collect nodes kept, read page by page through the repository. */
+export function collectedBytes(runs: RunRepository, runId: string): number {
+  let bytes = 0;
+  let cursor: number | undefined;
+  for (;;) {
+    const page = runs.collected(runId, { limit: 1000, cursor });
+    for (const item of page.items) bytes += Buffer.byteLength(JSON.stringify(item.data));
+    if (page.nextCursor === null) return bytes;
+    cursor = Number(page.nextCursor);
+  }
+}
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
