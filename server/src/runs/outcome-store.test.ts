@@ -269,6 +269,34 @@ function checkFailures(h: Harness, runId: string): void {
     );
   }
 
+  // a retry run given a selection feeds those failed records, with a replacement payload where given
+  const chosen = failed.filter((_, i) => i % 3 === 0);
+  if (chosen.length) {
+    const retry = h.runs.create({
+      flowId: null,
+      flowVersionId: null,
+      flowName: 'retry',
+      trigger: 'cli',
+      retryOf: runId,
+      selection: chosen.map((o, i) => (i % 2 ? { seq: o.seq, payload: { replaced: o.seq } } : { seq: o.seq })),
+    });
+    for (const limit of [1, 1000]) {
+      const replay: { ref: number; payload: unknown }[] = [];
+      for (let after = -1; ; ) {
+        const page = h.runs.failedForReplay(runId, after, limit, retry);
+        replay.push(...page.map((r) => ({ ref: r.ref, payload: r.payload })));
+        if (page.length < limit) break;
+        after = (page[page.length - 1] as { ref: number }).ref;
+      }
+      expect(replay).toEqual(
+        chosen.map((o, i) => ({
+          ref: o.seq,
+          payload: i % 2 ? { replaced: o.seq } : o.payload === undefined ? {} : o.payload,
+        })),
+      );
+    }
+  }
+
   // a retry selection names failed records: everything else is refused
   const probe = [...all.map((o) => o.seq), -1, 1e9];
   expect(h.runs.notFailed(runId, probe)).toEqual(
@@ -640,6 +668,15 @@ describe('query plans over a database with history', () => {
       repo.collected(last, { limit: 50, nodeId: 'again', cursor: 10 });
       repo.errorGroups(last, 10);
       repo.failedForReplay(last, -1, 50);
+      const retry = repo.create({
+        flowId,
+        flowVersionId: null,
+        flowName: 'busy',
+        trigger: 'cli',
+        retryOf: last,
+        selection: [{ seq: 3 }, { seq: 500, payload: { x: 1 } }],
+      });
+      repo.failedForReplay(last, -1, 50, retry);
       repo.notFailed(last, [1, 2, 3]);
       h.store.loadResume(last);
     } finally {
@@ -647,7 +684,7 @@ describe('query plans over a database with history', () => {
     }
     const plans = new Map<string, string[]>();
     for (const { sql, args } of seen) {
-      if (!/outcome_|collected_records|FROM runs/.test(sql)) continue;
+      if (!/outcome_|collected_records|retry_selections|FROM runs/.test(sql) || /^\s*INSERT/.test(sql)) continue;
       const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args) as { detail: string }[]).map((r) => r.detail);
       plans.set(sql, plan);
     }
