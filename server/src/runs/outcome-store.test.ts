@@ -555,7 +555,17 @@ describe('history of a key across runs, and retention', () => {
     expect(h.runs.history(b, BIG, 1000)).toHaveLength(3);
     expect(h.runs.history(a, 'e\u0301', 1000).every((v) => v.key === 'e\u0301')).toBe(true);
     // the same at the records of one run
-    checkRecords(h, runsA[12] as string, [1, 50]);
+    const run12 = runsA[12] as string;
+    checkRecords(h, run12, [1, 50]);
+    for (const key of [BIG, BIG.slice(0, -1), `${BIG}x`, ...UNICODE, 'e', 'заказ'])
+      for (const limit of [1, 50])
+        expect(allPages(h, run12, { key, limit }), key.slice(0, 20)).toEqual(
+          h
+            .sorted(run12)
+            .filter((o) => o.key === key)
+            .map((o) => view(run12, o)),
+        );
+    expect(allPages(h, run12, { key: BIG, limit: 1 })).toHaveLength(1);
   }, 120_000);
 
   it('prunes a run from all three tables, and lists it no more; other runs keep everything', async () => {
