@@ -60,6 +60,11 @@ export class OutcomePacks {
     const rows = this.sql(
       `SELECT ${columns} FROM outcome_packs WHERE ${where.join(' AND ')} ORDER BY bucket, part`,
     ).iterate(...args) as IterableIterator<PackRow>;
+    // A row left out by the status or node test may hold the last write of a position that an earlier
+    // part of its bucket, kept, holds too (a group written again): such a bucket is read whole.
+    const filtered = q.status !== undefined || q.nodeId !== undefined;
+    const partsOf = this.sql('SELECT COUNT(*) FROM outcome_packs WHERE run_id = ? AND bucket = ?').pluck();
+    const wholeBucket = this.sql(`SELECT ${columns} FROM outcome_packs WHERE run_id = ? AND bucket = ? ORDER BY part`);
     const out: PackedOutcome[] = [];
     const keep = (o: PackedOutcome) =>
       (q.after === undefined || o.seq > q.after) &&
@@ -69,6 +74,8 @@ export class OutcomePacks {
     let bucket = -1;
     let parts: PackedOutcome[][] = [];
     const flush = () => {
+      if (filtered && parts.length && (partsOf.get(runId, bucket) as number) > parts.length)
+        parts = (wholeBucket.all(runId, bucket) as PackRow[]).map(unpack);
       if (parts.length) for (const o of mergeParts(parts)) if (keep(o)) out.push(o);
       parts = [];
     };

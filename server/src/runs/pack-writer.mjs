@@ -17,7 +17,7 @@ import {
   SEQ,
   STATUS,
 } from './group-layout.mjs';
-import { BUCKET_BITS, FAILED, VarintWriter } from './outcome-pack.mjs';
+import { BUCKET_BITS, FAILED, mergeParts, unpack, VarintWriter } from './outcome-pack.mjs';
 
 /**
  * Prepares the statements once, and returns the function that writes a group's outcomes (inside the
@@ -32,6 +32,12 @@ export function outcomeWriter(db) {
   const nextPart = /** @type {Database.Statement<unknown[], number>} */ (
     db.prepare('SELECT COALESCE(MAX(part) + 1, 0) FROM outcome_packs WHERE run_id = ? AND bucket = ?').pluck()
   );
+  const earlierParts = db.prepare(
+    `SELECT bucket, part, count, nodes, base_at, base_batch, meta, keys FROM outcome_packs
+     WHERE run_id = ? AND bucket = ? ORDER BY part`,
+  );
+  const deleteKey = db.prepare('DELETE FROM outcome_keys WHERE run_id = ? AND key = ? AND seq = ?');
+  const deleteDetail = db.prepare('DELETE FROM outcome_details WHERE run_id = ? AND seq = ?');
   const insertDetail = db.prepare(
     `INSERT OR REPLACE INTO outcome_details (run_id, seq, status, key, node_id, batch_no, attempts, error_id, payload, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -92,21 +98,29 @@ export function outcomeWriter(db) {
       offset += /** @type {number} */ (rows[r + KEY_BYTES]);
       offset += Math.max(0, /** @type {number} */ (rows[r + PAYLOAD_BYTES]));
       offset += Math.max(0, /** @type {number} */ (rows[r + OUTPUT_BYTES]));
-      if (i > 0 && /** @type {number} */ (rows[r + SEQ]) < /** @type {number} */ (rows[r - FIELDS + SEQ]))
+      // in strictly increasing order (the usual case), or to be sorted and rid of repeated positions
+      if (i > 0 && /** @type {number} */ (rows[r + SEQ]) <= /** @type {number} */ (rows[r - FIELDS + SEQ]))
         sorted = false;
     }
-    const order = Array.from({ length: count }, (_, i) => i);
+    let order = Array.from({ length: count }, (_, i) => i);
     if (!sorted)
       order.sort(
         (a, b) => /** @type {number} */ (rows[a * FIELDS + SEQ]) - /** @type {number} */ (rows[b * FIELDS + SEQ]),
       );
     const seqOf = (/** @type {number} */ i) => /** @type {number} */ (rows[i * FIELDS + SEQ]);
+    // a position settled twice in the group (two of its commits): the later commit's outcome stands
+    // (the sort is stable, so it comes last)
+    if (!sorted)
+      order = order.filter(
+        (i, k) => k === order.length - 1 || seqOf(/** @type {number} */ (order[k + 1])) !== seqOf(i),
+      );
+    const kept = order.length;
 
     let keyRows = 0;
-    for (let from = 0; from < count; ) {
+    for (let from = 0; from < kept; ) {
       const bucket = Math.floor(seqOf(/** @type {number} */ (order[from])) / BUCKET);
       let to = from + 1;
-      while (to < count && Math.floor(seqOf(/** @type {number} */ (order[to])) / BUCKET) === bucket) to++;
+      while (to < kept && Math.floor(seqOf(/** @type {number} */ (order[to])) / BUCKET) === bucket) to++;
       let baseAt = Number.POSITIVE_INFINITY;
       let baseBatch = Number.POSITIVE_INFINITY;
       let statuses = 0;
@@ -128,6 +142,15 @@ export function outcomeWriter(db) {
         }
         return i;
       };
+      // A bucket written before (a group written again after a crash, or a group that shares the
+      // bucket): a position stored there again leaves no key or detail row of its earlier write behind.
+      const part = /** @type {number} */ (nextPart.get(runId, bucket));
+      /** @type {Map<number, string> | undefined} */
+      let earlier;
+      if (part > 0) {
+        const rows = /** @type {import('./outcome-pack.mjs').PackRow[]} */ (earlierParts.all(runId, bucket));
+        earlier = new Map(mergeParts(rows.map(unpack)).map((o) => [o.seq, o.key]));
+      }
       let withOutput = false;
       for (let k = from; k < to; k++) {
         const i = /** @type {number} */ (order[k]);
@@ -157,6 +180,12 @@ export function outcomeWriter(db) {
           bytes(outputBytes, text, outputStart, outputStart + outputLength);
         }
         const key = text.subarray(keyStart, keyStart + keyLength);
+        const earlierKey = earlier?.get(seq);
+        if (earlierKey !== undefined) {
+          deleteDetail.run(runId, seq);
+          const before = Buffer.from(earlierKey);
+          if (!before.equals(key)) deleteKey.run(runId, before, seq);
+        }
         keyArgs[keyRows * 3] = runId;
         keyArgs[keyRows * 3 + 1] = key;
         keyArgs[keyRows * 3 + 2] = seq;
@@ -183,7 +212,7 @@ export function outcomeWriter(db) {
       insertPack.run(
         runId,
         bucket,
-        nextPart.get(runId, bucket),
+        part,
         to - from,
         statuses,
         JSON.stringify(packNodes),

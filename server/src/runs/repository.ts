@@ -456,20 +456,29 @@ export class RunRepository {
     }
     let found: PackedOutcome[];
     if (q.key !== undefined) {
-      const seqs = this.sql(
+      // the key's positions a page at a time, until a page's worth match the status and node too (or
+      // the key's positions run out): filtering one page of positions only would end the pages early
+      const bySeq = this.sql(
         'SELECT seq FROM outcome_keys WHERE run_id = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?',
-      )
-        .pluck()
-        .all(id, Buffer.from(q.key), q.cursor ?? -1, q.limit + 1) as number[];
-      const at = this.packs.at(id, seqs);
-      found = seqs
-        .map((seq) => at.get(seq))
-        .filter(
-          (o): o is PackedOutcome =>
+      ).pluck();
+      const key = Buffer.from(q.key);
+      found = [];
+      for (let after = q.cursor ?? -1; found.length <= q.limit; ) {
+        const seqs = bySeq.all(id, key, after, q.limit + 1) as number[];
+        const at = this.packs.at(id, seqs);
+        for (const seq of seqs) {
+          const o = at.get(seq);
+          if (
             o !== undefined &&
+            o.key === q.key &&
             (status === undefined || o.status === status) &&
-            (q.nodeId === undefined || o.node === q.nodeId),
-        );
+            (q.nodeId === undefined || o.node === q.nodeId)
+          )
+            found.push(o);
+        }
+        if (seqs.length <= q.limit) break;
+        after = seqs[seqs.length - 1] as number;
+      }
     } else {
       found = this.packs.scan(id, { after: q.cursor, status, nodeId: q.nodeId, limit: q.limit + 1 });
     }
@@ -597,16 +606,32 @@ export class RunRepository {
         data: o.output as string,
         status: o.status,
       }));
-    // a second collect node: its own rows
-    const node = q.nodeId ? 'AND node_id = ?' : '';
-    const args = [q.nodeId].filter((a) => a !== undefined);
-    const more = this.sql(
+    // a second collect node: its own rows, node by node (the table is keyed by run, node and position:
+    // each node's rows after the cursor are one range, where all nodes' in position order would be
+    // every row of the run, sorted)
+    const nodes = q.nodeId !== undefined ? [q.nodeId] : this.collectNodes(id);
+    const byNode = this.sql(
       `SELECT node_id AS node, seq, key, data, -1 AS status FROM collected_records
-         WHERE run_id = ? AND seq > ? ${node} ORDER BY seq, node_id LIMIT ?`,
-    ).all(id, q.cursor ?? -1, ...args, q.limit + 1) as Kept[];
-    const kept = [...first, ...more]
-      .sort((a, b) => a.seq - b.seq || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
-      .slice(0, q.limit + 1);
+         WHERE run_id = ? AND node_id = ? AND seq > ? ORDER BY seq LIMIT ?`,
+    );
+    const more = nodes.flatMap((n) => byNode.all(id, n, q.cursor ?? -1, q.limit + 1) as Kept[]);
+    const byNodeOrder = (a: Kept, b: Kept) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
+    const merged = [...first, ...more].sort((a, b) => a.seq - b.seq || byNodeOrder(a, b));
+    // A page ends between positions, never inside one: the cursor is a position, so a record kept by
+    // two collect nodes cut apart by a page's end would lose the second on the next page.
+    let kept = merged.slice(0, q.limit);
+    let hasMore = merged.length > q.limit;
+    if (hasMore) {
+      const next = (merged[q.limit] as Kept).seq;
+      kept = kept.filter((r) => r.seq !== next);
+      if (kept.length === 0) {
+        // one position fills the page: the page is all of it
+        kept = [...first.filter((r) => r.seq === next), ...more.filter((r) => r.seq === next)].sort(byNodeOrder);
+        hasMore =
+          this.packs.scan(id, { after: next, nodeId: q.nodeId, collected: true, limit: 1 }).length > 0 ||
+          nodes.some((n) => byNode.all(id, n, next, 1).length > 0);
+      }
+    }
     // a failed record's output may stand for its payload and error: those are in its detail row
     const details = new Map<
       number,
@@ -639,7 +664,26 @@ export class RunRepository {
         }),
       };
     });
-    return page(items, q.limit, (r) => r.seq);
+    const last = items[items.length - 1];
+    return { items, nextCursor: hasMore && last !== undefined ? String(last.seq) : null };
+  }
+
+  /** The nodes that kept records of a run on their own (second collect nodes): one index seek each. */
+  private collectNodes(runId: number): string[] {
+    const firstNode = this.sql(
+      'SELECT node_id FROM collected_records WHERE run_id = ? ORDER BY node_id LIMIT 1',
+    ).pluck();
+    const nextNode = this.sql(
+      'SELECT node_id FROM collected_records WHERE run_id = ? AND node_id > ? ORDER BY node_id LIMIT 1',
+    ).pluck();
+    const nodes: string[] = [];
+    for (
+      let n = firstNode.get(runId) as string | undefined;
+      n !== undefined;
+      n = nextNode.get(runId, n) as string | undefined
+    )
+      nodes.push(n);
+    return nodes;
   }
 }
 
