@@ -81,7 +81,8 @@ export function convertLegacyOutcomes(
   const rowsOf = c.prepare(
     `SELECT o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.error_id, o.payload, o.output, o.output_node,
        o.at, e.message, e.code, e.http_status
-     FROM ${LEGACY_TABLE} o LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? ORDER BY o.seq`,
+     FROM ${LEGACY_TABLE} o LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? AND o.seq > ?
+     ORDER BY o.seq LIMIT ?`,
   );
   const leftBehind = c.prepare('SELECT 1 FROM outcome_packs WHERE run_id = ? LIMIT 1');
   const errors = new Map<number, RecordError>();
@@ -103,6 +104,15 @@ export function convertLegacyOutcomes(
   // the stored JSON goes in as it is: payloads and outputs were capped and wrapped when first stored
   const asStored = { payload: (p: unknown) => p as string, output: (o: unknown) => o as string };
   let done = 0;
+  // said after each group rather than each run: a run of millions of outcomes is a long wait on its own
+  const progress = () => {
+    const now = Date.now();
+    if (now - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = now;
+    report(
+      `  ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (${Math.floor((done / total) * 100)}%)`,
+    );
+  };
   for (const runId of runs) {
     c.transaction(() => {
       if (leftBehind.get(runId)) {
@@ -122,32 +132,32 @@ export function convertLegacyOutcomes(
         done += outcomes.length;
         outcomes = [];
         group = new GroupBuilder(asStored);
+        progress();
       };
-      for (const r of rowsOf.iterate(runId) as IterableIterator<LegacyRow>) {
-        const error = errorOf(r);
-        outcomes.push({
-          seq: r.seq,
-          key: r.key,
-          status: STATUS_NAME[r.status] ?? 'failed',
-          nodeId: r.node_id,
-          batchNo: r.batch_no,
-          attempts: r.attempts,
-          at: r.at,
-          ...(error ? { error } : {}),
-          ...(r.payload !== null ? { payload: r.payload } : {}),
-          ...(r.output_node !== null && r.output !== null ? { output: r.output, outputNode: r.output_node } : {}),
-        });
-        if (outcomes.length === GROUP) flush();
+      // a group's rows read in full before it is written: the connection cannot write while a query
+      // of it is still being stepped through
+      for (let after = -1; ; ) {
+        const rows = rowsOf.all(runId, after, GROUP) as LegacyRow[];
+        for (const r of rows) {
+          const error = errorOf(r);
+          outcomes.push({
+            seq: r.seq,
+            key: r.key,
+            status: STATUS_NAME[r.status] ?? 'failed',
+            nodeId: r.node_id,
+            batchNo: r.batch_no,
+            attempts: r.attempts,
+            at: r.at,
+            ...(error ? { error } : {}),
+            ...(r.payload !== null ? { payload: r.payload } : {}),
+            ...(r.output_node !== null && r.output !== null ? { output: r.output, outputNode: r.output_node } : {}),
+          });
+        }
+        flush();
+        if (rows.length < GROUP) break;
+        after = (rows[rows.length - 1] as LegacyRow).seq;
       }
-      flush();
     })();
-    const now = Date.now();
-    if (now - lastReport >= PROGRESS_EVERY_MS) {
-      lastReport = now;
-      report(
-        `  ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (${Math.floor((done / total) * 100)}%)`,
-      );
-    }
   }
   c.exec(`DROP TABLE ${LEGACY_TABLE}`);
   report(
