@@ -14,9 +14,9 @@ import type {
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import { notFound } from '../errors.js';
-import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { CANCELLED, FAILED } from './outcome-pack.mjs';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
+import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { type OutputView, readOutput, readStored } from './stored-json.js';
 
 interface RunRow {
@@ -456,20 +456,28 @@ export class RunRepository {
     }
     let found: PackedOutcome[];
     if (q.key !== undefined) {
-      const seqs = this.sql(
+      // the key's positions a page at a time until the page is full: a status or node filter may
+      // leave out some of those read, and a short page would end the listing early
+      const positions = this.sql(
         'SELECT seq FROM outcome_keys WHERE run_id = ? AND key = ? AND seq > ? ORDER BY seq LIMIT ?',
-      )
-        .pluck()
-        .all(id, Buffer.from(q.key), q.cursor ?? -1, q.limit + 1) as number[];
-      const at = this.packs.at(id, seqs);
-      found = seqs
-        .map((seq) => at.get(seq))
-        .filter(
-          (o): o is PackedOutcome =>
+      ).pluck();
+      const key = Buffer.from(q.key);
+      found = [];
+      for (let after = q.cursor ?? -1; found.length <= q.limit; ) {
+        const seqs = positions.all(id, key, after, q.limit + 1) as number[];
+        const at = this.packs.at(id, seqs);
+        for (const seq of seqs) {
+          const o = at.get(seq);
+          if (
             o !== undefined &&
             (status === undefined || o.status === status) &&
-            (q.nodeId === undefined || o.node === q.nodeId),
-        );
+            (q.nodeId === undefined || o.node === q.nodeId)
+          )
+            found.push(o);
+        }
+        if (seqs.length <= q.limit) break;
+        after = seqs[seqs.length - 1] as number;
+      }
     } else {
       found = this.packs.scan(id, { after: q.cursor, status, nodeId: q.nodeId, limit: q.limit + 1 });
     }
