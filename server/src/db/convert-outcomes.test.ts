@@ -1,4 +1,13 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -809,10 +818,32 @@ describe('converting record outcomes stored a row each', () => {
     expect(old.prepare('SELECT COUNT(*) FROM record_outcomes').pluck().get()).toBe(total);
     old.close();
 
+    // the room it says it needs, asked with none
+    let needed = 0;
+    try {
+      openNew({ freeBytes: 0 });
+    } catch (err) {
+      needed = Number(/needs about ([\d,]+) MB free/.exec((err as Error).message)?.[1]?.replaceAll(',', '')) * 2 ** 20;
+    }
+    expect(needed).toBeGreaterThan(0);
+
+    // the disk it takes: the file and its write-ahead log (which keeps its largest size until the
+    // end, when the last line is said)
+    const wal = `${file}-wal`;
+    const onDisk = () => statSync(file).size + (existsSync(wal) ? statSync(wal).size : 0);
+    const before = onDisk();
+    let most = before;
     const lines: string[] = [];
-    const db = openNew({ progress: (line) => lines.push(line) });
+    const db = openNew({
+      progress: (line) => {
+        lines.push(line);
+        most = Math.max(most, onDisk());
+      },
+    });
     const c = db.$client;
     expect(tableExists(c, LEGACY_TABLE)).toBe(false);
+    expect(most - before).toBeLessThanOrEqual(needed);
+    expect(statSync(wal).size).toBe(0); // the log's room handed back
     expect(lines[0]).toBe('Converting 300,000 stored record outcomes to the packed layout…');
     expect(lines[lines.length - 1]).toMatch(/^Converted 300,000 record outcomes of 3 runs in \d+\.\d s\.$/);
     for (const line of lines.slice(1, -1)) expect(line).toMatch(/^ {2}[\d,]+ of 300,000 \(\d+%\)$/);

@@ -45,7 +45,7 @@ const PROGRESS_EVERY_MS = 2_000;
  * indexes) into the packed tables, run by run, each run in a transaction of its own, then drops the
  * old table. A conversion cut short is done again at the next start: a run's packed rows left by it
  * are removed before the run is converted again. Refused, changing nothing, when the disk has less
- * room than the old table takes (the packed rows take less, and the old pages are freed only at the end).
+ * room than the conversion may take (see `needed` below).
  */
 export function convertLegacyOutcomes(
   c: Database.Database,
@@ -58,19 +58,34 @@ export function convertLegacyOutcomes(
     c.exec(`DROP TABLE ${LEGACY_TABLE}`);
     return { runs: 0, outcomes: 0 };
   }
+  // What the old outcomes take: the table and its indexes (its key index holds every key a second
+  // time, as the packed tables' key index does).
   const pageSize = c.pragma('page_size', { simple: true }) as number;
-  const pages = c.prepare(`SELECT COUNT(*) FROM dbstat WHERE name = ?`).pluck().get(LEGACY_TABLE) as number;
-  const needed = pages * pageSize;
+  const indexes = c
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`)
+    .pluck()
+    .all(LEGACY_TABLE) as string[];
+  const pagesOf = c.prepare('SELECT COUNT(*) FROM dbstat WHERE name = ?').pluck();
+  const stored = [LEGACY_TABLE, ...indexes].reduce((sum, name) => sum + (pagesOf.get(name) as number), 0) * pageSize;
+  const total = c.prepare(`SELECT COUNT(*) FROM ${LEGACY_TABLE}`).pluck().get() as number;
+  const largest = c
+    .prepare(`SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM ${LEGACY_TABLE} GROUP BY run_id)`)
+    .pluck()
+    .get() as number;
+  // The packed rows take about what the old rows and their indexes take (less with outputs, a little
+  // more with long keys), and the old pages are freed only at the end; a run is converted in one
+  // transaction, so while it is, its packed rows are in the write-ahead log too. Room for all of them,
+  // the largest run's once more, and a tenth to spare.
+  const needed = Math.ceil(stored * (1 + largest / total) * 1.1);
   const file = c.name;
   const free = options.freeBytes ?? freeBytesAt(path.dirname(file));
   if (free < needed) {
     throw new NotEnoughRoom(
-      `Sluice stores record outcomes in a new, packed layout, and converting the ${mb(needed)} MB of outcomes in ` +
+      `Sluice stores record outcomes in a new, packed layout, and converting the ${mb(stored)} MB of outcomes in ` +
         `${file} needs about ${mb(needed)} MB free on its disk; ${mb(free)} MB are free. Nothing was changed: ` +
         'free some space (or move the data folder to a larger disk) and start Sluice again.',
     );
   }
-  const total = c.prepare(`SELECT COUNT(*) FROM ${LEGACY_TABLE}`).pluck().get() as number;
   const report = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   let lastReport = started;
@@ -163,6 +178,8 @@ export function convertLegacyOutcomes(
   report(
     `Converted ${done.toLocaleString('en-US')} record outcomes of ${runs.length.toLocaleString('en-US')} runs in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
   );
+  // the write-ahead log keeps the size the largest run's transaction gave it: hand that room back
+  c.pragma('wal_checkpoint(TRUNCATE)');
   return { runs: runs.length, outcomes: done };
 }
 

@@ -34,7 +34,12 @@ export function openDatabase(file: string, options: ConvertOptions = {}): Db {
   const client = new Database(file);
   for (const pragma of CONNECTION_PRAGMAS) client.pragma(pragma);
   const db = drizzle(client, { schema }) as Db;
-  migrate(db, { migrationsFolder: MIGRATIONS });
-  convertLegacyOutcomes(client, options);
+  try {
+    migrate(db, { migrationsFolder: MIGRATIONS });
+    convertLegacyOutcomes(client, options);
+  } catch (err) {
+    client.close();
+    throw err;
+  }
   return db;
 }
