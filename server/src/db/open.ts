@@ -34,6 +34,11 @@ export function openDatabase(file: string): Db {
   const client = new Database(file);
   for (const pragma of CONNECTION_PRAGMAS) client.pragma(pragma);
   const db = drizzle(client, { schema }) as Db;
-  migrate(db, { migrationsFolder: MIGRATIONS });
+  try {
+    migrate(db, { migrationsFolder: MIGRATIONS });
+  } catch (err) {
+    client.close();
+    throw err;
+  }
   return db;
 }

@@ -43,7 +43,12 @@ export class NotEnoughRoom extends Error {}
  */
 export function openStoreDatabase(file: string, options: ConvertOptions = {}): Db {
   const db = openDatabase(file);
-  convertLegacyOutcomes(db.$client, options);
+  try {
+    convertLegacyOutcomes(db.$client, options);
+  } catch (err) {
+    db.$client.close();
+    throw err;
+  }
   return db;
 }
 
@@ -56,7 +61,7 @@ const PROGRESS_EVERY_MS = 2_000;
  * indexes) into the packed tables, run by run, each run in a transaction of its own, then drops the
  * old table. A conversion cut short is done again at the next start: a run's packed rows left by it
  * are removed before the run is converted again. Refused, changing nothing, when the disk has less
- * room than the old table takes (the packed rows take less, and the old pages are freed only at the end).
+ * room than the conversion may take (see `needed` below).
  */
 export function convertLegacyOutcomes(
   c: Database.Database,
@@ -69,19 +74,34 @@ export function convertLegacyOutcomes(
     c.exec(`DROP TABLE ${LEGACY_TABLE}`);
     return { runs: 0, outcomes: 0 };
   }
+  // What the old outcomes take: the table and its indexes (its key index holds every key a second
+  // time, as the packed tables' key index does).
   const pageSize = c.pragma('page_size', { simple: true }) as number;
-  const pages = c.prepare(`SELECT COUNT(*) FROM dbstat WHERE name = ?`).pluck().get(LEGACY_TABLE) as number;
-  const needed = pages * pageSize;
+  const indexes = c
+    .prepare(`SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?`)
+    .pluck()
+    .all(LEGACY_TABLE) as string[];
+  const pagesOf = c.prepare('SELECT COUNT(*) FROM dbstat WHERE name = ?').pluck();
+  const stored = [LEGACY_TABLE, ...indexes].reduce((sum, name) => sum + (pagesOf.get(name) as number), 0) * pageSize;
+  const total = c.prepare(`SELECT COUNT(*) FROM ${LEGACY_TABLE}`).pluck().get() as number;
+  const largest = c
+    .prepare(`SELECT MAX(n) FROM (SELECT COUNT(*) AS n FROM ${LEGACY_TABLE} GROUP BY run_id)`)
+    .pluck()
+    .get() as number;
+  // The packed rows take about what the old rows and their indexes take (less with outputs, a little
+  // more with long keys), and the old pages are freed only at the end; a run is converted in one
+  // transaction, so while it is, its packed rows are in the write-ahead log too. Room for all of them,
+  // the largest run's once more, and a tenth to spare.
+  const needed = Math.ceil(stored * (1 + largest / total) * 1.1);
   const file = c.name;
   const free = options.freeBytes ?? freeBytesAt(path.dirname(file));
   if (free < needed) {
     throw new NotEnoughRoom(
-      `Sluice stores record outcomes in a new, packed layout, and converting the ${mb(needed)} MB of outcomes in ` +
+      `Sluice stores record outcomes in a new, packed layout, and converting the ${mb(stored)} MB of outcomes in ` +
         `${file} needs about ${mb(needed)} MB free on its disk; ${mb(free)} MB are free. Nothing was changed: ` +
         'free some space (or move the data folder to a larger disk) and start Sluice again.',
     );
   }
-  const total = c.prepare(`SELECT COUNT(*) FROM ${LEGACY_TABLE}`).pluck().get() as number;
   const report = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const started = Date.now();
   let lastReport = started;
@@ -92,7 +112,8 @@ export function convertLegacyOutcomes(
   const rowsOf = c.prepare(
     `SELECT o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.error_id, o.payload, o.output, o.output_node,
        o.at, e.message, e.code, e.http_status
-     FROM ${LEGACY_TABLE} o LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? ORDER BY o.seq`,
+     FROM ${LEGACY_TABLE} o LEFT JOIN error_messages e ON e.id = o.error_id WHERE o.run_id = ? AND o.seq > ?
+     ORDER BY o.seq LIMIT ?`,
   );
   const leftBehind = c.prepare('SELECT 1 FROM outcome_packs WHERE run_id = ? LIMIT 1');
   const errors = new Map<number, RecordError>();
@@ -114,6 +135,15 @@ export function convertLegacyOutcomes(
   // the stored JSON goes in as it is: payloads and outputs were capped and wrapped when first stored
   const asStored = { payload: (p: unknown) => p as string, output: (o: unknown) => o as string };
   let done = 0;
+  // said after each group rather than each run: a run of millions of outcomes is a long wait on its own
+  const progress = () => {
+    const now = Date.now();
+    if (now - lastReport < PROGRESS_EVERY_MS) return;
+    lastReport = now;
+    report(
+      `  ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (${Math.floor((done / total) * 100)}%)`,
+    );
+  };
   for (const runId of runs) {
     c.transaction(() => {
       if (leftBehind.get(runId)) {
@@ -133,37 +163,39 @@ export function convertLegacyOutcomes(
         done += outcomes.length;
         outcomes = [];
         group = new GroupBuilder(asStored);
+        progress();
       };
-      for (const r of rowsOf.iterate(runId) as IterableIterator<LegacyRow>) {
-        const error = errorOf(r);
-        outcomes.push({
-          seq: r.seq,
-          key: r.key,
-          status: STATUS_NAME[r.status] ?? 'failed',
-          nodeId: r.node_id,
-          batchNo: r.batch_no,
-          attempts: r.attempts,
-          at: r.at,
-          ...(error ? { error } : {}),
-          ...(r.payload !== null ? { payload: r.payload } : {}),
-          ...(r.output_node !== null && r.output !== null ? { output: r.output, outputNode: r.output_node } : {}),
-        });
-        if (outcomes.length === GROUP) flush();
+      // a group's rows read in full before it is written: the connection cannot write while a query
+      // of it is still being stepped through
+      for (let after = -1; ; ) {
+        const rows = rowsOf.all(runId, after, GROUP) as LegacyRow[];
+        for (const r of rows) {
+          const error = errorOf(r);
+          outcomes.push({
+            seq: r.seq,
+            key: r.key,
+            status: STATUS_NAME[r.status] ?? 'failed',
+            nodeId: r.node_id,
+            batchNo: r.batch_no,
+            attempts: r.attempts,
+            at: r.at,
+            ...(error ? { error } : {}),
+            ...(r.payload !== null ? { payload: r.payload } : {}),
+            ...(r.output_node !== null && r.output !== null ? { output: r.output, outputNode: r.output_node } : {}),
+          });
+        }
+        flush();
+        if (rows.length < GROUP) break;
+        after = (rows[rows.length - 1] as LegacyRow).seq;
       }
-      flush();
     })();
-    const now = Date.now();
-    if (now - lastReport >= PROGRESS_EVERY_MS) {
-      lastReport = now;
-      report(
-        `  ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} (${Math.floor((done / total) * 100)}%)`,
-      );
-    }
   }
   c.exec(`DROP TABLE ${LEGACY_TABLE}`);
   report(
     `Converted ${done.toLocaleString('en-US')} record outcomes of ${runs.length.toLocaleString('en-US')} runs in ${((Date.now() - started) / 1000).toFixed(1)} s.`,
   );
+  // the write-ahead log keeps the size the largest run's transaction gave it: hand that room back
+  c.pragma('wal_checkpoint(TRUNCATE)');
   return { runs: runs.length, outcomes: done };
 }
 
