@@ -17,8 +17,10 @@ const data = /** @type {WriterData} */ (workerData);
 const send = (message) => port.postMessage(message);
 
 const db = new Database(data.file);
-// the same settings as every other connection (CONNECTION_PRAGMAS in db/open.ts)
+// the same settings as every other connection (CONNECTION_PRAGMAS in db/open.ts), except that it
+// leaves checkpoints to the checkpoint thread (checkpointer.mjs), so it never waits for the disk
 for (const pragma of data.pragmas) db.pragma(pragma);
+db.pragma('wal_autocheckpoint = 0');
 
 const insertCollected = db.prepare(
   'INSERT OR REPLACE INTO collected_records (run_id, node_id, seq, key, data) VALUES (?, ?, ?, ?, ?)',

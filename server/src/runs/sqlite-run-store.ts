@@ -73,6 +73,7 @@ interface Pending {
 export class SqliteRunStore implements RunStore {
   private readonly client: Database.Database;
   private thread: Worker | undefined;
+  private checkpointer: Worker | undefined;
   private readonly updateStatus: Database.Statement;
   private readonly updateWaiting: Database.Statement;
   private readonly updateFinalCounts: Database.Statement;
@@ -164,7 +165,28 @@ export class SqliteRunStore implements RunStore {
       if (lost.length) this.written({ written: lost, error: `the writer thread stopped (exit code ${code})` });
     });
     this.thread = thread;
+    this.startCheckpointer();
     return thread;
+  }
+
+  /**
+   * The checkpoint thread (checkpointer.mjs), started with the first writer thread: the writer leaves
+   * checkpoints (where SQLite waits for the disk) to it. If it fails, connections checkpoint as
+   * SQLite does by default (the main one at 1,000 pages), so nothing depends on it but speed.
+   */
+  private startCheckpointer(): void {
+    if (this.checkpointer) return;
+    const thread = new Worker(new URL('./checkpointer.mjs', import.meta.url), {
+      workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS } satisfies WriterData,
+      execArgv: [],
+      resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: 16 },
+    });
+    thread.unref();
+    thread.on('error', (err) => this.logger.warn({ err }, "the run store's checkpoint thread failed"));
+    thread.on('exit', () => {
+      if (this.checkpointer === thread) this.checkpointer = undefined;
+    });
+    this.checkpointer = thread;
   }
 
   /**
@@ -210,12 +232,14 @@ export class SqliteRunStore implements RunStore {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
-    const thread = this.thread;
-    if (!thread) return;
-    const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-    thread.ref();
-    post(thread, 'close');
-    await exited;
+    const stopping: Promise<void>[] = [];
+    for (const thread of [this.thread, this.checkpointer]) {
+      if (!thread) continue;
+      stopping.push(new Promise<void>((resolve) => thread.once('exit', () => resolve())));
+      thread.ref();
+      post(thread, 'close');
+    }
+    await Promise.all(stopping);
   }
 
   /**
