@@ -31,9 +31,16 @@ CREATE TABLE `outcome_packs` (
 	`base_at` integer NOT NULL,
 	`base_batch` integer NOT NULL,
 	`meta` blob NOT NULL,
-	`keys` blob NOT NULL,
-	`outputs` blob
+	`keys` blob NOT NULL
 );
+--> statement-breakpoint
+CREATE TABLE `outcome_outputs` (
+	`run_id` integer NOT NULL,
+	`bucket` integer NOT NULL,
+	`part` integer NOT NULL,
+	`outputs` blob NOT NULL,
+	PRIMARY KEY(`run_id`, `bucket`, `part`)
+) WITHOUT ROWID;
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outcome_packs_at` ON `outcome_packs` (`run_id`,`bucket`,`part`);--> statement-breakpoint
 CREATE INDEX `runs_flow_kept` ON `runs` (`flow_id`,`id`) WHERE pruned_at IS NULL;--> statement-breakpoint

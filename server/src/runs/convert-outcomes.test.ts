@@ -485,6 +485,7 @@ function expectSameReads(db: Db, m: Model): void {
         (o): PackedOutcome => ({
           seq: o.seq,
           status: o.status,
+          detail: o.status >= 2 || o.payload !== null || o.errorId !== null,
           node: o.node,
           outputNode: o.outputNode,
           attempts: o.attempts,
@@ -744,9 +745,10 @@ describe('converting record outcomes stored a row each', () => {
     expect(tableExists(c, LEGACY_TABLE)).toBe(true);
     c.prepare('ATTACH DATABASE ? AS whole').run(whole);
     c.exec(`
-      INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs)
-        SELECT run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs FROM whole.outcome_packs
+      INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys)
+        SELECT run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys FROM whole.outcome_packs
         WHERE run_id = 3 OR (run_id = 1 AND bucket < 2);
+      INSERT INTO outcome_outputs SELECT * FROM whole.outcome_outputs WHERE run_id = 3 OR (run_id = 1 AND bucket < 2);
       INSERT INTO outcome_keys SELECT * FROM whole.outcome_keys WHERE run_id = 3 OR (run_id = 1 AND seq < 512);
       INSERT INTO outcome_details SELECT * FROM whole.outcome_details WHERE run_id = 3 OR (run_id = 1 AND seq < 512);
       DETACH DATABASE whole;

@@ -147,7 +147,7 @@ export function convertLegacyOutcomes(
   for (const runId of runs) {
     c.transaction(() => {
       if (leftBehind.get(runId)) {
-        for (const t of ['outcome_packs', 'outcome_keys', 'outcome_details'])
+        for (const t of ['outcome_packs', 'outcome_outputs', 'outcome_keys', 'outcome_details'])
           c.prepare(`DELETE FROM ${t} WHERE run_id = ?`).run(runId);
       }
       let group = new GroupBuilder(asStored);

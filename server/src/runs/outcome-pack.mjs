@@ -7,15 +7,20 @@
 // writer stores adds one row to `outcome_packs` per bucket it touches (a bucket split across two
 // groups has two parts, read together). A row holds, for its outcomes sorted by seq:
 //
-// - `meta`: per outcome, nine unsigned varints: seq − bucket × 256, status code, node (index into
+// - `meta`: per outcome, nine unsigned varints: seq − bucket × 256, status code (+ DETAIL when the
+//   outcome has a row in `outcome_details`: failed, cancelled, or with a payload or error), node (index into
 //   the row's `nodes`), output node + 1 (0: none), attempts, batch − base_batch, at − base_at,
 //   the key's UTF-8 length, the output's UTF-8 length + 1 (0: none);
-// - `keys`: the keys' UTF-8 bytes one after the other; `outputs`: the outputs' JSON likewise (or null).
+// - `keys`: the keys' UTF-8 bytes one after the other; and in `outcome_outputs`, a row of its own
+//   keyed like it (a query that does not need them does not read them), the outputs' JSON likewise.
 //
 // Numbers as varints and node ids named once keep a packed outcome to about ten bytes beside its key.
 
 /** Positions per bucket, as a shift: bucket = seq >> BUCKET_BITS. */
 export const BUCKET_BITS = 8;
+
+/** Added to an outcome's status code in `meta` when it has a detail row (a lookup needs it only then). */
+export const DETAIL = 4;
 
 /** Status codes as stored (STATUS_CODE in write-group.ts). */
 export const SUCCEEDED = 0;
@@ -25,7 +30,7 @@ export const CANCELLED = 3;
 
 /**
  * One outcome as packed and unpacked.
- * @typedef {{ seq: number, status: number, node: string, outputNode: string | null, attempts: number,
+ * @typedef {{ seq: number, status: number, detail: boolean, node: string, outputNode: string | null, attempts: number,
  *   batch: number, at: number, key: string, output: string | null }} PackedOutcome
  */
 
@@ -109,7 +114,7 @@ export function unpack(row) {
   let outputAt = 0;
   for (let i = 0; i < row.count; i++) {
     const seq = base + meta.get();
-    const status = meta.get();
+    const coded = meta.get();
     const node = /** @type {string} */ (nodes[meta.get()]);
     const outputNode = meta.get();
     const attempts = meta.get();
@@ -126,7 +131,8 @@ export function unpack(row) {
     }
     out[i] = {
       seq,
-      status,
+      status: coded & 3,
+      detail: coded >= DETAIL,
       node,
       outputNode: outputNode === 0 ? null : /** @type {string} */ (nodes[outputNode - 1]),
       attempts,
@@ -192,7 +198,7 @@ export function find(row, seq) {
       continue;
     }
     const nodes = /** @type {string[]} */ (JSON.parse(row.nodes));
-    const status = varint(m, state);
+    const coded = varint(m, state);
     const node = /** @type {string} */ (nodes[varint(m, state)]);
     const outputNode = varint(m, state);
     const attempts = varint(m, state);
@@ -203,7 +209,8 @@ export function find(row, seq) {
     const outputs = row.outputs ?? null;
     return {
       seq,
-      status,
+      status: coded & 3,
+      detail: coded >= DETAIL,
       node,
       outputNode: outputNode === 0 ? null : /** @type {string} */ (nodes[outputNode - 1]),
       attempts,

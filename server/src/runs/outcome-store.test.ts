@@ -579,7 +579,7 @@ describe('history of a key across runs, and retention', () => {
     expect(pruned.size).toBe(10);
     for (const id of ids) {
       const runId = String(id);
-      for (const table of ['outcome_packs', 'outcome_keys', 'outcome_details']) {
+      for (const table of ['outcome_packs', 'outcome_outputs', 'outcome_keys', 'outcome_details']) {
         const n = h.c.prepare(`SELECT COUNT(*) FROM ${table} WHERE run_id = ?`).pluck().get(id) as number;
         if (pruned.has(runId)) expect(n, `${table} of run ${runId}`).toBe(0);
         else if (table !== 'outcome_details') expect(n).toBeGreaterThan(0);
@@ -622,8 +622,9 @@ describe('query plans over a database with history', () => {
     // 199 more runs of the same flow, their rows copied from the first by SQL
     const c = h.c;
     const clone = [
-      `INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs)
-         SELECT ?, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs FROM outcome_packs WHERE run_id = ?`,
+      `INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys)
+         SELECT ?, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys FROM outcome_packs WHERE run_id = ?`,
+      'INSERT INTO outcome_outputs (run_id, bucket, part, outputs) SELECT ?, bucket, part, outputs FROM outcome_outputs WHERE run_id = ?',
       'INSERT INTO outcome_keys (run_id, key, seq) SELECT ?, key, seq FROM outcome_keys WHERE run_id = ?',
       `INSERT INTO outcome_details (run_id, seq, status, key, node_id, batch_no, attempts, error_id, payload, at)
          SELECT ?, seq, status, key, node_id, batch_no, attempts, error_id, payload, at FROM outcome_details WHERE run_id = ?`,
@@ -711,7 +712,7 @@ describe('query plans over a database with history', () => {
           plan.filter((d) => d.startsWith('USE TEMP B-TREE')),
           `${sql}\n${plan.join('\n')}`,
         ).toEqual([]);
-      for (const table of ['outcome_packs', 'outcome_keys', 'outcome_details']) {
+      for (const table of ['outcome_packs', 'outcome_outputs', 'outcome_keys', 'outcome_details']) {
         if (!sql.includes(table)) continue;
         expect(
           plan.some((d) => /^SEARCH /.test(d)),

@@ -4,7 +4,15 @@ import { BUCKET_BITS, find, mergeParts, type PackedOutcome, type PackRow, unpack
 export type { PackedOutcome };
 
 const BUCKET = 2 ** BUCKET_BITS;
-const PACK_COLUMNS = 'bucket, part, count, nodes, base_at, base_batch, meta, keys';
+const PACK_COLUMNS = 'p.bucket, p.part, p.count, p.nodes, p.base_at, p.base_batch, p.meta, p.keys';
+
+/** The start of a query of packed rows (aliased `p`), with their outputs (a table of their own) or not. */
+function selectPacks(withOutput: boolean | undefined): string {
+  return withOutput
+    ? `SELECT ${PACK_COLUMNS}, o.outputs FROM outcome_packs p
+         LEFT JOIN outcome_outputs o ON o.run_id = p.run_id AND o.bucket = p.bucket AND o.part = p.part`
+    : `SELECT ${PACK_COLUMNS} FROM outcome_packs p`;
+}
 
 /** What a scan of a run's packed outcomes keeps. */
 export interface ScanQuery {
@@ -45,26 +53,26 @@ export class OutcomePacks {
    * of the bucket the limit was reached in, so the caller can tell whether there are more).
    */
   scan(runId: number, q: ScanQuery): PackedOutcome[] {
-    const columns = q.withOutput || q.collected ? `${PACK_COLUMNS}, outputs` : PACK_COLUMNS;
-    const where = ['run_id = ?', 'bucket >= ?'];
+    const select = selectPacks(q.withOutput || q.collected);
+    const where = ['p.run_id = ?', 'p.bucket >= ?'];
     const args: (number | string)[] = [runId, q.after === undefined ? 0 : Math.floor((q.after + 1) / BUCKET)];
     if (q.status !== undefined) {
-      where.push('statuses & ? <> 0');
+      where.push('p.statuses & ? <> 0');
       args.push(1 << q.status);
     }
     if (q.nodeId !== undefined) {
       // a row naming the node somewhere; the exact test is below
-      where.push('instr(nodes, ?) > 0');
+      where.push('instr(p.nodes, ?) > 0');
       args.push(JSON.stringify(q.nodeId));
     }
-    const rows = this.sql(
-      `SELECT ${columns} FROM outcome_packs WHERE ${where.join(' AND ')} ORDER BY bucket, part`,
-    ).iterate(...args) as IterableIterator<PackRow>;
+    const rows = this.sql(`${select} WHERE ${where.join(' AND ')} ORDER BY p.bucket, p.part`).iterate(
+      ...args,
+    ) as IterableIterator<PackRow>;
     // A row left out by the status or node test may hold the last write of a position that an earlier
     // part of its bucket, kept, holds too (a group written again): such a bucket is read whole.
     const filtered = q.status !== undefined || q.nodeId !== undefined;
     const partsOf = this.sql('SELECT COUNT(*) FROM outcome_packs WHERE run_id = ? AND bucket = ?').pluck();
-    const wholeBucket = this.sql(`SELECT ${columns} FROM outcome_packs WHERE run_id = ? AND bucket = ? ORDER BY part`);
+    const wholeBucket = this.sql(`${select} WHERE p.run_id = ? AND p.bucket = ? ORDER BY p.part`);
     const out: PackedOutcome[] = [];
     const keep = (o: PackedOutcome) =>
       (q.after === undefined || o.seq > q.after) &&
@@ -94,10 +102,7 @@ export class OutcomePacks {
   /** The outcomes at these positions (those stored), by position. */
   at(runId: number, seqs: readonly number[], withOutput = false): Map<number, PackedOutcome> {
     const found = new Map<number, PackedOutcome>();
-    const rows = this.sql(
-      `SELECT ${withOutput ? `${PACK_COLUMNS}, outputs` : PACK_COLUMNS} FROM outcome_packs
-         WHERE run_id = ? AND bucket = ? ORDER BY part`,
-    );
+    const rows = this.sql(`${selectPacks(withOutput)} WHERE p.run_id = ? AND p.bucket = ? ORDER BY p.part`);
     const buckets = new Map<number, number[]>();
     for (const seq of seqs) {
       const b = Math.floor(seq / BUCKET);
@@ -107,10 +112,13 @@ export class OutcomePacks {
     }
     for (const [b, wanted] of buckets) {
       const parts = rows.all(runId, b) as PackRow[];
-      if (wanted.length === 1 && parts.length === 1) {
+      if (wanted.length === 1) {
+        // one outcome: found in each part without unpacking the others (the last part that has it wins)
         const seq = wanted[0] as number;
-        const o = find(parts[0] as PackRow, seq);
-        if (o) found.set(seq, o);
+        for (const part of parts) {
+          const o = find(part, seq);
+          if (o) found.set(seq, o);
+        }
         continue;
       }
       const all = mergeParts(parts.map(unpack));
@@ -124,7 +132,7 @@ export class OutcomePacks {
   last(runId: number, atMost?: number): PackedOutcome | undefined {
     const bucket = atMost === undefined ? Number.MAX_SAFE_INTEGER : Math.floor(atMost / BUCKET);
     const rows = this.sql(
-      `SELECT ${PACK_COLUMNS} FROM outcome_packs WHERE run_id = ? AND bucket <= ? ORDER BY bucket DESC, part DESC`,
+      `${selectPacks(false)} WHERE p.run_id = ? AND p.bucket <= ? ORDER BY p.bucket DESC, p.part DESC`,
     ).iterate(runId, bucket) as IterableIterator<PackRow>;
     let current = -1;
     let parts: PackedOutcome[][] = [];
@@ -151,9 +159,10 @@ export class OutcomePacks {
 
   /** Positions stored at or after `from`: what a resumed run must not settle again. */
   seqsFrom(runId: number, from: number): number[] {
-    const rows = this.sql(
-      `SELECT ${PACK_COLUMNS} FROM outcome_packs WHERE run_id = ? AND bucket >= ? ORDER BY bucket, part`,
-    ).all(runId, Math.floor(from / BUCKET)) as PackRow[];
+    const rows = this.sql(`${selectPacks(false)} WHERE p.run_id = ? AND p.bucket >= ? ORDER BY p.bucket, p.part`).all(
+      runId,
+      Math.floor(from / BUCKET),
+    ) as PackRow[];
     const seqs = new Set<number>();
     for (const row of rows) for (const o of unpack(row)) if (o.seq >= from) seqs.add(o.seq);
     return [...seqs];

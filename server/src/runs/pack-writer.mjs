@@ -17,7 +17,7 @@ import {
   SEQ,
   STATUS,
 } from './group-layout.mjs';
-import { BUCKET_BITS, FAILED, mergeParts, unpack, VarintWriter } from './outcome-pack.mjs';
+import { BUCKET_BITS, DETAIL, FAILED, mergeParts, unpack, VarintWriter } from './outcome-pack.mjs';
 
 /**
  * Prepares the statements once, and returns the function that writes a group's outcomes (inside the
@@ -26,8 +26,8 @@ import { BUCKET_BITS, FAILED, mergeParts, unpack, VarintWriter } from './outcome
  */
 export function outcomeWriter(db) {
   const insertPack = db.prepare(
-    `INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys, outputs)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   const nextPart = /** @type {Database.Statement<unknown[], number>} */ (
     db.prepare('SELECT COALESCE(MAX(part) + 1, 0) FROM outcome_packs WHERE run_id = ? AND bucket = ?').pluck()
@@ -38,6 +38,7 @@ export function outcomeWriter(db) {
   );
   const deleteKey = db.prepare('DELETE FROM outcome_keys WHERE run_id = ? AND key = ? AND seq = ?');
   const deleteDetail = db.prepare('DELETE FROM outcome_details WHERE run_id = ? AND seq = ?');
+  const insertOutputs = db.prepare('INSERT INTO outcome_outputs (run_id, bucket, part, outputs) VALUES (?, ?, ?, ?)');
   const insertDetail = db.prepare(
     `INSERT OR REPLACE INTO outcome_details (run_id, seq, status, key, node_id, batch_no, attempts, error_id, payload, at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -166,7 +167,8 @@ export function outcomeWriter(db) {
         const payloadStart = keyStart + keyLength;
         const outputStart = payloadStart + Math.max(0, payloadLength);
         meta.put(seq - bucket * BUCKET);
-        meta.put(status);
+        const detailed = status >= FAILED || payloadLength >= 0 || error >= 0;
+        meta.put(detailed ? status + DETAIL : status);
         meta.put(local(/** @type {number} */ (rows[r + NODE])));
         meta.put(outputNode < 0 ? 0 : local(outputNode) + 1);
         meta.put(/** @type {number} */ (rows[r + ATTEMPTS]));
@@ -193,7 +195,7 @@ export function outcomeWriter(db) {
           insertKeysOf(keyRows).run(keyArgs);
           keyRows = 0;
         }
-        if (status >= FAILED || payloadLength >= 0 || error >= 0) {
+        if (detailed) {
           insertDetail.run(
             runId,
             seq,
@@ -220,8 +222,8 @@ export function outcomeWriter(db) {
         baseBatch,
         meta.take(),
         keyBytes.take(),
-        withOutput ? outputs : null,
       );
+      if (withOutput) insertOutputs.run(runId, bucket, part, outputs);
       from = to;
     }
     if (keyRows > 0) insertKeysOf(keyRows).run(keyArgs.slice(0, keyRows * 3));

@@ -531,13 +531,11 @@ export class RunRepository {
         WHERE o.run_id = ? AND o.seq = ?`);
     const views: RecordOutcomeView[] = [];
     for (const h of hits) {
-      const d = detail.get(h.run_id, h.seq) as OutcomeRow | undefined;
-      if (d) {
-        views.push(toOutcome(d));
-        continue;
-      }
       const o = this.packs.at(h.run_id, [h.seq]).get(h.seq);
-      if (o) views.push(packedView(h.run_id, o));
+      if (!o) continue;
+      // the detail row (error, payload) only where the packed outcome says there is one
+      const d = o.detail ? (detail.get(h.run_id, h.seq) as OutcomeRow | undefined) : undefined;
+      views.push(d ? toOutcome(d) : packedView(h.run_id, o));
     }
     return views;
   }

@@ -64,7 +64,11 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
     .prepare('SELECT COALESCE(SUM(count), 0) FROM outcome_packs WHERE run_id = ?')
     .pluck()
     .get(runId) as number;
-  // a pack holds up to 256 outcomes and their outputs: fewer to a chunk
+  // a pack's outputs are up to 256 outcomes' worth: fewer to a chunk
+  chunked(
+    'DELETE FROM outcome_outputs WHERE (run_id, bucket, part) IN (SELECT run_id, bucket, part FROM outcome_outputs WHERE run_id = ? LIMIT ?)',
+    CHUNK / 25,
+  );
   chunked('DELETE FROM outcome_packs WHERE id IN (SELECT id FROM outcome_packs WHERE run_id = ? LIMIT ?)', CHUNK / 25);
   c.transaction(() => {
     c.prepare('DELETE FROM collected_records WHERE run_id = ?').run(runId);
