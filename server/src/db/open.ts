@@ -23,6 +23,9 @@ export const CONNECTION_PRAGMAS = [
   'busy_timeout = 5000',
 ] as const;
 
+/** How much of the file the main connection reads through memory-mapped pages (SQLite's usual cap). */
+export const READ_MMAP_BYTES = 2_147_418_112;
+
 /**
  * Opens (or creates) the database, in WAL mode, and applies the committed migrations. WAL lets the
  * API read while a run writes; synchronous=NORMAL keeps commits durable across a process crash.
@@ -33,6 +36,9 @@ export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
   const client = new Database(file);
   for (const pragma of CONNECTION_PRAGMAS) client.pragma(pragma);
+  // the API's reads (one key's history touches a packed row in each of a hundred runs) go through
+  // memory-mapped pages rather than a read call per page: measured, about a quarter less time
+  client.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
   const db = drizzle(client, { schema }) as Db;
   try {
     migrate(db, { migrationsFolder: MIGRATIONS });

@@ -178,12 +178,14 @@ function varint(buf, state) {
 
 /**
  * The outcome at position `seq` in a row, or undefined: walks the numbers and decodes only that
- * outcome's strings (one key's history reads one outcome from each of a hundred rows).
- * @param {PackRow} row
+ * outcome's strings (one key's history reads one outcome from each of a hundred rows). A caller that
+ * knows the key (found by it) may leave `keys` out of the row and pass it as `key`.
+ * @param {Omit<PackRow, 'keys'> & { keys?: Uint8Array }} row
  * @param {number} seq
+ * @param {string} [key]
  * @returns {PackedOutcome | undefined}
  */
-export function find(row, seq) {
+export function find(row, seq, key) {
   const offset = seq - row.bucket * 2 ** BUCKET_BITS;
   const state = { pos: 0 };
   const m = row.meta;
@@ -216,7 +218,7 @@ export function find(row, seq) {
       attempts,
       batch,
       at: time,
-      key: decoder.decode(row.keys.subarray(keyAt, keyAt + keyLength)),
+      key: key ?? decoder.decode((row.keys ?? new Uint8Array()).subarray(keyAt, keyAt + keyLength)),
       output:
         outputLength > 0 && outputs ? decoder.decode(outputs.subarray(outputAt, outputAt + outputLength - 1)) : null,
     };

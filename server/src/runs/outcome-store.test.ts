@@ -701,9 +701,11 @@ describe('query plans over a database with history', () => {
     }
     expect(plans.size).toBeGreaterThan(10);
     for (const [sql, plan] of plans) {
-      // no table read whole: each is a SEARCH (an indexed lookup or range)
+      // no table read whole: each is a SEARCH (an indexed lookup or range); a subquery's own rows
+      // (a co-routine, bounded by its LIMIT) may be read in turn
+      const subqueries = plan.flatMap((d) => /^CO-ROUTINE (\w+)/.exec(d)?.[1] ?? []);
       expect(
-        plan.filter((d) => /^SCAN /.test(d) && d !== 'SCAN CONSTANT ROW'),
+        plan.filter((d) => /^SCAN /.test(d) && d !== 'SCAN CONSTANT ROW' && !subqueries.includes(d.slice(5))),
         `${sql}\n${plan.join('\n')}`,
       ).toEqual([]);
       // a page is read in order from where it starts, not sorted out of every row of the run

@@ -14,7 +14,7 @@ import type {
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
 import { notFound } from '../errors.js';
-import { CANCELLED, FAILED } from './outcome-pack.mjs';
+import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from './outcome-pack.mjs';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
 import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
 import { type OutputView, readOutput, readStored } from './stored-json.js';
@@ -519,23 +519,33 @@ export class RunRepository {
    * one lookup in each run's part of the key index, then the outcome from its packed row.
    */
   history(flowId: string, key: string, limit: number): RecordOutcomeView[] {
-    const hits = this.sql(`SELECT k.run_id, k.seq FROM runs r INDEXED BY runs_flow_kept
-        JOIN outcome_keys k ON k.run_id = r.id AND k.key = ?
-        WHERE r.flow_id = ? AND r.pruned_at IS NULL ORDER BY r.id DESC, k.seq LIMIT ?`).all(
+    // one statement: each kept run's key lookup joined with the packed row(s) holding that position
+    // the key is the one asked for: the packed rows' keys are not read
+    const rows = this.sql(`SELECT k.run_id, k.seq, p.bucket, p.part, p.count, p.nodes, p.base_at, p.base_batch, p.meta
+        FROM (SELECT k.run_id, k.seq FROM runs r INDEXED BY runs_flow_kept
+              JOIN outcome_keys k ON k.run_id = r.id AND k.key = ?
+              WHERE r.flow_id = ? AND r.pruned_at IS NULL ORDER BY r.id DESC, k.seq LIMIT ?) k
+        JOIN outcome_packs p ON p.run_id = k.run_id AND p.bucket = k.seq >> ${BUCKET_BITS}`).all(
       Buffer.from(key),
       flowId,
       limit,
-    ) as { run_id: number; seq: number }[];
+    ) as (Omit<PackRow, 'keys'> & { run_id: number; seq: number })[];
+    // newest run first, then by position, each position's parts in order (sorted here: a few hundred rows)
+    rows.sort((a, b) => b.run_id - a.run_id || a.seq - b.seq || a.part - b.part);
     const detail =
       this.sql(`SELECT ${DETAIL_COLUMNS} FROM outcome_details o LEFT JOIN error_messages e ON e.id = o.error_id
         WHERE o.run_id = ? AND o.seq = ?`);
     const views: RecordOutcomeView[] = [];
-    for (const h of hits) {
-      const o = this.packs.at(h.run_id, [h.seq]).get(h.seq);
-      if (!o) continue;
+    for (let i = 0; i < rows.length; ) {
+      const { run_id: runId, seq } = rows[i] as (typeof rows)[number];
+      // the parts of its bucket, in order: the last that has the position says what it is
+      let found: PackedOutcome | undefined;
+      for (; i < rows.length && rows[i]?.run_id === runId && rows[i]?.seq === seq; i++)
+        found = find(rows[i] as Omit<PackRow, 'keys'>, seq, key) ?? found;
+      if (!found) continue;
       // the detail row (error, payload) only where the packed outcome says there is one
-      const d = o.detail ? (detail.get(h.run_id, h.seq) as OutcomeRow | undefined) : undefined;
-      views.push(d ? toOutcome(d) : packedView(h.run_id, o));
+      const d = found.detail ? (detail.get(runId, seq) as OutcomeRow | undefined) : undefined;
+      views.push(d ? toOutcome(d) : packedView(runId, found));
     }
     return views;
   }
