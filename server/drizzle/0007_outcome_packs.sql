@@ -35,12 +35,14 @@ CREATE TABLE `outcome_packs` (
 );
 --> statement-breakpoint
 CREATE TABLE `outcome_outputs` (
+	`id` integer PRIMARY KEY NOT NULL,
 	`run_id` integer NOT NULL,
 	`bucket` integer NOT NULL,
 	`part` integer NOT NULL,
-	`outputs` blob NOT NULL,
-	PRIMARY KEY(`run_id`, `bucket`, `part`)
-) WITHOUT ROWID;
+	`outputs` blob NOT NULL
+);
+--> statement-breakpoint
+CREATE UNIQUE INDEX `outcome_outputs_at` ON `outcome_outputs` (`run_id`,`bucket`,`part`);
 --> statement-breakpoint
 CREATE UNIQUE INDEX `outcome_packs_at` ON `outcome_packs` (`run_id`,`bucket`,`part`);--> statement-breakpoint
 CREATE INDEX `runs_flow_kept` ON `runs` (`flow_id`,`id`) WHERE pruned_at IS NULL;--> statement-breakpoint

@@ -147,12 +147,14 @@ export const outcomePacks = sqliteTable(
 export const outcomeOutputs = sqliteTable(
   'outcome_outputs',
   {
+    /** A rowid table (not keyed by run, bucket, part): SQLite then lays a long blob over whole overflow pages. */
+    id: integer('id').primaryKey({ autoIncrement: false }),
     runId: integer('run_id').notNull(),
     bucket: integer('bucket').notNull(),
     part: integer('part').notNull(),
     outputs: blob('outputs', { mode: 'buffer' }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.bucket, t.part] })],
+  (t) => [uniqueIndex('outcome_outputs_at').on(t.runId, t.bucket, t.part)],
 );
 
 /**

@@ -84,7 +84,7 @@ const TABLES: Record<string, string> = {
   flow_versions: 'id',
   runs: 'id',
   outcome_packs: 'id',
-  outcome_outputs: 'run_id, bucket, part',
+  outcome_outputs: 'id',
   outcome_keys: 'run_id, key, seq',
   outcome_details: 'run_id, seq',
   batches: 'run_id, batch_no',

@@ -748,7 +748,7 @@ describe('converting record outcomes stored a row each', () => {
       INSERT INTO outcome_packs (run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys)
         SELECT run_id, bucket, part, count, statuses, nodes, base_at, base_batch, meta, keys FROM whole.outcome_packs
         WHERE run_id = 3 OR (run_id = 1 AND bucket < 2);
-      INSERT INTO outcome_outputs SELECT * FROM whole.outcome_outputs WHERE run_id = 3 OR (run_id = 1 AND bucket < 2);
+      INSERT INTO outcome_outputs (run_id, bucket, part, outputs) SELECT run_id, bucket, part, outputs FROM whole.outcome_outputs WHERE run_id = 3 OR (run_id = 1 AND bucket < 2);
       INSERT INTO outcome_keys SELECT * FROM whole.outcome_keys WHERE run_id = 3 OR (run_id = 1 AND seq < 512);
       INSERT INTO outcome_details SELECT * FROM whole.outcome_details WHERE run_id = 3 OR (run_id = 1 AND seq < 512);
       DETACH DATABASE whole;

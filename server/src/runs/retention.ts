@@ -66,7 +66,7 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
     .get(runId) as number;
   // a pack's outputs are up to 256 outcomes' worth: fewer to a chunk
   chunked(
-    'DELETE FROM outcome_outputs WHERE (run_id, bucket, part) IN (SELECT run_id, bucket, part FROM outcome_outputs WHERE run_id = ? LIMIT ?)',
+    'DELETE FROM outcome_outputs WHERE id IN (SELECT id FROM outcome_outputs WHERE run_id = ? LIMIT ?)',
     CHUNK / 25,
   );
   chunked('DELETE FROM outcome_packs WHERE id IN (SELECT id FROM outcome_packs WHERE run_id = ? LIMIT ?)', CHUNK / 25);
