@@ -57,6 +57,8 @@ const NAIVE_LAYOUT = `CREATE TABLE naive_outcomes (run_id integer NOT NULL, seq 
 function ceiling(n: number) {
   const { db, dispose } = freshDb();
   const c = db.$client;
+  // the connection as it was before the packed store (reads through read calls, not memory-mapped)
+  c.pragma('mmap_size = 0');
   c.exec(NAIVE_LAYOUT);
   c.prepare(
     `INSERT INTO runs (id, flow_name, status, trigger, created_at) VALUES (1, 'ceiling', 'running', 'cli', 0)`,
