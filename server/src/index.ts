@@ -5,7 +5,7 @@ export { FlowRepository } from './flows/repository.js';
 export { createApp } from './http/app.js';
 export { createLogger, type Logger } from './logger.js';
 export { nodeRuntime, systemClock } from './node-runtime.js';
-export { openStoreDatabase } from './runs/convert-outcomes.js';
+export { convertLegacyOutcomes, LEGACY_TABLE, openStoreDatabase } from './runs/convert-outcomes.js';
 export { RunLeases } from './runs/leases.js';
 export { type StoredOutcomeRow, storedOutcomes } from './runs/outcome-store.js';
 export { RunRepository } from './runs/repository.js';
