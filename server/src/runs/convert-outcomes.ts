@@ -34,7 +34,7 @@ export interface ConvertOptions {
   freeBytes?: number;
 }
 
-/** Thrown when the disk lacks the room the conversion needs; nothing was changed. */
+/** Thrown when the disk lacks the room the conversion needs; no outcome was moved. */
 export class NotEnoughRoom extends Error {}
 
 /**
@@ -60,7 +60,7 @@ const PROGRESS_EVERY_MS = 2_000;
  * Moves the record outcomes stored before the packed layout (a table per outcome, with three
  * indexes) into the packed tables, run by run, each run in a transaction of its own, then drops the
  * old table. A conversion cut short is done again at the next start: a run's packed rows left by it
- * are removed before the run is converted again. Refused, changing nothing, when the disk has less
+ * are removed before the run is converted again. Refused, moving nothing, when the disk has less
  * room than the conversion may take (see `needed` below).
  */
 export function convertLegacyOutcomes(
@@ -98,7 +98,7 @@ export function convertLegacyOutcomes(
   if (free < needed) {
     throw new NotEnoughRoom(
       `Sluice stores record outcomes in a new, packed layout, and converting the ${mb(stored)} MB of outcomes in ` +
-        `${file} needs about ${mb(needed)} MB free on its disk; ${mb(free)} MB are free. Nothing was changed: ` +
+        `${file} needs about ${mb(needed)} MB free on its disk; ${mb(free)} MB are free. No outcome was moved or lost: ` +
         'free some space (or move the data folder to a larger disk) and start Sluice again.',
     );
   }
