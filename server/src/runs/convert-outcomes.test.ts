@@ -696,7 +696,9 @@ describe('converting record outcomes stored a row each', () => {
     }
     expect(refused).toBeInstanceOf(NotEnoughRoom);
     const message = (refused as Error).message;
-    expect(message).toMatch(/needs about [1-9][\d,]* MB free on its disk; 0 MB are free\. No outcome was moved or lost/);
+    expect(message).toMatch(
+      /needs about [1-9][\d,]* MB free on its disk; 0 MB are free\. No outcome was moved or lost/,
+    );
     expect(message).toContain(file);
     expect(lines).toEqual([]);
 
