@@ -94,11 +94,11 @@ const roundRatios = engines.map((e, i) => (e.rps as number) / (ceilings[i]?.rps 
 /**
  * The same run on a database that already holds ten times its size of outcomes of 100 earlier runs
  * of its flow (the same keys in each), against fresh runs of that size. The full bench interleaves
- * them (fresh, with history, fresh, with history) and compares medians; each with-history round costs
- * its seed (about 30 s for 10 million outcomes; about a minute with its run). The quick one makes one and compares
+ * them (fresh, with history, three times) and compares medians; each with-history round costs
+ * its seed (about 11 s for 10 million outcomes; about half a minute with its run). The quick one makes one and compares
  * it with the fresh rounds above.
  */
-const HISTORY_ROUNDS = quick ? 1 : 2;
+const HISTORY_ROUNDS = quick ? 1 : 3;
 const withHistory: Record<string, number>[] = [];
 const freshPaired: Record<string, number>[] = [];
 for (let round = 0; round < HISTORY_ROUNDS; round++) {
