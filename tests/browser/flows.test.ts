@@ -164,7 +164,7 @@ describe('flows in the editor', () => {
     await page.screenshot({ path: path.join(SHOTS, 'flows-5-archived.png') });
     await page.getByTestId('restore-flow').click();
     await expect.poll(() => text('flow-name')).toBe('Odd numbers');
-    expect(await listed()).toContain('Odd numbers');
+    await expect.poll(() => listed()).toContain('Odd numbers');
     // its history was kept
     await page.getByTestId('dock-tab-runs').click();
     await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
@@ -296,10 +296,10 @@ describe('retry and fix', () => {
 
     await page.getByTestId('retry-button').click();
     await page.getByTestId('retry-dialog').waitFor({ state: 'visible' });
-    expect(await text('retry-version-note')).toBe(
-      'The flow changed since this run: it ran version 1, the current version is 2.',
-    );
-    expect(await page.getByTestId('retry-version-current').isChecked()).toBe(true);
+    await expect
+      .poll(() => text('retry-version-note'))
+      .toBe('The flow changed since this run: it ran version 1, the current version is 2.');
+    await expect.poll(() => page.getByTestId('retry-version-current').isChecked()).toBe(true);
     await expect.poll(() => text('retry-reach-at')).toBe('The retry runs the new settings of “check”.');
     expect(await page.getByTestId('retry-reach-before').count()).toBe(0);
     await page.screenshot({ path: path.join(SHOTS, 'flows-10-retry-dialog.png') });
@@ -309,11 +309,11 @@ describe('retry and fix', () => {
     const retried = (await api.call('listRuns', { query: { trigger: 'retry', limit: 1 } })).items[0];
     expect(retried).toMatchObject({ flowVersion: 2, runNumber: 2, counts: { read: 3, succeeded: 3, failed: 0 } });
     // nothing left to retry: no Retry button
-    expect(await page.getByTestId('retry-button').count()).toBe(0);
+    await expect.poll(() => page.getByTestId('retry-button').count()).toBe(0);
     // the run history shows the retry at once
     await page.getByTestId('dock-tab-runs').click();
     await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
-    expect(await page.getByTestId('runs-row').first().textContent()).toContain('retry');
+    await expect.poll(() => page.getByTestId('runs-row').first().textContent()).toContain('retry');
   });
 
   it('retries one record with an edited payload, checked as JSON while typing, and its history refreshes', async () => {
