@@ -10,8 +10,8 @@ import {
   FlowRepository,
   LEGACY_TABLE,
   openDatabase,
-  openSluice,
 } from '@sluice/server';
+import { openBenchSluice } from './timed-run.js';
 
 const FLOWS = 10;
 const KEYS = 10_000;
@@ -107,18 +107,7 @@ export async function historyBench(runs: number, outcomes: number) {
   c.prepare('UPDATE runs SET pruned_at = finished_at WHERE id < ?').run(firstRun);
   const seedSeconds = (performance.now() - seedStart) / 1000;
 
-  const parts = await openSluice({
-    dataDir: dir,
-    sandboxPort: 0,
-    sandboxUrl: undefined,
-    sandboxWorkOrders: 0,
-    concurrency: 1,
-    perFlow: 1,
-    payloadCap: 65_536,
-    retention: { days: 30, runsPerFlow: 100 },
-    apiToken: TOKEN,
-    env: {},
-  });
+  const parts = await openBenchSluice(dir, TOKEN);
   const app = createApp(parts);
   const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {

@@ -8,6 +8,7 @@ import {
   databaseFile,
   nodeRuntime,
   openDatabase,
+  openSluice,
   RunRepository,
   SqliteRunStore,
   systemClock,
@@ -80,4 +81,20 @@ export function collectedBytes(runs: RunRepository, runId: string): number {
 export function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+/** Sluice's parts on a benchmark's data folder, as the server opens them (no sandbox data, one run at a time). */
+export function openBenchSluice(dir: string, apiToken: string) {
+  return openSluice({
+    dataDir: dir,
+    sandboxPort: 0,
+    sandboxUrl: undefined,
+    sandboxWorkOrders: 0,
+    concurrency: 1,
+    perFlow: 1,
+    payloadCap: 65_536,
+    retention: { days: 30, runsPerFlow: 100 },
+    apiToken,
+    env: {},
+  });
 }

@@ -1,8 +1,8 @@
 import { rmSync, statSync } from 'node:fs';
-import { createApp, FlowRepository, openSluice } from '@sluice/server';
+import { createApp, FlowRepository } from '@sluice/server';
 import type Database from 'better-sqlite3';
 import { engineFlow } from './load.js';
-import { freshDb, percentile, rssMb, timedRun } from './timed-run.js';
+import { freshDb, openBenchSluice, percentile, rssMb, timedRun } from './timed-run.js';
 
 /** Earlier runs of the flow in the database before the measured one, as a nightly sync would leave. */
 const RUNS = 100;
@@ -155,18 +155,7 @@ function cloneRun(c: Database.Database, runId: number, copies: number) {
 
 /** p50 / p99 of one key's history across the flow's runs, asked through the API as the server answers it. */
 async function historyLatency(dir: string, flowId: string, keys: number) {
-  const parts = await openSluice({
-    dataDir: dir,
-    sandboxPort: 0,
-    sandboxUrl: undefined,
-    sandboxWorkOrders: 0,
-    concurrency: 1,
-    perFlow: 1,
-    payloadCap: 65_536,
-    retention: { days: 30, runsPerFlow: 100 },
-    apiToken: TOKEN,
-    env: {},
-  });
+  const parts = await openBenchSluice(dir, TOKEN);
   const app = createApp(parts);
   const auth = { headers: { authorization: `Bearer ${TOKEN}` } };
   let items = Number.POSITIVE_INFINITY;

@@ -4,24 +4,15 @@ import type { Checkpoint, RecordOutcome } from '@sluice/engine';
 import { emptyRunCounts, type RecordError } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { type Db, openDatabase } from '../db/open.js';
+import type { StoredOutcomeRow } from './outcome-store.js';
 import { outcomeWriter } from './pack-writer.mjs';
 import { GroupBuilder, STATUS_NAME } from './write-group.js';
 
 /** The table migration 0007 renamed the outcomes stored before the packed layout to. */
 export const LEGACY_TABLE = 'legacy_record_outcomes';
 
-interface LegacyRow {
-  seq: number;
-  key: string;
-  status: number;
-  node_id: string;
-  batch_no: number;
-  attempts: number;
-  error_id: number | null;
-  payload: string | null;
-  output: string | null;
-  output_node: string | null;
-  at: number;
+/** A row of the old table, with its error's text (an outcome stored a row each, as before packing). */
+interface LegacyRow extends StoredOutcomeRow {
   message: string | null;
   code: string | null;
   http_status: number | null;

@@ -14,6 +14,7 @@ import {
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
+import { preparedStatements } from '../db/statements.js';
 import { OutcomePacks } from './outcome-store.js';
 
 /** Recent succeeded runs the per-record time is measured in. */
@@ -45,7 +46,7 @@ interface MeasuredRow {
  */
 export class RunEstimates {
   private readonly c: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: (text: string) => Database.Statement;
   private readonly counts = new Map<string, { at: number; fact: CountFact | null }>();
   private readonly packs: OutcomePacks;
 
@@ -57,16 +58,8 @@ export class RunEstimates {
     private readonly now: () => number = Date.now,
   ) {
     this.c = db.$client;
+    this.sql = preparedStatements(this.c);
     this.packs = new OutcomePacks(this.c);
-  }
-
-  private sql(text: string): Database.Statement {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.c.prepare(text);
-      this.statements.set(text, stmt);
-    }
-    return stmt;
   }
 
   /** The estimate of a run of `flow` (the document of `version` of flow `flowId`). */

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { preparedStatements } from '../db/statements.js';
 import { BUCKET_BITS, find, mergeParts, type PackedOutcome, type PackRow, unpack } from './outcome-pack.mjs';
 
 export type { PackedOutcome };
@@ -35,17 +36,10 @@ export interface ScanQuery {
  * `outcome_packs_at` (run, bucket, part).
  */
 export class OutcomePacks {
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: (text: string) => Database.Statement;
 
-  constructor(private readonly c: Database.Database) {}
-
-  private sql(text: string): Database.Statement {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.c.prepare(text);
-      this.statements.set(text, stmt);
-    }
-    return stmt;
+  constructor(c: Database.Database) {
+    this.sql = preparedStatements(c);
   }
 
   /**

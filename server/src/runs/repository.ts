@@ -13,6 +13,7 @@ import type {
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import type { Db } from '../db/open.js';
+import { preparedStatements } from '../db/statements.js';
 import { notFound } from '../errors.js';
 import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from './outcome-pack.mjs';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
@@ -184,7 +185,7 @@ export interface RecordQuery {
 /** Reads and creates runs, their batches and their record outcomes. */
 export class RunRepository {
   private readonly c: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
+  private readonly sql: (text: string) => Database.Statement;
   private readonly packs: OutcomePacks;
 
   constructor(
@@ -192,17 +193,8 @@ export class RunRepository {
     private readonly now: () => number = Date.now,
   ) {
     this.c = db.$client;
+    this.sql = preparedStatements(this.c);
     this.packs = new OutcomePacks(this.c);
-  }
-
-  /** A prepared statement, prepared once per distinct SQL text (preparing costs more than running). */
-  private sql(text: string): Database.Statement {
-    let stmt = this.statements.get(text);
-    if (!stmt) {
-      stmt = this.c.prepare(text);
-      this.statements.set(text, stmt);
-    }
-    return stmt;
   }
 
   private assertExists(id: number): void {
