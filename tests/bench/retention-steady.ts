@@ -9,7 +9,7 @@ import {
   SqliteRunStore,
   systemClock,
 } from '@sluice/server';
-import { prune } from '../../server/src/runs/retention.js';
+import { prune } from '../../server/src/storage/sqlite/retention.js';
 import { engineFlow } from './load.js';
 import { freshDb, percentile } from './timed-run.js';
 

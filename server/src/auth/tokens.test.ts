@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
+import { openDatabase } from '../storage/sqlite/open.js';
 import { TokenStore } from './tokens.js';
 
 let t: TestSluice;

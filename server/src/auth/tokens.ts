@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
+import type { Db } from '../storage/sqlite/open.js';
 
 const PREFIX = 'slc_';
 

@@ -14,10 +14,10 @@ import {
 } from '@sluice/shared';
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
-import { databaseFile } from '../db/open.js';
 import { createLogger, logLevelFrom } from '../logger.js';
-import { openStoreDatabase } from '../runs/convert-outcomes.js';
 import { openSluice } from '../sluice.js';
+import { openStoreDatabase } from '../storage/sqlite/convert-outcomes.js';
+import { databaseFile } from '../storage/sqlite/open.js';
 
 const USAGE = `Usage:
   sluice serve                          start the server (as npm start does, without building the editor)

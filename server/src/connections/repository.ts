@@ -3,8 +3,8 @@ import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine'
 import type { AUTH_TYPES, ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { type CheckResult, checkConnection } from '../connectors.js';
-import type { Db } from '../db/open.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
+import type { Db } from '../storage/sqlite/open.js';
 import { maskSecret, type SecretBox } from './secrets.js';
 
 interface Row {

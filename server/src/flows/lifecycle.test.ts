@@ -7,9 +7,9 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase } from '../db/open.js';
 import { createApp } from '../http/app.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
+import { openDatabase } from '../storage/sqlite/open.js';
 
 let t: TestSluice;
 let api: ApiClient;

@@ -9,10 +9,10 @@ import {
   type Problem,
 } from '@sluice/shared';
 import { and, desc, eq, isNotNull, isNull } from 'drizzle-orm';
-import type { Db } from '../db/open.js';
-import { flows, flowVersions, scheduleState, watermarks, webhooks } from '../db/schema.js';
 import { ConflictError, InvalidFlowError, notFound } from '../errors.js';
 import { checkSchedule } from '../schedules/cron.js';
+import type { Db } from '../storage/sqlite/open.js';
+import { flows, flowVersions, scheduleState, watermarks, webhooks } from '../storage/sqlite/schema.js';
 
 type FlowRow = typeof flows.$inferSelect;
 

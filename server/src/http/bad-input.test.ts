@@ -868,7 +868,7 @@ describe('webhook addresses', () => {
 
 // Found by this file: a JSON value nested about 5000 levels deep parses fine but made JSON.stringify throw
 // "RangeError: Maximum call stack size exceeded" where the server stores it, answered 500
-// (flows/repository.ts create and update; runs/repository.ts create, from Runner.enqueue for
+// (flows/repository.ts create and update; storage/sqlite/runs.ts create, from Runner.enqueue for
 // POST /api/flows/{id}/runs and POST /hooks/{id}). These cases assert the intended behaviour: a 4xx, or acceptance.
 describe('deeply nested JSON in an otherwise valid body', () => {
   const deep = nested(10_000, true);

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config.js';
-import { prune } from '../runs/retention.js';
+import { prune } from '../storage/sqlite/retention.js';
 import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';

@@ -2,13 +2,13 @@ import type { HttpClient } from '@sluice/engine';
 import type { Settings } from '@sluice/shared';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
-import type { Db } from '../db/open.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import type { RunEstimates } from '../runs/estimate.js';
-import type { RunRepository } from '../runs/repository.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
+import type { Db } from '../storage/sqlite/open.js';
+import type { RunRepository } from '../storage/sqlite/runs.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 
 /** What the HTTP app is built from; apart from app.ts so route files can name it without importing the app. */

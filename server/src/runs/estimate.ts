@@ -13,9 +13,9 @@ import {
   runEta,
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
-import { preparedStatements } from '../db/statements.js';
-import { OutcomePacks } from './outcome-store.js';
+import type { Db } from '../storage/sqlite/open.js';
+import { OutcomePacks } from '../storage/sqlite/outcome-store.js';
+import { preparedStatements } from '../storage/sqlite/statements.js';
 
 /** Recent succeeded runs the per-record time is measured in. */
 const MEASURED_RUNS = 5;

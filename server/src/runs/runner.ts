@@ -14,9 +14,9 @@ import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } fr
 import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
-import type { RunLeases } from './leases.js';
-import type { RetrySelection, RunRepository } from './repository.js';
-import type { SqliteRunStore } from './sqlite-run-store.js';
+import type { RunLeases } from '../storage/sqlite/leases.js';
+import type { SqliteRunStore } from '../storage/sqlite/run-store.js';
+import type { RetrySelection, RunRepository } from '../storage/sqlite/runs.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
-import { prune, TEST_RUNS_KEPT } from './retention.js';
+import { prune, TEST_RUNS_KEPT } from '../storage/sqlite/retention.js';
 
 let t: TestSluice;
 

@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Db } from '../db/open.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
 import type { Runner } from '../runs/runner.js';
 import { openSluice, type SluiceParts } from '../sluice.js';
+import type { Db } from '../storage/sqlite/open.js';
 import type { CatchUp } from './cron.js';
 import { type Firing, Scheduler } from './scheduler.js';
 

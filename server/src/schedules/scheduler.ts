@@ -1,7 +1,7 @@
 import type { Flow, FlowDetail } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
 import type { Logger } from '../logger.js';
+import type { Db } from '../storage/sqlite/open.js';
 import { type CatchUp, describeSchedule, dueSlots, nextFires, type ScheduleSpec } from './cron.js';
 
 /*

@@ -4,7 +4,6 @@ import type Database from 'better-sqlite3';
 import type { Context } from 'hono';
 import type { SecretBox } from '../connections/secrets.js';
 import { safeEqual } from '../connections/secrets.js';
-import type { Db } from '../db/open.js';
 import {
   ConflictError,
   InvalidError,
@@ -16,6 +15,7 @@ import {
 import type { FlowRepository } from '../flows/repository.js';
 import { assertJsonDepth } from '../json-depth.js';
 import type { Runner } from '../runs/runner.js';
+import type { Db } from '../storage/sqlite/open.js';
 
 export const SIGNATURE_HEADER = 'x-sluice-signature';
 export const SECRET_HEADER = 'x-sluice-secret';

@@ -2,7 +2,7 @@ import type { BatchInfo } from '@sluice/engine';
 import type { RecordError } from '@sluice/shared';
 
 /*
- * What the run store (sqlite-run-store.ts) and its writer thread (outcome-writer.mjs) say to each
+ * What the run store (storage/sqlite/run-store.ts) and its writer thread (outcome-writer.mjs) say to each
  * other. Types only: the thread is plain JavaScript, type-checked against these through JSDoc, and
  * where each number of a packed outcome sits is group-layout.mjs, which both sides import.
  */
@@ -11,7 +11,7 @@ import type { RecordError } from '@sluice/shared';
 export interface WriterData {
   /** The database file; the thread opens a connection of its own. */
   file: string;
-  /** The pragmas every connection runs first (CONNECTION_PRAGMAS in db/open.ts). */
+  /** The pragmas every connection runs first (CONNECTION_PRAGMAS in storage/sqlite/open.ts). */
   pragmas: readonly string[];
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { preparedStatements } from '../db/statements.js';
-import { BUCKET_BITS, find, mergeParts, type PackedOutcome, type PackRow, unpack } from './outcome-pack.mjs';
+import { BUCKET_BITS, find, mergeParts, type PackedOutcome, type PackRow, unpack } from '../outcomes/outcome-pack.mjs';
+import { preparedStatements } from './statements.js';
 
 export type { PackedOutcome };
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Db, databaseFile, openDatabase } from '../db/open.js';
 import { RunLeases } from './leases.js';
-import { RunRepository } from './repository.js';
+import { type Db, databaseFile, openDatabase } from './open.js';
+import { RunRepository } from './runs.js';
 
 let dir: string;
 let db: Db;

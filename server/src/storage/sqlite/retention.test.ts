@@ -1,6 +1,6 @@
 import type { RecordOutcomeView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { openTestSluice, type TestSluice } from '../../http/test-support.js';
 import { storedOutcomes } from './outcome-store.js';
 import { prune } from './retention.js';
 

@@ -1,8 +1,8 @@
 import type { RecordOutcomeView } from '@sluice/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { openTestSluice, type TestSluice } from '../../http/test-support.js';
+import { readStored, storedJson, storedOutput } from '../stored-json.js';
 import { storedOutcomes } from './outcome-store.js';
-import { readStored, storedJson, storedOutput } from './stored-json.js';
 
 /**
  * What collect nodes keep, through the real engine, run store and API: outputs are capped like

@@ -1,7 +1,7 @@
 // Stores the outcomes of a write group in the packed layout (outcome-pack.mjs): used by the run
 // store's writer thread (outcome-writer.mjs) and by the conversion of outcomes stored before it
 // (db/convert-outcomes.ts). JavaScript for the same reason as the writer thread.
-/** @import { WriteGroup } from './writer-protocol.js' */
+/** @import { WriteGroup } from '../outcomes/writer-protocol.js' */
 /** @import Database from 'better-sqlite3' */
 import {
   AT,
@@ -16,8 +16,8 @@ import {
   PAYLOAD_BYTES,
   SEQ,
   STATUS,
-} from './group-layout.mjs';
-import { BUCKET_BITS, DETAIL, FAILED, mergeParts, unpack, VarintWriter } from './outcome-pack.mjs';
+} from '../outcomes/group-layout.mjs';
+import { BUCKET_BITS, DETAIL, FAILED, mergeParts, unpack, VarintWriter } from '../outcomes/outcome-pack.mjs';
 
 /**
  * Prepares the statements once, and returns the function that writes a group's outcomes (inside the
@@ -149,7 +149,7 @@ export function outcomeWriter(db) {
       /** @type {Map<number, string> | undefined} */
       let earlier;
       if (part > 0) {
-        const rows = /** @type {import('./outcome-pack.mjs').PackRow[]} */ (earlierParts.all(runId, bucket));
+        const rows = /** @type {import('../outcomes/outcome-pack.mjs').PackRow[]} */ (earlierParts.all(runId, bucket));
         earlier = new Map(mergeParts(rows.map(unpack)).map((o) => [o.seq, o.key]));
       }
       let withOutput = false;

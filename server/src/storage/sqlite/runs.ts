@@ -12,13 +12,13 @@ import type {
   TriggerKind,
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
-import { preparedStatements } from '../db/statements.js';
-import { notFound } from '../errors.js';
-import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from './outcome-pack.mjs';
+import { notFound } from '../../errors.js';
+import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from '../outcomes/outcome-pack.mjs';
+import { type OutputView, readOutput, readStored } from '../stored-json.js';
+import type { Db } from './open.js';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
-import { STATUS_CODE, STATUS_NAME } from './sqlite-run-store.js';
-import { type OutputView, readOutput, readStored } from './stored-json.js';
+import { STATUS_CODE, STATUS_NAME } from './run-store.js';
+import { preparedStatements } from './statements.js';
 
 interface RunRow {
   id: number;

@@ -3,7 +3,7 @@
 // SQLite waits for the disk (synchronous=NORMAL syncs only there), so the writer thread, which no
 // longer checkpoints itself (wal_autocheckpoint=0), keeps writing meanwhile. Plain JavaScript like
 // the writer thread.
-/** @import { WriterData } from './writer-protocol.js' */
+/** @import { WriterData } from '../outcomes/writer-protocol.js' */
 import { parentPort as parent, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
+import type { Db } from './open.js';
 
 /**
  * Claims on runs. The process executing a run holds a lease on it and renews it while it works; a

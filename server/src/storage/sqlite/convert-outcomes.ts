@@ -3,10 +3,10 @@ import path from 'node:path';
 import type { Checkpoint, RecordOutcome } from '@sluice/engine';
 import { emptyRunCounts, type RecordError } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import { type Db, openDatabase } from '../db/open.js';
+import { GroupBuilder, STATUS_NAME } from '../outcomes/write-group.js';
+import { type Db, openDatabase } from './open.js';
 import type { StoredOutcomeRow } from './outcome-store.js';
 import { outcomeWriter } from './pack-writer.mjs';
-import { GroupBuilder, STATUS_NAME } from './write-group.js';
 
 /** The table migration 0007 renamed the outcomes stored before the packed layout to. */
 export const LEGACY_TABLE = 'legacy_record_outcomes';

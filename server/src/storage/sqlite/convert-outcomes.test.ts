@@ -17,11 +17,11 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
+import { readOutput, readStored } from '../stored-json.js';
 import { convertLegacyOutcomes, LEGACY_TABLE, NotEnoughRoom, openStoreDatabase } from './convert-outcomes.js';
+import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
-import { type CollectedView, type ErrorGroup, RunRepository } from './repository.js';
-import { readOutput, readStored } from './stored-json.js';
+import { type CollectedView, type ErrorGroup, RunRepository } from './runs.js';
 
 /**
  * The conversion of record outcomes stored one row each (migrations 0000–0006, the layout of the
@@ -30,7 +30,7 @@ import { readOutput, readStored } from './stored-json.js';
  * every query of the run repository.
  */
 
-const MIGRATIONS = fileURLToPath(new URL('../../drizzle', import.meta.url));
+const MIGRATIONS = fileURLToPath(new URL('../../../drizzle', import.meta.url));
 /** The last migration of the release that stored an outcome per row. */
 const LAST_OLD_MIGRATION = 6;
 

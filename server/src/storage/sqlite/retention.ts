@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Db } from '../db/open.js';
-import type { Logger } from '../logger.js';
-import { FINAL_STATUSES_SQL } from './sqlite-run-store.js';
+import type { Logger } from '../../logger.js';
+import type { Db } from './open.js';
+import { FINAL_STATUSES_SQL } from './run-store.js';
 
 export interface RetentionPolicy {
   /** Keep the record outcomes of runs newer than this many days. */

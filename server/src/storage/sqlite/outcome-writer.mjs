@@ -3,7 +3,7 @@
 // overlaps with the engine processing the next.
 // Plain JavaScript: a worker thread is started from a file, without the TypeScript loader. tsc
 // checks it against the protocol's types (writer-protocol.ts) and the layout both sides share.
-/** @import { FromWriter, ToWriter, WriteGroup, WriterData } from './writer-protocol.js' */
+/** @import { FromWriter, ToWriter, WriteGroup, WriterData } from '../outcomes/writer-protocol.js' */
 /** @import { RecordError } from '@sluice/shared' */
 import { parentPort as parent, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
@@ -17,7 +17,7 @@ const data = /** @type {WriterData} */ (workerData);
 const send = (message) => port.postMessage(message);
 
 const db = new Database(data.file);
-// the same settings as every other connection (CONNECTION_PRAGMAS in db/open.ts), except that it
+// the same settings as every other connection (CONNECTION_PRAGMAS in storage/sqlite/open.ts), except that it
 // leaves checkpoints to the checkpoint thread (checkpointer.mjs), so it never waits for the disk
 for (const pragma of data.pragmas) db.pragma(pragma);
 db.pragma('wal_autocheckpoint = 0');

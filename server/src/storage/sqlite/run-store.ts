@@ -10,12 +10,12 @@ import type {
 } from '@sluice/engine';
 import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import { CONNECTION_PRAGMAS, type Db } from '../db/open.js';
-import { createLogger, type Logger } from '../logger.js';
+import { createLogger, type Logger } from '../../logger.js';
+import { GroupBuilder, STATUS_CODE, STATUS_NAME } from '../outcomes/write-group.js';
+import type { FromWriter, ToWriter, WriterData } from '../outcomes/writer-protocol.js';
+import { storedJson, storedOutput } from '../stored-json.js';
+import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks } from './outcome-store.js';
-import { storedJson, storedOutput } from './stored-json.js';
-import { GroupBuilder, STATUS_CODE, STATUS_NAME } from './write-group.js';
-import type { FromWriter, ToWriter, WriterData } from './writer-protocol.js';
 
 interface ResumeRow {
   checkpoint: string | null;

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { databaseFile, openDatabase } from '../db/open.js';
+import { databaseFile, openDatabase } from './open.js';
 import { storedOutcomes } from './outcome-store.js';
-import { RunRepository } from './repository.js';
-import { SqliteRunStore } from './sqlite-run-store.js';
+import { SqliteRunStore } from './run-store.js';
+import { RunRepository } from './runs.js';
 
 /** The run store over a real SQLite file, with its writer thread. */
 

@@ -5,10 +5,10 @@ import type { Checkpoint, CollectedRecord, RecordOutcome, RunCommit } from '@slu
 import type { RecordError, RecordOutcomeView, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { databaseFile, openDatabase } from '../db/open.js';
-import { type CollectedView, type RecordQuery, RunRepository } from './repository.js';
+import { databaseFile, openDatabase } from './open.js';
 import { prune } from './retention.js';
-import { SqliteRunStore } from './sqlite-run-store.js';
+import { SqliteRunStore } from './run-store.js';
+import { type CollectedView, type RecordQuery, RunRepository } from './runs.js';
 
 /**
  * The packed record storage (outcome-pack.mjs) against a model: every outcome stored is also kept

@@ -1,0 +1,366 @@
+/**
+ * The storage port: everything the server keeps, as interfaces that say nothing of the database
+ * behind them. `storage/sqlite/` implements them on one SQLite file (the embedded default),
+ * `storage/postgres/` on a PostgreSQL database that many processes share. Domain code (runner,
+ * scheduler, webhooks, connections, tokens, routes, CLI) sees only these interfaces and awaits them.
+ *
+ * Rules every implementation keeps (the contract suite in `storage/contract.test.ts` checks them
+ * against each):
+ * - ids are strings at this boundary, whatever the column type;
+ * - times are epoch milliseconds in and out (ISO strings in the API views);
+ * - a missing object is a `NotFoundError`, a clash (a second run for one schedule slot, a name taken)
+ *   a `ConflictError`: no database error code leaves an implementation;
+ * - the run store refuses writes from a process that no longer holds the run's lease (fencing).
+ */
+import type {
+  RunStore as EngineRunStore,
+  ReplayRecord,
+  ResolvedConnection,
+  ResumeState,
+  Watermarks,
+} from '@sluice/engine';
+import type {
+  AUTH_TYPES,
+  Flow,
+  FlowDetail,
+  FlowSummary,
+  FlowVersionSummary,
+  Page,
+  RecordOutcomeView,
+  RecordStatus,
+  RunDetail,
+  RunStatus,
+  RunSummary,
+  TriggerKind,
+} from '@sluice/shared';
+import type { OutputView } from './stored-json.js';
+
+// ---------------------------------------------------------------- flows
+
+/** Flows and their versions. Every save makes a new version; old versions are kept for the runs that used them. */
+export interface FlowStore {
+  /** Flows most recently changed first: those in use, or (`archived`) those deleted while they had runs. */
+  list(archived?: boolean): Promise<FlowSummary[]>;
+  /** A new flow with the latest document of this one, named "<name> (copy)", at version 1. */
+  duplicate(id: string): Promise<FlowDetail>;
+  /** Deletes a flow; one that has runs is archived instead. Refused (409) while one of its runs is unfinished. */
+  delete(id: string): Promise<{ archived: boolean }>;
+  /** Brings an archived flow back to the list. */
+  restore(id: string): Promise<FlowSummary>;
+  /** Creates a flow from a document that can be read (problems are saved with it as a draft). */
+  create(input: unknown): Promise<FlowDetail>;
+  /** Saves a new version of a flow. */
+  update(id: string, input: unknown): Promise<FlowDetail>;
+  /** A flow with the document of its latest version (or of `version`) and that document's problems. */
+  get(id: string, version?: number): Promise<FlowDetail>;
+  /** The flow's versions, newest first. */
+  versions(id: string): Promise<FlowVersionSummary[]>;
+  /** Makes a version (default: the latest) the one schedules and webhooks run; refused while it has errors. */
+  publish(id: string, version?: number): Promise<FlowDetail>;
+  /** Turns the flow's schedules and webhooks on or off (off also disarms its schedules). */
+  setEnabled(id: string, enabled: boolean): Promise<FlowSummary>;
+  /** Published, enabled flows, with their published documents (what schedules look at). */
+  published(): Promise<PublishedFlow[]>;
+  /** Throws 404 unless the flow exists (cheap: no document is read). */
+  assertExists(id: string): Promise<void>;
+  /** Finds a flow by name (not archived, oldest first). */
+  findByName(name: string): Promise<FlowSummary | undefined>;
+  /** Saves a document under the flow of that name: a new flow, a new version, or the same version if unchanged. */
+  saveByName(flow: Flow): Promise<FlowDetail>;
+}
+
+export interface PublishedFlow {
+  id: string;
+  version: number;
+  document: Flow;
+  publishedAt: number;
+}
+
+// ---------------------------------------------------------------- runs: queries
+
+export interface NewRun {
+  flowId: string | null;
+  flowVersionId: number | null;
+  flowName: string;
+  trigger: TriggerKind;
+  retryOf?: string;
+  /** A scheduled run's slot: a second run for the same flow and slot is refused (`ConflictError` code `slot_taken`). */
+  scheduledFor?: number;
+  /** Records the run is started with (a webhook's body), stored in the same transaction. */
+  inputs?: readonly unknown[];
+  /** A retry run's selection of the retried run's failed records (by seq), each with a payload to send instead. */
+  selection?: readonly RetrySelection[];
+}
+
+/** One failed record a retry feeds again, and the payload to send instead of the stored one, if any. */
+export interface RetrySelection {
+  seq: number;
+  payload?: Record<string, unknown>;
+}
+
+export interface RunListQuery {
+  flowId?: string;
+  status?: RunStatus;
+  trigger?: TriggerKind;
+  /** Created at or after / before (ms). */
+  from?: number;
+  to?: number;
+  limit: number;
+  cursor?: number;
+}
+
+export interface ErrorGroup {
+  message: string;
+  code: string | null;
+  httpStatus: number | null;
+  nodeId: string;
+  count: number;
+  /** A few keys of records that failed this way. */
+  sampleKeys: string[];
+}
+
+export interface RecordQuery {
+  status?: RecordStatus;
+  nodeId?: string;
+  key?: string;
+  limit: number;
+  cursor?: number;
+}
+
+/** A record kept by a collect node, as the API gives it. */
+export interface CollectedView extends OutputView {
+  nodeId: string;
+  seq: number;
+  key: string;
+}
+
+export interface WatermarkView {
+  nodeId: string;
+  value: string;
+  runId: string;
+  updatedAt: string;
+}
+
+/** Runs, their batches and their record outcomes, as the API and the runner read them. */
+export interface RunQueries {
+  /** Stores a new `queued` run (with its inputs and retry selection) and returns its id. */
+  create(run: NewRun): Promise<string>;
+  /** Records a run was started with, from position `from`. */
+  inputs(runId: string, from: number, limit: number): Promise<Record<string, unknown>[]>;
+  errorGroups(runId: string, limit: number): Promise<ErrorGroup[]>;
+  get(id: string): Promise<RunDetail>;
+  failedForReplay(runId: string, after: number, limit: number, retryRunId?: string): Promise<ReplayRecord[]>;
+  notFailed(runId: string, seqs: readonly number[]): Promise<number[]>;
+  selectionSize(retryRunId: string): Promise<number>;
+  /** Cancels a run still `queued` (nobody executes it yet); false when it was not queued. */
+  cancelQueued(id: string): Promise<boolean>;
+  list(q: RunListQuery): Promise<Page<RunSummary>>;
+  records(runId: string, q: RecordQuery): Promise<Page<RecordOutcomeView>>;
+  /** One record key's outcomes across a flow's kept runs, newest first. */
+  history(flowId: string, key: string, limit: number): Promise<RecordOutcomeView[]>;
+  /** Unfinished runs of a flow (queued, running, paused). */
+  activeOf(flowId: string): Promise<{ id: string; status: RunStatus }[]>;
+  /** The version a run runs: its id, its document (JSON) and the run it retries. */
+  versionOf(id: string): Promise<{ flowVersionId: number | null; document: string | null; retryOf: string | null }>;
+  watermarksOf(flowId: string): Promise<Watermarks>;
+  listWatermarks(flowId: string): Promise<WatermarkView[]>;
+  /** Stores the watermarks a succeeded run reports; a watermark only moves forward. */
+  advanceWatermarks(flowId: string, runId: string, watermarks: Watermarks): Promise<void>;
+  collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Promise<Page<CollectedView>>;
+}
+
+// ---------------------------------------------------------------- runs: the engine's writes
+
+/**
+ * The run store the engine writes to (outcomes grouped and written behind the engine, with
+ * back-pressure), plus what the runner needs around it.
+ */
+export interface RunWriteStore extends EngineRunStore {
+  /** Largest stored payload or collected output, in characters of JSON. */
+  readonly payloadCap: number;
+  /** Resolves once the store can take writes (its writer started). */
+  ready(): Promise<void>;
+  /** Resolves once what a run (or every run) has handed over is written, or refused. */
+  flush(runId?: string): Promise<void>;
+  /** Writes what is left and stops writing. */
+  close(): Promise<void>;
+  /** What an interrupted run goes on from; undefined when it has no checkpoint. */
+  loadResume(runId: string): Promise<ResumeState | undefined>;
+}
+
+// ---------------------------------------------------------------- leases
+
+export interface RunCandidate {
+  id: string;
+  status: string;
+  flowId: string | null;
+}
+
+/**
+ * Claims on runs. The process executing a run holds a lease on it and renews it while it works; a
+ * run whose lease has expired may be claimed by another process and resumed from its checkpoint.
+ */
+export interface LeaseStore {
+  readonly owner: string;
+  readonly ttlMs: number;
+  /** Takes the run if it is in one of `statuses` and nobody live holds it. */
+  claim(runId: string, statuses: readonly string[]): Promise<boolean>;
+  /** Extends the leases this process holds on the given runs. */
+  renew(runIds: readonly string[]): Promise<void>;
+  release(runId: string): Promise<void>;
+  /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
+  candidates(limit: number): Promise<RunCandidate[]>;
+}
+
+// ---------------------------------------------------------------- schedules
+
+export interface SlotState {
+  lastSlot: number | null;
+  lastRunId: string | null;
+  /** The published version the schedule is armed for; null: disarmed. */
+  version: number | null;
+  /** When it was (re-)armed: slots before this never fire. */
+  updatedAt: number;
+}
+
+/** What each schedule has fired: the guard that makes a slot fire once, whatever the number of processes. */
+export interface ScheduleSlots {
+  /** The schedule's state, arming it for `version` (first seen, newly published, or on again) at `now`. */
+  arm(flowId: string, nodeId: string, version: number, now: number): Promise<SlotState>;
+  /** The state as stored, if any (for display). */
+  get(flowId: string, nodeId: string): Promise<SlotState | undefined>;
+  /**
+   * Moves the last fired slot from `from` to `to` if it is still `from`; false when another process
+   * moved it first (then the slots are not this process's to fire).
+   */
+  advance(flowId: string, nodeId: string, from: number | null, to: number, lastRunId: string | null): Promise<boolean>;
+}
+
+// ---------------------------------------------------------------- webhooks, connections, tokens
+
+export interface HookRow {
+  id: string;
+  flowId: string;
+  nodeId: string;
+  /** Sealed. */
+  secret: string;
+}
+
+export interface HookRows {
+  get(hookId: string): Promise<HookRow | undefined>;
+  find(flowId: string, nodeId: string): Promise<HookRow | undefined>;
+  insert(hook: HookRow & { createdAt: number }): Promise<void>;
+  setSecret(hookId: string, sealedSecret: string): Promise<void>;
+}
+
+export interface ConnectionRow {
+  name: string;
+  baseUrl: string;
+  auth: (typeof AUTH_TYPES)[number];
+  username: string | null;
+  headerName: string | null;
+  /** Sealed. */
+  secret: string | null;
+  checkPath: string | null;
+  breakerThreshold: number | null;
+  breakerCooldownMs: number | null;
+  lastStatus: string | null;
+  lastStatusMessage: string | null;
+  lastCheckedAt: number | null;
+}
+
+export type ConnectionFields = Omit<ConnectionRow, 'lastStatus' | 'lastStatusMessage' | 'lastCheckedAt'>;
+
+export interface ConnectionRows {
+  list(): Promise<ConnectionRow[]>;
+  find(name: string): Promise<ConnectionRow | undefined>;
+  /** Refused with a `ConflictError` (code `exists`, path `name`) when the name is taken. */
+  insert(row: ConnectionFields, at: number): Promise<void>;
+  update(row: ConnectionFields, at: number): Promise<void>;
+  delete(name: string): Promise<boolean>;
+  setStatus(name: string, status: string, message: string | null, at: number): Promise<void>;
+}
+
+export interface TokenRow {
+  id: number;
+  name: string;
+  prefix: string;
+  /** SHA-256 of the token, hex. */
+  hash: string;
+  createdAt: number;
+  lastUsedAt: number | null;
+}
+
+export interface TokenRows {
+  insert(token: { name: string; prefix: string; hash: string; createdAt: number }): Promise<number>;
+  findByHash(hash: string): Promise<TokenRow | undefined>;
+  list(): Promise<TokenRow[]>;
+  delete(id: number): Promise<boolean>;
+  count(): Promise<number>;
+  touch(id: number, at: number): Promise<void>;
+}
+
+// ---------------------------------------------------------------- estimates, retention
+
+export interface MeasuredRun {
+  id: string;
+  read: number;
+  startedAt: number;
+  finishedAt: number;
+  /** The document of the version it ran (JSON), if still stored. */
+  document: string | null;
+}
+
+export interface ProgressPoint {
+  seq: number;
+  at: number;
+}
+
+export interface EstimateRows {
+  /** The flow's newest succeeded runs (not retries, not tests) with start and finish times. */
+  measuredRuns(flowId: string, limit: number): Promise<MeasuredRun[]>;
+  /** How many records a run failed (for a retry's size). */
+  failedCount(runId: string): Promise<number | undefined>;
+  /** The last settled record of a run (at or below `atMost`), and its first, for its pace. */
+  lastSettled(runId: string, atMost?: number): Promise<ProgressPoint | undefined>;
+  firstSettled(runId: string): Promise<ProgressPoint | undefined>;
+}
+
+export interface RetentionPolicy {
+  /** Keep the record outcomes of runs newer than this many days. */
+  days: number;
+  /** And of each flow's newest this many runs, however old. */
+  runsPerFlow: number;
+}
+
+export interface PruneResult {
+  runs: number;
+  outcomes: number;
+}
+
+export interface RetentionStore {
+  /** Removes the per-record rows of finished runs past the policy, in small transactions. */
+  prune(policy: RetentionPolicy, now?: number): Promise<PruneResult>;
+}
+
+// ---------------------------------------------------------------- the whole
+
+export interface Storage {
+  readonly kind: 'sqlite' | 'postgres';
+  /** Where it is, for logs (a file path, or a URL without its password). */
+  readonly location: string;
+  readonly flows: FlowStore;
+  readonly runs: RunQueries;
+  readonly runStore: RunWriteStore;
+  readonly leases: LeaseStore;
+  readonly slots: ScheduleSlots;
+  readonly hooks: HookRows;
+  readonly connections: ConnectionRows;
+  readonly tokens: TokenRows;
+  readonly estimates: EstimateRows;
+  readonly retention: RetentionStore;
+  /** Stops the run store's writer and closes the database. */
+  close(): Promise<void>;
+}
+
+export type { ResolvedConnection };
