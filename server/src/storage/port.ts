@@ -21,10 +21,6 @@ import type {
 } from '@sluice/engine';
 import type {
   AUTH_TYPES,
-  Flow,
-  FlowDetail,
-  FlowSummary,
-  FlowVersionSummary,
   Page,
   RecordOutcomeView,
   RecordStatus,
@@ -37,43 +33,65 @@ import type { OutputView } from './stored-json.js';
 
 // ---------------------------------------------------------------- flows
 
-/** Flows and their versions. Every save makes a new version; old versions are kept for the runs that used them. */
-export interface FlowStore {
-  /** Flows most recently changed first: those in use, or (`archived`) those deleted while they had runs. */
-  list(archived?: boolean): Promise<FlowSummary[]>;
-  /** A new flow with the latest document of this one, named "<name> (copy)", at version 1. */
-  duplicate(id: string): Promise<FlowDetail>;
-  /** Deletes a flow; one that has runs is archived instead. Refused (409) while one of its runs is unfinished. */
-  delete(id: string): Promise<{ archived: boolean }>;
-  /** Brings an archived flow back to the list. */
-  restore(id: string): Promise<FlowSummary>;
-  /** Creates a flow from a document that can be read (problems are saved with it as a draft). */
-  create(input: unknown): Promise<FlowDetail>;
-  /** Saves a new version of a flow. */
-  update(id: string, input: unknown): Promise<FlowDetail>;
-  /** A flow with the document of its latest version (or of `version`) and that document's problems. */
-  get(id: string, version?: number): Promise<FlowDetail>;
-  /** The flow's versions, newest first. */
-  versions(id: string): Promise<FlowVersionSummary[]>;
-  /** Makes a version (default: the latest) the one schedules and webhooks run; refused while it has errors. */
-  publish(id: string, version?: number): Promise<FlowDetail>;
-  /** Turns the flow's schedules and webhooks on or off (off also disarms its schedules). */
-  setEnabled(id: string, enabled: boolean): Promise<FlowSummary>;
-  /** Published, enabled flows, with their published documents (what schedules look at). */
-  published(): Promise<PublishedFlow[]>;
-  /** Throws 404 unless the flow exists (cheap: no document is read). */
-  assertExists(id: string): Promise<void>;
-  /** Finds a flow by name (not archived, oldest first). */
-  findByName(name: string): Promise<FlowSummary | undefined>;
-  /** Saves a document under the flow of that name: a new flow, a new version, or the same version if unchanged. */
-  saveByName(flow: Flow): Promise<FlowDetail>;
+export interface FlowRow {
+  id: string;
+  name: string;
+  description: string | null;
+  latestVersion: number;
+  publishedVersion: number | null;
+  enabled: boolean;
+  createdAt: number;
+  updatedAt: number;
+  archivedAt: number | null;
 }
 
-export interface PublishedFlow {
+export interface FlowVersionRow {
+  id: string;
+  flowId: string;
+  version: number;
+  /** The flow document as saved (JSON). */
+  document: string;
+  createdAt: number;
+}
+
+export interface PublishedFlowRow {
   id: string;
   version: number;
-  document: Flow;
+  document: string;
   publishedAt: number;
+}
+
+/**
+ * Flows and their versions as stored. The rules (what may be deleted, published, when a document is
+ * readable) are the domain's (`flows/repository.ts`); this is what it keeps.
+ */
+export interface FlowRows {
+  /** Flows most recently changed first: those not archived, or (`archived`) those archived. */
+  list(archived: boolean): Promise<FlowRow[]>;
+  get(id: string): Promise<FlowRow | undefined>;
+  /** The oldest flow of that name that is not archived. */
+  findByName(name: string): Promise<FlowRow | undefined>;
+  version(flowId: string, version: number): Promise<FlowVersionRow | undefined>;
+  /** Newest first. */
+  versions(flowId: string): Promise<FlowVersionRow[]>;
+  /** Stores a new flow at version 1 with its document. */
+  create(flow: { id: string; name: string; description: string | null; document: string; at: number }): Promise<void>;
+  /** Stores the next version (latest + 1, decided by the database, so two saves never take one number); returns it. */
+  addVersion(
+    flowId: string,
+    version: { name: string; description: string | null; document: string; at: number },
+  ): Promise<number>;
+  /** Changes a flow's published version or its enabled flag; turning it off disarms its schedules. */
+  set(flowId: string, patch: { publishedVersion?: number; enabled?: boolean }, at: number): Promise<void>;
+  /** Hides a flow that has runs (its schedules and webhooks off); `archived` false brings it back. */
+  setArchived(flowId: string, archived: boolean, at: number): Promise<void>;
+  /** Runs of the flow not finished (queued, running, paused). */
+  unfinishedRuns(flowId: string): Promise<number>;
+  hasRuns(flowId: string): Promise<boolean>;
+  /** Removes a flow that has no runs, with its versions, schedule state, hooks and watermarks. */
+  remove(flowId: string): Promise<void>;
+  /** Published, enabled, not archived flows with their published documents. */
+  published(): Promise<PublishedFlowRow[]>;
 }
 
 // ---------------------------------------------------------------- runs: queries
@@ -186,6 +204,14 @@ export interface RunWriteStore extends EngineRunStore {
   close(): Promise<void>;
   /** What an interrupted run goes on from; undefined when it has no checkpoint. */
   loadResume(runId: string): Promise<ResumeState | undefined>;
+  /**
+   * The lease epoch this process's writes for the run carry from now on (from `LeaseStore.claim`). A
+   * commit, status change or waiting update whose epoch is no longer the run's is refused as a whole
+   * (a `LeaseLostError` from that call or the next) and `onLeaseLost` is called once for the run.
+   */
+  fence(runId: string, epoch: number): void;
+  /** Called once per run whose write was refused for a lost lease (the runner stops the run here). */
+  onLeaseLost?: (runId: string) => void;
 }
 
 // ---------------------------------------------------------------- leases
@@ -199,17 +225,28 @@ export interface RunCandidate {
 /**
  * Claims on runs. The process executing a run holds a lease on it and renews it while it works; a
  * run whose lease has expired may be claimed by another process and resumed from its checkpoint.
+ * Every claim raises the run's lease epoch (a fencing token): the run store refuses any write that
+ * carries an older epoch, so a process that lost its lease (stopped past expiry, cut off) cannot
+ * write anything more for that run. Expiry is judged by the database's clock, not the process's.
  */
 export interface LeaseStore {
   readonly owner: string;
   readonly ttlMs: number;
-  /** Takes the run if it is in one of `statuses` and nobody live holds it. */
-  claim(runId: string, statuses: readonly string[]): Promise<boolean>;
-  /** Extends the leases this process holds on the given runs. */
-  renew(runIds: readonly string[]): Promise<void>;
+  /** Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch, or null. */
+  claim(runId: string, statuses: readonly string[]): Promise<number | null>;
+  /** Extends the leases this process holds on the given runs; returns those it no longer holds. */
+  renew(runIds: readonly string[]): Promise<string[]>;
   release(runId: string): Promise<void>;
   /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
   candidates(limit: number): Promise<RunCandidate[]>;
+}
+
+/** A write for a run whose lease this process no longer holds; nothing of it was stored. */
+export class LeaseLostError extends Error {
+  readonly code = 'lease_lost';
+  constructor(readonly runId: string) {
+    super(`run ${runId}: this process no longer holds the run's lease; another process took it over`);
+  }
 }
 
 // ---------------------------------------------------------------- schedules
@@ -349,7 +386,7 @@ export interface Storage {
   readonly kind: 'sqlite' | 'postgres';
   /** Where it is, for logs (a file path, or a URL without its password). */
   readonly location: string;
-  readonly flows: FlowStore;
+  readonly flows: FlowRows;
   readonly runs: RunQueries;
   readonly runStore: RunWriteStore;
   readonly leases: LeaseStore;
