@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import type { ConnectionFields } from '../port.js';
 import { PgConnectionRows } from './connections.js';
-import { useTestDatabase } from './test-database.js';
+import { DATABASE_TESTS, useTestDatabase } from './test-database.js';
 
 const database = useTestDatabase();
 
@@ -19,7 +19,7 @@ const fields = (name: string, over: Partial<ConnectionFields> = {}): ConnectionF
   ...over,
 });
 
-describe('PgConnectionRows', () => {
+describe('PgConnectionRows', DATABASE_TESTS, () => {
   it('inserts, finds and lists connections by name (bytewise, as SQLite orders them)', async () => {
     const rows = new PgConnectionRows(database.db);
     await rows.insert(fields('b-crm'), 1_000);

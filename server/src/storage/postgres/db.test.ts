@@ -3,7 +3,7 @@ import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
 import { openPostgres, redactUrl, StorageStartError } from './db.js';
 import * as schema from './schema.js';
-import { createTestDatabase, testServerUrl, withDatabase, withTestDatabase } from './test-database.js';
+import { createTestDatabase, DATABASE_TESTS, testServerUrl, withDatabase, withTestDatabase } from './test-database.js';
 
 const PASSWORD = 'hunter2-secret';
 
@@ -46,11 +46,13 @@ async function refusal(url: string): Promise<StorageStartError> {
   return err as StorageStartError;
 }
 
-describe('openPostgres refuses, in one line naming SLUICE_DATABASE_URL and never the password', () => {
+describe('openPostgres refuses, in one line naming SLUICE_DATABASE_URL and never the password', {
+  timeout: 30_000,
+}, () => {
   it('a URL that is not PostgreSQL', async () => {
     const err = await refusal(`mysql://root:${PASSWORD}@127.0.0.1:3306/test`);
     expect(err.message).toMatch(/expected a postgres:\/\/ or postgresql:\/\/ URL, got a mysql:\/\/ URL/);
-    expect((await refusal('/var/lib/sluice.sqlite')).message).toMatch(/not a URL/);
+    expect((await refusal(`/var/lib/${PASSWORD}.sqlite`)).message).toMatch(/got something that is not a URL$/);
   });
 
   it('a server that does not answer', async () => {
@@ -89,12 +91,14 @@ describe('openPostgres refuses, in one line naming SLUICE_DATABASE_URL and never
   });
 });
 
-describe('openPostgres', () => {
+describe('openPostgres', DATABASE_TESTS, () => {
   it('hides the password of a URL it names', () => {
     expect(redactUrl(`postgres://sluice:${PASSWORD}@db.internal:5432/sluice`)).toBe(
       'postgres://sluice:***@db.internal:5432/sluice',
     );
     expect(redactUrl('postgres://sluice@db/x')).toBe('postgres://sluice@db/x');
+    expect(redactUrl(`postgres://sluice:p@ss:${PASSWORD}@db/x`)).toBe('postgres://sluice:***@db/x');
+    expect(redactUrl(`postgresql://db/x?user=sluice&password=${PASSWORD}`)).not.toContain(PASSWORD);
     expect(redactUrl(`not a url ${PASSWORD}`)).not.toContain(PASSWORD);
   });
 

@@ -55,6 +55,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    // libpq also takes it as a parameter
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
     return '(a URL that does not parse)';
@@ -134,10 +136,8 @@ function newestKnownMigration(): number {
 export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<PgDb> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'postgres' && scheme !== 'postgresql') {
-    const said = scheme ? `a ${scheme}:// URL` : 'not a URL';
-    throw new StorageStartError(
-      `${DATABASE_URL_VARIABLE}: expected a postgres:// or postgresql:// URL, got ${said} (${redactUrl(url)})`,
-    );
+    const said = scheme ? `a ${scheme}:// URL (${redactUrl(url)})` : 'something that is not a URL';
+    throw new StorageStartError(`${DATABASE_URL_VARIABLE}: expected a postgres:// or postgresql:// URL, got ${said}`);
   }
   // the checks and the migrations on a connection of their own, its session holding the lock: a
   // start that fails (or dies) drops it with the lock

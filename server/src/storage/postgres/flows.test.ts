@@ -4,7 +4,7 @@ import { PgFlowRows } from './flows.js';
 import { PgHookRows } from './hooks.js';
 import { runs, watermarks } from './schema.js';
 import { PgScheduleSlots } from './slots.js';
-import { useTestDatabase } from './test-database.js';
+import { DATABASE_TESTS, useTestDatabase } from './test-database.js';
 
 const database = useTestDatabase();
 
@@ -23,7 +23,7 @@ async function addRun(flowId: string, status: 'queued' | 'running' | 'succeeded'
   await database.db.insert(runs).values({ flowId, flowName: 'x', status, trigger: 'manual', createdAt: 1 });
 }
 
-describe('PgFlowRows', () => {
+describe('PgFlowRows', DATABASE_TESTS, () => {
   it('creates a flow at version 1 with its document, and reads it back', async () => {
     const { rows, id } = await created('create-me', 5_000);
     expect(await rows.get(id)).toEqual({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError, NotFoundError } from '../../errors.js';
 import { PgFlowRows } from './flows.js';
 import { PgHookRows } from './hooks.js';
-import { useTestDatabase } from './test-database.js';
+import { DATABASE_TESTS, useTestDatabase } from './test-database.js';
 
 const database = useTestDatabase();
 
@@ -10,7 +10,7 @@ async function flow(id: string) {
   await new PgFlowRows(database.db).create({ id, name: id, description: null, document: '{}', at: 1 });
 }
 
-describe('PgHookRows', () => {
+describe('PgHookRows', DATABASE_TESTS, () => {
   it('inserts a hook, finds it by address and by node, and changes its secret', async () => {
     await flow('f1');
     const rows = new PgHookRows(database.db);

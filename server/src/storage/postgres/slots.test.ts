@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { NotFoundError } from '../../errors.js';
 import { PgFlowRows } from './flows.js';
 import { PgScheduleSlots } from './slots.js';
-import { useTestDatabase } from './test-database.js';
+import { DATABASE_TESTS, useTestDatabase } from './test-database.js';
 
 const database = useTestDatabase();
 
@@ -13,7 +13,7 @@ async function flow(): Promise<string> {
   return id;
 }
 
-describe('PgScheduleSlots', () => {
+describe('PgScheduleSlots', DATABASE_TESTS, () => {
   it('arms a schedule once, re-arms it for another version (its last slot kept), not for the same', async () => {
     const id = await flow();
     const slots = new PgScheduleSlots(database.db);

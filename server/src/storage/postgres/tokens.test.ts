@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../../errors.js';
-import { useTestDatabase } from './test-database.js';
+import { DATABASE_TESTS, useTestDatabase } from './test-database.js';
 import { PgTokenRows } from './tokens.js';
 
 const database = useTestDatabase();
 
-describe('PgTokenRows', () => {
+describe('PgTokenRows', DATABASE_TESTS, () => {
   it('stores tokens, finds one by hash, lists them by id, counts, touches and deletes', async () => {
     const rows = new PgTokenRows(database.db);
     expect(await rows.count()).toBe(0);
