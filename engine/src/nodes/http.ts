@@ -10,7 +10,10 @@ export type CallerContext = NodeContext & SystemAccess;
 export interface Target {
   url: string;
   headers: Record<string, string>;
-  /** Which circuit breaker guards the requests: the connection, else the URL's origin. */
+  /**
+   * Which circuit breaker guards the requests: the connection, else the URL's origin. A connection's
+   * limits are looked up by it too (an origin names no connection, so it has none).
+   */
   breakerKey: string;
 }
 
@@ -45,7 +48,9 @@ export type CallResult =
  * request waits instead of failing; network errors, timeouts and 5xx count against the breaker.
  * A 401 or 403 opens the breaker at once (the credentials are refused: every other request would be
  * too), and the request waits for it like the others, without spending an attempt; once the
- * cooldown has passed it is sent again, with the connection's current credentials.
+ * cooldown has passed it is sent again, with the connection's current credentials. Each attempt
+ * takes a permit of the connection's limits once the breaker lets it through (so no place is held
+ * while the breaker is open) and gives it back when the answer or the failure is in.
  */
 export async function callWithRetry(
   ctx: CallerContext,
@@ -71,8 +76,15 @@ export async function callWithRetry(
     const headers = refused
       ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
       : request.headers;
+    // the connection's limits count the request from the moment it is sent until its answer is in
+    const permit = await ctx.permit(breakerKey);
     try {
-      const response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+      let response: HttpResponse;
+      try {
+        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+      } finally {
+        permit.release();
+      }
       refused = isRefusal(response.status);
       if (refused) breaker.trip();
       else breaker.report(response.status < 500);
