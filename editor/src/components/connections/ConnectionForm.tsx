@@ -249,7 +249,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-breaker-threshold"
               inputMode="numeric"
               value={values.failureThreshold}
-              onChange={(e) => set('failureThreshold', e.target.value, ['breaker'])}
+              onChange={(e) => set('failureThreshold', e.target.value, ['breaker', 'breaker.failureThreshold'])}
               placeholder="5"
               aria-invalid={Boolean(errors['breaker.failureThreshold'])}
             />
@@ -261,7 +261,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-breaker-cooldown"
               inputMode="numeric"
               value={values.cooldownMs}
-              onChange={(e) => set('cooldownMs', e.target.value, ['breaker'])}
+              onChange={(e) => set('cooldownMs', e.target.value, ['breaker', 'breaker.cooldownMs'])}
               placeholder="30000"
               aria-invalid={Boolean(errors['breaker.cooldownMs'])}
             />
@@ -286,7 +286,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-limit-concurrent"
               inputMode="numeric"
               value={values.maxConcurrent}
-              onChange={(e) => set('maxConcurrent', e.target.value, ['limits'])}
+              onChange={(e) => set('maxConcurrent', e.target.value, ['limits', 'limits.maxConcurrent'])}
               placeholder="no limit"
               aria-invalid={Boolean(errors['limits.maxConcurrent'])}
             />
@@ -298,7 +298,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-limit-per-second"
               inputMode="decimal"
               value={values.maxPerSecond}
-              onChange={(e) => set('maxPerSecond', e.target.value, ['limits'])}
+              onChange={(e) => set('maxPerSecond', e.target.value, ['limits', 'limits.maxPerSecond'])}
               placeholder="no limit"
               aria-invalid={Boolean(errors['limits.maxPerSecond'])}
             />
