@@ -14,8 +14,8 @@ const FREE: Permit = { waitedMs: 0, release() {} };
 
 /**
  * The run's side of its connections' limits: takes a permit for each request of a node, and says
- * the node is waiting (kind `limit`) while any of its requests has waited longer than a moment,
- * until none does. Requests of one node wait together (a write's concurrency), so the wait is
+ * the node is waiting (kind `limit`) while any of its requests has waited longer than a moment
+ * (counted from its asking, once the keeper has said it must wait), until none does. Requests of one node wait together (a write's concurrency), so the wait is
  * counted per node rather than set and cleared by each request.
  */
 export class Permits {
@@ -34,22 +34,29 @@ export class Permits {
     if (!keeper || !limits || (limits.maxConcurrent === undefined && limits.maxPerSecond === undefined)) return FREE;
     if (this.signal.aborted) throw new Cancelled();
     const { clock } = this.o;
+    const start = clock.now();
     let until: number | null = null;
     let reported = false;
-    const timer = clock.setTimeout(() => {
-      reported = true;
-      this.waitingByNode.set(nodeId, (this.waitingByNode.get(nodeId) ?? 0) + 1);
-      this.waiting.set(nodeId, { kind: 'limit', until: until ?? clock.now(), connection, limits });
-    }, LIMIT_WAIT_REPORT_MS);
+    // armed only once the keeper says the permit is not given at once: most requests never set a timer
+    let timer: unknown;
+    const onWait = (u: number | null) => {
+      until = u;
+      timer ??= clock.setTimeout(
+        () => {
+          reported = true;
+          this.waitingByNode.set(nodeId, (this.waitingByNode.get(nodeId) ?? 0) + 1);
+          this.waiting.set(nodeId, { kind: 'limit', until: until ?? clock.now(), connection, limits });
+        },
+        start + LIMIT_WAIT_REPORT_MS - clock.now(),
+      );
+    };
     try {
-      return await keeper.acquire(connection, limits, this.signal, (u) => {
-        until = u;
-      });
+      return await keeper.acquire(connection, limits, this.signal, onWait);
     } catch (err) {
       if (this.signal.aborted) throw new Cancelled();
       throw err;
     } finally {
-      clock.clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       if (reported) {
         const left = (this.waitingByNode.get(nodeId) ?? 1) - 1;
         if (left > 0) this.waitingByNode.set(nodeId, left);
