@@ -47,6 +47,29 @@ describe('breakers shared across processes: the changes seen here', () => {
   });
 });
 
+describe('a probe given up', () => {
+  it('passes the probe to the next caller instead of leaving every caller waiting', async () => {
+    const clock = new SimulatedClock(0);
+    const breaker = new BreakerRegistry(clock).get('erp', settings);
+    breaker.trip();
+    await clock.advance(1000);
+    const signal = new AbortController().signal;
+    expect(await breaker.acquire(signal, () => {})).toBe(true);
+    let next: boolean | undefined;
+    void breaker
+      .acquire(signal, () => {})
+      .then((probe) => {
+        next = probe;
+      });
+    await clock.advance(10_000);
+    expect(next).toBeUndefined();
+    breaker.abandon();
+    await clock.advance(0);
+    expect(next).toBe(true);
+    expect(breaker.state).toBe('half-open');
+  });
+});
+
 describe('breakers shared across processes: a state learned elsewhere', () => {
   it('opens the breaker here until the given time, without reporting it back', async () => {
     const clock = new SimulatedClock(0);

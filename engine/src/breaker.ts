@@ -147,11 +147,13 @@ export class Breaker {
   /**
    * Waits until a request may be sent: at once when closed; after the cooldown when open (one caller
    * becomes the probe); while a probe is out, until it has answered. `onWait` says until when.
+   * Resolves true for the caller that became the probe: if its request is not sent after all, it
+   * gives the probe up with `abandon`.
    */
-  async acquire(signal: AbortSignal, onWait: (until: number | null) => void): Promise<void> {
+  async acquire(signal: AbortSignal, onWait: (until: number | null) => void): Promise<boolean> {
     for (;;) {
       const state = this.state;
-      if (state === 'closed') return;
+      if (state === 'closed') return false;
       if (state === 'open') {
         const until = this.actor.getSnapshot().context.openUntil ?? this.clock.now();
         if (this.clock.now() < until) {
@@ -163,15 +165,25 @@ export class Breaker {
       }
       if (!this.probing) {
         this.probing = true;
-        return;
+        return true;
       }
       onWait(null);
       await new Promise<void>((resolve) => {
         this.changed.push(resolve);
         signal.addEventListener('abort', () => resolve(), { once: true });
       });
-      if (signal.aborted) return;
+      if (signal.aborted) return false;
     }
+  }
+
+  /**
+   * The probe's request was not sent or its answer never came (its run stopped): the next caller
+   * becomes the probe, rather than every run of the process waiting on an answer that will not come.
+   */
+  abandon(): void {
+    if (this.state !== 'half-open' || !this.probing) return;
+    this.probing = false;
+    this.wake();
   }
 
   /** Reports the answer of a request sent after `acquire`: `ok` false for a failure of the system itself. */

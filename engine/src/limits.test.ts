@@ -261,6 +261,38 @@ describe('connection limits', () => {
     expect(next).toBe(0);
   });
 
+  it('a probe cancelled while it waits for a permit leaves the probe to the next run', async () => {
+    const { BreakerRegistry } = await import('./breaker.js');
+    const clock = new SimulatedClock(0);
+    const breakers = new BreakerRegistry(clock);
+    const limits = memoryLimits(clock);
+    const sent: number[] = [];
+    const connectors = {
+      ...fakeConnectors(
+        () => {
+          sent.push(clock.now());
+          return json(201, {});
+        },
+        erp({ maxConcurrent: 1 }),
+      ),
+      limits,
+    };
+    breakers.get('erp').trip(); // open until 30 s (the default cooldown)
+    const options = { clock, runtime: testRuntime, store: new MemoryRunStore(), connectors, breakers };
+    // another request holds the only place when the cooldown ends
+    const held = await limits.acquire('erp', { maxConcurrent: 1 });
+    const a = startRun({ runId: 'a', flow: writeFlow(1), ...options });
+    await clock.advance(30_000);
+    expect(breakers.get('erp').state).toBe('half-open');
+    a.cancel();
+    await clock.run(a.done);
+    held.release();
+    const b = await clock.run(startRun({ runId: 'b', flow: writeFlow(1), ...options }).done);
+    expect(b.counts.succeeded).toBe(1);
+    expect(sent).toHaveLength(1);
+    expect(breakers.get('erp').state).toBe('closed');
+  });
+
   it('sends requests without permits when the connection has no limits or the connectors keep none', async () => {
     const clock = new SimulatedClock(0);
     const { seen, handler } = slowErp(clock, 50);

@@ -1,6 +1,6 @@
 import type { RecordError } from '@sluice/shared';
 import { Cancelled, sleep } from '../clock.js';
-import { HttpFailure, type HttpRequest, type HttpResponse } from '../ports.js';
+import { HttpFailure, type HttpRequest, type HttpResponse, type Permit } from '../ports.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
 import type { NodeContext, SystemAccess } from '../runtime.js';
 
@@ -64,12 +64,15 @@ export async function callWithRetry(
   for (;;) {
     attempt++;
     let waited = false;
-    await breaker.acquire(ctx.signal, (until) => {
+    const probe = await breaker.acquire(ctx.signal, (until) => {
       waited = true;
       ctx.waiting({ kind: 'breaker', until: until ?? ctx.clock.now(), connection: breakerKey });
     });
     if (waited) ctx.waiting(null);
-    if (ctx.signal.aborted) throw new Cancelled();
+    if (ctx.signal.aborted) {
+      if (probe) breaker.abandon();
+      throw new Cancelled();
+    }
     let wait: number | undefined;
     let error: RecordError;
     // after a refusal, the connection's credentials may have been renewed meanwhile
@@ -77,7 +80,13 @@ export async function callWithRetry(
       ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
       : request.headers;
     // the connection's limits count the request from the moment it is sent until its answer is in
-    const permit = await ctx.permit(breakerKey);
+    let permit: Permit;
+    try {
+      permit = await ctx.permit(breakerKey);
+    } catch (err) {
+      if (probe) breaker.abandon();
+      throw err;
+    }
     try {
       let response: HttpResponse;
       try {
@@ -100,7 +109,10 @@ export async function callWithRetry(
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
       }
     } catch (err) {
-      if (err instanceof Cancelled || ctx.signal.aborted) throw new Cancelled();
+      if (err instanceof Cancelled || ctx.signal.aborted) {
+        if (probe) breaker.abandon();
+        throw new Cancelled();
+      }
       breaker.report(false);
       const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
       error = { message: failure.message, code: failure.code };
