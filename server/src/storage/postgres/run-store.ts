@@ -237,7 +237,21 @@ export class PgRunStore implements RunWriteStore {
     await this.updateRun(runId, u.status, u.error ?? null, u.at, u);
   }
 
-  async setWaiting(runId: string, waiting: Waiting | null): Promise<void> {
+  /**
+   * Records why the run waits. The engine does not wait for this (it shows a wait as it begins), so
+   * the promise is never left unhandled: a lost lease still rejects whoever awaits it, and has called
+   * `onLeaseLost`, which stops the run; any other failure is logged.
+   */
+  setWaiting(runId: string, waiting: Waiting | null): Promise<void> {
+    const written = this.writeWaiting(runId, waiting);
+    written.catch((err: unknown) => {
+      if (!(err instanceof LeaseLostError))
+        this.logger.warn({ runId, error: reasonOf(err) }, "the run's wait could not be recorded");
+    });
+    return written;
+  }
+
+  private async writeWaiting(runId: string, waiting: Waiting | null): Promise<void> {
     if (this.closed) return;
     const epoch = this.epochs.get(runId);
     const args: unknown[] = [Number(runId), waiting ? JSON.stringify(waiting) : null];
