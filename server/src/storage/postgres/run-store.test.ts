@@ -323,6 +323,51 @@ describe('PgRunStore', () => {
     expect([...(state?.settled ?? [])].sort((a, b) => a - b)).toEqual([2, 5, 300]);
   });
 
+  it('writes a group again after a crash (another store, the same positions) leaving one row of each kind per position', async () => {
+    const runId = await newRun();
+    const failed = (seq: number, message: string): RecordOutcome => ({
+      ...ok(seq),
+      status: 'failed',
+      error: { message },
+      payload: { seq },
+    });
+    store.commit(
+      runId,
+      commitOf([ok(0), failed(1, 'first'), ok(2), failed(3, 'first')], { checkpoint: checkpoint(0) }),
+    );
+    await store.flush(runId);
+    // the process died before its checkpoint moved: the next one settles the same positions again
+    const next = new PgRunStore(db);
+    next.commit(runId, commitOf([failed(0, 'again'), ok(1), ok(2, 'k-2-renamed'), failed(3, 'again')]));
+    await next.close();
+    const rows = await rowsOf(runId);
+    expect(rows.map((r) => [r.seq, r.key, r.status])).toEqual([
+      [0, 'k-0', 2],
+      [1, 'k-1', 0],
+      [2, 'k-2-renamed', 0],
+      [3, 'k-3', 2],
+    ]);
+    const details = await sql<{ seq: number; message: string }>(
+      `SELECT o.seq::int AS seq, e.message FROM outcome_details o JOIN error_messages e ON e.id = o.error_id
+         WHERE o.run_id = $1 ORDER BY o.seq`,
+      [Number(runId)],
+    );
+    expect(details).toEqual([
+      { seq: 0, message: 'again' },
+      { seq: 3, message: 'again' },
+    ]);
+    const keys = await sql<{ key: string; seq: number }>(
+      `SELECT convert_from(key, 'UTF8') AS key, seq::int AS seq FROM outcome_keys WHERE run_id = $1 ORDER BY seq`,
+      [Number(runId)],
+    );
+    expect(keys).toEqual([
+      { key: 'k-0', seq: 0 },
+      { key: 'k-1', seq: 1 },
+      { key: 'k-2-renamed', seq: 2 },
+      { key: 'k-3', seq: 3 },
+    ]);
+  });
+
   it('stores big payloads of failed records whole, sending them in groups bounded by bytes', async () => {
     const runId = await newRun();
     const cap = new PgRunStore(db, { payloadCap: 200_000 });
