@@ -124,10 +124,18 @@ class GroupRows implements PackSink {
   }
 }
 
-/** An error message's key in the id cache. */
+/**
+ * Text as PostgreSQL can store it: it refuses U+0000 in `text`, which an error's message may hold (a
+ * server's reply quoted in it), and one such message would fail the whole group, so the run; it is
+ * stored as U+FFFD instead.
+ */
+const storable = (s: string) => (s.includes('\u0000') ? s.split('\u0000').join('\uFFFD') : s);
+
+/** An error message's key in the id cache (its text as stored). */
 const errorKey = (message: string, code: string | null, httpStatus: number | null) =>
   `${code}\u0000${httpStatus}\u0000${message}`;
-const keyOf = (e: RecordError) => errorKey(e.message, e.code ?? null, e.httpStatus ?? null);
+const keyOf = (e: RecordError) =>
+  errorKey(storable(e.message), e.code === undefined ? null : storable(e.code), e.httpStatus ?? null);
 
 /** The buckets a group's outcomes fall in. */
 function bucketsOf(g: WriteGroup): number[] {
@@ -512,8 +520,8 @@ export class PgRunStore implements RunWriteStore {
     }
     if (missing.size) {
       const list = [...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
-      const messages = list.map((e) => e.message);
-      const codes = list.map((e) => e.code ?? null);
+      const messages = list.map((e) => storable(e.message));
+      const codes = list.map((e) => (e.code === undefined ? null : storable(e.code)));
       const statuses = list.map((e) => e.httpStatus ?? null);
       await client.query(
         `INSERT INTO error_messages (message, code, http_status)
