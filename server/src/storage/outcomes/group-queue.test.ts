@@ -82,6 +82,19 @@ describe('GroupQueue', () => {
     expect(t.calls).toHaveLength(2);
   });
 
+  it('takes a transport that throws instead of rejecting as a failed write', async () => {
+    const q = new GroupQueue({
+      stored,
+      ordered: true,
+      send: () => {
+        throw new Error('the writer thread does not start');
+      },
+    });
+    q.commit('1', commitOf([0]));
+    await q.flush('1');
+    expect(() => q.commit('1', commitOf([1]))).toThrow(/could not be stored: the writer thread does not start/);
+  });
+
   it('hands every group over at once to a transport that keeps the order itself', async () => {
     const t = manual();
     const q = new GroupQueue({ send: t.send, stored, ordered: true });

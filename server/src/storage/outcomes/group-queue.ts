@@ -162,11 +162,18 @@ export class GroupQueue {
     this.sent.set(group.id, { runId, rows, bytes });
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
-    const write = () =>
-      this.options.send(group, runId).then(
+    const write = () => {
+      let sending: Promise<void>;
+      try {
+        sending = this.options.send(group, runId);
+      } catch (err) {
+        sending = Promise.reject(err); // a transport that cannot take it at all (its thread does not start)
+      }
+      return sending.then(
         () => this.settled(group.id, false),
         (cause: unknown) => this.settled(group.id, true, cause),
       );
+    };
     if (this.options.ordered) {
       void write();
       return;
