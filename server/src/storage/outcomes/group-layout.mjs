@@ -1,6 +1,6 @@
 // Where each number of an outcome sits in a write group, for both sides: the run store puts them
 // there (write-group.ts) and the writer thread reads them from there as it packs the outcomes for
-// storage (pack-writer.mjs); OutcomeReader reads a group one outcome at a time. JavaScript, not
+// storage (pack-group.mjs); OutcomeReader reads a group one outcome at a time. JavaScript, not
 // TypeScript, because the writer thread imports it without a TypeScript loader; tsc checks it
 // (allowJs + checkJs in server/tsconfig.json).
 /** @import { WriteGroup } from './writer-protocol.js' */

@@ -66,6 +66,11 @@ function shape(config: ReturnType<typeof pgTableConfig> | ReturnType<typeof sqli
     const i = index.config as { name?: string; columns: unknown[]; unique: boolean; where?: unknown };
     indexes[i.name ?? '?'] = { columns: i.columns.map(columnName), unique: i.unique, where: sqlText(i.where) };
   }
+  // A unique constraint is how drizzle spells PostgreSQL's UNIQUE NULLS NOT DISTINCT, which its index
+  // builder cannot (error_messages_unique: schema.ts says why); it stands for SQLite's unique index.
+  for (const u of 'uniqueConstraints' in config ? config.uniqueConstraints : []) {
+    indexes[u.getName() ?? '?'] = { columns: u.columns.map(columnName), unique: true, where: null };
+  }
   return {
     columns,
     primaryKey: config.primaryKeys.flatMap((pk) => pk.columns.map((c) => c.name)),

@@ -10,6 +10,7 @@ import {
   pgTable,
   primaryKey,
   text,
+  unique,
   uniqueIndex,
 } from 'drizzle-orm/pg-core';
 
@@ -155,9 +156,10 @@ export const errorMessages = pgTable(
     code: text('code'),
     httpStatus: integer('http_status'),
   },
-  // nulls are distinct here as in SQLite: a writer looks a message up (`code IS NOT DISTINCT FROM`)
-  // before it inserts one
-  (t) => [uniqueIndex('error_messages_unique').on(t.message, t.code, t.httpStatus)],
+  // NULLS NOT DISTINCT (PostgreSQL 15 and later): a message without a code or status is one row, so
+  // writers of many processes get-or-insert it with one `INSERT … ON CONFLICT DO NOTHING`, where with
+  // nulls distinct (SQLite's way) two of them inserting at once would both insert it
+  (t) => [unique('error_messages_unique').on(t.message, t.code, t.httpStatus).nullsNotDistinct()],
 );
 
 /**

@@ -1,0 +1,196 @@
+/**
+ * Record outcomes written to PostgreSQL through the run store, against the same rows inserted raw:
+ * `node --import tsx tests/bench/pg-outcomes.ts [--n 1000000]`. Not a test: it prints the figures.
+ *
+ * - store: n outcomes shaped like the engine flow's (bench.ts: records of `syntheticRecord`, 90%
+ *   kept by a collect node with their output, 10% filtered), committed 100 to a batch through
+ *   PgRunStore (grouped, packed, one transaction a group), from the first commit until all is written.
+ *   The outcome objects are made inside that time, as the engine makes them; their making alone is
+ *   timed too and printed.
+ * - raw: the same rows, one row per outcome in the layout before the packed store (the ceiling of
+ *   bench.ts: primary key (run, seq), an index by key and one by status), 1,000 to a transaction,
+ *   each thousand one multi-row insert; the outputs' JSON made before the clock starts.
+ *
+ * Each goes into a fresh database of its own on the server `SLUICE_TEST_DATABASE_URL` names (by
+ * default the local one), dropped afterwards.
+ */
+import { randomBytes } from 'node:crypto';
+import type { RecordOutcome, RunCommit } from '@sluice/engine';
+import { syntheticRecord } from '../../engine/src/nodes/generate.js';
+import { createPool, openPostgres, type PgDb } from '../../server/src/storage/postgres/db.js';
+import { PgRunStore } from '../../server/src/storage/postgres/run-store.js';
+
+const argN = process.argv.indexOf('--n');
+const N = argN > 0 ? Number(process.argv[argN + 1]) : 1_000_000;
+const BATCH = 100;
+const RAW_PER_TRANSACTION = 1_000;
+const SERVER = process.env.SLUICE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A fresh, migrated database; `drop` removes it. */
+async function freshDatabase(): Promise<{ db: PgDb; drop: () => Promise<void> }> {
+  const name = `sluice_bench_${randomBytes(6).toString('hex')}`;
+  const admin = createPool(SERVER, 1);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const url = new URL(SERVER);
+  url.pathname = `/${name}`;
+  const db = await openPostgres(url.toString(), { poolSize: 10 });
+  return {
+    db,
+    drop: async () => {
+      await db.$client.end();
+      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+async function newRun(db: PgDb): Promise<number> {
+  const { rows } = await db.$client.query<{ id: string }>(
+    `INSERT INTO runs (flow_name, status, trigger, created_at) VALUES ('bench', 'running', 'cli', 0) RETURNING id`,
+  );
+  return Number(rows[0]?.id);
+}
+
+/** Outcome i as the engine flow settles it. */
+function outcomeOf(i: number, at: number): RecordOutcome {
+  const base = { seq: i, key: `rec-${i}`, batchNo: Math.floor(i / BATCH) + 1, attempts: 0, at };
+  if (i % 10 === 0) return { ...base, status: 'filtered', nodeId: 'keep' };
+  const r = syntheticRecord(i);
+  return {
+    ...base,
+    status: 'succeeded',
+    nodeId: 'out',
+    outputNode: 'out',
+    output: { ...r, total: (r.amount as number) * 2 },
+  };
+}
+
+function commitOf(from: number, to: number): RunCommit {
+  const at = Date.now();
+  const outcomes: RecordOutcome[] = [];
+  for (let i = from; i < to; i++) outcomes.push(outcomeOf(i, at));
+  const filtered = Math.floor((to - 1) / 10) + 1;
+  return {
+    outcomes,
+    collected: [],
+    counts: { read: to, succeeded: to - filtered, filtered, failed: 0, cancelled: 0 },
+    nodeCounts: { out: { in: to, out: to - filtered, error: 0, filtered } },
+    checkpoint: { version: 1, lowWater: to, nextBatch: to / BATCH + 1, sourcesDone: [], nodeState: {}, breakers: {} },
+    batch: {
+      batchNo: from / BATCH + 1,
+      size: to - from,
+      startedAt: at,
+      finishedAt: at,
+      succeeded: outcomes.length - outcomes.filter((o) => o.status === 'filtered').length,
+      filtered: outcomes.filter((o) => o.status === 'filtered').length,
+      failed: 0,
+    },
+  };
+}
+
+async function throughStore(): Promise<{ rps: number; seconds: number; bytes: number }> {
+  const { db, drop } = await freshDatabase();
+  try {
+    const runId = String(await newRun(db));
+    const store = new PgRunStore(db);
+    await store.ready();
+    const t0 = performance.now();
+    for (let from = 0; from < N; from += BATCH) {
+      const r = store.commit(runId, commitOf(from, Math.min(N, from + BATCH)));
+      if (r instanceof Promise) await r;
+    }
+    await store.flush(runId);
+    const seconds = (performance.now() - t0) / 1000;
+    await store.close();
+    const { rows } = await db.$client.query<{ read: string; bytes: string }>(
+      `SELECT r.read, (SELECT sum(pg_total_relation_size(t)) FROM unnest(ARRAY['outcome_packs', 'outcome_outputs',
+         'outcome_keys', 'outcome_details']::regclass[]) AS t) AS bytes FROM runs r WHERE r.id = $1`,
+      [Number(runId)],
+    );
+    if (Number(rows[0]?.read) !== N) throw new Error(`the run store stored ${rows[0]?.read} of ${N} reads`);
+    return { rps: N / seconds, seconds, bytes: Number(rows[0]?.bytes) };
+  } finally {
+    await drop();
+  }
+}
+
+async function raw(): Promise<{ rps: number; seconds: number; bytes: number }> {
+  const { db, drop } = await freshDatabase();
+  try {
+    const c = db.$client;
+    await c.query(`CREATE TABLE naive_outcomes (run_id bigint NOT NULL, seq bigint NOT NULL, key text NOT NULL,
+        status integer NOT NULL, node_id text NOT NULL, batch_no integer NOT NULL, attempts integer NOT NULL,
+        error_id bigint, payload text, output text, output_node text, at bigint NOT NULL, PRIMARY KEY (run_id, seq));
+      CREATE INDEX naive_outcomes_key ON naive_outcomes (key, run_id);
+      CREATE INDEX naive_outcomes_status ON naive_outcomes (run_id, status, seq);`);
+    const runId = await newRun(db);
+    const client = await c.connect();
+    let seconds = 0;
+    try {
+      for (let from = 0; from < N; from += RAW_PER_TRANSACTION) {
+        const to = Math.min(N, from + RAW_PER_TRANSACTION);
+        const seq: number[] = [];
+        const key: string[] = [];
+        const status: number[] = [];
+        const node: string[] = [];
+        const batch: number[] = [];
+        const output: (string | null)[] = [];
+        const outputNode: (string | null)[] = [];
+        const at: number[] = [];
+        const now = Date.now();
+        for (let i = from; i < to; i++) {
+          const o = outcomeOf(i, now);
+          seq.push(i);
+          key.push(o.key);
+          status.push(o.status === 'filtered' ? 1 : 0);
+          node.push(o.nodeId);
+          batch.push(o.batchNo);
+          output.push(o.outputNode === undefined ? null : JSON.stringify(o.output));
+          outputNode.push(o.outputNode ?? null);
+          at.push(o.at);
+        }
+        const t0 = performance.now();
+        await client.query('BEGIN');
+        await client.query(
+          `INSERT INTO naive_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output,
+             output_node, at)
+           SELECT $1, seq, key, status, node_id, batch_no, 0, NULL, NULL, output, output_node, at
+             FROM unnest($2::bigint[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[])
+               AS t(seq, key, status, node_id, batch_no, output, output_node, at)`,
+          [runId, seq, key, status, node, batch, output, outputNode, at],
+        );
+        await client.query('COMMIT');
+        seconds += (performance.now() - t0) / 1000;
+      }
+    } finally {
+      client.release();
+    }
+    const { rows } = await c.query<{ bytes: string }>(`SELECT pg_total_relation_size('naive_outcomes') AS bytes`);
+    return { rps: N / seconds, seconds, bytes: Number(rows[0]?.bytes) };
+  } finally {
+    await drop();
+  }
+}
+
+/** Making the outcome objects alone (what the store's time includes and the raw insert's does not). */
+function making(): number {
+  const t0 = performance.now();
+  let keep = 0;
+  for (let from = 0; from < N; from += BATCH) keep += commitOf(from, Math.min(N, from + BATCH)).outcomes.length;
+  if (keep !== N) throw new Error('made the wrong number of outcomes');
+  return (performance.now() - t0) / 1000;
+}
+
+const f = (n: number) => Math.round(n).toLocaleString('en-US');
+const rawRun = await raw();
+const storeRun = await throughStore();
+const made = making();
+console.log(`PostgreSQL, ${f(N)} outcomes of the engine flow's shape`);
+console.log(
+  `  through PgRunStore: ${f(storeRun.rps)} rows/s (${storeRun.seconds.toFixed(1)} s, ${(storeRun.bytes / N).toFixed(1)} bytes an outcome on disk)`,
+);
+console.log(
+  `  raw, one row each:  ${f(rawRun.rps)} rows/s (${rawRun.seconds.toFixed(1)} s, ${(rawRun.bytes / N).toFixed(1)} bytes an outcome on disk)`,
+);
+console.log(`  store / raw: ${(storeRun.rps / rawRun.rps).toFixed(2)}`);
+console.log(`  (making the outcome objects alone: ${made.toFixed(1)} s of the store's time)`);
