@@ -52,11 +52,13 @@ export class PgLeases implements LeaseStore {
   }
 
   async renew(runIds: readonly string[]): Promise<string[]> {
-    if (runIds.length === 0) return [];
+    // an id that cannot be a run's is held by nobody: reported lost, not sent
+    const ids = runIds.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+    if (ids.length === 0) return [...runIds];
     const renewed = await rows<{ id: number }>(
       this.pool,
       `UPDATE runs SET lease_expires_at = ${DB_NOW_MS} + $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 RETURNING id`,
-      [this.ttlMs, runIds.map((id) => Number(id)), this.owner],
+      [this.ttlMs, ids, this.owner],
     );
     const kept = new Set(renewed.map((r) => String(r.id)));
     return runIds.filter((id) => !kept.has(id));

@@ -85,6 +85,7 @@ export class PgRetention implements RetentionStore {
 /** Removes a run's per-record rows in batches, then marks it pruned; returns the outcomes removed. */
 export async function pruneRun(c: pg.PoolClient | pg.Pool, runId: number, now: number): Promise<number> {
   // the key index, in key order from where the last batch stopped: each batch one range of the index
+  // (rows found by their ctid, with the run named too: a ctid is unique only within one table)
   let after: { key: Buffer; seq: number } = { key: Buffer.alloc(0), seq: -1 };
   for (;;) {
     const last = await row<{ key: Buffer; seq: number; n: number }>(
@@ -92,7 +93,7 @@ export async function pruneRun(c: pg.PoolClient | pg.Pool, runId: number, now: n
       `WITH batch AS (
          SELECT ctid AS t, key, seq FROM outcome_keys WHERE run_id = $1 AND (key, seq) > ($2::bytea, $3::bigint)
            ORDER BY key, seq LIMIT $4
-       ), gone AS (DELETE FROM outcome_keys WHERE ctid IN (SELECT t FROM batch))
+       ), gone AS (DELETE FROM outcome_keys WHERE run_id = $1 AND ctid = ANY (ARRAY(SELECT t FROM batch)))
        SELECT key, seq, (SELECT count(*) FROM batch) AS n FROM batch ORDER BY key DESC, seq DESC LIMIT 1`,
       [runId, after.key, after.seq, RECORD_BATCH],
     );
@@ -123,7 +124,7 @@ export async function pruneRun(c: pg.PoolClient | pg.Pool, runId: number, now: n
   while (
     (await changes(
       c,
-      'DELETE FROM collected_records WHERE ctid = ANY (ARRAY(SELECT ctid FROM collected_records WHERE run_id = $1 LIMIT $2))',
+      'DELETE FROM collected_records WHERE run_id = $1 AND ctid = ANY (ARRAY(SELECT ctid FROM collected_records WHERE run_id = $1 LIMIT $2))',
       [runId, RECORD_BATCH],
     )) === RECORD_BATCH
   );
