@@ -1,6 +1,6 @@
 /**
- * `node --import tsx tests/bench/pg-retention.ts [--runs 200] [--per-run 50000] [--only batched|partitioned]`:
- * how PostgreSQL retention should remove old runs' record outcomes, measured two ways on a database
+ * `node --import tsx tests/bench/pg-retention.ts [--runs 200] [--per-run 50000] [--only batched|partitioned|partitioned-mixed]`:
+ * how PostgreSQL retention should remove old runs' record outcomes, two layouts measured on a database
  * holding 10 million outcomes in packs (200 runs of 50,000 over four flows: ~39,000 pack rows and 10M
  * key rows, 1% of the outcomes failed with a detail row):
  *
@@ -8,17 +8,29 @@
  *   each batch its own transaction);
  * - partitioned: `outcome_keys` and `outcome_packs` partitioned by run id range (10 runs a
  *   partition), a prune detaching and dropping the partitions of old runs (half with DETACH, half with
- *   DETACH CONCURRENTLY).
+ *   DETACH CONCURRENTLY);
+ * - partitioned-mixed: the same partitions, the runs spread unevenly (one flow every 20th run, three
+ *   others the rest) and pruned by the server's policy: the partitions whose runs all go are dropped,
+ *   the other runs' rows deleted by batches.
  *
- * Each prunes the older half of every flow's runs while a writer inserts a new run's rows (a pack row
- * and its 256 key rows a transaction) in a loop, and reports the prune's time, the writer's longest
- * wait for one statement during it (and its 99th percentile), and the tables' size afterwards, before
- * and after a VACUUM. The server on `SLUICE_TEST_DATABASE_URL` (default postgres://postgres@127.0.0.1:5432/postgres)
- * is used; each variant in a database of its own, dropped at the end.
+ * Each prunes about the older half of every flow's runs while a writer inserts a new run's rows (a
+ * pack row and its 256 key rows a transaction) in a loop, and reports the prune's time, the writer's
+ * longest wait for one statement during it and its 99th percentile (and the same before the prune),
+ * the tables' size afterwards, before and after a VACUUM, and after 50 new runs are written. It uses
+ * the server `SLUICE_TEST_DATABASE_URL` names (default postgres://postgres@127.0.0.1:5432/postgres),
+ * each variant in a database of its own, dropped at the end.
  *
- * Measured (PostgreSQL 15, 2 cores, 10M outcomes, half the runs pruned):
- * see the report printed at the end; the figures of the run that chose the layout are in
- * server/src/storage/postgres/retention.ts.
+ * Measured (PostgreSQL 15, two cores, a server other tests used meanwhile; sizes with indexes and TOAST):
+ *
+ * | | prune | writer p99 / longest (before the prune) | size before → after → after VACUUM |
+ * | --- | --- | --- | --- |
+ * | batched deletes | 100 runs, 24 s (39 s in a busier run) | 25 / 233 ms (6 / 40 ms) | 1,302 → 1,336 → 1,324 MB (VACUUM 14 s) |
+ * | partitions dropped | 100 runs, 1.0 s | 41 / 43 ms (12 / 48 ms) | 1,304 → 669 → 667 MB |
+ * | skewed flows, partitioned | 115 runs, 14.8 s: 60 in 6 dropped partitions, 55 by batched deletes | 19 / 78 ms (11 / 18 ms) | 1,304 → 943 → 932 MB |
+ *
+ * After the VACUUM, 50 new runs (2.5M outcomes): batched, 1,324 → 1,325 MB (the freed space reused;
+ * in the busier run, +165 MB); partitioned, 667 → 1,033 MB (new partitions). Why the batched deletes
+ * were kept: server/src/storage/postgres/retention.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
@@ -136,21 +148,25 @@ async function seed(pool: ReturnType<typeof createPool>, partitioned: boolean, f
 const BIG = ['outcome_keys', 'outcome_packs', 'outcome_outputs', 'outcome_details'];
 
 /** Each table's size with its indexes and TOAST, partitions summed. */
-async function sizes(pool: ReturnType<typeof createPool>): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
+async function sizes(pool: ReturnType<typeof createPool>): Promise<Record<string, { table: number; indexes: number }>> {
+  const out: Record<string, { table: number; indexes: number }> = {};
   for (const table of BIG) {
     const r = await pool.query(
-      `SELECT COALESCE(sum(pg_total_relation_size(c.oid)), 0)::bigint AS n FROM pg_class c
+      `SELECT COALESCE(sum(pg_table_size(c.oid)), 0)::bigint AS t, COALESCE(sum(pg_indexes_size(c.oid)), 0)::bigint AS i
+         FROM pg_class c
          WHERE c.oid = $1::regclass OR c.oid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = $1::regclass)`,
       [table],
     );
-    out[table] = Number(r.rows[0].n);
+    out[table] = { table: Number(r.rows[0].t), indexes: Number(r.rows[0].i) };
   }
   return out;
 }
 
-const sizeLine = (s: Record<string, number>) =>
-  `${BIG.map((t) => `${t} ${mb(s[t] ?? 0)}`).join(', ')}; total ${mb(Object.values(s).reduce((a, b) => a + b, 0))}`;
+/** Sizes as "table + indexes" per table (MB), and the total. */
+const sizeLine = (s: Record<string, { table: number; indexes: number }>) => {
+  const total = Object.values(s).reduce((a, b) => a + b.table + b.indexes, 0);
+  return `${BIG.map((t) => `${t} ${mb(s[t]?.table ?? 0)} + ${mb(s[t]?.indexes ?? 0)}`).join(', ')}; total ${mb(total)}`;
+};
 
 /**
  * A writer storing a new run's outcomes while the prune runs: a transaction per pack row, with its 256
@@ -207,11 +223,11 @@ interface Figures {
   writer: { statements: number; max: number; p99: number; packs: number };
   baseline: { statements: number; max: number; p99: number };
   phases: { name: string; statements: number; max: number; p99: number }[];
-  after: Record<string, number>;
+  after: Record<string, { table: number; indexes: number }>;
   vacuumMs: number;
-  afterVacuum: Record<string, number>;
+  afterVacuum: Record<string, { table: number; indexes: number }>;
   refillMs: number;
-  afterRefill: Record<string, number>;
+  afterRefill: Record<string, { table: number; indexes: number }>;
 }
 
 /** New runs, a quarter of the seeded number, with their pack and key rows (index maintained as a writer's are). */

@@ -71,6 +71,8 @@ describe('PostgreSQL leases', () => {
     await a.release(other);
     expect(await b.claim(runId, ['queued'])).toBe(3);
     expect(await a.renew([])).toEqual([]);
+    // an id that cannot be a run's is held by nobody
+    expect(await b.renew(['not-a-run', runId])).toEqual(['not-a-run']);
     await finishAll();
   });
 
