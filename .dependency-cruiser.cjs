@@ -75,6 +75,15 @@ module.exports = {
       to: { path: '^server/src/http/' },
     },
     {
+      name: 'postgres-only-in-its-store',
+      comment:
+        'PostgreSQL is one implementation of the storage port (server/src/storage/port.ts): only ' +
+        'server/src/storage/postgres/ speaks to it, so the rest of the server works the same on either database.',
+      severity: 'error',
+      from: { pathNot: '^server/src/storage/postgres/' },
+      to: { path: [npm('pg', '@types/pg'), '(^|/)node_modules/drizzle-orm/(node-postgres|pg-core)/'] },
+    },
+    {
       name: 'no-cycle-between-modules',
       comment:
         'Modules that import each other load in an order that depends on who imports first, and cannot be ' +
@@ -88,7 +97,9 @@ module.exports = {
     // type-only imports are dependencies too: a type from http/ still ties domain code to HTTP
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|data)/' },
+    // node_modules is not followed, but not excluded either: an excluded module is dropped from every
+    // import of it, so the rules that name packages (npm(...)) would never see one
+    exclude: { path: '(^|/)(dist|data)/' },
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],

@@ -1,7 +1,8 @@
-// `npm test`: install what is missing (pnpm, dependencies, Debian's Chromium), then typecheck, lint
-// and run every test. The exit code is the first failure's.
+// `npm test`: install what is missing (pnpm, dependencies, Debian's Chromium, a PostgreSQL server),
+// then typecheck, lint and run every test. The exit code is the first failure's.
 import { existsSync } from 'node:fs';
 import { bin, bootstrap, buildEditor, run, say } from './lib.mjs';
+import { testPostgres } from './test-postgres.mjs';
 
 const CHROMIUM = process.env.SLUICE_CHROMIUM || '/usr/bin/chromium';
 
@@ -33,6 +34,11 @@ say('typecheck and lint');
 let code = run(pnpm[0], [...pnpm.slice(1), 'run', 'check:only']);
 if (code !== 0) process.exit(code);
 
+const postgres = await testPostgres();
 say('tests');
-code = run(bin('vitest'), ['run', ...process.argv.slice(2)]);
+try {
+  code = run(bin('vitest'), ['run', ...process.argv.slice(2)], { env: { ...process.env, ...postgres.env } });
+} finally {
+  postgres.stop();
+}
 process.exit(code);

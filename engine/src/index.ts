@@ -2,7 +2,7 @@
  * The engine's public surface: what the server, the editor and the tests across packages use. The
  * engine's own modules import each other directly; add an export here only for a user outside.
  */
-export { BreakerRegistry } from './breaker.js';
+export { type BreakerChange, BreakerRegistry, type LearnedBreakerState } from './breaker.js';
 export { checkFlowForRun } from './check.js';
 export {
   maskHeaders,

@@ -110,10 +110,17 @@ export interface RunCommit {
 
 /** Why a run is not moving right now, for its status. */
 export interface Waiting {
-  kind: 'delay' | 'rate' | 'breaker' | 'retry';
+  /** A delay, a rate limit, an open breaker, a retry's wait, or a connection's limits (`limit`). */
+  kind: 'delay' | 'rate' | 'breaker' | 'retry' | 'limit';
   nodeId: string;
+  /**
+   * When the wait ends. A wait for a connection's limit knows it only when its pace sets it; one
+   * that waits for a request of another run to finish gives the moment it began.
+   */
   until: number;
   connection?: string;
+  /** For a `limit` wait: the limits of the connection it waits on. */
+  limits?: LimitSettings;
 }
 
 /** What a resumed run starts from. */
@@ -190,6 +197,46 @@ export interface ResolvedConnection {
   breaker?: { failureThreshold: number; cooldownMs: number };
   /** Path a status check calls (GET, authenticated), relative to the base URL; the base URL itself when absent. */
   checkPath?: string;
+  /** The connection's limits on requests, kept by `Connectors.limits`; none when absent. */
+  limits?: LimitSettings;
+}
+
+/**
+ * What a system can take from all of Sluice at once: requests in flight and requests started per
+ * second, counted over every run and (with a shared implementation) every process using the connection.
+ */
+export interface LimitSettings {
+  /** At most this many requests in flight at once. */
+  maxConcurrent?: number;
+  /** At most this many requests started per second, spaced evenly. */
+  maxPerSecond?: number;
+}
+
+/** Leave to send one request on a connection, given by `ConnectionLimits.acquire`. */
+export interface Permit {
+  /** How long the caller waited for it, in ms: 0 when it was given at once. */
+  readonly waitedMs: number;
+  /** Gives the place back once the answer (or the failure) is in; calling it again does nothing. */
+  release(): void;
+}
+
+/**
+ * Keeps connections within their limits. Each request of a node that uses a connection with limits
+ * takes a permit first and releases it once its answer is in, whatever the answer, so the limits
+ * hold over every run that shares the implementation (the process's, or a database's for many).
+ */
+export interface ConnectionLimits {
+  /**
+   * Resolves with a permit once a request may be sent within `limits`. Rejects once `signal` aborts,
+   * holding nothing. `onWait` is told when the permit cannot be given at once: until when the wait
+   * lasts if that is known (the pace's next slot), null when it waits for a request to finish.
+   */
+  acquire(
+    connection: string,
+    limits: LimitSettings,
+    signal?: AbortSignal,
+    onWait?: (until: number | null) => void,
+  ): Promise<Permit>;
 }
 
 /** What a connection's status check found. */
@@ -213,6 +260,11 @@ export interface Connectors {
    * run at once; anything else (the system unreachable, a 5xx) lets it start.
    */
   check?(name: string, signal?: AbortSignal): Promise<ConnectionCheck>;
+  /**
+   * Keeps the connections' limits (`ResolvedConnection.limits`), shared by the runs it is given to;
+   * absent: requests are sent without limits.
+   */
+  limits?: ConnectionLimits;
 }
 
 /** A live event of a run, for progress displays. */

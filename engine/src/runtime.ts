@@ -1,6 +1,6 @@
 import type { FlowNode, NodeParams, NodeTypeName, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
-import type { Clock, Connectors, InputSource, Waiting } from './ports.js';
+import type { Clock, Connectors, InputSource, Permit, Waiting } from './ports.js';
 
 /** One record on its way through a run. Nodes never mutate `data`; they emit new objects. */
 export interface Item {
@@ -42,6 +42,12 @@ export interface SystemAccess {
   readonly waiting: ReportWaiting;
   /** The circuit breaker of a connection, shared with every run that uses it. */
   breaker(connection: string): Breaker;
+  /**
+   * Leave to send one request on a connection within its limits (at once when it has none); the
+   * node is shown waiting while it waits longer than a moment. Release it once the answer is in.
+   * Throws Cancelled when the run stops while it waits.
+   */
+  permit(connection: string): Promise<Permit>;
 }
 
 /** Sources (and a trigger that brings records): read pages of records into the run. */

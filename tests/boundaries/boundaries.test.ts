@@ -68,6 +68,16 @@ const probes: { file: string; source: string; expected: { rule: string; to: RegE
     expected: [{ rule: 'server-domain-no-http', to: /^server\/src\/http\/app\.ts$/ }],
   },
   {
+    // PostgreSQL is spoken by its store alone
+    file: `server/src/runs/${PROBE}-pg.ts`,
+    source:
+      "import pg from 'pg';\nimport { pgTable } from 'drizzle-orm/pg-core';\nexport const probe = [pg, pgTable];\n",
+    expected: [
+      { rule: 'postgres-only-in-its-store', to: /node_modules\/pg\// },
+      { rule: 'postgres-only-in-its-store', to: /node_modules\/drizzle-orm\/pg-core\// },
+    ],
+  },
+  {
     file: `editor/src/lib/${PROBE}.ts`,
     source: "import { notFound } from '../../../server/src/errors.js';\nexport const probe = notFound;\n",
     expected: [{ rule: 'editor-no-server-or-engine', to: /^server\/src\/errors\.ts$/ }],

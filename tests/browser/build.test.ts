@@ -185,6 +185,18 @@ describe('building a flow in the editor', () => {
     await page.getByTestId('connection-auth').selectOption('bearer');
     await page.getByTestId('connection-secret').fill('sandbox-maintenance-token');
     await page.getByTestId('connection-checkPath').fill('/api/eam/work-orders?limit=1');
+    // the limits are checked before anything is sent, their messages under their fields
+    const limits = page.getByTestId('connection-limits');
+    await limits.getByTestId('connection-limit-concurrent').fill('0');
+    await limits.getByTestId('connection-limit-per-second').fill('fast');
+    await page.getByTestId('connection-save').click();
+    await expect
+      .poll(() => limits.getByTestId('connection-field-error').allTextContents())
+      .toEqual(['A whole number from 1 to 1000.', 'A number above 0, at most 10000 (0.5: one request every 2 s).']);
+    expect(await limits.textContent()).toContain('Shared by every run and every worker using this connection');
+    await limits.getByTestId('connection-limit-concurrent').fill('4');
+    await limits.getByTestId('connection-limit-per-second').fill('20');
+    expect(await limits.getByTestId('connection-field-error').count()).toBe(0);
     await page.getByTestId('connection-save').click();
     const row = page.locator('[data-testid="connection-row"][data-name="eam"]');
     await row.waitFor();

@@ -3,6 +3,7 @@ import { canRetry } from '../hooks/useRetry';
 import type { RunActions } from '../hooks/useRunActions';
 import { estimateTooltip, formatEta, runButtonEstimate } from '../lib/estimate';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
+import { describeWaiting } from '../lib/waiting';
 import { ErrorMessage } from './ErrorMessage';
 import { RunCounts } from './RunCounts';
 import { StatusBadge } from './StatusBadge';
@@ -157,14 +158,4 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
       )}
     </section>
   );
-}
-
-/** "Waiting for the breaker of erp-sandbox to close (until 14:02:03)", and the like. */
-function describeWaiting(w: NonNullable<RunDetail['waiting']>): string {
-  const until = formatTimestamp(w.until);
-  if (w.kind === 'breaker')
-    return `Waiting: ${w.connection ?? 'the connection'} is failing; its circuit breaker holds requests until ${until}.`;
-  if (w.kind === 'rate') return `Waiting for the rate limit of ${w.nodeId} (until ${until}).`;
-  if (w.kind === 'retry') return `Waiting to retry at ${w.nodeId} (until ${until}).`;
-  return `Waiting between batches at ${w.nodeId} (until ${until}).`;
 }

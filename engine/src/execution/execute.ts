@@ -6,6 +6,7 @@ import { Commits } from './commits.js';
 import { buildGraph, type LiveNode, topologicalOrder } from './graph.js';
 import { type ContextParts, contextMaker } from './node-context.js';
 import type { ExecutionOptions, ExecutionResult } from './options.js';
+import { Permits } from './permits.js';
 import { preflight } from './preflight.js';
 import { replay } from './replay.js';
 import { Router } from './router.js';
@@ -23,11 +24,12 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
   const commits = new Commits(o, state, checkpoints);
   const router = new Router(state, commits, checkpoints, o.flow.settings, o.runtime.hash);
   const waiting = new WaitingReport(o);
+  const permits = new Permits(o, waiting, state.control.signal);
   let end: ExecutionResult['end'] = 'completed';
   let error: string | undefined;
   try {
     if (o.test?.until && nodes.has(o.test.until)) state.runs = upstreamOf(nodes, o.test.until);
-    start(nodes, { o, state, router, commits, waiting });
+    start(nodes, { o, state, router, commits, waiting, permits });
     // a test that sends nothing does not call the systems to check credentials either
     if (!o.test || o.test.sendWrites) await preflight(o.flow, o.connectors, state);
     if (o.replay) await replay(o.replay, { state, nodes, router, checkpoints, commits, resume: o.resume });

@@ -7,6 +7,7 @@ import { Commits } from './commits.js';
 import { buildGraph, type LiveNode } from './graph.js';
 import { contextMaker } from './node-context.js';
 import type { ExecutionOptions } from './options.js';
+import { Permits } from './permits.js';
 import { Router } from './router.js';
 import { RunState } from './state.js';
 import { WaitingReport } from './waiting.js';
@@ -31,11 +32,13 @@ function parts() {
   const checkpoints = new Checkpoints(state, nodes);
   const commits = new Commits(o, state, checkpoints);
   const router = new Router(state, commits, checkpoints, o.flow.settings, testRuntime.hash);
-  return { live: nodes.get('src') as LiveNode, parts: { o, state, router, commits, waiting: new WaitingReport(o) } };
+  const waiting = new WaitingReport(o);
+  const permits = new Permits(o, waiting, state.control.signal);
+  return { live: nodes.get('src') as LiveNode, parts: { o, state, router, commits, waiting, permits } };
 }
 
 const BASE = ['boundary', 'clock', 'emit', 'node', 'runId', 'signal'];
-const SYSTEMS = ['breaker', 'connectors', 'random', 'waiting'];
+const SYSTEMS = ['breaker', 'connectors', 'permit', 'random', 'waiting'];
 
 describe('node contexts', () => {
   it('give each role only its own members', () => {

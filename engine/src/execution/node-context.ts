@@ -14,6 +14,7 @@ import { HOP } from '../tracker.js';
 import type { Commits } from './commits.js';
 import type { LiveNode } from './graph.js';
 import type { ExecutionOptions } from './options.js';
+import type { Permits } from './permits.js';
 import type { Router } from './router.js';
 import type { RunState } from './state.js';
 import type { WaitingReport } from './waiting.js';
@@ -25,6 +26,7 @@ export interface ContextParts {
   router: Router;
   commits: Commits;
   waiting: WaitingReport;
+  permits: Permits;
 }
 
 /** Makes the context of a node's role: each role reaches only what it needs of the run. */
@@ -50,7 +52,7 @@ function base(live: LiveNode, { o, state, router }: ContextParts): NodeContext {
   };
 }
 
-function systemAccess(live: LiveNode, { o, state, waiting }: ContextParts): SystemAccess {
+function systemAccess(live: LiveNode, { o, state, waiting, permits }: ContextParts): SystemAccess {
   return {
     connectors: o.connectors,
     random: o.random ?? Math.random,
@@ -60,6 +62,7 @@ function systemAccess(live: LiveNode, { o, state, waiting }: ContextParts): Syst
       const settings = o.connectors.connection(name)?.breaker ?? DEFAULT_BREAKER;
       return state.breakers.get(name, settings, o.resume?.checkpoint.breakers[name]);
     },
+    permit: (name) => permits.acquire(live.node.id, name),
   };
 }
 

@@ -1,6 +1,6 @@
 import type { RecordError } from '@sluice/shared';
 import { Cancelled, sleep } from '../clock.js';
-import { HttpFailure, type HttpRequest, type HttpResponse } from '../ports.js';
+import { HttpFailure, type HttpRequest, type HttpResponse, type Permit } from '../ports.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
 import type { NodeContext, SystemAccess } from '../runtime.js';
 
@@ -10,7 +10,10 @@ export type CallerContext = NodeContext & SystemAccess;
 export interface Target {
   url: string;
   headers: Record<string, string>;
-  /** Which circuit breaker guards the requests: the connection, else the URL's origin. */
+  /**
+   * Which circuit breaker guards the requests: the connection, else the URL's origin. A connection's
+   * limits are looked up by it too (an origin names no connection, so it has none).
+   */
   breakerKey: string;
 }
 
@@ -45,7 +48,9 @@ export type CallResult =
  * request waits instead of failing; network errors, timeouts and 5xx count against the breaker.
  * A 401 or 403 opens the breaker at once (the credentials are refused: every other request would be
  * too), and the request waits for it like the others, without spending an attempt; once the
- * cooldown has passed it is sent again, with the connection's current credentials.
+ * cooldown has passed it is sent again, with the connection's current credentials. Each attempt
+ * takes a permit of the connection's limits once the breaker lets it through (so no place is held
+ * while the breaker is open) and gives it back when the answer or the failure is in.
  */
 export async function callWithRetry(
   ctx: CallerContext,
@@ -59,20 +64,36 @@ export async function callWithRetry(
   for (;;) {
     attempt++;
     let waited = false;
-    await breaker.acquire(ctx.signal, (until) => {
+    const probe = await breaker.acquire(ctx.signal, (until) => {
       waited = true;
       ctx.waiting({ kind: 'breaker', until: until ?? ctx.clock.now(), connection: breakerKey });
     });
     if (waited) ctx.waiting(null);
-    if (ctx.signal.aborted) throw new Cancelled();
+    if (ctx.signal.aborted) {
+      if (probe) breaker.abandon();
+      throw new Cancelled();
+    }
     let wait: number | undefined;
     let error: RecordError;
     // after a refusal, the connection's credentials may have been renewed meanwhile
     const headers = refused
       ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
       : request.headers;
+    // the connection's limits count the request from the moment it is sent until its answer is in
+    let permit: Permit;
     try {
-      const response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+      permit = await ctx.permit(breakerKey);
+    } catch (err) {
+      if (probe) breaker.abandon();
+      throw err;
+    }
+    try {
+      let response: HttpResponse;
+      try {
+        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+      } finally {
+        permit.release();
+      }
       refused = isRefusal(response.status);
       if (refused) breaker.trip();
       else breaker.report(response.status < 500);
@@ -88,7 +109,10 @@ export async function callWithRetry(
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
       }
     } catch (err) {
-      if (err instanceof Cancelled || ctx.signal.aborted) throw new Cancelled();
+      if (err instanceof Cancelled || ctx.signal.aborted) {
+        if (probe) breaker.abandon();
+        throw new Cancelled();
+      }
       breaker.report(false);
       const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
       error = { message: failure.message, code: failure.code };

@@ -146,16 +146,27 @@ export const nodeCountsSchema = z.strictObject({
   filtered: z.number().int(),
 }) satisfies z.ZodType<NodeCounts>;
 
-export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry'] as const;
+export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry', 'limit'] as const;
 
 export const waitingSchema = z
   .strictObject({
     kind: z.enum(WAITING_KINDS),
     nodeId: z.string(),
-    until: instant,
+    until: instant.describe(
+      "When the wait ends. For a connection's limit: the permit's slot when its pace sets it, else when the wait began (it ends when a request of another run finishes).",
+    ),
     connection: z.string().optional(),
+    limits: z
+      .strictObject({
+        maxConcurrent: z.number().int().optional(),
+        maxPerSecond: z.number().optional(),
+      })
+      .optional()
+      .describe('For a wait on a connection’s limit: the limits waited on.'),
   })
-  .describe('Why the run is not moving right now: a delay, a rate limit, an open circuit breaker, a retry wait.');
+  .describe(
+    "Why the run is not moving right now: a delay, a rate limit, an open circuit breaker, a retry wait, a connection's limit.",
+  );
 export type Waiting = z.output<typeof waitingSchema>;
 
 export const runSummarySchema = z.strictObject({
@@ -406,6 +417,29 @@ const breakerSchema = z.strictObject({
   cooldownMs: z.number().int().min(100).max(3_600_000),
 });
 
+/**
+ * What a system can take from all of Sluice: shared by every run and every worker process using the
+ * connection, so many runs together stay within what the system allows.
+ */
+export const connectionLimitsSchema = z
+  .strictObject({
+    maxConcurrent: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .optional()
+      .describe('At most this many requests in flight on the connection at once.'),
+    maxPerSecond: z
+      .number()
+      .gt(0)
+      .max(10_000)
+      .optional()
+      .describe('At most this many requests started per second on the connection, spaced evenly.'),
+  })
+  .describe('Limits shared by every run and every worker using this connection; {} removes them.');
+export type ConnectionLimitsInput = z.output<typeof connectionLimitsSchema>;
+
 /** A connection as the API takes it; `secret` is write-only. */
 export const connectionInputSchema = z.strictObject({
   name: connectionName,
@@ -426,6 +460,7 @@ export const connectionInputSchema = z.strictObject({
   /** Path the status check calls, relative to the base URL. */
   checkPath: z.string().max(2000).optional(),
   breaker: breakerSchema.optional(),
+  limits: connectionLimitsSchema.optional(),
 });
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
@@ -452,6 +487,11 @@ export const connectionViewSchema = z.strictObject({
   secret: z.string().nullable().describe('The secret masked (its last four characters), or null when none is stored.'),
   checkPath: z.string().nullable(),
   breaker: z.strictObject({ failureThreshold: z.number().int(), cooldownMs: z.number().int() }).nullable(),
+  // optional while servers that do not store limits yet answer without it
+  limits: z
+    .strictObject({ maxConcurrent: z.number().int().nullable(), maxPerSecond: z.number().nullable() })
+    .optional()
+    .describe('The limits shared by every run and every worker using the connection; null: none.'),
   builtIn: z.boolean(),
   status: connectionStatusSchema.nullable(),
 });

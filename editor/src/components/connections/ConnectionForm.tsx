@@ -237,11 +237,11 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
         <span className="connection-hint">Test calls GET base URL + this path.</span>
       </Field>
 
-      <fieldset className="connection-breaker">
+      <fieldset className="connection-group">
         <legend>
           Circuit breaker <span className="muted">(optional)</span>
         </legend>
-        <div className="connection-breaker-fields">
+        <div className="connection-group-fields">
           <Field label="Failures before it opens" htmlFor={fid('threshold')} error={errors['breaker.failureThreshold']}>
             <input
               id={fid('threshold')}
@@ -249,7 +249,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-breaker-threshold"
               inputMode="numeric"
               value={values.failureThreshold}
-              onChange={(e) => set('failureThreshold', e.target.value, ['breaker'])}
+              onChange={(e) => set('failureThreshold', e.target.value, ['breaker', 'breaker.failureThreshold'])}
               placeholder="5"
               aria-invalid={Boolean(errors['breaker.failureThreshold'])}
             />
@@ -261,7 +261,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
               data-testid="connection-breaker-cooldown"
               inputMode="numeric"
               value={values.cooldownMs}
-              onChange={(e) => set('cooldownMs', e.target.value, ['breaker'])}
+              onChange={(e) => set('cooldownMs', e.target.value, ['breaker', 'breaker.cooldownMs'])}
               placeholder="30000"
               aria-invalid={Boolean(errors['breaker.cooldownMs'])}
             />
@@ -270,6 +270,47 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
         {errors.breaker && (
           <p className="error-text connection-field-error" data-testid="connection-error-breaker">
             {errors.breaker}
+          </p>
+        )}
+      </fieldset>
+
+      <fieldset className="connection-group" data-testid="connection-limits">
+        <legend>
+          Limits <span className="muted">(optional)</span>
+        </legend>
+        <div className="connection-group-fields">
+          <Field label="Requests at once" htmlFor={fid('maxConcurrent')} error={errors['limits.maxConcurrent']}>
+            <input
+              id={fid('maxConcurrent')}
+              className="connection-input"
+              data-testid="connection-limit-concurrent"
+              inputMode="numeric"
+              value={values.maxConcurrent}
+              onChange={(e) => set('maxConcurrent', e.target.value, ['limits', 'limits.maxConcurrent'])}
+              placeholder="no limit"
+              aria-invalid={Boolean(errors['limits.maxConcurrent'])}
+            />
+          </Field>
+          <Field label="Requests per second" htmlFor={fid('maxPerSecond')} error={errors['limits.maxPerSecond']}>
+            <input
+              id={fid('maxPerSecond')}
+              className="connection-input"
+              data-testid="connection-limit-per-second"
+              inputMode="decimal"
+              value={values.maxPerSecond}
+              onChange={(e) => set('maxPerSecond', e.target.value, ['limits', 'limits.maxPerSecond'])}
+              placeholder="no limit"
+              aria-invalid={Boolean(errors['limits.maxPerSecond'])}
+            />
+          </Field>
+        </div>
+        <span className="connection-hint">
+          Shared by every run and every worker using this connection: requests wait for their turn rather than fail.
+          Leave empty for no limit.
+        </span>
+        {errors.limits && (
+          <p className="error-text connection-field-error" data-testid="connection-error-limits">
+            {errors.limits}
           </p>
         )}
       </fieldset>

@@ -6,7 +6,14 @@ import { useAsync } from '../../hooks/useAsync';
 import { formatTimestamp, formatWhen } from '../../lib/format';
 import { ErrorMessage } from '../ErrorMessage';
 import { ConnectionForm } from './ConnectionForm';
-import { type ConnectionStatus, type ConnectionView, describeAuth, describeBreaker, newerStatus } from './form';
+import {
+  type ConnectionStatus,
+  type ConnectionView,
+  describeAuth,
+  describeBreaker,
+  describeLimits,
+  newerStatus,
+} from './form';
 
 interface Props {
   onClose?: () => void;
@@ -261,6 +268,17 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
           <>
             <dt>Breaker</dt>
             <dd>{describeBreaker(c.breaker)}</dd>
+          </>
+        )}
+        {(c.limits?.maxConcurrent != null || c.limits?.maxPerSecond != null) && (
+          <>
+            <dt>Limits</dt>
+            <dd
+              data-testid="connection-limits-shown"
+              title="Shared by every run and every worker using this connection"
+            >
+              {describeLimits(c.limits)}
+            </dd>
           </>
         )}
       </dl>

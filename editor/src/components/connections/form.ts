@@ -16,6 +16,7 @@ import { ApiClientError } from '../../api';
 
 // A connection as the API answers it (the secret masked, '••••abcd', or null) and its status: the contract's.
 export { AUTH_TYPES } from '@sluice/shared';
+export { describeLimits } from '../../lib/waiting';
 export type { AuthType, ConnectionStatus, ConnectionView };
 
 type Breaker = NonNullable<ConnectionView['breaker']>;
@@ -34,7 +35,10 @@ export type FieldKey =
   | 'checkPath'
   | 'breaker'
   | 'breaker.failureThreshold'
-  | 'breaker.cooldownMs';
+  | 'breaker.cooldownMs'
+  | 'limits'
+  | 'limits.maxConcurrent'
+  | 'limits.maxPerSecond';
 
 const FIELD_KEYS: readonly FieldKey[] = [
   'name',
@@ -47,6 +51,9 @@ const FIELD_KEYS: readonly FieldKey[] = [
   'breaker',
   'breaker.failureThreshold',
   'breaker.cooldownMs',
+  'limits',
+  'limits.maxConcurrent',
+  'limits.maxPerSecond',
 ];
 
 export type FieldErrors = Partial<Record<FieldKey, string>>;
@@ -64,6 +71,10 @@ export interface FormValues {
   checkPath: string;
   failureThreshold: string;
   cooldownMs: string;
+  /** Requests in flight at once, over every run and worker; empty: no limit. */
+  maxConcurrent: string;
+  /** Requests started per second, over every run and worker; empty: no limit. */
+  maxPerSecond: string;
 }
 
 export const EMPTY_FORM: FormValues = {
@@ -77,6 +88,8 @@ export const EMPTY_FORM: FormValues = {
   checkPath: '',
   failureThreshold: '',
   cooldownMs: '',
+  maxConcurrent: '',
+  maxPerSecond: '',
 };
 
 /** The form's values for editing a stored connection; the secret is left empty on purpose. */
@@ -92,6 +105,8 @@ export function formFromConnection(c: ConnectionView): FormValues {
     checkPath: c.checkPath ?? '',
     failureThreshold: c.breaker ? String(c.breaker.failureThreshold) : '',
     cooldownMs: c.breaker ? String(c.breaker.cooldownMs) : '',
+    maxConcurrent: c.limits?.maxConcurrent != null ? String(c.limits.maxConcurrent) : '',
+    maxPerSecond: c.limits?.maxPerSecond != null ? String(c.limits.maxPerSecond) : '',
   };
 }
 
@@ -184,6 +199,23 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
     errors.breaker = 'A breaker cannot be removed once set; keep its values or change them.';
   }
 
+  const limits: NonNullable<ConnectionBody['limits']> = {};
+  const concurrentText = values.maxConcurrent.trim();
+  if (concurrentText) {
+    const maxConcurrent = wholeNumber(concurrentText);
+    if (maxConcurrent === null || maxConcurrent < 1 || maxConcurrent > 1000)
+      errors['limits.maxConcurrent'] = 'A whole number from 1 to 1000.';
+    else limits.maxConcurrent = maxConcurrent;
+  }
+  const perSecondText = values.maxPerSecond.trim();
+  if (perSecondText) {
+    const maxPerSecond = /^\d*\.?\d+$/.test(perSecondText) ? Number(perSecondText) : Number.NaN;
+    if (!(maxPerSecond > 0 && maxPerSecond <= 10_000))
+      errors['limits.maxPerSecond'] = 'A number above 0, at most 10000 (0.5: one request every 2 s).';
+    else limits.maxPerSecond = maxPerSecond;
+  }
+  const hadLimits = original?.limits?.maxConcurrent != null || original?.limits?.maxPerSecond != null;
+
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
   const body: ConnectionBody = editing ? { baseUrl, auth } : { name, baseUrl, auth };
@@ -199,6 +231,8 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
   }
   if (checkPath || editing) body.checkPath = checkPath;
   if (breaker) body.breaker = breaker;
+  // emptied fields remove stored limits: the patch replaces the limits as a whole
+  if (Object.keys(limits).length > 0 || hadLimits) body.limits = limits;
   return { ok: true, body };
 }
 
@@ -220,6 +254,7 @@ export function fieldForPath(path: string | undefined): FieldKey | null {
   if (!path) return null;
   if ((FIELD_KEYS as readonly string[]).includes(path)) return path as FieldKey;
   if (path.startsWith('breaker.')) return 'breaker';
+  if (path.startsWith('limits.')) return 'limits';
   return null;
 }
 

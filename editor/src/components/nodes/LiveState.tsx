@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'react';
+import { limitWaitLine } from '../../lib/waiting';
 import type { CanvasOverlay } from './overlay';
 
 /** Seconds left until `until`, redrawn ten times a second while it counts down. */
@@ -19,7 +20,7 @@ interface Props {
   overlay: CanvasOverlay;
 }
 
-/** What a node is doing in the run shown: batch k of n, a delay counting down, an open breaker. */
+/** What a node is doing in the run shown: batch k of n, a delay counting down, an open breaker, a connection's limit. */
 export function LiveState({ nodeId, type, overlay }: Props) {
   const waiting = overlay.waiting?.nodeId === nodeId ? overlay.waiting : null;
   const left = useCountdown(waiting?.until ?? null);
@@ -27,6 +28,15 @@ export function LiveState({ nodeId, type, overlay }: Props) {
     return (
       <div className="node-live is-breaker" data-testid={`live-${nodeId}`}>
         Breaker open{waiting.connection ? ` on ${waiting.connection}` : ''}: retrying in {left?.toFixed(1)} s
+      </div>
+    );
+  }
+  if (waiting?.kind === 'limit') {
+    // a paced permit has a time to count down to; a wait for a free place has none
+    return (
+      <div className="node-live is-waiting" data-testid={`live-${nodeId}`}>
+        {limitWaitLine(waiting)}
+        {left ? `: next in ${left.toFixed(1)} s` : ''}
       </div>
     );
   }

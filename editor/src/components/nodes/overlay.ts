@@ -7,8 +7,14 @@ export interface CanvasOverlay {
   highlightNodeId: string | null;
   /** The nodes a selected record went through on its way to `highlightNodeId`. */
   highlightPath?: string[];
-  /** What the run is waiting for right now: a delay counting down, a rate limit, an open breaker. */
-  waiting: { kind: string; nodeId: string; until: string; connection?: string } | null;
+  /** What the run is waiting for right now: a delay counting down, a rate limit, an open breaker, a connection's limit. */
+  waiting: {
+    kind: string;
+    nodeId: string;
+    until: string;
+    connection?: string;
+    limits?: { maxConcurrent?: number; maxPerSecond?: number };
+  } | null;
   /** The batch the run is at, and how many there will be when the source says. */
   batchProgress: { current: number; total: number | null } | null;
 }

@@ -85,7 +85,61 @@ describe('connection form', () => {
     expect(cleared.ok).toBe(false);
   });
 
+  it('sends the limits typed, checks them as the server does, and empties them to remove stored ones', () => {
+    const created = buildBody({
+      ...EMPTY_FORM,
+      name: 'erp',
+      baseUrl: 'https://erp.example.com',
+      maxConcurrent: ' 4 ',
+      maxPerSecond: '0.5',
+    });
+    expect(created.ok && created.body.limits).toEqual({ maxConcurrent: 4, maxPerSecond: 0.5 });
+    expect(created.ok && newConnectionInput(created.body).limits).toEqual({ maxConcurrent: 4, maxPerSecond: 0.5 });
+    const none = buildBody({ ...EMPTY_FORM, name: 'erp', baseUrl: 'https://erp.example.com' });
+    expect(none.ok && 'limits' in none.body).toBe(false);
+
+    const wrong = buildBody({
+      ...EMPTY_FORM,
+      name: 'erp',
+      baseUrl: 'https://erp.example.com',
+      maxConcurrent: '0',
+      maxPerSecond: 'fast',
+    });
+    expect(wrong.ok).toBe(false);
+    if (wrong.ok) return;
+    expect(wrong.errors).toEqual({
+      'limits.maxConcurrent': 'A whole number from 1 to 1000.',
+      'limits.maxPerSecond': 'A number above 0, at most 10000 (0.5: one request every 2 s).',
+    });
+    for (const [maxConcurrent, maxPerSecond] of [
+      ['1001', '10001'],
+      ['2.5', '0'],
+    ] as const) {
+      const r = buildBody({
+        ...EMPTY_FORM,
+        name: 'erp',
+        baseUrl: 'https://erp.example.com',
+        maxConcurrent,
+        maxPerSecond,
+      });
+      expect(r.ok ? [] : Object.keys(r.errors).sort()).toEqual(['limits.maxConcurrent', 'limits.maxPerSecond']);
+    }
+
+    const limited = { ...stored, limits: { maxConcurrent: null, maxPerSecond: 20 } };
+    const values = formFromConnection(limited);
+    expect([values.maxConcurrent, values.maxPerSecond]).toEqual(['', '20']);
+    const kept = buildBody(values, limited);
+    expect(kept.ok && kept.body.limits).toEqual({ maxPerSecond: 20 });
+    const removed = buildBody({ ...values, maxPerSecond: '' }, limited);
+    expect(removed.ok && removed.body.limits).toEqual({});
+    // a server that does not answer limits yet: nothing to remove, nothing sent
+    const untouched = buildBody(formFromConnection(stored), stored);
+    expect(untouched.ok && 'limits' in untouched.body).toBe(false);
+  });
+
   it('puts a 4xx naming a field under that field, anything else at the top', () => {
+    expect(fieldForPath('limits.maxPerSecond')).toBe('limits.maxPerSecond');
+    expect(fieldForPath('limits')).toBe('limits');
     expect(fieldForPath('breaker.cooldownMs')).toBe('breaker.cooldownMs');
     expect(fieldForPath('request body')).toBeNull();
     const named = placeError(

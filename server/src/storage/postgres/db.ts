@@ -31,7 +31,13 @@ const MIGRATIONS_TABLE = '__drizzle_migrations';
 const MIGRATION_LOCK = [0x736c7569, 1] as const;
 
 /** How long a start waits for the server to answer before it says it cannot reach it. */
-const CONNECT_TIMEOUT_MS = 10_000;
+const START_TIMEOUT_MS = 10_000;
+
+/**
+ * How long a query waits for a connection (a new one, or one of a busy pool) before it fails: long
+ * enough for a burst to drain, short enough that a server gone silent surfaces as an error.
+ */
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /**
  * The database cannot be used, for a reason the operator must fix (the URL, the server, the schema):
@@ -49,6 +55,8 @@ export function redactUrl(url: string): string {
   try {
     const parsed = new URL(url);
     if (parsed.password) parsed.password = '***';
+    // libpq also takes it as a parameter
+    if (parsed.searchParams.has('password')) parsed.searchParams.set('password', '***');
     return parsed.toString();
   } catch {
     return '(a URL that does not parse)';
@@ -128,50 +136,44 @@ function newestKnownMigration(): number {
 export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<PgDb> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'postgres' && scheme !== 'postgresql') {
-    const said = scheme ? `a ${scheme}:// URL` : 'not a URL';
-    throw new StorageStartError(
-      `${DATABASE_URL_VARIABLE}: expected a postgres:// or postgresql:// URL, got ${said} (${redactUrl(url)})`,
-    );
+    const said = scheme ? `a ${scheme}:// URL (${redactUrl(url)})` : 'something that is not a URL';
+    throw new StorageStartError(`${DATABASE_URL_VARIABLE}: expected a postgres:// or postgresql:// URL, got ${said}`);
   }
-  const pool = createPool(url, options.poolSize);
+  // the checks and the migrations on a connection of their own, its session holding the lock: a
+  // start that fails (or dies) drops it with the lock
+  const client = new pg.Client({
+    connectionString: url,
+    application_name: 'sluice',
+    connectionTimeoutMillis: START_TIMEOUT_MS,
+  });
+  client.on('error', () => {});
   try {
-    let client: pg.PoolClient;
-    try {
-      client = await pool.connect();
-    } catch (err) {
-      throw startError(err, url);
-    }
-    let broken: Error | undefined;
-    try {
-      await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
-      await refuseNewerSchema(client, url);
-      await migrate(drizzle(client), {
-        migrationsFolder: MIGRATIONS,
-        migrationsSchema: MIGRATIONS_SCHEMA,
-        migrationsTable: MIGRATIONS_TABLE,
-      });
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]);
-    } catch (err) {
-      // the connection goes, and the session's lock with it
-      broken = err instanceof Error ? err : new Error(String(err));
-      throw err instanceof StorageStartError
-        ? err
-        : new StorageStartError(
-            `${DATABASE_URL_VARIABLE}: migrating the database failed: ${(broken.message ?? '').split('\n')[0]}`,
-            { cause: err },
-          );
-    } finally {
-      client.release(broken);
-    }
+    await client.connect();
   } catch (err) {
-    await pool.end().catch(() => {});
-    throw err;
+    await client.end().catch(() => {});
+    throw startError(err, url);
   }
-  return pgDb(pool);
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
+    await refuseNewerSchema(client, url);
+    await migrate(drizzle(client), {
+      migrationsFolder: MIGRATIONS,
+      migrationsSchema: MIGRATIONS_SCHEMA,
+      migrationsTable: MIGRATIONS_TABLE,
+    });
+    await client.query('SELECT pg_advisory_unlock($1, $2)', [...MIGRATION_LOCK]);
+  } catch (err) {
+    if (err instanceof StorageStartError) throw err;
+    const reason = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new StorageStartError(`${DATABASE_URL_VARIABLE}: migrating the database failed: ${reason}`, { cause: err });
+  } finally {
+    await client.end().catch(() => {});
+  }
+  return pgDb(createPool(url, options.poolSize));
 }
 
 /** Refuses a database that records a migration newer than every migration of this build. */
-async function refuseNewerSchema(client: pg.PoolClient, url: string): Promise<void> {
+async function refuseNewerSchema(client: pg.Client, url: string): Promise<void> {
   const table = `${MIGRATIONS_SCHEMA}.${MIGRATIONS_TABLE}`;
   const exists = await client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [table]);
   if (!exists.rows[0]?.found) return;

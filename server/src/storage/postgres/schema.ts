@@ -34,8 +34,11 @@ const bytea = customType<{ data: Buffer; driverData: Buffer }>({
   },
 });
 
-/** Epoch milliseconds (or another count that may pass 2^31), read as a JavaScript number. */
+/** Epoch milliseconds, read as a JavaScript number. */
 const ms = (name: string) => bigint(name, { mode: 'number' });
+
+/** A 64-bit number (a run's id where another table names it, a count or position that may pass 2^31), read as a number. */
+const big = (name: string) => bigint(name, { mode: 'number' });
 
 /** A surrogate key: an identity the database assigns unless the writer gives one. */
 const id = (name: string) => bigint(name, { mode: 'number' }).primaryKey().generatedByDefaultAsIdentity();
@@ -78,15 +81,15 @@ export const runs = pgTable(
   {
     id: id('id'),
     flowId: text('flow_id').references(() => flows.id),
-    flowVersionId: bigint('flow_version_id', { mode: 'number' }).references(() => flowVersions.id),
+    flowVersionId: big('flow_version_id').references(() => flowVersions.id),
     flowName: text('flow_name').notNull(),
     status: text('status', { enum: RUN_STATUSES }).notNull(),
     trigger: text('trigger', { enum: TRIGGER_KINDS }).notNull(),
-    read: ms('read').notNull().default(0),
-    succeeded: ms('succeeded').notNull().default(0),
-    filtered: ms('filtered').notNull().default(0),
-    failed: ms('failed').notNull().default(0),
-    cancelled: ms('cancelled').notNull().default(0),
+    read: big('read').notNull().default(0),
+    succeeded: big('succeeded').notNull().default(0),
+    filtered: big('filtered').notNull().default(0),
+    failed: big('failed').notNull().default(0),
+    cancelled: big('cancelled').notNull().default(0),
     nodeCounts: jsonb('node_counts').notNull().default({}),
     error: text('error'),
     /** Why the run is not moving right now (delay, rate limit, open breaker). */
@@ -97,9 +100,9 @@ export const runs = pgTable(
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: ms('lease_expires_at'),
     /** Raised by every claim: a write carrying an older epoch is from a process that lost the run (fencing). */
-    leaseEpoch: ms('lease_epoch').notNull().default(0),
+    leaseEpoch: big('lease_epoch').notNull().default(0),
     /** For a retry run: the run whose failed records it feeds again. */
-    retryOf: bigint('retry_of', { mode: 'number' }),
+    retryOf: big('retry_of'),
     /** For a scheduled run: the slot (fire time, ms) it was started for; a slot makes at most one run. */
     scheduledFor: ms('scheduled_for'),
     /** When its record outcomes were removed by retention (the run's summary stays). */
@@ -129,7 +132,7 @@ export const runs = pgTable(
 export const batches = pgTable(
   'batches',
   {
-    runId: bigint('run_id', { mode: 'number' })
+    runId: big('run_id')
       .notNull()
       .references(() => runs.id),
     batchNo: integer('batch_no').notNull(),
@@ -166,7 +169,7 @@ export const outcomePacks = pgTable(
   'outcome_packs',
   {
     id: id('id'),
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    runId: big('run_id').notNull(),
     bucket: integer('bucket').notNull(),
     part: integer('part').notNull(),
     count: integer('count').notNull(),
@@ -190,7 +193,7 @@ export const outcomeOutputs = pgTable(
   'outcome_outputs',
   {
     id: id('id'),
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    runId: big('run_id').notNull(),
     bucket: integer('bucket').notNull(),
     part: integer('part').notNull(),
     outputs: bytea('outputs').notNull(),
@@ -205,9 +208,9 @@ export const outcomeOutputs = pgTable(
 export const outcomeKeys = pgTable(
   'outcome_keys',
   {
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    runId: big('run_id').notNull(),
     key: bytea('key').notNull(),
-    seq: ms('seq').notNull(),
+    seq: big('seq').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.key, t.seq] })],
 );
@@ -219,14 +222,14 @@ export const outcomeKeys = pgTable(
 export const outcomeDetails = pgTable(
   'outcome_details',
   {
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
-    seq: ms('seq').notNull(),
+    runId: big('run_id').notNull(),
+    seq: big('seq').notNull(),
     status: integer('status').notNull(),
     key: text('key').notNull(),
     nodeId: text('node_id').notNull(),
     batchNo: integer('batch_no').notNull(),
     attempts: integer('attempts').notNull(),
-    errorId: bigint('error_id', { mode: 'number' }),
+    errorId: big('error_id'),
     /** A record's data as stored (storage/stored-json.ts): text, its keys in the record's order. */
     payload: text('payload'),
     at: ms('at').notNull(),
@@ -238,9 +241,9 @@ export const outcomeDetails = pgTable(
 export const collectedRecords = pgTable(
   'collected_records',
   {
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    runId: big('run_id').notNull(),
     nodeId: text('node_id').notNull(),
-    seq: ms('seq').notNull(),
+    seq: big('seq').notNull(),
     key: text('key').notNull(),
     data: text('data').notNull(),
   },
@@ -251,8 +254,8 @@ export const collectedRecords = pgTable(
 export const runInputs = pgTable(
   'run_inputs',
   {
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
-    seq: ms('seq').notNull(),
+    runId: big('run_id').notNull(),
+    seq: big('seq').notNull(),
     data: text('data').notNull(),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
@@ -265,8 +268,8 @@ export const runInputs = pgTable(
 export const retrySelections = pgTable(
   'retry_selections',
   {
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
-    seq: ms('seq').notNull(),
+    runId: big('run_id').notNull(),
+    seq: big('seq').notNull(),
     payload: text('payload'),
   },
   (t) => [primaryKey({ columns: [t.runId, t.seq] })],
@@ -281,7 +284,7 @@ export const scheduleState = pgTable(
       .references(() => flows.id),
     nodeId: text('node_id').notNull(),
     lastSlot: ms('last_slot'),
-    lastRunId: bigint('last_run_id', { mode: 'number' }),
+    lastRunId: big('last_run_id'),
     /** The published version the schedule was armed for; another (or null: disabled) re-arms it from now. */
     version: integer('version'),
     /** When it was armed: slots before this never fire. */
@@ -349,7 +352,7 @@ export const watermarks = pgTable(
     nodeId: text('node_id').notNull(),
     value: text('value').notNull(),
     /** The run that set it. */
-    runId: bigint('run_id', { mode: 'number' }).notNull(),
+    runId: big('run_id').notNull(),
     updatedAt: ms('updated_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],

@@ -89,3 +89,9 @@ export function useTestDatabase(): { readonly db: PgDb; readonly url: string } {
     },
   };
 }
+
+/**
+ * Options for a describe of database tests: creating and migrating a database, or ten concurrent
+ * transactions, take seconds on a busy machine, past vitest's default 5.
+ */
+export const DATABASE_TESTS = { timeout: 30_000 };

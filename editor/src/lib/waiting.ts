@@ -1,0 +1,60 @@
+/**
+ * What a run waits for, in words: the run panel's sentence and the line a node shows on the canvas,
+ * for every kind of wait the API reports (a delay, a rate limit, an open breaker, a retry, a
+ * connection's limit).
+ */
+import type { Waiting } from '@sluice/shared';
+import { formatTimestamp } from './format';
+
+/** A connection's limits, as the API gives them (null: none) or as a wait carries them. */
+export interface LimitsLike {
+  maxConcurrent?: number | null;
+  maxPerSecond?: number | null;
+}
+
+/** A rate as people read it: 20, 0.5, 2.75. */
+export function formatRate(perSecond: number): string {
+  return String(Number(perSecond.toFixed(2)));
+}
+
+/** "4 at a time, 20 requests/s"; "none" when there are no limits. */
+export function describeLimits(l: LimitsLike | null | undefined): string {
+  const parts: string[] = [];
+  if (l?.maxConcurrent != null) parts.push(`${l.maxConcurrent} at a time`);
+  if (l?.maxPerSecond != null) parts.push(`${formatRate(l.maxPerSecond)} requests/s`);
+  return parts.length ? parts.join(', ') : 'none';
+}
+
+/** The limits in the fewest words, for a node's line: "20/s", "2 at once", "2 at once, 20/s". */
+function shortLimits(l: LimitsLike | undefined): string {
+  const parts: string[] = [];
+  if (l?.maxConcurrent != null) parts.push(`${l.maxConcurrent} at once`);
+  if (l?.maxPerSecond != null) parts.push(`${formatRate(l.maxPerSecond)}/s`);
+  return parts.join(', ');
+}
+
+/** "Waiting for erp's limit (20/s)": a node held by its connection's limits, for the canvas. */
+export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits'>): string {
+  const limits = shortLimits(w.limits);
+  return `Waiting for ${w.connection ? `${w.connection}'s` : 'the connection’s'} limit${limits ? ` (${limits})` : ''}`;
+}
+
+/**
+ * "Waiting for the breaker of erp-sandbox to close (until 14:02:03)", and the like, for the run
+ * panel. A wait on a connection's limit says until when only when its pace set the time (`now`
+ * tells whether that time is still ahead); one waiting for other requests to finish has no end to say.
+ */
+export function describeWaiting(w: Waiting, now: number = Date.now()): string {
+  const until = formatTimestamp(w.until);
+  if (w.kind === 'breaker')
+    return `Waiting: ${w.connection ?? 'the connection'} is failing; its circuit breaker holds requests until ${until}.`;
+  if (w.kind === 'rate') return `Waiting for the rate limit of ${w.nodeId} (until ${until}).`;
+  if (w.kind === 'retry') return `Waiting to retry at ${w.nodeId} (until ${until}).`;
+  if (w.kind === 'limit') {
+    const limits = describeLimits(w.limits);
+    const what = `${w.connection ?? 'the connection'}${limits === 'none' ? '' : ` (${limits}, shared by every run and worker)`}`;
+    const ahead = Date.parse(w.until) > now ? `; the next request goes at ${until}` : '';
+    return `Waiting at ${w.nodeId} for the limits of ${what}${ahead}.`;
+  }
+  return `Waiting between batches at ${w.nodeId} (until ${until}).`;
+}

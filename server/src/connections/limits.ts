@@ -1,0 +1,160 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ConnectionLimits, LimitSettings, Permit } from '@sluice/engine';
+
+/** The time the limits keep: injected so that tests measure exact spacing on a simulated clock. */
+export interface LimitsClock {
+  now(): number;
+  /** Resolves after `ms`; rejects once `signal` aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export const systemLimitsClock: LimitsClock = {
+  now: () => Date.now(),
+  sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
+};
+
+/** A caller waiting for a place, with the concurrency it was given (a limit edited meanwhile applies to later callers). */
+interface Waiter {
+  max: number;
+  admit(): void;
+}
+
+/** One connection's state: its places and its pace. */
+interface Lane {
+  /** Permits given and not yet released. */
+  held: number;
+  /** Callers waiting for a place, first come, first served. */
+  queue: Waiter[];
+  /** The pace's next free slot: the earliest time the next permit may start. */
+  next: number;
+}
+
+/**
+ * Connection limits kept in this process, shared by all its runs: per connection, a semaphore of
+ * `maxConcurrent` places given first come, first served, and a pacer for `maxPerSecond` that spaces
+ * permits evenly (a generic cell rate: each permit takes the slot max(now, next) and moves next on by
+ * 1000/maxPerSecond ms), so even a burst of runs starting together sends no burst. A permit takes
+ * its place first and then its slot, so the requests in flight never pass the limit while they wait
+ * for the pace. With several processes on one database each keeps its own: the limits hold per
+ * process, not across them.
+ */
+export class LocalLimits implements ConnectionLimits {
+  private readonly lanes = new Map<string, Lane>();
+
+  constructor(private readonly clock: LimitsClock = systemLimitsClock) {}
+
+  async acquire(
+    connection: string,
+    limits: LimitSettings,
+    signal?: AbortSignal,
+    onWait?: (until: number | null) => void,
+  ): Promise<Permit> {
+    if (signal?.aborted) throw abortReason(signal);
+    const start = this.clock.now();
+    const lane = this.lane(connection);
+    await this.place(lane, limits.maxConcurrent, signal, onWait);
+    try {
+      await this.pace(lane, limits.maxPerSecond, signal, onWait);
+    } catch (err) {
+      this.free(connection, lane);
+      throw err;
+    }
+    let released = false;
+    return {
+      waitedMs: this.clock.now() - start,
+      release: () => {
+        if (released) return;
+        released = true;
+        this.free(connection, lane);
+      },
+    };
+  }
+
+  /** Permits given and not yet released on a connection (for tests and status displays). */
+  held(connection: string): number {
+    return this.lanes.get(connection)?.held ?? 0;
+  }
+
+  private lane(connection: string): Lane {
+    let lane = this.lanes.get(connection);
+    if (!lane) {
+      lane = { held: 0, queue: [], next: Number.NEGATIVE_INFINITY };
+      this.lanes.set(connection, lane);
+    }
+    return lane;
+  }
+
+  /** Takes one of `max` places, at once if one is free and nobody waits before, else in turn. */
+  private place(
+    lane: Lane,
+    max: number | undefined,
+    signal: AbortSignal | undefined,
+    onWait: ((until: number | null) => void) | undefined,
+  ): Promise<void> {
+    if (max === undefined || (lane.held < max && lane.queue.length === 0)) {
+      lane.held++;
+      return Promise.resolve();
+    }
+    onWait?.(null);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        max,
+        admit: () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        },
+      };
+      const leave = () => {
+        lane.queue.splice(lane.queue.indexOf(waiter), 1);
+        // the next in line may fit where this one did not (its limit read later)
+        this.admit(lane);
+        reject(abortReason(signal as AbortSignal));
+      };
+      lane.queue.push(waiter);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
+  }
+
+  /** Waits for the pace's next slot; a caller that gives up gives its slot back if none was taken after it. */
+  private async pace(
+    lane: Lane,
+    perSecond: number | undefined,
+    signal: AbortSignal | undefined,
+    onWait: ((until: number | null) => void) | undefined,
+  ): Promise<void> {
+    if (!perSecond) return;
+    const now = this.clock.now();
+    const slot = Math.max(now, lane.next);
+    const after = slot + 1000 / perSecond;
+    lane.next = after;
+    if (slot <= now) return;
+    onWait?.(slot);
+    try {
+      await this.clock.sleep(slot - now, signal);
+    } catch (err) {
+      if (lane.next === after) lane.next = slot;
+      throw signal?.aborted ? abortReason(signal) : err;
+    }
+  }
+
+  private free(connection: string, lane: Lane): void {
+    lane.held--;
+    this.admit(lane);
+    if (lane.held === 0 && lane.queue.length === 0 && lane.next <= this.clock.now()) this.lanes.delete(connection);
+  }
+
+  /** Gives free places to the callers waiting, in turn. */
+  private admit(lane: Lane): void {
+    for (;;) {
+      const first = lane.queue[0];
+      if (!first || lane.held >= first.max) return;
+      lane.queue.shift();
+      lane.held++;
+      first.admit();
+    }
+  }
+}
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
