@@ -38,6 +38,14 @@ describe('PostgreSQL runs: creating', () => {
     expect((await runs.get(first)).runNumber).toBe(1);
   });
 
+  it('says a flow that does not exist does not exist', async () => {
+    const runs = new PgRunsCore(t.db);
+    const err = await runs
+      .create({ flowId: 'no-such-flow', flowVersionId: null, flowName: 'x', trigger: 'api' })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NotFoundError);
+  });
+
   it('refuses a second run for a schedule slot with ConflictError slot_taken, also when both come at once', async () => {
     const runs = new PgRunsCore(t.db);
     const { flowId, versionId } = await flow();

@@ -55,7 +55,11 @@ export class PgRunsCore implements RunsCoreQueries {
       // commits, then reads its number (each statement reads what was committed before it began).
       // NO KEY UPDATE conflicts only with itself and updates of the flow, not with the key-share locks
       // that inserts referencing the flow take.
-      if (numbered) await c.query('SELECT 1 FROM flows WHERE id = $1 FOR NO KEY UPDATE', [run.flowId]);
+      // A flow that does not exist is said so here, rather than by the foreign key's error.
+      if (run.flowId !== null) {
+        const flow = await row(c, 'SELECT 1 FROM flows WHERE id = $1 FOR NO KEY UPDATE', [run.flowId]);
+        if (!flow) throw notFound('flow', run.flowId);
+      }
       const inserted = await row<{ id: number }>(
         c,
         `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, scheduled_for, created_at, run_number)
