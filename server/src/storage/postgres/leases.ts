@@ -22,9 +22,10 @@ export interface ClaimedRun extends RunCandidate {
  * judged by the database's clock alone (the hosts' clocks may disagree, and a process cannot tell
  * whether one on another host is alive), so a run whose holder died is taken over once its lease
  * expires. Every claim is one statement that locks the run's row (`FOR UPDATE SKIP LOCKED`: a run
- * another process is claiming at that moment is skipped rather than waited for, then found taken),
- * checks it is free, and raises its lease epoch, so two processes never both take a run and the one
- * that lost it carries an epoch the run store refuses.
+ * whose row another process has locked at that moment, claiming it or writing to it, is skipped
+ * rather than waited for; the next scan finds it taken, or free again), checks it is free, and raises
+ * its lease epoch, so two processes never both take a run and the one that lost it carries an epoch
+ * the run store refuses.
  */
 export class PgLeases implements LeaseStore {
   readonly owner: string;
@@ -111,8 +112,9 @@ export class PgLeases implements LeaseStore {
        ), ranked AS (
          SELECT f.id, f.status, f.flow_id,
            row_number() OVER (PARTITION BY f.flow_id, f.status = 'queued' ORDER BY f.id) AS nth,
-           (SELECT count(*) FROM runs a WHERE a.flow_id = f.flow_id
-              AND (a.status IN ('running', 'paused') OR NOT (${free('a')}))) AS busy
+           -- the flow's unfinished runs only (a few, through runs_flow_status), not its whole history
+           (SELECT count(*) FROM runs a WHERE a.flow_id = f.flow_id AND a.status IN ('queued', 'running', 'paused')
+              AND (a.status <> 'queued' OR NOT (${free('a')}))) AS busy
          FROM free f
        ), chosen AS (
          SELECT id FROM ranked
