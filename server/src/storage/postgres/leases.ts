@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { LeaseStore, RunCandidate } from '../port.js';
+import { toId } from '../run-views.js';
+import type { PgDb } from './db.js';
+import { changes, DB_NOW_MS, row, rows } from './rows.js';
+
+/** How long a lease holds unless renewed, by default. */
+export const LEASE_TTL_MS = 15_000;
+
+/** A run (the table under `alias`) nobody live holds: no owner, or a lease past its expiry by the database's clock. */
+const free = (alias = 'runs') =>
+  `(${alias}.lease_owner IS NULL OR ${alias}.lease_expires_at IS NULL OR ${alias}.lease_expires_at <= ${DB_NOW_MS})`;
+
+/** A run `claimNext` took: what the runner needs to start it, and the epoch its writes carry. */
+export interface ClaimedRun extends RunCandidate {
+  epoch: number;
+}
+
+/**
+ * Claims on runs in PostgreSQL, for many processes on many hosts sharing the database. Expiry is
+ * judged by the database's clock alone (the hosts' clocks may disagree, and a process cannot tell
+ * whether one on another host is alive), so a run whose holder died is taken over once its lease
+ * expires. Every claim is one statement that locks the run's row (`FOR UPDATE SKIP LOCKED`: a run
+ * whose row another process has locked at that moment, claiming it or writing to it, is skipped
+ * rather than waited for; the next scan finds it taken, or free again), checks it is free, and raises
+ * its lease epoch, so two processes never both take a run and the one that lost it carries an epoch
+ * the run store refuses.
+ */
+export class PgLeases implements LeaseStore {
+  readonly owner: string;
+  private readonly pool: PgDb['$client'];
+
+  constructor(
+    db: PgDb,
+    readonly ttlMs = LEASE_TTL_MS,
+  ) {
+    this.pool = db.$client;
+    this.owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+  }
+
+  async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
+    const taken = await row<{ lease_epoch: number }>(
+      this.pool,
+      `UPDATE runs r SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
+         WHERE r.id = (SELECT id FROM runs WHERE id = $3 AND status = ANY($4::text[])
+                         AND (${free()} OR lease_owner = $1)
+                       FOR UPDATE SKIP LOCKED)
+         RETURNING r.lease_epoch`,
+      [this.owner, this.ttlMs, toId(runId), statuses],
+    );
+    return taken?.lease_epoch ?? null;
+  }
+
+  async renew(runIds: readonly string[]): Promise<string[]> {
+    // an id that cannot be a run's is held by nobody: reported lost, not sent
+    const ids = runIds.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+    if (ids.length === 0) return [...runIds];
+    const renewed = await rows<{ id: number }>(
+      this.pool,
+      `UPDATE runs SET lease_expires_at = ${DB_NOW_MS} + $1 WHERE id = ANY($2::bigint[]) AND lease_owner = $3 RETURNING id`,
+      [this.ttlMs, ids, this.owner],
+    );
+    const kept = new Set(renewed.map((r) => String(r.id)));
+    return runIds.filter((id) => !kept.has(id));
+  }
+
+  async release(runId: string): Promise<void> {
+    await changes(
+      this.pool,
+      'UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2',
+      [toId(runId), this.owner],
+    );
+  }
+
+  /**
+   * Runs that need an executor, oldest first: queued ones, and running or paused ones nobody live
+   * holds; never those this process holds. Rows a concurrent claim has locked are skipped (`FOR KEY
+   * SHARE SKIP LOCKED`: the weakest lock, which a claim's `FOR UPDATE` conflicts with but the run
+   * store's updates of a run's counts do not, so listing never holds up a writer).
+   */
+  async candidates(limit: number): Promise<RunCandidate[]> {
+    const found = await rows<{ id: number; status: string; flow_id: string | null }>(
+      this.pool,
+      `SELECT id, status, flow_id FROM runs
+         WHERE status IN ('queued', 'running', 'paused') AND (lease_owner IS NULL OR lease_owner <> $1) AND ${free()}
+         ORDER BY id LIMIT $2
+         FOR KEY SHARE SKIP LOCKED`,
+      [this.owner, limit],
+    );
+    return found.map((r) => ({ id: String(r.id), status: r.status, flowId: r.flow_id }));
+  }
+
+  /**
+   * Takes up to `limit` runs that need an executor in one statement, oldest first: those in
+   * `statuses` nobody live holds (never this process's own), each claimed as `claim` does, with its new
+   * epoch. Where `candidates` then `claim` per run costs a round trip per run and loses the runs
+   * another process took in between, this takes what it returns. With `perFlow`, a queued run is
+   * taken only while its flow has fewer than `perFlow` runs executing (running or paused, or queued
+   * and claimed by a process about to start it), counting those this statement takes; two processes taking runs of one flow at the same moment may each take one, so
+   * the cap is what each process keeps to, as the runner's own check is.
+   */
+  async claimNext(limit: number, statuses: readonly string[], perFlow?: number): Promise<ClaimedRun[]> {
+    if (limit <= 0) return [];
+    const taken = await rows<{ id: number; status: string; flow_id: string | null; lease_epoch: number }>(
+      this.pool,
+      `WITH free AS (
+         SELECT id, status, flow_id FROM runs
+           WHERE status = ANY($3::text[]) AND lease_owner IS DISTINCT FROM $1 AND ${free()}
+           ORDER BY id LIMIT $4
+           FOR UPDATE SKIP LOCKED
+       ), ranked AS (
+         SELECT f.id, f.status, f.flow_id,
+           row_number() OVER (PARTITION BY f.flow_id, f.status = 'queued' ORDER BY f.id) AS nth,
+           -- the flow's unfinished runs only (a few, through runs_flow_status), not its whole history
+           (SELECT count(*) FROM runs a WHERE a.flow_id = f.flow_id AND a.status IN ('queued', 'running', 'paused')
+              AND (a.status <> 'queued' OR NOT (${free('a')}))) AS busy
+         FROM free f
+       ), chosen AS (
+         SELECT id FROM ranked
+           WHERE $5::integer IS NULL OR status <> 'queued' OR flow_id IS NULL OR busy + nth <= $5::integer
+           ORDER BY id LIMIT $6
+       )
+       UPDATE runs r SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
+         FROM chosen WHERE r.id = chosen.id
+         RETURNING r.id, r.status, r.flow_id, r.lease_epoch`,
+      // a few more rows than wanted are looked at, so runs over their flow's cap do not use up the limit
+      [this.owner, this.ttlMs, statuses, perFlow === undefined ? limit : limit * 4 + 16, perFlow ?? null, limit],
+    );
+    return taken
+      .sort((a, b) => a.id - b.id)
+      .map((r) => ({ id: String(r.id), status: r.status, flowId: r.flow_id, epoch: r.lease_epoch }));
+  }
+}
