@@ -34,9 +34,11 @@ export class PgLeases implements LeaseStore {
   constructor(
     db: PgDb,
     readonly ttlMs = LEASE_TTL_MS,
+    /** Who this process is in the leases it holds; tests stand for other processes with their own. */
+    owner?: string,
   ) {
     this.pool = db.$client;
-    this.owner = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+    this.owner = owner ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   }
 
   async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
