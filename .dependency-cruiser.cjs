@@ -75,6 +75,16 @@ module.exports = {
       to: { path: '^server/src/http/' },
     },
     {
+      name: 'sqlite-only-in-storage-sqlite',
+      comment:
+        'The server keeps its data through the storage port (server/src/storage/port.ts), which more than one ' +
+        'database implements; only the SQLite implementation (storage/sqlite/) may speak to SQLite. Tests, and ' +
+        'the benchmarks and crash scenarios that read the file directly, may too.',
+      severity: 'error',
+      from: { path: '^(server|tests)/', pathNot: ['^server/src/storage/sqlite/', TEST, '^tests/(bench|crash)/'] },
+      to: { path: ['(^|/)node_modules/(@types/)?better-sqlite3/', '(^|/)node_modules/drizzle-orm/better-sqlite3/'] },
+    },
+    {
       name: 'no-cycle-between-modules',
       comment:
         'Modules that import each other load in an order that depends on who imports first, and cannot be ' +
@@ -88,7 +98,8 @@ module.exports = {
     // type-only imports are dependencies too: a type from http/ still ties domain code to HTTP
     tsPreCompilationDeps: true,
     doNotFollow: { path: 'node_modules' },
-    exclude: { path: '(^|/)(node_modules|dist|data)/' },
+    // packages are not followed, but kept as modules, so a rule can name the package a file imports
+    exclude: { path: '(^|/)(dist|data)/' },
     tsConfig: { fileName: 'tsconfig.base.json' },
     enhancedResolveOptions: {
       exportsFields: ['exports'],

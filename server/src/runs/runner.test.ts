@@ -12,7 +12,7 @@ describe('runner', () => {
     t = await openTestSluice({ start: false });
     const { runs, runner, store } = t.parts;
     // a run pinned to no flow version cannot start: the runner stores it failed
-    const runId = runs.create({ flowId: null, flowVersionId: null, flowName: 'gone', trigger: 'api' });
+    const runId = await runs.create({ flowId: null, flowVersionId: null, flowName: 'gone', trigger: 'api' });
     const setStatus = store.setStatus.bind(store);
     let refusals = 0;
     store.setStatus = async (id, update) => {
@@ -24,12 +24,12 @@ describe('runner', () => {
     // the refusal is handled (an unhandled rejection fails this file) and leaves the run stored as it was
     await vi.waitFor(() => expect(refusals).toBe(1));
     await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(runs.get(runId).status).toBe('queued');
+    expect((await runs.get(runId)).status).toBe('queued');
     runner.pump();
     const result = await finished;
     expect(result.status).toBe('failed');
     expect(refusals).toBe(2);
-    const stored = runs.get(runId);
+    const stored = await runs.get(runId);
     expect(stored.status).toBe('failed');
     expect(stored.error).toMatch(/^the flow version cannot run: /);
   });

@@ -6,19 +6,19 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { databaseFile, openDatabase } from './open.js';
 import { storedOutcomes } from './outcome-store.js';
 import { SqliteRunStore } from './run-store.js';
-import { RunRepository } from './runs.js';
+import { SqliteRunQueries } from './runs.js';
 
 /** The run store over a real SQLite file, with its writer thread. */
 
 let dir: string;
 let db: ReturnType<typeof openDatabase>;
 let store: SqliteRunStore;
-let runs: RunRepository;
+let runs: SqliteRunQueries;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'sluice-store-'));
   db = openDatabase(databaseFile(dir));
-  runs = new RunRepository(db);
+  runs = new SqliteRunQueries(db);
   store = new SqliteRunStore(db, { payloadCap: 300 });
 });
 
@@ -82,7 +82,7 @@ const rowsOf = (runId: string): Row[] => storedOutcomes(db.$client, Number(runId
 
 describe('SqliteRunStore', () => {
   it('stores every field of every outcome as sent, text in any script included', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     const failed: RecordOutcome = {
       seq: 3,
       key: 'заказ-3 ✓',
@@ -115,14 +115,14 @@ describe('SqliteRunStore', () => {
     };
     expect(error).toMatchObject({ message: 'HTTP 422: title is required', http_status: 422 });
     expect(rows[4]?.error_id).toBe(rows[3]?.error_id);
-    const detail = runs.get(runId);
+    const detail = await runs.get(runId);
     expect(detail.counts).toMatchObject({ read: 5, succeeded: 3, failed: 2 });
     expect(detail.batches).toHaveLength(1);
   });
 
   it('keeps the runs apart and the counts and checkpoint of the last commit, over many grouped commits', async () => {
-    const a = newRun();
-    const b = newRun();
+    const a = await newRun();
+    const b = await newRun();
     for (let batch = 0; batch < 60; batch++) {
       for (const runId of [a, b]) {
         const outcomes = Array.from({ length: 100 }, (_, i) =>
@@ -142,7 +142,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('makes a commit wait while the writer is far behind, and loses nothing', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     let waited = 0;
     for (let batch = 0; batch < 40; batch++) {
       const outcomes = Array.from({ length: 1000 }, (_, i) => ok(batch * 1000 + i, undefined, { i }));
@@ -159,8 +159,8 @@ describe('SqliteRunStore', () => {
 
   it('fails the next commit of a run whose rows could not be written, naming why; other runs go on', async () => {
     refuseKey('boom');
-    const bad = newRun();
-    const good = newRun();
+    const bad = await newRun();
+    const good = await newRun();
     store.commit(bad, commitOf([ok(0), ok(1, 'boom')]));
     store.commit(good, commitOf([ok(0), ok(1)]));
     await store.flush();
@@ -174,7 +174,7 @@ describe('SqliteRunStore', () => {
 
   it('never stores a later group of a run, nor its checkpoint, once an earlier group failed; the run ends failed', async () => {
     refuseKey('boom');
-    const runId = newRun();
+    const runId = await newRun();
     const first = Array.from({ length: 100 }, (_, i) => ok(i, i === 50 ? 'boom' : `k-${i}`));
     const second = Array.from({ length: 100 }, (_, i) => ok(100 + i));
     store.commit(runId, commitOf(first, { checkpoint: checkpoint(100) }));
@@ -190,15 +190,15 @@ describe('SqliteRunStore', () => {
       nodeCounts: {},
     };
     await expect(store.setStatus(runId, final)).rejects.toThrow(/could not be stored: database or disk is full/);
-    const detail = runs.get(runId);
+    const detail = await runs.get(runId);
     expect(detail.status).toBe('failed');
     expect(detail.error).toMatch(/could not be stored: database or disk is full/);
     expect(detail.counts.succeeded).toBe(0);
   });
 
   it('writes its groups while the main connection writes too (the writer takes the lock when it begins)', async () => {
-    const runId = newRun();
-    const other = newRun();
+    const runId = await newRun();
+    const other = await newRun();
     for (let i = 0; i < 300; i++) {
       const failed: RecordOutcome = {
         ...ok(i),
@@ -224,7 +224,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('refuses commits once closed, and records no status then', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0)]));
     await store.close();
     expect(rowsOf(runId)).toHaveLength(1);
@@ -238,11 +238,11 @@ describe('SqliteRunStore', () => {
       counts: { read: 2, succeeded: 1, filtered: 0, failed: 0, cancelled: 1 },
       nodeCounts: {},
     });
-    expect(runs.get(runId)).toMatchObject({ status: 'running', counts: { read: 1, succeeded: 1 } });
+    expect(await runs.get(runId)).toMatchObject({ status: 'running', counts: { read: 1, succeeded: 1 } });
   });
 
   it('writes a status change after everything committed before it', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0), ok(1)]));
     await store.setStatus(runId, {
       status: 'succeeded',
@@ -251,12 +251,12 @@ describe('SqliteRunStore', () => {
       nodeCounts: {},
     });
     expect(rowsOf(runId)).toHaveLength(2);
-    expect(runs.get(runId).status).toBe('succeeded');
+    expect((await runs.get(runId)).status).toBe('succeeded');
   });
 
   it('starts its writer ahead of the first rows when asked, and says when the thread cannot start', async () => {
     await store.ready();
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0)]));
     await store.flush(runId);
     expect(rowsOf(runId)).toHaveLength(1);
@@ -280,7 +280,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('stores big payloads of failed records whole, sending them in groups bounded by bytes', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     const cap = new SqliteRunStore(db, { payloadCap: 200_000 });
     const blob = 'é'.repeat(60_000); // 120,000 bytes of UTF-8 per payload
     const failed = (seq: number): RecordOutcome => ({
