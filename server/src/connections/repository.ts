@@ -39,10 +39,10 @@ export class ConnectionRepository {
   }
 
   async create(input: ConnectionInput): Promise<ConnectionView> {
-    if (this.builtIn.has(input.name))
+    if (this.builtIn.has(input.name) || (await this.rows.find(input.name)))
       throw new ConflictError('exists', `name: a connection named "${input.name}" already exists`, { path: 'name' });
     checkAuth(input);
-    // a name taken by a stored connection is refused by the store (also when two creates race)
+    // two creates of one name racing: the store refuses the second the same way
     await this.rows.insert(
       {
         name: input.name,

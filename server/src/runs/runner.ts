@@ -15,7 +15,13 @@ import { emptyRunCounts, type Flow, isFinalRunStatus, type RunStatus, type Trigg
 import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
-import type { LeaseStore, RetrySelection, RunQueries, RunWriteStore } from '../storage/port.js';
+import {
+  LeaseLostError,
+  type LeaseStore,
+  type RetrySelection,
+  type RunQueries,
+  type RunWriteStore,
+} from '../storage/port.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */
@@ -126,13 +132,29 @@ export class Runner {
     handle.cancel();
   }
 
-  /** The run store as one run sees it: once the run is lost, nothing more is written. */
+  /**
+   * The run store as one run sees it: once the run is lost, nothing more is written, and a write
+   * refused for the lost lease is not the engine's failure (the run is being stopped here for it).
+   */
   private storeFor(runId: string): RunStore {
     const store = this.o.store;
+    const ignoreLost = (err: unknown): void => {
+      if (!(err instanceof LeaseLostError)) throw err;
+    };
+    // a write answers as the store does (at once or later), less the refusals for the lost lease
+    const unlessLost = (write: () => void | Promise<void>): void | Promise<void> => {
+      if (this.lost.has(runId)) return;
+      try {
+        const written = write();
+        return written instanceof Promise ? written.catch(ignoreLost) : written;
+      } catch (err) {
+        ignoreLost(err);
+      }
+    };
     return {
       commit: (id, commit) => (this.lost.has(runId) ? undefined : store.commit(id, commit)),
-      setStatus: (id, update) => (this.lost.has(runId) ? undefined : store.setStatus(id, update)),
-      setWaiting: (id, waiting) => (this.lost.has(runId) ? undefined : store.setWaiting(id, waiting)),
+      setStatus: (id, update) => unlessLost(() => store.setStatus(id, update)),
+      setWaiting: (id, waiting) => unlessLost(() => store.setWaiting(id, waiting)),
     };
   }
 

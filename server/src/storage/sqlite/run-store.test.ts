@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
+import { emptyRunCounts } from '@sluice/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../errors.js';
+import { LeaseLostError } from '../port.js';
+import { SqliteConnections } from './connections.js';
+import { SqliteFlows } from './flows.js';
+import { SqliteLeases } from './leases.js';
 import { databaseFile, openDatabase } from './open.js';
 import { storedOutcomes } from './outcome-store.js';
 import { SqliteRunStore } from './run-store.js';
@@ -317,5 +323,84 @@ describe('SqliteRunStore', () => {
     const memory = openDatabase(':memory:');
     expect(() => new SqliteRunStore(memory)).toThrow(/needs a database file/);
     memory.$client.close();
+  });
+});
+
+describe('SqliteRunStore fencing', () => {
+  it('refuses a status or waiting update once another process has claimed the run, and reports it lost once', async () => {
+    const runId = await newRun();
+    const mine = new SqliteLeases(db, Date.now, 15_000);
+    const epoch = (await mine.claim(runId, ['queued'])) as number;
+    const lost: string[] = [];
+    store.onLeaseLost = (id) => lost.push(id);
+    store.fence(runId, epoch);
+    await store.setStatus(runId, { status: 'running', at: 1 });
+    expect((await runs.get(runId)).status).toBe('running');
+
+    // the lease expired and another process claimed the run: its epoch moved on
+    db.$client
+      .prepare('UPDATE runs SET lease_owner = ?, lease_epoch = lease_epoch + 1 WHERE id = ?')
+      .run('elsewhere/1/x', Number(runId));
+    const until = Date.now() + 60_000;
+    expect(() => store.setWaiting(runId, { nodeId: 'wait', kind: 'delay', until })).toThrow(LeaseLostError);
+    await expect(
+      store.setStatus(runId, { status: 'succeeded', at: 2, counts: emptyRunCounts(), nodeCounts: {} }),
+    ).rejects.toThrow(LeaseLostError);
+    expect(lost).toEqual([runId]);
+    const stored = await runs.get(runId);
+    expect(stored).toMatchObject({ status: 'running', waiting: null, finishedAt: null });
+
+    // the new holder's epoch is accepted
+    store.fence(runId, epoch + 1);
+    await store.setStatus(runId, { status: 'succeeded', at: 3, counts: emptyRunCounts(), nodeCounts: {} });
+    expect((await runs.get(runId)).status).toBe('succeeded');
+  });
+
+  it('writes unfenced for a run it was given no epoch for', async () => {
+    const runId = await newRun();
+    db.$client.prepare('UPDATE runs SET lease_epoch = 7 WHERE id = ?').run(Number(runId));
+    await store.setStatus(runId, { status: 'running', at: 1 });
+    expect((await runs.get(runId)).status).toBe('running');
+  });
+});
+
+describe('clashes in the stored rows', () => {
+  it('refuses a second run for one schedule slot with a ConflictError, not a database error', async () => {
+    const flows = new SqliteFlows(db);
+    await flows.create({ id: 'f', name: 'F', description: null, document: '{}', at: 1 });
+    const slot = {
+      flowId: 'f',
+      flowVersionId: null,
+      flowName: 'F',
+      trigger: 'schedule' as const,
+      scheduledFor: 60_000,
+    };
+    await runs.create(slot);
+    const clash = await runs.create(slot).catch((err: unknown) => err);
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect(clash).toMatchObject({ code: 'slot_taken' });
+  });
+
+  it('refuses a connection name that is taken, naming the field', async () => {
+    const connections = new SqliteConnections(db);
+    const row = {
+      name: 'erp',
+      baseUrl: 'http://erp.test',
+      auth: 'none' as const,
+      username: null,
+      headerName: null,
+      secret: null,
+      checkPath: null,
+      breakerThreshold: null,
+      breakerCooldownMs: null,
+    };
+    await connections.insert(row, 1);
+    const clash = await connections.insert(row, 2).catch((err: unknown) => err);
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect(clash).toMatchObject({
+      code: 'exists',
+      path: 'name',
+      message: 'name: a connection named "erp" already exists',
+    });
   });
 });
