@@ -141,4 +141,21 @@ describe('connections', () => {
     expect(run.status).toBe('failed');
     expect(run.error).toContain('401');
   });
+
+  it("loads a run's connections afresh before it starts: one changed by another process is picked up by the next run", async () => {
+    const { connections } = t.parts;
+    await connections.create({ name: 'moving', baseUrl: 'http://old.test', auth: 'none' });
+    const lookup = connections.connectors(t.parts.http);
+    await connections.preload(['moving', 'nowhere']);
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://old.test');
+    expect(lookup.connection('nowhere')).toBeUndefined();
+    sqliteClient(t.parts.storage)
+      .$client.prepare('UPDATE connections SET base_url = ? WHERE name = ?')
+      .run('http://new.test', 'moving');
+    // looked up synchronously, as the engine does: what was loaded, until the next run loads it again
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://old.test');
+    await connections.preload(['moving']);
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://new.test');
+    await connections.delete('moving');
+  });
 });

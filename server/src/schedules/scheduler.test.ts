@@ -180,6 +180,36 @@ describe('a new schedule', () => {
   });
 });
 
+describe('ticks of one scheduler', () => {
+  it('never overlap: a tick asked for while one goes on runs after it, and the slot fires once', async () => {
+    const id = await publishedFlow();
+    const stored = parts.storage.slots;
+    let inFlight = 0;
+    let most = 0;
+    const slots: ScheduleSlots = {
+      arm: async (...a) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          return await stored.arm(...a);
+        } finally {
+          inFlight--;
+        }
+      },
+      get: (...a) => stored.get(...a),
+      advance: (...a) => stored.advance(...a),
+    };
+    const ticking = new Scheduler({ slots, flows: parts.flows, runs: parts.runs, runner: parts.runner });
+    await ticking.tick(at('2026-05-04T10:30:00Z'));
+    const now = at('2026-05-04T11:00:00Z');
+    const [first, second] = await Promise.all([ticking.tick(now), ticking.tick(now)]);
+    expect(most).toBe(1);
+    expect(firedRunIds(first)).toEqual([expect.any(String)]);
+    expect(second).toEqual([]);
+    expect(slotsOf(id)).toEqual(['2026-05-04T11:00:00.000Z']);
+  });
+});
+
 describe('a restart at the moment a slot was due', () => {
   it('does not fire again a slot the previous process fired', async () => {
     const id = await publishedFlow({ catchUp: 'none' });

@@ -7,7 +7,8 @@ import { type CatchUp, describeSchedule, dueSlots, nextFires, type ScheduleSpec 
 /*
  * What the scheduler needs of the rest of the server, declared here rather than imported: flows/
  * checks the cron of a schedule node with ./cron.ts, so schedules/ importing flows/ (or runs/, which
- * imports flows/) would make the two folders a cycle. FlowRepository, RunRepository and Runner fit.
+ * imports flows/) would make the two folders a cycle. FlowRepository, the storage's RunQueries and
+ * Runner fit.
  */
 
 /** The stored flows: the published, enabled ones and any version of one. */
