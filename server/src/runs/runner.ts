@@ -594,7 +594,9 @@ export class Runner {
     }
     log.warn({ error }, 'the run cannot start: stored failed');
     await this.o.leases.release(runId).catch(() => {});
-    await this.settle(runId);
+    await this.settle(runId).catch((err: unknown) => {
+      log.error({ err }, "the run's waiters could not be told how it ended");
+    });
   }
 
   /**
@@ -622,7 +624,9 @@ export class Runner {
     this.o.leases.release(runId).catch((err: unknown) => {
       this.runLog(runId, null).warn({ err }, "the run's lease could not be released; it expires on its own");
     });
-    void this.settle(runId, result);
+    this.settle(runId, result).catch((err: unknown) => {
+      this.runLog(runId, null).error({ err }, "the run's waiters could not be told how it ended");
+    });
   }
 
   private async settle(runId: string, result?: RunResult): Promise<void> {
