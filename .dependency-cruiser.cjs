@@ -84,6 +84,16 @@ module.exports = {
       to: { path: [npm('pg', '@types/pg'), '(^|/)node_modules/drizzle-orm/(node-postgres|pg-core)/'] },
     },
     {
+      name: 'sqlite-only-in-storage-sqlite',
+      comment:
+        'The server keeps its data through the storage port (server/src/storage/port.ts), which more than one ' +
+        'database implements; only the SQLite implementation (storage/sqlite/) may speak to SQLite. Tests, and ' +
+        'the benchmarks and crash scenarios that read the file directly, may too.',
+      severity: 'error',
+      from: { path: '^(server|tests)/', pathNot: ['^server/src/storage/sqlite/', TEST, '^tests/(bench|crash)/'] },
+      to: { path: ['(^|/)node_modules/(@types/)?better-sqlite3/', '(^|/)node_modules/drizzle-orm/better-sqlite3/'] },
+    },
+    {
       name: 'no-cycle-between-modules',
       comment:
         'Modules that import each other load in an order that depends on who imports first, and cannot be ' +

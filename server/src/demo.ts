@@ -6,8 +6,8 @@ import type { FlowRepository } from './flows/repository.js';
 export const DEMO_FLOW_FILE = path.join(REPO_ROOT, 'examples', 'work-orders-to-erp.flow.json');
 
 /** On first start (no flows stored yet), saves the demo flow so a newcomer has something to run. */
-export function seedDemo(flows: FlowRepository): string | undefined {
-  if (flows.list().length > 0) return undefined;
+export async function seedDemo(flows: FlowRepository): Promise<string | undefined> {
+  if ((await flows.list()).length > 0) return undefined;
   const document = JSON.parse(readFileSync(DEMO_FLOW_FILE, 'utf8')) as unknown;
-  return flows.create(document).id;
+  return (await flows.create(document)).id;
 }

@@ -12,16 +12,12 @@ import { createApp, type Settings } from './http/app.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunEstimates } from './runs/estimate.js';
+import { startPruning } from './runs/pruning.js';
 import { Runner } from './runs/runner.js';
 import { tuneRuntime } from './runtime-flags.js';
 import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
-import { openStoreDatabase } from './storage/sqlite/convert-outcomes.js';
-import { RunLeases } from './storage/sqlite/leases.js';
-import { databaseFile } from './storage/sqlite/open.js';
-import { startPruning } from './storage/sqlite/retention.js';
-import { SqliteRunStore } from './storage/sqlite/run-store.js';
-import { RunRepository } from './storage/sqlite/runs.js';
+import { openStorage } from './storage/open.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
 type PartsConfig = Pick<
@@ -43,28 +39,38 @@ type PartsConfig = Pick<
   filesDir?: string;
 };
 
-/** The parts every entry point needs: database, sandbox systems, repositories, the run queue, schedules. */
+/** The parts every entry point needs: storage, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
   tuneRuntime();
-  const logger = config.logger ?? createLogger({ level: logLevelFrom(config.env ?? process.env) });
-  const db = openStoreDatabase(databaseFile(config.dataDir));
-  const sandbox = config.sandboxUrl
-    ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
-    : await startSandbox({ port: config.sandboxPort, workOrders: config.sandboxWorkOrders });
-  const box = new SecretBox(loadSecretKey(config.dataDir, config.env ?? process.env).key);
-  const flows = new FlowRepository(db);
-  const runs = new RunRepository(db);
-  const store = new SqliteRunStore(db, { payloadCap: config.payloadCap, logger });
-  const leases = new RunLeases(db);
-  const connections = new ConnectionRepository(db, box, sandbox.connections);
+  const env = config.env ?? process.env;
+  const logger = config.logger ?? createLogger({ level: logLevelFrom(env) });
+  const storage = await openStorage({ dataDir: config.dataDir, env, payloadCap: config.payloadCap, logger });
+  const sandbox = await (async () =>
+    config.sandboxUrl
+      ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
+      : await startSandbox({ port: config.sandboxPort, workOrders: config.sandboxWorkOrders }))().catch(
+    async (err: unknown) => {
+      await storage.close();
+      throw err;
+    },
+  );
+  const box = new SecretBox(loadSecretKey(config.dataDir, env).key);
+  const flows = new FlowRepository(storage.flows);
+  const runs = storage.runs;
+  const store = storage.runStore;
+  const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
   const http = fetchHttpClient;
-  const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, config.env ?? process.env));
-  const estimates = new RunEstimates(db, files, connections.connectors(http));
+  const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
+  const estimates = new RunEstimates(storage.estimates, files, {
+    http,
+    connection: (name) => connections.resolve(name),
+  });
   const runner = new Runner({
     flows,
     runs,
     store,
-    leases,
+    leases: storage.leases,
+    connections,
     connectors: {
       ...connections.connectors(http),
       files,
@@ -75,9 +81,9 @@ export async function openSluice(config: PartsConfig) {
     perFlow: config.perFlow,
     logger,
   });
-  const scheduler = new Scheduler({ db, flows, runs, runner, logger });
-  const webhooks = new Webhooks(db, box, flows, runner);
-  const tokens = new TokenStore(db, config.apiToken);
+  const scheduler = new Scheduler({ slots: storage.slots, flows, runs, runner, logger });
+  const webhooks = new Webhooks(storage.hooks, box, flows, runner);
+  const tokens = new TokenStore(storage.tokens, config.apiToken);
   const settings: Settings = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
@@ -85,7 +91,7 @@ export async function openSluice(config: PartsConfig) {
     retention: config.retention,
   };
   return {
-    db,
+    storage,
     sandbox,
     flows,
     runs,
@@ -119,14 +125,14 @@ export interface Sluice extends SluiceParts {
  */
 export async function startSluice(config: Config & { logger?: Logger }): Promise<Sluice> {
   const parts = await openSluice(config);
-  const { db, sandbox, flows, runner, scheduler } = parts;
-  const demoFlowId = seedDemo(flows);
-  const firstToken = parts.tokens.firstStartToken();
+  const { storage, sandbox, flows, runner, scheduler } = parts;
+  const demoFlowId = await seedDemo(flows);
+  const firstToken = await parts.tokens.firstStartToken();
   runner.start();
   scheduler.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
-  const stopPruning = startPruning(db, config.retention, parts.logger);
+  const stopPruning = startPruning(storage.retention, config.retention, parts.logger);
   const app = createApp(parts, { editorDir: config.editorDir });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
@@ -146,7 +152,7 @@ export async function startSluice(config: Config & { logger?: Logger }): Promise
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sandbox.close();
-      db.$client.close();
+      await storage.close();
     },
   };
 }

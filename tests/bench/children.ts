@@ -112,11 +112,11 @@ async function engine(n: number) {
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
   const peakRss = rssMb();
-  const stored = runs.get(runId).counts;
+  const stored = (await runs.get(runId)).counts;
   const outcomes = stored.succeeded + stored.filtered + stored.failed + stored.cancelled;
   if (stored.read !== n || outcomes !== n) throw new Error(`stored counts ${JSON.stringify(stored)} for ${n} records`);
   const bytes = usedBytes(db);
-  const outputBytes = collectedBytes(runs, runId);
+  const outputBytes = await collectedBytes(runs, runId);
   db.$client.close();
   dispose();
   (globalThis as { gc?: () => void }).gc?.();
@@ -210,7 +210,7 @@ async function sandboxAlone(n: number) {
 async function delayPrecision(n: number) {
   const { db, dispose } = freshDb();
   const { runs, runId } = await timedRun(db, engineFlow(n, 100));
-  const batches = runs.get(runId).batches;
+  const batches = (await runs.get(runId)).batches;
   db.$client.close();
   dispose();
   const errors: number[] = [];

@@ -131,8 +131,7 @@ try {
   parts.scheduler.stop();
   await parts.runner.stop();
   await parts.sandbox.close();
-  await parts.store.close();
-  parts.db.$client.close();
+  await parts.storage.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -10,6 +10,7 @@ import {
   FlowRepository,
   LEGACY_TABLE,
   openDatabase,
+  SqliteFlows,
 } from '@sluice/server';
 import { openBenchSluice } from './timed-run.js';
 
@@ -31,23 +32,25 @@ export async function historyBench(runs: number, outcomes: number) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-history-'));
   const db = openDatabase(databaseFile(dir));
   const c = db.$client;
-  const flows = new FlowRepository(db);
+  const flows = new FlowRepository(new SqliteFlows(db));
   const flowIds: string[] = [];
   for (let f = 0; f < FLOWS; f++) {
     flowIds.push(
-      flows.create({
-        format: 1,
-        name: `History ${f}`,
-        nodes: [
-          { id: 'start', type: 'manual' },
-          { id: 'src', type: 'generate' },
-          { id: 'out', type: 'collect' },
-        ],
-        edges: [
-          { source: 'start', target: 'src' },
-          { source: 'src', target: 'out' },
-        ],
-      }).id,
+      (
+        await flows.create({
+          format: 1,
+          name: `History ${f}`,
+          nodes: [
+            { id: 'start', type: 'manual' },
+            { id: 'src', type: 'generate' },
+            { id: 'out', type: 'collect' },
+          ],
+          edges: [
+            { source: 'start', target: 'src' },
+            { source: 'src', target: 'out' },
+          ],
+        })
+      ).id,
     );
   }
   const seedStart = performance.now();
@@ -55,7 +58,8 @@ export async function historyBench(runs: number, outcomes: number) {
     `INSERT INTO runs (id, flow_id, flow_version_id, flow_name, status, trigger, read, succeeded, failed, created_at, started_at, finished_at)
      VALUES (?, ?, ?, 'History', ?, ?, 100, 92, 8, ?, ?, ?)`,
   );
-  const versionOf = new Map(flowIds.map((id) => [id, Number(flows.get(id).versionId)]));
+  const versionOf = new Map<string, number>();
+  for (const id of flowIds) versionOf.set(id, Number((await flows.get(id)).versionId));
   c.transaction(() => {
     for (let r = 1; r <= runs; r++) {
       const flowId = flowIds[r % FLOWS] as string;
@@ -159,7 +163,7 @@ export async function historyBench(runs: number, outcomes: number) {
   );
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await parts.sandbox.close();
-  parts.db.$client.close();
+  await parts.storage.close();
   db.$client.close();
   rmSync(dir, { recursive: true, force: true });
   return {

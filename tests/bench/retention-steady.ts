@@ -5,7 +5,8 @@ import {
   createConnectors,
   FlowRepository,
   nodeRuntime,
-  RunRepository,
+  SqliteFlows,
+  SqliteRunQueries,
   SqliteRunStore,
   systemClock,
 } from '@sluice/server';
@@ -24,8 +25,8 @@ export async function retentionSteady(runs: number, records: number) {
   const kept = Math.floor(runs / 2);
   const { db, file, dispose } = freshDb();
   const c = db.$client;
-  const flow = new FlowRepository(db).create(engineFlow(records));
-  const repo = new RunRepository(db);
+  const flow = await new FlowRepository(new SqliteFlows(db)).create(engineFlow(records));
+  const repo = new SqliteRunQueries(db);
   const store = new SqliteRunStore(db);
   await store.ready();
   const doc = validFlow(engineFlow(records));
@@ -33,7 +34,7 @@ export async function retentionSteady(runs: number, records: number) {
   const pruneMs: number[] = [];
   const t0 = performance.now();
   for (let r = 0; r < runs; r++) {
-    const runId = repo.create({
+    const runId = await repo.create({
       flowId: flow.id,
       flowVersionId: Number(flow.versionId),
       flowName: flow.name,

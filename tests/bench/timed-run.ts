@@ -9,7 +9,7 @@ import {
   nodeRuntime,
   openDatabase,
   openSluice,
-  RunRepository,
+  SqliteRunQueries,
   SqliteRunStore,
   systemClock,
 } from '@sluice/server';
@@ -38,8 +38,8 @@ export async function timedRun(
   connections: Parameters<typeof createConnectors>[0] = [],
   of: RunOf = { flowId: null, flowVersionId: null },
 ) {
-  const runs = new RunRepository(db);
-  const runId = runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
+  const runs = new SqliteRunQueries(db);
+  const runId = await runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
   // the store lives as long as the server, its writer thread started with it: made before the clock
   const store = new SqliteRunStore(db);
   await store.ready();
@@ -67,11 +67,11 @@ export function usedBytes(db: ReturnType<typeof openDatabase>): number {
 }
 
 /** The bytes of the JSON a run's collect nodes kept, read page by page through the repository. */
-export function collectedBytes(runs: RunRepository, runId: string): number {
+export async function collectedBytes(runs: SqliteRunQueries, runId: string): Promise<number> {
   let bytes = 0;
   let cursor: number | undefined;
   for (;;) {
-    const page = runs.collected(runId, { limit: 1000, cursor });
+    const page = await runs.collected(runId, { limit: 1000, cursor });
     for (const item of page.items) bytes += Buffer.byteLength(JSON.stringify(item.data));
     if (page.nextCursor === null) return bytes;
     cursor = Number(page.nextCursor);

@@ -1,5 +1,5 @@
 import { rmSync, statSync } from 'node:fs';
-import { createApp, FlowRepository } from '@sluice/server';
+import { createApp, FlowRepository, SqliteFlows } from '@sluice/server';
 import type Database from 'better-sqlite3';
 import { engineFlow } from './load.js';
 import { freshDb, openBenchSluice, percentile, rssMb, timedRun } from './timed-run.js';
@@ -26,7 +26,7 @@ export async function engineWithHistory(n: number, history: number) {
   const perRun = Math.round(history / RUNS);
   const { db, dir, file } = freshDb();
   const c = db.$client;
-  const flow = new FlowRepository(db).create(engineFlow(perRun));
+  const flow = await new FlowRepository(new SqliteFlows(db)).create(engineFlow(perRun));
   const of = { flowId: flow.id, flowVersionId: Number(flow.versionId) };
 
   const seedStart = performance.now();
@@ -42,7 +42,7 @@ export async function engineWithHistory(n: number, history: number) {
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
   const peakRss = rssMb();
-  const stored = runs.get(runId).counts;
+  const stored = (await runs.get(runId)).counts;
   if (stored.read !== n || stored.succeeded + stored.filtered !== n)
     throw new Error(`stored counts ${JSON.stringify(stored)} for ${n} records`);
   c.pragma('wal_checkpoint(TRUNCATE)');
@@ -175,6 +175,6 @@ async function historyLatency(dir: string, flowId: string, keys: number) {
   const ms: number[] = [];
   for (let i = 0; i < 400; i++) ms.push(await time(i));
   await parts.sandbox.close();
-  parts.db.$client.close();
+  await parts.storage.close();
   return { p50: percentile(ms, 50), p99: percentile(ms, 99), items };
 }

@@ -78,6 +78,17 @@ const probes: { file: string; source: string; expected: { rule: string; to: RegE
     ],
   },
   {
+    // only the SQLite implementation of the storage port speaks to SQLite, in imports and in SQL
+    file: `server/src/runs/${PROBE}-sql.ts`,
+    source:
+      "import Database from 'better-sqlite3';\nexport const probe = (c: Database.Database) => c.prepare('INSERT OR IGNORE INTO runs DEFAULT VALUES').run().lastInsertRowid;\n",
+    expected: [
+      { rule: 'sqlite-only-in-storage-sqlite', to: /better-sqlite3/ },
+      { rule: 'sqlite-idioms-only-in-storage-sqlite', to: /^INSERT OR $/ },
+      { rule: 'sqlite-idioms-only-in-storage-sqlite', to: /^lastInsertRowid$/ },
+    ],
+  },
+  {
     file: `editor/src/lib/${PROBE}.ts`,
     source: "import { notFound } from '../../../server/src/errors.js';\nexport const probe = notFound;\n",
     expected: [{ rule: 'editor-no-server-or-engine', to: /^server\/src\/errors\.ts$/ }],

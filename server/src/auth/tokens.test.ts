@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 import { openDatabase } from '../storage/sqlite/open.js';
+import { SqliteTokens } from '../storage/sqlite/tokens.js';
 import { TokenStore } from './tokens.js';
 
 let t: TestSluice;
@@ -11,30 +13,31 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 describe('API tokens', () => {
-  it('stores only a hash: the token is nowhere in the database', () => {
-    const store = new TokenStore(t.parts.db, undefined);
-    const { token, info } = store.create('laptop');
+  it('stores only a hash: the token is nowhere in the database', async () => {
+    const store = new TokenStore(t.parts.storage.tokens, undefined);
+    const { token, info } = await store.create('laptop');
     expect(token).toMatch(/^slc_[\w-]{32}$/);
     expect(info.prefix).toBe(token.slice(0, 8));
-    const rows = JSON.stringify(t.parts.db.$client.prepare('SELECT * FROM api_tokens').all());
+    const rows = JSON.stringify(sqliteClient(t.parts.storage).$client.prepare('SELECT * FROM api_tokens').all());
     expect(rows).not.toContain(token);
     expect(rows).not.toContain(token.slice(8));
-    expect(store.verify(token)).toBe(true);
-    expect(store.verify(`${token}x`)).toBe(false);
-    expect(store.verify('')).toBe(false);
-    expect(store.revoke(info.id)).toBe(true);
-    expect(store.verify(token)).toBe(false);
+    expect(await store.verify(token)).toBe(true);
+    expect(await store.verify(`${token}x`)).toBe(false);
+    expect(await store.verify('')).toBe(false);
+    expect(await store.revoke(info.id)).toBe(true);
+    expect(await store.verify(token)).toBe(false);
   });
 
-  it('makes a first-start token only when none exists and none is given in the environment', () => {
+  it('makes a first-start token only when none exists and none is given in the environment', async () => {
     const db = openDatabase(':memory:');
-    expect(new TokenStore(db, 'from-env').firstStartToken()).toBeUndefined();
-    const store = new TokenStore(db, undefined);
-    const first = store.firstStartToken();
+    const rows = new SqliteTokens(db);
+    expect(await new TokenStore(rows, 'from-env').firstStartToken()).toBeUndefined();
+    const store = new TokenStore(rows, undefined);
+    const first = await store.firstStartToken();
     expect(first).toMatch(/^slc_/);
-    expect(store.verify(first as string)).toBe(true);
-    expect(store.firstStartToken()).toBeUndefined();
-    expect(store.list().map((x) => x.name)).toEqual(['first start']);
+    expect(await store.verify(first as string)).toBe(true);
+    expect(await store.firstStartToken()).toBeUndefined();
+    expect((await store.list()).map((x) => x.name)).toEqual(['first start']);
     db.$client.close();
   });
 

@@ -16,8 +16,7 @@ import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { createLogger, logLevelFrom } from '../logger.js';
 import { openSluice } from '../sluice.js';
-import { openStoreDatabase } from '../storage/sqlite/convert-outcomes.js';
-import { databaseFile } from '../storage/sqlite/open.js';
+import { openStorage } from '../storage/open.js';
 
 const USAGE = `Usage:
   sluice serve                          start the server (as npm start does, without building the editor)
@@ -140,8 +139,8 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
   const logger = createLogger({ level: logLevelFrom(process.env, 'warn'), stderr: true });
   const sluice = await openSluice({ ...config, concurrency: 1, filesDir, logger });
   try {
-    const flow = sluice.flows.saveByName(checked.flow);
-    const runId = sluice.runner.enqueue(flow.id, 'cli');
+    const flow = await sluice.flows.saveByName(checked.flow);
+    const runId = await sluice.runner.enqueue(flow.id, 'cli');
     sluice.runner.start();
     log(
       `Run ${runId} of "${flow.name}" (version ${flow.latestVersion}), database ${config.dataDir}, files ${filesDir}`,
@@ -152,13 +151,13 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     });
     const onSignal = () => {
       log('Cancelling…');
-      sluice.runner.cancel(runId);
+      sluice.runner.cancel(runId).catch(() => {});
     };
     process.once('SIGINT', onSignal);
     const result = await sluice.runner.wait(runId);
     process.off('SIGINT', onSignal);
     progress.end();
-    const detail = sluice.runs.get(runId);
+    const detail = await sluice.runs.get(runId);
     const c = detail.counts;
     log(
       `Run ${runId} ${detail.status}: read ${c.read}, succeeded ${c.succeeded}, failed ${c.failed}, filtered ${c.filtered}`,
@@ -169,9 +168,8 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     return detail.status === 'succeeded' ? 0 : detail.status === 'cancelled' ? 130 : 1;
   } finally {
     await sluice.runner.stop();
-    await sluice.store.close();
     await sluice.sandbox.close();
-    sluice.db.$client.close();
+    await sluice.storage.close();
   }
 }
 
@@ -225,13 +223,13 @@ class Progress {
   }
 }
 
-function tokens(sub: string | undefined, name: string | undefined): number {
+async function tokens(sub: string | undefined, name: string | undefined): Promise<number> {
   const config = readConfig();
-  const db = openStoreDatabase(databaseFile(config.dataDir));
+  const storage = await openStorage({ dataDir: config.dataDir });
   try {
-    const store = new TokenStore(db, undefined);
+    const store = new TokenStore(storage.tokens, undefined);
     if (sub === 'create') {
-      const { token, info } = store.create(name ?? 'cli');
+      const { token, info } = await store.create(name ?? 'cli');
       console.log(token);
       console.error(
         `Token "${info.name}" made (${info.prefix}…); it is shown this once. Send it as Authorization: Bearer <token>.`,
@@ -239,14 +237,14 @@ function tokens(sub: string | undefined, name: string | undefined): number {
       return 0;
     }
     if (sub === 'list') {
-      for (const t of store.list())
+      for (const t of await store.list())
         console.log(`${t.id}\t${t.prefix}…\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}`);
       return 0;
     }
     console.error(`sluice token: create or list?\n\n${USAGE}`);
     return 2;
   } finally {
-    db.$client.close();
+    await storage.close();
   }
 }
 

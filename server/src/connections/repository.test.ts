@@ -4,6 +4,7 @@ import type { RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
 import { SANDBOX_DEFAULTS } from '../sandbox/index.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 
 let t: TestSluice;
 const SECRET = SANDBOX_DEFAULTS.maintenanceToken;
@@ -56,7 +57,7 @@ describe('connections', () => {
     expect((await t.parts.runner.wait(runId)).counts).toMatchObject({ read: 30, succeeded: 30 });
 
     // the secret is nowhere in the database file, the API's answers, the run or the logs
-    t.parts.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    sqliteClient(t.parts.storage).$client.pragma('wal_checkpoint(TRUNCATE)');
     const file = readFileSync(path.join(t.dir, 'sluice.sqlite'));
     expect(file.includes(Buffer.from(SECRET))).toBe(false);
     const answers = [
@@ -107,21 +108,27 @@ describe('connections', () => {
     expect(names.map((n) => n.name)).toEqual(['maintenance-sandbox', 'erp-sandbox', 'eam']);
   });
 
-  it('sends basic and API-key credentials as the system expects', () => {
-    t.parts.connections.create({ name: 'basic', baseUrl: 'http://b.test', auth: 'basic', username: 'u', secret: 'p' });
-    t.parts.connections.create({
+  it('sends basic and API-key credentials as the system expects', async () => {
+    await t.parts.connections.create({
+      name: 'basic',
+      baseUrl: 'http://b.test',
+      auth: 'basic',
+      username: 'u',
+      secret: 'p',
+    });
+    await t.parts.connections.create({
       name: 'keyed',
       baseUrl: 'http://k.test',
       auth: 'api-key',
       headerName: 'X-Api-Key',
       secret: 'k-123',
     });
-    expect(t.parts.connections.resolve('basic')?.headers).toEqual({
+    expect((await t.parts.connections.resolve('basic'))?.headers).toEqual({
       authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
     });
-    expect(t.parts.connections.resolve('keyed')?.headers).toEqual({ 'x-api-key': 'k-123' });
-    t.parts.connections.delete('keyed');
-    expect(t.parts.connections.resolve('keyed')).toBeUndefined();
+    expect((await t.parts.connections.resolve('keyed'))?.headers).toEqual({ 'x-api-key': 'k-123' });
+    await t.parts.connections.delete('keyed');
+    expect(await t.parts.connections.resolve('keyed')).toBeUndefined();
   });
 
   it('a run whose source is refused (wrong secret) fails, saying the system answered 401', async () => {
@@ -133,5 +140,22 @@ describe('connections', () => {
     const run = (await (await t.app.request(`/api/runs/${runId}`)).json()) as RunDetail;
     expect(run.status).toBe('failed');
     expect(run.error).toContain('401');
+  });
+
+  it("loads a run's connections afresh before it starts: one changed by another process is picked up by the next run", async () => {
+    const { connections } = t.parts;
+    await connections.create({ name: 'moving', baseUrl: 'http://old.test', auth: 'none' });
+    const lookup = connections.connectors(t.parts.http);
+    await connections.preload(['moving', 'nowhere']);
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://old.test');
+    expect(lookup.connection('nowhere')).toBeUndefined();
+    sqliteClient(t.parts.storage)
+      .$client.prepare('UPDATE connections SET base_url = ? WHERE name = ?')
+      .run('http://new.test', 'moving');
+    // looked up synchronously, as the engine does: what was loaded, until the next run loads it again
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://old.test');
+    await connections.preload(['moving']);
+    expect(lookup.connection('moving')?.baseUrl).toBe('http://new.test');
+    await connections.delete('moving');
   });
 });

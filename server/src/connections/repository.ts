@@ -1,154 +1,145 @@
 import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
-import type { AUTH_TYPES, ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
-import type Database from 'better-sqlite3';
+import type { ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
-import type { Db } from '../storage/sqlite/open.js';
+import type { ConnectionRow, ConnectionRows } from '../storage/port.js';
 import { maskSecret, type SecretBox } from './secrets.js';
-
-interface Row {
-  name: string;
-  base_url: string;
-  auth_type: (typeof AUTH_TYPES)[number];
-  username: string | null;
-  header_name: string | null;
-  secret: string | null;
-  check_path: string | null;
-  breaker_threshold: number | null;
-  breaker_cooldown_ms: number | null;
-  last_status: string | null;
-  last_status_message: string | null;
-  last_checked_at: number | null;
-}
 
 /**
  * Connections to outside systems: stored ones (secrets sealed with AES-256-GCM) and the built-in
- * sandbox ones. Runs resolve them by name through `connectors()`; the API sees secrets masked only.
+ * sandbox ones. The engine looks connections up synchronously, so a run's connections are loaded
+ * (`preload`) before it starts and `connectors()` answers from what was loaded: a connection changed
+ * while a run goes on is picked up by the next run. The API sees secrets masked only.
  */
 export class ConnectionRepository {
-  private readonly c: Database.Database;
   private readonly builtIn: Map<string, ResolvedConnection>;
+  /** Stored connections resolved (null: none of that name), until changed or deleted. */
   private readonly resolved = new Map<string, ResolvedConnection | null>();
 
   constructor(
-    db: Db,
+    private readonly rows: ConnectionRows,
     private readonly box: SecretBox,
     builtIn: readonly ResolvedConnection[],
     private readonly now: () => number = Date.now,
   ) {
-    this.c = db.$client;
     this.builtIn = new Map(builtIn.map((c) => [c.name, c]));
   }
 
-  list(): ConnectionView[] {
-    const stored = (this.c.prepare('SELECT * FROM connections ORDER BY name').all() as Row[]).map((r) => this.view(r));
+  async list(): Promise<ConnectionView[]> {
+    const stored = (await this.rows.list()).map((r) => this.view(r));
     const builtIn = [...this.builtIn.values()].map((c) => this.builtInView(c));
     return [...builtIn, ...stored];
   }
 
-  get(connectionName: string): ConnectionView {
+  async get(connectionName: string): Promise<ConnectionView> {
     const b = this.builtIn.get(connectionName);
     if (b) return this.builtInView(b);
-    return this.view(this.row(connectionName));
+    return this.view(await this.row(connectionName));
   }
 
-  create(input: ConnectionInput): ConnectionView {
-    if (this.builtIn.has(input.name) || this.find(input.name))
+  async create(input: ConnectionInput): Promise<ConnectionView> {
+    if (this.builtIn.has(input.name) || (await this.rows.find(input.name)))
       throw new ConflictError('exists', `name: a connection named "${input.name}" already exists`, { path: 'name' });
     checkAuth(input);
-    const at = this.now();
-    this.c
-      .prepare(
-        `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-           breaker_threshold, breaker_cooldown_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        input.name,
-        input.baseUrl,
-        input.auth,
-        input.username ?? null,
-        input.headerName ?? null,
-        input.secret === undefined ? null : this.box.seal(input.secret),
-        input.checkPath ?? null,
-        input.breaker?.failureThreshold ?? null,
-        input.breaker?.cooldownMs ?? null,
-        at,
-        at,
-      );
+    // two creates of one name racing: the store refuses the second the same way
+    await this.rows.insert(
+      {
+        name: input.name,
+        baseUrl: input.baseUrl,
+        auth: input.auth,
+        username: input.username ?? null,
+        headerName: input.headerName ?? null,
+        secret: input.secret === undefined ? null : this.box.seal(input.secret),
+        checkPath: input.checkPath ?? null,
+        breakerThreshold: input.breaker?.failureThreshold ?? null,
+        breakerCooldownMs: input.breaker?.cooldownMs ?? null,
+      },
+      this.now(),
+    );
     this.resolved.delete(input.name);
     return this.get(input.name);
   }
 
-  update(connectionName: string, patch: ConnectionPatch): ConnectionView {
+  async update(connectionName: string, patch: ConnectionPatch): Promise<ConnectionView> {
     this.assertStored(connectionName);
-    const row = this.row(connectionName);
+    const row = await this.row(connectionName);
     const next: ConnectionInput = {
       name: connectionName,
-      baseUrl: patch.baseUrl ?? row.base_url,
-      auth: patch.auth ?? row.auth_type,
+      baseUrl: patch.baseUrl ?? row.baseUrl,
+      auth: patch.auth ?? row.auth,
       ...(patch.username !== undefined || row.username ? { username: patch.username ?? (row.username as string) } : {}),
-      ...(patch.headerName !== undefined || row.header_name
-        ? { headerName: patch.headerName ?? (row.header_name as string) }
+      ...(patch.headerName !== undefined || row.headerName
+        ? { headerName: patch.headerName ?? (row.headerName as string) }
         : {}),
     };
     const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
     checkAuth({ ...next, ...(secret ? { secret: 'stored' } : {}) });
     const breaker =
       patch.breaker ??
-      (row.breaker_threshold
-        ? { failureThreshold: row.breaker_threshold, cooldownMs: row.breaker_cooldown_ms ?? 30_000 }
+      (row.breakerThreshold
+        ? { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 }
         : undefined);
-    this.c
-      .prepare(
-        `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
-           breaker_threshold = ?, breaker_cooldown_ms = ?, updated_at = ? WHERE name = ?`,
-      )
-      .run(
-        next.baseUrl,
-        next.auth,
-        next.username ?? null,
-        next.headerName ?? null,
+    await this.rows.update(
+      {
+        name: connectionName,
+        baseUrl: next.baseUrl,
+        auth: next.auth,
+        username: next.username ?? null,
+        headerName: next.headerName ?? null,
         secret,
-        patch.checkPath ?? row.check_path,
-        breaker?.failureThreshold ?? null,
-        breaker?.cooldownMs ?? null,
-        this.now(),
-        connectionName,
-      );
+        checkPath: patch.checkPath ?? row.checkPath,
+        breakerThreshold: breaker?.failureThreshold ?? null,
+        breakerCooldownMs: breaker?.cooldownMs ?? null,
+      },
+      this.now(),
+    );
     this.resolved.delete(connectionName);
     return this.get(connectionName);
   }
 
-  delete(connectionName: string): void {
+  async delete(connectionName: string): Promise<void> {
     this.assertStored(connectionName);
-    this.row(connectionName);
-    this.c.prepare('DELETE FROM connections WHERE name = ?').run(connectionName);
+    await this.row(connectionName);
+    await this.rows.delete(connectionName);
     this.resolved.delete(connectionName);
   }
 
   /** Resolves a connection for a run: base URL and the headers that authenticate (secret decrypted here only). */
-  resolve(connectionName: string): ResolvedConnection | undefined {
-    const b = this.builtIn.get(connectionName);
-    if (b) return b;
-    const cached = this.resolved.get(connectionName);
-    if (cached !== undefined) return cached ?? undefined;
-    const row = this.find(connectionName);
-    const resolved = row ? this.toResolved(row) : null;
-    this.resolved.set(connectionName, resolved);
-    return resolved ?? undefined;
+  async resolve(connectionName: string): Promise<ResolvedConnection | undefined> {
+    if (!this.builtIn.has(connectionName) && !this.resolved.has(connectionName)) await this.load(connectionName);
+    return this.loaded(connectionName);
   }
 
   /**
-   * The connectors runs use: this repository's connections over an HTTP client. Their `check` is
-   * the status check below (so a run's check before it starts also updates the connection's status).
+   * Loads the stored connections named, afresh (another process may have changed one), so that
+   * `connectors().connection` finds them. The runner calls it before a run starts.
+   */
+  async preload(names: Iterable<string>): Promise<void> {
+    for (const name of new Set(names)) if (!this.builtIn.has(name)) await this.load(name);
+  }
+
+  private async load(name: string): Promise<void> {
+    const row = await this.rows.find(name);
+    this.resolved.set(name, row ? this.toResolved(row) : null);
+  }
+
+  /** A connection as loaded: built in, or stored and preloaded; undefined otherwise. */
+  private loaded(connectionName: string): ResolvedConnection | undefined {
+    return this.builtIn.get(connectionName) ?? this.resolved.get(connectionName) ?? undefined;
+  }
+
+  /**
+   * The connectors runs use: this repository's connections over an HTTP client, looked up among those
+   * loaded (the runner preloads a run's before it starts). Their `check` is the status check below (so
+   * a run's check before it starts also updates the connection's status).
    */
   connectors(http: HttpClient): Connectors {
     return {
       http,
-      connection: (n) => this.resolve(n),
+      connection: (n) => this.loaded(n),
       check: async (n, signal) => {
-        if (!this.resolve(n)) return { ok: false, message: `no connection named "${n}"` };
+        if (!(await this.resolve(n))) return { ok: false, message: `no connection named "${n}"` };
         const { state: _, ...result } = await this.probe(n, http, signal);
         return result;
       },
@@ -162,59 +153,55 @@ export class ConnectionRepository {
   async check(connectionName: string, http: HttpClient): Promise<ConnectionView['status']> {
     const { state, message } = await this.probe(connectionName, http);
     if (this.builtIn.has(connectionName)) return { state, message, checkedAt: new Date(this.now()).toISOString() };
-    return this.get(connectionName).status;
+    return (await this.get(connectionName)).status;
   }
 
   /** Checks the connection against its system; the status of a stored connection is kept. */
   private async probe(connectionName: string, http: HttpClient, signal?: AbortSignal): Promise<CheckResult> {
-    const view = this.get(connectionName);
-    const conn = this.resolve(connectionName) as ResolvedConnection;
+    const view = await this.get(connectionName);
+    const conn = (await this.resolve(connectionName)) as ResolvedConnection;
     const result = await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal);
-    if (!view.builtIn) {
-      this.c
-        .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
-        .run(result.state, result.message, this.now(), connectionName);
-    }
+    if (!view.builtIn) await this.rows.setStatus(connectionName, result.state, result.message, this.now());
     return result;
   }
 
-  private toResolved(row: Row): ResolvedConnection {
+  private toResolved(row: ConnectionRow): ResolvedConnection {
     const secret = row.secret === null ? undefined : this.box.open(row.secret);
     const headers: Record<string, string> = {};
-    if (row.auth_type === 'bearer' && secret) headers.authorization = `Bearer ${secret}`;
-    if (row.auth_type === 'basic')
+    if (row.auth === 'bearer' && secret) headers.authorization = `Bearer ${secret}`;
+    if (row.auth === 'basic')
       headers.authorization = `Basic ${Buffer.from(`${row.username ?? ''}:${secret ?? ''}`).toString('base64')}`;
-    if (row.auth_type === 'api-key' && secret) headers[(row.header_name ?? 'x-api-key').toLowerCase()] = secret;
+    if (row.auth === 'api-key' && secret) headers[(row.headerName ?? 'x-api-key').toLowerCase()] = secret;
     return {
       name: row.name,
-      baseUrl: row.base_url,
+      baseUrl: row.baseUrl,
       headers,
-      ...(row.breaker_threshold
-        ? { breaker: { failureThreshold: row.breaker_threshold, cooldownMs: row.breaker_cooldown_ms ?? 30_000 } }
+      ...(row.breakerThreshold
+        ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
     };
   }
 
-  private view(r: Row): ConnectionView {
+  private view(r: ConnectionRow): ConnectionView {
     return {
       name: r.name,
-      baseUrl: r.base_url,
-      auth: r.auth_type,
+      baseUrl: r.baseUrl,
+      auth: r.auth,
       username: r.username,
-      headerName: r.header_name,
+      headerName: r.headerName,
       secret: r.secret === null ? null : maskSecret(this.box.open(r.secret)),
-      checkPath: r.check_path,
-      breaker: r.breaker_threshold
-        ? { failureThreshold: r.breaker_threshold, cooldownMs: r.breaker_cooldown_ms ?? 30_000 }
+      checkPath: r.checkPath,
+      breaker: r.breakerThreshold
+        ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
       builtIn: false,
       status:
-        r.last_status === null
+        r.lastStatus === null
           ? null
           : {
-              state: r.last_status,
-              message: r.last_status_message,
-              checkedAt: new Date(r.last_checked_at ?? 0).toISOString(),
+              state: r.lastStatus,
+              message: r.lastStatusMessage,
+              checkedAt: new Date(r.lastCheckedAt ?? 0).toISOString(),
             },
     };
   }
@@ -235,12 +222,8 @@ export class ConnectionRepository {
     };
   }
 
-  private find(connectionName: string): Row | undefined {
-    return this.c.prepare('SELECT * FROM connections WHERE name = ?').get(connectionName) as Row | undefined;
-  }
-
-  private row(connectionName: string): Row {
-    const row = this.find(connectionName);
+  private async row(connectionName: string): Promise<ConnectionRow> {
+    const row = await this.rows.find(connectionName);
     if (!row) throw notFound('connection', connectionName);
     return row;
   }

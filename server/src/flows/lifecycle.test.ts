@@ -124,16 +124,16 @@ describe('retrying a selection of failed records, with edited payloads', () => {
     const history = await api.call('recordHistory', { params: { id: flow.id, key: 'r1' } });
     expect(history.items[0]).toMatchObject({ runId: retry.runId, status: 'succeeded' });
     // the selection is stored with the retry run, so a resumed retry reads it again, from where it was
-    expect(t.parts.runs.selectionSize(retry.runId)).toBe(2);
-    const replay = (after: number) =>
-      t.parts.runs.failedForReplay(run.id, after, 10, retry.runId).map((r) => [r.key, r.nodeId, r.payload]);
-    expect(replay(-1)).toEqual([
+    expect(await t.parts.runs.selectionSize(retry.runId)).toBe(2);
+    const replay = async (after: number) =>
+      (await t.parts.runs.failedForReplay(run.id, after, 10, retry.runId)).map((r) => [r.key, r.nodeId, r.payload]);
+    expect(await replay(-1)).toEqual([
       ['r1', 'check', { k: 'r1', n: 1, fixed: true }],
       ['r3', 'check', { k: 'r3', n: 3 }],
     ]);
-    expect(replay(r1.seq)).toEqual([['r3', 'check', { k: 'r3', n: 3 }]]);
+    expect(await replay(r1.seq)).toEqual([['r3', 'check', { k: 'r3', n: 3 }]]);
     // a retry without a selection feeds every failed record
-    expect(t.parts.runs.failedForReplay(run.id, -1, 10, run.id).map((r) => r.key)).toEqual(['r1', 'r3', 'r5']);
+    expect((await t.parts.runs.failedForReplay(run.id, -1, 10, run.id)).map((r) => r.key)).toEqual(['r1', 'r3', 'r5']);
   });
 
   it('refuses a selection naming a record that did not fail, or one twice, naming the field', async () => {

@@ -8,13 +8,9 @@ import {
   migrateFlow,
   type Problem,
 } from '@sluice/shared';
-import { and, desc, eq, isNotNull, isNull } from 'drizzle-orm';
 import { ConflictError, InvalidFlowError, notFound } from '../errors.js';
 import { checkSchedule } from '../schedules/cron.js';
-import type { Db } from '../storage/sqlite/open.js';
-import { flows, flowVersions, scheduleState, watermarks, webhooks } from '../storage/sqlite/schema.js';
-
-type FlowRow = typeof flows.$inferSelect;
+import type { FlowRow, FlowRows } from '../storage/port.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -25,7 +21,7 @@ function summary(row: FlowRow): FlowSummary {
     description: row.description,
     latestVersion: row.latestVersion,
     publishedVersion: row.publishedVersion,
-    enabled: row.enabled === 1,
+    enabled: row.enabled,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
     archivedAt: row.archivedAt === null ? null : iso(row.archivedAt),
@@ -78,27 +74,24 @@ function scheduleProblems(flow: Flow): Problem[] {
   return problems;
 }
 
-/** Flows and their versions. Every save makes a new version; old versions are kept for the runs that used them. */
+/**
+ * Flows and their versions, with their rules, over the stored rows. Every save makes a new version;
+ * old versions are kept for the runs that used them.
+ */
 export class FlowRepository {
   constructor(
-    private readonly db: Db,
+    private readonly rows: FlowRows,
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Flows most recently changed first: those in use, or (`archived`) those deleted while they had runs. */
-  list(archived = false): FlowSummary[] {
-    return this.db
-      .select()
-      .from(flows)
-      .where(archived ? isNotNull(flows.archivedAt) : isNull(flows.archivedAt))
-      .orderBy(desc(flows.updatedAt))
-      .all()
-      .map(summary);
+  async list(archived = false): Promise<FlowSummary[]> {
+    return (await this.rows.list(archived)).map(summary);
   }
 
   /** A new flow with the latest document of this one, named "<name> (copy)", at version 1. */
-  duplicate(id: string): FlowDetail {
-    const source = this.get(id);
+  async duplicate(id: string): Promise<FlowDetail> {
+    const source = await this.get(id);
     return this.create({ ...source.document, name: `${source.name} (copy)` });
   }
 
@@ -106,113 +99,75 @@ export class FlowRepository {
    * Deletes a flow. One that has runs is archived instead: hidden from the list, its schedules and
    * webhooks off, its runs and versions kept, restorable. Refused while one of its runs is unfinished.
    */
-  delete(id: string): { archived: boolean } {
-    this.row(id);
-    const c = this.db.$client;
-    const active = c
-      .prepare(`SELECT COUNT(*) FROM runs WHERE flow_id = ? AND status IN ('queued', 'running', 'paused')`)
-      .pluck()
-      .get(id) as number;
+  async delete(id: string): Promise<{ archived: boolean }> {
+    await this.row(id);
+    const active = await this.rows.unfinishedRuns(id);
     if (active > 0)
       throw new ConflictError('flow_running', `flow "${id}" has ${active} unfinished run(s); cancel them first`);
-    const hasRuns = c.prepare('SELECT 1 FROM runs WHERE flow_id = ? LIMIT 1').get(id) !== undefined;
-    const at = this.now();
-    this.db.transaction((tx) => {
-      tx.update(scheduleState).set({ version: null }).where(eq(scheduleState.flowId, id)).run();
-      if (hasRuns) {
-        tx.update(flows).set({ archivedAt: at, enabled: 0, updatedAt: at }).where(eq(flows.id, id)).run();
-        return;
-      }
-      tx.delete(scheduleState).where(eq(scheduleState.flowId, id)).run();
-      tx.delete(webhooks).where(eq(webhooks.flowId, id)).run();
-      tx.delete(watermarks).where(eq(watermarks.flowId, id)).run();
-      tx.delete(flowVersions).where(eq(flowVersions.flowId, id)).run();
-      tx.delete(flows).where(eq(flows.id, id)).run();
-    });
+    const hasRuns = await this.rows.hasRuns(id);
+    if (hasRuns) await this.rows.setArchived(id, true, this.now());
+    else await this.rows.remove(id);
     return { archived: hasRuns };
   }
 
   /** Brings an archived flow back to the list (its schedules and webhooks stay off until turned on). */
-  restore(id: string): FlowSummary {
-    const row = this.row(id);
+  async restore(id: string): Promise<FlowSummary> {
+    const row = await this.row(id);
     if (row.archivedAt === null) throw new ConflictError('not_archived', `flow "${id}" is not archived`);
-    this.db.update(flows).set({ archivedAt: null, updatedAt: this.now() }).where(eq(flows.id, id)).run();
-    return summary(this.row(id));
+    await this.rows.setArchived(id, false, this.now());
+    return summary(await this.row(id));
   }
 
   /** Creates a flow from a document that can be read (problems are saved with it as a draft). */
-  create(input: unknown): FlowDetail {
+  async create(input: unknown): Promise<FlowDetail> {
     const { flow } = parseFlowDocument(input);
     const id = `flow_${randomBytes(6).toString('hex')}`;
-    const at = this.now();
-    this.db.transaction((tx) => {
-      tx.insert(flows)
-        .values({
-          id,
-          name: flow.name,
-          description: flow.description ?? null,
-          latestVersion: 1,
-          createdAt: at,
-          updatedAt: at,
-        })
-        .run();
-      tx.insert(flowVersions)
-        .values({ flowId: id, version: 1, document: JSON.stringify(flow), createdAt: at })
-        .run();
+    await this.rows.create({
+      id,
+      name: flow.name,
+      description: flow.description ?? null,
+      document: JSON.stringify(flow),
+      at: this.now(),
     });
     return this.get(id);
   }
 
   /** Saves a new version of a flow. */
-  update(id: string, input: unknown): FlowDetail {
+  async update(id: string, input: unknown): Promise<FlowDetail> {
     const { flow } = parseFlowDocument(input);
-    const row = this.row(id);
-    const at = this.now();
-    const version = row.latestVersion + 1;
-    this.db.transaction((tx) => {
-      tx.insert(flowVersions)
-        .values({ flowId: id, version, document: JSON.stringify(flow), createdAt: at })
-        .run();
-      tx.update(flows)
-        .set({ name: flow.name, description: flow.description ?? null, latestVersion: version, updatedAt: at })
-        .where(eq(flows.id, id))
-        .run();
+    await this.row(id);
+    await this.rows.addVersion(id, {
+      name: flow.name,
+      description: flow.description ?? null,
+      document: JSON.stringify(flow),
+      at: this.now(),
     });
     return this.get(id);
   }
 
   /** A flow with the document of its latest version (or of `version`) and that document's problems. */
-  get(id: string, version?: number): FlowDetail {
-    const row = this.row(id);
+  async get(id: string, version?: number): Promise<FlowDetail> {
+    const row = await this.row(id);
     const wanted = version ?? row.latestVersion;
-    const v = this.db
-      .select()
-      .from(flowVersions)
-      .where(and(eq(flowVersions.flowId, id), eq(flowVersions.version, wanted)))
-      .get();
+    const v = await this.rows.version(id, wanted);
     if (!v) throw notFound('version', `${id}@${wanted}`);
     const document = readDocument(v.document);
     return {
       ...summary(row),
       version: v.version,
-      versionId: String(v.id),
+      versionId: v.id,
       document,
       problems: documentProblems(document),
     };
   }
 
   /** The flow's versions, newest first. */
-  versions(id: string): FlowVersionSummary[] {
-    const row = this.row(id);
-    const rows = this.db
-      .select()
-      .from(flowVersions)
-      .where(eq(flowVersions.flowId, id))
-      .orderBy(desc(flowVersions.version))
-      .all();
+  async versions(id: string): Promise<FlowVersionSummary[]> {
+    const row = await this.row(id);
+    const rows = await this.rows.versions(id);
     return rows.map((v) => ({
       version: v.version,
-      versionId: String(v.id),
+      versionId: v.id,
       createdAt: iso(v.createdAt),
       published: v.version === row.publishedVersion,
       errors: documentProblems(readDocument(v.document)).filter((p) => p.severity === 'error').length,
@@ -220,8 +175,8 @@ export class FlowRepository {
   }
 
   /** Makes a version (default: the latest) the one schedules and webhooks run; refused while it has errors. */
-  publish(id: string, version?: number): FlowDetail {
-    const detail = this.get(id, version);
+  async publish(id: string, version?: number): Promise<FlowDetail> {
+    const detail = await this.get(id, version);
     const errors = detail.problems.filter((p) => p.severity === 'error');
     if (errors.length) {
       throw new InvalidFlowError(
@@ -229,72 +184,44 @@ export class FlowRepository {
         { path: errors[0]?.path, problems: detail.problems },
       );
     }
-    const at = this.now();
-    this.db.transaction((tx) => {
-      tx.update(flows).set({ publishedVersion: detail.version, updatedAt: at }).where(eq(flows.id, id)).run();
-    });
+    await this.rows.set(id, { publishedVersion: detail.version }, this.now());
     return this.get(id, detail.version);
   }
 
-  /** Turns the flow's schedules and webhooks on or off. */
-  setEnabled(id: string, enabled: boolean): FlowSummary {
-    this.row(id);
-    const at = this.now();
-    this.db.transaction((tx) => {
-      tx.update(flows)
-        .set({ enabled: enabled ? 1 : 0, updatedAt: at })
-        .where(eq(flows.id, id))
-        .run();
-      // disarm its schedules: once on again, they count slots from then, not from while it was off
-      if (!enabled) tx.update(scheduleState).set({ version: null }).where(eq(scheduleState.flowId, id)).run();
-    });
-    return summary(this.row(id));
+  /** Turns the flow's schedules and webhooks on or off (off disarms its schedules). */
+  async setEnabled(id: string, enabled: boolean): Promise<FlowSummary> {
+    await this.row(id);
+    await this.rows.set(id, { enabled }, this.now());
+    return summary(await this.row(id));
   }
 
   /** Published, enabled flows, with their published documents (what schedules look at). */
-  published(): { id: string; version: number; document: Flow; publishedAt: number }[] {
-    const rows = this.db.$client
-      .prepare(
-        `SELECT f.id, f.published_version AS version, v.document, v.created_at AS at FROM flows f
-           JOIN flow_versions v ON v.flow_id = f.id AND v.version = f.published_version
-           WHERE f.enabled = 1 AND f.published_version IS NOT NULL AND f.archived_at IS NULL`,
-      )
-      .all() as { id: string; version: number; document: string; at: number }[];
-    return rows.map((r) => ({
-      id: r.id,
-      version: r.version,
-      document: readDocument(r.document),
-      publishedAt: r.at,
-    }));
+  async published(): Promise<{ id: string; version: number; document: Flow; publishedAt: number }[]> {
+    return (await this.rows.published()).map((r) => ({ ...r, document: readDocument(r.document) }));
   }
 
   /** Throws 404 unless the flow exists (cheap: no document is read). */
-  assertExists(id: string): void {
-    this.row(id);
+  async assertExists(id: string): Promise<void> {
+    await this.row(id);
   }
 
   /** Finds a flow by name; used to give file-based runs (CLI, demo) a home and a history. */
-  findByName(name: string): FlowSummary | undefined {
-    const row = this.db
-      .select()
-      .from(flows)
-      .where(and(eq(flows.name, name), isNull(flows.archivedAt)))
-      .orderBy(flows.createdAt)
-      .get();
+  async findByName(name: string): Promise<FlowSummary | undefined> {
+    const row = await this.rows.findByName(name);
     return row ? summary(row) : undefined;
   }
 
   /** Saves a document under the flow of that name: a new flow, a new version, or the same version if unchanged. */
-  saveByName(flow: Flow): FlowDetail {
-    const existing = this.findByName(flow.name);
+  async saveByName(flow: Flow): Promise<FlowDetail> {
+    const existing = await this.findByName(flow.name);
     if (!existing) return this.create(flow);
-    const latest = this.get(existing.id);
+    const latest = await this.get(existing.id);
     if (JSON.stringify(latest.document) === JSON.stringify(flow)) return latest;
     return this.update(existing.id, flow);
   }
 
-  private row(id: string): FlowRow {
-    const row = this.db.select().from(flows).where(eq(flows.id, id)).get();
+  private async row(id: string): Promise<FlowRow> {
+    const row = await this.rows.get(id);
     if (!row) throw notFound('flow', id);
     return row;
   }

@@ -120,19 +120,19 @@ describe('the run queue', () => {
         ((await (await limited.app.request(`/api/flows/${id}/runs`, { method: 'POST' })).json()) as { runId: string })
           .runId;
       const runs = [await start(a.id), await start(a.id), await start(a.id), await start(b.id)];
-      const statuses = () => runs.map((id) => limited.parts.runs.get(id).status);
+      const statuses = async () => Promise.all(runs.map(async (id) => (await limited.parts.runs.get(id)).status));
       let maxRunningOfA = 0;
       let sawOtherFlowAlongside = false;
-      while (statuses().some((s) => s === 'queued' || s === 'running')) {
-        const s = statuses();
+      while ((await statuses()).some((s) => s === 'queued' || s === 'running')) {
+        const s = await statuses();
         maxRunningOfA = Math.max(maxRunningOfA, s.slice(0, 3).filter((x) => x === 'running').length);
         if (s[3] === 'running' && s.slice(0, 3).includes('running')) sawOtherFlowAlongside = true;
         await new Promise((r) => setTimeout(r, 20));
       }
-      expect(statuses()).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
+      expect(await statuses()).toEqual(['succeeded', 'succeeded', 'succeeded', 'succeeded']);
       expect(maxRunningOfA).toBe(1);
       expect(sawOtherFlowAlongside).toBe(true);
-      const started = runs.slice(0, 3).map((id) => limited.parts.runs.get(id));
+      const started = await Promise.all(runs.slice(0, 3).map((id) => limited.parts.runs.get(id)));
       for (let i = 1; i < 3; i++) {
         expect(Date.parse(started[i]?.startedAt as string)).toBeGreaterThanOrEqual(
           Date.parse(started[i - 1]?.finishedAt as string),

@@ -38,7 +38,7 @@ export function createApp(
     const fromQuery =
       c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
     const token = match?.[1] ?? fromQuery;
-    if (!token || !deps.tokens.verify(token)) {
+    if (!token || !(await deps.tokens.verify(token))) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       const message = token
         ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEMO_FLOW_FILE } from '../demo.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 import { SECRET_HEADER, SIGNATURE_HEADER, signBody } from '../webhooks/webhooks.js';
 import { type AppDeps, createApp } from './app.js';
 import type { RegisteredRoute } from './spec.js';
@@ -99,7 +100,7 @@ const TABLES: Record<string, string> = {
 
 /** A digest of every table: its row count and a hash of all its rows in key order. */
 function snapshot(): Record<string, string> {
-  const c = t.parts.db.$client;
+  const c = sqliteClient(t.parts.storage).$client;
   return Object.fromEntries(
     Object.entries(TABLES).map(([table, key]) => {
       const rows = c.prepare(`SELECT * FROM ${table} ORDER BY ${key}`).all();
@@ -112,14 +113,14 @@ function snapshot(): Record<string, string> {
  * Rows written so far through the server's one database connection (every part of it shares that
  * connection): while it stays the same, nothing was stored and the digest need not be taken again.
  */
-const writes = () => t.parts.db.$client.prepare('SELECT total_changes()').pluck().get() as number;
+const writes = () => sqliteClient(t.parts.storage).$client.prepare('SELECT total_changes()').pluck().get() as number;
 
 /** The stored data now: the baseline when nothing was written since, else a new digest. */
 const current = () => (baseline && writes() === baselineWrites ? baseline : snapshot());
 
 /** After a request that may have changed things: no run left going, the fuzzed connection back, a new baseline. */
 async function settle(): Promise<void> {
-  const c = t.parts.db.$client;
+  const c = sqliteClient(t.parts.storage).$client;
   const { runner } = t.parts;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -131,7 +132,7 @@ async function settle(): Promise<void> {
     if (Date.now() > deadline) throw new Error(`runs ${open.join(', ')} do not finish after being cancelled`);
     for (const id of open) {
       try {
-        runner.cancel(String(id));
+        await runner.cancel(String(id));
       } catch {
         // finishing on its own
       }

@@ -3,7 +3,6 @@ import path from 'node:path';
 import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
 import { REPO_ROOT } from '../config.js';
-import { prune } from '../storage/sqlite/retention.js';
 import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
@@ -35,24 +34,24 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     });
   api.add('listTemplates', () => ({ items: templates }));
 
-  api.add('listConnections', () => ({ items: deps.connections.list() }));
+  api.add('listConnections', async () => ({ items: await deps.connections.list() }));
   api.add('createConnection', (_c, { body }) => deps.connections.create(body));
   api.add('getConnection', (_c, { params }) => deps.connections.get(params.name));
   api.add('updateConnection', (_c, { params, body }) => deps.connections.update(params.name, body));
-  api.add('deleteConnection', (_c, { params }) => {
-    deps.connections.delete(params.name);
+  api.add('deleteConnection', async (_c, { params }) => {
+    await deps.connections.delete(params.name);
     return undefined;
   });
   api.add('checkConnection', (_c, { params }) => deps.connections.check(params.name, deps.http));
 
-  api.add('listTokens', () => ({ items: deps.tokens.list() }));
+  api.add('listTokens', async () => ({ items: await deps.tokens.list() }));
   api.add('createToken', (_c, { body }) => deps.tokens.create(body.name));
-  api.add('revokeToken', (_c, { params }) => {
-    if (!deps.tokens.revoke(params.id))
+  api.add('revokeToken', async (_c, { params }) => {
+    if (!(await deps.tokens.revoke(params.id)))
       throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', `token ${params.id} does not exist`);
     return undefined;
   });
 
   api.add('getSettings', () => deps.settings);
-  api.add('prune', () => prune(deps.db, deps.settings.retention));
+  api.add('prune', () => deps.storage.retention.prune(deps.settings.retention));
 }

@@ -7,15 +7,14 @@ import type { Logger } from '../logger.js';
 import type { RunEstimates } from '../runs/estimate.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
-import type { Db } from '../storage/sqlite/open.js';
-import type { RunRepository } from '../storage/sqlite/runs.js';
+import type { RunQueries, Storage } from '../storage/port.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 
 /** What the HTTP app is built from; apart from app.ts so route files can name it without importing the app. */
 export interface AppDeps {
-  db: Db;
+  storage: Storage;
   flows: FlowRepository;
-  runs: RunRepository;
+  runs: RunQueries;
   runner: Runner;
   connections: ConnectionRepository;
   http: HttpClient;

@@ -16,8 +16,8 @@ const HEARTBEAT_MS = 15_000;
  */
 export function registerEventRoutes(api: ApiRouter, deps: AppDeps): void {
   api.add('events', (c) => stream(c, deps, undefined));
-  api.add('runEvents', (c, { params }) => {
-    deps.runs.get(params.id);
+  api.add('runEvents', async (c, { params }) => {
+    await deps.runs.get(params.id);
     return stream(c, deps, params.id);
   });
 }
@@ -38,7 +38,7 @@ function stream(c: Context, deps: AppDeps, runId: string | undefined): Response 
     });
     try {
       if (runId !== undefined) {
-        const run = deps.runs.get(runId);
+        const run = await deps.runs.get(runId);
         await sse.writeSSE({ event: 'snapshot', data: JSON.stringify(run) });
         if (isFinalRunStatus(run.status)) return;
       }

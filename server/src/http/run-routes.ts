@@ -18,29 +18,29 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
     });
   });
   api.add('getRun', async (_c, { params }) => {
-    const run = deps.runs.get(params.id);
+    const run = await deps.runs.get(params.id);
     if (run.status !== 'running') return run;
-    return { ...run, eta: await deps.estimates.eta(run, deps.runs.versionOf(params.id).document) };
+    return { ...run, eta: await deps.estimates.eta(run, (await deps.runs.versionOf(params.id)).document) };
   });
   api.add('testData', (_c, { params, query }) => deps.runner.testDataOf(params.id, query.waitMs));
-  api.add('pauseRun', (_c, { params }) => {
-    deps.runner.pause(params.id);
+  api.add('pauseRun', async (_c, { params }) => {
+    await deps.runner.pause(params.id);
     return { runId: params.id, status: 'paused' as const };
   });
-  api.add('resumeRun', (_c, { params }) => {
-    deps.runner.resume(params.id);
+  api.add('resumeRun', async (_c, { params }) => {
+    await deps.runner.resume(params.id);
     return { runId: params.id, status: 'running' as const };
   });
-  api.add('cancelRun', (_c, { params }) => {
-    const run = deps.runs.get(params.id);
+  api.add('cancelRun', async (_c, { params }) => {
+    const run = await deps.runs.get(params.id);
     if (isFinalRunStatus(run.status))
       throw new ApiError(HTTP_STATUS.CONFLICT, 'run_finished', `run ${params.id} has already finished (${run.status})`);
-    deps.runner.cancel(params.id);
+    await deps.runner.cancel(params.id);
     return { runId: params.id, status: 'cancelling' as const };
   });
-  api.add('retryRun', (_c, { params, body }) => {
+  api.add('retryRun', async (_c, { params, body }) => {
     const version = body?.version ?? 'original';
-    const runId = deps.runner.retryFailed(params.id, version, body?.records);
+    const runId = await deps.runner.retryFailed(params.id, version, body?.records);
     return { runId, retryOf: params.id, version, status: 'queued' as const };
   });
   api.add('listRecords', (_c, { params, query }) =>
@@ -52,7 +52,9 @@ export function registerRunRoutes(api: ApiRouter, deps: AppDeps): void {
       ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
     }),
   );
-  api.add('errorGroups', (_c, { params, query }) => ({ items: deps.runs.errorGroups(params.id, query.limit) }));
+  api.add('errorGroups', async (_c, { params, query }) => ({
+    items: await deps.runs.errorGroups(params.id, query.limit),
+  }));
   api.add('listCollected', (_c, { params, query }) =>
     deps.runs.collected(params.id, {
       limit: query.limit,

@@ -57,8 +57,7 @@ export async function openTestSluice(
       parts.scheduler.stop();
       await parts.runner.stop();
       await parts.sandbox.close();
-      await parts.store.close();
-      parts.db.$client.close();
+      await parts.storage.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

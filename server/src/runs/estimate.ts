@@ -1,4 +1,4 @@
-import type { Connectors, FilePort } from '@sluice/engine';
+import type { Connectors, FilePort, ResolvedConnection } from '@sluice/engine';
 import {
   type CountFact,
   combineMeasurements,
@@ -12,10 +12,7 @@ import {
   type RunEta,
   runEta,
 } from '@sluice/shared';
-import type Database from 'better-sqlite3';
-import type { Db } from '../storage/sqlite/open.js';
-import { OutcomePacks } from '../storage/sqlite/outcome-store.js';
-import { preparedStatements } from '../storage/sqlite/statements.js';
+import type { EstimateRows } from '../storage/port.js';
 
 /** Recent succeeded runs the per-record time is measured in. */
 const MEASURED_RUNS = 5;
@@ -31,12 +28,10 @@ const TOTAL_PATHS = [['meta', 'total'], ['total'], ['meta', 'pagination', 'total
 /** Records in the recent window of a running run's rate. */
 const WINDOW_RECORDS = 200;
 
-interface MeasuredRow {
-  id: number;
-  read: number;
-  started_at: number;
-  finished_at: number;
-  document: string | null;
+/** How an estimate reaches an HTTP source's system: the HTTP client and a lookup of connections by name. */
+export interface EstimateConnectors {
+  http: Connectors['http'];
+  connection(name: string): ResolvedConnection | undefined | Promise<ResolvedConnection | undefined>;
 }
 
 /**
@@ -45,22 +40,15 @@ interface MeasuredRow {
  * `estimateRun` / `runEta`, so the figures follow the engine's semantics in one place.
  */
 export class RunEstimates {
-  private readonly c: Database.Database;
-  private readonly sql: (text: string) => Database.Statement;
   private readonly counts = new Map<string, { at: number; fact: CountFact | null }>();
-  private readonly packs: OutcomePacks;
 
   constructor(
-    db: Db,
+    private readonly rows: EstimateRows,
     private readonly files: FilePort | undefined,
     /** To ask an HTTP source's API for its total (one record's page); none: not asked. */
-    private readonly connectors?: Pick<Connectors, 'http' | 'connection'>,
+    private readonly connectors?: EstimateConnectors,
     private readonly now: () => number = Date.now,
-  ) {
-    this.c = db.$client;
-    this.sql = preparedStatements(this.c);
-    this.packs = new OutcomePacks(this.c);
-  }
+  ) {}
 
   /** The estimate of a run of `flow` (the document of `version` of flow `flowId`). */
   async forFlow(flowId: string, version: number, flow: Flow, records?: number): Promise<FlowEstimate> {
@@ -91,23 +79,17 @@ export class RunEstimates {
       if (fact) sourceCounts[node.id] = fact;
     }
     if (flowId === null) return { sourceCounts };
-    const rows = this.sql(
-      `SELECT r.id, r.read, r.started_at, r.finished_at, v.document FROM runs r INDEXED BY runs_flow_status
-         LEFT JOIN flow_versions v ON v.id = r.flow_version_id
-         WHERE r.flow_id = ? AND r.status = 'succeeded' AND r.trigger NOT IN ('retry', 'test')
-           AND r.started_at IS NOT NULL AND r.finished_at IS NOT NULL
-         ORDER BY r.id DESC LIMIT ?`,
-    ).all(flowId, MEASURED_RUNS) as MeasuredRow[];
+    const rows = await this.rows.measuredRuns(flowId, MEASURED_RUNS);
     const last = rows[0];
     const measured: { runId: string; records: number; ms: number }[] = [];
     for (const r of rows) {
       const doc = r.document === null ? undefined : parseFlow(r.document);
-      const m = doc ? measurePerRecord(doc, r.read, r.finished_at - r.started_at) : null;
-      if (m) measured.push({ runId: String(r.id), records: r.read, ms: m.ms });
+      const m = doc ? measurePerRecord(doc, r.read, r.finishedAt - r.startedAt) : null;
+      if (m) measured.push({ runId: r.id, records: r.read, ms: m.ms });
     }
     return {
       sourceCounts,
-      lastRun: last ? { runId: String(last.id), records: last.read } : null,
+      lastRun: last ? { runId: last.id, records: last.read } : null,
       perRecord: combineMeasurements(measured),
     };
   }
@@ -120,15 +102,13 @@ export class RunEstimates {
     const facts = await this.facts(run.retryOf === null ? run.flowId : null, flow);
     // a retry run reads the failed records of the run it retries
     const total =
-      run.retryOf !== null
-        ? ((this.sql('SELECT failed FROM runs WHERE id = ?').pluck().get(Number(run.retryOf)) as number | undefined) ??
-          null)
-        : estimateRun(flow, facts).records;
+      run.retryOf !== null ? ((await this.rows.failedCount(run.retryOf)) ?? null) : estimateRun(flow, facts).records;
     const c = run.counts;
     const settled = c.succeeded + c.filtered + c.failed + c.cancelled;
-    const id = Number(run.id);
-    const latest = this.packs.last(id);
-    const earlier = latest ? (this.packs.last(id, latest.seq - WINDOW_RECORDS) ?? this.packs.first(id)) : undefined;
+    const latest = await this.rows.lastSettled(run.id);
+    const earlier = latest
+      ? ((await this.rows.lastSettled(run.id, latest.seq - WINDOW_RECORDS)) ?? (await this.rows.firstSettled(run.id)))
+      : undefined;
     const waiting = run.waiting && (run.waiting.kind === 'delay' || run.waiting.kind === 'rate') ? run.waiting : null;
     const eta = runEta({
       flow,
@@ -202,7 +182,8 @@ export class RunEstimates {
     if (cached && this.now() - cached.at < TOTAL_TTL_MS) return cached.fact;
     let fact: CountFact | null = null;
     try {
-      const connection = typeof raw.connection === 'string' ? this.connectors.connection(raw.connection) : undefined;
+      const connection =
+        typeof raw.connection === 'string' ? await this.connectors.connection(raw.connection) : undefined;
       if (typeof raw.connection === 'string' && !connection) throw new Error('no such connection');
       const absolute = /^https?:\/\//i.test(raw.url);
       const url = new URL(

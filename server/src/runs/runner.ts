@@ -7,16 +7,21 @@ import {
   type RunEvent,
   type RunHandle,
   type RunResult,
+  type RunStore,
   type Runtime,
   startRun,
 } from '@sluice/engine';
-import { emptyRunCounts, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
+import { emptyRunCounts, type Flow, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
 import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
-import type { RunLeases } from '../storage/sqlite/leases.js';
-import type { SqliteRunStore } from '../storage/sqlite/run-store.js';
-import type { RetrySelection, RunRepository } from '../storage/sqlite/runs.js';
+import {
+  LeaseLostError,
+  type LeaseStore,
+  type RetrySelection,
+  type RunQueries,
+  type RunWriteStore,
+} from '../storage/port.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */
@@ -39,10 +44,15 @@ export interface EnqueueOptions {
 
 export interface RunnerOptions {
   flows: FlowRepository;
-  runs: RunRepository;
-  store: SqliteRunStore;
-  leases: RunLeases;
+  runs: RunQueries;
+  store: RunWriteStore;
+  leases: LeaseStore;
   connectors: Connectors;
+  /**
+   * Loads the connections a flow names before its run starts (the engine looks them up
+   * synchronously in `connectors`); none: `connectors` answers on its own.
+   */
+  connections?: { preload(names: Iterable<string>): Promise<void> };
   clock: Clock;
   /** Hashing and yielding for the engine (Node's). */
   runtime: Runtime;
@@ -71,38 +81,106 @@ export class Runner {
   private readonly testData = new TestRunData();
   /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
   private readonly tests = new Set<string>();
+  /**
+   * Runs executing here whose lease another process has taken: they are stopped here without
+   * writing anything more (the new holder owns the run), and their events are not passed on.
+   */
+  private readonly lost = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
+  /** A pump is under way; `again`: another was asked for meanwhile. */
+  private pumping = false;
+  private again = false;
   readonly events = new EventEmitter();
 
   constructor(private readonly o: RunnerOptions) {
     this.concurrency = o.concurrency ?? 4;
     this.breakers = new BreakerRegistry(o.clock);
     this.events.setMaxListeners(0);
+    o.store.onLeaseLost = (runId) => this.lose(runId);
   }
 
   /** Starts picking up runs: now, and every `scanMs`; renews this process's leases meanwhile. */
   start(): void {
-    this.pump();
+    void this.pump();
     const scan = this.o.scanMs ?? 2000;
-    this.timers.push(setInterval(() => this.pump(), scan).unref());
-    this.timers.push(setInterval(() => this.o.leases.renew([...this.active.keys()]), this.o.leases.ttlMs / 3).unref());
+    this.timers.push(setInterval(() => void this.pump(), scan).unref());
+    this.timers.push(setInterval(() => void this.renew(), this.o.leases.ttlMs / 3).unref());
+  }
+
+  /** Renews the leases of the runs executing here; stops those whose lease another process took. */
+  private async renew(): Promise<void> {
+    try {
+      for (const runId of await this.o.leases.renew([...this.active.keys()])) this.lose(runId);
+    } catch (err) {
+      this.o.logger.error({ err }, 'the leases of the runs executing here could not be renewed; tried again shortly');
+    }
+  }
+
+  /**
+   * Stops a run whose lease this process no longer holds, writing nothing more for it: its store
+   * drops what the engine still hands over (the stored run is the new holder's), and its waiters
+   * are left to the process that finishes it.
+   */
+  private lose(runId: string): void {
+    const handle = this.active.get(runId);
+    if (!handle || this.lost.has(runId)) return;
+    this.lost.add(runId);
+    this.runLog(runId, this.activeFlows.get(runId) ?? null).warn(
+      "the run's lease was taken by another process; it stops here and goes on there",
+    );
+    handle.cancel();
+  }
+
+  /**
+   * The run store as one run sees it: once the run is lost, nothing more is written, and a write
+   * refused for the lost lease is not the engine's failure (the run is being stopped here for it).
+   */
+  private storeFor(runId: string): RunStore {
+    const store = this.o.store;
+    const ignoreLost = (err: unknown): void => {
+      if (!(err instanceof LeaseLostError)) throw err;
+    };
+    // a write answers as the store does (at once or later), less the refusals for the lost lease
+    const unlessLost = (write: () => void | Promise<void>): void | Promise<void> => {
+      if (this.lost.has(runId)) return;
+      try {
+        const written = write();
+        return written instanceof Promise ? written.catch(ignoreLost) : written;
+      } catch (err) {
+        ignoreLost(err);
+      }
+    };
+    return {
+      commit: (id, commit) => (this.lost.has(runId) ? undefined : store.commit(id, commit)),
+      setStatus: (id, update) => unlessLost(() => store.setStatus(id, update)),
+      setWaiting: (id, waiting) => unlessLost(() => store.setWaiting(id, waiting)),
+    };
+  }
+
+  /** Loads the connections the flow's nodes name, for the engine's synchronous lookups. */
+  private async preload(flow: Flow): Promise<void> {
+    if (!this.o.connections) return;
+    const names = flow.nodes
+      .map((n) => (n.params as { connection?: unknown }).connection)
+      .filter((c): c is string => typeof c === 'string' && c !== '');
+    await this.o.connections.preload(names);
   }
 
   /**
    * Queues a run of a flow version (the latest unless told otherwise) and returns its id at once;
    * answers 422 when that version has errors, 409 when the flow has no published version to run.
    */
-  enqueue(flowId: string, trigger: TriggerKind, options: EnqueueOptions = {}): string {
+  async enqueue(flowId: string, trigger: TriggerKind, options: EnqueueOptions = {}): Promise<string> {
     const wanted = options.version ?? 'latest';
     let version: number | undefined;
     if (wanted === 'published') {
-      const summary = this.o.flows.get(flowId);
+      const summary = await this.o.flows.get(flowId);
       if (summary.publishedVersion === null)
         throw new ConflictError('not_published', `flow ${flowId} has no published version; publish one first`);
       version = summary.publishedVersion;
     } else if (typeof wanted === 'number') version = wanted;
-    const flow = this.o.flows.get(flowId, version);
+    const flow = await this.o.flows.get(flowId, version);
     if (flow.archivedAt !== null)
       throw new ConflictError('archived', `flow "${flow.name}" is archived; restore it before running it`);
     const errors = flow.problems.filter((p) => p.severity === 'error');
@@ -111,7 +189,7 @@ export class Runner {
       const message = `the flow has ${errors.length} problem(s) to fix before it can run: ${first?.message}`;
       throw new InvalidFlowError(message, { path: first?.path, problems: flow.problems });
     }
-    const runId = this.o.runs.create({
+    const runId = await this.o.runs.create({
       flowId,
       flowVersionId: Number(flow.versionId),
       flowName: flow.name,
@@ -120,7 +198,7 @@ export class Runner {
       ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
     });
     this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
-    queueMicrotask(() => this.pump());
+    queueMicrotask(() => void this.pump());
     return runId;
   }
 
@@ -130,7 +208,7 @@ export class Runner {
    * unless asked. Stored as a run with trigger `test` and no flow version; what each node received,
    * emitted and failed is kept in memory for `testDataOf`. Answers 422 when the document has errors.
    */
-  test(request: TestRequest): string {
+  async test(request: TestRequest): Promise<string> {
     const checked = checkFlowForRun(request.document);
     const errors = checked.problems.filter((p) => p.severity === 'error');
     if (!checked.flow || errors.length) {
@@ -141,8 +219,10 @@ export class Runner {
     const flow = checked.flow;
     const { flowId } = request;
     // no flow version: a process that finds this run abandoned cannot run it, and stores it failed
-    const runId = this.o.runs.create({ flowId, flowVersionId: null, flowName: flow.name, trigger: 'test' });
-    this.o.leases.claim(runId, ['queued']);
+    const runId = await this.o.runs.create({ flowId, flowVersionId: null, flowName: flow.name, trigger: 'test' });
+    const epoch = await this.o.leases.claim(runId, ['queued']);
+    if (epoch !== null) this.o.store.fence(runId, epoch);
+    await this.preload(flow);
     const log = this.runLog(runId, flowId);
     log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
     const handle = startRun({
@@ -150,10 +230,11 @@ export class Runner {
       flow,
       clock: this.o.clock,
       runtime: this.o.runtime,
-      store: this.o.store,
+      store: this.storeFor(runId),
       connectors: this.o.connectors,
       breakers: this.breakers,
       onEvent: (event: RunEvent) => {
+        if (this.lost.has(runId)) return;
         logEvent(log, event);
         this.events.emit('event', event);
       },
@@ -180,14 +261,14 @@ export class Runner {
       )
       .finally(() => {
         this.tests.delete(runId);
-        queueMicrotask(() => this.pump());
+        queueMicrotask(() => void this.pump());
       });
     return runId;
   }
 
   /** What each node of a test run received, emitted and failed; waits up to `waitMs` for it to finish. */
   async testDataOf(runId: string, waitMs = 0) {
-    const run = this.o.runs.get(runId);
+    const run = await this.o.runs.get(runId);
     if (run.trigger !== 'test') throw new NotFoundError(`run ${runId} is not a test run`, 'not_a_test');
     if (!isFinalRunStatus(run.status) && waitMs > 0 && this.active.has(runId)) {
       let timer: NodeJS.Timeout | undefined;
@@ -199,7 +280,7 @@ export class Runner {
       ]);
       clearTimeout(timer);
     }
-    const current = this.o.runs.get(runId);
+    const current = await this.o.runs.get(runId);
     const nodes = this.testData.get(runId);
     if (isFinalRunStatus(current.status) && !nodes && !this.active.has(runId))
       throw new NotFoundError(`the data of test run ${runId} is no longer kept; test again`, 'test_data_gone');
@@ -212,12 +293,13 @@ export class Runner {
     };
   }
 
-  /** Cancels every unfinished run of a flow (a schedule's cancel-previous policy); returns their ids. */
-  cancelFlowRuns(flowId: string): string[] {
+  /** Cancels every unfinished run of a flow but those named (a schedule's cancel-previous policy); returns their ids. */
+  async cancelFlowRuns(flowId: string, except: readonly string[] = []): Promise<string[]> {
     const ids: string[] = [];
-    for (const run of this.o.runs.activeOf(flowId)) {
+    for (const run of await this.o.runs.activeOf(flowId)) {
+      if (except.includes(run.id)) continue;
       try {
-        this.cancel(run.id);
+        await this.cancel(run.id);
         ids.push(run.id);
       } catch (err) {
         if (!(err instanceof DomainError)) throw err;
@@ -227,8 +309,12 @@ export class Runner {
   }
 
   /** Queues a run that feeds the failed records of a finished run into the nodes where they failed. */
-  retryFailed(runId: string, version: 'original' | 'current', selection?: readonly RetrySelection[]): string {
-    const run = this.o.runs.get(runId);
+  async retryFailed(
+    runId: string,
+    version: 'original' | 'current',
+    selection?: readonly RetrySelection[],
+  ): Promise<string> {
+    const run = await this.o.runs.get(runId);
     if (!isFinalRunStatus(run.status))
       throw new ConflictError(
         'run_not_finished',
@@ -245,7 +331,7 @@ export class Runner {
         throw new InvalidError('duplicate_record', `records[${twice}].seq: record ${seqs[twice]} is named twice`, {
           path: `records[${twice}].seq`,
         });
-      const missing = this.o.runs.notFailed(runId, seqs);
+      const missing = await this.o.runs.notFailed(runId, seqs);
       if (missing.length) {
         const at = seqs.indexOf(missing[0] as number);
         throw new InvalidError(
@@ -257,15 +343,15 @@ export class Runner {
     }
     const target =
       version === 'original'
-        ? this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
-        : this.o.flows.get(run.flowId);
+        ? await this.o.flows.get(run.flowId, run.flowVersion ?? undefined)
+        : await this.o.flows.get(run.flowId);
     const errors = target.problems.filter((p) => p.severity === 'error');
     if (errors.length)
       throw new InvalidFlowError(`that flow version cannot run: ${errors[0]?.message}`, {
         path: errors[0]?.path,
         problems: target.problems,
       });
-    const id = this.o.runs.create({
+    const id = await this.o.runs.create({
       flowId: run.flowId,
       flowVersionId: Number(target.versionId),
       flowName: target.name,
@@ -273,33 +359,33 @@ export class Runner {
       retryOf: runId,
       ...(selection?.length ? { selection } : {}),
     });
-    queueMicrotask(() => this.pump());
+    queueMicrotask(() => void this.pump());
     return id;
   }
 
-  pause(runId: string): void {
-    this.control(runId, 'running', 'pause').pause();
+  async pause(runId: string): Promise<void> {
+    (await this.control(runId, 'running', 'pause')).pause();
   }
 
-  resume(runId: string): void {
-    this.control(runId, 'paused', 'resume').resume();
+  async resume(runId: string): Promise<void> {
+    (await this.control(runId, 'paused', 'resume')).resume();
   }
 
   /** Cancels a queued or running run. */
-  cancel(runId: string): void {
+  async cancel(runId: string): Promise<void> {
     const handle = this.active.get(runId);
     if (handle) handle.cancel();
-    else if (this.o.runs.cancelQueued(runId)) this.settle(runId);
+    else if (await this.o.runs.cancelQueued(runId)) await this.settle(runId);
     else {
-      const run = this.o.runs.get(runId);
+      const run = await this.o.runs.get(runId);
       if (isFinalRunStatus(run.status))
         throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
       throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
   }
 
-  private control(runId: string, expected: RunStatus, verb: string): RunHandle {
-    const run = this.o.runs.get(runId);
+  private async control(runId: string, expected: RunStatus, verb: string): Promise<RunHandle> {
+    const run = await this.o.runs.get(runId);
     const handle = this.active.get(runId);
     if (run.status !== expected || !handle) {
       throw new ConflictError(
@@ -311,12 +397,28 @@ export class Runner {
   }
 
   /** Resolves when the run reaches a final status. */
-  wait(runId: string): Promise<RunResult> {
-    const current = this.o.runs.get(runId);
+  async wait(runId: string): Promise<RunResult> {
+    // the waiter is registered before the stored status is read: a run finishing meanwhile still settles it
+    let waiter: (r: RunResult) => void = () => {};
+    const settled = new Promise<RunResult>((resolve) => {
+      waiter = resolve;
+      this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]);
+    });
+    const current = await this.o.runs.get(runId).catch((err: unknown) => {
+      this.unwait(runId, waiter);
+      throw err;
+    });
     if (isFinalRunStatus(current.status) && !this.active.has(runId)) {
-      return Promise.resolve({ runId, status: current.status, counts: current.counts, nodeCounts: current.nodeCounts });
+      this.unwait(runId, waiter);
+      return { runId, status: current.status, counts: current.counts, nodeCounts: current.nodeCounts };
     }
-    return new Promise((resolve) => this.waiters.set(runId, [...(this.waiters.get(runId) ?? []), resolve]));
+    return settled;
+  }
+
+  private unwait(runId: string, waiter: (r: RunResult) => void): void {
+    const rest = (this.waiters.get(runId) ?? []).filter((w) => w !== waiter);
+    if (rest.length) this.waiters.set(runId, rest);
+    else this.waiters.delete(runId);
   }
 
   /** Stops picking up runs. With `cancel`, cancels this process's runs; otherwise leaves them to be resumed. */
@@ -327,8 +429,10 @@ export class Runner {
     if (!cancel) {
       const tests = handles.filter((h) => this.tests.has(h.runId));
       for (const h of tests) h.cancel(); // nothing to resume them from
-      for (const id of this.active.keys()) if (!this.tests.has(id)) this.o.leases.release(id);
-      await Promise.allSettled(tests.map((h) => h.done));
+      const releases = [...this.active.keys()]
+        .filter((id) => !this.tests.has(id))
+        .map((id) => this.o.leases.release(id));
+      await Promise.allSettled([...releases, ...tests.map((h) => h.done)]);
       return;
     }
     for (const h of handles) h.cancel();
@@ -339,39 +443,63 @@ export class Runner {
     return this.active.size;
   }
 
-  /** Claims and launches runs while there is room. */
-  pump(): void {
+  /**
+   * Claims and launches runs while there is room. One pump at a time: one asked for while another
+   * goes on runs once it ends (so two never claim past the concurrency limit between them).
+   */
+  async pump(): Promise<void> {
+    if (this.pumping) {
+      this.again = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.again = false;
+        await this.pumpOnce();
+      } while (this.again && !this.stopped);
+    } catch (err) {
+      this.o.logger.error({ err }, 'looking for runs to execute failed; the next scan tries again');
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private async pumpOnce(): Promise<void> {
     if (this.stopped) return;
     const room = this.concurrency - this.active.size;
     if (room <= 0) return;
     const perFlow = this.o.perFlow ?? Number.POSITIVE_INFINITY;
-    for (const candidate of this.o.leases.candidates(room * 4)) {
-      if (this.active.size >= this.concurrency) break;
+    for (const candidate of await this.o.leases.candidates(room * 4)) {
+      if (this.stopped || this.active.size >= this.concurrency) break;
       if (this.active.has(candidate.id)) continue;
       if (candidate.status === 'queued' && candidate.flowId && perFlow < Number.POSITIVE_INFINITY) {
         const flowId = candidate.flowId;
-        const elsewhere = this.o.runs
-          .activeOf(flowId)
-          .filter((r) => r.status !== 'queued' && !this.active.has(r.id)).length;
+        const elsewhere = (await this.o.runs.activeOf(flowId)).filter(
+          (r) => r.status !== 'queued' && !this.active.has(r.id),
+        ).length;
         const here = [...this.activeFlows.values()].filter((f) => f === flowId).length;
         if (elsewhere + here >= perFlow) continue;
       }
-      if (!this.o.leases.claim(candidate.id, ['queued', 'running', 'paused'])) continue;
+      const epoch = await this.o.leases.claim(candidate.id, ['queued', 'running', 'paused']);
+      if (epoch === null) continue;
+      // from here on, what this process writes for the run carries this epoch
+      this.o.store.fence(candidate.id, epoch);
       try {
-        this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
+        await this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
       } catch (err) {
         this.runLog(candidate.id, candidate.flowId).error(
           { err },
           'the run could not start; the next scan tries again',
         );
-        this.o.leases.release(candidate.id);
+        await this.o.leases.release(candidate.id).catch(() => {});
       }
     }
   }
 
-  private launch(runId: string, status: RunStatus, flowId: string | null): void {
-    const { document, retryOf } = this.o.runs.versionOf(runId);
+  private async launch(runId: string, status: RunStatus, flowId: string | null): Promise<void> {
+    const { document, retryOf } = await this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
       const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
@@ -379,7 +507,7 @@ export class Runner {
       return;
     }
     const log = this.runLog(runId, flowId);
-    const resume = status === 'queued' ? undefined : this.o.store.loadResume(runId);
+    const resume = status === 'queued' ? undefined : await this.o.store.loadResume(runId);
     if (status !== 'queued') {
       const from = resume
         ? `record ${resume.checkpoint.lowWater} (its last checkpoint)`
@@ -387,18 +515,24 @@ export class Runner {
       log.info({ interrupted: status, lowWater: resume?.checkpoint.lowWater ?? 0 }, `resuming the run from ${from}`);
     } else log.info('starting the run');
     // incremental sources read after the watermarks of the flow's last successful runs
-    const watermarks = flowId && !retryOf ? this.o.runs.watermarksOf(flowId) : {};
+    const watermarks = flowId && !retryOf ? await this.o.runs.watermarksOf(flowId) : {};
+    await this.preload(checked.flow);
+    if (this.stopped) {
+      await this.o.leases.release(runId);
+      return;
+    }
     const handle = startRun({
       runId,
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
       flow: checked.flow,
       clock: this.o.clock,
       runtime: this.o.runtime,
-      store: this.o.store,
+      store: this.storeFor(runId),
       connectors: this.o.connectors,
       breakers: this.breakers,
       paused: status === 'paused',
       onEvent: (event: RunEvent) => {
+        if (this.lost.has(runId)) return;
         logEvent(log, event);
         this.events.emit('event', event);
       },
@@ -411,7 +545,8 @@ export class Runner {
     this.active.set(runId, handle);
     handle.done
       .then(
-        (result) => {
+        async (result) => {
+          if (this.lost.has(runId)) return this.finishLost(runId);
           const ended = {
             status: result.status,
             counts: result.counts,
@@ -419,15 +554,23 @@ export class Runner {
           };
           if (result.status === 'failed') log.warn(ended, 'the run ended failed');
           else log.info(ended, `the run ended ${result.status}`);
-          if (flowId) this.storeWatermarks(flowId, result, log);
+          if (flowId) await this.storeWatermarks(flowId, result, log);
           this.finish(runId, result);
         },
         (err: unknown) => {
+          if (this.lost.has(runId)) return this.finishLost(runId);
           log.error({ err }, 'the run could not be stored');
           this.finish(runId);
         },
       )
-      .finally(() => queueMicrotask(() => this.pump()));
+      .finally(() => queueMicrotask(() => void this.pump()));
+  }
+
+  /** Forgets a run stopped here for a lost lease: no release (the lease is another's), no waiter told. */
+  private finishLost(runId: string): void {
+    this.active.delete(runId);
+    this.activeFlows.delete(runId);
+    this.lost.delete(runId);
   }
 
   /**
@@ -446,22 +589,24 @@ export class Runner {
       });
     } catch (err) {
       log.error({ err }, 'the status of a run that cannot start could not be stored; the next scan tries again');
-      this.o.leases.release(runId);
+      await this.o.leases.release(runId).catch(() => {});
       return;
     }
     log.warn({ error }, 'the run cannot start: stored failed');
-    this.o.leases.release(runId);
-    this.settle(runId);
+    await this.o.leases.release(runId).catch(() => {});
+    await this.settle(runId).catch((err: unknown) => {
+      log.error({ err }, "the run's waiters could not be told how it ended");
+    });
   }
 
   /**
    * Advances the flow's watermarks to what the run read, only when it succeeded: a failed or
    * cancelled run leaves them, so the next run reads its changes again.
    */
-  private storeWatermarks(flowId: string, result: RunResult, log: Logger): void {
+  private async storeWatermarks(flowId: string, result: RunResult, log: Logger): Promise<void> {
     if (result.status !== 'succeeded' || !result.watermarks || !Object.keys(result.watermarks).length) return;
     try {
-      this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
+      await this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
     } catch (err) {
       log.error({ err }, 'the run’s watermarks could not be stored; the next run reads those changes again');
     }
@@ -476,20 +621,23 @@ export class Runner {
     if (this.stopped && !result) return;
     this.active.delete(runId);
     this.activeFlows.delete(runId);
-    this.o.leases.release(runId);
-    this.settle(runId, result);
+    this.o.leases.release(runId).catch((err: unknown) => {
+      this.runLog(runId, null).warn({ err }, "the run's lease could not be released; it expires on its own");
+    });
+    this.settle(runId, result).catch((err: unknown) => {
+      this.runLog(runId, null).error({ err }, "the run's waiters could not be told how it ended");
+    });
   }
 
-  private settle(runId: string, result?: RunResult): void {
+  private async settle(runId: string, result?: RunResult): Promise<void> {
+    if (!this.waiters.get(runId)?.length) return;
+    let final = result;
+    if (!final) {
+      const r = await this.o.runs.get(runId);
+      final = { runId, status: r.status, counts: r.counts, nodeCounts: r.nodeCounts };
+    }
     const waiters = this.waiters.get(runId) ?? [];
     this.waiters.delete(runId);
-    if (!waiters.length) return;
-    const final =
-      result ??
-      (() => {
-        const r = this.o.runs.get(runId);
-        return { runId, status: r.status, counts: r.counts, nodeCounts: r.nodeCounts };
-      })();
     for (const w of waiters) w(final);
   }
 }

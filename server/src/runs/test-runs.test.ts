@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../config.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 import { prune, TEST_RUNS_KEPT } from '../storage/sqlite/retention.js';
 
 let t: TestSluice;
@@ -77,7 +78,7 @@ describe('test runs', () => {
       ((await (await t.app.request(`/api/runs?flowId=${flow.id}${q}`)).json()) as { items: RunSummary[] }).items;
     expect(await list('')).toEqual([]);
     expect((await list('&trigger=test')).map((r) => r.id)).toEqual([...tests].reverse());
-    const result = prune(t.parts.db, { days: 30, runsPerFlow: 100 });
+    const result = prune(sqliteClient(t.parts.storage), { days: 30, runsPerFlow: 100 });
     expect(result.runs).toBeGreaterThanOrEqual(2);
     const pruned = (await list('&trigger=test')).filter((r) => r.prunedAt !== null).map((r) => r.id);
     expect(pruned.sort()).toEqual(tests.slice(0, 2).sort());
@@ -114,9 +115,9 @@ describe('test runs', () => {
           { source: 'b', target: 'wait' },
         ],
       };
-      const runId = own.parts.runner.test({ flowId: null, document: slow, limit: 5, sendWrites: false });
+      const runId = await own.parts.runner.test({ flowId: null, document: slow, limit: 5, sendWrites: false });
       await own.parts.runner.stop({ cancel: false });
-      expect(own.parts.runs.get(runId).status).toBe('cancelled');
+      expect((await own.parts.runs.get(runId)).status).toBe('cancelled');
     } finally {
       await own.close();
     }

@@ -131,7 +131,7 @@ describe('incremental sync through the runner', () => {
     for (let i = 0; i < 200 && seen.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
     for (let i = 0; i < 200; i++) {
       try {
-        t.parts.runner.cancel(runId);
+        await t.parts.runner.cancel(runId);
         break;
       } catch {
         await new Promise((r) => setTimeout(r, 10));

@@ -3,7 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
 import type { Runner } from '../runs/runner.js';
 import { openSluice, type SluiceParts } from '../sluice.js';
-import type { Db } from '../storage/sqlite/open.js';
+import type { ScheduleSlots } from '../storage/port.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 import type { CatchUp } from './cron.js';
 import { type Firing, Scheduler } from './scheduler.js';
 
@@ -66,15 +67,15 @@ function scheduledDoc(name: string, schedule: Partial<ScheduleParams> = {}, reco
 }
 
 /** Creates and publishes a flow with one schedule trigger; returns its id. */
-function publishedFlow(schedule: Partial<ScheduleParams> = {}, name = 'Scheduled'): string {
-  const { id } = parts.flows.create(scheduledDoc(name, schedule));
-  parts.flows.publish(id);
+async function publishedFlow(schedule: Partial<ScheduleParams> = {}, name = 'Scheduled'): Promise<string> {
+  const { id } = await parts.flows.create(scheduledDoc(name, schedule));
+  await parts.flows.publish(id);
   return id;
 }
 
 function runsOf(flowId: string): RunView[] {
-  const rows = parts.db.$client
-    .prepare('SELECT id, trigger, scheduled_for, status FROM runs WHERE flow_id = ? ORDER BY id')
+  const rows = sqliteClient(parts.storage)
+    .$client.prepare('SELECT id, trigger, scheduled_for, status FROM runs WHERE flow_id = ? ORDER BY id')
     .all(flowId) as { id: number; trigger: string; scheduled_for: number | null; status: string }[];
   return rows.map((r) => ({
     id: String(r.id),
@@ -87,8 +88,8 @@ function runsOf(flowId: string): RunView[] {
 const slotsOf = (flowId: string) => runsOf(flowId).map((r) => r.scheduledFor);
 
 function stateOf(flowId: string, nodeId = 'when') {
-  return parts.db.$client
-    .prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
+  return sqliteClient(parts.storage)
+    .$client.prepare('SELECT last_slot, last_run_id, updated_at FROM schedule_state WHERE flow_id = ? AND node_id = ?')
     .get(flowId, nodeId) as { last_slot: number | null; last_run_id: number | null; updated_at: number } | undefined;
 }
 
@@ -103,7 +104,7 @@ const firedRunIds = (firings: Firing[]) => firings.map((f) => f.runId);
 
 /** A second scheduler on the same database, as a restarted process would make. */
 const restartedScheduler = () =>
-  new Scheduler({ db: parts.db, flows: parts.flows, runs: parts.runs, runner: parts.runner });
+  new Scheduler({ slots: parts.storage.slots, flows: parts.flows, runs: parts.runs, runner: parts.runner });
 
 /** The server's parts of a second process: its own SQLite connection to the same file. */
 async function secondProcess(): Promise<SluiceParts> {
@@ -121,40 +122,44 @@ async function secondProcess(): Promise<SluiceParts> {
     logger: parts.logger,
   });
   await other.runner.stop();
-  extraClients.push(other.db.$client);
+  extraClients.push(sqliteClient(other.storage).$client);
   return other;
 }
 
-/** The database of `parts`, but running `meanwhile` once just before the first transaction begins. */
-function dbInterruptedBeforeTransaction(db: Db, meanwhile: () => void): Db {
-  const client = db.$client;
+/**
+ * A process's schedule slots, but running `meanwhile` once right after its first `arm` (it has read
+ * the state, nothing fired yet) or its first `get` (it has checked the state again, about to fire).
+ */
+function slotsInterrupted(slots: ScheduleSlots, after: 'arm' | 'get', meanwhile: () => Promise<void>): ScheduleSlots {
   let pending = true;
-  const interrupted = new Proxy(client, {
-    get(target, prop) {
-      if (prop === 'transaction') {
-        return (fn: (...args: unknown[]) => unknown) => {
-          if (pending) {
-            pending = false;
-            meanwhile();
-          }
-          return target.transaction(fn);
-        };
-      }
-      const value = Reflect.get(target, prop, target) as unknown;
-      return typeof value === 'function' ? value.bind(target) : value;
+  const interrupt = async <T>(result: T): Promise<T> => {
+    if (pending) {
+      pending = false;
+      await meanwhile();
+    }
+    return result;
+  };
+  return {
+    arm: async (...a) => {
+      const state = await slots.arm(...a);
+      return after === 'arm' ? interrupt(state) : state;
     },
-  });
-  return { $client: interrupted } as unknown as Db;
+    get: async (...a) => {
+      const state = await slots.get(...a);
+      return after === 'get' ? interrupt(state) : state;
+    },
+    advance: (...a) => slots.advance(...a),
+  };
 }
 
 describe('a new schedule', () => {
-  it('never fires for slots before it was first seen, then fires each slot once', () => {
-    const id = publishedFlow(); // published (in real time) well before the first simulated tick
-    expect(scheduler.tick(at('2026-05-04T10:00:30Z'))).toEqual([]);
+  it('never fires for slots before it was first seen, then fires each slot once', async () => {
+    const id = await publishedFlow(); // published (in real time) well before the first simulated tick
+    expect(await scheduler.tick(at('2026-05-04T10:00:30Z'))).toEqual([]);
     expect(runsOf(id)).toEqual([]);
     expect(stateOf(id)).toEqual({ last_slot: null, last_run_id: null, updated_at: at('2026-05-04T10:00:30Z') });
 
-    const fired = scheduler.tick(at('2026-05-04T11:00:00Z'));
+    const fired = await scheduler.tick(at('2026-05-04T11:00:00Z'));
     expect(fired).toEqual([
       { flowId: id, nodeId: 'when', slot: at('2026-05-04T11:00:00Z'), runId: expect.any(String) },
     ]);
@@ -162,105 +167,138 @@ describe('a new schedule', () => {
     expect(runsOf(id)).toEqual([scheduled(runId, '2026-05-04T11:00:00.000Z')]);
 
     for (const now of ['2026-05-04T11:00:00Z', '2026-05-04T11:00:05Z', '2026-05-04T11:30:00Z']) {
-      expect(scheduler.tick(at(now))).toEqual([]);
+      expect(await scheduler.tick(at(now))).toEqual([]);
     }
     expect(runsOf(id)).toEqual([scheduled(runId, '2026-05-04T11:00:00.000Z')]);
     expect(stateOf(id)).toMatchObject({ last_slot: at('2026-05-04T11:00:00Z'), last_run_id: Number(runId) });
   });
 
-  it('fires a slot that falls exactly on the instant it is first seen', () => {
-    const id = publishedFlow();
-    expect(firedRunIds(scheduler.tick(at('2026-05-04T11:00:00Z')))).toEqual([expect.any(String)]);
+  it('fires a slot that falls exactly on the instant it is first seen', async () => {
+    const id = await publishedFlow();
+    expect(firedRunIds(await scheduler.tick(at('2026-05-04T11:00:00Z')))).toEqual([expect.any(String)]);
+    expect(slotsOf(id)).toEqual(['2026-05-04T11:00:00.000Z']);
+  });
+});
+
+describe('ticks of one scheduler', () => {
+  it('never overlap: a tick asked for while one goes on runs after it, and the slot fires once', async () => {
+    const id = await publishedFlow();
+    const stored = parts.storage.slots;
+    let inFlight = 0;
+    let most = 0;
+    const slots: ScheduleSlots = {
+      arm: async (...a) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          await new Promise((resolve) => setTimeout(resolve, 10));
+          return await stored.arm(...a);
+        } finally {
+          inFlight--;
+        }
+      },
+      get: (...a) => stored.get(...a),
+      advance: (...a) => stored.advance(...a),
+    };
+    const ticking = new Scheduler({ slots, flows: parts.flows, runs: parts.runs, runner: parts.runner });
+    await ticking.tick(at('2026-05-04T10:30:00Z'));
+    const now = at('2026-05-04T11:00:00Z');
+    const [first, second] = await Promise.all([ticking.tick(now), ticking.tick(now)]);
+    expect(most).toBe(1);
+    expect(firedRunIds(first)).toEqual([expect.any(String)]);
+    expect(second).toEqual([]);
     expect(slotsOf(id)).toEqual(['2026-05-04T11:00:00.000Z']);
   });
 });
 
 describe('a restart at the moment a slot was due', () => {
-  it('does not fire again a slot the previous process fired', () => {
-    const id = publishedFlow({ catchUp: 'none' });
-    scheduler.tick(at('2026-05-04T10:30:00Z'));
-    const fired = scheduler.tick(at('2026-05-04T11:00:00.200Z'));
+  it('does not fire again a slot the previous process fired', async () => {
+    const id = await publishedFlow({ catchUp: 'none' });
+    await scheduler.tick(at('2026-05-04T10:30:00Z'));
+    const fired = await scheduler.tick(at('2026-05-04T11:00:00.200Z'));
     expect(fired).toHaveLength(1);
 
     const restarted = restartedScheduler();
-    expect(restarted.tick(at('2026-05-04T11:00:00.500Z'))).toEqual([]);
-    expect(restarted.tick(at('2026-05-04T11:00:40Z'))).toEqual([]);
+    expect(await restarted.tick(at('2026-05-04T11:00:00.500Z'))).toEqual([]);
+    expect(await restarted.tick(at('2026-05-04T11:00:40Z'))).toEqual([]);
     expect(runsOf(id)).toEqual([scheduled(fired[0]?.runId as string, '2026-05-04T11:00:00.000Z')]);
   });
 
-  it('fires, within the grace, the slot that passed while the process was down', () => {
-    const id = publishedFlow({ catchUp: 'none' });
-    scheduler.tick(at('2026-05-04T10:30:00Z')); // the process that went down before 11:00
+  it('fires, within the grace, the slot that passed while the process was down', async () => {
+    const id = await publishedFlow({ catchUp: 'none' });
+    await scheduler.tick(at('2026-05-04T10:30:00Z')); // the process that went down before 11:00
 
     const restarted = restartedScheduler();
-    const fired = restarted.tick(at('2026-05-04T11:00:20Z'));
+    const fired = await restarted.tick(at('2026-05-04T11:00:20Z'));
     expect(fired).toEqual([
       { flowId: id, nodeId: 'when', slot: at('2026-05-04T11:00:00Z'), runId: expect.any(String) },
     ]);
-    expect(restarted.tick(at('2026-05-04T11:02:00Z'))).toEqual([]);
+    expect(await restarted.tick(at('2026-05-04T11:02:00Z'))).toEqual([]);
     expect(runsOf(id)).toEqual([scheduled(fired[0]?.runId as string, '2026-05-04T11:00:00.000Z')]);
   });
 });
 
 describe('two processes on one database', () => {
   it('fire a slot once in total when they tick at the same instant', async () => {
-    const id = publishedFlow();
+    const id = await publishedFlow();
     const other = (await secondProcess()).scheduler;
-    scheduler.tick(at('2026-05-04T10:30:00Z'));
-    other.tick(at('2026-05-04T10:30:00Z'));
+    await scheduler.tick(at('2026-05-04T10:30:00Z'));
+    await other.tick(at('2026-05-04T10:30:00Z'));
 
     const now = at('2026-05-04T11:00:00Z');
-    const mine = scheduler.tick(now);
-    const theirs = other.tick(now);
+    const mine = await scheduler.tick(now);
+    const theirs = await other.tick(now);
     expect([...mine, ...theirs]).toHaveLength(1);
     expect(runsOf(id)).toEqual([scheduled(mine[0]?.runId as string, '2026-05-04T11:00:00.000Z')]);
   });
 
-  it('fire a slot once when one commits between the other reading the state and firing', async () => {
-    const id = publishedFlow();
+  it.each([
+    ['reading the state', 'arm'],
+    ['checking it again', 'get'],
+  ] as const)('fire a slot once when one fires it between the other %s and firing', async (_, after) => {
+    const id = await publishedFlow();
     const other = await secondProcess();
-    scheduler.tick(at('2026-05-04T10:30:00Z'));
+    await scheduler.tick(at('2026-05-04T10:30:00Z'));
 
     const now = at('2026-05-04T11:00:00Z');
     let mine: Firing[] = [];
     const racing = new Scheduler({
-      db: dbInterruptedBeforeTransaction(other.db, () => {
-        mine = scheduler.tick(now);
+      slots: slotsInterrupted(other.storage.slots, after, async () => {
+        mine = await scheduler.tick(now);
       }),
       flows: other.flows,
       runs: other.runs,
       runner: other.runner,
     });
-    expect(racing.tick(now)).toEqual([]);
+    expect(await racing.tick(now)).toEqual([]);
     expect(mine).toHaveLength(1);
     expect(runsOf(id)).toEqual([scheduled(mine[0]?.runId as string, '2026-05-04T11:00:00.000Z')]);
   });
 
   it('with cancel-previous, the losing process does not cancel the run the winner just fired', async () => {
-    const id = publishedFlow({ overlap: 'cancel-previous' });
+    const id = await publishedFlow({ overlap: 'cancel-previous' });
     const other = await secondProcess();
-    scheduler.tick(at('2026-05-04T09:30:00Z'));
-    const tenOClock = scheduler.tick(at('2026-05-04T10:00:00Z'))[0]?.runId as string;
+    await scheduler.tick(at('2026-05-04T09:30:00Z'));
+    const tenOClock = (await scheduler.tick(at('2026-05-04T10:00:00Z')))[0]?.runId as string;
 
     const now = at('2026-05-04T11:00:00Z');
     let mine: Firing[] = [];
-    // The other process has read the schedule's state (10:00 last fired) when this one fires 11:00;
-    // its cancel happens only once it holds the write lock and has seen that, so it cancels nothing.
+    // The other process has read the schedule's state twice (10:00 last fired) when this one fires
+    // 11:00; its own run for 11:00 is refused (slot taken), and only a process that fired cancels.
     let cancels = 0;
     const otherRunner = Object.create(other.runner) as Runner;
-    otherRunner.cancelFlowRuns = (flowId: string) => {
+    otherRunner.cancelFlowRuns = async (flowId: string, except?: readonly string[]) => {
       cancels++;
-      return other.runner.cancelFlowRuns(flowId);
+      return await other.runner.cancelFlowRuns(flowId, except);
     };
     const racing = new Scheduler({
-      db: dbInterruptedBeforeTransaction(other.db, () => {
-        mine = scheduler.tick(now);
+      slots: slotsInterrupted(other.storage.slots, 'get', async () => {
+        mine = await scheduler.tick(now);
       }),
       flows: other.flows,
       runs: other.runs,
       runner: otherRunner,
     });
-    expect(racing.tick(now)).toEqual([]);
+    expect(await racing.tick(now)).toEqual([]);
     expect(mine).toHaveLength(1);
     expect(runsOf(id)).toEqual([
       scheduled(tenOClock, '2026-05-04T10:00:00.000Z', 'cancelled'),
@@ -280,55 +318,55 @@ describe('catch-up after downtime', () => {
     { catchUp: 'all', limit: 10, now: '2026-05-04T11:05:00Z', fired: ['07:00', '08:00', '09:00', '10:00', '11:00'] },
   ];
 
-  it.each(cases)('$catchUp (limit $limit), back at $now after firing 06:00', ({ catchUp, limit, now, fired }) => {
-    const id = publishedFlow({ catchUp, catchUpLimit: limit });
+  it.each(cases)('$catchUp (limit $limit), back at $now after firing 06:00', async ({ catchUp, limit, now, fired }) => {
+    const id = await publishedFlow({ catchUp, catchUpLimit: limit });
     const slot = (hhmm: string) => `2026-05-04T${hhmm}:00.000Z`;
-    scheduler.tick(at('2026-05-04T05:30:00Z'));
-    expect(scheduler.tick(at('2026-05-04T06:00:00Z'))).toHaveLength(1);
+    await scheduler.tick(at('2026-05-04T05:30:00Z'));
+    expect(await scheduler.tick(at('2026-05-04T06:00:00Z'))).toHaveLength(1);
 
-    const caughtUp = scheduler.tick(at(now));
+    const caughtUp = await scheduler.tick(at(now));
     expect(caughtUp.map((f) => iso(f.slot))).toEqual(fired.map(slot));
     expect(caughtUp.every((f) => f.runId !== undefined)).toBe(true);
     expect(slotsOf(id)).toEqual(['06:00', ...fired].map(slot));
     expect(stateOf(id)?.last_slot).toBe(at(slot('11:00')));
 
-    expect(scheduler.tick(at(now))).toEqual([]);
-    expect(scheduler.tick(at('2026-05-04T11:30:00Z'))).toEqual([]);
-    expect(scheduler.tick(at('2026-05-04T12:00:00Z')).map((f) => iso(f.slot))).toEqual([slot('12:00')]);
+    expect(await scheduler.tick(at(now))).toEqual([]);
+    expect(await scheduler.tick(at('2026-05-04T11:30:00Z'))).toEqual([]);
+    expect((await scheduler.tick(at('2026-05-04T12:00:00Z'))).map((f) => iso(f.slot))).toEqual([slot('12:00')]);
     expect(slotsOf(id)).toEqual(['06:00', ...fired, '12:00'].map(slot));
     expect(runsOf(id).every((r) => r.trigger === 'schedule' && r.status === 'queued')).toBe(true);
   });
 });
 
 describe('overlap with a run of the flow still queued', () => {
-  function withRunAtTen(overlap: Overlap) {
-    const id = publishedFlow({ overlap });
-    scheduler.tick(at('2026-05-04T09:30:00Z'));
-    const first = scheduler.tick(at('2026-05-04T10:00:00Z'))[0]?.runId as string;
+  async function withRunAtTen(overlap: Overlap) {
+    const id = await publishedFlow({ overlap });
+    await scheduler.tick(at('2026-05-04T09:30:00Z'));
+    const first = (await scheduler.tick(at('2026-05-04T10:00:00Z')))[0]?.runId as string;
     expect(runsOf(id)).toEqual([scheduled(first, '2026-05-04T10:00:00.000Z')]);
     return { id, first };
   }
 
-  it('skip: skips the next slot but still records it as passed', () => {
-    const { id, first } = withRunAtTen('skip');
-    expect(scheduler.tick(at('2026-05-04T11:00:00Z'))).toEqual([
+  it('skip: skips the next slot but still records it as passed', async () => {
+    const { id, first } = await withRunAtTen('skip');
+    expect(await scheduler.tick(at('2026-05-04T11:00:00Z'))).toEqual([
       { flowId: id, nodeId: 'when', slot: at('2026-05-04T11:00:00Z'), skipped: 'a run of this flow is still going' },
     ]);
     expect(runsOf(id)).toEqual([scheduled(first, '2026-05-04T10:00:00.000Z')]);
     expect(stateOf(id)).toMatchObject({ last_slot: at('2026-05-04T11:00:00Z'), last_run_id: Number(first) });
-    expect(scheduler.tick(at('2026-05-04T11:00:30Z'))).toEqual([]);
+    expect(await scheduler.tick(at('2026-05-04T11:00:30Z'))).toEqual([]);
 
-    parts.runner.cancel(first);
-    const next = scheduler.tick(at('2026-05-04T12:00:00Z'))[0]?.runId as string;
+    await parts.runner.cancel(first);
+    const next = (await scheduler.tick(at('2026-05-04T12:00:00Z')))[0]?.runId as string;
     expect(runsOf(id)).toEqual([
       scheduled(first, '2026-05-04T10:00:00.000Z', 'cancelled'),
       scheduled(next, '2026-05-04T12:00:00.000Z'),
     ]);
   });
 
-  it('queue: queues a second run', () => {
-    const { id, first } = withRunAtTen('queue');
-    const second = scheduler.tick(at('2026-05-04T11:00:00Z'))[0]?.runId as string;
+  it('queue: queues a second run', async () => {
+    const { id, first } = await withRunAtTen('queue');
+    const second = (await scheduler.tick(at('2026-05-04T11:00:00Z')))[0]?.runId as string;
     expect(second).not.toBe(first);
     expect(runsOf(id)).toEqual([
       scheduled(first, '2026-05-04T10:00:00.000Z'),
@@ -336,112 +374,116 @@ describe('overlap with a run of the flow still queued', () => {
     ]);
   });
 
-  it('cancel-previous: cancels the earlier run and queues a new one', () => {
-    const { id, first } = withRunAtTen('cancel-previous');
-    const second = scheduler.tick(at('2026-05-04T11:00:00Z'))[0]?.runId as string;
+  it('cancel-previous: cancels the earlier run and queues a new one', async () => {
+    const { id, first } = await withRunAtTen('cancel-previous');
+    const second = (await scheduler.tick(at('2026-05-04T11:00:00Z')))[0]?.runId as string;
     expect(runsOf(id)).toEqual([
       scheduled(first, '2026-05-04T10:00:00.000Z', 'cancelled'),
       scheduled(second, '2026-05-04T11:00:00.000Z'),
     ]);
-    expect(scheduler.tick(at('2026-05-04T11:00:30Z'))).toEqual([]);
+    expect(await scheduler.tick(at('2026-05-04T11:00:30Z'))).toEqual([]);
     expect(runsOf(id).map((r) => r.status)).toEqual(['cancelled', 'queued']);
   });
 });
 
 describe('enabling and disabling', () => {
-  it('a disabled flow does not fire; re-enabled, it fires only slots after it was re-enabled', () => {
-    const id = publishedFlow();
-    scheduler.tick(at('2026-05-04T09:30:00Z'));
-    expect(scheduler.tick(at('2026-05-04T10:00:00Z'))).toHaveLength(1);
+  it('a disabled flow does not fire; re-enabled, it fires only slots after it was re-enabled', async () => {
+    const id = await publishedFlow();
+    await scheduler.tick(at('2026-05-04T09:30:00Z'));
+    expect(await scheduler.tick(at('2026-05-04T10:00:00Z'))).toHaveLength(1);
 
-    parts.flows.setEnabled(id, false);
+    await parts.flows.setEnabled(id, false);
     for (const now of ['2026-05-04T11:00:00Z', '2026-05-04T12:00:00Z', '2026-05-04T12:20:00Z']) {
-      expect(scheduler.tick(at(now))).toEqual([]);
+      expect(await scheduler.tick(at(now))).toEqual([]);
     }
     expect(slotsOf(id)).toEqual(['2026-05-04T10:00:00.000Z']);
 
-    parts.flows.setEnabled(id, true);
-    expect(scheduler.tick(at('2026-05-04T12:30:00Z'))).toEqual([]);
-    expect(scheduler.tick(at('2026-05-04T12:59:59Z'))).toEqual([]);
-    expect(scheduler.tick(at('2026-05-04T13:00:00Z')).map((f) => iso(f.slot))).toEqual(['2026-05-04T13:00:00.000Z']);
+    await parts.flows.setEnabled(id, true);
+    expect(await scheduler.tick(at('2026-05-04T12:30:00Z'))).toEqual([]);
+    expect(await scheduler.tick(at('2026-05-04T12:59:59Z'))).toEqual([]);
+    expect((await scheduler.tick(at('2026-05-04T13:00:00Z'))).map((f) => iso(f.slot))).toEqual([
+      '2026-05-04T13:00:00.000Z',
+    ]);
     expect(slotsOf(id)).toEqual(['2026-05-04T10:00:00.000Z', '2026-05-04T13:00:00.000Z']);
   });
 });
 
 describe('publishing', () => {
-  it('an unpublished flow does not fire, and once published fires only slots from then on', () => {
-    const { id } = parts.flows.create(scheduledDoc('Draft only'));
+  it('an unpublished flow does not fire, and once published fires only slots from then on', async () => {
+    const { id } = await parts.flows.create(scheduledDoc('Draft only'));
     for (const now of ['2026-05-04T10:00:00Z', '2026-05-04T11:00:00Z']) {
-      expect(scheduler.tick(at(now))).toEqual([]);
+      expect(await scheduler.tick(at(now))).toEqual([]);
     }
     expect(runsOf(id)).toEqual([]);
     expect(stateOf(id)).toBeUndefined();
 
-    parts.flows.publish(id);
-    expect(scheduler.tick(at('2026-05-04T11:10:00Z'))).toEqual([]);
-    expect(scheduler.tick(at('2026-05-04T12:00:00Z')).map((f) => iso(f.slot))).toEqual(['2026-05-04T12:00:00.000Z']);
+    await parts.flows.publish(id);
+    expect(await scheduler.tick(at('2026-05-04T11:10:00Z'))).toEqual([]);
+    expect((await scheduler.tick(at('2026-05-04T12:00:00Z'))).map((f) => iso(f.slot))).toEqual([
+      '2026-05-04T12:00:00.000Z',
+    ]);
     expect(slotsOf(id)).toEqual(['2026-05-04T12:00:00.000Z']);
   });
 
-  it('a schedule added in a new version fires once that version is published, pinned to it', () => {
-    const { id } = parts.flows.create({
+  it('a schedule added in a new version fires once that version is published, pinned to it', async () => {
+    const { id } = await parts.flows.create({
       format: 1,
       name: 'Grows a schedule',
       nodes: [{ id: 'start', type: 'manual', params: {} }, SOURCE],
       edges: [{ source: 'start', target: 'src' }],
     });
-    parts.flows.publish(id);
-    expect(scheduler.tick(at('2026-05-04T10:00:00Z'))).toEqual([]);
+    await parts.flows.publish(id);
+    expect(await scheduler.tick(at('2026-05-04T10:00:00Z'))).toEqual([]);
 
-    parts.flows.update(id, scheduledDoc('Grows a schedule'));
+    await parts.flows.update(id, scheduledDoc('Grows a schedule'));
     for (const now of ['2026-05-04T10:30:00Z', '2026-05-04T11:00:00Z']) {
-      expect(scheduler.tick(at(now))).toEqual([]);
+      expect(await scheduler.tick(at(now))).toEqual([]);
     }
     expect(runsOf(id)).toEqual([]);
 
-    const v2 = parts.flows.publish(id);
+    const v2 = await parts.flows.publish(id);
     expect(v2.version).toBe(2);
-    expect(scheduler.tick(at('2026-05-04T11:20:00Z'))).toEqual([]);
-    const atNoon = scheduler.tick(at('2026-05-04T12:00:00Z'))[0]?.runId as string;
+    expect(await scheduler.tick(at('2026-05-04T11:20:00Z'))).toEqual([]);
+    const atNoon = (await scheduler.tick(at('2026-05-04T12:00:00Z')))[0]?.runId as string;
 
-    const v3 = parts.flows.update(id, scheduledDoc('Grows a schedule', {}, [{ key: 'a' }, { key: 'b' }]));
+    const v3 = await parts.flows.update(id, scheduledDoc('Grows a schedule', {}, [{ key: 'a' }, { key: 'b' }]));
     expect(v3.version).toBe(3);
-    const atOne = scheduler.tick(at('2026-05-04T13:00:00Z'))[0]?.runId as string;
+    const atOne = (await scheduler.tick(at('2026-05-04T13:00:00Z')))[0]?.runId as string;
 
     expect(runsOf(id)).toEqual([
       scheduled(atNoon, '2026-05-04T12:00:00.000Z'),
       scheduled(atOne, '2026-05-04T13:00:00.000Z'),
     ]);
     for (const runId of [atNoon, atOne]) {
-      expect(parts.runs.get(runId).flowVersion).toBe(2);
-      expect(parts.runs.versionOf(runId).flowVersionId).toBe(Number(v2.versionId));
+      expect((await parts.runs.get(runId)).flowVersion).toBe(2);
+      expect((await parts.runs.versionOf(runId)).flowVersionId).toBe(Number(v2.versionId));
     }
   });
 });
 
 describe('publishing a schedule again', () => {
-  it('a schedule taken out and added back fires only slots from its new publication on', () => {
-    const { id } = parts.flows.create(scheduledDoc('Comes and goes'));
-    parts.flows.publish(id);
-    scheduler.tick(at('2026-05-04T08:30:00Z'));
-    const atNine = scheduler.tick(at('2026-05-04T09:00:00Z'))[0]?.runId as string;
+  it('a schedule taken out and added back fires only slots from its new publication on', async () => {
+    const { id } = await parts.flows.create(scheduledDoc('Comes and goes'));
+    await parts.flows.publish(id);
+    await scheduler.tick(at('2026-05-04T08:30:00Z'));
+    const atNine = (await scheduler.tick(at('2026-05-04T09:00:00Z')))[0]?.runId as string;
 
-    parts.flows.update(id, {
+    await parts.flows.update(id, {
       format: 1,
       name: 'Comes and goes',
       nodes: [{ id: 'when', type: 'manual', params: {} }, SOURCE],
       edges: [{ source: 'when', target: 'src' }],
     });
-    parts.flows.publish(id);
+    await parts.flows.publish(id);
     for (const now of ['2026-05-04T10:00:00Z', '2026-05-04T12:00:00Z', '2026-05-04T15:00:00Z']) {
-      expect(scheduler.tick(at(now))).toEqual([]);
+      expect(await scheduler.tick(at(now))).toEqual([]);
     }
 
-    parts.flows.update(id, scheduledDoc('Comes and goes'));
-    parts.flows.publish(id);
+    await parts.flows.update(id, scheduledDoc('Comes and goes'));
+    await parts.flows.publish(id);
     // 15:00 passed while the published version had no schedule: it is not a missed slot to catch up
-    expect(scheduler.tick(at('2026-05-04T15:30:00Z'))).toEqual([]);
-    const atFour = scheduler.tick(at('2026-05-04T16:00:00Z'))[0]?.runId as string;
+    expect(await scheduler.tick(at('2026-05-04T15:30:00Z'))).toEqual([]);
+    const atFour = (await scheduler.tick(at('2026-05-04T16:00:00Z')))[0]?.runId as string;
     expect(runsOf(id)).toEqual([
       scheduled(atNine, '2026-05-04T09:00:00.000Z'),
       scheduled(atFour, '2026-05-04T16:00:00.000Z'),
@@ -450,9 +492,9 @@ describe('publishing a schedule again', () => {
 });
 
 describe('two schedules in one flow', () => {
-  it('make one run for a slot both want, and each fires its own other slots', () => {
+  it('make one run for a slot both want, and each fires its own other slots', async () => {
     const doc = scheduledDoc('Two schedules');
-    const { id } = parts.flows.create({
+    const { id } = await parts.flows.create({
       ...doc,
       nodes: [
         ...doc.nodes,
@@ -461,11 +503,11 @@ describe('two schedules in one flow', () => {
       ],
       edges: [...doc.edges, { source: 'half', target: 'src2' }],
     });
-    parts.flows.publish(id);
-    scheduler.tick(at('2026-05-04T10:45:00Z'));
-    const eleven = scheduler.tick(at('2026-05-04T11:00:00Z'));
+    await parts.flows.publish(id);
+    await scheduler.tick(at('2026-05-04T10:45:00Z'));
+    const eleven = await scheduler.tick(at('2026-05-04T11:00:00Z'));
     expect(eleven.filter((f) => f.runId)).toHaveLength(1);
-    expect(scheduler.tick(at('2026-05-04T11:30:00Z')).map((f) => [f.nodeId, iso(f.slot)])).toEqual([
+    expect((await scheduler.tick(at('2026-05-04T11:30:00Z'))).map((f) => [f.nodeId, iso(f.slot)])).toEqual([
       ['half', '2026-05-04T11:30:00.000Z'],
     ]);
     expect(slotsOf(id)).toEqual(['2026-05-04T11:00:00.000Z', '2026-05-04T11:30:00.000Z']);
@@ -490,11 +532,11 @@ describe('daylight saving time', () => {
     },
   ];
 
-  it.each(nights)('Europe/Berlin 02:30, $name: one run a day', ({ from, until, slots }) => {
-    const id = publishedFlow({ cron: '30 2 * * *', timezone: 'Europe/Berlin', catchUp: 'all', overlap: 'queue' });
+  it.each(nights)('Europe/Berlin 02:30, $name: one run a day', async ({ from, until, slots }) => {
+    const id = await publishedFlow({ cron: '30 2 * * *', timezone: 'Europe/Berlin', catchUp: 'all', overlap: 'queue' });
     const fired: string[] = [];
     for (let now = at(from); now <= at(until); now += 15 * 60_000) {
-      fired.push(...scheduler.tick(now).map((f) => iso(f.slot)));
+      fired.push(...(await scheduler.tick(now)).map((f) => iso(f.slot)));
     }
     expect(fired).toEqual(slots);
     expect(runsOf(id).map((r) => [r.scheduledFor, r.trigger, r.status])).toEqual(
@@ -504,10 +546,10 @@ describe('daylight saving time', () => {
 });
 
 describe('describe', () => {
-  it('gives the meaning, the next five fires while live, and the last slot and run', () => {
-    const id = publishedFlow();
+  it('gives the meaning, the next five fires while live, and the last slot and run', async () => {
+    const id = await publishedFlow();
     const now = at('2026-05-04T10:20:00Z');
-    const before = scheduler.describe(id, now);
+    const before = await scheduler.describe(id, now);
     expect(before).toEqual({
       enabled: true,
       published: true,
@@ -529,9 +571,9 @@ describe('describe', () => {
       ],
     });
 
-    scheduler.tick(now);
-    const runId = scheduler.tick(at('2026-05-04T11:00:00Z'))[0]?.runId as string;
-    const after = scheduler.describe(id, at('2026-05-04T11:00:00Z'));
+    await scheduler.tick(now);
+    const runId = (await scheduler.tick(at('2026-05-04T11:00:00Z')))[0]?.runId as string;
+    const after = await scheduler.describe(id, at('2026-05-04T11:00:00Z'));
     expect(after.schedules[0]).toMatchObject({
       lastSlot: '2026-05-04T11:00:00.000Z',
       lastRunId: runId,
@@ -544,14 +586,14 @@ describe('describe', () => {
       ],
     });
 
-    parts.flows.update(id, scheduledDoc('Scheduled', { cron: '*/5 * * * *' }));
-    expect(scheduler.describe(id, at('2026-05-04T11:00:00Z')).schedules[0]).toMatchObject({
+    await parts.flows.update(id, scheduledDoc('Scheduled', { cron: '*/5 * * * *' }));
+    expect((await scheduler.describe(id, at('2026-05-04T11:00:00Z'))).schedules[0]).toMatchObject({
       cron: '0 * * * *',
       description: 'Every hour (UTC)',
     });
 
-    parts.flows.setEnabled(id, false);
-    const disabled = scheduler.describe(id, at('2026-05-04T11:30:00Z'));
+    await parts.flows.setEnabled(id, false);
+    const disabled = await scheduler.describe(id, at('2026-05-04T11:30:00Z'));
     expect(disabled).toMatchObject({ enabled: false, published: true });
     expect(disabled.schedules[0]).toMatchObject({
       description: 'Every hour (UTC)',
@@ -561,9 +603,9 @@ describe('describe', () => {
     });
   });
 
-  it('shows an unpublished flow’s schedule without next fires', () => {
-    const { id } = parts.flows.create(scheduledDoc('Draft', { cron: '30 2 * * *', timezone: 'Europe/Berlin' }));
-    const view = scheduler.describe(id, at('2026-05-04T10:20:00Z'));
+  it('shows an unpublished flow’s schedule without next fires', async () => {
+    const { id } = await parts.flows.create(scheduledDoc('Draft', { cron: '30 2 * * *', timezone: 'Europe/Berlin' }));
+    const view = await scheduler.describe(id, at('2026-05-04T10:20:00Z'));
     expect(view).toMatchObject({ enabled: true, published: false });
     expect(view.schedules).toEqual([
       expect.objectContaining({
@@ -603,7 +645,7 @@ describe('previews from a chosen instant', () => {
   });
 
   it('GET /api/flows/:id/schedule?from= lists a live schedule’s fires after that instant', async () => {
-    const id = publishedFlow({ cron: '30 2 * * *', timezone: 'Europe/Berlin' });
+    const id = await publishedFlow({ cron: '30 2 * * *', timezone: 'Europe/Berlin' });
     const res = await t.app.request(`/api/flows/${id}/schedule?from=2027-03-27T00:00:00%2B01:00`);
     expect(res.status).toBe(200);
     const view = (await res.json()) as { schedules: { next: string[] }[] };

@@ -3,6 +3,7 @@ import { serve } from '@hono/node-server';
 import type { FlowDetail, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from '../http/test-support.js';
+import { sqliteClient } from '../storage/sqlite/index.js';
 import { type HookView, parseRecords, SIGNATURE_HEADER, signBody } from './webhooks.js';
 
 let t: TestSluice;
@@ -53,7 +54,7 @@ describe('a webhook trigger', () => {
   it('has an unguessable address and a secret, stored encrypted', () => {
     expect(hook).toMatchObject({ nodeId: 'incoming', path: expect.stringMatching(/^\/hooks\/hk_[\w-]{16}$/) });
     expect(hook.secret).toMatch(/^whsec_/);
-    const stored = JSON.stringify(t.parts.db.$client.prepare('SELECT * FROM webhooks').all());
+    const stored = JSON.stringify(sqliteClient(t.parts.storage).$client.prepare('SELECT * FROM webhooks').all());
     expect(stored).not.toContain(hook.secret);
   });
 
@@ -92,7 +93,7 @@ describe('a webhook trigger', () => {
   });
 
   it('answers 401 to a bad or missing signature and 413 to a body over the limit, starting nothing', async () => {
-    const runsBefore = t.parts.db.$client.prepare('SELECT COUNT(*) AS n FROM runs').get();
+    const runsBefore = sqliteClient(t.parts.storage).$client.prepare('SELECT COUNT(*) AS n FROM runs').get();
     const body = JSON.stringify([{ id: 'a', amount: 1 }]);
     const unsigned = await post(body, {});
     expect(unsigned.status).toBe(401);
@@ -126,7 +127,7 @@ describe('a webhook trigger', () => {
       '[0]: each record must be a JSON object',
     );
     expect((await fetch(`${base}/hooks/hk_nope`, { method: 'POST', body })).status).toBe(404);
-    expect(t.parts.db.$client.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual(runsBefore);
+    expect(sqliteClient(t.parts.storage).$client.prepare('SELECT COUNT(*) AS n FROM runs').get()).toEqual(runsBefore);
   });
 
   it('rotates its secret: the old one stops working at once', async () => {

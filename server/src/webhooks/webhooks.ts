@@ -1,6 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Flow } from '@sluice/shared';
-import type Database from 'better-sqlite3';
 import type { Context } from 'hono';
 import type { SecretBox } from '../connections/secrets.js';
 import { safeEqual } from '../connections/secrets.js';
@@ -15,7 +14,7 @@ import {
 import type { FlowRepository } from '../flows/repository.js';
 import { assertJsonDepth } from '../json-depth.js';
 import type { Runner } from '../runs/runner.js';
-import type { Db } from '../storage/sqlite/open.js';
+import type { HookRows } from '../storage/port.js';
 
 export const SIGNATURE_HEADER = 'x-sluice-signature';
 export const SECRET_HEADER = 'x-sluice-secret';
@@ -41,55 +40,51 @@ export function signBody(secret: string, body: string | Buffer): string {
  * it), starts a run of the flow's published version over those records.
  */
 export class Webhooks {
-  private readonly c: Database.Database;
-
   constructor(
-    db: Db,
+    private readonly hooks: HookRows,
     private readonly box: SecretBox,
     private readonly flows: FlowRepository,
     private readonly runner: Runner,
     private readonly now: () => number = Date.now,
-  ) {
-    this.c = db.$client;
-  }
+  ) {}
 
   /** The hooks of a flow's webhook nodes (made on first call), in its latest or published version. */
-  list(flowId: string): HookView[] {
-    const flow = this.flows.get(flowId);
+  async list(flowId: string): Promise<HookView[]> {
+    const flow = await this.flows.get(flowId);
     const nodes = new Set(webhookNodes(flow.document));
     if (flow.publishedVersion !== null) {
-      for (const n of webhookNodes(this.flows.get(flowId, flow.publishedVersion).document)) nodes.add(n);
+      for (const n of webhookNodes((await this.flows.get(flowId, flow.publishedVersion)).document)) nodes.add(n);
     }
-    return [...nodes].map((nodeId) => this.ensure(flowId, nodeId));
+    const hooks: HookView[] = [];
+    for (const nodeId of nodes) hooks.push(await this.ensure(flowId, nodeId));
+    return hooks;
   }
 
   /** Replaces a hook's secret (the old one stops working at once). */
-  rotate(flowId: string, nodeId: string): HookView {
-    const hook = this.list(flowId).find((h) => h.nodeId === nodeId);
+  async rotate(flowId: string, nodeId: string): Promise<HookView> {
+    const hook = (await this.list(flowId)).find((h) => h.nodeId === nodeId);
     if (!hook) throw notFound('webhook node', `${flowId}/${nodeId}`);
     const secret = newSecret();
-    this.c.prepare('UPDATE webhooks SET secret = ? WHERE id = ?').run(this.box.seal(secret), hook.id);
+    await this.hooks.setSecret(hook.id, this.box.seal(secret));
     return { ...hook, secret };
   }
 
   /** Handles POST /hooks/:id: checks the hook, its flow, the size, the signature and the body; starts a run. */
   async receive(c: Context, hookId: string): Promise<Response> {
-    const row = this.c.prepare('SELECT flow_id, node_id, secret FROM webhooks WHERE id = ?').get(hookId) as
-      | { flow_id: string; node_id: string; secret: string }
-      | undefined;
+    const row = await this.hooks.get(hookId);
     if (!row) throw new NotFoundError('no webhook at this address');
-    const flow = this.flows.get(row.flow_id);
+    const flow = await this.flows.get(row.flowId);
     if (flow.publishedVersion === null)
       throw new ConflictError('not_published', `flow "${flow.name}" has no published version`);
     if (!flow.enabled) throw new ConflictError('disabled', `flow "${flow.name}" is disabled`);
-    const published = this.flows.get(row.flow_id, flow.publishedVersion).document;
-    const node = published.nodes.find((n) => n.id === row.node_id && n.type === 'webhook');
-    if (!node) throw new ConflictError('not_published', `the published version has no webhook node "${row.node_id}"`);
+    const published = (await this.flows.get(row.flowId, flow.publishedVersion)).document;
+    const node = published.nodes.find((n) => n.id === row.nodeId && n.type === 'webhook');
+    if (!node) throw new ConflictError('not_published', `the published version has no webhook node "${row.nodeId}"`);
     const limit = (node.params as { maxBodyBytes: number }).maxBodyBytes;
     const body = await readLimited(c, limit);
     this.authenticate(c, this.box.open(row.secret), body);
     const records = parseRecords(body.toString('utf8'));
-    const runId = this.runner.enqueue(row.flow_id, 'webhook', { version: 'published', inputs: records });
+    const runId = await this.runner.enqueue(row.flowId, 'webhook', { version: 'published', inputs: records });
     return c.json({ runId, status: 'queued', records: records.length }, 202);
   }
 
@@ -116,16 +111,19 @@ export class Webhooks {
     );
   }
 
-  private ensure(flowId: string, nodeId: string): HookView {
-    const found = this.c
-      .prepare('SELECT id, secret FROM webhooks WHERE flow_id = ? AND node_id = ?')
-      .get(flowId, nodeId) as { id: string; secret: string } | undefined;
+  private async ensure(flowId: string, nodeId: string): Promise<HookView> {
+    const found = await this.hooks.find(flowId, nodeId);
     if (found) return { nodeId, id: found.id, path: `/hooks/${found.id}`, secret: this.box.open(found.secret) };
     const id = `hk_${randomBytes(12).toString('base64url')}`;
     const secret = newSecret();
-    this.c
-      .prepare('INSERT INTO webhooks (id, flow_id, node_id, secret, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(id, flowId, nodeId, this.box.seal(secret), this.now());
+    try {
+      await this.hooks.insert({ id, flowId, nodeId, secret: this.box.seal(secret), createdAt: this.now() });
+    } catch (err) {
+      // made meanwhile by another request or process: that one is the hook
+      const made = await this.hooks.find(flowId, nodeId);
+      if (!made) throw err;
+      return { nodeId, id: made.id, path: `/hooks/${made.id}`, secret: this.box.open(made.secret) };
+    }
     return { nodeId, id, path: `/hooks/${id}`, secret };
   }
 }

@@ -90,4 +90,16 @@ describe('a write group, packed by the run store and read by the writer thread',
     ]);
     expect(o.next()).toBe(false);
   });
+
+  it('names the empty node id of a record cancelled before it reached any node, first in the group too', () => {
+    const builder = new GroupBuilder(plainJson);
+    const [first, second] = outcomes(3, 2) as [RecordOutcome, RecordOutcome];
+    builder.add(commit([{ ...first, status: 'cancelled', nodeId: '' }, second]));
+    const group = builder.finish(1, 1);
+    const o = new OutcomeReader(group);
+    expect(o.next()).toBe(true);
+    expect(group.names[o.node]).toBe('');
+    expect(o.next()).toBe(true);
+    expect(group.names[o.node]).toBe(second.nodeId);
+  });
 });

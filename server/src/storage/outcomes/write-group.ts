@@ -47,7 +47,8 @@ export class GroupBuilder {
   private counts: RunCounts | undefined;
   private nodeCounts: Record<string, NodeCounts> = {};
   private checkpoint: Checkpoint | undefined;
-  private lastName = '';
+  /** The last node named and its index (none yet: '' is a node id too, a record cancelled before any node). */
+  private lastName: string | undefined;
   private lastIndex = -1;
 
   constructor(

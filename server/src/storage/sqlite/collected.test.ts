@@ -2,6 +2,7 @@ import type { RecordOutcomeView } from '@sluice/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openTestSluice, type TestSluice } from '../../http/test-support.js';
 import { readStored, storedJson, storedOutput } from '../stored-json.js';
+import { sqliteClient } from './index.js';
 import { storedOutcomes } from './outcome-store.js';
 
 /**
@@ -84,7 +85,7 @@ describe('collected records', () => {
     ]);
 
     // stored: the outcome row holds payload and error; the output (both collect nodes) holds neither again
-    const client = t.parts.db.$client;
+    const client = sqliteClient(t.parts.storage).$client;
     const row = storedOutcomes(client, Number(runId)).find((o) => o.key === 'b') as {
       payload: string;
       output: string;
@@ -139,9 +140,11 @@ describe('collected records', () => {
       { key: 'b', amount: 'twelve', note },
     ]);
     const outputs = [
-      ...storedOutcomes(t.parts.db.$client, Number(runId)).flatMap((o) => (o.output === null ? [] : [o.output])),
-      ...(t.parts.db.$client
-        .prepare('SELECT data FROM collected_records WHERE run_id = ?')
+      ...storedOutcomes(sqliteClient(t.parts.storage).$client, Number(runId)).flatMap((o) =>
+        o.output === null ? [] : [o.output],
+      ),
+      ...(sqliteClient(t.parts.storage)
+        .$client.prepare('SELECT data FROM collected_records WHERE run_id = ?')
         .pluck()
         .all(Number(runId)) as string[]),
     ];

@@ -17,11 +17,12 @@ import Database from 'better-sqlite3';
 import { drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CollectedView, ErrorGroup } from '../port.js';
 import { readOutput, readStored } from '../stored-json.js';
 import { convertLegacyOutcomes, LEGACY_TABLE, NotEnoughRoom, openStoreDatabase } from './convert-outcomes.js';
 import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
-import { type CollectedView, type ErrorGroup, RunRepository } from './runs.js';
+import { SqliteRunQueries } from './runs.js';
 
 /**
  * The conversion of record outcomes stored one row each (migrations 0000–0006, the layout of the
@@ -230,15 +231,15 @@ class Model {
 }
 
 /** The pages a query gives, walked with its cursor, and the pages the model says it should give. */
-function pages<T extends { seq: number }>(
-  fetch: (cursor: number | undefined) => Page<T>,
+async function pages<T extends { seq: number }>(
+  fetch: (cursor: number | undefined) => Promise<Page<T>>,
   expected: readonly T[],
   limit: number,
-): void {
+): Promise<void> {
   let cursor: number | undefined;
   let walked = 0;
   for (;;) {
-    const page = fetch(cursor);
+    const page = await fetch(cursor);
     const rest = expected.filter((e) => cursor === undefined || e.seq > cursor);
     const want = rest.slice(0, limit);
     expect(page.items).toEqual(want);
@@ -469,8 +470,8 @@ const tableExists = (c: Database.Database, name: string) =>
   c.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?`).get(name) !== undefined;
 
 /** Checks that every stored outcome reads back as the previous release read it, through every query. */
-function expectSameReads(db: Db, m: Model): void {
-  const repo = new RunRepository(db);
+async function expectSameReads(db: Db, m: Model): Promise<void> {
+  const repo = new SqliteRunQueries(db);
   const packs = new OutcomePacks(db.$client);
   const runIds = m.runs.map((r) => r.id);
 
@@ -519,34 +520,34 @@ function expectSameReads(db: Db, m: Model): void {
         ),
         limit,
       );
-    records({}, 97);
-    records({}, 1000);
-    for (const status of STATUS) records({ status }, 41);
+    await records({}, 97);
+    await records({}, 1000);
+    for (const status of STATUS) await records({ status }, 41);
     const nodes = [...new Set(stored.map((o) => o.node))];
     for (const nodeId of nodes) {
-      records({ nodeId }, 53);
-      for (const status of STATUS) records({ status, nodeId }, 29);
+      await records({ nodeId }, 53);
+      for (const status of STATUS) await records({ status, nodeId }, 29);
     }
-    records({ nodeId: 'no-such-node' }, 10);
+    await records({ nodeId: 'no-such-node' }, 10);
     // (an empty key is no filter to this query, as before: the API never asks for one)
     const keys = [...new Set(stored.map((o) => o.key))].filter((k, i) => k !== '' && (i < 12 || k === 'dup'));
     for (const key of keys) {
-      records({ key }, 1);
-      records({ key }, 2);
-      for (const status of STATUS) records({ key, status }, 1);
-      for (const nodeId of nodes) records({ key, nodeId }, 1);
+      await records({ key }, 1);
+      await records({ key }, 2);
+      for (const status of STATUS) await records({ key, status }, 1);
+      for (const nodeId of nodes) await records({ key, nodeId }, 1);
     }
-    records({ key: 'no-such-key' }, 10);
+    await records({ key: 'no-such-key' }, 10);
 
     // what the collect nodes kept, with a failed record's payload and error put back
     const kept = m.collected(runId);
-    pages(
+    await pages(
       (cursor) => repo.collected(String(runId), { limit: 37, ...(cursor === undefined ? {} : { cursor }) }),
       kept,
       37,
     );
     for (const nodeId of new Set(kept.map((k) => k.nodeId)))
-      pages(
+      await pages(
         (cursor) => repo.collected(String(runId), { nodeId, limit: 11, ...(cursor === undefined ? {} : { cursor }) }),
         kept.filter((k) => k.nodeId === nodeId),
         11,
@@ -555,16 +556,16 @@ function expectSameReads(db: Db, m: Model): void {
     // failed records grouped by error (ties in any order, as the query leaves them)
     const byCountThenName = (a: ErrorGroup, b: ErrorGroup) =>
       b.count - a.count || `${a.nodeId}${a.message}`.localeCompare(`${b.nodeId}${b.message}`);
-    expect(repo.errorGroups(String(runId), 100).sort(byCountThenName)).toEqual(
+    expect((await repo.errorGroups(String(runId), 100)).sort(byCountThenName)).toEqual(
       m.errorGroups(runId).sort(byCountThenName),
     );
 
     // a retry's replay of the failed records, page by page, and which positions are not failed
-    const replay = (retryRunId?: number) => {
+    const replay = async (retryRunId?: number) => {
       const want = m.replay(runId, retryRunId);
       const got: ReplayRecord[] = [];
       for (let after = -1; ; ) {
-        const page = repo.failedForReplay(
+        const page = await repo.failedForReplay(
           String(runId),
           after,
           7,
@@ -576,10 +577,12 @@ function expectSameReads(db: Db, m: Model): void {
       }
       expect(got).toEqual(want);
     };
-    replay();
-    for (const r of m.runs.filter((r) => r.retryOf === runId)) replay(r.id);
+    await replay();
+    for (const r of m.runs.filter((r) => r.retryOf === runId)) await replay(r.id);
     const asked = [...stored.map((o) => o.seq), 1_000_000];
-    expect(repo.notFailed(String(runId), asked)).toEqual(asked.filter((seq) => m.at(runId, seq)?.status !== FAILED));
+    expect(await repo.notFailed(String(runId), asked)).toEqual(
+      asked.filter((seq) => m.at(runId, seq)?.status !== FAILED),
+    );
   }
 
   // one key's history in every run of a flow, newest run first
@@ -591,19 +594,19 @@ function expectSameReads(db: Db, m: Model): void {
         .filter((o) => runsOfFlow.has(o.runId) && o.key === key)
         .sort((a, b) => b.runId - a.runId || a.seq - b.seq)
         .map((o) => m.view(o));
-      expect(repo.history(flowId, key, 100)).toEqual(want);
-      expect(repo.history(flowId, key, 1)).toEqual(want.slice(0, 1));
+      expect(await repo.history(flowId, key, 100)).toEqual(want);
+      expect(await repo.history(flowId, key, 1)).toEqual(want.slice(0, 1));
     }
   }
-  expect(repo.history('flow-a', 'ключ-1', 100).map((v) => [v.runId, v.seq])).toEqual([
+  expect((await repo.history('flow-a', 'ключ-1', 100)).map((v) => [v.runId, v.seq])).toEqual([
     ['3', 5],
     ['1', 0],
   ]);
-  expect(repo.history('flow-b', 'ключ-1', 100).map((v) => [v.runId, v.seq])).toEqual([
+  expect((await repo.history('flow-b', 'ключ-1', 100)).map((v) => [v.runId, v.seq])).toEqual([
     ['4', 0],
     ['2', 0],
   ]);
-  expect(repo.history('flow-a', 'dup', 100).map((v) => v.seq)).toEqual([10, 13, 600, 605, 700]);
+  expect((await repo.history('flow-a', 'dup', 100)).map((v) => v.seq)).toEqual([10, 13, 600, 605, 700]);
 }
 
 /** What the packed tables hold, to tell a conversion wrote each outcome once. */
@@ -628,7 +631,7 @@ function expectedCounts(m: Model) {
 }
 
 describe('converting record outcomes stored a row each', () => {
-  it('reads back every outcome as before, through every query, and drops the old table', () => {
+  it('reads back every outcome as before, through every query, and drops the old table', async () => {
     const old = openOld();
     const m = buildOld(old);
     expect(old.prepare('SELECT COUNT(*) FROM record_outcomes').pluck().get()).toBe(m.outcomes.length);
@@ -648,11 +651,11 @@ describe('converting record outcomes stored a row each', () => {
         `^Converted ${m.outcomes.length.toLocaleString('en-US')} record outcomes of 4 runs in \\d+\\.\\d s\\.$`,
       ),
     );
-    expectSameReads(db, m);
+    await expectSameReads(db, m);
 
     // a literal look at the cases the wrappers make, besides the model
-    const repo = new RunRepository(db);
-    const rejects = repo.collected('1', { nodeId: 'rejects', limit: 1, cursor: 32 }).items[0];
+    const repo = new SqliteRunQueries(db);
+    const rejects = (await repo.collected('1', { nodeId: 'rejects', limit: 1, cursor: 32 })).items[0];
     expect(rejects).toEqual({
       nodeId: 'rejects',
       seq: 33,
@@ -665,13 +668,13 @@ describe('converting record outcomes stored a row each', () => {
       },
       payloadTruncated: { bytes: 5_012, cap: 300 },
     });
-    const fourAndEight = repo.collected('1', { nodeId: 'kept', limit: 2, cursor: 0 }).items;
+    const fourAndEight = (await repo.collected('1', { nodeId: 'kept', limit: 2, cursor: 0 })).items;
     expect(fourAndEight.map((k) => [k.seq, k.data, k.dataTruncated])).toEqual([
       [4, { $truncated: 'a value that only looks like a wrapper' }, undefined],
       [8, `{"id":8,"note":"${'x'.repeat(290)}`, { bytes: 5_012, cap: 300 }],
     ]);
-    expect(repo.records('3', { limit: 10 }).items.map((o) => o.seq)).toEqual([5, 900, 70_000]);
-    expect(repo.records('3', { limit: 1, cursor: 900 }).items.map((o) => o.key)).toEqual(['🦀-3']);
+    expect((await repo.records('3', { limit: 10 })).items.map((o) => o.seq)).toEqual([5, 900, 70_000]);
+    expect((await repo.records('3', { limit: 1, cursor: 900 })).items.map((o) => o.key)).toEqual(['🦀-3']);
 
     // opened again: nothing left to convert, nothing said
     db.$client.close();
@@ -681,7 +684,7 @@ describe('converting record outcomes stored a row each', () => {
     expect(packedCounts(reopened.$client)).toEqual(expectedCounts(m));
   });
 
-  it('refuses without room, changing nothing, and converts at a later start with room', () => {
+  it('refuses without room, changing nothing, and converts at a later start with room', async () => {
     const old = openOld();
     const m = buildOld(old);
     const before = legacyRows(old, 'record_outcomes');
@@ -719,10 +722,10 @@ describe('converting record outcomes stored a row each', () => {
       `Converted ${m.outcomes.length.toLocaleString('en-US')} record outcomes of 4 runs`,
     );
     expect(packedCounts(db.$client)).toEqual(expectedCounts(m));
-    expectSameReads(db, m);
+    await expectSameReads(db, m);
   });
 
-  it('a conversion cut short is done again without storing anything twice', () => {
+  it('a conversion cut short is done again without storing anything twice', async () => {
     const old = openOld();
     const m = buildOld(old);
     old.close();
@@ -767,7 +770,7 @@ describe('converting record outcomes stored a row each', () => {
     expect(packedCounts(db.$client)).toEqual(expectedCounts(m));
     const packs = new OutcomePacks(db.$client);
     for (const r of m.runs) expect(packs.all(r.id).map((o) => o.seq)).toEqual(m.of(r.id).map((o) => o.seq));
-    expectSameReads(db, m);
+    await expectSameReads(db, m);
   });
 
   it('an empty old table is dropped, with nothing to say', () => {
@@ -793,7 +796,7 @@ describe('converting record outcomes stored a row each', () => {
     expect(lines).toEqual([]);
   });
 
-  it('converts a large table: 300,000 outcomes, runs with many groups each', { timeout: 180_000 }, () => {
+  it('converts a large table: 300,000 outcomes, runs with many groups each', { timeout: 180_000 }, async () => {
     const old = openOld();
     const insertRun = old.prepare(
       `INSERT INTO runs (id, flow_id, flow_name, status, trigger, created_at) VALUES (?, NULL, 'big', 'succeeded', 'cli', ?)`,
@@ -853,7 +856,7 @@ describe('converting record outcomes stored a row each', () => {
     for (const line of lines.slice(1, -1)) expect(line).toMatch(/^ {2}[\d,]+ of 300,000 \(\d+%\)$/);
 
     const packs = new OutcomePacks(c);
-    const repo = new RunRepository(db);
+    const repo = new SqliteRunQueries(db);
     for (const r of runs) {
       const all = packs.all(r.id, true);
       expect(all).toHaveLength(r.count);
@@ -863,7 +866,7 @@ describe('converting record outcomes stored a row each', () => {
       expect(kept).toHaveLength(all.filter((o) => o.seq % 10 === 0 && o.seq % 97 !== 0).length);
       expect(kept.every((o) => o.output === `{"kept":${o.seq}}` && o.outputNode === 'keep')).toBe(true);
       const failed = Math.floor((r.count - 1) / 97) + 1;
-      expect(repo.errorGroups(String(r.id), 10)).toEqual([
+      expect(await repo.errorGroups(String(r.id), 10)).toEqual([
         {
           message: 'Bad row',
           code: 'E',
@@ -880,7 +883,7 @@ describe('converting record outcomes stored a row each', () => {
       runs.reduce((s, r) => s + Math.floor((r.count - 1) / 97) + 1, 0),
     );
     expect(n('SELECT COUNT(*) FROM outcome_packs WHERE part > 0')).toBeGreaterThan(0); // groups cut buckets in two
-    const page = repo.records('1', { limit: 3, cursor: 199_998 });
+    const page = await repo.records('1', { limit: 3, cursor: 199_998 });
     expect(page.items.map((o) => [o.seq, o.key, o.status])).toEqual([
       [199_999, 'key-199999', 'succeeded'],
       [200_000, 'key-200000', 'succeeded'],

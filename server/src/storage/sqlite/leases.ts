@@ -1,14 +1,15 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
+import type { LeaseStore, RunCandidate } from '../port.js';
 import type { Db } from './open.js';
 
 /**
- * Claims on runs. The process executing a run holds a lease on it and renews it while it works; a
- * run whose lease has expired (or whose holder, on this host, is no longer alive) may be claimed by
- * another process and resumed from its checkpoint. Every claim is one conditional UPDATE, so two
- * processes sharing the database never both take a run.
+ * Claims on runs in SQLite. A run whose lease has expired (or whose holder, on this host, is no
+ * longer alive) may be claimed by another process. Every claim is one conditional UPDATE that also
+ * raises the run's lease epoch, so two processes sharing the database never both take a run, and the
+ * one that lost it carries an epoch the run store refuses.
  */
-export class RunLeases {
+export class SqliteLeases implements LeaseStore {
   readonly owner: string;
   private readonly c: Database.Database;
 
@@ -21,50 +22,52 @@ export class RunLeases {
     this.owner = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  /** Takes the run if it is in one of `statuses` and nobody live holds it. */
-  claim(runId: string, statuses: readonly string[]): boolean {
+  /** Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch, or null. */
+  async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
     const now = this.now();
     const row = this.c
       .prepare('SELECT status, lease_owner, lease_expires_at FROM runs WHERE id = ?')
       .get(Number(runId)) as
       | { status: string; lease_owner: string | null; lease_expires_at: number | null }
       | undefined;
-    if (!row || !statuses.includes(row.status)) return false;
+    if (!row || !statuses.includes(row.status)) return null;
     if (
       row.lease_owner &&
       row.lease_owner !== this.owner &&
       (row.lease_expires_at ?? 0) > now &&
       isAlive(row.lease_owner)
     ) {
-      return false;
+      return null;
     }
-    const info = this.c
+    const taken = this.c
       .prepare(
-        `UPDATE runs SET lease_owner = ?, lease_expires_at = ? WHERE id = ? AND status = ?
-           AND (lease_owner IS ? OR lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ? OR lease_owner = ?)`,
+        `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1 WHERE id = ? AND status = ?
+           AND (lease_owner IS ? OR lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ? OR lease_owner = ?)
+         RETURNING lease_epoch`,
       )
-      .run(this.owner, now + this.ttlMs, Number(runId), row.status, row.lease_owner, now, this.owner);
-    return info.changes === 1;
+      .pluck()
+      .get(this.owner, now + this.ttlMs, Number(runId), row.status, row.lease_owner, now, this.owner) as
+      | number
+      | undefined;
+    return taken ?? null;
   }
 
-  /** Extends the leases this process holds on the given runs. */
-  renew(runIds: readonly string[]): void {
-    if (runIds.length === 0) return;
+  /** Extends the leases this process holds on the given runs; returns those it no longer holds. */
+  async renew(runIds: readonly string[]): Promise<string[]> {
+    if (runIds.length === 0) return [];
     const stmt = this.c.prepare('UPDATE runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?');
     const until = this.now() + this.ttlMs;
-    this.c.transaction(() => {
-      for (const id of runIds) stmt.run(until, Number(id), this.owner);
-    })();
+    return this.c.transaction(() => runIds.filter((id) => stmt.run(until, Number(id), this.owner).changes === 0))();
   }
 
-  release(runId: string): void {
+  async release(runId: string): Promise<void> {
     this.c
       .prepare('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?')
       .run(Number(runId), this.owner);
   }
 
   /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
-  candidates(limit: number): { id: string; status: string; flowId: string | null }[] {
+  async candidates(limit: number): Promise<RunCandidate[]> {
     const rows = this.c
       .prepare(
         `SELECT id, status, flow_id, lease_owner, lease_expires_at FROM runs

@@ -29,8 +29,8 @@ export const READ_MMAP_BYTES = 2_147_418_112;
 /**
  * Opens (or creates) the database, in WAL mode, and applies the committed migrations. WAL lets the
  * API read while a run writes; synchronous=NORMAL keeps commits durable across a process crash.
- * The server and the CLI open it with `openStoreDatabase` (runs/convert-outcomes.ts), which also
- * converts record outcomes stored before the packed layout.
+ * The server and the CLI open it with `openSqliteStorage` (index.ts, through `openStoreDatabase` in
+ * convert-outcomes.ts), which also converts record outcomes stored before the packed layout.
  */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });

@@ -5,10 +5,11 @@ import type { Checkpoint, CollectedRecord, RecordOutcome, RunCommit } from '@slu
 import type { RecordError, RecordOutcomeView, RecordStatus } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CollectedView, RecordQuery } from '../port.js';
 import { databaseFile, openDatabase } from './open.js';
 import { prune } from './retention.js';
 import { SqliteRunStore } from './run-store.js';
-import { type CollectedView, type RecordQuery, RunRepository } from './runs.js';
+import { SqliteRunQueries } from './runs.js';
 
 /**
  * The packed record storage (outcome-pack.mjs) against a model: every outcome stored is also kept
@@ -65,14 +66,14 @@ class Harness {
   readonly dir: string;
   readonly db: ReturnType<typeof openDatabase>;
   readonly store: SqliteRunStore;
-  readonly runs: RunRepository;
+  readonly runs: SqliteRunQueries;
   readonly models = new Map<string, RunModel>();
 
   constructor() {
     this.dir = mkdtempSync(path.join(tmpdir(), 'sluice-packs-'));
     this.db = openDatabase(databaseFile(this.dir));
     this.store = new SqliteRunStore(this.db);
-    this.runs = new RunRepository(this.db);
+    this.runs = new SqliteRunQueries(this.db);
   }
 
   get c(): Database.Database {
@@ -92,8 +93,8 @@ class Harness {
     return id;
   }
 
-  newRun(flowId: string | null = null): string {
-    const id = this.runs.create({ flowId, flowVersionId: null, flowName: flowId ?? 'packs', trigger: 'cli' });
+  async newRun(flowId: string | null = null): Promise<string> {
+    const id = await this.runs.create({ flowId, flowVersionId: null, flowName: flowId ?? 'packs', trigger: 'cli' });
     this.models.set(id, { outcomes: new Map(), collected: new Map(), lowWater: 0 });
     return id;
   }
@@ -148,12 +149,12 @@ function view(runId: string, o: RecordOutcome): RecordOutcomeView {
 }
 
 /** Walks every page of a records query; checks the pages' sizes and the cursor's end. */
-function allPages(h: Harness, runId: string, q: Omit<RecordQuery, 'cursor'>): RecordOutcomeView[] {
+async function allPages(h: Harness, runId: string, q: Omit<RecordQuery, 'cursor'>): Promise<RecordOutcomeView[]> {
   const items: RecordOutcomeView[] = [];
   let cursor: number | undefined;
   for (let pages = 0; ; pages++) {
     if (pages > 10_000) throw new Error('the pages do not end');
-    const page = h.runs.records(runId, { ...q, cursor });
+    const page = await h.runs.records(runId, { ...q, cursor });
     expect(page.items.length).toBeLessThanOrEqual(q.limit);
     items.push(...page.items);
     if (page.nextCursor === null) return items;
@@ -165,7 +166,7 @@ function allPages(h: Harness, runId: string, q: Omit<RecordQuery, 'cursor'>): Re
 }
 
 /** Every records query a run can be asked, at several page sizes, against the model. */
-function checkRecords(h: Harness, runId: string, limits = [1, 7, 50, 1000]): void {
+async function checkRecords(h: Harness, runId: string, limits = [1, 7, 50, 1000]): Promise<void> {
   const all = h.sorted(runId);
   const keys = [...new Set(all.map((o) => o.key))];
   const someKeys = [...keys.filter((k) => all.filter((o) => o.key === k).length > 1), ...keys.slice(0, 3)];
@@ -190,7 +191,7 @@ function checkRecords(h: Harness, runId: string, limits = [1, 7, 50, 1000]): voi
       )
       .map((o) => view(runId, o));
     for (const limit of limits) {
-      const got = allPages(h, runId, { ...q, limit });
+      const got = await allPages(h, runId, { ...q, limit });
       expect(got, `${JSON.stringify(q)} limit ${limit}`).toEqual(expected);
     }
   }
@@ -208,12 +209,12 @@ function expectedCollected(h: Harness, runId: string, nodeId?: string): Collecte
     .sort((a, b) => a.seq - b.seq || (a.nodeId < b.nodeId ? -1 : a.nodeId > b.nodeId ? 1 : 0));
 }
 
-function collectedPages(h: Harness, runId: string, limit: number, nodeId?: string): CollectedView[] {
+async function collectedPages(h: Harness, runId: string, limit: number, nodeId?: string): Promise<CollectedView[]> {
   const items: CollectedView[] = [];
   let cursor: number | undefined;
   for (let pages = 0; ; pages++) {
     if (pages > 10_000) throw new Error('the pages do not end');
-    const page = h.runs.collected(runId, { limit, cursor, ...(nodeId === undefined ? {} : { nodeId }) });
+    const page = await h.runs.collected(runId, { limit, cursor, ...(nodeId === undefined ? {} : { nodeId }) });
     items.push(...page.items);
     if (page.nextCursor === null) return items;
     expect(page.items.length).toBeGreaterThan(0);
@@ -221,7 +222,7 @@ function collectedPages(h: Harness, runId: string, limit: number, nodeId?: strin
   }
 }
 
-function checkFailures(h: Harness, runId: string): void {
+async function checkFailures(h: Harness, runId: string): Promise<void> {
   const all = h.sorted(runId);
   const failed = all.filter((o) => o.status === 'failed');
   // error groups: by error and node, counts, first five keys
@@ -240,21 +241,21 @@ function checkFailures(h: Harness, runId: string): void {
     count: keys.length,
     sampleKeys: keys.slice(0, 5),
   }));
-  const got = h.runs.errorGroups(runId, 1000);
+  const got = await h.runs.errorGroups(runId, 1000);
   const order = (g: { nodeId: string; message: string; code: string | null }) => `${g.nodeId}|${g.message}|${g.code}`;
   const byName = <T extends { nodeId: string; message: string; code: string | null }>(list: T[]) =>
     [...list].sort((a, b) => (order(a) < order(b) ? -1 : 1));
   expect(byName(got)).toEqual(byName(expected));
   for (let i = 1; i < got.length; i++)
     expect((got[i - 1] as { count: number }).count).toBeGreaterThanOrEqual((got[i] as { count: number }).count);
-  expect(h.runs.errorGroups(runId, 2)).toHaveLength(Math.min(2, expected.length));
+  expect(await h.runs.errorGroups(runId, 2)).toHaveLength(Math.min(2, expected.length));
 
   // replay: every failed record once, in order, with its payload, in pages
   for (const limit of [1, 13, 1000]) {
     const replay: { ref: number; key: string; nodeId: string; payload: unknown }[] = [];
     let after = -1;
     for (;;) {
-      const page = h.runs.failedForReplay(runId, after, limit);
+      const page = await h.runs.failedForReplay(runId, after, limit);
       replay.push(...page);
       if (page.length < limit) break;
       after = (page[page.length - 1] as { ref: number }).ref;
@@ -272,7 +273,7 @@ function checkFailures(h: Harness, runId: string): void {
   // a retry run given a selection feeds those failed records, with a replacement payload where given
   const chosen = failed.filter((_, i) => i % 3 === 0);
   if (chosen.length) {
-    const retry = h.runs.create({
+    const retry = await h.runs.create({
       flowId: null,
       flowVersionId: null,
       flowName: 'retry',
@@ -283,7 +284,7 @@ function checkFailures(h: Harness, runId: string): void {
     for (const limit of [1, 1000]) {
       const replay: { ref: number; payload: unknown }[] = [];
       for (let after = -1; ; ) {
-        const page = h.runs.failedForReplay(runId, after, limit, retry);
+        const page = await h.runs.failedForReplay(runId, after, limit, retry);
         replay.push(...page.map((r) => ({ ref: r.ref, payload: r.payload })));
         if (page.length < limit) break;
         after = (page[page.length - 1] as { ref: number }).ref;
@@ -299,26 +300,26 @@ function checkFailures(h: Harness, runId: string): void {
 
   // a retry selection names failed records: everything else is refused
   const probe = [...all.map((o) => o.seq), -1, 1e9];
-  expect(h.runs.notFailed(runId, probe)).toEqual(
+  expect(await h.runs.notFailed(runId, probe)).toEqual(
     probe.filter((s) => h.model(runId).outcomes.get(s)?.status !== 'failed'),
   );
 }
 
-function checkResume(h: Harness, runId: string): void {
+async function checkResume(h: Harness, runId: string): Promise<void> {
   const m = h.model(runId);
-  const state = h.store.loadResume(runId);
+  const state = await h.store.loadResume(runId);
   const expected = [...m.outcomes.keys()].filter((s) => s >= m.lowWater).sort((a, b) => a - b);
   expect([...(state?.settled ?? [])].sort((a, b) => a - b)).toEqual(expected);
 }
 
-function checkAll(h: Harness, runId: string, limits?: number[]): void {
+async function checkAll(h: Harness, runId: string, limits?: number[]): Promise<void> {
   checkRecords(h, runId, limits);
-  checkFailures(h, runId);
-  checkResume(h, runId);
+  await checkFailures(h, runId);
+  await checkResume(h, runId);
   for (const limit of [1, 7, 1000]) {
-    expect(collectedPages(h, runId, limit)).toEqual(expectedCollected(h, runId));
+    expect(await collectedPages(h, runId, limit)).toEqual(expectedCollected(h, runId));
     for (const nodeId of ['out', 'again', 'rejects'])
-      expect(collectedPages(h, runId, limit, nodeId)).toEqual(expectedCollected(h, runId, nodeId));
+      expect(await collectedPages(h, runId, limit, nodeId)).toEqual(expectedCollected(h, runId, nodeId));
   }
 }
 
@@ -358,7 +359,7 @@ describe('packed record outcomes against a model', () => {
 
   it('answers every query of a run of 3,000 outcomes, written in groups of varying sizes and out of order', async () => {
     const rnd = random(7);
-    const runId = h.newRun();
+    const runId = await h.newRun();
     const seqs = Array.from({ length: 3000 }, (_, i) => i);
     const sizes = [1, 37, 300, 511, 1000, 64, 255, 257, 2, 129];
     let from = 0;
@@ -388,7 +389,7 @@ describe('packed record outcomes against a model', () => {
 
   it('answers for a run with sparse positions', async () => {
     const rnd = random(11);
-    const runId = h.newRun();
+    const runId = await h.newRun();
     h.commit(runId, [outcome(70001, rnd), outcome(5, rnd, 'sparse')], [], 0);
     await h.store.flush(runId);
     h.commit(runId, [outcome(900, rnd, 'sparse'), outcome(70000, rnd)], [], 0);
@@ -399,7 +400,7 @@ describe('packed record outcomes against a model', () => {
   }, 60_000);
 
   it('reads a position written twice (a group written again) as its last write says', async () => {
-    const runId = h.newRun();
+    const runId = await h.newRun();
     const first: RecordOutcome[] = Array.from({ length: 12 }, (_, seq) => ({
       seq,
       key: `k-${seq}`,
@@ -460,12 +461,12 @@ describe('packed record outcomes against a model', () => {
       { seq: 11, key: 'k-11', status: 'filtered', nodeId: 'src', batchNo: 3, attempts: 1, at: BASE_AT },
     ]);
     await h.store.flush(runId);
-    expect(h.runs.records(runId, { status: 'succeeded', nodeId: 'map', limit: 100 }).items.map((v) => v.seq)).toEqual([
-      1, 2, 3, 5, 7, 8, 300,
-    ]);
+    expect(
+      (await h.runs.records(runId, { status: 'succeeded', nodeId: 'map', limit: 100 })).items.map((v) => v.seq),
+    ).toEqual([1, 2, 3, 5, 7, 8, 300]);
     checkAll(h, runId);
     // the old key names nothing any more
-    expect(h.runs.records(runId, { key: 'k-5', limit: 10 }).items).toEqual([]);
+    expect((await h.runs.records(runId, { key: 'k-5', limit: 10 })).items).toEqual([]);
   }, 60_000);
 });
 
@@ -505,7 +506,7 @@ describe('history of a key across runs, and retention', () => {
     const rnd = random(3);
     const runsA: string[] = [];
     for (let r = 0; r < 30; r++) {
-      const runId = h.newRun(a);
+      const runId = await h.newRun(a);
       runsA.push(runId);
       const keys = Array.from({ length: 40 }, (_, i) => `k-${i}`);
       keys[3] = 'shared';
@@ -522,7 +523,7 @@ describe('history of a key across runs, and retention', () => {
       await h.store.flush(runId);
     }
     for (let r = 0; r < 3; r++) {
-      const runId = h.newRun(b);
+      const runId = await h.newRun(b);
       h.commit(
         runId,
         ['shared', 'only-b', ...UNICODE, BIG].map((k, seq) => outcome(seq, rnd, k)),
@@ -544,28 +545,28 @@ describe('history of a key across runs, and retention', () => {
         'k-',
       ]) {
         for (const limit of [1, 5, 1000]) {
-          const got = h.runs.history(flowId, key, limit);
+          const got = await h.runs.history(flowId, key, limit);
           expect(got, `${flowId} ${key.slice(0, 20)} ${limit}`).toEqual(expectedHistory(flowId, key, limit));
         }
       }
     }
-    expect(h.runs.history(a, 'shared', 1000)).toHaveLength(30 + 8);
-    expect(h.runs.history(a, 'only-b', 1000)).toEqual([]);
-    expect(h.runs.history(a, BIG, 1000)).toHaveLength(1);
-    expect(h.runs.history(b, BIG, 1000)).toHaveLength(3);
-    expect(h.runs.history(a, 'e\u0301', 1000).every((v) => v.key === 'e\u0301')).toBe(true);
+    expect(await h.runs.history(a, 'shared', 1000)).toHaveLength(30 + 8);
+    expect(await h.runs.history(a, 'only-b', 1000)).toEqual([]);
+    expect(await h.runs.history(a, BIG, 1000)).toHaveLength(1);
+    expect(await h.runs.history(b, BIG, 1000)).toHaveLength(3);
+    expect((await h.runs.history(a, 'e\u0301', 1000)).every((v) => v.key === 'e\u0301')).toBe(true);
     // the same at the records of one run
     const run12 = runsA[12] as string;
     checkRecords(h, run12, [1, 50]);
     for (const key of [BIG, BIG.slice(0, -1), `${BIG}x`, ...UNICODE, 'e', 'заказ'])
       for (const limit of [1, 50])
-        expect(allPages(h, run12, { key, limit }), key.slice(0, 20)).toEqual(
+        expect(await allPages(h, run12, { key, limit }), key.slice(0, 20)).toEqual(
           h
             .sorted(run12)
             .filter((o) => o.key === key)
             .map((o) => view(run12, o)),
         );
-    expect(allPages(h, run12, { key: BIG, limit: 1 })).toHaveLength(1);
+    expect(await allPages(h, run12, { key: BIG, limit: 1 })).toHaveLength(1);
   }, 120_000);
 
   it('prunes a run from all three tables, and lists it no more; other runs keep everything', async () => {
@@ -585,18 +586,18 @@ describe('history of a key across runs, and retention', () => {
         else if (table !== 'outcome_details') expect(n).toBeGreaterThan(0);
       }
       if (pruned.has(runId)) {
-        expect(h.runs.records(runId, { limit: 10 }).items).toEqual([]);
-        expect(h.runs.records(runId, { limit: 10, status: 'failed' }).items).toEqual([]);
-        expect(h.runs.records(runId, { limit: 10, key: 'shared' }).items).toEqual([]);
+        expect((await h.runs.records(runId, { limit: 10 })).items).toEqual([]);
+        expect((await h.runs.records(runId, { limit: 10, status: 'failed' })).items).toEqual([]);
+        expect((await h.runs.records(runId, { limit: 10, key: 'shared' })).items).toEqual([]);
         h.models.set(runId, { outcomes: new Map(), collected: new Map(), lowWater: 0 });
       } else {
-        expect(allPages(h, runId, { limit: 1000 })).toEqual(h.sorted(runId).map((o) => view(runId, o)));
+        expect(await allPages(h, runId, { limit: 1000 })).toEqual(h.sorted(runId).map((o) => view(runId, o)));
       }
     }
     for (const key of ['shared', BIG, ...UNICODE])
       for (const flowId of ['flow-a', 'flow-b'])
-        expect(h.runs.history(flowId, key, 1000)).toEqual(expectedHistory(flowId, key, 1000));
-    expect(h.runs.history('flow-a', 'shared', 1000)).toHaveLength(20 + 5);
+        expect(await h.runs.history(flowId, key, 1000)).toEqual(expectedHistory(flowId, key, 1000));
+    expect(await h.runs.history('flow-a', 'shared', 1000)).toHaveLength(20 + 5);
   }, 60_000);
 });
 
@@ -610,7 +611,7 @@ describe('query plans over a database with history', () => {
   it('reads by one indexed lookup or range: history, records by key, status and node, the pack scan', async () => {
     const flowId = h.flow('busy');
     const rnd = random(5);
-    const first = h.newRun(flowId);
+    const first = await h.newRun(flowId);
     for (let from = 0; from < 1000; from += 250) {
       h.commit(
         first,
@@ -632,14 +633,15 @@ describe('query plans over a database with history', () => {
          SELECT ?, node_id, seq, key, data FROM collected_records WHERE run_id = ?`,
     ].map((sql) => c.prepare(sql));
     const ids: string[] = [first];
-    c.transaction(() => {
-      for (let r = 1; r < 200; r++) {
-        const id = h.newRun(flowId);
-        ids.push(id);
-        for (const s of clone) s.run(Number(id), Number(first));
-        h.models.set(id, h.model(first));
-      }
-    })();
+    // one transaction around them all (the run queries answer at once on SQLite: nothing else runs meanwhile)
+    c.exec('BEGIN');
+    for (let r = 1; r < 200; r++) {
+      const id = await h.newRun(flowId);
+      ids.push(id);
+      for (const s of clone) s.run(Number(id), Number(first));
+      h.models.set(id, h.model(first));
+    }
+    c.exec('COMMIT');
     expect(c.prepare('SELECT COUNT(*) FROM outcome_keys').pluck().get()).toBe(200_000);
 
     // every statement the repository runs, with its arguments
@@ -658,28 +660,28 @@ describe('query plans over a database with history', () => {
       return st;
     }) as unknown as typeof c.prepare;
     try {
-      const repo = new RunRepository(h.db);
+      const repo = new SqliteRunQueries(h.db);
       const last = ids[ids.length - 1] as string;
-      const history = repo.history(flowId, 'wanted', 50);
+      const history = await repo.history(flowId, 'wanted', 50);
       expect(history).toHaveLength(50);
       expect(history.map((v) => v.runId)).toEqual(ids.slice(-50).reverse());
       expect(history[0]).toEqual(view(last, h.model(last).outcomes.get(500) as RecordOutcome));
-      repo.records(last, { key: 'wanted', limit: 50 });
-      repo.records(last, { key: 'k-3', status: 'succeeded', limit: 50 });
+      await repo.records(last, { key: 'wanted', limit: 50 });
+      await repo.records(last, { key: 'k-3', status: 'succeeded', limit: 50 });
       for (const status of STATUSES) {
-        repo.records(last, { status, limit: 50 });
-        repo.records(last, { status, limit: 50, cursor: 600 });
-        repo.records(last, { status, nodeId: 'map', limit: 50 });
+        await repo.records(last, { status, limit: 50 });
+        await repo.records(last, { status, limit: 50, cursor: 600 });
+        await repo.records(last, { status, nodeId: 'map', limit: 50 });
       }
-      repo.records(last, { limit: 50 });
-      repo.records(last, { limit: 50, cursor: 700 });
-      repo.records(last, { nodeId: 'map2', limit: 50 });
-      repo.collected(last, { limit: 50 });
-      repo.collected(last, { limit: 50, cursor: 500 });
-      repo.collected(last, { limit: 50, nodeId: 'again', cursor: 10 });
-      repo.errorGroups(last, 10);
-      repo.failedForReplay(last, -1, 50);
-      const retry = repo.create({
+      await repo.records(last, { limit: 50 });
+      await repo.records(last, { limit: 50, cursor: 700 });
+      await repo.records(last, { nodeId: 'map2', limit: 50 });
+      await repo.collected(last, { limit: 50 });
+      await repo.collected(last, { limit: 50, cursor: 500 });
+      await repo.collected(last, { limit: 50, nodeId: 'again', cursor: 10 });
+      await repo.errorGroups(last, 10);
+      await repo.failedForReplay(last, -1, 50);
+      const retry = await repo.create({
         flowId,
         flowVersionId: null,
         flowName: 'busy',
@@ -687,9 +689,9 @@ describe('query plans over a database with history', () => {
         retryOf: last,
         selection: [{ seq: 3 }, { seq: 500, payload: { x: 1 } }],
       });
-      repo.failedForReplay(last, -1, 50, retry);
-      repo.notFailed(last, [1, 2, 3]);
-      h.store.loadResume(last);
+      await repo.failedForReplay(last, -1, 50, retry);
+      await repo.notFailed(last, [1, 2, 3]);
+      await h.store.loadResume(last);
     } finally {
       c.prepare = prepare as typeof c.prepare;
     }

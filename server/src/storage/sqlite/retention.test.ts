@@ -1,6 +1,7 @@
 import type { RecordOutcomeView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestSluice, type TestSluice } from '../../http/test-support.js';
+import { sqliteClient } from './index.js';
 import { storedOutcomes } from './outcome-store.js';
 import { prune } from './retention.js';
 
@@ -46,13 +47,16 @@ async function runOf(flowId: string): Promise<string> {
 }
 
 /** Outcomes stored for the run. */
-const outcomeRows = (runId: string) => storedOutcomes(t.parts.db.$client, Number(runId)).length;
+const outcomeRows = (runId: string) => storedOutcomes(sqliteClient(t.parts.storage).$client, Number(runId)).length;
 
 /** Rows left of the run in each table of its outcomes (none once pruned: each is a range delete by run). */
 const tableRows = (runId: string) =>
   ['outcome_packs', 'outcome_outputs', 'outcome_keys', 'outcome_details'].map(
     (table) =>
-      t.parts.db.$client.prepare(`SELECT COUNT(*) FROM ${table} WHERE run_id = ?`).pluck().get(Number(runId)) as number,
+      sqliteClient(t.parts.storage)
+        .$client.prepare(`SELECT COUNT(*) FROM ${table} WHERE run_id = ?`)
+        .pluck()
+        .get(Number(runId)) as number,
   );
 
 describe('stored payload cap', () => {
@@ -94,11 +98,11 @@ describe('retention', () => {
     // the first three look 40 days old
     const old = Date.now() - 40 * DAY;
     for (const r of runs.slice(0, 3))
-      t.parts.db.$client.prepare('UPDATE runs SET created_at = ? WHERE id = ?').run(old, Number(r));
+      sqliteClient(t.parts.storage).$client.prepare('UPDATE runs SET created_at = ? WHERE id = ?').run(old, Number(r));
     for (const r of runs) expect(outcomeRows(r)).toBe(2);
 
     // keep 30 days or the newest 4 runs: only the oldest run is past both
-    expect(prune(t.parts.db, { days: 30, runsPerFlow: 4 })).toEqual({ runs: 1, outcomes: 2 });
+    expect(prune(sqliteClient(t.parts.storage), { days: 30, runsPerFlow: 4 })).toEqual({ runs: 1, outcomes: 2 });
     expect(runs.map(outcomeRows)).toEqual([0, 2, 2, 2, 2]);
     expect(tableRows(runs[0] as string)).toEqual([0, 0, 0, 0]);
     const [packs, , keys] = tableRows(runs[1] as string);
@@ -109,8 +113,8 @@ describe('retention', () => {
     expect(pruned.counts).toMatchObject({ read: 2, succeeded: 1, failed: 1 });
 
     // a second pass finds nothing more; a tighter policy through the API takes the other old ones
-    expect(prune(t.parts.db, { days: 30, runsPerFlow: 4 })).toEqual({ runs: 0, outcomes: 0 });
-    expect(prune(t.parts.db, { days: 30, runsPerFlow: 2 })).toEqual({ runs: 2, outcomes: 4 });
+    expect(prune(sqliteClient(t.parts.storage), { days: 30, runsPerFlow: 4 })).toEqual({ runs: 0, outcomes: 0 });
+    expect(prune(sqliteClient(t.parts.storage), { days: 30, runsPerFlow: 2 })).toEqual({ runs: 2, outcomes: 4 });
     expect(runs.map(outcomeRows)).toEqual([0, 0, 0, 2, 2]);
     const history = (await (await t.app.request(`/api/flows/${id}/records/a`)).json()) as {
       items: RecordOutcomeView[];
@@ -139,13 +143,13 @@ describe('retention', () => {
       })
     ).json()) as { id: string };
     const pages = () => {
-      t.parts.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-      return t.parts.db.$client.pragma('page_count', { simple: true }) as number;
+      sqliteClient(t.parts.storage).$client.pragma('wal_checkpoint(TRUNCATE)');
+      return sqliteClient(t.parts.storage).$client.pragma('page_count', { simple: true }) as number;
     };
     const sizes: number[] = [];
     for (let i = 0; i < 8; i++) {
       await runOf(id);
-      prune(t.parts.db, { days: 0, runsPerFlow: 2 }, Date.now() + 1000);
+      prune(sqliteClient(t.parts.storage), { days: 0, runsPerFlow: 2 }, Date.now() + 1000);
       sizes.push(pages());
     }
     // after the first few runs, pruning frees as many pages as each new run takes

@@ -1,19 +1,7 @@
 import type Database from 'better-sqlite3';
-import type { Logger } from '../../logger.js';
+import type { PruneResult, RetentionPolicy, RetentionStore } from '../port.js';
 import type { Db } from './open.js';
 import { FINAL_STATUSES_SQL } from './run-store.js';
-
-export interface RetentionPolicy {
-  /** Keep the record outcomes of runs newer than this many days. */
-  days: number;
-  /** And of each flow's newest this many runs, however old. */
-  runsPerFlow: number;
-}
-
-export interface PruneResult {
-  runs: number;
-  outcomes: number;
-}
 
 const DAY_MS = 86_400_000;
 /** Test runs whose outcomes are kept per flow (a never-saved draft's tests count as their flow name's), whatever their age. */
@@ -79,18 +67,11 @@ function pruneRun(c: Database.Database, runId: number, now: number): number {
   return removed;
 }
 
-/** Runs `prune` now and every `everyMs`, logging what it removed. */
-export function startPruning(db: Db, policy: RetentionPolicy, logger: Logger, everyMs = 3_600_000): () => void {
-  const log = logger.child({ job: 'retention' });
-  const once = () => {
-    try {
-      const r = prune(db, policy);
-      if (r.runs) log.info({ runs: r.runs, outcomes: r.outcomes }, 'removed the record outcomes of old runs');
-    } catch (err) {
-      log.error({ err }, 'retention failed; it is tried again at the next interval');
-    }
-  };
-  once();
-  const timer = setInterval(once, everyMs).unref();
-  return () => clearInterval(timer);
+/** Retention over SQLite: `prune` above, through the port. */
+export class SqliteRetention implements RetentionStore {
+  constructor(private readonly db: Db) {}
+
+  async prune(policy: RetentionPolicy, now?: number): Promise<PruneResult> {
+    return prune(this.db, policy, now);
+  }
 }

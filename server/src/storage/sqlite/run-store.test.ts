@@ -2,23 +2,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
+import { emptyRunCounts } from '@sluice/shared';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ConflictError } from '../../errors.js';
+import { LeaseLostError } from '../port.js';
+import { SqliteConnections } from './connections.js';
+import { SqliteFlows } from './flows.js';
+import { SqliteLeases } from './leases.js';
 import { databaseFile, openDatabase } from './open.js';
 import { storedOutcomes } from './outcome-store.js';
 import { SqliteRunStore } from './run-store.js';
-import { RunRepository } from './runs.js';
+import { SqliteRunQueries } from './runs.js';
 
 /** The run store over a real SQLite file, with its writer thread. */
 
 let dir: string;
 let db: ReturnType<typeof openDatabase>;
 let store: SqliteRunStore;
-let runs: RunRepository;
+let runs: SqliteRunQueries;
 
 beforeEach(() => {
   dir = mkdtempSync(path.join(tmpdir(), 'sluice-store-'));
   db = openDatabase(databaseFile(dir));
-  runs = new RunRepository(db);
+  runs = new SqliteRunQueries(db);
   store = new SqliteRunStore(db, { payloadCap: 300 });
 });
 
@@ -82,7 +88,7 @@ const rowsOf = (runId: string): Row[] => storedOutcomes(db.$client, Number(runId
 
 describe('SqliteRunStore', () => {
   it('stores every field of every outcome as sent, text in any script included', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     const failed: RecordOutcome = {
       seq: 3,
       key: 'заказ-3 ✓',
@@ -115,14 +121,14 @@ describe('SqliteRunStore', () => {
     };
     expect(error).toMatchObject({ message: 'HTTP 422: title is required', http_status: 422 });
     expect(rows[4]?.error_id).toBe(rows[3]?.error_id);
-    const detail = runs.get(runId);
+    const detail = await runs.get(runId);
     expect(detail.counts).toMatchObject({ read: 5, succeeded: 3, failed: 2 });
     expect(detail.batches).toHaveLength(1);
   });
 
   it('keeps the runs apart and the counts and checkpoint of the last commit, over many grouped commits', async () => {
-    const a = newRun();
-    const b = newRun();
+    const a = await newRun();
+    const b = await newRun();
     for (let batch = 0; batch < 60; batch++) {
       for (const runId of [a, b]) {
         const outcomes = Array.from({ length: 100 }, (_, i) =>
@@ -142,7 +148,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('makes a commit wait while the writer is far behind, and loses nothing', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     let waited = 0;
     for (let batch = 0; batch < 40; batch++) {
       const outcomes = Array.from({ length: 1000 }, (_, i) => ok(batch * 1000 + i, undefined, { i }));
@@ -159,8 +165,8 @@ describe('SqliteRunStore', () => {
 
   it('fails the next commit of a run whose rows could not be written, naming why; other runs go on', async () => {
     refuseKey('boom');
-    const bad = newRun();
-    const good = newRun();
+    const bad = await newRun();
+    const good = await newRun();
     store.commit(bad, commitOf([ok(0), ok(1, 'boom')]));
     store.commit(good, commitOf([ok(0), ok(1)]));
     await store.flush();
@@ -174,7 +180,7 @@ describe('SqliteRunStore', () => {
 
   it('never stores a later group of a run, nor its checkpoint, once an earlier group failed; the run ends failed', async () => {
     refuseKey('boom');
-    const runId = newRun();
+    const runId = await newRun();
     const first = Array.from({ length: 100 }, (_, i) => ok(i, i === 50 ? 'boom' : `k-${i}`));
     const second = Array.from({ length: 100 }, (_, i) => ok(100 + i));
     store.commit(runId, commitOf(first, { checkpoint: checkpoint(100) }));
@@ -190,15 +196,15 @@ describe('SqliteRunStore', () => {
       nodeCounts: {},
     };
     await expect(store.setStatus(runId, final)).rejects.toThrow(/could not be stored: database or disk is full/);
-    const detail = runs.get(runId);
+    const detail = await runs.get(runId);
     expect(detail.status).toBe('failed');
     expect(detail.error).toMatch(/could not be stored: database or disk is full/);
     expect(detail.counts.succeeded).toBe(0);
   });
 
   it('writes its groups while the main connection writes too (the writer takes the lock when it begins)', async () => {
-    const runId = newRun();
-    const other = newRun();
+    const runId = await newRun();
+    const other = await newRun();
     for (let i = 0; i < 300; i++) {
       const failed: RecordOutcome = {
         ...ok(i),
@@ -224,7 +230,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('refuses commits once closed, and records no status then', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0)]));
     await store.close();
     expect(rowsOf(runId)).toHaveLength(1);
@@ -238,11 +244,11 @@ describe('SqliteRunStore', () => {
       counts: { read: 2, succeeded: 1, filtered: 0, failed: 0, cancelled: 1 },
       nodeCounts: {},
     });
-    expect(runs.get(runId)).toMatchObject({ status: 'running', counts: { read: 1, succeeded: 1 } });
+    expect(await runs.get(runId)).toMatchObject({ status: 'running', counts: { read: 1, succeeded: 1 } });
   });
 
   it('writes a status change after everything committed before it', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0), ok(1)]));
     await store.setStatus(runId, {
       status: 'succeeded',
@@ -251,12 +257,12 @@ describe('SqliteRunStore', () => {
       nodeCounts: {},
     });
     expect(rowsOf(runId)).toHaveLength(2);
-    expect(runs.get(runId).status).toBe('succeeded');
+    expect((await runs.get(runId)).status).toBe('succeeded');
   });
 
   it('starts its writer ahead of the first rows when asked, and says when the thread cannot start', async () => {
     await store.ready();
-    const runId = newRun();
+    const runId = await newRun();
     store.commit(runId, commitOf([ok(0)]));
     await store.flush(runId);
     expect(rowsOf(runId)).toHaveLength(1);
@@ -280,7 +286,7 @@ describe('SqliteRunStore', () => {
   });
 
   it('stores big payloads of failed records whole, sending them in groups bounded by bytes', async () => {
-    const runId = newRun();
+    const runId = await newRun();
     const cap = new SqliteRunStore(db, { payloadCap: 200_000 });
     const blob = 'é'.repeat(60_000); // 120,000 bytes of UTF-8 per payload
     const failed = (seq: number): RecordOutcome => ({
@@ -317,5 +323,84 @@ describe('SqliteRunStore', () => {
     const memory = openDatabase(':memory:');
     expect(() => new SqliteRunStore(memory)).toThrow(/needs a database file/);
     memory.$client.close();
+  });
+});
+
+describe('SqliteRunStore fencing', () => {
+  it('refuses a status or waiting update once another process has claimed the run, and reports it lost once', async () => {
+    const runId = await newRun();
+    const mine = new SqliteLeases(db, Date.now, 15_000);
+    const epoch = (await mine.claim(runId, ['queued'])) as number;
+    const lost: string[] = [];
+    store.onLeaseLost = (id) => lost.push(id);
+    store.fence(runId, epoch);
+    await store.setStatus(runId, { status: 'running', at: 1 });
+    expect((await runs.get(runId)).status).toBe('running');
+
+    // the lease expired and another process claimed the run: its epoch moved on
+    db.$client
+      .prepare('UPDATE runs SET lease_owner = ?, lease_epoch = lease_epoch + 1 WHERE id = ?')
+      .run('elsewhere/1/x', Number(runId));
+    const until = Date.now() + 60_000;
+    expect(() => store.setWaiting(runId, { nodeId: 'wait', kind: 'delay', until })).toThrow(LeaseLostError);
+    await expect(
+      store.setStatus(runId, { status: 'succeeded', at: 2, counts: emptyRunCounts(), nodeCounts: {} }),
+    ).rejects.toThrow(LeaseLostError);
+    expect(lost).toEqual([runId]);
+    const stored = await runs.get(runId);
+    expect(stored).toMatchObject({ status: 'running', waiting: null, finishedAt: null });
+
+    // the new holder's epoch is accepted
+    store.fence(runId, epoch + 1);
+    await store.setStatus(runId, { status: 'succeeded', at: 3, counts: emptyRunCounts(), nodeCounts: {} });
+    expect((await runs.get(runId)).status).toBe('succeeded');
+  });
+
+  it('writes unfenced for a run it was given no epoch for', async () => {
+    const runId = await newRun();
+    db.$client.prepare('UPDATE runs SET lease_epoch = 7 WHERE id = ?').run(Number(runId));
+    await store.setStatus(runId, { status: 'running', at: 1 });
+    expect((await runs.get(runId)).status).toBe('running');
+  });
+});
+
+describe('clashes in the stored rows', () => {
+  it('refuses a second run for one schedule slot with a ConflictError, not a database error', async () => {
+    const flows = new SqliteFlows(db);
+    await flows.create({ id: 'f', name: 'F', description: null, document: '{}', at: 1 });
+    const slot = {
+      flowId: 'f',
+      flowVersionId: null,
+      flowName: 'F',
+      trigger: 'schedule' as const,
+      scheduledFor: 60_000,
+    };
+    await runs.create(slot);
+    const clash = await runs.create(slot).catch((err: unknown) => err);
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect(clash).toMatchObject({ code: 'slot_taken' });
+  });
+
+  it('refuses a connection name that is taken, naming the field', async () => {
+    const connections = new SqliteConnections(db);
+    const row = {
+      name: 'erp',
+      baseUrl: 'http://erp.test',
+      auth: 'none' as const,
+      username: null,
+      headerName: null,
+      secret: null,
+      checkPath: null,
+      breakerThreshold: null,
+      breakerCooldownMs: null,
+    };
+    await connections.insert(row, 1);
+    const clash = await connections.insert(row, 2).catch((err: unknown) => err);
+    expect(clash).toBeInstanceOf(ConflictError);
+    expect(clash).toMatchObject({
+      code: 'exists',
+      path: 'name',
+      message: 'name: a connection named "erp" already exists',
+    });
   });
 });

@@ -1,18 +1,11 @@
 import { Worker } from 'node:worker_threads';
-import type {
-  Checkpoint,
-  RecordOutcome,
-  ResumeState,
-  RunCommit,
-  RunStatusUpdate,
-  RunStore,
-  Waiting,
-} from '@sluice/engine';
+import type { Checkpoint, RecordOutcome, ResumeState, RunCommit, RunStatusUpdate, Waiting } from '@sluice/engine';
 import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { createLogger, type Logger } from '../../logger.js';
 import { GroupBuilder, STATUS_CODE, STATUS_NAME } from '../outcomes/write-group.js';
 import type { FromWriter, ToWriter, WriterData } from '../outcomes/writer-protocol.js';
+import { LeaseLostError, type RunWriteStore } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks } from './outcome-store.js';
@@ -69,13 +62,23 @@ interface Pending {
  * A crash loses the groups not yet written, which a resumed run redoes from the checkpoint written
  * with the last group that was (writes are idempotent). A status change waits until everything the
  * run committed before it is written. A group the writer could not store fails the run's next commit.
+ *
+ * Fencing: once `fence` gave a run's lease epoch, its status and waiting updates are conditional on
+ * the run still carrying that epoch. Commits are not yet fenced: the writer thread's group
+ * transaction does not check the epoch, so a process that lost a run's lease may still store the
+ * groups it had sent (a resumed run redoes them idempotently; its status is what is refused).
  */
-export class SqliteRunStore implements RunStore {
+export class SqliteRunStore implements RunWriteStore {
   private readonly client: Database.Database;
   private thread: Worker | undefined;
   private checkpointer: Worker | undefined;
   private readonly updateStatus: Database.Statement;
   private readonly updateWaiting: Database.Statement;
+  /** The lease epoch of each run this process writes for (from `fence`). */
+  private readonly epochs = new Map<string, number>();
+  /** Runs whose lease was found lost: `onLeaseLost` was called for them. */
+  private readonly lost = new Set<string>();
+  onLeaseLost?: (runId: string) => void;
   private readonly updateFinalCounts: Database.Statement;
   private readonly pending = new Map<string, Pending>();
   /** Groups sent to the writer and not yet written: group id → run id, rows, bytes and the thread. */
@@ -100,7 +103,7 @@ export class SqliteRunStore implements RunStore {
     const c = db.$client;
     this.client = c;
     if (c.memory) throw new Error('the run store needs a database file (its writer thread opens it too)');
-    this.updateWaiting = c.prepare('UPDATE runs SET waiting = ? WHERE id = ?');
+    this.updateWaiting = c.prepare('UPDATE runs SET waiting = ? WHERE id = ? AND (? IS NULL OR lease_epoch = ?)');
     this.updateFinalCounts = c.prepare(
       'UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ? WHERE id = ?',
     );
@@ -109,8 +112,27 @@ export class SqliteRunStore implements RunStore {
          waiting = CASE WHEN ? IN (${FINAL_STATUSES_SQL}) THEN NULL ELSE waiting END,
          started_at = CASE WHEN ? = 'running' AND started_at IS NULL THEN ? ELSE started_at END,
          finished_at = CASE WHEN ? IN (${FINAL_STATUSES_SQL}) THEN ? ELSE finished_at END
-       WHERE id = ?`,
+       WHERE id = ? AND (? IS NULL OR lease_epoch = ?)`,
     );
+  }
+
+  fence(runId: string, epoch: number): void {
+    this.epochs.set(runId, epoch);
+    this.lost.delete(runId);
+  }
+
+  /**
+   * Runs an update conditional on the run's lease epoch (when one is known); none changed: another
+   * process has claimed the run since, so nothing is stored and the run is reported lost once.
+   */
+  private fenced(runId: string, update: (epoch: number | null) => Database.RunResult): void {
+    const epoch = this.epochs.get(runId) ?? null;
+    if (update(epoch).changes > 0 || epoch === null) return;
+    if (!this.lost.has(runId)) {
+      this.lost.add(runId);
+      this.onLeaseLost?.(runId);
+    }
+    throw new LeaseLostError(runId);
   }
 
   /**
@@ -257,29 +279,44 @@ export class SqliteRunStore implements RunStore {
     const failure = this.failures.get(runId);
     if (failure !== undefined && isFinalRunStatus(u.status)) {
       const error = `the run's records could not be stored: ${failure}`;
-      this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id);
+      this.fenced(runId, (e) =>
+        this.updateStatus.run('failed', error, 'failed', 'failed', u.at, 'failed', u.at, id, e, e),
+      );
       this.failures.delete(runId);
+      this.forget(runId);
       if (this.thread) post(this.thread, { forget: id });
       throw new Error(error);
     }
-    if (u.counts) {
-      const c = u.counts;
-      const nodes = JSON.stringify(u.nodeCounts ?? {});
-      this.updateFinalCounts.run(c.read, c.succeeded, c.filtered, c.failed, c.cancelled, nodes, id);
-    }
-    this.updateStatus.run(u.status, u.error ?? null, u.status, u.status, u.at, u.status, u.at, id);
+    // the counts and the status land together, or neither (a lost lease refuses both)
+    this.client.transaction(() => {
+      this.fenced(runId, (e) =>
+        this.updateStatus.run(u.status, u.error ?? null, u.status, u.status, u.at, u.status, u.at, id, e, e),
+      );
+      if (u.counts) {
+        const c = u.counts;
+        const nodes = JSON.stringify(u.nodeCounts ?? {});
+        this.updateFinalCounts.run(c.read, c.succeeded, c.filtered, c.failed, c.cancelled, nodes, id);
+      }
+    })();
+    if (isFinalRunStatus(u.status)) this.forget(runId);
   }
 
   setWaiting(runId: string, waiting: Waiting | null): void {
     if (this.closed) return;
-    this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId));
+    this.fenced(runId, (e) => this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId), e, e));
+  }
+
+  /** A finished run's epoch is no longer needed. */
+  private forget(runId: string): void {
+    this.epochs.delete(runId);
+    this.lost.delete(runId);
   }
 
   /**
    * What an interrupted run goes on from: its last checkpoint, the counts stored with it, and what is
    * settled past it. Read when a run is taken up again, when nothing of it is waiting to be written.
    */
-  loadResume(runId: string): ResumeState | undefined {
+  async loadResume(runId: string): Promise<ResumeState | undefined> {
     const row = this.client
       .prepare('SELECT checkpoint, succeeded, filtered, failed, cancelled, read, node_counts FROM runs WHERE id = ?')
       .get(Number(runId)) as ResumeRow | undefined;

@@ -12,9 +12,18 @@ import type {
   TriggerKind,
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
-import { notFound } from '../../errors.js';
+import { ConflictError, notFound } from '../../errors.js';
 import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from '../outcomes/outcome-pack.mjs';
-import { type OutputView, readOutput, readStored } from '../stored-json.js';
+import type {
+  CollectedView,
+  ErrorGroup,
+  NewRun,
+  RecordQuery,
+  RunListQuery,
+  RunQueries,
+  WatermarkView,
+} from '../port.js';
+import { readOutput, readStored } from '../stored-json.js';
 import type { Db } from './open.js';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
 import { STATUS_CODE, STATUS_NAME } from './run-store.js';
@@ -126,64 +135,11 @@ function errorView(message: string | null, code: string | null, httpStatus: numb
   return { message, ...(code ? { code } : {}), ...(httpStatus ? { httpStatus } : {}) };
 }
 
-/** A record kept by a collect node, as the API gives it. */
-export interface CollectedView extends OutputView {
-  nodeId: string;
-  seq: number;
-  key: string;
-}
-
-export interface NewRun {
-  flowId: string | null;
-  flowVersionId: number | null;
-  flowName: string;
-  trigger: TriggerKind;
-  retryOf?: string;
-  /** A scheduled run's slot: a second run for the same flow and slot is refused by the database. */
-  scheduledFor?: number;
-  /** Records the run is started with (a webhook's body), stored in the same transaction. */
-  inputs?: readonly unknown[];
-  /** A retry run's selection of the retried run's failed records (by seq), each with a payload to send instead. */
-  selection?: readonly RetrySelection[];
-}
-
-/** One failed record a retry feeds again, and the payload to send instead of the stored one, if any. */
-export interface RetrySelection {
-  seq: number;
-  payload?: Record<string, unknown>;
-}
-
-export interface RunListQuery {
-  flowId?: string;
-  status?: RunStatus;
-  trigger?: TriggerKind;
-  /** Created at or after / before (ms). */
-  from?: number;
-  to?: number;
-  limit: number;
-  cursor?: number;
-}
-
-export interface ErrorGroup {
-  message: string;
-  code: string | null;
-  httpStatus: number | null;
-  nodeId: string;
-  count: number;
-  /** A few keys of records that failed this way. */
-  sampleKeys: string[];
-}
-
-export interface RecordQuery {
-  status?: RecordStatus;
-  nodeId?: string;
-  key?: string;
-  limit: number;
-  cursor?: number;
-}
-
-/** Reads and creates runs, their batches and their record outcomes. */
-export class RunRepository {
+/**
+ * Reads and creates runs, their batches and their record outcomes. better-sqlite3 answers at once;
+ * the methods are async because the port is (another database answers over a socket).
+ */
+export class SqliteRunQueries implements RunQueries {
   private readonly c: Database.Database;
   private readonly sql: (text: string) => Database.Statement;
   private readonly packs: OutcomePacks;
@@ -201,7 +157,21 @@ export class RunRepository {
     if (!this.sql('SELECT 1 FROM runs WHERE id = ?').get(id)) throw notFound('run', String(id));
   }
 
-  create(run: NewRun): string {
+  async create(run: NewRun): Promise<string> {
+    try {
+      return this.insertRun(run);
+    } catch (err) {
+      // the unique (flow_id, scheduled_for) index: another process fired this slot first
+      if ((err as { code?: string }).code === 'SQLITE_CONSTRAINT_UNIQUE' && run.scheduledFor !== undefined)
+        throw new ConflictError(
+          'slot_taken',
+          `flow ${run.flowId}: the slot at ${new Date(run.scheduledFor).toISOString()} already has its run`,
+        );
+      throw err;
+    }
+  }
+
+  private insertRun(run: NewRun): string {
     return this.c.transaction(() => {
       const info = this.sql(
         `INSERT INTO runs (flow_id, flow_version_id, flow_name, status, trigger, retry_of, scheduled_for, created_at, run_number)
@@ -235,7 +205,7 @@ export class RunRepository {
   }
 
   /** Records a run was started with, from position `from`. */
-  inputs(runId: string, from: number, limit: number): Record<string, unknown>[] {
+  async inputs(runId: string, from: number, limit: number): Promise<Record<string, unknown>[]> {
     const rows = this.sql('SELECT data FROM run_inputs WHERE run_id = ? AND seq >= ? ORDER BY seq LIMIT ?')
       .pluck()
       .all(toId(runId), from, limit) as string[];
@@ -243,7 +213,7 @@ export class RunRepository {
   }
 
   /** Runs of a flow that have not finished (for schedules' overlap policy and the per-flow limit). */
-  activeOf(flowId: string): { id: string; status: RunStatus }[] {
+  async activeOf(flowId: string): Promise<{ id: string; status: RunStatus }[]> {
     const rows = this.sql(
       `SELECT id, status FROM runs WHERE flow_id = ? AND status IN ('queued', 'running', 'paused') ORDER BY id`,
     ).all(flowId) as { id: number; status: RunStatus }[];
@@ -251,7 +221,7 @@ export class RunRepository {
   }
 
   /** A run's failed records grouped by error and node, most frequent first. */
-  errorGroups(runId: string, limit: number): ErrorGroup[] {
+  async errorGroups(runId: string, limit: number): Promise<ErrorGroup[]> {
     const id = toId(runId);
     this.assertExists(id);
     const rows = this.sql(
@@ -280,7 +250,7 @@ export class RunRepository {
     }));
   }
 
-  get(id: string): RunDetail {
+  async get(id: string): Promise<RunDetail> {
     const row = this.sql(
       `SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
     ).get(toId(id)) as RunRow | undefined;
@@ -309,7 +279,9 @@ export class RunRepository {
   }
 
   /** The flow version a run is pinned to, and the run it retries, if any. */
-  versionOf(id: string): { flowVersionId: number | null; document: string | null; retryOf: string | null } {
+  async versionOf(
+    id: string,
+  ): Promise<{ flowVersionId: number | null; document: string | null; retryOf: string | null }> {
     const row = this.sql(
       `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
          LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
@@ -326,7 +298,7 @@ export class RunRepository {
    * The failed records of a run after position `after`, in order, for a retry run to feed again: all of
    * them, or, when the retry run was given a selection, those selected, with their replacement payloads.
    */
-  failedForReplay(runId: string, after: number, limit: number, retryRunId?: string): ReplayRecord[] {
+  async failedForReplay(runId: string, after: number, limit: number, retryRunId?: string): Promise<ReplayRecord[]> {
     type Row = { seq: number; key: string; node_id: string; payload: string | null; replacement?: string | null };
     const selected =
       retryRunId !== undefined &&
@@ -357,18 +329,18 @@ export class RunRepository {
   }
 
   /** Of these seqs, those that are not failed records of the run (a retry selection must name failed records). */
-  notFailed(runId: string, seqs: readonly number[]): number[] {
+  async notFailed(runId: string, seqs: readonly number[]): Promise<number[]> {
     const failed = this.sql('SELECT 1 FROM outcome_details WHERE run_id = ? AND seq = ? AND status = 2');
     return seqs.filter((seq) => !failed.get(toId(runId), seq));
   }
 
   /** A retry run's selection, if it was given one: how many records. */
-  selectionSize(retryRunId: string): number {
+  async selectionSize(retryRunId: string): Promise<number> {
     return this.sql('SELECT COUNT(*) FROM retry_selections WHERE run_id = ?').pluck().get(toId(retryRunId)) as number;
   }
 
   /** Cancels a run that has not started; false when it is no longer queued. */
-  cancelQueued(id: string): boolean {
+  async cancelQueued(id: string): Promise<boolean> {
     const info = this.sql(
       `UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`,
     ).run(this.now(), toId(id));
@@ -376,7 +348,7 @@ export class RunRepository {
   }
 
   /** Runs, newest first, paged by id. */
-  list(q: RunListQuery): Page<RunSummary> {
+  async list(q: RunListQuery): Promise<Page<RunSummary>> {
     const where: string[] = [];
     const args: (string | number)[] = [];
     if (q.trigger) {
@@ -422,7 +394,7 @@ export class RunRepository {
    * and cancelled ones are read from their detail rows (by status); by key, from the key index; the
    * others from the packed rows, from the cursor's bucket on.
    */
-  records(runId: string, q: RecordQuery): Page<RecordOutcomeView> {
+  async records(runId: string, q: RecordQuery): Promise<Page<RecordOutcomeView>> {
     const id = toId(runId);
     this.assertExists(id);
     const status = q.status === undefined ? undefined : STATUS_CODE[q.status];
@@ -510,7 +482,7 @@ export class RunRepository {
    * What happened to one record key in every run of a flow whose outcomes are kept, newest run first:
    * one lookup in each run's part of the key index, then the outcome from its packed row.
    */
-  history(flowId: string, key: string, limit: number): RecordOutcomeView[] {
+  async history(flowId: string, key: string, limit: number): Promise<RecordOutcomeView[]> {
     // one statement: each kept run's key lookup joined with the packed row(s) holding that position
     // the key is the one asked for: the packed rows' keys are not read
     const rows = this.sql(`SELECT k.run_id, k.seq, p.bucket, p.part, p.count, p.nodes, p.base_at, p.base_batch, p.meta
@@ -543,7 +515,7 @@ export class RunRepository {
   }
 
   /** Incremental sync: the stored watermark of each source node of a flow (node id → value). */
-  watermarksOf(flowId: string): Watermarks {
+  async watermarksOf(flowId: string): Promise<Watermarks> {
     const rows = this.sql('SELECT node_id, value FROM watermarks WHERE flow_id = ?').all(flowId) as {
       node_id: string;
       value: string;
@@ -552,7 +524,7 @@ export class RunRepository {
   }
 
   /** The stored watermarks of a flow, for the API. */
-  listWatermarks(flowId: string): { nodeId: string; value: string; runId: string; updatedAt: string }[] {
+  async listWatermarks(flowId: string): Promise<WatermarkView[]> {
     const rows = this.sql(
       'SELECT node_id, value, run_id, updated_at FROM watermarks WHERE flow_id = ? ORDER BY node_id',
     ).all(flowId) as { node_id: string; value: string; run_id: number; updated_at: number }[];
@@ -568,7 +540,7 @@ export class RunRepository {
    * Stores the watermarks a succeeded run reports. A watermark only moves forward: a run of the flow
    * that started earlier and finishes later does not take it back.
    */
-  advanceWatermarks(flowId: string, runId: string, watermarks: Watermarks): void {
+  async advanceWatermarks(flowId: string, runId: string, watermarks: Watermarks): Promise<void> {
     const id = toId(runId);
     const at = this.now();
     this.c.transaction(() => {
@@ -592,7 +564,7 @@ export class RunRepository {
    * their own. A failed record's output stored without its outcome's payload and error gets them back
    * from the outcome row (see stored-json.ts), so it reads as the collect node kept it.
    */
-  collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Page<CollectedView> {
+  async collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Promise<Page<CollectedView>> {
     const id = toId(runId);
     this.assertExists(id);
     type Kept = { node: string; seq: number; key: string; data: string; status: number };

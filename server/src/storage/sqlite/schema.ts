@@ -57,6 +57,8 @@ export const runs = sqliteTable(
     /** The process executing the run, and until when its claim holds unless renewed. */
     leaseOwner: text('lease_owner'),
     leaseExpiresAt: integer('lease_expires_at'),
+    /** Raised by every claim: the fencing token writes for the run carry (a stale holder's are refused). */
+    leaseEpoch: integer('lease_epoch').notNull().default(0),
     /** For a retry run: the run whose failed records it feeds again. */
     retryOf: integer('retry_of'),
     /** For a scheduled run: the slot (fire time, ms) it was started for; a slot makes at most one run. */

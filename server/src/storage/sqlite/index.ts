@@ -1,0 +1,71 @@
+import type { Logger } from '../../logger.js';
+import type { Storage } from '../port.js';
+import { SqliteConnections } from './connections.js';
+import { type ConvertOptions, openStoreDatabase } from './convert-outcomes.js';
+import { SqliteEstimates } from './estimates.js';
+import { SqliteFlows } from './flows.js';
+import { SqliteHooks } from './hooks.js';
+import { SqliteLeases } from './leases.js';
+import type { Db } from './open.js';
+import { SqliteRetention } from './retention.js';
+import { SqliteRunStore } from './run-store.js';
+import { SqliteRunQueries } from './runs.js';
+import { SqliteSlots } from './slots.js';
+import { SqliteTokens } from './tokens.js';
+
+/** The storage on one SQLite file; `db` is the connection, for tests and tools that read it directly. */
+export interface SqliteStorage extends Storage {
+  readonly kind: 'sqlite';
+  readonly db: Db;
+}
+
+export interface SqliteStorageOptions {
+  /** Largest stored payload or collected output, in characters of JSON. */
+  payloadCap?: number;
+  logger?: Logger;
+  /** Lines about a long conversion of outcomes stored before the packed layout. */
+  progress?: ConvertOptions['progress'];
+  /** The lease clock and time to live (tests). */
+  now?: () => number;
+  leaseTtlMs?: number;
+}
+
+/**
+ * Opens (or creates) the SQLite file with its migrations applied and older outcomes converted, and
+ * the storage over it. `close` stops the run store's writer thread, then closes the connection.
+ */
+export async function openSqliteStorage(file: string, options: SqliteStorageOptions = {}): Promise<SqliteStorage> {
+  const db = openStoreDatabase(file, options.progress ? { progress: options.progress } : {});
+  const runStore = new SqliteRunStore(db, {
+    ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
+  let closed = false;
+  return {
+    kind: 'sqlite',
+    location: file,
+    db,
+    flows: new SqliteFlows(db),
+    runs: new SqliteRunQueries(db, options.now),
+    runStore,
+    leases: new SqliteLeases(db, options.now, options.leaseTtlMs),
+    slots: new SqliteSlots(db),
+    hooks: new SqliteHooks(db),
+    connections: new SqliteConnections(db),
+    tokens: new SqliteTokens(db),
+    estimates: new SqliteEstimates(db),
+    retention: new SqliteRetention(db),
+    async close() {
+      if (closed) return;
+      closed = true;
+      await runStore.close();
+      db.$client.close();
+    },
+  };
+}
+
+/** The SQLite connection under a storage, for tests and tools that read it directly; throws for another kind. */
+export function sqliteClient(storage: Storage): Db {
+  if (storage.kind !== 'sqlite' || !('db' in storage)) throw new Error(`not an SQLite storage (${storage.kind})`);
+  return (storage as SqliteStorage).db;
+}
