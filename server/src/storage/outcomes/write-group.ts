@@ -116,11 +116,13 @@ export class GroupBuilder {
     this.checkpoint = commit.checkpoint;
   }
 
-  finish(id: number, runId: number): WriteGroup {
+  /** The group to write; `epoch`: the lease epoch its writer holds (the group is refused if the run's is another). */
+  finish(id: number, runId: number, epoch?: number): WriteGroup {
     const c = this.counts ?? emptyRunCounts();
     return {
       id,
       runId,
+      ...(epoch === undefined ? {} : { epoch }),
       rows: this.rows,
       text: this.text.buffer as ArrayBuffer,
       count: this.count,

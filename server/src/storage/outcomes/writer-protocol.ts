@@ -23,6 +23,12 @@ export interface WriterData {
 export interface WriteGroup {
   id: number;
   runId: number;
+  /**
+   * The lease epoch of the process that made the group (storage/port.ts, fencing): the group is
+   * written only while it is still the run's, checked in the group's own savepoint. Absent: not
+   * fenced (a run this process was not given a lease epoch for).
+   */
+  epoch?: number;
   /** FIELDS numbers per outcome, at the offsets group-layout.mjs names; may have room past `count`. */
   rows: Float64Array;
   /** Per outcome, one after the other, in UTF-8: its key, its payload's JSON, its output's JSON. */
@@ -53,4 +59,4 @@ export type ToWriter = WriteGroup | { forget: number } | 'close';
  * From the writer: ready once it has opened the database and prepared its statements; then, for
  * groups, written (in one transaction) or, with `error`, refused or rolled back.
  */
-export type FromWriter = { ready: true } | { written: number[]; error?: string };
+export type FromWriter = { ready: true } | { written: number[]; error?: string; leaseLost?: boolean };

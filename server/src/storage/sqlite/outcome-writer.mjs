@@ -33,6 +33,11 @@ const updateCounts = db.prepare(
   `UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, checkpoint = ?
    WHERE id = ?`,
 );
+/** The same, only while the run's lease epoch is still the writer's (fencing: see writer-protocol.ts). */
+const updateCountsFenced = db.prepare(
+  `UPDATE runs SET read = ?, succeeded = ?, filtered = ?, failed = ?, cancelled = ?, node_counts = ?, checkpoint = ?
+   WHERE id = ? AND lease_epoch = ?`,
+);
 const findError = /** @type {Database.Statement<unknown[], { id: number }>} */ (
   db.prepare('SELECT id FROM error_messages WHERE message = ? AND code IS ? AND http_status IS ?')
 );
@@ -60,15 +65,22 @@ function errorId(error) {
   return id;
 }
 
+/** A group refused because another process holds the run's lease now. */
+class LeaseLost extends Error {}
+
 /** @param {WriteGroup} g */
 function writeGroup(g) {
   const { runId } = g;
+  const c = g.counts;
+  // the run's row first: for a fenced group it is the check that the lease is still ours, made in
+  // the group's savepoint, so a refused group leaves nothing behind
+  if (g.epoch === undefined) updateCounts.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId);
+  else if (updateCountsFenced.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId, g.epoch).changes === 0)
+    throw new LeaseLost(`run ${runId}: its lease has passed to another process`);
   writeOutcomes(g, g.errors.map(errorId));
   for (const c of g.collected) insertCollected.run(runId, c.nodeId, c.seq, c.key, c.data);
   for (const b of g.batches)
     insertBatch.run(runId, b.batchNo, b.size, b.succeeded, b.filtered, b.failed, b.startedAt, b.finishedAt);
-  const c = g.counts;
-  updateCounts.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId);
 }
 
 // Groups are written as they arrive, each under a savepoint of its own (a group lands whole or not
@@ -84,9 +96,11 @@ function writeGroup(g) {
 
 /** Runs whose rows could not all be stored: run id → why. @type {Map<number, string>} */
 const failedRuns = new Map();
+/** Of those, the runs refused for a lost lease. @type {Set<number>} */
+const lostRuns = new Set();
 /** Groups written in the open transaction. @type {{ id: number, runId: number }[]} */
 let inTransaction = [];
-/** Groups refused or rolled back since the last report. @type {{ id: number, error: string }[]} */
+/** Groups refused or rolled back since the last report. @type {{ id: number, error: string, leaseLost: boolean }[]} */
 let failures = [];
 
 /** @param {unknown} err */
@@ -96,10 +110,11 @@ const messageOf = (err) => (err instanceof Error ? err.message : String(err));
  * @param {Pick<WriteGroup, 'id' | 'runId'>} group
  * @param {string} error
  */
-function fail(group, error) {
+function fail(group, error, leaseLost = false) {
   const why = failedRuns.get(group.runId) ?? error;
   failedRuns.set(group.runId, why);
-  failures.push({ id: group.id, error: why });
+  if (leaseLost) lostRuns.add(group.runId);
+  failures.push({ id: group.id, error: why, leaseLost: lostRuns.has(group.runId) });
   errorIds.clear(); // ids made in a rolled-back savepoint may be reused for other messages
 }
 
@@ -107,7 +122,7 @@ function report() {
   const written = inTransaction.map((g) => g.id);
   inTransaction = [];
   if (written.length) send({ written });
-  for (const f of failures) send({ written: [f.id], error: f.error });
+  for (const f of failures) send({ written: [f.id], error: f.error, ...(f.leaseLost ? { leaseLost: true } : {}) });
   failures = [];
 }
 
@@ -144,7 +159,7 @@ function write(group) {
   } catch (err) {
     db.exec('ROLLBACK TO grp');
     db.exec('RELEASE grp');
-    fail(group, messageOf(err));
+    fail(group, messageOf(err), err instanceof LeaseLost);
   }
 }
 
@@ -157,6 +172,7 @@ port.on('message', (/** @type {ToWriter} */ message) => {
   }
   if ('forget' in message) {
     failedRuns.delete(message.forget);
+    lostRuns.delete(message.forget);
     return;
   }
   write(message);
