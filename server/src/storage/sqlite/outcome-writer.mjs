@@ -75,7 +75,9 @@ function writeGroup(g) {
   // the run's row first: for a fenced group it is the check that the lease is still ours, made in
   // the group's savepoint, so a refused group leaves nothing behind
   if (g.epoch === undefined) updateCounts.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId);
-  else if (updateCountsFenced.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId, g.epoch).changes === 0)
+  else if (
+    updateCountsFenced.run(c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint, runId, g.epoch).changes === 0
+  )
     throw new LeaseLost(`run ${runId}: its lease has passed to another process`);
   writeOutcomes(g, g.errors.map(errorId));
   for (const c of g.collected) insertCollected.run(runId, c.nodeId, c.seq, c.key, c.data);

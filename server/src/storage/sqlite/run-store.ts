@@ -63,10 +63,10 @@ interface Pending {
  * with the last group that was (writes are idempotent). A status change waits until everything the
  * run committed before it is written. A group the writer could not store fails the run's next commit.
  *
- * Fencing: once `fence` gave a run's lease epoch, its status and waiting updates are conditional on
- * the run still carrying that epoch. Commits are not yet fenced: the writer thread's group
- * transaction does not check the epoch, so a process that lost a run's lease may still store the
- * groups it had sent (a resumed run redoes them idempotently; its status is what is refused).
+ * Fencing: once `fence` gave a run's lease epoch, every write for the run is conditional on the run
+ * still carrying that epoch: status and waiting updates here, and each group in the writer thread,
+ * whose savepoint first updates the run's row on that condition (a refused group leaves nothing).
+ * After a refusal the run's writes all throw `LeaseLostError` and `onLeaseLost` is told once.
  */
 export class SqliteRunStore implements RunWriteStore {
   private readonly client: Database.Database;
@@ -126,13 +126,18 @@ export class SqliteRunStore implements RunWriteStore {
    * process has claimed the run since, so nothing is stored and the run is reported lost once.
    */
   private fenced(runId: string, update: (epoch: number | null) => Database.RunResult): void {
+    if (this.lost.has(runId)) throw new LeaseLostError(runId);
     const epoch = this.epochs.get(runId) ?? null;
     if (update(epoch).changes > 0 || epoch === null) return;
-    if (!this.lost.has(runId)) {
-      this.lost.add(runId);
-      this.onLeaseLost?.(runId);
-    }
+    this.leaseLost(runId);
     throw new LeaseLostError(runId);
+  }
+
+  /** Notes that the run's lease has passed to another process, telling `onLeaseLost` once. */
+  private leaseLost(runId: string): void {
+    if (this.lost.has(runId)) return;
+    this.lost.add(runId);
+    this.onLeaseLost?.(runId);
   }
 
   /**
@@ -218,6 +223,7 @@ export class SqliteRunStore implements RunWriteStore {
    */
   commit(runId: string, commit: RunCommit): void | Promise<void> {
     if (this.closed) throw new Error(`the run's records could not be stored: the run store is closed`);
+    if (this.lost.has(runId)) throw new LeaseLostError(runId);
     const failure = this.failures.get(runId);
     if (failure !== undefined) throw new Error(`the run's records could not be stored: ${failure}`);
     let pending = this.pending.get(runId);
@@ -275,6 +281,7 @@ export class SqliteRunStore implements RunWriteStore {
     // closed: the process is stopping, and runs left running resume from their checkpoint at the next start
     if (u.status === 'queued' || this.closed) return;
     await this.flush(runId);
+    if (this.lost.has(runId)) throw new LeaseLostError(runId);
     const id = Number(runId);
     const failure = this.failures.get(runId);
     if (failure !== undefined && isFinalRunStatus(u.status)) {
@@ -301,9 +308,20 @@ export class SqliteRunStore implements RunWriteStore {
     if (isFinalRunStatus(u.status)) this.forget(runId);
   }
 
-  setWaiting(runId: string, waiting: Waiting | null): void {
-    if (this.closed) return;
-    this.fenced(runId, (e) => this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId), e, e));
+  /**
+   * Stores why the run waits. A refusal (a lost lease) comes back as a rejected promise that is also
+   * handled here, because the engine reports waits without awaiting them.
+   */
+  setWaiting(runId: string, waiting: Waiting | null): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    try {
+      this.fenced(runId, (e) => this.updateWaiting.run(waiting ? JSON.stringify(waiting) : null, Number(runId), e, e));
+      return Promise.resolve();
+    } catch (err) {
+      const refused = Promise.reject(err);
+      refused.catch(() => {});
+      return refused;
+    }
   }
 
   /** A finished run's epoch is no longer needed. */
@@ -345,7 +363,8 @@ export class SqliteRunStore implements RunWriteStore {
     }
     const rows = pending.group.size;
     const bytes = pending.group.bytes;
-    const group = pending.group.finish(this.nextGroup++, Number(runId));
+    // the group carries the run's lease epoch: the writer thread stores it only while it is still the run's
+    const group = pending.group.finish(this.nextGroup++, Number(runId), this.epochs.get(runId));
     const thread = this.writer;
     this.sent.set(group.id, { runId, rows, bytes, thread });
     this.rowsInFlight += rows;
@@ -359,14 +378,18 @@ export class SqliteRunStore implements RunWriteStore {
     return [...this.sent].filter(([, s]) => s.thread === thread).map(([id]) => id);
   }
 
-  private written(m: { written: number[]; error?: string }): void {
+  private written(m: { written: number[]; error?: string; leaseLost?: boolean }): void {
     for (const id of m.written) {
       const s = this.sent.get(id);
       if (!s) continue;
       this.sent.delete(id);
       this.rowsInFlight -= s.rows;
       this.bytesInFlight -= s.bytes;
-      if (m.error !== undefined) {
+      if (m.leaseLost) {
+        // another process holds the run now: not a failure of the run, which goes on there
+        this.failures.set(s.runId, m.error ?? 'the lease passed to another process');
+        this.leaseLost(s.runId);
+      } else if (m.error !== undefined) {
         if (!this.failures.has(s.runId))
           this.runLog(s.runId).error({ error: m.error }, "the run's records could not be stored");
         this.failures.set(s.runId, m.error);
