@@ -7,12 +7,12 @@ CREATE TABLE "breaker_states" (
 	"updated_by" text NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "connection_pacing" (
+CREATE UNLOGGED TABLE "connection_pacing" (
 	"connection" text PRIMARY KEY NOT NULL,
 	"next_at" double precision NOT NULL
 );
 --> statement-breakpoint
-CREATE TABLE "connection_places" (
+CREATE UNLOGGED TABLE "connection_places" (
 	"holder" text PRIMARY KEY NOT NULL,
 	"connection" text NOT NULL,
 	"owner" text NOT NULL,

@@ -1,4 +1,5 @@
 import { setTimeout as delay } from 'node:timers/promises';
+import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createPool, type PgDb, pgDb } from './db.js';
 import { PgLimits } from './limits.js';
@@ -33,6 +34,16 @@ describe('PgLimits: connection limits across processes', DATABASE_TESTS, () => {
     expect(permit.waitedMs).toBe(0);
     permit.release();
     permit.release();
+  });
+
+  it('keeps its rows in unlogged tables (a permit does not wait for the log to reach the disk)', async () => {
+    const r = await database.db.execute<{ relname: string; relpersistence: string }>(
+      sql`SELECT relname, relpersistence FROM pg_class WHERE relname IN ('connection_pacing', 'connection_places') ORDER BY relname`,
+    );
+    expect(r.rows).toEqual([
+      { relname: 'connection_pacing', relpersistence: 'u' },
+      { relname: 'connection_places', relpersistence: 'u' },
+    ]);
   });
 
   it('paces two processes together: 60 permits at 20 a second, never more than 21 started in a second', async () => {
