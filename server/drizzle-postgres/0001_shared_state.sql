@@ -19,5 +19,4 @@ CREATE UNLOGGED TABLE "connection_places" (
 	"expires_at" bigint NOT NULL
 );
 --> statement-breakpoint
-CREATE INDEX "connection_places_connection" ON "connection_places" USING btree ("connection","expires_at");--> statement-breakpoint
-CREATE INDEX "connection_places_owner" ON "connection_places" USING btree ("owner");
+CREATE INDEX "connection_places_connection" ON "connection_places" USING btree ("connection","expires_at");

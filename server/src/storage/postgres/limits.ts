@@ -150,13 +150,13 @@ export class PgLimits implements ConnectionLimits {
     const interval = 1000 / perSecond;
     await this.calibrated();
     const sent = Date.now();
-    const r = await this.db.execute<{ slot: number; now: number }>(sql`
+    const r = await this.db.execute<{ slot: number; next: number; now: number }>(sql`
       WITH t AS (SELECT ${NOW}::float8 AS now)
       INSERT INTO connection_pacing (connection, next_at)
       SELECT ${connection}, t.now + ${interval}::float8 FROM t
       ON CONFLICT (connection) DO UPDATE
         SET next_at = GREATEST(connection_pacing.next_at, (SELECT now FROM t)) + ${interval}::float8
-      RETURNING next_at - ${interval}::float8 AS slot, (SELECT now FROM t) AS now`);
+      RETURNING next_at - ${interval}::float8 AS slot, next_at AS next, (SELECT now FROM t) AS now`);
     const row = r.rows[0];
     if (!row) throw new Error(`connection ${connection}: no slot returned`);
     // the slot on this process's clock: measured from the moment the statement ran, not from when its
@@ -170,11 +170,10 @@ export class PgLimits implements ConnectionLimits {
     try {
       await delay(wait, undefined, signal ? { signal } : undefined);
     } catch (err) {
-      // give the slot back if nobody took one after it
-      const slot = Number(row.slot);
+      // give the slot back if nobody took one after it (the next slot still the one this took)
       await this.db
-        .execute(sql`UPDATE connection_pacing SET next_at = ${slot}::float8
-          WHERE connection = ${connection} AND next_at = ${slot + interval}::float8`)
+        .execute(sql`UPDATE connection_pacing SET next_at = next_at - ${interval}::float8
+          WHERE connection = ${connection} AND next_at = ${Number(row.next)}::float8`)
         .catch(() => {});
       throw signal?.aborted ? abortReason(signal) : err;
     }

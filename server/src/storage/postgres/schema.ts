@@ -384,14 +384,11 @@ export const connectionPlaces = pgTable(
   {
     holder: text('holder').primaryKey(),
     connection: text('connection').notNull(),
-    /** The process holding it (its renewals touch all its places at once). */
+    /** The process holding it (for an operator asking who holds a connection's places). */
     owner: text('owner').notNull(),
     expiresAt: ms('expires_at').notNull(),
   },
-  (t) => [
-    index('connection_places_connection').on(t.connection, t.expiresAt),
-    index('connection_places_owner').on(t.owner),
-  ],
+  (t) => [index('connection_places_connection').on(t.connection, t.expiresAt)],
 );
 
 /** The last breaker state a process published for a connection, for the processes that missed its notification. */
