@@ -45,7 +45,11 @@ export class PgListener {
     return this.backendPid;
   }
 
-  /** Calls `handler` with each notification's payload on `channel`; resolves once listening. Returns the way to stop. */
+  /**
+   * Calls `handler` with each notification's payload on `channel`. Resolves once listening, or once
+   * a first attempt to connect failed: then it logs, keeps trying in the background, and listens on
+   * the channel (telling `onReconnect` listeners) once connected. Returns the way to stop.
+   */
   async listen(channel: string, handler: Handler): Promise<() => void> {
     let handlers = this.channels.get(channel);
     const fresh = !handlers;
@@ -54,11 +58,19 @@ export class PgListener {
       this.channels.set(channel, handlers);
     }
     handlers.add(handler);
-    await this.ready();
-    if (fresh && this.client) await this.client.query(`LISTEN ${quoteIdent(channel)}`).catch(() => {});
-    return () => {
+    const stop = () => {
       handlers.delete(handler);
     };
+    try {
+      await this.ready();
+    } catch (err) {
+      if (this.closed) return stop;
+      this.logger?.warn({ err }, 'connecting to listen for notifications failed; trying again');
+      this.retry();
+      return stop;
+    }
+    if (fresh && this.client) await this.client.query(`LISTEN ${quoteIdent(channel)}`).catch(() => {});
+    return stop;
   }
 
   /** Calls `listener` each time the connection is made again after a drop (not on the first connect). */
@@ -73,7 +85,12 @@ export class PgListener {
   ready(): Promise<void> {
     if (this.closed) return Promise.reject(new Error('the listener is closed'));
     if (this.client) return Promise.resolve();
-    this.connecting ??= this.connect(false).finally(() => {
+    return this.attempt(false);
+  }
+
+  /** Connects, unless a connection is being made already (then waits for that one). */
+  private attempt(again: boolean): Promise<void> {
+    this.connecting ??= this.connect(again).finally(() => {
       this.connecting = undefined;
     });
     return this.connecting;
@@ -146,10 +163,12 @@ export class PgListener {
   }
 
   private retry(): void {
+    if (this.retryTimer && !this.client) return;
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       if (this.closed || this.client) return;
-      this.connect(true).catch((err) => {
+      this.attempt(true).catch((err) => {
         this.retryMs = Math.min(this.retryMs * 2, RETRY_LONGEST_MS);
         this.logger?.warn({ err, retryMs: this.retryMs }, 'connecting again for notifications failed');
         this.retry();
@@ -162,6 +181,3 @@ export class PgListener {
 function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
-
-/** The database's clock in epoch milliseconds, as SQL (the statement's own moment, not its transaction's). */
-export const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)';
