@@ -150,4 +150,11 @@ describe('PgLimits: connection limits across processes', DATABASE_TESTS, () => {
     (await a.limits.acquire('erp-pace-abort', { maxPerSecond: 1 })).release();
     expect(Date.now() - started).toBeLessThan(1_000);
   });
+
+  it('refuses a permit it cannot ask the database for, rather than wait blind', async () => {
+    const gone = process();
+    await gone.db.$client.end();
+    await expect(gone.limits.acquire('erp-gone', { maxConcurrent: 1 })).rejects.toThrow();
+    await expect(gone.limits.acquire('erp-gone', { maxPerSecond: 5 })).rejects.toThrow();
+  });
 });

@@ -272,7 +272,9 @@ export class PgLimits implements ConnectionLimits {
         try {
           taken = await this.take(connection, first.holder, first.max);
         } catch (err) {
-          lane.queue.shift();
+          // the database could not be asked: this caller's request fails rather than wait blind
+          const at = lane.queue.indexOf(first);
+          if (at >= 0) lane.queue.splice(at, 1);
           first.fail(err);
           continue;
         }
