@@ -13,10 +13,13 @@
  * - the run store refuses writes from a process that no longer holds the run's lease (fencing).
  */
 import type {
+  BreakerRegistry,
+  ConnectionLimits,
   RunStore as EngineRunStore,
   ReplayRecord,
   ResolvedConnection,
   ResumeState,
+  RunEvent,
   Watermarks,
 } from '@sluice/engine';
 import type {
@@ -380,6 +383,41 @@ export interface RetentionStore {
   prune(policy: RetentionPolicy, now?: number): Promise<PruneResult>;
 }
 
+// ---------------------------------------------------------------- shared by processes
+
+/**
+ * Live events of runs and the news that runs are queued, for every process of a deployment: an API
+ * process streams the events of a run a worker executes, and idle workers start a queued run at once
+ * rather than at their next scan. Delivery is best effort (a process whose connection to the others
+ * is down meanwhile misses what was said): a display that must be exact reads the run itself.
+ */
+export interface EventBus {
+  /**
+   * Sends a run's event to every subscriber of every process; this process's own subscribers get it
+   * at once (synchronously, not through the database), exactly once. Never throws: a failure to tell
+   * the others is logged.
+   */
+  publish(event: RunEvent): void;
+  /** Calls `listener` with each event published by any process. Returns the way to unsubscribe. */
+  subscribe(listener: (event: RunEvent) => void): () => void;
+  /** Says that a run was queued, so idle workers everywhere look for it now. */
+  notifyQueued(): void;
+  /** Calls `listener` when any process queued a run (this one too). Returns the way to unsubscribe. */
+  onQueued(listener: () => void): () => void;
+  close(): Promise<void>;
+}
+
+/**
+ * Breaker states shared by the processes on one database: the changes a registry's own requests
+ * make are published, those of other processes applied to it (`BreakerRegistry.apply`), so a system
+ * one process found down is left alone by all of them until its cooldown ends.
+ */
+export interface BreakerSync {
+  /** Shares `registry`'s breakers from now on; resolves once it is listening. Returns the way to detach. */
+  attach(registry: BreakerRegistry): Promise<() => void>;
+  close(): Promise<void>;
+}
+
 // ---------------------------------------------------------------- the whole
 
 export interface Storage {
@@ -396,6 +434,15 @@ export interface Storage {
   readonly tokens: TokenRows;
   readonly estimates: EstimateRows;
   readonly retention: RetentionStore;
+  /**
+   * What the processes of a deployment share while they run: live events and queued-run news,
+   * connection limits held across every run of every process (the runner's `connectors.limits`),
+   * breaker states (attached to the runner's registry). Absent: the process keeps its own
+   * (`local-shared.ts`), which is all one process needs (SQLite's case).
+   */
+  readonly events?: EventBus;
+  readonly limits?: ConnectionLimits;
+  readonly breakers?: BreakerSync;
   /** Stops the run store's writer and closes the database. */
   close(): Promise<void>;
 }

@@ -4,6 +4,7 @@ import {
   bigint,
   boolean,
   customType,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -359,3 +360,48 @@ export const watermarks = pgTable(
   },
   (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],
 );
+
+// ---------------------------------------------------------------- shared by processes (PostgreSQL only)
+//
+// What the processes on one database share while they run: connection limits and breaker states.
+// SQLite runs one process, which keeps these in memory (`storage/local-shared.ts`); the parity test
+// lists them as PostgreSQL's own.
+
+/**
+ * The pace of a connection with `maxPerSecond`: the next free slot (a generic cell rate), in
+ * milliseconds on the database's clock, fractional so that fast paces keep their spacing exactly.
+ */
+export const connectionPacing = pgTable('connection_pacing', {
+  connection: text('connection').primaryKey(),
+  nextAt: doublePrecision('next_at').notNull(),
+});
+
+/**
+ * The places taken on a connection with `maxConcurrent`, one row per request in flight. Its process
+ * renews `expires_at` while it holds the place, so a process that dies frees its places once they
+ * expire (by the database's clock).
+ */
+export const connectionPlaces = pgTable(
+  'connection_places',
+  {
+    holder: text('holder').primaryKey(),
+    connection: text('connection').notNull(),
+    /** The process holding it (for an operator asking who holds a connection's places). */
+    owner: text('owner').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+  },
+  (t) => [index('connection_places_connection').on(t.connection, t.expiresAt)],
+);
+
+/** The last breaker state a process published for a connection, for the processes that missed its notification. */
+export const breakerStates = pgTable('breaker_states', {
+  connection: text('connection').primaryKey(),
+  /** open | closed */
+  state: text('state').notNull(),
+  openUntil: ms('open_until'),
+  /** Raised by every change, so a poll applies each change once. */
+  version: big('version').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+  /** The process that published it (which does not apply it back to itself). */
+  updatedBy: text('updated_by').notNull(),
+});
