@@ -1,6 +1,7 @@
 import { readConfig } from './config.js';
 import { createLogger } from './logger.js';
 import { startSluice } from './sluice.js';
+import { StorageStartError } from './storage/open.js';
 
 /**
  * What a person starting Sluice reads: plain lines on stdout, not log lines (the README tells them to
@@ -10,9 +11,16 @@ const print = (line = '') => process.stdout.write(`${line}\n`);
 
 const config = readConfig();
 const logger = createLogger({ level: config.logLevel });
-const sluice = await startSluice({ ...config, logger });
+const sluice = await startSluice({ ...config, logger }).catch((err: unknown) => {
+  // a database that cannot be used is the operator's to fix: one line saying which setting and why
+  if (err instanceof StorageStartError) {
+    process.stderr.write(`${err.message}\n`);
+    process.exit(2);
+  }
+  throw err;
+});
 print(`Sluice is running.`);
-print(`  data:      ${config.dataDir}`);
+print(`  data:      ${sluice.storage.kind === 'sqlite' ? config.dataDir : sluice.storage.location}`);
 print(`  sandboxes: ${sluice.sandbox.url}/maintenance (maintenance system), ${sluice.sandbox.url}/erp (ERP)`);
 if (sluice.demoFlowId) print(`  demo flow "Work orders → ERP" added on first start`);
 if (sluice.firstToken) {

@@ -1,7 +1,9 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
+import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
 import { fetchHttpClient } from './connectors.js';
@@ -17,6 +19,7 @@ import { Runner } from './runs/runner.js';
 import { tuneRuntime } from './runtime-flags.js';
 import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
+import { LocalEventBus } from './storage/local-shared.js';
 import { openStorage } from './storage/open.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
@@ -57,6 +60,8 @@ export async function openSluice(config: PartsConfig) {
   const box = new SecretBox(loadSecretKey(config.dataDir, env).key);
   const flows = new FlowRepository(storage.flows);
   const runs = storage.runs;
+  // run events for the live views: on PostgreSQL those of every process, on SQLite this one's
+  const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
   const http = fetchHttpClient;
@@ -74,13 +79,20 @@ export async function openSluice(config: PartsConfig) {
     connectors: {
       ...connections.connectors(http),
       files,
+      // a connection's limits hold across every run of every process on the database (PostgreSQL),
+      // or of this process (SQLite: one process)
+      limits: storage.limits ?? new LocalLimits(),
     },
+    wake: events,
     clock: systemClock,
     runtime: nodeRuntime,
     concurrency: config.concurrency,
     perFlow: config.perFlow,
     logger,
   });
+  runner.events.on('event', (event: RunEvent) => events.publish(event));
+  // a breaker one process opens is open in all of them (PostgreSQL); a no-op with one process
+  await storage.breakers?.attach(runner.breakers);
   const scheduler = new Scheduler({ slots: storage.slots, flows, runs, runner, logger });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
@@ -92,6 +104,7 @@ export async function openSluice(config: PartsConfig) {
   };
   return {
     storage,
+    events,
     sandbox,
     flows,
     runs,

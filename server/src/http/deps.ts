@@ -7,12 +7,14 @@ import type { Logger } from '../logger.js';
 import type { RunEstimates } from '../runs/estimate.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
-import type { RunQueries, Storage } from '../storage/port.js';
+import type { EventBus, RunQueries, Storage } from '../storage/port.js';
 import type { Webhooks } from '../webhooks/webhooks.js';
 
 /** What the HTTP app is built from; apart from app.ts so route files can name it without importing the app. */
 export interface AppDeps {
   storage: Storage;
+  /** Run events for the live views (of every process on the database, with PostgreSQL). */
+  events: EventBus;
   flows: FlowRepository;
   runs: RunQueries;
   runner: Runner;

@@ -32,7 +32,7 @@ function stream(c: Context, deps: AppDeps, runId: string | undefined): Response 
       pending.push(event);
       if (runId !== undefined && event.type === 'status' && isFinalRunStatus(event.status)) finished = true;
     };
-    deps.runner.events.on('event', onEvent);
+    const unsubscribe = deps.events.subscribe(onEvent);
     sse.onAbort(() => {
       closed = true;
     });
@@ -57,7 +57,7 @@ function stream(c: Context, deps: AppDeps, runId: string | undefined): Response 
         }
       }
     } finally {
-      deps.runner.events.off('event', onEvent);
+      unsubscribe();
     }
   });
 }

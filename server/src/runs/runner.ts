@@ -16,6 +16,7 @@ import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundErr
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import {
+  type EventBus,
   LeaseLostError,
   type LeaseStore,
   type RetrySelection,
@@ -64,6 +65,11 @@ export interface RunnerOptions {
   scanMs?: number;
   /** Lines about a run are logged by a child carrying its run and flow ids. */
   logger: Logger;
+  /**
+   * Wake-ups for new runs between processes: a queued run is announced, and an announcement starts a
+   * scan at once (the periodic scan stays, for an announcement lost); none: the scan alone.
+   */
+  wake?: Pick<EventBus, 'notifyQueued' | 'onQueued'>;
 }
 
 /**
@@ -76,7 +82,9 @@ export class Runner {
   /** The flow of each run executing here, for the per-flow limit. */
   private readonly activeFlows = new Map<string, string | null>();
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
-  private readonly breakers: BreakerRegistry;
+  /** The circuit breakers of the connections this process calls, shared by its runs (and, through storage, with other processes). */
+  readonly breakers: BreakerRegistry;
+  private unwake: (() => void) | undefined;
   private readonly concurrency: number;
   private readonly testData = new TestRunData();
   /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
@@ -103,6 +111,7 @@ export class Runner {
   /** Starts picking up runs: now, and every `scanMs`; renews this process's leases meanwhile. */
   start(): void {
     void this.pump();
+    this.unwake = this.o.wake?.onQueued(() => void this.pump());
     const scan = this.o.scanMs ?? 2000;
     this.timers.push(setInterval(() => void this.pump(), scan).unref());
     this.timers.push(setInterval(() => void this.renew(), this.o.leases.ttlMs / 3).unref());
@@ -198,6 +207,7 @@ export class Runner {
       ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
     });
     this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
+    this.o.wake?.notifyQueued();
     queueMicrotask(() => void this.pump());
     return runId;
   }
@@ -425,6 +435,7 @@ export class Runner {
   async stop({ cancel = true } = {}): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
+    this.unwake?.();
     const handles = [...this.active.values()];
     if (!cancel) {
       const tests = handles.filter((h) => this.tests.has(h.runId));

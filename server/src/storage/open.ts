@@ -1,5 +1,10 @@
 import type { Logger } from '../logger.js';
 import type { Storage } from './port.js';
+import { DATABASE_URL_VARIABLE } from './postgres/db.js';
+
+export { StorageStartError } from './postgres/db.js';
+
+import { openPostgresStorage } from './postgres/index.js';
 import { openSqliteStorage } from './sqlite/index.js';
 import { databaseFile } from './sqlite/open.js';
 
@@ -14,10 +19,18 @@ export interface StorageOptions {
 }
 
 /**
- * Opens the storage the server runs on: the one place that chooses it. Today the SQLite file in the
- * data directory; a PostgreSQL database named by `SLUICE_DATABASE_URL` is to be chosen here.
+ * Opens the storage the server runs on: the one place that chooses it. The PostgreSQL database
+ * `SLUICE_DATABASE_URL` names, when it is set (any number of processes may share it); otherwise the
+ * SQLite file in the data directory (one process). A database that cannot be used is refused with a
+ * `StorageStartError` whose message is one line naming the variable and the reason.
  */
 export async function openStorage(options: StorageOptions): Promise<Storage> {
+  const url = options.env?.[DATABASE_URL_VARIABLE];
+  if (url)
+    return openPostgresStorage(url, {
+      ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+    });
   return openSqliteStorage(databaseFile(options.dataDir), {
     ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
     ...(options.logger ? { logger: options.logger } : {}),

@@ -11,6 +11,7 @@ import { PgOutcomeQueries } from './outcomes.js';
 import { PgRetention } from './retention.js';
 import { PgRunStore } from './run-store.js';
 import { PgRunsCore } from './runs-core.js';
+import { openPgShared } from './shared.js';
 import { PgScheduleSlots } from './slots.js';
 import { PgTokenRows } from './tokens.js';
 
@@ -69,7 +70,8 @@ export interface PostgresStorage extends Storage {
 /**
  * Opens the storage on the PostgreSQL database at `url`: checks and migrates it (refusing, in one
  * line naming SLUICE_DATABASE_URL, a database it cannot reach or one newer than this build), then
- * builds every store on one pool.
+ * builds every store on one pool, and what processes share as it happens (run events, connection
+ * limits, breaker states) on one listening connection.
  */
 export async function openPostgresStorage(url: string, options: PostgresStorageOptions = {}): Promise<PostgresStorage> {
   const db = await openPostgres(url, options.poolSize === undefined ? {} : { poolSize: options.poolSize });
@@ -78,6 +80,11 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     ...(options.logger ? { logger: options.logger } : {}),
   });
   const leases = new PgLeases(db, options.leaseTtlMs, options.leaseOwner);
+  // what the processes on this database share as it happens: run events, connection limits, breakers
+  const shared = await openPgShared(db, {
+    owner: leases.owner,
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   let closed: Promise<void> | undefined;
   return {
     kind: 'postgres',
@@ -93,9 +100,13 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     tokens: new PgTokenRows(db),
     estimates: new PgEstimateRows(db),
     retention: new PgRetention(db),
+    events: shared.events,
+    limits: shared.limits,
+    breakers: shared.breakers,
     close() {
       closed ??= (async () => {
         await runStore.close();
+        await shared.close();
         await db.$client.end();
       })();
       return closed;
