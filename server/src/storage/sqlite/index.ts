@@ -28,6 +28,8 @@ export interface SqliteStorageOptions {
   /** The lease clock and time to live (tests). */
   now?: () => number;
   leaseTtlMs?: number;
+  /** The lease owner id (tests stand for other processes with it); `<host>/<pid>/<random>` by default. */
+  leaseOwner?: string;
 }
 
 /**
@@ -48,7 +50,7 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     flows: new SqliteFlows(db),
     runs: new SqliteRunQueries(db, options.now),
     runStore,
-    leases: new SqliteLeases(db, options.now, options.leaseTtlMs),
+    leases: new SqliteLeases(db, options.now, options.leaseTtlMs, options.leaseOwner),
     slots: new SqliteSlots(db),
     hooks: new SqliteHooks(db),
     connections: new SqliteConnections(db),

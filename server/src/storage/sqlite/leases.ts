@@ -17,9 +17,11 @@ export class SqliteLeases implements LeaseStore {
     db: Db,
     private readonly now: () => number = Date.now,
     readonly ttlMs = 15_000,
+    /** Who this process is in the leases it holds; tests stand for other processes with their own. */
+    owner?: string,
   ) {
     this.c = db.$client;
-    this.owner = `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
+    this.owner = owner ?? `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
   }
 
   /** Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch, or null. */
