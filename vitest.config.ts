@@ -6,6 +6,17 @@ export default defineConfig({
       { test: { name: 'shared', root: './shared', include: ['src/**/*.test.ts'] } },
       { test: { name: 'engine', root: './engine', include: ['src/**/*.test.ts'] } },
       { test: { name: 'server', root: './server', include: ['src/**/*.test.ts'] } },
+      {
+        // the API suites again, with the server on PostgreSQL (a fresh database per test file)
+        test: {
+          name: 'server-postgres',
+          root: './server',
+          include: ['src/http/**/*.test.ts'],
+          env: { SLUICE_TEST_STORE: 'postgres' },
+          testTimeout: 30_000,
+          hookTimeout: 60_000,
+        },
+      },
       { test: { name: 'editor', root: './editor', include: ['src/**/*.test.ts'] } },
       {
         test: {

@@ -182,7 +182,8 @@ describe('run control and retries through the API', () => {
     const detail = async () => (await (await app.request(`/api/runs/${runId}`)).json()) as RunDetail;
     for (let i = 0; i < 100 && (await detail()).status !== 'running'; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await post(`/api/runs/${runId}/pause`)).status).toBe(202);
-    expect((await detail()).status).toBe('paused');
+    // accepted: the run pauses at its next record boundary, and its stored status says so soon after
+    await expect.poll(async () => (await detail()).status, { timeout: 5000 }).toBe('paused');
     const readAtPause = (await detail()).counts.read;
     await new Promise((r) => setTimeout(r, 600));
     expect((await detail()).counts.read).toBeLessThanOrEqual(readAtPause + 100);

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { DEMO_FLOW_FILE } from '../demo.js';
+import type { PostgresStorage } from '../storage/postgres/index.js';
 import { sqliteClient } from '../storage/sqlite/index.js';
 import { SECRET_HEADER, SIGNATURE_HEADER, signBody } from '../webhooks/webhooks.js';
 import { type AppDeps, createApp } from './app.js';
@@ -44,7 +45,7 @@ let seeds: {
 /** The stored data as it was after the last request that was allowed to change it. */
 let baseline: Record<string, string> | undefined;
 /** The connection's write count when `baseline` was taken. */
-let baselineWrites = -1;
+let baselineWrites: number | undefined = -1;
 const sent = new Map<string, number>();
 const answered = new Map<string, Map<number, number>>();
 
@@ -98,36 +99,53 @@ const TABLES: Record<string, string> = {
   error_messages: 'id',
 };
 
+/** A table's rows in key order, read past the port from the store under test (SQLite or PostgreSQL). */
+async function tableRows(table: string, key: string): Promise<unknown[]> {
+  const storage = t.parts.storage;
+  const text = `SELECT * FROM ${table} ORDER BY ${key}`;
+  if (storage.kind === 'postgres') return (await (storage as PostgresStorage).db.$client.query(text)).rows;
+  return sqliteClient(storage).$client.prepare(text).all();
+}
+
 /** A digest of every table: its row count and a hash of all its rows in key order. */
-function snapshot(): Record<string, string> {
-  const c = sqliteClient(t.parts.storage).$client;
-  return Object.fromEntries(
-    Object.entries(TABLES).map(([table, key]) => {
-      const rows = c.prepare(`SELECT * FROM ${table} ORDER BY ${key}`).all();
-      return [table, `${rows.length} rows, ${createHash('sha1').update(JSON.stringify(rows)).digest('hex')}`];
-    }),
-  );
+async function snapshot(): Promise<Record<string, string>> {
+  const digests: [string, string][] = [];
+  for (const [table, key] of Object.entries(TABLES)) {
+    const rows = await tableRows(table, key);
+    digests.push([table, `${rows.length} rows, ${createHash('sha1').update(JSON.stringify(rows)).digest('hex')}`]);
+  }
+  return Object.fromEntries(digests);
 }
 
 /**
- * Rows written so far through the server's one database connection (every part of it shares that
+ * Rows written so far through the server's one SQLite connection (every part of it shares that
  * connection): while it stays the same, nothing was stored and the digest need not be taken again.
+ * PostgreSQL keeps no such count for one database that is exact at once: there, the digest is
+ * always taken.
  */
-const writes = () => sqliteClient(t.parts.storage).$client.prepare('SELECT total_changes()').pluck().get() as number;
+const writes = (): number | undefined =>
+  t.parts.storage.kind === 'sqlite'
+    ? (sqliteClient(t.parts.storage).$client.prepare('SELECT total_changes()').pluck().get() as number)
+    : undefined;
 
 /** The stored data now: the baseline when nothing was written since, else a new digest. */
-const current = () => (baseline && writes() === baselineWrites ? baseline : snapshot());
+const current = async () => {
+  const n = writes();
+  return baseline && n !== undefined && n === baselineWrites ? baseline : await snapshot();
+};
 
 /** After a request that may have changed things: no run left going, the fuzzed connection back, a new baseline. */
 async function settle(): Promise<void> {
-  const c = sqliteClient(t.parts.storage).$client;
   const { runner } = t.parts;
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const open = c
-      .prepare(`SELECT id FROM runs WHERE status IN ('queued', 'running', 'paused') ORDER BY id`)
-      .pluck()
-      .all() as number[];
+    const open =
+      // a run still held counts as open: its process gives the lease back just after it ends
+      (
+        (await tableRows("runs WHERE status IN ('queued', 'running', 'paused') OR lease_owner IS NOT NULL", 'id')) as {
+          id: number | string;
+        }[]
+      ).map((r) => Number(r.id));
     if (!open.length && runner.activeCount === 0) break;
     if (Date.now() > deadline) throw new Error(`runs ${open.join(', ')} do not finish after being cancelled`);
     for (const id of open) {
@@ -140,10 +158,10 @@ async function settle(): Promise<void> {
     await Promise.race([Promise.all(open.map((id) => runner.wait(String(id)))), sleep(open.length ? 1000 : 10)]);
   }
   await t.parts.store.flush();
-  if (!c.prepare('SELECT 1 FROM connections WHERE name = ?').get(CONNECTION.name)) {
+  if (!(await t.parts.storage.connections.find(CONNECTION.name))) {
     await call('POST', '/api/connections', CONNECTION, 201);
   }
-  baseline = current();
+  baseline = await current();
   baselineWrites = writes();
 }
 
@@ -193,7 +211,7 @@ async function exercise(label: string, a: Attempt): Promise<number> {
   let text = '';
   if (type.startsWith('text/event-stream')) await res.body?.cancel();
   else text = await res.text();
-  const after = res.status >= 400 ? current() : undefined;
+  const after = res.status >= 400 ? await current() : undefined;
   const unchanged = after !== undefined && JSON.stringify(after) === JSON.stringify(baseline);
   const changed = after !== undefined && !unchanged ? ' (and stored data changed)' : '';
   const context = `${a.method} ${a.path.slice(0, 200)} answered ${res.status}${changed}: ${text.slice(0, 500)}`;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createLogger, type Logger } from '../logger.js';
 import { openSluice, type SluiceParts } from '../sluice.js';
+import { createTestDatabase } from '../storage/postgres/test-database.js';
 import { createApp } from './app.js';
 
 export const TEST_TOKEN = 'test-token-0123456789';
@@ -17,11 +18,23 @@ export interface TestSluice {
   close(): Promise<void>;
 }
 
-/** The server's parts on a fresh SQLite file in a temporary folder, with sandbox systems on loopback. */
+/**
+ * Which store the server's tests run on: SQLite unless `SLUICE_TEST_STORE=postgres` (the test
+ * project that runs the API suites again on PostgreSQL sets it).
+ */
+export function testStore(): 'sqlite' | 'postgres' {
+  return process.env.SLUICE_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+}
+
+/**
+ * The server's parts on a fresh store (a SQLite file in a temporary folder, or a fresh PostgreSQL
+ * database: see `testStore`), with sandbox systems on loopback.
+ */
 export async function openTestSluice(
   options: { workOrders?: number; perFlow?: number; payloadCap?: number; start?: boolean; logger?: Logger } = {},
 ): Promise<TestSluice> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-test-'));
+  const database = testStore() === 'postgres' ? await createTestDatabase() : undefined;
   const parts = await openSluice({
     dataDir: dir,
     sandboxPort: 0,
@@ -32,7 +45,7 @@ export async function openTestSluice(
     payloadCap: options.payloadCap ?? 65_536,
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
-    env: {},
+    env: database ? { SLUICE_DATABASE_URL: database.url } : {},
     // quiet unless a test listens: the runs of a test are not news
     logger: options.logger ?? createLogger({ level: 'silent' }),
   });
@@ -58,6 +71,7 @@ export async function openTestSluice(
       await parts.runner.stop();
       await parts.sandbox.close();
       await parts.storage.close();
+      await database?.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

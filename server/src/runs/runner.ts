@@ -94,6 +94,10 @@ export class Runner {
    * writing anything more (the new holder owns the run), and their events are not passed on.
    */
   private readonly lost = new Set<string>();
+  /** Runs this process has claimed and is starting (not yet executing). */
+  private readonly starting = new Set<string>();
+  /** Of those, the ones a cancel arrived for while they started: cancelled as soon as they execute. */
+  private readonly cancelWanted = new Set<string>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** A pump is under way; `again`: another was asked for meanwhile. */
@@ -385,13 +389,28 @@ export class Runner {
   async cancel(runId: string): Promise<void> {
     const handle = this.active.get(runId);
     if (handle) handle.cancel();
+    // claimed here and starting: cancelled the moment it executes (the stored run is this process's to change)
+    else if (this.starting.has(runId)) this.cancelWanted.add(runId);
     else if (await this.o.runs.cancelQueued(runId)) await this.settle(runId);
+    else if (this.claimedMeanwhile(runId)) return;
     else {
       const run = await this.o.runs.get(runId);
       if (isFinalRunStatus(run.status))
         throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
       throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
     }
+  }
+
+  /**
+   * A run this process claimed while a cancel for it asked the store (which refuses a claimed run):
+   * cancelled here, now or the moment it executes. False when it is not this process's.
+   */
+  private claimedMeanwhile(runId: string): boolean {
+    const handle = this.active.get(runId);
+    if (handle) handle.cancel();
+    else if (this.starting.has(runId)) this.cancelWanted.add(runId);
+    else return false;
+    return true;
   }
 
   private async control(runId: string, expected: RunStatus, verb: string): Promise<RunHandle> {
@@ -496,15 +515,20 @@ export class Runner {
       if (epoch === null) continue;
       // from here on, what this process writes for the run carries this epoch
       this.o.store.fence(candidate.id, epoch);
+      this.starting.add(candidate.id);
       try {
         await this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
+        if (this.cancelWanted.delete(candidate.id)) this.active.get(candidate.id)?.cancel();
       } catch (err) {
         this.runLog(candidate.id, candidate.flowId).error(
           { err },
           'the run could not start; the next scan tries again',
         );
         await this.o.leases.release(candidate.id).catch(() => {});
+      } finally {
+        this.starting.delete(candidate.id);
+        this.cancelWanted.delete(candidate.id);
       }
     }
   }

@@ -173,7 +173,10 @@ export interface RunQueries {
   failedForReplay(runId: string, after: number, limit: number, retryRunId?: string): Promise<ReplayRecord[]>;
   notFailed(runId: string, seqs: readonly number[]): Promise<number[]>;
   selectionSize(retryRunId: string): Promise<number>;
-  /** Cancels a run still `queued` (nobody executes it yet); false when it was not queued. */
+  /**
+   * Cancels a run still `queued` that no process has claimed (a claimed one is its holder's to
+   * cancel); false when it was not queued, or is held.
+   */
   cancelQueued(id: string): Promise<boolean>;
   list(q: RunListQuery): Promise<Page<RunSummary>>;
   records(runId: string, q: RecordQuery): Promise<Page<RecordOutcomeView>>;

@@ -71,7 +71,8 @@ export class Webhooks {
 
   /** Handles POST /hooks/:id: checks the hook, its flow, the size, the signature and the body; starts a run. */
   async receive(c: Context, hookId: string): Promise<Response> {
-    const row = await this.hooks.get(hookId);
+    // hook ids are made here (`hk_` and base64url): anything else names no hook, and is not looked up
+    const row = HOOK_ID.test(hookId) ? await this.hooks.get(hookId) : undefined;
     if (!row) throw new NotFoundError('no webhook at this address');
     const flow = await this.flows.get(row.flowId);
     if (flow.publishedVersion === null)
@@ -127,6 +128,9 @@ export class Webhooks {
     return { nodeId, id, path: `/hooks/${id}`, secret };
   }
 }
+
+/** The shape of the ids `ensure` makes. */
+const HOOK_ID = /^hk_[A-Za-z0-9_-]{1,64}$/;
 
 const newSecret = () => `whsec_${randomBytes(24).toString('base64url')}`;
 

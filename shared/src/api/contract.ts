@@ -103,9 +103,19 @@ export const cursorParam = z
   .transform(Number)
   .optional();
 
-const flowIdParams = z.object({ id: z.string().min(1).max(100) });
+/** Text that names something in a path (an id, a name, a record key): never holds a NUL character. */
+const pathText = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((v) => !v.includes('\u0000'), 'contains a NUL character, which no id, name or key holds');
+/** The largest version number a flow can have (versions are stored as 32-bit integers). */
+const VERSION_MAX = 2_147_483_647;
+
+const flowIdParams = z.object({ id: pathText(100) });
 const runIdParams = z.object({ id: z.string().regex(/^[1-9]\d{0,15}$/, 'not a run id') });
-const connectionParams = z.object({ name: z.string().min(1).max(63) });
+const connectionParams = z.object({ name: pathText(63) });
 
 const instantQuery = z
   .string()
@@ -122,7 +132,7 @@ const flowDocument = {
 const runBody = z
   .strictObject({
     version: z
-      .union([z.enum(['latest', 'published']), z.number().int().min(1)])
+      .union([z.enum(['latest', 'published']), z.number().int().min(1).max(VERSION_MAX)])
       .optional()
       .describe('Which version to run: latest (default), published, or a version number.'),
     records: z
@@ -353,7 +363,7 @@ export const apiContract = {
     tag: 'flows',
     summary: 'A flow with the document of its latest version (or of ?version=)',
     params: flowIdParams,
-    query: z.object({ version: z.coerce.number<number>().int().min(1).optional() }),
+    query: z.object({ version: z.coerce.number<number>().int().min(1).max(VERSION_MAX).optional() }),
     success: { status: OK, description: 'The flow', schema: flowDetailSchema },
     errors: { [NOT_FOUND]: 'No such flow or version' },
   }),
@@ -409,7 +419,7 @@ export const apiContract = {
     tag: 'flows',
     summary: 'Publish a version: the one schedules and webhooks run',
     params: flowIdParams,
-    body: z.strictObject({ version: z.number().int().min(1).optional() }).optional(),
+    body: z.strictObject({ version: z.number().int().min(1).max(VERSION_MAX).optional() }).optional(),
     success: { status: OK, description: 'The flow at the published version', schema: flowDetailSchema },
     errors: { [NOT_FOUND]: 'No such flow or version', [UNPROCESSABLE]: 'The version has errors' },
   }),
@@ -446,7 +456,13 @@ export const apiContract = {
       'The record count comes from `records` if given, else from the sources (a generate count, inline records, a file’s lines), else from the last succeeded run. The time per record is measured in the flow’s recent succeeded runs, their delay waits taken out.',
     params: flowIdParams,
     query: z.object({
-      version: z.coerce.number<number>().int().min(1).optional().describe('Estimate this version (default: latest).'),
+      version: z.coerce
+        .number<number>()
+        .int()
+        .min(1)
+        .max(VERSION_MAX)
+        .optional()
+        .describe('Estimate this version (default: latest).'),
       records: z.coerce
         .number<number>()
         .int()
@@ -521,7 +537,7 @@ export const apiContract = {
     path: '/api/flows/{id}/hooks/{nodeId}/rotate',
     tag: 'webhooks',
     summary: 'Replace a hook’s secret',
-    params: z.object({ id: z.string().min(1).max(100), nodeId: z.string().min(1).max(100) }),
+    params: z.object({ id: pathText(100), nodeId: pathText(100) }),
     success: { status: OK, description: 'The hook with its new secret', schema: hookViewSchema },
     errors: { [NOT_FOUND]: 'No such flow or webhook node' },
   }),
@@ -539,7 +555,7 @@ export const apiContract = {
     path: '/api/flows/{id}/records/{key}',
     tag: 'history',
     summary: 'One record key’s history across the flow’s runs, newest run first',
-    params: z.object({ id: z.string().min(1).max(100), key: z.string().min(1).max(1000) }),
+    params: z.object({ id: pathText(100), key: pathText(1000) }),
     query: z.object({ limit: limitParam(100, 1000) }),
     success: {
       status: OK,

@@ -66,7 +66,7 @@ export class PgEstimateRows implements EstimateRows {
       const top =
         below === null
           ? 'SELECT max(bucket) FROM outcome_packs WHERE run_id = $1'
-          : 'SELECT max(bucket) FROM outcome_packs WHERE run_id = $1 AND bucket <= $2';
+          : 'SELECT max(bucket) FROM outcome_packs WHERE run_id = $1 AND bucket <= $2::bigint';
       const parts = await rows<PackRow>(
         this.pool,
         `SELECT ${PACK_COLUMNS} FROM outcome_packs WHERE run_id = $1 AND bucket = (${top}) ORDER BY part`,

@@ -71,7 +71,9 @@ export class PgPacks {
   async scan(runId: number, q: ScanQuery): Promise<PackedOutcome[]> {
     const select = selectPacks(q.withOutput || q.collected);
     const filtered = q.status !== undefined || q.nodeId !== undefined;
-    const where = ['p.run_id = $1', 'p.bucket >= $2'];
+    // positions come from the API (a cursor, a retry's selection): compared as bigints, so one past
+    // any bucket there can be finds nothing rather than overflowing the column's integer type
+    const where = ['p.run_id = $1', 'p.bucket >= $2::bigint'];
     const args: (number | string)[] = [runId, 0];
     if (q.status !== undefined) {
       args.push(1 << q.status);
@@ -98,8 +100,12 @@ export class PgPacks {
       (q.collected || q.nodeId === undefined || o.node === q.nodeId);
     const out: PackedOutcome[] = [];
     const whole = async (bucket: number) =>
-      (await this.db.query<PackRow>(`${select} WHERE p.run_id = $1 AND p.bucket = $2 ORDER BY p.part`, [runId, bucket]))
-        .rows;
+      (
+        await this.db.query<PackRow>(`${select} WHERE p.run_id = $1 AND p.bucket = $2::bigint ORDER BY p.part`, [
+          runId,
+          bucket,
+        ])
+      ).rows;
     let from = q.after === undefined ? 0 : Math.floor((q.after + 1) / BUCKET);
     let chunk = Math.min(Math.max(8, Math.ceil(q.limit / BUCKET) + 2), 1024);
     for (;;) {
@@ -142,7 +148,7 @@ export class PgPacks {
     }
     const rows = (
       await this.db.query<PackRow>(
-        `${selectPacks(withOutput)} WHERE p.run_id = $1 AND p.bucket = ANY($2::int[]) ORDER BY p.bucket, p.part`,
+        `${selectPacks(withOutput)} WHERE p.run_id = $1 AND p.bucket = ANY($2::bigint[]) ORDER BY p.bucket, p.part`,
         [runId, [...buckets.keys()]],
       )
     ).rows;
@@ -172,7 +178,7 @@ export class PgPacks {
   async seqsFrom(runId: number, from: number): Promise<number[]> {
     const rows = (
       await this.db.query<PackRow>(
-        `${selectPacks(false)} WHERE p.run_id = $1 AND p.bucket >= $2 ORDER BY p.bucket, p.part`,
+        `${selectPacks(false)} WHERE p.run_id = $1 AND p.bucket >= $2::bigint ORDER BY p.bucket, p.part`,
         [runId, Math.floor(from / BUCKET)],
       )
     ).rows;

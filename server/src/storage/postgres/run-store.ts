@@ -165,6 +165,8 @@ export class PgRunStore implements RunWriteStore {
   private readonly logger: Logger;
   /** The lease epoch each fenced run's writes carry. */
   private readonly epochs = new Map<string, number>();
+  /** The last update of each run's row under way (see `inOrder`). */
+  private readonly rowWrites = new Map<string, Promise<void>>();
   /** Runs whose lease was found lost (onLeaseLost called). */
   private readonly lost = new Set<string>();
   /** error_messages ids by code, status and message, as stored by committed transactions. */
@@ -238,11 +240,30 @@ export class PgRunStore implements RunWriteStore {
     if (failure instanceof LeaseLostError) throw new LeaseLostError(runId);
     if (this.queue.failed(runId) && isFinalRunStatus(u.status)) {
       const error = `the run's records could not be stored: ${reasonOf(failure)}`;
-      await this.updateRun(runId, 'failed', error, u.at, undefined);
+      await this.inOrder(runId, () => this.updateRun(runId, 'failed', error, u.at, undefined));
       this.queue.forget(runId);
       throw new Error(error);
     }
-    await this.updateRun(runId, u.status, u.error ?? null, u.at, u);
+    await this.inOrder(runId, () => this.updateRun(runId, u.status, u.error ?? null, u.at, u));
+  }
+
+  /**
+   * Runs updates of a run's row one after another, in the order they were asked for: the engine
+   * reports a wait without awaiting it, and a wait written after the status that ended the run
+   * would leave a finished run "waiting".
+   */
+  private inOrder(runId: string, write: () => Promise<void>): Promise<void> {
+    const before = this.rowWrites.get(runId) ?? Promise.resolve();
+    const next = before.then(write, write);
+    const settled = next.then(
+      () => {},
+      () => {},
+    );
+    this.rowWrites.set(runId, settled);
+    void settled.then(() => {
+      if (this.rowWrites.get(runId) === settled) this.rowWrites.delete(runId);
+    });
+    return next;
   }
 
   /**
@@ -251,7 +272,7 @@ export class PgRunStore implements RunWriteStore {
    * `onLeaseLost`, which stops the run; any other failure is logged.
    */
   setWaiting(runId: string, waiting: Waiting | null): Promise<void> {
-    const written = this.writeWaiting(runId, waiting);
+    const written = this.inOrder(runId, () => this.writeWaiting(runId, waiting));
     written.catch((err: unknown) => {
       if (!(err instanceof LeaseLostError))
         this.logger.warn({ runId, error: reasonOf(err) }, "the run's wait could not be recorded");

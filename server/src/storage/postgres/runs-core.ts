@@ -176,7 +176,7 @@ export class PgRunsCore implements RunsCoreQueries {
     const n = await changes(
       this.pool,
       `UPDATE runs SET status = 'cancelled', finished_at = COALESCE($1::bigint, ${DB_NOW_MS})
-         WHERE id = $2 AND status = 'queued'`,
+         WHERE id = $2 AND status = 'queued' AND (lease_owner IS NULL OR lease_expires_at <= ${DB_NOW_MS})`,
       [this.stamp(), toId(id)],
     );
     return n === 1;

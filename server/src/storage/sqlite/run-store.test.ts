@@ -342,7 +342,7 @@ describe('SqliteRunStore fencing', () => {
       .prepare('UPDATE runs SET lease_owner = ?, lease_epoch = lease_epoch + 1 WHERE id = ?')
       .run('elsewhere/1/x', Number(runId));
     const until = Date.now() + 60_000;
-    expect(() => store.setWaiting(runId, { nodeId: 'wait', kind: 'delay', until })).toThrow(LeaseLostError);
+    await expect(store.setWaiting(runId, { nodeId: 'wait', kind: 'delay', until })).rejects.toThrow(LeaseLostError);
     await expect(
       store.setStatus(runId, { status: 'succeeded', at: 2, counts: emptyRunCounts(), nodeCounts: {} }),
     ).rejects.toThrow(LeaseLostError);

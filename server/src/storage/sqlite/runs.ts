@@ -342,8 +342,9 @@ export class SqliteRunQueries implements RunQueries {
   /** Cancels a run that has not started; false when it is no longer queued. */
   async cancelQueued(id: string): Promise<boolean> {
     const info = this.sql(
-      `UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'`,
-    ).run(this.now(), toId(id));
+      `UPDATE runs SET status = 'cancelled', finished_at = ? WHERE id = ? AND status = 'queued'
+         AND (lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ?)`,
+    ).run(this.now(), toId(id), Date.now());
     return info.changes === 1;
   }
 
