@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunDetail } from '@sluice/shared';
@@ -5,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
 import { SANDBOX_DEFAULTS } from '../sandbox/index.js';
 import { sqliteClient } from '../storage/sqlite/index.js';
+import { ConnectionRepository } from './repository.js';
+import { SecretBox } from './secrets.js';
 
 let t: TestSluice;
 const SECRET = SANDBOX_DEFAULTS.maintenanceToken;
@@ -169,6 +172,16 @@ describe('connections', () => {
     expect(items.find((c) => c.name === 'limited')?.limits).toEqual({ maxConcurrent: 1, maxPerSecond: null });
     expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
     await send('DELETE', '/api/connections/limited');
+  });
+
+  it('shows the limits a built-in connection defines, and nulls for one that defines none', async () => {
+    const repo = new ConnectionRepository(t.parts.storage.connections, new SecretBox(randomBytes(32)), [
+      { name: 'paced-sandbox', baseUrl: 'http://p.test', headers: {}, limits: { maxPerSecond: 5 } },
+      { name: 'free-sandbox', baseUrl: 'http://f.test', headers: {} },
+    ]);
+    expect((await repo.get('paced-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: 5 });
+    expect((await repo.get('free-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
+    expect((await repo.resolve('paced-sandbox'))?.limits).toEqual({ maxPerSecond: 5 });
   });
 
   it('sends basic and API-key credentials as the system expects', async () => {
