@@ -174,7 +174,7 @@ describe('building a flow in the editor', () => {
     expect(exported.nodes).toHaveLength(8);
   });
 
-  it('adds a connection with a secret that is shown masked only, and tests it', async () => {
+  it('adds a connection with limits and a secret that is shown masked only, and tests it', async () => {
     const { items } = await api<{ items: { name: string; baseUrl: string }[] }>(`${server.url}/api/connections`);
     const maintenance = items.find((c) => c.name === 'maintenance-sandbox');
     await page.getByTestId('connections-button').click();
@@ -201,6 +201,12 @@ describe('building a flow in the editor', () => {
     const row = page.locator('[data-testid="connection-row"][data-name="eam"]');
     await row.waitFor();
     await expect.poll(() => row.getByTestId('connection-secret-masked').textContent()).toBe('••••oken');
+    // the limits were stored, and the row shows them as the server returns them
+    await expect
+      .poll(() => row.getByTestId('connection-limits-shown').textContent())
+      .toBe('4 at a time, 20 requests/s');
+    const stored = await api<{ limits: unknown }>(`${server.url}/api/connections/eam`);
+    expect(stored.limits).toEqual({ maxConcurrent: 4, maxPerSecond: 20 });
     expect(await page.content()).not.toContain('sandbox-maintenance-token');
     await row.getByTestId('connection-test').click();
     await expect.poll(() => row.getByTestId('connection-status').getAttribute('data-state')).toBe('ok');

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunDetail } from '@sluice/shared';
@@ -5,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
 import { SANDBOX_DEFAULTS } from '../sandbox/index.js';
 import { sqliteClient } from '../storage/sqlite/index.js';
+import { ConnectionRepository } from './repository.js';
+import { SecretBox } from './secrets.js';
 
 let t: TestSluice;
 const SECRET = SANDBOX_DEFAULTS.maintenanceToken;
@@ -94,6 +97,12 @@ describe('connections', () => {
       [{ name: 'ok', baseUrl: 'http://x.test', auth: 'basic', secret: 'p' }, 'username'],
       [{ name: 'ok', baseUrl: 'http://x.test', auth: 'api-key', secret: 'k' }, 'headerName'],
       [{ name: 'ok', baseUrl: 'http://x.test', extra: 1 }, ''],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { maxPerSecond: 0 } }, 'limits.maxPerSecond'],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { maxPerSecond: 10_001 } }, 'limits.maxPerSecond'],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { maxConcurrent: 0 } }, 'limits.maxConcurrent'],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { maxConcurrent: 1001 } }, 'limits.maxConcurrent'],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { maxConcurrent: 2.5 } }, 'limits.maxConcurrent'],
+      [{ name: 'ok', baseUrl: 'http://x.test', limits: { perMinute: 5 } }, 'limits'],
     ];
     for (const [input, field] of cases) {
       const res = await send('POST', '/api/connections', input);
@@ -102,10 +111,77 @@ describe('connections', () => {
       if (field) expect(err.path).toBe(field);
     }
     expect((await send('POST', '/api/connections', { name: 'eam', baseUrl: 'http://x.test' })).status).toBe(409);
+    expect((await send('PATCH', '/api/connections/eam', { limits: { maxPerSecond: -1 } })).status).toBe(400);
     expect((await send('PATCH', '/api/connections/erp-sandbox', { baseUrl: 'http://x.test' })).status).toBe(409);
     expect((await send('DELETE', '/api/connections/nope')).status).toBe(404);
     const names = ((await (await t.app.request('/api/connections')).json()) as { items: { name: string }[] }).items;
     expect(names.map((n) => n.name)).toEqual(['maintenance-sandbox', 'erp-sandbox', 'eam']);
+  });
+
+  it('stores limits: a patch with limits replaces both ({} removes them), one without keeps them; runs get them resolved', async () => {
+    type View = { limits: { maxConcurrent: number | null; maxPerSecond: number | null } };
+    const view = async (res: Response | Promise<Response>) => {
+      const r = await res;
+      expect(r.status).toBeLessThan(300);
+      return ((await r.json()) as View).limits;
+    };
+    const { connections } = t.parts;
+    const resolved = async () => (await connections.resolve('limited'))?.limits;
+
+    // none given: nulls in the view, none resolved
+    expect(await view(send('POST', '/api/connections', { name: 'limited', baseUrl: 'http://l.test' }))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+    });
+    expect(await resolved()).toBeUndefined();
+
+    expect(
+      await view(send('PATCH', '/api/connections/limited', { limits: { maxConcurrent: 3, maxPerSecond: 2.5 } })),
+    ).toEqual({ maxConcurrent: 3, maxPerSecond: 2.5 });
+    // the resolved connection is loaded afresh after a change
+    expect(await resolved()).toEqual({ maxConcurrent: 3, maxPerSecond: 2.5 });
+    // a patch without limits keeps them
+    expect(await view(send('PATCH', '/api/connections/limited', { checkPath: '/ping' }))).toEqual({
+      maxConcurrent: 3,
+      maxPerSecond: 2.5,
+    });
+    // a patch with limits replaces both: the one left out goes
+    expect(await view(send('PATCH', '/api/connections/limited', { limits: { maxPerSecond: 0.5 } }))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: 0.5,
+    });
+    expect(await resolved()).toEqual({ maxPerSecond: 0.5 });
+    expect(await view(t.app.request('/api/connections/limited'))).toEqual({ maxConcurrent: null, maxPerSecond: 0.5 });
+    expect(await view(send('PATCH', '/api/connections/limited', { limits: {} }))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+    });
+    expect(await resolved()).toBeUndefined();
+
+    // given on create; the list shows them, and built-in connections without limits show nulls
+    await send('DELETE', '/api/connections/limited');
+    expect(
+      await view(
+        send('POST', '/api/connections', { name: 'limited', baseUrl: 'http://l.test', limits: { maxConcurrent: 1 } }),
+      ),
+    ).toEqual({ maxConcurrent: 1, maxPerSecond: null });
+    expect(await resolved()).toEqual({ maxConcurrent: 1 });
+    const { items } = (await (await t.app.request('/api/connections')).json()) as {
+      items: (View & { name: string })[];
+    };
+    expect(items.find((c) => c.name === 'limited')?.limits).toEqual({ maxConcurrent: 1, maxPerSecond: null });
+    expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
+    await send('DELETE', '/api/connections/limited');
+  });
+
+  it('shows the limits a built-in connection defines, and nulls for one that defines none', async () => {
+    const repo = new ConnectionRepository(t.parts.storage.connections, new SecretBox(randomBytes(32)), [
+      { name: 'paced-sandbox', baseUrl: 'http://p.test', headers: {}, limits: { maxPerSecond: 5 } },
+      { name: 'free-sandbox', baseUrl: 'http://f.test', headers: {} },
+    ]);
+    expect((await repo.get('paced-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: 5 });
+    expect((await repo.get('free-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
+    expect((await repo.resolve('paced-sandbox'))?.limits).toEqual({ maxPerSecond: 5 });
   });
 
   it('sends basic and API-key credentials as the system expects', async () => {

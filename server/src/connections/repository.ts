@@ -54,6 +54,8 @@ export class ConnectionRepository {
         checkPath: input.checkPath ?? null,
         breakerThreshold: input.breaker?.failureThreshold ?? null,
         breakerCooldownMs: input.breaker?.cooldownMs ?? null,
+        limitMaxConcurrent: input.limits?.maxConcurrent ?? null,
+        limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
       },
       this.now(),
     );
@@ -80,6 +82,10 @@ export class ConnectionRepository {
       (row.breakerThreshold
         ? { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 }
         : undefined);
+    // limits are replaced as a whole (a key left out removes that limit); no `limits`: kept
+    const limits = patch.limits
+      ? { maxConcurrent: patch.limits.maxConcurrent ?? null, maxPerSecond: patch.limits.maxPerSecond ?? null }
+      : { maxConcurrent: row.limitMaxConcurrent, maxPerSecond: row.limitMaxPerSecond };
     await this.rows.update(
       {
         name: connectionName,
@@ -91,6 +97,8 @@ export class ConnectionRepository {
         checkPath: patch.checkPath ?? row.checkPath,
         breakerThreshold: breaker?.failureThreshold ?? null,
         breakerCooldownMs: breaker?.cooldownMs ?? null,
+        limitMaxConcurrent: limits.maxConcurrent,
+        limitMaxPerSecond: limits.maxPerSecond,
       },
       this.now(),
     );
@@ -179,6 +187,14 @@ export class ConnectionRepository {
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
+      ...(row.limitMaxConcurrent !== null || row.limitMaxPerSecond !== null
+        ? {
+            limits: {
+              ...(row.limitMaxConcurrent !== null ? { maxConcurrent: row.limitMaxConcurrent } : {}),
+              ...(row.limitMaxPerSecond !== null ? { maxPerSecond: row.limitMaxPerSecond } : {}),
+            },
+          }
+        : {}),
     };
   }
 
@@ -194,6 +210,7 @@ export class ConnectionRepository {
       breaker: r.breakerThreshold
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
+      limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond },
       builtIn: false,
       status:
         r.lastStatus === null
@@ -217,6 +234,7 @@ export class ConnectionRepository {
       secret: auth ? maskSecret(auth) : null,
       checkPath: null,
       breaker: c.breaker ?? null,
+      limits: { maxConcurrent: c.limits?.maxConcurrent ?? null, maxPerSecond: c.limits?.maxPerSecond ?? null },
       builtIn: true,
       status: null,
     };

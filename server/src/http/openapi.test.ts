@@ -56,6 +56,18 @@ describe('the OpenAPI document', () => {
     };
     expect(Object.keys(conn.properties)).toEqual(expect.arrayContaining(['name', 'baseUrl', 'auth', 'secret']));
     expect(conn.required).toEqual(['name', 'baseUrl']);
+    // a connection's limits: bounded as the server checks them, and always in the answer
+    expect(conn.properties.limits).toMatchObject({
+      properties: {
+        maxConcurrent: { type: 'integer', minimum: 1, maximum: 1000 },
+        maxPerSecond: { type: 'number', exclusiveMinimum: 0, maximum: 10_000 },
+      },
+      additionalProperties: false,
+    });
+    const view = doc.paths['/api/connections/{name}']?.get?.responses['200']?.content?.['application/json']?.schema as {
+      required: string[];
+    };
+    expect(view.required).toContain('limits');
     expect(doc.paths['/api/health']?.get?.security).toEqual([]);
     expect(doc.paths['/api/runs/{id}']?.get?.parameters[0]).toMatchObject({ name: 'id', in: 'path', required: true });
 

@@ -307,6 +307,9 @@ export interface ConnectionRow {
   checkPath: string | null;
   breakerThreshold: number | null;
   breakerCooldownMs: number | null;
+  /** Requests at once, and per second, across runs; null: no limit. */
+  limitMaxConcurrent: number | null;
+  limitMaxPerSecond: number | null;
   lastStatus: string | null;
   lastStatusMessage: string | null;
   lastCheckedAt: number | null;

@@ -487,10 +487,8 @@ export const connectionViewSchema = z.strictObject({
   secret: z.string().nullable().describe('The secret masked (its last four characters), or null when none is stored.'),
   checkPath: z.string().nullable(),
   breaker: z.strictObject({ failureThreshold: z.number().int(), cooldownMs: z.number().int() }).nullable(),
-  // optional while servers that do not store limits yet answer without it
   limits: z
     .strictObject({ maxConcurrent: z.number().int().nullable(), maxPerSecond: z.number().nullable() })
-    .optional()
     .describe('The limits shared by every run and every worker using the connection; null: none.'),
   builtIn: z.boolean(),
   status: connectionStatusSchema.nullable(),

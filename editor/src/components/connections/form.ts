@@ -105,8 +105,8 @@ export function formFromConnection(c: ConnectionView): FormValues {
     checkPath: c.checkPath ?? '',
     failureThreshold: c.breaker ? String(c.breaker.failureThreshold) : '',
     cooldownMs: c.breaker ? String(c.breaker.cooldownMs) : '',
-    maxConcurrent: c.limits?.maxConcurrent != null ? String(c.limits.maxConcurrent) : '',
-    maxPerSecond: c.limits?.maxPerSecond != null ? String(c.limits.maxPerSecond) : '',
+    maxConcurrent: c.limits.maxConcurrent !== null ? String(c.limits.maxConcurrent) : '',
+    maxPerSecond: c.limits.maxPerSecond !== null ? String(c.limits.maxPerSecond) : '',
   };
 }
 
@@ -214,7 +214,7 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
       errors['limits.maxPerSecond'] = 'A number above 0, at most 10000 (0.5: one request every 2 s).';
     else limits.maxPerSecond = maxPerSecond;
   }
-  const hadLimits = original?.limits?.maxConcurrent != null || original?.limits?.maxPerSecond != null;
+  const hadLimits = original?.limits.maxConcurrent != null || original?.limits.maxPerSecond != null;
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 

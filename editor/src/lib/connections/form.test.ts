@@ -20,6 +20,7 @@ const stored: ConnectionView = {
   secret: '••••abcd',
   checkPath: '/health',
   breaker: null,
+  limits: { maxConcurrent: null, maxPerSecond: null },
   builtIn: false,
   status: null,
 };

@@ -16,6 +16,8 @@ const fields = (name: string, over: Partial<ConnectionFields> = {}): ConnectionF
   checkPath: '/health',
   breakerThreshold: 5,
   breakerCooldownMs: 30_000,
+  limitMaxConcurrent: 4,
+  limitMaxPerSecond: 2.5,
   ...over,
 });
 
@@ -24,7 +26,15 @@ describe('PgConnectionRows', DATABASE_TESTS, () => {
     const rows = new PgConnectionRows(database.db);
     await rows.insert(fields('b-crm'), 1_000);
     await rows.insert(fields('B-shop', { auth: 'none', username: null, secret: null }), 1_000);
-    await rows.insert(fields('a-erp', { breakerThreshold: null, breakerCooldownMs: null }), 1_000);
+    await rows.insert(
+      fields('a-erp', {
+        breakerThreshold: null,
+        breakerCooldownMs: null,
+        limitMaxConcurrent: null,
+        limitMaxPerSecond: null,
+      }),
+      1_000,
+    );
     expect((await rows.list()).map((c) => c.name)).toEqual(['B-shop', 'a-erp', 'b-crm']);
     expect(await rows.find('b-crm')).toEqual({
       ...fields('b-crm'),
@@ -32,6 +42,7 @@ describe('PgConnectionRows', DATABASE_TESTS, () => {
       lastStatusMessage: null,
       lastCheckedAt: null,
     });
+    expect(await rows.find('a-erp')).toMatchObject({ limitMaxConcurrent: null, limitMaxPerSecond: null });
     expect(await rows.find('nobody')).toBeUndefined();
   });
 
@@ -61,7 +72,15 @@ describe('PgConnectionRows', DATABASE_TESTS, () => {
     await rows.insert(fields('edit'), 1);
     await rows.setStatus('edit', 'up', null, 5);
     await rows.update(
-      fields('edit', { baseUrl: 'https://new', auth: 'api-key', username: null, headerName: 'X-Key', checkPath: null }),
+      fields('edit', {
+        baseUrl: 'https://new',
+        auth: 'api-key',
+        username: null,
+        headerName: 'X-Key',
+        checkPath: null,
+        limitMaxConcurrent: null,
+        limitMaxPerSecond: 0.5,
+      }),
       6,
     );
     expect(await rows.find('edit')).toMatchObject({
@@ -70,6 +89,8 @@ describe('PgConnectionRows', DATABASE_TESTS, () => {
       username: null,
       headerName: 'X-Key',
       checkPath: null,
+      limitMaxConcurrent: null,
+      limitMaxPerSecond: 0.5,
       lastStatus: 'up',
       lastCheckedAt: 5,
     });

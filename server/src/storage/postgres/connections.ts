@@ -18,6 +18,8 @@ function view(r: Row): ConnectionRow {
     checkPath: r.checkPath,
     breakerThreshold: r.breakerThreshold,
     breakerCooldownMs: r.breakerCooldownMs,
+    limitMaxConcurrent: r.limitMaxConcurrent,
+    limitMaxPerSecond: r.limitMaxPerSecond,
     lastStatus: r.lastStatus,
     lastStatusMessage: r.lastStatusMessage,
     lastCheckedAt: r.lastCheckedAt,
@@ -35,6 +37,8 @@ function fields(row: ConnectionFields) {
     checkPath: row.checkPath,
     breakerThreshold: row.breakerThreshold,
     breakerCooldownMs: row.breakerCooldownMs,
+    limitMaxConcurrent: row.limitMaxConcurrent,
+    limitMaxPerSecond: row.limitMaxPerSecond,
   };
 }
 

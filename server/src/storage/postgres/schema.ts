@@ -335,6 +335,9 @@ export const connections = pgTable('connections', {
   checkPath: text('check_path'),
   breakerThreshold: integer('breaker_threshold'),
   breakerCooldownMs: ms('breaker_cooldown_ms'),
+  /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
+  limitMaxConcurrent: integer('limit_max_concurrent'),
+  limitMaxPerSecond: doublePrecision('limit_max_per_second'),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: ms('last_checked_at'),

@@ -13,6 +13,8 @@ interface Row {
   check_path: string | null;
   breaker_threshold: number | null;
   breaker_cooldown_ms: number | null;
+  limit_max_concurrent: number | null;
+  limit_max_per_second: number | null;
   last_status: string | null;
   last_status_message: string | null;
   last_checked_at: number | null;
@@ -28,6 +30,8 @@ const connection = (r: Row): ConnectionRow => ({
   checkPath: r.check_path,
   breakerThreshold: r.breaker_threshold,
   breakerCooldownMs: r.breaker_cooldown_ms,
+  limitMaxConcurrent: r.limit_max_concurrent,
+  limitMaxPerSecond: r.limit_max_per_second,
   lastStatus: r.last_status,
   lastStatusMessage: r.last_status_message,
   lastCheckedAt: r.last_checked_at,
@@ -55,7 +59,8 @@ export class SqliteConnections implements ConnectionRows {
       this.c
         .prepare(
           `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-             breaker_threshold, breaker_cooldown_ms, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...fields(row), at, at);
     } catch (err) {
@@ -71,7 +76,8 @@ export class SqliteConnections implements ConnectionRows {
     this.c
       .prepare(
         `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
-           breaker_threshold = ?, breaker_cooldown_ms = ?, updated_at = ? WHERE name = ?`,
+           breaker_threshold = ?, breaker_cooldown_ms = ?, limit_max_concurrent = ?, limit_max_per_second = ?,
+           updated_at = ? WHERE name = ?`,
       )
       .run(...rest, at, name);
   }
@@ -99,5 +105,7 @@ function fields(r: ConnectionFields) {
     r.checkPath,
     r.breakerThreshold,
     r.breakerCooldownMs,
+    r.limitMaxConcurrent,
+    r.limitMaxPerSecond,
   ] as const;
 }

@@ -393,6 +393,8 @@ describe('clashes in the stored rows', () => {
       checkPath: null,
       breakerThreshold: null,
       breakerCooldownMs: null,
+      limitMaxConcurrent: null,
+      limitMaxPerSecond: null,
     };
     await connections.insert(row, 1);
     const clash = await connections.insert(row, 2).catch((err: unknown) => err);

@@ -1,6 +1,6 @@
 import { RUN_STATUSES, TRIGGER_KINDS } from '@sluice/shared';
 import { sql } from 'drizzle-orm';
-import { blob, index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { blob, index, integer, primaryKey, real, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** A flow: its name and the number of its latest version. Its documents live in flow_versions. */
 export const flows = sqliteTable('flows', {
@@ -290,6 +290,9 @@ export const connections = sqliteTable('connections', {
   checkPath: text('check_path'),
   breakerThreshold: integer('breaker_threshold'),
   breakerCooldownMs: integer('breaker_cooldown_ms'),
+  /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
+  limitMaxConcurrent: integer('limit_max_concurrent'),
+  limitMaxPerSecond: real('limit_max_per_second'),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: integer('last_checked_at'),
