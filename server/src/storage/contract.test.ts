@@ -336,6 +336,8 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         checkPath: null,
         breakerThreshold: 3,
         breakerCooldownMs: 1000,
+        limitMaxConcurrent: 4,
+        limitMaxPerSecond: 12.5,
       };
       await s.connections.insert(row, 1000);
       await expect(s.connections.insert(row, 1000)).rejects.toMatchObject({ code: 'exists', path: 'name' });
@@ -343,6 +345,8 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
       await s.connections.setStatus(row.name, 'ok', null, 3000);
       expect(await s.connections.find(row.name)).toMatchObject({
         baseUrl: 'http://127.0.0.1:2/erp',
+        limitMaxConcurrent: 4,
+        limitMaxPerSecond: 12.5,
         lastStatus: 'ok',
         lastCheckedAt: 3000,
       });
