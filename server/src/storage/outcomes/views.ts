@@ -1,4 +1,4 @@
-import type { Page, RecordError, RecordOutcomeView, RecordStatus } from '@sluice/shared';
+import type { RecordError, RecordOutcomeView, RecordStatus } from '@sluice/shared';
 import { readStored } from '../stored-json.js';
 import type { PackedOutcome } from './outcome-pack.mjs';
 import { STATUS_NAME } from './write-group.js';
@@ -74,11 +74,4 @@ export function packedView(runId: number | string, o: PackedOutcome): RecordOutc
 export function replayPayload(stored: string): Record<string, unknown> {
   const { value, truncated } = readStored(stored);
   return (truncated ? JSON.parse(stored) : value) as Record<string, unknown>;
-}
-
-/** The first `limit` rows, and the cursor of the next page when there were more (`limit + 1` asked for). */
-export function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string | number): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? String(cursorOf(last)) : null };
 }

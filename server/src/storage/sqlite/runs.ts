@@ -3,17 +3,15 @@ import type {
   BatchSummary,
   NodeCounts,
   Page,
-  RecordError,
   RecordOutcomeView,
-  RecordStatus,
   RunDetail,
   RunStatus,
   RunSummary,
-  TriggerKind,
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { ConflictError, notFound } from '../../errors.js';
 import { BUCKET_BITS, CANCELLED, FAILED, find, type PackRow } from '../outcomes/outcome-pack.mjs';
+import { errorView, type OutcomeRow, packedView, replayPayload, toOutcome } from '../outcomes/views.js';
 import type {
   CollectedView,
   ErrorGroup,
@@ -23,117 +21,18 @@ import type {
   RunQueries,
   WatermarkView,
 } from '../port.js';
-import { readOutput, readStored } from '../stored-json.js';
+import { iso, jsonValue, page, type RunRow, toId, toSummary } from '../run-views.js';
+import { readOutput } from '../stored-json.js';
 import type { Db } from './open.js';
 import { OutcomePacks, type PackedOutcome } from './outcome-store.js';
-import { STATUS_CODE, STATUS_NAME } from './run-store.js';
+import { STATUS_CODE } from './run-store.js';
 import { preparedStatements } from './statements.js';
-
-interface RunRow {
-  id: number;
-  flow_id: string | null;
-  flow_version_id: number | null;
-  version: number | null;
-  flow_name: string;
-  status: RunStatus;
-  trigger: TriggerKind;
-  read: number;
-  succeeded: number;
-  filtered: number;
-  failed: number;
-  cancelled: number;
-  node_counts: string;
-  error: string | null;
-  waiting: string | null;
-  retry_of: number | null;
-  scheduled_for: number | null;
-  pruned_at: number | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  run_number: number | null;
-}
-
-interface OutcomeRow {
-  run_id: number;
-  seq: number;
-  key: string;
-  status: number;
-  node_id: string;
-  batch_no: number;
-  attempts: number;
-  payload: string | null;
-  at: number;
-  message: string | null;
-  code: string | null;
-  http_status: number | null;
-}
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
   r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at, r.created_at, r.started_at, r.finished_at, r.run_number`;
 
 const DETAIL_COLUMNS = `o.run_id, o.seq, o.key, o.status, o.node_id, o.batch_no, o.attempts, o.payload, o.at,
   e.message, e.code, e.http_status`;
-
-function toSummary(r: RunRow): RunSummary {
-  return {
-    id: String(r.id),
-    runNumber: r.run_number,
-    flowId: r.flow_id,
-    flowVersion: r.version,
-    flowName: r.flow_name,
-    status: r.status,
-    trigger: r.trigger,
-    counts: { read: r.read, succeeded: r.succeeded, filtered: r.filtered, failed: r.failed, cancelled: r.cancelled },
-    error: r.error,
-    waiting: r.waiting ? toWaiting(r.waiting) : null,
-    retryOf: r.retry_of === null ? null : String(r.retry_of),
-    scheduledFor: iso(r.scheduled_for),
-    prunedAt: iso(r.pruned_at),
-    createdAt: iso(r.created_at) as string,
-    startedAt: iso(r.started_at),
-    finishedAt: iso(r.finished_at),
-  };
-}
-
-function toWaiting(json: string): RunSummary['waiting'] {
-  const w = JSON.parse(json) as {
-    kind: 'delay' | 'rate' | 'breaker' | 'retry';
-    nodeId: string;
-    until: number;
-    connection?: string;
-  };
-  return { ...w, until: new Date(w.until).toISOString() };
-}
-
-function toOutcome(o: OutcomeRow): RecordOutcomeView {
-  return {
-    runId: String(o.run_id),
-    seq: o.seq,
-    key: o.key,
-    status: STATUS_NAME[o.status] as RecordStatus,
-    nodeId: o.node_id,
-    batchNo: o.batch_no,
-    attempts: o.attempts,
-    error: errorView(o.message, o.code, o.http_status),
-    ...payloadView(o.payload),
-    at: new Date(o.at).toISOString(),
-  };
-}
-
-/** A stored payload, or what is left of one that was cut to the size cap. */
-function payloadView(stored: string | null): Pick<RecordOutcomeView, 'payload' | 'payloadTruncated'> {
-  if (stored === null) return { payload: null };
-  const { value, truncated } = readStored(stored);
-  return truncated ? { payload: value, payloadTruncated: truncated } : { payload: value };
-}
-
-function errorView(message: string | null, code: string | null, httpStatus: number | null): RecordError | null {
-  if (message === null) return null;
-  return { message, ...(code ? { code } : {}), ...(httpStatus ? { httpStatus } : {}) };
-}
 
 /**
  * Reads and creates runs, their batches and their record outcomes. better-sqlite3 answers at once;
@@ -261,7 +160,7 @@ export class SqliteRunQueries implements RunQueries {
     >[];
     return {
       ...toSummary(row),
-      nodeCounts: JSON.parse(row.node_counts) as Record<string, NodeCounts>,
+      nodeCounts: jsonValue<Record<string, NodeCounts>>(row.node_counts),
       batches: batches.map(
         (b): BatchSummary => ({
           batchNo: b.batch_no as number,
@@ -658,41 +557,4 @@ export class SqliteRunQueries implements RunQueries {
       nodes.push(n);
     return nodes;
   }
-}
-
-/** A packed outcome (one without a detail row: no payload, no error) as the API gives it. */
-function packedView(runId: number, o: PackedOutcome): RecordOutcomeView {
-  return {
-    runId: String(runId),
-    seq: o.seq,
-    key: o.key,
-    status: STATUS_NAME[o.status] as RecordStatus,
-    nodeId: o.node,
-    batchNo: o.batch,
-    attempts: o.attempts,
-    error: null,
-    payload: null,
-    at: new Date(o.at).toISOString(),
-  };
-}
-
-/**
- * The record a retry feeds again: the stored payload. One cut to the size cap cannot be given back
- * whole; it is fed as stored (the `$truncated` wrapper), so the retried node fails it visibly.
- */
-function replayPayload(stored: string): Record<string, unknown> {
-  const { value, truncated } = readStored(stored);
-  return (truncated ? JSON.parse(stored) : value) as Record<string, unknown>;
-}
-
-function page<T>(rows: T[], limit: number, cursorOf: (row: T) => string | number): Page<T> {
-  const items = rows.slice(0, limit);
-  const last = items[items.length - 1];
-  return { items, nextCursor: rows.length > limit && last !== undefined ? String(cursorOf(last)) : null };
-}
-
-function toId(id: string): number {
-  const n = Number(id);
-  if (!Number.isSafeInteger(n) || n <= 0) throw notFound('run', id);
-  return n;
 }
