@@ -98,6 +98,15 @@ const roundRatios = engines.map((e, i) => (e.rps as number) / (ceilings[i]?.rps 
  * its seed (about 11 s for 10 million outcomes; about half a minute with its run). The quick one makes one and compares
  * it with the fresh rounds above.
  */
+/** The same pair on PostgreSQL (the ceiling: raw multi-row inserts of the old row shape; the engine: every outcome stored through the PostgreSQL run store), interleaved likewise. */
+const pgCeilings: Record<string, number>[] = [];
+const pgEngines: Record<string, number>[] = [];
+for (let round = 0; round < (quick ? 1 : ROUNDS); round++) {
+  pgCeilings.push(child('pg-ceiling', sizes.big));
+  pgEngines.push(child('pg-engine', sizes.big));
+}
+const pgCeiling = byRps(pgCeilings)[Math.floor(pgCeilings.length / 2)] as Record<string, number>;
+const pgEngine = byRps(pgEngines)[Math.floor(pgEngines.length / 2)] as Record<string, number>;
 const HISTORY_ROUNDS = quick ? 1 : 3;
 const withHistory: Record<string, number>[] = [];
 const freshPaired: Record<string, number>[] = [];
@@ -135,6 +144,10 @@ const figures: Record<string, number> = {
   engine_vs_ceiling: r2((engineBig.rps as number) / (ceiling.rps as number)),
   engine_vs_ceiling_min: r2(Math.min(...roundRatios)),
   engine_vs_ceiling_max: r2(Math.max(...roundRatios)),
+  pg_ceiling_rps: Math.round(pgCeiling.rps as number),
+  pg_engine_rps_1m: Math.round(pgEngine.rps as number),
+  pg_engine_vs_ceiling: r2((pgEngine.rps as number) / (pgCeiling.rps as number)),
+  pg_db_bytes_per_outcome: Math.round(pgEngine.dbBytesPerOutcome as number),
   [`engine_rps_${bigName}_with_history`]: Math.round(historyRps),
   history_slowdown: r2(historyRps / freshRps),
   [`history_p50_ms_${historyName}`]: r2(median(withHistory.map((h) => h.historyP50 as number))),
@@ -207,6 +220,17 @@ const rows: [string, string, string][] = [
     `${figures.engine_vs_ceiling} (${figures.engine_vs_ceiling_min} / ${figures.engine_vs_ceiling_max})`,
     '≥ 1.6 (goal 2.0)',
   ],
+  [
+    `PostgreSQL ceiling: ${f(sizes.big)} raw outcome rows in the old layout, 1,000 per multi-row insert (median of ${pgCeilings.length})`,
+    `${f(figures.pg_ceiling_rps as number)} rows/s`,
+    '',
+  ],
+  [
+    `Engine on PostgreSQL, ${f(sizes.big)} records, every outcome stored (median of ${pgEngines.length}, interleaved)`,
+    `${f(figures.pg_engine_rps_1m as number)} rec/s, ${figures.pg_db_bytes_per_outcome} bytes an outcome`,
+    '',
+  ],
+  ['pg_engine_vs_ceiling', `${figures.pg_engine_vs_ceiling}`, '≥ 0.8'],
   [
     `Engine, ${f(sizes.big)} records, on ${f(sizes.big * 10)} outcomes of 100 earlier runs of its flow (seeded in ${figures.history_seed_s} s; ${quick ? 'one run' : `median of ${HISTORY_ROUNDS}, interleaved with fresh runs`})`,
     `${f(figures[`engine_rps_${bigName}_with_history`] as number)} rec/s`,

@@ -4,6 +4,7 @@ import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
+import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
 import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
 import { engineWithHistory } from './with-history.js';
@@ -12,6 +13,8 @@ import { engineWithHistory } from './with-history.js';
 export async function runChild(kind: string, n: number): Promise<Record<string, number>> {
   tuneRuntime();
   if (kind === 'ceiling') return ceiling(n);
+  if (kind === 'pg-ceiling') return pgCeiling(n);
+  if (kind === 'pg-engine') return pgEngine(n);
   if (kind === 'engine') return engine(n);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);

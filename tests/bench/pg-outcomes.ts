@@ -17,32 +17,13 @@
 import { randomBytes } from 'node:crypto';
 import type { RecordOutcome, RunCommit } from '@sluice/engine';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
-import { createPool, openPostgres, type PgDb } from '../../server/src/storage/postgres/db.js';
+import type { PgDb } from '../../server/src/storage/postgres/db.js';
 import { PgRunStore } from '../../server/src/storage/postgres/run-store.js';
+import { freshPgDb, pgCeiling } from './pg.js';
 
 const argN = process.argv.indexOf('--n');
 const N = argN > 0 ? Number(process.argv[argN + 1]) : 1_000_000;
 const BATCH = 100;
-const RAW_PER_TRANSACTION = 1_000;
-const SERVER = process.env.SLUICE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-
-/** A fresh, migrated database; `drop` removes it. */
-async function freshDatabase(): Promise<{ db: PgDb; drop: () => Promise<void> }> {
-  const name = `sluice_bench_${randomBytes(6).toString('hex')}`;
-  const admin = createPool(SERVER, 1);
-  await admin.query(`CREATE DATABASE ${name}`);
-  const url = new URL(SERVER);
-  url.pathname = `/${name}`;
-  const db = await openPostgres(url.toString(), { poolSize: 10 });
-  return {
-    db,
-    drop: async () => {
-      await db.$client.end();
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await admin.end();
-    },
-  };
-}
 
 async function newRun(db: PgDb): Promise<number> {
   const { rows } = await db.$client.query<{ id: string }>(
@@ -89,7 +70,7 @@ function commitOf(from: number, to: number): RunCommit {
 }
 
 async function throughStore(): Promise<{ rps: number; seconds: number; bytes: number }> {
-  const { db, drop } = await freshDatabase();
+  const { db, drop } = await freshPgDb();
   try {
     const runId = String(await newRun(db));
     const store = new PgRunStore(db);
@@ -114,64 +95,6 @@ async function throughStore(): Promise<{ rps: number; seconds: number; bytes: nu
   }
 }
 
-async function raw(): Promise<{ rps: number; seconds: number; bytes: number }> {
-  const { db, drop } = await freshDatabase();
-  try {
-    const c = db.$client;
-    await c.query(`CREATE TABLE naive_outcomes (run_id bigint NOT NULL, seq bigint NOT NULL, key text NOT NULL,
-        status integer NOT NULL, node_id text NOT NULL, batch_no integer NOT NULL, attempts integer NOT NULL,
-        error_id bigint, payload text, output text, output_node text, at bigint NOT NULL, PRIMARY KEY (run_id, seq));
-      CREATE INDEX naive_outcomes_key ON naive_outcomes (key, run_id);
-      CREATE INDEX naive_outcomes_status ON naive_outcomes (run_id, status, seq);`);
-    const runId = await newRun(db);
-    const client = await c.connect();
-    let seconds = 0;
-    try {
-      for (let from = 0; from < N; from += RAW_PER_TRANSACTION) {
-        const to = Math.min(N, from + RAW_PER_TRANSACTION);
-        const seq: number[] = [];
-        const key: string[] = [];
-        const status: number[] = [];
-        const node: string[] = [];
-        const batch: number[] = [];
-        const output: (string | null)[] = [];
-        const outputNode: (string | null)[] = [];
-        const at: number[] = [];
-        const now = Date.now();
-        for (let i = from; i < to; i++) {
-          const o = outcomeOf(i, now);
-          seq.push(i);
-          key.push(o.key);
-          status.push(o.status === 'filtered' ? 1 : 0);
-          node.push(o.nodeId);
-          batch.push(o.batchNo);
-          output.push(o.outputNode === undefined ? null : JSON.stringify(o.output));
-          outputNode.push(o.outputNode ?? null);
-          at.push(o.at);
-        }
-        const t0 = performance.now();
-        await client.query('BEGIN');
-        await client.query(
-          `INSERT INTO naive_outcomes (run_id, seq, key, status, node_id, batch_no, attempts, error_id, payload, output,
-             output_node, at)
-           SELECT $1, seq, key, status, node_id, batch_no, 0, NULL, NULL, output, output_node, at
-             FROM unnest($2::bigint[], $3::text[], $4::int[], $5::text[], $6::int[], $7::text[], $8::text[], $9::bigint[])
-               AS t(seq, key, status, node_id, batch_no, output, output_node, at)`,
-          [runId, seq, key, status, node, batch, output, outputNode, at],
-        );
-        await client.query('COMMIT');
-        seconds += (performance.now() - t0) / 1000;
-      }
-    } finally {
-      client.release();
-    }
-    const { rows } = await c.query<{ bytes: string }>(`SELECT pg_total_relation_size('naive_outcomes') AS bytes`);
-    return { rps: N / seconds, seconds, bytes: Number(rows[0]?.bytes) };
-  } finally {
-    await drop();
-  }
-}
-
 /** Making the outcome objects alone (what the store's time includes and the raw insert's does not). */
 function making(): number {
   const t0 = performance.now();
@@ -182,7 +105,7 @@ function making(): number {
 }
 
 const f = (n: number) => Math.round(n).toLocaleString('en-US');
-const rawRun = await raw();
+const rawRun = await pgCeiling(N);
 const storeRun = await throughStore();
 const made = making();
 console.log(`PostgreSQL, ${f(N)} outcomes of the engine flow's shape`);
