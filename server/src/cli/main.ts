@@ -234,7 +234,7 @@ class Progress {
 
 async function tokens(sub: string | undefined, name: string | undefined): Promise<number> {
   const config = readConfig();
-  const storage = await openStorage({ dataDir: config.dataDir });
+  const storage = await openStorage({ dataDir: config.dataDir, env: process.env });
   try {
     const store = new TokenStore(storage.tokens, undefined);
     if (sub === 'create') {
