@@ -125,15 +125,19 @@ describe('sluice serve --no-worker with two sluice worker processes on one Postg
 });
 
 describe('a role SQLite cannot have', () => {
-  it('sluice worker without SLUICE_DATABASE_URL is refused with one line and exit code 2', async () => {
+  it.each([
+    { args: ['worker'], name: 'sluice worker' },
+    { args: ['serve', '--no-worker'], name: 'sluice serve --no-worker' },
+  ])('$name without SLUICE_DATABASE_URL is refused with one line and exit code 2', async ({ args, name }) => {
     const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
     try {
-      const { code, stdout, stderr } = await runCli(['worker'], { SLUICE_DATA_DIR: dataDir, SLUICE_DATABASE_URL: '' });
+      const { code, stdout, stderr } = await runCli(args, { SLUICE_DATA_DIR: dataDir, SLUICE_DATABASE_URL: '' });
       expect(code).toBe(2);
       expect(stdout).toBe('');
       const lines = stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
-      expect(lines[0]).toMatch(/^sluice worker needs SLUICE_DATABASE_URL .*one process/);
+      expect(lines[0]?.startsWith(`${name} needs SLUICE_DATABASE_URL `)).toBe(true);
+      expect(lines[0]).toMatch(/one process/);
     } finally {
       rmSync(dataDir, { recursive: true, force: true });
     }
