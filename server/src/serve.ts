@@ -33,7 +33,13 @@ export async function runProcess(role: SluiceRole): Promise<void> {
     process.on(signal, () => {
       if (closing) process.exit(1);
       closing = true;
-      logger.info({ signal }, 'stopping; running runs resume from their last checkpoint at the next start');
+      // on PostgreSQL the released leases let a live worker take the runs at once; else the next start does
+      logger.info(
+        { signal },
+        sluice.storage.kind === 'sqlite'
+          ? 'stopping; running runs resume from their last checkpoint at the next start'
+          : 'stopping; running runs resume from their last checkpoint in another process, or at the next start',
+      );
       sluice.close().then(
         () => process.exit(0),
         (err: unknown) => {
