@@ -5,6 +5,8 @@ import { type LogLevel, logLevelFrom } from './logger.js';
 export interface Config {
   port: number;
   host: string;
+  /** A worker's health port (`sluice worker`); 0 picks a free one. */
+  healthPort: number;
   dataDir: string;
   /** Port of the sandbox systems; 0 picks a free one. */
   sandboxPort: number;
@@ -44,6 +46,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     port: int(env, 'PORT', 3000, 0, 65535),
     host: env.HOST || '127.0.0.1',
+    healthPort: int(env, 'SLUICE_HEALTH_PORT', 0, 0, 65535),
     dataDir: path.resolve(env.SLUICE_DATA_DIR || 'data'),
     sandboxPort: int(env, 'SLUICE_SANDBOX_PORT', 0, 0, 65535),
     sandboxUrl: env.SLUICE_SANDBOX_URL || undefined,

@@ -1,4 +1,5 @@
-import type { AddressInfo } from 'node:net';
+import { createServer } from 'node:http';
+import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
@@ -20,7 +21,7 @@ import { tuneRuntime } from './runtime-flags.js';
 import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { LocalEventBus } from './storage/local-shared.js';
-import { openStorage } from './storage/open.js';
+import { openStorage, sharedStorage } from './storage/open.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
 type PartsConfig = Pick<
@@ -40,6 +41,8 @@ type PartsConfig = Pick<
   logger?: Logger;
   /** The folder file nodes read and write, instead of SLUICE_FILES_DIR or `<data dir>/files` (the CLI's --files). */
   filesDir?: string;
+  /** Whether this process claims queued runs (see `RunnerOptions.claims`); default true. */
+  claims?: boolean;
 };
 
 /** The parts every entry point needs: storage, sandbox systems, repositories, the run queue, schedules. */
@@ -89,6 +92,7 @@ export async function openSluice(config: PartsConfig) {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
     logger,
+    ...(config.claims === false ? { claims: false } : {}),
   });
   runner.events.on('event', (event: RunEvent) => events.publish(event));
   // a breaker one process opens is open in all of them (PostgreSQL); a no-op with one process
@@ -123,7 +127,17 @@ export async function openSluice(config: PartsConfig) {
 
 export type SluiceParts = Awaited<ReturnType<typeof openSluice>>;
 
+/**
+ * What a process does. `all` (`sluice serve`, `npm start`): the API and editor, the scheduler and
+ * retention, and it executes runs. `api` (`sluice serve --no-worker`): the same, but it claims no runs
+ * (what it queues waits for a worker). `worker` (`sluice worker`): it claims and executes runs and
+ * serves only a health port. More than one process needs PostgreSQL (`SLUICE_DATABASE_URL`).
+ */
+export type SluiceRole = 'all' | 'api' | 'worker';
+
 export interface Sluice extends SluiceParts {
+  role: SluiceRole;
+  /** The API's address; a worker's health port. */
   url: string;
   demoFlowId: string | undefined;
   /** A token made on this first start (printed once), if one was. */
@@ -132,29 +146,49 @@ export interface Sluice extends SluiceParts {
   close(options?: { cancel?: boolean }): Promise<void>;
 }
 
+/** A role other than `all` on SQLite: one process owns the file, so there is no one to share the work with. */
+export class RoleNeedsDatabaseError extends Error {
+  constructor(role: SluiceRole) {
+    const what = role === 'worker' ? 'sluice worker' : 'sluice serve --no-worker';
+    super(
+      `${what} needs SLUICE_DATABASE_URL (a PostgreSQL database the processes share); on SQLite Sluice is one process: use sluice serve`,
+    );
+  }
+}
+
 /**
- * Starts Sluice: database (migrated), sandbox systems, demo flow on first start, the run queue
- * (which resumes runs an earlier process left running), schedules, retention, and the HTTP server.
+ * Starts Sluice in a role (default `all`): database (migrated), sandbox systems, then per role: the
+ * demo flow and first token on first start, schedules, retention and the HTTP server (`all`, `api`);
+ * the run queue, which resumes runs an earlier process left running (`all`, `worker`); a health port
+ * (`worker`). A role other than `all` on SQLite is refused with `RoleNeedsDatabaseError` before
+ * anything is opened.
  */
-export async function startSluice(config: Config & { logger?: Logger }): Promise<Sluice> {
-  const parts = await openSluice(config);
+export async function startSluice(
+  config: Config & { logger?: Logger; role?: SluiceRole; env?: NodeJS.ProcessEnv },
+): Promise<Sluice> {
+  const role = config.role ?? 'all';
+  if (role !== 'all' && !sharedStorage(config.env ?? process.env)) throw new RoleNeedsDatabaseError(role);
+  const parts = await openSluice({ ...config, claims: role !== 'api' });
   const { storage, sandbox, flows, runner, scheduler } = parts;
-  const demoFlowId = await seedDemo(flows);
-  const firstToken = await parts.tokens.firstStartToken();
+  const serves = role !== 'worker';
+  const demoFlowId = serves ? await seedDemo(flows) : undefined;
+  const firstToken = serves ? await parts.tokens.firstStartToken() : undefined;
+  // an API-only process starts its runner too: it renews the leases of its test runs, claims nothing else
   runner.start();
-  scheduler.start();
+  if (serves) scheduler.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
-  const stopPruning = startPruning(storage.retention, config.retention, parts.logger);
-  const app = createApp(parts, { editorDir: config.editorDir });
-  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
-    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
-  });
+  const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
+  const server = serves ? await listenApi(parts, config) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
-  parts.logger.info({ host: config.host, port, dataDir: config.dataDir, sandbox: sandbox.url }, 'Sluice is listening');
+  parts.logger.info(
+    { role, host: config.host, port, dataDir: config.dataDir, sandbox: sandbox.url },
+    serves ? 'Sluice is listening' : 'Sluice worker is running; its health port is listening',
+  );
   const shownHost = config.host === '0.0.0.0' || config.host === '127.0.0.1' ? 'localhost' : config.host;
   return {
     ...parts,
+    role,
     url: `http://${shownHost}:${port}`,
     demoFlowId,
     firstToken,
@@ -168,4 +202,36 @@ export async function startSluice(config: Config & { logger?: Logger }): Promise
       await storage.close();
     },
   };
+}
+
+type Listening = Pick<Server, 'address' | 'close'>;
+
+async function listenApi(parts: SluiceParts, config: Config): Promise<Listening> {
+  const app = createApp(parts, { editorDir: config.editorDir });
+  return new Promise<Listening>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
+  });
+}
+
+/**
+ * A worker's only port: `GET /health` answers what a load balancer or orchestrator checks (the role,
+ * the runs executing here, the lease owner id its claims carry in the database); anything else 404.
+ * It listens on SLUICE_HEALTH_PORT (0: a free one) so that several workers on one machine do not collide
+ * on PORT.
+ */
+async function listenHealth(parts: SluiceParts, config: Config): Promise<Listening> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/health') {
+      const body = { status: 'ok', role: 'worker', runs: parts.runner.activeCount, owner: parts.storage.leases.owner };
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.healthPort, config.host, () => resolve());
+  });
+  return server;
 }

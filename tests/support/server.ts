@@ -15,6 +15,8 @@ export interface RunningServer {
   url: string;
   dataDir: string;
   output: () => string;
+  /** The process's exit code once it has exited (null before, or when a signal ended it). */
+  exitCode: () => number | null;
   /** Stops the process (SIGTERM) and removes its data directory unless it was given one. */
   stop(): Promise<void>;
   /** Kills the process at once, as a crash would (SIGKILL), leaving its data as it is. */
@@ -30,6 +32,21 @@ export async function startServer(env: Record<string, string> = {}, givenDataDir
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
     !givenDataDir,
+  );
+}
+
+/**
+ * Starts `sluice <args>` (the CLI: `serve`, `serve --no-worker`, `worker`) with a fresh data directory;
+ * `ready` finds the address it prints (its group 1) once it has started.
+ */
+export async function startCli(args: string[], ready: RegExp, env: Record<string, string>): Promise<RunningServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
+  return startProcess(
+    ['server/src/cli/main.ts', ...args],
+    ready,
+    { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
+    dataDir,
+    true,
   );
 }
 
@@ -83,6 +100,7 @@ async function startProcess(
     url,
     dataDir,
     output: () => output,
+    exitCode: () => child.exitCode,
     stop: () => stopChild(child, removeData ? dataDir : undefined),
     crash: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -15,11 +15,18 @@ import {
 import { TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { createLogger, logLevelFrom } from '../logger.js';
+import { runProcess } from '../serve.js';
 import { openSluice } from '../sluice.js';
 import { openStorage } from '../storage/open.js';
 
 const USAGE = `Usage:
-  sluice serve                          start the server (as npm start does, without building the editor)
+  sluice serve [--no-worker]            start the server: API, editor, scheduler, and it executes runs (as
+                                        npm start does, without building the editor); --no-worker: it
+                                        executes none, runs wait for a worker (needs SLUICE_DATABASE_URL)
+  sluice worker                         claim and execute runs, nothing else (needs SLUICE_DATABASE_URL);
+                                        GET /health on SLUICE_HEALTH_PORT (default: a free port, printed).
+                                        Without SLUICE_SANDBOX_URL it starts its own sandbox systems
+                                        (fine on one machine); else it uses those running there
   sluice run <flow.json> [--json] [--files DIR]
                                         run a flow file against the local database and sandbox systems;
                                         its file paths are relative to DIR (default: SLUICE_FILES_DIR, else
@@ -39,8 +46,10 @@ const USAGE = `Usage:
   sluice pause|resume|cancel <runId>    control a run
   sluice retry <runId> [--current]      retry its failed records
 
-Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file; SLUICE_LOG_LEVEL (default warn
-for sluice run) how much the server logs, to stderr.`;
+Environment: SLUICE_DATA_DIR (default ./data) holds the SQLite file; SLUICE_DATABASE_URL
+(postgres://…) a PostgreSQL database to use instead, which any number of serve and worker processes
+may share; SLUICE_SANDBOX_URL sandbox systems already running (pnpm sandbox), to share between
+processes; SLUICE_LOG_LEVEL (default warn for sluice run) how much the server logs, to stderr.`;
 
 /**
  * Calls the API of a running server; prints its error message (or how to reach it) and answers
@@ -225,7 +234,7 @@ class Progress {
 
 async function tokens(sub: string | undefined, name: string | undefined): Promise<number> {
   const config = readConfig();
-  const storage = await openStorage({ dataDir: config.dataDir });
+  const storage = await openStorage({ dataDir: config.dataDir, env: process.env });
   try {
     const store = new TokenStore(storage.tokens, undefined);
     if (sub === 'create') {
@@ -348,6 +357,8 @@ async function main(argv: string[]): Promise<number> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
+    // --no-worker
+    allowNegative: true,
     options: {
       json: { type: 'boolean', default: false },
       current: { type: 'boolean', default: false },
@@ -359,6 +370,7 @@ async function main(argv: string[]): Promise<number> {
       version: { type: 'string' },
       publish: { type: 'boolean', default: false },
       files: { type: 'string' },
+      worker: { type: 'boolean', default: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -373,8 +385,9 @@ async function main(argv: string[]): Promise<number> {
   );
   // the client holds the token; each command that talks to the server is given the client
   const client = createApiClient({ baseUrl: server, token: values.token ?? process.env.SLUICE_API_TOKEN ?? null });
-  if (command === 'serve') {
-    await import('../main.js');
+  if (command === 'serve' || command === 'worker') {
+    // the process runs until a signal stops it (and exits from there)
+    await runProcess(command === 'worker' ? 'worker' : values.worker ? 'all' : 'api');
     return new Promise<number>(() => {});
   }
   if (command === 'token') return tokens(file, positionals[2]);

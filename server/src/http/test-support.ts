@@ -31,7 +31,15 @@ export function testStore(): 'sqlite' | 'postgres' {
  * database: see `testStore`), with sandbox systems on loopback.
  */
 export async function openTestSluice(
-  options: { workOrders?: number; perFlow?: number; payloadCap?: number; start?: boolean; logger?: Logger } = {},
+  options: {
+    workOrders?: number;
+    perFlow?: number;
+    payloadCap?: number;
+    start?: boolean;
+    logger?: Logger;
+    /** False: a process that serves only the API (claims no runs). */
+    claims?: boolean;
+  } = {},
 ): Promise<TestSluice> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-test-'));
   const database = testStore() === 'postgres' ? await createTestDatabase() : undefined;
@@ -48,6 +56,7 @@ export async function openTestSluice(
     env: database ? { SLUICE_DATABASE_URL: database.url } : {},
     // quiet unless a test listens: the runs of a test are not news
     logger: options.logger ?? createLogger({ level: 'silent' }),
+    ...(options.claims === false ? { claims: false } : {}),
   });
   if (options.start !== false) parts.runner.start();
   // every answer is parsed with its declared schema, so any test through the app also checks the contract

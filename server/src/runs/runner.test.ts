@@ -74,4 +74,27 @@ describe('runner', () => {
       'elsewhere/1/x',
     );
   });
+
+  it('claims no runs when told not to (an API-only process): what it queues waits; its test runs execute here', async () => {
+    t = await openTestSluice({ claims: false });
+    const { flows, runs, runner } = t.parts;
+    const document = {
+      format: 1 as const,
+      name: 'Small',
+      nodes: [
+        { id: 'start', type: 'manual' },
+        { id: 'src', type: 'generate', params: { count: 3 } },
+      ],
+      edges: [{ source: 'start', target: 'src' }],
+    };
+    const flow = await flows.create(document);
+    const runId = await runner.enqueue(flow.id, 'api');
+    await runner.pump();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect((await runs.get(runId)).status).toBe('queued');
+    expect(runner.activeCount).toBe(0);
+    const testId = await runner.test({ flowId: flow.id, document, limit: 3, sendWrites: false });
+    expect((await runner.wait(testId)).status).toBe('succeeded');
+    expect((await runs.get(runId)).status).toBe('queued');
+  });
 });

@@ -70,6 +70,12 @@ export interface RunnerOptions {
    * scan at once (the periodic scan stays, for an announcement lost); none: the scan alone.
    */
   wake?: Pick<EventBus, 'notifyQueued' | 'onQueued'>;
+  /**
+   * Whether this process claims queued runs (and runs abandoned by a dead process); default true.
+   * False for a process that serves only the API (`sluice serve --no-worker`): what it queues waits
+   * for a worker. Its test runs still execute here, since their draft lives only in its request.
+   */
+  claims?: boolean;
 }
 
 /**
@@ -496,7 +502,7 @@ export class Runner {
   }
 
   private async pumpOnce(): Promise<void> {
-    if (this.stopped) return;
+    if (this.stopped || this.o.claims === false) return;
     const room = this.concurrency - this.active.size;
     if (room <= 0) return;
     const perFlow = this.o.perFlow ?? Number.POSITIVE_INFINITY;

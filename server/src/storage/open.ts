@@ -18,6 +18,9 @@ export interface StorageOptions {
   progress?: (line: string) => void;
 }
 
+/** Whether `openStorage` opens a database several processes may share (PostgreSQL), not a SQLite file. */
+export const sharedStorage = (env: NodeJS.ProcessEnv | undefined): boolean => Boolean(env?.[DATABASE_URL_VARIABLE]);
+
 /**
  * Opens the storage the server runs on: the one place that chooses it. The PostgreSQL database
  * `SLUICE_DATABASE_URL` names, when it is set (any number of processes may share it); otherwise the
