@@ -403,7 +403,10 @@ export class Runner {
       const run = await this.o.runs.get(runId);
       if (isFinalRunStatus(run.status))
         throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
-      throw new ConflictError('run_elsewhere', `run ${runId} is executed by another process; try again shortly`);
+      throw new ConflictError(
+        'run_elsewhere',
+        `run ${runId} is executed by another process; ask the process executing it (pause, resume and cancel do not cross processes yet)`,
+      );
     }
   }
 
