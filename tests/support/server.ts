@@ -14,6 +14,8 @@ export const authHeader = { authorization: `Bearer ${TEST_TOKEN}` };
 export interface RunningServer {
   url: string;
   dataDir: string;
+  /** The process id (to signal it: SIGSTOP, SIGCONT). */
+  pid: number;
   output: () => string;
   /** The process's exit code once it has exited (null before, or when a signal ended it). */
   exitCode: () => number | null;
@@ -99,6 +101,7 @@ async function startProcess(
   return {
     url,
     dataDir,
+    pid: child.pid as number,
     output: () => output,
     exitCode: () => child.exitCode,
     stop: () => stopChild(child, removeData ? dataDir : undefined),
@@ -111,7 +114,8 @@ async function startProcess(
 }
 
 async function stopChild(child: ChildProcess, dataDir: string | undefined): Promise<void> {
-  if (child.exitCode === null) {
+  // one a signal ended (a crash) has exited too, with no exit code
+  if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
