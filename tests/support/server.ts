@@ -111,7 +111,8 @@ async function startProcess(
 }
 
 async function stopChild(child: ChildProcess, dataDir: string | undefined): Promise<void> {
-  if (child.exitCode === null) {
+  // one a signal ended (a crash) has exited too, with no exit code
+  if (child.exitCode === null && child.signalCode === null) {
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
