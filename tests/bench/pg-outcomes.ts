@@ -1,20 +1,3 @@
-/**
- * Record outcomes written to PostgreSQL through the run store, against the same rows inserted raw:
- * `node --import tsx tests/bench/pg-outcomes.ts [--n 1000000]`. Not a test: it prints the figures.
- *
- * - store: n outcomes shaped like the engine flow's (bench.ts: records of `syntheticRecord`, 90%
- *   kept by a collect node with their output, 10% filtered), committed 100 to a batch through
- *   PgRunStore (grouped, packed, one transaction a group), from the first commit until all is written.
- *   The outcome objects are made inside that time, as the engine makes them; their making alone is
- *   timed too and printed.
- * - raw: the same rows, one row per outcome in the layout before the packed store (the ceiling of
- *   bench.ts: primary key (run, seq), an index by key and one by status), 1,000 to a transaction,
- *   each thousand one multi-row insert; the outputs' JSON made before the clock starts.
- *
- * Each goes into a fresh database of its own on the server `SLUICE_TEST_DATABASE_URL` names (by
- * default the local one), dropped afterwards.
- */
-import { randomBytes } from 'node:crypto';
 import type { RecordOutcome, RunCommit } from '@sluice/engine';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import type { PgDb } from '../../server/src/storage/postgres/db.js';

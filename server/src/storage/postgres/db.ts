@@ -73,6 +73,15 @@ function hostOf(url: string): string {
   }
 }
 
+/**
+ * How long a session may sit inside a transaction doing nothing before the server ends it. Every
+ * transaction Sluice opens is short (a write group, a batch of a prune, a claim); one left open is a
+ * process frozen in the middle (stopped, swapped out, cut off), whose row locks would otherwise keep
+ * its runs from ever being claimed by another process: claims skip locked rows. Below the lease time
+ * (15 s), so the run is free by the time its lease expires.
+ */
+export const IDLE_IN_TRANSACTION_MS = 10_000;
+
 /** A pool on the database at `url`. Connections are made as they are needed; nothing is checked here. */
 export function createPool(url: string, size = 10): pg.Pool {
   const pool = new pg.Pool({
@@ -80,6 +89,7 @@ export function createPool(url: string, size = 10): pg.Pool {
     max: size,
     application_name: 'sluice',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
   });
   // an idle connection the server drops (a restart, a terminated backend) is discarded by the pool;
   // without a listener its error event would end the process
