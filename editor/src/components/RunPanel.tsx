@@ -132,6 +132,18 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
             </dd>
             <dt>Started</dt>
             <dd>{formatTimestamp(run?.startedAt ?? null)}</dd>
+            {run?.executor && (
+              <>
+                <dt>Executed by</dt>
+                <dd
+                  data-testid="run-executor"
+                  title="The process that executes the run (host/process id/lease id); a run taken over by another process after its executor died or was cut off names the last"
+                >
+                  <span className="mono">{run.executor}</span>
+                  {run.claims > 1 && <span className="muted"> (taken over {run.claims - 1}×)</span>}
+                </dd>
+              </>
+            )}
             {run?.finishedAt && (
               <>
                 <dt>Finished</dt>

@@ -97,4 +97,70 @@ describe('runner', () => {
     expect((await runner.wait(testId)).status).toBe('succeeded');
     expect((await runs.get(runId)).status).toBe('queued');
   });
+
+  it('cancels a run nobody holds (its executor died) at once, even in a process that executes nothing', async () => {
+    t = await openTestSluice({ claims: false });
+    const { runs, runner } = t.parts;
+    const client = sqliteClient(t.parts.storage).$client;
+    const runId = await runs.create({ flowId: null, flowVersionId: null, flowName: 'orphan', trigger: 'api' });
+    // stored running by a process whose lease has expired, with 7 records read and 5 settled
+    client
+      .prepare(
+        `UPDATE runs SET status = 'running', read = 7, succeeded = 4, failed = 1, lease_owner = 'elsewhere/1/x',
+           executor = 'elsewhere/1/x', lease_expires_at = ?, lease_epoch = 1 WHERE id = ?`,
+      )
+      .run(Date.now() - 1000, Number(runId));
+    await runner.cancel(runId);
+    const run = await runs.get(runId);
+    expect(run.status).toBe('cancelled');
+    expect(run.finishedAt).not.toBeNull();
+    // the records read but not settled are counted cancelled: the accounting adds up
+    expect(run.counts).toEqual({ read: 7, succeeded: 4, filtered: 0, failed: 1, cancelled: 2 });
+    // this process took it over to cancel it, and let it go
+    expect(run.claims).toBe(2);
+    expect(run.executor).toBe(t.parts.storage.leases.owner);
+    expect(client.prepare('SELECT lease_owner FROM runs WHERE id = ?').pluck().get(Number(runId))).toBeNull();
+  });
+
+  it('leaves a pause for the process holding a run, which takes it up; the next holder takes up what is left', async () => {
+    t = await openTestSluice({ start: false });
+    const { flows, runs, runner } = t.parts;
+    const client = sqliteClient(t.parts.storage).$client;
+    const flow = await flows.create({
+      format: 1,
+      name: 'Held elsewhere',
+      nodes: [
+        { id: 'start', type: 'manual' },
+        { id: 'src', type: 'generate', params: { count: 50 } },
+        { id: 'b', type: 'batch', params: { size: 1 } },
+        { id: 'wait', type: 'delay', params: { ms: 100 } },
+      ],
+      edges: [
+        { source: 'start', target: 'src' },
+        { source: 'src', target: 'b' },
+        { source: 'b', target: 'wait' },
+      ],
+    });
+    const runId = await runner.enqueue(flow.id, 'api');
+    // another process holds the run, live
+    client
+      .prepare(
+        `UPDATE runs SET status = 'running', lease_owner = 'elsewhere/1/x', lease_expires_at = ?, lease_epoch = 1 WHERE id = ?`,
+      )
+      .run(Date.now() + 60_000, Number(runId));
+    await runner.pause(runId);
+    // asked of the holder: stored on the run, its status unchanged until the holder takes it up
+    expect(client.prepare('SELECT control FROM runs WHERE id = ?').pluck().get(Number(runId))).toBe('pause');
+    expect((await runs.get(runId)).status).toBe('running');
+    // a resume is refused: it is not paused
+    await expect(runner.resume(runId)).rejects.toMatchObject({ code: 'bad_state' });
+    // the holder dies: this process takes the run over and starts it with the pause asked
+    client.prepare('UPDATE runs SET lease_expires_at = ? WHERE id = ?').run(Date.now() - 1, Number(runId));
+    await runner.pump();
+    await vi.waitFor(async () => expect((await runs.get(runId)).status).toBe('paused'), { timeout: 5000 });
+    expect(client.prepare('SELECT control FROM runs WHERE id = ?').pluck().get(Number(runId))).toBeNull();
+    expect(await runs.get(runId)).toMatchObject({ claims: 2, executor: t.parts.storage.leases.owner });
+    await runner.cancel(runId);
+    expect((await runner.wait(runId)).status).toBe('cancelled');
+  });
 });

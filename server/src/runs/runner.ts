@@ -11,11 +11,19 @@ import {
   type Runtime,
   startRun,
 } from '@sluice/engine';
-import { emptyRunCounts, type Flow, isFinalRunStatus, type RunStatus, type TriggerKind } from '@sluice/shared';
+import {
+  emptyRunCounts,
+  type Flow,
+  isFinalRunStatus,
+  type RunDetail,
+  type RunStatus,
+  type TriggerKind,
+} from '@sluice/shared';
 import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundError } from '../errors.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import {
+  type ControlVerb,
   type EventBus,
   LeaseLostError,
   type LeaseStore,
@@ -69,7 +77,7 @@ export interface RunnerOptions {
    * Wake-ups for new runs between processes: a queued run is announced, and an announcement starts a
    * scan at once (the periodic scan stays, for an announcement lost); none: the scan alone.
    */
-  wake?: Pick<EventBus, 'notifyQueued' | 'onQueued'>;
+  wake?: Pick<EventBus, 'notifyQueued' | 'onQueued' | 'notifyControl' | 'onControl'>;
   /**
    * Whether this process claims queued runs (and runs abandoned by a dead process); default true.
    * False for a process that serves only the API (`sluice serve --no-worker`): what it queues waits
@@ -90,7 +98,7 @@ export class Runner {
   private readonly waiters = new Map<string, ((r: RunResult) => void)[]>();
   /** The circuit breakers of the connections this process calls, shared by its runs (and, through storage, with other processes). */
   readonly breakers: BreakerRegistry;
-  private unwake: (() => void) | undefined;
+  private unwake: (() => void)[] = [];
   private readonly concurrency: number;
   private readonly testData = new TestRunData();
   /** Test runs executing here: they cannot be resumed elsewhere (their document lived in the request). */
@@ -102,8 +110,8 @@ export class Runner {
   private readonly lost = new Set<string>();
   /** Runs this process has claimed and is starting (not yet executing). */
   private readonly starting = new Set<string>();
-  /** Of those, the ones a cancel arrived for while they started: cancelled as soon as they execute. */
-  private readonly cancelWanted = new Set<string>();
+  /** Of those, the ones a control (pause, resume, cancel) arrived for while they started: applied as soon as they execute. */
+  private readonly wanted = new Map<string, ControlVerb>();
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   /** A pump is under way; `again`: another was asked for meanwhile. */
@@ -121,18 +129,52 @@ export class Runner {
   /** Starts picking up runs: now, and every `scanMs`; renews this process's leases meanwhile. */
   start(): void {
     void this.pump();
-    this.unwake = this.o.wake?.onQueued(() => void this.pump());
+    const wake = this.o.wake;
+    if (wake) {
+      this.unwake.push(wake.onQueued(() => void this.pump()));
+      // a control asked by another process for a run executing (or starting) here is taken up at once
+      this.unwake.push(
+        wake.onControl((runId) => {
+          if (this.active.has(runId) || this.starting.has(runId)) void this.takeControls([runId]);
+        }),
+      );
+    }
     const scan = this.o.scanMs ?? 2000;
     this.timers.push(setInterval(() => void this.pump(), scan).unref());
     this.timers.push(setInterval(() => void this.renew(), this.o.leases.ttlMs / 3).unref());
   }
 
-  /** Renews the leases of the runs executing here; stops those whose lease another process took. */
+  /**
+   * Renews the leases of the runs executing here; stops those whose lease another process took. Takes
+   * up the controls other processes asked for meanwhile, should their news have been lost.
+   */
   private async renew(): Promise<void> {
     try {
       for (const runId of await this.o.leases.renew([...this.active.keys()])) this.lose(runId);
     } catch (err) {
       this.o.logger.error({ err }, 'the leases of the runs executing here could not be renewed; tried again shortly');
+    }
+    await this.takeControls([...this.active.keys()]);
+  }
+
+  /**
+   * Applies the pauses, resumes and cancels other processes asked for these runs (held here): to a
+   * run executing, now; to one starting, as soon as it executes.
+   */
+  private async takeControls(runIds: readonly string[]): Promise<void> {
+    if (runIds.length === 0) return;
+    let taken: { runId: string; verb: ControlVerb }[];
+    try {
+      taken = await this.o.leases.takeControls(runIds);
+    } catch (err) {
+      this.o.logger.warn({ err }, 'the controls asked for runs executing here could not be read; read again shortly');
+      return;
+    }
+    for (const { runId, verb } of taken) {
+      this.runLog(runId, this.activeFlows.get(runId) ?? null).info({ verb }, `${verb} asked by another process`);
+      const handle = this.active.get(runId);
+      if (handle) applyControl(handle, verb);
+      else this.wanted.set(runId, verb);
     }
   }
 
@@ -383,55 +425,84 @@ export class Runner {
     return id;
   }
 
+  /** Pauses a running run at its next batch boundary, wherever it executes. */
   async pause(runId: string): Promise<void> {
-    (await this.control(runId, 'running', 'pause')).pause();
+    await this.control(runId, 'pause', ['running']);
   }
 
+  /** Resumes a paused run, wherever it is held. */
   async resume(runId: string): Promise<void> {
-    (await this.control(runId, 'paused', 'resume')).resume();
+    await this.control(runId, 'resume', ['paused']);
   }
 
-  /** Cancels a queued or running run. */
+  /** Cancels a queued, running or paused run, wherever it executes. */
   async cancel(runId: string): Promise<void> {
-    const handle = this.active.get(runId);
-    if (handle) handle.cancel();
-    // claimed here and starting: cancelled the moment it executes (the stored run is this process's to change)
-    else if (this.starting.has(runId)) this.cancelWanted.add(runId);
-    else if (await this.o.runs.cancelQueued(runId)) await this.settle(runId);
-    else if (this.claimedMeanwhile(runId)) return;
-    else {
-      const run = await this.o.runs.get(runId);
-      if (isFinalRunStatus(run.status))
-        throw new ConflictError('run_finished', `run ${runId} has already finished (${run.status})`);
-      throw new ConflictError(
-        'run_elsewhere',
-        `run ${runId} is executed by another process; ask the process executing it (pause, resume and cancel do not cross processes yet)`,
-      );
-    }
+    if (this.here(runId, 'cancel')) return;
+    if (await this.o.runs.cancelQueued(runId)) return this.settle(runId);
+    await this.control(runId, 'cancel', ['queued', 'running', 'paused']);
   }
 
   /**
-   * A run this process claimed while a cancel for it asked the store (which refuses a claimed run):
-   * cancelled here, now or the moment it executes. False when it is not this process's.
+   * Applies a control to a run this process executes, or is starting; false when it is neither.
+   * A run lost here is another's: asked through the database like any run held elsewhere.
    */
-  private claimedMeanwhile(runId: string): boolean {
+  private here(runId: string, verb: ControlVerb): boolean {
     const handle = this.active.get(runId);
-    if (handle) handle.cancel();
-    else if (this.starting.has(runId)) this.cancelWanted.add(runId);
+    if (handle && !this.lost.has(runId)) applyControl(handle, verb);
+    else if (this.starting.has(runId)) this.wanted.set(runId, verb);
     else return false;
     return true;
   }
 
-  private async control(runId: string, expected: RunStatus, verb: string): Promise<RunHandle> {
+  /**
+   * Pauses, resumes or cancels a run in one of `statuses`. Executed here: at once. Held by another
+   * process: asked through the database (and its news), for the holder to take up within a moment
+   * (at its next lease renewal, should the news be lost). Held by nobody (its executor died, no
+   * worker took it up yet): a cancel is stored here at once, so a run can be cancelled while no
+   * worker runs; a pause or resume waits on the run for the process that takes it up next.
+   */
+  private async control(runId: string, verb: ControlVerb, statuses: readonly RunStatus[]): Promise<void> {
+    const refuse = (status: RunStatus) =>
+      verb === 'cancel' && isFinalRunStatus(status)
+        ? new ConflictError('run_finished', `run ${runId} has already finished (${status})`)
+        : new ConflictError('bad_state', `cannot ${verb} run ${runId}: it is ${status}`);
     const run = await this.o.runs.get(runId);
-    const handle = this.active.get(runId);
-    if (run.status !== expected || !handle) {
-      throw new ConflictError(
-        'bad_state',
-        `cannot ${verb} run ${runId}: it is ${run.status}${handle ? '' : ' and not executing here'}`,
-      );
+    if (!statuses.includes(run.status)) throw refuse(run.status);
+    if (this.here(runId, verb)) return;
+    if (verb === 'cancel' && run.status !== 'queued' && (await this.cancelUnheld(run))) return;
+    // false: its status changed meanwhile (it finished, or another control got there first)
+    if (!(await this.o.leases.requestControl(runId, verb, statuses)))
+      throw refuse((await this.o.runs.get(runId)).status);
+    this.runLog(runId, run.flowId).info({ verb }, `${verb} asked of the process executing the run`);
+    this.o.wake?.notifyControl(runId);
+    // claimed here meanwhile: taken up now rather than at the next renewal
+    if (this.active.has(runId) || this.starting.has(runId)) await this.takeControls([runId]);
+  }
+
+  /**
+   * Cancels a running or paused run nobody live holds, by taking its lease and storing it cancelled
+   * (its records not stored as settled are counted cancelled). False when a live process holds it.
+   */
+  private async cancelUnheld(run: RunDetail): Promise<boolean> {
+    const epoch = await this.o.leases.claim(run.id, ['running', 'paused']);
+    if (epoch === null) return false;
+    this.o.store.fence(run.id, epoch);
+    const log = this.runLog(run.id, run.flowId);
+    try {
+      const current = await this.o.runs.get(run.id);
+      const { read, succeeded, filtered, failed } = current.counts;
+      await this.o.store.setStatus(run.id, {
+        status: 'cancelled',
+        at: this.o.clock.now(),
+        counts: { read, succeeded, filtered, failed, cancelled: Math.max(0, read - succeeded - filtered - failed) },
+        nodeCounts: current.nodeCounts,
+      });
+      log.info('cancelled while no process held it');
+    } finally {
+      await this.o.leases.release(run.id).catch(() => {});
     }
-    return handle;
+    await this.settle(run.id);
+    return true;
   }
 
   /** Resolves when the run reaches a final status. */
@@ -463,7 +534,7 @@ export class Runner {
   async stop({ cancel = true } = {}): Promise<void> {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
-    this.unwake?.();
+    for (const off of this.unwake.splice(0)) off();
     const handles = [...this.active.values()];
     if (!cancel) {
       const tests = handles.filter((h) => this.tests.has(h.runId));
@@ -528,7 +599,11 @@ export class Runner {
       try {
         await this.launch(candidate.id, candidate.status as RunStatus, candidate.flowId);
         if (this.active.has(candidate.id)) this.activeFlows.set(candidate.id, candidate.flowId);
-        if (this.cancelWanted.delete(candidate.id)) this.active.get(candidate.id)?.cancel();
+        // what was asked of the run before this process took it (its last holder died) or while it started
+        await this.takeControls([candidate.id]);
+        const verb = this.wanted.get(candidate.id);
+        const handle = this.active.get(candidate.id);
+        if (verb && handle) applyControl(handle, verb);
       } catch (err) {
         this.runLog(candidate.id, candidate.flowId).error(
           { err },
@@ -537,7 +612,7 @@ export class Runner {
         await this.o.leases.release(candidate.id).catch(() => {});
       } finally {
         this.starting.delete(candidate.id);
-        this.cancelWanted.delete(candidate.id);
+        this.wanted.delete(candidate.id);
       }
     }
   }
@@ -684,6 +759,12 @@ export class Runner {
     this.waiters.delete(runId);
     for (const w of waiters) w(final);
   }
+}
+
+function applyControl(handle: RunHandle, verb: ControlVerb): void {
+  if (verb === 'pause') handle.pause();
+  else if (verb === 'resume') handle.resume();
+  else handle.cancel();
 }
 
 /** The engine's events about a run, at debug level (a line per batch and per wait, with the node waiting). */

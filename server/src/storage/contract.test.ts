@@ -260,6 +260,46 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
     });
   });
 
+  describe('controls across processes', () => {
+    it('records who executes a run and how often it was taken up; hands a control to the holder alone, once', async () => {
+      other = await kind.open({ leaseTtlMs: 400, leaseOwner: 'otherhost/6/contract' });
+      const mine = await kind.open({ leaseTtlMs: 400, leaseOwner: 'thathost/7/contract' });
+      try {
+        const runId = await newRun();
+        expect((await s.runs.get(runId)).executor).toBeNull();
+        expect((await s.runs.get(runId)).claims).toBe(0);
+        const epoch = (await mine.leases.claim(runId, ['queued'])) as number;
+        mine.runStore.fence(runId, epoch);
+        await mine.runStore.setStatus(runId, { status: 'running', at: Date.now() });
+        expect(await s.runs.get(runId)).toMatchObject({ executor: 'thathost/7/contract', claims: 1 });
+
+        // asked by a process that does not hold it; a status it is not in is refused
+        expect(await other.leases.requestControl(runId, 'resume', ['paused'])).toBe(false);
+        expect(await other.leases.requestControl(runId, 'pause', ['running'])).toBe(true);
+        expect(await other.leases.takeControls([runId])).toEqual([]);
+        expect(await mine.leases.takeControls([runId])).toEqual([{ runId, verb: 'pause' }]);
+        expect(await mine.leases.takeControls([runId])).toEqual([]);
+        // a later ask replaces one not yet taken up
+        await other.leases.requestControl(runId, 'pause', ['running']);
+        await other.leases.requestControl(runId, 'cancel', ['running']);
+        expect(await mine.leases.takeControls([runId, '999999', 'x'])).toEqual([{ runId, verb: 'cancel' }]);
+
+        // the holder dies: what was asked meanwhile waits on the run for the next holder
+        await other.leases.requestControl(runId, 'pause', ['running']);
+        await sleep(600);
+        expect(await other.leases.claim(runId, ['running'])).toBe(epoch + 1);
+        expect(await mine.leases.takeControls([runId])).toEqual([]);
+        expect(await other.leases.takeControls([runId])).toEqual([{ runId, verb: 'pause' }]);
+        await other.leases.release(runId);
+        // the executor stays recorded once the lease is released
+        expect(await s.runs.get(runId)).toMatchObject({ executor: 'otherhost/6/contract', claims: 2 });
+        expect((await s.runs.list({ limit: 100 })).items.find((r) => r.id === runId)).toMatchObject({ claims: 2 });
+      } finally {
+        await mine.close();
+      }
+    });
+  });
+
   describe('schedule slots', () => {
     it('lets exactly one of several processes advance a slot', async () => {
       const flowId = await newFlow();

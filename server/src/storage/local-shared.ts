@@ -52,6 +52,23 @@ export class LocalEventBus implements EventBus {
     };
   }
 
+  notifyControl(runId: string): void {
+    for (const listener of this.emitter.listeners('control') as ((runId: string) => void)[]) {
+      try {
+        listener(runId);
+      } catch {
+        // as for events
+      }
+    }
+  }
+
+  onControl(listener: (runId: string) => void): () => void {
+    this.emitter.on('control', listener);
+    return () => {
+      this.emitter.off('control', listener);
+    };
+  }
+
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
   }

@@ -245,7 +245,18 @@ export interface LeaseStore {
   release(runId: string): Promise<void>;
   /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
   candidates(limit: number): Promise<RunCandidate[]>;
+  /**
+   * Asks for a pause, resume or cancel of a run this process does not hold, for its holder (or the
+   * next process to claim it) to take up: stored on the run when its status is one of `statuses`
+   * (a later ask replaces an earlier one not yet taken up). False when the run's status is not.
+   */
+  requestControl(runId: string, verb: ControlVerb, statuses: readonly string[]): Promise<boolean>;
+  /** The controls asked for the given runs that this process holds, cleared as they are returned. */
+  takeControls(runIds: readonly string[]): Promise<{ runId: string; verb: ControlVerb }[]>;
 }
+
+/** What one process asks of a run another executes. */
+export type ControlVerb = 'pause' | 'resume' | 'cancel';
 
 /** A write for a run whose lease this process no longer holds; nothing of it was stored. */
 export class LeaseLostError extends Error {
@@ -410,6 +421,10 @@ export interface EventBus {
   notifyQueued(): void;
   /** Calls `listener` when any process queued a run (this one too). Returns the way to unsubscribe. */
   onQueued(listener: () => void): () => void;
+  /** Says that a control (pause, resume, cancel) was asked for a run, so its holder takes it up now. */
+  notifyControl(runId: string): void;
+  /** Calls `listener` with the run when any process asked a control for it (this one too). */
+  onControl(listener: (runId: string) => void): () => void;
   close(): Promise<void>;
 }
 

@@ -33,6 +33,8 @@ export interface RunRow {
   started_at: number | null;
   finished_at: number | null;
   run_number: number | null;
+  executor: string | null;
+  lease_epoch: number;
 }
 
 /** Why a run is not moving, as the run store keeps it (`until` in ms). */
@@ -76,6 +78,8 @@ export function toSummary(r: RunRow): RunSummary {
     retryOf: r.retry_of === null ? null : String(r.retry_of),
     scheduledFor: iso(r.scheduled_for),
     prunedAt: iso(r.pruned_at),
+    executor: r.executor,
+    claims: Number(r.lease_epoch),
     createdAt: iso(r.created_at) as string,
     startedAt: iso(r.started_at),
     finishedAt: iso(r.finished_at),

@@ -183,6 +183,19 @@ export const runSummarySchema = z.strictObject({
   retryOf: runId.nullable().describe('For a retry run: the run whose failed records it feeds again.'),
   scheduledFor: instant.nullable().describe('For a scheduled run: the fire time it was started for.'),
   prunedAt: instant.nullable().describe('When retention removed its record outcomes (its summary and counts stay).'),
+  executor: z
+    .string()
+    .nullable()
+    .describe(
+      'The process that executes the run, or last executed it (host/pid/id); null for a run no process has taken up yet.',
+    ),
+  claims: z
+    .number()
+    .int()
+    .min(0)
+    .describe(
+      'How many times a process took the run up: 1 for a run one process executed from start to end; more when another process resumed it (its executor died or was cut off).',
+    ),
   createdAt: instant,
   startedAt: instant.nullable(),
   finishedAt: instant.nullable(),

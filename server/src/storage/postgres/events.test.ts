@@ -120,6 +120,28 @@ describe('PgEventBus: run events across processes', DATABASE_TESTS, () => {
     expect(inA).toBe(1);
   });
 
+  it('tells every process which run a control was asked for, ahead of events waiting to be sent', async () => {
+    const a = await process();
+    const b = await process();
+    const inA: string[] = [];
+    const inB: string[] = [];
+    const eventsInB = collect(b.bus);
+    let eventsBeforeControl = -1;
+    a.bus.onControl((runId) => inA.push(runId));
+    b.bus.onControl((runId) => {
+      inB.push(runId);
+      eventsBeforeControl = eventsInB.got.length;
+    });
+    for (let i = 0; i < 300; i++) a.bus.publish(status(String(i)));
+    a.bus.notifyControl('42');
+    expect(inA).toEqual(['42']);
+    await eventsInB.until(300);
+    expect(inB).toEqual(['42']);
+    expect(eventsBeforeControl).toBeLessThan(300);
+    await delay(200);
+    expect([inA, inB]).toEqual([['42'], ['42']]);
+  });
+
   it('listens again after its connection is dropped, says so in the log, and gets later events', async () => {
     const a = await process();
     const b = await process();

@@ -10,6 +10,8 @@ import type { PgListener } from './listener.js';
 export const EVENTS_CHANNEL = 'sluice_events';
 /** The channel that says a run was queued. */
 export const QUEUED_CHANNEL = 'sluice_runs_queued';
+/** The channel that says a control (pause, resume, cancel) was asked for a run: its payload is the run id. */
+export const CONTROL_CHANNEL = 'sluice_run_control';
 
 /**
  * The most UTF-16 code units of an event's JSON in one notification: at most 3 bytes of UTF-8 each,
@@ -47,6 +49,7 @@ export class PgEventBus implements EventBus {
   readonly owner: string;
   private readonly subscribers = new Set<(event: RunEvent) => void>();
   private readonly queuedListeners = new Set<() => void>();
+  private readonly controlListeners = new Set<(runId: string) => void>();
   private sequence = 0;
   /** Payloads to send, in order, and whether a statement is out sending the previous ones. */
   private pending: Pending[] = [];
@@ -72,6 +75,7 @@ export class PgEventBus implements EventBus {
     this.listening ??= (async () => {
       this.offs.push(await listener.listen(EVENTS_CHANNEL, (payload) => this.received(payload)));
       this.offs.push(await listener.listen(QUEUED_CHANNEL, (payload) => this.queuedElsewhere(payload)));
+      this.offs.push(await listener.listen(CONTROL_CHANNEL, (payload) => this.controlElsewhere(payload)));
       // parts of an event cut off by the drop never complete
       this.offs.push(listener.onReconnect(() => this.partial.clear()));
     })();
@@ -119,6 +123,24 @@ export class PgEventBus implements EventBus {
     };
   }
 
+  notifyControl(runId: string): void {
+    for (const listener of [...this.controlListeners]) wake(() => listener(runId), this.options.logger);
+    if (this.closed) return;
+    // a control is never dropped for events piling up: it is sent ahead of them
+    this.pending.unshift({ channel: CONTROL_CHANNEL, payload: `${this.owner} ${runId}`, last: true });
+    this.sending ??= this.drain().finally(() => {
+      this.sending = undefined;
+    });
+  }
+
+  onControl(listener: (runId: string) => void): () => void {
+    this.controlListeners.add(listener);
+    void this.start().catch((err) => this.options.logger?.warn({ err }, 'listening for run controls failed'));
+    return () => {
+      this.controlListeners.delete(listener);
+    };
+  }
+
   /** Stops listening; resolves once what was published is sent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -126,6 +148,7 @@ export class PgEventBus implements EventBus {
     for (const off of this.offs.splice(0)) off();
     this.subscribers.clear();
     this.queuedListeners.clear();
+    this.controlListeners.clear();
     while (this.sending) await this.sending;
   }
 
@@ -198,6 +221,12 @@ export class PgEventBus implements EventBus {
     for (const subscriber of [...this.subscribers]) deliver(subscriber, event, this.options.logger);
   }
 
+  private controlElsewhere(payload: string): void {
+    const [owner, runId] = payload.split(' ');
+    if (owner === this.owner || !runId) return;
+    for (const listener of [...this.controlListeners]) wake(() => listener(runId), this.options.logger);
+  }
+
   private queuedElsewhere(owner: string): void {
     if (owner === this.owner) return;
     for (const listener of [...this.queuedListeners]) wake(listener, this.options.logger);
@@ -230,6 +259,6 @@ function wake(listener: () => void, logger?: Logger): void {
   try {
     listener();
   } catch (err) {
-    logger?.error({ err }, 'a queued-run listener failed');
+    logger?.error({ err }, 'a queued-run or run-control listener failed');
   }
 }

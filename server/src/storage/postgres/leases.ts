@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { LeaseStore, RunCandidate } from '../port.js';
+import type { ControlVerb, LeaseStore, RunCandidate } from '../port.js';
 import { toId } from '../run-views.js';
 import type { PgDb } from './db.js';
 import { changes, DB_NOW_MS, row, rows } from './rows.js';
@@ -44,7 +44,7 @@ export class PgLeases implements LeaseStore {
   async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
     const taken = await row<{ lease_epoch: number }>(
       this.pool,
-      `UPDATE runs r SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
+      `UPDATE runs r SET lease_owner = $1, executor = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
          WHERE r.id = (SELECT id FROM runs WHERE id = $3 AND status = ANY($4::text[])
                          AND (${free()} OR lease_owner = $1)
                        FOR UPDATE SKIP LOCKED)
@@ -73,6 +73,32 @@ export class PgLeases implements LeaseStore {
       'UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_owner = $2',
       [toId(runId), this.owner],
     );
+  }
+
+  async requestControl(runId: string, verb: ControlVerb, statuses: readonly string[]): Promise<boolean> {
+    const id = Number(runId);
+    if (!Number.isSafeInteger(id) || id <= 0) return false;
+    // not the row lock a writer or a claim holds for long: a plain update waits its turn, as any write
+    return (
+      (await changes(this.pool, 'UPDATE runs SET control = $1 WHERE id = $2 AND status = ANY($3::text[])', [
+        verb,
+        id,
+        statuses,
+      ])) > 0
+    );
+  }
+
+  async takeControls(runIds: readonly string[]): Promise<{ runId: string; verb: ControlVerb }[]> {
+    const ids = runIds.map(Number).filter((n) => Number.isSafeInteger(n) && n > 0);
+    if (ids.length === 0) return [];
+    const taken = await rows<{ id: number; control: ControlVerb }>(
+      this.pool,
+      `UPDATE runs r SET control = NULL FROM (SELECT id, control FROM runs WHERE id = ANY($1::bigint[])
+           AND lease_owner = $2 AND control IS NOT NULL FOR UPDATE) c
+         WHERE r.id = c.id RETURNING r.id, c.control`,
+      [ids, this.owner],
+    );
+    return taken.map((t) => ({ runId: String(t.id), verb: t.control }));
   }
 
   /**
@@ -123,7 +149,7 @@ export class PgLeases implements LeaseStore {
            WHERE $5::integer IS NULL OR status <> 'queued' OR flow_id IS NULL OR busy + nth <= $5::integer
            ORDER BY id LIMIT $6
        )
-       UPDATE runs r SET lease_owner = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
+       UPDATE runs r SET lease_owner = $1, executor = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
          FROM chosen WHERE r.id = chosen.id
          RETURNING r.id, r.status, r.flow_id, r.lease_epoch`,
       // a few more rows than wanted are looked at, so runs over their flow's cap do not use up the limit

@@ -8,7 +8,7 @@ import { changes, DB_NOW_MS, row, rows, transaction } from './rows.js';
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
   r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at,
-  r.created_at, r.started_at, r.finished_at, r.run_number`;
+  r.created_at, r.started_at, r.finished_at, r.run_number, r.executor, r.lease_epoch`;
 
 /** The methods of `RunQueries` that never read a run's record outcomes. */
 export type RunsCoreQueries = Pick<

@@ -103,6 +103,13 @@ export const runs = pgTable(
     leaseExpiresAt: ms('lease_expires_at'),
     /** Raised by every claim: a write carrying an older epoch is from a process that lost the run (fencing). */
     leaseEpoch: big('lease_epoch').notNull().default(0),
+    /** The process that executes the run, or last executed it (set by each claim, kept after release). */
+    executor: text('executor'),
+    /**
+     * A pause, resume or cancel asked by a process that does not hold the run, for the holder to take
+     * up (or the next process to claim it).
+     */
+    control: text('control', { enum: ['pause', 'resume', 'cancel'] }),
     /** For a retry run: the run whose failed records it feeds again. */
     retryOf: big('retry_of'),
     /** For a scheduled run: the slot (fire time, ms) it was started for; a slot makes at most one run. */

@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import type Database from 'better-sqlite3';
-import type { LeaseStore, RunCandidate } from '../port.js';
+import type { ControlVerb, LeaseStore, RunCandidate } from '../port.js';
 import type { Db } from './open.js';
 
 /**
@@ -43,12 +43,12 @@ export class SqliteLeases implements LeaseStore {
     }
     const taken = this.c
       .prepare(
-        `UPDATE runs SET lease_owner = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1 WHERE id = ? AND status = ?
+        `UPDATE runs SET lease_owner = ?, executor = ?, lease_expires_at = ?, lease_epoch = lease_epoch + 1 WHERE id = ? AND status = ?
            AND (lease_owner IS ? OR lease_owner IS NULL OR lease_expires_at IS NULL OR lease_expires_at <= ? OR lease_owner = ?)
          RETURNING lease_epoch`,
       )
       .pluck()
-      .get(this.owner, now + this.ttlMs, Number(runId), row.status, row.lease_owner, now, this.owner) as
+      .get(this.owner, this.owner, now + this.ttlMs, Number(runId), row.status, row.lease_owner, now, this.owner) as
       | number
       | undefined;
     return taken ?? null;
@@ -66,6 +66,31 @@ export class SqliteLeases implements LeaseStore {
     this.c
       .prepare('UPDATE runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?')
       .run(Number(runId), this.owner);
+  }
+
+  async requestControl(runId: string, verb: ControlVerb, statuses: readonly string[]): Promise<boolean> {
+    const id = Number(runId);
+    if (!Number.isSafeInteger(id)) return false;
+    const asked = this.c
+      .prepare(`UPDATE runs SET control = ? WHERE id = ? AND status IN (${statuses.map(() => '?').join(', ')})`)
+      .run(verb, id, ...statuses);
+    return asked.changes > 0;
+  }
+
+  async takeControls(runIds: readonly string[]): Promise<{ runId: string; verb: ControlVerb }[]> {
+    if (runIds.length === 0) return [];
+    const asked = this.c
+      .prepare('SELECT control FROM runs WHERE id = ? AND lease_owner = ? AND control IS NOT NULL')
+      .pluck();
+    const clear = this.c.prepare('UPDATE runs SET control = NULL WHERE id = ?');
+    return this.c.transaction(() =>
+      runIds.flatMap((runId) => {
+        const verb = asked.get(Number(runId), this.owner) as ControlVerb | undefined;
+        if (!verb) return [];
+        clear.run(Number(runId));
+        return [{ runId, verb }];
+      }),
+    )();
   }
 
   /** Runs that need an executor: queued ones, and running or paused ones nobody live holds, oldest first. */
