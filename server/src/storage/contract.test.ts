@@ -155,6 +155,44 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
       ]);
     });
 
+    it('stores what a source or a target sent as it came, NUL characters included', async () => {
+      const runId = await newRun();
+      const nul = 'a\u0000b';
+      const failed: RecordOutcome = {
+        ...outcome(0, 'failed', `key ${nul}`),
+        error: { message: `HTTP 422: ${nul}`, httpStatus: 422, code: nul },
+        payload: { [nul]: nul },
+      };
+      const collected = { nodeId: 'out', seq: 1, key: `key ${nul} 2`, data: { v: nul } };
+      const commit = commitOf(0, 2)(2);
+      await s.runStore.commit(runId, {
+        ...commit,
+        outcomes: [failed, outcome(1, 'succeeded', `key ${nul} 2`)],
+        collected: [collected],
+        checkpoint: { ...checkpoint(2), nodeState: { src: { cursor: nul } } },
+      });
+      await s.runStore.setWaiting(runId, { kind: 'rate', nodeId: 'out', until: Date.now() + 1000 });
+      await s.runStore.flush(runId);
+      const records = (await s.runs.records(runId, { limit: 10 })).items;
+      expect(records.map((r) => r.key)).toEqual([`key ${nul}`, `key ${nul} 2`]);
+      expect(records[0]?.error).toEqual({ message: `HTTP 422: ${nul}`, httpStatus: 422, code: nul });
+      expect(records[0]?.payload).toEqual({ [nul]: nul });
+      expect((await s.runs.records(runId, { key: `key ${nul}`, limit: 5 })).items.map((r) => r.seq)).toEqual([0]);
+      expect((await s.runs.errorGroups(runId, 5))[0]?.message).toBe(`HTTP 422: ${nul}`);
+      expect((await s.runs.collected(runId, { limit: 5 })).items[0]).toMatchObject({
+        key: `key ${nul} 2`,
+        data: { v: nul },
+      });
+      expect((await s.runStore.loadResume(runId))?.checkpoint.nodeState).toEqual({ src: { cursor: nul } });
+      await s.runStore.setStatus(runId, { status: 'failed', at: Date.now(), error: `source answered ${nul}` });
+      expect((await s.runs.get(runId)).error).toBe(`source answered ${nul}`);
+      // and the escape character itself, next to a NUL, reads back as it was
+      const flowId = await newFlow();
+      const mark = `2026-01-01 \uE000${nul}\uE0000`;
+      await s.runs.advanceWatermarks(flowId, runId, { src: mark });
+      expect(await s.runs.watermarksOf(flowId)).toEqual({ src: mark });
+    });
+
     it('resumes from the last checkpoint with what is settled past it', async () => {
       const runId = await newRun();
       await s.runStore.commit(runId, commitOf(0, 50)(60));

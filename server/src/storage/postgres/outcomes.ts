@@ -10,6 +10,7 @@ import { page } from '../run-views.js';
 import { readOutput } from '../stored-json.js';
 import type { PgDb } from './db.js';
 import { indexedKey, PgPacks } from './packs.js';
+import { fromPgText, fromPgTextOrNull, toPgText } from './pg-text.js';
 
 /**
  * A detail row's columns joined with its error (`o` and `e`), numbers as numbers: node-postgres reads
@@ -19,6 +20,15 @@ const DETAIL_COLUMNS = `o.run_id::text AS run_id, o.seq::float8 AS seq, o.key, o
   o.attempts, o.payload, o.at::float8 AS at, e.message, e.code, e.http_status`;
 
 const DETAIL_FROM = 'outcome_details o LEFT JOIN error_messages e ON e.id = o.error_id';
+
+/** A detail row as the API gives it, its texts as they were before PostgreSQL stored them (`pg-text.ts`). */
+const pgOutcome = (d: OutcomeRow) =>
+  toOutcome({
+    ...d,
+    key: fromPgText(d.key),
+    message: fromPgTextOrNull(d.message),
+    code: fromPgTextOrNull(d.code),
+  });
 
 /**
  * The outcome-reading queries of `RunQueries` (port.ts) over PostgreSQL, answering exactly as SQLite's
@@ -59,7 +69,7 @@ export class PgOutcomeQueries {
         where.push(`o.node_id = $${args.length}`);
       }
       if (q.key) {
-        args.push(q.key);
+        args.push(toPgText(q.key));
         where.push(`o.key = $${args.length}`);
       }
       if (q.cursor !== undefined) {
@@ -71,7 +81,7 @@ export class PgOutcomeQueries {
         `SELECT ${DETAIL_COLUMNS} FROM ${DETAIL_FROM} WHERE ${where.join(' AND ')} ORDER BY o.seq LIMIT $${args.length}`,
         args,
       );
-      return page(rows.map(toOutcome), q.limit, (o) => o.seq);
+      return page(rows.map(pgOutcome), q.limit, (o) => o.seq);
     }
     let found: PackedOutcome[];
     if (q.key !== undefined) {
@@ -128,7 +138,7 @@ export class PgOutcomeQueries {
     for (const r of rows) details.set(r.seq, r);
     return outcomes.map((o) => {
       const d = details.get(o.seq);
-      return d ? toOutcome(d) : packedView(runId, o);
+      return d ? pgOutcome(d) : packedView(runId, o);
     });
   }
 
@@ -173,7 +183,7 @@ export class PgOutcomeQueries {
     }
     return found.map(({ runId, outcome }) => {
       const d = outcome.detail ? details.get(`${runId}/${outcome.seq}`) : undefined;
-      return d ? toOutcome(d) : packedView(runId, outcome);
+      return d ? pgOutcome(d) : packedView(runId, outcome);
     });
   }
 
@@ -203,7 +213,7 @@ export class PgOutcomeQueries {
                    WHERE r.run_id = $1 AND r.node_id = n.node_id AND r.seq > $3 ORDER BY r.seq LIMIT $4) c`,
               [id, nodes, after, limit],
             )
-          ).rows;
+          ).rows.map((r) => ({ ...r, key: fromPgText(r.key) }));
     const more = await byNodes(q.cursor ?? -1, q.limit + 1);
     const byNodeOrder = (a: Kept, b: Kept) => (a.node < b.node ? -1 : a.node > b.node ? 1 : 0);
     const merged = [...first, ...more].sort((a, b) => a.seq - b.seq || byNodeOrder(a, b));
@@ -249,7 +259,7 @@ export class PgOutcomeQueries {
         key: r.key,
         ...readOutput(r.data, {
           payload: d?.payload ?? null,
-          error: d ? errorView(d.message, d.code, d.http_status) : null,
+          error: d ? errorView(fromPgTextOrNull(d.message), fromPgTextOrNull(d.code), d.http_status) : null,
         }),
       };
     });
@@ -296,12 +306,12 @@ export class PgOutcomeQueries {
       [id, limit],
     );
     return rows.map((r) => ({
-      message: r.message ?? '(no message)',
-      code: r.code,
+      message: r.message === null ? '(no message)' : fromPgText(r.message),
+      code: fromPgTextOrNull(r.code),
       httpStatus: r.http_status,
       nodeId: r.node_id,
       count: r.n,
-      sampleKeys: r.keys,
+      sampleKeys: r.keys.map(fromPgText),
     }));
   }
 
@@ -329,7 +339,7 @@ export class PgOutcomeQueries {
         );
     return rows.map((r) => ({
       ref: r.seq,
-      key: r.key,
+      key: fromPgText(r.key),
       nodeId: r.node_id,
       payload:
         typeof r.replacement === 'string'

@@ -167,24 +167,6 @@ describe('PgRunStore', () => {
     ).toEqual([{ batch_no: 1, size: 5, finished_at: 20 }]);
   });
 
-  it('stores an error message holding U+0000 (which PostgreSQL text refuses) as U+FFFD rather than failing the run', async () => {
-    const runId = await newRun();
-    const nul: RecordOutcome = {
-      ...ok(0),
-      status: 'failed',
-      error: { message: 'HTTP 500: bad\u0000byte', code: 'http' },
-    };
-    store.commit(runId, commitOf([nul, { ...nul, seq: 1, key: 'k-1' }]));
-    await store.flush(runId);
-    const messages = await sql<{ message: string }>(
-      `SELECT e.message FROM outcome_details o JOIN error_messages e ON e.id = o.error_id
-         WHERE o.run_id = $1 ORDER BY o.seq`,
-      [Number(runId)],
-    );
-    expect(messages.map((m) => m.message)).toEqual(['HTTP 500: bad\uFFFDbyte', 'HTTP 500: bad\uFFFDbyte']);
-    expect(() => store.commit(runId, commitOf([ok(2)]))).not.toThrow();
-  });
-
   it('keeps the runs apart and the counts and checkpoint of the last commit, over many grouped commits', async () => {
     const a = await newRun();
     const b = await newRun();

@@ -11,6 +11,7 @@ import { LeaseLostError, type RunWriteStore } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import type { PgDb } from './db.js';
 import { indexedKey, PACK_COLUMNS, PgPacks } from './packs.js';
+import { fromPgJson, toPgJsonText, toPgText, toPgTextOrNull } from './pg-text.js';
 
 export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
@@ -124,18 +125,11 @@ class GroupRows implements PackSink {
   }
 }
 
-/**
- * Text as PostgreSQL can store it: it refuses U+0000 in `text`, which an error's message may hold (a
- * server's reply quoted in it), and one such message would fail the whole group, so the run; it is
- * stored as U+FFFD instead.
- */
-const storable = (s: string) => (s.includes('\u0000') ? s.split('\u0000').join('\uFFFD') : s);
-
 /** An error message's key in the id cache (its text as stored). */
 const errorKey = (message: string, code: string | null, httpStatus: number | null) =>
   `${code}\u0000${httpStatus}\u0000${message}`;
 const keyOf = (e: RecordError) =>
-  errorKey(storable(e.message), e.code === undefined ? null : storable(e.code), e.httpStatus ?? null);
+  errorKey(toPgText(e.message), e.code === undefined ? null : toPgText(e.code), e.httpStatus ?? null);
 
 /** The buckets a group's outcomes fall in. */
 function bucketsOf(g: WriteGroup): number[] {
@@ -311,6 +305,7 @@ export class PgRunStore implements RunWriteStore {
     ]);
     const row = rows[0];
     if (!row?.checkpoint) return undefined;
+    row.checkpoint = fromPgJson(row.checkpoint);
     const settled = await new PgPacks(this.pool).seqsFrom(Number(runId), row.checkpoint.lowWater);
     return {
       checkpoint: row.checkpoint,
@@ -343,7 +338,7 @@ export class PgRunStore implements RunWriteStore {
     at: number,
     final: RunStatusUpdate | undefined,
   ): Promise<void> {
-    const args: unknown[] = [Number(runId), status, error, at];
+    const args: unknown[] = [Number(runId), status, toPgTextOrNull(error), at];
     let counts = '';
     if (final?.counts) {
       const c = final.counts;
@@ -401,7 +396,7 @@ export class PgRunStore implements RunWriteStore {
     const id = Number(runId);
     const epoch = this.epochs.get(runId);
     const c = g.counts;
-    const args: unknown[] = [id, c[0], c[1], c[2], c[3], c[4], g.nodeCounts, g.checkpoint];
+    const args: unknown[] = [id, c[0], c[1], c[2], c[3], c[4], g.nodeCounts, toPgJsonText(g.checkpoint)];
     if (epoch !== undefined) args.push(epoch);
     const updated = await client.query(
       `UPDATE runs SET read = $2, succeeded = $3, filtered = $4, failed = $5, cancelled = $6,
@@ -459,7 +454,7 @@ export class PgRunStore implements RunWriteStore {
          ON CONFLICT (run_id, seq) DO UPDATE SET status = excluded.status, key = excluded.key,
            node_id = excluded.node_id, batch_no = excluded.batch_no, attempts = excluded.attempts,
            error_id = excluded.error_id, payload = excluded.payload, at = excluded.at`,
-        [id, d.seq, d.status, d.key, d.node, d.batch, d.attempts, d.errorId, d.payload, d.at],
+        [id, d.seq, d.status, d.key.map(toPgText), d.node, d.batch, d.attempts, d.errorId, d.payload, d.at],
       );
     if (g.collected.length) {
       // a record kept twice by one node in the group: the later stands (one statement may not touch a row twice)
@@ -470,7 +465,13 @@ export class PgRunStore implements RunWriteStore {
         `INSERT INTO collected_records (run_id, node_id, seq, key, data)
          SELECT $1, * FROM unnest($2::text[], $3::bigint[], $4::text[], $5::text[])
          ON CONFLICT (run_id, node_id, seq) DO UPDATE SET key = excluded.key, data = excluded.data`,
-        [id, list.map((r) => r.nodeId), list.map((r) => r.seq), list.map((r) => r.key), list.map((r) => r.data)],
+        [
+          id,
+          list.map((r) => r.nodeId),
+          list.map((r) => r.seq),
+          list.map((r) => toPgText(r.key)),
+          list.map((r) => r.data),
+        ],
       );
     }
     if (g.batches.length) {
@@ -541,8 +542,8 @@ export class PgRunStore implements RunWriteStore {
     }
     if (missing.size) {
       const list = [...missing.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, e]) => e);
-      const messages = list.map((e) => storable(e.message));
-      const codes = list.map((e) => (e.code === undefined ? null : storable(e.code)));
+      const messages = list.map((e) => toPgText(e.message));
+      const codes = list.map((e) => (e.code === undefined ? null : toPgText(e.code)));
       const statuses = list.map((e) => e.httpStatus ?? null);
       await client.query(
         `INSERT INTO error_messages (message, code, http_status)

@@ -4,11 +4,15 @@ import { ConflictError, notFound } from '../../errors.js';
 import type { NewRun, RunListQuery, RunQueries, WatermarkView } from '../port.js';
 import { type BatchRow, iso, jsonValue, page, type RunRow, toBatch, toId, toSummary } from '../run-views.js';
 import type { PgDb } from './db.js';
+import { fromPgText, fromPgTextOrNull, toPgText } from './pg-text.js';
 import { changes, DB_NOW_MS, row, rows, transaction } from './rows.js';
 
 const RUN_COLUMNS = `r.id, r.flow_id, r.flow_version_id, v.version, r.flow_name, r.status, r.trigger, r.read, r.succeeded,
   r.filtered, r.failed, r.cancelled, r.node_counts, r.error, r.waiting, r.retry_of, r.scheduled_for, r.pruned_at,
   r.created_at, r.started_at, r.finished_at, r.run_number, r.executor, r.lease_epoch`;
+
+/** A run row with its error as it was before PostgreSQL stored it (`pg-text.ts`). */
+const pgRun = (r: RunRow): RunRow => (r.error === null ? r : { ...r, error: fromPgTextOrNull(r.error) });
 
 /** The methods of `RunQueries` that never read a run's record outcomes. */
 export type RunsCoreQueries = Pick<
@@ -140,7 +144,7 @@ export class PgRunsCore implements RunsCoreQueries {
       [found.id],
     );
     return {
-      ...toSummary(found),
+      ...toSummary(pgRun(found)),
       nodeCounts: jsonValue<Record<string, NodeCounts>>(found.node_counts),
       batches: batches.map(toBatch),
       // the HTTP API adds a running run's ETA (server/src/runs/estimate.ts)
@@ -215,7 +219,11 @@ export class PgRunsCore implements RunsCoreQueries {
     const text = `SELECT ${RUN_COLUMNS} FROM runs r LEFT JOIN flow_versions v ON v.id = r.flow_version_id
       WHERE ${where.join(' AND ')} ORDER BY r.id DESC LIMIT ${arg(q.limit + 1)}`;
     const found = await rows<RunRow>(this.pool, text, args);
-    return page(found.map(toSummary), q.limit, (r) => r.id);
+    return page(
+      found.map((r) => toSummary(pgRun(r))),
+      q.limit,
+      (r) => r.id,
+    );
   }
 
   async watermarksOf(flowId: string): Promise<Watermarks> {
@@ -224,7 +232,7 @@ export class PgRunsCore implements RunsCoreQueries {
       'SELECT node_id, value FROM watermarks WHERE flow_id = $1',
       [flowId],
     );
-    return Object.fromEntries(found.map((r) => [r.node_id, r.value]));
+    return Object.fromEntries(found.map((r) => [r.node_id, fromPgText(r.value)]));
   }
 
   async listWatermarks(flowId: string): Promise<WatermarkView[]> {
@@ -235,7 +243,7 @@ export class PgRunsCore implements RunsCoreQueries {
     );
     return found.map((r) => ({
       nodeId: r.node_id,
-      value: r.value,
+      value: fromPgText(r.value),
       runId: String(r.run_id),
       updatedAt: iso(r.updated_at) as string,
     }));
@@ -260,7 +268,7 @@ export class PgRunsCore implements RunsCoreQueries {
           `INSERT INTO watermarks (flow_id, node_id, value, run_id, updated_at)
              VALUES ($1, $2, $3, $4, COALESCE($5::bigint, ${DB_NOW_MS}))
              ON CONFLICT (flow_id, node_id) DO NOTHING`,
-          [flowId, nodeId, value, id, this.stamp()],
+          [flowId, nodeId, toPgText(value), id, this.stamp()],
         );
         if (inserted) continue;
         const current = await row<{ value: string }>(
@@ -268,11 +276,11 @@ export class PgRunsCore implements RunsCoreQueries {
           'SELECT value FROM watermarks WHERE flow_id = $1 AND node_id = $2 FOR UPDATE',
           [flowId, nodeId],
         );
-        if (current && laterWatermark(current.value, value) === current.value) continue;
+        if (current && laterWatermark(fromPgText(current.value), value) === fromPgText(current.value)) continue;
         await c.query(
           `UPDATE watermarks SET value = $3, run_id = $4, updated_at = COALESCE($5::bigint, ${DB_NOW_MS})
              WHERE flow_id = $1 AND node_id = $2`,
-          [flowId, nodeId, value, id, this.stamp()],
+          [flowId, nodeId, toPgText(value), id, this.stamp()],
         );
       }
     });
