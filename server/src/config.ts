@@ -19,6 +19,11 @@ export interface Config {
   concurrency: number;
   /** Runs of one flow executing at once. */
   perFlow: number;
+  /**
+   * How long a process's lease on a run holds unless renewed (renewed every third of it): a run whose
+   * process died is taken over by another this long after its last renewal.
+   */
+  leaseTtlMs: number;
   /** Largest stored payload of a failed record (characters of JSON). */
   payloadCap: number;
   /** Record outcomes are kept for this many days, and for each flow's newest this many runs. */
@@ -54,6 +59,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     editorDir: path.join(REPO_ROOT, 'editor', 'dist'),
     concurrency: int(env, 'SLUICE_CONCURRENCY', 4, 1, 64),
     perFlow: int(env, 'SLUICE_FLOW_CONCURRENCY', 1, 1, 64),
+    leaseTtlMs: int(env, 'SLUICE_LEASE_TTL_MS', 15_000, 3_000, 600_000),
     payloadCap: int(env, 'SLUICE_PAYLOAD_CAP', 65_536, 256, 16 * 1024 * 1024),
     retention: {
       days: int(env, 'SLUICE_RETENTION_DAYS', 30, 1, 36_500),

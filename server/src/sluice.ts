@@ -35,22 +35,29 @@ type PartsConfig = Pick<
   | 'payloadCap'
   | 'retention'
   | 'apiToken'
-> & {
-  env?: NodeJS.ProcessEnv;
-  /** Where the server logs (tests pass one writing to a buffer); by default JSON lines on stdout at SLUICE_LOG_LEVEL. */
-  logger?: Logger;
-  /** The folder file nodes read and write, instead of SLUICE_FILES_DIR or `<data dir>/files` (the CLI's --files). */
-  filesDir?: string;
-  /** Whether this process claims queued runs (see `RunnerOptions.claims`); default true. */
-  claims?: boolean;
-};
+> &
+  Partial<Pick<Config, 'leaseTtlMs'>> & {
+    env?: NodeJS.ProcessEnv;
+    /** Where the server logs (tests pass one writing to a buffer); by default JSON lines on stdout at SLUICE_LOG_LEVEL. */
+    logger?: Logger;
+    /** The folder file nodes read and write, instead of SLUICE_FILES_DIR or `<data dir>/files` (the CLI's --files). */
+    filesDir?: string;
+    /** Whether this process claims queued runs (see `RunnerOptions.claims`); default true. */
+    claims?: boolean;
+  };
 
 /** The parts every entry point needs: storage, sandbox systems, repositories, the run queue, schedules. */
 export async function openSluice(config: PartsConfig) {
   tuneRuntime();
   const env = config.env ?? process.env;
   const logger = config.logger ?? createLogger({ level: logLevelFrom(env) });
-  const storage = await openStorage({ dataDir: config.dataDir, env, payloadCap: config.payloadCap, logger });
+  const storage = await openStorage({
+    dataDir: config.dataDir,
+    env,
+    payloadCap: config.payloadCap,
+    logger,
+    ...(config.leaseTtlMs !== undefined ? { leaseTtlMs: config.leaseTtlMs } : {}),
+  });
   const sandbox = await (async () =>
     config.sandboxUrl
       ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }

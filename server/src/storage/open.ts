@@ -16,6 +16,8 @@ export interface StorageOptions {
   logger?: Logger;
   /** Lines about a long conversion at open. */
   progress?: (line: string) => void;
+  /** How long a lease on a run holds unless renewed (15 s by default). */
+  leaseTtlMs?: number;
 }
 
 /** Whether `openStorage` opens a database several processes may share (PostgreSQL), not a SQLite file. */
@@ -32,10 +34,12 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
   if (url)
     return openPostgresStorage(url, {
       ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
   return openSqliteStorage(databaseFile(options.dataDir), {
     ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
+    ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
     ...(options.logger ? { logger: options.logger } : {}),
     ...(options.progress ? { progress: options.progress } : {}),
   });

@@ -1,7 +1,8 @@
 import { createServer } from 'node:net';
 import { getTableConfig, PgTable } from 'drizzle-orm/pg-core';
 import { describe, expect, it } from 'vitest';
-import { openPostgres, redactUrl, StorageStartError } from './db.js';
+import { idleInTransactionFor, openPostgres, redactUrl, StorageStartError } from './db.js';
+import { openPostgresStorage } from './index.js';
 import * as schema from './schema.js';
 import { createTestDatabase, DATABASE_TESTS, testServerUrl, withDatabase, withTestDatabase } from './test-database.js';
 
@@ -113,6 +114,24 @@ describe('openPostgres', DATABASE_TESTS, () => {
       expect(applied?.rowCount).toBeGreaterThan(0);
       expect(new Set(applied?.rows.map((r) => r.hash)).size).toBe(applied?.rowCount);
       for (const db of [...opened, again]) await db.$client.end();
+    } finally {
+      await database.drop();
+    }
+  });
+
+  it("ends a session idle inside a transaction before a run's lease could expire: 10 s, or two thirds of a shorter lease", async () => {
+    expect(idleInTransactionFor(undefined)).toBe(10_000);
+    expect(idleInTransactionFor(15_000)).toBe(10_000);
+    expect(idleInTransactionFor(4_500)).toBe(3_000);
+    const database = await createTestDatabase();
+    try {
+      const storage = await openPostgresStorage(database.url, { leaseTtlMs: 4_500 });
+      const shown = await storage.db.$client.query<{ v: string }>(
+        "SELECT current_setting('idle_in_transaction_session_timeout') AS v",
+      );
+      expect(shown.rows[0]?.v).toBe('3s');
+      expect(storage.leases.ttlMs).toBe(4_500);
+      await storage.close();
     } finally {
       await database.drop();
     }

@@ -78,18 +78,22 @@ function hostOf(url: string): string {
  * transaction Sluice opens is short (a write group, a batch of a prune, a claim); one left open is a
  * process frozen in the middle (stopped, swapped out, cut off), whose row locks would otherwise keep
  * its runs from ever being claimed by another process: claims skip locked rows. Below the lease time
- * (15 s), so the run is free by the time its lease expires.
+ * (15 s by default; two thirds of a shorter one), so the run is free by the time its lease expires.
  */
 export const IDLE_IN_TRANSACTION_MS = 10_000;
 
+/** The idle-in-transaction limit for a lease time: 10 s, or two thirds of a shorter lease. */
+export const idleInTransactionFor = (leaseTtlMs: number | undefined) =>
+  Math.min(IDLE_IN_TRANSACTION_MS, Math.floor(((leaseTtlMs ?? Number.POSITIVE_INFINITY) * 2) / 3));
+
 /** A pool on the database at `url`. Connections are made as they are needed; nothing is checked here. */
-export function createPool(url: string, size = 10): pg.Pool {
+export function createPool(url: string, size = 10, idleInTransactionMs = IDLE_IN_TRANSACTION_MS): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: size,
     application_name: 'sluice',
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    idle_in_transaction_session_timeout: IDLE_IN_TRANSACTION_MS,
+    idle_in_transaction_session_timeout: idleInTransactionMs,
   });
   // an idle connection the server drops (a restart, a terminated backend) is discarded by the pool;
   // without a listener its error event would end the process
@@ -143,7 +147,10 @@ function newestKnownMigration(): number {
  * migrate. A database whose schema a newer build has migrated is refused rather than used: this
  * build would read and write tables it does not know. Every refusal is a `StorageStartError`.
  */
-export async function openPostgres(url: string, options: { poolSize?: number } = {}): Promise<PgDb> {
+export async function openPostgres(
+  url: string,
+  options: { poolSize?: number; idleInTransactionMs?: number } = {},
+): Promise<PgDb> {
   const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
   if (scheme !== 'postgres' && scheme !== 'postgresql') {
     const said = scheme ? `a ${scheme}:// URL (${redactUrl(url)})` : 'something that is not a URL';
@@ -179,7 +186,7 @@ export async function openPostgres(url: string, options: { poolSize?: number } =
   } finally {
     await client.end().catch(() => {});
   }
-  return pgDb(createPool(url, options.poolSize));
+  return pgDb(createPool(url, options.poolSize, options.idleInTransactionMs));
 }
 
 /** Refuses a database that records a migration newer than every migration of this build. */

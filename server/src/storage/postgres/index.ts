@@ -2,7 +2,7 @@ import type { Watermarks } from '@sluice/engine';
 import type { Logger } from '../../logger.js';
 import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage } from '../port.js';
 import { PgConnectionRows } from './connections.js';
-import { openPostgres, type PgDb, redactUrl } from './db.js';
+import { idleInTransactionFor, openPostgres, type PgDb, redactUrl } from './db.js';
 import { PgEstimateRows } from './estimates.js';
 import { PgFlowRows } from './flows.js';
 import { PgHookRows } from './hooks.js';
@@ -74,7 +74,10 @@ export interface PostgresStorage extends Storage {
  * limits, breaker states) on one listening connection.
  */
 export async function openPostgresStorage(url: string, options: PostgresStorageOptions = {}): Promise<PostgresStorage> {
-  const db = await openPostgres(url, options.poolSize === undefined ? {} : { poolSize: options.poolSize });
+  const db = await openPostgres(url, {
+    ...(options.poolSize === undefined ? {} : { poolSize: options.poolSize }),
+    idleInTransactionMs: idleInTransactionFor(options.leaseTtlMs),
+  });
   const runStore = new PgRunStore(db, {
     ...(options.payloadCap === undefined ? {} : { payloadCap: options.payloadCap }),
     ...(options.logger ? { logger: options.logger } : {}),
