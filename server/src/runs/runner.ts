@@ -579,19 +579,15 @@ export class Runner {
     if (this.stopped || this.o.claims === false) return;
     const room = this.concurrency - this.active.size;
     if (room <= 0) return;
-    const perFlow = this.o.perFlow ?? Number.POSITIVE_INFINITY;
+    // runs of one flow already executing (here or elsewhere) held back: counted by the claim itself
+    const fullFlows = new Set<string>();
     for (const candidate of await this.o.leases.candidates(room * 4)) {
       if (this.stopped || this.active.size >= this.concurrency) break;
       if (this.active.has(candidate.id)) continue;
-      if (candidate.status === 'queued' && candidate.flowId && perFlow < Number.POSITIVE_INFINITY) {
-        const flowId = candidate.flowId;
-        const elsewhere = (await this.o.runs.activeOf(flowId)).filter(
-          (r) => r.status !== 'queued' && !this.active.has(r.id),
-        ).length;
-        const here = [...this.activeFlows.values()].filter((f) => f === flowId).length;
-        if (elsewhere + here >= perFlow) continue;
-      }
-      const epoch = await this.o.leases.claim(candidate.id, ['queued', 'running', 'paused']);
+      const queued = candidate.status === 'queued';
+      if (queued && candidate.flowId && fullFlows.has(candidate.flowId)) continue;
+      const epoch = await this.o.leases.claim(candidate.id, ['queued', 'running', 'paused'], this.o.perFlow);
+      if (epoch === null && queued && candidate.flowId) fullFlows.add(candidate.flowId);
       if (epoch === null) continue;
       // from here on, what this process writes for the run carries this epoch
       this.o.store.fence(candidate.id, epoch);

@@ -298,6 +298,42 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
     });
   });
 
+  describe('runs of one flow at once', () => {
+    it('holds the cap across processes claiming at the same moment', async () => {
+      const theirs = await kind.open({ leaseOwner: 'otherhost/8/contract' });
+      other = theirs;
+      const mine = await kind.open({ leaseOwner: 'thathost/9/contract' });
+      try {
+        const flowId = await newFlow();
+        const runs = await Promise.all(Array.from({ length: 6 }, () => newRun(flowId)));
+        const [first, ...rest] = runs as [string, ...string[]];
+        expect(await mine.leases.claim(first, ['queued'], 2)).toBe(1);
+        // two processes claim the other five at once, cap 2: one more between them, not two
+        const taken = await Promise.all(
+          rest.map(async (id) => {
+            const [a, b] = await Promise.all([
+              mine.leases.claim(id, ['queued'], 2),
+              theirs.leases.claim(id, ['queued'], 2),
+            ]);
+            return a !== null || b !== null;
+          }),
+        );
+        expect(taken.filter(Boolean)).toHaveLength(1);
+        const waiting = rest.filter((_, i) => !taken[i]);
+        expect(await theirs.leases.claim(waiting[0] as string, ['queued'], 2)).toBeNull();
+        // a run that ended frees its place; runs of another flow, and claims without a cap, are not held back
+        await mine.leases.release(first);
+        expect(await s.runs.cancelQueued(first)).toBe(true);
+        expect(await theirs.leases.claim(waiting[0] as string, ['queued'], 2)).not.toBeNull();
+        expect(await theirs.leases.claim(waiting[1] as string, ['queued'], 2)).toBeNull();
+        expect(await theirs.leases.claim(await newRun(await newFlow()), ['queued'], 2)).not.toBeNull();
+        expect(await mine.leases.claim(waiting[1] as string, ['queued'])).not.toBeNull();
+      } finally {
+        await mine.close();
+      }
+    });
+  });
+
   describe('controls across processes', () => {
     it('records who executes a run and how often it was taken up; hands a control to the holder alone, once', async () => {
       other = await kind.open({ leaseTtlMs: 400, leaseOwner: 'otherhost/6/contract' });

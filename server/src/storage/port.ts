@@ -238,8 +238,13 @@ export interface RunCandidate {
 export interface LeaseStore {
   readonly owner: string;
   readonly ttlMs: number;
-  /** Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch, or null. */
-  claim(runId: string, statuses: readonly string[]): Promise<number | null>;
+  /**
+   * Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch,
+   * or null. With `perFlow`, a queued run of a flow is taken only while fewer than `perFlow` other
+   * runs of its flow execute (running, paused, or queued and claimed), counted across every process:
+   * two processes claiming runs of one flow at once are put one after the other.
+   */
+  claim(runId: string, statuses: readonly string[], perFlow?: number): Promise<number | null>;
   /** Extends the leases this process holds on the given runs; returns those it no longer holds. */
   renew(runIds: readonly string[]): Promise<string[]>;
   release(runId: string): Promise<void>;

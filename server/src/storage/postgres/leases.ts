@@ -3,7 +3,10 @@ import { hostname } from 'node:os';
 import type { ControlVerb, LeaseStore, RunCandidate } from '../port.js';
 import { toId } from '../run-views.js';
 import type { PgDb } from './db.js';
-import { changes, DB_NOW_MS, row, rows } from './rows.js';
+import { changes, DB_NOW_MS, type Queryable, row, rows, transaction } from './rows.js';
+
+/** The advisory lock class (with the flow's hash) that puts claims of one flow's runs in line. */
+const FLOW_CLAIMS_LOCK = 0x736c7566;
 
 /** How long a lease holds unless renewed, by default. */
 export const LEASE_TTL_MS = 15_000;
@@ -41,9 +44,31 @@ export class PgLeases implements LeaseStore {
     this.owner = owner ?? `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
   }
 
-  async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
+  async claim(runId: string, statuses: readonly string[], perFlow?: number): Promise<number | null> {
+    if (perFlow === undefined || !statuses.includes('queued')) return this.claimOn(this.pool, runId, statuses);
+    return transaction(this.pool, async (c) => {
+      const run = await row<{ flow_id: string | null; status: string }>(
+        c,
+        'SELECT flow_id, status FROM runs WHERE id = $1',
+        [toId(runId)],
+      );
+      if (run?.status !== 'queued' || run.flow_id === null) return this.claimOn(c, runId, statuses);
+      // the flow's claims one after another, whatever the process: the count below sees the last one's
+      await c.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [FLOW_CLAIMS_LOCK, run.flow_id]);
+      const busy = await row<{ n: number }>(
+        c,
+        `SELECT count(*)::int AS n FROM runs a WHERE a.flow_id = $1 AND a.id <> $2
+           AND a.status IN ('queued', 'running', 'paused') AND (a.status <> 'queued' OR NOT ${free('a')})`,
+        [run.flow_id, toId(runId)],
+      );
+      if ((busy?.n ?? 0) >= perFlow) return null;
+      return this.claimOn(c, runId, statuses);
+    });
+  }
+
+  private async claimOn(on: Queryable, runId: string, statuses: readonly string[]): Promise<number | null> {
     const taken = await row<{ lease_epoch: number }>(
-      this.pool,
+      on,
       `UPDATE runs r SET lease_owner = $1, executor = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
          WHERE r.id = (SELECT id FROM runs WHERE id = $3 AND status = ANY($4::text[])
                          AND (${free()} OR lease_owner = $1)

@@ -24,15 +24,38 @@ export class SqliteLeases implements LeaseStore {
     this.owner = owner ?? `${hostname()}/${process.pid}/${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  /** Takes the run if it is in one of `statuses` and nobody live holds it; returns the new lease epoch, or null. */
-  async claim(runId: string, statuses: readonly string[]): Promise<number | null> {
+  /** See `LeaseStore.claim`. */
+  async claim(runId: string, statuses: readonly string[], perFlow?: number): Promise<number | null> {
+    if (perFlow === undefined) return this.claimNow(runId, statuses, undefined);
+    // one write transaction from the start: the count of the flow's runs and the claim see the same database
+    return this.c.transaction(() => this.claimNow(runId, statuses, perFlow)).immediate();
+  }
+
+  private claimNow(runId: string, statuses: readonly string[], perFlow: number | undefined): number | null {
     const now = this.now();
     const row = this.c
-      .prepare('SELECT status, lease_owner, lease_expires_at FROM runs WHERE id = ?')
+      .prepare('SELECT status, flow_id, lease_owner, lease_expires_at FROM runs WHERE id = ?')
       .get(Number(runId)) as
-      | { status: string; lease_owner: string | null; lease_expires_at: number | null }
+      | { status: string; flow_id: string | null; lease_owner: string | null; lease_expires_at: number | null }
       | undefined;
     if (!row || !statuses.includes(row.status)) return null;
+    if (perFlow !== undefined && row.status === 'queued' && row.flow_id !== null) {
+      const others = this.c
+        .prepare(
+          `SELECT status, lease_owner, lease_expires_at FROM runs WHERE flow_id = ? AND id != ?
+             AND status IN ('queued', 'running', 'paused')`,
+        )
+        .all(row.flow_id, Number(runId)) as {
+        status: string;
+        lease_owner: string | null;
+        lease_expires_at: number | null;
+      }[];
+      const held = (r: { lease_owner: string | null; lease_expires_at: number | null }) =>
+        r.lease_owner !== null &&
+        (r.lease_expires_at ?? 0) > now &&
+        (r.lease_owner === this.owner || isAlive(r.lease_owner));
+      if (others.filter((r) => r.status !== 'queued' || held(r)).length >= perFlow) return null;
+    }
     if (
       row.lease_owner &&
       row.lease_owner !== this.owner &&
