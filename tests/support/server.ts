@@ -14,6 +14,8 @@ export const authHeader = { authorization: `Bearer ${TEST_TOKEN}` };
 export interface RunningServer {
   url: string;
   dataDir: string;
+  /** The process id (to signal it: SIGSTOP, SIGCONT). */
+  pid: number;
   output: () => string;
   /** The process's exit code once it has exited (null before, or when a signal ended it). */
   exitCode: () => number | null;
@@ -99,6 +101,7 @@ async function startProcess(
   return {
     url,
     dataDir,
+    pid: child.pid as number,
     output: () => output,
     exitCode: () => child.exitCode,
     stop: () => stopChild(child, removeData ? dataDir : undefined),

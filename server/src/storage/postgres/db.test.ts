@@ -172,6 +172,25 @@ describe('openPostgres', DATABASE_TESTS, () => {
     });
   });
 
+  it('lives on when the server ends a session checked out idle inside a transaction: its next query fails, the pool goes on', async () => {
+    await withTestDatabase(async (_db, url) => {
+      const db = await openPostgres(url, { poolSize: 2 });
+      try {
+        const client = await db.$client.connect();
+        // as a process frozen inside a write transaction past IDLE_IN_TRANSACTION_MS meets it, sooner
+        await client.query('SET idle_in_transaction_session_timeout = 100');
+        await client.query('BEGIN');
+        await client.query('SELECT 1');
+        await new Promise((r) => setTimeout(r, 600));
+        await expect(client.query('SELECT 2')).rejects.toThrow();
+        client.release();
+        expect((await db.$client.query('SELECT 3 AS n')).rows[0].n).toBe(3);
+      } finally {
+        await db.$client.end();
+      }
+    });
+  });
+
   it('points its test databases at the test server', () => {
     expect(withDatabase('postgres://u:p@h:1/a?sslmode=disable', 'b')).toBe('postgres://u:p@h:1/b?sslmode=disable');
   });

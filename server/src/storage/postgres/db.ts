@@ -98,6 +98,11 @@ export function createPool(url: string, size = 10, idleInTransactionMs = IDLE_IN
   // an idle connection the server drops (a restart, a terminated backend) is discarded by the pool;
   // without a listener its error event would end the process
   pool.on('error', () => {});
+  // so would one dropped while checked out between two statements: a session ended inside a write
+  // transaction of a process frozen past IDLE_IN_TRANSACTION_MS, which reads the server's last words
+  // when it wakes. Listened to, the error fails the connection's next query instead, and the pool
+  // discards the connection when it is released
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 

@@ -1,7 +1,9 @@
+import { connect, createServer, type Socket } from 'node:net';
 import type { Checkpoint, RecordOutcome, RunCommit } from '@sluice/engine';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LeaseLostError } from '../port.js';
-import type { PgDb } from './db.js';
+import { createPool, type PgDb, pgDb } from './db.js';
+import { PgLeases } from './leases.js';
 import { PgPacks } from './packs.js';
 import { PgRunStore } from './run-store.js';
 import { useTestDatabase } from './test-database.js';
@@ -473,5 +475,147 @@ describe('PgRunStore fencing', () => {
     await store.setStatus(free, final);
     expect(await runRow(free)).toMatchObject({ status: 'succeeded' });
     expect(lost).toEqual([runId]);
+  });
+});
+
+/**
+ * A loopback TCP proxy to the test server that can stop passing on what the server sends, as a
+ * process frozen with SIGSTOP reads nothing: `freezeAfter(text)` holds back the server's answers
+ * from the first statement whose text starts so (which is passed on), `thaw()` delivers what was
+ * held, the server's last words and its hang-up included.
+ */
+async function freezableProxy(target: string) {
+  const to = new URL(target);
+  let freezeOn: string | undefined;
+  let frozen: Socket | undefined;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(to.port || 5432), to.hostname);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => {});
+      s.on('close', () => sockets.delete(s));
+    }
+    client.on('data', (d) => {
+      upstream.write(d);
+      if (freezeOn !== undefined && d.toString('latin1').includes(freezeOn)) {
+        freezeOn = undefined;
+        upstream.pause();
+        frozen = upstream;
+      }
+    });
+    upstream.on('data', (d) => client.write(d));
+    // a hang-up (or a reset) on either side is passed on once what came before it has been
+    client.on('close', () => upstream.end());
+    upstream.on('close', () => client.end());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (!address || typeof address === 'string') throw new Error('no port');
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String(address.port);
+  return {
+    url: url.toString(),
+    freezeAfter(text: string) {
+      freezeOn = text;
+    },
+    thaw() {
+      frozen?.resume();
+      frozen = undefined;
+    },
+    async close() {
+      for (const s of sockets) s.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('PgRunStore fencing, the connection of a write ended while the process was frozen', () => {
+  /**
+   * A run claimed by a store whose process freezes inside a group's transaction, right after the
+   * fenced update of the run's row; PostgreSQL ends that session (as it does one idle inside a
+   * transaction for 10 s); `takenOver`: meanwhile the lease expires and another process claims the
+   * run. Then the process wakes and reads the server's answers and hang-up. Returns the run, the
+   * runs the store reported lost, and the store (closed by the caller).
+   */
+  async function frozenMidGroup(takenOver: boolean) {
+    const proxy = await freezableProxy(database.url);
+    const frozenDb = pgDb(createPool(proxy.url, 4));
+    const lost: string[] = [];
+    const zombie = new PgRunStore(frozenDb, { onLeaseLost: (id) => lost.push(id) });
+    const runId = await newRun();
+    const mine = new PgLeases(frozenDb, 15_000, 'zombie');
+    const epoch = await mine.claim(runId, ['running']);
+    if (epoch === null) throw new Error('not claimed');
+    zombie.fence(runId, epoch);
+
+    proxy.freezeAfter('UPDATE runs SET read');
+    zombie.commit(runId, commitOf([ok(0), ok(1)], { checkpoint: checkpoint(2) }));
+    const written = zombie.flush(runId);
+    const idle = async () =>
+      (
+        await sql<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND state = 'idle in transaction'
+             AND query LIKE 'UPDATE runs SET read%'`,
+        )
+      )[0]?.pid;
+    let pid: number | undefined;
+    for (let i = 0; i < 200 && pid === undefined; i++) {
+      pid = await idle();
+      if (pid === undefined) await new Promise((r) => setTimeout(r, 25));
+    }
+    expect(pid, 'a session idle inside the group transaction').toBeDefined();
+    await sql('SELECT pg_terminate_backend($1)', [pid]);
+    for (let i = 0; i < 200 && (await idle()) !== undefined; i++) await new Promise((r) => setTimeout(r, 25));
+    if (takenOver) {
+      await sql('UPDATE runs SET lease_expires_at = 0 WHERE id = $1', [Number(runId)]);
+      expect(await new PgLeases(db, 15_000, 'other').claim(runId, ['running'])).toBe(epoch + 1);
+    }
+    proxy.thaw();
+    await written;
+    return {
+      runId,
+      lost,
+      zombie,
+      async close() {
+        await zombie.close();
+        await frozenDb.$client.end();
+        await proxy.close();
+      },
+    };
+  }
+
+  it('reports a lost lease, stores nothing and lives on when the run was taken over meanwhile', async () => {
+    const { runId, lost, zombie, close } = await frozenMidGroup(true);
+    try {
+      expect(lost).toEqual([runId]);
+      expect(() => zombie.commit(runId, commitOf([ok(2)]))).toThrow(LeaseLostError);
+      await expect(
+        zombie.setStatus(runId, {
+          status: 'failed',
+          at: 1,
+          error: 'x',
+          counts: { read: 2, succeeded: 2, filtered: 0, failed: 0, cancelled: 0 },
+          nodeCounts: {},
+        }),
+      ).rejects.toThrow(LeaseLostError);
+      expect(await rowsOf(runId)).toEqual([]);
+      expect(await runRow(runId)).toMatchObject({ status: 'running', read: '0', checkpoint: null, error: null });
+      expect(await sql('SELECT 1 FROM batches WHERE run_id = $1', [Number(runId)])).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
+
+  it('is a failure to store the run when its lease is still this process’s', async () => {
+    const { runId, lost, zombie, close } = await frozenMidGroup(false);
+    try {
+      expect(lost).toEqual([]);
+      expect(() => zombie.commit(runId, commitOf([ok(2)]))).toThrow(/could not be stored/);
+      expect(await rowsOf(runId)).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 });

@@ -148,7 +148,9 @@ function bucketsOf(g: WriteGroup): number[] {
  * for it (a group, a status change, a waiting update) first updates the run's row on the condition
  * that its `lease_epoch` is still that epoch. The row lock that update takes orders the write with any
  * claim of the run by another process: either the write lands before the claim raises the epoch, or
- * it finds the epoch raised and stores nothing (`LeaseLostError`, `onLeaseLost` called once).
+ * it finds the epoch raised and stores nothing (`LeaseLostError`, `onLeaseLost` called once). A write
+ * that fails otherwise (its connection ended under it) for a run whose epoch has moved on meanwhile
+ * is reported the same way: the run is the new holder's, and the failed write stored nothing.
  *
  * A crash loses the groups not yet written, which a resumed run redoes from the checkpoint written
  * with the last group that was: a group written again replaces what it wrote before.
@@ -242,13 +244,39 @@ export class PgRunStore implements RunWriteStore {
   }
 
   /**
+   * What a write for a fenced run that failed otherwise than by its fence (its connection ended
+   * under it, say: a session PostgreSQL ended while the process was frozen inside the write's
+   * transaction) throws: `LeaseLostError` (`onLeaseLost` called) when the run's lease epoch has
+   * meanwhile moved on, as for a refused write, since the run is another process's now and nothing
+   * of this one's was stored; else the failure itself. Asked on a connection of its own.
+   */
+  private async lostOr(runId: string, err: unknown): Promise<unknown> {
+    const epoch = this.epochs.get(runId);
+    if (err instanceof LeaseLostError || epoch === undefined) return err;
+    try {
+      const { rows } = await this.pool.query<{ epoch: string }>('SELECT lease_epoch AS epoch FROM runs WHERE id = $1', [
+        Number(runId),
+      ]);
+      const now = rows[0]?.epoch;
+      return now !== undefined && Number(now) !== epoch ? this.leaseLost(runId) : err;
+    } catch {
+      return err; // the database cannot say: the failure stands
+    }
+  }
+
+  /**
    * Runs updates of a run's row one after another, in the order they were asked for: the engine
    * reports a wait without awaiting it, and a wait written after the status that ended the run
-   * would leave a finished run "waiting".
+   * would leave a finished run "waiting". One that fails for a run taken over meanwhile throws
+   * `LeaseLostError` (see `lostOr`).
    */
   private inOrder(runId: string, write: () => Promise<void>): Promise<void> {
     const before = this.rowWrites.get(runId) ?? Promise.resolve();
-    const next = before.then(write, write);
+    const guarded = () =>
+      write().catch(async (err: unknown) => {
+        throw await this.lostOr(runId, err);
+      });
+    const next = before.then(guarded, guarded);
     const settled = next.then(
       () => {},
       () => {},
@@ -381,10 +409,10 @@ export class PgRunStore implements RunWriteStore {
       for (const [key, errorId] of made) this.errorIds.set(key, errorId);
     } catch (err) {
       if (!(err instanceof LeaseLostError) && !(err as { code?: string }).code) broken = err as Error;
-      throw err;
-    } finally {
       client.release(broken);
+      throw await this.lostOr(runId, err);
     }
+    client.release();
   }
 
   private async writeGroup(
