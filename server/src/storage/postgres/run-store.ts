@@ -131,6 +131,17 @@ const errorKey = (message: string, code: string | null, httpStatus: number | nul
 const keyOf = (e: RecordError) =>
   errorKey(toPgText(e.message), e.code === undefined ? null : toPgText(e.code), e.httpStatus ?? null);
 
+/**
+ * Whether a statement failed for its connection rather than for what it asked: the connection ended
+ * (no SQLSTATE), a connection exception (class 08), the server ending the session (class 57P, an
+ * operator's or a restart's) or ending it for idling inside a transaction (25P03).
+ */
+function connectionFailed(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return err instanceof Error;
+  return code.startsWith('08') || code.startsWith('57P') || code === '25P03';
+}
+
 /** The buckets a group's outcomes fall in. */
 function bucketsOf(g: WriteGroup): number[] {
   const buckets = new Set<number>();
@@ -272,10 +283,17 @@ export class PgRunStore implements RunWriteStore {
    */
   private inOrder(runId: string, write: () => Promise<void>): Promise<void> {
     const before = this.rowWrites.get(runId) ?? Promise.resolve();
+    // a failed connection (the run still this process's): once more, as a group is; the update is conditional, so idempotent
     const guarded = () =>
-      write().catch(async (err: unknown) => {
-        throw await this.lostOr(runId, err);
-      });
+      write()
+        .catch(async (err: unknown) => {
+          const failure = await this.lostOr(runId, err);
+          if (failure instanceof LeaseLostError || !connectionFailed(err)) throw failure;
+          return write();
+        })
+        .catch(async (err: unknown) => {
+          throw await this.lostOr(runId, err);
+        });
     const next = before.then(guarded, guarded);
     const settled = next.then(
       () => {},
@@ -391,7 +409,7 @@ export class PgRunStore implements RunWriteStore {
    * its lease: nothing else is written when it is lost), then its error messages, packed rows, key,
    * detail and output rows, collected records and batches, one statement per table.
    */
-  private async write(g: WriteGroup, runId: string): Promise<void> {
+  private async write(g: WriteGroup, runId: string, again = true): Promise<void> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
@@ -410,7 +428,12 @@ export class PgRunStore implements RunWriteStore {
     } catch (err) {
       if (!(err instanceof LeaseLostError) && !(err as { code?: string }).code) broken = err as Error;
       client.release(broken);
-      throw await this.lostOr(runId, err);
+      const failure = await this.lostOr(runId, err);
+      // the connection failed under the write (its session ended while the process was frozen, the
+      // server restarted) and the run is still this process's: once more on a fresh connection. Safe
+      // whether or not the first attempt committed: a group written again replaces what it wrote.
+      if (again && !(failure instanceof LeaseLostError) && connectionFailed(err)) return this.write(g, runId, false);
+      throw failure;
     }
     client.release();
   }
