@@ -121,44 +121,4 @@ describe('PostgreSQL leases', () => {
     expect(epochs.rows.map((r) => Number(r.lease_epoch))).toEqual([1]);
     await finishAll();
   });
-
-  it('takes the next runs in one statement, each by one of 8 processes, with their epochs', async () => {
-    const ids = await queued(50);
-    const claimed = await processes(8, async (dbs) => {
-      const got = await Promise.all(
-        dbs.map(async (db) => {
-          const leases = new PgLeases(db);
-          const mine: { id: string; epoch: number }[] = [];
-          for (;;) {
-            const taken = await leases.claimNext(3, ['queued', 'running', 'paused']);
-            if (taken.length === 0) return mine;
-            mine.push(...taken);
-          }
-        }),
-      );
-      return got.flat();
-    });
-    expect(claimed.map((c) => c.id).sort()).toEqual([...ids].sort());
-    expect(new Set(claimed.map((c) => c.epoch))).toEqual(new Set([1]));
-    await finishAll();
-  });
-
-  it('takes queued runs of a flow only up to its cap of running ones', async () => {
-    const flowId = 'capped';
-    await seedFlow(t.db, flowId);
-    const [busy] = await queued(1, 'running', flowId);
-    const waiting = await queued(4, 'queued', flowId);
-    const free = await queued(2, 'queued');
-    const a = new PgLeases(t.db);
-    const b = new PgLeases(t.db);
-    expect(await b.claim(busy as string, ['running'])).toBe(1);
-    // one running already: a cap of 2 leaves room for one more of the flow; runs of no flow are not capped
-    const taken = await a.claimNext(10, ['queued'], 2);
-    expect(taken.map((r) => r.id)).toEqual([waiting[0], ...free]);
-    expect(taken[0]).toEqual({ id: waiting[0], status: 'queued', flowId, epoch: 1 });
-    expect(await a.claimNext(10, ['queued'], 2)).toEqual([]);
-    // without a cap, the rest
-    expect((await b.claimNext(10, ['queued'])).map((r) => r.id)).toEqual(waiting.slice(1));
-    await finishAll();
-  });
 });

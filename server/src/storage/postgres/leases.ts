@@ -15,11 +15,6 @@ export const LEASE_TTL_MS = 15_000;
 const free = (alias = 'runs') =>
   `(${alias}.lease_owner IS NULL OR ${alias}.lease_expires_at IS NULL OR ${alias}.lease_expires_at <= ${DB_NOW_MS})`;
 
-/** A run `claimNext` took: what the runner needs to start it, and the epoch its writes carry. */
-export interface ClaimedRun extends RunCandidate {
-  epoch: number;
-}
-
 /**
  * Claims on runs in PostgreSQL, for many processes on many hosts sharing the database. Expiry is
  * judged by the database's clock alone (the hosts' clocks may disagree, and a process cannot tell
@@ -142,46 +137,5 @@ export class PgLeases implements LeaseStore {
       [this.owner, limit],
     );
     return found.map((r) => ({ id: String(r.id), status: r.status, flowId: r.flow_id }));
-  }
-
-  /**
-   * Takes up to `limit` runs that need an executor in one statement, oldest first: those in
-   * `statuses` nobody live holds (never this process's own), each claimed as `claim` does, with its new
-   * epoch. Where `candidates` then `claim` per run costs a round trip per run and loses the runs
-   * another process took in between, this takes what it returns. With `perFlow`, a queued run is
-   * taken only while its flow has fewer than `perFlow` runs executing (running or paused, or queued
-   * and claimed by a process about to start it), counting those this statement takes; two processes taking runs of one flow at the same moment may each take one, so
-   * the cap is what each process keeps to, as the runner's own check is.
-   */
-  async claimNext(limit: number, statuses: readonly string[], perFlow?: number): Promise<ClaimedRun[]> {
-    if (limit <= 0) return [];
-    const taken = await rows<{ id: number; status: string; flow_id: string | null; lease_epoch: number }>(
-      this.pool,
-      `WITH free AS (
-         SELECT id, status, flow_id FROM runs
-           WHERE status = ANY($3::text[]) AND lease_owner IS DISTINCT FROM $1 AND ${free()}
-           ORDER BY id LIMIT $4
-           FOR UPDATE SKIP LOCKED
-       ), ranked AS (
-         SELECT f.id, f.status, f.flow_id,
-           row_number() OVER (PARTITION BY f.flow_id, f.status = 'queued' ORDER BY f.id) AS nth,
-           -- the flow's unfinished runs only (a few, through runs_flow_status), not its whole history
-           (SELECT count(*) FROM runs a WHERE a.flow_id = f.flow_id AND a.status IN ('queued', 'running', 'paused')
-              AND (a.status <> 'queued' OR NOT (${free('a')}))) AS busy
-         FROM free f
-       ), chosen AS (
-         SELECT id FROM ranked
-           WHERE $5::integer IS NULL OR status <> 'queued' OR flow_id IS NULL OR busy + nth <= $5::integer
-           ORDER BY id LIMIT $6
-       )
-       UPDATE runs r SET lease_owner = $1, executor = $1, lease_expires_at = ${DB_NOW_MS} + $2, lease_epoch = r.lease_epoch + 1
-         FROM chosen WHERE r.id = chosen.id
-         RETURNING r.id, r.status, r.flow_id, r.lease_epoch`,
-      // a few more rows than wanted are looked at, so runs over their flow's cap do not use up the limit
-      [this.owner, this.ttlMs, statuses, perFlow === undefined ? limit : limit * 4 + 16, perFlow ?? null, limit],
-    );
-    return taken
-      .sort((a, b) => a.id - b.id)
-      .map((r) => ({ id: String(r.id), status: r.status, flowId: r.flow_id, epoch: r.lease_epoch }));
   }
 }
