@@ -19,54 +19,46 @@ export class LocalEventBus implements EventBus {
   }
 
   publish(event: RunEvent): void {
-    for (const listener of this.emitter.listeners('event') as ((event: RunEvent) => void)[]) {
-      try {
-        listener(event);
-      } catch {
-        // one display failing does not keep the event from the others
-      }
-    }
+    this.tell('event', event);
   }
 
   subscribe(listener: (event: RunEvent) => void): () => void {
-    this.emitter.on('event', listener);
-    return () => {
-      this.emitter.off('event', listener);
-    };
+    return this.listen('event', listener);
   }
 
   notifyQueued(): void {
-    for (const listener of this.emitter.listeners('queued') as (() => void)[]) {
-      try {
-        listener();
-      } catch {
-        // as for events
-      }
-    }
+    this.tell('queued');
   }
 
   onQueued(listener: () => void): () => void {
-    this.emitter.on('queued', listener);
-    return () => {
-      this.emitter.off('queued', listener);
-    };
+    return this.listen('queued', listener);
   }
 
   notifyControl(runId: string): void {
-    for (const listener of this.emitter.listeners('control') as ((runId: string) => void)[]) {
-      try {
-        listener(runId);
-      } catch {
-        // as for events
-      }
-    }
+    this.tell('control', runId);
   }
 
   onControl(listener: (runId: string) => void): () => void {
-    this.emitter.on('control', listener);
+    return this.listen('control', listener);
+  }
+
+  private listen<A extends unknown[]>(name: string, listener: (...args: A) => void): () => void {
+    const call = listener as (...args: unknown[]) => void;
+    this.emitter.on(name, call);
     return () => {
-      this.emitter.off('control', listener);
+      this.emitter.off(name, call);
     };
+  }
+
+  /** Calls every listener of `name`: one failing does not keep the news from the others. */
+  private tell(name: string, ...args: unknown[]): void {
+    for (const listener of this.emitter.listeners(name) as ((...a: unknown[]) => void)[]) {
+      try {
+        listener(...args);
+      } catch {
+        // the listener's own failure, not the news's
+      }
+    }
   }
 
   async close(): Promise<void> {
