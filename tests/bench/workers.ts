@@ -138,12 +138,14 @@ async function speedupRound(sandbox: RunningServer, workers: number, records: nu
     );
     const flowId = await createFlow(apiProcess.url, serialWriteFlow(`Speed-up, ${workers} workers`));
     const t0 = performance.now();
+    const queuedAt = Date.now();
     const runIds: string[] = [];
     for (let i = 0; i < SPEEDUP_RUNS; i++)
       runIds.push(
         (await api<{ runId: string }>(`${apiProcess.url}/api/flows/${flowId}/runs`, { method: 'POST' })).runId,
       );
     const pending = new Set(runIds);
+    const ended: RunDetail[] = [];
     let seconds = 0;
     while (pending.size) {
       for (const id of [...pending]) {
@@ -152,12 +154,20 @@ async function speedupRound(sandbox: RunningServer, workers: number, records: nu
         if (r.status !== 'succeeded' || r.counts.read !== records || settled(r) !== records)
           throw new Error(`run ${id} ended ${r.status} with ${JSON.stringify(r.counts)}: ${r.error}`);
         pending.delete(id);
+        ended.push(r);
       }
       seconds = (performance.now() - t0) / 1000;
       if (pending.size) await sleep(100);
       if (seconds > 1800) throw new Error('the runs did not end in 30 minutes');
     }
-    process.stderr.write(`    ${workers} worker(s): ${SPEEDUP_RUNS} runs of ${records} in ${seconds.toFixed(1)} s\n`);
+    // when each run started (after the first was queued) and how long each took, for the reader
+    const starts = ended.map((r) => (Date.parse(r.startedAt ?? '') - queuedAt) / 1000).sort((a, b) => a - b);
+    const durations = ended.map((r) => (Date.parse(r.finishedAt ?? '') - Date.parse(r.startedAt ?? '')) / 1000);
+    process.stderr.write(
+      `    ${workers} worker(s): ${SPEEDUP_RUNS} runs of ${records} in ${seconds.toFixed(1)} s; started at ` +
+        `${starts.map((t) => t.toFixed(1)).join(', ')} s; each took ${Math.min(...durations).toFixed(1)} to ` +
+        `${Math.max(...durations).toFixed(1)} s\n`,
+    );
     return seconds;
   } finally {
     await c.stop();
