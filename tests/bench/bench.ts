@@ -2,7 +2,8 @@
  * `pnpm bench [--quick]`: measures Sluice against baselines taken in the same run, so figures
  * compare on a shared, noisy machine. Each measurement runs in a fresh child process on a fresh SQLite
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
- * every figure as the last line.
+ * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
+ * on PostgreSQL, workers.ts), printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -69,7 +70,80 @@ const sizes = quick
       retentionRecords: 10_000,
     };
 
+const r2 = (n: number) => Math.round(n * 100) / 100;
+const f = (n: number) => n.toLocaleString('en-US');
+
+/**
+ * The scale-out figures (workers.ts): Sluice's own processes on PostgreSQL. `--only workers` runs
+ * these alone, printing their rows and JSON line as the whole bench does.
+ */
+const scaleSizes = quick
+  ? { speedupRecords: 500, takeoverKills: 1, takeoverRecords: 10_000, historyRuns: 10_000, load: 200_000 }
+  : { speedupRecords: 2_000, takeoverKills: 2, takeoverRecords: 20_000, historyRuns: 100_000, load: M };
+function scaleOut(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const speedup = child('workers-speedup', scaleSizes.speedupRecords);
+  const takeover = child(`takeover:${scaleSizes.takeoverKills}`, scaleSizes.takeoverRecords);
+  const pgHistory = child('pg-history', scaleSizes.historyRuns);
+  const pgLoad = child('pg-load', scaleSizes.load);
+  const pgLoadSplit = child('pg-load-split', scaleSizes.load);
+  const figures: Record<string, number> = {
+    workers_1_s: r2(speedup.oneWorkerS as number),
+    workers_3_s: r2(speedup.threeWorkersS as number),
+    workers_speedup_3: r2(speedup.speedup as number),
+    takeover_ms: Math.round(takeover.takeoverMs as number),
+    pg_history_p50_ms: r2(pgHistory.historyP50 as number),
+    pg_history_p99_ms: r2(pgHistory.historyP99 as number),
+    pg_api_p50_under_load_ms: r2(pgLoad.p50 as number),
+    pg_api_p99_under_load_ms: r2(pgLoad.p99 as number),
+    pg_api_p50_under_load_split_ms: r2(pgLoadSplit.p50 as number),
+    pg_api_p99_under_load_split_ms: r2(pgLoadSplit.p99 as number),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `PostgreSQL, ${speedup.runs} runs of ${f(scaleSizes.speedupRecords)} work orders → ERP (one write at a time, answered after 20 ms), queued at once: 1 / 3 sluice worker processes (each at most 2 runs at once)`,
+      `${figures.workers_1_s} / ${figures.workers_3_s} s: ×${figures.workers_speedup_3}`,
+      '≥ 2.5 (ideal 3)',
+    ],
+    [
+      `PostgreSQL, kill -9 of the worker executing a run (others alive) → its next stored progress on another (${takeover.kills === 1 ? 'one kill' : `median of ${takeover.kills}: ${Math.round(takeover.takeoverMinMs as number)} to ${Math.round(takeover.takeoverMaxMs as number)}`}; lease 15 s)`,
+      `${f(figures.takeover_ms as number)} ms`,
+      '≤ 18,000',
+    ],
+    [
+      `PostgreSQL: one record's history (${f(scaleSizes.historyRuns)} runs, ${f(scaleSizes.historyRuns * 10)} outcomes), p50 / p99`,
+      `${figures.pg_history_p50_ms} / ${figures.pg_history_p99_ms} ms`,
+      'p99 ≤ 5',
+    ],
+    [
+      `PostgreSQL: runs list over HTTP while a ${f(scaleSizes.load)}-record run executes (sluice serve; the run ${f(Math.round(pgLoad.rps as number))} rec/s), p50 / p99`,
+      `${figures.pg_api_p50_under_load_ms} / ${figures.pg_api_p99_under_load_ms} ms`,
+      'p99 ≤ 50',
+    ],
+    [
+      `The same with the API in sluice serve --no-worker and the run in a sluice worker (${f(Math.round(pgLoadSplit.rps as number))} rec/s), p50 / p99`,
+      `${figures.pg_api_p50_under_load_split_ms} / ${figures.pg_api_p99_under_load_split_ms} ms`,
+      '',
+    ],
+  ];
+  return { figures, rows };
+}
+
+function printTable(rows: [string, string, string][], figures: Record<string, number>) {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  const wv = Math.max(...rows.map(([, v]) => v.length));
+  for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(wv)}  ${t}`);
+  console.log(JSON.stringify(figures));
+}
+
 console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} cores, Node ${process.version}`);
+const onlyIndex = process.argv.indexOf('--only');
+if (onlyIndex >= 0) {
+  const only = process.argv[onlyIndex + 1];
+  if (only !== 'workers') throw new Error(`--only: unknown part ${only} (known: workers)`);
+  const part = scaleOut();
+  printTable(part.rows, { cores: cpus().length, ...part.figures });
+  process.exit(0);
+}
 /**
  * The ratio that matters most is taken over interleaved rounds (ceiling, engine, ceiling, engine…)
  * and reported as the median of each, so a noisy moment on the machine lands on one round of one
@@ -132,8 +206,8 @@ const delay = child('delay', sizes.delay);
 const crash = child(`crash:${sizes.kills}`, sizes.crash);
 const editor = child('editor', 300);
 const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retentionRecords);
+const scale = scaleOut();
 
-const r2 = (n: number) => Math.round(n * 100) / 100;
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
 const figures: Record<string, number> = {
@@ -196,9 +270,9 @@ const figures: Record<string, number> = {
   retention_growth_pct: r2(retention.growthAfterKeptPct as number),
   retention_size_mb: r2(retention.sizeAtEndMb as number),
   retention_prune_ms_p99: r2(retention.pruneMsP99 as number),
+  ...scale.figures,
 };
 
-const f = (n: number) => n.toLocaleString('en-US');
 const rows: [string, string, string][] = [
   [
     `SQLite ceiling: ${f(sizes.big)} raw prepared outcome rows in the layout before the packed store (same shape and indexes), 1,000 per transaction (median of ${ROUNDS})`,
@@ -328,8 +402,6 @@ const rows: [string, string, string][] = [
     `${f(Math.round((figures.editor_bytes as number) / 1024))} KB (${f(Math.round((figures.editor_gzip_bytes as number) / 1024))} KB)`,
     '',
   ],
+  ...scale.rows,
 ];
-const w = Math.max(...rows.map(([k]) => k.length));
-const wv = Math.max(...rows.map(([, v]) => v.length));
-for (const [k, v, t] of rows) console.log(`${k.padEnd(w)}  ${v.padStart(wv)}  ${t}`);
-console.log(JSON.stringify(figures));
+printTable(rows, figures);

@@ -8,6 +8,7 @@ import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
 import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
 import { engineWithHistory } from './with-history.js';
+import { pgApiUnderLoad, pgHistory, takeoverTimes, workersSpeedup } from './workers.js';
 
 /** One measurement; runs in its own process, with the runtime options Sluice's own process sets. */
 export async function runChild(kind: string, n: number): Promise<Record<string, number>> {
@@ -16,6 +17,12 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'pg-ceiling') return pgCeiling(n);
   if (kind === 'pg-engine') return pgEngine(n);
   if (kind === 'engine') return engine(n);
+  // the scale-out measurements (workers.ts): Sluice's processes on PostgreSQL
+  if (kind === 'workers-speedup') return workersSpeedup(n);
+  if (kind.startsWith('takeover:')) return takeoverTimes(Number(kind.slice(9)), n);
+  if (kind === 'pg-history') return pgHistory(n, n * 10);
+  if (kind === 'pg-load') return pgApiUnderLoad(n);
+  if (kind === 'pg-load-split') return pgApiUnderLoad(n, true);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
   if (kind === 'history') return historyBench(n, n * 10);

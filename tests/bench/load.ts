@@ -1,5 +1,5 @@
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
-import { api, startServer } from '../support/server.js';
+import { api, type RunningServer, startServer } from '../support/server.js';
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -30,9 +30,12 @@ export function engineFlow(count: number, delay?: number) {
   return { format: 1, name: `Benchmark ${count}`, nodes, edges };
 }
 
-/** Latency of the runs list over HTTP, asked every 20 ms while the real server runs `records` records. */
-export async function apiUnderLoad(records: number) {
-  const server = await startServer();
+/**
+ * Latency of the runs list over HTTP, asked every 20 ms while the real server runs `records` records
+ * (the server `start` starts: by default on SQLite).
+ */
+export async function apiUnderLoad(records: number, start: () => Promise<RunningServer> = () => startServer()) {
+  const server = await start();
   try {
     const flow = await api<FlowDetail>(`${server.url}/api/flows`, {
       method: 'POST',
