@@ -70,17 +70,17 @@ const startedBy = (p: RunningServer) =>
     .filter((l) => l.msg === 'starting the run')
     .map((l) => l.runId as string);
 
-/** The most arrivals in any one-second window [t, t + 1000) that starts at an arrival. */
-function busiestSecond(times: number[]): { count: number; from: number } {
+/** For each arrival, how many arrivals fall in the second from it on, [t, t + 1000). */
+function perSecond(times: number[]): number[] {
   const sorted = [...times].sort((a, b) => a - b);
-  let best = { count: 0, from: Number.NaN };
+  const counts: number[] = [];
   let end = 0;
   for (let i = 0; i < sorted.length; i++) {
     const from = sorted[i] as number;
     while (end < sorted.length && (sorted[end] as number) < from + 1000) end++;
-    if (end - i > best.count) best = { count: end - i, from };
+    counts.push(end - i);
   }
-  return best;
+  return counts;
 }
 
 describe('a connection limit across two sluice worker processes on one PostgreSQL database', () => {
@@ -162,7 +162,9 @@ describe('a connection limit across two sluice worker processes on one PostgreSQ
     expect(log).toHaveLength(2 * RECORDS);
 
     const times = log.map((e) => e.at);
-    const busiest = busiestSecond(times);
+    const windows = perSecond(times);
+    const busiest = Math.max(...windows);
+    const over = windows.filter((n) => n > PER_SECOND + 1).length;
     const spanMs = Math.max(...times) - Math.min(...times);
     // the two runs wrote at the same time for most of it: the limit was shared, not taken in turns
     const [a, b] = runIds.map((id) => ofRun(id).map((e) => e.at));
@@ -171,10 +173,21 @@ describe('a connection limit across two sluice worker processes on one PostgreSQ
       Math.max(Math.min(...(a ?? [])), Math.min(...(b ?? [])));
     console.log(
       `limits test: ${times.length} requests over ${(spanMs / 1000).toFixed(1)} s, the two runs together for ` +
-        `${(overlapMs / 1000).toFixed(1)} s; busiest second: ${busiest.count} requests (limit ${PER_SECOND})`,
+        `${(overlapMs / 1000).toFixed(1)} s; busiest second: ${busiest} requests (limit ${PER_SECOND}), ` +
+        `${over} of ${windows.length} one-second windows over ${PER_SECOND + 1}`,
     );
-    // at most 20 in any second, one more where a window's edges both fall on a request
-    expect(busiest.count, 'requests the ERP received in its busiest second').toBeLessThanOrEqual(PER_SECOND + 1);
+    // At most 20 in a second, one more where a window's edges both fall on a request: the permits
+    // start so. But on a loaded machine a request can reach the ERP's handler 100 ms or more after its
+    // permit (the sending or the receiving process waiting for a core), next to the requests after
+    // it, and the second from its arrival holds one or two more: on a loaded two-core machine, 5 of
+    // 20 runs had a second with 22, in at most 2 of the 300 windows. So: never more than 23, and more
+    // than 21 in at most 1% of the windows. Faults show more: limits kept per process made 41, none
+    // 300. (Permits spent together after a stall, before that was fixed, made up to 25, caught here
+    // in some runs only; the pacers' unit tests catch it every time.)
+    expect(busiest, 'requests the ERP received in its busiest second').toBeLessThanOrEqual(PER_SECOND + 3);
+    expect(over, `one-second windows with more than ${PER_SECOND + 1} requests`).toBeLessThanOrEqual(
+      windows.length / 100,
+    );
     // spread over time: 300 requests at 20 a second, evenly, are 14.95 s from the first to the last
     expect(spanMs).toBeGreaterThanOrEqual(((2 * RECORDS) / PER_SECOND - 1) * 1000);
     expect(overlapMs).toBeGreaterThan(10_000);
