@@ -13,8 +13,8 @@ import { api, eventually, logLines, type RunningServer, startCli, startSandboxPr
  * - a third of the way through, the process that fired most so far (the one whose ticks come first
  *   after each second fires nearly every slot) is stopped, as in a rolling restart, and a new one
  *   started in its place: the others take the slots over;
- * - two thirds of the way, all three are stopped and three new ones started: the slots of the
- *   outage are caught up when they start, all three at once, racing for the same slots.
+ * - two thirds of the way, all three are stopped and three new ones started together: the slots of
+ *   the outage are caught up once they tick (started together, they may race for the same slots).
  *
  * The policy asserted is the schedule's own: catch-up `all` (with a limit above the slots in the
  * test) fires every slot after the last fired one, however late a tick comes or however long no
@@ -167,14 +167,19 @@ describe(`a schedule every second with ${PROCESSES} sluice serve processes on on
     for (const s of slots) expect(Number.isFinite(s) && s % SECOND === 0, `slot ${s}`).toBe(true);
     expect(new Set(slots).size, 'slots with more than one run').toBe(slots.length);
 
-    // catch-up `all`: every whole second from the arming on, up to the last slot fired, and no other
+    // catch-up `all`: every whole second from the arming on, up to the last slot fired, and no other.
+    // The last slot stored is the last fired but when two ticks in flight at the end fired different
+    // last slots and the one with the earlier moved it (the other's move is refused, and no tick came
+    // after the flow was turned off to move it on): then the last fired is the latest run's slot.
+    const last = Math.max(lastSlot, ...slots);
+    expect(last - lastSlot).toBeLessThanOrEqual(2 * SECOND);
     const expected: number[] = [];
-    for (let s = Math.ceil(armed / SECOND) * SECOND; s <= lastSlot; s += SECOND) expected.push(s);
+    for (let s = Math.ceil(armed / SECOND) * SECOND; s <= last; s += SECOND) expected.push(s);
     const iso = (ms: number[]) => ms.map((s) => new Date(s).toISOString());
     expect(iso(slots)).toEqual(iso(expected));
     // and it kept firing: from within moments of the publish to within moments of turning it off
     expect(armed - publishedAt).toBeLessThan(5 * SECOND);
-    expect(disabledAt - lastSlot).toBeLessThan(5 * SECOND);
+    expect(disabledAt - last).toBeLessThan(5 * SECOND);
     expect(slots.length).toBeGreaterThanOrEqual(WINDOW_MS / SECOND - 5);
     // the outage's slots are among them (caught up once the new processes ticked)
     const outage = slots.filter((s) => s > outageFrom && s < outageTo);
@@ -187,7 +192,7 @@ describe(`a schedule every second with ${PROCESSES} sluice serve processes on on
     expect(servers.filter((p) => firedBy(p).length > 0).length).toBeGreaterThanOrEqual(2);
     const late = runs.map((r) => Date.parse(r.createdAt) - Date.parse(r.scheduledFor ?? ''));
     console.log(
-      `schedules test: ${slots.length} slots, ${iso([slots[0] as number])[0]} to ${iso([lastSlot])[0]}; ` +
+      `schedules test: ${slots.length} slots, ${iso([slots[0] as number])[0]} to ${iso([last])[0]}; ` +
         `runs fired per process: ${servers.map((p) => firedBy(p).length).join(', ')}; ` +
         `outage ${((outageTo - outageFrom) / SECOND).toFixed(1)} s (${outage.length} slots caught up); ` +
         `queued after its slot by at most ${Math.max(...late)} ms`,
