@@ -75,6 +75,28 @@ describe('LocalLimits', () => {
     ]);
   });
 
+  it('sends no burst after a stall: a caller woken late lets its slot go and takes the next free one', async () => {
+    const clock = new SimulatedClock(0);
+    const onTime = limitsClock(clock);
+    // the process busy from 100 to 400 ms: a sleep that should end then ends at 400
+    const stalled: LimitsClock = {
+      now: onTime.now,
+      sleep: (ms, signal) => {
+        const end = clock.now() + ms;
+        return onTime.sleep(end >= 100 && end < 400 ? 400 - clock.now() : ms, signal);
+      },
+    };
+    const limits = new LocalLimits(stalled);
+    const starts: number[] = [];
+    const take = async () => {
+      (await limits.acquire('erp', { maxPerSecond: 20 })).release();
+      starts.push(clock.now());
+    };
+    await clock.run(Promise.all(Array.from({ length: 12 }, take)));
+    // before the stall on their slots; after it, the six whose slots passed meanwhile spaced again
+    expect(starts).toEqual([0, 50, 400, 450, 500, 550, 600, 650, 700, 750, 800, 850]);
+  });
+
   it('gives at most maxConcurrent places at once, first come first served, and says a caller waits', async () => {
     const clock = new SimulatedClock(0);
     const limits = new LocalLimits(limitsClock(clock));

@@ -13,6 +13,20 @@ export const systemLimitsClock: LimitsClock = {
   sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
 };
 
+/**
+ * How late after its slot a permit may still start. Within half the pace's interval, the requests
+ * started stay at most one more than the pace in any second; later, they would bunch with the ones
+ * after them. Never under 10 ms, which a timer can be late by on a busy machine (at high rates,
+ * where half an interval is less, that lets a few more start in a second, a small share of many).
+ * The same rule as `PgLimits`'.
+ */
+export function lateAllowedMs(interval: number): number {
+  return Math.max(interval / 2, 10);
+}
+
+/** How many slots a caller lets go for coming late before it starts anyway (a process too busy to keep any). */
+export const MAX_MISSED_SLOTS = 3;
+
 /** A caller waiting for a place, with the concurrency it was given (a limit edited meanwhile applies to later callers). */
 interface Waiter {
   max: number;
@@ -115,7 +129,12 @@ export class LocalLimits implements ConnectionLimits {
     });
   }
 
-  /** Waits for the pace's next slot; a caller that gives up gives its slot back if none was taken after it. */
+  /**
+   * Waits for the pace's next slot; a caller that gives up gives its slot back if none was taken
+   * after it. A caller that comes to its slot late (the process busy, its timer fired late) lets the
+   * slot go and takes the next free one, at most `MAX_MISSED_SLOTS` times: slots missed in a stall
+   * are not spent together after it, so a stall sends no burst.
+   */
   private async pace(
     lane: Lane,
     perSecond: number | undefined,
@@ -123,17 +142,21 @@ export class LocalLimits implements ConnectionLimits {
     onWait: ((until: number | null) => void) | undefined,
   ): Promise<void> {
     if (!perSecond) return;
-    const now = this.clock.now();
-    const slot = Math.max(now, lane.next);
-    const after = slot + 1000 / perSecond;
-    lane.next = after;
-    if (slot <= now) return;
-    onWait?.(slot);
-    try {
-      await this.clock.sleep(slot - now, signal);
-    } catch (err) {
-      if (lane.next === after) lane.next = slot;
-      throw signal?.aborted ? abortReason(signal) : err;
+    const interval = 1000 / perSecond;
+    for (let missed = 0; ; missed++) {
+      const now = this.clock.now();
+      const slot = Math.max(now, lane.next);
+      const after = slot + interval;
+      lane.next = after;
+      if (slot <= now) return;
+      onWait?.(slot);
+      try {
+        await this.clock.sleep(slot - now, signal);
+      } catch (err) {
+        if (lane.next === after) lane.next = slot;
+        throw signal?.aborted ? abortReason(signal) : err;
+      }
+      if (this.clock.now() - slot <= lateAllowedMs(interval) || missed >= MAX_MISSED_SLOTS) return;
     }
   }
 

@@ -26,6 +26,8 @@ export interface ErpEntityStats {
 
 /** One request the ERP received, in order. */
 export interface ErpLogEntry {
+  /** When it arrived (epoch ms on the sandbox's clock), before its body was read. */
+  at: number;
   entity: ErpEntity;
   kind: 'single' | 'batch';
   idempotencyKey: string | null;
@@ -180,7 +182,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
   }
 
   /** Answers from the idempotency log when the key was seen on this endpoint before. */
-  function replay(c: Context, entity: ErpEntity, kind: 'single' | 'batch', idem: string | undefined) {
+  function replay(c: Context, entity: ErpEntity, kind: 'single' | 'batch', idem: string | undefined, at: number) {
     const previous = idem ? seen.get(`${entity}/${kind}:${idem}`) : undefined;
     if (!previous) return undefined;
     stats.replays++;
@@ -190,6 +192,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
     if (kind === 'batch') e.batches++;
     const results = (previous.body as { results?: unknown[] }).results;
     log({
+      at,
       entity,
       kind,
       idempotencyKey: idem ?? null,
@@ -205,8 +208,9 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
 
   for (const entity of ERP_ENTITIES) {
     app.post(`/api/erp/${entity}`, async (c) => {
+      const at = Date.now();
       const idem = c.req.header('idempotency-key');
-      const replayed = replay(c, entity, 'single', idem);
+      const replayed = replay(c, entity, 'single', idem, at);
       if (replayed) return replayed;
       let body: unknown;
       try {
@@ -221,6 +225,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
           ? { status: 201, body: { data: result.body } }
           : { status: 422, body: { error: result.body } };
       log({
+        at,
         entity,
         kind: 'single',
         idempotencyKey: idem ?? null,
@@ -235,8 +240,9 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
     });
 
     app.post(`/api/erp/${entity}/batch`, async (c) => {
+      const at = Date.now();
       const idem = c.req.header('idempotency-key');
-      const replayed = replay(c, entity, 'batch', idem);
+      const replayed = replay(c, entity, 'batch', idem, at);
       if (replayed) return replayed;
       let body: unknown;
       try {
@@ -281,6 +287,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
       const rejected = results.filter((r) => r.status !== 201).length;
       const answer: Answer = { status: rejected ? 207 : 200, body: { results } };
       log({
+        at,
         entity,
         kind: 'batch',
         idempotencyKey: idem ?? null,

@@ -67,6 +67,27 @@ describe('PgLimits: connection limits across processes', DATABASE_TESTS, () => {
     expect((granted.at(-1) as number) - (granted[0] as number)).toBeGreaterThan(2_800);
   });
 
+  it('sends no burst after the process stalls: permits whose slots passed meanwhile are spaced again', async () => {
+    const { limits } = process();
+    const granted: number[] = [];
+    const one = async () => {
+      (await limits.acquire('erp-stall', { maxPerSecond: 20 })).release();
+      granted.push(Date.now());
+    };
+    const all = Promise.all(Array.from({ length: 16 }, one));
+    // the process busy for 300 ms while the permits wait for their slots (800 ms of them)
+    await delay(200);
+    const busyUntil = Date.now() + 300;
+    while (Date.now() < busyUntil) {
+      // nothing: the event loop is held, as a long synchronous step or a collection would hold it
+    }
+    await all;
+    granted.sort((x, y) => x - y);
+    // each permit started within half an interval of its slot: never two closer than the other half
+    const gaps = granted.slice(1).map((t, i) => t - (granted[i] as number));
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(20);
+  });
+
   it('holds maxConcurrent over two processes: 6 holders, never more than 2 in flight', async () => {
     const a = process();
     const b = process();

@@ -18,6 +18,20 @@ const PLACE_POLL_MS = 250;
 /** How long a clock offset estimate is kept before a slower round trip may replace it. */
 const OFFSET_FRESH_MS = 10_000;
 
+/**
+ * How late after its slot a permit may still start. Within half the pace's interval, the requests
+ * started stay at most one more than the pace in any second; later, they would bunch with the ones
+ * after them. Never under 10 ms, which a timer can be late by on a busy machine (at high rates,
+ * where half an interval is less, that lets a few more start in a second, a small share of many).
+ * The same rule as `LocalLimits`'.
+ */
+export function lateAllowedMs(interval: number): number {
+  return Math.max(interval / 2, 10);
+}
+
+/** How many slots a caller lets go for coming late before it starts anyway (a process too busy to keep any). */
+export const MAX_MISSED_SLOTS = 3;
+
 /** The first key of the advisory locks that take turns on a connection's places ("slup"). */
 const PLACES_LOCK = 0x736c7570;
 
@@ -140,7 +154,12 @@ export class PgLimits implements ConnectionLimits {
 
   // ---------------------------------------------------------------- pace
 
-  /** Takes the connection's next slot on the database's clock and sleeps until it. */
+  /**
+   * Waits for a slot of the connection's pace. A caller that comes to its slot late (its process
+   * busy, its timer fired late) lets the slot go and takes the next free one, at most
+   * `MAX_MISSED_SLOTS` times: slots missed in a stall are not spent together after it, so a stall
+   * sends no burst.
+   */
   private async pace(
     connection: string,
     perSecond: number,
@@ -149,6 +168,24 @@ export class PgLimits implements ConnectionLimits {
   ): Promise<void> {
     const interval = 1000 / perSecond;
     await this.calibrated();
+    for (let missed = 0; ; missed++) {
+      const due = await this.slot(connection, interval, signal, onWait);
+      if (Date.now() - due <= lateAllowedMs(interval) || missed >= MAX_MISSED_SLOTS) return;
+    }
+  }
+
+  /**
+   * Takes the connection's next slot on the database's clock and sleeps until it. Returns when, on
+   * this process's clock, the permit was due: the slot, or, when the slot had come by the time the
+   * answer arrived, the slot plus the answer's way back (half the quickest recent round trip), so
+   * that a distant database does not make every such permit late.
+   */
+  private async slot(
+    connection: string,
+    interval: number,
+    signal: AbortSignal | undefined,
+    onWait: ((until: number | null) => void) | undefined,
+  ): Promise<number> {
     const sent = Date.now();
     const r = await this.db.execute<{ slot: number; next: number; now: number }>(sql`
       WITH t AS (SELECT ${NOW}::float8 AS now)
@@ -165,7 +202,7 @@ export class PgLimits implements ConnectionLimits {
     const offset = this.clockOffset(Number(row.now), sent, received);
     const at = Number(row.slot) - offset;
     const wait = at - received;
-    if (wait <= 0) return;
+    if (wait <= 0) return at + (this.offset?.rtt ?? 0) / 2;
     onWait?.(at);
     try {
       await delay(wait, undefined, signal ? { signal } : undefined);
@@ -177,6 +214,7 @@ export class PgLimits implements ConnectionLimits {
         .catch(() => {});
       throw signal?.aborted ? abortReason(signal) : err;
     }
+    return at;
   }
 
   /**
