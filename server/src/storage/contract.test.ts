@@ -389,6 +389,22 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
       expect(await s.slots.arm(flowId, 'every', 2, 9_000)).toMatchObject({ version: 2, updatedAt: 9_000 });
       expect(await s.slots.arm(flowId, 'every', 2, 10_000)).toMatchObject({ version: 2, updatedAt: 9_000 });
     });
+
+    it('counts slots from when a flow is turned on again, even if a tick armed its schedule while it was off', async () => {
+      const flowId = await newFlow();
+      await s.slots.arm(flowId, 'every', 1, 1_000);
+      expect(await s.slots.advance(flowId, 'every', null, 60_000, null)).toBe(true);
+      await s.flows.set(flowId, { enabled: false }, 70_000);
+      expect((await s.slots.get(flowId, 'every'))?.version).toBeNull();
+      // a tick that read the flow as on just before it went off arms it again
+      expect(await s.slots.arm(flowId, 'every', 1, 71_000)).toMatchObject({ version: 1, updatedAt: 71_000 });
+      // on again an hour later: armed from then, so the hour it was off is not caught up
+      await s.flows.set(flowId, { enabled: true }, 3_671_000);
+      expect(await s.slots.arm(flowId, 'every', 1, 3_672_000)).toMatchObject({ version: 1, updatedAt: 3_672_000 });
+      // turning on a flow that is on leaves its schedules as they are
+      await s.flows.set(flowId, { enabled: true }, 3_700_000);
+      expect(await s.slots.arm(flowId, 'every', 1, 3_701_000)).toMatchObject({ updatedAt: 3_672_000 });
+    });
   });
 
   describe('watermarks', () => {

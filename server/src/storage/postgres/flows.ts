@@ -106,10 +106,13 @@ export class PgFlowRows implements FlowRows {
     if (patch.publishedVersion !== undefined) changes.publishedVersion = patch.publishedVersion;
     if (patch.enabled !== undefined) changes.enabled = patch.enabled;
     await this.db.transaction(async (tx) => {
+      const [was] = await tx.select({ enabled: flows.enabled }).from(flows).where(eq(flows.id, flowId)).for('update');
       const updated = await tx.update(flows).set(changes).where(eq(flows.id, flowId)).returning({ id: flows.id });
       if (updated.length === 0) throw notFound('flow', flowId);
-      // disarm its schedules: once on again, they count slots from then, not from while it was off
-      if (patch.enabled === false) {
+      // disarm its schedules, turned off and again turned on (a tick that read the flow as on just
+      // before it went off may have armed them since): once on, they count slots from then, not from
+      // while it was off
+      if (patch.enabled === false || (patch.enabled === true && was?.enabled === false)) {
         await tx.update(scheduleState).set({ version: null }).where(eq(scheduleState.flowId, flowId));
       }
     });

@@ -88,6 +88,7 @@ export class SqliteFlows implements FlowRows {
 
   async set(flowId: string, patch: { publishedVersion?: number; enabled?: boolean }, at: number): Promise<void> {
     this.db.transaction((tx) => {
+      const was = tx.select({ enabled: flows.enabled }).from(flows).where(eq(flows.id, flowId)).get();
       tx.update(flows)
         .set({
           updatedAt: at,
@@ -96,8 +97,10 @@ export class SqliteFlows implements FlowRows {
         })
         .where(eq(flows.id, flowId))
         .run();
-      // disarm its schedules: once on again, they count slots from then, not from while it was off
-      if (patch.enabled === false) this.disarm(tx, flowId);
+      // disarm its schedules, turned off and again turned on (a tick that read the flow as on just
+      // before it went off may have armed them since): once on, they count slots from then, not from
+      // while it was off
+      if (patch.enabled === false || (patch.enabled === true && was?.enabled === 0)) this.disarm(tx, flowId);
     });
   }
 
