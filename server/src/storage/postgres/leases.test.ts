@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createPool, type PgDb, pgDb } from './db.js';
 import { PgLeases } from './leases.js';
 import { useTestDatabase } from './test-database.js';
-import { seedFlow, seedRun } from './test-seed.js';
+import { seedRun } from './test-seed.js';
 
 const t = useTestDatabase();
 

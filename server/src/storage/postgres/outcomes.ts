@@ -152,9 +152,9 @@ export class PgOutcomeQueries {
     const { rows } = await this.pool.query<Omit<PackRow, 'keys'> & { run_id: number; seq: number }>(
       `SELECT k.run_id::float8 AS run_id, k.seq::float8 AS seq, p.bucket, p.part, p.count, p.nodes::text AS nodes,
           p.base_at::float8 AS base_at, p.base_batch, p.meta
-        FROM (SELECT k.run_id, k.seq FROM runs r
-              JOIN outcome_keys k ON k.run_id = r.id AND k.key = $1
-              WHERE r.flow_id = $2 AND r.pruned_at IS NULL ORDER BY r.id DESC, k.seq LIMIT $3) k
+        FROM (SELECT k.run_id, k.seq FROM outcome_keys k
+              JOIN runs r ON r.id = k.run_id AND r.flow_id = $2 AND r.pruned_at IS NULL
+              WHERE k.key = $1 ORDER BY k.run_id DESC, k.seq LIMIT $3) k
         JOIN outcome_packs p ON p.run_id = k.run_id AND p.bucket = (k.seq >> ${BUCKET_BITS})::int`,
       [indexedKey(Buffer.from(key)), flowId, limit],
     );

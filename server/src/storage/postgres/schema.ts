@@ -222,7 +222,12 @@ export const outcomeKeys = pgTable(
     key: bytea('key').notNull(),
     seq: big('seq').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.runId, t.key, t.seq] })],
+  (t) => [
+    primaryKey({ columns: [t.runId, t.key, t.seq] }),
+    // one key across the runs of every flow, newest run last: a key's history reads a few index entries
+    // rather than probing every kept run of its flow (see schema-parity.test.ts for why SQLite has none)
+    index('outcome_keys_key').on(t.key, t.runId),
+  ],
 );
 
 /**

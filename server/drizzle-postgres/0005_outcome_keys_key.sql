@@ -1,0 +1,1 @@
+CREATE INDEX "outcome_keys_key" ON "outcome_keys" USING btree ("key","run_id");
