@@ -356,6 +356,8 @@ export async function pgHistory(runs: number, outcomes: number): Promise<Record<
       await c.query('UPDATE runs SET pruned_at = finished_at WHERE id < $1', [firstRun]);
       // as autovacuum leaves the tables once the seed has settled (visibility map set, statistics taken)
       await c.query('VACUUM ANALYZE');
+      // and the seed's pages written out, so the measurement does not share the disk with the checkpoint
+      await c.query('CHECKPOINT');
     } finally {
       await storage.close();
     }

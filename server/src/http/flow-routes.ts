@@ -67,7 +67,11 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
     return { items: await deps.runs.listWatermarks(params.id) };
   });
   api.add('recordHistory', async (_c, { params, query }) => {
-    await deps.flows.assertExists(params.id);
-    return { items: await deps.runs.history(params.id, params.key, query.limit) };
+    // asked together: a flow that does not exist has no history to find, and says so
+    const [, items] = await Promise.all([
+      deps.flows.assertExists(params.id),
+      deps.runs.history(params.id, params.key, query.limit),
+    ]);
+    return { items };
   });
 }

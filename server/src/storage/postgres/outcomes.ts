@@ -144,47 +144,62 @@ export class PgOutcomeQueries {
 
   /**
    * What happened to one record key in every run of a flow whose outcomes are kept, newest run first:
-   * one statement joining each kept run's key lookup (through `runs_flow_kept`) with the packed rows
-   * holding that position, then the detail rows of those the packed outcome says have one.
+   * one statement finding the key's positions through the key-first index (`outcome_keys_key`), with
+   * the packed rows holding them and, where there is one, each position's detail row (error, payload).
    */
   async history(flowId: string, key: string, limit: number): Promise<RecordOutcomeView[]> {
+    type Row = Omit<PackRow, 'keys'> & { run_id: number; seq: number } & {
+      [K in keyof OutcomeRow as `d_${K}`]: OutcomeRow[K] | null;
+    };
     // the key is the one asked for: the packed rows' keys are not read
-    const { rows } = await this.pool.query<Omit<PackRow, 'keys'> & { run_id: number; seq: number }>(
-      `SELECT k.run_id::float8 AS run_id, k.seq::float8 AS seq, p.bucket, p.part, p.count, p.nodes::text AS nodes,
-          p.base_at::float8 AS base_at, p.base_batch, p.meta
+    // a prepared statement: planned once per connection, not at every lookup (its plan is always this one)
+    const { rows } = await this.pool.query<Row>({
+      name: 'record-history',
+      text: `SELECT k.run_id::float8 AS run_id, k.seq::float8 AS seq, p.bucket, p.part, p.count, p.nodes::text AS nodes,
+          p.base_at::float8 AS base_at, p.base_batch, p.meta,
+          o.key AS d_key, o.status AS d_status, o.node_id AS d_node_id, o.batch_no AS d_batch_no,
+          o.attempts AS d_attempts, o.payload AS d_payload, o.at::float8 AS d_at, e.message AS d_message,
+          e.code AS d_code, e.http_status AS d_http_status
         FROM (SELECT k.run_id, k.seq FROM outcome_keys k
               JOIN runs r ON r.id = k.run_id AND r.flow_id = $2 AND r.pruned_at IS NULL
               WHERE k.key = $1 ORDER BY k.run_id DESC, k.seq LIMIT $3) k
-        JOIN outcome_packs p ON p.run_id = k.run_id AND p.bucket = (k.seq >> ${BUCKET_BITS})::int`,
-      [indexedKey(Buffer.from(key)), flowId, limit],
-    );
+        JOIN outcome_packs p ON p.run_id = k.run_id AND p.bucket = (k.seq >> ${BUCKET_BITS})::int
+        LEFT JOIN outcome_details o ON o.run_id = k.run_id AND o.seq = k.seq
+        LEFT JOIN error_messages e ON e.id = o.error_id`,
+      values: [indexedKey(Buffer.from(key)), flowId, limit],
+    });
     // newest run first, then by position, each position's parts in order (sorted here: a few hundred rows)
     rows.sort((a, b) => b.run_id - a.run_id || a.seq - b.seq || a.part - b.part);
-    const found: { runId: number; outcome: PackedOutcome }[] = [];
+    const found: RecordOutcomeView[] = [];
     for (let i = 0; i < rows.length; ) {
-      const { run_id: runId, seq } = rows[i] as (typeof rows)[number];
+      const first = rows[i] as Row;
+      const { run_id: runId, seq } = first;
       // the parts of its bucket, in order: the last that has the position says what it is
       let outcome: PackedOutcome | undefined;
       for (; i < rows.length && rows[i]?.run_id === runId && rows[i]?.seq === seq; i++)
-        outcome = find(rows[i] as Omit<PackRow, 'keys'>, seq, key) ?? outcome;
-      if (outcome) found.push({ runId, outcome });
-    }
-    // the detail rows (error, payload) only where the packed outcome says there is one, in one query
-    const wanted = found.filter((f) => f.outcome.detail);
-    const details = new Map<string, OutcomeRow>();
-    if (wanted.length) {
-      const { rows: detailRows } = await this.pool.query<OutcomeRow>(
-        `SELECT ${DETAIL_COLUMNS} FROM unnest($1::bigint[], $2::bigint[]) AS w(run_id, seq)
-           JOIN outcome_details o ON o.run_id = w.run_id AND o.seq = w.seq
-           LEFT JOIN error_messages e ON e.id = o.error_id`,
-        [wanted.map((f) => f.runId), wanted.map((f) => f.outcome.seq)],
+        outcome = find(rows[i] as Row, seq, key) ?? outcome;
+      if (!outcome) continue;
+      // its detail row, where the packed outcome says it has one
+      found.push(
+        outcome.detail && first.d_key !== null
+          ? pgOutcome({
+              run_id: runId,
+              seq,
+              key: first.d_key,
+              status: first.d_status as number,
+              node_id: first.d_node_id as string,
+              batch_no: first.d_batch_no as number,
+              attempts: first.d_attempts as number,
+              payload: first.d_payload,
+              at: first.d_at as number,
+              message: first.d_message,
+              code: first.d_code,
+              http_status: first.d_http_status,
+            })
+          : packedView(runId, outcome),
       );
-      for (const d of detailRows) details.set(`${d.run_id}/${d.seq}`, d);
     }
-    return found.map(({ runId, outcome }) => {
-      const d = outcome.detail ? details.get(`${runId}/${outcome.seq}`) : undefined;
-      return d ? pgOutcome(d) : packedView(runId, outcome);
-    });
+    return found;
   }
 
   /**
