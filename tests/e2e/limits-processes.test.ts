@@ -176,18 +176,13 @@ describe('a connection limit across two sluice worker processes on one PostgreSQ
         `${(overlapMs / 1000).toFixed(1)} s; busiest second: ${busiest} requests (limit ${PER_SECOND}), ` +
         `${over} of ${windows.length} one-second windows over ${PER_SECOND + 1}`,
     );
-    // At most 20 in a second, one more where a window's edges both fall on a request: the permits
-    // start so. But on a loaded machine a request can reach the ERP's handler 100 ms or more after its
-    // permit (the sending or the receiving process waiting for a core), next to the requests after
-    // it, and the second from its arrival holds one or two more: on a loaded two-core machine, 5 of
-    // 20 runs had a second with 22, in at most 2 of the 300 windows. So: never more than 23, and more
-    // than 21 in at most 1% of the windows. Faults show more: limits kept per process made 41, none
-    // 300. (Permits spent together after a stall, before that was fixed, made up to 25, caught here
-    // in some runs only; the pacers' unit tests catch it every time.)
-    expect(busiest, 'requests the ERP received in its busiest second').toBeLessThanOrEqual(PER_SECOND + 3);
-    expect(over, `one-second windows with more than ${PER_SECOND + 1} requests`).toBeLessThanOrEqual(
-      windows.length / 100,
-    );
+    // At most 20 in a second, one more where a window's edges both fall on a request. Permits start
+    // 1/18 s apart (a connection is paced at 90% of its maxPerSecond), so a request that reaches the
+    // ERP's handler up to a tenth of a second after its permit (the sending or the receiving process
+    // waiting for a core) still leaves the ERP's count there. Paced at exactly 20 a second, a loaded
+    // two-core machine showed 22 in 5 of 20 runs; limits kept per process made 41, none 300.
+    expect(busiest, 'requests the ERP received in its busiest second').toBeLessThanOrEqual(PER_SECOND + 1);
+    expect(over).toBe(0);
     // spread over time: 300 requests at 20 a second, evenly, are 14.95 s from the first to the last
     expect(spanMs).toBeGreaterThanOrEqual(((2 * RECORDS) / PER_SECOND - 1) * 1000);
     expect(overlapMs).toBeGreaterThan(10_000);

@@ -35,7 +35,7 @@ const later = (clock: SimulatedClock, ms: number) => new Promise<void>((resolve)
 describe('LocalLimits', () => {
   it('paces permits evenly: 60 from 3 runs at 20 per second, never more than 21 starting in a second', async () => {
     const clock = new SimulatedClock(0);
-    const limits = new LocalLimits(limitsClock(clock));
+    const limits = new LocalLimits(limitsClock(clock), 1);
     const starts: number[] = [];
     const run = async (holdMs: number) => {
       for (let i = 0; i < 20; i++) {
@@ -55,9 +55,30 @@ describe('LocalLimits', () => {
     expect(limits.held('erp')).toBe(0);
   });
 
-  it('lets a connection idle for a while start at once again, without a burst', async () => {
+  it('paces at 90% of maxPerSecond by default: requests a tenth of a second late on the way still arrive at most 21 in a second', async () => {
     const clock = new SimulatedClock(0);
     const limits = new LocalLimits(limitsClock(clock));
+    const starts: number[] = [];
+    await clock.run(
+      (async () => {
+        for (let i = 0; i < 60; i++) {
+          (await limits.acquire('erp', { maxPerSecond: 20 })).release();
+          starts.push(clock.now());
+        }
+      })(),
+    );
+    expect(starts[1]).toBeCloseTo(1000 / 18, 6);
+    // the worst case for a target counting arrivals: two requests late by 99 ms, the ones after them on time
+    const late = (t: number, i: number) => (i === 20 || i === 21 ? t + 99 : t);
+    const most = (at: number[]) => Math.max(...at.map((t) => at.filter((u) => u >= t && u < t + 1000).length));
+    expect(most(starts.map(late))).toBeLessThanOrEqual(21);
+    // paced at exactly the maximum, the same delays put 22 in a second
+    expect(most(Array.from({ length: 60 }, (_, i) => late(i * 50, i)))).toBe(22);
+  });
+
+  it('lets a connection idle for a while start at once again, without a burst', async () => {
+    const clock = new SimulatedClock(0);
+    const limits = new LocalLimits(limitsClock(clock), 1);
     const take = async () => {
       const permit = await limits.acquire('erp', { maxPerSecond: 4 });
       permit.release();
@@ -86,7 +107,7 @@ describe('LocalLimits', () => {
         return onTime.sleep(end >= 100 && end < 400 ? 400 - clock.now() : ms, signal);
       },
     };
-    const limits = new LocalLimits(stalled);
+    const limits = new LocalLimits(stalled, 1);
     const starts: number[] = [];
     const take = async () => {
       (await limits.acquire('erp', { maxPerSecond: 20 })).release();
@@ -99,7 +120,7 @@ describe('LocalLimits', () => {
 
   it('gives at most maxConcurrent places at once, first come first served, and says a caller waits', async () => {
     const clock = new SimulatedClock(0);
-    const limits = new LocalLimits(limitsClock(clock));
+    const limits = new LocalLimits(limitsClock(clock), 1);
     const order: string[] = [];
     const waits: (number | null)[] = [];
     const permits: Permit[] = [];
@@ -131,7 +152,7 @@ describe('LocalLimits', () => {
 
   it('keeps each connection apart', async () => {
     const clock = new SimulatedClock(0);
-    const limits = new LocalLimits(limitsClock(clock));
+    const limits = new LocalLimits(limitsClock(clock), 1);
     const a = await limits.acquire('erp', { maxConcurrent: 1 });
     const b = await limits.acquire('crm', { maxConcurrent: 1 });
     expect(b.waitedMs).toBe(0);
@@ -141,7 +162,7 @@ describe('LocalLimits', () => {
 
   it('a caller that gives up waiting holds nothing: not a place, not a slot', async () => {
     const clock = new SimulatedClock(0);
-    const limits = new LocalLimits(limitsClock(clock));
+    const limits = new LocalLimits(limitsClock(clock), 1);
     const first = await limits.acquire('erp', { maxConcurrent: 1 });
     const gone = new AbortController();
     const waiting = limits.acquire('erp', { maxConcurrent: 1 }, gone.signal);
@@ -176,7 +197,7 @@ describe('LocalLimits', () => {
 
   it('holds every run of the process to the connection’s limit together', async () => {
     const clock = new SimulatedClock(0);
-    const limits = new LocalLimits(limitsClock(clock));
+    const limits = new LocalLimits(limitsClock(clock), 1);
     let inFlight = 0;
     let most = 0;
     const connectors = {

@@ -1,5 +1,6 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionLimits, LimitSettings, Permit } from '@sluice/engine';
+import { lateAllowedMs, MAX_MISSED_SLOTS, PACE_SHARE, paceIntervalMs } from '../storage/pacing.js';
 
 /** The time the limits keep: injected so that tests measure exact spacing on a simulated clock. */
 export interface LimitsClock {
@@ -12,20 +13,6 @@ export const systemLimitsClock: LimitsClock = {
   now: () => Date.now(),
   sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
 };
-
-/**
- * How late after its slot a permit may still start. Within half the pace's interval, the requests
- * started stay at most one more than the pace in any second; later, they would bunch with the ones
- * after them. Never under 10 ms, which a timer can be late by on a busy machine (at high rates,
- * where half an interval is less, that lets a few more start in a second, a small share of many).
- * The same rule as `PgLimits`'.
- */
-export function lateAllowedMs(interval: number): number {
-  return Math.max(interval / 2, 10);
-}
-
-/** How many slots a caller lets go for coming late before it starts anyway (a process too busy to keep any). */
-export const MAX_MISSED_SLOTS = 3;
 
 /** A caller waiting for a place, with the concurrency it was given (a limit edited meanwhile applies to later callers). */
 interface Waiter {
@@ -55,7 +42,11 @@ interface Lane {
 export class LocalLimits implements ConnectionLimits {
   private readonly lanes = new Map<string, Lane>();
 
-  constructor(private readonly clock: LimitsClock = systemLimitsClock) {}
+  constructor(
+    private readonly clock: LimitsClock = systemLimitsClock,
+    /** The share of `maxPerSecond` paced at (`PACE_SHARE`; tests of the spacing itself give 1). */
+    private readonly paceShare = PACE_SHARE,
+  ) {}
 
   async acquire(
     connection: string,
@@ -142,7 +133,7 @@ export class LocalLimits implements ConnectionLimits {
     onWait: ((until: number | null) => void) | undefined,
   ): Promise<void> {
     if (!perSecond) return;
-    const interval = 1000 / perSecond;
+    const interval = paceIntervalMs(perSecond, this.paceShare);
     for (let missed = 0; ; missed++) {
       const now = this.clock.now();
       const slot = Math.max(now, lane.next);

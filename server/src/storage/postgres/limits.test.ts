@@ -13,7 +13,7 @@ const opened: { db: PgDb; listener: PgListener; limits: PgLimits }[] = [];
 function process(placeTtlMs?: number) {
   const db = pgDb(createPool(database.url, 10));
   const listener = PgListener.of(db);
-  const limits = new PgLimits(db, { listener, placeTtlMs });
+  const limits = new PgLimits(db, { listener, placeTtlMs, paceShare: 1 });
   const p = { db, listener, limits };
   opened.push(p);
   return p;

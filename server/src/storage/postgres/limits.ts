@@ -3,6 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import type { ConnectionLimits, LimitSettings, Permit } from '@sluice/engine';
 import { sql } from 'drizzle-orm';
 import type { Logger } from '../../logger.js';
+import { lateAllowedMs, MAX_MISSED_SLOTS, paceIntervalMs } from '../pacing.js';
 import type { PgDb } from './db.js';
 import type { PgListener } from './listener.js';
 
@@ -18,20 +19,6 @@ const PLACE_POLL_MS = 250;
 /** How long a clock offset estimate is kept before a slower round trip may replace it. */
 const OFFSET_FRESH_MS = 10_000;
 
-/**
- * How late after its slot a permit may still start. Within half the pace's interval, the requests
- * started stay at most one more than the pace in any second; later, they would bunch with the ones
- * after them. Never under 10 ms, which a timer can be late by on a busy machine (at high rates,
- * where half an interval is less, that lets a few more start in a second, a small share of many).
- * The same rule as `LocalLimits`'.
- */
-export function lateAllowedMs(interval: number): number {
-  return Math.max(interval / 2, 10);
-}
-
-/** How many slots a caller lets go for coming late before it starts anyway (a process too busy to keep any). */
-export const MAX_MISSED_SLOTS = 3;
-
 /** The first key of the advisory locks that take turns on a connection's places ("slup"). */
 const PLACES_LOCK = 0x736c7570;
 
@@ -45,6 +32,8 @@ export interface PgLimitsOptions {
   /** This process's name in the places it holds; random by default. */
   owner?: string;
   logger?: Logger;
+  /** The share of `maxPerSecond` paced at (`PACE_SHARE`; tests of the spacing itself give 1). */
+  paceShare?: number;
 }
 
 /** A caller waiting for a place here, in turn. */
@@ -166,7 +155,7 @@ export class PgLimits implements ConnectionLimits {
     signal: AbortSignal | undefined,
     onWait: ((until: number | null) => void) | undefined,
   ): Promise<void> {
-    const interval = 1000 / perSecond;
+    const interval = paceIntervalMs(perSecond, this.options.paceShare);
     await this.calibrated();
     for (let missed = 0; ; missed++) {
       const due = await this.slot(connection, interval, signal, onWait);
