@@ -144,7 +144,7 @@ export class PgOutcomeQueries {
 
   /**
    * What happened to one record key in every run of a flow whose outcomes are kept, newest run first:
-   * one statement finding the key's positions through the key-first index (`outcome_keys_key`), with
+   * one statement finding the key's positions through `outcome_keys` (keyed key first), with
    * the packed rows holding them and, where there is one, each position's detail row (error, payload).
    */
   async history(flowId: string, key: string, limit: number): Promise<RecordOutcomeView[]> {

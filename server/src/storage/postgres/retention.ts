@@ -1,7 +1,9 @@
 import { FINAL_RUN_STATUSES } from '@sluice/shared';
 import type pg from 'pg';
+import { type PackRow, unpack } from '../outcomes/outcome-pack.mjs';
 import type { PruneResult, RetentionPolicy, RetentionStore } from '../port.js';
 import type { PgDb } from './db.js';
+import { indexedKey, PACK_COLUMNS } from './packs.js';
 import { changes, type Queryable, row, rows } from './rows.js';
 
 const DAY_MS = 86_400_000;
@@ -11,6 +13,8 @@ export const TEST_RUNS_KEPT = 5;
 export const RECORD_BATCH = 5000;
 /** Buckets of packed rows deleted per statement: up to 256 outcomes each, so a batch is as heavy as a record batch. */
 export const BUCKET_BATCH = 200;
+/** Buckets whose key rows are deleted per statement: about a record batch of keys. */
+const KEY_BUCKET_BATCH = Math.max(1, Math.floor(RECORD_BATCH / 256));
 
 /**
  * The advisory lock the prune job holds while it prunes ("slui", 2): every API process runs the job,
@@ -26,9 +30,9 @@ const FINAL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
  * both older than `days` and not among their flow's newest `runsPerFlow`, test runs not counted); the
  * run's summary, counts and batches stay, marked `pruned_at`.
  *
- * The rows go by batched deletes, run by run, each batch a statement and a transaction of its own: a
- * range of a run's key index (`outcome_keys` in key order from where the last batch stopped), of its
- * buckets (`outcome_packs`, `outcome_outputs`) or of its positions (`outcome_details`, inputs,
+ * The rows go by batched deletes, run by run, each batch a statement and a transaction of its own: the
+ * key rows of a range of the run's buckets (`outcome_keys` is keyed key first, so each row is found
+ * by its key, read from the packs), a range of its buckets (`outcome_packs`, `outcome_outputs`) or of its positions (`outcome_details`, inputs,
  * selections), so no statement holds locks or writes for long. Measured against partitioning by run id
  * (`tests/bench/pg-retention.ts`: 10M outcomes in packs, 200 runs over four flows, half of them pruned
  * while a writer stores a new run's packs and keys; PostgreSQL 15, two cores):
@@ -97,21 +101,33 @@ export class PgRetention implements RetentionStore {
 
 /** Removes a run's per-record rows in batches, then marks it pruned; returns the outcomes removed. */
 export async function pruneRun(c: pg.PoolClient | pg.Pool, runId: number, now: number): Promise<number> {
-  // the key index, in key order from where the last batch stopped: each batch one range of the index
-  // (rows found by their ctid, with the run named too: a ctid is unique only within one table)
-  let after: { key: Buffer; seq: number } = { key: Buffer.alloc(0), seq: -1 };
-  for (;;) {
-    const last = await row<{ key: Buffer; seq: number; n: number }>(
+  // the key rows, found from the run's packs (the key index is key first, so a run's rows are not one
+  // range of it): a batch of buckets' keys at a time, each row by its whole key
+  const top = await row<{ b: number | null }>(c, 'SELECT max(bucket) AS b FROM outcome_packs WHERE run_id = $1', [
+    runId,
+  ]);
+  for (let from = 0; top?.b != null && from <= top.b; from += KEY_BUCKET_BATCH) {
+    const packs = await rows<PackRow>(
       c,
-      `WITH batch AS (
-         SELECT ctid AS t, key, seq FROM outcome_keys WHERE run_id = $1 AND (key, seq) > ($2::bytea, $3::bigint)
-           ORDER BY key, seq LIMIT $4
-       ), gone AS (DELETE FROM outcome_keys WHERE run_id = $1 AND ctid = ANY (ARRAY(SELECT t FROM batch)))
-       SELECT key, seq, (SELECT count(*) FROM batch) AS n FROM batch ORDER BY key DESC, seq DESC LIMIT 1`,
-      [runId, after.key, after.seq, RECORD_BATCH],
+      `SELECT ${PACK_COLUMNS} FROM outcome_packs p WHERE p.run_id = $1 AND p.bucket >= $2 AND p.bucket < $3`,
+      [runId, from, from + KEY_BUCKET_BATCH],
     );
-    if (!last || last.n < RECORD_BATCH) break;
-    after = last;
+    const keys: Buffer[] = [];
+    const seqs: number[] = [];
+    // every part's outcomes: a position written again has its key row under its latest key only, and a
+    // key named twice deletes nothing more
+    for (const p of packs)
+      for (const o of unpack(p)) {
+        keys.push(indexedKey(Buffer.from(o.key)));
+        seqs.push(o.seq);
+      }
+    if (keys.length)
+      await changes(
+        c,
+        `DELETE FROM outcome_keys k USING unnest($2::bytea[], $3::bigint[]) AS d(key, seq)
+           WHERE k.key = d.key AND k.run_id = $1 AND k.seq = d.seq`,
+        [runId, keys, seqs],
+      );
   }
   await byPosition(c, 'outcome_details', runId);
   // the outcomes removed, counted before their packs go
@@ -120,9 +136,6 @@ export async function pruneRun(c: pg.PoolClient | pg.Pool, runId: number, now: n
     'SELECT COALESCE(SUM(count), 0) AS n FROM outcome_packs WHERE run_id = $1',
     [runId],
   );
-  const top = await row<{ b: number | null }>(c, 'SELECT max(bucket) AS b FROM outcome_packs WHERE run_id = $1', [
-    runId,
-  ]);
   for (let from = 0; top?.b != null && from <= top.b; from += BUCKET_BATCH) {
     for (const table of ['outcome_outputs', 'outcome_packs'])
       await changes(c, `DELETE FROM ${table} WHERE run_id = $1 AND bucket >= $2 AND bucket < $3`, [

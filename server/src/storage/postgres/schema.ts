@@ -213,7 +213,7 @@ export const outcomeOutputs = pgTable(
 
 /**
  * One row per record outcome, for finding them by key: within a run, and one key across the runs of
- * a flow (a lookup per run). Keyed by run first. `key` is its UTF-8 bytes.
+ * a flow. `key` is its UTF-8 bytes (`indexedKey`).
  */
 export const outcomeKeys = pgTable(
   'outcome_keys',
@@ -222,12 +222,10 @@ export const outcomeKeys = pgTable(
     key: bytea('key').notNull(),
     seq: big('seq').notNull(),
   },
-  (t) => [
-    primaryKey({ columns: [t.runId, t.key, t.seq] }),
-    // one key across the runs of every flow, newest run last: a key's history reads a few index entries
-    // rather than probing every kept run of its flow (see schema-parity.test.ts for why SQLite has none)
-    index('outcome_keys_key').on(t.key, t.runId),
-  ],
+  // key first (SQLite's is run first): one key across the runs of every flow is a few entries of the
+  // one index the key rows need, so a key's history reads those rather than probing every kept run of
+  // its flow; a key within a run is (key, run) too; retention finds a run's key rows from its packs
+  (t) => [primaryKey({ columns: [t.key, t.runId, t.seq] })],
 );
 
 /**

@@ -1,1 +1,0 @@
-CREATE INDEX "outcome_keys_key" ON "outcome_keys" USING btree ("key","run_id");

@@ -1,0 +1,2 @@
+ALTER TABLE "outcome_keys" DROP CONSTRAINT "outcome_keys_run_id_key_seq_pk";--> statement-breakpoint
+ALTER TABLE "outcome_keys" ADD CONSTRAINT "outcome_keys_key_run_id_seq_pk" PRIMARY KEY("key","run_id","seq");
