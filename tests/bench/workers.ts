@@ -24,7 +24,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { chain, flowDocument } from '@sluice/engine/testing';
 import { createApp, FlowRepository, openSluice } from '@sluice/server';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import { createPool } from '../../server/src/storage/postgres/db.js';
@@ -45,46 +44,21 @@ export const RUNS_PER_WORKER = 2;
 /** The ERP's answer time for each write in the speed-up measurement. */
 export const ERP_LATENCY_MS = 20;
 
-/** Work orders → ERP, one request a record, one request at a time. */
-const serialWriteFlow = (name: string) =>
-  flowDocument(
-    [
-      { id: 'start', type: 'manual' },
-      {
-        id: 'work-orders',
-        type: 'http-source',
-        params: {
-          connection: 'maintenance-sandbox',
-          url: '/api/eam/work-orders',
-          keyField: 'key',
-          pageSize: 100,
-          pagination: { type: 'token' },
-        },
-      },
-      { id: 'batch', type: 'batch', params: { size: 50 } },
-      {
-        id: 'shape',
-        type: 'map',
-        params: {
-          keep: 'none',
-          fields: [
-            { name: 'externalKey', expression: 'key' },
-            { name: 'title', expression: 'title' },
-            { name: 'assetKey', expression: 'assetKey' },
-          ],
-        },
-      },
-      {
-        id: 'erp',
-        type: 'http-write',
-        params: { connection: 'erp-sandbox', url: '/api/erp/work-orders', concurrency: 1 },
-      },
-      { id: 'rejected', type: 'error-branch' },
-      { id: 'dead-letter', type: 'collect' },
-    ],
-    [...chain('start', 'work-orders', 'batch', 'shape', 'erp'), ...chain('erp:error', 'rejected', 'dead-letter')],
-    { name },
-  );
+/**
+ * Work orders → ERP, one request a record, one request at a time: the crash test's flow without its
+ * delay between batches, its write's concurrency 1.
+ */
+const serialWriteFlow = (name: string) => ({
+  ...crashFlow,
+  name,
+  nodes: crashFlow.nodes
+    .filter((n) => n.id !== 'pause')
+    .map((n) => (n.id === 'erp' ? { ...n, params: { ...n.params, concurrency: 1 } } : n)),
+  edges: [
+    ...(crashFlow.edges ?? []).filter((e) => e.source !== 'pause' && e.target !== 'pause'),
+    { source: 'batch', target: 'shape' },
+  ],
+});
 
 /** What every process of one measurement shares: its database, the sandbox systems, the secret key. */
 async function cluster(sandbox: RunningServer) {
