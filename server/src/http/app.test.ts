@@ -154,6 +154,13 @@ describe('the API', () => {
       [again.runId, 'failed'],
       [runId, 'failed'],
     ]);
+    // no history: an empty list for a flow that exists, 404 naming the flow for one that does not
+    const none = await app.request(`/api/flows/${id}/records/never-seen`);
+    expect(none.status).toBe(200);
+    expect(((await none.json()) as { items: unknown[] }).items).toEqual([]);
+    const missing = await app.request(`/api/flows/flow_missing/records/${key}`);
+    expect(missing.status).toBe(404);
+    expect(JSON.stringify(await missing.json())).toContain('flow_missing');
     const runs = (await (await app.request(`/api/runs?flowId=${id}`)).json()) as Page<{ id: string }>;
     expect(runs.items.map((r) => r.id)).toEqual([again.runId, runId]);
   });

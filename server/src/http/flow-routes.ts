@@ -67,11 +67,10 @@ export function registerFlowRoutes(api: ApiRouter, deps: AppDeps): void {
     return { items: await deps.runs.listWatermarks(params.id) };
   });
   api.add('recordHistory', async (_c, { params, query }) => {
-    // asked together: a flow that does not exist has no history to find, and says so
-    const [, items] = await Promise.all([
-      deps.flows.assertExists(params.id),
-      deps.runs.history(params.id, params.key, query.limit),
-    ]);
+    // one round trip when there is history: a flow with runs cannot be removed, so a history found is
+    // a flow that exists; only an empty answer asks whether the flow does (404 when it does not)
+    const items = await deps.runs.history(params.id, params.key, query.limit);
+    if (items.length === 0) await deps.flows.assertExists(params.id);
     return { items };
   });
 }
