@@ -1,4 +1,11 @@
-import { type ConnectionLimits, type LimitSettings, type Pace, type Permit, type PermitAnswer, retryAfterMs } from '@sluice/engine';
+import {
+  type ConnectionLimits,
+  type LimitSettings,
+  type Pace,
+  type Permit,
+  type PermitAnswer,
+  retryAfterMs,
+} from '@sluice/engine';
 import { type LimitsClock, systemLimitsClock } from './limits.js';
 
 /** A cut keeps this share of the rate the system was seen to take (multiplicative decrease). */

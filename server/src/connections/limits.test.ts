@@ -1,4 +1,4 @@
-import { type Clock, type Permit, startRun } from '@sluice/engine';
+import { type Permit, startRun } from '@sluice/engine';
 import {
   chain,
   fakeConnectors,

@@ -154,7 +154,11 @@ describe('connections', () => {
       adaptive: false,
     });
     expect(await resolved()).toEqual({ maxPerSecond: 0.5 });
-    expect(await view(t.app.request('/api/connections/limited'))).toEqual({ maxConcurrent: null, maxPerSecond: 0.5, adaptive: false });
+    expect(await view(t.app.request('/api/connections/limited'))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: 0.5,
+      adaptive: false,
+    });
     expect(await view(send('PATCH', '/api/connections/limited', { limits: {} }))).toEqual({
       maxConcurrent: null,
       maxPerSecond: null,
@@ -181,8 +185,16 @@ describe('connections', () => {
     const { items } = (await (await t.app.request('/api/connections')).json()) as {
       items: (View & { name: string })[];
     };
-    expect(items.find((c) => c.name === 'limited')?.limits).toEqual({ maxConcurrent: 1, maxPerSecond: null, adaptive: false });
-    expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({ maxConcurrent: null, maxPerSecond: null, adaptive: false });
+    expect(items.find((c) => c.name === 'limited')?.limits).toEqual({
+      maxConcurrent: 1,
+      maxPerSecond: null,
+      adaptive: false,
+    });
+    expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+      adaptive: false,
+    });
     await send('DELETE', '/api/connections/limited');
   });
 
@@ -192,7 +204,11 @@ describe('connections', () => {
       { name: 'free-sandbox', baseUrl: 'http://f.test', headers: {} },
     ]);
     expect((await repo.get('paced-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: 5, adaptive: false });
-    expect((await repo.get('free-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: null, adaptive: false });
+    expect((await repo.get('free-sandbox')).limits).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+      adaptive: false,
+    });
     expect((await repo.resolve('paced-sandbox'))?.limits).toEqual({ maxPerSecond: 5 });
   });
 

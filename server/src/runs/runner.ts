@@ -768,7 +768,10 @@ function logEvent(log: Logger, event: RunEvent): void {
   // a connection's learnt pace changing is worth an operator's eye (a system slowing down)
   if (event.type === 'pace') {
     const { connection, nodeId, pace } = event;
-    log.info({ connection, nodeId, ...pace }, `pace of ${connection}: ${pace.perSecond ?? 'not held back'}/s (${pace.reason})`);
+    log.info(
+      { connection, nodeId, ...pace },
+      `pace of ${connection}: ${pace.perSecond ?? 'not held back'}/s (${pace.reason})`,
+    );
     return;
   }
   if (!log.isLevelEnabled('debug')) return;

@@ -76,6 +76,8 @@ export interface FaultStats {
   faulted: { down: number; expiredCredentials: number; rateLimit: number; hiddenLimit: number; transient: number };
   /** Requests that were delayed (latency or slow first byte). */
   delayed: number;
+  /** When the hidden limit answered 429 (Unix ms), the last 10,000. */
+  hiddenLimitAt: number[];
 }
 
 export interface FaultView {
@@ -113,6 +115,7 @@ const emptyStats = (): FaultStats => ({
   requests: 0,
   faulted: { down: 0, expiredCredentials: 0, rateLimit: 0, hiddenLimit: 0, transient: 0 },
   delayed: 0,
+  hiddenLimitAt: [],
 });
 
 /** The faults of one sandbox system. `now` is the clock for windows (the real one unless a test says). */
@@ -199,6 +202,8 @@ export function createFaults(options: { now?: () => number; initial?: FaultSetti
       );
     } else if (settings.hiddenLimit && !admittedHidden(s, settings.hiddenLimit.perSecond, t)) {
       s.stats.faulted.hiddenLimit++;
+      s.stats.hiddenLimitAt.push(now());
+      if (s.stats.hiddenLimitAt.length > 10_000) s.stats.hiddenLimitAt.shift();
       answer = c.json({ error: { code: 'too_many_requests', message: 'too many requests' } }, 429);
     } else if (settings.transient && transientDraw < settings.transient.share) {
       s.stats.faulted.transient++;

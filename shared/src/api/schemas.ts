@@ -154,7 +154,9 @@ export const paceSchema = z.strictObject({
   concurrency: z.number().int().nullable().describe('Requests at once now; null: not held back below the maxima.'),
   reason: z
     .string()
-    .describe('Why it last changed: start, throttled (429/503), retry-after, rate-limit-headers, latency or recovering.'),
+    .describe(
+      'Why it last changed: start, throttled (429/503), retry-after, rate-limit-headers, latency or recovering.',
+    ),
 });
 export type PaceView = z.output<typeof paceSchema>;
 

@@ -220,7 +220,9 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
   }
   if (values.adaptive) limits.adaptive = true;
   const hadLimits =
-    original?.limits.maxConcurrent != null || original?.limits.maxPerSecond != null || original?.limits.adaptive === true;
+    original?.limits.maxConcurrent != null ||
+    original?.limits.maxPerSecond != null ||
+    original?.limits.adaptive === true;
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 
