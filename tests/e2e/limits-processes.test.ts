@@ -87,7 +87,7 @@ describe('a connection limit across two sluice worker processes on one PostgreSQ
         limits: { maxPerSecond: PER_SECOND },
       }),
     });
-    expect(created.limits).toEqual({ maxConcurrent: null, maxPerSecond: PER_SECOND });
+    expect(created.limits).toEqual({ maxConcurrent: null, maxPerSecond: PER_SECOND, adaptive: false });
 
     const flows = await Promise.all(
       ['A', 'B'].map((prefix) =>
