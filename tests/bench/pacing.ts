@@ -10,11 +10,18 @@
  * - `share429`: 429s over all requests from then on;
  * - `rate`: the accepted writes a second from then on.
  */
-import type { ConnectionView, FlowDetail, RunDetail } from '@sluice/shared';
+import type { FlowDetail, RunDetail } from '@sluice/shared';
 import { isFinalRunStatus } from '@sluice/shared';
 import type { ErpStats } from '../../server/src/sandbox/erp.js';
 import type { FaultView } from '../../server/src/sandbox/faults.js';
-import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
+import {
+  api,
+  createErpConnection,
+  eventually,
+  type RunningServer,
+  startSandboxProcess,
+  startServer,
+} from '../support/server.js';
 
 const CONNECTION = 'erp-adaptive';
 const json = { 'content-type': 'application/json' };
@@ -83,17 +90,10 @@ export async function measurePacing(records: number, limit = 40): Promise<Pacing
     processes.push(sandbox);
     const server = await startServer({ SLUICE_SANDBOX_URL: sandbox.url });
     processes.push(server);
-    const created = await api<ConnectionView>(`${server.url}/api/connections`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({
-        name: CONNECTION,
-        baseUrl: `${sandbox.url}/erp`,
-        auth: 'bearer',
-        secret: 'sandbox-erp-token',
-        checkPath: '/api/erp/status',
-        limits: { maxPerSecond: 100, maxConcurrent: 8, adaptive: true },
-      }),
+    const created = await createErpConnection(server.url, sandbox.url, CONNECTION, {
+      maxPerSecond: 100,
+      maxConcurrent: 8,
+      adaptive: true,
     });
     if (!created.limits.adaptive) throw new Error('the connection did not keep adaptive pacing');
     await api<FaultView>(`${sandbox.url}/erp/_sandbox/faults`, {

@@ -1,8 +1,8 @@
-import { type ConnectionView, type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
+import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import type { ErpStats } from '../../server/src/sandbox/erp.js';
 import { pgDeployment, startedBy } from '../support/deployment.js';
-import { api, eventually } from '../support/server.js';
+import { api, createErpConnection, eventually } from '../support/server.js';
 
 /**
  * A connection's `maxPerSecond` held across processes: two flows, each run by its own worker
@@ -75,18 +75,7 @@ describe('a connection limit across two sluice worker processes on one PostgreSQ
     const workers = await Promise.all([deployment.worker(env), deployment.worker(env)]);
 
     const json = { 'content-type': 'application/json' };
-    const created = await api<ConnectionView>(`${apiProcess.url}/api/connections`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({
-        name: CONNECTION,
-        baseUrl: `${sandbox.url}/erp`,
-        auth: 'bearer',
-        secret: 'sandbox-erp-token',
-        checkPath: '/api/erp/status',
-        limits: { maxPerSecond: PER_SECOND },
-      }),
-    });
+    const created = await createErpConnection(apiProcess.url, sandbox.url, CONNECTION, { maxPerSecond: PER_SECOND });
     expect(created.limits).toEqual({ maxConcurrent: null, maxPerSecond: PER_SECOND, adaptive: false });
 
     const flows = await Promise.all(

@@ -6,7 +6,7 @@ import {
   type PermitAnswer,
   retryAfterMs,
 } from '@sluice/engine';
-import { type LimitsClock, systemLimitsClock } from './limits.js';
+import { type LimitsClock, Places, systemLimitsClock } from './limits.js';
 
 /** A cut keeps this share of the rate the system was seen to take (multiplicative decrease). */
 export const CUT_TO = 0.9;
@@ -26,11 +26,6 @@ const GROWTH = 0.1;
 /** Latency rising past max(this × its floor, floor + LATENCY_SLACK_MS) counts as a sign of overload. */
 const LATENCY_FACTOR = 3;
 const LATENCY_SLACK_MS = 250;
-
-/** A caller waiting for one of the pace's places. */
-interface Waiter {
-  admit(): void;
-}
 
 /** What the pace knows of one connection. */
 interface Lane {
@@ -55,8 +50,7 @@ interface Lane {
   accepted: number[];
   firstAnswer: number | null;
   latency: { floor: number | null; average: number | null };
-  held: number;
-  queue: Waiter[];
+  places: Places;
 }
 
 /**
@@ -93,7 +87,7 @@ export class AdaptiveLimits implements ConnectionLimits {
     if (!limits.adaptive) return this.inner.acquire(connection, limits, signal, onWait);
     const start = this.clock.now();
     const lane = this.lane(connection, limits);
-    await this.place(lane, signal, onWait);
+    await lane.places.take(() => lane.concurrency ?? undefined, signal, onWait);
     let outer: Permit;
     try {
       await this.slot(lane, signal, onWait);
@@ -144,8 +138,7 @@ export class AdaptiveLimits implements ConnectionLimits {
         accepted: [],
         firstAnswer: null,
         latency: { floor: null, average: null },
-        held: 0,
-        queue: [],
+        places: new Places(),
       };
       this.lanes.set(connection, lane);
     }
@@ -156,42 +149,8 @@ export class AdaptiveLimits implements ConnectionLimits {
     return lane;
   }
 
-  private place(lane: Lane, signal: AbortSignal | undefined, onWait?: (until: number | null) => void): Promise<void> {
-    if (lane.concurrency === null || (lane.held < lane.concurrency && lane.queue.length === 0)) {
-      lane.held++;
-      return Promise.resolve();
-    }
-    onWait?.(null);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        admit: () => {
-          signal?.removeEventListener('abort', leave);
-          resolve();
-        },
-      };
-      const leave = () => {
-        lane.queue.splice(lane.queue.indexOf(waiter), 1);
-        this.admit(lane);
-        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-      };
-      lane.queue.push(waiter);
-      signal?.addEventListener('abort', leave, { once: true });
-    });
-  }
-
   private free(lane: Lane): void {
-    lane.held--;
-    this.admit(lane);
-  }
-
-  private admit(lane: Lane): void {
-    for (;;) {
-      const first = lane.queue[0];
-      if (!first || (lane.concurrency !== null && lane.held >= lane.concurrency)) return;
-      lane.queue.shift();
-      lane.held++;
-      first.admit();
-    }
+    lane.places.free();
   }
 
   /** Waits for the pace's next slot (after any hold), spacing requests evenly at the current rate. */
@@ -271,7 +230,8 @@ export class AdaptiveLimits implements ConnectionLimits {
       lane.ceiling = Math.max(MIN_RATE, from);
     }
     lane.rate = Math.max(MIN_RATE, CUT_TO * Math.max(from, MIN_RATE));
-    if (lane.held > 1) lane.concurrency = Math.max(1, Math.ceil(CUT_TO * (lane.concurrency ?? lane.held)));
+    if (lane.places.held > 1)
+      lane.concurrency = Math.max(1, Math.ceil(CUT_TO * (lane.concurrency ?? lane.places.held)));
     lane.reason = reason;
     lane.lastCut = now;
     lane.lastRaise = now;
@@ -294,7 +254,7 @@ export class AdaptiveLimits implements ConnectionLimits {
     if (lane.concurrency !== null) {
       const next = lane.concurrency + 1;
       lane.concurrency = limits.maxConcurrent !== undefined ? Math.min(next, limits.maxConcurrent) : next;
-      this.admit(lane);
+      lane.places.admit();
     }
     lane.reason = 'recovering';
   }
