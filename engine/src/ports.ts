@@ -168,6 +168,11 @@ export interface RunStore {
   setStatus(runId: string, update: RunStatusUpdate): void | Promise<void>;
   /** Records why the run is waiting (a delay, a rate limit, an open breaker), or that it no longer is. */
   setWaiting(runId: string, waiting: Waiting | null): void | Promise<void>;
+  /**
+   * Resolves once every commit of the run handed over so far is stored (a crash cannot lose it).
+   * Absent: a commit is stored when `commit` returns.
+   */
+  flush?(runId: string): Promise<void>;
 }
 
 export interface HttpRequest {
