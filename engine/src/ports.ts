@@ -182,6 +182,11 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The connection the request is sent for (for a URL without one, its origin): a client that keeps
+   * connections alive keeps one pool per value, so each system's sockets are its own.
+   */
+  connection?: string;
 }
 
 export interface HttpResponse {

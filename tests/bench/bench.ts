@@ -237,6 +237,7 @@ const figures: Record<string, number> = {
   http_records: sizes.http,
   http_rps: Math.round(http.rps as number),
   sandbox_alone_rps: Math.round(alone.rps as number),
+  http_vs_fetch: r2((http.rps as number) / (alone.rps as number)),
   history_p50_ms: r2(history.historyP50 as number),
   history_p99_ms: r2(history.historyP99 as number),
   failed_page_p50_ms: r2(history.failedPageP50 as number),
@@ -338,6 +339,7 @@ const rows: [string, string, string][] = [
     `${f(figures.sandbox_alone_rps as number)} rec/s`,
     '',
   ],
+  ['http_vs_fetch (the flow over HTTP / plain fetch)', `${figures.http_vs_fetch}`, '≥ 0.9'],
   [
     `One record's history (${f(sizes.runs)} runs, ${f(sizes.runs * 10)} outcomes), p50 / p99`,
     `${figures.history_p50_ms} / ${figures.history_p99_ms} ms`,

@@ -25,6 +25,7 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'pg-load-split') return pgApiUnderLoad(n, true);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
+  if (kind === 'http-vs-fetch') return httpVsFetch(n);
   if (kind === 'history') return historyBench(n, n * 10);
   // `engine-history` (ten times n outcomes of earlier runs) or `engine-history:<outcomes>`
   if (kind === 'engine-history' || kind.startsWith('engine-history:'))
@@ -214,6 +215,22 @@ async function sandboxAlone(n: number) {
   const seconds = (performance.now() - t0) / 1000;
   await sandbox.close();
   return { rps: count / seconds, seconds };
+}
+
+/**
+ * `http_vs_fetch` in one process, for a quick look on a shared machine: the plain-fetch loop and the
+ * engine over HTTP, alternated twice, the better of each kept (what `pnpm bench` reports from two
+ * fresh processes instead).
+ */
+async function httpVsFetch(n: number) {
+  const alone: number[] = [];
+  const http: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    alone.push((await sandboxAlone(n)).rps);
+    http.push((await overHttp(n)).rps);
+  }
+  const best = (xs: number[]) => Math.max(...xs);
+  return { http_rps: best(http), sandbox_alone_rps: best(alone), http_vs_fetch: best(http) / best(alone) };
 }
 
 /** Gaps between batches for a configured 100 ms delay, against the real clock: how late each one was. */

@@ -90,7 +90,7 @@ export async function callWithRetry(
     try {
       let response: HttpResponse;
       try {
-        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
       } finally {
         permit.release();
       }
