@@ -121,6 +121,26 @@ describe('pooled HTTP client', () => {
     client.close();
   });
 
+  it('sends a request again, once, on a new socket when the server closed its kept-alive one', async () => {
+    // the server drops every socket at its second request, unanswered (as one closing an idle socket
+    // just as a request arrives on it)
+    const perSocket = new WeakMap<object, number>();
+    const dropping = await listen(() => [200, {}, 'ok']);
+    dropping.server.prependListener('request', (req: IncomingMessage) => {
+      const n = (perSocket.get(req.socket) ?? 0) + 1;
+      perSocket.set(req.socket, n);
+      if (n === 2) req.socket.destroy();
+    });
+    const client = createPooledHttpClient();
+    const get = () => client.http({ method: 'GET', url: `${dropping.url}/x`, headers: {}, timeoutMs: 5000 });
+    expect((await get()).body).toBe('ok');
+    expect((await get()).body).toBe('ok');
+    expect(dropping.sockets()).toBe(2);
+    client.close();
+    dropping.server.closeAllConnections();
+    dropping.server.close();
+  });
+
   it('turns a timeout, a refused connection and an abort into HttpFailure with their kind', async () => {
     const client = createPooledHttpClient();
     const timeout = await client

@@ -13,7 +13,7 @@ export interface PooledHttpClient {
 }
 
 export interface PooledHttpOptions {
-  /** Sockets one pool keeps open at most (requests beyond wait for one). Default 64. */
+  /** Sockets one pool keeps open at most (requests beyond wait for one). Default 256. */
   maxSockets?: number;
   /** Most redirects followed for one request, as fetch does (default 20). */
   maxRedirects?: number;
@@ -37,7 +37,7 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizat
  * server had closed meanwhile is sent again once on a new socket (it never reached the server).
  */
 export function createPooledHttpClient(options: PooledHttpOptions = {}): PooledHttpClient {
-  const maxSockets = options.maxSockets ?? 64;
+  const maxSockets = options.maxSockets ?? 256;
   const maxRedirects = options.maxRedirects ?? 20;
   const pools = new Map<string, Pool>();
 
