@@ -144,6 +144,15 @@ describe('file-sink across a crash', () => {
     expect(files.text('out/x')).toBe(`id,n\nold,0\n${many.map((r) => `${r.id},${r.n}\n`).join('')}`);
   });
 
+  it('goes on from the end of a file someone removed before the run resumed, with a header', async () => {
+    const files = new MemoryFilePort();
+    const first = await firstLife(files, 'csv', 3);
+    files.files.delete('out/x');
+    const { result } = await secondLife(files, 'csv', first);
+    expect(result.status).toBe('succeeded');
+    expect(files.text('out/x')).toBe(`id,n\n${many.slice(6).map((r) => `${r.id},${r.n}\n`).join('')}`);
+  });
+
   it('writes a new CSV file’s header again when it cuts the file back to nothing', async () => {
     const files = new MemoryFilePort();
     const first = await firstLife(files, 'csv', 1);

@@ -32,8 +32,11 @@ export const fileSink: NodeFactory<'file-sink', WriteContext> = (ctx, params, re
       offset = (await files.size(params.path)) ?? 0;
       await ctx.saveState();
     } else {
-      // lines written after the last checkpoint belong to records this run processes again
-      await files.truncate(params.path, offset);
+      // lines written after the last checkpoint belong to records this run processes again; a file
+      // someone cut shorter meanwhile (or removed) is taken as it is
+      const size = (await files.size(params.path)) ?? 0;
+      if (size > offset) await files.truncate(params.path, offset);
+      else offset = size;
     }
     ready = true;
     return offset;
