@@ -150,7 +150,42 @@ describe('file-sink across a crash', () => {
     files.files.delete('out/x');
     const { result } = await secondLife(files, 'csv', first);
     expect(result.status).toBe('succeeded');
-    expect(files.text('out/x')).toBe(`id,n\n${many.slice(6).map((r) => `${r.id},${r.n}\n`).join('')}`);
+    expect(files.text('out/x')).toBe(
+      `id,n\n${many
+        .slice(6)
+        .map((r) => `${r.id},${r.n}\n`)
+        .join('')}`,
+    );
+  });
+
+  it('writes its first line only once the store says its starting offset is stored', async () => {
+    const files = new MemoryFilePort();
+    files.put('out/x', 'kept\n');
+    const store = new MemoryRunStore();
+    let stored: () => void = () => {};
+    const flushes: number[] = [];
+    const slow = {
+      commit: (id: string, c: Parameters<MemoryRunStore['commit']>[1]) => store.commit(id, c),
+      setStatus: (id: string, u: Parameters<MemoryRunStore['setStatus']>[1]) => store.setStatus(id, u),
+      setWaiting: () => {},
+      flush: () => {
+        flushes.push(store.commits.length);
+        return new Promise<void>((resolve) => {
+          stored = resolve;
+        });
+      },
+    };
+    const clock = new SimulatedClock(0);
+    const connectors = { ...fakeConnectors(() => json(500, {})), files };
+    const run = startRun({ runId: 'r', flow: flow('jsonl'), clock, runtime: testRuntime, store: slow, connectors });
+    await clock.advance(1000);
+    expect(flushes).toEqual([1]);
+    expect(store.commits[0]?.checkpoint.nodeState.out).toEqual({ offset: 5 });
+    expect(files.text('out/x')).toBe('kept\n');
+    stored();
+    const result = await clock.run(run.done);
+    expect(result.status).toBe('succeeded');
+    expect(files.text('out/x')?.trim().split('\n')).toHaveLength(11);
   });
 
   it('writes a new CSV file’s header again when it cuts the file back to nothing', async () => {
