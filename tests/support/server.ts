@@ -10,6 +10,10 @@ export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The API token the test servers accept (given to them as SLUICE_API_TOKEN). */
 export const TEST_TOKEN = 'e2e-test-token-0123456789';
 export const authHeader = { authorization: `Bearer ${TEST_TOKEN}` };
+/** What `sluice serve` prints once it listens: the URL to open. */
+export const API_READY = /Open (http:\/\/[^\s/#]+)/;
+/** What `sluice worker` prints once it listens: its health URL. */
+export const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 
 export interface RunningServer {
   url: string;
