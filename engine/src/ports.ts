@@ -170,6 +170,11 @@ export interface RunStore {
   setStatus(runId: string, update: RunStatusUpdate): void | Promise<void>;
   /** Records why the run is waiting (a delay, a rate limit, an open breaker), or that it no longer is. */
   setWaiting(runId: string, waiting: Waiting | null): void | Promise<void>;
+  /**
+   * Resolves once every commit of the run handed over so far is stored (a crash cannot lose it).
+   * Absent: a commit is stored when `commit` returns.
+   */
+  flush?(runId: string): Promise<void>;
 }
 
 export interface HttpRequest {
@@ -179,6 +184,11 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The connection the request is sent for (for a URL without one, its origin): a client that keeps
+   * connections alive keeps one pool per value, so each system's sockets are its own.
+   */
+  connection?: string;
 }
 
 export interface HttpResponse {

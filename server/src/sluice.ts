@@ -8,11 +8,11 @@ import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
-import { fetchHttpClient } from './connectors.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunEstimates } from './runs/estimate.js';
@@ -75,7 +75,9 @@ export async function openSluice(config: PartsConfig) {
   const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
-  const http = fetchHttpClient;
+  // keep-alive pools, one per connection: a run's requests reuse a few sockets
+  const pooled = createPooledHttpClient();
+  const { http } = pooled;
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
     http,
@@ -125,6 +127,8 @@ export async function openSluice(config: PartsConfig) {
     runner,
     connections,
     http,
+    /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
+    closeHttp: () => pooled.close(),
     scheduler,
     webhooks,
     tokens,
@@ -207,6 +211,7 @@ export async function startSluice(
       await runner.stop({ cancel });
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      parts.closeHttp();
       await sandbox.close();
       await storage.close();
     },

@@ -50,7 +50,7 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
-    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail'].sort());
+    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail', 'saveState'].sort());
   });
 
   it('are chosen by each node type’s role', () => {

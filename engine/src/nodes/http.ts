@@ -94,7 +94,7 @@ export async function callWithRetry(
       let response: HttpResponse | undefined;
       const sent = ctx.clock.now();
       try {
-        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
       } finally {
         permit.release(
           response
