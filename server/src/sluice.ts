@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
+import { SqlConnections } from './connectors/sql/index.js';
 import { fetchHttpClient } from './connectors.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
@@ -74,6 +75,9 @@ export async function openSluice(config: PartsConfig) {
   const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
+  // databases flows read and write (connections of kind postgres and mysql), a pool per connection
+  const sql = new SqlConnections((name) => connections.sqlConfig(name));
+  connections.useSqlCheck((name) => sql.check(name));
   const http = fetchHttpClient;
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
@@ -89,6 +93,7 @@ export async function openSluice(config: PartsConfig) {
     connectors: {
       ...connections.connectors(http),
       files,
+      sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
       limits: storage.limits ?? new LocalLimits(),
@@ -123,6 +128,7 @@ export async function openSluice(config: PartsConfig) {
     runner,
     connections,
     http,
+    sql,
     scheduler,
     webhooks,
     tokens,
@@ -206,6 +212,7 @@ export async function startSluice(
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sandbox.close();
+      await parts.sql.close();
       await storage.close();
     },
   };

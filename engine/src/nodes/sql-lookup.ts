@@ -1,4 +1,4 @@
-import type { NodeParams, RecordError } from '@sluice/shared';
+import type { RecordError } from '@sluice/shared';
 import type { SqlValue } from '../ports.js';
 import { readPath } from '../record-key.js';
 import type { Item, NodeFactory, WriteContext } from '../runtime.js';

@@ -80,7 +80,10 @@ export const sqlWrite: NodeFactory<'sql-write', WriteContext> = (ctx, params) =>
           : {
               ok: false,
               attempts: result.attempts,
-              error: { message: row?.message ?? 'the database reported nothing for this row', code: row?.code ?? 'sql_row' },
+              error: {
+                message: row?.message ?? 'the database reported nothing for this row',
+                code: row?.code ?? 'sql_row',
+              },
             };
       }
     }

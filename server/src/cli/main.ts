@@ -178,6 +178,7 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
   } finally {
     await sluice.runner.stop();
     await sluice.sandbox.close();
+    await sluice.sql.close();
     await sluice.storage.close();
   }
 }

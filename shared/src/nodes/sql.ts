@@ -100,12 +100,12 @@ export const sqlWrite = defineNodeType({
       columns: z
         .array(column)
         .default([])
-        .describe(
-          'Columns written, each from the record field of the same name. Empty: the fields of the records.',
-        ),
+        .describe('Columns written, each from the record field of the same name. Empty: the fields of the records.'),
       counterColumn: column
         .optional()
-        .describe('Upsert and update: an integer column set to 1 on insert and raised by 1 each time a write changes the row.'),
+        .describe(
+          'Upsert and update: an integer column set to 1 on insert and raised by 1 each time a write changes the row.',
+        ),
       batchSize: wholeNumber(1, 10_000).default(500).describe('Most records written in one transaction.'),
       retry: sqlRetry,
     })
