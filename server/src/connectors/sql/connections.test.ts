@@ -198,6 +198,18 @@ describe.each(['postgres', 'mysql'] as const)('the SQL port on %s', (kind) => {
     expect((await rows(kind, 'SELECT COUNT(*) AS n FROM items'))[0]).toEqual({ n: kind === 'postgres' ? '25' : 25 });
   });
 
+  it('reports a statement that runs past the timeout as a timeout, and goes on working after it', async () => {
+    const slow =
+      kind === 'postgres' ? 'SELECT 1 AS id FROM pg_sleep(3)' : 'SELECT 1 AS id FROM (SELECT SLEEP(3) AS s) AS w';
+    const err = await port
+      .read('db', { query: slow, columns: [], keyColumn: 'id', pageSize: 5 })
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(SqlFailure);
+    expect((err as SqlFailure).code).toBe('timeout');
+    const page = await port.read('db', { table: 'items', columns: ['id'], keyColumn: 'id', pageSize: 2 });
+    expect(page).toEqual([{ id: 1 }, { id: 2 }]);
+  });
+
   it('reports a database that does not answer as a connection failure, and checks with SELECT 1', async () => {
     const err = await port
       .read('down', { table: 'items', columns: [], keyColumn: 'id', pageSize: 5 })

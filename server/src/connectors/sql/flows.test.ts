@@ -9,14 +9,24 @@ import { useSqlTestDatabases } from './test-databases.js';
 const dbs = useSqlTestDatabases();
 let sql: SqlConnections;
 let connectors: Connectors;
+/** Where the connection "flaky" points: nowhere at first, the MariaDB database once a test says so. */
+let flakyUp = false;
 
 beforeAll(async () => {
-  sql = new SqlConnections((name) =>
-    name === 'pg' ? dbs.postgres.config : name === 'my' ? dbs.mysql.config : undefined,
-  );
+  sql = new SqlConnections((name) => {
+    if (name === 'pg') return dbs.postgres.config;
+    if (name === 'my') return dbs.mysql.config;
+    if (name === 'flaky') return flakyUp ? dbs.mysql.config : { ...dbs.mysql.config, port: 1 };
+    return undefined;
+  });
   connectors = {
     http: fetchHttpClient,
-    connection: (name) => ({ name, baseUrl: `${name}://db`, headers: {} }),
+    connection: (name) => ({
+      name,
+      baseUrl: `${name}://db`,
+      headers: {},
+      ...(name === 'flaky' ? { breaker: { failureThreshold: 2, cooldownMs: 300 } } : {}),
+    }),
     sql,
   };
   await dbs.postgres.client.query(
@@ -152,5 +162,42 @@ describe('sql-lookup and sql-write', () => {
     await runOnce();
     const [again] = await dbs.mysql.client.query('SELECT SUM(writes) AS total, COUNT(*) AS n FROM copies');
     expect(again).toEqual([{ total: '18', n: 18 }]);
+  });
+});
+
+describe('a database that does not answer', () => {
+  it('opens the connection’s breaker: records wait instead of failing, and are written once it answers again', async () => {
+    await dbs.mysql.client.query('CREATE TABLE later (id BIGINT PRIMARY KEY, customer VARCHAR(10))');
+    const store = new MemoryRunStore();
+    const flow = flowOf([
+      { id: 'start', type: 'manual' },
+      source({ columns: ['id', 'customer'], pageSize: 50 }),
+      {
+        id: 'write',
+        type: 'sql-write',
+        params: {
+          connection: 'flaky',
+          table: 'later',
+          keyColumns: ['id'],
+          retry: { maxAttempts: 3, initialDelayMs: 10, maxDelayMs: 10 },
+        },
+      },
+    ]);
+    flakyUp = false;
+    const handle = startRun({ runId: 'r', flow, clock: systemClock, runtime: nodeRuntime, store, connectors });
+    const deadline = Date.now() + 4_000;
+    while (!store.waits.some((w) => w?.kind === 'breaker') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(store.waits.find((w) => w?.kind === 'breaker')).toMatchObject({
+      kind: 'breaker',
+      connection: 'flaky',
+      nodeId: 'write',
+    });
+    flakyUp = true;
+    const result = await handle.done;
+    expect(result.status).toBe('succeeded');
+    expect(result.counts).toMatchObject({ read: 45, succeeded: 45, failed: 0 });
+    const [rows] = await dbs.mysql.client.query('SELECT COUNT(*) AS n FROM later');
+    expect(rows).toEqual([{ n: 45 }]);
   });
 });
