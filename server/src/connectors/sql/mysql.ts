@@ -19,22 +19,26 @@ const CONNECTION_CODES = new Set([
   'POOL_CLOSED',
 ]);
 
+const TRANSIENT_CODES = new Set([
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ETIMEDOUT',
+  'ER_QUERY_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+  'ER_LOCK_WAIT_TIMEOUT',
+]);
+
 /**
  * A mysql2 error as the SQL port reports it: a fatal error (the connection is gone), a refused or
- * dropped connection, an access refusal, and timeouts count against the connection; anything else
+ * dropped connection, an access refusal, timeouts and deadlocks count against the connection and
+ * are retried; anything else
  * is the statement's (a constraint, no such table), with MySQL's error name.
  */
 export function mysqlFailure(err: unknown): SqlFailure {
   const e = err as { code?: string; message?: string; fatal?: boolean };
   const message = e.message ?? String(err);
   const code = e.code ?? '';
-  if (
-    code === 'PROTOCOL_SEQUENCE_TIMEOUT' ||
-    code === 'ETIMEDOUT' ||
-    code === 'ER_QUERY_TIMEOUT' ||
-    /timeout/i.test(message)
-  )
-    return new SqlFailure(`MySQL: ${message}`, 'timeout');
+  // timeouts, and the refusals that roll the whole transaction back and are worth a retry
+  if (TRANSIENT_CODES.has(code) || /timeout/i.test(message)) return new SqlFailure(`MySQL: ${message}`, 'timeout');
   if (e.fatal || CONNECTION_CODES.has(code) || !code) return new SqlFailure(`MySQL: ${message}`, 'connection');
   return new StatementError(message, code);
 }

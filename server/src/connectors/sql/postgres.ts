@@ -23,14 +23,17 @@ const types = {
 
 /**
  * A pg error as the SQL port reports it: connection failures (no answer, refused, dropped, the
- * server shutting down or out of resources, authentication) and timeouts count against the
- * connection; anything else is the statement's (a constraint, no such table), with its SQLSTATE.
+ * server shutting down or out of resources, authentication), timeouts and deadlocks count against
+ * the connection and are retried; anything else is the statement's (a constraint, no such table), with its SQLSTATE.
  */
 export function pgFailure(err: unknown): SqlFailure {
   const e = err as { code?: string; message?: string };
   const message = e.message ?? String(err);
   const code = e.code ?? '';
-  if (code === '57014' || /timeout/i.test(message)) return new SqlFailure(`PostgreSQL: ${message}`, 'timeout');
+  // a statement cancelled by its timeout, and the transaction-wide refusals worth a retry (a
+  // serialization failure, a deadlock, a lock not available): they roll back more than a savepoint
+  if (['57014', '40001', '40P01', '55P03'].includes(code) || /timeout/i.test(message))
+    return new SqlFailure(`PostgreSQL: ${message}`, 'timeout');
   if (!/^[0-9A-Z]{5}$/.test(code) || /^(08|28|53|57P)/.test(code))
     return new SqlFailure(`PostgreSQL: ${message}`, 'connection');
   return new StatementError(message, code);
