@@ -220,3 +220,17 @@ describe.each(['postgres', 'mysql'] as const)('the SQL port on %s', (kind) => {
     expect(await port.check('down')).toMatchObject({ ok: false });
   });
 });
+
+describe('the SQL port on MySQL', () => {
+  it('writes in strict mode, whatever the server’s default', async () => {
+    const port = new SqlConnections(() => dbs.mysql.config);
+    const [mode] = await port.read('db', {
+      query: 'SELECT 1 AS id, @@SESSION.sql_mode AS mode',
+      columns: [],
+      keyColumn: 'id',
+      pageSize: 1,
+    });
+    expect(String(mode?.mode).split(',')).toContain('STRICT_ALL_TABLES');
+    await port.close();
+  });
+});

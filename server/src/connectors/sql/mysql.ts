@@ -61,6 +61,11 @@ export function mysqlDriver(config: SqlConnectionConfig, timeoutMs: number): Dri
     idleTimeout: 10_000,
   });
   pool.pool.on('error', () => {});
+  // strict for every table: a value a column cannot take (a NULL in a NOT NULL column of a multi-row
+  // insert, a string too long) is refused, and its row fails alone, instead of being changed quietly
+  pool.pool.on('connection', (conn) => {
+    conn.query("SET SESSION sql_mode = TRIM(BOTH ',' FROM CONCAT(@@SESSION.sql_mode, ',STRICT_ALL_TABLES'))");
+  });
   const run = async (conn: mysql.Pool | mysql.PoolConnection, statement: Statement): Promise<Outcome> => {
     try {
       const sql = { sql: statement.text, timeout: timeoutMs };
