@@ -1,4 +1,4 @@
-import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
+import type { ConnectionCheck, Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
 import type { ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
 import { parseSqlUrl, type SqlConnectionConfig, sqlKindOf } from '../connectors/sql/index.js';
@@ -19,8 +19,8 @@ export class ConnectionRepository {
   private readonly resolved = new Map<string, ResolvedConnection | null>();
   /** Stored database connections, as loaded with `resolved` (password opened). */
   private readonly databases = new Map<string, SqlConnectionConfig>();
-  /** Checks a database connection (`SELECT 1`); none: database connections cannot be checked. */
-  private sqlCheck: ((name: string) => Promise<{ ok: boolean; message: string }>) | undefined;
+  /** Checks a database connection (`SELECT 1`; a refused login: status 401); none: database connections cannot be checked. */
+  private sqlCheck: ((name: string) => Promise<ConnectionCheck>) | undefined;
 
   constructor(
     private readonly rows: ConnectionRows,
@@ -32,7 +32,7 @@ export class ConnectionRepository {
   }
 
   /** Gives the repository the status check of database connections (the SQL port's). */
-  useSqlCheck(check: (name: string) => Promise<{ ok: boolean; message: string }>): void {
+  useSqlCheck(check: (name: string) => Promise<ConnectionCheck>): void {
     this.sqlCheck = check;
   }
 
@@ -206,8 +206,8 @@ export class ConnectionRepository {
   private async checkDatabase(connectionName: string): Promise<CheckResult> {
     if (!this.sqlCheck) return { ok: false, state: 'error', message: 'this server cannot reach databases' };
     await this.load(connectionName); // the check uses what is stored now
-    const { ok, message } = await this.sqlCheck(connectionName);
-    return { ok, state: ok ? 'ok' : 'error', message };
+    const { ok, status, message } = await this.sqlCheck(connectionName);
+    return { ok, state: ok ? 'ok' : status === 401 ? 'unauthorized' : 'error', message, ...(status ? { status } : {}) };
   }
 
   private toResolved(row: ConnectionRow): ResolvedConnection {

@@ -10,7 +10,7 @@ import {
 import type { SqlConnectionConfig } from './config.js';
 import { mysqlDriver } from './mysql.js';
 import { postgresDriver } from './postgres.js';
-import { type Driver, writeRows } from './session.js';
+import { CredentialsRefused, type Driver, writeRows } from './session.js';
 import { lookupStatement, readStatement } from './statements.js';
 
 /** Longest a statement may run before it counts as a timeout (the database cancels it). */
@@ -44,13 +44,15 @@ export class SqlConnections implements SqlPort {
     return (await driver.query(lookupStatement(driver.dialect, request))).rows;
   }
 
-  /** The connection's status check: `SELECT 1` on a fresh pool connection. */
+  /** The connection's status check: `SELECT 1`; a refused login answers status 401. */
   async check(connection: string): Promise<ConnectionCheck> {
     try {
       const driver = this.driver(connection);
       await driver.query({ text: 'SELECT 1', values: [] });
       return { ok: true, message: `SELECT 1 answered by ${describe(this.configOf(connection))}` };
     } catch (err) {
+      // a refused login reads as HTTP's 401: the run's check before it starts fails it, naming the connection
+      if (err instanceof CredentialsRefused) return { ok: false, status: 401, message: err.message };
       return { ok: false, message: (err as Error).message };
     }
   }

@@ -11,19 +11,22 @@ let sql: SqlConnections;
 let connectors: Connectors;
 /** Where the connection "flaky" points: nowhere at first, the MariaDB database once a test says so. */
 let flakyUp = false;
+/** A MariaDB user whose password the connection "locked" gets wrong. */
+const LOCKED_USER = `sluice_${Math.random().toString(36).slice(2, 10)}`;
 
 beforeAll(async () => {
   sql = new SqlConnections((name) => {
     if (name === 'pg') return dbs.postgres.config;
     if (name === 'my') return dbs.mysql.config;
     if (name === 'flaky') return flakyUp ? dbs.mysql.config : { ...dbs.mysql.config, port: 1 };
+    if (name === 'locked') return { ...dbs.mysql.config, user: LOCKED_USER, password: 'wrong' };
     return undefined;
   });
   connectors = {
     http: fetchHttpClient,
     connection: (name) => ({
       name,
-      baseUrl: `${name}://db`,
+      baseUrl: name === 'pg' ? 'postgres://db/test' : 'mysql://db/test',
       headers: {},
       ...(name === 'flaky' ? { breaker: { failureThreshold: 2, cooldownMs: 300 } } : {}),
     }),
@@ -199,5 +202,37 @@ describe('a database that does not answer', () => {
     expect(result.counts).toMatchObject({ read: 45, succeeded: 45, failed: 0 });
     const [rows] = await dbs.mysql.client.query('SELECT COUNT(*) AS n FROM later');
     expect(rows).toEqual([{ n: 45 }]);
+  });
+});
+
+describe('a database that refuses the credentials', () => {
+  it('fails the run before it reads anything, naming the connection and the database’s reason', async () => {
+    await dbs.mysql.client.query(`CREATE USER '${LOCKED_USER}'@'%' IDENTIFIED BY 'right'`);
+    try {
+      const store = new MemoryRunStore();
+      const flow = flowOf([
+        { id: 'start', type: 'manual' },
+        source({ columns: ['id'] }),
+        { id: 'write', type: 'sql-write', params: { connection: 'locked', table: 'later', keyColumns: ['id'] } },
+      ]);
+      const checked: Connectors = { ...connectors, check: (name) => sql.check(name) };
+      const result = await startRun({
+        runId: 'r',
+        flow,
+        clock: systemClock,
+        runtime: nodeRuntime,
+        store,
+        connectors: checked,
+      }).done;
+      expect(result.status).toBe('failed');
+      expect(result.error).toMatch(
+        new RegExp(
+          `^connection "locked": the database refused the credentials \\(MySQL: Access denied for user '${LOCKED_USER}'.* — check its user and password$`,
+        ),
+      );
+      expect(result.counts.read).toBe(0);
+    } finally {
+      await dbs.mysql.client.query(`DROP USER IF EXISTS '${LOCKED_USER}'@'%'`);
+    }
   });
 });

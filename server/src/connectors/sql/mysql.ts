@@ -1,7 +1,7 @@
 import { SqlFailure } from '@sluice/engine';
 import mysql from 'mysql2/promise';
 import type { SqlConnectionConfig } from './config.js';
-import { type Driver, type Outcome, type Session, StatementError } from './session.js';
+import { CredentialsRefused, type Driver, type Outcome, type Session, StatementError } from './session.js';
 import type { Statement } from './statements.js';
 import { jsonReady } from './values.js';
 
@@ -12,8 +12,6 @@ const CONNECTION_CODES = new Set([
   'EHOSTUNREACH',
   'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_DBACCESS_DENIED_ERROR',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
   'POOL_CLOSED',
@@ -39,6 +37,8 @@ export function mysqlFailure(err: unknown): SqlFailure {
   const code = e.code ?? '';
   // timeouts, and the refusals that roll the whole transaction back and are worth a retry
   if (TRANSIENT_CODES.has(code) || /timeout/i.test(message)) return new SqlFailure(`MySQL: ${message}`, 'timeout');
+  if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR')
+    return new CredentialsRefused(`MySQL: ${message}`);
   if (e.fatal || CONNECTION_CODES.has(code) || !code) return new SqlFailure(`MySQL: ${message}`, 'connection');
   return new StatementError(message, code);
 }

@@ -1,7 +1,7 @@
 import { SqlFailure } from '@sluice/engine';
 import pg from 'pg';
 import type { SqlConnectionConfig } from './config.js';
-import { type Driver, type Outcome, type Session, StatementError } from './session.js';
+import { CredentialsRefused, type Driver, type Outcome, type Session, StatementError } from './session.js';
 import type { Statement } from './statements.js';
 import { jsonReady } from './values.js';
 
@@ -34,7 +34,8 @@ export function pgFailure(err: unknown): SqlFailure {
   // serialization failure, a deadlock, a lock not available): they roll back more than a savepoint
   if (['57014', '40001', '40P01', '55P03'].includes(code) || /timeout/i.test(message))
     return new SqlFailure(`PostgreSQL: ${message}`, 'timeout');
-  if (!/^[0-9A-Z]{5}$/.test(code) || /^(08|28|53|57P)/.test(code))
+  if (/^28/.test(code)) return new CredentialsRefused(`PostgreSQL: ${message}`);
+  if (!/^[0-9A-Z]{5}$/.test(code) || /^(08|53|57P)/.test(code))
     return new SqlFailure(`PostgreSQL: ${message}`, 'connection');
   return new StatementError(message, code);
 }

@@ -79,6 +79,13 @@ export async function writeRows(driver: Driver, request: SqlWriteRequest): Promi
   return results;
 }
 
+/** The database refused to let the connection's user in: its user or password is wrong. */
+export class CredentialsRefused extends SqlFailure {
+  constructor(message: string) {
+    super(message, 'connection');
+  }
+}
+
 /** A statement the database refused, with the database's own code (SQLSTATE, or MySQL's name). */
 export class StatementError extends SqlFailure {
   constructor(
