@@ -168,6 +168,29 @@ describe('sql-lookup and sql-write', () => {
   });
 });
 
+describe('sql-write and field names', () => {
+  it('fails alone a record with a field that is not a SQL name, naming it; the others are written', async () => {
+    await dbs.mysql.client.query('CREATE TABLE named (id BIGINT PRIMARY KEY, customer VARCHAR(10))');
+    const records = [
+      { id: 1, customer: 'a' },
+      { id: 2, customer: 'b', 'customer; DROP TABLE named': 'x' },
+      { id: 3, customer: 'c' },
+    ];
+    const { result, store } = await run([
+      { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
+      { id: 'write', type: 'sql-write', params: { connection: 'my', table: 'named', keyColumns: ['id'] } },
+    ]);
+    expect(result.counts).toMatchObject({ read: 3, succeeded: 2, failed: 1 });
+    expect(store.outcomes.find((o) => o.status === 'failed')?.error).toEqual({
+      message:
+        'field "customer; DROP TABLE named" is not a plain SQL column name (letters, digits and _); list the columns to write',
+      code: 'sql_column_name',
+    });
+    const [rows] = await dbs.mysql.client.query('SELECT id FROM named ORDER BY id');
+    expect(rows).toEqual([{ id: 1 }, { id: 3 }]);
+  });
+});
+
 describe('a database that does not answer', () => {
   it('opens the connection’s breaker: records wait instead of failing, and are written once it answers again', async () => {
     await dbs.mysql.client.query('CREATE TABLE later (id BIGINT PRIMARY KEY, customer VARCHAR(10))');
