@@ -158,6 +158,16 @@ describe.each(['postgres', 'mysql'] as const)('the SQL port on %s', (kind) => {
     });
     expect(updated[0]).toEqual({ ok: true });
     expect(updated[1]).toMatchObject({ ok: false, code: 'sql_no_row' });
+    // the same values again: the row is found, nothing changes, the counter stays
+    const same = await port.write('db', {
+      table: 'target',
+      mode: 'update',
+      keyColumns: ['id'],
+      columns: ['id', 'qty'],
+      counterColumn: 'writes',
+      rows: [[3, 30]],
+    });
+    expect(same).toEqual([{ ok: true }]);
     const inserted = await port.write('db', {
       table: 'target',
       mode: 'insert',
