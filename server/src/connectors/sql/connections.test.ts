@@ -186,6 +186,24 @@ describe.each(['postgres', 'mysql'] as const)('the SQL port on %s', (kind) => {
     ]);
   });
 
+  it('fails every row of a group at once when the statement itself is refused (no such column)', async () => {
+    const results = await port.write('db', {
+      table: 'target',
+      mode: 'upsert',
+      keyColumns: ['id'],
+      columns: ['id', 'nope'],
+      rows: [
+        [1, 'x'],
+        [2, 'y'],
+      ],
+    });
+    expect(results).toEqual([
+      expect.objectContaining({ ok: false, code: kind === 'postgres' ? '42703' : 'ER_BAD_FIELD_ERROR' }),
+      expect.objectContaining({ ok: false, code: kind === 'postgres' ? '42703' : 'ER_BAD_FIELD_ERROR' }),
+    ]);
+    expect((results[0] as { message: string }).message).toMatch(/nope/);
+  });
+
   it('refuses a name that is not an identifier, and a missing table, as statement errors naming them', async () => {
     const sql: SqlPort = port;
     await expect(

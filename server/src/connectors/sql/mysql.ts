@@ -17,6 +17,15 @@ const CONNECTION_CODES = new Set([
   'POOL_CLOSED',
 ]);
 
+/** Refusals of the statement itself (no such table or column, syntax, privileges): every row would fail alike. */
+const EVERY_ROW_CODES = new Set([
+  'ER_NO_SUCH_TABLE',
+  'ER_BAD_FIELD_ERROR',
+  'ER_PARSE_ERROR',
+  'ER_TABLEACCESS_DENIED_ERROR',
+  'ER_COLUMNACCESS_DENIED_ERROR',
+]);
+
 const TRANSIENT_CODES = new Set([
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ETIMEDOUT',
@@ -40,7 +49,7 @@ export function mysqlFailure(err: unknown): SqlFailure {
   if (code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_DBACCESS_DENIED_ERROR')
     return new CredentialsRefused(`MySQL: ${message}`);
   if (e.fatal || CONNECTION_CODES.has(code) || !code) return new SqlFailure(`MySQL: ${message}`, 'connection');
-  return new StatementError(message, code);
+  return new StatementError(message, code, EVERY_ROW_CODES.has(code));
 }
 
 /** A pooled MySQL/MariaDB connection (mysql2), with prepared statements and a connect and a query timeout. */

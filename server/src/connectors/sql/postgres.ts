@@ -37,7 +37,8 @@ export function pgFailure(err: unknown): SqlFailure {
   if (/^28/.test(code)) return new CredentialsRefused(`PostgreSQL: ${message}`);
   if (!/^[0-9A-Z]{5}$/.test(code) || /^(08|53|57P)/.test(code))
     return new SqlFailure(`PostgreSQL: ${message}`, 'connection');
-  return new StatementError(message, code);
+  // 42P01 no such table, 42703 no such column, 42601 syntax, 42501 no privilege: every row would fail alike
+  return new StatementError(message, code, ['42P01', '42703', '42601', '42501'].includes(code));
 }
 
 /** A pooled PostgreSQL connection (pg), with connect and statement timeouts. */

@@ -71,6 +71,11 @@ export async function writeRows(driver: Driver, request: SqlWriteRequest): Promi
         } catch (err) {
           if (!(err instanceof SqlFailure) || err.code !== 'statement') throw err;
           await session.run(plain('ROLLBACK TO SAVEPOINT sluice_group'));
+          if (err instanceof StatementError && err.everyRow) {
+            for (let i = 0; i < rows.length; i++)
+              results[start + i] = { ok: false, message: err.message, ...codeOf(err) };
+            continue;
+          }
         }
       }
       for (const [i, row] of rows.entries()) await one(session, row, start + i);
@@ -91,6 +96,8 @@ export class StatementError extends SqlFailure {
   constructor(
     message: string,
     readonly dbCode?: string,
+    /** The statement fails whatever the row (no such table or column): no row is tried alone. */
+    readonly everyRow = false,
   ) {
     super(message, 'statement');
   }
