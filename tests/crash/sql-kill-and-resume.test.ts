@@ -95,6 +95,8 @@ const flow = flowDocument(
       },
     },
     { id: 'batch', type: 'batch', params: { size: 500 } },
+    // 10 ms between batches: a run of at least 2 s, so the kill lands while it goes on on any machine
+    { id: 'pace', type: 'delay', params: { ms: 10 } },
     {
       id: 'shape',
       type: 'map',
@@ -114,7 +116,7 @@ const flow = flowDocument(
       params: { connection: 'target-db', table: 'orders', keyColumns: ['id'], counterColumn: 'writes' },
     },
   ],
-  chain('start', 'orders', 'batch', 'shape', 'copy'),
+  chain('start', 'orders', 'batch', 'pace', 'shape', 'copy'),
   { name: 'SQL proof: PostgreSQL → MariaDB' },
 );
 
