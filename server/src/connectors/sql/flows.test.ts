@@ -168,6 +168,35 @@ describe('sql-lookup and sql-write', () => {
   });
 });
 
+describe('sql-lookup', () => {
+  it('puts the match at a field (null when none), or fails a record without one, as configured', async () => {
+    const records = [{ id: 1, customer: 'c2' }, { id: 2, customer: 'zz' }, { id: 3 }];
+    const lookup = (params: Record<string, unknown>) =>
+      run([
+        { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
+        {
+          id: 'lookup',
+          type: 'sql-lookup',
+          params: { connection: 'my', table: 'customers', keyColumn: 'code', field: 'customer', ...params },
+        },
+        { id: 'out', type: 'collect' },
+      ]);
+    const into = await lookup({ into: 'account' });
+    expect(into.store.collected.map((c) => c.data)).toEqual([
+      { id: 1, customer: 'c2', account: { code: 'c2', region: 'south' } },
+      { id: 2, customer: 'zz', account: null },
+      { id: 3, account: null },
+    ]);
+    const strict = await lookup({ onMissing: 'fail', columns: ['region'] });
+    expect(strict.result.counts).toMatchObject({ read: 3, succeeded: 1, failed: 2 });
+    expect(strict.store.collected.map((c) => c.data)).toEqual([{ id: 1, customer: 'c2', region: 'south' }]);
+    expect(strict.store.outcomes.filter((o) => o.status === 'failed').map((o) => o.error?.message)).toEqual([
+      'no row of customers has code = zz',
+      'the record has no value at "customer" to look up',
+    ]);
+  });
+});
+
 describe('sql-write and field names', () => {
   it('fails alone a record with a field that is not a SQL name, naming it; the others are written', async () => {
     await dbs.mysql.client.query('CREATE TABLE named (id BIGINT PRIMARY KEY, customer VARCHAR(10))');
