@@ -468,6 +468,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         breakerCooldownMs: 1000,
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
       };
       await s.connections.insert(row, 1000);
       await expect(s.connections.insert(row, 1000)).rejects.toMatchObject({ code: 'exists', path: 'name' });
@@ -477,6 +478,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         baseUrl: 'http://127.0.0.1:2/erp',
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
         lastStatus: 'ok',
         lastCheckedAt: 3000,
       });
