@@ -15,6 +15,7 @@ import { inlineRecords } from './inline-records.js';
 import { manualTrigger } from './manual.js';
 import { map } from './map.js';
 import { scheduleTrigger } from './schedule.js';
+import { sqlLookup, sqlSource, sqlWrite } from './sql.js';
 import { webhookTrigger } from './webhook.js';
 
 export type { NodeTypeDefinition } from './define.js';
@@ -50,6 +51,9 @@ const definitions = [
   fileSink,
   collect,
   errorBranch,
+  sqlSource,
+  sqlLookup,
+  sqlWrite,
 ] as const;
 
 /** Every node type of this release, in palette order. */
@@ -71,6 +75,7 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
 
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
+export { isSqlIdentifier, SQL_IDENTIFIER, SQL_TABLE } from './sql.js';
 export {
   batch,
   branch,
@@ -89,5 +94,8 @@ export {
   manualTrigger,
   map,
   scheduleTrigger,
+  sqlLookup,
+  sqlSource,
+  sqlWrite,
   webhookTrigger,
 };
