@@ -3,7 +3,8 @@
  * compare on a shared, noisy machine. Each measurement runs in a fresh child process on a fresh SQLite
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
- * on PostgreSQL, workers.ts), `--only pacing` only adaptive pacing's (pacing.ts), printed the same way.
+ * on PostgreSQL, workers.ts), `--only pacing` adaptive pacing's (pacing.ts), `--only sql` the database copy's (sql.ts),
+ * printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -32,7 +33,7 @@ const SEMI_SPACE_MB = 8;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags =
-    kind === 'engine' || kind.startsWith('engine-history')
+    kind === 'engine' || kind === 'sql' || kind.startsWith('engine-history')
       ? [`--max-old-space-size=${HEAP_CAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc']
       : [];
   process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
@@ -128,6 +129,28 @@ function scaleOut(): { figures: Record<string, number>; rows: [string, string, s
   return { figures, rows };
 }
 
+/** PostgreSQL → MariaDB through the engine, beside the same copy by a plain script with the same drivers (sql.ts). */
+function sqlPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 100_000 : M;
+  const driver = child('sql-driver', records);
+  const engine = child('sql', records);
+  const figures: Record<string, number> = {
+    sql_rps: Math.round(engine.rps as number),
+    sql_driver_rps: Math.round(driver.rps as number),
+    sql_vs_driver: r2((engine.rps as number) / (driver.rps as number)),
+    sql_rss_mb: r2(engine.rssMb as number),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `PostgreSQL → batch 500 → map → MariaDB upsert, ${f(records)} rows, every outcome stored / the same reads and writes by a plain script with pg and mysql2`,
+      `${f(figures.sql_rps as number)} / ${f(figures.sql_driver_rps as number)} rows/s: ${figures.sql_vs_driver}`,
+      '≥ 0.7',
+    ],
+    ['Peak RSS of that run (fixed V8 heap, as the engine runs)', `${figures.sql_rss_mb} MB`, '≤ 200'],
+  ];
+  return { figures, rows };
+}
+
 /** Adaptive pacing against a hidden limit of 40 requests a second (pacing.ts). */
 function pacingPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
   const records = quick ? 1_200 : 2_400;
@@ -163,8 +186,14 @@ console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} 
 const onlyIndex = process.argv.indexOf('--only');
 if (onlyIndex >= 0) {
   const only = process.argv[onlyIndex + 1];
-  if (only !== 'workers' && only !== 'pacing') throw new Error(`--only: unknown part ${only} (known: workers, pacing)`);
-  const part = only === 'workers' ? scaleOut() : pacingPart();
+  const parts: Record<string, () => ReturnType<typeof scaleOut>> = {
+    workers: scaleOut,
+    pacing: pacingPart,
+    sql: sqlPart,
+  };
+  const make = parts[only as string];
+  if (!make) throw new Error(`--only: unknown part ${only} (known: ${Object.keys(parts).join(', ')})`);
+  const part = make();
   printTable(part.rows, { cores: cpus().length, ...part.figures });
   process.exit(0);
 }
@@ -233,6 +262,7 @@ const editor = child('editor', 300);
 const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retentionRecords);
 const scale = scaleOut();
 const pacing = pacingPart();
+const sqlCopy = sqlPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -301,6 +331,7 @@ const figures: Record<string, number> = {
   retention_prune_ms_p99: r2(retention.pruneMsP99 as number),
   ...scale.figures,
   ...pacing.figures,
+  ...sqlCopy.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -445,5 +476,6 @@ const rows: [string, string, string][] = [
   ],
   ...scale.rows,
   ...pacing.rows,
+  ...sqlCopy.rows,
 ];
 printTable(rows, figures);

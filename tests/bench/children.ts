@@ -7,6 +7,7 @@ import { apiUnderLoad, engineFlow } from './load.js';
 import { measurePacing } from './pacing.js';
 import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
+import { sqlDriver, sqlEngine } from './sql.js';
 import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
 import { engineWithHistory } from './with-history.js';
 import { pgApiUnderLoad, pgHistory, takeoverTimes, workersSpeedup } from './workers.js';
@@ -28,6 +29,8 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
     const p = await measurePacing(n);
     return { convergeS: p.convergeS, share429: p.share429, rate: p.rate, requests: p.requests, throttled: p.throttled };
   }
+  if (kind === 'sql') return sqlEngine(n);
+  if (kind === 'sql-driver') return sqlDriver(n);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
   if (kind === 'sandbox-alone-pooled') return sandboxAlone(n, 'pooled');

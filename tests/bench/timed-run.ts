@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { startRun } from '@sluice/engine';
+import { type Connectors, startRun } from '@sluice/engine';
 import { validFlow } from '@sluice/engine/testing';
 import {
   createConnectors,
@@ -38,6 +38,8 @@ export async function timedRun(
   doc: unknown,
   connections: Parameters<typeof createConnectors>[0] = [],
   of: RunOf = { flowId: null, flowVersionId: null },
+  /** Ports beside HTTP the run is given (the SQL connections). */
+  extra: Partial<Connectors> = {},
 ) {
   const runs = new SqliteRunQueries(db);
   const runId = await runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
@@ -53,7 +55,7 @@ export async function timedRun(
     clock: systemClock,
     runtime: nodeRuntime,
     store,
-    connectors: createConnectors(connections, pooled.http),
+    connectors: { ...createConnectors(connections, pooled.http), ...extra },
   }).done;
   const seconds = (performance.now() - t0) / 1000;
   pooled.close();
