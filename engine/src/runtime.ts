@@ -99,6 +99,8 @@ export interface WriteContext extends NodeContext, SystemAccess {
   done(items: Item[]): void;
   /** Keeps items' data with the run (collect sinks). */
   collect(items: Item[], data: (item: Item) => unknown): void;
+  /** Counts lookups answered from the node's cache (shown with its counts as `cacheHits`). */
+  countCacheHits(n: number): void;
 }
 
 /** The context each role of node is given; a node reaches only its role's members. */

@@ -116,12 +116,13 @@ function transform(live: LiveNode, parts: ContextParts): TransformContext {
 }
 
 function write(live: LiveNode, parts: ContextParts): WriteContext {
-  const { router, commits } = parts;
+  const { router, commits, state } = parts;
   return {
     ...base(live, parts),
     ...systemAccess(live, parts),
     fail: (item, error, attempts) => router.fail(live, item, error, attempts),
     done: (items) => router.end(live, items, 'succeeded', HOP.out),
     collect: (items, data) => commits.collect(live.node.id, items, data),
+    countCacheHits: (n) => state.tracker.addCacheHits(live.index, n),
   };
 }

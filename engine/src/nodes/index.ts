@@ -11,6 +11,7 @@ import { fileSink } from './file-sink.js';
 import { fileSource } from './file-source.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
+import { httpLookup } from './http-lookup.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -33,6 +34,7 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   filter: implement('transform', filter),
   branch: implement('transform', branch),
   map: implement('transform', map),
+  'http-lookup': implement('write', httpLookup),
   'http-write': implement('write', httpWrite),
   'entity-write': implement('write', entityWrite),
   'file-sink': implement('write', fileSink),

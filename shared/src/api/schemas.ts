@@ -144,6 +144,7 @@ export const nodeCountsSchema = z.strictObject({
   out: z.number().int(),
   error: z.number().int(),
   filtered: z.number().int(),
+  cacheHits: z.number().int().optional().describe('HTTP lookup: lookups answered from its cache, not by a request.'),
 }) satisfies z.ZodType<NodeCounts>;
 
 export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry', 'limit'] as const;

@@ -9,6 +9,7 @@ import { errorBranch } from './error-branch.js';
 import { fileSink, fileSource } from './files.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
+import { httpLookup } from './http-lookup.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -45,6 +46,7 @@ const definitions = [
   filter,
   branch,
   map,
+  httpLookup,
   httpWrite,
   entityWrite,
   fileSink,
@@ -83,6 +85,7 @@ export {
   fileSource,
   filter,
   generate,
+  httpLookup,
   httpSource,
   httpWrite,
   inlineRecords,
