@@ -54,6 +54,8 @@ export interface MaintenanceOptions {
   /** Purchase orders in the dataset (default: as many as work orders). */
   purchaseOrders?: number;
   token: string;
+  /** Other bearer tokens it takes (the sandbox's OAuth2 access tokens). */
+  accepts?: (token: string) => boolean;
 }
 
 /** One entity of the unified API as the list endpoint serves it. */
@@ -220,7 +222,7 @@ const badQuery = (c: Context, message: string) => c.json({ error: { code: 'bad_q
  */
 export function maintenanceApp(o: MaintenanceOptions): Hono {
   const app = new Hono();
-  app.use('/api/*', bearerAuth(o.token));
+  app.use('/api/*', bearerAuth(o.token, o.accepts));
   const assets = o.assets ?? o.workOrders;
   const purchaseOrders = o.purchaseOrders ?? o.workOrders;
   const tables = {
