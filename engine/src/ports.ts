@@ -278,6 +278,8 @@ export interface ConnectionCheck {
   /** The HTTP status it answered, if it answered at all. */
   status?: number;
   message: string;
+  /** Why the credentials were refused, when more is known than the status (a token endpoint's answer). */
+  reason?: string;
 }
 
 export interface Connectors {

@@ -31,7 +31,7 @@ export async function preflight(flow: Flow, connectors: Connectors, state: RunSt
   for (const { name, result } of checks) {
     if (result && !result.ok && (result.status === 401 || result.status === 403)) {
       throw new Error(
-        `connection "${name}": the system refused the credentials (HTTP ${result.status}) — check its token`,
+        `connection "${name}": ${result.reason ?? `the system refused the credentials (HTTP ${result.status})`} — check its ${result.reason ? 'client secret or refresh token' : 'token'}`,
       );
     }
   }

@@ -1,9 +1,10 @@
 import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
-import type { ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
+import type { ConnectionInput, ConnectionPatch, ConnectionView, OAuth2Settings } from '@sluice/shared';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
 import type { ConnectionRow, ConnectionRows } from '../storage/port.js';
+import { OAuth2TokenSource } from './oauth2.js';
 import { maskSecret, type SecretBox } from './secrets.js';
 
 /**
@@ -16,6 +17,11 @@ export class ConnectionRepository {
   private readonly builtIn: Map<string, ResolvedConnection>;
   /** Stored connections resolved (null: none of that name), until changed or deleted. */
   private readonly resolved = new Map<string, ResolvedConnection | null>();
+  /**
+   * OAuth2 connections' token sources, kept across runs (a token outlives a run) while the stored
+   * settings, client secret and refresh token are those they were made with (`stamp`).
+   */
+  private readonly tokenSources = new Map<string, { stamp: string; source: OAuth2TokenSource }>();
 
   constructor(
     private readonly rows: ConnectionRows,
@@ -56,6 +62,8 @@ export class ConnectionRepository {
         breakerCooldownMs: input.breaker?.cooldownMs ?? null,
         limitMaxConcurrent: input.limits?.maxConcurrent ?? null,
         limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
+        oauth2: input.oauth2 ? JSON.stringify(input.oauth2) : null,
+        refreshToken: input.refreshToken === undefined ? null : this.box.seal(input.refreshToken),
       },
       this.now(),
     );
@@ -75,8 +83,20 @@ export class ConnectionRepository {
         ? { headerName: patch.headerName ?? (row.headerName as string) }
         : {}),
     };
+    const oauth2 = patch.oauth2 ? JSON.stringify(patch.oauth2) : row.oauth2;
+    if (oauth2) next.oauth2 = JSON.parse(oauth2) as OAuth2Settings;
     const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
-    checkAuth({ ...next, ...(secret ? { secret: 'stored' } : {}) });
+    const refreshToken =
+      patch.refreshToken === undefined
+        ? row.refreshToken
+        : patch.refreshToken === null
+          ? null
+          : this.box.seal(patch.refreshToken);
+    checkAuth({
+      ...next,
+      ...(secret ? { secret: 'stored' } : {}),
+      ...(refreshToken ? { refreshToken: 'stored' } : {}),
+    });
     const breaker =
       patch.breaker ??
       (row.breakerThreshold
@@ -99,6 +119,9 @@ export class ConnectionRepository {
         breakerCooldownMs: breaker?.cooldownMs ?? null,
         limitMaxConcurrent: limits.maxConcurrent,
         limitMaxPerSecond: limits.maxPerSecond,
+        // settings of another kind of auth are not kept once the auth changes
+        oauth2: next.auth === 'oauth2' ? oauth2 : null,
+        refreshToken: next.auth === 'oauth2' ? refreshToken : null,
       },
       this.now(),
     );
@@ -173,6 +196,31 @@ export class ConnectionRepository {
     return result;
   }
 
+  /**
+   * The token source of an OAuth2 connection: the one made before while the row's settings and
+   * credentials are unchanged (so its token serves the next run too), else a new one.
+   */
+  private tokenSource(row: ConnectionRow, secret: string | undefined): OAuth2TokenSource {
+    const stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${row.refreshToken}`;
+    const kept = this.tokenSources.get(row.name);
+    if (kept?.stamp === stamp) return kept.source;
+    const entry = { stamp, source: undefined as unknown as OAuth2TokenSource };
+    entry.source = new OAuth2TokenSource({
+      name: row.name,
+      settings: JSON.parse(row.oauth2 ?? '{}') as OAuth2Settings,
+      clientSecret: secret,
+      refreshToken: row.refreshToken === null ? undefined : this.box.open(row.refreshToken),
+      saveRefreshToken: async (token) => {
+        const sealed = this.box.seal(token);
+        await this.rows.setRefreshToken(row.name, sealed, this.now());
+        // the row now holds the token this source already has: it stays the connection's source
+        entry.stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${sealed}`;
+      },
+    });
+    this.tokenSources.set(row.name, entry);
+    return entry.source;
+  }
+
   private toResolved(row: ConnectionRow): ResolvedConnection {
     const secret = row.secret === null ? undefined : this.box.open(row.secret);
     const headers: Record<string, string> = {};
@@ -184,6 +232,7 @@ export class ConnectionRepository {
       name: row.name,
       baseUrl: row.baseUrl,
       headers,
+      ...(row.auth === 'oauth2' && row.oauth2 ? { auth: this.tokenSource(row, secret) } : {}),
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
@@ -211,6 +260,8 @@ export class ConnectionRepository {
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
       limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond },
+      oauth2: r.oauth2 ? oauth2View(JSON.parse(r.oauth2) as OAuth2Settings) : null,
+      refreshToken: r.refreshToken === null ? null : maskSecret(this.box.open(r.refreshToken)),
       builtIn: false,
       status:
         r.lastStatus === null
@@ -235,6 +286,8 @@ export class ConnectionRepository {
       checkPath: null,
       breaker: c.breaker ?? null,
       limits: { maxConcurrent: c.limits?.maxConcurrent ?? null, maxPerSecond: c.limits?.maxPerSecond ?? null },
+      oauth2: null,
+      refreshToken: null,
       builtIn: true,
       status: null,
     };
@@ -252,7 +305,33 @@ export class ConnectionRepository {
   }
 }
 
-function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret'>): void {
+function oauth2View(o: OAuth2Settings): NonNullable<ConnectionView['oauth2']> {
+  return {
+    grant: o.grant,
+    tokenUrl: o.tokenUrl,
+    clientId: o.clientId,
+    scopes: o.scopes ?? null,
+    audience: o.audience ?? null,
+  };
+}
+
+function checkAuth(
+  c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret' | 'oauth2' | 'refreshToken'>,
+): void {
+  if (c.auth === 'oauth2') {
+    if (!c.oauth2)
+      throw new InvalidError('bad_request', 'oauth2: required for oauth2 auth (token URL, client id)', {
+        path: 'oauth2',
+      });
+    if (c.oauth2.grant === 'client_credentials' && !c.secret)
+      throw new InvalidError('bad_request', 'secret: required for oauth2 client credentials (the client secret)', {
+        path: 'secret',
+      });
+    if (c.oauth2.grant === 'refresh_token' && !c.refreshToken)
+      throw new InvalidError('bad_request', 'refreshToken: required for the oauth2 refresh_token grant', {
+        path: 'refreshToken',
+      });
+  }
   if (c.auth === 'basic' && !c.username)
     throw new InvalidError('bad_request', 'username: required for basic auth', { path: 'username' });
   if ((c.auth === 'bearer' || c.auth === 'api-key') && !c.secret)

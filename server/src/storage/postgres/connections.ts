@@ -20,6 +20,8 @@ function view(r: Row): ConnectionRow {
     breakerCooldownMs: r.breakerCooldownMs,
     limitMaxConcurrent: r.limitMaxConcurrent,
     limitMaxPerSecond: r.limitMaxPerSecond,
+    oauth2: r.oauth2,
+    refreshToken: r.refreshToken,
     lastStatus: r.lastStatus,
     lastStatusMessage: r.lastStatusMessage,
     lastCheckedAt: r.lastCheckedAt,
@@ -39,6 +41,8 @@ function fields(row: ConnectionFields) {
     breakerCooldownMs: row.breakerCooldownMs,
     limitMaxConcurrent: row.limitMaxConcurrent,
     limitMaxPerSecond: row.limitMaxPerSecond,
+    oauth2: row.oauth2,
+    refreshToken: row.refreshToken,
   };
 }
 
@@ -93,5 +97,9 @@ export class PgConnectionRows implements ConnectionRows {
       .update(connections)
       .set({ lastStatus: status, lastStatusMessage: message, lastCheckedAt: at })
       .where(eq(connections.name, name));
+  }
+
+  async setRefreshToken(name: string, sealed: string, at: number): Promise<void> {
+    await this.db.update(connections).set({ refreshToken: sealed, updatedAt: at }).where(eq(connections.name, name));
   }
 }

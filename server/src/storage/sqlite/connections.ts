@@ -15,6 +15,8 @@ interface Row {
   breaker_cooldown_ms: number | null;
   limit_max_concurrent: number | null;
   limit_max_per_second: number | null;
+  oauth2: string | null;
+  refresh_token: string | null;
   last_status: string | null;
   last_status_message: string | null;
   last_checked_at: number | null;
@@ -32,6 +34,8 @@ const connection = (r: Row): ConnectionRow => ({
   breakerCooldownMs: r.breaker_cooldown_ms,
   limitMaxConcurrent: r.limit_max_concurrent,
   limitMaxPerSecond: r.limit_max_per_second,
+  oauth2: r.oauth2,
+  refreshToken: r.refresh_token,
   lastStatus: r.last_status,
   lastStatusMessage: r.last_status_message,
   lastCheckedAt: r.last_checked_at,
@@ -59,8 +63,9 @@ export class SqliteConnections implements ConnectionRows {
       this.c
         .prepare(
           `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, oauth2, refresh_token,
+             created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...fields(row), at, at);
     } catch (err) {
@@ -77,7 +82,7 @@ export class SqliteConnections implements ConnectionRows {
       .prepare(
         `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
            breaker_threshold = ?, breaker_cooldown_ms = ?, limit_max_concurrent = ?, limit_max_per_second = ?,
-           updated_at = ? WHERE name = ?`,
+           oauth2 = ?, refresh_token = ?, updated_at = ? WHERE name = ?`,
       )
       .run(...rest, at, name);
   }
@@ -90,6 +95,10 @@ export class SqliteConnections implements ConnectionRows {
     this.c
       .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
       .run(status, message, at, name);
+  }
+
+  async setRefreshToken(name: string, sealed: string, at: number): Promise<void> {
+    this.c.prepare('UPDATE connections SET refresh_token = ?, updated_at = ? WHERE name = ?').run(sealed, at, name);
   }
 }
 
@@ -107,5 +116,7 @@ function fields(r: ConnectionFields) {
     r.breakerCooldownMs,
     r.limitMaxConcurrent,
     r.limitMaxPerSecond,
+    r.oauth2,
+    r.refreshToken,
   ] as const;
 }

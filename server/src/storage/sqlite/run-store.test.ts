@@ -395,6 +395,8 @@ describe('clashes in the stored rows', () => {
       breakerCooldownMs: null,
       limitMaxConcurrent: null,
       limitMaxPerSecond: null,
+      oauth2: null,
+      refreshToken: null,
     };
     await connections.insert(row, 1);
     const clash = await connections.insert(row, 2).catch((err: unknown) => err);

@@ -287,7 +287,7 @@ export const apiTokens = sqliteTable('api_tokens', {
 export const connections = sqliteTable('connections', {
   name: text('name').primaryKey(),
   baseUrl: text('base_url').notNull(),
-  /** none | bearer | basic | api-key */
+  /** none | bearer | basic | api-key | oauth2 */
   authType: text('auth_type').notNull(),
   /** Basic auth user, or the header an API key goes in. */
   username: text('username'),
@@ -300,6 +300,10 @@ export const connections = sqliteTable('connections', {
   /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
   limitMaxConcurrent: integer('limit_max_concurrent'),
   limitMaxPerSecond: real('limit_max_per_second'),
+  /** OAuth2 settings as JSON (grant, token URL, client id, scopes, audience); the client secret is `secret`. */
+  oauth2: text('oauth2'),
+  /** OAuth2 refresh token, sealed; replaced when the token endpoint rotates it. */
+  refreshToken: text('refresh_token'),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: integer('last_checked_at'),
