@@ -36,7 +36,9 @@ describe('the sandbox OAuth2 token endpoint', () => {
     // the static token still works beside them
     expect((await erpStatus('sandbox-erp-token')).status).toBe(200);
     await new Promise((r) => setTimeout(r, 1100));
+    const rejected = sandbox.oauth.stats().rejectedAtSystems;
     expect((await erpStatus(body.access_token)).status).toBe(401);
+    expect(sandbox.oauth.stats().rejectedAtSystems).toBe(rejected + 1);
   });
 
   it('refuses a wrong or revoked secret as invalid_client, and counts the token requests', async () => {

@@ -26,6 +26,8 @@ export interface OAuthStats {
   refused: number;
   /** Access tokens issued per grant. */
   byGrant: Record<string, number>;
+  /** Requests to the systems whose bearer token was not theirs and not a valid access token (expired, revoked, unknown). */
+  rejectedAtSystems: number;
 }
 
 export interface OAuthServer {
@@ -60,7 +62,7 @@ export function createOAuthServer(o: OAuthOptions = {}): OAuthServer {
   const secrets = new Map(Object.entries(o.clients ?? { [OAUTH_DEFAULTS.clientId]: OAUTH_DEFAULTS.clientSecret }));
   const tokens = new Map<string, Issued>();
   const refreshTokens = new Map<string, { clientId: string; scope: string | undefined }>();
-  const stats: OAuthStats = { tokenRequests: 0, issued: 0, refused: 0, byGrant: {} };
+  const stats: OAuthStats = { tokenRequests: 0, issued: 0, refused: 0, byGrant: {}, rejectedAtSystems: 0 };
 
   const mint = (prefix: string) => `${prefix}_${randomBytes(18).toString('base64url')}`;
 
@@ -137,7 +139,9 @@ export function createOAuthServer(o: OAuthOptions = {}): OAuthServer {
     app,
     accepts: (token) => {
       const found = tokens.get(token);
-      return found !== undefined && found.expiresAt > now();
+      const valid = found !== undefined && found.expiresAt > now();
+      if (!valid) stats.rejectedAtSystems++;
+      return valid;
     },
     stats: () => structuredClone(stats),
     revoke,
