@@ -20,6 +20,7 @@ export { describeLimits } from '../../lib/waiting';
 export type { AuthType, ConnectionStatus, ConnectionView };
 
 type Breaker = NonNullable<ConnectionView['breaker']>;
+export type OAuth2Grant = NonNullable<ConnectionView['oauth2']>['grant'];
 
 /** What the form sends: a patch of a stored connection, or (with its name) a new one. */
 export type ConnectionBody = CallInput<ApiContract['updateConnection']>['body'] & { name?: string };
@@ -38,7 +39,14 @@ export type FieldKey =
   | 'breaker.cooldownMs'
   | 'limits'
   | 'limits.maxConcurrent'
-  | 'limits.maxPerSecond';
+  | 'limits.maxPerSecond'
+  | 'oauth2'
+  | 'oauth2.grant'
+  | 'oauth2.tokenUrl'
+  | 'oauth2.clientId'
+  | 'oauth2.scopes'
+  | 'oauth2.audience'
+  | 'refreshToken';
 
 const FIELD_KEYS: readonly FieldKey[] = [
   'name',
@@ -54,6 +62,13 @@ const FIELD_KEYS: readonly FieldKey[] = [
   'limits',
   'limits.maxConcurrent',
   'limits.maxPerSecond',
+  'oauth2',
+  'oauth2.grant',
+  'oauth2.tokenUrl',
+  'oauth2.clientId',
+  'oauth2.scopes',
+  'oauth2.audience',
+  'refreshToken',
 ];
 
 export type FieldErrors = Partial<Record<FieldKey, string>>;
@@ -75,6 +90,14 @@ export interface FormValues {
   maxConcurrent: string;
   /** Requests started per second, over every run and worker; empty: no limit. */
   maxPerSecond: string;
+  /** OAuth2 (auth oauth2): how tokens are got, where, as whom, for what. */
+  grant: OAuth2Grant;
+  tokenUrl: string;
+  clientId: string;
+  scopes: string;
+  audience: string;
+  /** Typed by the user only, like the secret. Empty when editing means "keep the stored one". */
+  refreshToken: string;
 }
 
 export const EMPTY_FORM: FormValues = {
@@ -90,6 +113,12 @@ export const EMPTY_FORM: FormValues = {
   cooldownMs: '',
   maxConcurrent: '',
   maxPerSecond: '',
+  grant: 'client_credentials',
+  tokenUrl: '',
+  clientId: '',
+  scopes: '',
+  audience: '',
+  refreshToken: '',
 };
 
 /** The form's values for editing a stored connection; the secret is left empty on purpose. */
@@ -107,6 +136,12 @@ export function formFromConnection(c: ConnectionView): FormValues {
     cooldownMs: c.breaker ? String(c.breaker.cooldownMs) : '',
     maxConcurrent: c.limits.maxConcurrent !== null ? String(c.limits.maxConcurrent) : '',
     maxPerSecond: c.limits.maxPerSecond !== null ? String(c.limits.maxPerSecond) : '',
+    grant: c.oauth2?.grant ?? 'client_credentials',
+    tokenUrl: c.oauth2?.tokenUrl ?? '',
+    clientId: c.oauth2?.clientId ?? '',
+    scopes: c.oauth2?.scopes ?? '',
+    audience: c.oauth2?.audience ?? '',
+    refreshToken: '',
   };
 }
 
@@ -115,15 +150,23 @@ export const AUTH_LABELS: Record<AuthType, string> = {
   bearer: 'Bearer token',
   basic: 'Basic (user name and password)',
   'api-key': 'API key in a header',
+  oauth2: 'OAuth2 (tokens from a token endpoint)',
+};
+
+export const GRANT_LABELS: Record<OAuth2Grant, string> = {
+  client_credentials: 'Client credentials (client id and secret)',
+  refresh_token: 'Refresh token',
 };
 
 /** What the secret is called for an auth type. */
 export function secretLabel(auth: AuthType): string {
-  return auth === 'basic' ? 'Password' : auth === 'api-key' ? 'API key' : 'Token';
+  return auth === 'basic' ? 'Password' : auth === 'api-key' ? 'API key' : auth === 'oauth2' ? 'Client secret' : 'Token';
 }
 
 /** A short line for the list: "Bearer token", "Basic, user alice", "API key in X-API-Key". */
-export function describeAuth(c: Pick<ConnectionView, 'auth' | 'username' | 'headerName'>): string {
+export function describeAuth(
+  c: Pick<ConnectionView, 'auth' | 'username' | 'headerName'> & { oauth2?: ConnectionView['oauth2'] },
+): string {
   switch (c.auth) {
     case 'none':
       return 'No auth';
@@ -133,6 +176,8 @@ export function describeAuth(c: Pick<ConnectionView, 'auth' | 'username' | 'head
       return c.username ? `Basic, user ${c.username}` : 'Basic';
     case 'api-key':
       return c.headerName ? `API key in ${c.headerName}` : 'API key';
+    case 'oauth2':
+      return c.oauth2 ? `OAuth2, client ${c.oauth2.clientId}` : 'OAuth2';
     default:
       return String(c.auth);
   }
@@ -176,7 +221,19 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
     if (!headerName) errors.headerName = 'Name the header the key is sent in, e.g. X-API-Key.';
     else if (!HEADER.test(headerName)) errors.headerName = 'Must be an HTTP header name (letters, digits, dashes).';
   }
+  const tokenUrl = values.tokenUrl.trim();
+  const clientId = values.clientId.trim();
+  const hasStoredRefresh = Boolean(original?.refreshToken);
+  if (auth === 'oauth2') {
+    if (!tokenUrl) errors['oauth2.tokenUrl'] = 'Give the token endpoint, e.g. https://auth.example.com/oauth/token.';
+    else if (!/^https?:\/\/\S+$/i.test(tokenUrl)) errors['oauth2.tokenUrl'] = 'Must be an absolute http(s) URL.';
+    if (!clientId) errors['oauth2.clientId'] = 'Give the client id the token endpoint knows.';
+    if (values.grant === 'refresh_token' && !values.refreshToken && !hasStoredRefresh)
+      errors.refreshToken = 'The refresh token grant needs a refresh token.';
+  }
   const removing = editing && values.removeSecret;
+  if (auth === 'oauth2' && values.grant === 'client_credentials' && (removing || (!secret && !hasStoredSecret)))
+    errors.secret = 'Client credentials need the client secret.';
   if ((auth === 'bearer' || auth === 'api-key') && (removing || (!secret && !hasStoredSecret))) {
     const what = auth === 'bearer' ? 'Bearer auth needs a token' : 'API key auth needs an API key';
     errors.secret = removing ? `${what}: type a new one to replace it instead of removing it.` : `${what}.`;
@@ -228,6 +285,18 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
     body.secret = null;
   } else if (secret) {
     body.secret = secret;
+  }
+  if (auth === 'oauth2') {
+    const scopes = values.scopes.trim();
+    const audience = values.audience.trim();
+    body.oauth2 = {
+      grant: values.grant,
+      tokenUrl,
+      clientId,
+      ...(scopes ? { scopes } : {}),
+      ...(audience ? { audience } : {}),
+    };
+    if (values.refreshToken) body.refreshToken = values.refreshToken;
   }
   if (checkPath || editing) body.checkPath = checkPath;
   if (breaker) body.breaker = breaker;

@@ -10,6 +10,8 @@ const conn = (name: string, builtIn: boolean): ConnectionView => ({
   headerName: null,
   secret: '…abcd',
   checkPath: null,
+  oauth2: null,
+  refreshToken: null,
   breaker: null,
   limits: { maxConcurrent: null, maxPerSecond: null },
   builtIn,
