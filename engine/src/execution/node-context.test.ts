@@ -50,7 +50,7 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
-    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail'].sort());
+    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail'].sort());
   });
 
   it('are chosen by each node type’s role', () => {
@@ -70,6 +70,8 @@ describe('node contexts', () => {
       branch: 'transform',
       map: 'transform',
       'error-branch': 'transform',
+      // a lookup calls another system and fails records: a write's context, though it ends no path
+      'http-lookup': 'write',
       'http-write': 'write',
       'entity-write': 'write',
       'file-sink': 'write',
