@@ -134,6 +134,7 @@ export class ConnectionRepository {
     await this.row(connectionName);
     await this.rows.delete(connectionName);
     this.resolved.delete(connectionName);
+    this.tokenSources.delete(connectionName);
   }
 
   /** Resolves a connection for a run: base URL and the headers that authenticate (secret decrypted here only). */
