@@ -1,0 +1,75 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, SHOTS } from '../support/browser.js';
+import { api, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchChromium();
+  page = await openPage(browser);
+  await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('an OAuth2 connection in the editor', () => {
+  it('offers the OAuth2 fields, checks them before sending, stores the connection and tests it with a token', async () => {
+    const { items } = await api<{ items: { name: string; baseUrl: string }[] }>(`${server.url}/api/connections`);
+    const erp = items.find((c) => c.name === 'erp-sandbox')?.baseUrl ?? '';
+    const tokenUrl = erp.replace(/\/erp$/, '/oauth/token');
+    await page.getByTestId('connections-button').click();
+    await page.getByTestId('connections-panel').waitFor();
+    await page.getByTestId('connection-new').click();
+    await page.getByTestId('connection-name').fill('erp-oauth');
+    await page.getByTestId('connection-baseUrl').fill(erp);
+    expect(await page.getByTestId('connection-oauth2').count()).toBe(0);
+    await page.getByTestId('connection-auth').selectOption('oauth2');
+    const oauth = page.getByTestId('connection-oauth2');
+    await oauth.waitFor();
+    // the refresh token is asked for only with its grant
+    expect(await oauth.getByTestId('connection-oauth2-refreshToken').count()).toBe(0);
+    await oauth.getByTestId('connection-oauth2-grant').selectOption('refresh_token');
+    await oauth.getByTestId('connection-oauth2-refreshToken').waitFor();
+    await oauth.getByTestId('connection-oauth2-grant').selectOption('client_credentials');
+
+    await oauth.getByTestId('connection-oauth2-tokenUrl').fill('auth.example.com');
+    await page.getByTestId('connection-save').click();
+    await expect
+      .poll(() => page.getByTestId('connection-field-error').allTextContents())
+      .toEqual([
+        'Must be an absolute http(s) URL.',
+        'Give the client id the token endpoint knows.',
+        'Client credentials need the client secret.',
+      ]);
+    await oauth.getByTestId('connection-oauth2-tokenUrl').fill(tokenUrl);
+    await oauth.getByTestId('connection-oauth2-clientId').fill('sluice');
+    await oauth.getByTestId('connection-oauth2-scopes').fill('erp.write');
+    await page.getByTestId('connection-secret').fill('sandbox-client-secret');
+    await page.getByTestId('connection-checkPath').fill('/api/erp/status');
+    await page.screenshot({ path: path.join(SHOTS, '20-oauth2-connection-form.png') });
+    await page.getByTestId('connection-save').click();
+
+    const row = page.locator('[data-testid="connection-row"][data-name="erp-oauth"]');
+    await row.waitFor();
+    await expect.poll(() => row.getByTestId('connection-auth-shown').textContent()).toBe('OAuth2, client sluice');
+    expect(await row.getByTestId('connection-token-url').textContent()).toBe(tokenUrl);
+    await expect.poll(() => row.getByTestId('connection-secret-masked').textContent()).toBe('••••cret');
+    const stored = await api<{ auth: string; oauth2: unknown }>(`${server.url}/api/connections/erp-oauth`);
+    expect(stored).toMatchObject({
+      auth: 'oauth2',
+      oauth2: { grant: 'client_credentials', tokenUrl, clientId: 'sluice', scopes: 'erp.write', audience: null },
+    });
+    expect(await page.content()).not.toContain('sandbox-client-secret');
+    await row.getByTestId('connection-test').click();
+    await expect.poll(() => row.getByTestId('connection-status').getAttribute('data-state')).toBe('ok');
+    await page.screenshot({ path: path.join(SHOTS, '21-oauth2-connection.png') });
+  });
+});
