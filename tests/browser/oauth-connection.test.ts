@@ -1,8 +1,9 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchChromium, openPage, SHOTS } from '../support/browser.js';
-import { api, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { api, REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
 
 let server: RunningServer;
 let browser: Browser;
@@ -18,6 +19,36 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await server?.stop();
+});
+
+describe('a lookup on the canvas', () => {
+  it('shows how many lookups its cache answered beside its counts', async () => {
+    const document = JSON.parse(
+      readFileSync(path.join(REPO_ROOT, 'examples', 'work-orders-with-assets.flow.json'), 'utf8'),
+    ) as Record<string, unknown>;
+    const { id: flowId } = await api<{ id: string }>(`${server.url}/api/flows`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(document),
+    });
+    await page.reload();
+    await page.getByTestId('flow-list-item').filter({ hasText: 'Work orders with their assets' }).click();
+    await page.getByTestId('node-asset').waitFor();
+    await page.getByTestId('run-button').click();
+    await expect.poll(() => page.getByTestId('run-status').textContent(), { timeout: 60_000 }).toBe('succeeded');
+    const node = page.getByTestId('node-asset');
+    // the figure the canvas shows is the run's own
+    const runs = await api<{ items: { id: string }[] }>(`${server.url}/api/runs?flowId=${flowId}&limit=1`);
+    const run = await api<{ nodeCounts: Record<string, { in: number; cacheHits?: number }> }>(
+      `${server.url}/api/runs/${runs.items[0]?.id}`,
+    );
+    const hits = run.nodeCounts.asset?.cacheHits ?? 0;
+    expect(hits).toBeGreaterThan(0);
+    expect(hits).toBeLessThan(run.nodeCounts.asset?.in ?? 0);
+    const cached = node.locator('[data-summary="cacheHits"]');
+    await expect.poll(() => cached.textContent()).toBe(`${hits} cached`);
+    await page.screenshot({ path: path.join(SHOTS, '22-lookup-cache-hits.png') });
+  });
 });
 
 describe('an OAuth2 connection in the editor', () => {
