@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
-import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
+import {
+  chain,
+  fakeConnectors,
+  flowOf,
+  json,
+  MemoryRunStore,
+  memoryLimits,
+  SimulatedClock,
+  testRuntime,
+} from '../testing/index.js';
 
 /** `n` records whose `asset` field cycles through `distinct` keys (A0, A1, …). */
 const records = (n: number, distinct: number) =>
@@ -138,5 +147,35 @@ describe('http-lookup', () => {
     expect(outputs.get('b')?.error).toMatchObject({ code: 'url_template' });
     expect(outputs.get('d')?.error?.message).toMatch(/HTTP 500.*gave up after 2 attempts/);
     expect(calls).toBe(3); // A1 once, A2 twice (its retry)
+  });
+
+  it('retries like a write and keeps within the connection’s limits, whatever its concurrency', async () => {
+    const clock = new SimulatedClock(0);
+    const limits = memoryLimits(clock);
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    const handler = async (request: HttpRequest) => {
+      const n = ++calls;
+      inFlight++;
+      most = Math.max(most, inFlight);
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, 20));
+      inFlight--;
+      // the first answer for A1 is a 503: retried after its backoff, not failed
+      if (request.url.endsWith('/A1') && n <= 2) return json(503, { error: 'busy' });
+      return json(200, { name: request.url.slice(-2) });
+    };
+    const eam = { name: 'eam', baseUrl: 'http://eam.test', headers: {}, limits: { maxConcurrent: 2 } };
+    const connectors = { ...fakeConnectors(handler, { eam }), limits };
+    const flow = lookupFlow(records(60, 12), { url: '/assets/{asset}', into: 'asset', concurrency: 8 });
+    const store = new MemoryRunStore();
+    const result = await clock.run(
+      startRun({ runId: 'run1', flow, clock, runtime: testRuntime, store, connectors, random: () => 0.5 }).done,
+    );
+    expect(result.counts).toMatchObject({ succeeded: 60, failed: 0 });
+    expect(most).toBe(2);
+    expect(calls).toBe(13); // 12 assets, one asked twice
+    const a1 = store.outcomes.find((o) => o.key === 'r1');
+    expect(a1?.attempts).toBe(2);
   });
 });
