@@ -69,6 +69,11 @@ describe('OAuth2 token source', () => {
     const failure = await nowhere.headers().catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(HttpFailure);
     expect((failure as HttpFailure).code).toBe('network');
+    // a run that stops while a token is on its way stops waiting for it
+    const stopped = new AbortController();
+    stopped.abort();
+    const aborted = await nowhere.headers(stopped.signal).catch((err: unknown) => err);
+    expect((aborted as HttpFailure).code).toBe('aborted');
   });
 
   it('uses a refresh token, and saves the one the endpoint rotates to before using the new access token', async () => {

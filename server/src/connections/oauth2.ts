@@ -46,13 +46,18 @@ export class OAuth2TokenSource implements ConnectionAuth {
     this.now = o.now ?? Date.now;
   }
 
-  async headers(): Promise<Record<string, string>> {
+  async headers(signal?: AbortSignal): Promise<Record<string, string>> {
     const token = this.token;
     if (token && this.now() < token.renewAt) return { authorization: `Bearer ${token.value}` };
-    this.pending ??= this.fetchToken().finally(() => {
-      this.pending = undefined;
-    });
-    return { authorization: `Bearer ${await this.pending}` };
+    if (!this.pending) {
+      this.pending = this.fetchToken().finally(() => {
+        this.pending = undefined;
+      });
+      // its failure is each waiting request's to handle; if every one of them has stopped waiting, nobody's
+      this.pending.catch(() => {});
+    }
+    // the fetch is shared by every request waiting for it: a run that stops leaves it, not ends it
+    return { authorization: `Bearer ${await (signal ? abandonedOn(this.pending, signal) : this.pending)}` };
   }
 
   invalidate(used: Record<string, string>): void {
@@ -118,4 +123,23 @@ export class OAuth2TokenSource implements ConnectionAuth {
     const cause = (err as { cause?: { code?: string } }).cause;
     return new HttpFailure(`the ${where} failed: ${cause?.code ?? (err as Error).message}`, 'network');
   }
+}
+
+/** The promise, or a rejection as soon as `signal` aborts (the promise itself goes on). */
+function abandonedOn<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(new HttpFailure('request aborted', 'aborted'));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new HttpFailure('request aborted', 'aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err);
+      },
+    );
+  });
 }
