@@ -58,6 +58,8 @@ describe('OAuth2 connections through the API', () => {
       [{ ...base, oauth2: { tokenUrl: `${t.parts.sandbox.url}/oauth/token`, clientId: 'sluice' } }, 'secret'],
       [{ ...base, oauth2: { grant: 'refresh_token', tokenUrl: 'http://x.test/t', clientId: 'c' } }, 'refreshToken'],
       [{ ...base, oauth2: { tokenUrl: 'not a url', clientId: 'c' }, secret: 's' }, 'oauth2.tokenUrl'],
+      [{ ...base, auth: 'bearer', secret: 's', refreshToken: 'r' }, 'refreshToken'],
+      [{ ...base, auth: 'bearer', secret: 's', oauth2: { tokenUrl: 'http://x.test/t', clientId: 'c' } }, 'oauth2'],
     ];
     for (const [body, field] of cases) {
       const res = await send('POST', '/api/connections', body);
@@ -116,6 +118,15 @@ describe('OAuth2 connections through the API', () => {
     // the status check says the same
     const checked = await send('POST', '/api/connections/erp-oauth/check');
     expect(((await checked.json()) as ConnectionView['status'])?.state).toBe('unauthorized');
+
+    // changed to a bearer token, its OAuth2 settings go
+    const changed = await send('PATCH', '/api/connections/erp-oauth', { auth: 'bearer', secret: 'sandbox-erp-token' });
+    expect(changed.status).toBe(200);
+    expect((await changed.json()) as ConnectionView).toMatchObject({
+      auth: 'bearer',
+      oauth2: null,
+      refreshToken: null,
+    });
   });
 
   it('keeps a rotated refresh token, sealed, in place of the one it was given', async () => {

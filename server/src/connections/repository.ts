@@ -83,12 +83,16 @@ export class ConnectionRepository {
         ? { headerName: patch.headerName ?? (row.headerName as string) }
         : {}),
     };
-    const oauth2 = patch.oauth2 ? JSON.stringify(patch.oauth2) : row.oauth2;
+    // OAuth2 settings and the refresh token are kept while the auth stays oauth2, and go with it
+    const keepOAuth = next.auth === 'oauth2';
+    const oauth2 = patch.oauth2 ? JSON.stringify(patch.oauth2) : keepOAuth ? row.oauth2 : null;
     if (oauth2) next.oauth2 = JSON.parse(oauth2) as OAuth2Settings;
     const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
     const refreshToken =
       patch.refreshToken === undefined
-        ? row.refreshToken
+        ? keepOAuth
+          ? row.refreshToken
+          : null
         : patch.refreshToken === null
           ? null
           : this.box.seal(patch.refreshToken);
@@ -119,9 +123,8 @@ export class ConnectionRepository {
         breakerCooldownMs: breaker?.cooldownMs ?? null,
         limitMaxConcurrent: limits.maxConcurrent,
         limitMaxPerSecond: limits.maxPerSecond,
-        // settings of another kind of auth are not kept once the auth changes
-        oauth2: next.auth === 'oauth2' ? oauth2 : null,
-        refreshToken: next.auth === 'oauth2' ? refreshToken : null,
+        oauth2,
+        refreshToken,
       },
       this.now(),
     );
@@ -319,6 +322,13 @@ function oauth2View(o: OAuth2Settings): NonNullable<ConnectionView['oauth2']> {
 function checkAuth(
   c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret' | 'oauth2' | 'refreshToken'>,
 ): void {
+  if (c.auth !== 'oauth2') {
+    const stray = c.oauth2 ? 'oauth2' : c.refreshToken ? 'refreshToken' : undefined;
+    if (stray)
+      throw new InvalidError('bad_request', `${stray}: only for oauth2 auth (this connection's auth is ${c.auth})`, {
+        path: stray,
+      });
+  }
   if (c.auth === 'oauth2') {
     if (!c.oauth2)
       throw new InvalidError('bad_request', 'oauth2: required for oauth2 auth (token URL, client id)', {
