@@ -83,6 +83,7 @@ describe('an OAuth2 connection in the editor', () => {
     await oauth.getByTestId('connection-oauth2-tokenUrl').fill(tokenUrl);
     await oauth.getByTestId('connection-oauth2-clientId').fill('sluice');
     await oauth.getByTestId('connection-oauth2-scopes').fill('erp.write');
+    await oauth.getByTestId('connection-oauth2-clientAuth').selectOption('post');
     await page.getByTestId('connection-secret').fill('sandbox-client-secret');
     await page.getByTestId('connection-checkPath').fill('/api/erp/status');
     await page.screenshot({ path: path.join(SHOTS, '20-oauth2-connection-form.png') });
@@ -96,7 +97,14 @@ describe('an OAuth2 connection in the editor', () => {
     const stored = await api<{ auth: string; oauth2: unknown }>(`${server.url}/api/connections/erp-oauth`);
     expect(stored).toMatchObject({
       auth: 'oauth2',
-      oauth2: { grant: 'client_credentials', tokenUrl, clientId: 'sluice', scopes: 'erp.write', audience: null },
+      oauth2: {
+        grant: 'client_credentials',
+        tokenUrl,
+        clientId: 'sluice',
+        scopes: 'erp.write',
+        audience: null,
+        clientAuth: 'post',
+      },
     });
     expect(await page.content()).not.toContain('sandbox-client-secret');
     await row.getByTestId('connection-test').click();

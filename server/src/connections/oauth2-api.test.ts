@@ -90,7 +90,7 @@ describe('OAuth2 connections through the API', () => {
       auth: 'oauth2',
       secret: '••••cret',
       refreshToken: null,
-      oauth2: { grant: 'client_credentials', clientId, scopes: 'erp.write', audience: 'erp' },
+      oauth2: { grant: 'client_credentials', clientId, scopes: 'erp.write', audience: 'erp', clientAuth: 'basic' },
     });
 
     const before = await sandboxJson<OAuthStats>('/oauth/_sandbox/stats');

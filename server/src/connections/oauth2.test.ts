@@ -15,6 +15,7 @@ const settings = () => ({
   tokenUrl: `${sandbox.url}/oauth/token`,
   clientId: OAUTH_DEFAULTS.clientId,
   scopes: 'erp.write',
+  clientAuth: 'basic' as const,
 });
 
 describe('OAuth2 token source', () => {
@@ -46,6 +47,30 @@ describe('OAuth2 token source', () => {
     source.invalidate(second);
     await source.headers();
     expect(source.requests).toBe(3);
+  });
+
+  it('sends the client id and secret in the body when told to (client_secret_post)', async () => {
+    const source = new OAuth2TokenSource({
+      name: 'erp-oauth',
+      settings: { ...settings(), clientAuth: 'post' },
+      clientSecret: OAUTH_DEFAULTS.clientSecret,
+      saveRefreshToken: async () => {},
+    });
+    const sent: string[] = [];
+    const spying = new OAuth2TokenSource({
+      name: 'erp-oauth',
+      settings: { ...settings(), clientAuth: 'post' },
+      clientSecret: OAUTH_DEFAULTS.clientSecret,
+      saveRefreshToken: async () => {},
+      fetch: async (url, init) => {
+        sent.push(String(init?.body));
+        return fetch(url, init);
+      },
+    });
+    const headers = await source.headers();
+    expect((await fetch(`${sandbox.url}/erp/api/erp/status`, { headers })).status).toBe(200);
+    await spying.headers();
+    expect(sent[0]).toContain(`client_secret=${OAUTH_DEFAULTS.clientSecret}`);
   });
 
   it('says a wrong secret is refused (AuthRefused), and an endpoint that cannot answer is a failure to reach it', async () => {

@@ -73,7 +73,12 @@ export class OAuth2TokenSource implements ConnectionAuth {
       [oauth.allowInsecureRequests]: this.as.token_endpoint?.startsWith('http:') ?? false,
       ...(this.o.fetch ? { [oauth.customFetch]: this.o.fetch } : {}),
     };
-    const auth = this.o.clientSecret ? oauth.ClientSecretBasic(this.o.clientSecret) : oauth.None();
+    const secret = this.o.clientSecret;
+    const auth = !secret
+      ? oauth.None()
+      : settings.clientAuth === 'post'
+        ? oauth.ClientSecretPost(secret)
+        : oauth.ClientSecretBasic(secret);
     const extra: Record<string, string> = {};
     if (settings.scopes) extra.scope = settings.scopes;
     if (settings.audience) extra.audience = settings.audience;

@@ -316,6 +316,7 @@ function oauth2View(o: OAuth2Settings): NonNullable<ConnectionView['oauth2']> {
     clientId: o.clientId,
     scopes: o.scopes ?? null,
     audience: o.audience ?? null,
+    clientAuth: o.clientAuth ?? 'basic',
   };
 }
 

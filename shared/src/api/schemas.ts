@@ -455,6 +455,7 @@ export const connectionLimitsSchema = z
 export type ConnectionLimitsInput = z.output<typeof connectionLimitsSchema>;
 
 export const OAUTH2_GRANTS = ['client_credentials', 'refresh_token'] as const;
+export const OAUTH2_CLIENT_AUTH = ['basic', 'post'] as const;
 
 /** How an `oauth2` connection gets its access tokens; its client secret is the connection's `secret`. */
 export const oauth2SettingsSchema = z
@@ -473,6 +474,10 @@ export const oauth2SettingsSchema = z
     clientId: z.string().min(1, 'required').max(500).describe('The client id the token endpoint knows Sluice by.'),
     scopes: z.string().max(2000).optional().describe('Scopes to ask for, separated by spaces.'),
     audience: z.string().max(2000).optional().describe('The API the token is for, when the endpoint asks for one.'),
+    clientAuth: z
+      .enum(OAUTH2_CLIENT_AUTH)
+      .default('basic')
+      .describe('How the client id and secret are sent: HTTP Basic (basic), or in the request body (post).'),
   })
   .describe('OAuth2 settings (auth oauth2): tokens are fetched as needed and kept until shortly before they expire.');
 export type OAuth2Settings = z.output<typeof oauth2SettingsSchema>;
@@ -540,6 +545,7 @@ export const connectionViewSchema = z.strictObject({
       clientId: z.string(),
       scopes: z.string().nullable(),
       audience: z.string().nullable(),
+      clientAuth: z.enum(OAUTH2_CLIENT_AUTH),
     })
     .nullable()
     .describe('OAuth2 settings (auth oauth2), else null.'),

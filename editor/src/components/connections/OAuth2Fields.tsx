@@ -1,5 +1,13 @@
 import type { ReactNode } from 'react';
-import { type FieldErrors, type FieldKey, type FormValues, GRANT_LABELS, type OAuth2Grant } from './form';
+import {
+  CLIENT_AUTH_LABELS,
+  type FieldErrors,
+  type FieldKey,
+  type FormValues,
+  GRANT_LABELS,
+  type OAuth2ClientAuth,
+  type OAuth2Grant,
+} from './form';
 
 interface Props {
   values: FormValues;
@@ -67,6 +75,21 @@ export function OAuth2Fields({ values, errors, storedRefreshToken, set, fid, Fie
       </Field>
       {text('tokenUrl', 'Token URL', 'https://auth.example.com/oauth/token')}
       {text('clientId', 'Client id', 'sluice')}
+      <Field label="Client id and secret sent" htmlFor={fid('clientAuth')} error={errors['oauth2.clientAuth']}>
+        <select
+          id={fid('clientAuth')}
+          className="connection-input"
+          data-testid="connection-oauth2-clientAuth"
+          value={values.clientAuth}
+          onChange={(e) => set('clientAuth', e.target.value as OAuth2ClientAuth, ['oauth2.clientAuth'])}
+        >
+          {(Object.keys(CLIENT_AUTH_LABELS) as OAuth2ClientAuth[]).map((a) => (
+            <option key={a} value={a}>
+              {CLIENT_AUTH_LABELS[a]}
+            </option>
+          ))}
+        </select>
+      </Field>
       {text('scopes', 'Scopes', 'orders.read orders.write', true)}
       {text('audience', 'Audience', 'https://api.example.com', true)}
       {values.grant === 'refresh_token' && (

@@ -21,6 +21,7 @@ export type { AuthType, ConnectionStatus, ConnectionView };
 
 type Breaker = NonNullable<ConnectionView['breaker']>;
 export type OAuth2Grant = NonNullable<ConnectionView['oauth2']>['grant'];
+export type OAuth2ClientAuth = NonNullable<ConnectionView['oauth2']>['clientAuth'];
 
 /** What the form sends: a patch of a stored connection, or (with its name) a new one. */
 export type ConnectionBody = CallInput<ApiContract['updateConnection']>['body'] & { name?: string };
@@ -46,6 +47,7 @@ export type FieldKey =
   | 'oauth2.clientId'
   | 'oauth2.scopes'
   | 'oauth2.audience'
+  | 'oauth2.clientAuth'
   | 'refreshToken';
 
 const FIELD_KEYS: readonly FieldKey[] = [
@@ -68,6 +70,7 @@ const FIELD_KEYS: readonly FieldKey[] = [
   'oauth2.clientId',
   'oauth2.scopes',
   'oauth2.audience',
+  'oauth2.clientAuth',
   'refreshToken',
 ];
 
@@ -92,6 +95,7 @@ export interface FormValues {
   maxPerSecond: string;
   /** OAuth2 (auth oauth2): how tokens are got, where, as whom, for what. */
   grant: OAuth2Grant;
+  clientAuth: OAuth2ClientAuth;
   tokenUrl: string;
   clientId: string;
   scopes: string;
@@ -114,6 +118,7 @@ export const EMPTY_FORM: FormValues = {
   maxConcurrent: '',
   maxPerSecond: '',
   grant: 'client_credentials',
+  clientAuth: 'basic',
   tokenUrl: '',
   clientId: '',
   scopes: '',
@@ -137,6 +142,7 @@ export function formFromConnection(c: ConnectionView): FormValues {
     maxConcurrent: c.limits.maxConcurrent !== null ? String(c.limits.maxConcurrent) : '',
     maxPerSecond: c.limits.maxPerSecond !== null ? String(c.limits.maxPerSecond) : '',
     grant: c.oauth2?.grant ?? 'client_credentials',
+    clientAuth: c.oauth2?.clientAuth ?? 'basic',
     tokenUrl: c.oauth2?.tokenUrl ?? '',
     clientId: c.oauth2?.clientId ?? '',
     scopes: c.oauth2?.scopes ?? '',
@@ -156,6 +162,11 @@ export const AUTH_LABELS: Record<AuthType, string> = {
 export const GRANT_LABELS: Record<OAuth2Grant, string> = {
   client_credentials: 'Client credentials (client id and secret)',
   refresh_token: 'Refresh token',
+};
+
+export const CLIENT_AUTH_LABELS: Record<OAuth2ClientAuth, string> = {
+  basic: 'HTTP Basic header',
+  post: 'In the request body',
 };
 
 /** What the secret is called for an auth type. */
@@ -295,6 +306,7 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
       clientId,
       ...(scopes ? { scopes } : {}),
       ...(audience ? { audience } : {}),
+      clientAuth: values.clientAuth,
     };
     if (values.refreshToken) body.refreshToken = values.refreshToken;
   }

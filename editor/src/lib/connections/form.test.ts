@@ -73,6 +73,7 @@ describe('connection form', () => {
           tokenUrl: 'https://auth.example.com/oauth/token',
           clientId: 'sluice',
           scopes: 'erp.write erp.read',
+          clientAuth: 'basic',
         },
       },
     });
@@ -92,10 +93,19 @@ describe('connection form', () => {
       auth: 'oauth2',
       secret: null,
       refreshToken: '••••t-1x',
-      oauth2: { grant: 'refresh_token', tokenUrl: 'https://a.test/t', clientId: 'c', scopes: null, audience: null },
+      oauth2: {
+        grant: 'refresh_token',
+        tokenUrl: 'https://a.test/t',
+        clientId: 'c',
+        scopes: null,
+        audience: null,
+        clientAuth: 'post',
+      },
     };
     const edit = buildBody(formFromConnection(storedOAuth), storedOAuth);
-    expect(edit.ok && edit.body).toMatchObject({ oauth2: { grant: 'refresh_token', clientId: 'c' } });
+    expect(edit.ok && edit.body).toMatchObject({
+      oauth2: { grant: 'refresh_token', clientId: 'c', clientAuth: 'post' },
+    });
     expect(edit.ok && 'refreshToken' in edit.body).toBe(false);
     expect(fieldForPath('oauth2.tokenUrl')).toBe('oauth2.tokenUrl');
   });
