@@ -70,12 +70,12 @@ describe('node contexts', () => {
       branch: 'transform',
       map: 'transform',
       'error-branch': 'transform',
-      // a lookup calls another system and fails records: a write's context, though it ends no path
-      'http-lookup': 'write',
       'http-write': 'write',
       'entity-write': 'write',
       'file-sink': 'write',
       collect: 'write',
+      // a lookup calls another system and fails records: a write's context, though it ends no path
+      'http-lookup': 'write',
     });
   });
 });

@@ -34,12 +34,12 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   filter: implement('transform', filter),
   branch: implement('transform', branch),
   map: implement('transform', map),
-  'http-lookup': implement('write', httpLookup),
   'http-write': implement('write', httpWrite),
   'entity-write': implement('write', entityWrite),
   'file-sink': implement('write', fileSink),
   collect: implement('write', collect),
   'error-branch': implement('transform', errorBranch),
+  'http-lookup': implement('write', httpLookup),
 };
 
 /**

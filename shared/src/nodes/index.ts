@@ -46,12 +46,12 @@ const definitions = [
   filter,
   branch,
   map,
-  httpLookup,
   httpWrite,
   entityWrite,
   fileSink,
   collect,
   errorBranch,
+  httpLookup,
 ] as const;
 
 /** Every node type of this release, in palette order. */
