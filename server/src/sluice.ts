@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
 import type { Config } from './config.js';
+import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
@@ -93,7 +94,8 @@ export async function openSluice(config: PartsConfig) {
       files,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
-      limits: storage.limits ?? new LocalLimits(),
+      // adaptive pacing in front of them, for connections that ask for it (learnt in each process)
+      limits: new AdaptiveLimits(storage.limits ?? new LocalLimits()),
     },
     wake: events,
     clock: systemClock,

@@ -3,7 +3,7 @@
  * compare on a shared, noisy machine. Each measurement runs in a fresh child process on a fresh SQLite
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
- * on PostgreSQL, workers.ts), printed the same way.
+ * on PostgreSQL, workers.ts), `--only pacing` only adaptive pacing's (pacing.ts), printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -128,6 +128,30 @@ function scaleOut(): { figures: Record<string, number>; rows: [string, string, s
   return { figures, rows };
 }
 
+/** Adaptive pacing against a hidden limit of 40 requests a second (pacing.ts). */
+function pacingPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 1_200 : 2_400;
+  const p = child('pacing', records);
+  const figures: Record<string, number> = {
+    pacing_converge_s: p.convergeS as number,
+    pacing_429_share: Math.round((p.share429 as number) * 10_000) / 10_000,
+    pacing_rate: r2(p.rate as number),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `Adaptive pacing, ${f(records)} writes to an ERP that takes at most 40 a second and says nothing of it: seconds until every 5 s stays at 36-40 / the rate from then on`,
+      `${figures.pacing_converge_s} s / ${figures.pacing_rate} writes/s`,
+      '≤ 60 s',
+    ],
+    [
+      'Adaptive pacing: 429s among the requests after convergence',
+      `${(figures.pacing_429_share as number) * 100}%`,
+      '< 2%',
+    ],
+  ];
+  return { figures, rows };
+}
+
 function printTable(rows: [string, string, string][], figures: Record<string, number>) {
   const w = Math.max(...rows.map(([k]) => k.length));
   const wv = Math.max(...rows.map(([, v]) => v.length));
@@ -139,8 +163,8 @@ console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} 
 const onlyIndex = process.argv.indexOf('--only');
 if (onlyIndex >= 0) {
   const only = process.argv[onlyIndex + 1];
-  if (only !== 'workers') throw new Error(`--only: unknown part ${only} (known: workers)`);
-  const part = scaleOut();
+  if (only !== 'workers' && only !== 'pacing') throw new Error(`--only: unknown part ${only} (known: workers, pacing)`);
+  const part = only === 'workers' ? scaleOut() : pacingPart();
   printTable(part.rows, { cores: cpus().length, ...part.figures });
   process.exit(0);
 }
@@ -207,6 +231,7 @@ const crash = child(`crash:${sizes.kills}`, sizes.crash);
 const editor = child('editor', 300);
 const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retentionRecords);
 const scale = scaleOut();
+const pacing = pacingPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -271,6 +296,7 @@ const figures: Record<string, number> = {
   retention_size_mb: r2(retention.sizeAtEndMb as number),
   retention_prune_ms_p99: r2(retention.pruneMsP99 as number),
   ...scale.figures,
+  ...pacing.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -403,5 +429,6 @@ const rows: [string, string, string][] = [
     '',
   ],
   ...scale.rows,
+  ...pacing.rows,
 ];
 printTable(rows, figures);

@@ -4,6 +4,7 @@ import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
+import { measurePacing } from './pacing.js';
 import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
 import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
@@ -23,6 +24,10 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'pg-history') return pgHistory(n, n * 10);
   if (kind === 'pg-load') return pgApiUnderLoad(n);
   if (kind === 'pg-load-split') return pgApiUnderLoad(n, true);
+  if (kind === 'pacing') {
+    const p = await measurePacing(n);
+    return { convergeS: p.convergeS, share429: p.share429, rate: p.rate, requests: p.requests, throttled: p.throttled };
+  }
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
   if (kind === 'history') return historyBench(n, n * 10);

@@ -84,7 +84,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Sluice's parts on a benchmark's data folder, as the server opens them (no sandbox data, one run at a time). */
-export function openBenchSluice(dir: string, apiToken: string) {
+export function openBenchSluice(dir: string, apiToken: string, env: Record<string, string> = {}) {
   return openSluice({
     dataDir: dir,
     sandboxPort: 0,
@@ -95,6 +95,6 @@ export function openBenchSluice(dir: string, apiToken: string) {
     payloadCap: 65_536,
     retention: { days: 30, runsPerFlow: 100 },
     apiToken,
-    env: {},
+    env,
   });
 }

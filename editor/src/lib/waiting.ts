@@ -10,6 +10,7 @@ import { formatTimestamp } from './format';
 export interface LimitsLike {
   maxConcurrent?: number | null;
   maxPerSecond?: number | null;
+  adaptive?: boolean | null;
 }
 
 /** A rate as people read it: 20, 0.5, 2.75. */
@@ -22,6 +23,7 @@ export function describeLimits(l: LimitsLike | null | undefined): string {
   const parts: string[] = [];
   if (l?.maxConcurrent != null) parts.push(`${l.maxConcurrent} at a time`);
   if (l?.maxPerSecond != null) parts.push(`${formatRate(l.maxPerSecond)} requests/s`);
+  if (l?.adaptive) parts.push('pace learnt from the system');
   return parts.length ? parts.join(', ') : 'none';
 }
 
@@ -33,10 +35,23 @@ function shortLimits(l: LimitsLike | undefined): string {
   return parts.join(', ');
 }
 
-/** "Waiting for erp's limit (20/s)": a node held by its connection's limits, for the canvas. */
-export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits'>): string {
+/** An adaptive connection's pace in the fewest words: "38.2/s", "38.2/s, 4 at once", "not held back". */
+export function shortPace(p: NonNullable<Waiting['pace']>): string {
+  const parts: string[] = [];
+  if (p.perSecond !== null) parts.push(`${formatRate(p.perSecond)}/s`);
+  if (p.concurrency !== null) parts.push(`${p.concurrency} at once`);
+  return parts.length ? parts.join(', ') : 'not held back';
+}
+
+/**
+ * "Waiting for erp's limit (20/s)", or with adaptive pacing "Waiting for erp's pace (learnt 38.2/s)":
+ * a node held by its connection's limits, for the canvas.
+ */
+export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits' | 'pace'>): string {
+  const whose = w.connection ? `${w.connection}'s` : 'the connection’s';
+  if (w.pace) return `Waiting for ${whose} pace (learnt ${shortPace(w.pace)})`;
   const limits = shortLimits(w.limits);
-  return `Waiting for ${w.connection ? `${w.connection}'s` : 'the connection’s'} limit${limits ? ` (${limits})` : ''}`;
+  return `Waiting for ${whose} limit${limits ? ` (${limits})` : ''}`;
 }
 
 /**
@@ -54,7 +69,8 @@ export function describeWaiting(w: Waiting, now: number = Date.now()): string {
     const limits = describeLimits(w.limits);
     const what = `${w.connection ?? 'the connection'}${limits === 'none' ? '' : ` (${limits}, shared by every run and worker)`}`;
     const ahead = Date.parse(w.until) > now ? `; the next request goes at ${until}` : '';
-    return `Waiting at ${w.nodeId} for the limits of ${what}${ahead}.`;
+    const pace = w.pace ? `; pace learnt from its answers: ${shortPace(w.pace)} (${w.pace.reason})` : '';
+    return `Waiting at ${w.nodeId} for the limits of ${what}${pace}${ahead}.`;
   }
   return `Waiting between batches at ${w.nodeId} (until ${until}).`;
 }

@@ -70,6 +70,9 @@ export async function callWithRetry(
   const auth = ctx.connectors.connection(breakerKey)?.auth;
   let attempt = 0;
   let refused = false;
+  // a connection that learns its pace: answers that say "slower" cost no attempt, up to a bound
+  const adaptive = ctx.connectors.connection(breakerKey)?.limits?.adaptive === true;
+  let throttled = 0;
   for (;;) {
     attempt++;
     let waited = false;
@@ -102,6 +105,12 @@ export async function callWithRetry(
       }
       if (!isRetryableStatus(response.status)) return { ok: false, error, attempts: attempt };
       if (response.status === 429 || response.status === 503) {
+        // the pace has learnt from the answer (its permit): the request goes again at the new pace
+        if (adaptive && throttled < MAX_THROTTLED && breaker.state === 'closed') {
+          throttled++;
+          attempt--;
+          continue;
+        }
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
       }
     } catch (err) {
@@ -134,6 +143,12 @@ export async function callWithRetry(
     }
   }
 }
+
+/**
+ * How many 429 / 503 answers a request on a connection with adaptive pacing may get without spending
+ * an attempt: the pace slows down at each, so a request throttled this often is not being paced.
+ */
+export const MAX_THROTTLED = 20;
 
 /** A permit could not be had (the run stopped while it waited): nothing was sent. */
 class PermitAborted extends Error {
@@ -173,12 +188,18 @@ async function sendOnce(
     } catch (err) {
       throw new PermitAborted(err);
     }
-    let response: HttpResponse;
+    let response: HttpResponse | undefined;
+    const sent = ctx.clock.now();
     try {
       const headers = obtained ? { ...request.headers, ...obtained } : request.headers;
       response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
     } finally {
-      permit.release();
+      // what the answer says (its status, rate-limit headers, how long it took) feeds an adaptive pace
+      permit.release(
+        response
+          ? { status: response.status, headers: response.headers, ms: ctx.clock.now() - sent }
+          : { ms: ctx.clock.now() - sent },
+      );
     }
     if (response.status !== 401 || !auth || !obtained || renewed) return response;
     auth.invalidate(obtained);

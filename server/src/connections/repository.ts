@@ -62,6 +62,7 @@ export class ConnectionRepository {
         breakerCooldownMs: input.breaker?.cooldownMs ?? null,
         limitMaxConcurrent: input.limits?.maxConcurrent ?? null,
         limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
+        limitAdaptive: input.limits?.adaptive ?? false,
         oauth2: input.oauth2 ? JSON.stringify(input.oauth2) : null,
         refreshToken: input.refreshToken === undefined ? null : this.box.seal(input.refreshToken),
       },
@@ -108,8 +109,12 @@ export class ConnectionRepository {
         : undefined);
     // limits are replaced as a whole (a key left out removes that limit); no `limits`: kept
     const limits = patch.limits
-      ? { maxConcurrent: patch.limits.maxConcurrent ?? null, maxPerSecond: patch.limits.maxPerSecond ?? null }
-      : { maxConcurrent: row.limitMaxConcurrent, maxPerSecond: row.limitMaxPerSecond };
+      ? {
+          maxConcurrent: patch.limits.maxConcurrent ?? null,
+          maxPerSecond: patch.limits.maxPerSecond ?? null,
+          adaptive: patch.limits.adaptive ?? false,
+        }
+      : { maxConcurrent: row.limitMaxConcurrent, maxPerSecond: row.limitMaxPerSecond, adaptive: row.limitAdaptive };
     await this.rows.update(
       {
         name: connectionName,
@@ -123,6 +128,7 @@ export class ConnectionRepository {
         breakerCooldownMs: breaker?.cooldownMs ?? null,
         limitMaxConcurrent: limits.maxConcurrent,
         limitMaxPerSecond: limits.maxPerSecond,
+        limitAdaptive: limits.adaptive,
         oauth2,
         refreshToken,
       },
@@ -240,11 +246,12 @@ export class ConnectionRepository {
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
-      ...(row.limitMaxConcurrent !== null || row.limitMaxPerSecond !== null
+      ...(row.limitMaxConcurrent !== null || row.limitMaxPerSecond !== null || row.limitAdaptive
         ? {
             limits: {
               ...(row.limitMaxConcurrent !== null ? { maxConcurrent: row.limitMaxConcurrent } : {}),
               ...(row.limitMaxPerSecond !== null ? { maxPerSecond: row.limitMaxPerSecond } : {}),
+              ...(row.limitAdaptive ? { adaptive: true } : {}),
             },
           }
         : {}),
@@ -263,7 +270,7 @@ export class ConnectionRepository {
       breaker: r.breakerThreshold
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
-      limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond },
+      limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond, adaptive: r.limitAdaptive },
       oauth2: r.oauth2 ? oauth2View(JSON.parse(r.oauth2) as OAuth2Settings) : null,
       refreshToken: r.refreshToken === null ? null : maskSecret(this.box.open(r.refreshToken)),
       builtIn: false,
@@ -289,7 +296,11 @@ export class ConnectionRepository {
       secret: auth ? maskSecret(auth) : null,
       checkPath: null,
       breaker: c.breaker ?? null,
-      limits: { maxConcurrent: c.limits?.maxConcurrent ?? null, maxPerSecond: c.limits?.maxPerSecond ?? null },
+      limits: {
+        maxConcurrent: c.limits?.maxConcurrent ?? null,
+        maxPerSecond: c.limits?.maxPerSecond ?? null,
+        adaptive: c.limits?.adaptive ?? false,
+      },
       oauth2: null,
       refreshToken: null,
       builtIn: true,

@@ -765,6 +765,15 @@ function applyControl(handle: RunHandle, verb: ControlVerb): void {
 
 /** The engine's events about a run, at debug level (a line per batch and per wait, with the node waiting). */
 function logEvent(log: Logger, event: RunEvent): void {
+  // a connection's learnt pace changing is worth an operator's eye (a system slowing down)
+  if (event.type === 'pace') {
+    const { connection, nodeId, pace } = event;
+    log.info(
+      { connection, nodeId, ...pace },
+      `pace of ${connection}: ${pace.perSecond ?? 'not held back'}/s (${pace.reason})`,
+    );
+    return;
+  }
   if (!log.isLevelEnabled('debug')) return;
   switch (event.type) {
     case 'status':

@@ -468,6 +468,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         breakerCooldownMs: 1000,
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
         oauth2: '{"grant":"client_credentials","tokenUrl":"http://127.0.0.1:1/oauth/token","clientId":"sluice"}',
         refreshToken: null,
       };
@@ -480,6 +481,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         baseUrl: 'http://127.0.0.1:2/erp',
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
         oauth2: row.oauth2,
         refreshToken: 'sealed-refresh',
         lastStatus: 'ok',

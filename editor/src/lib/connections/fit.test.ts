@@ -13,7 +13,7 @@ const conn = (name: string, builtIn: boolean): ConnectionView => ({
   oauth2: null,
   refreshToken: null,
   breaker: null,
-  limits: { maxConcurrent: null, maxPerSecond: null },
+  limits: { maxConcurrent: null, maxPerSecond: null, adaptive: false },
   builtIn,
   status: null,
 });

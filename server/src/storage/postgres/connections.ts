@@ -20,6 +20,7 @@ function view(r: Row): ConnectionRow {
     breakerCooldownMs: r.breakerCooldownMs,
     limitMaxConcurrent: r.limitMaxConcurrent,
     limitMaxPerSecond: r.limitMaxPerSecond,
+    limitAdaptive: r.limitAdaptive,
     oauth2: r.oauth2,
     refreshToken: r.refreshToken,
     lastStatus: r.lastStatus,
@@ -41,6 +42,7 @@ function fields(row: ConnectionFields) {
     breakerCooldownMs: row.breakerCooldownMs,
     limitMaxConcurrent: row.limitMaxConcurrent,
     limitMaxPerSecond: row.limitMaxPerSecond,
+    limitAdaptive: row.limitAdaptive,
     oauth2: row.oauth2,
     refreshToken: row.refreshToken,
   };

@@ -348,6 +348,8 @@ export const connections = pgTable('connections', {
   /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
   limitMaxConcurrent: integer('limit_max_concurrent'),
   limitMaxPerSecond: doublePrecision('limit_max_per_second'),
+  /** The pace is learnt from the system's answers (adaptive pacing), under the limits above. */
+  limitAdaptive: boolean('limit_adaptive').notNull().default(false),
   /** OAuth2 settings as JSON (grant, token URL, client id, scopes, audience); the client secret is `secret`. */
   oauth2: text('oauth2'),
   /** OAuth2 refresh token, sealed; replaced when the token endpoint rotates it. */

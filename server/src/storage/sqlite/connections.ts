@@ -15,6 +15,7 @@ interface Row {
   breaker_cooldown_ms: number | null;
   limit_max_concurrent: number | null;
   limit_max_per_second: number | null;
+  limit_adaptive: number;
   oauth2: string | null;
   refresh_token: string | null;
   last_status: string | null;
@@ -34,6 +35,7 @@ const connection = (r: Row): ConnectionRow => ({
   breakerCooldownMs: r.breaker_cooldown_ms,
   limitMaxConcurrent: r.limit_max_concurrent,
   limitMaxPerSecond: r.limit_max_per_second,
+  limitAdaptive: r.limit_adaptive === 1,
   oauth2: r.oauth2,
   refreshToken: r.refresh_token,
   lastStatus: r.last_status,
@@ -63,9 +65,9 @@ export class SqliteConnections implements ConnectionRows {
       this.c
         .prepare(
           `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, oauth2, refresh_token,
-             created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, limit_adaptive,
+             oauth2, refresh_token, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...fields(row), at, at);
     } catch (err) {
@@ -82,7 +84,7 @@ export class SqliteConnections implements ConnectionRows {
       .prepare(
         `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
            breaker_threshold = ?, breaker_cooldown_ms = ?, limit_max_concurrent = ?, limit_max_per_second = ?,
-           oauth2 = ?, refresh_token = ?, updated_at = ? WHERE name = ?`,
+           limit_adaptive = ?, oauth2 = ?, refresh_token = ?, updated_at = ? WHERE name = ?`,
       )
       .run(...rest, at, name);
   }
@@ -116,6 +118,7 @@ function fields(r: ConnectionFields) {
     r.breakerCooldownMs,
     r.limitMaxConcurrent,
     r.limitMaxPerSecond,
+    r.limitAdaptive ? 1 : 0,
     r.oauth2,
     r.refreshToken,
   ] as const;

@@ -395,6 +395,7 @@ describe('clashes in the stored rows', () => {
       breakerCooldownMs: null,
       limitMaxConcurrent: null,
       limitMaxPerSecond: null,
+      limitAdaptive: false,
       oauth2: null,
       refreshToken: null,
     };

@@ -300,6 +300,8 @@ export const connections = sqliteTable('connections', {
   /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
   limitMaxConcurrent: integer('limit_max_concurrent'),
   limitMaxPerSecond: real('limit_max_per_second'),
+  /** 1: the pace is learnt from the system's answers (adaptive pacing), under the limits above. */
+  limitAdaptive: integer('limit_adaptive').notNull().default(0),
   /** OAuth2 settings as JSON (grant, token URL, client id, scopes, audience); the client secret is `secret`. */
   oauth2: text('oauth2'),
   /** OAuth2 refresh token, sealed; replaced when the token endpoint rotates it. */
