@@ -99,6 +99,12 @@ export interface WriteContext extends NodeContext, SystemAccess {
   done(items: Item[]): void;
   /** Keeps items' data with the run (collect sinks). */
   collect(items: Item[], data: (item: Item) => unknown): void;
+  /**
+   * Stores the node's state (`NodeRuntime.state`) as it is now with the run's last checkpoint, and
+   * resolves once it is stored: for a node that must know after a crash what it is about to change
+   * outside the run (the file sink: where its file ended before it first wrote to it).
+   */
+  saveState(): Promise<void>;
   /** Counts lookups answered from the node's cache (shown with its counts as `cacheHits`). */
   countCacheHits(n: number): void;
 }

@@ -83,6 +83,7 @@ export async function checkConnection(
         url,
         headers: { ...connection.headers, ...obtained, accept: 'application/json' },
         timeoutMs: 10_000,
+        connection: connection.name,
         ...(signal ? { signal } : {}),
       });
       if (res.status === 401 && auth && !renewed) {

@@ -8,11 +8,12 @@ import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
-import { fetchHttpClient } from './connectors.js';
+import { SqlConnections } from './connectors/sql/index.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunEstimates } from './runs/estimate.js';
@@ -77,7 +78,12 @@ export async function openSluice(config: PartsConfig) {
   const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
-  const http = fetchHttpClient;
+  // keep-alive pools, one per connection: a run's requests reuse a few sockets
+  const pooled = createPooledHttpClient();
+  const { http } = pooled;
+  // databases flows read and write (connections of kind postgres and mysql), a pool per connection
+  const sql = new SqlConnections((name) => connections.sqlConfig(name));
+  connections.useSqlCheck((name) => sql.check(name));
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
     http,
@@ -92,6 +98,7 @@ export async function openSluice(config: PartsConfig) {
     connectors: {
       ...connections.connectors(http),
       files,
+      sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
       // adaptive pacing in front of them, for connections that ask for it (learnt in each process)
@@ -127,6 +134,9 @@ export async function openSluice(config: PartsConfig) {
     runner,
     connections,
     http,
+    /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
+    closeHttp: () => pooled.close(),
+    sql,
     scheduler,
     webhooks,
     tokens,
@@ -209,7 +219,9 @@ export async function startSluice(
       await runner.stop({ cancel });
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      parts.closeHttp();
       await sandbox.close();
+      await parts.sql.close();
       await storage.close();
     },
   };

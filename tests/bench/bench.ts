@@ -224,6 +224,7 @@ const engine100k = sizes.big === 100_000 ? engineMedian : child('engine', 100_00
 const engine10k = child('engine', 10_000);
 const http = child('http', sizes.http);
 const alone = child('sandbox-alone', sizes.http);
+const alonePooled = child('sandbox-alone-pooled', sizes.http);
 const history = child('history', sizes.runs);
 const load = child('load', sizes.load);
 const delay = child('delay', sizes.delay);
@@ -262,6 +263,9 @@ const figures: Record<string, number> = {
   http_records: sizes.http,
   http_rps: Math.round(http.rps as number),
   sandbox_alone_rps: Math.round(alone.rps as number),
+  http_vs_fetch: r2((http.rps as number) / (alone.rps as number)),
+  sandbox_alone_pooled_rps: Math.round(alonePooled.rps as number),
+  http_vs_pooled: r2((http.rps as number) / (alonePooled.rps as number)),
   history_p50_ms: r2(history.historyP50 as number),
   history_p99_ms: r2(history.historyP99 as number),
   failed_page_p50_ms: r2(history.failedPageP50 as number),
@@ -362,6 +366,17 @@ const rows: [string, string, string][] = [
   [
     'The same reads and writes with plain fetch (the sandbox alone)',
     `${f(figures.sandbox_alone_rps as number)} rec/s`,
+    '',
+  ],
+  ['http_vs_fetch (the flow over HTTP / plain fetch)', `${figures.http_vs_fetch}`, '≥ 0.9'],
+  [
+    "The same reads and writes with the engine's HTTP client (keep-alive pools), no engine",
+    `${f(figures.sandbox_alone_pooled_rps as number)} rec/s`,
+    '',
+  ],
+  [
+    'http_vs_pooled (the flow over HTTP / the same client alone: what the engine costs)',
+    `${figures.http_vs_pooled}`,
     '',
   ],
   [

@@ -16,10 +16,23 @@ describe('waiting in words', () => {
     // adaptive pacing: the pace learnt, not the maxima
     const pace = { perSecond: 38.2, concurrency: null, reason: 'recovering' };
     expect(limitWaitLine({ connection: 'erp', limits: { maxPerSecond: 100, adaptive: true }, pace })).toBe(
-      "Waiting for erp's pace (learnt 38.2/s)",
+      'Learnt pace 38.2/s',
     );
+    expect(limitWaitLine({ pace: { perSecond: 12, concurrency: 4, reason: 'throttled' } })).toBe('Learnt pace 12/s');
     expect(limitWaitLine({ connection: 'erp', pace: { perSecond: null, concurrency: 3, reason: 'latency' } })).toBe(
-      "Waiting for erp's pace (learnt 3 at once)",
+      'Learnt pace 3 at once',
+    );
+    expect(
+      describeWaiting({
+        kind: 'limit',
+        nodeId: 'write',
+        until: '2026-12-03T08:00:00.000Z',
+        connection: 'erp',
+        limits: { maxPerSecond: 100, maxConcurrent: 8, adaptive: true },
+        pace: { perSecond: 37.8, concurrency: 8, reason: 'recovering' },
+      }),
+    ).toBe(
+      'Paced at write by what erp takes, learnt from its answers: 37.8/s, 8 at once (speeding up again); never above 8 at a time, 100 requests/s.',
     );
   });
 

@@ -43,13 +43,25 @@ export function shortPace(p: NonNullable<Waiting['pace']>): string {
   return parts.length ? parts.join(', ') : 'not held back';
 }
 
+/** Why an adaptive pace last changed, in words. */
+const PACE_REASONS: Record<string, string> = {
+  start: 'not slowed yet',
+  throttled: 'slowed by 429/503 answers',
+  'retry-after': 'holding for Retry-After',
+  'rate-limit-headers': 'following its rate-limit headers',
+  latency: 'slowed as its answers got slower',
+  recovering: 'speeding up again',
+};
+
 /**
- * "Waiting for erp's limit (20/s)", or with adaptive pacing "Waiting for erp's pace (learnt 38.2/s)":
- * a node held by its connection's limits, for the canvas.
+ * "Waiting for erp's limit (20/s)", or with adaptive pacing "Learnt pace 38.2/s": a node held by its
+ * connection's limits, for the canvas (short: a node is narrow; the run panel says the rest).
  */
 export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits' | 'pace'>): string {
+  // the rate alone when there is one: a node is narrow (the run panel gives the concurrency too)
+  if (w.pace)
+    return `Learnt pace ${w.pace.perSecond !== null ? `${formatRate(w.pace.perSecond)}/s` : shortPace(w.pace)}`;
   const whose = w.connection ? `${w.connection}'s` : 'the connection’s';
-  if (w.pace) return `Waiting for ${whose} pace (learnt ${shortPace(w.pace)})`;
   const limits = shortLimits(w.limits);
   return `Waiting for ${whose} limit${limits ? ` (${limits})` : ''}`;
 }
@@ -65,6 +77,11 @@ export function describeWaiting(w: Waiting, now: number = Date.now()): string {
     return `Waiting: ${w.connection ?? 'the connection'} is failing; its circuit breaker holds requests until ${until}.`;
   if (w.kind === 'rate') return `Waiting for the rate limit of ${w.nodeId} (until ${until}).`;
   if (w.kind === 'retry') return `Waiting to retry at ${w.nodeId} (until ${until}).`;
+  if (w.kind === 'limit' && w.pace) {
+    const limits = describeLimits({ ...w.limits, adaptive: false });
+    const reason = PACE_REASONS[w.pace.reason] ?? w.pace.reason;
+    return `Paced at ${w.nodeId} by what ${w.connection ?? 'the connection'} takes, learnt from its answers: ${shortPace(w.pace)} (${reason})${limits === 'none' ? '' : `; never above ${limits}`}.`;
+  }
   if (w.kind === 'limit') {
     const limits = describeLimits(w.limits);
     const what = `${w.connection ?? 'the connection'}${limits === 'none' ? '' : ` (${limits}, shared by every run and worker)`}`;

@@ -50,7 +50,9 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
-    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail'].sort());
+    expect(members('write')).toEqual(
+      [...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail', 'saveState'].sort(),
+    );
   });
 
   it('are chosen by each node type’s role', () => {
@@ -74,7 +76,10 @@ describe('node contexts', () => {
       'entity-write': 'write',
       'file-sink': 'write',
       collect: 'write',
-      // a lookup calls another system and fails records: a write's context, though it ends no path
+      'sql-source': 'source',
+      // a lookup reaches a connection and fails records: the write role's context
+      'sql-lookup': 'write',
+      'sql-write': 'write',
       'http-lookup': 'write',
     });
   });

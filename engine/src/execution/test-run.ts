@@ -1,6 +1,6 @@
 import { entityWriteParams } from '../nodes/entity-write.js';
 import { resolveTarget } from '../nodes/http.js';
-import { fillUrl } from '../nodes/http-write.js';
+import { batchKey, fillUrl } from '../nodes/http-write.js';
 import type { Item, NodeRuntime, SourceContext, WriteContext } from '../runtime.js';
 import type { LiveNode } from './graph.js';
 
@@ -38,7 +38,7 @@ export interface NodeTestData {
 export const TEST_CAPTURE_MAX = 500;
 
 /** The types whose effect a test run does not send. */
-const WRITE_TYPES = new Set(['http-write', 'entity-write', 'file-sink']);
+const WRITE_TYPES = new Set(['http-write', 'entity-write', 'file-sink', 'sql-write']);
 
 /** Thrown by a source's `emitPage` once it has emitted the test's limit: the source stops reading. */
 export class LimitReached extends Error {
@@ -208,6 +208,10 @@ function wouldBeRequests(live: LiveNode, ctx: WriteContext, items: Item[]): unkn
     const p = node.params as { path: string; format: string };
     return items.map((item) => ({ append: p.path, format: p.format, record: item.data }));
   }
+  if (node.type === 'sql-write') {
+    const p = node.params as { table: string; mode: string };
+    return items.map((item) => ({ table: p.table, mode: p.mode, row: item.data }));
+  }
   const params =
     node.type === 'entity-write'
       ? entityWriteParams(node.params as Parameters<typeof entityWriteParams>[0])
@@ -239,13 +243,13 @@ function wouldBeRequests(live: LiveNode, ctx: WriteContext, items: Item[]): unkn
   const out: unknown[] = [];
   for (let i = 0; i < items.length; i += params.batchSize) {
     const group = items.slice(i, i + params.batchSize);
-    const records = group.map((g) => g.data);
+    const field = params.recordKeyField;
+    const records = group.map((g) => (field ? { ...g.data, [field]: `${ctx.runId}:${node.id}:${g.key}` } : g.data));
     const first = group[0] as Item;
-    const last = group[group.length - 1] as Item;
     out.push({
       method: params.method,
       url: url(first.data),
-      headers: headers(`${ctx.runId}:${node.id}:${first.key}..${last.key}:${group.length}`),
+      headers: headers(batchKey(ctx.runId, node.id, group)),
       body: params.bodyPath ? nest(params.bodyPath, records) : records,
     });
   }

@@ -17,6 +17,9 @@ import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
 import { manual } from './manual.js';
 import { map } from './map.js';
+import { sqlLookup } from './sql-lookup.js';
+import { sqlSource } from './sql-source.js';
+import { sqlWrite } from './sql-write.js';
 import { webhook } from './webhook.js';
 
 /** How each node type of the catalogue runs: one implementation per type, checked by the compiler. */
@@ -39,6 +42,9 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   'file-sink': implement('write', fileSink),
   collect: implement('write', collect),
   'error-branch': implement('transform', errorBranch),
+  'sql-source': implement('source', sqlSource),
+  'sql-lookup': implement('write', sqlLookup),
+  'sql-write': implement('write', sqlWrite),
   'http-lookup': implement('write', httpLookup),
 };
 

@@ -216,6 +216,11 @@ export class Runner {
       commit: (id, commit) => (this.lost.has(runId) ? undefined : store.commit(id, commit)),
       setStatus: (id, update) => unlessLost(() => store.setStatus(id, update)),
       setWaiting: (id, waiting) => unlessLost(() => store.setWaiting(id, waiting)),
+      // a node waits for this before it changes something outside the run: not once the lease is lost
+      flush: async (id) => {
+        await store.flush(id);
+        if (this.lost.has(runId)) throw new LeaseLostError(runId);
+      },
     };
   }
 

@@ -205,6 +205,19 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
       expect([...(resume?.settled ?? [])].sort((a, b) => a - b)).toEqual([55, 56, 57, 58, 59]);
     });
 
+    it('stores a commit with no outcomes: a node state saved between batches, resumed from', async () => {
+      const runId = await newRun();
+      const first = commitOf(0, 10)(10);
+      await s.runStore.commit(runId, first);
+      const saved = { ...first.checkpoint, nodeState: { sink: { offset: 1234 } } };
+      await s.runStore.commit(runId, { ...first, outcomes: [], checkpoint: saved });
+      await s.runStore.flush(runId);
+      const resume = await s.runStore.loadResume(runId);
+      expect(resume?.checkpoint).toEqual(saved);
+      expect(resume?.counts).toEqual(first.counts);
+      expect((await s.runs.records(runId, { limit: 100 })).items).toHaveLength(10);
+    });
+
     it('refuses the rest of a run once one of its groups could not be stored: no checkpoint past missing rows', async () => {
       const runId = await newRun();
       await s.runStore.commit(runId, commitOf(0, 10)(10));

@@ -16,6 +16,7 @@ import { inlineRecords } from './inline-records.js';
 import { manualTrigger } from './manual.js';
 import { map } from './map.js';
 import { scheduleTrigger } from './schedule.js';
+import { sqlLookup, sqlSource, sqlWrite } from './sql.js';
 import { webhookTrigger } from './webhook.js';
 
 export type { NodeTypeDefinition } from './define.js';
@@ -51,6 +52,9 @@ const definitions = [
   fileSink,
   collect,
   errorBranch,
+  sqlSource,
+  sqlLookup,
+  sqlWrite,
   httpLookup,
 ] as const;
 
@@ -73,6 +77,7 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
 
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
+export { isSqlIdentifier, SQL_IDENTIFIER, SQL_TABLE } from './sql.js';
 export {
   batch,
   branch,
@@ -92,5 +97,8 @@ export {
   manualTrigger,
   map,
   scheduleTrigger,
+  sqlLookup,
+  sqlSource,
+  sqlWrite,
   webhookTrigger,
 };
