@@ -6,7 +6,9 @@
  * second). From the ERP's received log and the times of its 429s:
  *
  * - `convergeS`: the first second from which every 5-second window of accepted writes stays within
- *   90-100% of the limit (36-40 a second for 40), the run's last two seconds left out (it tails off);
+ *   90-100% of the limit (36-40 a second for 40) with fewer than 5% of its requests refused, the
+ *   run's last two seconds left out (it tails off). The refusals count too because the ERP never
+ *   accepts more than the limit: a sender flooding it at 100 a second also sees 40 writes a second;
  * - `share429`: 429s over all requests from then on;
  * - `rate`: the accepted writes a second from then on.
  */
@@ -72,12 +74,20 @@ export interface PacingFigures {
   serverOutput: string;
 }
 
-/** The first second from which every 5-second window of `perSecond` is within [low, high]; -1 if none. */
-export function convergedAt(perSecond: number[], low: number, high: number): number {
-  const rate = (from: number) => perSecond.slice(from, from + 5).reduce((a, b) => a + b, 0) / 5;
-  for (let s = 0; s + 5 <= perSecond.length; s++) {
+/**
+ * The first second from which every 5-second window has accepted writes a second within [low, high]
+ * and fewer than 5% of its requests refused (`ok` and `refused` per second); -1 if none.
+ */
+export function convergedAt(ok: number[], refused: number[], low: number, high: number): number {
+  const sum = (a: number[], from: number) => a.slice(from, from + 5).reduce((x, y) => x + y, 0);
+  const steady = (t: number) => {
+    const writes = sum(ok, t);
+    const no = sum(refused, t);
+    return writes / 5 >= low && writes / 5 <= high && no < 0.05 * (writes + no);
+  };
+  for (let s = 0; s + 5 <= ok.length; s++) {
     let holds = true;
-    for (let t = s; t + 5 <= perSecond.length && holds; t += 5) holds = rate(t) >= low && rate(t) <= high;
+    for (let t = s; t + 5 <= ok.length && holds; t += 5) holds = steady(t);
     if (holds) return s;
   }
   return -1;
@@ -126,12 +136,15 @@ export async function measurePacing(records: number, limit = 40): Promise<Pacing
     const start = Math.min(...accepted, ...throttledAt);
     const end = Math.max(...accepted);
     const seconds = Math.floor((end - start) / 1000) - 1;
-    const perSecond = Array.from({ length: Math.max(0, seconds) }, () => 0);
-    for (const at of accepted) {
-      const s = Math.floor((at - start) / 1000);
-      if (s < perSecond.length) perSecond[s] = (perSecond[s] ?? 0) + 1;
-    }
-    const at = convergedAt(perSecond, 0.9 * limit, limit);
+    const perSecond = (times: number[]) => {
+      const counts = Array.from({ length: Math.max(0, seconds) }, () => 0);
+      for (const t of times) {
+        const s = Math.floor((t - start) / 1000);
+        if (s >= 0 && s < counts.length) counts[s] = (counts[s] ?? 0) + 1;
+      }
+      return counts;
+    };
+    const at = convergedAt(perSecond(accepted), perSecond(throttledAt), 0.9 * limit, limit);
     const from = start + Math.max(0, at) * 1000;
     const okAfter = accepted.filter((t) => t >= from).length;
     const throttledAfter = throttledAt.filter((t) => t >= from).length;

@@ -15,7 +15,7 @@ const NEAR = 0.95;
 /** At most one cut, and one raise, per this many ms: answers to requests sent before a change say nothing of it. */
 export const STEP_MS = 1000;
 /** The first probe above the ceiling: this share of the rate a second; halved each time the ceiling holds. */
-const PROBE = 0.02;
+const PROBE = 0.01;
 const MIN_PROBE = 0.0025;
 /** A second cut this close to the last ceiling confirms it (and slows the probing). */
 const SAME_CEILING = 0.1;
@@ -64,7 +64,7 @@ interface Lane {
  *   the window over its time (none left: no request until the reset); on latency rising past three
  *   times its floor (and 250 ms over it), 90% of the pace;
  * - **faster** while the system keeps up: once a second, halfway back towards 95% of the ceiling, then
- *   probing above it by 2% a second, a probe that halves each time the same ceiling is met again (so
+ *   probing above it by 1% a second, a probe that halves each time the same ceiling is met again (so
  *   a steady limit is met less and less often); never above the maxima.
  *
  * Each process learns for itself (with several workers on one database each finds its share, as
