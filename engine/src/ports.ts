@@ -211,6 +211,38 @@ export interface ResolvedConnection {
   checkPath?: string;
   /** The connection's limits on requests, kept by `Connectors.limits`; none when absent. */
   limits?: LimitSettings;
+  /** Credentials obtained as requests need them (OAuth2 tokens), added to `headers`; none when absent. */
+  auth?: ConnectionAuth;
+}
+
+/**
+ * Credentials a connection obtains rather than stores (an OAuth2 access token): asked for before
+ * each request, kept by their owner until they expire, renewed once when the system refuses them.
+ */
+export interface ConnectionAuth {
+  /**
+   * The headers that authenticate a request now, from a cached token or a new one. Rejects with
+   * `AuthRefused` when the token endpoint refuses the connection's credentials, with `HttpFailure`
+   * when it cannot be reached or answers otherwise.
+   */
+  headers(signal?: AbortSignal): Promise<Record<string, string>>;
+  /**
+   * The system answered 401 to a request sent with `used`: forget that token, so the next `headers`
+   * gets a new one. A token already replaced (another request saw the 401 first) is left alone.
+   */
+  invalidate(used: Record<string, string>): void;
+}
+
+/** The token endpoint refused a connection's credentials (a revoked or wrong client secret, an expired refresh token). */
+export class AuthRefused extends Error {
+  constructor(
+    message: string,
+    /** The token endpoint's status (400 or 401 for OAuth2 errors). */
+    readonly status: number,
+  ) {
+    super(message);
+    this.name = 'AuthRefused';
+  }
 }
 
 /**
@@ -285,6 +317,8 @@ export interface ConnectionCheck {
   /** The HTTP status it answered, if it answered at all. */
   status?: number;
   message: string;
+  /** Why the credentials were refused, when more is known than the status (a token endpoint's answer). */
+  reason?: string;
 }
 
 export interface Connectors {

@@ -105,6 +105,8 @@ export interface WriteContext extends NodeContext, SystemAccess {
    * outside the run (the file sink: where its file ended before it first wrote to it).
    */
   saveState(): Promise<void>;
+  /** Counts lookups answered from the node's cache (shown with its counts as `cacheHits`). */
+  countCacheHits(n: number): void;
 }
 
 /** The context each role of node is given; a node reaches only its role's members. */

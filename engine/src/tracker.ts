@@ -150,6 +150,15 @@ export class RecordTracker {
     return this.entries.lowest();
   }
 
+  /**
+   * Adds lookups a node answered from its cache. Counted as they happen, not when records settle
+   * (a resumed run, whose cache starts empty, counts those of the records it redoes again).
+   */
+  addCacheHits(nodeIndex: number, n: number): void {
+    const counts = this.nodeCounts[nodeIndex];
+    if (counts && n > 0) counts.cacheHits = (counts.cacheHits ?? 0) + n;
+  }
+
   nodeCountsById(): Record<string, NodeCounts> {
     const out: Record<string, NodeCounts> = {};
     this.nodeIds.forEach((id, i) => {

@@ -14,6 +14,8 @@ export interface Config {
   sandboxUrl: string | undefined;
   /** Work orders the in-process maintenance sandbox serves. */
   sandboxWorkOrders: number;
+  /** Lifetime of the access tokens the in-process sandbox's OAuth2 endpoint issues, in ms (default 30 s). */
+  sandboxTokenTtlMs?: number;
   editorDir: string;
   /** Runs executing at once in this process. */
   concurrency: number;
@@ -56,6 +58,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sandboxPort: int(env, 'SLUICE_SANDBOX_PORT', 0, 0, 65535),
     sandboxUrl: env.SLUICE_SANDBOX_URL || undefined,
     sandboxWorkOrders: int(env, 'SLUICE_SANDBOX_WORK_ORDERS', 1000, 0, 100_000_000),
+    ...(env.SLUICE_SANDBOX_TOKEN_TTL_MS
+      ? { sandboxTokenTtlMs: int(env, 'SLUICE_SANDBOX_TOKEN_TTL_MS', 30_000, 1000, 86_400_000) }
+      : {}),
     editorDir: path.join(REPO_ROOT, 'editor', 'dist'),
     concurrency: int(env, 'SLUICE_CONCURRENCY', 4, 1, 64),
     perFlow: int(env, 'SLUICE_FLOW_CONCURRENCY', 1, 1, 64),

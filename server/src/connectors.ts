@@ -1,4 +1,5 @@
 import {
+  AuthRefused,
   type ConnectionCheck,
   type Connectors,
   type HttpClient,
@@ -64,17 +65,34 @@ export async function checkConnection(
   signal?: AbortSignal,
 ): Promise<CheckResult> {
   const url = joinUrl(connection.baseUrl, checkPath ?? '');
+  const { auth } = connection;
   try {
-    const res = await http({
-      method: 'GET',
-      url,
-      headers: { ...connection.headers, accept: 'application/json' },
-      timeoutMs: 10_000,
-      connection: connection.name,
-      ...(signal ? { signal } : {}),
-    });
-    const state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';
-    return { ok: state === 'ok', state, status: res.status, message: `HTTP ${res.status} from GET ${url}` };
+    // a connection that obtains its tokens (OAuth2) gets one first, and a new one if the system refuses it
+    for (let renewed = false; ; renewed = true) {
+      let obtained: Record<string, string> = {};
+      if (auth) {
+        try {
+          obtained = await auth.headers(signal);
+        } catch (err) {
+          if (!(err instanceof AuthRefused)) throw err;
+          return { ok: false, state: 'unauthorized', status: 401, message: err.message, reason: err.message };
+        }
+      }
+      const res = await http({
+        method: 'GET',
+        url,
+        headers: { ...connection.headers, ...obtained, accept: 'application/json' },
+        timeoutMs: 10_000,
+        connection: connection.name,
+        ...(signal ? { signal } : {}),
+      });
+      if (res.status === 401 && auth && !renewed) {
+        auth.invalidate(obtained);
+        continue;
+      }
+      const state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';
+      return { ok: state === 'ok', state, status: res.status, message: `HTTP ${res.status} from GET ${url}` };
+    }
   } catch (err) {
     return { ok: false, state: 'error', message: (err as Error).message };
   }

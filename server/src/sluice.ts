@@ -38,7 +38,7 @@ type PartsConfig = Pick<
   | 'retention'
   | 'apiToken'
 > &
-  Partial<Pick<Config, 'leaseTtlMs'>> & {
+  Partial<Pick<Config, 'leaseTtlMs' | 'sandboxTokenTtlMs'>> & {
     env?: NodeJS.ProcessEnv;
     /** Where the server logs (tests pass one writing to a buffer); by default JSON lines on stdout at SLUICE_LOG_LEVEL. */
     logger?: Logger;
@@ -63,12 +63,14 @@ export async function openSluice(config: PartsConfig) {
   const sandbox = await (async () =>
     config.sandboxUrl
       ? { url: config.sandboxUrl, connections: sandboxConnections(config.sandboxUrl), close: async () => {} }
-      : await startSandbox({ port: config.sandboxPort, workOrders: config.sandboxWorkOrders }))().catch(
-    async (err: unknown) => {
-      await storage.close();
-      throw err;
-    },
-  );
+      : await startSandbox({
+          port: config.sandboxPort,
+          workOrders: config.sandboxWorkOrders,
+          ...(config.sandboxTokenTtlMs !== undefined ? { tokenTtlMs: config.sandboxTokenTtlMs } : {}),
+        }))().catch(async (err: unknown) => {
+    await storage.close();
+    throw err;
+  });
   const box = new SecretBox(loadSecretKey(config.dataDir, env).key);
   const flows = new FlowRepository(storage.flows);
   const runs = storage.runs;

@@ -46,6 +46,8 @@ export interface NodeCounts {
   out: number;
   error: number;
   filtered: number;
+  /** Lookups answered from the node's cache instead of a request (HTTP lookup), counted as they happen. */
+  cacheHits?: number;
 }
 
 export function emptyRunCounts(): RunCounts {

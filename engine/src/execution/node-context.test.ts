@@ -50,7 +50,9 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
-    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail', 'saveState'].sort());
+    expect(members('write')).toEqual(
+      [...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail', 'saveState'].sort(),
+    );
   });
 
   it('are chosen by each node type’s role', () => {
@@ -78,6 +80,7 @@ describe('node contexts', () => {
       // a lookup reaches a connection and fails records: the write role's context
       'sql-lookup': 'write',
       'sql-write': 'write',
+      'http-lookup': 'write',
     });
   });
 });

@@ -116,7 +116,7 @@ function transform(live: LiveNode, parts: ContextParts): TransformContext {
 }
 
 function write(live: LiveNode, parts: ContextParts): WriteContext {
-  const { router, commits } = parts;
+  const { router, commits, state } = parts;
   return {
     ...base(live, parts),
     ...systemAccess(live, parts),
@@ -124,5 +124,6 @@ function write(live: LiveNode, parts: ContextParts): WriteContext {
     done: (items) => router.end(live, items, 'succeeded', HOP.out),
     collect: (items, data) => commits.collect(live.node.id, items, data),
     saveState: () => commits.saveNodeState(live.node.id, live.runtime.state?.()),
+    countCacheHits: (n) => state.tracker.addCacheHits(live.index, n),
   };
 }

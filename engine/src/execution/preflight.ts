@@ -36,7 +36,7 @@ export async function preflight(flow: Flow, connectors: Connectors, state: RunSt
           `connection "${name}": the database refused the credentials (${result.message}) — check its user and password`,
         );
       throw new Error(
-        `connection "${name}": the system refused the credentials (HTTP ${result.status}) — check its token`,
+        `connection "${name}": ${result.reason ?? `the system refused the credentials (HTTP ${result.status})`} — check its ${result.reason ? 'client secret or refresh token' : 'token'}`,
       );
     }
   }

@@ -1,6 +1,13 @@
 import type { RecordError } from '@sluice/shared';
 import { Cancelled, sleep } from '../clock.js';
-import { HttpFailure, type HttpRequest, type HttpResponse, type Permit } from '../ports.js';
+import {
+  AuthRefused,
+  type ConnectionAuth,
+  HttpFailure,
+  type HttpRequest,
+  type HttpResponse,
+  type Permit,
+} from '../ports.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
 import type { NodeContext, SystemAccess } from '../runtime.js';
 
@@ -50,7 +57,8 @@ export type CallResult =
  * too), and the request waits for it like the others, without spending an attempt; once the
  * cooldown has passed it is sent again, with the connection's current credentials. Each attempt
  * takes a permit of the connection's limits once the breaker lets it through (so no place is held
- * while the breaker is open) and gives it back when the answer or the failure is in.
+ * while the breaker is open) and gives it back when the answer or the failure is in. A connection
+ * that obtains its tokens (OAuth2) renews a token answered with 401 once before any of this counts it.
  */
 export async function callWithRetry(
   ctx: CallerContext,
@@ -59,6 +67,7 @@ export async function callWithRetry(
   breakerKey: string,
 ): Promise<CallResult> {
   const breaker = ctx.breaker(breakerKey);
+  const auth = ctx.connectors.connection(breakerKey)?.auth;
   let attempt = 0;
   let refused = false;
   // a connection that learns its pace: answers that say "slower" cost no attempt, up to a bound
@@ -82,26 +91,8 @@ export async function callWithRetry(
     const headers = refused
       ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
       : request.headers;
-    // the connection's limits count the request from the moment it is sent until its answer is in
-    let permit: Permit;
     try {
-      permit = await ctx.permit(breakerKey);
-    } catch (err) {
-      if (probe) breaker.abandon();
-      throw err;
-    }
-    try {
-      let response: HttpResponse | undefined;
-      const sent = ctx.clock.now();
-      try {
-        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
-      } finally {
-        permit.release(
-          response
-            ? { status: response.status, headers: response.headers, ms: ctx.clock.now() - sent }
-            : { ms: ctx.clock.now() - sent },
-        );
-      }
+      const response = await sendOnce(ctx, { ...request, headers }, breakerKey, auth);
       refused = isRefusal(response.status);
       if (refused) breaker.trip();
       else breaker.report(response.status < 500);
@@ -123,6 +114,11 @@ export async function callWithRetry(
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
       }
     } catch (err) {
+      // no permit (the run stopped while it waited): nothing was sent
+      if (err instanceof PermitAborted) {
+        if (probe) breaker.abandon();
+        throw err.cause;
+      }
       if (err instanceof Cancelled || ctx.signal.aborted) {
         if (probe) breaker.abandon();
         throw new Cancelled();
@@ -153,6 +149,62 @@ export async function callWithRetry(
  * an attempt: the pace slows down at each, so a request throttled this often is not being paced.
  */
 export const MAX_THROTTLED = 20;
+
+/** A permit could not be had (the run stopped while it waited): nothing was sent. */
+class PermitAborted extends Error {
+  constructor(override readonly cause: unknown) {
+    super('permit not given');
+  }
+}
+
+/**
+ * Sends one request within the connection's limits, with the credentials it obtains (OAuth2) added.
+ * A 401 to an obtained token renews it once and sends again at once: a token that expired early is
+ * the token's fault, not the system's, so neither the breaker nor the record's attempts count it. A
+ * token endpoint that refuses the credentials answers as the system would (401), so the breaker
+ * opens and the records wait, as for a stored token that is refused.
+ */
+async function sendOnce(
+  ctx: CallerContext,
+  request: HttpRequest,
+  breakerKey: string,
+  auth: ConnectionAuth | undefined,
+): Promise<HttpResponse> {
+  for (let renewed = false; ; renewed = true) {
+    let obtained: Record<string, string> | undefined;
+    if (auth) {
+      try {
+        obtained = await auth.headers(ctx.signal);
+      } catch (err) {
+        if (!(err instanceof AuthRefused)) throw err;
+        const body = JSON.stringify({ error: { message: err.message } });
+        return { status: 401, headers: {}, body };
+      }
+    }
+    // the connection's limits count the request from the moment it is sent until its answer is in
+    let permit: Permit;
+    try {
+      permit = await ctx.permit(breakerKey);
+    } catch (err) {
+      throw new PermitAborted(err);
+    }
+    let response: HttpResponse | undefined;
+    const sent = ctx.clock.now();
+    try {
+      const headers = obtained ? { ...request.headers, ...obtained } : request.headers;
+      response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
+    } finally {
+      // what the answer says (its status, rate-limit headers, how long it took) feeds an adaptive pace
+      permit.release(
+        response
+          ? { status: response.status, headers: response.headers, ms: ctx.clock.now() - sent }
+          : { ms: ctx.clock.now() - sent },
+      );
+    }
+    if (response.status !== 401 || !auth || !obtained || renewed) return response;
+    auth.invalidate(obtained);
+  }
+}
 
 /** An answer that refuses the connection's credentials. */
 function isRefusal(status: number): boolean {

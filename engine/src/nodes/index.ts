@@ -11,6 +11,7 @@ import { fileSink } from './file-sink.js';
 import { fileSource } from './file-source.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
+import { httpLookup } from './http-lookup.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -44,6 +45,7 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   'sql-source': implement('source', sqlSource),
   'sql-lookup': implement('write', sqlLookup),
   'sql-write': implement('write', sqlWrite),
+  'http-lookup': implement('write', httpLookup),
 };
 
 /**

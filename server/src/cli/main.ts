@@ -332,7 +332,9 @@ async function remote(client: ApiClient, command: string, args: string[], values
     );
     console.log(`  ${formatCounts(run.counts)}`);
     for (const [node, n] of Object.entries(run.nodeCounts))
-      console.log(`  ${node.padEnd(20)} in ${n.in}, out ${n.out}, error ${n.error}, filtered ${n.filtered}`);
+      console.log(
+        `  ${node.padEnd(20)} in ${n.in}, out ${n.out}, error ${n.error}, filtered ${n.filtered}${n.cacheHits ? `, cached ${n.cacheHits}` : ''}`,
+      );
     console.log(`  ${run.batches.length} batch(es)`);
     for (const e of errors.items) console.log(`  ${String(e.count).padStart(6)} × ${e.nodeId}: ${e.message}`);
     return 0;

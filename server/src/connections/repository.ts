@@ -1,10 +1,11 @@
 import type { ConnectionCheck, Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
-import type { ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
+import type { ConnectionInput, ConnectionPatch, ConnectionView, OAuth2Settings } from '@sluice/shared';
 import { parseSqlUrl, type SqlConnectionConfig, sqlKindOf } from '../connectors/sql/index.js';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
 import type { ConnectionRow, ConnectionRows } from '../storage/port.js';
+import { OAuth2TokenSource } from './oauth2.js';
 import { maskSecret, type SecretBox } from './secrets.js';
 
 /**
@@ -21,6 +22,11 @@ export class ConnectionRepository {
   private readonly databases = new Map<string, SqlConnectionConfig>();
   /** Checks a database connection (`SELECT 1`; a refused login: status 401); none: database connections cannot be checked. */
   private sqlCheck: ((name: string) => Promise<ConnectionCheck>) | undefined;
+  /**
+   * OAuth2 connections' token sources, kept across runs (a token outlives a run) while the stored
+   * settings, client secret and refresh token are those they were made with (`stamp`).
+   */
+  private readonly tokenSources = new Map<string, { stamp: string; source: OAuth2TokenSource }>();
 
   constructor(
     private readonly rows: ConnectionRows,
@@ -73,6 +79,8 @@ export class ConnectionRepository {
         limitMaxConcurrent: input.limits?.maxConcurrent ?? null,
         limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
         limitAdaptive: input.limits?.adaptive ?? false,
+        oauth2: input.oauth2 ? JSON.stringify(input.oauth2) : null,
+        refreshToken: input.refreshToken === undefined ? null : this.box.seal(input.refreshToken),
       },
       this.now(),
     );
@@ -92,8 +100,24 @@ export class ConnectionRepository {
         ? { headerName: patch.headerName ?? (row.headerName as string) }
         : {}),
     };
+    // OAuth2 settings and the refresh token are kept while the auth stays oauth2, and go with it
+    const keepOAuth = next.auth === 'oauth2';
+    const oauth2 = patch.oauth2 ? JSON.stringify(patch.oauth2) : keepOAuth ? row.oauth2 : null;
+    if (oauth2) next.oauth2 = JSON.parse(oauth2) as OAuth2Settings;
     const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
-    checkAuth({ ...next, ...(secret ? { secret: 'stored' } : {}) });
+    const refreshToken =
+      patch.refreshToken === undefined
+        ? keepOAuth
+          ? row.refreshToken
+          : null
+        : patch.refreshToken === null
+          ? null
+          : this.box.seal(patch.refreshToken);
+    checkAuth({
+      ...next,
+      ...(secret ? { secret: 'stored' } : {}),
+      ...(refreshToken ? { refreshToken: 'stored' } : {}),
+    });
     checkDatabaseInput(next);
     const breaker =
       patch.breaker ??
@@ -122,6 +146,8 @@ export class ConnectionRepository {
         limitMaxConcurrent: limits.maxConcurrent,
         limitMaxPerSecond: limits.maxPerSecond,
         limitAdaptive: limits.adaptive,
+        oauth2,
+        refreshToken,
       },
       this.now(),
     );
@@ -134,6 +160,7 @@ export class ConnectionRepository {
     await this.row(connectionName);
     await this.rows.delete(connectionName);
     this.resolved.delete(connectionName);
+    this.tokenSources.delete(connectionName);
   }
 
   /** Resolves a connection for a run: base URL and the headers that authenticate (secret decrypted here only). */
@@ -208,6 +235,31 @@ export class ConnectionRepository {
     return result;
   }
 
+  /**
+   * The token source of an OAuth2 connection: the one made before while the row's settings and
+   * credentials are unchanged (so its token serves the next run too), else a new one.
+   */
+  private tokenSource(row: ConnectionRow, secret: string | undefined): OAuth2TokenSource {
+    const stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${row.refreshToken}`;
+    const kept = this.tokenSources.get(row.name);
+    if (kept?.stamp === stamp) return kept.source;
+    const entry = { stamp, source: undefined as unknown as OAuth2TokenSource };
+    entry.source = new OAuth2TokenSource({
+      name: row.name,
+      settings: JSON.parse(row.oauth2 ?? '{}') as OAuth2Settings,
+      clientSecret: secret,
+      refreshToken: row.refreshToken === null ? undefined : this.box.open(row.refreshToken),
+      saveRefreshToken: async (token) => {
+        const sealed = this.box.seal(token);
+        await this.rows.setRefreshToken(row.name, sealed, this.now());
+        // the row now holds the token this source already has: it stays the connection's source
+        entry.stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${sealed}`;
+      },
+    });
+    this.tokenSources.set(row.name, entry);
+    return entry.source;
+  }
+
   /** `SELECT 1` as the connection: ok, or error with the database's reason. */
   private async checkDatabase(connectionName: string): Promise<CheckResult> {
     if (!this.sqlCheck) return { ok: false, state: 'error', message: 'this server cannot reach databases' };
@@ -227,6 +279,7 @@ export class ConnectionRepository {
       name: row.name,
       baseUrl: row.baseUrl,
       headers,
+      ...(row.auth === 'oauth2' && row.oauth2 ? { auth: this.tokenSource(row, secret) } : {}),
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
@@ -255,6 +308,8 @@ export class ConnectionRepository {
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
       limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond, adaptive: r.limitAdaptive },
+      oauth2: r.oauth2 ? oauth2View(JSON.parse(r.oauth2) as OAuth2Settings) : null,
+      refreshToken: r.refreshToken === null ? null : maskSecret(this.box.open(r.refreshToken)),
       builtIn: false,
       status:
         r.lastStatus === null
@@ -283,6 +338,8 @@ export class ConnectionRepository {
         maxPerSecond: c.limits?.maxPerSecond ?? null,
         adaptive: c.limits?.adaptive ?? false,
       },
+      oauth2: null,
+      refreshToken: null,
       builtIn: true,
       status: null,
     };
@@ -315,7 +372,41 @@ function checkDatabaseInput(c: Pick<ConnectionInput, 'baseUrl' | 'auth' | 'usern
     );
 }
 
-function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret'>): void {
+function oauth2View(o: OAuth2Settings): NonNullable<ConnectionView['oauth2']> {
+  return {
+    grant: o.grant,
+    tokenUrl: o.tokenUrl,
+    clientId: o.clientId,
+    scopes: o.scopes ?? null,
+    audience: o.audience ?? null,
+    clientAuth: o.clientAuth ?? 'basic',
+  };
+}
+
+function checkAuth(
+  c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret' | 'oauth2' | 'refreshToken'>,
+): void {
+  if (c.auth !== 'oauth2') {
+    const stray = c.oauth2 ? 'oauth2' : c.refreshToken ? 'refreshToken' : undefined;
+    if (stray)
+      throw new InvalidError('bad_request', `${stray}: only for oauth2 auth (this connection's auth is ${c.auth})`, {
+        path: stray,
+      });
+  }
+  if (c.auth === 'oauth2') {
+    if (!c.oauth2)
+      throw new InvalidError('bad_request', 'oauth2: required for oauth2 auth (token URL, client id)', {
+        path: 'oauth2',
+      });
+    if (c.oauth2.grant === 'client_credentials' && !c.secret)
+      throw new InvalidError('bad_request', 'secret: required for oauth2 client credentials (the client secret)', {
+        path: 'secret',
+      });
+    if (c.oauth2.grant === 'refresh_token' && !c.refreshToken)
+      throw new InvalidError('bad_request', 'refreshToken: required for the oauth2 refresh_token grant', {
+        path: 'refreshToken',
+      });
+  }
   if (c.auth === 'basic' && !c.username)
     throw new InvalidError('bad_request', 'username: required for basic auth', { path: 'username' });
   if ((c.auth === 'bearer' || c.auth === 'api-key') && !c.secret)

@@ -261,6 +261,14 @@ describe('the unified list endpoints', () => {
     expect((await get(`/api/eam/purchase-orders?continuation_token=${token}`)).status).toBe(400);
   });
 
+  it('serves a list of assets by key (?ids=), leaving out the unknown ones', async () => {
+    const [a, b] = [seeded.assets[7], seeded.assets[300]];
+    const { body } = await get(`/api/eam/assets?ids=${b?.key},AS-PUMP-9999,${a?.key}`);
+    expect(body.data).toEqual([b, a]);
+    const tooMany = Array.from({ length: 1001 }, () => a?.key).join(',');
+    expect((await get(`/api/eam/assets?ids=${tooMany}`)).status).toBe(400);
+  });
+
   it('serves unfiltered work orders as before', async () => {
     const { body } = await get('/api/eam/work-orders?limit=5');
     expect(body.data).toEqual(seeded['work-orders'].slice(0, 5));

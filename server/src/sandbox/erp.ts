@@ -3,6 +3,8 @@ import { bearerAuth } from './auth.js';
 
 export interface ErpOptions {
   token: string;
+  /** Other bearer tokens it takes (the sandbox's OAuth2 access tokens). */
+  accepts?: (token: string) => boolean;
 }
 
 /** The kinds of record the ERP takes, each at `POST /api/erp/<entity>` and `POST /api/erp/<entity>/batch`. */
@@ -175,7 +177,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
     reset();
     return c.json({ ok: true });
   });
-  app.use('/api/*', bearerAuth(o.token));
+  app.use('/api/*', bearerAuth(o.token, o.accepts));
   // what a connection's status check reads: 200 once the token is taken (the ERP has no list to read)
   app.get('/api/erp/status', (c) => c.json({ status: 'ok', entities: ERP_ENTITIES }));
 

@@ -5,6 +5,7 @@ import { Hono } from 'hono';
 import { type ErpStats, erpApp } from './erp.js';
 import { createFaults, type FaultSettingsInput, type Faults } from './faults.js';
 import { maintenanceApp } from './maintenance.js';
+import { createOAuthServer, type OAuthServer } from './oauth.js';
 
 export interface SandboxOptions {
   /** Port to listen on (0: any free port). */
@@ -14,6 +15,8 @@ export interface SandboxOptions {
   workOrders?: number;
   maintenanceToken?: string;
   erpToken?: string;
+  /** Lifetime of the access tokens its OAuth2 server issues, in ms (default 30 s). */
+  tokenTtlMs?: number;
   /** Faults to start with (see faults.ts); they can be changed later through `faults` or the admin endpoints. */
   faults?: { maintenance?: FaultSettingsInput; erp?: FaultSettingsInput };
 }
@@ -28,6 +31,8 @@ export interface Sandbox {
    * slow first byte); also at `PUT|GET|DELETE <url>/maintenance/_sandbox/faults` and `/erp/_sandbox/faults`.
    */
   faults: { maintenance: Faults; erp: Faults };
+  /** The OAuth2 token endpoint at `<url>/oauth/token`, whose access tokens both systems accept. */
+  oauth: OAuthServer;
   close(): Promise<void>;
 }
 
@@ -65,7 +70,8 @@ export function sandboxConnections(
 /** Starts the two sandbox systems on one loopback port: the maintenance system and the ERP. */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const o = { ...SANDBOX_DEFAULTS, ...options };
-  const erp = erpApp({ token: o.erpToken });
+  const oauth = createOAuthServer(options.tokenTtlMs === undefined ? {} : { tokenTtlMs: options.tokenTtlMs });
+  const erp = erpApp({ token: o.erpToken, accepts: oauth.accepts });
   const faults = {
     maintenance: createFaults(options.faults?.maintenance ? { initial: options.faults.maintenance } : {}),
     erp: createFaults(options.faults?.erp ? { initial: options.faults.erp } : {}),
@@ -75,11 +81,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     '/maintenance',
     withFaults(
       faults.maintenance,
-      maintenanceApp({ seed: o.seed, workOrders: o.workOrders, token: o.maintenanceToken }),
+      maintenanceApp({ seed: o.seed, workOrders: o.workOrders, token: o.maintenanceToken, accepts: oauth.accepts }),
     ),
   );
   app.route('/erp', withFaults(faults.erp, erp.app));
-  app.get('/', (c) => c.json({ systems: ['/maintenance', '/erp'] }));
+  app.route('/oauth', oauth.app);
+  app.get('/', (c) => c.json({ systems: ['/maintenance', '/erp'], oauth: '/oauth/token' }));
   const host = options.host ?? '127.0.0.1';
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
     const s = serve({ fetch: app.fetch, port: options.port ?? 0, hostname: host }, () => resolve(s));
@@ -91,6 +98,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     connections: sandboxConnections(url, o),
     erpStats: erp.stats,
     faults,
+    oauth,
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));

@@ -54,6 +54,8 @@ export interface MaintenanceOptions {
   /** Purchase orders in the dataset (default: as many as work orders). */
   purchaseOrders?: number;
   token: string;
+  /** Other bearer tokens it takes (the sandbox's OAuth2 access tokens). */
+  accepts?: (token: string) => boolean;
 }
 
 /** One entity of the unified API as the list endpoint serves it. */
@@ -220,7 +222,7 @@ const badQuery = (c: Context, message: string) => c.json({ error: { code: 'bad_q
  */
 export function maintenanceApp(o: MaintenanceOptions): Hono {
   const app = new Hono();
-  app.use('/api/*', bearerAuth(o.token));
+  app.use('/api/*', bearerAuth(o.token, o.accepts));
   const assets = o.assets ?? o.workOrders;
   const purchaseOrders = o.purchaseOrders ?? o.workOrders;
   const tables = {
@@ -245,16 +247,31 @@ export function maintenanceApp(o: MaintenanceOptions): Hono {
     return { data: workOrderRange(o.seed, offset, to), next };
   };
 
-  app.get('/api/eam/assets', (c) => listEntity(c, tables.assets));
+  /** The asset of a key, or undefined when there is none. */
+  const assetByKey = (key: string) => {
+    const match = /^AS-([A-Z]+)-(\d{4,})$/.exec(key);
+    const type = match ? ASSET_TYPES.indexOf(match[1] as string) : -1;
+    const index = match && type >= 0 ? (Number(match[2]) - 1) * ASSET_TYPES.length + type : -1;
+    if (index < 0 || index >= assets) return undefined;
+    const asset = assetAt(o.seed, index);
+    return asset.key === key ? asset : undefined;
+  };
+
+  app.get('/api/eam/assets', (c) => {
+    // a list of keys (?ids=a,b,c, at most 1,000): the assets that exist, in the order asked; unknown ones left out
+    const ids = c.req.query('ids');
+    if (ids === undefined) return listEntity(c, tables.assets);
+    const keys = ids.split(',').filter((k) => k !== '');
+    if (keys.length > 1000) return badQuery(c, 'ids: at most 1,000 keys');
+    return c.json({ data: keys.map(assetByKey).filter((a) => a !== undefined) });
+  });
   app.get('/api/eam/purchase-orders', (c) => listEntity(c, tables['purchase-orders']));
 
   app.get('/api/eam/assets/:key', (c) => {
-    const match = /^AS-([A-Z]+)-(\d{4,})$/.exec(c.req.param('key'));
-    const type = match ? ASSET_TYPES.indexOf(match[1] as string) : -1;
-    const index = match && type >= 0 ? (Number(match[2]) - 1) * ASSET_TYPES.length + type : -1;
-    if (index < 0 || index >= assets || assetAt(o.seed, index).key !== c.req.param('key'))
+    const asset = assetByKey(c.req.param('key'));
+    if (!asset)
       return c.json({ error: { code: 'not_found', message: `asset ${c.req.param('key')} does not exist` } }, 404);
-    return c.json({ data: assetAt(o.seed, index) });
+    return c.json({ data: asset });
   });
 
   app.get('/api/eam/purchase-orders/:key', (c) => {

@@ -482,16 +482,21 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
         limitAdaptive: true,
+        oauth2: '{"grant":"client_credentials","tokenUrl":"http://127.0.0.1:1/oauth/token","clientId":"sluice"}',
+        refreshToken: null,
       };
       await s.connections.insert(row, 1000);
       await expect(s.connections.insert(row, 1000)).rejects.toMatchObject({ code: 'exists', path: 'name' });
       await s.connections.update({ ...row, baseUrl: 'http://127.0.0.1:2/erp' }, 2000);
       await s.connections.setStatus(row.name, 'ok', null, 3000);
+      await s.connections.setRefreshToken(row.name, 'sealed-refresh', 4000);
       expect(await s.connections.find(row.name)).toMatchObject({
         baseUrl: 'http://127.0.0.1:2/erp',
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
         limitAdaptive: true,
+        oauth2: row.oauth2,
+        refreshToken: 'sealed-refresh',
         lastStatus: 'ok',
         lastCheckedAt: 3000,
       });

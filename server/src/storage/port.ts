@@ -328,6 +328,10 @@ export interface ConnectionRow {
   limitMaxPerSecond: number | null;
   /** Whether the pace is learnt from the system's answers (adaptive pacing), under those limits. */
   limitAdaptive: boolean;
+  /** OAuth2 settings (grant, token URL, client id, scopes, audience) as JSON; the client secret is `secret`. */
+  oauth2: string | null;
+  /** OAuth2 refresh token, sealed. */
+  refreshToken: string | null;
   lastStatus: string | null;
   lastStatusMessage: string | null;
   lastCheckedAt: number | null;
@@ -343,6 +347,8 @@ export interface ConnectionRows {
   update(row: ConnectionFields, at: number): Promise<void>;
   delete(name: string): Promise<boolean>;
   setStatus(name: string, status: string, message: string | null, at: number): Promise<void>;
+  /** Keeps the refresh token the token endpoint rotated to (sealed), leaving the other fields alone. */
+  setRefreshToken(name: string, sealed: string, at: number): Promise<void>;
 }
 
 export interface TokenRow {

@@ -144,6 +144,7 @@ export const nodeCountsSchema = z.strictObject({
   out: z.number().int(),
   error: z.number().int(),
   filtered: z.number().int(),
+  cacheHits: z.number().int().optional().describe('HTTP lookup: lookups answered from its cache, not by a request.'),
 }) satisfies z.ZodType<NodeCounts>;
 
 export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry', 'limit'] as const;
@@ -432,7 +433,7 @@ export type HookView = z.output<typeof hookViewSchema>;
 
 // ---- connections -------------------------------------------------------------------------------------
 
-export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key'] as const;
+export const AUTH_TYPES = ['none', 'bearer', 'basic', 'api-key', 'oauth2'] as const;
 export type AuthType = (typeof AUTH_TYPES)[number];
 
 const connectionName = z
@@ -473,7 +474,35 @@ export const connectionLimitsSchema = z
   .describe('Limits shared by every run and every worker using this connection; {} removes them.');
 export type ConnectionLimitsInput = z.output<typeof connectionLimitsSchema>;
 
-/** A connection as the API takes it; `secret` is write-only. */
+export const OAUTH2_GRANTS = ['client_credentials', 'refresh_token'] as const;
+export const OAUTH2_CLIENT_AUTH = ['basic', 'post'] as const;
+
+/** How an `oauth2` connection gets its access tokens; its client secret is the connection's `secret`. */
+export const oauth2SettingsSchema = z
+  .strictObject({
+    grant: z
+      .enum(OAUTH2_GRANTS)
+      .default('client_credentials')
+      .describe(
+        'client_credentials: the client id and secret get a token. refresh_token: the stored refresh token does.',
+      ),
+    tokenUrl: z
+      .string()
+      .url('must be an absolute http(s) URL')
+      .regex(/^https?:\/\//i, 'must be an absolute http(s) URL')
+      .describe('The token endpoint, e.g. https://auth.example.com/oauth/token.'),
+    clientId: z.string().min(1, 'required').max(500).describe('The client id the token endpoint knows Sluice by.'),
+    scopes: z.string().max(2000).optional().describe('Scopes to ask for, separated by spaces.'),
+    audience: z.string().max(2000).optional().describe('The API the token is for, when the endpoint asks for one.'),
+    clientAuth: z
+      .enum(OAUTH2_CLIENT_AUTH)
+      .default('basic')
+      .describe('How the client id and secret are sent: HTTP Basic (basic), or in the request body (post).'),
+  })
+  .describe('OAuth2 settings (auth oauth2): tokens are fetched as needed and kept until shortly before they expire.');
+export type OAuth2Settings = z.output<typeof oauth2SettingsSchema>;
+
+/** A connection as the API takes it; `secret` and `refreshToken` are write-only. */
 export const connectionInputSchema = z.strictObject({
   name: connectionName,
   baseUrl: z
@@ -500,14 +529,20 @@ export const connectionInputSchema = z.strictObject({
   checkPath: z.string().max(2000).optional(),
   breaker: breakerSchema.optional(),
   limits: connectionLimitsSchema.optional(),
+  oauth2: oauth2SettingsSchema.optional(),
+  /** OAuth2 refresh token (grant refresh_token). Stored encrypted, replaced when the endpoint rotates it; never returned. */
+  refreshToken: z.string().min(1).max(10_000).optional(),
 });
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
-/** A connection update: every field optional; `secret: null` removes the secret. */
+/** A connection update: every field optional; `secret: null` removes the secret, `refreshToken: null` the refresh token. */
 export const connectionPatchSchema = connectionInputSchema
   .omit({ name: true })
   .partial()
-  .extend({ secret: z.string().min(1).max(10_000).nullable().optional() });
+  .extend({
+    secret: z.string().min(1).max(10_000).nullable().optional(),
+    refreshToken: z.string().min(1).max(10_000).nullable().optional(),
+  });
 export type ConnectionPatch = z.output<typeof connectionPatchSchema>;
 
 export const connectionStatusSchema = z.strictObject({
@@ -533,6 +568,18 @@ export const connectionViewSchema = z.strictObject({
       adaptive: z.boolean().describe('Whether the pace is learnt from the system’s answers (adaptive pacing).'),
     })
     .describe('The limits shared by every run and every worker using the connection; null: none.'),
+  oauth2: z
+    .strictObject({
+      grant: z.enum(OAUTH2_GRANTS),
+      tokenUrl: z.string(),
+      clientId: z.string(),
+      scopes: z.string().nullable(),
+      audience: z.string().nullable(),
+      clientAuth: z.enum(OAUTH2_CLIENT_AUTH),
+    })
+    .nullable()
+    .describe('OAuth2 settings (auth oauth2), else null.'),
+  refreshToken: z.string().nullable().describe('The stored OAuth2 refresh token masked, or null when none is stored.'),
   builtIn: z.boolean(),
   status: connectionStatusSchema.nullable(),
 });

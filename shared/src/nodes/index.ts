@@ -9,6 +9,7 @@ import { errorBranch } from './error-branch.js';
 import { fileSink, fileSource } from './files.js';
 import { filter } from './filter.js';
 import { generate } from './generate.js';
+import { httpLookup } from './http-lookup.js';
 import { httpSource } from './http-source.js';
 import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
@@ -54,6 +55,7 @@ const definitions = [
   sqlSource,
   sqlLookup,
   sqlWrite,
+  httpLookup,
 ] as const;
 
 /** Every node type of this release, in palette order. */
@@ -88,6 +90,7 @@ export {
   fileSource,
   filter,
   generate,
+  httpLookup,
   httpSource,
   httpWrite,
   inlineRecords,

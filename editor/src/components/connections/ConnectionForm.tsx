@@ -15,6 +15,7 @@ import {
   placeError,
   secretLabel,
 } from './form';
+import { OAuth2Fields } from './OAuth2Fields';
 
 interface Props {
   /** The stored connection being edited; absent to create one. */
@@ -69,7 +70,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
         if (!mounted.current) return;
         setSaving(false);
         // The typed secret goes with the form; only the server's masked value is shown from here on.
-        setValues((v) => ({ ...v, secret: '', removeSecret: false }));
+        setValues((v) => ({ ...v, secret: '', removeSecret: false, refreshToken: '' }));
         onSaved(saved);
       },
       (error: unknown) => {
@@ -136,7 +137,7 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
           className="connection-input"
           data-testid="connection-auth"
           value={auth}
-          onChange={(e) => set('auth', e.target.value as AuthType, ['username', 'headerName', 'secret'])}
+          onChange={(e) => set('auth', e.target.value as AuthType, ['username', 'headerName', 'secret', 'oauth2'])}
         >
           {AUTH_TYPES.map((a) => (
             <option key={a} value={a}>
@@ -177,6 +178,17 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
         </Field>
       )}
 
+      {auth === 'oauth2' && (
+        <OAuth2Fields
+          values={values}
+          errors={errors}
+          storedRefreshToken={original?.refreshToken ?? null}
+          set={set}
+          fid={fid}
+          Field={Field}
+        />
+      )}
+
       {auth === 'none' ? (
         editing &&
         storedSecret && (
@@ -195,7 +207,11 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
             onChange={(e) => set('secret', e.target.value)}
             disabled={values.removeSecret}
             placeholder={
-              storedSecret ? `${storedSecret} (leave empty to keep)` : auth === 'basic' ? 'optional' : 'required'
+              storedSecret
+                ? `${storedSecret} (leave empty to keep)`
+                : auth === 'basic' || (auth === 'oauth2' && values.grant === 'refresh_token')
+                  ? 'optional'
+                  : 'required'
             }
             autoComplete="new-password"
             spellCheck={false}

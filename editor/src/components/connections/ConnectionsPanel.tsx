@@ -253,7 +253,15 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
           {c.baseUrl}
         </dd>
         <dt>Auth</dt>
-        <dd>{describeAuth(c)}</dd>
+        <dd data-testid="connection-auth-shown">{describeAuth(c)}</dd>
+        {c.oauth2 && (
+          <>
+            <dt>Token URL</dt>
+            <dd className="mono connection-url" title={c.oauth2.tokenUrl} data-testid="connection-token-url">
+              {c.oauth2.tokenUrl}
+            </dd>
+          </>
+        )}
         <dt>Secret</dt>
         <dd className="mono" data-testid="connection-secret-masked">
           {c.secret ?? <span className="muted">none</span>}

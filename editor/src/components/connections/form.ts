@@ -20,6 +20,8 @@ export { describeLimits } from '../../lib/waiting';
 export type { AuthType, ConnectionStatus, ConnectionView };
 
 type Breaker = NonNullable<ConnectionView['breaker']>;
+export type OAuth2Grant = NonNullable<ConnectionView['oauth2']>['grant'];
+export type OAuth2ClientAuth = NonNullable<ConnectionView['oauth2']>['clientAuth'];
 
 /** What the form sends: a patch of a stored connection, or (with its name) a new one. */
 export type ConnectionBody = CallInput<ApiContract['updateConnection']>['body'] & { name?: string };
@@ -38,7 +40,15 @@ export type FieldKey =
   | 'breaker.cooldownMs'
   | 'limits'
   | 'limits.maxConcurrent'
-  | 'limits.maxPerSecond';
+  | 'limits.maxPerSecond'
+  | 'oauth2'
+  | 'oauth2.grant'
+  | 'oauth2.tokenUrl'
+  | 'oauth2.clientId'
+  | 'oauth2.scopes'
+  | 'oauth2.audience'
+  | 'oauth2.clientAuth'
+  | 'refreshToken';
 
 const FIELD_KEYS: readonly FieldKey[] = [
   'name',
@@ -54,6 +64,14 @@ const FIELD_KEYS: readonly FieldKey[] = [
   'limits',
   'limits.maxConcurrent',
   'limits.maxPerSecond',
+  'oauth2',
+  'oauth2.grant',
+  'oauth2.tokenUrl',
+  'oauth2.clientId',
+  'oauth2.scopes',
+  'oauth2.audience',
+  'oauth2.clientAuth',
+  'refreshToken',
 ];
 
 export type FieldErrors = Partial<Record<FieldKey, string>>;
@@ -77,6 +95,15 @@ export interface FormValues {
   maxPerSecond: string;
   /** Learn the pace the system takes (adaptive pacing), under those limits. */
   adaptive: boolean;
+  /** OAuth2 (auth oauth2): how tokens are got, where, as whom, for what. */
+  grant: OAuth2Grant;
+  clientAuth: OAuth2ClientAuth;
+  tokenUrl: string;
+  clientId: string;
+  scopes: string;
+  audience: string;
+  /** Typed by the user only, like the secret. Empty when editing means "keep the stored one". */
+  refreshToken: string;
 }
 
 export const EMPTY_FORM: FormValues = {
@@ -93,6 +120,13 @@ export const EMPTY_FORM: FormValues = {
   maxConcurrent: '',
   maxPerSecond: '',
   adaptive: false,
+  grant: 'client_credentials',
+  clientAuth: 'basic',
+  tokenUrl: '',
+  clientId: '',
+  scopes: '',
+  audience: '',
+  refreshToken: '',
 };
 
 /** The form's values for editing a stored connection; the secret is left empty on purpose. */
@@ -111,6 +145,13 @@ export function formFromConnection(c: ConnectionView): FormValues {
     maxConcurrent: c.limits.maxConcurrent !== null ? String(c.limits.maxConcurrent) : '',
     maxPerSecond: c.limits.maxPerSecond !== null ? String(c.limits.maxPerSecond) : '',
     adaptive: c.limits.adaptive,
+    grant: c.oauth2?.grant ?? 'client_credentials',
+    clientAuth: c.oauth2?.clientAuth ?? 'basic',
+    tokenUrl: c.oauth2?.tokenUrl ?? '',
+    clientId: c.oauth2?.clientId ?? '',
+    scopes: c.oauth2?.scopes ?? '',
+    audience: c.oauth2?.audience ?? '',
+    refreshToken: '',
   };
 }
 
@@ -119,15 +160,28 @@ export const AUTH_LABELS: Record<AuthType, string> = {
   bearer: 'Bearer token',
   basic: 'Basic (user name and password)',
   'api-key': 'API key in a header',
+  oauth2: 'OAuth2 (tokens from a token endpoint)',
+};
+
+export const GRANT_LABELS: Record<OAuth2Grant, string> = {
+  client_credentials: 'Client credentials (client id and secret)',
+  refresh_token: 'Refresh token',
+};
+
+export const CLIENT_AUTH_LABELS: Record<OAuth2ClientAuth, string> = {
+  basic: 'HTTP Basic header',
+  post: 'In the request body',
 };
 
 /** What the secret is called for an auth type. */
 export function secretLabel(auth: AuthType): string {
-  return auth === 'basic' ? 'Password' : auth === 'api-key' ? 'API key' : 'Token';
+  return auth === 'basic' ? 'Password' : auth === 'api-key' ? 'API key' : auth === 'oauth2' ? 'Client secret' : 'Token';
 }
 
 /** A short line for the list: "Bearer token", "Basic, user alice", "API key in X-API-Key". */
-export function describeAuth(c: Pick<ConnectionView, 'auth' | 'username' | 'headerName'>): string {
+export function describeAuth(
+  c: Pick<ConnectionView, 'auth' | 'username' | 'headerName'> & { oauth2?: ConnectionView['oauth2'] },
+): string {
   switch (c.auth) {
     case 'none':
       return 'No auth';
@@ -137,6 +191,8 @@ export function describeAuth(c: Pick<ConnectionView, 'auth' | 'username' | 'head
       return c.username ? `Basic, user ${c.username}` : 'Basic';
     case 'api-key':
       return c.headerName ? `API key in ${c.headerName}` : 'API key';
+    case 'oauth2':
+      return c.oauth2 ? `OAuth2, client ${c.oauth2.clientId}` : 'OAuth2';
     default:
       return String(c.auth);
   }
@@ -180,7 +236,19 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
     if (!headerName) errors.headerName = 'Name the header the key is sent in, e.g. X-API-Key.';
     else if (!HEADER.test(headerName)) errors.headerName = 'Must be an HTTP header name (letters, digits, dashes).';
   }
+  const tokenUrl = values.tokenUrl.trim();
+  const clientId = values.clientId.trim();
+  const hasStoredRefresh = Boolean(original?.refreshToken);
+  if (auth === 'oauth2') {
+    if (!tokenUrl) errors['oauth2.tokenUrl'] = 'Give the token endpoint, e.g. https://auth.example.com/oauth/token.';
+    else if (!/^https?:\/\/\S+$/i.test(tokenUrl)) errors['oauth2.tokenUrl'] = 'Must be an absolute http(s) URL.';
+    if (!clientId) errors['oauth2.clientId'] = 'Give the client id the token endpoint knows.';
+    if (values.grant === 'refresh_token' && !values.refreshToken && !hasStoredRefresh)
+      errors.refreshToken = 'The refresh token grant needs a refresh token.';
+  }
   const removing = editing && values.removeSecret;
+  if (auth === 'oauth2' && values.grant === 'client_credentials' && (removing || (!secret && !hasStoredSecret)))
+    errors.secret = 'Client credentials need the client secret.';
   if ((auth === 'bearer' || auth === 'api-key') && (removing || (!secret && !hasStoredSecret))) {
     const what = auth === 'bearer' ? 'Bearer auth needs a token' : 'API key auth needs an API key';
     errors.secret = removing ? `${what}: type a new one to replace it instead of removing it.` : `${what}.`;
@@ -236,6 +304,19 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
     body.secret = null;
   } else if (secret) {
     body.secret = secret;
+  }
+  if (auth === 'oauth2') {
+    const scopes = values.scopes.trim();
+    const audience = values.audience.trim();
+    body.oauth2 = {
+      grant: values.grant,
+      tokenUrl,
+      clientId,
+      ...(scopes ? { scopes } : {}),
+      ...(audience ? { audience } : {}),
+      clientAuth: values.clientAuth,
+    };
+    if (values.refreshToken) body.refreshToken = values.refreshToken;
   }
   if (checkPath || editing) body.checkPath = checkPath;
   if (breaker) body.breaker = breaker;

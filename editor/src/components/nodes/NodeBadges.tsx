@@ -9,10 +9,13 @@ const COUNTS = [
 ] as const;
 
 const describe = (counts: NodeCounts) =>
-  COUNTS.map((c) => `${(counts[c.key] ?? 0).toLocaleString('en-US')} ${c.title}`).join('\n');
+  [
+    ...COUNTS.map((c) => `${(counts[c.key] ?? 0).toLocaleString('en-US')} ${c.title}`),
+    ...(counts.cacheHits ? [`${counts.cacheHits.toLocaleString('en-US')} lookups answered from the cache`] : []),
+  ].join('\n');
 
 /**
- * Per-node record counts of the shown run, drawn twice: a grid with words for when the canvas is
+ * Per-node record counts of the shown run (and, for a lookup, the answers its cache gave), drawn twice: a grid with words for when the canvas is
  * zoomed in, and a one-line summary ("1k ✓ 86 ✗") for when it is zoomed out. The canvas says which
  * one shows (`data-counts` on `.canvas`) and scales both so no count is under 11 px on screen.
  */
@@ -28,6 +31,12 @@ export function NodeBadges({ counts }: { counts: NodeCounts }) {
             <strong className="node-badge-value">{compactCount(value(c.key))}</strong>
           </span>
         ))}
+        {(counts.cacheHits ?? 0) > 0 && (
+          <span className="node-badge count-cache" data-count="cacheHits" title="lookups answered from the cache">
+            <span className="node-badge-label">cached</span>
+            <strong className="node-badge-value">{compactCount(counts.cacheHits ?? 0)}</strong>
+          </span>
+        )}
       </div>
       <div className="node-summary" data-testid="node-summary">
         <span className={`node-summary-part count-out${state('out')}`} data-summary="out">
@@ -39,6 +48,11 @@ export function NodeBadges({ counts }: { counts: NodeCounts }) {
         {value('filtered') > 0 && (
           <span className="node-summary-part count-filtered" data-summary="filtered">
             {compactCount(value('filtered'))} filtered
+          </span>
+        )}
+        {(counts.cacheHits ?? 0) > 0 && (
+          <span className="node-summary-part count-cache" data-summary="cacheHits">
+            {compactCount(counts.cacheHits ?? 0)} cached
           </span>
         )}
       </div>

@@ -10,6 +10,8 @@ const conn = (name: string, builtIn: boolean): ConnectionView => ({
   headerName: null,
   secret: '…abcd',
   checkPath: null,
+  oauth2: null,
+  refreshToken: null,
   breaker: null,
   limits: { maxConcurrent: null, maxPerSecond: null, adaptive: false },
   builtIn,
@@ -29,6 +31,7 @@ describe('connections that fit a node', () => {
       ['acme', 'zeta'],
     ]);
     expect(names(connectionsFor('http-source', all))).toEqual(names(connectionsFor('http-write', all)));
+    expect(names(connectionsFor('http-lookup', all))).toEqual(names(connectionsFor('http-write', all)));
   });
 
   it('entity nodes: the built-in sandbox of their side, and every stored connection', () => {
@@ -44,6 +47,7 @@ describe('connections that fit a node', () => {
     ];
     expect(names(connectionsFor('sql-source', withDatabases))).toEqual([[], ['shop', 'warehouse']]);
     expect(names(connectionsFor('sql-write', withDatabases))).toEqual([[], ['shop', 'warehouse']]);
+    expect(names(connectionsFor('http-lookup', withDatabases))).toEqual(names(connectionsFor('http-write', all)));
     expect(names(connectionsFor('http-write', withDatabases))).toEqual([
       ['erp-sandbox', 'maintenance-sandbox'],
       ['acme', 'zeta'],

@@ -21,6 +21,8 @@ const stored: ConnectionView = {
   checkPath: '/health',
   breaker: null,
   limits: { maxConcurrent: null, maxPerSecond: null, adaptive: false },
+  oauth2: null,
+  refreshToken: null,
   builtIn: false,
   status: null,
 };
@@ -46,6 +48,66 @@ describe('connection form', () => {
         secret: 's3cret',
       },
     });
+  });
+
+  it('builds OAuth2 settings, the client secret as the secret, and asks for what each grant needs', () => {
+    const values = {
+      ...EMPTY_FORM,
+      name: 'erp',
+      baseUrl: 'https://erp.example.com',
+      auth: 'oauth2' as const,
+      tokenUrl: ' https://auth.example.com/oauth/token ',
+      clientId: 'sluice',
+      scopes: 'erp.write erp.read',
+      secret: 'client-secret',
+    };
+    expect(buildBody(values)).toEqual({
+      ok: true,
+      body: {
+        name: 'erp',
+        baseUrl: 'https://erp.example.com',
+        auth: 'oauth2',
+        secret: 'client-secret',
+        oauth2: {
+          grant: 'client_credentials',
+          tokenUrl: 'https://auth.example.com/oauth/token',
+          clientId: 'sluice',
+          scopes: 'erp.write erp.read',
+          clientAuth: 'basic',
+        },
+      },
+    });
+    const missing = buildBody({ ...values, tokenUrl: 'auth', clientId: '', secret: '' });
+    expect(missing.ok ? [] : Object.keys(missing.errors).sort()).toEqual([
+      'oauth2.clientId',
+      'oauth2.tokenUrl',
+      'secret',
+    ]);
+    const refresh = buildBody({ ...values, grant: 'refresh_token', secret: '' });
+    expect(refresh.ok ? [] : Object.keys(refresh.errors)).toEqual(['refreshToken']);
+    const withToken = buildBody({ ...values, grant: 'refresh_token', secret: '', refreshToken: 'rt-1' });
+    expect(withToken.ok && withToken.body.refreshToken).toBe('rt-1');
+    // an edit keeps the stored refresh token when none is typed
+    const storedOAuth: ConnectionView = {
+      ...stored,
+      auth: 'oauth2',
+      secret: null,
+      refreshToken: '••••t-1x',
+      oauth2: {
+        grant: 'refresh_token',
+        tokenUrl: 'https://a.test/t',
+        clientId: 'c',
+        scopes: null,
+        audience: null,
+        clientAuth: 'post',
+      },
+    };
+    const edit = buildBody(formFromConnection(storedOAuth), storedOAuth);
+    expect(edit.ok && edit.body).toMatchObject({
+      oauth2: { grant: 'refresh_token', clientId: 'c', clientAuth: 'post' },
+    });
+    expect(edit.ok && 'refreshToken' in edit.body).toBe(false);
+    expect(fieldForPath('oauth2.tokenUrl')).toBe('oauth2.tokenUrl');
   });
 
   it('checks the common mistakes before asking the server', () => {

@@ -19,6 +19,8 @@ const fields = (name: string, over: Partial<ConnectionFields> = {}): ConnectionF
   limitMaxConcurrent: 4,
   limitMaxPerSecond: 2.5,
   limitAdaptive: false,
+  oauth2: null,
+  refreshToken: null,
   ...over,
 });
 

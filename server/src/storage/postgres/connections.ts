@@ -21,6 +21,8 @@ function view(r: Row): ConnectionRow {
     limitMaxConcurrent: r.limitMaxConcurrent,
     limitMaxPerSecond: r.limitMaxPerSecond,
     limitAdaptive: r.limitAdaptive,
+    oauth2: r.oauth2,
+    refreshToken: r.refreshToken,
     lastStatus: r.lastStatus,
     lastStatusMessage: r.lastStatusMessage,
     lastCheckedAt: r.lastCheckedAt,
@@ -41,6 +43,8 @@ function fields(row: ConnectionFields) {
     limitMaxConcurrent: row.limitMaxConcurrent,
     limitMaxPerSecond: row.limitMaxPerSecond,
     limitAdaptive: row.limitAdaptive,
+    oauth2: row.oauth2,
+    refreshToken: row.refreshToken,
   };
 }
 
@@ -95,5 +99,9 @@ export class PgConnectionRows implements ConnectionRows {
       .update(connections)
       .set({ lastStatus: status, lastStatusMessage: message, lastCheckedAt: at })
       .where(eq(connections.name, name));
+  }
+
+  async setRefreshToken(name: string, sealed: string, at: number): Promise<void> {
+    await this.db.update(connections).set({ refreshToken: sealed, updatedAt: at }).where(eq(connections.name, name));
   }
 }

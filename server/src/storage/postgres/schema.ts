@@ -335,7 +335,7 @@ export const apiTokens = pgTable('api_tokens', {
 export const connections = pgTable('connections', {
   name: text('name').primaryKey(),
   baseUrl: text('base_url').notNull(),
-  /** none | bearer | basic | api-key */
+  /** none | bearer | basic | api-key | oauth2 */
   authType: text('auth_type').notNull(),
   /** Basic auth user, or the header an API key goes in. */
   username: text('username'),
@@ -350,6 +350,10 @@ export const connections = pgTable('connections', {
   limitMaxPerSecond: doublePrecision('limit_max_per_second'),
   /** The pace is learnt from the system's answers (adaptive pacing), under the limits above. */
   limitAdaptive: boolean('limit_adaptive').notNull().default(false),
+  /** OAuth2 settings as JSON (grant, token URL, client id, scopes, audience); the client secret is `secret`. */
+  oauth2: text('oauth2'),
+  /** OAuth2 refresh token, sealed; replaced when the token endpoint rotates it. */
+  refreshToken: text('refresh_token'),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: ms('last_checked_at'),

@@ -16,6 +16,8 @@ interface Row {
   limit_max_concurrent: number | null;
   limit_max_per_second: number | null;
   limit_adaptive: number;
+  oauth2: string | null;
+  refresh_token: string | null;
   last_status: string | null;
   last_status_message: string | null;
   last_checked_at: number | null;
@@ -34,6 +36,8 @@ const connection = (r: Row): ConnectionRow => ({
   limitMaxConcurrent: r.limit_max_concurrent,
   limitMaxPerSecond: r.limit_max_per_second,
   limitAdaptive: r.limit_adaptive === 1,
+  oauth2: r.oauth2,
+  refreshToken: r.refresh_token,
   lastStatus: r.last_status,
   lastStatusMessage: r.last_status_message,
   lastCheckedAt: r.last_checked_at,
@@ -61,8 +65,9 @@ export class SqliteConnections implements ConnectionRows {
       this.c
         .prepare(
           `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, limit_adaptive, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, limit_adaptive,
+             oauth2, refresh_token, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...fields(row), at, at);
     } catch (err) {
@@ -79,7 +84,7 @@ export class SqliteConnections implements ConnectionRows {
       .prepare(
         `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
            breaker_threshold = ?, breaker_cooldown_ms = ?, limit_max_concurrent = ?, limit_max_per_second = ?,
-           limit_adaptive = ?, updated_at = ? WHERE name = ?`,
+           limit_adaptive = ?, oauth2 = ?, refresh_token = ?, updated_at = ? WHERE name = ?`,
       )
       .run(...rest, at, name);
   }
@@ -92,6 +97,10 @@ export class SqliteConnections implements ConnectionRows {
     this.c
       .prepare('UPDATE connections SET last_status = ?, last_status_message = ?, last_checked_at = ? WHERE name = ?')
       .run(status, message, at, name);
+  }
+
+  async setRefreshToken(name: string, sealed: string, at: number): Promise<void> {
+    this.c.prepare('UPDATE connections SET refresh_token = ?, updated_at = ? WHERE name = ?').run(sealed, at, name);
   }
 }
 
@@ -110,5 +119,7 @@ function fields(r: ConnectionFields) {
     r.limitMaxConcurrent,
     r.limitMaxPerSecond,
     r.limitAdaptive ? 1 : 0,
+    r.oauth2,
+    r.refreshToken,
   ] as const;
 }

@@ -396,6 +396,8 @@ describe('clashes in the stored rows', () => {
       limitMaxConcurrent: null,
       limitMaxPerSecond: null,
       limitAdaptive: false,
+      oauth2: null,
+      refreshToken: null,
     };
     await connections.insert(row, 1);
     const clash = await connections.insert(row, 2).catch((err: unknown) => err);

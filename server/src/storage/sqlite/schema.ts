@@ -287,7 +287,7 @@ export const apiTokens = sqliteTable('api_tokens', {
 export const connections = sqliteTable('connections', {
   name: text('name').primaryKey(),
   baseUrl: text('base_url').notNull(),
-  /** none | bearer | basic | api-key */
+  /** none | bearer | basic | api-key | oauth2 */
   authType: text('auth_type').notNull(),
   /** Basic auth user, or the header an API key goes in. */
   username: text('username'),
@@ -302,6 +302,10 @@ export const connections = sqliteTable('connections', {
   limitMaxPerSecond: real('limit_max_per_second'),
   /** 1: the pace is learnt from the system's answers (adaptive pacing), under the limits above. */
   limitAdaptive: integer('limit_adaptive').notNull().default(0),
+  /** OAuth2 settings as JSON (grant, token URL, client id, scopes, audience); the client secret is `secret`. */
+  oauth2: text('oauth2'),
+  /** OAuth2 refresh token, sealed; replaced when the token endpoint rotates it. */
+  refreshToken: text('refresh_token'),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: integer('last_checked_at'),
