@@ -265,6 +265,28 @@ export interface Connectors {
    * absent: requests are sent without limits.
    */
   limits?: ConnectionLimits;
+  /** Runs code nodes' JavaScript; absent: a code node fails every record, saying so. */
+  sandbox?: CodeSandbox;
+}
+
+/** One record's run of a code node's JavaScript. */
+export interface CodeRequest {
+  /** A function body; `record` holds the record. */
+  code: string;
+  record: Record<string, unknown>;
+  timeoutMs: number;
+  memoryBytes: number;
+}
+
+/** What the code returned, or why it gave nothing: it threw, ran over its time or its memory. */
+export type CodeResult = { ok: true; value: unknown } | { ok: false; reason: 'threw' | 'time' | 'memory'; message: string };
+
+/**
+ * Runs JavaScript with no access to the process, files or network, one record at a time, within a
+ * time and a memory limit. The server supplies it (the engine imports no JavaScript engine).
+ */
+export interface CodeSandbox {
+  run(request: CodeRequest): Promise<CodeResult>;
 }
 
 /** A live event of a run, for progress displays. */

@@ -64,9 +64,18 @@ export class RecordTracker {
     entry.status = 'failed';
     entry.nodeId = item.failedAt ?? '';
     entry.attempts = item.attempts;
-    if (item.error) entry.error = item.error;
+    // a part of the record (a split element, an aggregate's group) says which part failed
+    if (item.error) entry.error = item.key === entry.key ? item.error : { ...item.error, message: `${item.key}: ${item.error.message}` };
     entry.payload = item.payload;
     entry.batchNo = item.batchNo;
+  }
+
+  /** Why a path of the record was dropped, kept should the record end filtered (the first reason given). */
+  reason(item: Item, error: RecordError): void {
+    const entry = this.entries.get(item.seq);
+    if (entry && entry.error === undefined && entry.status !== 'failed') {
+      entry.error = item.key === entry.key ? error : { ...error, message: `${item.key}: ${error.message}` };
+    }
   }
 
   /** Keeps what a collect node kept of the record with its outcome; false when it already has one. */
@@ -124,7 +133,7 @@ export class RecordTracker {
       attempts: entry.attempts,
       at: this.now(),
     };
-    if (entry.error) outcome.error = entry.error;
+    if (entry.error && status !== 'succeeded') outcome.error = entry.error;
     if (status === 'failed' && entry.payload !== undefined) outcome.payload = entry.payload;
     if (entry.outputNode !== undefined && status !== 'cancelled') {
       outcome.output = entry.output;

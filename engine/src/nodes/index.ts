@@ -1,8 +1,11 @@
 import { type FlowNode, isNodeTypeName, type NodeParams, type NodeTypeName } from '@sluice/shared';
 import { type ContextMaker, implement, type NodeImplementation, type NodeRuntime } from '../runtime.js';
+import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { code } from './code.js';
 import { collect } from './collect.js';
+import { dedupe } from './dedupe.js';
 import { delay } from './delay.js';
 import { entitySource } from './entity-source.js';
 import { entityWrite } from './entity-write.js';
@@ -16,6 +19,7 @@ import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
 import { manual } from './manual.js';
 import { map } from './map.js';
+import { split } from './split.js';
 import { webhook } from './webhook.js';
 
 /** How each node type of the catalogue runs: one implementation per type, checked by the compiler. */
@@ -33,6 +37,10 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   filter: implement('transform', filter),
   branch: implement('transform', branch),
   map: implement('transform', map),
+  split: implement('shaping', split),
+  aggregate: implement('shaping', aggregate),
+  dedupe: implement('shaping', dedupe),
+  code: implement('shaping', code),
   'http-write': implement('write', httpWrite),
   'entity-write': implement('write', entityWrite),
   'file-sink': implement('write', fileSink),

@@ -1,7 +1,10 @@
 import type { z } from 'zod';
+import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { code } from './code.js';
 import { collect } from './collect.js';
+import { dedupe } from './dedupe.js';
 import type { NodeTypeDefinition } from './define.js';
 import { delay } from './delay.js';
 import { entitySource, entityWrite } from './entity.js';
@@ -15,6 +18,7 @@ import { inlineRecords } from './inline-records.js';
 import { manualTrigger } from './manual.js';
 import { map } from './map.js';
 import { scheduleTrigger } from './schedule.js';
+import { split } from './split.js';
 import { webhookTrigger } from './webhook.js';
 
 export type { NodeTypeDefinition } from './define.js';
@@ -45,6 +49,10 @@ const definitions = [
   filter,
   branch,
   map,
+  split,
+  aggregate,
+  dedupe,
+  code,
   httpWrite,
   entityWrite,
   fileSink,
@@ -71,10 +79,14 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
 
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
+export { AGGREGATE_OPS } from './aggregate.js';
 export {
+  aggregate,
   batch,
   branch,
+  code,
   collect,
+  dedupe,
   delay,
   entitySource,
   entityWrite,
@@ -89,5 +101,6 @@ export {
   manualTrigger,
   map,
   scheduleTrigger,
+  split,
   webhookTrigger,
 };
