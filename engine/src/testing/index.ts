@@ -10,6 +10,7 @@ export {
   type TestNode,
   validFlow,
 } from './flows.js';
+export { dieAndResume } from './dying.js';
 export { memoryLimits } from './limits.js';
 export { MemoryRunStore } from './memory-store.js';
 export { testRuntime } from './runtime.js';
