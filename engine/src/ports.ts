@@ -279,7 +279,9 @@ export interface CodeRequest {
 }
 
 /** What the code returned, or why it gave nothing: it threw, ran over its time or its memory. */
-export type CodeResult = { ok: true; value: unknown } | { ok: false; reason: 'threw' | 'time' | 'memory'; message: string };
+export type CodeResult =
+  | { ok: true; value: unknown }
+  | { ok: false; reason: 'threw' | 'time' | 'memory'; message: string };
 
 /**
  * Runs JavaScript with no access to the process, files or network, one record at a time, within a

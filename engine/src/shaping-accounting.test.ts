@@ -114,7 +114,9 @@ describe('accounting with split, aggregate and dedupe, over generated flows', ()
           const connectors = fakeConnectors((req, body) => {
             const failMod = Number(new URL(req.url).pathname.slice(1));
             const index = (body as { index?: unknown }).index;
-            return typeof index === 'number' && index % failMod === 0 ? json(422, { message: 'rejected' }) : json(201, {});
+            return typeof index === 'number' && index % failMod === 0
+              ? json(422, { message: 'rejected' })
+              : json(201, {});
           });
           const result = await clock.run(
             startRun({ runId: 'p', flow, clock, runtime: testRuntime, store, connectors }).done,
@@ -135,9 +137,12 @@ describe('accounting with split, aggregate and dedupe, over generated flows', ()
           const made = store.outcomes.filter((o) => o.seq >= n);
           expect(made.every((o) => o.key.startsWith('agg:'))).toBe(true);
           expect(c.read).toBe(n + made.length);
-          expect(store.outcomes.filter((o) => o.seq < n).map((o) => o.seq).sort((a, b) => a - b)).toEqual(
-            Array.from({ length: n }, (_, i) => i),
-          );
+          expect(
+            store.outcomes
+              .filter((o) => o.seq < n)
+              .map((o) => o.seq)
+              .sort((a, b) => a - b),
+          ).toEqual(Array.from({ length: n }, (_, i) => i));
           expect(store.byStatus('failed').every((o) => o.error?.message)).toBe(true);
         },
       ),
@@ -157,7 +162,9 @@ describe('accounting with split, aggregate and dedupe, over generated flows', ()
           const connectors = fakeConnectors((req, body) => {
             const failMod = Number(new URL(req.url).pathname.slice(1));
             const index = (body as { index?: unknown }).index;
-            return typeof index === 'number' && index % failMod === 0 ? json(422, { message: 'rejected' }) : json(201, {});
+            return typeof index === 'number' && index % failMod === 0
+              ? json(422, { message: 'rejected' })
+              : json(201, {});
           });
           const { result, outcomes } = await dieAndResume(flow, commits, connectors);
           const c = result.counts;

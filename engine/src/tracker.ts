@@ -65,7 +65,9 @@ export class RecordTracker {
     entry.nodeId = item.failedAt ?? '';
     entry.attempts = item.attempts;
     // a part of the record (a split element, an aggregate's group) says which part failed
-    if (item.error) entry.error = item.key === entry.key ? item.error : { ...item.error, message: `${item.key}: ${item.error.message}` };
+    if (item.error)
+      entry.error =
+        item.key === entry.key ? item.error : { ...item.error, message: `${item.key}: ${item.error.message}` };
     entry.payload = item.payload;
     entry.batchNo = item.batchNo;
   }

@@ -3,6 +3,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
+import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
@@ -75,6 +76,7 @@ export async function openSluice(config: PartsConfig) {
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
   const http = fetchHttpClient;
+  const code = new QuickJsSandbox();
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
     http,
@@ -89,6 +91,8 @@ export async function openSluice(config: PartsConfig) {
     connectors: {
       ...connections.connectors(http),
       files,
+      // code nodes' JavaScript runs on a thread of its own, in QuickJS
+      sandbox: code,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
       limits: storage.limits ?? new LocalLimits(),
@@ -129,6 +133,7 @@ export async function openSluice(config: PartsConfig) {
     settings,
     logger,
     estimates,
+    code,
   };
 }
 
@@ -206,6 +211,7 @@ export async function startSluice(
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await sandbox.close();
+      await parts.code.close();
       await storage.close();
     },
   };

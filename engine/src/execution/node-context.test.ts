@@ -50,6 +50,21 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
+    expect(members('shaping')).toEqual(
+      [
+        ...BASE,
+        'drop',
+        'fail',
+        'dropWith',
+        'emitParts',
+        'absorb',
+        'reserve',
+        'create',
+        'onBatchEnd',
+        'hash',
+        'sandbox',
+      ].sort(),
+    );
     expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail'].sort());
   });
 
@@ -69,6 +84,10 @@ describe('node contexts', () => {
       filter: 'transform',
       branch: 'transform',
       map: 'transform',
+      split: 'shaping',
+      aggregate: 'shaping',
+      dedupe: 'shaping',
+      code: 'shaping',
       'error-branch': 'transform',
       'http-write': 'write',
       'entity-write': 'write',

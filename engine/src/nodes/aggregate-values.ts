@@ -48,7 +48,7 @@ export function addValues(
         break;
       case 'min':
       case 'max':
-        if (present && (acc.v === undefined || (compare(v, acc.v) < 0) === (spec.op === 'min'))) acc.v = v;
+        if (present && (acc.v === undefined || compare(v, acc.v) < 0 === (spec.op === 'min'))) acc.v = v;
         break;
       case 'first':
         if (acc.n === 0) acc.v = v ?? null;

@@ -84,7 +84,16 @@ describe('aggregate', () => {
       [8, 9],
     ];
     expect(store.collected.map((c) => c.data)).toEqual(batches.flatMap(expected));
-    expect(store.collected.map((c) => c.key)).toEqual(['rec-0', 'rec-1', 'rec-2', 'rec-4', 'rec-5', 'rec-6', 'rec-8', 'rec-9']);
+    expect(store.collected.map((c) => c.key)).toEqual([
+      'rec-0',
+      'rec-1',
+      'rec-2',
+      'rec-4',
+      'rec-5',
+      'rec-6',
+      'rec-8',
+      'rec-9',
+    ]);
     expect(result.counts).toEqual({ read: 10, succeeded: 10, filtered: 0, failed: 0, cancelled: 0 });
     expect(result.nodeCounts.agg).toEqual({ in: 10, out: 10, error: 0, filtered: 0 });
     expect(result.nodeCounts.out).toEqual({ in: 8, out: 8, error: 0, filtered: 0 });

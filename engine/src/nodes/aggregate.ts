@@ -99,10 +99,11 @@ export const aggregate: NodeFactory<'aggregate', ShapingContext> = (ctx, params,
     if (out.length) await ctx.emit('out', out);
   };
 
-  if (params.scope === 'batch') ctx.onBatchEnd(async (batchNo) => {
-    const groups = byBatch.get(batchNo);
-    if (groups) await flush(batchNo, groups);
-  });
+  if (params.scope === 'batch')
+    ctx.onBatchEnd(async (batchNo) => {
+      const groups = byBatch.get(batchNo);
+      if (groups) await flush(batchNo, groups);
+    });
 
   return {
     async process(items) {
@@ -127,7 +128,9 @@ export const aggregate: NodeFactory<'aggregate', ShapingContext> = (ctx, params,
       if (params.scope !== 'run' || whole.size === 0) return;
       base ??= ctx.reserve(whole.size);
       const first = base;
-      await ctx.create([...whole].map(([key, group], i) => ({ seq: first + i, key: `agg:${key}`, data: record(group) })));
+      await ctx.create(
+        [...whole].map(([key, group], i) => ({ seq: first + i, key: `agg:${key}`, data: record(group) })),
+      );
     },
     state() {
       if (params.scope !== 'run') return undefined;

@@ -19,7 +19,11 @@ export const code: NodeFactory<'code', ShapingContext> = (ctx, params) => {
         await ctx.boundary(); // a record may take up to its time limit: let the process breathe between them
         if (!sandbox) {
           await flush();
-          await ctx.fail(item, { message: 'code nodes need a sandbox, and this process has none', code: 'no_sandbox' }, 1);
+          await ctx.fail(
+            item,
+            { message: 'code nodes need a sandbox, and this process has none', code: 'no_sandbox' },
+            1,
+          );
           continue;
         }
         const result = await sandbox.run({ ...request, record: item.data });

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { startRun } from '../run.js';
-import {
-  dieAndResume,
-  fakeConnectors,
-  flowOf,
-  MemoryRunStore,
-  SimulatedClock,
-  testRuntime,
-} from '../testing/index.js';
+import { dieAndResume, fakeConnectors, flowOf, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 const noHttp = fakeConnectors(() => {
   throw new Error('no requests');
@@ -84,14 +77,17 @@ describe('dedupe', () => {
     [true, 5],
     [true, 1],
     [true, 4],
-  ])('survives a resume (dedupe first: %s, dying after commit %i): repeats dropped, nothing twice', async (first, commits) => {
-    const { result, outcomes, second } = await dieAndResume(generatedFlow(first), commits, noHttp);
-    expect(result.status).toBe('succeeded');
-    expect(outcomes.map((o) => o.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
-    const passed = outcomes.filter((o) => o.status === 'succeeded').map((o) => o.seq);
-    expect(passed.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
-    expect(second.outcomes.length).toBeGreaterThan(0);
-    expect(result.counts).toEqual({ read: 40, succeeded: 11, filtered: 29, failed: 0, cancelled: 0 });
-    expect(result.nodeCounts.dedupe).toEqual({ in: 40, out: 11, error: 0, filtered: 29 });
-  });
+  ])(
+    'survives a resume (dedupe first: %s, dying after commit %i): repeats dropped, nothing twice',
+    async (first, commits) => {
+      const { result, outcomes, second } = await dieAndResume(generatedFlow(first), commits, noHttp);
+      expect(result.status).toBe('succeeded');
+      expect(outcomes.map((o) => o.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 40 }, (_, i) => i));
+      const passed = outcomes.filter((o) => o.status === 'succeeded').map((o) => o.seq);
+      expect(passed.sort((a, b) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      expect(second.outcomes.length).toBeGreaterThan(0);
+      expect(result.counts).toEqual({ read: 40, succeeded: 11, filtered: 29, failed: 0, cancelled: 0 });
+      expect(result.nodeCounts.dedupe).toEqual({ in: 40, out: 11, error: 0, filtered: 29 });
+    },
+  );
 });

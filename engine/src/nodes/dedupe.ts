@@ -31,7 +31,7 @@ export const dedupe: NodeFactory<'dedupe', ShapingContext> = (ctx, params, resto
   }
   let packed: DedupeState | undefined;
 
-  const valueOf = async (item: Item): Promise<string> => {
+  const comparedText = async (item: Item): Promise<string> => {
     if (!keyOf) return `k:${item.key}`;
     let value = keyOf.evaluate(item.data);
     if (isPromise(value)) value = await value;
@@ -45,7 +45,7 @@ export const dedupe: NodeFactory<'dedupe', ShapingContext> = (ctx, params, resto
       for (const item of items) {
         let hash: string;
         try {
-          hash = ctx.hash(await valueOf(item)).slice(0, HASH_CHARS);
+          hash = ctx.hash(await comparedText(item)).slice(0, HASH_CHARS);
         } catch (err) {
           await ctx.fail(item, { message: (err as Error).message, code: 'expression' }, 1);
           continue;
@@ -67,7 +67,8 @@ export const dedupe: NodeFactory<'dedupe', ShapingContext> = (ctx, params, resto
         } else if (first === item.seq && reclaimable.delete(hash)) pass.push(item);
         else repeats.push(item);
       }
-      if (repeats.length) ctx.dropWith(repeats, () => ({ message: 'a repeat of a key seen earlier in this run', code: 'duplicate' }));
+      if (repeats.length)
+        ctx.dropWith(repeats, () => ({ message: 'a repeat of a key seen earlier in this run', code: 'duplicate' }));
       if (pass.length) await ctx.emit('out', pass);
     },
     state() {

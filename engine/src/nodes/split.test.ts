@@ -3,7 +3,14 @@ import { startRun } from '../run.js';
 import { fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
 const orders = [
-  { key: 'o1', site: 'A', lines: [{ sku: 'x', qty: 1 }, { sku: 'y', qty: 2 }] },
+  {
+    key: 'o1',
+    site: 'A',
+    lines: [
+      { sku: 'x', qty: 1 },
+      { sku: 'y', qty: 2 },
+    ],
+  },
   { key: 'o2', site: 'B', lines: [] },
   { key: 'o3', site: 'A', lines: 'none' },
   { key: 'o4', site: 'C', lines: [{ sku: 'z', qty: 3 }] },

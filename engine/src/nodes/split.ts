@@ -16,7 +16,11 @@ export const split: NodeFactory<'split', ShapingContext> = (ctx, params) => {
         const array = valueAt(item.data, path);
         if (!Array.isArray(array)) {
           const found = array === undefined ? 'nothing' : array === null ? 'null' : typeof array;
-          await ctx.fail(item, { message: `field "${params.field}" holds ${found}, not an array`, code: 'not_array' }, 1);
+          await ctx.fail(
+            item,
+            { message: `field "${params.field}" holds ${found}, not an array`, code: 'not_array' },
+            1,
+          );
           continue;
         }
         if (array.length === 0) {
@@ -34,7 +38,11 @@ export const split: NodeFactory<'split', ShapingContext> = (ctx, params) => {
         });
         await ctx.emitParts(item, parts);
       }
-      if (empty.length) ctx.dropWith(empty, () => ({ message: `field "${params.field}" is an empty array: nothing to split`, code: "empty_array" }));
+      if (empty.length)
+        ctx.dropWith(empty, () => ({
+          message: `field "${params.field}" is an empty array: nothing to split`,
+          code: 'empty_array',
+        }));
     },
   };
 };

@@ -1,3 +1,4 @@
+export { dieAndResume } from './dying.js';
 export { type FakeConnectorsOptions, fakeConnectors, type Handler, json } from './fake-http.js';
 export {
   chain,
@@ -10,7 +11,6 @@ export {
   type TestNode,
   validFlow,
 } from './flows.js';
-export { dieAndResume } from './dying.js';
 export { memoryLimits } from './limits.js';
 export { MemoryRunStore } from './memory-store.js';
 export { testRuntime } from './runtime.js';

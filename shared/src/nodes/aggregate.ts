@@ -22,19 +22,20 @@ export const aggregate = defineNodeType({
       .describe('Aggregate each batch (sent when the batch ends) or the whole run (sent when every record is in).'),
     fields: z
       .array(
-        z.strictObject({
-          name: z.string().min(1, 'must not be empty').describe('Field of the group record.'),
-          op: z.enum(AGGREGATE_OPS).describe('What to compute: count, sum, min, max, first, last or collect.'),
-          value: z
-            .string()
-            .min(1)
-            .optional()
-            .describe('JSONata expression giving the value (not needed for count), e.g. `amount`.'),
-        })
-        .refine((f) => f.op === 'count' || f.value !== undefined, {
-          path: ['value'],
-          message: 'must be set unless the op is count',
-        }),
+        z
+          .strictObject({
+            name: z.string().min(1, 'must not be empty').describe('Field of the group record.'),
+            op: z.enum(AGGREGATE_OPS).describe('What to compute: count, sum, min, max, first, last or collect.'),
+            value: z
+              .string()
+              .min(1)
+              .optional()
+              .describe('JSONata expression giving the value (not needed for count), e.g. `amount`.'),
+          })
+          .refine((f) => f.op === 'count' || f.value !== undefined, {
+            path: ['value'],
+            message: 'must be set unless the op is count',
+          }),
       )
       .default([{ name: 'count', op: 'count' }])
       .describe('Fields of each group record, besides `group` (the value of Group by).'),

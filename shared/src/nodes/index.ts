@@ -77,9 +77,9 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
   return nodeTypes.has(type);
 }
 
+export { AGGREGATE_OPS } from './aggregate.js';
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
-export { AGGREGATE_OPS } from './aggregate.js';
 export {
   aggregate,
   batch,

@@ -12,11 +12,7 @@ export const split = defineNodeType({
       .string()
       .min(1, 'must not be empty')
       .describe('Field holding the array, e.g. `lines` (dots reach into nested objects).'),
-    as: z
-      .string()
-      .min(1)
-      .optional()
-      .describe('Field each element is put in. Empty: the array field’s own name.'),
+    as: z.string().min(1).optional().describe('Field each element is put in. Empty: the array field’s own name.'),
     merge: z
       .boolean()
       .default(false)
