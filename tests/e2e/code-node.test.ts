@@ -76,9 +76,8 @@ describe('a code node, through the real server', () => {
       ['r3', 'code', 'code_memory', 'used more than 32 MB (the limit)'],
       ['r4', 'code', 'code_threw', 'threw Error: no price for r4'],
     ]);
-    const ok = (
-      await sluice.call('listRecords', { params: { id: runId }, query: { status: 'succeeded', limit: 10 } })
-    ).items;
+    const ok = (await sluice.call('listRecords', { params: { id: runId }, query: { status: 'succeeded', limit: 10 } }))
+      .items;
     expect(ok.map((o) => o.key)).toEqual(['r0', 'r2', 'r5']);
     const kept = (await sluice.call('listCollected', { params: { id: runId }, query: { limit: 10 } })).items;
     expect(kept.map((c) => c.data)).toEqual([0, 2, 5].map((n) => ({ key: `r${n}`, kind: 'ok', n, doubled: n * 2 })));
