@@ -269,6 +269,18 @@ export interface Connectors {
   sandbox?: CodeSandbox;
 }
 
+/**
+ * What changed-only nodes compare against, for one run: the content hashes (16 hex digits, 8 bytes
+ * of a SHA-256) of record keys as of the flow's last successful runs, and where the run keeps its
+ * own until it has succeeded (the server then makes them current).
+ */
+export interface ChangeHashes {
+  /** The current hashes of these keys for the node; a key with none (never seen) is left out. */
+  current(nodeId: string, keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Keeps the run's hashes of these keys; staging a key again replaces its hash. */
+  stage(nodeId: string, entries: readonly (readonly [key: string, hash: string])[]): Promise<void>;
+}
+
 /** One record's run of a code node's JavaScript. */
 export interface CodeRequest {
   /** A function body; `record` holds the record. */

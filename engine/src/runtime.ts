@@ -1,6 +1,6 @@
 import type { FlowNode, NodeParams, NodeTypeName, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
-import type { Clock, CodeSandbox, Connectors, InputSource, Permit, Waiting } from './ports.js';
+import type { ChangeHashes, Clock, CodeSandbox, Connectors, InputSource, Permit, Waiting } from './ports.js';
 
 /** One record on its way through a run. Nodes never mutate `data`; they emit new objects. */
 export interface Item {
@@ -126,6 +126,8 @@ export interface ShapingContext extends TransformContext {
   onBatchEnd(handler: (batchNo: number) => Promise<void>): void;
   /** SHA-256 of a text, 64 hex digits. */
   hash(text: string): string;
+  /** Changed-only hashes for this run (a test run reads them and stages nothing), if the server gave them. */
+  readonly changes: ChangeHashes | undefined;
   /** The sandbox that runs code nodes' JavaScript, if the server gave one. */
   readonly sandbox: CodeSandbox | undefined;
 }

@@ -63,6 +63,7 @@ describe('node contexts', () => {
         'onBatchEnd',
         'hash',
         'sandbox',
+        'changes',
       ].sort(),
     );
     expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail'].sort());
@@ -87,6 +88,7 @@ describe('node contexts', () => {
       split: 'shaping',
       aggregate: 'shaping',
       dedupe: 'shaping',
+      'changed-only': 'shaping',
       code: 'shaping',
       'error-branch': 'transform',
       'http-write': 'write',

@@ -133,6 +133,8 @@ function shaping(live: LiveNode, parts: ContextParts): ShapingContext {
     },
     hash: (text) => o.runtime.hash(text),
     sandbox: o.connectors.sandbox,
+    // a test run compares with what is current but changes nothing
+    changes: o.changes && o.test ? { current: o.changes.current, stage: async () => {} } : o.changes,
   };
 }
 

@@ -3,6 +3,7 @@ import { type ContextMaker, implement, type NodeImplementation, type NodeRuntime
 import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { changedOnly } from './changed-only.js';
 import { code } from './code.js';
 import { collect } from './collect.js';
 import { dedupe } from './dedupe.js';
@@ -40,6 +41,7 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   split: implement('shaping', split),
   aggregate: implement('shaping', aggregate),
   dedupe: implement('shaping', dedupe),
+  'changed-only': implement('shaping', changedOnly),
   code: implement('shaping', code),
   'http-write': implement('write', httpWrite),
   'entity-write': implement('write', entityWrite),

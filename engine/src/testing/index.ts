@@ -12,6 +12,7 @@ export {
   validFlow,
 } from './flows.js';
 export { memoryLimits } from './limits.js';
+export { MemoryChangeHashes } from './memory-changes.js';
 export { MemoryRunStore } from './memory-store.js';
 export { testRuntime } from './runtime.js';
 export { sha256Hex } from './sha256.js';

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { changedOnly } from './changed-only.js';
 import { code } from './code.js';
 import { collect } from './collect.js';
 import { dedupe } from './dedupe.js';
@@ -52,6 +53,7 @@ const definitions = [
   split,
   aggregate,
   dedupe,
+  changedOnly,
   code,
   httpWrite,
   entityWrite,
@@ -84,6 +86,7 @@ export {
   aggregate,
   batch,
   branch,
+  changedOnly,
   code,
   collect,
   dedupe,
