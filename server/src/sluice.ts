@@ -85,6 +85,7 @@ export async function openSluice(config: PartsConfig) {
   const runner = new Runner({
     flows,
     runs,
+    changes: storage.changes,
     store,
     leases: storage.leases,
     connections,
