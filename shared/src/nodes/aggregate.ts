@@ -6,7 +6,7 @@ export const AGGREGATE_OPS = ['count', 'sum', 'min', 'max', 'first', 'last', 'co
 
 export const aggregate = defineNodeType({
   type: 'aggregate',
-  group: 'transform',
+  group: 'shaping',
   label: 'Aggregate',
   description:
     'Groups records by an expression, over each batch or the whole run, and sends one record per group with counts, sums, minima, maxima, first and last values or lists.',

@@ -3,7 +3,7 @@ import { defineNodeType } from './define.js';
 
 export const changedOnly = defineNodeType({
   type: 'changed-only',
-  group: 'transform',
+  group: 'shaping',
   label: 'Changed only',
   description:
     'Lets through only new records and records whose content changed since the last successful run of this flow (by record key); the others count as filtered, with the reason.',

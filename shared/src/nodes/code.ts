@@ -4,7 +4,7 @@ import { defineNodeType } from './define.js';
 
 export const code = defineNodeType({
   type: 'code',
-  group: 'transform',
+  group: 'shaping',
   label: 'Code',
   description:
     'Runs JavaScript for each record in a sandbox with no process, files or network, within a time and a memory limit. A record whose code throws or runs over fails alone with the message.',

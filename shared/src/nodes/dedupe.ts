@@ -4,7 +4,7 @@ import { defineNodeType } from './define.js';
 
 export const dedupe = defineNodeType({
   type: 'dedupe',
-  group: 'transform',
+  group: 'shaping',
   label: 'Dedupe',
   description:
     'Lets through the first record of each key in a run; repeats count as filtered, with the reason. Survives a resume.',

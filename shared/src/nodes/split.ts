@@ -3,7 +3,7 @@ import { defineNodeType } from './define.js';
 
 export const split = defineNodeType({
   type: 'split',
-  group: 'transform',
+  group: 'shaping',
   label: 'Split',
   description:
     'Turns an array field into one record per element, keyed `record key#index`, with the parent fields you choose. The elements travel as parts of their record: it settles when all of them have.',
