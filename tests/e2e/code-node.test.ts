@@ -83,6 +83,7 @@ describe('a code node, through the real server', () => {
     expect(kept.map((c) => c.data)).toEqual([0, 2, 5].map((n) => ({ key: `r${n}`, kind: 'ok', n, doubled: n * 2 })));
     // the run took over a second (the loop); health answered all along, never held for long
     expect(waits.length).toBeGreaterThan(10);
-    expect(Math.max(...waits)).toBeLessThan(250);
+    // far below the 1 s the loop takes: the code runs on a thread of its own, not on the event loop
+    expect(Math.max(...waits)).toBeLessThan(500);
   });
 });

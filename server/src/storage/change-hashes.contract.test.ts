@@ -82,6 +82,23 @@ describe.each(storesUnderTest())('storage contract, change hashes: $kind', (kind
     );
   });
 
+  it('drops what a run that ended without discarding left staged when a later run of the flow is promoted', async () => {
+    const flowId = await newFlow();
+    const abandoned = await newRun(flowId);
+    await s.changes.stageHashes({ runId: abandoned, nodeId: 'n', entries: [['a', '1111111111111111']] });
+    const epoch = (await s.leases.claim(abandoned, ['queued'])) as number;
+    s.runStore.fence(abandoned, epoch);
+    await s.runStore.setStatus(abandoned, { status: 'cancelled', at: Date.now() });
+    const next = await newRun(flowId);
+    await s.changes.stageHashes({ runId: next, nodeId: 'n', entries: [['b', '2222222222222222']] });
+    await s.changes.promoteHashes({ runId: next, flowId });
+    // nothing of the cancelled run is left to promote
+    expect(await s.changes.promoteHashes({ runId: abandoned, flowId })).toBe(0);
+    expect(await s.changes.currentHashes({ flowId, nodeId: 'n', keys: ['a', 'b'] })).toEqual(
+      new Map([['b', '2222222222222222']]),
+    );
+  });
+
   it('answers for many keys at once', async () => {
     const flowId = await newFlow();
     const run = await newRun(flowId);

@@ -394,7 +394,8 @@ export interface ChangeHashRows {
   ): Promise<void>;
   /**
    * Makes a run's staged hashes current for its flow (replacing those of the same keys; other keys
-   * keep theirs) and drops them from staging, in one transaction. Answers how many it made current.
+   * keep theirs) and drops them from staging, in one transaction, with whatever failed or cancelled
+   * runs of the flow left staged (a run cancelled by another process, say). Answers how many it made current.
    */
   promoteHashes(params: Readonly<{ runId: string; flowId: string }>): Promise<number>;
   /** Drops a run's staged hashes (it did not succeed). */

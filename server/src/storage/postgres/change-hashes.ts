@@ -55,6 +55,13 @@ export class PgChangeHashes implements ChangeHashRows {
         [flowId, id],
       );
       await changes(client, 'DELETE FROM change_hashes_staged WHERE run_id = $1', [id]);
+      // and what runs of the flow that ended without the runner dropping their hashes left behind
+      await changes(
+        client,
+        `DELETE FROM change_hashes_staged WHERE run_id IN
+           (SELECT id FROM runs WHERE flow_id = $1 AND status IN ('failed', 'cancelled'))`,
+        [flowId],
+      );
       return made;
     });
   }

@@ -56,6 +56,11 @@ export class SqliteChangeHashes implements ChangeHashRows {
            ON CONFLICT (flow_id, node_id, key) DO UPDATE SET hash = excluded.hash, run_id = excluded.run_id`,
       ).run(flowId, Number(runId)).changes;
       this.sql('DELETE FROM change_hashes_staged WHERE run_id = ?').run(Number(runId));
+      // and what runs of the flow that ended without the runner dropping their hashes left behind
+      this.sql(
+        `DELETE FROM change_hashes_staged WHERE run_id IN
+           (SELECT id FROM runs WHERE flow_id = ? AND status IN ('failed', 'cancelled'))`,
+      ).run(flowId);
       return made;
     })();
   }
