@@ -19,13 +19,20 @@ const port = /** @type {import('node:worker_threads').MessagePort} */ (parentPor
 const MAX_STACK = 512 * 1024;
 const PAGE = 65_536;
 /** WebAssembly's Memory (the server's TypeScript settings leave out the WebAssembly types). */
-const { Memory } = /** @type {{ WebAssembly: { Memory: new (d: { initial: number, maximum: number }) => never } }} */ (
-  /** @type {unknown} */ (globalThis)
-).WebAssembly;
+const { Memory } =
+  /** @type {{ WebAssembly: { Memory: new (d: { initial: number, maximum: number }) => { buffer: ArrayBuffer } } }} */ (
+    /** @type {unknown} */ (globalThis)
+  ).WebAssembly;
 /** The instance's memory before any record runs (Emscripten's default initial memory: data, stack, heap start). */
 const BASE_PAGES = 256;
 
-/** @type {Map<number, Promise<import('quickjs-emscripten').QuickJSWASMModule>>} QuickJS instances by memory limit. */
+/** Past this much memory an instance is let go after its record (WebAssembly memory never shrinks). */
+const KEEP_BYTES = BASE_PAGES * PAGE + 64 * 1024 * 1024;
+
+/**
+ * QuickJS instances by memory limit, each with its memory.
+ * @type {Map<number, { quickjs: Promise<import('quickjs-emscripten').QuickJSWASMModule>, memory: { buffer: ArrayBuffer } }>}
+ */
 const instances = new Map();
 
 /** @param {number} memoryBytes */
@@ -33,8 +40,8 @@ function instanceFor(memoryBytes) {
   let instance = instances.get(memoryBytes);
   if (!instance) {
     const maximum = BASE_PAGES + Math.ceil(memoryBytes / PAGE);
-    const wasmMemory = new Memory({ initial: BASE_PAGES, maximum });
-    instance = newQuickJSWASMModule(newVariant(RELEASE_SYNC, { wasmMemory }));
+    const memory = new Memory({ initial: BASE_PAGES, maximum });
+    instance = { quickjs: newQuickJSWASMModule(newVariant(RELEASE_SYNC, { wasmMemory: memory })), memory };
     instances.set(memoryBytes, instance);
   }
   return instance;
@@ -100,7 +107,10 @@ port.on('message', async (/** @type {CodeJob} */ job) => {
   /** @type {CodeAnswer} */
   let answer;
   try {
-    answer = run(await instanceFor(job.memoryBytes), job);
+    const instance = instanceFor(job.memoryBytes);
+    answer = run(await instance.quickjs, job);
+    // a record that used much memory leaves its instance that big: start afresh next time
+    if (instance.memory.buffer.byteLength > KEEP_BYTES) instances.delete(job.memoryBytes);
   } catch (err) {
     broken = true;
     answer = { id: job.id, ok: false, reason: 'threw', message: `the sandbox failed: ${String(err)}` };
