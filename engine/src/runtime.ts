@@ -18,6 +18,8 @@ export interface Item {
   failedAt?: string;
   /** The record as it entered the node where it failed. */
   payload?: Record<string, unknown>;
+  /** For a part of a record (a split element): its index. What a collect node keeps of parts is a list per record. */
+  part?: number;
 }
 
 /** What every node can do while it runs: know where it is, send records on, wait at boundaries. */

@@ -133,7 +133,7 @@ export class Router {
     if (parts.length === 0) return;
     const items = parts.map((part, i): Item => {
       const base: Item = i === 0 ? item : { ...item, hops: [] };
-      return { ...base, key: part.key, data: part.data };
+      return { ...base, key: part.key, data: part.data, part: i };
     });
     if (items.length > 1) this.state.tracker.fork(item, items.length - 1);
     await this.emit(from, 'out', items, new Set(items.slice(1)));

@@ -39,10 +39,16 @@ async function runSplit(params: Record<string, unknown>, write?: (body: Record<s
 describe('split', () => {
   it('makes one record per element, keyed record#index, with the parent fields chosen', async () => {
     const { result, store } = await runSplit({ field: 'lines', as: 'line', keep: ['key', 'site'], indexField: 'i' });
+    // a collect node keeps a split record's parts together, as a list under the record
     expect(store.collected.map((c) => [c.key, c.data])).toEqual([
-      ['o1', { key: 'o1', site: 'A', line: { sku: 'x', qty: 1 }, i: 0 }],
-      ['o1#1', { key: 'o1', site: 'A', line: { sku: 'y', qty: 2 }, i: 1 }],
-      ['o4', { key: 'o4', site: 'C', line: { sku: 'z', qty: 3 }, i: 0 }],
+      [
+        'o1',
+        [
+          { key: 'o1', site: 'A', line: { sku: 'x', qty: 1 }, i: 0 },
+          { key: 'o1', site: 'A', line: { sku: 'y', qty: 2 }, i: 1 },
+        ],
+      ],
+      ['o4', [{ key: 'o4', site: 'C', line: { sku: 'z', qty: 3 }, i: 0 }]],
     ]);
     // one outcome per record read: the parent settles when its elements have
     expect(result.counts).toEqual({ read: 4, succeeded: 2, filtered: 1, failed: 1, cancelled: 0 });
@@ -56,7 +62,10 @@ describe('split', () => {
 
   it('merges object elements when asked, keeping every other parent field by default', async () => {
     const { store } = await runSplit({ field: 'lines', merge: true });
-    expect(store.collected[0]?.data).toEqual({ key: 'o1', site: 'A', sku: 'x', qty: 1 });
+    expect(store.collected[0]?.data).toEqual([
+      { key: 'o1', site: 'A', sku: 'x', qty: 1 },
+      { key: 'o1', site: 'A', sku: 'y', qty: 2 },
+    ]);
   });
 
   it('writes each element under its own idempotency key; one failing element fails its record, naming it', async () => {
