@@ -14,6 +14,8 @@ export interface FilePort {
   size(path: string): Promise<number | undefined>;
   /** Appends each line followed by "\n" in one write, creating the file (and its folders) when missing. */
   append(path: string, lines: string[]): Promise<void>;
+  /** Cuts the file back to its first `size` bytes (a file already that short, or missing, is left alone). */
+  truncate(path: string, size: number): Promise<void>;
 }
 
 /** One physical line of a file (without its line break). */
@@ -383,5 +385,10 @@ export class MemoryFilePort implements FilePort {
     next.set(added, old.length);
     this.files.set(path, next);
     this.appends.push({ path, lines: lines.length });
+  }
+
+  async truncate(path: string, size: number): Promise<void> {
+    const bytes = this.files.get(path);
+    if (bytes && bytes.length > size) this.files.set(path, bytes.slice(0, size));
   }
 }

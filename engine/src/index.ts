@@ -12,4 +12,5 @@ export {
 } from './execution/test-run.js';
 export type { FilePort } from './files.js';
 export * from './ports.js';
+export { retryAfterMs } from './retry.js';
 export { type RunHandle, type RunOptions, type RunResult, startRun } from './run.js';

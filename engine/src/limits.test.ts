@@ -322,4 +322,66 @@ describe('connection limits', () => {
     );
     expect(seen2.most).toBe(4);
   });
+
+  it('adaptive pacing: a 429 costs no attempt, the keeper hears every answer, and the run tells each new pace', async () => {
+    const clock = new SimulatedClock(0);
+    let n = 0;
+    // the first six answers say "slower": more than the three attempts a record has
+    const { handler } = slowErp(clock, 10, () => (++n <= 6 ? json(429, { error: 'slow down' }) : json(201, {})));
+    const inner = memoryLimits(clock);
+    const answers: (number | undefined)[] = [];
+    let throttles = 0;
+    const limits = {
+      held: inner.held,
+      async acquire(connection: string, settings: LimitSettings, signal?: AbortSignal) {
+        const permit = await inner.acquire(connection, settings, signal);
+        const pace = { perSecond: throttles ? 10 / throttles : null, concurrency: null, reason: 'throttled' };
+        return {
+          waitedMs: permit.waitedMs,
+          pace,
+          release(answer?: { status?: number }) {
+            answers.push(answer?.status);
+            if (answer?.status === 429) throttles++;
+            permit.release();
+          },
+        };
+      },
+    };
+    const events: RunEvent[] = [];
+    const connectors = { ...fakeConnectors(handler, erp({ maxPerSecond: 100, adaptive: true })), limits };
+    const result = await clock.run(
+      startRun({
+        runId: 'a',
+        flow: writeFlow(2, { concurrency: 1, retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 100 } }),
+        clock,
+        runtime: testRuntime,
+        store: new MemoryRunStore(),
+        connectors,
+        onEvent: (e) => events.push(e),
+      }).done,
+    );
+    expect(result.counts).toMatchObject({ succeeded: 2, failed: 0 });
+    expect(answers).toEqual([429, 429, 429, 429, 429, 429, 201, 201]);
+    const paces = events.flatMap((e) => (e.type === 'pace' ? [e.pace.perSecond] : []));
+    // told once per change, rounded to a tenth: none yet, then 10, 5, 3.3, 2.5, 2, 1.7
+    expect(paces).toEqual([null, 10, 5, 3.3, 2.5, 2, 1.7]);
+    expect(inner.held('erp')).toBe(0);
+  });
+
+  it('without adaptive pacing, 429s spend the attempts as before', async () => {
+    const clock = new SimulatedClock(0);
+    const { handler } = slowErp(clock, 10, () => json(429, { error: 'slow down' }));
+    const connectors = { ...fakeConnectors(handler, erp({ maxPerSecond: 100 })), limits: memoryLimits(clock) };
+    const result = await clock.run(
+      startRun({
+        runId: 'b',
+        flow: writeFlow(1, { concurrency: 1, retry: { maxAttempts: 3, initialDelayMs: 100, maxDelayMs: 100 } }),
+        clock,
+        runtime: testRuntime,
+        store: new MemoryRunStore(),
+        connectors,
+      }).done,
+    );
+    expect(result.counts).toMatchObject({ failed: 1 });
+  });
 });

@@ -121,6 +121,8 @@ export interface Waiting {
   connection?: string;
   /** For a `limit` wait: the limits of the connection it waits on. */
   limits?: LimitSettings;
+  /** For a `limit` wait on a connection with adaptive pacing: the pace it keeps now. */
+  pace?: Pace;
 }
 
 /** What a resumed run starts from. */
@@ -168,6 +170,11 @@ export interface RunStore {
   setStatus(runId: string, update: RunStatusUpdate): void | Promise<void>;
   /** Records why the run is waiting (a delay, a rate limit, an open breaker), or that it no longer is. */
   setWaiting(runId: string, waiting: Waiting | null): void | Promise<void>;
+  /**
+   * Resolves once every commit of the run handed over so far is stored (a crash cannot lose it).
+   * Absent: a commit is stored when `commit` returns.
+   */
+  flush?(runId: string): Promise<void>;
 }
 
 export interface HttpRequest {
@@ -177,6 +184,11 @@ export interface HttpRequest {
   body?: string;
   timeoutMs: number;
   signal?: AbortSignal;
+  /**
+   * The connection the request is sent for (for a URL without one, its origin): a client that keeps
+   * connections alive keeps one pool per value, so each system's sockets are its own.
+   */
+  connection?: string;
 }
 
 export interface HttpResponse {
@@ -210,14 +222,41 @@ export interface LimitSettings {
   maxConcurrent?: number;
   /** At most this many requests started per second, spaced evenly. */
   maxPerSecond?: number;
+  /**
+   * Learn the pace the system takes: slower on 429 and 503, `Retry-After`, rate-limit headers and
+   * rising latency, faster again while it keeps up; never above the two maxima.
+   */
+  adaptive?: boolean;
+}
+
+/** The answer a request got, given back with its permit (adaptive pacing learns from it). */
+export interface PermitAnswer {
+  /** The HTTP status; absent when no answer came (a network error or a timeout). */
+  status?: number;
+  headers?: Record<string, string>;
+  /** From sending the request to its answer or failure. */
+  ms: number;
+}
+
+/** The pace an adaptive connection keeps now: requests a second and at once (null: not held back). */
+export interface Pace {
+  perSecond: number | null;
+  concurrency: number | null;
+  /** Why it last changed: `start`, `throttled` (429/503), `retry-after`, `rate-limit-headers`, `latency` or `recovering`. */
+  reason: string;
 }
 
 /** Leave to send one request on a connection, given by `ConnectionLimits.acquire`. */
 export interface Permit {
   /** How long the caller waited for it, in ms: 0 when it was given at once. */
   readonly waitedMs: number;
-  /** Gives the place back once the answer (or the failure) is in; calling it again does nothing. */
-  release(): void;
+  /** For a connection with adaptive pacing: the pace it was given under. */
+  readonly pace?: Pace;
+  /**
+   * Gives the place back once the answer (or the failure) is in, with what it was (adaptive pacing
+   * learns from it); calling it again does nothing.
+   */
+  release(answer?: PermitAnswer): void;
 }
 
 /**
@@ -308,7 +347,9 @@ export type RunEvent =
   | { type: 'status'; runId: string; status: RunStatus; counts: RunCounts }
   | { type: 'batch-started'; runId: string; batchNo: number; size: number; at: number }
   | { type: 'batch'; runId: string; batch: BatchInfo; counts: RunCounts; nodeCounts: Record<string, NodeCounts> }
-  | { type: 'waiting'; runId: string; waiting: Waiting | null };
+  | { type: 'waiting'; runId: string; waiting: Waiting | null }
+  /** A connection with adaptive pacing changed its pace (seen by a request of node `nodeId`). */
+  | { type: 'pace'; runId: string; nodeId: string; connection: string; pace: Pace; at: number };
 
 /** A network error or timeout while sending a request. */
 export class HttpFailure extends Error {

@@ -142,6 +142,12 @@ export interface WriteContext extends NodeContext, SystemAccess {
   done(items: Item[]): void;
   /** Keeps items' data with the run (collect sinks). */
   collect(items: Item[], data: (item: Item) => unknown): void;
+  /**
+   * Stores the node's state (`NodeRuntime.state`) as it is now with the run's last checkpoint, and
+   * resolves once it is stored: for a node that must know after a crash what it is about to change
+   * outside the run (the file sink: where its file ended before it first wrote to it).
+   */
+  saveState(): Promise<void>;
 }
 
 /** The context each role of node is given; a node reaches only its role's members. */

@@ -70,6 +70,7 @@ export async function checkConnection(
       url,
       headers: { ...connection.headers, accept: 'application/json' },
       timeoutMs: 10_000,
+      connection: connection.name,
       ...(signal ? { signal } : {}),
     });
     const state = res.status < 300 ? 'ok' : res.status === 401 || res.status === 403 ? 'unauthorized' : 'error';

@@ -61,6 +61,18 @@ describe('the files folder', () => {
     expect(await collect(files.read('out/new.csv', 4))).toBe('1,2\n3,4\n');
     await expect(collect(files.read('nope.csv', 0))).rejects.toThrow(/no file "nope.csv" in the files folder/);
   });
+
+  it('cuts a file back to a byte offset, leaving a shorter or missing file alone', async () => {
+    const files = createFilePort(root);
+    await files.append('out/cut.jsonl', ['{"a":1}', '{"é":2}', '{"a":3}']);
+    await files.truncate('out/cut.jsonl', 17);
+    expect(readFileSync(path.join(root, 'out/cut.jsonl'), 'utf8')).toBe('{"a":1}\n{"é":2}\n');
+    await files.truncate('out/cut.jsonl', 100);
+    expect(await files.size('out/cut.jsonl')).toBe(17);
+    await files.truncate('out/none.jsonl', 0);
+    expect(await files.size('out/none.jsonl')).toBeUndefined();
+    await expect(files.truncate('../x', 0)).rejects.toThrow(/refused/);
+  });
 });
 
 describe('a large CSV file', () => {

@@ -1,5 +1,5 @@
 import { realpathSync } from 'node:fs';
-import { appendFile, mkdir, open, realpath, stat } from 'node:fs/promises';
+import { appendFile, mkdir, open, realpath, stat, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import type { FilePort } from '@sluice/engine';
 
@@ -101,6 +101,17 @@ export function createFilePort(root: string): FilePort {
         await checkReal(relative, full);
         await appendFile(full, lines.map((l) => `${l}\n`).join(''), 'utf8');
       } catch (err) {
+        throw describe(relative, err);
+      }
+    },
+
+    async truncate(relative, size) {
+      const full = resolveInside(base, relative);
+      try {
+        await checkReal(relative, full);
+        if ((await stat(full)).size > size) await truncate(full, size);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
         throw describe(relative, err);
       }
     },

@@ -2,6 +2,7 @@ export { type Config, readConfig } from './config.js';
 export { createConnectors, fetchHttpClient } from './connectors.js';
 export { FlowRepository } from './flows/repository.js';
 export { createApp } from './http/app.js';
+export { createPooledHttpClient, type PooledHttpClient } from './http-client.js';
 export { createLogger, type Logger } from './logger.js';
 export { nodeRuntime, systemClock } from './node-runtime.js';
 export { Runner } from './runs/runner.js';

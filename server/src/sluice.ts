@@ -5,14 +5,15 @@ import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
+import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
-import { fetchHttpClient } from './connectors.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunEstimates } from './runs/estimate.js';
@@ -75,7 +76,9 @@ export async function openSluice(config: PartsConfig) {
   const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
-  const http = fetchHttpClient;
+  // keep-alive pools, one per connection: a run's requests reuse a few sockets
+  const pooled = createPooledHttpClient();
+  const { http } = pooled;
   const code = new QuickJsSandbox();
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
@@ -96,7 +99,8 @@ export async function openSluice(config: PartsConfig) {
       sandbox: code,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
-      limits: storage.limits ?? new LocalLimits(),
+      // adaptive pacing in front of them, for connections that ask for it (learnt in each process)
+      limits: new AdaptiveLimits(storage.limits ?? new LocalLimits()),
     },
     wake: events,
     clock: systemClock,
@@ -128,6 +132,8 @@ export async function openSluice(config: PartsConfig) {
     runner,
     connections,
     http,
+    /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
+    closeHttp: () => pooled.close(),
     scheduler,
     webhooks,
     tokens,
@@ -211,6 +217,7 @@ export async function startSluice(
       await runner.stop({ cancel });
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      parts.closeHttp();
       await sandbox.close();
       await parts.code.close();
       await storage.close();

@@ -3,7 +3,7 @@
  * compare on a shared, noisy machine. Each measurement runs in a fresh child process on a fresh SQLite
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
- * on PostgreSQL, workers.ts), printed the same way.
+ * on PostgreSQL, workers.ts), `--only pacing` only adaptive pacing's (pacing.ts), printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -128,6 +128,30 @@ function scaleOut(): { figures: Record<string, number>; rows: [string, string, s
   return { figures, rows };
 }
 
+/** Adaptive pacing against a hidden limit of 40 requests a second (pacing.ts). */
+function pacingPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 1_200 : 2_400;
+  const p = child('pacing', records);
+  const figures: Record<string, number> = {
+    pacing_converge_s: p.convergeS as number,
+    pacing_429_share: Math.round((p.share429 as number) * 10_000) / 10_000,
+    pacing_rate: r2(p.rate as number),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `Adaptive pacing, ${f(records)} writes to an ERP that takes at most 40 a second and says nothing of it: seconds until every 5 s stays at 36-40 / the rate from then on`,
+      `${figures.pacing_converge_s} s / ${figures.pacing_rate} writes/s`,
+      '≤ 60 s',
+    ],
+    [
+      'Adaptive pacing: 429s among the requests after convergence',
+      `${(figures.pacing_429_share as number) * 100}%`,
+      '< 2%',
+    ],
+  ];
+  return { figures, rows };
+}
+
 function printTable(rows: [string, string, string][], figures: Record<string, number>) {
   const w = Math.max(...rows.map(([k]) => k.length));
   const wv = Math.max(...rows.map(([, v]) => v.length));
@@ -139,8 +163,8 @@ console.error(`Sluice benchmark (${quick ? 'quick' : 'full'}), ${cpus().length} 
 const onlyIndex = process.argv.indexOf('--only');
 if (onlyIndex >= 0) {
   const only = process.argv[onlyIndex + 1];
-  if (only !== 'workers') throw new Error(`--only: unknown part ${only} (known: workers)`);
-  const part = scaleOut();
+  if (only !== 'workers' && only !== 'pacing') throw new Error(`--only: unknown part ${only} (known: workers, pacing)`);
+  const part = only === 'workers' ? scaleOut() : pacingPart();
   printTable(part.rows, { cores: cpus().length, ...part.figures });
   process.exit(0);
 }
@@ -200,6 +224,7 @@ const engine100k = sizes.big === 100_000 ? engineMedian : child('engine', 100_00
 const engine10k = child('engine', 10_000);
 const http = child('http', sizes.http);
 const alone = child('sandbox-alone', sizes.http);
+const alonePooled = child('sandbox-alone-pooled', sizes.http);
 const history = child('history', sizes.runs);
 const load = child('load', sizes.load);
 const delay = child('delay', sizes.delay);
@@ -207,6 +232,7 @@ const crash = child(`crash:${sizes.kills}`, sizes.crash);
 const editor = child('editor', 300);
 const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retentionRecords);
 const scale = scaleOut();
+const pacing = pacingPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -237,6 +263,9 @@ const figures: Record<string, number> = {
   http_records: sizes.http,
   http_rps: Math.round(http.rps as number),
   sandbox_alone_rps: Math.round(alone.rps as number),
+  http_vs_fetch: r2((http.rps as number) / (alone.rps as number)),
+  sandbox_alone_pooled_rps: Math.round(alonePooled.rps as number),
+  http_vs_pooled: r2((http.rps as number) / (alonePooled.rps as number)),
   history_p50_ms: r2(history.historyP50 as number),
   history_p99_ms: r2(history.historyP99 as number),
   failed_page_p50_ms: r2(history.failedPageP50 as number),
@@ -271,6 +300,7 @@ const figures: Record<string, number> = {
   retention_size_mb: r2(retention.sizeAtEndMb as number),
   retention_prune_ms_p99: r2(retention.pruneMsP99 as number),
   ...scale.figures,
+  ...pacing.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -338,6 +368,17 @@ const rows: [string, string, string][] = [
     `${f(figures.sandbox_alone_rps as number)} rec/s`,
     '',
   ],
+  ['http_vs_fetch (the flow over HTTP / plain fetch)', `${figures.http_vs_fetch}`, '≥ 0.9'],
+  [
+    "The same reads and writes with the engine's HTTP client (keep-alive pools), no engine",
+    `${f(figures.sandbox_alone_pooled_rps as number)} rec/s`,
+    '',
+  ],
+  [
+    'http_vs_pooled (the flow over HTTP / the same client alone: what the engine costs)',
+    `${figures.http_vs_pooled}`,
+    '',
+  ],
   [
     `One record's history (${f(sizes.runs)} runs, ${f(sizes.runs * 10)} outcomes), p50 / p99`,
     `${figures.history_p50_ms} / ${figures.history_p99_ms} ms`,
@@ -403,5 +444,6 @@ const rows: [string, string, string][] = [
     '',
   ],
   ...scale.rows,
+  ...pacing.rows,
 ];
 printTable(rows, figures);

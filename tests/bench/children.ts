@@ -1,9 +1,10 @@
 import { flowDocument } from '@sluice/engine/testing';
-import { startSandbox, tuneRuntime } from '@sluice/server';
+import { createPooledHttpClient, startSandbox, tuneRuntime } from '@sluice/server';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
+import { measurePacing } from './pacing.js';
 import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
 import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
@@ -23,8 +24,14 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'pg-history') return pgHistory(n, n * 10);
   if (kind === 'pg-load') return pgApiUnderLoad(n);
   if (kind === 'pg-load-split') return pgApiUnderLoad(n, true);
+  if (kind === 'pacing') {
+    const p = await measurePacing(n);
+    return { convergeS: p.convergeS, share429: p.share429, rate: p.rate, requests: p.requests, throttled: p.throttled };
+  }
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);
+  if (kind === 'sandbox-alone-pooled') return sandboxAlone(n, 'pooled');
+  if (kind === 'http-vs-fetch') return httpVsFetch(n);
   if (kind === 'history') return historyBench(n, n * 10);
   // `engine-history` (ten times n outcomes of earlier runs) or `engine-history:<outcomes>`
   if (kind === 'engine-history' || kind.startsWith('engine-history:'))
@@ -187,33 +194,71 @@ async function overHttp(n: number) {
   return { rps: n / seconds, seconds, rssMb: rssMb() };
 }
 
-/** The same page reads and one-by-one writes with plain fetch: what the sandbox itself costs. */
-async function sandboxAlone(n: number) {
+/**
+ * The same page reads and one-by-one writes with no engine: what the sandbox itself costs. With plain
+ * fetch (`sandbox_alone_rps`), or with the HTTP client the engine is given (`sandbox_alone_pooled_rps`:
+ * keep-alive pools), which tells the engine's own cost apart from the client's.
+ */
+async function sandboxAlone(n: number, client: 'fetch' | 'pooled' = 'fetch') {
   const sandbox = await startSandbox({ workOrders: n });
   const [maint, erp] = sandbox.connections as [(typeof sandbox.connections)[0], (typeof sandbox.connections)[0]];
+  const pooled = client === 'pooled' ? createPooledHttpClient() : undefined;
+  const get = async (url: string): Promise<string> =>
+    pooled
+      ? (await pooled.http({ method: 'GET', url, headers: maint.headers, timeoutMs: 30_000, connection: maint.name }))
+          .body
+      : (await fetch(url, { headers: maint.headers })).text();
+  const post = async (url: string, headers: Record<string, string>, body: string): Promise<void> => {
+    if (pooled) await pooled.http({ method: 'POST', url, headers, body, timeoutMs: 30_000, connection: erp.name });
+    else await (await fetch(url, { method: 'POST', headers, body })).text();
+  };
   const t0 = performance.now();
   let token: string | null = null;
   let count = 0;
   do {
     const url: string = `${maint.baseUrl}/api/eam/work-orders?limit=100${token ? `&continuation_token=${token}` : ''}`;
-    const page = (await (await fetch(url, { headers: maint.headers })).json()) as {
+    const page = JSON.parse(await get(url)) as {
       data: Record<string, unknown>[];
       meta: { continuation_token: string | null };
     };
     for (const w of page.data) {
-      const res = await fetch(`${erp.baseUrl}/api/erp/work-orders`, {
-        method: 'POST',
-        headers: { ...erp.headers, 'content-type': 'application/json', 'idempotency-key': `alone:${count}` },
-        body: JSON.stringify({ externalKey: w.key, title: w.title, assetKey: w.assetKey }),
-      });
-      await res.text();
+      await post(
+        `${erp.baseUrl}/api/erp/work-orders`,
+        { ...erp.headers, 'content-type': 'application/json', 'idempotency-key': `alone:${count}` },
+        JSON.stringify({ externalKey: w.key, title: w.title, assetKey: w.assetKey }),
+      );
       count++;
     }
     token = page.meta.continuation_token;
   } while (token);
   const seconds = (performance.now() - t0) / 1000;
+  pooled?.close();
   await sandbox.close();
   return { rps: count / seconds, seconds };
+}
+
+/**
+ * `http_vs_fetch` in one process, for a quick look on a shared machine: the plain-fetch loop and the
+ * engine over HTTP, alternated twice, the better of each kept (what `pnpm bench` reports from two
+ * fresh processes instead).
+ */
+async function httpVsFetch(n: number) {
+  const alone: number[] = [];
+  const pooled: number[] = [];
+  const http: number[] = [];
+  for (let round = 0; round < 2; round++) {
+    alone.push((await sandboxAlone(n)).rps);
+    pooled.push((await sandboxAlone(n, 'pooled')).rps);
+    http.push((await overHttp(n)).rps);
+  }
+  const best = (xs: number[]) => Math.max(...xs);
+  return {
+    http_rps: best(http),
+    sandbox_alone_rps: best(alone),
+    sandbox_alone_pooled_rps: best(pooled),
+    http_vs_fetch: best(http) / best(alone),
+    http_vs_pooled: best(http) / best(pooled),
+  };
 }
 
 /** Gaps between batches for a configured 100 ms delay, against the real clock: how late each one was. */

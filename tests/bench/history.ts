@@ -28,6 +28,21 @@ function percentile(values: number[], p: number): number {
  * Seeds `runs` runs and `outcomes` record outcomes (the most recent runs carry 100 outcomes each,
  * keys shared across runs, 8% failed), then measures three history queries over real HTTP on loopback.
  */
+/** The seeded flows: the n-th of those whose runs the history measurements read. */
+export const historyFlow = (n: number) => ({
+  format: 1 as const,
+  name: `History ${n}`,
+  nodes: [
+    { id: 'start', type: 'manual' as const },
+    { id: 'src', type: 'generate' as const },
+    { id: 'out', type: 'collect' as const },
+  ],
+  edges: [
+    { source: 'start', target: 'src' },
+    { source: 'src', target: 'out' },
+  ],
+});
+
 export async function historyBench(runs: number, outcomes: number) {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-history-'));
   const db = openDatabase(databaseFile(dir));
@@ -35,23 +50,7 @@ export async function historyBench(runs: number, outcomes: number) {
   const flows = new FlowRepository(new SqliteFlows(db));
   const flowIds: string[] = [];
   for (let f = 0; f < FLOWS; f++) {
-    flowIds.push(
-      (
-        await flows.create({
-          format: 1,
-          name: `History ${f}`,
-          nodes: [
-            { id: 'start', type: 'manual' },
-            { id: 'src', type: 'generate' },
-            { id: 'out', type: 'collect' },
-          ],
-          edges: [
-            { source: 'start', target: 'src' },
-            { source: 'src', target: 'out' },
-          ],
-        })
-      ).id,
-    );
+    flowIds.push((await flows.create(historyFlow(f))).id);
   }
   const seedStart = performance.now();
   const insertRun = c.prepare(

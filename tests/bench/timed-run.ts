@@ -5,6 +5,7 @@ import { startRun } from '@sluice/engine';
 import { validFlow } from '@sluice/engine/testing';
 import {
   createConnectors,
+  createPooledHttpClient,
   databaseFile,
   nodeRuntime,
   openDatabase,
@@ -43,6 +44,8 @@ export async function timedRun(
   // the store lives as long as the server, its writer thread started with it: made before the clock
   const store = new SqliteRunStore(db);
   await store.ready();
+  // the HTTP client the server uses: keep-alive pools, one per connection
+  const pooled = createPooledHttpClient();
   const t0 = performance.now();
   const result = await startRun({
     runId,
@@ -50,9 +53,10 @@ export async function timedRun(
     clock: systemClock,
     runtime: nodeRuntime,
     store,
-    connectors: createConnectors(connections),
+    connectors: createConnectors(connections, pooled.http),
   }).done;
   const seconds = (performance.now() - t0) / 1000;
+  pooled.close();
   await store.close();
   return { runId, runs, result, seconds };
 }
@@ -84,7 +88,7 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Sluice's parts on a benchmark's data folder, as the server opens them (no sandbox data, one run at a time). */
-export function openBenchSluice(dir: string, apiToken: string) {
+export function openBenchSluice(dir: string, apiToken: string, env: Record<string, string> = {}) {
   return openSluice({
     dataDir: dir,
     sandboxPort: 0,
@@ -95,6 +99,6 @@ export function openBenchSluice(dir: string, apiToken: string) {
     payloadCap: 65_536,
     retention: { days: 30, runsPerFlow: 100 },
     apiToken,
-    env: {},
+    env,
   });
 }

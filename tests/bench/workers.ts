@@ -24,18 +24,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createApp, FlowRepository, openSluice } from '@sluice/server';
+import { createApp, FlowRepository } from '@sluice/server';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import { createPool } from '../../server/src/storage/postgres/db.js';
 import { openPostgresStorage } from '../../server/src/storage/postgres/index.js';
 import { crashFlow } from '../crash/scenario.js';
-import { api, type RunningServer, startCli, startSandboxProcess } from '../support/server.js';
+import { API_READY, api, type RunningServer, startCli, startSandboxProcess, WORKER_READY } from '../support/server.js';
+import { historyFlow } from './history.js';
 import { apiUnderLoad } from './load.js';
 import { freshPgDatabase } from './pg.js';
-import { percentile } from './timed-run.js';
+import { openBenchSluice, percentile } from './timed-run.js';
 
-const API_READY = /Open (http:\/\/[^\s/#]+)/;
-const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Runs of the speed-up measurement, and what one worker may execute at once. */
@@ -267,19 +266,7 @@ export async function pgHistory(runs: number, outcomes: number): Promise<Record<
     try {
       const flows = new FlowRepository(storage.flows);
       for (let f = 0; f < FLOWS; f++) {
-        const flow = await flows.create({
-          format: 1,
-          name: `History ${f}`,
-          nodes: [
-            { id: 'start', type: 'manual' },
-            { id: 'src', type: 'generate' },
-            { id: 'out', type: 'collect' },
-          ],
-          edges: [
-            { source: 'start', target: 'src' },
-            { source: 'src', target: 'out' },
-          ],
-        });
+        const flow = await flows.create(historyFlow(f));
         flowIds.push(flow.id);
       }
       const c = storage.db.$client;
@@ -338,17 +325,9 @@ export async function pgHistory(runs: number, outcomes: number): Promise<Record<
     const seedSeconds = (performance.now() - seedStart) / 1000;
 
     const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-'));
-    const parts = await openSluice({
-      dataDir,
-      sandboxPort: 0,
-      sandboxUrl: undefined,
-      sandboxWorkOrders: 0,
-      concurrency: 1,
-      perFlow: 1,
-      payloadCap: 65_536,
-      retention: { days: 30, runsPerFlow: 100 },
-      apiToken: TOKEN,
-      env: { SLUICE_DATABASE_URL: database.url, SLUICE_SECRET_KEY: randomBytes(32).toString('hex') },
+    const parts = await openBenchSluice(dataDir, TOKEN, {
+      SLUICE_DATABASE_URL: database.url,
+      SLUICE_SECRET_KEY: randomBytes(32).toString('hex'),
     });
     try {
       const app = createApp(parts);

@@ -206,7 +206,7 @@ describe('building a flow in the editor', () => {
       .poll(() => row.getByTestId('connection-limits-shown').textContent())
       .toBe('4 at a time, 20 requests/s');
     const stored = await api<{ limits: unknown }>(`${server.url}/api/connections/eam`);
-    expect(stored.limits).toEqual({ maxConcurrent: 4, maxPerSecond: 20 });
+    expect(stored.limits).toEqual({ maxConcurrent: 4, maxPerSecond: 20, adaptive: false });
     expect(await page.content()).not.toContain('sandbox-maintenance-token');
     await row.getByTestId('connection-test').click();
     await expect.poll(() => row.getByTestId('connection-status').getAttribute('data-state')).toBe('ok');

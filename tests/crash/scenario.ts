@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { chain, flowDocument } from '@sluice/engine/testing';
 import { storedOutcomes } from '@sluice/server';
-import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
+import { type FlowDetail, type FlowInput, isFinalRunStatus, type RunDetail } from '@sluice/shared';
 import Database from 'better-sqlite3';
 import { api, eventually, type RunningServer, startSandboxProcess, startServer } from '../support/server.js';
 
@@ -71,29 +71,44 @@ export const crashFlow = flowDocument(
   { name: 'Crash test: work orders → ERP' },
 );
 
+/** A run of a flow that was killed with SIGKILL during its course, as the callback of `crashedRun` sees it. */
+export interface CrashedRun {
+  runId: string;
+  /** Settled records at each kill. */
+  progress: number[];
+  final: RunDetail;
+  dataDir: string;
+  /** The server's files folder (the default: `<data dir>/files`). */
+  filesDir: string;
+  sandbox: RunningServer;
+}
+
 /**
- * Starts the sandbox systems in their own process and the real server, starts a run of `records`
- * work orders into the ERP, kills the server with SIGKILL `kills` times at random moments (restarting
- * it on the same data each time), waits for the run to end and reads back what is stored and what
- * the ERP holds.
+ * Starts the sandbox systems in their own process (with `records` work orders) and the real server,
+ * starts a run of `flow`, kills the server with SIGKILL `kills` times at random moments (restarting
+ * it on the same data each time), waits for the run to end, and hands it to `inspect` before
+ * everything is stopped and removed.
  */
-export async function runCrashScenario(kills: number, records: number): Promise<CrashResult> {
+export async function crashedRun<T>(
+  options: { flow: FlowInput; kills: number; records: number },
+  inspect: (run: CrashedRun) => Promise<T>,
+): Promise<T> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-crash-'));
   let sandbox: RunningServer | undefined;
   let server: RunningServer | undefined;
   try {
-    sandbox = await startSandboxProcess(records);
+    sandbox = await startSandboxProcess(options.records);
     const env = { SLUICE_SANDBOX_URL: sandbox.url };
     server = await startServer(env, dataDir);
     const created = await api<FlowDetail>(`${server.url}/api/flows`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(crashFlow),
+      body: JSON.stringify(options.flow),
     });
     const { runId } = await api<{ runId: string }>(`${server.url}/api/flows/${created.id}/runs`, { method: 'POST' });
 
     const progress: number[] = [];
-    for (let kill = 0; kill < kills; kill++) {
+    for (let kill = 0; kill < options.kills; kill++) {
       const current = server;
       const before = (await api<RunDetail>(`${current.url}/api/runs/${runId}`)).counts.read;
       await eventually(async () => {
@@ -117,6 +132,20 @@ export async function runCrashScenario(kills: number, records: number): Promise<
       300_000,
       500,
     );
+    return await inspect({ runId, progress, final, dataDir, filesDir: path.join(dataDir, 'files'), sandbox });
+  } finally {
+    await server?.stop();
+    await sandbox?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Runs `flow` (by default the work orders → ERP flow) through `kills` kills with `records` work
+ * orders, and reads back what is stored and what the ERP holds.
+ */
+export function runCrashScenario(kills: number, records: number, flow: FlowInput = crashFlow): Promise<CrashResult> {
+  return crashedRun({ flow, kills, records }, async ({ runId, progress, final, dataDir, sandbox }) => {
     const db = new Database(path.join(dataDir, 'sluice.sqlite'), { readonly: true });
     // every packed entry counted, so a record stored twice shows (reading by seq would hide it)
     const outcomes = storedOutcomes(db, Number(runId));
@@ -148,9 +177,5 @@ export async function runCrashScenario(kills: number, records: number): Promise<
       recordsLost: records - stored.keys,
       recordsDuplicated: Object.values(erp.writes).filter((n) => n > 1).length + (stored.n - stored.keys),
     };
-  } finally {
-    await server?.stop();
-    await sandbox?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
-  }
+  });
 }

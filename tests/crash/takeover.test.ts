@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres, type PgDb } from '../../server/src/storage/postgres/db.js';
-import { createTestDatabase, type TestDatabase } from '../../server/src/storage/postgres/test-database.js';
-import { api, eventually, logLines, type RunningServer, startCli, startSandboxProcess } from '../support/server.js';
+import { pgDeployment } from '../support/deployment.js';
+import { api, eventually, logLines, type RunningServer } from '../support/server.js';
 import { crashFlow, type ErpStats } from './scenario.js';
 
 /**
@@ -30,38 +29,16 @@ const FREEZES = Number(process.env.SLUICE_CRASH_FREEZES ?? 2);
 /** The ERP's latency in the zombie run (ms): writes are in flight at each freeze, and the run outlasts them. */
 const ERP_LATENCY = { min: 1, max: 6 };
 const WORKERS = 3;
-const API_READY = /Open (http:\/\/[^\s/#]+)/;
 const LOST = "the run's lease was taken by another process; it stops here and goes on there";
-const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 
-let database: TestDatabase | undefined;
-const started: RunningServer[] = [];
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  for (const p of started) await p.stop();
-  await database?.drop();
-});
+const deployment = pgDeployment();
 
 /** The API process, `WORKERS` workers and the sandbox systems serving `records` work orders. */
 async function startProcesses(records: number) {
-  if (!database) throw new Error('the test database is created before the tests');
-  const sandbox = await startSandboxProcess(records);
-  started.push(sandbox);
-  const env = {
-    SLUICE_DATABASE_URL: database.url,
-    SLUICE_SANDBOX_URL: sandbox.url,
-    SLUICE_SECRET_KEY: randomBytes(32).toString('hex'),
-    SLUICE_LOG_LEVEL: 'info',
-  };
-  const apiProcess = await startCli(['serve', '--no-worker'], API_READY, env);
-  started.push(apiProcess);
-  const startWorker = async () => {
-    const w = await startCli(['worker'], WORKER_READY, env);
-    started.push(w);
-    return w;
-  };
+  const sandbox = await deployment.sandbox(records);
+  const env = deployment.env(sandbox.url);
+  const apiProcess = await deployment.apiOnly(env);
+  const startWorker = () => deployment.worker(env);
   const workers = await Promise.all(Array.from({ length: WORKERS }, startWorker));
   return { sandbox, apiProcess, workers, startWorker };
 }
@@ -117,8 +94,7 @@ const finished = (apiUrl: string, runId: string) =>
 
 /** What the database holds for the run: every packed outcome counted, so one stored twice shows. */
 async function stored(runId: string) {
-  if (!database) throw new Error('the test database is created before the tests');
-  const db = await openPostgres(database.url);
+  const db = await openPostgres(deployment.url);
   try {
     const q = async (sql: string) => (await db.$client.query(sql, [Number(runId)])).rows[0];
     return {
@@ -264,8 +240,7 @@ describe(`${WORKERS} sluice worker processes on one PostgreSQL database`, () => 
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ seed: 7, latency: ERP_LATENCY }),
     });
-    if (!database) throw new Error('the test database is created before the tests');
-    const db = await openPostgres(database.url);
+    const db = await openPostgres(deployment.url);
     const runId = await startRun(apiProcess.url, 'Zombie test: work orders → ERP');
     const report: string[] = [];
     /** The worker that took the run over last. */

@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { type ConnectionView, type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
+import { describe, expect, it } from 'vitest';
 import type { ErpStats } from '../../server/src/sandbox/erp.js';
-import { createTestDatabase, type TestDatabase } from '../../server/src/storage/postgres/test-database.js';
-import { api, eventually, logLines, type RunningServer, startCli, startSandboxProcess } from '../support/server.js';
+import { pgDeployment, startedBy } from '../support/deployment.js';
+import { api, createErpConnection, eventually } from '../support/server.js';
 
 /**
  * A connection's `maxPerSecond` held across processes: two flows, each run by its own worker
@@ -17,18 +16,8 @@ const RECORDS = 150;
 /** Requests each write node sends at once: without the limit, far more than 20 a second. */
 const CONCURRENCY = 8;
 const CONNECTION = 'erp-paced';
-const API_READY = /Open (http:\/\/[^\s/#]+)/;
-const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 
-let database: TestDatabase | undefined;
-const processes: RunningServer[] = [];
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  for (const p of processes) await p.stop();
-  await database?.drop();
-});
+const deployment = pgDeployment();
 
 /** manual → generate `RECORDS` → map to an ERP work order (keys prefixed, so the two flows differ) → one POST each. */
 function writeFlow(prefix: string) {
@@ -64,12 +53,6 @@ function writeFlow(prefix: string) {
   };
 }
 
-/** The run ids a process's log says it started executing. */
-const startedBy = (p: RunningServer) =>
-  logLines(p.output())
-    .filter((l) => l.msg === 'starting the run')
-    .map((l) => l.runId as string);
-
 /** For each arrival, how many arrivals fall in the second from it on, [t, t + 1000). */
 function perSecond(times: number[]): number[] {
   const sorted = [...times].sort((a, b) => a - b);
@@ -85,39 +68,15 @@ function perSecond(times: number[]): number[] {
 
 describe('a connection limit across two sluice worker processes on one PostgreSQL database', () => {
   it(`two runs on two workers write through one connection at most ${PER_SECOND} requests a second`, async () => {
-    if (!database) throw new Error('the test database is created before the tests');
-    const sandbox = await startSandboxProcess(10);
-    processes.push(sandbox);
-    const env = {
-      SLUICE_DATABASE_URL: database.url,
-      SLUICE_SANDBOX_URL: sandbox.url,
-      SLUICE_SECRET_KEY: randomBytes(32).toString('hex'),
-      SLUICE_LOG_LEVEL: 'info',
-      // one run at a time per worker: of two runs queued together, each worker takes one
-      SLUICE_CONCURRENCY: '1',
-    };
-    const apiProcess = await startCli(['serve', '--no-worker'], API_READY, env);
-    processes.push(apiProcess);
-    const workers = await Promise.all([
-      startCli(['worker'], WORKER_READY, env),
-      startCli(['worker'], WORKER_READY, env),
-    ]);
-    processes.push(...workers);
+    const sandbox = await deployment.sandbox(10);
+    // one run at a time per worker: of two runs queued together, each worker takes one
+    const env = deployment.env(sandbox.url, { SLUICE_CONCURRENCY: '1' });
+    const apiProcess = await deployment.apiOnly(env);
+    const workers = await Promise.all([deployment.worker(env), deployment.worker(env)]);
 
     const json = { 'content-type': 'application/json' };
-    const created = await api<ConnectionView>(`${apiProcess.url}/api/connections`, {
-      method: 'POST',
-      headers: json,
-      body: JSON.stringify({
-        name: CONNECTION,
-        baseUrl: `${sandbox.url}/erp`,
-        auth: 'bearer',
-        secret: 'sandbox-erp-token',
-        checkPath: '/api/erp/status',
-        limits: { maxPerSecond: PER_SECOND },
-      }),
-    });
-    expect(created.limits).toEqual({ maxConcurrent: null, maxPerSecond: PER_SECOND });
+    const created = await createErpConnection(apiProcess.url, sandbox.url, CONNECTION, { maxPerSecond: PER_SECOND });
+    expect(created.limits).toEqual({ maxConcurrent: null, maxPerSecond: PER_SECOND, adaptive: false });
 
     const flows = await Promise.all(
       ['A', 'B'].map((prefix) =>

@@ -1,22 +1,12 @@
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type FlowDetail, isFinalRunStatus, type RunDetail } from '@sluice/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../../server/src/storage/postgres/test-database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { engineFlow } from '../bench/load.js';
-import {
-  api,
-  authHeader,
-  eventually,
-  logLines,
-  REPO_ROOT,
-  type RunningServer,
-  startCli,
-  startSandboxProcess,
-} from '../support/server.js';
+import { pgDeployment, startedBy } from '../support/deployment.js';
+import { api, authHeader, eventually, logLines, REPO_ROOT, type RunningServer } from '../support/server.js';
 
 /**
  * The process roles on one PostgreSQL database: an API process that executes nothing, workers that
@@ -26,37 +16,19 @@ import {
 /** Flows, and runs of each, queued at once. */
 const FLOWS = 5;
 const RUNS_PER_FLOW = 6;
-const API_READY = /Open (http:\/\/[^\s/#]+)/;
-const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 
-let database: TestDatabase | undefined;
-const processes: RunningServer[] = [];
+const deployment = pgDeployment();
 let apiProcess: RunningServer;
 let workers: RunningServer[] = [];
 let sandbox: RunningServer;
 beforeAll(async () => {
-  database = await createTestDatabase();
-  sandbox = await startSandboxProcess(50);
-  processes.push(sandbox);
-  const env = {
-    SLUICE_DATABASE_URL: database.url,
-    SLUICE_SANDBOX_URL: sandbox.url,
-    // connection secrets one process stores, another decrypts
-    SLUICE_SECRET_KEY: randomBytes(32).toString('hex'),
-    // runs of one flow may execute at once, so every worker can take some
-    SLUICE_FLOW_CONCURRENCY: '4',
-    SLUICE_LOG_LEVEL: 'info',
-  };
+  sandbox = await deployment.sandbox(50);
+  // runs of one flow may execute at once, so every worker can take some
+  const env = deployment.env(sandbox.url, { SLUICE_FLOW_CONCURRENCY: '4' });
   // the API process first: it applies the migrations and seeds the demo flow
-  apiProcess = await startCli(['serve', '--no-worker'], API_READY, env);
-  processes.push(apiProcess);
-  workers = await Promise.all([0, 1, 2].map(() => startCli(['worker'], WORKER_READY, env)));
-  processes.push(...workers);
+  apiProcess = await deployment.apiOnly(env);
+  workers = await Promise.all([0, 1, 2].map(() => deployment.worker(env)));
 }, 120_000);
-afterAll(async () => {
-  for (const p of processes) await p.stop();
-  await database?.drop();
-});
 
 interface Health {
   status: string;
@@ -64,12 +36,6 @@ interface Health {
   runs: number;
   owner: string;
 }
-
-/** The run ids a process's log says it started executing. */
-const startedBy = (p: RunningServer) =>
-  logLines(p.output())
-    .filter((l) => l.msg === 'starting the run')
-    .map((l) => l.runId as string);
 
 const health = async (w: RunningServer) => {
   const res = await fetch(`${w.url}/health`);

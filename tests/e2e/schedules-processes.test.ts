@@ -1,9 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { type FlowDetail, isFinalRunStatus, type Page, type RunSummary } from '@sluice/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openPostgres } from '../../server/src/storage/postgres/db.js';
-import { createTestDatabase, type TestDatabase } from '../../server/src/storage/postgres/test-database.js';
-import { api, eventually, logLines, type RunningServer, startCli, startSandboxProcess } from '../support/server.js';
+import { pgDeployment } from '../support/deployment.js';
+import { api, eventually, logLines, type RunningServer } from '../support/server.js';
 
 /**
  * A schedule firing every second with three `sluice serve` processes on one PostgreSQL database,
@@ -25,18 +24,9 @@ import { api, eventually, logLines, type RunningServer, startCli, startSandboxPr
 
 const WINDOW_MS = 30_000;
 const PROCESSES = 3;
-const READY = /Open (http:\/\/[^\s/#]+)/;
 const SECOND = 1000;
 
-let database: TestDatabase | undefined;
-const processes: RunningServer[] = [];
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  for (const p of processes) await p.stop();
-  await database?.drop();
-});
+const deployment = pgDeployment();
 
 const everySecond = {
   format: 2,
@@ -88,20 +78,9 @@ const firedBy = (p: RunningServer) =>
 
 describe(`a schedule every second with ${PROCESSES} sluice serve processes on one PostgreSQL database`, () => {
   it(`fires every slot of ${WINDOW_MS / SECOND} s exactly once`, async () => {
-    if (!database) throw new Error('the test database is created before the tests');
-    const sandbox = await startSandboxProcess(10);
-    processes.push(sandbox);
-    const env = {
-      SLUICE_DATABASE_URL: database.url,
-      SLUICE_SANDBOX_URL: sandbox.url,
-      SLUICE_SECRET_KEY: randomBytes(32).toString('hex'),
-      SLUICE_LOG_LEVEL: 'info',
-    };
-    const serve = async () => {
-      const p = await startCli(['serve'], READY, env);
-      processes.push(p);
-      return p;
-    };
+    const sandbox = await deployment.sandbox(10);
+    const env = deployment.env(sandbox.url);
+    const serve = () => deployment.serve(env);
     const serveMany = (n: number) => Promise.all(Array.from({ length: n }, serve));
     const wait = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
     const stopped = async (p: RunningServer) => {
@@ -124,7 +103,7 @@ describe(`a schedule every second with ${PROCESSES} sluice serve processes on on
     const publishedAt = Date.now();
     await api(`${apiUrl()}/api/flows/${flow.id}/publish`, { method: 'POST', headers: json, body: '{}' });
     // armed by the first tick of any process after the publish
-    const armed = await eventually(() => armedAt(database?.url as string, flow.id), 10_000, 100);
+    const armed = await eventually(() => armedAt(deployment.url, flow.id), 10_000, 100);
 
     // a third of the way: the process that fired most so far stops, a new one starts in its place
     await wait(publishedAt + WINDOW_MS / 3 - Date.now());

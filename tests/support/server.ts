@@ -3,13 +3,17 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type ApiClient, createApiClient } from '@sluice/shared';
+import { type ApiClient, type ConnectionInput, type ConnectionView, createApiClient } from '@sluice/shared';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The API token the test servers accept (given to them as SLUICE_API_TOKEN). */
 export const TEST_TOKEN = 'e2e-test-token-0123456789';
 export const authHeader = { authorization: `Bearer ${TEST_TOKEN}` };
+/** What `sluice serve` prints once it listens: the URL to open. */
+export const API_READY = /Open (http:\/\/[^\s/#]+)/;
+/** What `sluice worker` prints once it listens: its health URL. */
+export const WORKER_READY = /health: +(http:\/\/\S+)\/health/;
 
 export interface RunningServer {
   url: string;
@@ -141,6 +145,27 @@ export function apiClient(baseUrl: string): ApiClient {
 }
 
 /** Fetches JSON from the API, failing the test with the body when the status is not the expected one. */
+/** Makes a connection to the sandbox ERP at `sandboxUrl` through the API at `apiUrl`, with these limits. */
+export function createErpConnection(
+  apiUrl: string,
+  sandboxUrl: string,
+  name: string,
+  limits: ConnectionInput['limits'],
+): Promise<ConnectionView> {
+  return api<ConnectionView>(`${apiUrl}/api/connections`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      name,
+      baseUrl: `${sandboxUrl}/erp`,
+      auth: 'bearer',
+      secret: 'sandbox-erp-token',
+      checkPath: '/api/erp/status',
+      limits,
+    }),
+  });
+}
+
 export async function api<T>(url: string, init: RequestInit = {}, expected = [200, 201, 202]): Promise<T> {
   const headers = new Headers(init.headers);
   if (!headers.has('authorization')) headers.set('authorization', authHeader.authorization);

@@ -10,6 +10,7 @@ import { formatTimestamp } from './format';
 export interface LimitsLike {
   maxConcurrent?: number | null;
   maxPerSecond?: number | null;
+  adaptive?: boolean | null;
 }
 
 /** A rate as people read it: 20, 0.5, 2.75. */
@@ -22,6 +23,7 @@ export function describeLimits(l: LimitsLike | null | undefined): string {
   const parts: string[] = [];
   if (l?.maxConcurrent != null) parts.push(`${l.maxConcurrent} at a time`);
   if (l?.maxPerSecond != null) parts.push(`${formatRate(l.maxPerSecond)} requests/s`);
+  if (l?.adaptive) parts.push('pace learnt from the system');
   return parts.length ? parts.join(', ') : 'none';
 }
 
@@ -33,10 +35,35 @@ function shortLimits(l: LimitsLike | undefined): string {
   return parts.join(', ');
 }
 
-/** "Waiting for erp's limit (20/s)": a node held by its connection's limits, for the canvas. */
-export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits'>): string {
+/** An adaptive connection's pace in the fewest words: "38.2/s", "38.2/s, 4 at once", "not held back". */
+export function shortPace(p: NonNullable<Waiting['pace']>): string {
+  const parts: string[] = [];
+  if (p.perSecond !== null) parts.push(`${formatRate(p.perSecond)}/s`);
+  if (p.concurrency !== null) parts.push(`${p.concurrency} at once`);
+  return parts.length ? parts.join(', ') : 'not held back';
+}
+
+/** Why an adaptive pace last changed, in words. */
+const PACE_REASONS: Record<string, string> = {
+  start: 'not slowed yet',
+  throttled: 'slowed by 429/503 answers',
+  'retry-after': 'holding for Retry-After',
+  'rate-limit-headers': 'following its rate-limit headers',
+  latency: 'slowed as its answers got slower',
+  recovering: 'speeding up again',
+};
+
+/**
+ * "Waiting for erp's limit (20/s)", or with adaptive pacing "Learnt pace 38.2/s": a node held by its
+ * connection's limits, for the canvas (short: a node is narrow; the run panel says the rest).
+ */
+export function limitWaitLine(w: Pick<Waiting, 'connection' | 'limits' | 'pace'>): string {
+  // the rate alone when there is one: a node is narrow (the run panel gives the concurrency too)
+  if (w.pace)
+    return `Learnt pace ${w.pace.perSecond !== null ? `${formatRate(w.pace.perSecond)}/s` : shortPace(w.pace)}`;
+  const whose = w.connection ? `${w.connection}'s` : 'the connection’s';
   const limits = shortLimits(w.limits);
-  return `Waiting for ${w.connection ? `${w.connection}'s` : 'the connection’s'} limit${limits ? ` (${limits})` : ''}`;
+  return `Waiting for ${whose} limit${limits ? ` (${limits})` : ''}`;
 }
 
 /**
@@ -50,11 +77,17 @@ export function describeWaiting(w: Waiting, now: number = Date.now()): string {
     return `Waiting: ${w.connection ?? 'the connection'} is failing; its circuit breaker holds requests until ${until}.`;
   if (w.kind === 'rate') return `Waiting for the rate limit of ${w.nodeId} (until ${until}).`;
   if (w.kind === 'retry') return `Waiting to retry at ${w.nodeId} (until ${until}).`;
+  if (w.kind === 'limit' && w.pace) {
+    const limits = describeLimits({ ...w.limits, adaptive: false });
+    const reason = PACE_REASONS[w.pace.reason] ?? w.pace.reason;
+    return `Paced at ${w.nodeId} by what ${w.connection ?? 'the connection'} takes, learnt from its answers: ${shortPace(w.pace)} (${reason})${limits === 'none' ? '' : `; never above ${limits}`}.`;
+  }
   if (w.kind === 'limit') {
     const limits = describeLimits(w.limits);
     const what = `${w.connection ?? 'the connection'}${limits === 'none' ? '' : ` (${limits}, shared by every run and worker)`}`;
     const ahead = Date.parse(w.until) > now ? `; the next request goes at ${until}` : '';
-    return `Waiting at ${w.nodeId} for the limits of ${what}${ahead}.`;
+    const pace = w.pace ? `; pace learnt from its answers: ${shortPace(w.pace)} (${w.pace.reason})` : '';
+    return `Waiting at ${w.nodeId} for the limits of ${what}${pace}${ahead}.`;
   }
   return `Waiting between batches at ${w.nodeId} (until ${until}).`;
 }

@@ -1,4 +1,4 @@
-import type { BatchInfo, CollectedRecord, RunCommit } from '../ports.js';
+import type { BatchInfo, Checkpoint, CollectedRecord, RunCommit } from '../ports.js';
 import type { Item } from '../runtime.js';
 import type { Checkpoints } from './checkpoints.js';
 import type { ExecutionOptions } from './options.js';
@@ -11,12 +11,20 @@ import type { RunState } from './state.js';
  */
 export class Commits {
   private readonly collected: CollectedRecord[] = [];
+  /** The counts and checkpoint of the last commit handed to the store (or of the resumed one). */
+  private last: Pick<RunCommit, 'counts' | 'nodeCounts' | 'checkpoint'>;
 
   constructor(
-    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent'>,
+    private readonly o: Pick<ExecutionOptions, 'runId' | 'store' | 'onEvent' | 'resume'>,
     private readonly state: RunState,
     private readonly checkpoints: Checkpoints,
-  ) {}
+  ) {
+    this.last = {
+      counts: { ...state.tracker.counts },
+      nodeCounts: state.tracker.nodeCountsById(),
+      checkpoint: o.resume?.checkpoint ?? firstCheckpoint(),
+    };
+  }
 
   /** Keeps what a collect node kept of each item, for the next commit. */
   collect(nodeId: string, items: Item[], data: (item: Item) => unknown): void {
@@ -53,13 +61,35 @@ export class Commits {
       checkpoint: this.checkpoints.take(),
       ...(batch ? { batch } : {}),
     };
+    this.last = commit;
     await this.o.store.commit(this.o.runId, commit);
     if (batch) this.o.onEvent?.({ type: 'batch', runId: this.o.runId, batch, counts, nodeCounts });
     await this.state.pace();
+  }
+
+  /**
+   * Stores the last checkpoint again with one node's state replaced, and resolves once it is stored:
+   * nothing settled since is in it (its records are not stored yet), so a crash after this resumes
+   * exactly as from the last commit, only with the node's new state.
+   */
+  async saveNodeState(nodeId: string, nodeState: unknown): Promise<void> {
+    const { counts, nodeCounts, checkpoint } = this.last;
+    const updated: Checkpoint = { ...checkpoint, nodeState: { ...checkpoint.nodeState } };
+    if (nodeState === undefined) delete updated.nodeState[nodeId];
+    else updated.nodeState[nodeId] = structuredClone(nodeState);
+    const commit: RunCommit = { outcomes: [], collected: [], counts, nodeCounts, checkpoint: updated };
+    this.last = commit;
+    await this.o.store.commit(this.o.runId, commit);
+    await this.o.store.flush?.(this.o.runId);
   }
 
   /** Commits only when no batch is open (a batch commits when it finishes). */
   async commitOutsideBatches(): Promise<void> {
     if (this.state.openBatches.size === 0) await this.commit();
   }
+}
+
+/** The checkpoint of a run that has committed nothing yet: it starts from the beginning. */
+function firstCheckpoint(): Checkpoint {
+  return { version: 1, lowWater: 0, nextBatch: 1, sourcesDone: [], nodeState: {}, breakers: {} };
 }

@@ -66,7 +66,7 @@ describe('node contexts', () => {
         'changes',
       ].sort(),
     );
-    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail'].sort());
+    expect(members('write')).toEqual([...BASE, ...SYSTEMS, 'collect', 'done', 'fail', 'saveState'].sort());
   });
 
   it('are chosen by each node type’s role', () => {

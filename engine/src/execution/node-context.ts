@@ -146,5 +146,6 @@ function write(live: LiveNode, parts: ContextParts): WriteContext {
     fail: (item, error, attempts) => router.fail(live, item, error, attempts),
     done: (items) => router.end(live, items, 'succeeded', HOP.out),
     collect: (items, data) => commits.collect(live.node.id, items, data),
+    saveState: () => commits.saveNodeState(live.node.id, live.runtime.state?.()),
   };
 }

@@ -1,5 +1,5 @@
 import { Cancelled } from '../clock.js';
-import type { Permit } from '../ports.js';
+import type { Pace, Permit } from '../ports.js';
 import type { ExecutionOptions } from './options.js';
 import type { WaitingReport } from './waiting.js';
 
@@ -20,9 +20,11 @@ const FREE: Permit = { waitedMs: 0, release() {} };
  */
 export class Permits {
   private readonly waitingByNode = new Map<string, number>();
+  /** The pace last told for each adaptive connection, so a change is told once. */
+  private readonly paces = new Map<string, string>();
 
   constructor(
-    private readonly o: Pick<ExecutionOptions, 'connectors' | 'clock'>,
+    private readonly o: Pick<ExecutionOptions, 'connectors' | 'clock' | 'runId' | 'onEvent'>,
     private readonly waiting: WaitingReport,
     private readonly signal: AbortSignal,
   ) {}
@@ -45,13 +47,22 @@ export class Permits {
         () => {
           reported = true;
           this.waitingByNode.set(nodeId, (this.waitingByNode.get(nodeId) ?? 0) + 1);
-          this.waiting.set(nodeId, { kind: 'limit', until: until ?? clock.now(), connection, limits });
+          const pace = this.paceOf(connection);
+          this.waiting.set(nodeId, {
+            kind: 'limit',
+            until: until ?? clock.now(),
+            connection,
+            limits,
+            ...(pace ? { pace } : {}),
+          });
         },
         start + LIMIT_WAIT_REPORT_MS - clock.now(),
       );
     };
     try {
-      return await keeper.acquire(connection, limits, this.signal, onWait);
+      const permit = await keeper.acquire(connection, limits, this.signal, onWait);
+      if (permit.pace) this.tellPace(nodeId, connection, permit.pace);
+      return permit;
     } catch (err) {
       if (this.signal.aborted) throw new Cancelled();
       throw err;
@@ -66,5 +77,24 @@ export class Permits {
         }
       }
     }
+  }
+
+  /** The pace last told for a connection. */
+  private paceOf(connection: string): Pace | undefined {
+    const told = this.paces.get(connection);
+    return told ? (JSON.parse(told) as Pace) : undefined;
+  }
+
+  /** Tells the run's events of a connection's new pace (a pace told before is not told again). */
+  private tellPace(nodeId: string, connection: string, pace: Pace): void {
+    const shown: Pace = {
+      perSecond: pace.perSecond === null ? null : Math.round(pace.perSecond * 10) / 10,
+      concurrency: pace.concurrency,
+      reason: pace.reason,
+    };
+    const text = JSON.stringify(shown);
+    if (this.paces.get(connection) === text) return;
+    this.paces.set(connection, text);
+    this.o.onEvent?.({ type: 'pace', runId: this.o.runId, nodeId, connection, pace: shown, at: this.o.clock.now() });
   }
 }

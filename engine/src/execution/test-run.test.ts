@@ -57,6 +57,29 @@ describe('test runs', () => {
     expect(result.counts.succeeded).toBe(5);
   });
 
+  it('shows a batch write as the requests it would make: the batch key, and each record’s own key', async () => {
+    const batchFlow = flowOf([
+      { id: 'start', type: 'manual' },
+      { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
+      {
+        id: 'write',
+        type: 'http-write',
+        params: { connection: 'erp', url: '/orders/batch', mode: 'batch', batchSize: 2, recordKeyField: 'idem' },
+      },
+    ]);
+    const { result, connectors } = await run({ limit: 3 }, batchFlow);
+    expect(connectors.requests).toHaveLength(0);
+    const requests = result.test?.write?.output as { headers: Record<string, string>; body: unknown }[];
+    expect(requests.map((r) => r.body)).toEqual([
+      [
+        { id: 'R-0', qty: 0, idem: 'r:write:R-0' },
+        { id: 'R-1', qty: 1, idem: 'r:write:R-1' },
+      ],
+      [{ id: 'R-2', qty: 2, idem: 'r:write:R-2' }],
+    ]);
+    expect(requests[0]?.headers['Idempotency-Key']).toMatch(/^r:write:R-0\.\.R-1:2:[0-9a-z]+$/);
+  });
+
   it('sends writes when the test asks for it', async () => {
     const { result, connectors } = await run({ limit: 3, sendWrites: true });
     expect(connectors.requests.map((r) => r.url)).toEqual([

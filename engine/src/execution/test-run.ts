@@ -1,6 +1,6 @@
 import { entityWriteParams } from '../nodes/entity-write.js';
 import { resolveTarget } from '../nodes/http.js';
-import { fillUrl } from '../nodes/http-write.js';
+import { batchKey, fillUrl } from '../nodes/http-write.js';
 import type { Item, NodeRuntime, SourceContext, WriteContext } from '../runtime.js';
 import type { LiveNode } from './graph.js';
 
@@ -239,13 +239,13 @@ function wouldBeRequests(live: LiveNode, ctx: WriteContext, items: Item[]): unkn
   const out: unknown[] = [];
   for (let i = 0; i < items.length; i += params.batchSize) {
     const group = items.slice(i, i + params.batchSize);
-    const records = group.map((g) => g.data);
+    const field = params.recordKeyField;
+    const records = group.map((g) => (field ? { ...g.data, [field]: `${ctx.runId}:${node.id}:${g.key}` } : g.data));
     const first = group[0] as Item;
-    const last = group[group.length - 1] as Item;
     out.push({
       method: params.method,
       url: url(first.data),
-      headers: headers(`${ctx.runId}:${node.id}:${first.key}..${last.key}:${group.length}`),
+      headers: headers(batchKey(ctx.runId, node.id, group)),
       body: params.bodyPath ? nest(params.bodyPath, records) : records,
     });
   }

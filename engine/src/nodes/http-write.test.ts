@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { HttpRequest, HttpResponse } from '../ports.js';
 import { startRun } from '../run.js';
 import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
+import { batchKey } from './http-write.js';
 
 interface Rec {
   key: string;
@@ -79,13 +80,21 @@ describe('http-write in batch mode', () => {
     expect(plain.requests[0]?.url).toBe('http://erp.test/orders/batch');
     expect(plain.requests[0]?.method).toBe('POST');
     expect(plain.requests.map((r) => r.headers['Idempotency-Key'])).toEqual([
-      'run1:write:r0..r49:50',
-      'run1:write:r50..r99:50',
-      'run1:write:r100..r119:20',
+      expect.stringMatching(/^run1:write:r0\.\.r49:50:[0-9a-z]+$/),
+      expect.stringMatching(/^run1:write:r50\.\.r99:50:[0-9a-z]+$/),
+      expect.stringMatching(/^run1:write:r100\.\.r119:20:[0-9a-z]+$/),
     ]);
 
     const nested = await run(batchFlow(recs.slice(0, 10), 10, { bodyPath: 'items' }), () => json(201, {}));
     expect(JSON.parse(nested.requests[0]?.body as string)).toEqual({ items: recs.slice(0, 10) });
+  });
+
+  it('keys a batch by all its records: other records between the same first and last get another key', () => {
+    const item = (key: string) => ({ key, seq: 0, data: {}, source: {}, batchNo: 1, attempts: 0, hops: [] });
+    const a = batchKey('run1', 'write', ['r1', 'r2', 'r4'].map(item));
+    expect(a).toBe(batchKey('run1', 'write', ['r1', 'r2', 'r4'].map(item)));
+    expect(a).not.toBe(batchKey('run1', 'write', ['r1', 'r3', 'r4'].map(item)));
+    expect(a).toMatch(/^run1:write:r1\.\.r4:3:[0-9a-z]+$/);
   });
 
   it('splits a group larger than batchSize into several requests', async () => {
@@ -205,6 +214,46 @@ describe('http-write in batch mode', () => {
     );
     expect(conflictIsFine.result.counts).toMatchObject({ succeeded: 3, failed: 1 });
     expect(conflictIsFine.store.outcomes.find((o) => o.status === 'failed')?.error?.message).toBe('duplicate title');
+  });
+
+  it('with recordKeyField, gives each record of the body its own key, so a run that cuts them differently again writes none twice', async () => {
+    const recs = records(10, [4]);
+    const written = new Map<string, number>();
+    const byRecordKey = new Map<string, object>();
+    // a system that honours per-record keys: a record whose key it has seen gets its first result
+    const system = (_req: HttpRequest, body: unknown) => {
+      const items = itemsOf(body) as (Rec & { idem: string })[];
+      const results = items.map((r, index) => {
+        const earlier = byRecordKey.get(r.idem);
+        if (earlier) return { ...earlier, index };
+        const result = r.title
+          ? { index, key: r.key, status: 201 }
+          : { index, key: r.key, status: 422, error: { message: 'title is required' } };
+        if (r.title) written.set(r.key, (written.get(r.key) ?? 0) + 1);
+        byRecordKey.set(r.idem, result);
+        return result;
+      });
+      return json(207, { results });
+    };
+    const params = { recordKeyField: 'idem', resultsPath: 'results', successStatuses: [207] };
+    const first = await run(batchFlow(recs.slice(0, 7), 7, { ...params, batchSize: 4 }), system);
+    expect(JSON.parse(first.requests[0]?.body as string)[1]).toEqual({ ...recs[1], idem: 'run1:write:r1' });
+    expect(first.requests.map((r) => r.headers['Idempotency-Key'])).toEqual([
+      expect.stringMatching(/^run1:write:r0\.\.r3:4:/),
+      expect.stringMatching(/^run1:write:r4\.\.r6:3:/),
+    ]);
+    // the same run again (as a resumed run would), its records grouped otherwise: new request keys
+    const again = await run(batchFlow(recs, 3, params), system);
+    expect(again.requests[0]?.headers['Idempotency-Key']).toMatch(/^run1:write:r0\.\.r2:3:/);
+    expect(again.result.counts).toMatchObject({ succeeded: 9, failed: 1 });
+    expect(again.store.outcomes.find((o) => o.status === 'failed')?.error?.message).toBe('HTTP 422: title is required');
+    expect([...written.keys()].sort()).toEqual(
+      recs
+        .filter((r) => r.title)
+        .map((r) => r.key)
+        .sort(),
+    );
+    expect([...written.values()].every((n) => n === 1)).toBe(true);
   });
 
   it('leaves record mode as it was: one request per record, keyed by the record', async () => {

@@ -14,7 +14,9 @@ type Outcome = { ok: true; attempts: number } | { ok: false; error: RecordError;
  * order. Record mode sends one request per record; batch mode one per group of up to `batchSize`
  * records, whose results the response may report per record. The idempotency key is derived from
  * the run, the node and the record key (batch mode: the batch's first and last keys and its size),
- * so a batch replayed after a crash does not write twice.
+ * so a batch replayed after a crash does not write twice. A resumed run may group the records of
+ * the interrupted batch differently (records settled or filtered otherwise), which gives the group a
+ * new key: with `recordKeyField` each record in the body carries its own key, which does not change.
  */
 export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) => {
   const batchMode = params.mode === 'batch';
@@ -69,16 +71,20 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
   };
 
   const writeRecord = async (item: Item, target: Target): Promise<Outcome[]> => {
-    const result = await send(JSON.stringify(item.data), `${ctx.runId}:${ctx.node.id}:${item.key}`, target);
+    const result = await send(JSON.stringify(item.data), recordIdempotencyKey(item), target);
     return [result.ok ? { ok: true, attempts: result.attempts } : result];
   };
 
+  /** A record's idempotency key: the same in every life of the run, whatever it is sent with. */
+  const recordIdempotencyKey = (item: Item) => `${ctx.runId}:${ctx.node.id}:${item.key}`;
+
   const writeBatch = async (items: Item[], target: Target): Promise<Outcome[]> => {
-    const first = items[0] as Item;
-    const last = items[items.length - 1] as Item;
-    const records = items.map((item) => item.data);
+    const field = params.recordKeyField;
+    const records = field
+      ? items.map((item) => ({ ...item.data, [field]: recordIdempotencyKey(item) }))
+      : items.map((item) => item.data);
     const body = params.bodyPath ? nest(params.bodyPath, records) : records;
-    const key = `${ctx.runId}:${ctx.node.id}:${first.key}..${last.key}:${items.length}`;
+    const key = batchKey(ctx.runId, ctx.node.id, items);
     const result = await send(JSON.stringify(body), key, target);
     if (!result.ok) return items.map(() => result);
     if (!params.resultsPath) return items.map(() => ({ ok: true, attempts: result.attempts }));
@@ -180,6 +186,34 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
     },
   };
 };
+
+/**
+ * A batch's idempotency key: its first and last record keys, its size, and a hash of all its keys,
+ * so a group of other records between the same two (a resumed run that filtered otherwise) never
+ * shares it: the system would answer it with the other group's results.
+ */
+export function batchKey(runId: string, nodeId: string, items: readonly Item[]): string {
+  const first = items[0] as Item;
+  const last = items[items.length - 1] as Item;
+  return `${runId}:${nodeId}:${first.key}..${last.key}:${items.length}:${keysHash(items)}`;
+}
+
+/** A 53-bit hash (cyrb53) of the records' keys in order, in base 36: to tell groups apart, not to keep secrets. */
+function keysHash(items: readonly Item[]): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (const item of items) {
+    const text = `${item.key}\u0000`;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      h1 = Math.imul(h1 ^ c, 2654435761);
+      h2 = Math.imul(h2 ^ c, 1597334677);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
 
 /** `{a: {b: value}}` for the path `a.b`. */
 function nest(path: string, value: unknown): unknown {

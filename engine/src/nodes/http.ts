@@ -61,6 +61,9 @@ export async function callWithRetry(
   const breaker = ctx.breaker(breakerKey);
   let attempt = 0;
   let refused = false;
+  // a connection that learns its pace: answers that say "slower" cost no attempt, up to a bound
+  const adaptive = ctx.connectors.connection(breakerKey)?.limits?.adaptive === true;
+  let throttled = 0;
   for (;;) {
     attempt++;
     let waited = false;
@@ -88,11 +91,16 @@ export async function callWithRetry(
       throw err;
     }
     try {
-      let response: HttpResponse;
+      let response: HttpResponse | undefined;
+      const sent = ctx.clock.now();
       try {
-        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal });
+        response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
       } finally {
-        permit.release();
+        permit.release(
+          response
+            ? { status: response.status, headers: response.headers, ms: ctx.clock.now() - sent }
+            : { ms: ctx.clock.now() - sent },
+        );
       }
       refused = isRefusal(response.status);
       if (refused) breaker.trip();
@@ -106,6 +114,12 @@ export async function callWithRetry(
       }
       if (!isRetryableStatus(response.status)) return { ok: false, error, attempts: attempt };
       if (response.status === 429 || response.status === 503) {
+        // the pace has learnt from the answer (its permit): the request goes again at the new pace
+        if (adaptive && throttled < MAX_THROTTLED && breaker.state === 'closed') {
+          throttled++;
+          attempt--;
+          continue;
+        }
         wait = retryAfterMs(header(response, 'retry-after'), ctx.clock.now());
       }
     } catch (err) {
@@ -133,6 +147,12 @@ export async function callWithRetry(
     }
   }
 }
+
+/**
+ * How many 429 / 503 answers a request on a connection with adaptive pacing may get without spending
+ * an attempt: the pace slows down at each, so a request throttled this often is not being paced.
+ */
+export const MAX_THROTTLED = 20;
 
 /** An answer that refuses the connection's credentials. */
 function isRefusal(status: number): boolean {

@@ -177,6 +177,7 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     return detail.status === 'succeeded' ? 0 : detail.status === 'cancelled' ? 130 : 1;
   } finally {
     await sluice.runner.stop();
+    sluice.closeHttp();
     await sluice.sandbox.close();
     await sluice.storage.close();
   }

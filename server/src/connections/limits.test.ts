@@ -1,4 +1,4 @@
-import { type Clock, type Permit, startRun } from '@sluice/engine';
+import { type Permit, startRun } from '@sluice/engine';
 import {
   chain,
   fakeConnectors,
@@ -10,25 +10,7 @@ import {
 } from '@sluice/engine/testing';
 import { describe, expect, it } from 'vitest';
 import { type LimitsClock, LocalLimits } from './limits.js';
-
-/** The limits' clock on a simulated one: `now` and a sleep that an abort ends. */
-function limitsClock(clock: Clock): LimitsClock {
-  return {
-    now: () => clock.now(),
-    sleep: (ms, signal) =>
-      new Promise<void>((resolve, reject) => {
-        const onAbort = () => {
-          clock.clearTimeout(id);
-          reject(new Error('aborted'));
-        };
-        const id = clock.setTimeout(() => {
-          signal?.removeEventListener('abort', onAbort);
-          resolve();
-        }, ms);
-        signal?.addEventListener('abort', onAbort, { once: true });
-      }),
-  };
-}
+import { limitsClock } from './testing.js';
 
 const later = (clock: SimulatedClock, ms: number) => new Promise<void>((resolve) => clock.setTimeout(resolve, ms));
 

@@ -14,18 +14,76 @@ export const systemLimitsClock: LimitsClock = {
   sleep: (ms, signal) => delay(ms, undefined, signal ? { signal } : undefined),
 };
 
-/** A caller waiting for a place, with the concurrency it was given (a limit edited meanwhile applies to later callers). */
+/** A caller waiting for a place, with the concurrency it may have. */
 interface Waiter {
-  max: number;
+  max: () => number | undefined;
   admit(): void;
+}
+
+/**
+ * Places given first come, first served, at most `max` held at once: a semaphore whose maximum each
+ * caller gives as a function (read when it asks, and again while it waits), so a maximum that is
+ * edited or learnt meanwhile applies.
+ */
+export class Places {
+  /** Places given and not yet freed. */
+  held = 0;
+  private readonly queue: Waiter[] = [];
+
+  /** Callers waiting for a place. */
+  get waiting(): number {
+    return this.queue.length;
+  }
+
+  /** Takes a place: at once if one is free and nobody waits before, else in turn; rejects once `signal` aborts. */
+  take(max: () => number | undefined, signal?: AbortSignal, onWait?: (until: number | null) => void): Promise<void> {
+    const limit = max();
+    if (limit === undefined || (this.held < limit && this.queue.length === 0)) {
+      this.held++;
+      return Promise.resolve();
+    }
+    onWait?.(null);
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = {
+        max,
+        admit: () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        },
+      };
+      const leave = () => {
+        this.queue.splice(this.queue.indexOf(waiter), 1);
+        // the next in line may fit where this one did not
+        this.admit();
+        reject(abortReason(signal as AbortSignal));
+      };
+      this.queue.push(waiter);
+      signal?.addEventListener('abort', leave, { once: true });
+    });
+  }
+
+  free(): void {
+    this.held--;
+    this.admit();
+  }
+
+  /** Gives free places to the callers waiting, in turn (also after a maximum was raised). */
+  admit(): void {
+    for (;;) {
+      const first = this.queue[0];
+      if (!first) return;
+      const limit = first.max();
+      if (limit !== undefined && this.held >= limit) return;
+      this.queue.shift();
+      this.held++;
+      first.admit();
+    }
+  }
 }
 
 /** One connection's state: its places and its pace. */
 interface Lane {
-  /** Permits given and not yet released. */
-  held: number;
-  /** Callers waiting for a place, first come, first served. */
-  queue: Waiter[];
+  places: Places;
   /** The pace's next free slot: the earliest time the next permit may start. */
   next: number;
 }
@@ -57,7 +115,9 @@ export class LocalLimits implements ConnectionLimits {
     if (signal?.aborted) throw abortReason(signal);
     const start = this.clock.now();
     const lane = this.lane(connection);
-    await this.place(lane, limits.maxConcurrent, signal, onWait);
+    // the concurrency this caller was given: a limit edited meanwhile applies to later callers
+    const max = limits.maxConcurrent;
+    await lane.places.take(() => max, signal, onWait);
     try {
       await this.pace(lane, limits.maxPerSecond, signal, onWait);
     } catch (err) {
@@ -77,47 +137,16 @@ export class LocalLimits implements ConnectionLimits {
 
   /** Permits given and not yet released on a connection (for tests and status displays). */
   held(connection: string): number {
-    return this.lanes.get(connection)?.held ?? 0;
+    return this.lanes.get(connection)?.places.held ?? 0;
   }
 
   private lane(connection: string): Lane {
     let lane = this.lanes.get(connection);
     if (!lane) {
-      lane = { held: 0, queue: [], next: Number.NEGATIVE_INFINITY };
+      lane = { places: new Places(), next: Number.NEGATIVE_INFINITY };
       this.lanes.set(connection, lane);
     }
     return lane;
-  }
-
-  /** Takes one of `max` places, at once if one is free and nobody waits before, else in turn. */
-  private place(
-    lane: Lane,
-    max: number | undefined,
-    signal: AbortSignal | undefined,
-    onWait: ((until: number | null) => void) | undefined,
-  ): Promise<void> {
-    if (max === undefined || (lane.held < max && lane.queue.length === 0)) {
-      lane.held++;
-      return Promise.resolve();
-    }
-    onWait?.(null);
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = {
-        max,
-        admit: () => {
-          signal?.removeEventListener('abort', leave);
-          resolve();
-        },
-      };
-      const leave = () => {
-        lane.queue.splice(lane.queue.indexOf(waiter), 1);
-        // the next in line may fit where this one did not (its limit read later)
-        this.admit(lane);
-        reject(abortReason(signal as AbortSignal));
-      };
-      lane.queue.push(waiter);
-      signal?.addEventListener('abort', leave, { once: true });
-    });
   }
 
   /**
@@ -152,20 +181,9 @@ export class LocalLimits implements ConnectionLimits {
   }
 
   private free(connection: string, lane: Lane): void {
-    lane.held--;
-    this.admit(lane);
-    if (lane.held === 0 && lane.queue.length === 0 && lane.next <= this.clock.now()) this.lanes.delete(connection);
-  }
-
-  /** Gives free places to the callers waiting, in turn. */
-  private admit(lane: Lane): void {
-    for (;;) {
-      const first = lane.queue[0];
-      if (!first || lane.held >= first.max) return;
-      lane.queue.shift();
-      lane.held++;
-      first.admit();
-    }
+    lane.places.free();
+    if (lane.places.held === 0 && lane.places.waiting === 0 && lane.next <= this.clock.now())
+      this.lanes.delete(connection);
   }
 }
 

@@ -119,7 +119,7 @@ describe('connections', () => {
   });
 
   it('stores limits: a patch with limits replaces both ({} removes them), one without keeps them; runs get them resolved', async () => {
-    type View = { limits: { maxConcurrent: number | null; maxPerSecond: number | null } };
+    type View = { limits: { maxConcurrent: number | null; maxPerSecond: number | null; adaptive: boolean } };
     const view = async (res: Response | Promise<Response>) => {
       const r = await res;
       expect(r.status).toBeLessThan(300);
@@ -132,31 +132,47 @@ describe('connections', () => {
     expect(await view(send('POST', '/api/connections', { name: 'limited', baseUrl: 'http://l.test' }))).toEqual({
       maxConcurrent: null,
       maxPerSecond: null,
+      adaptive: false,
     });
     expect(await resolved()).toBeUndefined();
 
     expect(
       await view(send('PATCH', '/api/connections/limited', { limits: { maxConcurrent: 3, maxPerSecond: 2.5 } })),
-    ).toEqual({ maxConcurrent: 3, maxPerSecond: 2.5 });
+    ).toEqual({ maxConcurrent: 3, maxPerSecond: 2.5, adaptive: false });
     // the resolved connection is loaded afresh after a change
     expect(await resolved()).toEqual({ maxConcurrent: 3, maxPerSecond: 2.5 });
     // a patch without limits keeps them
     expect(await view(send('PATCH', '/api/connections/limited', { checkPath: '/ping' }))).toEqual({
       maxConcurrent: 3,
       maxPerSecond: 2.5,
+      adaptive: false,
     });
     // a patch with limits replaces both: the one left out goes
     expect(await view(send('PATCH', '/api/connections/limited', { limits: { maxPerSecond: 0.5 } }))).toEqual({
       maxConcurrent: null,
       maxPerSecond: 0.5,
+      adaptive: false,
     });
     expect(await resolved()).toEqual({ maxPerSecond: 0.5 });
-    expect(await view(t.app.request('/api/connections/limited'))).toEqual({ maxConcurrent: null, maxPerSecond: 0.5 });
+    expect(await view(t.app.request('/api/connections/limited'))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: 0.5,
+      adaptive: false,
+    });
     expect(await view(send('PATCH', '/api/connections/limited', { limits: {} }))).toEqual({
       maxConcurrent: null,
       maxPerSecond: null,
+      adaptive: false,
     });
     expect(await resolved()).toBeUndefined();
+    // adaptive pacing alone: stored, shown, and resolved for the runs
+    expect(await view(send('PATCH', '/api/connections/limited', { limits: { adaptive: true } }))).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+      adaptive: true,
+    });
+    expect(await resolved()).toEqual({ adaptive: true });
+    expect(await view(send('PATCH', '/api/connections/limited', { limits: {} }))).toMatchObject({ adaptive: false });
 
     // given on create; the list shows them, and built-in connections without limits show nulls
     await send('DELETE', '/api/connections/limited');
@@ -164,13 +180,21 @@ describe('connections', () => {
       await view(
         send('POST', '/api/connections', { name: 'limited', baseUrl: 'http://l.test', limits: { maxConcurrent: 1 } }),
       ),
-    ).toEqual({ maxConcurrent: 1, maxPerSecond: null });
+    ).toEqual({ maxConcurrent: 1, maxPerSecond: null, adaptive: false });
     expect(await resolved()).toEqual({ maxConcurrent: 1 });
     const { items } = (await (await t.app.request('/api/connections')).json()) as {
       items: (View & { name: string })[];
     };
-    expect(items.find((c) => c.name === 'limited')?.limits).toEqual({ maxConcurrent: 1, maxPerSecond: null });
-    expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
+    expect(items.find((c) => c.name === 'limited')?.limits).toEqual({
+      maxConcurrent: 1,
+      maxPerSecond: null,
+      adaptive: false,
+    });
+    expect(items.find((c) => c.name === 'erp-sandbox')?.limits).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+      adaptive: false,
+    });
     await send('DELETE', '/api/connections/limited');
   });
 
@@ -179,8 +203,12 @@ describe('connections', () => {
       { name: 'paced-sandbox', baseUrl: 'http://p.test', headers: {}, limits: { maxPerSecond: 5 } },
       { name: 'free-sandbox', baseUrl: 'http://f.test', headers: {} },
     ]);
-    expect((await repo.get('paced-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: 5 });
-    expect((await repo.get('free-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: null });
+    expect((await repo.get('paced-sandbox')).limits).toEqual({ maxConcurrent: null, maxPerSecond: 5, adaptive: false });
+    expect((await repo.get('free-sandbox')).limits).toEqual({
+      maxConcurrent: null,
+      maxPerSecond: null,
+      adaptive: false,
+    });
     expect((await repo.resolve('paced-sandbox'))?.limits).toEqual({ maxPerSecond: 5 });
   });
 

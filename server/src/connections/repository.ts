@@ -56,6 +56,7 @@ export class ConnectionRepository {
         breakerCooldownMs: input.breaker?.cooldownMs ?? null,
         limitMaxConcurrent: input.limits?.maxConcurrent ?? null,
         limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
+        limitAdaptive: input.limits?.adaptive ?? false,
       },
       this.now(),
     );
@@ -84,8 +85,12 @@ export class ConnectionRepository {
         : undefined);
     // limits are replaced as a whole (a key left out removes that limit); no `limits`: kept
     const limits = patch.limits
-      ? { maxConcurrent: patch.limits.maxConcurrent ?? null, maxPerSecond: patch.limits.maxPerSecond ?? null }
-      : { maxConcurrent: row.limitMaxConcurrent, maxPerSecond: row.limitMaxPerSecond };
+      ? {
+          maxConcurrent: patch.limits.maxConcurrent ?? null,
+          maxPerSecond: patch.limits.maxPerSecond ?? null,
+          adaptive: patch.limits.adaptive ?? false,
+        }
+      : { maxConcurrent: row.limitMaxConcurrent, maxPerSecond: row.limitMaxPerSecond, adaptive: row.limitAdaptive };
     await this.rows.update(
       {
         name: connectionName,
@@ -99,6 +104,7 @@ export class ConnectionRepository {
         breakerCooldownMs: breaker?.cooldownMs ?? null,
         limitMaxConcurrent: limits.maxConcurrent,
         limitMaxPerSecond: limits.maxPerSecond,
+        limitAdaptive: limits.adaptive,
       },
       this.now(),
     );
@@ -187,11 +193,12 @@ export class ConnectionRepository {
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
-      ...(row.limitMaxConcurrent !== null || row.limitMaxPerSecond !== null
+      ...(row.limitMaxConcurrent !== null || row.limitMaxPerSecond !== null || row.limitAdaptive
         ? {
             limits: {
               ...(row.limitMaxConcurrent !== null ? { maxConcurrent: row.limitMaxConcurrent } : {}),
               ...(row.limitMaxPerSecond !== null ? { maxPerSecond: row.limitMaxPerSecond } : {}),
+              ...(row.limitAdaptive ? { adaptive: true } : {}),
             },
           }
         : {}),
@@ -210,7 +217,7 @@ export class ConnectionRepository {
       breaker: r.breakerThreshold
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
-      limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond },
+      limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond, adaptive: r.limitAdaptive },
       builtIn: false,
       status:
         r.lastStatus === null
@@ -234,7 +241,11 @@ export class ConnectionRepository {
       secret: auth ? maskSecret(auth) : null,
       checkPath: null,
       breaker: c.breaker ?? null,
-      limits: { maxConcurrent: c.limits?.maxConcurrent ?? null, maxPerSecond: c.limits?.maxPerSecond ?? null },
+      limits: {
+        maxConcurrent: c.limits?.maxConcurrent ?? null,
+        maxPerSecond: c.limits?.maxPerSecond ?? null,
+        adaptive: c.limits?.adaptive ?? false,
+      },
       builtIn: true,
       status: null,
     };

@@ -220,6 +220,11 @@ export class Runner {
       commit: (id, commit) => (this.lost.has(runId) ? undefined : store.commit(id, commit)),
       setStatus: (id, update) => unlessLost(() => store.setStatus(id, update)),
       setWaiting: (id, waiting) => unlessLost(() => store.setWaiting(id, waiting)),
+      // a node waits for this before it changes something outside the run: not once the lease is lost
+      flush: async (id) => {
+        await store.flush(id);
+        if (this.lost.has(runId)) throw new LeaseLostError(runId);
+      },
     };
   }
 
@@ -803,6 +808,15 @@ function applyControl(handle: RunHandle, verb: ControlVerb): void {
 
 /** The engine's events about a run, at debug level (a line per batch and per wait, with the node waiting). */
 function logEvent(log: Logger, event: RunEvent): void {
+  // a connection's learnt pace changing is worth an operator's eye (a system slowing down)
+  if (event.type === 'pace') {
+    const { connection, nodeId, pace } = event;
+    log.info(
+      { connection, nodeId, ...pace },
+      `pace of ${connection}: ${pace.perSecond ?? 'not held back'}/s (${pace.reason})`,
+    );
+    return;
+  }
   if (!log.isLevelEnabled('debug')) return;
   switch (event.type) {
     case 'status':

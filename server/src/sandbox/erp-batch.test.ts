@@ -62,6 +62,43 @@ describe('ERP batch endpoints', () => {
     });
   });
 
+  it('answers a record whose own idempotencyKey it has seen with its first result, however the batch around it is cut', async () => {
+    const wo = (n: number, title = 'Fix') => ({
+      externalKey: `BR-${n}`,
+      title,
+      assetKey: 'AS-1',
+      idempotencyKey: `r:n:BR-${n}`,
+    });
+    const first = await post('work-orders/batch', { items: [wo(1), wo(2, '')] }, 'cut-a');
+    const firstResults = ((await first.json()) as { results: { id?: string }[] }).results;
+    const before = sandbox.erpStats().recordReplays;
+    // the same records again under another request key, grouped with a new one
+    const again = await post('work-orders/batch', { items: [wo(2, ''), wo(1), wo(3)] }, 'cut-b');
+    expect(again.status).toBe(207);
+    const results = ((await again.json()) as { results: unknown[] }).results;
+    expect(results).toEqual([
+      {
+        index: 0,
+        key: 'BR-2',
+        status: 422,
+        error: expect.objectContaining({ message: 'title is required' }),
+        replayed: true,
+      },
+      { index: 1, key: 'BR-1', status: 201, id: firstResults[0]?.id, replayed: true },
+      { index: 2, key: 'BR-3', status: 201, id: expect.stringMatching(/^ERP-WO-\d+$/) },
+    ]);
+    const stats = sandbox.erpStats();
+    expect([stats.writes['BR-1'], stats.writes['BR-3']]).toEqual([1, 1]);
+    expect(stats.recordReplays - before).toBe(2);
+    expect(stats.log.at(-1)).toMatchObject({
+      records: 3,
+      accepted: 1,
+      rejected: 0,
+      replayedRecords: 2,
+      replayed: false,
+    });
+  });
+
   it('refuses an empty or shapeless batch with 400', async () => {
     expect((await post('work-orders/batch', { items: [] })).status).toBe(400);
     expect((await post('assets/batch', { things: [1] })).status).toBe(400);

@@ -18,6 +18,8 @@ export interface ErpEntityStats {
   accepted: number;
   rejected: number;
   replays: number;
+  /** Records of batches answered from the per-record idempotency log (their key seen before): not written again. */
+  recordReplays: number;
   /** How many times each record (by externalKey, else the id the ERP gave it) was written. */
   writes: Record<string, number>;
   /** The reason each rejected record (by externalKey) was turned away. */
@@ -36,6 +38,8 @@ export interface ErpLogEntry {
   accepted: number;
   rejected: number;
   replayed: boolean;
+  /** Records of a batch answered from the per-record idempotency log (written by an earlier request). */
+  replayedRecords: number;
   status: number;
 }
 
@@ -47,6 +51,8 @@ export interface ErpStats {
   rejected: number;
   /** Requests answered from the idempotency log (any entity, single or batch). */
   replays: number;
+  /** Records of batches answered from the per-record idempotency log (any entity). */
+  recordReplays: number;
   /** How many times each work order (by externalKey) was written. A good run writes each once. */
   writes: Record<string, number>;
   /** The reason each rejected work order was turned away. */
@@ -104,8 +110,28 @@ export function erpRejection(body: unknown): { field: string; message: string } 
 
 type Answer = { status: number; body: unknown };
 
+/** What a batch answers for one of its records. */
+interface BatchResult {
+  index: number;
+  key: string | null;
+  status: number;
+  id?: string;
+  error?: unknown;
+  /** Answered from the per-record idempotency log: written (or rejected) by an earlier request. */
+  replayed?: boolean;
+}
+
 function emptyEntityStats(): ErpEntityStats {
-  return { requests: 0, batches: 0, accepted: 0, rejected: 0, replays: 0, writes: {}, rejections: {} };
+  return {
+    requests: 0,
+    batches: 0,
+    accepted: 0,
+    rejected: 0,
+    replays: 0,
+    recordReplays: 0,
+    writes: {},
+    rejections: {},
+  };
 }
 
 function emptyStats(): ErpStats {
@@ -113,6 +139,7 @@ function emptyStats(): ErpStats {
     accepted: 0,
     rejected: 0,
     replays: 0,
+    recordReplays: 0,
     writes: {},
     rejections: {},
     entities: {
@@ -130,10 +157,16 @@ function emptyStats(): ErpStats {
  * (body `{"items": [...]}` or an array; 200 when all were written, else 207, with
  * `{results: [{index, key, status: 201|422, id?, error?}]}`). It honours `Idempotency-Key` on both:
  * a repeated key gets the first answer again (with `Idempotent-Replayed: true`) and writes nothing.
+ * A batch's records may carry keys of their own (`idempotencyKey`): a record whose key was seen
+ * before on that endpoint gets its first result again (`replayed: true`) and is not written, however
+ * the records around it were grouped, so a sender that cuts a batch differently when it sends it
+ * again still writes each record once.
  */
 export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset: () => void } {
   const app = new Hono();
   let seen = new Map<string, Answer>();
+  /** The result each record of a batch got, by its own idempotency key (per entity). */
+  let seenRecords = new Map<string, BatchResult>();
   let stats = emptyStats();
   let nextId = 1;
 
@@ -200,6 +233,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
       accepted: 0,
       rejected: 0,
       replayed: true,
+      replayedRecords: 0,
       status: previous.status,
     });
     c.header('Idempotent-Replayed', 'true');
@@ -233,6 +267,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
         accepted: result.status === 201 ? 1 : 0,
         rejected: result.status === 201 ? 0 : 1,
         replayed: false,
+        replayedRecords: 0,
         status: answer.status,
       });
       if (idem) seen.set(`${entity}/single:${idem}`, answer);
@@ -278,23 +313,37 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
       const e = stats.entities[entity];
       e.requests++;
       e.batches++;
-      const results = items.map((item, index) => {
+      let replayedRecords = 0;
+      const results = items.map((item, index): BatchResult => {
+        const own = (item as { idempotencyKey?: unknown } | null)?.idempotencyKey;
+        const recordKey = typeof own === 'string' && own !== '' ? `${entity}:${own}` : undefined;
+        const earlier = recordKey === undefined ? undefined : seenRecords.get(recordKey);
+        if (earlier) {
+          replayedRecords++;
+          return { ...earlier, index, replayed: true };
+        }
         const r = writeOne(entity, item);
-        return r.status === 201
-          ? { index, key: r.key, status: 201, id: (r.body as { id: string }).id }
-          : { index, key: r.key, status: 422, error: r.body };
+        const result: BatchResult =
+          r.status === 201
+            ? { index, key: r.key, status: 201, id: (r.body as { id: string }).id }
+            : { index, key: r.key, status: 422, error: r.body };
+        if (recordKey !== undefined) seenRecords.set(recordKey, result);
+        return result;
       });
-      const rejected = results.filter((r) => r.status !== 201).length;
-      const answer: Answer = { status: rejected ? 207 : 200, body: { results } };
+      e.recordReplays += replayedRecords;
+      stats.recordReplays += replayedRecords;
+      const rejected = results.filter((r) => r.status !== 201 && !r.replayed).length;
+      const answer: Answer = { status: results.some((r) => r.status !== 201) ? 207 : 200, body: { results } };
       log({
         at,
         entity,
         kind: 'batch',
         idempotencyKey: idem ?? null,
         records: items.length,
-        accepted: items.length - rejected,
+        accepted: items.length - rejected - replayedRecords,
         rejected,
         replayed: false,
+        replayedRecords,
         status: answer.status,
       });
       if (idem) seen.set(`${entity}/batch:${idem}`, answer);
@@ -304,6 +353,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
 
   function reset() {
     seen = new Map();
+    seenRecords = new Map();
     stats = emptyStats();
     nextId = 1;
   }

@@ -63,6 +63,19 @@ describe('faults on demand', () => {
     expect(await statuses(3)).toEqual([200, 200, 429]);
   });
 
+  it('hidden limit: at most N in any second, 429 above it with nothing that tells the limit', async () => {
+    sandbox.faults.maintenance.set({ hiddenLimit: { perSecond: 4 } });
+    expect(await statuses(5)).toEqual([200, 200, 200, 200, 429]);
+    const limited = await get();
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get('retry-after')).toBeNull();
+    expect([...limited.headers.keys()].filter((k) => k.includes('ratelimit'))).toEqual([]);
+    expect(sandbox.faults.maintenance.get().stats).toMatchObject({ requests: 6, faulted: { hiddenLimit: 2 } });
+    // a second after the first ones, room again (a sliding window, not a fixed one)
+    await new Promise((resolve) => setTimeout(resolve, 1020));
+    expect(await statuses(5)).toEqual([200, 200, 200, 200, 429]);
+  });
+
   it('transient 503s: about the share over 1,000 requests, the same ones for the same seed', async () => {
     const run = async (seed: number) => {
       sandbox.faults.maintenance.set({ seed, transient: { share: 0.1, retryAfter: 2 } });

@@ -35,6 +35,12 @@ export const faultSettings = z.strictObject({
     .strictObject({ requests: count, windowMs: z.number().int().min(1).max(3_600_000) })
     .optional()
     .describe('At most `requests` per fixed window of `windowMs` (from when set); more get 429 + Retry-After.'),
+  hiddenLimit: z
+    .strictObject({ perSecond: count })
+    .optional()
+    .describe(
+      'At most `perSecond` requests in any one second (a sliding window); more get 429 with nothing that tells the limit or when to come back: no Retry-After, no rate-limit headers.',
+    ),
   transient: z
     .strictObject({
       share: z.number().min(0).max(1),
@@ -67,9 +73,11 @@ export interface FaultStats {
   /** Requests seen since the faults were set (admin paths not counted). */
   requests: number;
   /** How many requests each fault answered. */
-  faulted: { down: number; expiredCredentials: number; rateLimit: number; transient: number };
+  faulted: { down: number; expiredCredentials: number; rateLimit: number; hiddenLimit: number; transient: number };
   /** Requests that were delayed (latency or slow first byte). */
   delayed: number;
+  /** When the hidden limit answered 429 (Unix ms), the last 10,000. */
+  hiddenLimitAt: number[];
 }
 
 export interface FaultView {
@@ -98,13 +106,16 @@ interface State {
   rateWindow: number;
   rateCount: number;
   downCounts: number[];
+  /** When the requests the hidden limit let through over the last second came. */
+  hiddenAdmitted: number[];
   stats: FaultStats;
 }
 
 const emptyStats = (): FaultStats => ({
   requests: 0,
-  faulted: { down: 0, expiredCredentials: 0, rateLimit: 0, transient: 0 },
+  faulted: { down: 0, expiredCredentials: 0, rateLimit: 0, hiddenLimit: 0, transient: 0 },
   delayed: 0,
+  hiddenLimitAt: [],
 });
 
 /** The faults of one sandbox system. `now` is the clock for windows (the real one unless a test says). */
@@ -129,6 +140,7 @@ export function createFaults(options: { now?: () => number; initial?: FaultSetti
       rateWindow: -1,
       rateCount: 0,
       downCounts: windows.map(() => 0),
+      hiddenAdmitted: [],
       stats: emptyStats(),
     };
     return view();
@@ -188,6 +200,11 @@ export function createFaults(options: { now?: () => number; initial?: FaultSetti
         { error: { code: 'rate_limited', message: `too many requests: at most ${requests} per ${windowMs} ms` } },
         429,
       );
+    } else if (settings.hiddenLimit && !admittedHidden(s, settings.hiddenLimit.perSecond, t)) {
+      s.stats.faulted.hiddenLimit++;
+      s.stats.hiddenLimitAt.push(now());
+      if (s.stats.hiddenLimitAt.length > 10_000) s.stats.hiddenLimitAt.shift();
+      answer = c.json({ error: { code: 'too_many_requests', message: 'too many requests' } }, 429);
     } else if (settings.transient && transientDraw < settings.transient.share) {
       s.stats.faulted.transient++;
       const { status, retryAfter } = settings.transient;
@@ -260,4 +277,13 @@ function prng(seed: number, n: number): () => number {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether a request at `t` fits the hidden limit: fewer than `perSecond` let through in the second before it. */
+function admittedHidden(s: State, perSecond: number, t: number): boolean {
+  const admitted = s.hiddenAdmitted;
+  while (admitted.length && (admitted[0] as number) <= t - 1000) admitted.shift();
+  if (admitted.length >= perSecond) return false;
+  admitted.push(t);
+  return true;
 }

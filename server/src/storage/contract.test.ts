@@ -205,6 +205,19 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
       expect([...(resume?.settled ?? [])].sort((a, b) => a - b)).toEqual([55, 56, 57, 58, 59]);
     });
 
+    it('stores a commit with no outcomes: a node state saved between batches, resumed from', async () => {
+      const runId = await newRun();
+      const first = commitOf(0, 10)(10);
+      await s.runStore.commit(runId, first);
+      const saved = { ...first.checkpoint, nodeState: { sink: { offset: 1234 } } };
+      await s.runStore.commit(runId, { ...first, outcomes: [], checkpoint: saved });
+      await s.runStore.flush(runId);
+      const resume = await s.runStore.loadResume(runId);
+      expect(resume?.checkpoint).toEqual(saved);
+      expect(resume?.counts).toEqual(first.counts);
+      expect((await s.runs.records(runId, { limit: 100 })).items).toHaveLength(10);
+    });
+
     it('refuses the rest of a run once one of its groups could not be stored: no checkpoint past missing rows', async () => {
       const runId = await newRun();
       await s.runStore.commit(runId, commitOf(0, 10)(10));
@@ -468,6 +481,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         breakerCooldownMs: 1000,
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
       };
       await s.connections.insert(row, 1000);
       await expect(s.connections.insert(row, 1000)).rejects.toMatchObject({ code: 'exists', path: 'name' });
@@ -477,6 +491,7 @@ describe.each(storesUnderTest())('storage contract: $kind', (kind: StoreUnderTes
         baseUrl: 'http://127.0.0.1:2/erp',
         limitMaxConcurrent: 4,
         limitMaxPerSecond: 12.5,
+        limitAdaptive: true,
         lastStatus: 'ok',
         lastCheckedAt: 3000,
       });

@@ -326,6 +326,8 @@ export interface ConnectionRow {
   /** Requests at once, and per second, across runs; null: no limit. */
   limitMaxConcurrent: number | null;
   limitMaxPerSecond: number | null;
+  /** Whether the pace is learnt from the system's answers (adaptive pacing), under those limits. */
+  limitAdaptive: boolean;
   lastStatus: string | null;
   lastStatusMessage: string | null;
   lastCheckedAt: number | null;

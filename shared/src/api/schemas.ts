@@ -148,6 +148,18 @@ export const nodeCountsSchema = z.strictObject({
 
 export const WAITING_KINDS = ['delay', 'rate', 'breaker', 'retry', 'limit'] as const;
 
+/** The pace a connection with adaptive pacing keeps now, learnt from the system's answers. */
+export const paceSchema = z.strictObject({
+  perSecond: z.number().nullable().describe('Requests a second now; null: not held back below the maxima.'),
+  concurrency: z.number().int().nullable().describe('Requests at once now; null: not held back below the maxima.'),
+  reason: z
+    .string()
+    .describe(
+      'Why it last changed: start, throttled (429/503), retry-after, rate-limit-headers, latency or recovering.',
+    ),
+});
+export type PaceView = z.output<typeof paceSchema>;
+
 export const waitingSchema = z
   .strictObject({
     kind: z.enum(WAITING_KINDS),
@@ -160,9 +172,11 @@ export const waitingSchema = z
       .strictObject({
         maxConcurrent: z.number().int().optional(),
         maxPerSecond: z.number().optional(),
+        adaptive: z.boolean().optional(),
       })
       .optional()
       .describe('For a wait on a connection’s limit: the limits waited on.'),
+    pace: paceSchema.optional().describe('For a wait on a connection with adaptive pacing: the pace it keeps now.'),
   })
   .describe(
     "Why the run is not moving right now: a delay, a rate limit, an open circuit breaker, a retry wait, a connection's limit.",
@@ -449,6 +463,12 @@ export const connectionLimitsSchema = z
       .max(10_000)
       .optional()
       .describe('At most this many requests started per second on the connection, spaced evenly.'),
+    adaptive: z
+      .boolean()
+      .optional()
+      .describe(
+        'Learn the pace the system takes: slower on 429 and 503, Retry-After, rate-limit headers and rising latency, faster again while it keeps up; never above the maxima.',
+      ),
   })
   .describe('Limits shared by every run and every worker using this connection; {} removes them.');
 export type ConnectionLimitsInput = z.output<typeof connectionLimitsSchema>;
@@ -501,7 +521,11 @@ export const connectionViewSchema = z.strictObject({
   checkPath: z.string().nullable(),
   breaker: z.strictObject({ failureThreshold: z.number().int(), cooldownMs: z.number().int() }).nullable(),
   limits: z
-    .strictObject({ maxConcurrent: z.number().int().nullable(), maxPerSecond: z.number().nullable() })
+    .strictObject({
+      maxConcurrent: z.number().int().nullable(),
+      maxPerSecond: z.number().nullable(),
+      adaptive: z.boolean().describe('Whether the pace is learnt from the system’s answers (adaptive pacing).'),
+    })
     .describe('The limits shared by every run and every worker using the connection; null: none.'),
   builtIn: z.boolean(),
   status: connectionStatusSchema.nullable(),

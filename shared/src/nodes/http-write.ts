@@ -68,6 +68,14 @@ export const httpWrite = defineNodeType({
         .describe('Batch mode: where a failed result has its reason (text, or an object with a message).')
         .meta({ when: { mode: 'batch' } }),
       idempotencyHeader: z.string().min(1).default('Idempotency-Key').describe('Header carrying the idempotency key.'),
+      recordKeyField: z
+        .string()
+        .min(1)
+        .optional()
+        .describe(
+          'Batch mode: field in which each record of the body carries its own idempotency key (run, node, record), for systems that honour per-record keys: a resumed run that groups records differently then still writes each once. Empty: only the request carries a key.',
+        )
+        .meta({ when: { mode: 'batch' } }),
       timeoutMs: wholeNumber(1, 86_400_000).default(30_000).describe('Timeout of one request.'),
       concurrency: wholeNumber(1, 64)
         .default(1)

@@ -304,6 +304,17 @@ export function ConnectionForm({ original, onSaved, onCancel }: Props) {
             />
           </Field>
         </div>
+        <label className="connection-check" htmlFor={fid('adaptive')}>
+          <input
+            id={fid('adaptive')}
+            type="checkbox"
+            data-testid="connection-limit-adaptive"
+            checked={values.adaptive}
+            onChange={(e) => set('adaptive', e.target.checked, ['limits'])}
+          />
+          Learn the system’s pace: slow down on 429 and 503, Retry-After, rate-limit headers and rising latency, speed
+          up while it keeps up (never above the limits)
+        </label>
         <span className="connection-hint">
           Shared by every run and every worker using this connection: requests wait for their turn rather than fail.
           Leave empty for no limit.

@@ -270,7 +270,7 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
             <dd>{describeBreaker(c.breaker)}</dd>
           </>
         )}
-        {(c.limits.maxConcurrent !== null || c.limits.maxPerSecond !== null) && (
+        {(c.limits.maxConcurrent !== null || c.limits.maxPerSecond !== null || c.limits.adaptive) && (
           <>
             <dt>Limits</dt>
             <dd

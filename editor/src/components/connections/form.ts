@@ -75,6 +75,8 @@ export interface FormValues {
   maxConcurrent: string;
   /** Requests started per second, over every run and worker; empty: no limit. */
   maxPerSecond: string;
+  /** Learn the pace the system takes (adaptive pacing), under those limits. */
+  adaptive: boolean;
 }
 
 export const EMPTY_FORM: FormValues = {
@@ -90,6 +92,7 @@ export const EMPTY_FORM: FormValues = {
   cooldownMs: '',
   maxConcurrent: '',
   maxPerSecond: '',
+  adaptive: false,
 };
 
 /** The form's values for editing a stored connection; the secret is left empty on purpose. */
@@ -107,6 +110,7 @@ export function formFromConnection(c: ConnectionView): FormValues {
     cooldownMs: c.breaker ? String(c.breaker.cooldownMs) : '',
     maxConcurrent: c.limits.maxConcurrent !== null ? String(c.limits.maxConcurrent) : '',
     maxPerSecond: c.limits.maxPerSecond !== null ? String(c.limits.maxPerSecond) : '',
+    adaptive: c.limits.adaptive,
   };
 }
 
@@ -214,7 +218,11 @@ export function buildBody(values: FormValues, original?: ConnectionView | null):
       errors['limits.maxPerSecond'] = 'A number above 0, at most 10000 (0.5: one request every 2 s).';
     else limits.maxPerSecond = maxPerSecond;
   }
-  const hadLimits = original?.limits.maxConcurrent != null || original?.limits.maxPerSecond != null;
+  if (values.adaptive) limits.adaptive = true;
+  const hadLimits =
+    original?.limits.maxConcurrent != null ||
+    original?.limits.maxPerSecond != null ||
+    original?.limits.adaptive === true;
 
   if (Object.keys(errors).length > 0) return { ok: false, errors };
 

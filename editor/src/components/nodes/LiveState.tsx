@@ -34,7 +34,7 @@ export function LiveState({ nodeId, type, overlay }: Props) {
   if (waiting?.kind === 'limit') {
     // a paced permit has a time to count down to; a wait for a free place has none
     return (
-      <div className="node-live is-waiting" data-testid={`live-${nodeId}`}>
+      <div className="node-live is-waiting" data-testid={`live-${nodeId}`} title={limitWaitLine(waiting)}>
         {limitWaitLine(waiting)}
         {left ? `: next in ${left.toFixed(1)} s` : ''}
       </div>

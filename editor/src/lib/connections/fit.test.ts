@@ -11,7 +11,7 @@ const conn = (name: string, builtIn: boolean): ConnectionView => ({
   secret: '…abcd',
   checkPath: null,
   breaker: null,
-  limits: { maxConcurrent: null, maxPerSecond: null },
+  limits: { maxConcurrent: null, maxPerSecond: null, adaptive: false },
   builtIn,
   status: null,
 });

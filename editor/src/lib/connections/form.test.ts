@@ -20,7 +20,7 @@ const stored: ConnectionView = {
   secret: '••••abcd',
   checkPath: '/health',
   breaker: null,
-  limits: { maxConcurrent: null, maxPerSecond: null },
+  limits: { maxConcurrent: null, maxPerSecond: null, adaptive: false },
   builtIn: false,
   status: null,
 };
@@ -126,13 +126,20 @@ describe('connection form', () => {
       expect(r.ok ? [] : Object.keys(r.errors).sort()).toEqual(['limits.maxConcurrent', 'limits.maxPerSecond']);
     }
 
-    const limited = { ...stored, limits: { maxConcurrent: null, maxPerSecond: 20 } };
+    const limited = { ...stored, limits: { maxConcurrent: null, maxPerSecond: 20, adaptive: false } };
     const values = formFromConnection(limited);
     expect([values.maxConcurrent, values.maxPerSecond]).toEqual(['', '20']);
     const kept = buildBody(values, limited);
     expect(kept.ok && kept.body.limits).toEqual({ maxPerSecond: 20 });
     const removed = buildBody({ ...values, maxPerSecond: '' }, limited);
     expect(removed.ok && removed.body.limits).toEqual({});
+    // adaptive pacing: sent when ticked, and a stored one unticked is removed with the rest
+    const adaptive = buildBody({ ...values, adaptive: true }, limited);
+    expect(adaptive.ok && adaptive.body.limits).toEqual({ maxPerSecond: 20, adaptive: true });
+    const learning = { ...stored, limits: { maxConcurrent: null, maxPerSecond: null, adaptive: true } };
+    expect(formFromConnection(learning).adaptive).toBe(true);
+    const unticked = buildBody({ ...formFromConnection(learning), adaptive: false }, learning);
+    expect(unticked.ok && unticked.body.limits).toEqual({});
     // a server that does not answer limits yet: nothing to remove, nothing sent
     const untouched = buildBody(formFromConnection(stored), stored);
     expect(untouched.ok && 'limits' in untouched.body).toBe(false);

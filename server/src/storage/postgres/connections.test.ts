@@ -18,6 +18,7 @@ const fields = (name: string, over: Partial<ConnectionFields> = {}): ConnectionF
   breakerCooldownMs: 30_000,
   limitMaxConcurrent: 4,
   limitMaxPerSecond: 2.5,
+  limitAdaptive: false,
   ...over,
 });
 

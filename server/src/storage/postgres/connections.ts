@@ -20,6 +20,7 @@ function view(r: Row): ConnectionRow {
     breakerCooldownMs: r.breakerCooldownMs,
     limitMaxConcurrent: r.limitMaxConcurrent,
     limitMaxPerSecond: r.limitMaxPerSecond,
+    limitAdaptive: r.limitAdaptive,
     lastStatus: r.lastStatus,
     lastStatusMessage: r.lastStatusMessage,
     lastCheckedAt: r.lastCheckedAt,
@@ -39,6 +40,7 @@ function fields(row: ConnectionFields) {
     breakerCooldownMs: row.breakerCooldownMs,
     limitMaxConcurrent: row.limitMaxConcurrent,
     limitMaxPerSecond: row.limitMaxPerSecond,
+    limitAdaptive: row.limitAdaptive,
   };
 }
 

@@ -37,12 +37,12 @@ const FINAL = FINAL_RUN_STATUSES.map((s) => `'${s}'`).join(', ');
  * (`tests/bench/pg-retention.ts`: 10M outcomes in packs, 200 runs over four flows, half of them pruned
  * while a writer stores a new run's packs and keys; PostgreSQL 15, two cores):
  *
- * - batched deletes: 24 to 39 s for the 100 runs (5M outcomes); the writer's statements p99 25 ms,
- *   longest 233 ms (6 ms and 40 ms before the prune); the files do not shrink (1,302 MB before, 1,324 MB
- *   after VACUUM, which took 14 s), but what they free is reused: 50 new runs written after it left
- *   the size as it was;
- * - detaching and dropping partitions of 10 runs: 1 s, the writer's longest statement 43 ms, 669 MB
- *   at once. But only runs whose partition goes whole: with one flow running rarely (every 20th run)
+ * - batched deletes: 52.6 s for the 100 runs (5M outcomes); the writer's statements p99 9.2 ms,
+ *   longest 93 ms (7.5 ms and 15 ms before the prune); the files do not shrink (1,223 MB before, 1,310 MB
+ *   after VACUUM, which took 5.6 s), but what they free is reused: 50 new runs written after it left
+ *   the size as it was (1,330 MB);
+ * - detaching and dropping partitions of 10 runs: 0.4 s for the 100, the writer's longest statement
+ *   14 ms, 629 MB at once. But only runs whose partition goes whole: with one flow running rarely (every 20th run)
  *   among three frequent ones, the same policy let 6 partitions go whole (60 runs), and the other 55
  *   runs, in partitions that keep a run of the rare flow, still needed these deletes.
  *

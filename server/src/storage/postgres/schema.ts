@@ -380,6 +380,8 @@ export const connections = pgTable('connections', {
   /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
   limitMaxConcurrent: integer('limit_max_concurrent'),
   limitMaxPerSecond: doublePrecision('limit_max_per_second'),
+  /** The pace is learnt from the system's answers (adaptive pacing), under the limits above. */
+  limitAdaptive: boolean('limit_adaptive').notNull().default(false),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: ms('last_checked_at'),

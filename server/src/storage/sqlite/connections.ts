@@ -15,6 +15,7 @@ interface Row {
   breaker_cooldown_ms: number | null;
   limit_max_concurrent: number | null;
   limit_max_per_second: number | null;
+  limit_adaptive: number;
   last_status: string | null;
   last_status_message: string | null;
   last_checked_at: number | null;
@@ -32,6 +33,7 @@ const connection = (r: Row): ConnectionRow => ({
   breakerCooldownMs: r.breaker_cooldown_ms,
   limitMaxConcurrent: r.limit_max_concurrent,
   limitMaxPerSecond: r.limit_max_per_second,
+  limitAdaptive: r.limit_adaptive === 1,
   lastStatus: r.last_status,
   lastStatusMessage: r.last_status_message,
   lastCheckedAt: r.last_checked_at,
@@ -59,8 +61,8 @@ export class SqliteConnections implements ConnectionRows {
       this.c
         .prepare(
           `INSERT INTO connections (name, base_url, auth_type, username, header_name, secret, check_path,
-             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, created_at, updated_at)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+             breaker_threshold, breaker_cooldown_ms, limit_max_concurrent, limit_max_per_second, limit_adaptive, created_at, updated_at)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(...fields(row), at, at);
     } catch (err) {
@@ -77,7 +79,7 @@ export class SqliteConnections implements ConnectionRows {
       .prepare(
         `UPDATE connections SET base_url = ?, auth_type = ?, username = ?, header_name = ?, secret = ?, check_path = ?,
            breaker_threshold = ?, breaker_cooldown_ms = ?, limit_max_concurrent = ?, limit_max_per_second = ?,
-           updated_at = ? WHERE name = ?`,
+           limit_adaptive = ?, updated_at = ? WHERE name = ?`,
       )
       .run(...rest, at, name);
   }
@@ -107,5 +109,6 @@ function fields(r: ConnectionFields) {
     r.breakerCooldownMs,
     r.limitMaxConcurrent,
     r.limitMaxPerSecond,
+    r.limitAdaptive ? 1 : 0,
   ] as const;
 }

@@ -395,6 +395,7 @@ describe('clashes in the stored rows', () => {
       breakerCooldownMs: null,
       limitMaxConcurrent: null,
       limitMaxPerSecond: null,
+      limitAdaptive: false,
     };
     await connections.insert(row, 1);
     const clash = await connections.insert(row, 2).catch((err: unknown) => err);

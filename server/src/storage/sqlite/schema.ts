@@ -332,6 +332,8 @@ export const connections = sqliteTable('connections', {
   /** Limits on calls to the system, across runs (null: none): requests at once, and per second. */
   limitMaxConcurrent: integer('limit_max_concurrent'),
   limitMaxPerSecond: real('limit_max_per_second'),
+  /** 1: the pace is learnt from the system's answers (adaptive pacing), under the limits above. */
+  limitAdaptive: integer('limit_adaptive').notNull().default(0),
   lastStatus: text('last_status'),
   lastStatusMessage: text('last_status_message'),
   lastCheckedAt: integer('last_checked_at'),

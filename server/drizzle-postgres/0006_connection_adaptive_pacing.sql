@@ -1,0 +1,1 @@
+ALTER TABLE "connections" ADD COLUMN "limit_adaptive" boolean DEFAULT false NOT NULL;

@@ -1,0 +1,1 @@
+ALTER TABLE `connections` ADD `limit_adaptive` integer DEFAULT 0 NOT NULL;
