@@ -76,4 +76,15 @@ describe('the code sandbox', () => {
     await run('globalThis.leak = 1; return {}');
     expect(await run('return { leak: typeof leak }')).toEqual({ ok: true, value: { leak: 'undefined' } });
   });
+
+  it('answers a record still running when it is closed, and every one after', async () => {
+    const own = new QuickJsSandbox();
+    const running = own.run({ code: 'while (true) {}', record: {}, ...limits });
+    const waiting = own.run({ code: 'return {}', record: {}, ...limits });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await own.close();
+    expect(await running).toEqual({ ok: false, reason: 'threw', message: 'the sandbox was closed' });
+    expect(await waiting).toEqual({ ok: false, reason: 'threw', message: 'the sandbox was closed' });
+    expect(await own.run({ code: 'return {}', record: {}, ...limits })).toMatchObject({ ok: false });
+  });
 });

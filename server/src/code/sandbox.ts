@@ -27,6 +27,7 @@ export class QuickJsSandbox implements CodeSandbox {
   private closed = false;
 
   run(request: CodeRequest): Promise<CodeResult> {
+    if (this.closed) return Promise.resolve({ ok: false, reason: 'threw', message: 'the sandbox was closed' });
     let input: string;
     try {
       input = JSON.stringify(request.record);
@@ -53,13 +54,16 @@ export class QuickJsSandbox implements CodeSandbox {
   /** Ends the thread; requests still waiting fail. */
   async close(): Promise<void> {
     this.closed = true;
+    const current = this.current;
+    if (current)
+      this.settle({ id: current.pending.job.id, ok: false, reason: 'threw', message: 'the sandbox was closed' });
     for (const p of this.queue.splice(0)) p.resolve({ ok: false, reason: 'threw', message: 'the sandbox was closed' });
     await this.worker?.terminate();
     this.worker = undefined;
   }
 
   private async pump(): Promise<void> {
-    if (this.current || this.queue.length === 0) return;
+    if (this.closed || this.current || this.queue.length === 0) return;
     const pending = this.queue.shift() as Pending;
     const timer = setTimeout(() => this.overran(), pending.job.timeoutMs + GRACE_MS);
     this.current = { pending, timer };
