@@ -78,10 +78,21 @@ module.exports = {
       name: 'postgres-only-in-its-store',
       comment:
         'PostgreSQL is one implementation of the storage port (server/src/storage/port.ts): only ' +
-        'server/src/storage/postgres/ speaks to it, so the rest of the server works the same on either database.',
+        'server/src/storage/postgres/ speaks to it, so the rest of the server works the same on either database. ' +
+        'The SQL connector (server/src/connectors/sql/) speaks to the databases flows read and write, which are ' +
+        'not the storage; its tests and the crash and end-to-end tests seed them.',
       severity: 'error',
-      from: { pathNot: '^server/src/storage/postgres/' },
+      from: { pathNot: ['^server/src/storage/postgres/', '^server/src/connectors/sql/', '^tests/(e2e|crash)/'] },
       to: { path: [npm('pg', '@types/pg'), '(^|/)node_modules/drizzle-orm/(node-postgres|pg-core)/'] },
+    },
+    {
+      name: 'mysql-only-in-the-sql-connector',
+      comment:
+        'Flows reach MySQL/MariaDB through the SQL port the server injects (engine/src/ports.ts SqlPort); only ' +
+        'server/src/connectors/sql/ implements it. The crash and end-to-end tests read the target to check it.',
+      severity: 'error',
+      from: { pathNot: ['^server/src/connectors/sql/', '^tests/(e2e|crash)/'] },
+      to: { path: [npm('mysql2')] },
     },
     {
       name: 'sqlite-only-in-storage-sqlite',

@@ -1,7 +1,8 @@
-// `npm test`: install what is missing (pnpm, dependencies, Debian's Chromium, a PostgreSQL server),
+// `npm test`: install what is missing (pnpm, dependencies, Debian's Chromium, a PostgreSQL and a MariaDB server),
 // then typecheck, lint and run every test. The exit code is the first failure's.
 import { existsSync } from 'node:fs';
 import { bin, bootstrap, buildEditor, run, say } from './lib.mjs';
+import { testMysql } from './test-mysql.mjs';
 import { testPostgres } from './test-postgres.mjs';
 
 const CHROMIUM = process.env.SLUICE_CHROMIUM || '/usr/bin/chromium';
@@ -35,10 +36,15 @@ let code = run(pnpm[0], [...pnpm.slice(1), 'run', 'check:only']);
 if (code !== 0) process.exit(code);
 
 const postgres = await testPostgres();
-say('tests');
+let mysql;
 try {
-  code = run(bin('vitest'), ['run', ...process.argv.slice(2)], { env: { ...process.env, ...postgres.env } });
+  mysql = await testMysql();
+  say('tests');
+  code = run(bin('vitest'), ['run', ...process.argv.slice(2)], {
+    env: { ...process.env, ...postgres.env, ...mysql.env },
+  });
 } finally {
+  mysql?.stop();
   postgres.stop();
 }
 process.exit(code);

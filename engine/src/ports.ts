@@ -306,6 +306,8 @@ export interface Connectors {
   limits?: ConnectionLimits;
   /** Runs code nodes' JavaScript; absent: a code node fails every record, saying so. */
   sandbox?: CodeSandbox;
+  /** Reads and writes SQL databases through connections of kind postgres or mysql; absent: no SQL access. */
+  sql?: SqlPort;
 }
 
 /**
@@ -340,6 +342,71 @@ export type CodeResult =
  */
 export interface CodeSandbox {
   run(request: CodeRequest): Promise<CodeResult>;
+}
+
+/** A value bound into a SQL statement (never written into its text). */
+export type SqlValue = string | number | boolean | null;
+
+/**
+ * One page of a keyset read: `SELECT … FROM table (or the query as a subquery) WHERE key > after
+ * [AND watermark column > watermark] ORDER BY key LIMIT pageSize`. Names were checked as identifiers.
+ */
+export interface SqlReadRequest {
+  table?: string;
+  query?: string;
+  /** Columns of the table; empty: all. */
+  columns: readonly string[];
+  keyColumn: string;
+  /** The key of the last row of the page before; absent: the first page. */
+  after?: SqlValue;
+  pageSize: number;
+  watermark?: { column: string; after: string };
+}
+
+/** Rows to write in one transaction, each the values of `columns` in order. */
+export interface SqlWriteRequest {
+  table: string;
+  mode: 'insert' | 'upsert' | 'update';
+  keyColumns: readonly string[];
+  columns: readonly string[];
+  /** Set to 1 on insert, raised by 1 by each write that changes the row. */
+  counterColumn?: string;
+  rows: readonly SqlValue[][];
+}
+
+/** What became of one row of a write: committed, or refused by the database with its message. */
+export type SqlRowResult = { ok: true } | { ok: false; message: string; code?: string };
+
+/** `SELECT columns FROM table WHERE keyColumn IN (keys…)`. */
+export interface SqlLookupRequest {
+  table: string;
+  keyColumn: string;
+  /** Empty: all. */
+  columns: readonly string[];
+  keys: readonly SqlValue[];
+}
+
+/**
+ * SQL databases, reached by connection name. Rows come back as JSON-ready objects (times as text).
+ * A lost connection or a timeout rejects with an `SqlFailure` of code `connection` or `timeout`; a
+ * statement the database refuses as a whole (no such table, a syntax error), with code `statement`.
+ */
+export interface SqlPort {
+  read(connection: string, request: SqlReadRequest, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  /** One transaction; a row the database refuses fails alone (its result), the others commit. */
+  write(connection: string, request: SqlWriteRequest, signal?: AbortSignal): Promise<SqlRowResult[]>;
+  lookup(connection: string, request: SqlLookupRequest, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+}
+
+/** A SQL call that failed as a whole: the database unreachable, too slow, or refusing the statement. */
+export class SqlFailure extends Error {
+  constructor(
+    message: string,
+    readonly code: 'connection' | 'timeout' | 'statement' | 'aborted',
+  ) {
+    super(message);
+    this.name = 'SqlFailure';
+  }
 }
 
 /** A live event of a run, for progress displays. */

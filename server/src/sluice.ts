@@ -9,6 +9,7 @@ import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
+import { SqlConnections } from './connectors/sql/index.js';
 import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
@@ -80,6 +81,9 @@ export async function openSluice(config: PartsConfig) {
   const pooled = createPooledHttpClient();
   const { http } = pooled;
   const code = new QuickJsSandbox();
+  // databases flows read and write (connections of kind postgres and mysql), a pool per connection
+  const sql = new SqlConnections((name) => connections.sqlConfig(name));
+  connections.useSqlCheck((name) => sql.check(name));
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
   const estimates = new RunEstimates(storage.estimates, files, {
     http,
@@ -97,6 +101,7 @@ export async function openSluice(config: PartsConfig) {
       files,
       // code nodes' JavaScript runs on a thread of its own, in QuickJS
       sandbox: code,
+      sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
       // adaptive pacing in front of them, for connections that ask for it (learnt in each process)
@@ -134,6 +139,7 @@ export async function openSluice(config: PartsConfig) {
     http,
     /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
     closeHttp: () => pooled.close(),
+    sql,
     scheduler,
     webhooks,
     tokens,
@@ -220,6 +226,7 @@ export async function startSluice(
       parts.closeHttp();
       await sandbox.close();
       await parts.code.close();
+      await parts.sql.close();
       await storage.close();
     },
   };

@@ -527,7 +527,7 @@ function batchTotal(doc: FlowDetail['document']): number | null {
   for (const n of doc.nodes) {
     if (n.type === 'generate') records += Number(n.params.count ?? 1000);
     else if (n.type === 'inline-records') records += (n.params.records as unknown[] | undefined)?.length ?? 0;
-    else if (['http-source', 'webhook', 'entity-source', 'file-source'].includes(n.type)) return null;
+    else if (['http-source', 'webhook', 'entity-source', 'file-source', 'sql-source'].includes(n.type)) return null;
   }
   const size = Number(batches[0]?.params.size ?? 50);
   return records > 0 && size > 0 ? Math.ceil(records / size) : null;

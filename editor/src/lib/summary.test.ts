@@ -20,6 +20,19 @@ describe('paramSummary', () => {
     expect(summary('http-write', { connection: 'erp', url: '/items' })).toBe('POST erp · /items');
   });
 
+  it('shows where SQL nodes read, write and look up', () => {
+    expect(summary('sql-source', { connection: 'dw', table: 'orders', keyColumn: 'id' })).toBe('dw · orders');
+    expect(summary('sql-source', { connection: 'dw', query: 'SELECT * FROM t', keyColumn: 'id' })).toBe(
+      'dw · a SELECT',
+    );
+    expect(summary('sql-write', { connection: 'shop', table: 'orders', keyColumns: ['id'] })).toBe(
+      'upsert into shop · orders',
+    );
+    expect(
+      summary('sql-lookup', { connection: 'shop', table: 'customers', keyColumn: 'code', field: 'customer' }),
+    ).toBe('customer → customers.code');
+  });
+
   it('keeps what it can when params do not parse', () => {
     expect(summary('http-source', { url: 'relative/path' })).toBe('relative/path');
     expect(summary('batch', { size: 'many' })).toBe('many per batch');

@@ -52,6 +52,24 @@ export function paramSummary(node: Pick<FlowNode, 'type' | 'params'>, def?: Node
       const method = text(p['method']);
       return where && method ? `${method} ${where}` : where;
     }
+    case 'sql-source': {
+      const connection = text(p['connection']);
+      const from = text(p['table']) ?? (text(p['query']) ? 'a SELECT' : null);
+      return connection && from ? `${connection} · ${from}` : (connection ?? from);
+    }
+    case 'sql-write': {
+      const connection = text(p['connection']);
+      const table = text(p['table']);
+      const mode = text(p['mode']);
+      const where = connection && table ? `${connection} · ${table}` : (connection ?? table);
+      return where && mode ? `${mode} into ${where}` : where;
+    }
+    case 'sql-lookup': {
+      const table = text(p['table']);
+      const column = text(p['keyColumn']);
+      const field = text(p['field']);
+      return table && column && field ? `${field} → ${table}.${column}` : table;
+    }
     case 'map': {
       const fields = Array.isArray(p['fields']) ? p['fields'].length : 0;
       return p['keep'] === 'none'

@@ -95,6 +95,10 @@ describe('node contexts', () => {
       'entity-write': 'write',
       'file-sink': 'write',
       collect: 'write',
+      'sql-source': 'source',
+      // a lookup reaches a connection and fails records: the write role's context
+      'sql-lookup': 'write',
+      'sql-write': 'write',
     });
   });
 });

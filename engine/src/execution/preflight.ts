@@ -30,6 +30,11 @@ export async function preflight(flow: Flow, connectors: Connectors, state: RunSt
   if (signal.aborted) throw new Cancelled();
   for (const { name, result } of checks) {
     if (result && !result.ok && (result.status === 401 || result.status === 403)) {
+      // a database (a SQL connection's check reports a refused login as 401) says why itself
+      if (/^(postgres(ql)?|mysql):\/\//i.test(connectors.connection(name)?.baseUrl ?? ''))
+        throw new Error(
+          `connection "${name}": the database refused the credentials (${result.message}) — check its user and password`,
+        );
       throw new Error(
         `connection "${name}": the system refused the credentials (HTTP ${result.status}) — check its token`,
       );

@@ -80,6 +80,21 @@ describe('test runs', () => {
     expect(requests[0]?.headers['Idempotency-Key']).toMatch(/^r:write:R-0\.\.R-1:2:[0-9a-z]+$/);
   });
 
+  it('does not write SQL rows either: a SQL write shows the rows it would write, and its port is never called', async () => {
+    const sqlFlow = flowOf([
+      { id: 'start', type: 'manual' },
+      { id: 'src', type: 'inline-records', params: { records, keyField: 'id' } },
+      { id: 'rows', type: 'sql-write', params: { connection: 'db', table: 'orders', keyColumns: ['id'] } },
+    ]);
+    const { result } = await run({ limit: 2 }, sqlFlow);
+    expect(result.test?.rows?.dryRun).toBe(true);
+    expect(result.test?.rows?.output).toEqual([
+      { table: 'orders', mode: 'upsert', row: { id: 'R-0', qty: 0 } },
+      { table: 'orders', mode: 'upsert', row: { id: 'R-1', qty: 1 } },
+    ]);
+    expect(result.counts.succeeded).toBe(2); // the connectors here have no SQL port: nothing reached one
+  });
+
   it('sends writes when the test asks for it', async () => {
     const { result, connectors } = await run({ limit: 3, sendWrites: true });
     expect(connectors.requests.map((r) => r.url)).toEqual([

@@ -38,7 +38,7 @@ export interface NodeTestData {
 export const TEST_CAPTURE_MAX = 500;
 
 /** The types whose effect a test run does not send. */
-const WRITE_TYPES = new Set(['http-write', 'entity-write', 'file-sink']);
+const WRITE_TYPES = new Set(['http-write', 'entity-write', 'file-sink', 'sql-write']);
 
 /** Thrown by a source's `emitPage` once it has emitted the test's limit: the source stops reading. */
 export class LimitReached extends Error {
@@ -207,6 +207,10 @@ function wouldBeRequests(live: LiveNode, ctx: WriteContext, items: Item[]): unkn
   if (node.type === 'file-sink') {
     const p = node.params as { path: string; format: string };
     return items.map((item) => ({ append: p.path, format: p.format, record: item.data }));
+  }
+  if (node.type === 'sql-write') {
+    const p = node.params as { table: string; mode: string };
+    return items.map((item) => ({ table: p.table, mode: p.mode, row: item.data }));
   }
   const params =
     node.type === 'entity-write'

@@ -21,6 +21,9 @@ import { inlineRecords } from './inline-records.js';
 import { manual } from './manual.js';
 import { map } from './map.js';
 import { split } from './split.js';
+import { sqlLookup } from './sql-lookup.js';
+import { sqlSource } from './sql-source.js';
+import { sqlWrite } from './sql-write.js';
 import { webhook } from './webhook.js';
 
 /** How each node type of the catalogue runs: one implementation per type, checked by the compiler. */
@@ -48,6 +51,9 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   'file-sink': implement('write', fileSink),
   collect: implement('write', collect),
   'error-branch': implement('transform', errorBranch),
+  'sql-source': implement('source', sqlSource),
+  'sql-lookup': implement('write', sqlLookup),
+  'sql-write': implement('write', sqlWrite),
 };
 
 /**

@@ -179,6 +179,7 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     await sluice.runner.stop();
     sluice.closeHttp();
     await sluice.sandbox.close();
+    await sluice.sql.close();
     await sluice.storage.close();
   }
 }
@@ -189,7 +190,8 @@ function expectedTotal(flow: { nodes: { type: string; params: Record<string, unk
   for (const n of flow.nodes) {
     if (n.type === 'generate') total += Number(n.params.count);
     else if (n.type === 'inline-records') total += (n.params.records as unknown[]).length;
-    else if (['http-source', 'webhook', 'entity-source', 'file-source'].includes(n.type)) return undefined;
+    else if (['http-source', 'webhook', 'entity-source', 'file-source', 'sql-source'].includes(n.type))
+      return undefined;
   }
   return total || undefined;
 }

@@ -263,3 +263,56 @@ describe('connections', () => {
     await connections.delete('moving');
   });
 });
+
+describe('database connections', () => {
+  it('take a postgres:// or mysql:// URL with basic auth, naming the field at fault otherwise', async () => {
+    const cases: [unknown, string, RegExp][] = [
+      [{ name: 'db', baseUrl: 'postgres://db.test/', auth: 'basic', username: 'u' }, 'baseUrl', /database name/],
+      [
+        { name: 'db', baseUrl: 'postgres://u:p@db.test/x', auth: 'basic', username: 'u' },
+        'baseUrl',
+        /username and secret/,
+      ],
+      [{ name: 'db', baseUrl: 'mysql://db.test/x?tls=yes', auth: 'basic', username: 'u' }, 'baseUrl', /tls must be/],
+      [{ name: 'db', baseUrl: 'mysql://db.test/x', auth: 'bearer', secret: 's' }, 'auth', /takes basic/],
+      [{ name: 'db', baseUrl: 'mysql://db.test/x', auth: 'basic' }, 'username', /required/],
+      [
+        { name: 'db', baseUrl: 'oracle://db.test/x', auth: 'basic', username: 'u' },
+        'baseUrl',
+        /postgres:\/\/ or mysql:\/\//,
+      ],
+    ];
+    for (const [input, field, message] of cases) {
+      const res = await send('POST', '/api/connections', input);
+      expect(res.status, JSON.stringify(input)).toBe(400);
+      const err = ((await res.json()) as { error: { path?: string; message: string } }).error;
+      expect(err.path, JSON.stringify(input)).toBe(field);
+      expect(err.message).toMatch(message);
+    }
+  });
+
+  it('are checked with SELECT 1: ok on a database that answers, error with the reason on one that does not', async () => {
+    const server = new URL(process.env.SLUICE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres');
+    const created = await send('POST', '/api/connections', {
+      name: 'warehouse',
+      baseUrl: `postgres://${server.host}${server.pathname}`,
+      auth: 'basic',
+      username: decodeURIComponent(server.username) || 'postgres',
+      ...(server.password ? { secret: decodeURIComponent(server.password) } : {}),
+    });
+    expect(created.status).toBe(201);
+    const ok = await send('POST', '/api/connections/warehouse/check');
+    expect(await ok.json()).toMatchObject({ state: 'ok', message: expect.stringContaining('SELECT 1 answered') });
+    await send('POST', '/api/connections', {
+      name: 'nowhere',
+      baseUrl: 'mysql://127.0.0.1:1/shop',
+      auth: 'basic',
+      username: 'root',
+      secret: 'pw',
+    });
+    const down = await send('POST', '/api/connections/nowhere/check');
+    expect(await down.json()).toMatchObject({ state: 'error', message: expect.stringMatching(/ECONNREFUSED/) });
+    const view = (await (await t.app.request('/api/connections/nowhere')).json()) as { secret: string };
+    expect(view.secret).toBe('••••'); // the password is sealed; a short one is not even partly shown
+  });
+});

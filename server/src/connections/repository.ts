@@ -1,6 +1,7 @@
-import type { Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
+import type { ConnectionCheck, Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
 import type { ConnectionInput, ConnectionPatch, ConnectionView } from '@sluice/shared';
+import { parseSqlUrl, type SqlConnectionConfig, sqlKindOf } from '../connectors/sql/index.js';
 import { type CheckResult, checkConnection } from '../connectors.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
 import type { ConnectionRow, ConnectionRows } from '../storage/port.js';
@@ -16,6 +17,10 @@ export class ConnectionRepository {
   private readonly builtIn: Map<string, ResolvedConnection>;
   /** Stored connections resolved (null: none of that name), until changed or deleted. */
   private readonly resolved = new Map<string, ResolvedConnection | null>();
+  /** Stored database connections, as loaded with `resolved` (password opened). */
+  private readonly databases = new Map<string, SqlConnectionConfig>();
+  /** Checks a database connection (`SELECT 1`; a refused login: status 401); none: database connections cannot be checked. */
+  private sqlCheck: ((name: string) => Promise<ConnectionCheck>) | undefined;
 
   constructor(
     private readonly rows: ConnectionRows,
@@ -24,6 +29,16 @@ export class ConnectionRepository {
     private readonly now: () => number = Date.now,
   ) {
     this.builtIn = new Map(builtIn.map((c) => [c.name, c]));
+  }
+
+  /** Gives the repository the status check of database connections (the SQL port's). */
+  useSqlCheck(check: (name: string) => Promise<ConnectionCheck>): void {
+    this.sqlCheck = check;
+  }
+
+  /** A database connection as loaded for a run (see `preload`), for the SQL port; undefined otherwise. */
+  sqlConfig(connectionName: string): SqlConnectionConfig | undefined {
+    return this.databases.get(connectionName);
   }
 
   async list(): Promise<ConnectionView[]> {
@@ -42,6 +57,7 @@ export class ConnectionRepository {
     if (this.builtIn.has(input.name) || (await this.rows.find(input.name)))
       throw new ConflictError('exists', `name: a connection named "${input.name}" already exists`, { path: 'name' });
     checkAuth(input);
+    checkDatabaseInput(input);
     // two creates of one name racing: the store refuses the second the same way
     await this.rows.insert(
       {
@@ -78,6 +94,7 @@ export class ConnectionRepository {
     };
     const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
     checkAuth({ ...next, ...(secret ? { secret: 'stored' } : {}) });
+    checkDatabaseInput(next);
     const breaker =
       patch.breaker ??
       (row.breakerThreshold
@@ -136,6 +153,16 @@ export class ConnectionRepository {
   private async load(name: string): Promise<void> {
     const row = await this.rows.find(name);
     this.resolved.set(name, row ? this.toResolved(row) : null);
+    const database = row ? this.databaseOf(row) : undefined;
+    if (database) this.databases.set(name, database);
+    else this.databases.delete(name);
+  }
+
+  private databaseOf(row: ConnectionRow): SqlConnectionConfig | undefined {
+    const parsed = sqlKindOf(row.baseUrl) ? parseSqlUrl(row.baseUrl) : undefined;
+    if (!parsed || typeof parsed === 'string') return undefined;
+    const password = row.secret === null ? undefined : this.box.open(row.secret);
+    return { ...parsed, user: row.username ?? '', ...(password !== undefined ? { password } : {}) };
   }
 
   /** A connection as loaded: built in, or stored and preloaded; undefined otherwise. */
@@ -174,9 +201,19 @@ export class ConnectionRepository {
   private async probe(connectionName: string, http: HttpClient, signal?: AbortSignal): Promise<CheckResult> {
     const view = await this.get(connectionName);
     const conn = (await this.resolve(connectionName)) as ResolvedConnection;
-    const result = await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal);
+    const result = sqlKindOf(conn.baseUrl)
+      ? await this.checkDatabase(connectionName)
+      : await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal);
     if (!view.builtIn) await this.rows.setStatus(connectionName, result.state, result.message, this.now());
     return result;
+  }
+
+  /** `SELECT 1` as the connection: ok, or error with the database's reason. */
+  private async checkDatabase(connectionName: string): Promise<CheckResult> {
+    if (!this.sqlCheck) return { ok: false, state: 'error', message: 'this server cannot reach databases' };
+    await this.load(connectionName); // the check uses what is stored now
+    const { ok, status, message } = await this.sqlCheck(connectionName);
+    return { ok, state: ok ? 'ok' : status === 401 ? 'unauthorized' : 'error', message, ...(status ? { status } : {}) };
   }
 
   private toResolved(row: ConnectionRow): ResolvedConnection {
@@ -261,6 +298,21 @@ export class ConnectionRepository {
     if (this.builtIn.has(connectionName))
       throw new ConflictError('built_in', `connection "${connectionName}" is built in and cannot be changed`);
   }
+}
+
+/** A database connection: a URL that names host and database, and a user to connect as (basic auth). */
+function checkDatabaseInput(c: Pick<ConnectionInput, 'baseUrl' | 'auth' | 'username'>): void {
+  if (!sqlKindOf(c.baseUrl)) return;
+  const parsed = parseSqlUrl(c.baseUrl);
+  if (typeof parsed === 'string') throw new InvalidError('bad_request', `baseUrl: ${parsed}`, { path: 'baseUrl' });
+  if (c.auth !== 'basic')
+    throw new InvalidError(
+      'bad_request',
+      'auth: a database connection takes basic (username, and the password as secret)',
+      {
+        path: 'auth',
+      },
+    );
 }
 
 function checkAuth(c: Pick<ConnectionInput, 'auth' | 'username' | 'headerName' | 'secret'>): void {

@@ -79,6 +79,7 @@ export async function openTestSluice(
       parts.scheduler.stop();
       await parts.runner.stop();
       await parts.sandbox.close();
+      await parts.sql.close();
       await parts.storage.close();
       await database?.drop();
       rmSync(dir, { recursive: true, force: true });

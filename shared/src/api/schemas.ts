@@ -478,8 +478,14 @@ export const connectionInputSchema = z.strictObject({
   name: connectionName,
   baseUrl: z
     .string()
-    .url('must be an absolute http(s) URL')
-    .regex(/^https?:\/\//i, 'must be an absolute http(s) URL'),
+    .url('must be an absolute http(s) URL, or postgres:// or mysql:// for a database')
+    .regex(
+      /^(https?|postgres(ql)?|mysql):\/\//i,
+      'must be an absolute http(s) URL, or postgres:// or mysql:// for a database',
+    )
+    .describe(
+      'Where the system is: an http(s) base URL, or a database as postgres://host:port/database or mysql://host:port/database (?tls=off|require|verify), with basic auth (username, secret = password).',
+    ),
   auth: z.enum(AUTH_TYPES).default('none'),
   /** Basic auth's user name. */
   username: z.string().min(1).max(200).optional(),

@@ -20,6 +20,7 @@ import { manualTrigger } from './manual.js';
 import { map } from './map.js';
 import { scheduleTrigger } from './schedule.js';
 import { split } from './split.js';
+import { sqlLookup, sqlSource, sqlWrite } from './sql.js';
 import { webhookTrigger } from './webhook.js';
 
 export type { NodeTypeDefinition } from './define.js';
@@ -60,6 +61,9 @@ const definitions = [
   fileSink,
   collect,
   errorBranch,
+  sqlSource,
+  sqlLookup,
+  sqlWrite,
 ] as const;
 
 /** Every node type of this release, in palette order. */
@@ -82,6 +86,7 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
 export { AGGREGATE_OPS } from './aggregate.js';
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
+export { isSqlIdentifier, SQL_IDENTIFIER, SQL_TABLE } from './sql.js';
 export {
   aggregate,
   batch,
@@ -105,5 +110,8 @@ export {
   map,
   scheduleTrigger,
   split,
+  sqlLookup,
+  sqlSource,
+  sqlWrite,
   webhookTrigger,
 };

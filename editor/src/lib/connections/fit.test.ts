@@ -35,4 +35,18 @@ describe('connections that fit a node', () => {
     expect(names(connectionsFor('entity-source', all))).toEqual([['maintenance-sandbox'], ['acme', 'zeta']]);
     expect(names(connectionsFor('entity-write', all))).toEqual([['erp-sandbox'], ['acme', 'zeta']]);
   });
+
+  it('SQL nodes: stored database connections only; other nodes never offer them', () => {
+    const withDatabases = [
+      ...all,
+      { ...conn('warehouse', false), baseUrl: 'postgres://db.example:5432/warehouse' },
+      { ...conn('shop', false), baseUrl: 'mysql://127.0.0.1/shop' },
+    ];
+    expect(names(connectionsFor('sql-source', withDatabases))).toEqual([[], ['shop', 'warehouse']]);
+    expect(names(connectionsFor('sql-write', withDatabases))).toEqual([[], ['shop', 'warehouse']]);
+    expect(names(connectionsFor('http-write', withDatabases))).toEqual([
+      ['erp-sandbox', 'maintenance-sandbox'],
+      ['acme', 'zeta'],
+    ]);
+  });
 });

@@ -34,7 +34,7 @@ function paramsOf(node: FlowNode): Record<string, unknown> | null {
 const num = (value: unknown): number | null => (typeof value === 'number' && Number.isFinite(value) ? value : null);
 
 /** Node types whose `out` port passes on every record that reaches them (when none fails). */
-const PASS_THROUGH = new Set(['batch', 'delay', 'map', 'http-write']);
+const PASS_THROUGH = new Set(['batch', 'delay', 'map', 'http-write', 'sql-lookup', 'sql-write']);
 
 class Graph {
   private readonly byId = new Map<string, FlowNode>();

@@ -1,0 +1,2 @@
+export { parseSqlUrl, type SqlConnectionConfig, type SqlKind, sqlKindOf } from './config.js';
+export { SqlConnections } from './connections.js';

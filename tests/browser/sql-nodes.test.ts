@@ -1,0 +1,57 @@
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, openPage, SHOTS } from '../support/browser.js';
+import { type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const errors: string[] = [];
+
+beforeAll(async () => {
+  server = await startServer();
+  browser = await launchChromium();
+  page = await openPage(browser);
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+const problems = async () => (await page.getByTestId('problem').allTextContents()).map((t) => t.trim());
+
+describe('SQL nodes in the editor', () => {
+  it('sit in the palette under sources, transform and sinks, and get a form and plain problems', async () => {
+    await page.getByTestId('new-flow-button').click();
+    await page.getByTestId('new-blank-flow').click();
+    await expect.poll(() => page.getByTestId('flow-name').textContent()).toBe('Untitled flow');
+    await page.getByTestId('palette-search').fill('sql');
+    const group = async (type: string) =>
+      page
+        .getByTestId(`palette-item-${type}`)
+        .evaluate((el) => el.closest('.palette-group')?.querySelector('h3')?.textContent);
+    expect(await group('sql-source')).toBe('Sources');
+    expect(await group('sql-lookup')).toBe('Transform');
+    expect(await group('sql-write')).toBe('Sinks');
+
+    const canvas = page.getByTestId('canvas');
+    await page.getByTestId('palette-item-sql-write').dragTo(canvas, { targetPosition: { x: 400, y: 200 } });
+    await page.getByTestId('node-sql-write-1').click();
+    // the form generated from the node's schema: a connection to choose, the table, the mode
+    await page.getByTestId('param-table').fill('orders; drop');
+    await expect
+      .poll(problems)
+      .toEqual(expect.arrayContaining([expect.stringMatching(/SQL write → Table: must be a plain SQL table name/)]));
+    await page.getByTestId('param-table').fill('orders');
+    await expect.poll(async () => (await problems()).some((p) => p.includes('Table'))).toBe(false);
+    const mode = page.getByTestId('param-mode');
+    expect(await mode.evaluate((el: HTMLSelectElement) => el.selectedOptions[0]?.textContent)).toMatch(/upsert/);
+    expect(await page.getByTestId('param-connection').isVisible()).toBe(true);
+    await page.screenshot({ path: path.join(SHOTS, 'sql-write-inspector.png') });
+    expect(errors).toEqual([]);
+  });
+});
