@@ -16,7 +16,10 @@ export const code = defineNodeType({
         'JavaScript function body: `record` is the record; return the new record (an object), or null to drop it. E.g. `return { ...record, total: record.qty * record.price }`.',
       ),
     timeoutMs: wholeNumber(1, 10_000).default(1_000).describe('Longest time the code may run for one record, in ms.'),
-    memoryMb: wholeNumber(1, 1_024).default(32).describe('Most memory the code may use for one record, in MB.'),
+    memoryMb: wholeNumber(1, 1_024)
+      .default(32)
+      .describe('Most memory the code may use for one record, in MB.')
+      .meta({ title: 'Memory (MB)' }),
   }),
   input: true,
   outputs: ['out', 'error'],
