@@ -1,4 +1,8 @@
+import type { CodeResult } from '../ports.js';
 import type { Item, NodeFactory, ShapingContext } from '../runtime.js';
+
+/** Records handed to the sandbox ahead of the one the node waits for. */
+const AHEAD = 16;
 
 /**
  * Runs the node's JavaScript for each record in the sandbox the server gives (no process, files or
@@ -10,12 +14,20 @@ export const code: NodeFactory<'code', ShapingContext> = (ctx, params) => {
   return {
     async process(items) {
       const { sandbox } = ctx;
+      // the next records are handed to the sandbox while this one runs, so it never waits between them
+      const results: Promise<CodeResult>[] = [];
+      const ask = (upTo: number) => {
+        while (sandbox && results.length < Math.min(items.length, upTo)) {
+          results.push(sandbox.run({ ...request, record: (items[results.length] as Item).data }));
+        }
+      };
       let ok: Item[] = [];
       const flush = async () => {
         if (ok.length) await ctx.emit('out', ok);
         ok = [];
       };
-      for (const item of items) {
+      for (const [i, item] of items.entries()) {
+        ask(i + AHEAD);
         await ctx.boundary(); // a record may take up to its time limit: let the process breathe between them
         if (!sandbox) {
           await flush();
@@ -26,7 +38,7 @@ export const code: NodeFactory<'code', ShapingContext> = (ctx, params) => {
           );
           continue;
         }
-        const result = await sandbox.run({ ...request, record: item.data });
+        const result = await (results[i] as Promise<CodeResult>);
         if (result.ok && result.value === null) {
           ctx.dropWith([item], () => ({ message: 'the code returned null', code: 'dropped' }));
           continue;

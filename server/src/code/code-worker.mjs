@@ -115,8 +115,8 @@ port.on('message', async (/** @type {CodeJob} */ job) => {
     broken = true;
     answer = { id: job.id, ok: false, reason: 'threw', message: `the sandbox failed: ${String(err)}` };
   }
-  port.postMessage(answer);
-  // the host starts a fresh thread for the next record
+  // the host starts a fresh thread for the records after this one
+  port.postMessage(broken ? { ...answer, ending: true } : answer);
   if (broken) process.exit(1);
 });
 port.postMessage({ ready: true });

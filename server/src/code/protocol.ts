@@ -11,6 +11,10 @@ export interface CodeJob {
 }
 
 /** Its answer: the returned value as JSON (null when it returned undefined), or why there is none. */
-export type CodeAnswer =
+export type CodeAnswer = (
   | { id: number; ok: true; output: string | null }
-  | { id: number; ok: false; reason: 'threw' | 'time' | 'memory'; message: string };
+  | { id: number; ok: false; reason: 'threw' | 'time' | 'memory'; message: string }
+) & {
+  /** The thread ends after this answer (its QuickJS instance broke): the records after it go to another. */
+  ending?: boolean;
+};

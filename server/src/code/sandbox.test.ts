@@ -87,4 +87,23 @@ describe('the code sandbox', () => {
     expect(await waiting).toEqual({ ok: false, reason: 'threw', message: 'the sandbox was closed' });
     expect(await own.run({ code: 'return {}', record: {}, ...limits })).toMatchObject({ ok: false });
   });
+
+  it('answers records handed over together in order, whatever happens to those between', async () => {
+    const codes = Array.from({ length: 40 }, (_, i) =>
+      i === 5
+        ? 'while (true) {}'
+        : i === 12
+          ? 'function f() { return f() + 1 } return { n: f() }'
+          : i === 20
+            ? 'const b = new ArrayBuffer(1073741824); return {}'
+            : `return { i: ${i} }`,
+    );
+    const results = await Promise.all(codes.map((code) => run(code)));
+    results.forEach((result, i) => {
+      if (i === 5) expect(result).toMatchObject({ ok: false, reason: 'time' });
+      else if (i === 12) expect(result).toMatchObject({ ok: false, reason: 'threw' });
+      else if (i === 20) expect(result).toMatchObject({ ok: false, reason: 'memory' });
+      else expect(result, `record ${i}`).toEqual({ ok: true, value: { i } });
+    });
+  });
 });
