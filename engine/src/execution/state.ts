@@ -34,8 +34,12 @@ export class RunState {
   readonly capture: TestCapture | undefined;
   /** "Test to here": the nodes that run; undefined: all. */
   runs: Set<string> | undefined;
+  /** Shaping nodes to tell when a batch has finished upstream, in flow order (see `ShapingContext.onBatchEnd`). */
+  readonly batchEndHandlers: { order: number; handler: (batchNo: number) => Promise<void> }[] = [];
   private readonly settledBefore: ReadonlySet<number>;
   private readonly resumeLowWater: number;
+  /** Past every place a resumed run's stored outcomes hold. */
+  private readonly storedEnd: number;
   private readonly runtime: Runtime;
   private lastYield: number;
 
@@ -54,6 +58,9 @@ export class RunState {
     this.sourcesDone = new Set(cp?.sourcesDone ?? []);
     this.settledBefore = o.resume?.settled ?? new Set();
     this.resumeLowWater = cp?.lowWater ?? 0;
+    let storedEnd = this.resumeLowWater;
+    for (const seq of this.settledBefore) if (seq >= storedEnd) storedEnd = seq + 1;
+    this.storedEnd = storedEnd;
     this.nextSeq = cp?.position?.firstSeq ?? cp?.lowWater ?? 0;
     this.nextBatch = cp?.nextBatch ?? 1;
     this.lastBatchEnd = cp?.lastBatchEnd;
@@ -64,6 +71,16 @@ export class RunState {
   /** Whether the record at `seq` was settled and stored before the run resumed (it is skipped). */
   settledEarlier(seq: number): boolean {
     return seq < this.resumeLowWater || this.settledBefore.has(seq);
+  }
+
+  /**
+   * Places for `n` records a shaping node makes, past every record read or made so far and every
+   * place a resumed run found stored: the first of them.
+   */
+  reserve(n: number): number {
+    const first = Math.max(this.nextSeq, this.storedEnd);
+    this.nextSeq = first + n;
+    return first;
   }
 
   /**
