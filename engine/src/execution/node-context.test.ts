@@ -66,7 +66,7 @@ describe('node contexts', () => {
         'changes',
       ].sort(),
     );
-        expect(members('write')).toEqual(
+    expect(members('write')).toEqual(
       [...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail', 'saveState'].sort(),
     );
   });
