@@ -82,6 +82,7 @@ export interface Checkpoint {
   lowWater: number;
   nextBatch: number;
   lastBatchEnd?: number;
+  /** Sources that read everything, every record of which is below `lowWater` (not started again). */
   sourcesDone: string[];
   position?: SourcePosition;
   /** Per-node state: a delay's last batch end, a rate limiter's window, a retry run's cursor. */

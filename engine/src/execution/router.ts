@@ -57,7 +57,7 @@ export class Router {
     const hop = target.index * 4 + HOP.in;
     for (const item of items) if (item.seq >= 0) item.hops.push(hop);
     await target.runtime.process(items);
-    if (target.role === 'source') sourcesDone.add(target.node.id);
+    if (target.role === 'source') this.state.sourceFinished(target.node.id);
   }
 
   /** Marks the item failed at the node (error, attempts, payload as it entered) and sends it out of `error`. */

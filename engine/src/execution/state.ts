@@ -21,8 +21,10 @@ export class RunState {
   readonly breakers: BreakerRegistry;
   /** Connections whose breaker the run used: their states go into checkpoints. */
   readonly connectionsUsed = new Set<string>();
-  /** Sources that have read everything (a resumed run does not start them again). */
+  /** Sources that have read everything (they take no more activations; see `sourcesSettled`). */
   readonly sourcesDone: Set<string>;
+  /** Past the last record each source read, for those that finished in this life. */
+  private readonly sourceEnds = new Map<string, number>();
   /** Batches open now, with when each started (when a delay released it, else when it was cut). */
   readonly openBatches = new Map<number, number>();
   nextSeq: number;
@@ -66,6 +68,21 @@ export class RunState {
     this.lastBatchEnd = cp?.lastBatchEnd;
     if (o.signal.aborted) this.control.abort();
     else o.signal.addEventListener('abort', () => this.control.abort(), { once: true });
+  }
+
+  /** A source has read everything: every record it read has a place below `nextSeq`. */
+  sourceFinished(nodeId: string): void {
+    this.sourcesDone.add(nodeId);
+    this.sourceEnds.set(nodeId, this.nextSeq);
+  }
+
+  /**
+   * The sources a checkpoint with this low-water mark may record as done (a resumed run does not
+   * start them again): those every record of which has settled. A source that has read everything
+   * while a batch node still holds some of its records is read again from the checkpoint's position.
+   */
+  sourcesSettled(lowWater: number): string[] {
+    return [...this.sourcesDone].filter((id) => (this.sourceEnds.get(id) ?? 0) <= lowWater);
   }
 
   /** Whether the record at `seq` was settled and stored before the run resumed (it is skipped). */
