@@ -5,6 +5,14 @@ const EXPRESSION_PARAMS: Record<string, (params: Record<string, unknown>) => [st
   map: (p) => ((p.fields as { expression: string }[]) ?? []).map((f, i) => [`fields[${i}].expression`, f.expression]),
   filter: (p) => [['condition', String(p.condition)]],
   branch: (p) => [['condition', String(p.condition)]],
+  'changed-only': (p) => (p.content ? [['content', String(p.content)]] : []),
+  dedupe: (p) => (p.key ? [['key', String(p.key)]] : []),
+  aggregate: (p) => [
+    ...(p.groupBy ? ([['groupBy', String(p.groupBy)]] as [string, string][]) : []),
+    ...((p.fields as { value?: string }[]) ?? []).flatMap((f, i): [string, string][] =>
+      f.value ? [[`fields[${i}].value`, f.value]] : [],
+    ),
+  ],
 };
 
 /**

@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import type { HttpResponse } from './ports.js';
 import { startRun } from './run.js';
-import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from './testing/index.js';
+import {
+  chain,
+  dieAndResume,
+  fakeConnectors,
+  flowOf,
+  json,
+  MemoryRunStore,
+  SimulatedClock,
+  testRuntime,
+} from './testing/index.js';
 
 const records = (n: number) => Array.from({ length: n }, (_, i) => ({ key: `r${i}`, n: i }));
 
@@ -258,6 +267,108 @@ describe('resume after the process died', () => {
     expect([...written.values()].every((n) => n === 1)).toBe(true);
     expect(store2.batches.map((b) => b.batchNo)).toEqual([3, 4]);
   });
+
+  /**
+   * Flows where a source reads everything while a batch node still holds some of its records (it
+   * lets them go only when the run finishes), and a commit lands meanwhile (another batch's).
+   */
+  const N = 20;
+  const src = { id: 'src', type: 'generate', params: { count: N, pageSize: 5 } };
+  const held = {
+    'two edges from the source, one into a batch larger than the source': flowOf(
+      [
+        { id: 'start', type: 'manual' },
+        src,
+        { id: 'small', type: 'batch', params: { size: 3 } },
+        { id: 'big', type: 'batch', params: { size: 50 } },
+        { id: 'a', type: 'collect' },
+        { id: 'b', type: 'collect' },
+      ],
+      [...chain('start', 'src', 'small', 'a'), ...chain('src', 'big', 'b')],
+    ),
+    'a branch node with a batch on each port': flowOf(
+      [
+        { id: 'start', type: 'manual' },
+        src,
+        { id: 'split', type: 'branch', params: { condition: 'index % 2 = 0' } },
+        { id: 'small', type: 'batch', params: { size: 3 } },
+        { id: 'big', type: 'batch', params: { size: 50 } },
+        { id: 'wait', type: 'delay', params: { ms: 100 } },
+        { id: 'a', type: 'collect' },
+        { id: 'b', type: 'collect' },
+      ],
+      [...chain('start', 'src', 'split:true', 'small', 'a'), ...chain('split:false', 'big', 'wait', 'b')],
+    ),
+    'one chain whose second batch holds the tail': flowOf([
+      { id: 'start', type: 'manual' },
+      src,
+      { id: 'small', type: 'batch', params: { size: 3 } },
+      { id: 'big', type: 'batch', params: { size: 8 } },
+      { id: 'wait', type: 'delay', params: { ms: 100 } },
+      { id: 'a', type: 'collect' },
+    ]),
+    'one chain whose only batch holds the tail': flowOf([
+      { id: 'start', type: 'manual' },
+      src,
+      { id: 'big', type: 'batch', params: { size: 8 } },
+      { id: 'wait', type: 'delay', params: { ms: 100 } },
+      { id: 'a', type: 'collect' },
+    ]),
+    'a second source read while a batch holds the records of the first': flowOf(
+      [
+        { id: 'start', type: 'manual' },
+        { id: 'src', type: 'generate', params: { count: N - 6, pageSize: 4 } },
+        {
+          id: 'other',
+          type: 'inline-records',
+          params: { records: Array.from({ length: 6 }, (_, i) => ({ k: `o${i}` })), keyField: 'k' },
+        },
+        { id: 'big', type: 'batch', params: { size: 50 } },
+        { id: 'a', type: 'collect' },
+        { id: 'b', type: 'collect' },
+      ],
+      [...chain('start', 'src', 'big', 'a'), ...chain('start', 'other', 'b')],
+    ),
+  };
+  /** Past the last record each source reads (the generated one reads first). */
+  const ends = (flow: (typeof held)[keyof typeof held]): Record<string, number> =>
+    flow.nodes.some((n) => n.id === 'other') ? { src: N - 6, other: N } : { src: N };
+
+  it.each(Object.entries(held))(
+    'settles every record once when it dies after any commit, a batch still holding records of a finished source: %s',
+    async (_, flow) => {
+      const commits = (
+        await dieAndResume(
+          flow,
+          Number.POSITIVE_INFINITY,
+          fakeConnectors(() => json(500, {})),
+        )
+      ).first.commits.length;
+      expect(commits).toBeGreaterThanOrEqual(2);
+      for (let after = 0; after <= commits; after++) {
+        const { result, first, outcomes } = await dieAndResume(
+          flow,
+          after,
+          fakeConnectors(() => json(500, {})),
+        );
+        const why = `died after commit ${after}`;
+        expect(result.status, why).toBe('succeeded');
+        expect(
+          outcomes.map((o) => o.seq).sort((a, b) => a - b),
+          why,
+        ).toEqual(Array.from({ length: N }, (_, i) => i));
+        expect(new Set(outcomes.map((o) => o.key)).size, why).toBe(N);
+        const { read, succeeded, filtered, failed, cancelled } = result.counts;
+        expect(read, why).toBe(N);
+        expect(succeeded + filtered + failed + cancelled, why).toBe(N);
+        // a checkpoint records a source as done only once everything it read is settled and stored
+        for (const { checkpoint } of first.commits) {
+          for (const id of checkpoint.sourcesDone)
+            expect(checkpoint.lowWater, why).toBeGreaterThanOrEqual(ends(flow)[id] ?? N);
+        }
+      }
+    },
+  );
 });
 
 describe('retry failed records', () => {

@@ -82,6 +82,7 @@ export interface Checkpoint {
   lowWater: number;
   nextBatch: number;
   lastBatchEnd?: number;
+  /** Sources that read everything, every record of which is below `lowWater` (not started again). */
   sourcesDone: string[];
   position?: SourcePosition;
   /** Per-node state: a delay's last batch end, a rate limiter's window, a retry run's cursor. */
@@ -338,8 +339,44 @@ export interface Connectors {
    * absent: requests are sent without limits.
    */
   limits?: ConnectionLimits;
+  /** Runs code nodes' JavaScript; absent: a code node fails every record, saying so. */
+  sandbox?: CodeSandbox;
   /** Reads and writes SQL databases through connections of kind postgres or mysql; absent: no SQL access. */
   sql?: SqlPort;
+}
+
+/**
+ * What changed-only nodes compare against, for one run: the content hashes (16 hex digits, 8 bytes
+ * of a SHA-256) of record keys as of the flow's last successful runs, and where the run keeps its
+ * own until it has succeeded (the server then makes them current).
+ */
+export interface ChangeHashes {
+  /** The current hashes of these keys for the node; a key with none (never seen) is left out. */
+  current(nodeId: string, keys: readonly string[]): Promise<ReadonlyMap<string, string>>;
+  /** Keeps the run's hashes of these keys; staging a key again replaces its hash. */
+  stage(nodeId: string, entries: readonly (readonly [key: string, hash: string])[]): Promise<void>;
+}
+
+/** One record's run of a code node's JavaScript. */
+export interface CodeRequest {
+  /** A function body; `record` holds the record. */
+  code: string;
+  record: Record<string, unknown>;
+  timeoutMs: number;
+  memoryBytes: number;
+}
+
+/** What the code returned, or why it gave nothing: it threw, ran over its time or its memory. */
+export type CodeResult =
+  | { ok: true; value: unknown }
+  | { ok: false; reason: 'threw' | 'time' | 'memory'; message: string };
+
+/**
+ * Runs JavaScript with no access to the process, files or network, one record at a time, within a
+ * time and a memory limit. The server supplies it (the engine imports no JavaScript engine).
+ */
+export interface CodeSandbox {
+  run(request: CodeRequest): Promise<CodeResult>;
 }
 
 /** A value bound into a SQL statement (never written into its text). */

@@ -1,6 +1,6 @@
 import type { FlowNode, NodeParams, NodeTypeName, RecordError } from '@sluice/shared';
 import type { Breaker } from './breaker.js';
-import type { Clock, Connectors, InputSource, Permit, Waiting } from './ports.js';
+import type { ChangeHashes, Clock, CodeSandbox, Connectors, InputSource, Permit, Waiting } from './ports.js';
 
 /** One record on its way through a run. Nodes never mutate `data`; they emit new objects. */
 export interface Item {
@@ -18,6 +18,8 @@ export interface Item {
   failedAt?: string;
   /** The record as it entered the node where it failed. */
   payload?: Record<string, unknown>;
+  /** For a part of a record (a split element): its index. What a collect node keeps of parts is a list per record. */
+  part?: number;
 }
 
 /** What every node can do while it runs: know where it is, send records on, wait at boundaries. */
@@ -91,6 +93,47 @@ export interface TransformContext extends NodeContext {
   drop(items: Item[]): void;
 }
 
+/** A record a shaping node makes: its key, its data. */
+export interface NewRecord {
+  key: string;
+  data: Record<string, unknown>;
+}
+
+/**
+ * Split, aggregate, dedupe and code: what a transform does, and make records of records. See
+ * docs/semantics.md ("Record shaping") for how each way of making records is counted.
+ */
+export interface ShapingContext extends TransformContext {
+  /**
+   * Sends `parts` on as paths of `item` (split elements): the record settles once every part's path
+   * has ended. The node's `out` counts the record once, however many parts it has.
+   */
+  emitParts(item: Item, parts: NewRecord[]): Promise<void>;
+  /** The items are dropped by this node and count as filtered, each with the reason (kept with its outcome). */
+  dropWith(items: Item[], reason: (item: Item) => RecordError): void;
+  /** The item's path ends here as one the node took in (counted in its `out`): aggregated. */
+  absorb(items: Item[]): void;
+  /**
+   * Places for `n` new records, after every record the run has read or made so far (and every one a
+   * resumed run stored): the first of them. Keep it in the node's state to make the same records again
+   * after a resume.
+   */
+  reserve(n: number): number;
+  /**
+   * Makes new records at the places `seq` (from `reserve`), counted as read by the run, and emits
+   * them; those a resumed run already stored are skipped. The node's `out` does not count them.
+   */
+  create(records: (NewRecord & { seq: number })[]): Promise<void>;
+  /** Calls `handler` when a batch has finished upstream, before it is committed (nodes in flow order). */
+  onBatchEnd(handler: (batchNo: number) => Promise<void>): void;
+  /** SHA-256 of a text, 64 hex digits. */
+  hash(text: string): string;
+  /** Changed-only hashes for this run (a test run reads them and stages nothing), if the server gave them. */
+  readonly changes: ChangeHashes | undefined;
+  /** The sandbox that runs code nodes' JavaScript, if the server gave one. */
+  readonly sandbox: CodeSandbox | undefined;
+}
+
 /** Writes and sinks: end records' paths, keep their data, or fail them. */
 export interface WriteContext extends NodeContext, SystemAccess {
   /** Sends one item out of the `error` port with what went wrong. */
@@ -115,6 +158,7 @@ export interface ContextByRole {
   source: SourceContext;
   'flow-control': FlowControlContext;
   transform: TransformContext;
+  shaping: ShapingContext;
   write: WriteContext;
 }
 

@@ -1,5 +1,5 @@
 import { emptyRunCounts, type NodeCounts, type RecordError, type RecordStatus, type RunCounts } from '@sluice/shared';
-import type { RecordOutcome } from './ports.js';
+import type { CollectedRecord, RecordOutcome } from './ports.js';
 import type { Item } from './runtime.js';
 
 /** Kinds of per-node count a hop adds to, encoded in a hop as `nodeIndex * 4 + kind`. */
@@ -20,6 +20,8 @@ interface Entry {
   outputNode?: string;
   /** Per-node count increments of the paths that have ended (fan-out only), applied when the record settles. */
   hops: number[] | undefined;
+  /** What collect nodes kept of the record's parts, by node, in the order they came. */
+  partOutputs?: Map<string, unknown[]>;
 }
 
 /**
@@ -33,6 +35,8 @@ interface Entry {
 export class RecordTracker {
   private entries = new InFlight<Entry>();
   private settled: RecordOutcome[] = [];
+  /** Parts' lists for collect nodes other than the one whose list goes with the outcome. */
+  private collected: CollectedRecord[] = [];
   readonly counts: RunCounts;
   readonly nodeCounts: NodeCounts[];
 
@@ -64,9 +68,20 @@ export class RecordTracker {
     entry.status = 'failed';
     entry.nodeId = item.failedAt ?? '';
     entry.attempts = item.attempts;
-    if (item.error) entry.error = item.error;
+    // a part of the record (a split element, an aggregate's group) says which part failed
+    if (item.error)
+      entry.error =
+        item.key === entry.key ? item.error : { ...item.error, message: `${item.key}: ${item.error.message}` };
     entry.payload = item.payload;
     entry.batchNo = item.batchNo;
+  }
+
+  /** Why a path of the record was dropped, kept should the record end filtered (the first reason given). */
+  reason(item: Item, error: RecordError): void {
+    const entry = this.entries.get(item.seq);
+    if (entry && entry.error === undefined && entry.status !== 'failed') {
+      entry.error = item.key === entry.key ? error : { ...error, message: `${item.key}: ${error.message}` };
+    }
   }
 
   /** Keeps what a collect node kept of the record with its outcome; false when it already has one. */
@@ -76,6 +91,16 @@ export class RecordTracker {
     entry.output = data;
     entry.outputNode = nodeId;
     return true;
+  }
+
+  /** Keeps what a collect node kept of one part of a record, until the record settles. */
+  collectPart(seq: number, nodeId: string, data: unknown): void {
+    const entry = this.entries.get(seq);
+    if (!entry) return;
+    entry.partOutputs ??= new Map();
+    const list = entry.partOutputs.get(nodeId);
+    if (list) list.push(data);
+    else entry.partOutputs.set(nodeId, [data]);
   }
 
   /** One path of the item ends at `nodeId` with `status`. */
@@ -124,8 +149,16 @@ export class RecordTracker {
       attempts: entry.attempts,
       at: this.now(),
     };
-    if (entry.error) outcome.error = entry.error;
+    if (entry.error && status !== 'succeeded') outcome.error = entry.error;
     if (status === 'failed' && entry.payload !== undefined) outcome.payload = entry.payload;
+    if (entry.partOutputs && status !== 'cancelled') {
+      for (const [node, list] of entry.partOutputs) {
+        if (entry.outputNode === undefined) {
+          entry.output = list;
+          entry.outputNode = node;
+        } else this.collected.push({ seq, key: entry.key, nodeId: node, data: list });
+      }
+    }
     if (entry.outputNode !== undefined && status !== 'cancelled') {
       outcome.output = entry.output;
       outcome.outputNode = entry.outputNode;
@@ -137,6 +170,13 @@ export class RecordTracker {
   take(): RecordOutcome[] {
     const out = this.settled;
     this.settled = [];
+    return out;
+  }
+
+  /** Rows for collect nodes that settled records' parts reached, beyond the outcomes' own, since the last call. */
+  takeCollected(): CollectedRecord[] {
+    const out = this.collected;
+    this.collected = [];
     return out;
   }
 

@@ -3,6 +3,7 @@ import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent } from '@sluice/engine';
 import { TokenStore } from './auth/tokens.js';
+import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
 import { AdaptiveLimits } from './connections/adaptive.js';
 import { LocalLimits } from './connections/limits.js';
@@ -81,6 +82,7 @@ export async function openSluice(config: PartsConfig) {
   // keep-alive pools, one per connection: a run's requests reuse a few sockets
   const pooled = createPooledHttpClient();
   const { http } = pooled;
+  const code = new QuickJsSandbox();
   // databases flows read and write (connections of kind postgres and mysql), a pool per connection
   const sql = new SqlConnections((name) => connections.sqlConfig(name));
   connections.useSqlCheck((name) => sql.check(name));
@@ -92,12 +94,15 @@ export async function openSluice(config: PartsConfig) {
   const runner = new Runner({
     flows,
     runs,
+    changes: storage.changes,
     store,
     leases: storage.leases,
     connections,
     connectors: {
       ...connections.connectors(http),
       files,
+      // code nodes' JavaScript runs on a thread of its own, in QuickJS
+      sandbox: code,
       sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
@@ -143,6 +148,7 @@ export async function openSluice(config: PartsConfig) {
     settings,
     logger,
     estimates,
+    code,
   };
 }
 
@@ -221,6 +227,7 @@ export async function startSluice(
       await new Promise<void>((resolve) => server.close(() => resolve()));
       parts.closeHttp();
       await sandbox.close();
+      await parts.code.close();
       await parts.sql.close();
       await storage.close();
     },

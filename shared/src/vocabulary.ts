@@ -21,7 +21,7 @@ export type RecordStatus = (typeof RECORD_STATUSES)[number];
 export const TRIGGER_KINDS = ['manual', 'schedule', 'webhook', 'cli', 'api', 'retry', 'test'] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
-export const NODE_GROUPS = ['triggers', 'sources', 'flow control', 'transform', 'sinks', 'errors'] as const;
+export const NODE_GROUPS = ['triggers', 'sources', 'flow control', 'transform', 'shaping', 'sinks', 'errors'] as const;
 export type NodeGroup = (typeof NODE_GROUPS)[number];
 
 /** The main output of a node, and the port failed records leave by. */

@@ -17,6 +17,7 @@ const GROUP_TITLES: Record<string, string> = {
   sources: 'Sources',
   'flow control': 'Flow control',
   transform: 'Transform',
+  shaping: 'Shaping',
   sinks: 'Sinks',
   errors: 'Errors',
 };

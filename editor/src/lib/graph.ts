@@ -19,6 +19,7 @@ const KIND_OF_GROUP: Record<NodeGroup, NodeKind> = {
   sources: 'source',
   'flow control': 'control',
   transform: 'transform',
+  shaping: 'transform',
   sinks: 'sink',
   errors: 'error',
 };

@@ -45,6 +45,15 @@ describe('paramSummary', () => {
     expect(summary('branch', { condition: 'priority > 2' })).toBe('priority > 2');
   });
 
+  it('describes the shaping nodes', () => {
+    expect(summary('split', { field: 'lines' })).toBe('one record per element of lines');
+    expect(summary('aggregate', { groupBy: 'site' })).toBe('by site, over each batch');
+    expect(summary('aggregate', { scope: 'run' })).toBe('over the whole run');
+    expect(summary('dedupe', {})).toBe('first of each record key');
+    expect(summary('dedupe', { key: 'email' })).toBe('first of each email');
+    expect(summary('code', { code: 'return record' })).toBe('JavaScript per record');
+  });
+
   it('says nothing for unknown types', () => {
     expect(paramSummary({ type: 'mystery', params: {} })).toBeNull();
   });

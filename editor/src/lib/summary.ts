@@ -83,6 +83,17 @@ export function paramSummary(node: Pick<FlowNode, 'type' | 'params'>, def?: Node
       const records = Array.isArray(p['records']) ? p['records'].length : 0;
       return plural(records, 'record', 'records');
     }
+    case 'split':
+      return text(p['field']) ? `one record per element of ${text(p['field'])}` : null;
+    case 'aggregate': {
+      const by = text(p['groupBy']);
+      const over = p['scope'] === 'run' ? 'the whole run' : 'each batch';
+      return by ? `by ${by}, over ${over}` : `over ${over}`;
+    }
+    case 'dedupe':
+      return `first of each ${text(p['key']) ?? 'record key'}`;
+    case 'code':
+      return 'JavaScript per record';
     case 'collect':
       return 'keeps records with the run';
     case 'error-branch':

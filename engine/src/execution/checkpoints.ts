@@ -46,7 +46,7 @@ export class Checkpoints {
       version: 1,
       lowWater,
       nextBatch: state.nextBatch,
-      sourcesDone: [...state.sourcesDone],
+      sourcesDone: state.sourcesSettled(lowWater),
       nodeState,
       breakers: state.breakers.snapshot(state.connectionsUsed),
     };

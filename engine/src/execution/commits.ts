@@ -30,6 +30,11 @@ export class Commits {
   collect(nodeId: string, items: Item[], data: (item: Item) => unknown): void {
     for (const item of items) {
       const value = data(item);
+      if (item.part !== undefined) {
+        // a record's parts are kept together, as a list, once the record has settled
+        this.state.tracker.collectPart(item.seq, nodeId, value);
+        continue;
+      }
       // kept with the record's outcome row; only a record reaching a second collect node needs a row of its own
       if (!this.state.tracker.setOutput(item.seq, nodeId, value)) {
         this.collected.push({ seq: item.seq, key: item.key, nodeId, data: value });
@@ -50,7 +55,7 @@ export class Commits {
     const nodeCounts = tracker.nodeCountsById();
     const commit: RunCommit = {
       outcomes,
-      collected: this.collected.splice(0),
+      collected: [...this.collected.splice(0), ...tracker.takeCollected()],
       counts,
       nodeCounts,
       checkpoint: this.checkpoints.take(),

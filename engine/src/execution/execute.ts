@@ -33,7 +33,7 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
     // a test that sends nothing does not call the systems to check credentials either
     if (!o.test || o.test.sendWrites) await preflight(o.flow, o.connectors, state);
     if (o.replay) await replay(o.replay, { state, nodes, router, checkpoints, commits, resume: o.resume });
-    else await activateTriggers(nodes, state.sourcesDone);
+    else await activateTriggers(nodes, state);
     for (const live of topologicalOrder(nodes.values())) await live.runtime.finish?.();
   } catch (err) {
     if (state.stopReason) {
@@ -94,11 +94,11 @@ function stopsAtLimit(runtime: LiveNode['runtime']): LiveNode['runtime'] {
 }
 
 /** Sends each trigger its activation, in flow order; a source that finished before a resume is skipped. */
-async function activateTriggers(nodes: Map<string, LiveNode>, sourcesDone: Set<string>): Promise<void> {
+async function activateTriggers(nodes: Map<string, LiveNode>, state: RunState): Promise<void> {
   for (const live of nodes.values()) {
-    if (!live.starts || sourcesDone.has(live.node.id)) continue;
+    if (!live.starts || state.sourcesDone.has(live.node.id)) continue;
     await live.runtime.process([activation()]);
-    if (live.role === 'source') sourcesDone.add(live.node.id);
+    if (live.role === 'source') state.sourceFinished(live.node.id);
   }
 }
 

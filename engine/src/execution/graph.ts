@@ -6,6 +6,8 @@ export interface LiveNode {
   node: FlowNode;
   /** Position in the flow's node list: per-node counts are kept by it (see tracker.ts). */
   index: number;
+  /** Position in a topological order of the flow (a node comes after every node feeding it). */
+  order: number;
   /** The catalogue's role; a trigger that brings its own records (a webhook) counts as a source. */
   role: string | undefined;
   /** Triggers: the run starts by sending each of them an activation. */
@@ -23,6 +25,7 @@ export function buildGraph(flow: Flow): Map<string, LiveNode> {
     nodes.set(node.id, {
       node,
       index,
+      order: index,
       role: def?.providesRecords ? 'source' : def?.role,
       starts: def?.role === 'trigger',
       runtime: { process: async () => {} },
@@ -34,6 +37,9 @@ export function buildGraph(flow: Flow): Map<string, LiveNode> {
     const to = nodes.get(edge.target);
     if (from && to) from.ports.set(edge.sourcePort, [...(from.ports.get(edge.sourcePort) ?? []), to]);
   }
+  topologicalOrder(nodes.values()).forEach((live, i) => {
+    live.order = i;
+  });
   return nodes;
 }
 

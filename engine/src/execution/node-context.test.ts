@@ -50,6 +50,22 @@ describe('node contexts', () => {
     expect(members('flow-control')).toEqual(
       [...BASE, 'batchReleased', 'beginBatch', 'endBatch', 'lastBatchEnd', 'waiting'].sort(),
     );
+    expect(members('shaping')).toEqual(
+      [
+        ...BASE,
+        'drop',
+        'fail',
+        'dropWith',
+        'emitParts',
+        'absorb',
+        'reserve',
+        'create',
+        'onBatchEnd',
+        'hash',
+        'sandbox',
+        'changes',
+      ].sort(),
+    );
     expect(members('write')).toEqual(
       [...BASE, ...SYSTEMS, 'collect', 'countCacheHits', 'done', 'fail', 'saveState'].sort(),
     );
@@ -71,6 +87,11 @@ describe('node contexts', () => {
       filter: 'transform',
       branch: 'transform',
       map: 'transform',
+      split: 'shaping',
+      aggregate: 'shaping',
+      dedupe: 'shaping',
+      'changed-only': 'shaping',
+      code: 'shaping',
       'error-branch': 'transform',
       'http-write': 'write',
       'entity-write': 'write',

@@ -5,6 +5,7 @@ import type {
   FlowControlContext,
   NodeContext,
   NodeRole,
+  ShapingContext,
   SourceContext,
   SystemAccess,
   TransformContext,
@@ -36,6 +37,7 @@ export function contextMaker(live: LiveNode, parts: ContextParts): ContextMaker 
     source: () => source(live, parts),
     'flow-control': () => flowControl(live, parts),
     transform: () => transform(live, parts),
+    shaping: () => shaping(live, parts),
     write: () => write(live, parts),
   };
   return (role) => makers[role]();
@@ -97,6 +99,7 @@ function flowControl(live: LiveNode, parts: ContextParts): FlowControlContext {
       state.openBatches.delete(batchNo);
       const finishedAt = clock.now();
       state.lastBatchEnd = finishedAt;
+      for (const { handler } of state.batchEndHandlers) await handler(batchNo);
       await commits.commit({ batchNo, size: 0, startedAt, finishedAt, succeeded: 0, filtered: 0, failed: 0 });
     },
     batchReleased: (batchNo) => {
@@ -112,6 +115,26 @@ function transform(live: LiveNode, parts: ContextParts): TransformContext {
     ...base(live, parts),
     fail: (item, error, attempts) => router.fail(live, item, error, attempts),
     drop: (items) => router.end(live, items, 'filtered', HOP.filtered),
+  };
+}
+
+function shaping(live: LiveNode, parts: ContextParts): ShapingContext {
+  const { o, state, router } = parts;
+  return {
+    ...transform(live, parts),
+    dropWith: (items, reason) => router.end(live, items, 'filtered', HOP.filtered, reason),
+    emitParts: (item, records) => router.emitParts(live, item, records),
+    absorb: (items) => router.end(live, items, 'succeeded', HOP.out),
+    reserve: (n) => state.reserve(n),
+    create: (records) => router.create(live, records),
+    onBatchEnd: (handler) => {
+      state.batchEndHandlers.push({ order: live.order, handler });
+      state.batchEndHandlers.sort((a, b) => a.order - b.order);
+    },
+    hash: (text) => o.runtime.hash(text),
+    sandbox: o.connectors.sandbox,
+    // a test run compares with what is current but changes nothing
+    changes: o.changes && o.test ? { current: o.changes.current, stage: async () => {} } : o.changes,
   };
 }
 

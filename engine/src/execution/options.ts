@@ -2,6 +2,7 @@ import type { Flow, NodeCounts, RunCounts } from '@sluice/shared';
 import type { BreakerRegistry } from '../breaker.js';
 import type { Gate } from '../gate.js';
 import type {
+  ChangeHashes,
   Clock,
   Connectors,
   InputSource,
@@ -39,6 +40,8 @@ export interface ExecutionOptions {
   inputs?: InputSource;
   /** Incremental sync: the stored watermark of each source node (see `WatermarkState`). */
   watermarks?: Watermarks;
+  /** Changed-only nodes' hashes for this run; absent: such nodes fail their records, saying so. */
+  changes?: ChangeHashes;
   /** A test run (see `TestOptions`); absent for every real run. */
   test?: TestOptions;
 }

@@ -21,11 +21,15 @@ export class Router {
     private readonly hash: (text: string) => string,
   ) {}
 
-  /** Sends items out of a port and resolves when everything downstream has finished with them. */
-  async emit(from: LiveNode, port: string, items: Item[]): Promise<void> {
+  /**
+   * Sends items out of a port and resolves when everything downstream has finished with them. Items
+   * in `uncounted` (the parts of a record after its first, records a node made) add nothing to the
+   * node's counts.
+   */
+  async emit(from: LiveNode, port: string, items: Item[], uncounted?: ReadonlySet<Item>): Promise<void> {
     await this.state.boundary();
     const hop = from.index * 4 + (port === 'error' ? HOP.error : HOP.out);
-    for (const item of items) if (item.seq >= 0) item.hops.push(hop);
+    for (const item of items) if (item.seq >= 0 && !uncounted?.has(item)) item.hops.push(hop);
     this.state.capture?.sent(from.node.id, port, items);
     const targets = from.ports.get(port) ?? [];
     if (targets.length === 0) {
@@ -53,7 +57,7 @@ export class Router {
     const hop = target.index * 4 + HOP.in;
     for (const item of items) if (item.seq >= 0) item.hops.push(hop);
     await target.runtime.process(items);
-    if (target.role === 'source') sourcesDone.add(target.node.id);
+    if (target.role === 'source') this.state.sourceFinished(target.node.id);
   }
 
   /** Marks the item failed at the node (error, attempts, payload as it entered) and sends it out of `error`. */
@@ -67,10 +71,17 @@ export class Router {
   }
 
   /** The items' path ends at the node with `status`; `hop` counts them in the node's counts. */
-  end(at: LiveNode, items: Item[], status: 'succeeded' | 'filtered' | 'failed', hop?: number): void {
+  end(
+    at: LiveNode,
+    items: Item[],
+    status: 'succeeded' | 'filtered' | 'failed',
+    hop?: number,
+    reason?: (item: Item) => RecordError,
+  ): void {
     for (const item of items) {
       if (item.seq < 0) continue;
       if (hop !== undefined) item.hops.push(at.index * 4 + hop);
+      if (reason) this.state.tracker.reason(item, reason(item));
       this.state.tracker.end(item, at.node.id, status);
     }
   }
@@ -112,6 +123,41 @@ export class Router {
       if (chunk.length) await this.emit(live, 'out', chunk);
     }
     if (capture?.full(live.node.id)) throw new LimitReached();
+  }
+
+  /**
+   * Sends `parts` out of `out` as paths of `item`: the first goes on as the item itself, the others
+   * as forks of it with no counts behind them, so nodes before this one count the record once.
+   */
+  async emitParts(from: LiveNode, item: Item, parts: readonly { key: string; data: Record<string, unknown> }[]) {
+    if (parts.length === 0) return;
+    const items = parts.map((part, i): Item => {
+      const base: Item = i === 0 ? item : { ...item, hops: [] };
+      return { ...base, key: part.key, data: part.data, part: i };
+    });
+    if (items.length > 1) this.state.tracker.fork(item, items.length - 1);
+    await this.emit(from, 'out', items, new Set(items.slice(1)));
+  }
+
+  /**
+   * Makes new records at the places given (see `RunState.reserve`), read by the run as a source's
+   * are, and emits them in chunks within the in-flight limit; those a resumed run stored are skipped.
+   */
+  async create(from: LiveNode, records: readonly { seq: number; key: string; data: Record<string, unknown> }[]) {
+    const { state } = this;
+    let i = 0;
+    while (i < records.length) {
+      const room = Math.max(1, this.settings.maxInFlight - state.tracker.inFlight);
+      const chunk: Item[] = [];
+      for (; i < records.length && chunk.length < room; i++) {
+        const { seq, key, data } = records[i] as (typeof records)[number];
+        if (seq >= state.nextSeq) state.nextSeq = seq + 1;
+        if (state.settledEarlier(seq)) continue;
+        state.tracker.read(seq, key);
+        chunk.push({ seq, key, data, source: data, batchNo: 0, attempts: 0, hops: [] });
+      }
+      if (chunk.length) await this.emit(from, 'out', chunk, new Set(chunk));
+    }
   }
 
   /** A failed record with nothing on the error port: failed, and the run stops if the flow says so. */

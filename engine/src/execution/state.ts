@@ -21,8 +21,10 @@ export class RunState {
   readonly breakers: BreakerRegistry;
   /** Connections whose breaker the run used: their states go into checkpoints. */
   readonly connectionsUsed = new Set<string>();
-  /** Sources that have read everything (a resumed run does not start them again). */
+  /** Sources that have read everything (they take no more activations; see `sourcesSettled`). */
   readonly sourcesDone: Set<string>;
+  /** Past the last record each source read, for those that finished in this life. */
+  private readonly sourceEnds = new Map<string, number>();
   /** Batches open now, with when each started (when a delay released it, else when it was cut). */
   readonly openBatches = new Map<number, number>();
   nextSeq: number;
@@ -34,8 +36,12 @@ export class RunState {
   readonly capture: TestCapture | undefined;
   /** "Test to here": the nodes that run; undefined: all. */
   runs: Set<string> | undefined;
+  /** Shaping nodes to tell when a batch has finished upstream, in flow order (see `ShapingContext.onBatchEnd`). */
+  readonly batchEndHandlers: { order: number; handler: (batchNo: number) => Promise<void> }[] = [];
   private readonly settledBefore: ReadonlySet<number>;
   private readonly resumeLowWater: number;
+  /** Past every place a resumed run's stored outcomes hold. */
+  private readonly storedEnd: number;
   private readonly runtime: Runtime;
   private lastYield: number;
 
@@ -54,6 +60,9 @@ export class RunState {
     this.sourcesDone = new Set(cp?.sourcesDone ?? []);
     this.settledBefore = o.resume?.settled ?? new Set();
     this.resumeLowWater = cp?.lowWater ?? 0;
+    let storedEnd = this.resumeLowWater;
+    for (const seq of this.settledBefore) if (seq >= storedEnd) storedEnd = seq + 1;
+    this.storedEnd = storedEnd;
     this.nextSeq = cp?.position?.firstSeq ?? cp?.lowWater ?? 0;
     this.nextBatch = cp?.nextBatch ?? 1;
     this.lastBatchEnd = cp?.lastBatchEnd;
@@ -61,9 +70,34 @@ export class RunState {
     else o.signal.addEventListener('abort', () => this.control.abort(), { once: true });
   }
 
+  /** A source has read everything: every record it read has a place below `nextSeq`. */
+  sourceFinished(nodeId: string): void {
+    this.sourcesDone.add(nodeId);
+    this.sourceEnds.set(nodeId, this.nextSeq);
+  }
+
+  /**
+   * The sources a checkpoint with this low-water mark may record as done (a resumed run does not
+   * start them again): those every record of which has settled. A source that has read everything
+   * while a batch node still holds some of its records is read again from the checkpoint's position.
+   */
+  sourcesSettled(lowWater: number): string[] {
+    return [...this.sourcesDone].filter((id) => (this.sourceEnds.get(id) ?? 0) <= lowWater);
+  }
+
   /** Whether the record at `seq` was settled and stored before the run resumed (it is skipped). */
   settledEarlier(seq: number): boolean {
     return seq < this.resumeLowWater || this.settledBefore.has(seq);
+  }
+
+  /**
+   * Places for `n` records a shaping node makes, past every record read or made so far and every
+   * place a resumed run found stored: the first of them.
+   */
+  reserve(n: number): number {
+    const first = Math.max(this.nextSeq, this.storedEnd);
+    this.nextSeq = first + n;
+    return first;
   }
 
   /**

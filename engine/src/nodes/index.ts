@@ -1,8 +1,12 @@
 import { type FlowNode, isNodeTypeName, type NodeParams, type NodeTypeName } from '@sluice/shared';
 import { type ContextMaker, implement, type NodeImplementation, type NodeRuntime } from '../runtime.js';
+import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { changedOnly } from './changed-only.js';
+import { code } from './code.js';
 import { collect } from './collect.js';
+import { dedupe } from './dedupe.js';
 import { delay } from './delay.js';
 import { entitySource } from './entity-source.js';
 import { entityWrite } from './entity-write.js';
@@ -17,6 +21,7 @@ import { httpWrite } from './http-write.js';
 import { inlineRecords } from './inline-records.js';
 import { manual } from './manual.js';
 import { map } from './map.js';
+import { split } from './split.js';
 import { sqlLookup } from './sql-lookup.js';
 import { sqlSource } from './sql-source.js';
 import { sqlWrite } from './sql-write.js';
@@ -37,6 +42,11 @@ export const runtimes: { readonly [T in NodeTypeName]: NodeImplementation<T> } =
   filter: implement('transform', filter),
   branch: implement('transform', branch),
   map: implement('transform', map),
+  split: implement('shaping', split),
+  aggregate: implement('shaping', aggregate),
+  dedupe: implement('shaping', dedupe),
+  'changed-only': implement('shaping', changedOnly),
+  code: implement('shaping', code),
   'http-write': implement('write', httpWrite),
   'entity-write': implement('write', entityWrite),
   'file-sink': implement('write', fileSink),

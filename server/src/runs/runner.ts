@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import {
   BreakerRegistry,
+  type ChangeHashes,
   type Clock,
   type Connectors,
   checkFlowForRun,
@@ -23,6 +24,7 @@ import { ConflictError, DomainError, InvalidError, InvalidFlowError, NotFoundErr
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
 import {
+  type ChangeHashRows,
   type ControlVerb,
   type EventBus,
   LeaseLostError,
@@ -54,6 +56,8 @@ export interface EnqueueOptions {
 export interface RunnerOptions {
   flows: FlowRepository;
   runs: RunQueries;
+  /** Changed-only nodes' hashes; none: such nodes fail their records, saying so. */
+  changes?: ChangeHashRows;
   store: RunWriteStore;
   leases: LeaseStore;
   connectors: Connectors;
@@ -292,8 +296,11 @@ export class Runner {
     await this.preload(flow);
     const log = this.runLog(runId, flowId);
     log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
+    // a test compares with the flow's current hashes and stages nothing (the engine sees to that)
+    const changes = flowId ? this.changesFor(runId, flowId) : undefined;
     const handle = startRun({
       runId,
+      ...(changes ? { changes } : {}),
       flow,
       clock: this.o.clock,
       runtime: this.o.runtime,
@@ -641,9 +648,11 @@ export class Runner {
       await this.o.leases.release(runId);
       return;
     }
+    const changes = flowId ? this.changesFor(runId, flowId) : undefined;
     const handle = startRun({
       runId,
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
+      ...(changes ? { changes } : {}),
       flow: checked.flow,
       clock: this.o.clock,
       runtime: this.o.runtime,
@@ -675,6 +684,7 @@ export class Runner {
           if (result.status === 'failed') log.warn(ended, 'the run ended failed');
           else log.info(ended, `the run ended ${result.status}`);
           if (flowId) await this.storeWatermarks(flowId, result, log);
+          if (flowId && changes) await this.settleHashes(flowId, result, log);
           this.finish(runId, result);
         },
         (err: unknown) => {
@@ -729,6 +739,34 @@ export class Runner {
       await this.o.runs.advanceWatermarks(flowId, result.runId, result.watermarks);
     } catch (err) {
       log.error({ err }, 'the run’s watermarks could not be stored; the next run reads those changes again');
+    }
+  }
+
+  /** A run's view of the changed-only hashes of its flow. */
+  private changesFor(runId: string, flowId: string): ChangeHashes | undefined {
+    const rows = this.o.changes;
+    if (!rows) return undefined;
+    return {
+      current: (nodeId, keys) => rows.currentHashes({ flowId, nodeId, keys }),
+      stage: (nodeId, entries) => rows.stageHashes({ runId, nodeId, entries }),
+    };
+  }
+
+  /**
+   * Makes the changed-only hashes a run staged current once it has succeeded; drops them when it
+   * failed or was cancelled. Should that fail, the next run lets those records through again.
+   */
+  private async settleHashes(flowId: string, result: RunResult, log: Logger): Promise<void> {
+    const rows = this.o.changes;
+    if (!rows) return;
+    try {
+      if (result.status === 'succeeded') await rows.promoteHashes({ runId: result.runId, flowId });
+      else await rows.discardHashes(result.runId);
+    } catch (err) {
+      log.error(
+        { err },
+        'the run’s changed-only hashes could not be settled; the next run lets those records through again',
+      );
     }
   }
 

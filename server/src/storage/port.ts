@@ -386,6 +386,30 @@ export interface ProgressPoint {
   at: number;
 }
 
+/**
+ * Changed-only nodes' content hashes per flow, node and record key (16 hex digits: 8 bytes of a
+ * SHA-256, stored as 8 bytes). A run reads the current ones and stages its own; they become current
+ * only when it has succeeded.
+ */
+export interface ChangeHashRows {
+  /** The current hashes of these keys for a flow's node; a key with none is left out. */
+  currentHashes(
+    params: Readonly<{ flowId: string; nodeId: string; keys: readonly string[] }>,
+  ): Promise<Map<string, string>>;
+  /** Keeps a run's hashes aside; a key the same run and node stage again takes the later hash. */
+  stageHashes(
+    params: Readonly<{ runId: string; nodeId: string; entries: readonly (readonly [key: string, hash: string])[] }>,
+  ): Promise<void>;
+  /**
+   * Makes a run's staged hashes current for its flow (replacing those of the same keys; other keys
+   * keep theirs) and drops them from staging, in one transaction, with whatever failed or cancelled
+   * runs of the flow left staged (a run cancelled by another process, say). Answers how many it made current.
+   */
+  promoteHashes(params: Readonly<{ runId: string; flowId: string }>): Promise<number>;
+  /** Drops a run's staged hashes (it did not succeed). */
+  discardHashes(runId: string): Promise<void>;
+}
+
 export interface EstimateRows {
   /** The flow's newest succeeded runs (not retries, not tests) with start and finish times. */
   measuredRuns(flowId: string, limit: number): Promise<MeasuredRun[]>;
@@ -467,6 +491,7 @@ export interface Storage {
   readonly connections: ConnectionRows;
   readonly tokens: TokenRows;
   readonly estimates: EstimateRows;
+  readonly changes: ChangeHashRows;
   readonly retention: RetentionStore;
   /**
    * What the processes of a deployment share while they run: live events and queued-run news,

@@ -1,7 +1,11 @@
 import type { z } from 'zod';
+import { aggregate } from './aggregate.js';
 import { batch } from './batch.js';
 import { branch } from './branch.js';
+import { changedOnly } from './changed-only.js';
+import { code } from './code.js';
 import { collect } from './collect.js';
+import { dedupe } from './dedupe.js';
 import type { NodeTypeDefinition } from './define.js';
 import { delay } from './delay.js';
 import { entitySource, entityWrite } from './entity.js';
@@ -16,6 +20,7 @@ import { inlineRecords } from './inline-records.js';
 import { manualTrigger } from './manual.js';
 import { map } from './map.js';
 import { scheduleTrigger } from './schedule.js';
+import { split } from './split.js';
 import { sqlLookup, sqlSource, sqlWrite } from './sql.js';
 import { webhookTrigger } from './webhook.js';
 
@@ -47,6 +52,11 @@ const definitions = [
   filter,
   branch,
   map,
+  split,
+  aggregate,
+  dedupe,
+  changedOnly,
+  code,
   httpWrite,
   entityWrite,
   fileSink,
@@ -75,13 +85,18 @@ export function isNodeTypeName(type: string): type is NodeTypeName {
   return nodeTypes.has(type);
 }
 
+export { AGGREGATE_OPS } from './aggregate.js';
 export { ENTITIES, type Entity } from './entity.js';
 export { CATCH_UP_POLICIES, OVERLAP_POLICIES } from './schedule.js';
 export { isSqlIdentifier, SQL_IDENTIFIER, SQL_TABLE } from './sql.js';
 export {
+  aggregate,
   batch,
   branch,
+  changedOnly,
+  code,
   collect,
+  dedupe,
   delay,
   entitySource,
   entityWrite,
@@ -97,6 +112,7 @@ export {
   manualTrigger,
   map,
   scheduleTrigger,
+  split,
   sqlLookup,
   sqlSource,
   sqlWrite,

@@ -6,6 +6,7 @@ import {
   fieldKind,
   humanise,
   initialValue,
+  isCode,
   isExpression,
   isRecord,
   isShown,
@@ -98,6 +99,19 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
         optional={!required}
         fallback={typeof schema.default === 'string' ? schema.default : undefined}
         onChange={onChange}
+      />
+    );
+  } else if (isCode(schema)) {
+    const text = typeof value === 'string' ? value : '';
+    input = (
+      <textarea
+        {...common}
+        className="inspector-input inspector-json mono"
+        spellCheck={false}
+        rows={Math.min(16, Math.max(4, text.split('\n').length + 1))}
+        value={text}
+        placeholder={placeholderOf(schema.default)}
+        onChange={(e) => onChange(e.target.value === '' && !required ? undefined : e.target.value)}
       />
     );
   } else if (isExpression(schema)) {

@@ -5,6 +5,7 @@ import {
   fieldKind,
   humanise,
   initialValue,
+  isCode,
   isExpression,
   type JsonSchema,
   nodeProblems,
@@ -54,6 +55,14 @@ describe('paramSchema', () => {
     expect(isExpression(prop('branch', 'condition'))).toBe(true);
     expect(isExpression(prop('map', 'fields').items?.properties?.['expression'] ?? {})).toBe(true);
     expect(isExpression(prop('map', 'fields').items?.properties?.['name'] ?? {})).toBe(false);
+    expect(isExpression(prop('aggregate', 'groupBy'))).toBe(true);
+    expect(isExpression(prop('dedupe', 'key'))).toBe(true);
+    expect(isExpression(prop('code', 'code'))).toBe(false);
+  });
+
+  it('knows a code node’s JavaScript, edited over several lines', () => {
+    expect(isCode(prop('code', 'code'))).toBe(true);
+    expect(isCode(prop('filter', 'condition'))).toBe(false);
   });
 });
 

@@ -199,6 +199,11 @@ export function isExpression(schema: JsonSchema): boolean {
   return typeOf(schema) === 'string' && /\bJSONata\b/.test(schema.description ?? '');
 }
 
+/** Whether a string field holds JavaScript (a code node's body: its help text says so), edited over several lines. */
+export function isCode(schema: JsonSchema): boolean {
+  return typeOf(schema) === 'string' && /\bJavaScript\b/.test(schema.description ?? '');
+}
+
 const count = (n: number) => n.toLocaleString('en-US');
 
 /** A wrong type, worded as the problem list words the validator's message, so it does not show a second time. */

@@ -1,6 +1,7 @@
 import type { Watermarks } from '@sluice/engine';
 import type { Logger } from '../../logger.js';
 import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage } from '../port.js';
+import { PgChangeHashes } from './change-hashes.js';
 import { PgConnectionRows } from './connections.js';
 import { idleInTransactionFor, openPostgres, type PgDb, redactUrl } from './db.js';
 import { PgEstimateRows } from './estimates.js';
@@ -102,6 +103,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     connections: new PgConnectionRows(db),
     tokens: new PgTokenRows(db),
     estimates: new PgEstimateRows(db),
+    changes: new PgChangeHashes(db),
     retention: new PgRetention(db),
     events: shared.events,
     limits: shared.limits,

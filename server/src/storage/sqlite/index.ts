@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { Storage } from '../port.js';
+import { SqliteChangeHashes } from './change-hashes.js';
 import { SqliteConnections } from './connections.js';
 import { type ConvertOptions, openStoreDatabase } from './convert-outcomes.js';
 import { SqliteEstimates } from './estimates.js';
@@ -56,6 +57,7 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
     estimates: new SqliteEstimates(db),
+    changes: new SqliteChangeHashes(db),
     retention: new SqliteRetention(db),
     async close() {
       if (closed) return;

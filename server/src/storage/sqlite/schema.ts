@@ -258,6 +258,38 @@ export const scheduleState = sqliteTable(
   (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],
 );
 
+/**
+ * Changed-only nodes: the content hash (8 bytes of its SHA-256) of each record key a flow's node let
+ * through or found unchanged, as of its last successful runs. A run compares against these, and its
+ * own hashes become current only once it has succeeded (`change_hashes_staged`).
+ */
+export const changeHashes = sqliteTable(
+  'change_hashes',
+  {
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    nodeId: text('node_id').notNull(),
+    key: text('key').notNull(),
+    hash: blob('hash', { mode: 'buffer' }).notNull(),
+    /** The run that made it current. */
+    runId: integer('run_id').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.flowId, t.nodeId, t.key] })],
+);
+
+/** The hashes a run found, kept aside until it succeeds (then made current) or ends otherwise (then dropped). */
+export const changeHashesStaged = sqliteTable(
+  'change_hashes_staged',
+  {
+    runId: integer('run_id').notNull(),
+    nodeId: text('node_id').notNull(),
+    key: text('key').notNull(),
+    hash: blob('hash', { mode: 'buffer' }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.runId, t.nodeId, t.key] })],
+);
+
 /** A webhook trigger's address and secret (encrypted at rest). */
 export const webhooks = sqliteTable(
   'webhooks',
