@@ -14,6 +14,7 @@
  */
 import type { FlowDetail, RunDetail } from '@sluice/shared';
 import { isFinalRunStatus } from '@sluice/shared';
+import { convergedAt } from '../../server/src/connections/testing.js';
 import type { ErpStats } from '../../server/src/sandbox/erp.js';
 import type { FaultView } from '../../server/src/sandbox/faults.js';
 import {
@@ -72,25 +73,6 @@ export interface PacingFigures {
   /** Paces the run's node reported while it waited on the connection (requests a second). */
   pacesSeen: number[];
   serverOutput: string;
-}
-
-/**
- * The first second from which every 5-second window has accepted writes a second within [low, high]
- * and fewer than 5% of its requests refused (`ok` and `refused` per second); -1 if none.
- */
-export function convergedAt(ok: number[], refused: number[], low: number, high: number): number {
-  const sum = (a: number[], from: number) => a.slice(from, from + 5).reduce((x, y) => x + y, 0);
-  const steady = (t: number) => {
-    const writes = sum(ok, t);
-    const no = sum(refused, t);
-    return writes / 5 >= low && writes / 5 <= high && no < 0.05 * (writes + no);
-  };
-  for (let s = 0; s + 5 <= ok.length; s++) {
-    let holds = true;
-    for (let t = s; t + 5 <= ok.length && holds; t += 5) holds = steady(t);
-    if (holds) return s;
-  }
-  return -1;
 }
 
 export async function measurePacing(records: number, limit = 40): Promise<PacingFigures> {

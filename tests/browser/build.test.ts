@@ -1,25 +1,19 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, SHOTS } from '../support/browser.js';
-import { api, REPO_ROOT, type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { SHOTS, startEditor } from '../support/browser.js';
+import { api, REPO_ROOT, type RunningServer } from '../support/server.js';
 
 let server: RunningServer;
-let browser: Browser;
 let page: Page;
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await openPage(browser);
-  await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+  ({ server, page, close } = await startEditor());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => close?.());
 
 const text = async (testId: string) => (await page.getByTestId(testId).textContent())?.trim() ?? '';
 

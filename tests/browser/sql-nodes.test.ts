@@ -1,26 +1,17 @@
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, openPage, SHOTS } from '../support/browser.js';
-import { type RunningServer, startServer, TEST_TOKEN } from '../support/server.js';
+import { SHOTS, startEditor } from '../support/browser.js';
 
-let server: RunningServer;
-let browser: Browser;
 let page: Page;
-const errors: string[] = [];
+let errors: string[] = [];
+let close: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  server = await startServer();
-  browser = await launchChromium();
-  page = await openPage(browser);
-  page.on('pageerror', (err) => errors.push(err.message));
-  await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+  ({ page, errors, close } = await startEditor());
 });
 
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+afterAll(() => close?.());
 
 const problems = async () => (await page.getByTestId('problem').allTextContents()).map((t) => t.trim());
 

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { REPO_ROOT } from './server.js';
+import { REPO_ROOT, startServer, TEST_TOKEN } from './server.js';
 
 /** Where browser tests write the screenshots a person looks at (ignored by git). */
 export const SHOTS = path.join(REPO_ROOT, 'tests', 'screenshots');
@@ -32,4 +32,25 @@ export async function openPage(browser: Browser, viewport = { width: 1440, heigh
   const page = await browser.newPage({ viewport });
   page.on('pageerror', (err) => console.error('page error:', err.message));
   return page;
+}
+
+/** The server (`startServer`) and the editor open on it in Chromium, signed in; `close` ends both. */
+export async function startEditor(viewport?: { width: number; height: number }) {
+  const server = await startServer();
+  const browser = await launchChromium();
+  const page = await openPage(browser, viewport);
+  /** The page's uncaught errors, for tests that assert there were none. */
+  const errors: string[] = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${server.url}/#token=${TEST_TOKEN}`);
+  return {
+    server,
+    browser,
+    page,
+    errors,
+    close: async () => {
+      await browser.close();
+      await server.stop();
+    },
+  };
 }
