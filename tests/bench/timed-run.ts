@@ -3,17 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Connectors, startRun } from '@sluice/engine';
 import { validFlow } from '@sluice/engine/testing';
-import {
-  createConnectors,
-  createPooledHttpClient,
-  databaseFile,
-  nodeRuntime,
-  openDatabase,
-  openSluice,
-  SqliteRunQueries,
-  SqliteRunStore,
-  systemClock,
-} from '@sluice/server';
+// the modules a run needs, not the server's index (which loads the HTTP app, the sandbox and both
+// stores): what a child imports is part of its peak memory
+import { createConnectors } from '../../server/src/connectors.js';
+import { createPooledHttpClient } from '../../server/src/http-client.js';
+import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
+import { databaseFile, openDatabase } from '../../server/src/storage/sqlite/open.js';
+import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
+import { SqliteRunQueries } from '../../server/src/storage/sqlite/runs.js';
 
 /** The peak resident memory of this process so far, in MB. */
 export const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -90,7 +87,8 @@ export function percentile(values: number[], p: number): number {
 }
 
 /** Sluice's parts on a benchmark's data folder, as the server opens them (no sandbox data, one run at a time). */
-export function openBenchSluice(dir: string, apiToken: string, env: Record<string, string> = {}) {
+export async function openBenchSluice(dir: string, apiToken: string, env: Record<string, string> = {}) {
+  const { openSluice } = await import('@sluice/server');
   return openSluice({
     dataDir: dir,
     sandboxPort: 0,
