@@ -7,6 +7,7 @@ import { type FlowDetail, isFinalRunStatus, type RecordOutcomeView, type RunDeta
 import mysql from 'mysql2/promise';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configFor, mysqlOptions, testMysqlUrl } from '../../server/src/connectors/sql/test-databases.js';
 import { api, eventually, type RunningServer, startServer } from '../support/server.js';
 
 /**
@@ -21,24 +22,13 @@ const NULL_IDS = [777, Math.floor(ROWS / 2) + 1, ROWS - 1];
 const CHANGED = 50;
 
 const pgServer = process.env.SLUICE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const myServer = process.env.SLUICE_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/';
+const myServer = testMysqlUrl();
 const name = `sluice_test_${randomBytes(6).toString('hex')}`;
 
 function at(url: string, database: string): string {
   const u = new URL(url);
   u.pathname = `/${database}`;
   return u.toString();
-}
-
-function mysqlOptions(url: string, database?: string): mysql.ConnectionOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username) || 'root',
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(database ? { database } : {}),
-  };
 }
 
 let source: pg.Client;
@@ -59,10 +49,10 @@ beforeAll(async () => {
        '2026-01-01T00:00:00Z'::timestamptz + i * interval '1 second' FROM generate_series(1, $2::int) i`,
     [NULL_IDS, ROWS],
   );
-  const myAdmin = await mysql.createConnection(mysqlOptions(myServer));
+  const myAdmin = await mysql.createConnection(mysqlOptions(configFor(myServer, '')));
   await myAdmin.query(`CREATE DATABASE ${name}`);
   await myAdmin.end();
-  target = await mysql.createConnection(mysqlOptions(myServer, name));
+  target = await mysql.createConnection(mysqlOptions(configFor(myServer, name)));
   await target.query(
     'CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(12,2) NOT NULL, label VARCHAR(60), writes INT NOT NULL DEFAULT 0)',
   );
@@ -75,7 +65,7 @@ afterAll(async () => {
   await admin.connect();
   await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
   await admin.end();
-  const myAdmin = await mysql.createConnection(mysqlOptions(myServer));
+  const myAdmin = await mysql.createConnection(mysqlOptions(configFor(myServer, '')));
   await myAdmin.query(`DROP DATABASE IF EXISTS ${name}`);
   await myAdmin.end();
 });
