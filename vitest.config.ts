@@ -27,6 +27,8 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // the built server, for the tests that run the sluice command as a user does
+          globalSetup: ['./support/build-server.ts'],
         },
       },
     ],

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildServer, serverIsStale } from './build-server.mjs';
 import { editorIsStale, editorSourcesHash, stampEditor } from './editor-stamp.mjs';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -63,6 +64,16 @@ export function buildEditor(pnpm, { ifChanged = false } = {}) {
   const code = run(pnpm[0], [...pnpm.slice(1), '--filter', '@sluice/editor', 'build']);
   if (code !== 0) process.exit(code);
   stampEditor(ROOT, hash);
+}
+
+/** Builds the server into server/dist (scripts/build-server.mjs) unless the build is newer than its sources. */
+export async function buildServerIfChanged() {
+  if (!serverIsStale()) {
+    say('the server is built from the current sources');
+    return;
+  }
+  say('building the server');
+  await buildServer();
 }
 
 /** The local binary of a dependency. */

@@ -1,7 +1,7 @@
 // `npm test`: install what is missing (pnpm, dependencies, Debian's Chromium, a PostgreSQL and a MariaDB server),
 // then typecheck, lint and run every test. The exit code is the first failure's.
 import { existsSync } from 'node:fs';
-import { bin, bootstrap, buildEditor, run, say } from './lib.mjs';
+import { bin, bootstrap, buildEditor, buildServerIfChanged, run, say } from './lib.mjs';
 import { testMysql } from './test-mysql.mjs';
 import { testPostgres } from './test-postgres.mjs';
 
@@ -30,6 +30,7 @@ function ensureChromium() {
 const pnpm = bootstrap();
 ensureChromium();
 buildEditor(pnpm);
+await buildServerIfChanged();
 
 say('typecheck and lint');
 let code = run(pnpm[0], [...pnpm.slice(1), 'run', 'check:only']);

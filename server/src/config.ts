@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type LogLevel, logLevelFrom } from './logger.js';
+import { REPO_ROOT } from './paths.js';
 
 export interface Config {
   port: number;
@@ -35,9 +35,6 @@ export interface Config {
   /** The least severe level logged (SLUICE_LOG_LEVEL). */
   logLevel: LogLevel;
 }
-
-/** The repository root (where README.md and examples/ live). */
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { REPO_ROOT } from './config.js';
 import type { FlowRepository } from './flows/repository.js';
+import { REPO_ROOT } from './paths.js';
 
 export const DEMO_FLOW_FILE = path.join(REPO_ROOT, 'examples', 'work-orders-to-erp.flow.json');
 

@@ -4,14 +4,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
+import { SLUICE_BIN } from '../support/build-server.js';
 import { REPO_ROOT } from '../support/server.js';
 
 /**
  * A newcomer's first commands: every example flow, run as the README gives it
- * (`pnpm sluice run examples/<name>.flow.json`), from the repository root, with no other setup.
+ * (`pnpm sluice run examples/<name>.flow.json`, which runs the built server through `server/bin/sluice`),
+ * from the repository root, with no other setup.
  */
 const run = promisify(execFile);
-const TSX = path.join(REPO_ROOT, 'node_modules', '.bin', 'tsx');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-examples-'));
 const examples = readdirSync(path.join(REPO_ROOT, 'examples'))
   .filter((name) => name.endsWith('.flow.json'))
@@ -36,7 +37,7 @@ describe('every example runs as given from the repository root', () => {
   });
 
   it.each(examples)('sluice run examples/%s --json ends with a summary whose counts add up', async (name) => {
-    const { stdout } = await run(TSX, ['server/src/cli/main.ts', 'run', `examples/${name}`, '--json'], {
+    const { stdout } = await run(SLUICE_BIN, ['run', `examples/${name}`, '--json'], {
       cwd: REPO_ROOT,
       env: { ...env, SLUICE_DATA_DIR: dataDir },
       maxBuffer: 16 * 1024 * 1024,

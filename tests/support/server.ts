@@ -33,7 +33,7 @@ export interface RunningServer {
 export async function startServer(env: Record<string, string> = {}, givenDataDir?: string): Promise<RunningServer> {
   const dataDir = givenDataDir ?? mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
   return startProcess(
-    ['server/src/main.ts'],
+    tsx('server/src/main.ts'),
     /Open (http:\/\/[^\s/#]+)/,
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
@@ -48,7 +48,7 @@ export async function startServer(env: Record<string, string> = {}, givenDataDir
 export async function startCli(args: string[], ready: RegExp, env: Record<string, string>): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
   return startProcess(
-    ['server/src/cli/main.ts', ...args],
+    tsx('server/src/cli/main.ts', ...args),
     ready,
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
@@ -59,7 +59,7 @@ export async function startCli(args: string[], ready: RegExp, env: Record<string
 /** Starts the sandbox systems in a process of their own, so they outlive a crashing server. */
 export async function startSandboxProcess(workOrders: number): Promise<RunningServer> {
   return startProcess(
-    ['server/src/sandbox/main.ts'],
+    tsx('server/src/sandbox/main.ts'),
     /Sandbox systems: (http:\/\/\S+)/,
     { SLUICE_SANDBOX_WORK_ORDERS: String(workOrders), SLUICE_SANDBOX_PORT: '0' },
     '',
@@ -67,15 +67,32 @@ export async function startSandboxProcess(workOrders: number): Promise<RunningSe
   );
 }
 
+// node itself with tsx as a loader: one process, so a SIGKILL kills the server and not a wrapper
+const tsx = (...args: string[]) => [process.execPath, '--import', 'tsx', ...args];
+
+/**
+ * Starts the built server as a user does (`server/bin/sluice serve`, which npm start runs): the
+ * command execs node, so this is one process, as with tsx.
+ */
+export async function startBuiltServer(env: Record<string, string> = {}): Promise<RunningServer> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
+  return startProcess(
+    [path.join(REPO_ROOT, 'server', 'bin', 'sluice'), 'serve'],
+    /Open (http:\/\/[^\s/#]+)/,
+    { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
+    dataDir,
+    true,
+  );
+}
+
 async function startProcess(
-  args: string[],
+  command: string[],
   ready: RegExp,
   env: Record<string, string>,
   dataDir: string,
   removeData: boolean,
 ): Promise<RunningServer> {
-  // node itself with tsx as a loader: one process, so a SIGKILL kills the server and not a wrapper
-  const child = spawn(process.execPath, ['--import', 'tsx', ...args], {
+  const child = spawn(command[0] as string, command.slice(1), {
     cwd: REPO_ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,5 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { CodeRequest, CodeResult, CodeSandbox } from '@sluice/engine';
+import { threadScript } from '../paths.js';
 import type { CodeAnswer, CodeJob } from './protocol.js';
 
 /** How long past a record's time limit the host waits before it ends the thread itself. */
@@ -104,7 +105,7 @@ export class QuickJsSandbox implements CodeSandbox {
       const worker = this.worker;
       return this.ready.then(() => worker);
     }
-    const worker = new Worker(new URL('./code-worker.mjs', import.meta.url));
+    const worker = new Worker(threadScript('code/code-worker.mjs'));
     worker.unref();
     this.worker = worker;
     this.ready = new Promise((resolve, reject) => {

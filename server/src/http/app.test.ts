@@ -2,8 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FlowDetail, Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../config.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
+import { REPO_ROOT } from '../paths.js';
 import type { Runner } from '../runs/runner.js';
 import { openTestSluice, type TestSluice } from './test-support.js';
 

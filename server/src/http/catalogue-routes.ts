@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
-import { REPO_ROOT } from '../config.js';
+import { REPO_ROOT } from '../paths.js';
 import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';

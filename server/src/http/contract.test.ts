@@ -10,8 +10,8 @@ import {
   type RouteName,
 } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../config.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
+import { REPO_ROOT } from '../paths.js';
 import { createApp } from './app.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from './test-support.js';
 

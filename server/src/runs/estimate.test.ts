@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { FlowEstimate, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../config.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { REPO_ROOT } from '../paths.js';
 
 /** `GET /api/flows/{id}/estimate` and a running run's `eta`, against the real app and sandbox. */
 

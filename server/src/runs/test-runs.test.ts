@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunSummary, TestData } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../config.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { REPO_ROOT } from '../paths.js';
 import { sqliteClient } from '../storage/sqlite/index.js';
 import { prune, TEST_RUNS_KEPT } from '../storage/sqlite/retention.js';
 

@@ -4,9 +4,9 @@ import { type RunResult, startRun } from '@sluice/engine';
 import { chain, flowOf, MemoryRunStore, sourceFlow, validFlow } from '@sluice/engine/testing';
 import { type Flow, validateFlow } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../config.js';
 import { createConnectors } from '../connectors.js';
 import { nodeRuntime, systemClock } from '../node-runtime.js';
+import { REPO_ROOT } from '../paths.js';
 import { assetAt, purchaseOrderAt, workOrderAt } from './data.js';
 import { SANDBOX_DEFAULTS, type Sandbox, startSandbox } from './index.js';
 

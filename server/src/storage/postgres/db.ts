@@ -1,9 +1,9 @@
-import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { MIGRATIONS_OF_POSTGRES } from '../../paths.js';
 import * as schema from './schema.js';
 
 /**
@@ -17,8 +17,6 @@ export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
 /** The environment variable the URL comes from, named by every start error so the fix is plain. */
 export const DATABASE_URL_VARIABLE = 'SLUICE_DATABASE_URL';
-
-const MIGRATIONS = fileURLToPath(new URL('../../../drizzle-postgres', import.meta.url));
 
 /** drizzle's own record of the migrations applied (its defaults, spelled out for the version check). */
 const MIGRATIONS_SCHEMA = 'drizzle';
@@ -142,7 +140,7 @@ function startError(err: unknown, url: string): StorageStartError {
 
 /** The newest migration this build has, as drizzle records it (its folder time, ms). */
 function newestKnownMigration(): number {
-  const known = readMigrationFiles({ migrationsFolder: MIGRATIONS });
+  const known = readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_POSTGRES });
   return Math.max(0, ...known.map((m) => m.folderMillis));
 }
 
@@ -179,7 +177,7 @@ export async function openPostgres(
     await client.query('SELECT pg_advisory_lock($1, $2)', [...MIGRATION_LOCK]);
     await refuseNewerSchema(client, url);
     await migrate(drizzle(client), {
-      migrationsFolder: MIGRATIONS,
+      migrationsFolder: MIGRATIONS_OF_POSTGRES,
       migrationsSchema: MIGRATIONS_SCHEMA,
       migrationsTable: MIGRATIONS_TABLE,
     });

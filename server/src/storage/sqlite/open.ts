@@ -1,14 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { MIGRATIONS_OF_SQLITE } from '../../paths.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
-
-const MIGRATIONS = fileURLToPath(new URL('../../../drizzle', import.meta.url));
 
 /** The SQLite file inside a data directory. */
 export function databaseFile(dataDir: string): string {
@@ -41,7 +39,7 @@ export function openDatabase(file: string): Db {
   client.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
   const db = drizzle(client, { schema }) as Db;
   try {
-    migrate(db, { migrationsFolder: MIGRATIONS });
+    migrate(db, { migrationsFolder: MIGRATIONS_OF_SQLITE });
   } catch (err) {
     client.close();
     throw err;

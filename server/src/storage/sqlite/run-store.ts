@@ -3,6 +3,7 @@ import type { Checkpoint, RecordOutcome, ResumeState, RunCommit, RunStatusUpdate
 import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { createLogger, type Logger } from '../../logger.js';
+import { threadScript } from '../../paths.js';
 import { GroupBuilder, STATUS_CODE, STATUS_NAME } from '../outcomes/write-group.js';
 import type { FromWriter, ToWriter, WriterData } from '../outcomes/writer-protocol.js';
 import { LeaseLostError, type RunWriteStore } from '../port.js';
@@ -158,7 +159,7 @@ export class SqliteRunStore implements RunWriteStore {
   /** The writer thread, started with the first rows to write (or by `ready`). */
   private get writer(): Worker {
     if (this.thread) return this.thread;
-    const thread = new Worker(new URL('./outcome-writer.mjs', import.meta.url), {
+    const thread = new Worker(threadScript('storage/sqlite/outcome-writer.mjs'), {
       workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS } satisfies WriterData,
       execArgv: [],
       // what it holds is short-lived (the group being written): a small heap is enough
@@ -203,7 +204,7 @@ export class SqliteRunStore implements RunWriteStore {
    */
   private startCheckpointer(): void {
     if (this.checkpointer) return;
-    const thread = new Worker(new URL('./checkpointer.mjs', import.meta.url), {
+    const thread = new Worker(threadScript('storage/sqlite/checkpointer.mjs'), {
       workerData: { file: this.client.name, pragmas: CONNECTION_PRAGMAS } satisfies WriterData,
       execArgv: [],
       resourceLimits: { maxYoungGenerationSizeMb: WRITER_YOUNG_MB, maxOldGenerationSizeMb: 16 },
