@@ -4,7 +4,7 @@
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
  * on PostgreSQL, workers.ts), `--only pacing` adaptive pacing's (pacing.ts), `--only sql` the database copy's (sql.ts),
- * printed the same way.
+ * `--only built` the built server's as users run it (cli.ts), printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -33,7 +33,7 @@ const SEMI_SPACE_MB = 8;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags =
-    kind === 'engine' || kind === 'sql' || kind.startsWith('engine-history')
+    kind === 'engine' || kind.startsWith('engine-history')
       ? [`--max-old-space-size=${HEAP_CAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc']
       : [];
   process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
@@ -146,7 +146,42 @@ function sqlPart(): { figures: Record<string, number>; rows: [string, string, st
       `${f(figures.sql_rps as number)} / ${f(figures.sql_driver_rps as number)} rows/s: ${figures.sql_vs_driver}`,
       '≥ 0.7',
     ],
-    ['Peak RSS of that run (fixed V8 heap, as the engine runs)', `${figures.sql_rss_mb} MB`, '≤ 200'],
+    ['Peak RSS of that run (the whole sluice process)', `${figures.sql_rss_mb} MB`, '≤ 200'],
+  ];
+  return { figures, rows };
+}
+
+/**
+ * The built server as users run it (cli.ts): `sluice run` of the engine flow, whole process, beside
+ * the same run timed inside a benchmark child; `sluice serve`'s start to ready beside a plain Node
+ * HTTP server's, and its memory idle.
+ */
+function builtPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 100_000 : M;
+  const cli = child('cli-engine', records);
+  const inner = child('engine', records);
+  const start = child('start', quick ? 3 : 5);
+  const figures: Record<string, number> = {
+    cli_1m_s: r2(cli.seconds as number),
+    cli_1m_rss_mb: r2(cli.rssMb as number),
+    cli_vs_child: r2((inner.seconds as number) / (cli.seconds as number)),
+    start_ms: Math.round(start.startMs as number),
+    plain_node_start_ms: Math.round(start.plainMs as number),
+    idle_rss_mb: r2(start.idleRssMb as number),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `sluice run of the engine flow, ${f(records)} records, whole process / the run alone inside a benchmark child: ratio`,
+      `${figures.cli_1m_s} s / ${r2(inner.seconds as number)} s: ${figures.cli_vs_child}`,
+      '≤ 12 s',
+    ],
+    ['Peak RSS of that sluice process', `${figures.cli_1m_rss_mb} MB`, '≤ 200'],
+    [
+      'sluice serve on an existing data folder: start to /api/ready 200 / a plain Node HTTP server to its first answer',
+      `${f(figures.start_ms as number)} ms / ${f(figures.plain_node_start_ms as number)} ms`,
+      '≤ 1,500 ms',
+    ],
+    ['RSS of that server idle (3 s after ready)', `${figures.idle_rss_mb} MB`, ''],
   ];
   return { figures, rows };
 }
@@ -190,6 +225,7 @@ if (onlyIndex >= 0) {
     workers: scaleOut,
     pacing: pacingPart,
     sql: sqlPart,
+    built: builtPart,
   };
   const make = parts[only as string];
   if (!make) throw new Error(`--only: unknown part ${only} (known: ${Object.keys(parts).join(', ')})`);
@@ -263,6 +299,7 @@ const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retenti
 const scale = scaleOut();
 const pacing = pacingPart();
 const sqlCopy = sqlPart();
+const built = builtPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -332,6 +369,7 @@ const figures: Record<string, number> = {
   ...scale.figures,
   ...pacing.figures,
   ...sqlCopy.figures,
+  ...built.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -477,5 +515,6 @@ const rows: [string, string, string][] = [
   ...scale.rows,
   ...pacing.rows,
   ...sqlCopy.rows,
+  ...built.rows,
 ];
 printTable(rows, figures);

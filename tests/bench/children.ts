@@ -2,6 +2,7 @@ import { flowDocument } from '@sluice/engine/testing';
 import { createPooledHttpClient, startSandbox, tuneRuntime } from '@sluice/server';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
+import { cliEngine, startTimes } from './cli.js';
 import { historyBench } from './history.js';
 import { apiUnderLoad, engineFlow } from './load.js';
 import { measurePacing } from './pacing.js';
@@ -30,6 +31,9 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
     return { convergeS: p.convergeS, share429: p.share429, rate: p.rate, requests: p.requests, throttled: p.throttled };
   }
   if (kind === 'sql') return sqlEngine(n);
+  // the built server as users run it (cli.ts): n records through `sluice run`; n starts of `sluice serve`
+  if (kind === 'cli-engine') return cliEngine(n);
+  if (kind === 'start') return startTimes(n);
   if (kind === 'sql-driver') return sqlDriver(n);
   if (kind === 'http') return overHttp(n);
   if (kind === 'sandbox-alone') return sandboxAlone(n);

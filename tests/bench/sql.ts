@@ -3,33 +3,30 @@
  * (a PostgreSQL database with `n` orders, an empty MariaDB table), dropped afterwards:
  *
  * - `sqlEngine`: the flow sql-source (keyset pages of 1,000) → batch 500 → map → sql-write (upsert by
- *   id), run by the engine with every outcome stored in SQLite, through the SQL connections the
- *   server uses (a pool per connection, each batch one transaction);
+ *   id), run as a user runs it: `sluice run` (the built server, cli.ts) on a data folder holding the
+ *   two connections, every outcome stored in SQLite; its rows a second over the run's own time (as
+ *   stored), its peak memory the whole process's;
  * - `sqlDriver`: the same reads and writes by a plain script with the same drivers: keyset pages of
  *   1,000 with `pg`, and per 500 rows one transaction with one multi-row upsert with `mysql2`.
  *
  * Each returns rows a second, its run's seconds and its peak RSS; `sql_vs_driver` is their ratio.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { chain, flowDocument } from '@sluice/engine/testing';
+import { databaseFile, openDatabase, SqliteRunQueries } from '@sluice/server';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { SqlConnections } from '../../server/src/connectors/sql/index.js';
-import { freshDb, rssMb, timedRun } from './timed-run.js';
+import { configFor, mysqlOptions, testMysqlUrl } from '../../server/src/connectors/sql/test-databases.js';
+import { sluiceRun } from './cli.js';
+import { openBenchSluice, rssMb } from './timed-run.js';
 
 const pgServer = process.env.SLUICE_TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-const myServer = process.env.SLUICE_TEST_MYSQL_URL || 'mysql://root@127.0.0.1:3306/';
-
-function mysqlOptions(url: string, database?: string): mysql.ConnectionOptions {
-  const u = new URL(url);
-  return {
-    host: u.hostname,
-    port: Number(u.port || 3306),
-    user: decodeURIComponent(u.username) || 'root',
-    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
-    ...(database ? { database } : {}),
-  };
-}
+const myServer = testMysqlUrl();
+/** mysql2's options for a database (or none) on the MariaDB server. */
+const mysqlAt = (database: string) => mysqlOptions(configFor(myServer, database));
 
 /** A PostgreSQL database with `n` orders and a MariaDB database with an empty copy table; `drop` removes both. */
 async function databases(n: number) {
@@ -50,9 +47,9 @@ async function databases(n: number) {
   );
   await source.query('VACUUM ANALYZE orders');
   await source.end();
-  const myAdmin = await mysql.createConnection(mysqlOptions(myServer));
+  const myAdmin = await mysql.createConnection(mysqlAt(''));
   await myAdmin.query(`CREATE DATABASE ${name}`);
-  const target = await mysql.createConnection(mysqlOptions(myServer, name));
+  const target = await mysql.createConnection(mysqlAt(name));
   await target.query(
     'CREATE TABLE orders (id INT PRIMARY KEY, customer VARCHAR(40) NOT NULL, amount DECIMAL(12,2) NOT NULL, label VARCHAR(60))',
   );
@@ -104,46 +101,36 @@ const copyFlow = flowDocument(
 
 export async function sqlEngine(n: number): Promise<Record<string, number>> {
   const dbs = await databases(n);
-  const { db, dispose } = freshDb();
-  const pgUrl = new URL(dbs.pgUrl);
-  const myUrl = new URL(myServer);
-  const sql = new SqlConnections((name) =>
-    name === 'source-db'
-      ? {
-          kind: 'postgres',
-          host: pgUrl.hostname,
-          port: Number(pgUrl.port || 5432),
-          database: dbs.name,
-          user: decodeURIComponent(pgUrl.username) || 'postgres',
-          ...(pgUrl.password ? { password: decodeURIComponent(pgUrl.password) } : {}),
-          tls: 'off',
-        }
-      : name === 'target-db'
-        ? {
-            kind: 'mysql',
-            host: myUrl.hostname,
-            port: Number(myUrl.port || 3306),
-            database: dbs.name,
-            user: decodeURIComponent(myUrl.username) || 'root',
-            ...(myUrl.password ? { password: decodeURIComponent(myUrl.password) } : {}),
-            tls: 'off',
-          }
-        : undefined,
-  );
+  const dir = mkdtempSync(path.join(tmpdir(), 'sluice-bench-sql-'));
   try {
-    const connections = [
-      { name: 'source-db', baseUrl: `postgres://${pgUrl.host}/${dbs.name}`, headers: {} },
-      { name: 'target-db', baseUrl: `mysql://${myUrl.host}/${dbs.name}`, headers: {} },
-    ];
-    const { result, seconds } = await timedRun(db, copyFlow, connections, undefined, { sql });
-    if (result.counts.succeeded !== n) throw new Error(`sql run: ${JSON.stringify(result.counts)}`);
+    // the two connections, stored (the password sealed) in the data folder the command then runs on
+    const parts = await openBenchSluice(dir, 'bench-sql-token');
+    for (const [name, server, fallbackUser] of [
+      ['source-db', new URL(dbs.pgUrl), 'postgres'],
+      ['target-db', new URL(myServer), 'root'],
+    ] as const) {
+      await parts.connections.create({
+        name,
+        baseUrl: `${server.protocol}//${server.host}/${dbs.name}`,
+        auth: 'basic',
+        username: decodeURIComponent(server.username) || fallbackUser,
+        ...(server.password ? { secret: decodeURIComponent(server.password) } : {}),
+      });
+    }
+    await parts.sandbox.close();
+    await parts.storage.close();
+    const run = await sluiceRun(copyFlow, dir);
+    if (run.summary.counts.succeeded !== n) throw new Error(`sql run: ${JSON.stringify(run.summary.counts)}`);
     const written = await dbs.rowsWritten();
     if (written !== n) throw new Error(`sql run: ${written} rows in MariaDB, not ${n}`);
-    return { rps: n / seconds, seconds, rssMb: rssMb() };
-  } finally {
-    await sql.close();
+    // the run's own time, from the stored run (the process's start and stop are in wallSeconds)
+    const db = openDatabase(databaseFile(dir));
+    const stored = await new SqliteRunQueries(db).get(run.summary.runId);
     db.$client.close();
-    dispose();
+    const seconds = (Date.parse(stored.finishedAt as string) - Date.parse(stored.startedAt as string)) / 1000;
+    return { rps: n / seconds, seconds, wallSeconds: run.wallSeconds, rssMb: run.peakRssMb };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await dbs.drop();
   }
 }
@@ -152,7 +139,7 @@ export async function sqlDriver(n: number): Promise<Record<string, number>> {
   const dbs = await databases(n);
   const source = new pg.Client({ connectionString: dbs.pgUrl });
   await source.connect();
-  const target = await mysql.createConnection(mysqlOptions(myServer, dbs.name));
+  const target = await mysql.createConnection(mysqlAt(dbs.name));
   try {
     const t0 = performance.now();
     let after = 0;

@@ -19,6 +19,7 @@ describe('the built server, started as npm start starts it', () => {
     const argv = readFileSync(`/proc/${server.pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
     expect(argv[0]).toMatch(/node$/);
     expect(argv).toContain('--max-semi-space-size=8');
+    expect(argv).toContain('--max-old-space-size=1024');
     expect(argv.some((a) => /server\/bin\/\.\.\/dist\/sluice\.mjs$/.test(a))).toBe(true);
     expect(argv.join(' ')).not.toMatch(/tsx|\.ts\b/);
     const env = readFileSync(`/proc/${server.pid}/environ`, 'utf8').split('\0');

@@ -7,9 +7,9 @@ import type { AppDeps } from './deps.js';
 import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
 
-/** The node-type catalogue, connections, tokens and settings. */
-export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
-  const types = [...nodeTypes.values()].map((def) => ({
+/** The node types as the catalogue route gives them, with their parameters' JSON schemas. */
+function catalogue() {
+  return [...nodeTypes.values()].map((def) => ({
     type: def.type,
     group: def.group,
     label: def.label,
@@ -20,7 +20,16 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     providesRecords: def.providesRecords ?? false,
     params: z.toJSONSchema(def.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
   }));
-  api.add('listNodeTypes', () => ({ items: types }));
+}
+
+/** The node-type catalogue, connections, tokens and settings. */
+export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
+  // made at the first request, not at start: their JSON schemas take a while to build
+  let types: ReturnType<typeof catalogue> | undefined;
+  api.add('listNodeTypes', () => {
+    types ??= catalogue();
+    return { items: types };
+  });
 
   const templates = readdirSync(path.join(REPO_ROOT, 'examples'))
     .filter((f) => f.endsWith('.flow.json'))
