@@ -14,7 +14,8 @@ export const code = defineNodeType({
       .min(1, 'must not be empty')
       .describe(
         'JavaScript function body: `record` is the record; return the new record (an object), or null to drop it. E.g. `return { ...record, total: record.qty * record.price }`.',
-      ),
+      )
+      .meta({ language: 'javascript' }),
     timeoutMs: wholeNumber(1, 10_000).default(1_000).describe('Longest time the code may run for one record, in ms.'),
     memoryMb: wholeNumber(1, 1_024)
       .default(32)

@@ -49,7 +49,7 @@ export const sqlSource = defineNodeType({
         .describe(
           'A SELECT to read instead of a table; it is read as a subquery, paged by its key column (which it must return).',
         )
-        .meta({ title: 'SELECT' }),
+        .meta({ title: 'SELECT', language: 'sql' }),
       columns: z.array(column).default([]).describe('Columns read from the table. Empty: all (*).'),
       keyColumn: column.describe('Unique, non-null column the pages are cut by (e.g. id).'),
       keyField: keyFieldParam,

@@ -6,15 +6,18 @@ import {
   completionKeymap,
   pickedCompletion,
 } from '@codemirror/autocomplete';
-import { defaultKeymap, history, historyKeymap } from '@codemirror/commands';
+import { defaultKeymap, history, historyKeymap, indentWithTab } from '@codemirror/commands';
+import { javascript } from '@codemirror/lang-javascript';
+import { sql } from '@codemirror/lang-sql';
 import { HighlightStyle, StreamLanguage, syntaxHighlighting } from '@codemirror/language';
 import { type Diagnostic, linter } from '@codemirror/lint';
 import { Compartment, EditorState, type Extension } from '@codemirror/state';
-import { EditorView, keymap, placeholder as placeholderText } from '@codemirror/view';
+import { EditorView, keymap, lineNumbers, placeholder as placeholderText } from '@codemirror/view';
 import { tags } from '@lezer/highlight';
 import { startTransition, useEffect, useMemo, useRef } from 'react';
 import { completionsFor, type FieldPath, fieldPaths, wordBefore } from '../../lib/expressions/completions';
 import { expressionDiagnostics } from '../../lib/expressions/diagnostics';
+import type { CodeLanguage } from '../../lib/inspector/schema';
 
 export interface ExpressionEditorProps {
   id: string;
@@ -31,6 +34,12 @@ export interface ExpressionEditorProps {
   lintDelayMs?: number;
   /** Milliseconds of quiet typing after which the text is sent on to the flow (and so to the problems). */
   changeDelayMs?: number;
+  /**
+   * A field of code rather than an expression: coloured as JavaScript or SQL, with line numbers, Tab
+   * indenting, and the language's own completions (SQL keywords, JavaScript's words) in place of
+   * JSONata's field paths and checks.
+   */
+  language?: CodeLanguage;
 }
 
 /** JSONata's tokens, enough to colour strings, numbers, functions and operators. */
@@ -68,7 +77,16 @@ const highlight = HighlightStyle.define([
   { tag: tags.propertyName, color: '#1d4ed8' },
   { tag: tags.operator, color: '#475569' },
   { tag: tags.comment, color: '#94a3b8', fontStyle: 'italic' },
+  { tag: [tags.bool, tags.null, tags.atom], color: '#b45309' },
+  { tag: [tags.typeName, tags.standard(tags.name)], color: '#0e7490' },
+  { tag: tags.function(tags.variableName), color: '#7c3aed' },
 ]);
+
+/** A code field's language, its own completions included. */
+const LANGUAGES: Record<CodeLanguage, () => Extension> = {
+  javascript: () => javascript(),
+  sql: () => sql({ upperCaseKeywords: true }),
+};
 
 const theme = EditorView.theme({
   '&': { fontSize: '13px', border: '1px solid var(--border, #cbd5e1)', borderRadius: '6px', background: '#fff' },
@@ -79,6 +97,7 @@ const theme = EditorView.theme({
     minHeight: '20px',
   },
   '.cm-line': { padding: '0 6px' },
+  '.cm-gutters': { background: 'transparent', border: 'none', color: '#94a3b8' },
   '.cm-tooltip-autocomplete ul li': { fontFamily: 'ui-monospace, SFMono-Regular, Menlo, monospace' },
   '.cm-completionDetail': { color: '#64748b', fontStyle: 'normal', marginLeft: '1em' },
   '.cm-tooltip-autocomplete ul li[aria-selected] .cm-completionDetail': { color: '#e2e8f0' },
@@ -123,6 +142,7 @@ export function ExpressionEditor({
   placeholder,
   lintDelayMs = 150,
   changeDelayMs = 200,
+  language,
 }: ExpressionEditorProps) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
@@ -195,11 +215,20 @@ export function ExpressionEditor({
         extensions: [
           history(),
           closeBrackets(),
-          jsonata,
           syntaxHighlighting(highlight),
-          autocompletion({ override: [complete], activateOnTyping: true, icons: false }),
-          lint,
-          keymap.of([...completionKeymap, ...defaultKeymap, ...historyKeymap]),
+          ...(language
+            ? [
+                LANGUAGES[language](),
+                lineNumbers(),
+                autocompletion({ icons: false }),
+                keymap.of([...completionKeymap, indentWithTab, ...defaultKeymap, ...historyKeymap]),
+              ]
+            : [
+                jsonata,
+                autocompletion({ override: [complete], activateOnTyping: true, icons: false }),
+                lint,
+                keymap.of([...completionKeymap, ...defaultKeymap, ...historyKeymap]),
+              ]),
           EditorView.lineWrapping,
           live.current.of(settings({ id, testId, readOnly, invalid, describedBy })),
           theme,
@@ -256,5 +285,10 @@ export function ExpressionEditor({
     v.dispatch({ changes: { from: 0, to: current.length, insert: value }, selection: { anchor: head } });
   }, [value]);
 
-  return <div ref={host} className={`expression-editor nokey${invalid ? ' is-invalid' : ''}`} />;
+  return (
+    <div
+      ref={host}
+      className={`expression-editor nokey${language ? ` code-editor code-${language}` : ''}${invalid ? ' is-invalid' : ''}`}
+    />
+  );
 }

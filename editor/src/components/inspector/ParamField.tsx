@@ -1,12 +1,12 @@
 import { type ReactNode, useEffect, useId, useState } from 'react';
 import {
   checkValue,
+  codeLanguage,
   discriminator,
   type FieldProblem,
   fieldKind,
   humanise,
   initialValue,
-  isCode,
   isExpression,
   isRecord,
   isShown,
@@ -101,17 +101,19 @@ function ScalarField({ name, label, path, schema, value, required, problems, onC
         onChange={onChange}
       />
     );
-  } else if (isCode(schema)) {
-    const text = typeof value === 'string' ? value : '';
+  } else if (codeLanguage(schema)) {
     input = (
-      <textarea
-        {...common}
-        className="inspector-input inspector-json mono"
-        spellCheck={false}
-        rows={Math.min(16, Math.max(4, text.split('\n').length + 1))}
-        value={text}
+      <ExpressionEditor
+        id={id}
+        testId={common['data-testid']}
+        language={codeLanguage(schema)}
+        value={typeof value === 'string' ? value : ''}
+        sampleRecords={sampleRecords}
+        readOnly={readOnly}
+        invalid={invalid}
+        describedBy={common['aria-describedby']}
         placeholder={placeholderOf(schema.default)}
-        onChange={(e) => onChange(e.target.value === '' && !required ? undefined : e.target.value)}
+        onChange={(text) => onChange(text === '' && !required ? undefined : text)}
       />
     );
   } else if (isExpression(schema)) {

@@ -2,6 +2,7 @@ import { type Problem, validateFlow } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import {
   checkValue,
+  codeLanguage,
   fieldKind,
   humanise,
   initialValue,
@@ -60,9 +61,12 @@ describe('paramSchema', () => {
     expect(isExpression(prop('code', 'code'))).toBe(false);
   });
 
-  it('knows a code node’s JavaScript, edited over several lines', () => {
+  it('knows the fields that are code, and their language: a code node’s JavaScript, an SQL source’s SELECT', () => {
     expect(isCode(prop('code', 'code'))).toBe(true);
+    expect(codeLanguage(prop('code', 'code'))).toBe('javascript');
+    expect(codeLanguage(prop('sql-source', 'query'))).toBe('sql');
     expect(isCode(prop('filter', 'condition'))).toBe(false);
+    expect(codeLanguage(prop('sql-source', 'table'))).toBeUndefined();
   });
 });
 

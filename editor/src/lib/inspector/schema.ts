@@ -32,6 +32,8 @@ export interface JsonSchema {
   title?: string;
   /** Shown only when the sibling fields have these values (e.g. `{ mode: 'batch' }`), from the schema's meta. */
   when?: Record<string, unknown>;
+  /** The language of a string that is code (`javascript`, `sql`), from the schema's meta: edited as code. */
+  language?: string;
 }
 
 /** A path inside a node's params: `['fields', 0, 'expression']`. */
@@ -201,8 +203,17 @@ export function isExpression(schema: JsonSchema): boolean {
 
 /** Whether a string field holds JavaScript (a code node's body: its help text says so), edited over several lines. */
 export function isCode(schema: JsonSchema): boolean {
-  return typeOf(schema) === 'string' && /\bJavaScript\b/.test(schema.description ?? '');
+  return codeLanguage(schema) !== undefined;
 }
+
+/** The language a string field is written in when it is code, from its meta (else JavaScript by its help). */
+export function codeLanguage(schema: JsonSchema): CodeLanguage | undefined {
+  if (typeOf(schema) !== 'string') return undefined;
+  if (schema.language === 'javascript' || schema.language === 'sql') return schema.language;
+  return /\bJavaScript\b/.test(schema.description ?? '') ? 'javascript' : undefined;
+}
+
+export type CodeLanguage = 'javascript' | 'sql';
 
 const count = (n: number) => n.toLocaleString('en-US');
 
