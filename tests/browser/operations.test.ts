@@ -94,6 +94,8 @@ describe('the operations screen', () => {
     await small.getByTestId('operations-button').click();
     await small.locator(`[data-testid="ops-run"][data-run-id="${runId}"] [data-testid="ops-run-waiting"]`).waitFor();
     await small.screenshot({ path: path.join(SHOTS, '41-operations-1024.png') });
+    await small.emulateMedia({ colorScheme: 'dark' });
+    await small.screenshot({ path: path.join(SHOTS, '42-operations-1024-dark.png') });
     await small.close();
 
     // the run's flow opens in the editor
