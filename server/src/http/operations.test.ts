@@ -124,4 +124,27 @@ describe('GET /api/operations', () => {
     await until(async () => ((await json<RunDetail>(`/api/runs/${runId}`)).status === 'cancelled' ? true : undefined));
     expect((await json<Operations>('/api/operations')).runs.map((r) => r.id)).not.toContain(runId);
   }, 60_000);
+
+  it('shows the pace adaptive pacing learnt for a connection beside its limits', async () => {
+    const erp = `${t.parts.sandbox.url}/erp`;
+    await json(
+      '/api/connections',
+      post({ name: 'paced-erp', baseUrl: erp, limits: { maxPerSecond: 50, adaptive: true } }),
+    );
+    const before = await json<Operations>('/api/operations');
+    expect(before.connections.find((c) => c.name === 'paced-erp')).toMatchObject({
+      builtIn: false,
+      breaker: null,
+      limits: { maxConcurrent: null, maxPerSecond: 50, adaptive: true },
+      pace: null,
+    });
+    // a request of a run takes a permit and gives it back with the system's answer: a 429
+    const permit = await t.parts.limits.acquire('paced-erp', { maxPerSecond: 50, adaptive: true });
+    permit.release({ status: 429, ms: 5 });
+    const after = await json<Operations>('/api/operations');
+    const pace = after.connections.find((c) => c.name === 'paced-erp')?.pace;
+    expect(pace?.reason).toBe('throttled');
+    expect(pace?.perSecond).toBeGreaterThan(0);
+    expect(pace?.perSecond).toBeLessThan(50);
+  });
 });
