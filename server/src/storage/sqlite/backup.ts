@@ -8,8 +8,12 @@ export class BackupError extends Error {
   override name = 'BackupError';
   constructor(
     message: string,
-    /** `in-use`: the target database is open in a running process; `invalid`: the file is not a usable backup. */
-    readonly reason: 'in-use' | 'invalid' | 'exists' | 'missing',
+    /**
+     * `in-use`: the target database is open in a running process; `invalid`: the file is not a usable
+     * backup; `exists`: the target is there already; `missing`: the source is not; `failed`: the copy
+     * could not be made (the disk, the file system).
+     */
+    readonly reason: 'in-use' | 'invalid' | 'exists' | 'missing' | 'failed',
   ) {
     super(message);
   }
@@ -58,7 +62,7 @@ export async function backupDatabase(source: string, target: string): Promise<Da
     rmSync(partial, { force: true });
     throw err instanceof BackupError
       ? err
-      : new BackupError(`cannot back up ${source}: ${(err as Error).message}`, 'invalid');
+      : new BackupError(`cannot back up ${source}: ${(err as Error).message}`, 'failed');
   } finally {
     db.close();
   }
