@@ -87,6 +87,9 @@ export async function openSluice(config: PartsConfig) {
   const sql = new SqlConnections((name) => connections.sqlConfig(name));
   connections.useSqlCheck((name) => sql.check(name));
   const files = createFilePort(config.filesDir ?? filesDir(config.dataDir, env));
+  // adaptive pacing in front of the connections' limits, for connections that ask for it (learnt in each
+  // process); the operations view reads the pace learnt
+  const limits = new AdaptiveLimits(storage.limits ?? new LocalLimits());
   const estimates = new RunEstimates(storage.estimates, files, {
     http,
     connection: (name) => connections.resolve(name),
@@ -106,8 +109,7 @@ export async function openSluice(config: PartsConfig) {
       sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
-      // adaptive pacing in front of them, for connections that ask for it (learnt in each process)
-      limits: new AdaptiveLimits(storage.limits ?? new LocalLimits()),
+      limits,
     },
     wake: events,
     clock: systemClock,
@@ -149,6 +151,7 @@ export async function openSluice(config: PartsConfig) {
     logger,
     estimates,
     code,
+    limits,
   };
 }
 

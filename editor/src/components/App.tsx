@@ -12,6 +12,7 @@ import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
 import { FlowWorkspace, type WorkspaceState } from './FlowWorkspace';
 import { Header } from './Header';
+import { OperationsScreen } from './operations/OperationsScreen';
 import { TokenPrompt } from './TokenPrompt';
 
 /**
@@ -51,6 +52,8 @@ function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [showConnections, setShowConnections] = useState(false);
+  // the flows (the editor) or the operations screen, switched in the header
+  const [view, setView] = useState<'flows' | 'operations'>('flows');
   const [draft, setDraft] = useState<Draft | null>(null);
   // the open flow's name and unsaved state, reported by its workspace (or the draft's)
   const [open, setOpen] = useState<WorkspaceState | null>(null);
@@ -59,7 +62,7 @@ function Workspace() {
   // the number the open flow's problem list shows (the draft's live problems, not the saved version's)
   const [problemCount, setProblemCount] = useState<number | null>(null);
   const list = flows.data;
-  const flowId = draft ? null : (chosenId ?? list?.[0]?.id ?? null);
+  const flowId = draft || view === 'operations' ? null : (chosenId ?? list?.[0]?.id ?? null);
   const detail = useFlowDetail(flowId);
   const flow = detail.data?.id === flowId ? detail.data : undefined;
   const summary = list?.find((f) => f.id === flowId);
@@ -158,32 +161,54 @@ function Workspace() {
         dirty={dirty}
         {...(open ? { onRename: open.rename } : {})}
         onConnections={() => setShowConnections((v) => !v)}
+        view={view}
+        onView={(next) => {
+          if (next === view) return;
+          // leaving the open flow asks first when it has unsaved changes
+          if (next === 'operations') guard(() => setView('operations'));
+          else {
+            flows.reload();
+            setView('flows');
+          }
+        }}
       />
       {showConnections && (
         <aside className="connections-side" aria-label="Connections">
           <ConnectionsPanel onClose={() => setShowConnections(false)} />
         </aside>
       )}
-      <div className={`app-body${flowId !== null || draft ? ' has-workspace' : ''}`}>
-        <FlowList
-          flows={list}
-          loading={flows.loading}
-          error={flowId === null ? null : flows.error}
-          selectedId={flowId}
-          onSelect={openFlow}
-          onReload={flows.reload}
-          onCreated={(id) => {
+      {view === 'operations' && (
+        <OperationsScreen
+          onOpenFlow={(id) => {
             flows.reload();
-            openFlow(id);
-          }}
-          onRemoved={(id) => {
-            if (id !== flowId) return;
-            setOpen(null);
-            setChosenId(list?.find((f) => f.id !== id)?.id ?? null);
+            setDraft(null);
+            setChosenId(id);
+            setView('flows');
           }}
         />
-        {main}
-      </div>
+      )}
+      {view === 'flows' && (
+        <div className={`app-body${flowId !== null || draft ? ' has-workspace' : ''}`}>
+          <FlowList
+            flows={list}
+            loading={flows.loading}
+            error={flowId === null ? null : flows.error}
+            selectedId={flowId}
+            onSelect={openFlow}
+            onReload={flows.reload}
+            onCreated={(id) => {
+              flows.reload();
+              openFlow(id);
+            }}
+            onRemoved={(id) => {
+              if (id !== flowId) return;
+              setOpen(null);
+              setChosenId(list?.find((f) => f.id !== id)?.id ?? null);
+            }}
+          />
+          {main}
+        </div>
+      )}
       {leaving && (
         <ConfirmDialog
           title={`Unsaved changes in “${open?.name ?? 'this flow'}”`}

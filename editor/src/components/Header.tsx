@@ -12,10 +12,23 @@ interface Props {
   onRename?: (name: string) => void;
   /** Opens the connections panel (absent before sign-in). */
   onConnections?: () => void;
+  /** Which screen is shown: the flows (editor) or the operations screen. */
+  view?: 'flows' | 'operations';
+  /** Switches between the flows and the operations screen (absent before sign-in). */
+  onView?: (view: 'flows' | 'operations') => void;
 }
 
 /** The top bar: product name and the flow that is open, renamed by clicking its name. */
-export function Header({ flowName, version, problemCount, dirty = false, onRename, onConnections }: Props) {
+export function Header({
+  flowName,
+  version,
+  problemCount,
+  dirty = false,
+  onRename,
+  onConnections,
+  view = 'flows',
+  onView,
+}: Props) {
   const [editing, setEditing] = useState<string | null>(null);
   const commit = () => {
     if (editing?.trim() && editing.trim() !== flowName) onRename?.(editing.trim());
@@ -24,7 +37,15 @@ export function Header({ flowName, version, problemCount, dirty = false, onRenam
   return (
     <header className="header">
       <span className="brand">Sluice</span>
-      {flowName !== null && (
+      {view === 'operations' && (
+        <>
+          <span className="header-separator" aria-hidden="true">
+            /
+          </span>
+          <h1 className="header-flow">Operations</h1>
+        </>
+      )}
+      {view === 'flows' && flowName !== null && (
         <>
           <span className="header-separator" aria-hidden="true">
             /
@@ -77,6 +98,28 @@ export function Header({ flowName, version, problemCount, dirty = false, onRenam
         </>
       )}
       <div className="header-end">
+        {onView && (
+          <>
+            <button
+              type="button"
+              className={`header-link${view === 'flows' ? ' is-current' : ''}`}
+              data-testid="flows-button"
+              aria-pressed={view === 'flows'}
+              onClick={() => onView('flows')}
+            >
+              Flows
+            </button>
+            <button
+              type="button"
+              className={`header-link${view === 'operations' ? ' is-current' : ''}`}
+              data-testid="operations-button"
+              aria-pressed={view === 'operations'}
+              onClick={() => onView('operations')}
+            >
+              Operations
+            </button>
+          </>
+        )}
         {onConnections && (
           <button type="button" className="header-link" data-testid="connections-button" onClick={onConnections}>
             Connections

@@ -18,6 +18,7 @@ import { createLogger, logLevelFrom } from '../logger.js';
 import { runProcess } from '../serve.js';
 import { openSluice } from '../sluice.js';
 import { openStorage } from '../storage/open.js';
+import { backupCommand, restoreCommand } from './backup.js';
 
 const USAGE = `Usage:
   sluice serve [--no-worker]            start the server: API, editor, scheduler, and it executes runs (as
@@ -34,6 +35,11 @@ const USAGE = `Usage:
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
   sluice token create [name]            make an API token (printed once) in the local database
   sluice token list                     the tokens' names and prefixes
+  sluice backup <file>                  a consistent copy of the SQLite database, while the server runs
+                                        (on PostgreSQL: says to use pg_dump, exits 2)
+  sluice restore <file> [--force]       put a backup in place as the database of a stopped data folder
+                                        (refused while a process uses it; --force replaces a database
+                                        already there, keeping it beside)
 
   These talk to a running server (--server URL or SLUICE_URL; token from --token or SLUICE_API_TOKEN):
   sluice flows list                     flows with their versions
@@ -376,6 +382,7 @@ async function main(argv: string[]): Promise<number> {
       publish: { type: 'boolean', default: false },
       files: { type: 'string' },
       worker: { type: 'boolean', default: true },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -396,6 +403,12 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
   if (command === 'token') return tokens(file, positionals[2]);
+  if ((command === 'backup' || command === 'restore') && !file) {
+    console.error(`sluice ${command}: which file?\n\n${USAGE}`);
+    return 2;
+  }
+  if (command === 'backup') return backupCommand(file as string, process.env);
+  if (command === 'restore') return restoreCommand(file as string, process.env, values.force ?? false);
   if (['flows', 'runs', 'records'].includes(command)) return remote(client, command, positionals.slice(1), values);
   if ((command === 'run' || command === 'validate') && !file) {
     console.error(`sluice ${command}: which flow file?\n\n${USAGE}`);

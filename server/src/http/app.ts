@@ -9,6 +9,7 @@ import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
 import { registerEventRoutes } from './event-routes.js';
 import { registerFlowRoutes } from './flow-routes.js';
+import { registerOperationRoutes } from './operation-routes.js';
 import { referencePage } from './reference.js';
 import { registerRunRoutes } from './run-routes.js';
 import { ApiRouter, openApiDocument, type RegisteredRoute } from './spec.js';
@@ -53,6 +54,7 @@ export function createApp(
   registerFlowRoutes(api, deps);
   registerRunRoutes(api, deps);
   registerEventRoutes(api, deps);
+  registerOperationRoutes(api, deps);
   api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
   api.add('openApi', () => document());

@@ -59,6 +59,7 @@ describe('real answers match the contract', () => {
     expect((await api.call('listTemplates')).items.length).toBeGreaterThan(3);
     expect(await api.call('getSettings')).toMatchObject({ payloadCap: 65_536 });
     expect(await api.call('prune')).toEqual({ runs: 0, outcomes: 0 });
+    expect((await api.call('getOperations')).process.concurrency).toBeGreaterThan(0);
     expect((await api.call('openApi')).openapi).toBe('3.1.0');
     expect(await api.call('flowJsonSchema')).toHaveProperty('properties');
   });

@@ -1,5 +1,5 @@
 import type { HttpClient } from '@sluice/engine';
-import type { Settings } from '@sluice/shared';
+import type { PaceView, Settings } from '@sluice/shared';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
@@ -26,6 +26,8 @@ export interface AppDeps {
   settings: Settings;
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;
+  /** The pace adaptive pacing has learnt per connection, in this process (the operations view). */
+  limits?: { current(connection: string): PaceView | undefined };
   /** Where unexpected errors are logged (none given: a logger on stdout). */
   logger?: Logger;
 }

@@ -199,9 +199,22 @@ export interface RunQueries {
  * The run store the engine writes to (outcomes grouped and written behind the engine, with
  * back-pressure), plus what the runner needs around it.
  */
+/** How far a run store's writing lags behind the runs of its process (the operations view). */
+export interface WriterLag {
+  /** Rows committed by runs and not yet written (gathered, or sent and not yet written). */
+  rows: number;
+  bytes: number;
+  /** Groups sent and not yet written. */
+  groups: number;
+  /** Age in ms of the oldest group sent and not yet written; null when none is. */
+  oldestMs: number | null;
+}
+
 export interface RunWriteStore extends EngineRunStore {
   /** Largest stored payload or collected output, in characters of JSON. */
   readonly payloadCap: number;
+  /** How far the writing lags behind now. */
+  lag(): WriterLag;
   /** Resolves once the store can take writes (its writer started). */
   ready(): Promise<void>;
   /** Resolves once what a run (or every run) has handed over is written, or refused. */

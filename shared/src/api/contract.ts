@@ -26,6 +26,7 @@ import {
   jsonDocumentSchema,
   listOf,
   nodeTypeViewSchema,
+  operationsSchema,
   pageOf,
   pruneResultSchema,
   recordOutcomeSchema,
@@ -314,6 +315,14 @@ export const apiContract = {
     tag: 'settings',
     summary: 'The server’s limits and retention (read-only)',
     success: { status: OK, description: 'Settings', schema: settingsSchema },
+  }),
+  getOperations: route({
+    method: 'get',
+    path: '/api/operations',
+    tag: 'settings',
+    summary:
+      'What runs and waits now: unfinished runs by process, schedules, connections (breakers, limits, pace), writer lag',
+    success: { status: OK, description: 'The operations view', schema: operationsSchema },
   }),
   prune: route({
     method: 'post',

@@ -624,3 +624,72 @@ export const healthSchema = z.strictObject({ status: z.literal('ok'), activeRuns
 
 /** A JSON document described elsewhere (a JSON Schema, the OpenAPI document itself). */
 export const jsonDocumentSchema = z.record(z.string(), z.unknown());
+
+// ---- operations ---------------------------------------------------------------------------------------
+
+export const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;
+
+/** One schedule of a published, enabled flow, as the operations screen lists it. */
+export const operationsScheduleSchema = z.strictObject({
+  flowId: z.string(),
+  flowName: z.string(),
+  nodeId: z.string(),
+  description: z.string().describe('The schedule in words ("At 02:30").'),
+  cron: z.string(),
+  timezone: z.string(),
+  nextAt: instant.nullable().describe('Its next fire time; null when it has none (an invalid schedule).'),
+  lastSlot: instant.nullable().describe('The last slot it fired.'),
+  lastRun: z
+    .strictObject({
+      id: runId,
+      status: z.enum(RUN_STATUSES),
+      finishedAt: instant.nullable(),
+      failed: z.number().int().describe('Records that failed in it.'),
+    })
+    .nullable()
+    .describe('The run that slot made, as it is now; null before the first fire (or once that run was removed).'),
+});
+export type OperationsSchedule = z.output<typeof operationsScheduleSchema>;
+
+/** One connection's health as this process sees it: breaker, limits, learnt pace, last check. */
+export const operationsConnectionSchema = z.strictObject({
+  name: z.string(),
+  baseUrl: z.string(),
+  builtIn: z.boolean(),
+  breaker: z
+    .strictObject({
+      state: z.enum(BREAKER_STATES),
+      failures: z.number().int().describe('Consecutive failures counted.'),
+      openUntil: instant.nullable().describe('When an open breaker lets a probe through.'),
+    })
+    .nullable()
+    .describe('Its circuit breaker in this process; null until a run here has sent it a request.'),
+  limits: connectionViewSchema.shape.limits,
+  pace: paceSchema.nullable().describe('The pace adaptive pacing has learnt in this process; null: none learnt.'),
+  status: connectionStatusSchema.nullable().describe('Its last Test.'),
+});
+export type OperationsConnection = z.output<typeof operationsConnectionSchema>;
+
+/** What the operations screen shows, gathered in one answer. */
+export const operationsSchema = z.strictObject({
+  at: instant.describe('When this was gathered.'),
+  process: z.strictObject({
+    owner: z.string().describe('This process as run executors name it (host/pid/id).'),
+    executing: z.number().int().describe('Runs this process executes now.'),
+    concurrency: z.number().int().describe('Runs it executes at once at most.'),
+  }),
+  runs: z
+    .array(runSummarySchema)
+    .describe('Unfinished runs (running, paused, queued) of every process, test runs left out; running first.'),
+  schedules: z.array(operationsScheduleSchema),
+  connections: z.array(operationsConnectionSchema),
+  writer: z
+    .strictObject({
+      rows: z.number().int().describe('Record rows handed to the writer and not yet written.'),
+      bytes: z.number().int(),
+      groups: z.number().int().describe('Write groups sent and not yet written.'),
+      oldestMs: z.number().int().nullable().describe('Age of the oldest group not yet written; null when none is.'),
+    })
+    .describe("This process's run store: how far its writing lags behind the runs."),
+});
+export type Operations = z.output<typeof operationsSchema>;

@@ -1,6 +1,6 @@
 import type { RecordOutcome, RunCommit } from '@sluice/engine';
 import { describe, expect, it } from 'vitest';
-import { GroupQueue, type GroupQueueOptions } from './group-queue.js';
+import { GroupQueue, type GroupQueueOptions, writerLag } from './group-queue.js';
 import type { WriteGroup } from './write-group.js';
 
 /** The grouping queue with a transport the test answers by hand. */
@@ -124,5 +124,33 @@ describe('GroupQueue', () => {
     for (const c of t.calls.slice(5)) c.resolve();
     await closing;
     expect(() => q.commit('1', commitOf([0]))).toThrow(/the run store is closed/);
+  });
+
+  it('tells its lag: rows gathering and sent, groups not yet written and the age of the oldest', async () => {
+    const t = manual();
+    const q = new GroupQueue({ send: t.send, stored });
+    expect(q.lag()).toEqual({ rows: 0, bytes: 0, groups: 0, oldestMs: null });
+    q.commit('1', commitOf([0, 1, 2]));
+    const gathering = q.lag();
+    expect(gathering).toMatchObject({ rows: 3, groups: 0, oldestMs: null });
+    expect(gathering.bytes).toBeGreaterThan(0);
+    const flushed = q.flush('1');
+    q.commit('2', commitOf([0]));
+    await tick();
+    expect(q.lag()).toMatchObject({ rows: 4, groups: 1, oldestMs: expect.any(Number) });
+    t.calls[0]?.resolve();
+    await flushed;
+    expect(q.lag()).toMatchObject({ rows: 1, groups: 0, oldestMs: null });
+  });
+
+  it('measures the age of the oldest group not yet written', () => {
+    const lag = writerLag(
+      [{ at: 1_000 }, { at: 400 }, { at: 900 }],
+      [{ group: { size: 7, bytes: 70 } }],
+      10,
+      100,
+      1_500,
+    );
+    expect(lag).toEqual({ rows: 17, bytes: 170, groups: 3, oldestMs: 1_100 });
   });
 });

@@ -1,4 +1,5 @@
 import type { RecordOutcome, RunCommit } from '@sluice/engine';
+import type { WriterLag } from '../port.js';
 import { GroupBuilder, type WriteGroup } from './write-group.js';
 
 /** A run's commits are grouped and sent up to this many rows or bytes, or this long. */
@@ -39,6 +40,32 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
 }
 
+/**
+ * A run store's lag: the groups sent and not yet written (with when each was sent) and the rows still
+ * gathering, for `RunWriteStore.lag`.
+ */
+export function writerLag(
+  sent: Iterable<{ at: number }>,
+  gathering: Iterable<{ group: { size: number; bytes: number } }>,
+  rowsInFlight: number,
+  bytesInFlight: number,
+  now = Date.now(),
+): WriterLag {
+  let groups = 0;
+  let oldest: number | null = null;
+  for (const s of sent) {
+    groups++;
+    if (oldest === null || s.at < oldest) oldest = s.at;
+  }
+  let rows = rowsInFlight;
+  let bytes = bytesInFlight;
+  for (const p of gathering) {
+    rows += p.group.size;
+    bytes += p.group.bytes;
+  }
+  return { rows, bytes, groups, oldestMs: oldest === null ? null : Math.max(0, now - oldest) };
+}
+
 /** Why a group was not written, as words. */
 export function reasonOf(cause: unknown): string {
   return cause instanceof Error ? cause.message : String(cause);
@@ -58,7 +85,7 @@ const defaultRefusal = (_runId: string, cause: unknown) =>
 export class GroupQueue {
   private readonly pending = new Map<string, Pending>();
   /** Groups sent and not yet written or refused: group id → run id, rows, bytes. */
-  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number }>();
+  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number; at: number }>();
   /** Each run's last group in the chain (unordered transports): the next is sent once it settles. */
   private readonly chains = new Map<string, Promise<void>>();
   private rowsInFlight = 0;
@@ -74,6 +101,11 @@ export class GroupQueue {
   /** Whether `close` was called: commits are refused. */
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** How far the writing lags behind now (see `WriterLag`). */
+  lag(): WriterLag {
+    return writerLag(this.sent.values(), this.pending.values(), this.rowsInFlight, this.bytesInFlight);
   }
 
   /** Groups sent and not yet written. */
@@ -159,7 +191,7 @@ export class GroupQueue {
     const rows = pending.group.size;
     const bytes = pending.group.bytes;
     const group = pending.group.finish(this.nextGroup++, Number(runId));
-    this.sent.set(group.id, { runId, rows, bytes });
+    this.sent.set(group.id, { runId, rows, bytes, at: Date.now() });
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
     const write = () => {

@@ -7,7 +7,7 @@ import { GroupQueue, reasonOf } from '../outcomes/group-queue.js';
 import { BUCKET_BITS, mergeParts, type PackRow, unpack } from '../outcomes/outcome-pack.mjs';
 import { type EarlierParts, type PackSink, packGroup } from '../outcomes/pack-group.mjs';
 import type { WriteGroup } from '../outcomes/write-group.js';
-import { LeaseLostError, type RunWriteStore } from '../port.js';
+import { LeaseLostError, type RunWriteStore, type WriterLag } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import type { PgDb } from './db.js';
 import { indexedKey, PACK_COLUMNS, PgPacks } from './packs.js';
@@ -220,6 +220,10 @@ export class PgRunStore implements RunWriteStore {
 
   commit(runId: string, commit: RunCommit): void | Promise<void> {
     return this.queue.commit(runId, commit);
+  }
+
+  lag(): WriterLag {
+    return this.queue.lag();
   }
 
   flush(runId?: string): Promise<void> {

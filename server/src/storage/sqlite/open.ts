@@ -3,10 +3,16 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import { MIGRATIONS_OF_SQLITE } from '../../paths.js';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+
+/** When this build's newest migration was made (drizzle's `folderMillis`, what a database records as applied). */
+export function latestMigrationMillis(): number {
+  return Math.max(0, ...readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_SQLITE }).map((m) => m.folderMillis));
+}
 
 /** The SQLite file inside a data directory. */
 export function databaseFile(dataDir: string): string {

@@ -4,9 +4,10 @@ import { FINAL_RUN_STATUSES, isFinalRunStatus, type NodeCounts } from '@sluice/s
 import type Database from 'better-sqlite3';
 import { createLogger, type Logger } from '../../logger.js';
 import { threadScript } from '../../paths.js';
+import { writerLag } from '../outcomes/group-queue.js';
 import { GroupBuilder, STATUS_CODE, STATUS_NAME } from '../outcomes/write-group.js';
 import type { FromWriter, ToWriter, WriterData } from '../outcomes/writer-protocol.js';
-import { LeaseLostError, type RunWriteStore } from '../port.js';
+import { LeaseLostError, type RunWriteStore, type WriterLag } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks } from './outcome-store.js';
@@ -83,7 +84,7 @@ export class SqliteRunStore implements RunWriteStore {
   private readonly updateFinalCounts: Database.Statement;
   private readonly pending = new Map<string, Pending>();
   /** Groups sent to the writer and not yet written: group id → run id, rows, bytes and the thread. */
-  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number; thread: Worker }>();
+  private readonly sent = new Map<number, { runId: string; rows: number; bytes: number; thread: Worker; at: number }>();
   private rowsInFlight = 0;
   private bytesInFlight = 0;
   private nextGroup = 1;
@@ -115,6 +116,10 @@ export class SqliteRunStore implements RunWriteStore {
          finished_at = CASE WHEN ? IN (${FINAL_STATUSES_SQL}) THEN ? ELSE finished_at END
        WHERE id = ? AND (? IS NULL OR lease_epoch = ?)`,
     );
+  }
+
+  lag(): WriterLag {
+    return writerLag(this.sent.values(), this.pending.values(), this.rowsInFlight, this.bytesInFlight);
   }
 
   fence(runId: string, epoch: number): void {
@@ -367,7 +372,7 @@ export class SqliteRunStore implements RunWriteStore {
     // the group carries the run's lease epoch: the writer thread stores it only while it is still the run's
     const group = pending.group.finish(this.nextGroup++, Number(runId), this.epochs.get(runId));
     const thread = this.writer;
-    this.sent.set(group.id, { runId, rows, bytes, thread });
+    this.sent.set(group.id, { runId, rows, bytes, thread, at: Date.now() });
     this.rowsInFlight += rows;
     this.bytesInFlight += bytes;
     if (this.sent.size === 1) thread.ref(); // keeps the process alive until the rows are written
