@@ -2,3 +2,4 @@ export * from './client.js';
 export * from './contract.js';
 export * from './http-status.js';
 export * from './schemas.js';
+export * from './alerts.js';
