@@ -1,7 +1,7 @@
-import type { AlertDeliveryRow, AlertRows } from '../storage/port.js';
-import type { Logger } from '../logger.js';
 import type { SecretBox } from '../connections/secrets.js';
-import { type ChannelContext, sendAlert, type StoredChannel } from './channels.js';
+import type { Logger } from '../logger.js';
+import type { AlertDeliveryRow, AlertRows } from '../storage/port.js';
+import { type ChannelContext, type StoredChannel, sendAlert } from './channels.js';
 import type { AlertMessage } from './message.js';
 
 export interface DeliveryOptions {
@@ -121,13 +121,20 @@ export class AlertDeliverer {
         deliveredAt: status === 'delivered' ? now : null,
       })
       .catch((err: unknown) => {
-        log.error({ err }, 'the result of an alert delivery could not be stored; its claim expires and it is sent again');
+        log.error(
+          { err },
+          'the result of an alert delivery could not be stored; its claim expires and it is sent again',
+        );
         return true;
       });
     if (!stored) log.warn('an alert delivery was taken over by another process while it was sent here');
     if (status === 'delivered') log.info({ attempts }, 'alert delivered');
     else if (status === 'failed') log.warn({ attempts, error }, 'alert delivery failed for good');
-    else log.warn({ attempts, error, nextAttemptAt: new Date(next).toISOString() }, 'alert delivery failed; it is tried again');
+    else
+      log.warn(
+        { attempts, error, nextAttemptAt: new Date(next).toISOString() },
+        'alert delivery failed; it is tried again',
+      );
     // a retry due soon is picked up by the regular poll
   }
 }

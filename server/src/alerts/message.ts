@@ -74,7 +74,8 @@ export function runPart(run: RunSummary, now: number): NonNullable<AlertMessage[
 }
 
 /** "run 12" or "run #3 (id 12)". */
-const runName = (run: RunSummary) => (run.runNumber !== null ? `run #${run.runNumber} (id ${run.id})` : `run ${run.id}`);
+const runName = (run: RunSummary) =>
+  run.runNumber !== null ? `run #${run.runNumber} (id ${run.id})` : `run ${run.id}`;
 
 /** Whether a finished run meets a rule's condition, and the alert's one line when it does. */
 export function finishedRunSummary(c: AlertCondition, run: RunSummary): string | undefined {

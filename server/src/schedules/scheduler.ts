@@ -217,7 +217,12 @@ export class Scheduler {
     }
     // the catch-up policy fired nothing for the latest slot (none: it is past its grace time)
     if (!firings.some((f) => f.slot === latest) && late(latest)) {
-      missed.push({ flowId, nodeId, slot: latest, reason: 'not fired: past its time when the scheduler saw it (catch-up policy)' });
+      missed.push({
+        flowId,
+        nodeId,
+        slot: latest,
+        reason: 'not fired: past its time when the scheduler saw it (catch-up policy)',
+      });
     }
     for (const m of missed) onMissed(m);
   }

@@ -108,7 +108,13 @@ describe.each(storesUnderTest())('storage contract, alerts: $kind', (kind: Store
     // only the holder may settle
     const one = (mine[0] ?? theirs[0]) as AlertDeliveryRow;
     const holder = mine.length ? 'me' : 'them';
-    const attempt = { status: 'pending' as const, attempts: 1, lastError: 'HTTP 500', nextAttemptAt: 12_000, deliveredAt: null };
+    const attempt = {
+      status: 'pending' as const,
+      attempts: 1,
+      lastError: 'HTTP 500',
+      nextAttemptAt: 12_000,
+      deliveredAt: null,
+    };
     expect(await s.alerts.settle(one.id, 'not-the-holder', attempt)).toBe(false);
     expect(await s.alerts.settle(one.id, holder, attempt)).toBe(true);
     // its retry is due at 12 s; the others' claims expire at 10 s
@@ -117,9 +123,17 @@ describe.each(storesUnderTest())('storage contract, alerts: $kind', (kind: Store
     const retried = await s.alerts.claimDue('fourth', 12_000, 30_000, 50);
     expect(retried).toMatchObject([{ id: one.id, attempts: 1, lastError: 'HTTP 500' }]);
     expect(
-      await s.alerts.settle(one.id, 'fourth', { status: 'delivered', attempts: 2, lastError: null, nextAttemptAt: 12_000, deliveredAt: 12_500 }),
+      await s.alerts.settle(one.id, 'fourth', {
+        status: 'delivered',
+        attempts: 2,
+        lastError: null,
+        nextAttemptAt: 12_000,
+        deliveredAt: 12_500,
+      }),
     ).toBe(true);
-    expect(await s.alerts.claimDue('fifth', 100_000, 200_000, 50)).not.toContainEqual(expect.objectContaining({ id: one.id }));
+    expect(await s.alerts.claimDue('fifth', 100_000, 200_000, 50)).not.toContainEqual(
+      expect.objectContaining({ id: one.id }),
+    );
     const [listed] = (await s.alerts.deliveries({ flowId, limit: 10 })).filter((d) => d.id === one.id);
     expect(listed).toMatchObject({ status: 'delivered', attempts: 2, lastError: null, deliveredAt: 12_500 });
   });

@@ -1,5 +1,5 @@
+export * from './alerts.js';
 export * from './client.js';
 export * from './contract.js';
 export * from './http-status.js';
 export * from './schemas.js';
-export * from './alerts.js';

@@ -3,7 +3,16 @@ import { ConflictError, notFound } from '../../errors.js';
 import type { FlowRow, FlowRows, FlowVersionRow, PublishedFlowRow } from '../port.js';
 import type { PgDb } from './db.js';
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from './errors.js';
-import { alertDeliveries, alertRules, flows, flowVersions, runs, scheduleState, watermarks, webhooks } from './schema.js';
+import {
+  alertDeliveries,
+  alertRules,
+  flows,
+  flowVersions,
+  runs,
+  scheduleState,
+  watermarks,
+  webhooks,
+} from './schema.js';
 
 const UNFINISHED = ['queued', 'running', 'paused'] as const;
 

@@ -1,9 +1,9 @@
 import type { Watermarks } from '@sluice/engine';
 import type { Logger } from '../../logger.js';
 import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage } from '../port.js';
+import { PgAlerts } from './alerts.js';
 import { PgChangeHashes } from './change-hashes.js';
 import { PgConnectionRows } from './connections.js';
-import { PgAlerts } from './alerts.js';
 import { idleInTransactionFor, openPostgres, type PgDb, redactUrl } from './db.js';
 import { PgEstimateRows } from './estimates.js';
 import { PgFlowRows } from './flows.js';

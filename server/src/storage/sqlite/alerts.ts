@@ -85,7 +85,9 @@ export class SqliteAlerts implements AlertRows {
     const rows = (
       flowId === undefined
         ? this.c.prepare(`SELECT ${RULE_COLUMNS} FROM alert_rules ORDER BY created_at, id`).all()
-        : this.c.prepare(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE flow_id = ? ORDER BY created_at, id`).all(flowId)
+        : this.c
+            .prepare(`SELECT ${RULE_COLUMNS} FROM alert_rules WHERE flow_id = ? ORDER BY created_at, id`)
+            .all(flowId)
     ) as RuleRow[];
     return rows.map(rule);
   }
