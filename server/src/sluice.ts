@@ -139,8 +139,8 @@ export async function openSluice(config: PartsConfig) {
       ...alertTimings(env),
     }),
   });
-  runner.events.on('finished', (result: RunResult) => {
-    alerts.runFinished(result.runId).catch((err: unknown) => {
+  runner.events.on('finished', (result: RunResult, flowId?: string | null) => {
+    alerts.runFinished(result.runId, flowId).catch((err: unknown) => {
       logger.error({ err, runId: result.runId }, 'the alerts of a finished run could not be raised');
     });
   });

@@ -1,13 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AlertDelivery, AlertRuleView } from '@sluice/shared';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { SecretBox } from '../connections/secrets.js';
 import { DEMO_FLOW_FILE } from '../demo.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
 import { SIGNATURE_HEADER, signBody } from '../webhooks/webhooks.js';
+import { Alerts } from './alerts.js';
 import { DELIVERY_HEADER } from './channels.js';
+import { AlertDeliverer } from './deliveries.js';
 import type { AlertMessage } from './message.js';
 
 /**
@@ -107,9 +111,21 @@ const addRule = (flowId: string, rule: unknown) =>
 const deliveriesOf = async (flowId: string) =>
   (await call<{ items: AlertDelivery[] }>('GET', `/api/alert-deliveries?limit=20&flowId=${flowId}`)).items;
 
+/** The server's own SMTP server (SLUICE_SMTP_URL), for e-mail rules that name none. */
+let relay: Awaited<ReturnType<typeof smtpSink>>;
+
 beforeAll(async () => {
-  // retries 200 ms apart at first (the default is 2 s), so the test of three attempts stays short
-  t = await openTestSluice({ workOrders: 1000, env: { SLUICE_ALERT_RETRY_MS: '200' } });
+  relay = await smtpSink('relay-user', 'relay-password');
+  closers.push(() => new Promise<void>((r) => relay.server.close(() => r())));
+  t = await openTestSluice({
+    workOrders: 1000,
+    env: {
+      // retries 200 ms apart at first (the default is 2 s), so the test of three attempts stays short
+      SLUICE_ALERT_RETRY_MS: '200',
+      SLUICE_SMTP_URL: `smtp://relay-user:relay-password@127.0.0.1:${relay.port}`,
+      SLUICE_SMTP_FROM: 'sluice-alerts@example.test',
+    },
+  });
   t.parts.alerts.start();
 }, 60_000);
 
@@ -147,6 +163,10 @@ describe('alerts on a run with failed records over the threshold', () => {
         secret: 'smtp-password-42',
       },
     });
+    const relayed = await addRule(flowId, {
+      condition: { kind: 'failed-records', minFailed: 1 },
+      channel: { type: 'email', to: ['oncall@example.test', 'lead@example.test'] },
+    });
     const retried = await addRule(flowId, {
       condition: { kind: 'failed-records', minFailed: 86 },
       channel: { type: 'webhook', url: flaky.url, secret: 'flaky-secret-0123' },
@@ -182,6 +202,7 @@ describe('alerts on a run with failed records over the threshold', () => {
     expect((JSON.parse(text) as { items: AlertRuleView[] }).items.map((r) => r.id)).toEqual([
       signed.id,
       mail.id,
+      relayed.id,
       retried.id,
       ...notMet.map((r) => r.id),
     ]);
@@ -217,6 +238,14 @@ describe('alerts on a run with failed records over the threshold', () => {
     expect(unquoted(email.raw)).toContain('Records: 1,000 read, 914 succeeded, 86 failed, 0 filtered');
     expect(unquoted(email.raw)).toContain(`Run: ${runId}, succeeded`);
 
+    // and through the server's own SMTP server, from its sender
+    await vi.waitFor(() => expect(relay.mails).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    expect(relay.mails[0]).toMatchObject({
+      user: 'relay-user',
+      from: 'sluice-alerts@example.test',
+      to: ['oncall@example.test', 'lead@example.test'],
+    });
+
     // the receiver answering 500 twice gets it on the third try: the same delivery each time
     await vi.waitFor(() => expect(flaky.got).toHaveLength(3), { timeout: 10_000, interval: 50 });
     const ids = flaky.got.map((g) => g.headers[DELIVERY_HEADER]);
@@ -226,12 +255,17 @@ describe('alerts on a run with failed records over the threshold', () => {
     // the deliveries, by the API: one per rule whose condition the run met
     await vi.waitFor(
       async () =>
-        expect((await deliveriesOf(flowId)).map((d) => d.status)).toEqual(['delivered', 'delivered', 'delivered']),
+        expect((await deliveriesOf(flowId)).map((d) => d.status)).toEqual([
+          'delivered',
+          'delivered',
+          'delivered',
+          'delivered',
+        ]),
       { timeout: 10_000, interval: 100 },
     );
     const deliveries = await deliveriesOf(flowId);
     const byRule = new Map(deliveries.map((d) => [d.ruleId, d]));
-    expect([...byRule.keys()].sort()).toEqual([signed.id, mail.id, retried.id].sort());
+    expect([...byRule.keys()].sort()).toEqual([signed.id, mail.id, relayed.id, retried.id].sort());
     expect(byRule.get(retried.id)).toMatchObject({
       id: ids[0],
       flowId,
@@ -254,7 +288,7 @@ describe('alerts on a run with failed records over the threshold', () => {
     expect(unused.got).toEqual([]);
     // a second look at the finished run (another process, a restart) raises nothing new
     await t.parts.alerts.runFinished(runId);
-    expect(await deliveriesOf(flowId)).toHaveLength(3);
+    expect(await deliveriesOf(flowId)).toHaveLength(4);
   }, 60_000);
 });
 
@@ -384,9 +418,14 @@ describe('alert rules through the API', () => {
       'condition.seconds',
     );
     await refused({ condition: { kind: 'run-failed' }, channel: { type: 'slack', url: 'ftp://x' } }, 'channel.url');
-    // no SMTP server set for this server, and none given
+    // a user goes with a server of the channel's own, not in its URL
+    const mail = { type: 'email', to: ['a@example.test'] };
     await refused(
-      { condition: { kind: 'run-failed' }, channel: { type: 'email', to: ['a@example.test'] } },
+      { condition: { kind: 'run-failed' }, channel: { ...mail, username: 'u', secret: 'p' } },
+      'channel.smtpUrl',
+    );
+    await refused(
+      { condition: { kind: 'run-failed' }, channel: { ...mail, smtpUrl: 'smtp://u:p@127.0.0.1:25' } },
       'channel.smtpUrl',
     );
 
@@ -416,5 +455,75 @@ describe('alert rules through the API', () => {
     await call('PUT', path, { condition: { kind: 'run-failed' }, channel: hook }, 404);
     await call('GET', '/api/flows/no-such-flow/alerts', undefined, 404);
     expect((await call<{ items: unknown[] }>('GET', `/api/flows/${flowId}/alerts`)).items).toEqual([]);
+  });
+});
+
+describe('deliveries across processes and restarts', () => {
+  it('sends a pending delivery a process claimed and then died with, once its claim lapses', async () => {
+    const hook = await receiver();
+    closers.push(() => new Promise((r) => hook.server.close(r)));
+    const flowId = await createFlow({ ...demo(0), name: 'Orphaned alert' });
+    const rule = await addRule(flowId, {
+      condition: { kind: 'run-failed' },
+      channel: { type: 'webhook', url: hook.url, secret: 'orphan-secret-01' },
+    });
+    const now = Date.now();
+    const rows = t.parts.storage.alerts;
+    const id = await rows.addDelivery({
+      ruleId: rule.id,
+      flowId,
+      runId: null,
+      rule: 'run-failed',
+      channel: 'webhook',
+      dedupe: `${rule.id}:orphan`,
+      payload: JSON.stringify({ type: 'sluice.alert', summary: 'left behind' }),
+      status: 'pending',
+      attempts: 0,
+      lastError: null,
+      nextAttemptAt: now,
+      createdAt: now,
+      deliveredAt: null,
+    });
+    // a process that took it and died: its claim holds for a second
+    const claimed = await rows.claimDue('a-process-that-died', now, now + 1000, 100);
+    expect(claimed.map((d) => d.id)).toContain(id);
+    await vi.waitFor(() => expect(hook.got).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    expect(hook.got[0]?.headers[DELIVERY_HEADER]).toBe(id);
+    await vi.waitFor(async () =>
+      expect((await deliveriesOf(flowId))[0]).toMatchObject({ id, status: 'delivered', attempts: 1 }),
+    );
+  }, 30_000);
+});
+
+describe('an e-mail rule on a server without an SMTP server', () => {
+  it('is refused unless it names its own, saying which field', async () => {
+    const flowId = await createFlow({ ...demo(0), name: 'No relay' });
+    const box = new SecretBox(randomBytes(32));
+    const alerts = new Alerts({
+      rows: t.parts.storage.alerts,
+      box,
+      flows: t.parts.flows,
+      runs: t.parts.runs,
+      deliverer: new AlertDeliverer({
+        rows: t.parts.storage.alerts,
+        box,
+        channels: { http: t.parts.http },
+        owner: 'unused',
+        logger: t.parts.logger,
+      }),
+      logger: t.parts.logger,
+    });
+    const rule = { enabled: true, condition: { kind: 'run-failed' as const } };
+    await expect(
+      alerts.create(flowId, { ...rule, channel: { type: 'email', to: ['a@example.test'] } }),
+    ).rejects.toMatchObject({
+      path: 'channel.smtpUrl',
+      message: expect.stringContaining('SLUICE_SMTP_URL'),
+    });
+    const made = await alerts.create(flowId, {
+      ...rule,
+      channel: { type: 'email', to: ['a@example.test'], smtpUrl: 'smtp://127.0.0.1:25' },
+    });
+    expect(made.channel).toMatchObject({ type: 'email', smtpUrl: 'smtp://127.0.0.1:25', hasSecret: false });
   });
 });

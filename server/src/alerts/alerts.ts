@@ -188,8 +188,13 @@ export class Alerts {
 
   // ------------------------------------------------------------------------------------------ raising
 
-  /** A run finished (stored final): raises the alerts its flow's rules call for. */
-  async runFinished(runId: string): Promise<void> {
+  /**
+   * A run finished (stored final): raises the alerts its flow's rules call for. With its flow given,
+   * a flow without rules costs no read of the run.
+   */
+  async runFinished(runId: string, flowId?: string | null): Promise<void> {
+    if (flowId === null) return;
+    if (flowId !== undefined && !(await this.enabledRules(flowId)).length) return;
     const run = await this.o.runs.get(runId);
     if (!run.flowId || run.trigger === 'test') return;
     for (const rule of await this.enabledRules(run.flowId)) {

@@ -778,10 +778,11 @@ export class Runner {
 
   private finish(runId: string, result?: RunResult): void {
     if (this.stopped && !result) return;
+    const flowId = this.activeFlows.get(runId);
     this.active.delete(runId);
     this.activeFlows.delete(runId);
     // its final status is stored: alerts look at it (only the process that executed it says so)
-    if (result) this.events.emit('finished', result);
+    if (result) this.events.emit('finished', result, flowId);
     this.o.leases.release(runId).catch((err: unknown) => {
       this.runLog(runId, null).warn({ err }, "the run's lease could not be released; it expires on its own");
     });

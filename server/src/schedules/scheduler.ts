@@ -182,6 +182,7 @@ export class Scheduler {
     if ((current?.lastSlot ?? null) !== state.lastSlot) return [];
     const firings: Firing[] = [];
     const fired: string[] = [];
+    const taken = new Set<number>();
     for (const slot of due.fire) {
       if (params.overlap === 'skip' && (await this.o.runs.activeOf(flowId)).length > 0) {
         firings.push({ flowId, nodeId, slot, skipped: 'a run of this flow is still going' });
@@ -192,19 +193,29 @@ export class Scheduler {
         fired.push(runId);
         firings.push({ flowId, nodeId, slot, runId });
       } catch (err) {
-        if (err instanceof ConflictError && err.code === 'slot_taken') continue; // fired by another process
+        if (err instanceof ConflictError && err.code === 'slot_taken') {
+          taken.add(slot); // fired by another process
+          continue;
+        }
         firings.push({ flowId, nodeId, slot, skipped: (err as Error).message });
       }
     }
     // only the process that queued a slot's run cancels the runs before it (never the run just fired)
     if (params.overlap === 'cancel-previous' && fired.length) await this.o.runner.cancelFlowRuns(flowId, fired);
     const advanced = await this.o.slots.advance(flowId, nodeId, state.lastSlot, due.skipTo, fired.at(-1) ?? null);
-    if (advanced) this.reportMissed(flowId, nodeId, due.skipTo, firings, now);
+    if (advanced) this.reportMissed(flowId, nodeId, due.skipTo, firings, taken, now);
     return firings;
   }
 
   /** Tells `onMissed` of the slots that did not start a run within a minute of their time. */
-  private reportMissed(flowId: string, nodeId: string, latest: number, firings: Firing[], now: number): void {
+  private reportMissed(
+    flowId: string,
+    nodeId: string,
+    latest: number,
+    firings: Firing[],
+    taken: ReadonlySet<number>,
+    now: number,
+  ): void {
     const onMissed = this.o.onMissed;
     if (!onMissed) return;
     const late = (slot: number) => now - slot > MISSED_AFTER_MS;
@@ -216,7 +227,7 @@ export class Scheduler {
       }
     }
     // the catch-up policy fired nothing for the latest slot (none: it is past its grace time)
-    if (!firings.some((f) => f.slot === latest) && late(latest)) {
+    if (!firings.some((f) => f.slot === latest) && !taken.has(latest) && late(latest)) {
       missed.push({
         flowId,
         nodeId,
