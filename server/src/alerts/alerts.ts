@@ -65,6 +65,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class Alerts {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  /** Evaluations under way (a finished run, a missed slot): `stop` waits for them. */
+  private readonly inFlight = new Set<Promise<unknown>>();
 
   constructor(private readonly o: AlertOptions) {}
 
@@ -78,9 +80,20 @@ export class Alerts {
     this.timer = setInterval(() => void this.tick(), this.o.tickMs ?? 5000).unref();
   }
 
+  /** Stops the tick and the deliverer, once the alerts being raised are stored. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await Promise.allSettled([...this.inFlight]);
     await this.o.deliverer.stop();
+  }
+
+  private track<T>(work: Promise<T>): Promise<T> {
+    this.inFlight.add(work);
+    work.then(
+      () => this.inFlight.delete(work),
+      () => this.inFlight.delete(work),
+    );
+    return work;
   }
 
   // ------------------------------------------------------------------------------------------ rules
@@ -192,7 +205,11 @@ export class Alerts {
    * A run finished (stored final): raises the alerts its flow's rules call for. With its flow given,
    * a flow without rules costs no read of the run.
    */
-  async runFinished(runId: string, flowId?: string | null): Promise<void> {
+  runFinished(runId: string, flowId?: string | null): Promise<void> {
+    return this.track(this.finished(runId, flowId));
+  }
+
+  private async finished(runId: string, flowId?: string | null): Promise<void> {
     if (flowId === null) return;
     if (flowId !== undefined && !(await this.enabledRules(flowId)).length) return;
     const run = await this.o.runs.get(runId);
@@ -205,7 +222,11 @@ export class Alerts {
   }
 
   /** A schedule slot did not start its run within a minute: raises the flow's slot-missed alerts. */
-  async slotMissed(m: MissedSlot): Promise<void> {
+  slotMissed(m: MissedSlot): Promise<void> {
+    return this.track(this.missed(m));
+  }
+
+  private async missed(m: MissedSlot): Promise<void> {
     const rules = (await this.enabledRules(m.flowId)).filter((r) => kindOf(r) === 'slot-missed');
     if (!rules.length) return;
     const flow = await this.o.flows.get(m.flowId);
