@@ -129,6 +129,8 @@ export async function openSluice(config: PartsConfig) {
     flows,
     runs,
     smtpUrl: env.SLUICE_SMTP_URL,
+    // delivered and failed deliveries are kept as long as record outcomes
+    keepMs: config.retention.days * 86_400_000,
     logger: logger.child({ part: 'alerts' }),
     deliverer: new AlertDeliverer({
       rows: storage.alerts,

@@ -48,7 +48,12 @@ export interface AlertOptions {
   now?: () => number;
   /** How often to look for runs going on too long (default 5 s). */
   tickMs?: number;
+  /** How long delivered and failed deliveries are kept (the retention's days); none: for ever. */
+  keepMs?: number;
 }
+
+/** How often the deliveries past `keepMs` are removed. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /** Rule ids as made here; anything else names no rule and is not looked up. */
 const RULE_ID = /^al_[A-Za-z0-9_-]{1,40}$/;
@@ -65,6 +70,7 @@ const iso = (ms: number) => new Date(ms).toISOString();
 export class Alerts {
   private timer: NodeJS.Timeout | undefined;
   private ticking = false;
+  private prunedAt = 0;
   /** Evaluations under way (a finished run, a missed slot): `stop` waits for them. */
   private readonly inFlight = new Set<Promise<unknown>>();
 
@@ -245,6 +251,10 @@ export class Alerts {
     this.ticking = true;
     try {
       const now = this.now();
+      if (this.o.keepMs !== undefined && now - this.prunedAt >= PRUNE_EVERY_MS) {
+        this.prunedAt = now;
+        await this.o.rows.pruneDeliveries(now - this.o.keepMs);
+      }
       for (const rule of (await this.o.rows.rules()).filter((r) => r.enabled && kindOf(r) === 'run-longer')) {
         const { seconds } = JSON.parse(rule.condition) as Extract<AlertCondition, { kind: 'run-longer' }>;
         for (const status of ['running', 'paused'] as const) {

@@ -88,6 +88,28 @@ describe.each(storesUnderTest())('storage contract, alerts: $kind', (kind: Store
     expect(await s.alerts.rules(flowId)).toEqual([]);
   });
 
+  it('prunes delivered and failed deliveries made before a time, never pending ones', async () => {
+    const flowId = await newFlow();
+    const rule = ruleOf(flowId);
+    await s.alerts.insertRule(rule);
+    const old = await s.alerts.addDelivery({ ...deliveryOf(rule, `${rule.id}:old`, 1000), status: 'delivered' });
+    const oldFailed = await s.alerts.addDelivery({
+      ...deliveryOf(rule, `${rule.id}:old-failed`, 1000),
+      status: 'failed',
+    });
+    // (due far ahead: the claims of the other cases never see it)
+    const oldPending = await s.alerts.addDelivery({
+      ...deliveryOf(rule, `${rule.id}:old-pending`, 1000),
+      nextAttemptAt: 9e15,
+    });
+    const recent = await s.alerts.addDelivery({ ...deliveryOf(rule, `${rule.id}:recent`, 5000), status: 'delivered' });
+    expect(await s.alerts.pruneDeliveries(5000)).toBeGreaterThanOrEqual(2);
+    const kept = (await s.alerts.deliveries({ flowId, limit: 10 })).map((d) => d.id);
+    expect(kept).toEqual([recent, oldPending]);
+    expect(kept).not.toContain(old);
+    expect(kept).not.toContain(oldFailed);
+  });
+
   it('lets one of two processes claim each due delivery; a claim expires; a settled delivery is not claimed again', async () => {
     other = await kind.open({ leaseOwner: 'other-process' });
     const flowId = await newFlow();

@@ -556,6 +556,8 @@ export interface AlertRows {
   claimDue(owner: string, now: number, until: number, limit: number): Promise<AlertDeliveryRow[]>;
   /** Stores an attempt's result and releases the claim; false when `owner` no longer held it. */
   settle(id: string, owner: string, attempt: AlertAttempt): Promise<boolean>;
+  /** Removes the deliveries made before `before` that are no longer pending; answers how many. */
+  pruneDeliveries(before: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- the whole

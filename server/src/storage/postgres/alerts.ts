@@ -197,4 +197,12 @@ export class PgAlerts implements AlertRows {
     );
     return (rowCount ?? 0) > 0;
   }
+
+  async pruneDeliveries(before: number): Promise<number> {
+    const { rowCount } = await this.pool.query(
+      "DELETE FROM alert_deliveries WHERE created_at < $1 AND status <> 'pending'",
+      [before],
+    );
+    return rowCount ?? 0;
+  }
 }

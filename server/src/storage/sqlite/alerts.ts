@@ -178,4 +178,9 @@ export class SqliteAlerts implements AlertRows {
       .run(a.status, a.attempts, a.lastError, a.nextAttemptAt, a.deliveredAt, Number(id), owner);
     return result.changes > 0;
   }
+
+  async pruneDeliveries(before: number): Promise<number> {
+    return this.c.prepare("DELETE FROM alert_deliveries WHERE created_at < ? AND status <> 'pending'").run(before)
+      .changes;
+  }
 }
