@@ -72,6 +72,7 @@ describe('alerts in the flow settings', () => {
     await panel.getByTestId('alert-secret').fill('short');
     await panel.getByTestId('alert-save').click();
     await expect.poll(() => panel.getByTestId('alert-form').textContent()).toContain('at least 8 characters');
+    await page.screenshot({ path: path.join(SHOTS, '31-alert-rule-form.png') });
     await panel.getByTestId('alert-secret').fill('editor-alert-secret');
     await panel.getByTestId('alert-save').click();
     await expect.poll(() => panel.getByTestId('alert-rule').count()).toBe(1);
