@@ -1,7 +1,9 @@
 import { createServer } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
-import type { RunEvent } from '@sluice/engine';
+import type { RunEvent, RunResult } from '@sluice/engine';
+import { Alerts } from './alerts/alerts.js';
+import { AlertDeliverer } from './alerts/deliveries.js';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
@@ -122,7 +124,42 @@ export async function openSluice(config: PartsConfig) {
   runner.events.on('event', (event: RunEvent) => events.publish(event));
   // a breaker one process opens is open in all of them (PostgreSQL); a no-op with one process
   await storage.breakers?.attach(runner.breakers);
-  const scheduler = new Scheduler({ slots: storage.slots, flows, runs, runner, logger });
+  // alerts: rules per flow, raised here when a run this process executed finishes, sent by whichever process claims them
+  const alerts = new Alerts({
+    rows: storage.alerts,
+    box,
+    flows,
+    runs,
+    smtpUrl: env.SLUICE_SMTP_URL,
+    // delivered and failed deliveries are kept as long as record outcomes
+    keepMs: config.retention.days * 86_400_000,
+    logger: logger.child({ part: 'alerts' }),
+    deliverer: new AlertDeliverer({
+      rows: storage.alerts,
+      box,
+      channels: { http, smtpUrl: env.SLUICE_SMTP_URL, smtpFrom: env.SLUICE_SMTP_FROM },
+      owner: storage.leases.owner,
+      logger: logger.child({ part: 'alerts' }),
+      ...alertTimings(env),
+    }),
+  });
+  runner.events.on('finished', (result: RunResult, flowId?: string | null) => {
+    alerts.runFinished(result.runId, flowId).catch((err: unknown) => {
+      logger.error({ err, runId: result.runId }, 'the alerts of a finished run could not be raised');
+    });
+  });
+  const scheduler = new Scheduler({
+    slots: storage.slots,
+    flows,
+    runs,
+    runner,
+    logger,
+    onMissed: (missed) => {
+      alerts.slotMissed(missed).catch((err: unknown) => {
+        logger.error({ err, flowId: missed.flowId }, 'the alerts of a missed schedule slot could not be raised');
+      });
+    },
+  });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
   const settings: Settings = {
@@ -146,6 +183,7 @@ export async function openSluice(config: PartsConfig) {
     sql,
     scheduler,
     webhooks,
+    alerts,
     tokens,
     settings,
     logger,
@@ -206,6 +244,8 @@ export async function startSluice(
   // an API-only process starts its runner too: it renews the leases of its test runs, claims nothing else
   runner.start();
   if (serves) scheduler.start();
+  // every process sends alert deliveries (each claimed by one) and watches its runs' durations
+  parts.alerts.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
   const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
@@ -226,6 +266,7 @@ export async function startSluice(
       scheduler.stop();
       stopPruning();
       await runner.stop({ cancel });
+      await parts.alerts.stop();
       await parts.store.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       parts.closeHttp();
@@ -235,6 +276,23 @@ export async function startSluice(
       await storage.close();
     },
   };
+}
+
+/**
+ * Alert delivery timings from the environment: SLUICE_ALERT_RETRY_MS (the wait before the second
+ * attempt, doubled for each later one; default 2000) and SLUICE_ALERT_ATTEMPTS (default 8).
+ */
+function alertTimings(env: NodeJS.ProcessEnv): { retryBaseMs?: number; maxAttempts?: number } {
+  const positive = (name: string, max: number) => {
+    const v = env[name];
+    if (v === undefined || v === '') return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < 1 || n > max) throw new Error(`${name}: must be a whole number from 1 to ${max}`);
+    return n;
+  };
+  const retryBaseMs = positive('SLUICE_ALERT_RETRY_MS', 3_600_000);
+  const maxAttempts = positive('SLUICE_ALERT_ATTEMPTS', 100);
+  return { ...(retryBaseMs ? { retryBaseMs } : {}), ...(maxAttempts ? { maxAttempts } : {}) };
 }
 
 type Listening = Pick<Server, 'address' | 'close'>;

@@ -34,9 +34,12 @@ export async function openPage(browser: Browser, viewport = { width: 1440, heigh
   return page;
 }
 
-/** The server (`startServer`) and the editor open on it in Chromium, signed in; `close` ends both. */
-export async function startEditor(viewport?: { width: number; height: number }) {
-  const server = await startServer();
+/**
+ * The server (`startServer`, with `env` added to its environment) and the editor open on it in
+ * Chromium, signed in; `close` ends both.
+ */
+export async function startEditor(viewport?: { width: number; height: number }, env: Record<string, string> = {}) {
+  const server = await startServer(env);
   const browser = await launchChromium();
   const page = await openPage(browser, viewport);
   /** The page's uncaught errors, for tests that assert there were none. */

@@ -11,6 +11,8 @@ interface Props {
   onLayout: () => void;
   onPublish: () => void;
   onToggleVersions: () => void;
+  /** Shows or hides the flow's alert rules and deliveries; absent: no Alerts button. */
+  onToggleAlerts?: () => void;
   onImport: (file: File) => void;
   onToggleEnabled: (enabled: boolean) => void;
   /** Test runs of the draft; absent: no Test button. */
@@ -28,6 +30,7 @@ export function EditorToolbar({
   onLayout,
   onPublish,
   onToggleVersions,
+  onToggleAlerts,
   onImport,
   onToggleEnabled,
   testRun,
@@ -117,6 +120,18 @@ export function EditorToolbar({
       <button type="button" className="button button-small" data-testid="versions-button" onClick={onToggleVersions}>
         Versions
       </button>
+      {onToggleAlerts && (
+        <button
+          type="button"
+          className="button button-small"
+          data-testid="alerts-button"
+          disabled={!flow}
+          onClick={onToggleAlerts}
+          title="Alert rules of this flow and their recent deliveries"
+        >
+          Alerts
+        </button>
+      )}
       <button type="button" className="button button-small" data-testid="export-button" onClick={exportFlow}>
         Export
       </button>

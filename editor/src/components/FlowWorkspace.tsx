@@ -17,6 +17,7 @@ import { upstreamOf } from '../lib/graph';
 import { MAX_SAMPLE_RECORDS, sampleRecordsOf } from '../lib/inspector/samples';
 import { isTyping } from '../lib/keys';
 import { inputRecords, testedText, useTestData } from '../lib/test-data';
+import { AlertsPanel } from './alerts/AlertsPanel';
 import { DockResizer, useDockHeight } from './DockResizer';
 import type { Draft } from './DraftWorkspace';
 import { EditorToolbar } from './EditorToolbar';
@@ -89,6 +90,7 @@ export function FlowWorkspace({
   const [record, setRecord] = useState<RecordOutcomeView | null>(null);
   const [selection, setSelection] = useState<{ nodes: string[]; edges: string[] }>({ nodes: [], edges: [] });
   const [showVersions, setShowVersions] = useState(false);
+  const [showAlerts, setShowAlerts] = useState(false);
   const [tab, setTab] = useState<DockTab>('failed');
   const [timelineKey, setTimelineKey] = useState<string | undefined>(undefined);
   const [viewing, setViewing] = useState<{ version: number; doc: FlowDetail } | null>(null);
@@ -319,7 +321,14 @@ export function FlowWorkspace({
           onLayout={layout}
           onPublish={publish}
           testRun={testRun}
-          onToggleVersions={() => setShowVersions((v) => !v)}
+          onToggleVersions={() => {
+            setShowAlerts(false);
+            setShowVersions((v) => !v);
+          }}
+          onToggleAlerts={() => {
+            setShowVersions(false);
+            setShowAlerts((v) => !v);
+          }}
           onImport={(f) => void importFile(f)}
           onToggleEnabled={(enabled) =>
             api.call('setFlowEnabled', { params: { id: flowId }, body: { enabled } }).then(
@@ -375,7 +384,7 @@ export function FlowWorkspace({
               !error && <div className="placeholder">Loading flow…</div>
             )}
           </div>
-          {selectedNode && !viewing && !showVersions && (
+          {selectedNode && !viewing && !showVersions && !showAlerts && (
             <aside className="inspector-side" aria-label="Selected step">
               <Inspector
                 node={selectedNode}
@@ -388,6 +397,11 @@ export function FlowWorkspace({
                 sampleRecords={sampleRecords}
                 onChange={(patch) => dispatch({ type: 'update', nodeId: selectedNode.id, ...patch })}
               />
+            </aside>
+          )}
+          {showAlerts && !showVersions && (
+            <aside className="inspector-side" aria-label="Flow settings: alerts">
+              <AlertsPanel flowId={flowId} />
             </aside>
           )}
           {showVersions && (

@@ -1,8 +1,6 @@
-import type { Operations } from '@sluice/shared';
+import type { AlertDelivery, Operations } from '@sluice/shared';
 import { useEffect, useState } from 'react';
 import { useApi } from '../api';
-import { type AlertDeliveries, readAlertDeliveries } from '../lib/operations';
-import { getToken } from '../lib/token';
 import { type AsyncState, useAsync } from './useAsync';
 
 /** How often the operations screen asks again. */
@@ -28,24 +26,13 @@ export function useOperations(ms = OPERATIONS_POLL_MS): AsyncState<Operations> {
   return useAsync(`operations\u0000${tick}`, (signal) => api.call('getOperations', { signal }), true);
 }
 
-/**
- * The latest alert deliveries (`GET /api/alert-deliveries?limit=`), polled like the rest of the
- * screen; `unavailable` when the server has no such route (a build without alerts answers 404).
- */
-export function useAlertDeliveries(limit = 20, ms = OPERATIONS_POLL_MS): AsyncState<AlertDeliveries> {
+/** The latest alert deliveries of every flow (`GET /api/alert-deliveries`), polled like the rest of the screen. */
+export function useAlertDeliveries(limit = 20, ms = OPERATIONS_POLL_MS): AsyncState<AlertDelivery[]> {
+  const api = useApi();
   const tick = usePollTick(ms);
   return useAsync(
     `alert-deliveries\u0000${limit}\u0000${tick}`,
-    async (signal): Promise<AlertDeliveries> => {
-      const token = getToken();
-      const res = await fetch(`/api/alert-deliveries?limit=${limit}`, {
-        signal,
-        headers: token ? { authorization: `Bearer ${token}` } : {},
-      });
-      if (res.status === 404) return { state: 'unavailable' };
-      if (!res.ok) throw new Error(`The alert deliveries could not be read (HTTP ${res.status}).`);
-      return { state: 'ok', items: readAlertDeliveries(await res.json()) };
-    },
+    async (signal) => (await api.call('listAlertDeliveries', { query: { limit }, signal })).items,
     true,
   );
 }

@@ -7,7 +7,6 @@ import {
   describeWriter,
   groupByExecutor,
   headline,
-  readAlertDeliveries,
   shortLimits,
   shortWaiting,
 } from './operations';
@@ -128,25 +127,5 @@ describe('the operations screen’s reading', () => {
       writer: { rows: 0, bytes: 0, groups: 0, oldestMs: null },
     };
     expect(headline(ops)).toEqual({ running: 2, paused: 1, queued: 1, waiting: 1, openBreakers: 1, elsewhere: 1 });
-  });
-
-  it('reads alert deliveries, leaving out what is not one', () => {
-    const good = {
-      id: 'd1',
-      flowId: 'f1',
-      flowName: 'Nightly',
-      runId: '12',
-      rule: 'run failed',
-      channel: 'email',
-      status: 'failed',
-      attempts: 3,
-      lastError: 'SMTP 550',
-      createdAt: '2026-01-01T00:00:00.000Z',
-      deliveredAt: null,
-    };
-    expect(readAlertDeliveries({ items: [good, { ...good, id: 'd2', status: 'lost' }, null, { id: 'd3' }] })).toEqual([
-      good,
-    ]);
-    expect(readAlertDeliveries({ nothing: true })).toEqual([]);
   });
 });

@@ -120,60 +120,6 @@ export function describeProgress(run: RunSummary): string {
   return parts.join(' · ');
 }
 
-// ---- alert deliveries ---------------------------------------------------------------------------------
-
-export const ALERT_STATUSES = ['pending', 'delivered', 'failed'] as const;
-
-/** One delivery of an alert, as `GET /api/alert-deliveries` lists them. */
-export interface AlertDelivery {
-  id: string;
-  flowId: string | null;
-  flowName: string | null;
-  runId: string | null;
-  rule: string;
-  channel: string;
-  status: (typeof ALERT_STATUSES)[number];
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
-
-/** The alert deliveries as the screen shows them: a list, or why there is none to show. */
-export type AlertDeliveries = { state: 'ok'; items: AlertDelivery[] } | { state: 'unavailable' };
-
-const text = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
-
-/**
- * Reads the body of `GET /api/alert-deliveries`: the deliveries it lists, each field checked (an item
- * that is not one is left out rather than shown wrong).
- */
-export function readAlertDeliveries(body: unknown): AlertDelivery[] {
-  const items = (body as { items?: unknown } | null)?.items;
-  if (!Array.isArray(items)) return [];
-  const out: AlertDelivery[] = [];
-  for (const raw of items as Record<string, unknown>[]) {
-    const id = text(raw?.id);
-    const status = raw?.status;
-    const createdAt = text(raw?.createdAt);
-    if (!id || !createdAt || !ALERT_STATUSES.includes(status as AlertDelivery['status'])) continue;
-    out.push({
-      id,
-      flowId: text(raw.flowId),
-      flowName: text(raw.flowName),
-      runId: text(raw.runId),
-      rule: text(raw.rule) ?? '–',
-      channel: text(raw.channel) ?? '–',
-      status: status as AlertDelivery['status'],
-      attempts: typeof raw.attempts === 'number' ? raw.attempts : 0,
-      lastError: text(raw.lastError),
-      createdAt,
-      deliveredAt: text(raw.deliveredAt),
-    });
-  }
-  return out;
-}
-
 /** What a run waits on, in a few words for a table cell, and for how long still. */
 export function shortWaiting(
   w: NonNullable<RunSummary['waiting']>,

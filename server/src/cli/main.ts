@@ -183,6 +183,8 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     return detail.status === 'succeeded' ? 0 : detail.status === 'cancelled' ? 130 : 1;
   } finally {
     await sluice.runner.stop();
+    // the run's alerts are stored (pending); a server on the same database sends them
+    await sluice.alerts.stop();
     sluice.closeHttp();
     await sluice.sandbox.close();
     await sluice.sql.close();

@@ -4,6 +4,7 @@ import { serveStatic } from '@hono/node-server/serve-static';
 import { flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
 import { Hono } from 'hono';
 import { createLogger } from '../logger.js';
+import { registerAlertRoutes } from './alert-routes.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -55,6 +56,7 @@ export function createApp(
   registerRunRoutes(api, deps);
   registerEventRoutes(api, deps);
   registerOperationRoutes(api, deps);
+  registerAlertRoutes(api, deps);
   api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
   api.add('openApi', () => document());

@@ -41,6 +41,7 @@ let seeds: {
   tokenId: string;
   unpublishedHookId: string;
   disabledHookId: string;
+  ruleId: string;
 };
 /** The stored data as it was after the last request that was allowed to change it. */
 let baseline: Record<string, string> | undefined;
@@ -97,6 +98,8 @@ const TABLES: Record<string, string> = {
   run_inputs: 'run_id, seq',
   collected_records: 'run_id, node_id, seq',
   error_messages: 'id',
+  alert_rules: 'id',
+  alert_deliveries: 'id',
 };
 
 /** A table's rows in key order, read past the port from the store under test (SQLite or PostgreSQL). */
@@ -579,6 +582,7 @@ function bodies(route: RegisteredRoute): fc.Arbitrary<string | undefined> {
 /** Ids that exist (so requests get past the lookup) and ids that nearly do. */
 function validValues(route: RegisteredRoute, name: string): { exact: string[]; near: string[] } {
   if (name === 'name') return { exact: [CONNECTION.name, 'maintenance-sandbox'], near: ['FUZZ-CONN', 'fuzz-conn '] };
+  if (name === 'ruleId') return { exact: [seeds.ruleId], near: [seeds.ruleId.toUpperCase(), `${seeds.ruleId} `] };
   if (name === 'nodeId') return { exact: ['hook', 'start'], near: ['HOOK', 'hook '] };
   if (name === 'key') return { exact: [seeds.recordKey], near: [`${seeds.recordKey} `, seeds.recordKey.toLowerCase()] };
   if (route.path.startsWith('/api/runs/')) {
@@ -761,6 +765,15 @@ beforeAll(async () => {
     const { items } = await call<{ items: { id: string }[] }>('GET', `/api/flows/${id}/hooks`);
     return { flowId: id, hookId: items[0]!.id };
   };
+  const rule = await call<{ id: string }>(
+    'POST',
+    `/api/flows/${flowId}/alerts`,
+    {
+      condition: { kind: 'run-failed' },
+      channel: { type: 'webhook', url: 'http://127.0.0.1:9/', secret: 'fuzz-secret' },
+    },
+    201,
+  );
   const live = await hook('fuzz hook', true, true);
   const unpublished = await hook('fuzz hook, unpublished', false, true);
   const disabled = await hook('fuzz hook, disabled', true, false);
@@ -772,6 +785,7 @@ beforeAll(async () => {
     tokenId: String(info.id),
     unpublishedHookId: unpublished.hookId,
     disabledHookId: disabled.hookId,
+    ruleId: rule.id,
   };
   await settle();
 }, 60_000);

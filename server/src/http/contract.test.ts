@@ -193,6 +193,24 @@ describe('real answers match the contract', () => {
     expect(await api.call('revokeToken', { params: { id: info.id } })).toBeUndefined();
   });
 
+  it('alert rules and deliveries', async () => {
+    const flow = await api.call('createFlow', { body: example('nightly-work-orders.flow.json') });
+    const channel = { type: 'webhook' as const, url: 'http://127.0.0.1:9/alerts', secret: 'contract-secret' };
+    const rule = await api.call('createAlertRule', {
+      params: { id: flow.id },
+      body: { condition: { kind: 'run-failed' }, channel },
+    });
+    expect(rule.channel.hasSecret).toBe(true);
+    expect((await api.call('listAlertRules', { params: { id: flow.id } })).items.map((r) => r.id)).toEqual([rule.id]);
+    const changed = await api.call('updateAlertRule', {
+      params: { id: flow.id, ruleId: rule.id },
+      body: { condition: { kind: 'run-longer', seconds: 60 }, channel: { type: 'webhook', url: channel.url } },
+    });
+    expect(changed.name).toBe('Run longer than 1 min');
+    expect((await api.call('listAlertDeliveries', { query: { flowId: flow.id } })).items).toEqual([]);
+    expect(await api.call('deleteAlertRule', { params: { id: flow.id, ruleId: rule.id } })).toBeUndefined();
+  });
+
   it('errors: the error body, with the status the route declares', async () => {
     const res = await t.app.request('/api/runs/999999');
     expect(res.status).toBe(HTTP_STATUS.NOT_FOUND);

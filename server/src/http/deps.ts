@@ -1,5 +1,6 @@
 import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
+import type { Alerts } from '../alerts/alerts.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
@@ -22,6 +23,8 @@ export interface AppDeps {
   http: HttpClient;
   scheduler: Scheduler;
   webhooks: Webhooks;
+  /** Alert rules and their deliveries. */
+  alerts: Alerts;
   tokens: TokenStore;
   settings: Settings;
   /** Run estimates and running runs' ETAs. */

@@ -39,6 +39,8 @@ export async function openTestSluice(
     logger?: Logger;
     /** False: a process that serves only the API (claims no runs). */
     claims?: boolean;
+    /** More environment for the server (SLUICE_ALERT_RETRY_MS, SLUICE_SMTP_URL…). */
+    env?: Record<string, string>;
   } = {},
 ): Promise<TestSluice> {
   const dir = mkdtempSync(path.join(tmpdir(), 'sluice-test-'));
@@ -53,7 +55,7 @@ export async function openTestSluice(
     payloadCap: options.payloadCap ?? 65_536,
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
-    env: database ? { SLUICE_DATABASE_URL: database.url } : {},
+    env: { ...options.env, ...(database ? { SLUICE_DATABASE_URL: database.url } : {}) },
     // quiet unless a test listens: the runs of a test are not news
     logger: options.logger ?? createLogger({ level: 'silent' }),
     ...(options.claims === false ? { claims: false } : {}),
@@ -78,6 +80,7 @@ export async function openTestSluice(
     async close() {
       parts.scheduler.stop();
       await parts.runner.stop();
+      await parts.alerts.stop();
       await parts.sandbox.close();
       await parts.sql.close();
       await parts.storage.close();

@@ -723,6 +723,7 @@ export class Runner {
       return;
     }
     log.warn({ error }, 'the run cannot start: stored failed');
+    this.events.emit('finished', { runId, status: 'failed', error, counts: emptyRunCounts(), nodeCounts: {} });
     await this.o.leases.release(runId).catch(() => {});
     await this.settle(runId).catch((err: unknown) => {
       log.error({ err }, "the run's waiters could not be told how it ended");
@@ -777,8 +778,11 @@ export class Runner {
 
   private finish(runId: string, result?: RunResult): void {
     if (this.stopped && !result) return;
+    const flowId = this.activeFlows.get(runId);
     this.active.delete(runId);
     this.activeFlows.delete(runId);
+    // its final status is stored: alerts look at it (only the process that executed it says so)
+    if (result) this.events.emit('finished', result, flowId);
     this.o.leases.release(runId).catch((err: unknown) => {
       this.runLog(runId, null).warn({ err }, "the run's lease could not be released; it expires on its own");
     });

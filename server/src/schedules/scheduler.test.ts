@@ -6,7 +6,7 @@ import { openSluice, type SluiceParts } from '../sluice.js';
 import type { ScheduleSlots } from '../storage/port.js';
 import { sqliteClient } from '../storage/sqlite/index.js';
 import type { CatchUp } from './cron.js';
-import { type Firing, Scheduler } from './scheduler.js';
+import { type Firing, type MissedSlot, Scheduler } from './scheduler.js';
 
 type Overlap = 'skip' | 'queue' | 'cancel-previous';
 
@@ -655,5 +655,59 @@ describe('previews from a chosen instant', () => {
       schedules: { next: string[] }[];
     };
     expect(Date.parse(now.schedules[0]?.next[0] ?? '')).toBeGreaterThan(Date.now());
+  });
+});
+
+describe('missed slots', () => {
+  const watching = (missed: MissedSlot[]) =>
+    new Scheduler({
+      slots: parts.storage.slots,
+      flows: parts.flows,
+      runs: parts.runs,
+      runner: parts.runner,
+      onMissed: (m) => missed.push(m),
+    });
+
+  it('reports a slot fired more than a minute late, and one the catch-up policy left out, but not one on time', async () => {
+    const late = await publishedFlow({ catchUp: 'latest' }, 'Late');
+    const none = await publishedFlow({ catchUp: 'none' }, 'Left out');
+    const missed: MissedSlot[] = [];
+    const s = watching(missed);
+    await s.tick(at('2026-03-01T00:30:00Z'));
+    await s.tick(at('2026-03-01T01:00:30Z')); // both fire 01:00 in time
+    expect(missed).toEqual([]);
+    await s.tick(at('2026-03-01T02:10:00Z'));
+    expect(missed.sort((a, b) => a.flowId.localeCompare(b.flowId))).toEqual(
+      [
+        { flowId: late, nodeId: 'when', slot: at('2026-03-01T02:00:00Z'), reason: 'fired 600 s late' },
+        {
+          flowId: none,
+          nodeId: 'when',
+          slot: at('2026-03-01T02:00:00Z'),
+          reason: 'not fired: past its time when the scheduler saw it (catch-up policy)',
+        },
+      ].sort((a, b) => a.flowId.localeCompare(b.flowId)),
+    );
+    expect(slotsOf(late)).toEqual(['2026-03-01T01:00:00.000Z', '2026-03-01T02:00:00.000Z']);
+    expect(slotsOf(none)).toEqual(['2026-03-01T01:00:00.000Z']);
+  });
+
+  it('reports a slot its overlap policy skipped, once, from the process that handled it', async () => {
+    const id = await publishedFlow({ overlap: 'skip' }, 'Skipping');
+    const missed: MissedSlot[] = [];
+    const s = watching(missed);
+    const other = watching(missed);
+    await s.tick(at('2026-03-01T00:30:00Z'));
+    await s.tick(at('2026-03-01T01:00:05Z'));
+    // the 01:00 run is still queued (nothing executes runs here) when 02:00 is due; both processes tick
+    await Promise.all([s.tick(at('2026-03-01T02:00:05Z')), other.tick(at('2026-03-01T02:00:05Z'))]);
+    expect(missed).toEqual([
+      {
+        flowId: id,
+        nodeId: 'when',
+        slot: at('2026-03-01T02:00:00Z'),
+        reason: 'skipped: a run of this flow is still going',
+      },
+    ]);
   });
 });

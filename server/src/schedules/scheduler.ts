@@ -44,6 +44,17 @@ interface ScheduleParams extends ScheduleSpec {
   catchUpLimit: number;
 }
 
+/** A slot counts as missed when its run did not start within this long of its time. */
+export const MISSED_AFTER_MS = 60_000;
+
+/** A due slot that did not start its run in time, and why. */
+export interface MissedSlot {
+  flowId: string;
+  nodeId: string;
+  slot: number;
+  reason: string;
+}
+
 /** What a schedule did at one slot. */
 export interface Firing {
   flowId: string;
@@ -89,6 +100,11 @@ export class Scheduler {
       tickMs?: number;
       /** Where firings and failures are logged; none by default (tests). */
       logger?: Logger;
+      /**
+       * Told of each due slot that did not start its run within `MISSED_AFTER_MS` of its time (fired
+       * late, skipped by its overlap or catch-up policy, or refused), by the process that fired the slots.
+       */
+      onMissed?: (missed: MissedSlot) => void;
     },
   ) {}
 
@@ -166,6 +182,7 @@ export class Scheduler {
     if ((current?.lastSlot ?? null) !== state.lastSlot) return [];
     const firings: Firing[] = [];
     const fired: string[] = [];
+    const taken = new Set<number>();
     for (const slot of due.fire) {
       if (params.overlap === 'skip' && (await this.o.runs.activeOf(flowId)).length > 0) {
         firings.push({ flowId, nodeId, slot, skipped: 'a run of this flow is still going' });
@@ -176,14 +193,49 @@ export class Scheduler {
         fired.push(runId);
         firings.push({ flowId, nodeId, slot, runId });
       } catch (err) {
-        if (err instanceof ConflictError && err.code === 'slot_taken') continue; // fired by another process
+        if (err instanceof ConflictError && err.code === 'slot_taken') {
+          taken.add(slot); // fired by another process
+          continue;
+        }
         firings.push({ flowId, nodeId, slot, skipped: (err as Error).message });
       }
     }
     // only the process that queued a slot's run cancels the runs before it (never the run just fired)
     if (params.overlap === 'cancel-previous' && fired.length) await this.o.runner.cancelFlowRuns(flowId, fired);
-    await this.o.slots.advance(flowId, nodeId, state.lastSlot, due.skipTo, fired.at(-1) ?? null);
+    const advanced = await this.o.slots.advance(flowId, nodeId, state.lastSlot, due.skipTo, fired.at(-1) ?? null);
+    if (advanced) this.reportMissed(flowId, nodeId, due.skipTo, firings, taken, now);
     return firings;
+  }
+
+  /** Tells `onMissed` of the slots that did not start a run within a minute of their time. */
+  private reportMissed(
+    flowId: string,
+    nodeId: string,
+    latest: number,
+    firings: Firing[],
+    taken: ReadonlySet<number>,
+    now: number,
+  ): void {
+    const onMissed = this.o.onMissed;
+    if (!onMissed) return;
+    const late = (slot: number) => now - slot > MISSED_AFTER_MS;
+    const missed: MissedSlot[] = [];
+    for (const f of firings) {
+      if (f.skipped) missed.push({ flowId, nodeId, slot: f.slot, reason: `skipped: ${f.skipped}` });
+      else if (late(f.slot)) {
+        missed.push({ flowId, nodeId, slot: f.slot, reason: `fired ${Math.round((now - f.slot) / 1000)} s late` });
+      }
+    }
+    // the catch-up policy fired nothing for the latest slot (none: it is past its grace time)
+    if (!firings.some((f) => f.slot === latest) && !taken.has(latest) && late(latest)) {
+      missed.push({
+        flowId,
+        nodeId,
+        slot: latest,
+        reason: 'not fired: past its time when the scheduler saw it (catch-up policy)',
+      });
+    }
+    for (const m of missed) onMissed(m);
   }
 
   /** The schedules of a flow's published version (or, unpublished, of its latest), for the API and the editor. */

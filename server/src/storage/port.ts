@@ -489,6 +489,90 @@ export interface BreakerSync {
   close(): Promise<void>;
 }
 
+// ---------------------------------------------------------------- alerts
+
+/** An alert rule as stored: its condition and channel as JSON (the channel without its secret), the secret sealed. */
+export interface AlertRuleRow {
+  id: string;
+  flowId: string;
+  name: string;
+  enabled: boolean;
+  /** `AlertCondition` as JSON. */
+  condition: string;
+  /** The channel's settings as JSON, secret left out. */
+  channel: string;
+  /** Sealed; null: none. */
+  secret: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export type AlertDeliveryStatusRow = 'pending' | 'delivered' | 'failed';
+
+/** One alert to send (or sent) through one rule's channel. */
+export interface AlertDeliveryRow {
+  id: string;
+  ruleId: string;
+  flowId: string;
+  runId: string | null;
+  /** The rule's kind, and its channel's type, when the alert was made. */
+  rule: string;
+  channel: string;
+  /** Makes an alert once: (rule, run) or (rule, schedule slot). A second delivery with the same key is not added. */
+  dedupe: string;
+  /** What is sent (the alert as JSON). */
+  payload: string;
+  status: AlertDeliveryStatusRow;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  createdAt: number;
+  deliveredAt: number | null;
+}
+
+/** A delivery with the names people read. */
+export interface AlertDeliveryListRow extends AlertDeliveryRow {
+  flowName: string;
+  ruleName: string;
+}
+
+/** What one attempt at a delivery came to. */
+export interface AlertAttempt {
+  status: AlertDeliveryStatusRow;
+  attempts: number;
+  lastError: string | null;
+  nextAttemptAt: number;
+  deliveredAt: number | null;
+}
+
+/**
+ * Alert rules per flow and the deliveries they make. A delivery is sent by the process that claims
+ * it: a claim is a conditional update (pending, due, and not claimed by anyone live), so with many
+ * processes on one database each delivery is attempted by one at a time; a claim expires, so a
+ * process that dies with one leaves it to the others (and to the next start).
+ */
+export interface AlertRows {
+  rules(flowId?: string): Promise<AlertRuleRow[]>;
+  rule(id: string): Promise<AlertRuleRow | undefined>;
+  insertRule(row: AlertRuleRow): Promise<void>;
+  /** False when no such rule of that flow. */
+  updateRule(row: AlertRuleRow): Promise<boolean>;
+  deleteRule(flowId: string, id: string): Promise<boolean>;
+  /** Adds a pending delivery unless one with the same dedupe key exists; true when it was added. */
+  addDelivery(row: Omit<AlertDeliveryRow, 'id'>): Promise<string | undefined>;
+  /** Newest first, with the flow's and rule's names (a removed rule's: its kind). */
+  deliveries(q: { flowId?: string; limit: number }): Promise<AlertDeliveryListRow[]>;
+  /**
+   * Claims up to `limit` pending deliveries due at `now` that nobody holds (or whose claim has
+   * expired), for `owner` until `until`; each by a conditional update, so no two processes both get one.
+   */
+  claimDue(owner: string, now: number, until: number, limit: number): Promise<AlertDeliveryRow[]>;
+  /** Stores an attempt's result and releases the claim; false when `owner` no longer held it. */
+  settle(id: string, owner: string, attempt: AlertAttempt): Promise<boolean>;
+  /** Removes the deliveries made before `before` that are no longer pending; answers how many. */
+  pruneDeliveries(before: number): Promise<number>;
+}
+
 // ---------------------------------------------------------------- the whole
 
 export interface Storage {
@@ -506,6 +590,8 @@ export interface Storage {
   readonly estimates: EstimateRows;
   readonly changes: ChangeHashRows;
   readonly retention: RetentionStore;
+  /** Alert rules and their deliveries. */
+  readonly alerts: AlertRows;
   /**
    * What the processes of a deployment share while they run: live events and queued-run news,
    * connection limits held across every run of every process (the runner's `connectors.limits`),

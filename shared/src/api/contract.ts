@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { RECORD_STATUSES, RUN_STATUSES, TRIGGER_KINDS } from '../vocabulary.js';
+import { alertDeliverySchema, alertRuleInputSchema, alertRuleViewSchema } from './alerts.js';
 import { type ErrorStatus, HTTP_STATUS, type SuccessStatus } from './http-status.js';
 import {
   collectedRecordSchema,
@@ -672,6 +673,58 @@ export const apiContract = {
     query: z.object({ node: z.string().min(1).max(100).optional(), limit: limitParam(50, 1000), cursor: cursorParam }),
     success: { status: OK, description: 'A page of collected records', schema: pageOf(collectedRecordSchema) },
     errors: { [NOT_FOUND]: 'No such run' },
+  }),
+
+  // alerts
+  listAlertRules: route({
+    method: 'get',
+    path: '/api/flows/{id}/alerts',
+    tag: 'alerts',
+    summary: 'The flow’s alert rules (secrets never returned)',
+    params: flowIdParams,
+    success: { status: OK, description: 'Rules', schema: listOf(alertRuleViewSchema) },
+    errors: { [NOT_FOUND]: 'No such flow' },
+  }),
+  createAlertRule: route({
+    method: 'post',
+    path: '/api/flows/{id}/alerts',
+    tag: 'alerts',
+    summary: 'Add an alert rule: when (condition) and where (channel); its secret is encrypted at rest',
+    params: flowIdParams,
+    body: alertRuleInputSchema,
+    success: { status: CREATED, description: 'The rule', schema: alertRuleViewSchema },
+    errors: { [BAD_REQUEST]: 'A bad field, named', [NOT_FOUND]: 'No such flow' },
+  }),
+  updateAlertRule: route({
+    method: 'put',
+    path: '/api/flows/{id}/alerts/{ruleId}',
+    tag: 'alerts',
+    summary: 'Replace an alert rule (a channel of the same type given without its secret keeps the stored one)',
+    params: z.object({ id: pathText(100), ruleId: pathText(100) }),
+    body: alertRuleInputSchema,
+    success: { status: OK, description: 'The rule', schema: alertRuleViewSchema },
+    errors: { [BAD_REQUEST]: 'A bad field, named', [NOT_FOUND]: 'No such flow or rule' },
+  }),
+  deleteAlertRule: route({
+    method: 'delete',
+    path: '/api/flows/{id}/alerts/{ruleId}',
+    tag: 'alerts',
+    summary: 'Remove an alert rule (its deliveries are kept; pending ones are not sent)',
+    params: z.object({ id: pathText(100), ruleId: pathText(100) }),
+    success: { status: NO_CONTENT, description: 'Removed' },
+    errors: { [NOT_FOUND]: 'No such flow or rule' },
+  }),
+  listAlertDeliveries: route({
+    method: 'get',
+    path: '/api/alert-deliveries',
+    tag: 'alerts',
+    summary: 'Recent alert deliveries, newest first: status, attempts, last error',
+    query: z.object({
+      limit: limitParam(50, 500),
+      flowId: z.string().min(1).max(100).optional().describe('Only this flow’s deliveries.'),
+    }),
+    success: { status: OK, description: 'Deliveries', schema: listOf(alertDeliverySchema) },
+    errors: { [BAD_REQUEST]: 'A bad filter, named' },
   }),
 
   // live events

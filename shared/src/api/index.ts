@@ -1,3 +1,4 @@
+export * from './alerts.js';
 export * from './client.js';
 export * from './contract.js';
 export * from './http-status.js';

@@ -1,8 +1,7 @@
-import type { Operations, OperationsConnection, OperationsSchedule, RunSummary } from '@sluice/shared';
+import type { AlertDelivery, Operations, OperationsConnection, OperationsSchedule, RunSummary } from '@sluice/shared';
 import { useAlertDeliveries, useOperations } from '../../hooks/useOperations';
 import { formatDuration, formatTimestamp, formatWhen, runDuration } from '../../lib/format';
 import {
-  type AlertDeliveries,
   describeBreaker,
   describePace,
   describeProgress,
@@ -66,9 +65,9 @@ export function OperationsScreen({ onOpenFlow }: Props) {
   );
 }
 
-function Tiles({ ops, alerts }: { ops: Operations; alerts: AlertDeliveries | undefined }) {
+function Tiles({ ops, alerts }: { ops: Operations; alerts: AlertDelivery[] | undefined }) {
   const h = headline(ops);
-  const failedAlerts = alerts?.state === 'ok' ? alerts.items.filter((a) => a.status === 'failed').length : null;
+  const failedAlerts = alerts ? alerts.filter((a) => a.status === 'failed').length : null;
   const writerBehind = ops.writer.rows > 0 || ops.writer.groups > 0;
   return (
     <div className="ops-tiles" data-testid="ops-tiles">
@@ -98,12 +97,7 @@ function Tiles({ ops, alerts }: { ops: Operations; alerts: AlertDeliveries | und
         small={!writerBehind}
         testId="ops-writer"
       />
-      <Tile
-        label="Failed alerts"
-        value={failedAlerts ?? '–'}
-        tone={failedAlerts ? 'bad' : undefined}
-        note={alerts?.state === 'unavailable' ? 'not available' : undefined}
-      />
+      <Tile label="Failed alerts" value={failedAlerts ?? '–'} tone={failedAlerts ? 'bad' : undefined} />
     </div>
   );
 }
@@ -353,25 +347,16 @@ function AlertsCard({
   error,
   onOpenFlow,
 }: {
-  alerts: AlertDeliveries | undefined;
+  alerts: AlertDelivery[] | undefined;
   error: string | null;
   onOpenFlow: (id: string) => void;
 }) {
-  const items = alerts?.state === 'ok' ? alerts.items : [];
+  const items = alerts ?? [];
   return (
-    <Card
-      title="Recent alert deliveries"
-      {...(alerts?.state === 'ok' ? { count: items.length } : {})}
-      testId="ops-alerts"
-    >
-      {alerts?.state === 'unavailable' && (
-        <p className="muted ops-empty" data-testid="ops-alerts-unavailable">
-          Alerts are not available on this server.
-        </p>
-      )}
+    <Card title="Recent alert deliveries" {...(alerts ? { count: items.length } : {})} testId="ops-alerts">
       {!alerts && error && <p className="ops-empty error-text">{error}</p>}
       {!alerts && !error && <p className="muted ops-empty">Loading…</p>}
-      {alerts?.state === 'ok' && items.length === 0 && (
+      {alerts && items.length === 0 && (
         <p className="muted ops-empty" data-testid="ops-alerts-empty">
           No alert has been sent.
         </p>
@@ -399,7 +384,7 @@ function AlertsCard({
                     <td className="ops-flow-cell">
                       {flowId ? (
                         <button type="button" className="link-button ops-flow-link" onClick={() => onOpenFlow(flowId)}>
-                          {a.flowName ?? flowId}
+                          {a.flowName}
                         </button>
                       ) : (
                         (a.flowName ?? '–')

@@ -3,7 +3,16 @@ import { ConflictError, notFound } from '../../errors.js';
 import type { FlowRow, FlowRows, FlowVersionRow, PublishedFlowRow } from '../port.js';
 import type { PgDb } from './db.js';
 import { FOREIGN_KEY_VIOLATION, pgErrorCode, UNIQUE_VIOLATION } from './errors.js';
-import { flows, flowVersions, runs, scheduleState, watermarks, webhooks } from './schema.js';
+import {
+  alertDeliveries,
+  alertRules,
+  flows,
+  flowVersions,
+  runs,
+  scheduleState,
+  watermarks,
+  webhooks,
+} from './schema.js';
 
 const UNFINISHED = ['queued', 'running', 'paused'] as const;
 
@@ -148,6 +157,8 @@ export class PgFlowRows implements FlowRows {
       await this.db.transaction(async (tx) => {
         await tx.delete(scheduleState).where(eq(scheduleState.flowId, flowId));
         await tx.delete(webhooks).where(eq(webhooks.flowId, flowId));
+        await tx.delete(alertDeliveries).where(eq(alertDeliveries.flowId, flowId));
+        await tx.delete(alertRules).where(eq(alertRules.flowId, flowId));
         await tx.delete(watermarks).where(eq(watermarks.flowId, flowId));
         await tx.delete(flowVersions).where(eq(flowVersions.flowId, flowId));
         await tx.delete(flows).where(eq(flows.id, flowId));

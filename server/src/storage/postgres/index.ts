@@ -1,6 +1,7 @@
 import type { Watermarks } from '@sluice/engine';
 import type { Logger } from '../../logger.js';
 import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage } from '../port.js';
+import { PgAlerts } from './alerts.js';
 import { PgChangeHashes } from './change-hashes.js';
 import { PgConnectionRows } from './connections.js';
 import { idleInTransactionFor, openPostgres, type PgDb, redactUrl } from './db.js';
@@ -100,6 +101,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     leases,
     slots: new PgScheduleSlots(db),
     hooks: new PgHookRows(db),
+    alerts: new PgAlerts(db),
     connections: new PgConnectionRows(db),
     tokens: new PgTokenRows(db),
     estimates: new PgEstimateRows(db),

@@ -456,3 +456,57 @@ export const breakerStates = pgTable('breaker_states', {
   /** The process that published it (which does not apply it back to itself). */
   updatedBy: text('updated_by').notNull(),
 });
+
+/** Alert rules of a flow: when (condition, JSON) and where (channel, JSON without its secret; the secret sealed). */
+export const alertRules = pgTable(
+  'alert_rules',
+  {
+    id: text('id').primaryKey(),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    name: text('name').notNull(),
+    enabled: boolean('enabled').notNull().default(true),
+    condition: text('condition').notNull(),
+    channel: text('channel').notNull(),
+    secret: text('secret'),
+    createdAt: ms('created_at').notNull(),
+    updatedAt: ms('updated_at').notNull(),
+  },
+  (t) => [index('alert_rules_flow').on(t.flowId)],
+);
+
+/**
+ * Alerts to send and sent: one per rule and run (or schedule slot), `dedupe` unique. A process claims
+ * a due pending one (claimed_by, claimed_until) with a conditional update before it sends it, so
+ * with many processes each is attempted by one at a time.
+ */
+export const alertDeliveries = pgTable(
+  'alert_deliveries',
+  {
+    id: id('id'),
+    ruleId: text('rule_id').notNull(),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    runId: text('run_id'),
+    rule: text('rule').notNull(),
+    channel: text('channel').notNull(),
+    dedupe: text('dedupe').notNull(),
+    payload: text('payload').notNull(),
+    /** pending | delivered | failed */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: ms('next_attempt_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: ms('claimed_until'),
+    createdAt: ms('created_at').notNull(),
+    deliveredAt: ms('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('alert_deliveries_dedupe').on(t.dedupe),
+    index('alert_deliveries_due').on(t.status, t.nextAttemptAt),
+    index('alert_deliveries_flow').on(t.flowId, t.id),
+  ],
+);

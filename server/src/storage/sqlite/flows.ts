@@ -2,7 +2,7 @@ import { and, desc, eq, isNotNull, isNull } from 'drizzle-orm';
 import { notFound } from '../../errors.js';
 import type { FlowRow, FlowRows, FlowVersionRow, PublishedFlowRow } from '../port.js';
 import type { Db } from './open.js';
-import { flows, flowVersions, scheduleState, watermarks, webhooks } from './schema.js';
+import { alertDeliveries, alertRules, flows, flowVersions, scheduleState, watermarks, webhooks } from './schema.js';
 
 type Stored = typeof flows.$inferSelect;
 
@@ -130,6 +130,8 @@ export class SqliteFlows implements FlowRows {
     this.db.transaction((tx) => {
       tx.delete(scheduleState).where(eq(scheduleState.flowId, flowId)).run();
       tx.delete(webhooks).where(eq(webhooks.flowId, flowId)).run();
+      tx.delete(alertDeliveries).where(eq(alertDeliveries.flowId, flowId)).run();
+      tx.delete(alertRules).where(eq(alertRules.flowId, flowId)).run();
       tx.delete(watermarks).where(eq(watermarks.flowId, flowId)).run();
       tx.delete(flowVersions).where(eq(flowVersions.flowId, flowId)).run();
       tx.delete(flows).where(eq(flows.id, flowId)).run();

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
 import type { Storage } from '../port.js';
+import { SqliteAlerts } from './alerts.js';
 import { SqliteChangeHashes } from './change-hashes.js';
 import { SqliteConnections } from './connections.js';
 import { type ConvertOptions, openStoreDatabase } from './convert-outcomes.js';
@@ -54,6 +55,7 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     leases: new SqliteLeases(db, options.now, options.leaseTtlMs, options.leaseOwner),
     slots: new SqliteSlots(db),
     hooks: new SqliteHooks(db),
+    alerts: new SqliteAlerts(db),
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
     estimates: new SqliteEstimates(db),

@@ -363,3 +363,57 @@ export const watermarks = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.flowId, t.nodeId] })],
 );
+
+/** Alert rules of a flow: when (condition, JSON) and where (channel, JSON without its secret; the secret sealed). */
+export const alertRules = sqliteTable(
+  'alert_rules',
+  {
+    id: text('id').primaryKey(),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    name: text('name').notNull(),
+    enabled: integer('enabled').notNull().default(1),
+    condition: text('condition').notNull(),
+    channel: text('channel').notNull(),
+    secret: text('secret'),
+    createdAt: integer('created_at').notNull(),
+    updatedAt: integer('updated_at').notNull(),
+  },
+  (t) => [index('alert_rules_flow').on(t.flowId)],
+);
+
+/**
+ * Alerts to send and sent: one per rule and run (or schedule slot), `dedupe` unique. A process claims
+ * a due pending one (claimed_by, claimed_until) before it sends it; its attempts, last error and the
+ * time of the next attempt are kept.
+ */
+export const alertDeliveries = sqliteTable(
+  'alert_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    ruleId: text('rule_id').notNull(),
+    flowId: text('flow_id')
+      .notNull()
+      .references(() => flows.id),
+    runId: text('run_id'),
+    rule: text('rule').notNull(),
+    channel: text('channel').notNull(),
+    dedupe: text('dedupe').notNull(),
+    payload: text('payload').notNull(),
+    /** pending | delivered | failed */
+    status: text('status').notNull(),
+    attempts: integer('attempts').notNull().default(0),
+    lastError: text('last_error'),
+    nextAttemptAt: integer('next_attempt_at').notNull(),
+    claimedBy: text('claimed_by'),
+    claimedUntil: integer('claimed_until'),
+    createdAt: integer('created_at').notNull(),
+    deliveredAt: integer('delivered_at'),
+  },
+  (t) => [
+    uniqueIndex('alert_deliveries_dedupe').on(t.dedupe),
+    index('alert_deliveries_due').on(t.status, t.nextAttemptAt),
+    index('alert_deliveries_flow').on(t.flowId, t.id),
+  ],
+);
