@@ -13,11 +13,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { REPO_ROOT, SLUICE_BIN } from '../support/server.js';
 import { engineFlow } from './load.js';
-
-const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const SLUICE_BIN = path.join(REPO_ROOT, 'server', 'bin', 'sluice');
 
 /** The environment of a measured process: the caller's, without anything that points it elsewhere. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {

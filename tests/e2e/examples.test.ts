@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
-import { SLUICE_BIN } from '../support/build-server.js';
-import { REPO_ROOT } from '../support/server.js';
+import { REPO_ROOT, SLUICE_BIN } from '../support/server.js';
 
 /**
  * A newcomer's first commands: every example flow, run as the README gives it

@@ -12,6 +12,3 @@ export default function setup(): void {
     stdio: 'inherit',
   });
 }
-
-/** The sluice command, as installed with the server package. */
-export const SLUICE_BIN = path.join(REPO_ROOT, 'server', 'bin', 'sluice');

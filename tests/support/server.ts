@@ -67,6 +67,9 @@ export async function startSandboxProcess(workOrders: number): Promise<RunningSe
   );
 }
 
+/** The sluice command, as installed with the server package: it runs the built server. */
+export const SLUICE_BIN = path.join(REPO_ROOT, 'server', 'bin', 'sluice');
+
 // node itself with tsx as a loader: one process, so a SIGKILL kills the server and not a wrapper
 const tsx = (...args: string[]) => [process.execPath, '--import', 'tsx', ...args];
 
@@ -77,7 +80,7 @@ const tsx = (...args: string[]) => [process.execPath, '--import', 'tsx', ...args
 export async function startBuiltServer(env: Record<string, string> = {}): Promise<RunningServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'sluice-e2e-'));
   return startProcess(
-    [path.join(REPO_ROOT, 'server', 'bin', 'sluice'), 'serve'],
+    [SLUICE_BIN, 'serve'],
     /Open (http:\/\/[^\s/#]+)/,
     { PORT: '0', SLUICE_DATA_DIR: dataDir, SLUICE_API_TOKEN: TEST_TOKEN, ...env },
     dataDir,
