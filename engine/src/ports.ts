@@ -190,6 +190,20 @@ export interface HttpRequest {
    * connections alive keeps one pool per value, so each system's sockets are its own.
    */
   connection?: string;
+  /**
+   * Where in a run the request comes from (set by the engine for every request a node sends): a
+   * server that traces requests hangs each under its run, batch and node. Plain data; the engine
+   * does nothing else with it.
+   */
+  origin?: RequestOrigin;
+}
+
+/** The run, node and (for records cut into batches) batch a request is sent for. */
+export interface RequestOrigin {
+  runId: string;
+  nodeId: string;
+  /** The batch of the records the request carries; absent before a batch node (a source's pages). */
+  batchNo?: number;
 }
 
 export interface HttpResponse {

@@ -192,7 +192,13 @@ async function sendOnce(
     const sent = ctx.clock.now();
     try {
       const headers = obtained ? { ...request.headers, ...obtained } : request.headers;
-      response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
+      response = await ctx.connectors.http({
+        ...request,
+        headers,
+        signal: ctx.signal,
+        connection: breakerKey,
+        origin: request.origin ?? { runId: ctx.runId, nodeId: ctx.node.id },
+      });
     } finally {
       // what the answer says (its status, rate-limit headers, how long it took) feeds an adaptive pace
       permit.release(
