@@ -186,6 +186,15 @@ describe('traces of runs', () => {
     expect(run.service).toBe('sluice');
     expect(run.attributes).toMatchObject({ 'sluice.run.status': 'succeeded', 'sluice.run.read': 5 });
 
+    // the ERP connection's check before the run
+    const [check, ...moreChecks] = childrenOf(run, 'GET');
+    expect(moreChecks).toHaveLength(0);
+    expect(check).toMatchObject({ kind: SPAN_KIND_CLIENT });
+    expect(check?.attributes).toMatchObject({
+      'url.full': `${sandbox.url}/erp/api/erp/status`,
+      'http.response.status_code': 200,
+    });
+
     const batches = childrenOf(run, 'batch');
     expect(batches.map((b) => b.attributes['sluice.batch.no']).sort()).toEqual([1, 2, 3]);
     const requests: ReceivedSpan[] = [];

@@ -50,6 +50,9 @@ describe('run spans', () => {
     for (const e of batchEvents(2, 2000, { write: counts({ in: 3, out: 3 }), other: counts({ in: 1, out: 1 }) }))
       tracing.event(e);
     const sourceParent = tracing.parentOf({ runId: 'r1', nodeId: 'src' });
+    // a request sent on the run's behalf that names no node (a connection check): the run's span
+    const checkParent = tracing.within('r1', () => tracing.parentOf(undefined));
+    const elsewhere = tracing.parentOf(undefined);
     tracing.runEnded('r1', { status: 'succeeded', counts: { ...emptyRunCounts(), read: 3, succeeded: 3 } });
 
     const all = await spans();
@@ -85,6 +88,8 @@ describe('run spans', () => {
     const [source] = byName('node src');
     expect(trace.getSpanContext(sourceParent)?.spanId).toBe(idOf(source));
     expect(parentOf(source)).toBe(idOf(run));
+    expect(trace.getSpanContext(checkParent)?.spanId).toBe(idOf(run));
+    expect(trace.getSpanContext(elsewhere)).toBeUndefined();
   });
 
   it('makes the run span a child of the trace a webhook call carried; ignores a malformed one', async () => {

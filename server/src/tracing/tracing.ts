@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Attributes,
   type Context,
@@ -52,7 +53,17 @@ export interface RunTracing {
   runStarted(runId: string, info: RunSpanInfo): void;
   event(event: RunEvent): void;
   runEnded(runId: string, end: RunSpanEnd): void;
+  /**
+   * Runs `fn` on behalf of a run: a request it sends that names no origin (a connection's status
+   * check before the run) is a child of the run's span.
+   */
+  within<T>(runId: string, fn: () => T): T;
 }
+
+/** Trace contexts kept for runs not started yet; the oldest go first (runs another process executes never start here). */
+const ADOPTED_MAX = 10_000;
+/** How long stopping waits for the last spans to be sent. */
+const SHUTDOWN_MS = 5000;
 
 /** Spans open for one run executing in this process. */
 interface RunSpans {
@@ -81,6 +92,8 @@ export class Tracing implements RunTracing {
   /** Trace contexts runs were asked for in (a webhook's traceparent), until they start here. */
   private readonly adopted = new Map<string, Context>();
   private readonly runs = new Map<string, RunSpans>();
+  /** The run code is working for (`within`), for requests that name no origin. */
+  private readonly ambient = new AsyncLocalStorage<string>();
 
   constructor(
     private readonly provider: TracerProvider,
@@ -93,7 +106,13 @@ export class Tracing implements RunTracing {
     if (!headers.traceparent) return;
     const extracted = this.propagator.extract(ROOT_CONTEXT, headers, defaultTextMapGetter);
     // an invalid traceparent is ignored (W3C Trace Context): the run starts a trace of its own
-    if (trace.getSpanContext(extracted)) this.adopted.set(runId, extracted);
+    if (!trace.getSpanContext(extracted)) return;
+    this.adopted.set(runId, extracted);
+    if (this.adopted.size > ADOPTED_MAX) this.adopted.delete(this.adopted.keys().next().value as string);
+  }
+
+  within<T>(runId: string, fn: () => T): T {
+    return this.ambient.run(runId, fn);
   }
 
   runStarted(runId: string, info: RunSpanInfo): void {
@@ -200,11 +219,15 @@ export class Tracing implements RunTracing {
 
   /**
    * The context a request from `origin` is sent in: the span of its node in its batch (opened by
-   * its first request), else its node's span in the run; a request from no run (a connection's
-   * status check) starts a trace of its own.
+   * its first request), else its node's span in the run; a request sent on behalf of a run
+   * (`within`) that names no node, the run's span; any other (a connection checked from the API)
+   * starts a trace of its own.
    */
   parentOf(origin: RequestOrigin | undefined): Context {
-    if (!origin) return ROOT_CONTEXT;
+    if (!origin) {
+      const runId = this.ambient.getStore();
+      return (runId !== undefined && this.runs.get(runId)?.ctx) || ROOT_CONTEXT;
+    }
     const run = this.runs.get(origin.runId);
     if (!run) return ROOT_CONTEXT;
     const batch = origin.batchNo !== undefined ? run.batches.get(origin.batchNo) : undefined;
@@ -238,7 +261,16 @@ export class Tracing implements RunTracing {
   /** Ends the spans of runs still open here (the process stops), sends every span, stops exporting. */
   async shutdown(): Promise<void> {
     for (const runId of [...this.runs.keys()]) this.runEnded(runId, { status: 'interrupted' });
-    await this.provider.shutdown();
+    // a collector that does not answer does not hold up the stop for long
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.provider.shutdown().catch(() => {}),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, SHUTDOWN_MS);
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
   }
 
   private nodeSpan(run: RunSpans, nodeId: string, parent: Context, startTime?: Date): Span {
