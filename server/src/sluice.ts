@@ -84,7 +84,7 @@ export async function openSluice(config: PartsConfig) {
   // keep-alive pools, one per connection: a run's requests reuse a few sockets
   const pooled = createPooledHttpClient();
   // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent
-  const tracing = startTracing(env);
+  const tracing = startTracing(env, { logger });
   const http = tracedHttpClient(pooled.http, tracing);
   const code = new QuickJsSandbox();
   // databases flows read and write (connections of kind postgres and mysql), a pool per connection

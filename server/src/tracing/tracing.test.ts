@@ -1,8 +1,12 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Writable } from 'node:stream';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { RunEvent } from '@sluice/engine';
 import { emptyRunCounts, type NodeCounts } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
+import { createLogger } from '../logger.js';
 import { startTracing, type Tracing, tracesEndpoint } from './tracing.js';
 
 function tracer(): { tracing: Tracing; spans: () => Promise<ReadableSpan[]> } {
@@ -138,5 +142,65 @@ describe('tracesEndpoint', () => {
     expect(
       tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:2/t' }),
     ).toBe('http://b:2/t');
+  });
+});
+
+describe('the OTLP/HTTP export', () => {
+  it('posts spans as JSON to <endpoint>/v1/traces, and says once when the collector refuses them and when it takes them again', async () => {
+    const bodies: { path: string; type: string; body: string }[] = [];
+    let refuse = true;
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => {
+        body += String(c);
+      });
+      req.on('end', () => {
+        bodies.push({ path: req.url ?? '', type: String(req.headers['content-type']), body });
+        res.writeHead(refuse ? 400 : 200, { 'content-type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    let log = '';
+    const logger = createLogger({
+      level: 'info',
+      destination: new Writable({
+        write(chunk, _encoding, done) {
+          log += String(chunk);
+          done();
+        },
+      }),
+    });
+    const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
+    const tracing = startTracing(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+      { logger },
+    );
+    try {
+      const lines = () =>
+        log
+          .trim()
+          .split('\n')
+          .map((l) => JSON.parse(l) as { level: number; msg: string });
+      for (const round of [1, 2, 3]) {
+        if (round === 3) refuse = false;
+        tracing?.runStarted(`r${round}`, info);
+        tracing?.runEnded(`r${round}`, { status: 'succeeded' });
+        await tracing?.flush();
+      }
+      expect(bodies.map((b) => b.path)).toEqual(['/v1/traces', '/v1/traces', '/v1/traces']);
+      expect(bodies[0]?.type).toContain('application/json');
+      const sent = JSON.parse(bodies[2]?.body ?? '{}');
+      expect(sent.resourceSpans[0].scopeSpans[0].spans[0].name).toBe('run Orders');
+      expect(lines().map((l) => l.msg)).toEqual([
+        'OpenTelemetry traces are on',
+        'OTEL_EXPORTER_OTLP_PROTOCOL: Sluice sends traces as http/json, not grpc',
+        // two refused exports, one warning
+        'traces could not be sent; they are dropped until the collector answers',
+        'traces are sent again',
+      ]);
+    } finally {
+      await tracing?.shutdown();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
+    }
   });
 });

@@ -11,13 +11,14 @@ import {
   type Tracer,
   trace,
 } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { type ExportResult, ExportResultCode, W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchSpanProcessor, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
 import type { RequestOrigin, RunEvent } from '@sluice/engine';
 import type { NodeCounts, RunCounts } from '@sluice/shared';
+import type { Logger } from '../logger.js';
 
 /** The trace context a caller sent with a request (W3C Trace Context headers). */
 export interface TraceHeaders {
@@ -253,9 +254,9 @@ export class Tracing implements RunTracing {
     this.propagator.inject(ctx, headers, defaultTextMapSetter);
   }
 
-  /** Sends the spans still buffered. */
-  flush(): Promise<void> {
-    return this.provider.forceFlush();
+  /** Sends the spans still buffered (a refused export is the exporter's to report, not the caller's). */
+  async flush(): Promise<void> {
+    await this.provider.forceFlush().catch(() => {});
   }
 
   /** Ends the spans of runs still open here (the process stops), sends every span, stops exporting. */
@@ -288,6 +289,8 @@ export class Tracing implements RunTracing {
 export interface TracingOptions {
   /** Where spans go instead of the OTLP/HTTP exporter (tests give an in-memory one). */
   exporter?: SpanExporter;
+  /** Told where traces go, and when they cannot be sent (once per outage) and can again. */
+  logger?: Logger;
 }
 
 /**
@@ -300,9 +303,17 @@ export interface TracingOptions {
 export function startTracing(env: NodeJS.ProcessEnv, options: TracingOptions = {}): Tracing | undefined {
   const url = tracesEndpoint(env);
   if (!url && !options.exporter) return undefined;
-  const exporter =
+  const given =
     options.exporter ??
     new OTLPTraceExporter({ url: url as string, headers: parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS) });
+  const { logger } = options;
+  const exporter = logger ? new ReportingExporter(given, logger, url ?? 'the exporter') : given;
+  if (logger) {
+    logger.info({ endpoint: url }, 'OpenTelemetry traces are on');
+    const protocol = env.OTEL_EXPORTER_OTLP_PROTOCOL?.trim();
+    if (protocol && protocol !== 'http/json')
+      logger.warn({ protocol }, `OTEL_EXPORTER_OTLP_PROTOCOL: Sluice sends traces as http/json, not ${protocol}`);
+  }
   const delay = Number(env.OTEL_BSP_SCHEDULE_DELAY);
   const provider = new TracerProvider({
     resource: resourceFromAttributes({
@@ -337,4 +348,40 @@ function parseHeaders(text: string | undefined): Record<string, string> {
     headers[pair.slice(0, at).trim()] = decodeURIComponent(pair.slice(at + 1).trim());
   }
   return headers;
+}
+
+/**
+ * An exporter that says when spans cannot be sent (a warning at the first failure, not one per
+ * batch while the collector stays away) and when they can again.
+ */
+class ReportingExporter implements SpanExporter {
+  private failing = false;
+
+  constructor(
+    private readonly inner: SpanExporter,
+    private readonly logger: Logger,
+    private readonly endpoint: string,
+  ) {}
+
+  export(spans: ReadableSpan[], done: (result: ExportResult) => void): void {
+    this.inner.export(spans, (result) => {
+      const ok = result.code === ExportResultCode.SUCCESS;
+      if (!ok && !this.failing) {
+        this.logger.warn(
+          { endpoint: this.endpoint, err: result.error },
+          'traces could not be sent; they are dropped until the collector answers',
+        );
+      } else if (ok && this.failing) this.logger.info({ endpoint: this.endpoint }, 'traces are sent again');
+      this.failing = !ok;
+      done(result);
+    });
+  }
+
+  shutdown(): Promise<void> {
+    return this.inner.shutdown();
+  }
+
+  forceFlush(): Promise<void> {
+    return this.inner.forceFlush?.() ?? Promise.resolve();
+  }
 }
