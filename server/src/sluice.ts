@@ -25,8 +25,7 @@ import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { LocalEventBus } from './storage/local-shared.js';
 import { openStorage, sharedStorage } from './storage/open.js';
-import { tracedHttpClient } from './tracing/http.js';
-import { startTracing } from './tracing/tracing.js';
+import { startTracing } from './tracing/start.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
 type PartsConfig = Pick<
@@ -84,8 +83,8 @@ export async function openSluice(config: PartsConfig) {
   // keep-alive pools, one per connection: a run's requests reuse a few sockets
   const pooled = createPooledHttpClient();
   // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent
-  const tracing = startTracing(env, { logger });
-  const http = tracedHttpClient(pooled.http, tracing);
+  const tracing = await startTracing(env, { logger });
+  const http = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;
   const code = new QuickJsSandbox();
   // databases flows read and write (connections of kind postgres and mysql), a pool per connection
   const sql = new SqlConnections((name) => connections.sqlConfig(name));

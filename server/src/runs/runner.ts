@@ -33,7 +33,7 @@ import {
   type RunQueries,
   type RunWriteStore,
 } from '../storage/port.js';
-import type { RunTracing, TraceHeaders } from '../tracing/tracing.js';
+import type { RunTracing, TraceHeaders } from '../tracing/types.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */

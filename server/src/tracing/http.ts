@@ -20,10 +20,9 @@ const SECRET_PARAM = /(key|token|secret|password|passwd|signature|sig|auth|crede
  * conventions: `http.request.method`, `url.full`, `server.address`, `server.port`,
  * `http.response.status_code`, `error.type`), child of the span of the run, batch and node the
  * request's `origin` names, and carries that span's W3C `traceparent` to the system it calls.
- * Without tracing the client is returned as it is: no span, no header, no cost.
+ * (Without tracing the client is not wrapped at all: `Tracing.wrapHttp` is this.)
  */
-export function tracedHttpClient(http: HttpClient, tracing: Tracing | undefined): HttpClient {
-  if (!tracing) return http;
+export function tracedHttpClient(http: HttpClient, tracing: Tracing): HttpClient {
   const { tracer } = tracing;
   return async (req) => {
     const method = req.method.toUpperCase();

@@ -7,12 +7,12 @@ import type { RunEvent } from '@sluice/engine';
 import { emptyRunCounts, type NodeCounts } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
-import { startTracing, type Tracing, tracesEndpoint } from './tracing.js';
+import { startTracing, tracesEndpoint } from './start.js';
+import { createTracing, type Tracing } from './tracing.js';
 
 function tracer(): { tracing: Tracing; spans: () => Promise<ReadableSpan[]> } {
   const exporter = new InMemorySpanExporter();
-  const tracing = startTracing({ OTEL_SERVICE_NAME: 'sluice-test' }, { exporter });
-  if (!tracing) throw new Error('tracing did not start with an exporter');
+  const tracing = createTracing({ OTEL_SERVICE_NAME: 'sluice-test' }, undefined, { exporter });
   return {
     tracing,
     spans: async () => {
@@ -115,7 +115,7 @@ describe('run spans', () => {
 
   it('ends the spans still open when it shuts down, and ignores runs it never saw', async () => {
     const exporter = new InMemorySpanExporter();
-    const tracing = startTracing({}, { exporter }) as Tracing;
+    const tracing = createTracing({}, undefined, { exporter });
     tracing.event({ type: 'batch-started', runId: 'unknown', batchNo: 1, size: 1, at: 0 });
     tracing.runEnded('unknown', { status: 'succeeded' });
     tracing.runStarted('r1', info);
@@ -171,7 +171,7 @@ describe('the OTLP/HTTP export', () => {
       }),
     });
     const endpoint = `http://127.0.0.1:${(collector.address() as AddressInfo).port}`;
-    const tracing = startTracing(
+    const tracing = await startTracing(
       { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
       { logger },
     );

@@ -16,50 +16,11 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, type ReadableSpan, type SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
-import type { RequestOrigin, RunEvent } from '@sluice/engine';
-import type { NodeCounts, RunCounts } from '@sluice/shared';
+import type { HttpClient, RequestOrigin, RunEvent } from '@sluice/engine';
+import type { NodeCounts } from '@sluice/shared';
 import type { Logger } from '../logger.js';
-
-/** The trace context a caller sent with a request (W3C Trace Context headers). */
-export interface TraceHeaders {
-  traceparent?: string | undefined;
-  tracestate?: string | undefined;
-}
-
-/** What a run span says about the run it stands for. */
-export interface RunSpanInfo {
-  flowId: string | null;
-  flowName: string;
-  /** The node types of the flow by node id (node spans say their type). */
-  nodeTypes: ReadonlyMap<string, string>;
-  /** A run resumed from its checkpoint (its first life's span was in the process that died). */
-  resumed: boolean;
-  test?: boolean;
-}
-
-/** How a run ended, for its span. */
-export interface RunSpanEnd {
-  status: string;
-  counts?: RunCounts;
-  error?: string;
-}
-
-/**
- * What the run queue tells the tracer: a run was asked for in a caller's trace, started here, made
- * an event, ended. Every method is cheap and never throws; with tracing off there is no tracer at
- * all (the runner's `tracing` is undefined), so none of this runs.
- */
-export interface RunTracing {
-  adopt(runId: string, headers: TraceHeaders): void;
-  runStarted(runId: string, info: RunSpanInfo): void;
-  event(event: RunEvent): void;
-  runEnded(runId: string, end: RunSpanEnd): void;
-  /**
-   * Runs `fn` on behalf of a run: a request it sends that names no origin (a connection's status
-   * check before the run) is a child of the run's span.
-   */
-  within<T>(runId: string, fn: () => T): T;
-}
+import { tracedHttpClient } from './http.js';
+import type { ProcessTracing, RunSpanEnd, RunSpanInfo, TraceHeaders, TracingOptions } from './types.js';
 
 /** Trace contexts kept for runs not started yet; the oldest go first (runs another process executes never start here). */
 const ADOPTED_MAX = 10_000;
@@ -87,7 +48,7 @@ interface RunSpans {
  * child of the span of the node and batch that sent it. Spans are built here from the engine's
  * events and requests' `origin`: the engine knows nothing of OpenTelemetry.
  */
-export class Tracing implements RunTracing {
+export class Tracing implements ProcessTracing {
   readonly tracer: Tracer;
   private readonly propagator = new W3CTraceContextPropagator();
   /** Trace contexts runs were asked for in (a webhook's traceparent), until they start here. */
@@ -249,6 +210,10 @@ export class Tracing implements RunTracing {
     return node.ctx;
   }
 
+  wrapHttp(http: HttpClient): HttpClient {
+    return tracedHttpClient(http, this);
+  }
+
   /** Writes the W3C `traceparent` (and `tracestate`) of the span in `ctx` into `headers`. */
   inject(ctx: Context, headers: Record<string, string>): void {
     this.propagator.inject(ctx, headers, defaultTextMapSetter);
@@ -286,23 +251,13 @@ export class Tracing implements RunTracing {
   }
 }
 
-export interface TracingOptions {
-  /** Where spans go instead of the OTLP/HTTP exporter (tests give an in-memory one). */
-  exporter?: SpanExporter;
-  /** Told where traces go, and when they cannot be sent (once per outage) and can again. */
-  logger?: Logger;
-}
-
 /**
- * Starts tracing when `OTEL_EXPORTER_OTLP_ENDPOINT` (or `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`) is
- * set: spans are batched and sent as OTLP/HTTP JSON to `<endpoint>/v1/traces` (the traces endpoint
- * as given), with `service.name` from `OTEL_SERVICE_NAME`, else `sluice`. Off otherwise: undefined,
- * and nothing is traced. The provider is this process's own (not registered globally), so two
- * Sluice instances in one process (tests) trace apart.
+ * The tracer of this process (`startTracing` loads this module only when tracing is on): spans are
+ * batched and sent as OTLP/HTTP JSON to `url`, with `service.name` from `OTEL_SERVICE_NAME`, else
+ * `sluice`. The provider is this process's own (not registered globally), so two Sluice instances
+ * in one process (tests) trace apart.
  */
-export function startTracing(env: NodeJS.ProcessEnv, options: TracingOptions = {}): Tracing | undefined {
-  const url = tracesEndpoint(env);
-  if (!url && !options.exporter) return undefined;
+export function createTracing(env: NodeJS.ProcessEnv, url: string | undefined, options: TracingOptions): Tracing {
   const given =
     options.exporter ??
     new OTLPTraceExporter({ url: url as string, headers: parseHeaders(env.OTEL_EXPORTER_OTLP_HEADERS) });
@@ -328,15 +283,6 @@ export function startTracing(env: NodeJS.ProcessEnv, options: TracingOptions = {
     ],
   });
   return new Tracing(provider);
-}
-
-/** The OTLP/HTTP traces URL the environment names, or undefined (tracing off). */
-export function tracesEndpoint(env: NodeJS.ProcessEnv): string | undefined {
-  const traces = env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT?.trim();
-  if (traces) return traces;
-  const base = env.OTEL_EXPORTER_OTLP_ENDPOINT?.trim();
-  if (!base) return undefined;
-  return `${base.replace(/\/+$/, '')}/v1/traces`;
 }
 
 /** `OTEL_EXPORTER_OTLP_HEADERS`: `name=value` pairs separated by commas, values URL-encoded. */
