@@ -1,4 +1,4 @@
-import { type Attributes, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -7,8 +7,14 @@ import {
   ATTR_SERVER_PORT,
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
-import { type HttpClient, HttpFailure } from '@sluice/engine';
-import type { Tracing } from './tracing.js';
+import { type HttpClient, HttpFailure, type RequestOrigin } from '@sluice/engine';
+
+/** What the wrapper needs of the tracer (`Tracing`): its tracer, a request's parent, the header writer. */
+export interface RequestTracer {
+  readonly tracer: Tracer;
+  parentOf(origin: RequestOrigin | undefined): Context;
+  inject(ctx: Context, headers: Record<string, string>): void;
+}
 
 /** HTTP methods the semantic conventions know; any other is reported as `_OTHER`. */
 const KNOWN_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
@@ -22,7 +28,7 @@ const SECRET_PARAM = /(key|token|secret|password|passwd|signature|sig|auth|crede
  * request's `origin` names, and carries that span's W3C `traceparent` to the system it calls.
  * (Without tracing the client is not wrapped at all: `Tracing.wrapHttp` is this.)
  */
-export function tracedHttpClient(http: HttpClient, tracing: Tracing): HttpClient {
+export function tracedHttpClient(http: HttpClient, tracing: RequestTracer): HttpClient {
   const { tracer } = tracing;
   return async (req) => {
     const method = req.method.toUpperCase();
