@@ -635,6 +635,7 @@ export class Runner {
         const handle = this.active.get(candidate.id);
         if (verb && handle) applyControl(handle, verb);
       } catch (err) {
+        this.o.tracing?.runEnded(candidate.id, { status: 'failed', error: 'the run could not start' });
         this.runLog(candidate.id, candidate.flowId).error(
           { err },
           'the run could not start; the next scan tries again',
