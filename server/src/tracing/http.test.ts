@@ -102,6 +102,19 @@ describe('traced HTTP client', () => {
     }
   });
 
+  it('reports a method the conventions do not know as _OTHER, with the method as sent', async () => {
+    const { http, spans, close } = traced();
+    try {
+      await http({ method: 'PROPFIND', url: `${base}/dav`, headers: {}, timeoutMs: 5000 });
+      const [span] = await spans();
+      expect(span?.name).toBe('HTTP');
+      expect(span?.attributes['http.request.method']).toBe('_OTHER');
+      expect(span?.attributes['http.request.method_original']).toBe('PROPFIND');
+    } finally {
+      close();
+    }
+  });
+
   it('keeps no credentials of the URL in the span', async () => {
     const { http, spans, close } = traced();
     try {

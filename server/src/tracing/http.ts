@@ -2,6 +2,7 @@ import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer, t
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
+  ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -34,6 +35,7 @@ export function tracedHttpClient(http: HttpClient, tracing: RequestTracer): Http
     const method = req.method.toUpperCase();
     const known = KNOWN_METHODS.has(method);
     const attributes: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: known ? method : '_OTHER' };
+    if (!known) attributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = req.method;
     const url = parseUrl(req.url);
     if (url) {
       attributes[ATTR_URL_FULL] = shownUrl(url);
