@@ -345,9 +345,10 @@ export interface Connectors {
   /**
    * Calls the system with the connection's credentials to see whether it takes them. A run checks
    * each connection its nodes name once before reading anything: an answer of 401 or 403 fails the
-   * run at once; anything else (the system unreachable, a 5xx) lets it start.
+   * run at once; anything else (the system unreachable, a 5xx) lets it start. A run's check names
+   * its origin (the run, and the first node that names the connection), for the request it sends.
    */
-  check?(name: string, signal?: AbortSignal): Promise<ConnectionCheck>;
+  check?(name: string, signal?: AbortSignal, origin?: RequestOrigin): Promise<ConnectionCheck>;
   /**
    * Keeps the connections' limits (`ResolvedConnection.limits`), shared by the runs it is given to;
    * absent: requests are sent without limits.

@@ -186,8 +186,10 @@ describe('traces of runs', () => {
     expect(run.service).toBe('sluice');
     expect(run.attributes).toMatchObject({ 'sluice.run.status': 'succeeded', 'sluice.run.read': 5 });
 
-    // the ERP connection's check before the run
-    const [check, ...moreChecks] = childrenOf(run, 'GET');
+    // the ERP connection's check before the run, for the node that names it (its span in the run)
+    const [writeInRun, ...moreWrites] = childrenOf(run, 'node erp-write');
+    expect(moreWrites).toHaveLength(0);
+    const [check, ...moreChecks] = childrenOf(writeInRun as ReceivedSpan);
     expect(moreChecks).toHaveLength(0);
     expect(check).toMatchObject({ kind: SPAN_KIND_CLIENT });
     expect(check?.attributes).toMatchObject({
@@ -238,8 +240,11 @@ describe('traces of runs', () => {
     expect(run.parentSpanId).toBe('');
     expect(run.traceId).not.toBe(callerTraceId);
     const [source] = childrenOf(run, 'node work-orders');
-    const pages = childrenOf(source as ReceivedSpan);
-    // 25 work orders in pages of 10: three pages
+    const requests = childrenOf(source as ReceivedSpan);
+    // the connection's check before the run, then 25 work orders in pages of 10: three pages
+    const isCheck = (s: ReceivedSpan) => String(s.attributes['url.full']).endsWith('?limit=1');
+    expect(requests.filter(isCheck)).toHaveLength(1);
+    const pages = requests.filter((s) => !isCheck(s));
     expect(pages).toHaveLength(3);
     for (const page of pages) {
       expect(page).toMatchObject({ kind: SPAN_KIND_CLIENT, name: 'GET', traceId: run.traceId });

@@ -233,17 +233,6 @@ export class Runner {
     };
   }
 
-  /**
-   * The connectors as one run sees them: with tracing, a connection's status check before the run
-   * is sent on its behalf (its request span is a child of the run's); otherwise the shared ones.
-   */
-  private connectorsFor(runId: string): Connectors {
-    const { tracing, connectors } = this.o;
-    const check = connectors.check;
-    if (!tracing || !check) return connectors;
-    return { ...connectors, check: (name, signal) => tracing.within(runId, () => check(name, signal)) };
-  }
-
   /** Loads the connections the flow's nodes name, for the engine's synchronous lookups. */
   private async preload(flow: Flow): Promise<void> {
     if (!this.o.connections) return;
@@ -324,7 +313,7 @@ export class Runner {
       clock: this.o.clock,
       runtime: this.o.runtime,
       store: this.storeFor(runId),
-      connectors: this.connectorsFor(runId),
+      connectors: this.o.connectors,
       breakers: this.breakers,
       onEvent: (event: RunEvent) => {
         if (this.lost.has(runId)) return;
@@ -687,7 +676,7 @@ export class Runner {
       clock: this.o.clock,
       runtime: this.o.runtime,
       store: this.storeFor(runId),
-      connectors: this.connectorsFor(runId),
+      connectors: this.o.connectors,
       breakers: this.breakers,
       paused: status === 'paused',
       onEvent: (event: RunEvent) => {

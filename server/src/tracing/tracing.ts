@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import {
   type Attributes,
   type Context,
@@ -54,8 +53,6 @@ export class Tracing implements ProcessTracing {
   /** Trace contexts runs were asked for in (a webhook's traceparent), until they start here. */
   private readonly adopted = new Map<string, Context>();
   private readonly runs = new Map<string, RunSpans>();
-  /** The run code is working for (`within`), for requests that name no origin. */
-  private readonly ambient = new AsyncLocalStorage<string>();
 
   constructor(
     private readonly provider: TracerProvider,
@@ -71,10 +68,6 @@ export class Tracing implements ProcessTracing {
     if (!trace.getSpanContext(extracted)) return;
     this.adopted.set(runId, extracted);
     if (this.adopted.size > ADOPTED_MAX) this.adopted.delete(this.adopted.keys().next().value as string);
-  }
-
-  within<T>(runId: string, fn: () => T): T {
-    return this.ambient.run(runId, fn);
   }
 
   runStarted(runId: string, info: RunSpanInfo): void {
@@ -181,15 +174,12 @@ export class Tracing implements ProcessTracing {
 
   /**
    * The context a request from `origin` is sent in: the span of its node in its batch (opened by
-   * its first request), else its node's span in the run; a request sent on behalf of a run
-   * (`within`) that names no node, the run's span; any other (a connection checked from the API)
-   * starts a trace of its own.
+   * its first request), else its node's span in the run (a source's pages, a connection's check
+   * before the run); a request from no run (a connection checked from the API) starts a trace of
+   * its own.
    */
   parentOf(origin: RequestOrigin | undefined): Context {
-    if (!origin) {
-      const runId = this.ambient.getStore();
-      return (runId !== undefined && this.runs.get(runId)?.ctx) || ROOT_CONTEXT;
-    }
+    if (!origin) return ROOT_CONTEXT;
     const run = this.runs.get(origin.runId);
     if (!run) return ROOT_CONTEXT;
     const batch = origin.batchNo !== undefined ? run.batches.get(origin.batchNo) : undefined;

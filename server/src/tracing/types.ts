@@ -36,11 +36,6 @@ export interface RunTracing {
   runStarted(runId: string, info: RunSpanInfo): void;
   event(event: RunEvent): void;
   runEnded(runId: string, end: RunSpanEnd): void;
-  /**
-   * Runs `fn` on behalf of a run: a request it sends that names no origin (a connection's status
-   * check before the run) is a child of the run's span.
-   */
-  within<T>(runId: string, fn: () => T): T;
 }
 
 /** The tracer of a process: the run queue's, the HTTP client's wrapper, and its end. */
