@@ -204,6 +204,8 @@ export interface RequestOrigin {
   nodeId: string;
   /** The batch of the records the request carries; absent before a batch node (a source's pages). */
   batchNo?: number;
+  /** How many times this request was sent before (retries, a renewed token); absent the first time. */
+  resends?: number;
 }
 
 export interface HttpResponse {

@@ -308,4 +308,13 @@ describe('where a request comes from', () => {
       new Set(['run1/write']),
     );
   });
+
+  it('says how many times a request went out before (a retry)', async () => {
+    let calls = 0;
+    const retried = await run(batchFlow(records(1), 2, { url: '/orders', mode: 'record' }), () =>
+      ++calls < 3 ? json(503, {}) : json(201, {}),
+    );
+    expect(retried.requests.map((r) => r.origin?.resends)).toEqual([undefined, 1, 2]);
+    expect(retried.requests.every((r) => r.origin?.batchNo === 1)).toBe(true);
+  });
 });

@@ -102,6 +102,26 @@ describe('traced HTTP client', () => {
     }
   });
 
+  it('counts the times a request went out before (http.request.resend_count)', async () => {
+    const { http, spans, close } = traced();
+    try {
+      const origin = { runId: 'r', nodeId: 'n' };
+      await http({ method: 'GET', url: `${base}/again`, headers: {}, timeoutMs: 5000, origin });
+      await http({
+        method: 'GET',
+        url: `${base}/again`,
+        headers: {},
+        timeoutMs: 5000,
+        origin: { ...origin, resends: 2 },
+      });
+      const [first, third] = await spans();
+      expect(first?.attributes['http.request.resend_count']).toBeUndefined();
+      expect(third?.attributes['http.request.resend_count']).toBe(2);
+    } finally {
+      close();
+    }
+  });
+
   it('reports a method the conventions do not know as _OTHER, with the method as sent', async () => {
     const { http, spans, close } = traced();
     try {

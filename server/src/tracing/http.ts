@@ -3,6 +3,7 @@ import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
   ATTR_HTTP_REQUEST_METHOD_ORIGINAL,
+  ATTR_HTTP_REQUEST_RESEND_COUNT,
   ATTR_HTTP_RESPONSE_STATUS_CODE,
   ATTR_SERVER_ADDRESS,
   ATTR_SERVER_PORT,
@@ -42,6 +43,8 @@ export function tracedHttpClient(http: HttpClient, tracing: RequestTracer): Http
       attributes[ATTR_SERVER_ADDRESS] = url.hostname;
       attributes[ATTR_SERVER_PORT] = Number(url.port) || (url.protocol === 'https:' ? 443 : 80);
     }
+    const resends = req.origin?.resends;
+    if (resends) attributes[ATTR_HTTP_REQUEST_RESEND_COUNT] = resends;
     const parent = tracing.parentOf(req.origin);
     const span = tracer.startSpan(known ? method : 'HTTP', { kind: SpanKind.CLIENT, attributes }, parent);
     const headers = { ...req.headers };
