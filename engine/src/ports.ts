@@ -190,6 +190,22 @@ export interface HttpRequest {
    * connections alive keeps one pool per value, so each system's sockets are its own.
    */
   connection?: string;
+  /**
+   * Where in a run the request comes from (set by the engine for every request a node sends): a
+   * server that traces requests hangs each under its run, batch and node. Plain data; the engine
+   * does nothing else with it.
+   */
+  origin?: RequestOrigin;
+}
+
+/** The run, node and (for records cut into batches) batch a request is sent for. */
+export interface RequestOrigin {
+  runId: string;
+  nodeId: string;
+  /** The batch of the records the request carries; absent before a batch node (a source's pages). */
+  batchNo?: number;
+  /** How many times this request was sent before (retries, a renewed token); absent the first time. */
+  resends?: number;
 }
 
 export interface HttpResponse {
@@ -331,9 +347,10 @@ export interface Connectors {
   /**
    * Calls the system with the connection's credentials to see whether it takes them. A run checks
    * each connection its nodes name once before reading anything: an answer of 401 or 403 fails the
-   * run at once; anything else (the system unreachable, a 5xx) lets it start.
+   * run at once; anything else (the system unreachable, a 5xx) lets it start. A run's check names
+   * its origin (the run, and the first node that names the connection), for the request it sends.
    */
-  check?(name: string, signal?: AbortSignal): Promise<ConnectionCheck>;
+  check?(name: string, signal?: AbortSignal, origin?: RequestOrigin): Promise<ConnectionCheck>;
   /**
    * Keeps the connections' limits (`ResolvedConnection.limits`), shared by the runs it is given to;
    * absent: requests are sent without limits.

@@ -168,3 +168,30 @@ describe('credentials refused during a run', () => {
     expect(clock.now()).toBe(10_000); // waited out the breaker's cooldown
   });
 });
+
+describe('where a check comes from', () => {
+  it('names the run and the first node that names the connection', async () => {
+    const clock = new SimulatedClock(0);
+    const origins: unknown[] = [];
+    const connectors = {
+      ...fakeConnectors(() => json(201, {}), connections),
+      check: async (_name: string, _signal?: AbortSignal, origin?: unknown): Promise<ConnectionCheck> => {
+        origins.push(origin);
+        return { ok: true, status: 200, message: 'HTTP 200' };
+      },
+    };
+    const result = await clock.run(
+      startRun({
+        runId: 'r7',
+        flow: writeFlow(2),
+        clock,
+        runtime: testRuntime,
+        store: new MemoryRunStore(),
+        connectors,
+      }).done,
+    );
+    expect(result.status).toBe('succeeded');
+    // "write" and "audit" both name "erp": one check, for the first
+    expect(origins).toEqual([{ runId: 'r7', nodeId: 'write' }]);
+  });
+});

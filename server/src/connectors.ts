@@ -4,6 +4,7 @@ import {
   type Connectors,
   type HttpClient,
   HttpFailure,
+  type RequestOrigin,
   type ResolvedConnection,
 } from '@sluice/engine';
 
@@ -57,12 +58,16 @@ export interface CheckResult extends ConnectionCheck {
   state: 'ok' | 'unauthorized' | 'error';
 }
 
-/** Calls the system as the connection (GET base URL + check path, authenticated) and says how it answered. */
+/**
+ * Calls the system as the connection (GET base URL + check path, authenticated) and says how it
+ * answered. A run's check names its `origin` (for the request's trace span).
+ */
 export async function checkConnection(
   http: HttpClient,
   connection: ResolvedConnection,
   checkPath: string | null | undefined = connection.checkPath,
   signal?: AbortSignal,
+  origin?: RequestOrigin,
 ): Promise<CheckResult> {
   const url = joinUrl(connection.baseUrl, checkPath ?? '');
   const { auth } = connection;
@@ -85,6 +90,7 @@ export async function checkConnection(
         timeoutMs: 10_000,
         connection: connection.name,
         ...(signal ? { signal } : {}),
+        ...(origin ? { origin } : {}),
       });
       if (res.status === 401 && auth && !renewed) {
         auth.invalidate(obtained);
@@ -114,10 +120,10 @@ export function createConnectors(
     http,
     ...(files ? { files } : {}),
     connection: (name) => byName.get(name),
-    check: async (name, signal) => {
+    check: async (name, signal, origin) => {
       const connection = byName.get(name);
       if (!connection) return { ok: false, message: `no connection named "${name}"` };
-      const { state: _, ...result } = await checkConnection(http, connection, connection.checkPath, signal);
+      const { state: _, ...result } = await checkConnection(http, connection, connection.checkPath, signal, origin);
       return result;
     },
   };

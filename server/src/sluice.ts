@@ -27,6 +27,7 @@ import { sandboxConnections, startSandbox } from './sandbox/index.js';
 import { Scheduler } from './schedules/scheduler.js';
 import { LocalEventBus } from './storage/local-shared.js';
 import { openStorage, sharedStorage } from './storage/open.js';
+import { startTracing } from './tracing/start.js';
 import { Webhooks } from './webhooks/webhooks.js';
 
 type PartsConfig = Pick<
@@ -83,7 +84,9 @@ export async function openSluice(config: PartsConfig) {
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
   // keep-alive pools, one per connection: a run's requests reuse a few sockets
   const pooled = createPooledHttpClient();
-  const { http } = pooled;
+  // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent
+  const tracing = await startTracing(env, { logger });
+  const http = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;
   const code = new QuickJsSandbox();
   // databases flows read and write (connections of kind postgres and mysql), a pool per connection
   const sql = new SqlConnections((name) => connections.sqlConfig(name));
@@ -120,6 +123,7 @@ export async function openSluice(config: PartsConfig) {
     perFlow: config.perFlow,
     logger,
     ...(config.claims === false ? { claims: false } : {}),
+    ...(tracing ? { tracing } : {}),
   });
   runner.events.on('event', (event: RunEvent) => events.publish(event));
   // a breaker one process opens is open in all of them (PostgreSQL); a no-op with one process
@@ -180,6 +184,10 @@ export async function openSluice(config: PartsConfig) {
     http,
     /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
     closeHttp: () => pooled.close(),
+    /** Ends the spans of runs still open here and sends every span (no-op when tracing is off). */
+    closeTracing: async () => {
+      await tracing?.shutdown();
+    },
     sql,
     scheduler,
     webhooks,
@@ -274,6 +282,7 @@ export async function startSluice(
       await parts.code.close();
       await parts.sql.close();
       await storage.close();
+      await parts.closeTracing();
     },
   };
 }

@@ -31,7 +31,7 @@ export async function execute(o: ExecutionOptions): Promise<ExecutionResult> {
     if (o.test?.until && nodes.has(o.test.until)) state.runs = upstreamOf(nodes, o.test.until);
     start(nodes, { o, state, router, commits, waiting, permits });
     // a test that sends nothing does not call the systems to check credentials either
-    if (!o.test || o.test.sendWrites) await preflight(o.flow, o.connectors, state);
+    if (!o.test || o.test.sendWrites) await preflight(o.flow, o.connectors, state, o.runId);
     if (o.replay) await replay(o.replay, { state, nodes, router, checkpoints, commits, resume: o.resume });
     else await activateTriggers(nodes, state);
     for (const live of topologicalOrder(nodes.values())) await live.runtime.finish?.();

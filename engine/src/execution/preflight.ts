@@ -9,19 +9,20 @@ import type { RunState } from './state.js';
  * every record waiting on it. Other failures of the check (the system unreachable, a 5xx) let the
  * run start: the retries and the breaker deal with those.
  */
-export async function preflight(flow: Flow, connectors: Connectors, state: RunState): Promise<void> {
+export async function preflight(flow: Flow, connectors: Connectors, state: RunState, runId: string): Promise<void> {
   if (!connectors.check) return;
-  const names = new Set<string>();
+  // each connection, with the first node that names it (the check's request is sent for that node)
+  const names = new Map<string, string>();
   for (const node of flow.nodes) {
     const name = node.params.connection;
-    if (typeof name === 'string' && name !== '') names.add(name);
+    if (typeof name === 'string' && name !== '' && !names.has(name)) names.set(name, node.id);
   }
   await state.boundary(); // a run started paused sends nothing, checks included, until resumed
   const signal = state.control.signal;
   const checks = await Promise.all(
-    [...names].map(async (name) => {
+    [...names].map(async ([name, nodeId]) => {
       try {
-        return { name, result: await connectors.check?.(name, signal) };
+        return { name, result: await connectors.check?.(name, signal, { runId, nodeId }) };
       } catch {
         return { name, result: undefined };
       }

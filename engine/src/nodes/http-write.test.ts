@@ -292,3 +292,29 @@ describe('a URL filled from the record', () => {
     expect(store.byStatus('failed')).toHaveLength(0);
   });
 });
+
+describe('where a request comes from', () => {
+  it('names its run, node and batch, so a server can hang its span under them', async () => {
+    const written = new Map<string, number>();
+    const batched = await run(batchFlow(records(5), 2), validatingSystem(written));
+    expect(batched.requests.map((r) => r.origin)).toEqual(
+      [1, 2, 3].map((batchNo) => ({ runId: 'run1', nodeId: 'write', batchNo })),
+    );
+
+    // record mode: one request per record, each with its record's batch
+    const single = await run(batchFlow(records(3), 2, { url: '/orders', mode: 'record' }), () => json(201, {}));
+    expect(single.requests.map((r) => r.origin?.batchNo)).toEqual([1, 1, 2]);
+    expect(new Set(single.requests.map((r) => `${r.origin?.runId}/${r.origin?.nodeId}`))).toEqual(
+      new Set(['run1/write']),
+    );
+  });
+
+  it('says how many times a request went out before (a retry)', async () => {
+    let calls = 0;
+    const retried = await run(batchFlow(records(1), 2, { url: '/orders', mode: 'record' }), () =>
+      ++calls < 3 ? json(503, {}) : json(201, {}),
+    );
+    expect(retried.requests.map((r) => r.origin?.resends)).toEqual([undefined, 1, 2]);
+    expect(retried.requests.every((r) => r.origin?.batchNo === 1)).toBe(true);
+  });
+});

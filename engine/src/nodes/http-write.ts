@@ -28,7 +28,7 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
    * listed status is a success even outside 2xx, an unlisted 2xx a final failure. (callWithRetry
    * knows only 2xx, so the client it sees reports a configured success as a 200.)
    */
-  const send = async (body: string, key: string, target: Target): Promise<CallResult> => {
+  const send = async (body: string, key: string, target: Target, batchNo: number): Promise<CallResult> => {
     let last: HttpResponse | undefined;
     const http = ctx.connectors.http;
     // without successStatuses this is callWithRetry's own rule (2xx), so the context is used as is
@@ -61,6 +61,8 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
         },
         body,
         timeoutMs: params.timeoutMs,
+        origin:
+          batchNo > 0 ? { runId: ctx.runId, nodeId: ctx.node.id, batchNo } : { runId: ctx.runId, nodeId: ctx.node.id },
       },
       params.retry,
       target.breakerKey,
@@ -71,7 +73,7 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
   };
 
   const writeRecord = async (item: Item, target: Target): Promise<Outcome[]> => {
-    const result = await send(JSON.stringify(item.data), recordIdempotencyKey(item), target);
+    const result = await send(JSON.stringify(item.data), recordIdempotencyKey(item), target, item.batchNo);
     return [result.ok ? { ok: true, attempts: result.attempts } : result];
   };
 
@@ -85,7 +87,7 @@ export const httpWrite: NodeFactory<'http-write', WriteContext> = (ctx, params) 
       : items.map((item) => item.data);
     const body = params.bodyPath ? nest(params.bodyPath, records) : records;
     const key = batchKey(ctx.runId, ctx.node.id, items);
-    const result = await send(JSON.stringify(body), key, target);
+    const result = await send(JSON.stringify(body), key, target, items[0]?.batchNo ?? 0);
     if (!result.ok) return items.map(() => result);
     if (!params.resultsPath) return items.map(() => ({ ok: true, attempts: result.attempts }));
     return perRecord(items, result.response, result.attempts);

@@ -7,6 +7,7 @@ import {
   type HttpRequest,
   type HttpResponse,
   type Permit,
+  type RequestOrigin,
 } from '../ports.js';
 import { backoffMs, isRetryableStatus, type RetryPolicy, retryAfterMs } from '../retry.js';
 import type { NodeContext, SystemAccess } from '../runtime.js';
@@ -73,6 +74,8 @@ export async function callWithRetry(
   // a connection that learns its pace: answers that say "slower" cost no attempt, up to a bound
   const adaptive = ctx.connectors.connection(breakerKey)?.limits?.adaptive === true;
   let throttled = 0;
+  // how many times the request has gone out (every attempt, and the sends no attempt counts)
+  let sent = 0;
   for (;;) {
     attempt++;
     let waited = false;
@@ -92,7 +95,7 @@ export async function callWithRetry(
       ? { ...request.headers, ...ctx.connectors.connection(breakerKey)?.headers }
       : request.headers;
     try {
-      const response = await sendOnce(ctx, { ...request, headers }, breakerKey, auth);
+      const response = await sendOnce(ctx, { ...request, headers }, breakerKey, auth, () => sent++);
       refused = isRefusal(response.status);
       if (refused) breaker.trip();
       else breaker.report(response.status < 500);
@@ -169,6 +172,8 @@ async function sendOnce(
   request: HttpRequest,
   breakerKey: string,
   auth: ConnectionAuth | undefined,
+  /** Counts a send; answers how many went before it. */
+  sending: () => number,
 ): Promise<HttpResponse> {
   for (let renewed = false; ; renewed = true) {
     let obtained: Record<string, string> | undefined;
@@ -192,7 +197,13 @@ async function sendOnce(
     const sent = ctx.clock.now();
     try {
       const headers = obtained ? { ...request.headers, ...obtained } : request.headers;
-      response = await ctx.connectors.http({ ...request, headers, signal: ctx.signal, connection: breakerKey });
+      response = await ctx.connectors.http({
+        ...request,
+        headers,
+        signal: ctx.signal,
+        connection: breakerKey,
+        origin: requestOrigin(ctx, request, sending()),
+      });
     } finally {
       // what the answer says (its status, rate-limit headers, how long it took) feeds an adaptive pace
       permit.release(
@@ -204,6 +215,12 @@ async function sendOnce(
     if (response.status !== 401 || !auth || !obtained || renewed) return response;
     auth.invalidate(obtained);
   }
+}
+
+/** Where a request comes from, with how many times it went out before. */
+function requestOrigin(ctx: CallerContext, request: HttpRequest, resends: number): RequestOrigin {
+  const origin = request.origin ?? { runId: ctx.runId, nodeId: ctx.node.id };
+  return resends > 0 ? { ...origin, resends } : origin;
 }
 
 /** An answer that refuses the connection's credentials. */

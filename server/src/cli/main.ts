@@ -189,6 +189,7 @@ async function run(file: string, json: boolean, files: string | undefined): Prom
     await sluice.sandbox.close();
     await sluice.sql.close();
     await sluice.storage.close();
+    await sluice.closeTracing();
   }
 }
 

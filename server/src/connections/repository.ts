@@ -1,4 +1,4 @@
-import type { ConnectionCheck, Connectors, HttpClient, ResolvedConnection } from '@sluice/engine';
+import type { ConnectionCheck, Connectors, HttpClient, RequestOrigin, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
 import type { ConnectionInput, ConnectionPatch, ConnectionView, OAuth2Settings } from '@sluice/shared';
 import { parseSqlUrl, type SqlConnectionConfig, sqlKindOf } from '../connectors/sql/index.js';
@@ -206,9 +206,9 @@ export class ConnectionRepository {
     return {
       http,
       connection: (n) => this.loaded(n),
-      check: async (n, signal) => {
+      check: async (n, signal, origin) => {
         if (!(await this.resolve(n))) return { ok: false, message: `no connection named "${n}"` };
-        const { state: _, ...result } = await this.probe(n, http, signal);
+        const { state: _, ...result } = await this.probe(n, http, signal, origin);
         return result;
       },
     };
@@ -225,12 +225,17 @@ export class ConnectionRepository {
   }
 
   /** Checks the connection against its system; the status of a stored connection is kept. */
-  private async probe(connectionName: string, http: HttpClient, signal?: AbortSignal): Promise<CheckResult> {
+  private async probe(
+    connectionName: string,
+    http: HttpClient,
+    signal?: AbortSignal,
+    origin?: RequestOrigin,
+  ): Promise<CheckResult> {
     const view = await this.get(connectionName);
     const conn = (await this.resolve(connectionName)) as ResolvedConnection;
     const result = sqlKindOf(conn.baseUrl)
       ? await this.checkDatabase(connectionName)
-      : await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal);
+      : await checkConnection(http, conn, view.checkPath ?? conn.checkPath, signal, origin);
     if (!view.builtIn) await this.rows.setStatus(connectionName, result.state, result.message, this.now());
     return result;
   }

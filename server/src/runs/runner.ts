@@ -33,6 +33,7 @@ import {
   type RunQueries,
   type RunWriteStore,
 } from '../storage/port.js';
+import type { RunTracing, TraceHeaders } from '../tracing/types.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */
@@ -51,6 +52,8 @@ export interface EnqueueOptions {
   inputs?: readonly unknown[];
   /** A scheduled run's slot. */
   scheduledFor?: number;
+  /** The trace context the run was asked for in (a webhook call's traceparent): its span joins that trace. */
+  trace?: TraceHeaders;
 }
 
 export interface RunnerOptions {
@@ -88,6 +91,8 @@ export interface RunnerOptions {
    * for a worker. Its test runs still execute here, since their draft lives only in its request.
    */
   claims?: boolean;
+  /** Spans of runs, batches and nodes (OpenTelemetry); none: nothing traced. */
+  tracing?: RunTracing;
 }
 
 /**
@@ -267,6 +272,7 @@ export class Runner {
       ...(options.inputs ? { inputs: options.inputs } : {}),
       ...(options.scheduledFor !== undefined ? { scheduledFor: options.scheduledFor } : {}),
     });
+    if (options.trace) this.o.tracing?.adopt(runId, options.trace);
     this.events.emit('event', { type: 'status', runId, status: 'queued', counts: emptyRunCounts() });
     this.o.wake?.notifyQueued();
     queueMicrotask(() => void this.pump());
@@ -298,6 +304,8 @@ export class Runner {
     log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
     // a test compares with the flow's current hashes and stages nothing (the engine sees to that)
     const changes = flowId ? this.changesFor(runId, flowId) : undefined;
+    const tracing = this.o.tracing;
+    tracing?.runStarted(runId, { flowId, flowName: flow.name, nodeTypes: nodeTypes(flow), resumed: false, test: true });
     const handle = startRun({
       runId,
       ...(changes ? { changes } : {}),
@@ -310,6 +318,7 @@ export class Runner {
       onEvent: (event: RunEvent) => {
         if (this.lost.has(runId)) return;
         logEvent(log, event);
+        tracing?.event(event);
         this.events.emit('event', event);
       },
       test: {
@@ -324,11 +333,13 @@ export class Runner {
     handle.done
       .then(
         (result) => {
+          tracing?.runEnded(runId, runEnd(result));
           this.testData.set(runId, result.test ?? {});
           log.info({ status: result.status, counts: result.counts }, `the test run ended ${result.status}`);
           this.finish(runId, result);
         },
         (err: unknown) => {
+          tracing?.runEnded(runId, { status: 'failed', error: 'the test run could not be stored' });
           log.error({ err }, 'the test run could not be stored');
           this.finish(runId);
         },
@@ -613,6 +624,7 @@ export class Runner {
         const handle = this.active.get(candidate.id);
         if (verb && handle) applyControl(handle, verb);
       } catch (err) {
+        this.o.tracing?.runEnded(candidate.id, { status: 'failed', error: 'the run could not start' });
         this.runLog(candidate.id, candidate.flowId).error(
           { err },
           'the run could not start; the next scan tries again',
@@ -649,6 +661,13 @@ export class Runner {
       return;
     }
     const changes = flowId ? this.changesFor(runId, flowId) : undefined;
+    const tracing = this.o.tracing;
+    tracing?.runStarted(runId, {
+      flowId,
+      flowName: checked.flow.name,
+      nodeTypes: nodeTypes(checked.flow),
+      resumed: status !== 'queued',
+    });
     const handle = startRun({
       runId,
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
@@ -663,6 +682,7 @@ export class Runner {
       onEvent: (event: RunEvent) => {
         if (this.lost.has(runId)) return;
         logEvent(log, event);
+        tracing?.event(event);
         this.events.emit('event', event);
       },
       ...(resume ? { resume } : {}),
@@ -675,6 +695,7 @@ export class Runner {
     handle.done
       .then(
         async (result) => {
+          tracing?.runEnded(runId, this.lost.has(runId) ? { status: 'lost' } : runEnd(result));
           if (this.lost.has(runId)) return this.finishLost(runId);
           const ended = {
             status: result.status,
@@ -688,6 +709,7 @@ export class Runner {
           this.finish(runId, result);
         },
         (err: unknown) => {
+          tracing?.runEnded(runId, { status: 'failed', error: 'the run could not be stored' });
           if (this.lost.has(runId)) return this.finishLost(runId);
           log.error({ err }, 'the run could not be stored');
           this.finish(runId);
@@ -802,6 +824,16 @@ export class Runner {
     this.waiters.delete(runId);
     for (const w of waiters) w(final);
   }
+}
+
+/** The node types of a flow by node id, for the spans of its nodes. */
+function nodeTypes(flow: Flow): Map<string, string> {
+  return new Map(flow.nodes.map((n) => [n.id, n.type]));
+}
+
+/** How a run ended, as its span says it. */
+function runEnd(result: RunResult): { status: string; counts: RunResult['counts']; error?: string } {
+  return { status: result.status, counts: result.counts, ...(result.error ? { error: result.error } : {}) };
 }
 
 function applyControl(handle: RunHandle, verb: ControlVerb): void {

@@ -35,6 +35,8 @@ export interface ErpLogEntry {
   entity: ErpEntity;
   kind: 'single' | 'batch';
   idempotencyKey: string | null;
+  /** The W3C `traceparent` header it carried (a traced Sluice sends one), else null. */
+  traceparent: string | null;
   /** Records in the request. */
   records: number;
   accepted: number;
@@ -231,6 +233,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
       entity,
       kind,
       idempotencyKey: idem ?? null,
+      traceparent: c.req.header('traceparent') ?? null,
       records: results?.length ?? 1,
       accepted: 0,
       rejected: 0,
@@ -265,6 +268,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
         entity,
         kind: 'single',
         idempotencyKey: idem ?? null,
+        traceparent: c.req.header('traceparent') ?? null,
         records: 1,
         accepted: result.status === 201 ? 1 : 0,
         rejected: result.status === 201 ? 0 : 1,
@@ -341,6 +345,7 @@ export function erpApp(o: ErpOptions): { app: Hono; stats: () => ErpStats; reset
         entity,
         kind: 'batch',
         idempotencyKey: idem ?? null,
+        traceparent: c.req.header('traceparent') ?? null,
         records: items.length,
         accepted: items.length - rejected - replayedRecords,
         rejected,

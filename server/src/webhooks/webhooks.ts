@@ -85,7 +85,14 @@ export class Webhooks {
     const body = await readLimited(c, limit);
     this.authenticate(c, this.box.open(row.secret), body);
     const records = parseRecords(body.toString('utf8'));
-    const runId = await this.runner.enqueue(row.flowId, 'webhook', { version: 'published', inputs: records });
+    // a caller that traces sends its trace context: the run's span joins that trace
+    const traceparent = c.req.header('traceparent');
+    const tracestate = c.req.header('tracestate');
+    const runId = await this.runner.enqueue(row.flowId, 'webhook', {
+      version: 'published',
+      inputs: records,
+      ...(traceparent ? { trace: { traceparent, tracestate } } : {}),
+    });
     return c.json({ runId, status: 'queued', records: records.length }, 202);
   }
 
