@@ -444,12 +444,21 @@ describe('alert rules through the API', () => {
     });
     expect(renamed).toMatchObject({ name: 'Renamed', enabled: false, channel: { hasSecret: true } });
     expect((await t.parts.storage.alerts.rule(rule.id))?.secret).toBe(sealed);
-    // another channel type drops it
+    // another channel type drops it; a Slack URL is a credential: sealed, shown only by its host
+    const slackUrl = 'http://127.0.0.1:9/services/T0001/B0002/s3cr3tW3bh00kPath';
     const slack = await call<AlertRuleView>('PUT', path, {
       condition: { kind: 'run-failed' },
-      channel: { type: 'slack', url: 'http://127.0.0.1:9/slack' },
+      channel: { type: 'slack', url: slackUrl },
     });
-    expect(slack.channel).toMatchObject({ type: 'slack', hasSecret: false });
+    expect(slack.channel).toMatchObject({ type: 'slack', url: 'http://127.0.0.1:9/…', hasSecret: true });
+    const slackSealed = (await t.parts.storage.alerts.rule(rule.id))?.secret;
+    expect(slackSealed).not.toBe(sealed);
+    expect(JSON.stringify(await t.parts.storage.alerts.rule(rule.id))).not.toContain('s3cr3tW3bh00kPath');
+    expect(JSON.stringify(await call('GET', `/api/flows/${flowId}/alerts`))).not.toContain('s3cr3tW3bh00kPath');
+    // changed without its URL, it keeps the sealed one; a new Slack rule without one is refused
+    await call('PUT', path, { name: 'Slack kept', condition: { kind: 'run-failed' }, channel: { type: 'slack' } });
+    expect((await t.parts.storage.alerts.rule(rule.id))?.secret).toBe(slackSealed);
+    await refused({ condition: { kind: 'run-failed' }, channel: { type: 'slack' } }, 'channel.url');
     await call('DELETE', path, undefined, 204);
     await call('DELETE', path, undefined, 404);
     await call('PUT', path, { condition: { kind: 'run-failed' }, channel: hook }, 404);

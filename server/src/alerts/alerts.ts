@@ -115,7 +115,7 @@ export class Alerts {
     const row: AlertRuleRow = {
       id: `al_${randomBytes(9).toString('base64url')}`,
       flowId,
-      ...this.fields(input, null),
+      ...this.fields(input),
       createdAt: now,
       updatedAt: now,
     };
@@ -126,7 +126,8 @@ export class Alerts {
   async update(flowId: string, ruleId: string, input: AlertRuleInput): Promise<AlertRuleView> {
     await this.o.flows.get(flowId);
     const existing = await this.find(flowId, ruleId);
-    const kept = (JSON.parse(existing.channel) as StoredChannel).type === input.channel.type ? existing.secret : null;
+    const stored = JSON.parse(existing.channel) as StoredChannel;
+    const kept = stored.type === input.channel.type ? { channel: stored, secret: existing.secret } : undefined;
     const row: AlertRuleRow = { ...existing, ...this.fields(input, kept), updatedAt: this.now() };
     if (!(await this.o.rows.updateRule(row))) throw noRule(flowId, ruleId);
     return ruleView(row);
@@ -163,20 +164,34 @@ export class Alerts {
     return row;
   }
 
-  /** The stored fields of a rule as given; `kept`: the sealed secret to keep when none is given. */
-  private fields(input: AlertRuleInput, kept: string | null) {
+  /**
+   * The stored fields of a rule as given. `kept`: the rule's stored channel and sealed secret when its
+   * channel type stays (kept when none is given).
+   */
+  private fields(input: AlertRuleInput, kept?: { channel: StoredChannel; secret: string | null }) {
     const c = input.channel;
-    const secret = 'secret' in c && c.secret !== undefined ? this.o.box.seal(c.secret) : kept;
     let channel: StoredChannel;
+    let secret: string | null;
     if (c.type === 'webhook') {
+      secret = c.secret !== undefined ? this.o.box.seal(c.secret) : (kept?.secret ?? null);
       if (!secret) {
         throw new InvalidError('bad_request', 'channel.secret: required for a webhook channel (it signs each alert)', {
           path: 'channel.secret',
         });
       }
       channel = { type: 'webhook', url: c.url };
-    } else if (c.type === 'slack') channel = { type: 'slack', url: c.url };
-    else {
+    } else if (c.type === 'slack') {
+      // the URL is the credential (whoever has it may post): sealed as the secret, and only its scheme
+      // and host kept in the clear, to show
+      const keptUrl = kept?.channel.type === 'slack' ? kept.channel.url : undefined;
+      secret = c.url !== undefined ? this.o.box.seal(c.url) : keptUrl !== undefined ? (kept?.secret ?? null) : null;
+      const shown = c.url !== undefined ? hiddenPath(c.url) : keptUrl;
+      if (!secret || shown === undefined) {
+        throw new InvalidError('bad_request', 'channel.url: required for a Slack channel', { path: 'channel.url' });
+      }
+      channel = { type: 'slack', url: shown };
+    } else {
+      secret = c.secret !== undefined ? this.o.box.seal(c.secret) : (kept?.secret ?? null);
       if (!c.smtpUrl && !this.o.smtpUrl) {
         throw new InvalidError(
           'bad_request',
@@ -201,7 +216,7 @@ export class Alerts {
       enabled: input.enabled,
       condition: JSON.stringify(input.condition),
       channel: JSON.stringify(channel),
-      secret: c.type === 'slack' ? null : secret,
+      secret,
     };
   }
 
@@ -315,6 +330,11 @@ export class Alerts {
     this.o.logger.info({ deliveryId: id, flowId: rule.flowId, ruleId: rule.id, kind }, `alert: ${what.summary}`);
     this.o.deliverer.wake();
   }
+}
+
+/** A Slack webhook's URL as shown: its scheme and host, the path (the credential) hidden. */
+function hiddenPath(url: string): string {
+  return `${new URL(url).origin}/…`;
 }
 
 const kindOf = (r: AlertRuleRow) => (JSON.parse(r.condition) as AlertCondition).kind;

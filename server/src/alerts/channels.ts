@@ -6,6 +6,7 @@ import { type AlertMessage, alertText } from './message.js';
 /** A channel's settings as stored (its secret apart, sealed). */
 export type StoredChannel =
   | { type: 'webhook'; url: string }
+  /** url: its scheme and host only; the whole URL (the credential) is the rule's sealed secret. */
   | { type: 'slack'; url: string }
   | { type: 'email'; to: string[]; smtpUrl?: string; username?: string };
 
@@ -48,7 +49,10 @@ export async function sendAlert(
     if (!secret) throw new Error('the webhook channel has no secret to sign with');
     headers['x-sluice-signature'] = signBody(secret, body);
   }
-  const res = await ctx.http({ method: 'POST', url: channel.url, headers, body, timeoutMs: HTTP_TIMEOUT_MS });
+  // a Slack channel's URL is its secret (the stored one shows only its host)
+  const url = channel.type === 'slack' ? secret : channel.url;
+  if (!url) throw new Error('the Slack channel has no webhook URL');
+  const res = await ctx.http({ method: 'POST', url, headers, body, timeoutMs: HTTP_TIMEOUT_MS });
   if (res.status < 200 || res.status >= 300) {
     const text = res.body.trim().slice(0, BODY_IN_ERROR);
     throw new Error(`HTTP ${res.status}${text ? `: ${text}` : ''}`);

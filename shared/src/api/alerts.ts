@@ -83,7 +83,14 @@ export const alertChannelInputSchema = z
       })
       .describe('A JSON POST, HMAC-signed as Sluice signs its webhooks.'),
     z
-      .strictObject({ type: z.literal('slack'), url: httpUrl })
+      .strictObject({
+        type: z.literal('slack'),
+        url: httpUrl
+          .optional()
+          .describe(
+            "The incoming webhook's URL. It is the credential (whoever has it can post), so it is stored encrypted and returned only as its address with the path hidden. Required when the rule is made; left out, the stored one is kept.",
+          ),
+      })
       .describe('A Slack-compatible incoming webhook: a POST of { "text": … }.'),
     z
       .strictObject({
@@ -118,11 +125,18 @@ export type AlertRuleInput = z.output<typeof alertRuleInputSchema>;
 
 export const alertChannelViewSchema = z.strictObject({
   type: z.enum(ALERT_CHANNELS),
-  url: z.string().nullable().describe('webhook, slack: where it posts.'),
+  url: z
+    .string()
+    .nullable()
+    .describe(
+      'webhook: where it posts; slack: the scheme and host it posts to, the rest hidden (e.g. https://hooks.slack.com/…).',
+    ),
   to: z.array(z.string()).nullable().describe('email: the recipients.'),
   smtpUrl: z.string().nullable(),
   username: z.string().nullable(),
-  hasSecret: z.boolean().describe('Whether a secret (HMAC secret, SMTP password) is stored; it is never returned.'),
+  hasSecret: z
+    .boolean()
+    .describe('Whether a secret (HMAC secret, SMTP password, Slack webhook URL) is stored; it is never returned.'),
 });
 export type AlertChannelView = z.output<typeof alertChannelViewSchema>;
 

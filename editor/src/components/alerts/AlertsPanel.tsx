@@ -265,7 +265,14 @@ function AlertRuleForm({ flowId, original, onSaved, onCancel }: FormProps) {
           ))}
         </select>
       </label>
-      {v.channel !== 'email' && text('url', 'URL', { type: 'url', placeholder: 'https://…' })}
+      {v.channel === 'webhook' && text('url', 'URL', { type: 'url', placeholder: 'https://…' })}
+      {v.channel === 'slack' &&
+        text('url', 'Webhook URL (kept encrypted)', {
+          type: 'password',
+          placeholder: keepsSecret
+            ? `stored (${original?.channel.url ?? ''}): leave empty to keep it`
+            : 'https://hooks…',
+        })}
       {v.channel === 'webhook' &&
         text('secret', 'Signing secret', {
           type: 'password',

@@ -74,6 +74,23 @@ describe('the alert rule form', () => {
     expect(buildRuleBody(form)).toMatchObject({ ok: false, errors: { secret: 'required: it signs each alert' } });
   });
 
+  it('keeps a stored Slack URL, a secret never shown, when the field is left empty', () => {
+    const slack = { ...stored, channel: { ...stored.channel, type: 'slack' as const, url: 'https://hooks.example/…' } };
+    const form = formFromRule(slack);
+    expect(form).toMatchObject({ channel: 'slack', url: '' });
+    expect(buildRuleBody(form, slack)).toMatchObject({ ok: true, body: { channel: { type: 'slack' } } });
+    const built = buildRuleBody(form, slack);
+    expect(built.ok && 'url' in built.body.channel).toBe(false);
+    expect(buildRuleBody({ ...form, url: 'https://hooks.example/T1/B2/x' }, slack)).toMatchObject({
+      ok: true,
+      body: { channel: { type: 'slack', url: 'https://hooks.example/T1/B2/x' } },
+    });
+    expect(buildRuleBody(form)).toMatchObject({
+      ok: false,
+      errors: { url: 'required: the webhook URL Slack gave you' },
+    });
+  });
+
   it('says a condition in words', () => {
     expect(conditionText(stored)).toBe('when a run succeeds with 50 or more, or 5 % or more of its records failed');
     expect(conditionText({ condition: { kind: 'run-longer', seconds: 1800 } })).toBe(

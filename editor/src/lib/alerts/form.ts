@@ -47,7 +47,10 @@ export const EMPTY_ALERT_FORM: AlertFormValues = {
   username: '',
 };
 
-/** The form filled from a stored rule (its secret is never sent back: left empty, kept unless typed). */
+/**
+ * The form filled from a stored rule. Its secret is never sent back: left empty, kept unless typed; so
+ * is a Slack channel's URL, which is its secret (the rule shows only its host).
+ */
 export function formFromRule(rule: AlertRuleView): AlertFormValues {
   const c = rule.condition;
   return {
@@ -59,7 +62,7 @@ export function formFromRule(rule: AlertRuleView): AlertFormValues {
     minPercent: c.kind === 'failed-records' ? (c.minShare !== undefined ? String(round(c.minShare * 100)) : '') : '5',
     minutes: c.kind === 'run-longer' ? String(round(c.seconds / 60)) : '30',
     channel: rule.channel.type,
-    url: rule.channel.url ?? '',
+    url: rule.channel.type === 'slack' ? '' : (rule.channel.url ?? ''),
     to: (rule.channel.to ?? []).join(', '),
     smtpUrl: rule.channel.smtpUrl ?? '',
     username: rule.channel.username ?? '',
@@ -118,14 +121,18 @@ export function buildRuleBody(v: AlertFormValues, original?: AlertRuleView | nul
       ...(smtpUrl && v.username.trim() ? { username: v.username.trim() } : {}),
       ...(smtpUrl && secret ? { secret } : {}),
     };
+  } else if (v.channel === 'slack') {
+    // its URL is a secret: left empty on a Slack rule being edited, the stored one is kept
+    const keeps = original?.channel.type === 'slack' && original.channel.hasSecret;
+    if (!url && !keeps) errors.url = 'required: the webhook URL Slack gave you';
+    else if (url && !/^https?:\/\/\S+$/i.test(url)) errors.url = 'an http(s) URL';
+    channel = { type: 'slack', ...(url ? { url } : {}) };
   } else {
     if (!/^https?:\/\/\S+$/i.test(url)) errors.url = 'an http(s) URL';
-    if (v.channel === 'webhook') {
-      const keeps = original?.channel.type === 'webhook' && original.channel.hasSecret;
-      if (!secret && !keeps) errors.secret = 'required: it signs each alert';
-      else if (secret && secret.length < 8) errors.secret = 'at least 8 characters';
-      channel = { type: 'webhook', url, ...(secret ? { secret } : {}) };
-    } else channel = { type: 'slack', url };
+    const keeps = original?.channel.type === 'webhook' && original.channel.hasSecret;
+    if (!secret && !keeps) errors.secret = 'required: it signs each alert';
+    else if (secret && secret.length < 8) errors.secret = 'at least 8 characters';
+    channel = { type: 'webhook', url, ...(secret ? { secret } : {}) };
   }
   if (Object.keys(errors).length) return { ok: false, errors };
   return {
