@@ -1,12 +1,12 @@
 import type { Logger } from '../logger.js';
 import type { Storage } from './port.js';
-import { DATABASE_URL_VARIABLE } from './postgres/db.js';
+import { DATABASE_URL_VARIABLE, StorageStartError } from './postgres/db.js';
 
-export { StorageStartError } from './postgres/db.js';
+export { StorageStartError };
 
 import { openPostgresStorage } from './postgres/index.js';
 import { openSqliteStorage } from './sqlite/index.js';
-import { databaseFile } from './sqlite/open.js';
+import { databaseFile, NewerDatabaseError } from './sqlite/open.js';
 
 export interface StorageOptions {
   /** The data directory (the SQLite file lives in it). */
@@ -37,10 +37,15 @@ export async function openStorage(options: StorageOptions): Promise<Storage> {
       ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
       ...(options.logger ? { logger: options.logger } : {}),
     });
-  return openSqliteStorage(databaseFile(options.dataDir), {
-    ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
-    ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
-    ...(options.logger ? { logger: options.logger } : {}),
-    ...(options.progress ? { progress: options.progress } : {}),
-  });
+  try {
+    return await openSqliteStorage(databaseFile(options.dataDir), {
+      ...(options.payloadCap !== undefined ? { payloadCap: options.payloadCap } : {}),
+      ...(options.leaseTtlMs !== undefined ? { leaseTtlMs: options.leaseTtlMs } : {}),
+      ...(options.logger ? { logger: options.logger } : {}),
+      ...(options.progress ? { progress: options.progress } : {}),
+    });
+  } catch (err) {
+    if (err instanceof NewerDatabaseError) throw new StorageStartError(`SLUICE_DATA_DIR: ${err.message}`);
+    throw err;
+  }
 }

@@ -14,6 +14,34 @@ export function latestMigrationMillis(): number {
   return Math.max(0, ...readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_SQLITE }).map((m) => m.folderMillis));
 }
 
+/** A database a newer build of Sluice has migrated: this build does not know its schema. */
+export class NewerDatabaseError extends Error {
+  constructor(
+    readonly file: string,
+    readonly recorded: number,
+    readonly known: number,
+  ) {
+    super(
+      `${file} was migrated by a newer Sluice (its last migration is of ${new Date(recorded).toISOString()}, ` +
+        `this build's of ${new Date(known).toISOString()}): run the newer Sluice, or restore a backup this build made`,
+    );
+    this.name = 'NewerDatabaseError';
+  }
+}
+
+/** Refuses a database that records a migration newer than every migration of this build. */
+function refuseNewer(client: Database.Database, file: string): void {
+  const table = client
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (!table) return;
+  const row = client.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations').get() as {
+    latest: number | null;
+  };
+  const known = latestMigrationMillis();
+  if (row.latest !== null && Number(row.latest) > known) throw new NewerDatabaseError(file, Number(row.latest), known);
+}
+
 /** The SQLite file inside a data directory. */
 export function databaseFile(dataDir: string): string {
   return path.join(dataDir, 'sluice.sqlite');
@@ -45,6 +73,8 @@ export function openDatabase(file: string): Db {
   client.pragma(`mmap_size = ${READ_MMAP_BYTES}`);
   const db = drizzle(client, { schema }) as Db;
   try {
+    // applying this build's migrations to a newer schema would run on tables it does not know
+    refuseNewer(client, file);
     migrate(db, { migrationsFolder: MIGRATIONS_OF_SQLITE });
   } catch (err) {
     client.close();
