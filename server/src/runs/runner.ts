@@ -16,6 +16,7 @@ import {
   emptyRunCounts,
   type Flow,
   isFinalRunStatus,
+  type NodeCounts,
   type RunDetail,
   type RunStatus,
   type TriggerKind,
@@ -88,6 +89,26 @@ export interface RunnerOptions {
    * for a worker. Its test runs still execute here, since their draft lives only in its request.
    */
   claims?: boolean;
+  /** Follows each run executing here, its events and its end (the metrics); none: nobody. */
+  observer?: RunObserver;
+}
+
+/**
+ * What follows the runs executing in this process (`Metrics`): told when one starts or is taken up
+ * again, with what it runs, then of its events and its end (none: it stopped here without ending).
+ */
+export interface RunObserver {
+  observeRun(run: {
+    runId: string;
+    flowId: string | null;
+    trigger: TriggerKind;
+    flow: Flow;
+    startedAt?: number | null;
+    resumedNodeCounts?: Record<string, NodeCounts>;
+  }): {
+    event(event: RunEvent): void;
+    end(result: { status: RunStatus; nodeCounts?: Record<string, NodeCounts> } | undefined): void;
+  };
 }
 
 /**
@@ -298,6 +319,7 @@ export class Runner {
     log.info({ limit: request.limit, sendWrites: request.sendWrites }, 'starting a test run');
     // a test compares with the flow's current hashes and stages nothing (the engine sees to that)
     const changes = flowId ? this.changesFor(runId, flowId) : undefined;
+    const observed = this.o.observer?.observeRun({ runId, flowId, trigger: 'test', flow });
     const handle = startRun({
       runId,
       ...(changes ? { changes } : {}),
@@ -311,6 +333,7 @@ export class Runner {
         if (this.lost.has(runId)) return;
         logEvent(log, event);
         this.events.emit('event', event);
+        observed?.event(event);
       },
       test: {
         limit: request.limit,
@@ -326,10 +349,12 @@ export class Runner {
         (result) => {
           this.testData.set(runId, result.test ?? {});
           log.info({ status: result.status, counts: result.counts }, `the test run ended ${result.status}`);
+          observed?.end(result);
           this.finish(runId, result);
         },
         (err: unknown) => {
           log.error({ err }, 'the test run could not be stored');
+          observed?.end({ status: 'failed' });
           this.finish(runId);
         },
       )
@@ -626,7 +651,7 @@ export class Runner {
   }
 
   private async launch(runId: string, status: RunStatus, flowId: string | null): Promise<void> {
-    const { document, retryOf } = await this.o.runs.versionOf(runId);
+    const { document, retryOf, trigger, startedAt } = await this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
       const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
@@ -649,6 +674,14 @@ export class Runner {
       return;
     }
     const changes = flowId ? this.changesFor(runId, flowId) : undefined;
+    const observed = this.o.observer?.observeRun({
+      runId,
+      flowId,
+      trigger,
+      flow: checked.flow,
+      startedAt,
+      ...(resume ? { resumedNodeCounts: resume.nodeCounts } : {}),
+    });
     const handle = startRun({
       runId,
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
@@ -664,6 +697,7 @@ export class Runner {
         if (this.lost.has(runId)) return;
         logEvent(log, event);
         this.events.emit('event', event);
+        observed?.event(event);
       },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
@@ -675,7 +709,11 @@ export class Runner {
     handle.done
       .then(
         async (result) => {
-          if (this.lost.has(runId)) return this.finishLost(runId);
+          if (this.lost.has(runId)) {
+            observed?.end(undefined);
+            return this.finishLost(runId);
+          }
+          observed?.end(result);
           const ended = {
             status: result.status,
             counts: result.counts,
@@ -688,8 +726,12 @@ export class Runner {
           this.finish(runId, result);
         },
         (err: unknown) => {
-          if (this.lost.has(runId)) return this.finishLost(runId);
+          if (this.lost.has(runId)) {
+            observed?.end(undefined);
+            return this.finishLost(runId);
+          }
           log.error({ err }, 'the run could not be stored');
+          observed?.end({ status: 'failed' });
           this.finish(runId);
         },
       )

@@ -76,6 +76,13 @@ export class GroupQueue {
     return this.isClosed;
   }
 
+  /** Rows handed over and not yet written: gathered, or sent and not yet written (the writer's lag). */
+  get lagRows(): number {
+    let rows = this.rowsInFlight;
+    for (const p of this.pending.values()) rows += p.group.size;
+    return rows;
+  }
+
   /** Groups sent and not yet written. */
   get inFlight(): number {
     return this.sent.size;

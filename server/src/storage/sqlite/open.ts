@@ -4,11 +4,30 @@ import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { type BetterSQLite3Database, drizzle } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
+import { readMigrationFiles } from 'drizzle-orm/migrator';
 import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
 const MIGRATIONS = fileURLToPath(new URL('../../../drizzle', import.meta.url));
+
+let newest: number | undefined;
+
+/** The newest migration this build has, as drizzle records it (its folder time, ms): read once. */
+export function newestMigration(): number {
+  newest ??= Math.max(0, ...readMigrationFiles({ migrationsFolder: MIGRATIONS }).map((m) => m.folderMillis));
+  return newest;
+}
+
+/** The newest migration the database records as applied (ms), or null when it records none. */
+export function recordedMigration(client: Database.Database): number | null {
+  const found = client
+    .prepare(
+      "SELECT (SELECT max(created_at) FROM __drizzle_migrations) AS latest WHERE EXISTS (SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations')",
+    )
+    .get() as { latest: number | null } | undefined;
+  return found?.latest ?? null;
+}
 
 /** The SQLite file inside a data directory. */
 export function databaseFile(dataDir: string): string {
