@@ -11,7 +11,12 @@ export default defineConfig({
         test: {
           name: 'server-postgres',
           root: './server',
-          include: ['src/http/**/*.test.ts', 'src/runs/changed-only.test.ts', 'src/runs/split-collect.test.ts'],
+          include: [
+            'src/http/**/*.test.ts',
+            'src/runs/changed-only.test.ts',
+            'src/runs/split-collect.test.ts',
+            'src/metrics/metrics.test.ts',
+          ],
           env: { SLUICE_TEST_STORE: 'postgres' },
           testTimeout: 30_000,
           hookTimeout: 60_000,

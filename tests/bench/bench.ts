@@ -4,7 +4,7 @@
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
  * on PostgreSQL, workers.ts), `--only pacing` adaptive pacing's (pacing.ts), `--only sql` the database copy's (sql.ts),
- * printed the same way.
+ * `--only metrics` what keeping metrics costs a run, printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -33,7 +33,7 @@ const SEMI_SPACE_MB = 8;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags =
-    kind === 'engine' || kind === 'sql' || kind.startsWith('engine-history')
+    kind === 'engine' || kind === 'engine-metrics' || kind === 'sql' || kind.startsWith('engine-history')
       ? [`--max-old-space-size=${HEAP_CAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc']
       : [];
   process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
@@ -175,6 +175,44 @@ function pacingPart(): { figures: Record<string, number>; rows: [string, string,
   return { figures, rows };
 }
 
+/**
+ * What metrics cost a run: the engine flow with the run watched as the server watches it (its events
+ * counted, `observability` in timed-run.ts) against the same run unwatched, interleaved rounds in
+ * fresh processes, medians compared.
+ */
+function metricsPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 100_000 : M;
+  const rounds = 3;
+  const off: number[] = [];
+  const on: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    off.push(child('engine', records).rps as number);
+    on.push(child('engine-metrics', records).rps as number);
+  }
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const ratios = on.map((r, i) => r / (off[i] as number));
+  const figures: Record<string, number> = {
+    metrics_off_rps: Math.round(mid(off)),
+    metrics_on_rps: Math.round(mid(on)),
+    metrics_overhead: r2(mid(on) / mid(off)),
+    metrics_overhead_min: r2(Math.min(...ratios)),
+    metrics_overhead_max: r2(Math.max(...ratios)),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `Engine, ${f(records)} records (the engine flow), metrics on / off (median of ${rounds}, interleaved)`,
+      `${f(figures.metrics_on_rps as number)} / ${f(figures.metrics_off_rps as number)} rec/s`,
+      '',
+    ],
+    [
+      'metrics_overhead (on ÷ off; the rounds one by one: lowest / highest)',
+      `${figures.metrics_overhead} (${figures.metrics_overhead_min} / ${figures.metrics_overhead_max})`,
+      '≥ 0.97',
+    ],
+  ];
+  return { figures, rows };
+}
+
 function printTable(rows: [string, string, string][], figures: Record<string, number>) {
   const w = Math.max(...rows.map(([k]) => k.length));
   const wv = Math.max(...rows.map(([, v]) => v.length));
@@ -190,6 +228,7 @@ if (onlyIndex >= 0) {
     workers: scaleOut,
     pacing: pacingPart,
     sql: sqlPart,
+    metrics: metricsPart,
   };
   const make = parts[only as string];
   if (!make) throw new Error(`--only: unknown part ${only} (known: ${Object.keys(parts).join(', ')})`);
@@ -263,6 +302,7 @@ const retention = child(`retention-steady:${sizes.retentionRuns}`, sizes.retenti
 const scale = scaleOut();
 const pacing = pacingPart();
 const sqlCopy = sqlPart();
+const metricsCost = metricsPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -332,6 +372,7 @@ const figures: Record<string, number> = {
   ...scale.figures,
   ...pacing.figures,
   ...sqlCopy.figures,
+  ...metricsCost.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -477,5 +518,6 @@ const rows: [string, string, string][] = [
   ...scale.rows,
   ...pacing.rows,
   ...sqlCopy.rows,
+  ...metricsCost.rows,
 ];
 printTable(rows, figures);

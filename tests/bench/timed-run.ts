@@ -7,6 +7,7 @@ import { validFlow } from '@sluice/engine/testing';
 // stores): what a child imports is part of its peak memory
 import { createConnectors } from '../../server/src/connectors.js';
 import { createPooledHttpClient } from '../../server/src/http-client.js';
+import { Metrics } from '../../server/src/metrics/metrics.js';
 import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
 import { databaseFile, openDatabase } from '../../server/src/storage/sqlite/open.js';
 import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
@@ -29,6 +30,19 @@ export interface RunOf {
   flowVersionId: number | null;
 }
 
+/**
+ * How a timed run is watched, the one switch between a measurement's "off" and "on" sides: metrics
+ * as the server keeps them (its events counted, its HTTP client counted and timed). Nothing: off.
+ */
+export interface Observability {
+  metrics?: Metrics;
+}
+
+/** Everything the server watches a run with (on), or nothing (off). */
+export function observability(on: boolean): Observability {
+  return on ? { metrics: new Metrics() } : {};
+}
+
 /** Runs a flow document to its end on the run store the server uses, timing it. */
 export async function timedRun(
   db: ReturnType<typeof openDatabase>,
@@ -37,6 +51,8 @@ export async function timedRun(
   of: RunOf = { flowId: null, flowVersionId: null },
   /** Ports beside HTTP the run is given (the SQL connections). */
   extra: Partial<Connectors> = {},
+  /** What watches the run (made before the clock, as the server makes it at its start); default nothing. */
+  observe: Observability = {},
 ) {
   const runs = new SqliteRunQueries(db);
   const runId = await runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
@@ -45,15 +61,21 @@ export async function timedRun(
   await store.ready();
   // the HTTP client the server uses: keep-alive pools, one per connection
   const pooled = createPooledHttpClient();
+  const { metrics } = observe;
+  const http = metrics ? metrics.instrumentHttp(pooled.http) : pooled.http;
+  const flow = validFlow(doc);
   const t0 = performance.now();
+  const watched = metrics?.observeRun({ runId, flowId: of.flowId, trigger: 'cli', flow });
   const result = await startRun({
     runId,
-    flow: validFlow(doc),
+    flow,
     clock: systemClock,
     runtime: nodeRuntime,
     store,
-    connectors: { ...createConnectors(connections, pooled.http), ...extra },
+    connectors: { ...createConnectors(connections, http), ...extra },
+    ...(watched ? { onEvent: (event) => watched.event(event) } : {}),
   }).done;
+  watched?.end(result);
   const seconds = (performance.now() - t0) / 1000;
   pooled.close();
   await store.close();
