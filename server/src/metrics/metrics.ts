@@ -203,13 +203,31 @@ export class Metrics {
     let counted: Record<string, NodeCounts> = run.resumedNodeCounts ?? {};
     let waiting: { node: string; kind: string; since: number } | undefined;
     let ended = false;
+    // each node's series, looked up once per run (a lookup by labels costs more than the increment)
+    const series = new Map<string, Counter.Internal<'flow' | 'node' | 'outcome'>[]>();
+    const seriesOf = (node: string) => {
+      let found = series.get(node);
+      if (!found) {
+        found = OUTCOMES.map(([outcome]) => this.records.labels({ flow, node, outcome }));
+        series.set(node, found);
+      }
+      return found;
+    };
+    const batches = this.batchDuration.labels({ flow, node: batchNode });
     const count = (nodeCounts: Record<string, NodeCounts>) => {
       for (const node in nodeCounts) {
         const now = nodeCounts[node] as NodeCounts;
         const before = counted[node];
-        for (const [outcome, field] of OUTCOMES) {
-          const added = now[field] - (before?.[field] ?? 0);
-          if (added > 0) this.records.inc({ flow, node, outcome }, added);
+        const added = [
+          now.out - (before?.out ?? 0),
+          now.error - (before?.error ?? 0),
+          now.filtered - (before?.filtered ?? 0),
+        ];
+        if (added[0] || added[1] || added[2]) {
+          const [succeeded, failed, filtered] = seriesOf(node);
+          if ((added[0] as number) > 0) succeeded?.inc(added[0]);
+          if ((added[1] as number) > 0) failed?.inc(added[1]);
+          if ((added[2] as number) > 0) filtered?.inc(added[2]);
         }
       }
       counted = nodeCounts;
@@ -225,7 +243,7 @@ export class Metrics {
         if (ended) return;
         if (event.type === 'batch') {
           const { startedAt: from, finishedAt: to } = event.batch;
-          this.batchDuration.observe({ flow, node: batchNode }, Math.max(0, to - from) / 1000);
+          batches.observe(Math.max(0, to - from) / 1000);
           count(event.nodeCounts);
         } else if (event.type === 'waiting') {
           const w = event.waiting;
