@@ -204,7 +204,7 @@ export class Metrics {
     let waiting: { node: string; kind: string; since: number } | undefined;
     let ended = false;
     // each node's series, looked up once per run (a lookup by labels costs more than the increment)
-    const series = new Map<string, Counter.Internal<'flow' | 'node' | 'outcome'>[]>();
+    const series = new Map<string, Counter.Internal[]>();
     const seriesOf = (node: string) => {
       let found = series.get(node);
       if (!found) {
