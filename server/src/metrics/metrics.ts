@@ -218,17 +218,14 @@ export class Metrics {
       for (const node in nodeCounts) {
         const now = nodeCounts[node] as NodeCounts;
         const before = counted[node];
-        const added = [
-          now.out - (before?.out ?? 0),
-          now.error - (before?.error ?? 0),
-          now.filtered - (before?.filtered ?? 0),
-        ];
-        if (added[0] || added[1] || added[2]) {
-          const [succeeded, failed, filtered] = seriesOf(node);
-          if ((added[0] as number) > 0) succeeded?.inc(added[0]);
-          if ((added[1] as number) > 0) failed?.inc(added[1]);
-          if ((added[2] as number) > 0) filtered?.inc(added[2]);
-        }
+        const out = now.out - (before?.out ?? 0);
+        const error = now.error - (before?.error ?? 0);
+        const filtered = now.filtered - (before?.filtered ?? 0);
+        if (out <= 0 && error <= 0 && filtered <= 0) continue;
+        const [succeededSeries, failedSeries, filteredSeries] = seriesOf(node);
+        if (out > 0) succeededSeries?.inc(out);
+        if (error > 0) failedSeries?.inc(error);
+        if (filtered > 0) filteredSeries?.inc(filtered);
       }
       counted = nodeCounts;
     };
