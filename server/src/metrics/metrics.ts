@@ -78,7 +78,8 @@ export class Metrics {
   private readonly runsStarted: Counter<'flow' | 'trigger'>;
   private readonly runsFinished: Counter<'flow' | 'status'>;
   private readonly runDuration: Histogram<'flow' | 'status'>;
-  private readonly records: Counter<'flow' | 'node' | 'outcome'>;
+  /** Records counted since the last scrape, by series (flow, node, outcome). */
+  private readonly tallies = new Map<string, { labels: Record<'flow' | 'node' | 'outcome', string>; value: number }>();
   private readonly batchDuration: Histogram<'flow' | 'node'>;
   private readonly waitSeconds: Counter<'flow' | 'node' | 'kind'>;
   private readonly httpRequests: Counter<'connection' | 'code'>;
@@ -117,11 +118,21 @@ export class Metrics {
       buckets: RUN_BUCKETS,
       registers,
     });
-    this.records = new Counter({
+    const tallies = this.tallies;
+    new Counter({
       name: 'sluice_records_total',
       help: 'Records a node passed on (succeeded), sent out of its error port (failed) or dropped (filtered), by flow, node and outcome; counted as they settle.',
       labelNames: SLUICE_METRICS.sluice_records_total,
       registers,
+      // added up as plain numbers per batch, handed over when scraped (an increment by labels costs
+      // a lookup of the series each time)
+      collect() {
+        for (const tally of tallies.values()) {
+          if (tally.value === 0) continue;
+          this.inc(tally.labels, tally.value);
+          tally.value = 0;
+        }
+      },
     });
     this.batchDuration = new Histogram({
       name: 'sluice_batch_duration_seconds',
@@ -203,12 +214,20 @@ export class Metrics {
     let counted: Record<string, NodeCounts> = run.resumedNodeCounts ?? {};
     let waiting: { node: string; kind: string; since: number } | undefined;
     let ended = false;
-    // each node's series, looked up once per run (a lookup by labels costs more than the increment)
-    const series = new Map<string, Counter.Internal[]>();
+    // each node's tallies, looked up once per run
+    const series = new Map<string, { value: number }[]>();
     const seriesOf = (node: string) => {
       let found = series.get(node);
       if (!found) {
-        found = OUTCOMES.map(([outcome]) => this.records.labels({ flow, node, outcome }));
+        found = OUTCOMES.map(([outcome]) => {
+          const key = `${flow}\u0000${node}\u0000${outcome}`;
+          let tally = this.tallies.get(key);
+          if (!tally) {
+            tally = { labels: { flow, node, outcome }, value: 0 };
+            this.tallies.set(key, tally);
+          }
+          return tally;
+        });
         series.set(node, found);
       }
       return found;
@@ -222,10 +241,14 @@ export class Metrics {
         const error = now.error - (before?.error ?? 0);
         const filtered = now.filtered - (before?.filtered ?? 0);
         if (out <= 0 && error <= 0 && filtered <= 0) continue;
-        const [succeededSeries, failedSeries, filteredSeries] = seriesOf(node);
-        if (out > 0) succeededSeries?.inc(out);
-        if (error > 0) failedSeries?.inc(error);
-        if (filtered > 0) filteredSeries?.inc(filtered);
+        const [succeededTally, failedTally, filteredTally] = seriesOf(node) as [
+          { value: number },
+          { value: number },
+          { value: number },
+        ];
+        if (out > 0) succeededTally.value += out;
+        if (error > 0) failedTally.value += error;
+        if (filtered > 0) filteredTally.value += filtered;
       }
       counted = nodeCounts;
     };
