@@ -203,6 +203,8 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
     metrics_overhead: r2(mid(on) / mid(off)),
     metrics_overhead_min: r2(Math.min(...ratios)),
     metrics_overhead_max: r2(Math.max(...ratios)),
+    // the fastest round of each side: what each does when the machine lets it
+    metrics_overhead_best: r2(Math.max(...on) / Math.max(...off)),
     metrics_event_share_pct: r2(mid(shares) * 100),
     metrics_batch_event_us: r2(mid(eventUs)),
   };
@@ -213,8 +215,8 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
       '',
     ],
     [
-      'metrics_overhead (on ÷ off; the rounds one by one: lowest / highest)',
-      `${figures.metrics_overhead} (${figures.metrics_overhead_min} / ${figures.metrics_overhead_max})`,
+      'metrics_overhead (on ÷ off, medians; the rounds one by one: lowest / highest; the fastest of each side)',
+      `${figures.metrics_overhead} (${figures.metrics_overhead_min} / ${figures.metrics_overhead_max}; ${figures.metrics_overhead_best})`,
       '≥ 0.97',
     ],
     [
