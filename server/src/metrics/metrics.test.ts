@@ -1,7 +1,10 @@
+import { BreakerRegistry } from '@sluice/engine';
 import type { Page, RecordOutcomeView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedDemo } from '../demo.js';
 import { openTestSluice, type TestSluice } from '../http/test-support.js';
+import { systemClock } from '../node-runtime.js';
+import { Metrics } from './metrics.js';
 
 /**
  * The metrics of a real run: the demo flow ("Work orders → ERP") run against the sandbox systems on
@@ -234,6 +237,24 @@ describe('/metrics after the demo run', () => {
     expect(value(samples, 'sluice_runs_started_total', { flow, trigger: 'api' })).toBe(1);
     expect(value(samples, 'sluice_batch_duration_seconds_count', { flow, node: 'cut' })).toBe(2);
     expect(value(samples, 'sluice_records_total', { flow, node: 'out', outcome: 'succeeded' })).toBe(20);
+  });
+
+  it("shows a connection's breaker open, and closed again, also when another process closed it", async () => {
+    const metrics = new Metrics({}, { processDefaults: false });
+    const registry = new BreakerRegistry(systemClock);
+    metrics.watchBreakers(registry);
+    const breaker = registry.get('erp-down', { failureThreshold: 2, cooldownMs: 60_000 });
+    const open = async () =>
+      value(parse((await metrics.render()).body).samples, 'sluice_breaker_open', { connection: 'erp-down' });
+    breaker.report(false);
+    expect(await open()).toBe(0);
+    breaker.report(false);
+    expect(breaker.snapshot().state).toBe('open');
+    expect(await open()).toBe(1);
+    // another process found the system back (on PostgreSQL the processes share breaker states)
+    registry.apply('erp-down', { state: 'closed' });
+    expect(breaker.snapshot().state).toBe('closed');
+    expect(await open()).toBe(0);
   });
 
   it('is closed without a valid token, and open with SLUICE_METRICS_PUBLIC=1', async () => {

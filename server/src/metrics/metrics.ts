@@ -85,6 +85,8 @@ export class Metrics {
   private readonly httpRequests: Counter<'connection' | 'code'>;
   private readonly httpDuration: Histogram<'connection'>;
   private readonly breakerOpen: Gauge<'connection'>;
+  /** The breaker registries followed, with the connections whose breakers have changed state. */
+  private readonly breakers: { registry: BreakerRegistry; names: Set<string> }[] = [];
   private readonly lastFire: Gauge<'flow'>;
   private readonly now: () => number;
 
@@ -160,11 +162,20 @@ export class Metrics {
       buckets: HTTP_BUCKETS,
       registers,
     });
+    const breakers = this.breakers;
     this.breakerOpen = new Gauge({
       name: 'sluice_breaker_open',
       help: 'Whether a connection’s circuit breaker is open in this process (1) or not (0: closed or half-open).',
       labelNames: SLUICE_METRICS.sluice_breaker_open,
       registers,
+      // read again when scraped: a state learnt from another process is not told as a change
+      collect() {
+        for (const { registry, names } of breakers) {
+          for (const [connection, b] of Object.entries(registry.snapshot(names))) {
+            this.set({ connection }, b.state === 'open' ? 1 : 0);
+          }
+        }
+      },
     });
     const { queue, writerLagRows } = sources;
     new Gauge({
@@ -306,9 +317,16 @@ export class Metrics {
 
   /** Follows the breakers of this process's connections. Returns the way to stop. */
   watchBreakers(registry: BreakerRegistry): () => void {
-    return registry.onChange((change) => {
+    const followed = { registry, names: new Set<string>() };
+    this.breakers.push(followed);
+    const stop = registry.onChange((change) => {
+      followed.names.add(change.connection);
       this.breakerOpen.set({ connection: change.connection }, change.state === 'open' ? 1 : 0);
     });
+    return () => {
+      stop();
+      this.breakers.splice(this.breakers.indexOf(followed), 1);
+    };
   }
 
   /** A schedule of the flow fired a run here, now. */
