@@ -239,6 +239,32 @@ describe('/metrics after the demo run', () => {
     expect(value(samples, 'sluice_records_total', { flow, node: 'out', outcome: 'succeeded' })).toBe(20);
   });
 
+  it('tells when a schedule of a flow last fired a run', async () => {
+    const { id: flow } = await t.parts.flows.create({
+      format: 2,
+      name: 'Hourly',
+      nodes: [
+        { id: 'when', type: 'schedule', params: { cron: '0 * * * *', timezone: 'UTC' } },
+        { id: 'src', type: 'inline-records', params: { records: [{ key: 'a' }], keyField: 'key' } },
+      ],
+      edges: [{ source: 'when', target: 'src' }],
+    });
+    await t.parts.flows.publish(flow);
+    const at = (iso: string) => Date.parse(iso);
+    // armed at 10:30, then due at 11:00
+    expect(await t.parts.scheduler.tick(at('2031-05-04T10:30:00Z'))).toEqual([]);
+    const before = Date.now() / 1000;
+    const fired = await t.parts.scheduler.tick(at('2031-05-04T11:00:00Z'));
+    const after = Date.now() / 1000;
+    expect(fired.filter((f) => f.runId)).toHaveLength(1);
+    await t.parts.runner.wait(fired[0]?.runId as string);
+    const { samples } = parse(await (await t.app.request('/metrics')).text());
+    const last = value(samples, 'sluice_schedule_last_fire_timestamp_seconds', { flow });
+    expect(last).toBeGreaterThanOrEqual(before);
+    expect(last).toBeLessThanOrEqual(after);
+    expect(value(samples, 'sluice_runs_started_total', { flow, trigger: 'schedule' })).toBe(1);
+  });
+
   it("shows a connection's breaker open, and closed again, also when another process closed it", async () => {
     const metrics = new Metrics({}, { processDefaults: false });
     const registry = new BreakerRegistry(systemClock);
