@@ -16,6 +16,7 @@ export default defineConfig({
             'src/runs/changed-only.test.ts',
             'src/runs/split-collect.test.ts',
             'src/alerts/alerts.test.ts',
+            'src/metrics/metrics.test.ts',
           ],
           env: { SLUICE_TEST_STORE: 'postgres' },
           testTimeout: 30_000,

@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { RunEvent, RunResult } from '@sluice/engine';
@@ -18,6 +18,8 @@ import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
+import { METRICS_TOKEN_MESSAGE, Metrics } from './metrics/metrics.js';
+import { firstNotReady, notReadyMessage, readiness } from './metrics/readiness.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
 import { RunEstimates } from './runs/estimate.js';
 import { startPruning } from './runs/pruning.js';
@@ -82,11 +84,17 @@ export async function openSluice(config: PartsConfig) {
   const events = storage.events ?? new LocalEventBus();
   const store = storage.runStore;
   const connections = new ConnectionRepository(storage.connections, box, sandbox.connections);
-  // keep-alive pools, one per connection: a run's requests reuse a few sockets
+  // this process's metrics (/metrics): the run queue and the writer's lag are read when scraped
+  const metrics = new Metrics({
+    queue: () => runs.unfinishedCounts(),
+    writerLagRows: () => store.writerStatus().lagRows,
+  });
+  // keep-alive pools, one per connection: a run's requests reuse a few sockets, each counted and timed
   const pooled = createPooledHttpClient();
-  // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent
+  // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent;
+  // the metrics count every request (sluice_http_requests_total, its duration)
   const tracing = await startTracing(env, { logger });
-  const http = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;
+  const http = metrics.instrumentHttp(tracing ? tracing.wrapHttp(pooled.http) : pooled.http);
   const code = new QuickJsSandbox();
   // databases flows read and write (connections of kind postgres and mysql), a pool per connection
   const sql = new SqlConnections((name) => connections.sqlConfig(name));
@@ -124,7 +132,9 @@ export async function openSluice(config: PartsConfig) {
     logger,
     ...(config.claims === false ? { claims: false } : {}),
     ...(tracing ? { tracing } : {}),
+    observer: metrics,
   });
+  metrics.watchBreakers(runner.breakers);
   runner.events.on('event', (event: RunEvent) => events.publish(event));
   // a breaker one process opens is open in all of them (PostgreSQL); a no-op with one process
   await storage.breakers?.attach(runner.breakers);
@@ -163,6 +173,7 @@ export async function openSluice(config: PartsConfig) {
         logger.error({ err, flowId: missed.flowId }, 'the alerts of a missed schedule slot could not be raised');
       });
     },
+    onFire: (flowId) => metrics.scheduleFired(flowId),
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
@@ -198,6 +209,9 @@ export async function openSluice(config: PartsConfig) {
     estimates,
     code,
     limits,
+    metrics,
+    /** SLUICE_METRICS_PUBLIC=1: /metrics answers without a token. */
+    metricsPublic: env.SLUICE_METRICS_PUBLIC === '1',
   };
 }
 
@@ -315,19 +329,49 @@ async function listenApi(parts: SluiceParts, config: Config): Promise<Listening>
 
 /**
  * A worker's only port: `GET /health` answers what a load balancer or orchestrator checks (the role,
- * the runs executing here, the lease owner id its claims carry in the database); anything else 404.
- * It listens on SLUICE_HEALTH_PORT (0: a free one) so that several workers on one machine do not collide
- * on PORT.
+ * the runs executing here, the lease owner id its claims carry in the database); `GET /ready` its
+ * readiness as `/api/ready` answers it (200, or 503 naming what is not ready); `GET /metrics` its
+ * metrics (with an API token unless SLUICE_METRICS_PUBLIC=1); anything else 404. It listens on
+ * SLUICE_HEALTH_PORT (0: a free one) so that several workers on one machine do not collide on PORT.
  */
 async function listenHealth(parts: SluiceParts, config: Config): Promise<Listening> {
-  const server = createServer((req, res) => {
+  const json = (res: ServerResponse, status: number, body: unknown) =>
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  const answer = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method === 'GET' && path === '/health') {
-      const body = { status: 'ok', role: 'worker', runs: parts.runner.activeCount, owner: parts.storage.leases.owner };
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      json(res, 200, {
+        status: 'ok',
+        role: 'worker',
+        runs: parts.runner.activeCount,
+        owner: parts.storage.leases.owner,
+      });
       return;
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
+    if (req.method === 'GET' && path === '/ready') {
+      const r = await readiness({ storage: parts.storage });
+      if (r.ready) json(res, 200, { status: 'ready', checks: r.checks });
+      else json(res, 503, { error: { code: 'not_ready', message: notReadyMessage(r), path: firstNotReady(r) } });
+      return;
+    }
+    if (req.method === 'GET' && path === '/metrics') {
+      const token = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
+      if (!parts.metricsPublic && !(token && (await parts.tokens.verify(token)))) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="sluice"');
+        json(res, 401, { error: { code: 'unauthorized', message: METRICS_TOKEN_MESSAGE, path: 'Authorization' } });
+        return;
+      }
+      const { contentType, body } = await parts.metrics.render();
+      res.writeHead(200, { 'content-type': contentType }).end(body);
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  };
+  const server = createServer((req, res) => {
+    answer(req, res).catch((err: unknown) => {
+      parts.logger.error({ err, path: req.url }, 'the health port could not answer');
+      if (!res.headersSent) json(res, 500, { error: { code: 'internal', message: 'internal error' } });
+    });
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

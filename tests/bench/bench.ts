@@ -4,7 +4,8 @@
  * file, so its peak memory is its own. Prints a table with the targets, then one JSON object with
  * every figure as the last line. `--only workers` runs only the scale-out figures (Sluice's processes
  * on PostgreSQL, workers.ts), `--only pacing` adaptive pacing's (pacing.ts), `--only sql` the database copy's (sql.ts),
- * `--only built` the built server's as users run it (cli.ts), printed the same way.
+ * `--only built` the built server's as users run it (cli.ts), `--only metrics` what keeping metrics costs
+ * a run, printed the same way.
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
@@ -33,7 +34,7 @@ const SEMI_SPACE_MB = 8;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags =
-    kind === 'engine' || kind.startsWith('engine-history')
+    kind === 'engine' || kind === 'engine-metrics' || kind.startsWith('engine-history')
       ? [`--max-old-space-size=${HEAP_CAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc']
       : [];
   process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
@@ -210,6 +211,59 @@ function pacingPart(): { figures: Record<string, number>; rows: [string, string,
   return { figures, rows };
 }
 
+/**
+ * What metrics cost a run: the engine flow with the run watched as the server watches it (its events
+ * counted, `observability` in timed-run.ts) against the same run unwatched, interleaved rounds in
+ * fresh processes, medians compared.
+ */
+function metricsPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
+  const records = quick ? 100_000 : M;
+  // a small difference on a shared machine: more rounds than the other figures take
+  const rounds = 5;
+  const off: number[] = [];
+  const on: number[] = [];
+  const shares: number[] = [];
+  const eventUs: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    off.push(child('engine', records).rps as number);
+    const watched = child('engine-metrics', records);
+    on.push(watched.rps as number);
+    shares.push(watched.watchShare as number);
+    eventUs.push(watched.watchBatchUs as number);
+  }
+  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const ratios = on.map((r, i) => r / (off[i] as number));
+  const figures: Record<string, number> = {
+    metrics_off_rps: Math.round(mid(off)),
+    metrics_on_rps: Math.round(mid(on)),
+    metrics_overhead: r2(mid(on) / mid(off)),
+    metrics_overhead_min: r2(Math.min(...ratios)),
+    metrics_overhead_max: r2(Math.max(...ratios)),
+    // the fastest round of each side: what each does when the machine lets it
+    metrics_overhead_best: r2(Math.max(...on) / Math.max(...off)),
+    metrics_event_share_pct: r2(mid(shares) * 100),
+    metrics_batch_event_us: r2(mid(eventUs)),
+  };
+  const rows: [string, string, string][] = [
+    [
+      `Engine, ${f(records)} records (the engine flow), metrics on / off (median of ${rounds}, interleaved)`,
+      `${f(figures.metrics_on_rps as number)} / ${f(figures.metrics_off_rps as number)} rec/s`,
+      '',
+    ],
+    [
+      'metrics_overhead (on ÷ off, medians; the rounds one by one: lowest / highest; the fastest of each side)',
+      `${figures.metrics_overhead} (${figures.metrics_overhead_min} / ${figures.metrics_overhead_max}; ${figures.metrics_overhead_best})`,
+      '≥ 0.97',
+    ],
+    [
+      "The metrics' handling of a batch's event (its median), and of all the run's events (each at its type's median) as a share of the run",
+      `${figures.metrics_batch_event_us} µs, ${figures.metrics_event_share_pct}%`,
+      '',
+    ],
+  ];
+  return { figures, rows };
+}
+
 function printTable(rows: [string, string, string][], figures: Record<string, number>) {
   const w = Math.max(...rows.map(([k]) => k.length));
   const wv = Math.max(...rows.map(([, v]) => v.length));
@@ -226,6 +280,7 @@ if (onlyIndex >= 0) {
     pacing: pacingPart,
     sql: sqlPart,
     built: builtPart,
+    metrics: metricsPart,
   };
   const make = parts[only as string];
   if (!make) throw new Error(`--only: unknown part ${only} (known: ${Object.keys(parts).join(', ')})`);
@@ -300,6 +355,7 @@ const scale = scaleOut();
 const pacing = pacingPart();
 const sqlCopy = sqlPart();
 const built = builtPart();
+const metricsCost = metricsPart();
 
 const bigName = sizes.big >= M ? '1m' : `${sizes.big / 1000}k`;
 const historyName = sizes.big * 10 >= M ? `${(sizes.big * 10) / M}m` : `${(sizes.big * 10) / 1000}k`;
@@ -370,6 +426,7 @@ const figures: Record<string, number> = {
   ...pacing.figures,
   ...sqlCopy.figures,
   ...built.figures,
+  ...metricsCost.figures,
 };
 
 const rows: [string, string, string][] = [
@@ -516,5 +573,6 @@ const rows: [string, string, string][] = [
   ...pacing.rows,
   ...sqlCopy.rows,
   ...built.rows,
+  ...metricsCost.rows,
 ];
 printTable(rows, figures);

@@ -9,7 +9,7 @@ import { measurePacing } from './pacing.js';
 import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
 import { sqlDriver, sqlEngine } from './sql.js';
-import { collectedBytes, freshDb, rssMb, timedRun, usedBytes } from './timed-run.js';
+import { collectedBytes, freshDb, observability, rssMb, timedRun, usedBytes } from './timed-run.js';
 import { engineWithHistory } from './with-history.js';
 import { pgApiUnderLoad, pgHistory, takeoverTimes, workersSpeedup } from './workers.js';
 
@@ -20,6 +20,8 @@ export async function runChild(kind: string, n: number): Promise<Record<string, 
   if (kind === 'pg-ceiling') return pgCeiling(n);
   if (kind === 'pg-engine') return pgEngine(n);
   if (kind === 'engine') return engine(n);
+  // the same with metrics kept as the server keeps them (metrics_overhead: this against `engine`)
+  if (kind === 'engine-metrics') return engine(n, true);
   // the scale-out measurements (workers.ts): Sluice's processes on PostgreSQL
   if (kind === 'workers-speedup') return workersSpeedup(n);
   if (kind.startsWith('takeover:')) return takeoverTimes(Number(kind.slice(9)), n);
@@ -129,12 +131,27 @@ function ceiling(n: number) {
  * The engine flow over n records, timed. What it stored is checked and weighed without reading the
  * outcome tables themselves, so the figures hold whatever layout they have: the run's counts, the
  * pages of the file in use, and the collected outputs read back through the repository (after the clock).
+ * With `observed`, the run is watched as the server watches it (`observability`), and what the metrics
+ * counted is checked against the run's counts (after the clock).
  */
-async function engine(n: number) {
+async function engine(n: number, observed = false) {
   const { db, dispose } = freshDb();
-  const { result, seconds, runs, runId } = await timedRun(db, engineFlow(n));
+  const observe = observability(observed);
+  const { result, seconds, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
+    db,
+    engineFlow(n),
+    [],
+    undefined,
+    {},
+    observe,
+  );
   if (result.counts.read !== n || result.counts.filtered !== n / 10)
     throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
+  if (observe.metrics) {
+    const text = (await observe.metrics.render()).body;
+    const kept = /^sluice_records_total\{flow="",node="out",outcome="succeeded"\} (\d+)$/m.exec(text)?.[1];
+    if (Number(kept) !== n - n / 10) throw new Error(`the metrics counted ${kept} records kept, not ${n - n / 10}`);
+  }
   const peakRss = rssMb();
   const stored = (await runs.get(runId)).counts;
   const outcomes = stored.succeeded + stored.filtered + stored.failed + stored.cancelled;
@@ -152,6 +169,10 @@ async function engine(n: number) {
     liveHeapMb,
     dbBytesPerOutcome: bytes / n,
     dbBytesPerOutcomeNoOutput: (bytes - outputBytes) / n,
+    // the share of the run spent handling its events for the metrics (each at its type's median time),
+    // and a batch event's median time (0 when not watched)
+    watchShare: watchSeconds / seconds,
+    watchBatchUs,
   };
 }
 

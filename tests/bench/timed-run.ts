@@ -7,6 +7,7 @@ import { validFlow } from '@sluice/engine/testing';
 // stores): what a child imports is part of its peak memory
 import { createConnectors } from '../../server/src/connectors.js';
 import { createPooledHttpClient } from '../../server/src/http-client.js';
+import { Metrics } from '../../server/src/metrics/metrics.js';
 import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
 import { databaseFile, openDatabase } from '../../server/src/storage/sqlite/open.js';
 import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
@@ -29,6 +30,19 @@ export interface RunOf {
   flowVersionId: number | null;
 }
 
+/**
+ * How a timed run is watched, the one switch between a measurement's "off" and "on" sides: metrics
+ * as the server keeps them (its events counted, its HTTP client counted and timed). Nothing: off.
+ */
+export interface Observability {
+  metrics?: Metrics;
+}
+
+/** Everything the server watches a run with (on), or nothing (off). */
+export function observability(on: boolean): Observability {
+  return on ? { metrics: new Metrics() } : {};
+}
+
 /** Runs a flow document to its end on the run store the server uses, timing it. */
 export async function timedRun(
   db: ReturnType<typeof openDatabase>,
@@ -37,6 +51,8 @@ export async function timedRun(
   of: RunOf = { flowId: null, flowVersionId: null },
   /** Ports beside HTTP the run is given (the SQL connections). */
   extra: Partial<Connectors> = {},
+  /** What watches the run (made before the clock, as the server makes it at its start); default nothing. */
+  observe: Observability = {},
 ) {
   const runs = new SqliteRunQueries(db);
   const runId = await runs.create({ ...of, flowName: 'bench', trigger: 'cli' });
@@ -45,19 +61,44 @@ export async function timedRun(
   await store.ready();
   // the HTTP client the server uses: keep-alive pools, one per connection
   const pooled = createPooledHttpClient();
+  const { metrics } = observe;
+  const http = metrics ? metrics.instrumentHttp(pooled.http) : pooled.http;
+  const flow = validFlow(doc);
   const t0 = performance.now();
+  const watched = metrics?.observeRun({ runId, flowId: of.flowId, trigger: 'cli', flow });
+  /** How long handling each of the run's events for the metrics took (ms), by event type: the direct part of their cost. */
+  const watchMs = new Map<string, number[]>();
   const result = await startRun({
     runId,
-    flow: validFlow(doc),
+    flow,
     clock: systemClock,
     runtime: nodeRuntime,
     store,
-    connectors: { ...createConnectors(connections, pooled.http), ...extra },
+    connectors: { ...createConnectors(connections, http), ...extra },
+    ...(watched
+      ? {
+          onEvent: (event) => {
+            const from = performance.now();
+            watched.event(event);
+            const took = performance.now() - from;
+            const times = watchMs.get(event.type);
+            if (times) times.push(took);
+            else watchMs.set(event.type, [took]);
+          },
+        }
+      : {}),
   }).done;
+  watched?.end(result);
   const seconds = (performance.now() - t0) / 1000;
   pooled.close();
   await store.close();
-  return { runId, runs, result, seconds };
+  // each event at its type's median time: the few that a collection or another process happened to
+  // interrupt (up to tens of ms on a shared machine) would otherwise stand for the metrics' cost
+  let watchSeconds = 0;
+  for (const times of watchMs.values()) watchSeconds += (percentile(times, 50) * times.length) / 1000;
+  const batchEvents = watchMs.get('batch');
+  const watchBatchUs = batchEvents ? percentile(batchEvents, 50) * 1000 : 0;
+  return { runId, runs, result, seconds, watchSeconds, watchBatchUs };
 }
 
 /** Bytes of the database in use: its pages minus the free ones, after the write-ahead log is folded in. */

@@ -25,7 +25,8 @@ const USAGE = `Usage:
                                         npm start does, without building the editor); --no-worker: it
                                         executes none, runs wait for a worker (needs SLUICE_DATABASE_URL)
   sluice worker                         claim and execute runs, nothing else (needs SLUICE_DATABASE_URL);
-                                        GET /health on SLUICE_HEALTH_PORT (default: a free port, printed).
+                                        GET /health, /ready and /metrics on SLUICE_HEALTH_PORT (default: a
+                                        free port, printed).
                                         Without SLUICE_SANDBOX_URL it starts its own sandbox systems
                                         (fine on one machine); else it uses those running there
   sluice run <flow.json> [--json] [--files DIR]

@@ -1,9 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
-import { flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
-import { Hono } from 'hono';
+import { apiContract, flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
+import { type Context, Hono } from 'hono';
 import { createLogger } from '../logger.js';
+import { METRICS_TOKEN_MESSAGE } from '../metrics/metrics.js';
+import { firstNotReady, notReadyMessage, readiness } from '../metrics/readiness.js';
 import { registerAlertRoutes } from './alert-routes.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
 import type { AppDeps } from './deps.js';
@@ -21,6 +23,20 @@ export type { AppDeps } from './deps.js';
 
 const VERSION = '0.1.0';
 
+/** The API routes that need no token (`auth: false` in the contract): liveness and readiness. */
+const OPEN_PATHS = new Set<string>(
+  Object.values(apiContract)
+    .filter((r) => 'auth' in r && r.auth === false)
+    .map((r) => r.path),
+);
+
+/** The token a request carries: `Authorization: Bearer …`, or for an event stream `?access_token=`. */
+function tokenOf(c: Context): string | undefined {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
+  const fromQuery = c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
+  return match?.[1] ?? fromQuery;
+}
+
 /** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
 export function createApp(
   deps: AppDeps,
@@ -34,12 +50,8 @@ export function createApp(
   const logger = deps.logger ?? createLogger();
   app.onError((err, c) => errorResponse(err, c, logger));
   app.use('/api/*', async (c, next) => {
-    if (c.req.path === '/api/health') return next();
-    const header = c.req.header('authorization') ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    const fromQuery =
-      c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
-    const token = match?.[1] ?? fromQuery;
+    if (OPEN_PATHS.has(c.req.path)) return next();
+    const token = tokenOf(c);
     if (!token || !(await deps.tokens.verify(token))) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       const message = token
@@ -51,6 +63,27 @@ export function createApp(
   });
   const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false });
   api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
+  api.add('ready', async () => {
+    const r = await readiness({ storage: deps.storage, scheduler: deps.scheduler });
+    if (!r.ready) {
+      throw new ApiError(HTTP_STATUS.SERVICE_UNAVAILABLE, 'not_ready', notReadyMessage(r), firstNotReady(r));
+    }
+    return { status: 'ready' as const, checks: r.checks };
+  });
+  // Prometheus scrapes this process's metrics here, with an API token unless SLUICE_METRICS_PUBLIC=1
+  app.get('/metrics', async (c) => {
+    if (!deps.metrics) throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', 'this server keeps no metrics');
+    const token = tokenOf(c);
+    if (!deps.metricsPublic && !(token && (await deps.tokens.verify(token)))) {
+      c.header('WWW-Authenticate', 'Bearer realm="sluice"');
+      return c.json(
+        { error: { code: 'unauthorized', message: METRICS_TOKEN_MESSAGE, path: 'Authorization' } },
+        HTTP_STATUS.UNAUTHORIZED,
+      );
+    }
+    const { contentType, body } = await deps.metrics.render();
+    return c.body(body, HTTP_STATUS.OK, { 'content-type': contentType });
+  });
   registerCatalogueRoutes(api, deps);
   registerFlowRoutes(api, deps);
   registerRunRoutes(api, deps);

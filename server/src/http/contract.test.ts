@@ -55,6 +55,7 @@ afterAll(() => t.close());
 describe('real answers match the contract', () => {
   it('server, catalogue and settings', async () => {
     expect(await api.call('health')).toEqual({ status: 'ok', activeRuns: expect.any(Number) });
+    expect(await api.call('ready')).toMatchObject({ status: 'ready', checks: { writer: { ready: true } } });
     expect((await api.call('listNodeTypes')).items.map((n) => n.type)).toContain('batch');
     expect((await api.call('listTemplates')).items.length).toBeGreaterThan(3);
     expect(await api.call('getSettings')).toMatchObject({ payloadCap: 65_536 });

@@ -5,6 +5,7 @@ import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { RunEstimates } from '../runs/estimate.js';
 import type { Runner } from '../runs/runner.js';
 import type { Scheduler } from '../schedules/scheduler.js';
@@ -33,4 +34,8 @@ export interface AppDeps {
   limits?: { current(connection: string): PaceView | undefined };
   /** Where unexpected errors are logged (none given: a logger on stdout). */
   logger?: Logger;
+  /** This process's metrics, served at /metrics; none: /metrics answers 404. */
+  metrics?: Metrics;
+  /** /metrics answers without a token (SLUICE_METRICS_PUBLIC=1). */
+  metricsPublic?: boolean;
 }

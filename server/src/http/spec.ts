@@ -149,7 +149,7 @@ export function openApiDocument(
       title: 'Sluice API',
       version: info.version,
       description:
-        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health needs `Authorization: Bearer <token>`.',
+        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health and /api/ready needs `Authorization: Bearer <token>`, and so does /metrics (Prometheus text, not described here) unless SLUICE_METRICS_PUBLIC=1.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

@@ -16,6 +16,7 @@ import {
   emptyRunCounts,
   type Flow,
   isFinalRunStatus,
+  type NodeCounts,
   type RunDetail,
   type RunStatus,
   type TriggerKind,
@@ -93,6 +94,26 @@ export interface RunnerOptions {
   claims?: boolean;
   /** Spans of runs, batches and nodes (OpenTelemetry); none: nothing traced. */
   tracing?: RunTracing;
+  /** Follows each run executing here, its events and its end (the metrics); none: nobody. */
+  observer?: RunObserver;
+}
+
+/**
+ * What follows the runs executing in this process (`Metrics`): told when one starts or is taken up
+ * again, with what it runs, then of its events and its end (none: it stopped here without ending).
+ */
+export interface RunObserver {
+  observeRun(run: {
+    runId: string;
+    flowId: string | null;
+    trigger: TriggerKind;
+    flow: Flow;
+    startedAt?: number | null;
+    resumedNodeCounts?: Record<string, NodeCounts>;
+  }): {
+    event(event: RunEvent): void;
+    end(result: { status: RunStatus; nodeCounts?: Record<string, NodeCounts> } | undefined): void;
+  };
 }
 
 /**
@@ -306,6 +327,7 @@ export class Runner {
     const changes = flowId ? this.changesFor(runId, flowId) : undefined;
     const tracing = this.o.tracing;
     tracing?.runStarted(runId, { flowId, flowName: flow.name, nodeTypes: nodeTypes(flow), resumed: false, test: true });
+    const observed = this.o.observer?.observeRun({ runId, flowId, trigger: 'test', flow });
     const handle = startRun({
       runId,
       ...(changes ? { changes } : {}),
@@ -320,6 +342,7 @@ export class Runner {
         logEvent(log, event);
         tracing?.event(event);
         this.events.emit('event', event);
+        observed?.event(event);
       },
       test: {
         limit: request.limit,
@@ -336,11 +359,13 @@ export class Runner {
           tracing?.runEnded(runId, runEnd(result));
           this.testData.set(runId, result.test ?? {});
           log.info({ status: result.status, counts: result.counts }, `the test run ended ${result.status}`);
+          observed?.end(result);
           this.finish(runId, result);
         },
         (err: unknown) => {
           tracing?.runEnded(runId, { status: 'failed', error: 'the test run could not be stored' });
           log.error({ err }, 'the test run could not be stored');
+          observed?.end({ status: 'failed' });
           this.finish(runId);
         },
       )
@@ -638,7 +663,7 @@ export class Runner {
   }
 
   private async launch(runId: string, status: RunStatus, flowId: string | null): Promise<void> {
-    const { document, retryOf } = await this.o.runs.versionOf(runId);
+    const { document, retryOf, trigger, startedAt } = await this.o.runs.versionOf(runId);
     const checked = checkFlowForRun(document ? JSON.parse(document) : null);
     if (!checked.ok || !checked.flow) {
       const error = `the flow version cannot run: ${checked.problems[0]?.message ?? 'missing document'}`;
@@ -668,6 +693,14 @@ export class Runner {
       nodeTypes: nodeTypes(checked.flow),
       resumed: status !== 'queued',
     });
+    const observed = this.o.observer?.observeRun({
+      runId,
+      flowId,
+      trigger,
+      flow: checked.flow,
+      startedAt,
+      ...(resume ? { resumedNodeCounts: resume.nodeCounts } : {}),
+    });
     const handle = startRun({
       runId,
       ...(Object.keys(watermarks).length ? { watermarks } : {}),
@@ -684,6 +717,7 @@ export class Runner {
         logEvent(log, event);
         tracing?.event(event);
         this.events.emit('event', event);
+        observed?.event(event);
       },
       ...(resume ? { resume } : {}),
       inputs: { read: (from, limit) => this.o.runs.inputs(runId, from, limit) },
@@ -696,7 +730,11 @@ export class Runner {
       .then(
         async (result) => {
           tracing?.runEnded(runId, this.lost.has(runId) ? { status: 'lost' } : runEnd(result));
-          if (this.lost.has(runId)) return this.finishLost(runId);
+          if (this.lost.has(runId)) {
+            observed?.end(undefined);
+            return this.finishLost(runId);
+          }
+          observed?.end(result);
           const ended = {
             status: result.status,
             counts: result.counts,
@@ -710,8 +748,12 @@ export class Runner {
         },
         (err: unknown) => {
           tracing?.runEnded(runId, { status: 'failed', error: 'the run could not be stored' });
-          if (this.lost.has(runId)) return this.finishLost(runId);
+          if (this.lost.has(runId)) {
+            observed?.end(undefined);
+            return this.finishLost(runId);
+          }
           log.error({ err }, 'the run could not be stored');
+          observed?.end({ status: 'failed' });
           this.finish(runId);
         },
       )

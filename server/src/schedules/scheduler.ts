@@ -105,8 +105,18 @@ export class Scheduler {
        * late, skipped by its overlap or catch-up policy, or refused), by the process that fired the slots.
        */
       onMissed?: (missed: MissedSlot) => void;
+      /** Told of each run a slot fired here: the flow and the slot (ms) (the metrics' last fire time). */
+      onFire?: (flowId: string, slot: number) => void;
     },
   ) {}
+
+  /** When a tick of `start`'s loop last ended without failing (Date.now); undefined before the first. */
+  lastTickAt: number | undefined;
+
+  /** Whether `start` was called and `stop` not since: this process runs the schedules. */
+  get running(): boolean {
+    return this.timer !== undefined;
+  }
 
   private now(): number {
     return (this.o.now ?? Date.now)();
@@ -120,6 +130,7 @@ export class Scheduler {
       busy = true;
       try {
         await this.tick();
+        this.lastTickAt = Date.now();
       } catch (err) {
         this.o.logger?.error({ err }, 'schedule tick failed; the next tick tries again');
       } finally {
@@ -132,6 +143,7 @@ export class Scheduler {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
   }
 
   /** Fires every due slot of every schedule now; returns what happened. Ticks of one scheduler never overlap. */
@@ -192,6 +204,7 @@ export class Scheduler {
         const runId = await this.o.runner.enqueue(flowId, 'schedule', { version: 'published', scheduledFor: slot });
         fired.push(runId);
         firings.push({ flowId, nodeId, slot, runId });
+        this.o.onFire?.(flowId, slot);
       } catch (err) {
         if (err instanceof ConflictError && err.code === 'slot_taken') {
           taken.add(slot); // fired by another process

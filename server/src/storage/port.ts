@@ -184,13 +184,31 @@ export interface RunQueries {
   history(flowId: string, key: string, limit: number): Promise<RecordOutcomeView[]>;
   /** Unfinished runs of a flow (queued, running, paused). */
   activeOf(flowId: string): Promise<{ id: string; status: RunStatus }[]>;
-  /** The version a run runs: its id, its document (JSON) and the run it retries. */
-  versionOf(id: string): Promise<{ flowVersionId: number | null; document: string | null; retryOf: string | null }>;
+  /**
+   * The version a run runs: its id, its document (JSON) and the run it retries; with what started it
+   * and when it first ran (null while queued), for the metrics of a run taken up.
+   */
+  versionOf(id: string): Promise<RunVersion>;
   watermarksOf(flowId: string): Promise<Watermarks>;
   listWatermarks(flowId: string): Promise<WatermarkView[]>;
   /** Stores the watermarks a succeeded run reports; a watermark only moves forward. */
   advanceWatermarks(flowId: string, runId: string, watermarks: Watermarks): Promise<void>;
   collected(runId: string, q: { nodeId?: string; limit: number; cursor?: number }): Promise<Page<CollectedView>>;
+  /** How many runs of every process are queued, running and paused now (the metrics' queue gauge). */
+  unfinishedCounts(): Promise<Record<UnfinishedStatus, number>>;
+}
+
+/** The statuses of a run not yet finished. */
+export type UnfinishedStatus = 'queued' | 'running' | 'paused';
+
+/** What `RunQueries.versionOf` answers. */
+export interface RunVersion {
+  flowVersionId: number | null;
+  document: string | null;
+  retryOf: string | null;
+  trigger: TriggerKind;
+  /** When the run first ran (ms), whichever process ran it; null while it has not. */
+  startedAt: number | null;
 }
 
 // ---------------------------------------------------------------- runs: the engine's writes
@@ -231,6 +249,38 @@ export interface RunWriteStore extends EngineRunStore {
   fence(runId: string, epoch: number): void;
   /** Called once per run whose write was refused for a lost lease (the runner stops the run here). */
   onLeaseLost?: (runId: string) => void;
+  /**
+   * Whether the writer is alive (readiness: SQLite's writer thread running, or not started yet
+   * because nothing was written; PostgreSQL's store open), in words, and the rows handed over and
+   * not yet written (the metrics' writer lag).
+   */
+  writerStatus(): WriterStatus;
+}
+
+export interface WriterStatus {
+  alive: boolean;
+  /** What it is doing, or why it is not alive. */
+  detail: string;
+  /** Rows of outcomes handed to the store and not yet written. */
+  lagRows: number;
+}
+
+// ---------------------------------------------------------------- readiness
+
+/** One condition of a process's readiness: met or not, and in words what was found. */
+export interface ReadinessCheck {
+  ready: boolean;
+  detail: string;
+}
+
+/** What the storage says of its own readiness (`/api/ready`). */
+export interface StorageReadiness {
+  /** The database answers a query (within a couple of seconds). */
+  database: ReadinessCheck;
+  /** Every migration of this build is recorded as applied in the database. */
+  migrations: ReadinessCheck;
+  /** The run store's writer is alive (`RunWriteStore.writerStatus`). */
+  writer: ReadinessCheck;
 }
 
 // ---------------------------------------------------------------- leases
@@ -601,6 +651,8 @@ export interface Storage {
   readonly events?: EventBus;
   readonly limits?: ConnectionLimits;
   readonly breakers?: BreakerSync;
+  /** Whether the database answers, its migrations are applied and the writer is alive (never throws). */
+  readiness(): Promise<StorageReadiness>;
   /** Stops the run store's writer and closes the database. */
   close(): Promise<void>;
 }

@@ -30,6 +30,7 @@ import {
   operationsSchema,
   pageOf,
   pruneResultSchema,
+  readinessSchema,
   recordOutcomeSchema,
   retryAnswerSchema,
   runControlAnswerSchema,
@@ -183,7 +184,8 @@ const testBody = z.strictObject({
   until: z.string().min(1).max(100).optional().describe('Test to here: only this node and the nodes that feed it run.'),
 });
 
-const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE } = HTTP_STATUS;
+const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE, SERVICE_UNAVAILABLE } =
+  HTTP_STATUS;
 
 const runControl = <const V extends 'pause' | 'resume' | 'cancel'>(verb: V, summary: string) =>
   route({
@@ -207,6 +209,17 @@ export const apiContract = {
     summary: 'Liveness; needs no token',
     auth: false,
     success: { status: OK, description: 'The server is up', schema: healthSchema },
+  }),
+  ready: route({
+    method: 'get',
+    path: '/api/ready',
+    tag: 'server',
+    summary: 'Readiness; needs no token',
+    description:
+      'Ready when the database answers, its migrations are applied, the run store’s writer is alive and, in a process that runs the schedules, the scheduler ticked within the last 5 s. Otherwise 503, with a message naming each check that failed (`path`: the first).',
+    auth: false,
+    success: { status: OK, description: 'Ready: every check met', schema: readinessSchema },
+    errors: { [SERVICE_UNAVAILABLE]: 'Not ready: the message names what is not' },
   }),
 
   // catalogue, connections, tokens, settings

@@ -622,6 +622,25 @@ export const pruneResultSchema = z.strictObject({
 
 export const healthSchema = z.strictObject({ status: z.literal('ok'), activeRuns: z.number().int() });
 
+/** One condition of readiness: met or not, and what was found. */
+const readinessCheckSchema = z.strictObject({
+  ready: z.boolean(),
+  detail: z.string().describe('What was found, in words.'),
+});
+
+/** A ready process's answer to `/api/ready`: every check met. */
+export const readinessSchema = z.strictObject({
+  status: z.literal('ready'),
+  checks: z.strictObject({
+    database: readinessCheckSchema.describe('The database answers a query within 2 s.'),
+    migrations: readinessCheckSchema.describe('Every migration of this build is applied.'),
+    writer: readinessCheckSchema.describe('The run store’s writer is alive.'),
+    scheduler: readinessCheckSchema.describe(
+      'In a process that runs the schedules: the scheduler ticked within the last 5 s.',
+    ),
+  }),
+});
+
 /** A JSON document described elsewhere (a JSON Schema, the OpenAPI document itself). */
 export const jsonDocumentSchema = z.record(z.string(), z.unknown());
 

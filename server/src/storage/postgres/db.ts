@@ -138,10 +138,27 @@ function startError(err: unknown, url: string): StorageStartError {
   });
 }
 
-/** The newest migration this build has, as drizzle records it (its folder time, ms). */
-function newestKnownMigration(): number {
-  const known = readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_POSTGRES });
-  return Math.max(0, ...known.map((m) => m.folderMillis));
+let newestKnown: number | undefined;
+
+/** The newest migration this build has, as drizzle records it (its folder time, ms): read once. */
+export function newestKnownMigration(): number {
+  newestKnown ??= Math.max(
+    0,
+    ...readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_POSTGRES }).map((m) => m.folderMillis),
+  );
+  return newestKnown;
+}
+
+/** The newest migration the database records as applied (ms), or null when it records none. */
+export async function recordedMigration(db: PgDb): Promise<number | null> {
+  const table = `${MIGRATIONS_SCHEMA}.${MIGRATIONS_TABLE}`;
+  const exists = await db.$client.query<{ found: string | null }>('SELECT to_regclass($1) AS found', [table]);
+  if (!exists.rows[0]?.found) return null;
+  const latest = await db.$client.query<{ latest: string | null }>(
+    `SELECT max(created_at)::text AS latest FROM ${MIGRATIONS_SCHEMA}."${MIGRATIONS_TABLE}"`,
+  );
+  const value = latest.rows[0]?.latest;
+  return value === null || value === undefined ? null : Number(value);
 }
 
 /**

@@ -1,10 +1,19 @@
 import type { Watermarks } from '@sluice/engine';
 import type { Logger } from '../../logger.js';
-import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage } from '../port.js';
+import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage, StorageReadiness } from '../port.js';
+import { answers, migrationsCheck } from '../readiness.js';
 import { PgAlerts } from './alerts.js';
 import { PgChangeHashes } from './change-hashes.js';
 import { PgConnectionRows } from './connections.js';
-import { idleInTransactionFor, openPostgres, type PgDb, redactUrl } from './db.js';
+import {
+  idleInTransactionFor,
+  newestKnownMigration,
+  openPostgres,
+  type PgDb,
+  ping,
+  recordedMigration,
+  redactUrl,
+} from './db.js';
 import { PgEstimateRows } from './estimates.js';
 import { PgFlowRows } from './flows.js';
 import { PgHookRows } from './hooks.js';
@@ -50,6 +59,7 @@ export class PgRunQueries implements RunQueries {
   failedForReplay = (runId: string, after: number, limit: number, retryRunId?: string) =>
     this.outcomes.failedForReplay(runId, after, limit, retryRunId);
   notFailed = (runId: string, seqs: readonly number[]) => this.outcomes.notFailed(runId, seqs);
+  unfinishedCounts = () => this.core.unfinishedCounts();
 }
 
 export interface PostgresStorageOptions {
@@ -110,6 +120,23 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     events: shared.events,
     limits: shared.limits,
     breakers: shared.breakers,
+    async readiness(): Promise<StorageReadiness> {
+      const { alive, detail } = runStore.writerStatus();
+      const writer = { ready: alive, detail };
+      if (closed) {
+        const gone = { ready: false, detail: 'the storage is closed' };
+        return { database: gone, migrations: gone, writer };
+      }
+      let recorded: number | null = null;
+      const database = await answers(async () => {
+        await ping(db);
+        recorded = await recordedMigration(db);
+      });
+      const migrations = database.ready
+        ? migrationsCheck(recorded, newestKnownMigration())
+        : { ready: false, detail: 'not checked: the database does not answer' };
+      return { database, migrations, writer };
+    },
     close() {
       closed ??= (async () => {
         await runStore.close();

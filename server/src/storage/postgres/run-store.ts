@@ -7,7 +7,7 @@ import { GroupQueue, reasonOf } from '../outcomes/group-queue.js';
 import { BUCKET_BITS, mergeParts, type PackRow, unpack } from '../outcomes/outcome-pack.mjs';
 import { type EarlierParts, type PackSink, packGroup } from '../outcomes/pack-group.mjs';
 import type { WriteGroup } from '../outcomes/write-group.js';
-import { LeaseLostError, type RunWriteStore, type WriterLag } from '../port.js';
+import { LeaseLostError, type RunWriteStore, type WriterLag, type WriterStatus } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import type { PgDb } from './db.js';
 import { indexedKey, PACK_COLUMNS, PgPacks } from './packs.js';
@@ -228,6 +228,11 @@ export class PgRunStore implements RunWriteStore {
 
   flush(runId?: string): Promise<void> {
     return this.queue.flush(runId);
+  }
+
+  writerStatus(): WriterStatus {
+    if (this.closed || this.queue.closed) return { alive: false, detail: 'the run store is closed', lagRows: 0 };
+    return { alive: true, detail: 'writes through the pool', lagRows: this.queue.lag().rows };
   }
 
   /** Writes what is left; every later write is refused (a status change is not recorded). */

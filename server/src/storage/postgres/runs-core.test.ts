@@ -97,6 +97,8 @@ describe('PostgreSQL runs: creating', () => {
       flowVersionId: versionId,
       document: expect.any(String),
       retryOf: id,
+      trigger: 'retry',
+      startedAt: null,
     });
     const stored = await t.db.$client.query(
       'SELECT seq, payload FROM retry_selections WHERE run_id = $1 ORDER BY seq',

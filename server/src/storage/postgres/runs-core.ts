@@ -1,7 +1,7 @@
 import { laterWatermark, type Watermarks } from '@sluice/engine';
-import type { NodeCounts, Page, RunDetail, RunStatus, RunSummary } from '@sluice/shared';
+import type { NodeCounts, Page, RunDetail, RunStatus, RunSummary, TriggerKind } from '@sluice/shared';
 import { ConflictError, notFound } from '../../errors.js';
-import type { NewRun, RunListQuery, RunQueries, WatermarkView } from '../port.js';
+import type { NewRun, RunListQuery, RunQueries, RunVersion, UnfinishedStatus, WatermarkView } from '../port.js';
 import { type BatchRow, iso, jsonValue, page, type RunRow, toBatch, toId, toSummary } from '../run-views.js';
 import type { PgDb } from './db.js';
 import { fromPgText, fromPgTextOrNull, toPgText } from './pg-text.js';
@@ -28,6 +28,7 @@ export type RunsCoreQueries = Pick<
   | 'watermarksOf'
   | 'listWatermarks'
   | 'advanceWatermarks'
+  | 'unfinishedCounts'
 >;
 
 /**
@@ -152,12 +153,16 @@ export class PgRunsCore implements RunsCoreQueries {
     };
   }
 
-  async versionOf(
-    id: string,
-  ): Promise<{ flowVersionId: number | null; document: string | null; retryOf: string | null }> {
-    const found = await row<{ flow_version_id: number | null; document: string | null; retry_of: number | null }>(
+  async versionOf(id: string): Promise<RunVersion> {
+    const found = await row<{
+      flow_version_id: number | null;
+      document: string | null;
+      retry_of: number | null;
+      trigger: TriggerKind;
+      started_at: number | string | null;
+    }>(
       this.pool,
-      `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
+      `SELECT r.flow_version_id, r.retry_of, r.trigger, r.started_at, v.document FROM runs r
          LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = $1`,
       [toId(id)],
     );
@@ -166,7 +171,20 @@ export class PgRunsCore implements RunsCoreQueries {
       flowVersionId: found.flow_version_id,
       document: found.document,
       retryOf: found.retry_of === null ? null : String(found.retry_of),
+      trigger: found.trigger,
+      startedAt: found.started_at === null ? null : Number(found.started_at),
     };
+  }
+
+  async unfinishedCounts(): Promise<Record<UnfinishedStatus, number>> {
+    const found = await rows<{ status: UnfinishedStatus; n: number }>(
+      this.pool,
+      `SELECT status, COUNT(*)::int AS n FROM runs WHERE status IN ('queued', 'running', 'paused') GROUP BY status`,
+      [],
+    );
+    const counts = { queued: 0, running: 0, paused: 0 };
+    for (const r of found) counts[r.status] = r.n;
+    return counts;
   }
 
   async selectionSize(retryRunId: string): Promise<number> {

@@ -1,5 +1,6 @@
 import type { Logger } from '../../logger.js';
-import type { Storage } from '../port.js';
+import type { Storage, StorageReadiness } from '../port.js';
+import { answers, migrationsCheck } from '../readiness.js';
 import { SqliteAlerts } from './alerts.js';
 import { SqliteChangeHashes } from './change-hashes.js';
 import { SqliteConnections } from './connections.js';
@@ -8,7 +9,7 @@ import { SqliteEstimates } from './estimates.js';
 import { SqliteFlows } from './flows.js';
 import { SqliteHooks } from './hooks.js';
 import { SqliteLeases } from './leases.js';
-import type { Db } from './open.js';
+import { type Db, latestMigrationMillis, recordedMigration } from './open.js';
 import { SqliteRetention } from './retention.js';
 import { SqliteRunStore } from './run-store.js';
 import { SqliteRunQueries } from './runs.js';
@@ -61,6 +62,19 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     estimates: new SqliteEstimates(db),
     changes: new SqliteChangeHashes(db),
     retention: new SqliteRetention(db),
+    async readiness(): Promise<StorageReadiness> {
+      const { alive, detail } = runStore.writerStatus();
+      const database = await answers(async () => db.$client.prepare('SELECT 1').get());
+      let migrations = { ready: false, detail: 'not checked: the database does not answer' };
+      if (database.ready) {
+        try {
+          migrations = migrationsCheck(recordedMigration(db.$client), latestMigrationMillis());
+        } catch (err) {
+          migrations = { ready: false, detail: `the migrations could not be read: ${(err as Error).message}` };
+        }
+      }
+      return { database, migrations, writer: { ready: alive, detail } };
+    },
     async close() {
       if (closed) return;
       closed = true;

@@ -9,9 +9,15 @@ import * as schema from './schema.js';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
-/** When this build's newest migration was made (drizzle's `folderMillis`, what a database records as applied). */
+let newest: number | undefined;
+
+/**
+ * When this build's newest migration was made (drizzle's `folderMillis`, what a database records as
+ * applied): read once.
+ */
 export function latestMigrationMillis(): number {
-  return Math.max(0, ...readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_SQLITE }).map((m) => m.folderMillis));
+  newest ??= Math.max(0, ...readMigrationFiles({ migrationsFolder: MIGRATIONS_OF_SQLITE }).map((m) => m.folderMillis));
+  return newest;
 }
 
 /** A database a newer build of Sluice has migrated: this build does not know its schema. */
@@ -31,15 +37,19 @@ export class NewerDatabaseError extends Error {
 
 /** Refuses a database that records a migration newer than every migration of this build. */
 function refuseNewer(client: Database.Database, file: string): void {
-  const table = client
-    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
-    .get();
-  if (!table) return;
-  const row = client.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations').get() as {
-    latest: number | null;
-  };
+  const recorded = recordedMigration(client);
   const known = latestMigrationMillis();
-  if (row.latest !== null && Number(row.latest) > known) throw new NewerDatabaseError(file, Number(row.latest), known);
+  if (recorded !== null && recorded > known) throw new NewerDatabaseError(file, recorded, known);
+}
+
+/** The newest migration the database records as applied (ms), or null when it records none. */
+export function recordedMigration(client: Database.Database): number | null {
+  const found = client
+    .prepare(
+      "SELECT (SELECT max(created_at) FROM __drizzle_migrations) AS latest WHERE EXISTS (SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations')",
+    )
+    .get() as { latest: number | null } | undefined;
+  return found?.latest ?? null;
 }
 
 /** The SQLite file inside a data directory. */

@@ -7,7 +7,7 @@ import { threadScript } from '../../paths.js';
 import { writerLag } from '../outcomes/group-queue.js';
 import { GroupBuilder, STATUS_CODE, STATUS_NAME } from '../outcomes/write-group.js';
 import type { FromWriter, ToWriter, WriterData } from '../outcomes/writer-protocol.js';
-import { LeaseLostError, type RunWriteStore, type WriterLag } from '../port.js';
+import { LeaseLostError, type RunWriteStore, type WriterLag, type WriterStatus } from '../port.js';
 import { storedJson, storedOutput } from '../stored-json.js';
 import { CONNECTION_PRAGMAS, type Db } from './open.js';
 import { OutcomePacks } from './outcome-store.js';
@@ -35,6 +35,14 @@ const MAX_BYTES_IN_FLIGHT = 32 * 1024 * 1024;
  */
 const WRITER_YOUNG_MB = 4;
 const WRITER_OLD_MB = 128;
+
+/**
+ * How long after a writer thread stopped unasked a new one is started (rather than with the next rows
+ * to write); doubled, up to 30 s, while each new one stops within 10 s of its start.
+ */
+const WRITER_RESTART_MS = 1_000;
+const WRITER_RESTART_MAX_MS = 30_000;
+const WRITER_SHORT_LIFE_MS = 10_000;
 
 export const DEFAULT_PAYLOAD_CAP = 64 * 1024;
 
@@ -93,6 +101,14 @@ export class SqliteRunStore implements RunWriteStore {
   private waiters: { ready: () => boolean; resolve: () => void }[] = [];
   private started: { promise: Promise<void>; resolve: () => void; reject: (err: Error) => void } | undefined;
   private closed = false;
+  /** Whether the current writer thread has said it is ready. */
+  private writerUp = false;
+  /** When the current writer thread was started (ms). */
+  private writerSince = 0;
+  /** How the last writer thread stopped unasked, and when its replacement starts. */
+  private lastExit: { reason: string; restartAt: number } | undefined;
+  private restartDelay = WRITER_RESTART_MS / 2;
+  private restart: NodeJS.Timeout | undefined;
 
   /** Largest stored payload or collected output, in characters of JSON; a larger one is cut (and says so). */
   readonly payloadCap: number;
@@ -178,10 +194,14 @@ export class SqliteRunStore implements RunWriteStore {
     });
     promise.catch(() => {}); // reported through `ready()` and the run's next commit
     this.started = { promise, resolve, reject };
+    this.writerUp = false;
+    this.writerSince = Date.now();
     thread.unref();
     thread.on('message', (m: FromWriter) => {
-      if ('ready' in m) resolve();
-      else this.written(m);
+      if ('ready' in m) {
+        if (this.thread === thread) this.writerUp = true;
+        resolve();
+      } else this.written(m);
     });
     // the thread failing or stopping loses what it had not written: those runs fail (the next
     // rows of any run start a new thread)
@@ -196,10 +216,51 @@ export class SqliteRunStore implements RunWriteStore {
       reject(new Error(`the writer thread stopped (exit code ${code})`));
       const lost = this.sentTo(thread);
       if (lost.length) this.written({ written: lost, error: `the writer thread stopped (exit code ${code})` });
+      this.replaceWriter(`exit code ${code}`);
     });
     this.thread = thread;
     this.startCheckpointer();
     return thread;
+  }
+
+  /**
+   * After the writer thread stopped unasked (it failed, ran out of its heap, or was terminated): a new
+   * one is started after a moment (sooner if rows come to write), so the store is ready again without
+   * waiting for a run. Until it has said it is ready, `writerStatus` says the writer is not alive.
+   */
+  private replaceWriter(reason: string): void {
+    if (this.closed || this.thread || this.restart) return;
+    const shortLived = Date.now() - this.writerSince < WRITER_SHORT_LIFE_MS;
+    this.restartDelay = shortLived ? Math.min(this.restartDelay * 2, WRITER_RESTART_MAX_MS) : WRITER_RESTART_MS;
+    this.lastExit = { reason, restartAt: Date.now() + this.restartDelay };
+    this.logger.warn(
+      { reason, restartInMs: this.restartDelay },
+      "the run store's writer thread stopped; a new one starts shortly",
+    );
+    this.restart = setTimeout(() => {
+      this.restart = undefined;
+      if (!this.closed && !this.thread) this.ready().catch(() => {});
+    }, this.restartDelay).unref();
+  }
+
+  writerStatus(): WriterStatus {
+    const lagRows = this.lag().rows;
+    if (this.closed) return { alive: false, detail: 'the run store is closed', lagRows };
+    const stopped = this.lastExit ? `the last writer thread stopped (${this.lastExit.reason})` : undefined;
+    if (this.thread && this.writerUp) return { alive: true, detail: 'the writer thread is running', lagRows };
+    if (this.thread) {
+      return { alive: false, detail: `the writer thread is starting${stopped ? `; ${stopped}` : ''}`, lagRows };
+    }
+    if (this.lastExit) {
+      const at = new Date(this.lastExit.restartAt).toISOString();
+      return { alive: false, detail: `${stopped}; a new one starts at ${at}`, lagRows };
+    }
+    return { alive: true, detail: 'the writer thread starts with the first rows to write', lagRows };
+  }
+
+  /** The writer thread, if one is running: for tests that stop it as a crash of the thread would. */
+  get writerThread(): Worker | undefined {
+    return this.thread;
   }
 
   /**
@@ -266,6 +327,7 @@ export class SqliteRunStore implements RunWriteStore {
     if (this.closed) return;
     await this.flush();
     this.closed = true;
+    clearTimeout(this.restart);
     const stopping: Promise<void>[] = [];
     for (const thread of [this.thread, this.checkpointer]) {
       if (!thread) continue;

@@ -7,6 +7,7 @@ import type {
   RunDetail,
   RunStatus,
   RunSummary,
+  TriggerKind,
 } from '@sluice/shared';
 import type Database from 'better-sqlite3';
 import { ConflictError, notFound } from '../../errors.js';
@@ -19,6 +20,8 @@ import type {
   RecordQuery,
   RunListQuery,
   RunQueries,
+  RunVersion,
+  UnfinishedStatus,
   WatermarkView,
 } from '../port.js';
 import { iso, jsonValue, page, type RunRow, toId, toSummary } from '../run-views.js';
@@ -178,19 +181,36 @@ export class SqliteRunQueries implements RunQueries {
   }
 
   /** The flow version a run is pinned to, and the run it retries, if any. */
-  async versionOf(
-    id: string,
-  ): Promise<{ flowVersionId: number | null; document: string | null; retryOf: string | null }> {
+  async versionOf(id: string): Promise<RunVersion> {
     const row = this.sql(
-      `SELECT r.flow_version_id, r.retry_of, v.document FROM runs r
+      `SELECT r.flow_version_id, r.retry_of, r.trigger, r.started_at, v.document FROM runs r
          LEFT JOIN flow_versions v ON v.id = r.flow_version_id WHERE r.id = ?`,
-    ).get(toId(id)) as { flow_version_id: number | null; document: string | null; retry_of: number | null } | undefined;
+    ).get(toId(id)) as
+      | {
+          flow_version_id: number | null;
+          document: string | null;
+          retry_of: number | null;
+          trigger: TriggerKind;
+          started_at: number | null;
+        }
+      | undefined;
     if (!row) throw notFound('run', id);
     return {
       flowVersionId: row.flow_version_id,
       document: row.document,
       retryOf: row.retry_of === null ? null : String(row.retry_of),
+      trigger: row.trigger,
+      startedAt: row.started_at,
     };
+  }
+
+  async unfinishedCounts(): Promise<Record<UnfinishedStatus, number>> {
+    const rows = this.sql(
+      `SELECT status, COUNT(*) AS n FROM runs WHERE status IN ('queued', 'running', 'paused') GROUP BY status`,
+    ).all() as { status: UnfinishedStatus; n: number }[];
+    const counts = { queued: 0, running: 0, paused: 0 };
+    for (const r of rows) counts[r.status] = r.n;
+    return counts;
   }
 
   /**
