@@ -161,7 +161,7 @@ export async function startTimes(rounds: number): Promise<Record<string, number>
         SLUICE_BIN,
         ['serve'],
         cleanEnv({ SLUICE_DATA_DIR: dir, PORT: String(port), SLUICE_API_TOKEN: token }),
-        `http://127.0.0.1:${port}/api/health`,
+        `http://127.0.0.1:${port}/api/ready`,
         3000,
       );
     };

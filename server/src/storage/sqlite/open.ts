@@ -44,12 +44,15 @@ function refuseNewer(client: Database.Database, file: string): void {
 
 /** The newest migration the database records as applied (ms), or null when it records none. */
 export function recordedMigration(client: Database.Database): number | null {
-  const found = client
-    .prepare(
-      "SELECT (SELECT max(created_at) FROM __drizzle_migrations) AS latest WHERE EXISTS (SELECT 1 FROM sqlite_master WHERE name = '__drizzle_migrations')",
-    )
-    .get() as { latest: number | null } | undefined;
-  return found?.latest ?? null;
+  // asked apart: a statement naming a table that does not exist (a new file) is refused when prepared
+  const exists = client
+    .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '__drizzle_migrations'")
+    .get();
+  if (!exists) return null;
+  const found = client.prepare('SELECT max(created_at) AS latest FROM __drizzle_migrations').get() as {
+    latest: number | null;
+  };
+  return found.latest === null ? null : Number(found.latest);
 }
 
 /** The SQLite file inside a data directory. */
