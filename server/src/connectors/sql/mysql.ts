@@ -88,6 +88,7 @@ export function mysqlDriver(config: SqlConnectionConfig, timeoutMs: number): Dri
   };
   return {
     dialect: 'mysql',
+    statementAtomic: true,
     query: (statement) => run(pool, statement),
     async transaction(body) {
       let conn: mysql.PoolConnection;

@@ -70,6 +70,7 @@ export function postgresDriver(config: SqlConnectionConfig, timeoutMs: number): 
   };
   return {
     dialect: 'postgres',
+    statementAtomic: false,
     query: (statement) => run(pool, statement),
     async transaction(body) {
       let client: pg.PoolClient;
