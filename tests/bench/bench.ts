@@ -212,9 +212,10 @@ function pacingPart(): { figures: Record<string, number>; rows: [string, string,
 }
 
 /**
- * What metrics cost a run: the engine flow with the run watched as the server watches it (its events
- * counted, `observability` in timed-run.ts) against the same run unwatched, interleaved rounds in
- * fresh processes, medians compared.
+ * What metrics and traces cost a run: the engine flow with the run watched as the server watches it
+ * (its events counted, a span per run, batch and node exported to a receiver on loopback:
+ * `observability` in timed-run.ts) against the same run unwatched, interleaved rounds in fresh
+ * processes, medians compared.
  */
 function metricsPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
   const records = quick ? 100_000 : M;
@@ -224,12 +225,14 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
   const on: number[] = [];
   const shares: number[] = [];
   const eventUs: number[] = [];
+  const spans: number[] = [];
   for (let round = 0; round < rounds; round++) {
     off.push(child('engine', records).rps as number);
     const watched = child('engine-metrics', records);
     on.push(watched.rps as number);
     shares.push(watched.watchShare as number);
     eventUs.push(watched.watchBatchUs as number);
+    spans.push(watched.spans as number);
   }
   const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
   const ratios = on.map((r, i) => r / (off[i] as number));
@@ -243,10 +246,11 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
     metrics_overhead_best: r2(Math.max(...on) / Math.max(...off)),
     metrics_event_share_pct: r2(mid(shares) * 100),
     metrics_batch_event_us: r2(mid(eventUs)),
+    metrics_spans_per_run: mid(spans),
   };
   const rows: [string, string, string][] = [
     [
-      `Engine, ${f(records)} records (the engine flow), metrics on / off (median of ${rounds}, interleaved)`,
+      `Engine, ${f(records)} records (the engine flow), metrics and traces on (${f(figures.metrics_spans_per_run as number)} spans a run, to a receiver on loopback) / off (median of ${rounds}, interleaved)`,
       `${f(figures.metrics_on_rps as number)} / ${f(figures.metrics_off_rps as number)} rec/s`,
       '',
     ],
@@ -256,7 +260,7 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
       '≥ 0.97',
     ],
     [
-      "The metrics' handling of a batch's event (its median), and of all the run's events (each at its type's median) as a share of the run",
+      "Metrics and traces handling a batch's event (its median), and all the run's events (each at its type's median) as a share of the run",
       `${figures.metrics_batch_event_us} µs, ${figures.metrics_event_share_pct}%`,
       '',
     ],

@@ -136,7 +136,7 @@ function ceiling(n: number) {
  */
 async function engine(n: number, observed = false) {
   const { db, dispose } = freshDb();
-  const observe = observability(observed);
+  const observe = await observability(observed);
   const { result, seconds, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
     db,
     engineFlow(n),
@@ -152,6 +152,9 @@ async function engine(n: number, observed = false) {
     const kept = /^sluice_records_total\{flow="",node="out",outcome="succeeded"\} (\d+)$/m.exec(text)?.[1];
     if (Number(kept) !== n - n / 10) throw new Error(`the metrics counted ${kept} records kept, not ${n - n / 10}`);
   }
+  // traced: the receiver got the run's span and a span per batch and per node in it, at least
+  const spans = observe.spans?.() ?? 0;
+  if (observe.tracing && spans < n / 100) throw new Error(`the receiver got ${spans} spans of ${n / 100} batches`);
   const peakRss = rssMb();
   const stored = (await runs.get(runId)).counts;
   const outcomes = stored.succeeded + stored.filtered + stored.failed + stored.cancelled;
@@ -173,6 +176,7 @@ async function engine(n: number, observed = false) {
     // and a batch event's median time (0 when not watched)
     watchShare: watchSeconds / seconds,
     watchBatchUs,
+    spans,
   };
 }
 

@@ -1,4 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Connectors, startRun } from '@sluice/engine';
@@ -12,6 +14,7 @@ import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
 import { databaseFile, openDatabase } from '../../server/src/storage/sqlite/open.js';
 import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
 import { SqliteRunQueries } from '../../server/src/storage/sqlite/runs.js';
+import { type ProcessTracing, startTracing } from '../../server/src/tracing/start.js';
 
 /** The peak resident memory of this process so far, in MB. */
 export const rssMb = () => process.resourceUsage().maxRSS / 1024;
@@ -32,15 +35,58 @@ export interface RunOf {
 
 /**
  * How a timed run is watched, the one switch between a measurement's "off" and "on" sides: metrics
- * as the server keeps them (its events counted, its HTTP client counted and timed). Nothing: off.
+ * as the server keeps them (its events counted, its HTTP client counted and timed) and traces as the
+ * server sends them (a span per run, batch, node and request, exported as OTLP/HTTP JSON to a
+ * receiver on loopback). Nothing: off.
  */
 export interface Observability {
   metrics?: Metrics;
+  tracing?: ProcessTracing;
+  /** Stops the tracer (its last spans sent) and the receiver; after the clock. */
+  close?: () => Promise<void>;
+  /** Spans the receiver got, once closed. */
+  spans?: () => number;
+}
+
+/**
+ * A collector's OTLP/HTTP receiver on loopback, in this process: it counts the spans of each export
+ * by their ids in the body rather than parsing it, so the exporter's work is measured, not a parser's.
+ */
+async function spanReceiver() {
+  let spans = 0;
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += String(c);
+    });
+    req.on('end', () => {
+      spans += body.split('"spanId"').length - 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    spans: () => spans,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }
 
 /** Everything the server watches a run with (on), or nothing (off). */
-export function observability(on: boolean): Observability {
-  return on ? { metrics: new Metrics() } : {};
+export async function observability(on: boolean): Promise<Observability> {
+  if (!on) return {};
+  const receiver = await spanReceiver();
+  const tracing = await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint });
+  if (!tracing) throw new Error('tracing did not start');
+  return {
+    metrics: new Metrics(),
+    tracing,
+    spans: receiver.spans,
+    close: async () => {
+      await tracing.shutdown();
+      await receiver.close();
+    },
+  };
 }
 
 /** Runs a flow document to its end on the run store the server uses, timing it. */
@@ -61,12 +107,20 @@ export async function timedRun(
   await store.ready();
   // the HTTP client the server uses: keep-alive pools, one per connection
   const pooled = createPooledHttpClient();
-  const { metrics } = observe;
-  const http = metrics ? metrics.instrumentHttp(pooled.http) : pooled.http;
+  const { metrics, tracing } = observe;
+  // as the server wraps its client: traced (a span and a traceparent per request), then counted
+  const traced = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;
+  const http = metrics ? metrics.instrumentHttp(traced) : traced;
   const flow = validFlow(doc);
   const t0 = performance.now();
+  tracing?.runStarted(runId, {
+    flowId: of.flowId,
+    flowName: flow.name,
+    nodeTypes: new Map(flow.nodes.map((node) => [node.id, node.type])),
+    resumed: false,
+  });
   const watched = metrics?.observeRun({ runId, flowId: of.flowId, trigger: 'cli', flow });
-  /** How long handling each of the run's events for the metrics took (ms), by event type: the direct part of their cost. */
+  /** How long handling each of the run's events took (ms), by event type: the direct part of their cost. */
   const watchMs = new Map<string, number[]>();
   const result = await startRun({
     runId,
@@ -75,11 +129,12 @@ export async function timedRun(
     runtime: nodeRuntime,
     store,
     connectors: { ...createConnectors(connections, http), ...extra },
-    ...(watched
+    ...(watched || tracing
       ? {
           onEvent: (event) => {
             const from = performance.now();
-            watched.event(event);
+            tracing?.event(event);
+            watched?.event(event);
             const took = performance.now() - from;
             const times = watchMs.get(event.type);
             if (times) times.push(took);
@@ -89,7 +144,9 @@ export async function timedRun(
       : {}),
   }).done;
   watched?.end(result);
+  tracing?.runEnded(runId, { status: result.status, counts: result.counts });
   const seconds = (performance.now() - t0) / 1000;
+  await observe.close?.();
   pooled.close();
   await store.close();
   // each event at its type's median time: the few that a collection or another process happened to
