@@ -1,10 +1,9 @@
-import { flowDocument } from '@sluice/engine/testing';
 import { createPooledHttpClient, startSandbox, tuneRuntime } from '@sluice/server';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { cliEngine, startTimes } from './cli.js';
 import { historyBench } from './history.js';
-import { apiUnderLoad, engineFlow } from './load.js';
+import { apiUnderLoad, engineFlow, httpFlow } from './load.js';
 import { measurePacing } from './pacing.js';
 import { pgCeiling, pgEngine } from './pg.js';
 import { retentionSteady } from './retention-steady.js';
@@ -183,42 +182,7 @@ async function engine(n: number, observed = false) {
 async function overHttp(n: number) {
   const sandbox = await startSandbox({ workOrders: n });
   const { db, dispose } = freshDb();
-  const { result, seconds } = await timedRun(
-    db,
-    flowDocument(
-      [
-        { id: 'start', type: 'manual' },
-        {
-          id: 'src',
-          type: 'http-source',
-          params: {
-            connection: 'maintenance-sandbox',
-            url: '/api/eam/work-orders',
-            keyField: 'key',
-            pageSize: 100,
-            pagination: { type: 'token' },
-          },
-        },
-        { id: 'batch', type: 'batch', params: { size: 50 } },
-        {
-          id: 'shape',
-          type: 'map',
-          params: {
-            keep: 'none',
-            fields: [
-              { name: 'externalKey', expression: 'key' },
-              { name: 'title', expression: 'title' },
-              { name: 'assetKey', expression: 'assetKey' },
-            ],
-          },
-        },
-        { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
-      ],
-      undefined,
-      { name: 'bench-http' },
-    ),
-    sandbox.connections,
-  );
+  const { result, seconds } = await timedRun(db, httpFlow(), sandbox.connections);
   if (result.counts.read !== n) throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
   await sandbox.close();
   db.$client.close();

@@ -6,6 +6,51 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/**
+ * The HTTP flow of the benchmark: the maintenance sandbox's work orders (token paging, 100 a page) →
+ * batch 50 → map → one write per record to the sandbox ERP.
+ */
+export function httpFlow(name = 'bench-http') {
+  return {
+    format: 1,
+    name,
+    nodes: [
+      { id: 'start', type: 'manual' },
+      {
+        id: 'src',
+        type: 'http-source',
+        params: {
+          connection: 'maintenance-sandbox',
+          url: '/api/eam/work-orders',
+          keyField: 'key',
+          pageSize: 100,
+          pagination: { type: 'token' },
+        },
+      },
+      { id: 'batch', type: 'batch', params: { size: 50 } },
+      {
+        id: 'shape',
+        type: 'map',
+        params: {
+          keep: 'none',
+          fields: [
+            { name: 'externalKey', expression: 'key' },
+            { name: 'title', expression: 'title' },
+            { name: 'assetKey', expression: 'assetKey' },
+          ],
+        },
+      },
+      { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
+    ],
+    edges: [
+      { source: 'start', target: 'src' },
+      { source: 'src', target: 'batch' },
+      { source: 'batch', target: 'shape' },
+      { source: 'shape', target: 'write' },
+    ],
+  };
+}
+
 /** The engine flow of the benchmark, as a document for the API. */
 export function engineFlow(count: number, delay?: number) {
   const nodes: Record<string, unknown>[] = [

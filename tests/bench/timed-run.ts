@@ -52,7 +52,7 @@ export interface Observability {
  * A collector's OTLP/HTTP receiver on loopback, in this process: it counts the spans of each export
  * by their ids in the body rather than parsing it, so the exporter's work is measured, not a parser's.
  */
-async function spanReceiver() {
+export async function spanReceiver() {
   let spans = 0;
   const server = createServer((req, res) => {
     let body = '';

@@ -9,106 +9,35 @@
  * machine; the sandbox systems run in this process, so their work is counted in both) and the
  * spans the receiver got per traced run.
  */
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { type RunEvent, startRun } from '@sluice/engine';
-import { flowDocument, validFlow } from '@sluice/engine/testing';
-import { createConnectors } from '../../server/src/connectors.js';
-import { createPooledHttpClient } from '../../server/src/http-client.js';
-import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
 import { tuneRuntime } from '../../server/src/runtime-flags.js';
 import { startSandbox } from '../../server/src/sandbox/index.js';
-import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
-import { SqliteRunQueries } from '../../server/src/storage/sqlite/runs.js';
-import { startTracing } from '../../server/src/tracing/start.js';
-import { freshDb } from './timed-run.js';
+import { type ProcessTracing, startTracing } from '../../server/src/tracing/start.js';
+import { httpFlow } from './load.js';
+import { freshDb, spanReceiver, timedRun } from './timed-run.js';
 
 const quick = process.argv.includes('--quick');
 const n = quick ? 2_000 : 10_000;
 
-const flow = flowDocument(
-  [
-    { id: 'start', type: 'manual' },
-    {
-      id: 'src',
-      type: 'http-source',
-      params: {
-        connection: 'maintenance-sandbox',
-        url: '/api/eam/work-orders',
-        keyField: 'key',
-        pageSize: 100,
-        pagination: { type: 'token' },
-      },
-    },
-    { id: 'batch', type: 'batch', params: { size: 50 } },
-    {
-      id: 'shape',
-      type: 'map',
-      params: {
-        keep: 'none',
-        fields: [
-          { name: 'externalKey', expression: 'key' },
-          { name: 'title', expression: 'title' },
-          { name: 'assetKey', expression: 'assetKey' },
-        ],
-      },
-    },
-    { id: 'write', type: 'http-write', params: { connection: 'erp-sandbox', url: '/api/erp/work-orders' } },
-  ],
-  undefined,
-  { name: 'bench-traces' },
-);
-
 tuneRuntime();
-let spans = 0;
-const receiver = createServer((req, res) => {
-  let body = '';
-  req.on('data', (c) => {
-    body += String(c);
-  });
-  req.on('end', () => {
-    spans += body.split('"spanId"').length - 1;
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
-  });
-});
-await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
-const endpoint = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}`;
+const receiver = await spanReceiver();
 
 async function run(traced: boolean): Promise<{ rps: number; cpuUs: number }> {
   const sandbox = await startSandbox({ workOrders: n });
   const { db, dispose } = freshDb();
-  const runs = new SqliteRunQueries(db);
-  const runId = await runs.create({ flowId: null, flowVersionId: null, flowName: 'bench', trigger: 'cli' });
-  const store = new SqliteRunStore(db);
-  await store.ready();
-  const pooled = createPooledHttpClient();
-  const tracing = traced ? await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }) : undefined;
-  const http = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;
-  const valid = validFlow(flow);
-  const t0 = performance.now();
+  const tracing: ProcessTracing | undefined = traced
+    ? await startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint })
+    : undefined;
   const cpu0 = process.cpuUsage();
-  tracing?.runStarted(runId, {
-    flowId: null,
-    flowName: valid.name,
-    nodeTypes: new Map(valid.nodes.map((node) => [node.id, node.type])),
-    resumed: false,
-  });
-  const result = await startRun({
-    runId,
-    flow: valid,
-    clock: systemClock,
-    runtime: nodeRuntime,
-    store,
-    connectors: createConnectors(sandbox.connections, http),
-    ...(tracing ? { onEvent: (event: RunEvent) => tracing.event(event) } : {}),
-  }).done;
-  tracing?.runEnded(runId, { status: result.status, counts: result.counts });
-  const seconds = (performance.now() - t0) / 1000;
+  const { result, seconds } = await timedRun(
+    db,
+    httpFlow('bench-traces'),
+    sandbox.connections,
+    undefined,
+    {},
+    tracing ? { tracing, close: () => tracing.shutdown() } : {},
+  );
   const cpu = process.cpuUsage(cpu0);
   if (result.counts.read !== n) throw new Error(`unexpected counts ${JSON.stringify(result.counts)}`);
-  await tracing?.shutdown();
-  pooled.close();
-  await store.close();
   await sandbox.close();
   db.$client.close();
   dispose();
@@ -119,12 +48,13 @@ const off: { rps: number; cpuUs: number }[] = [];
 const on: { rps: number; cpuUs: number }[] = [];
 await run(false);
 await run(true);
-spans = 0;
+const before = receiver.spans();
 for (let round = 0; round < 3; round++) {
   off.push(await run(false));
   on.push(await run(true));
 }
-receiver.close();
+const spans = receiver.spans() - before;
+await receiver.close();
 const best = (xs: { rps: number }[]) => Math.max(...xs.map((x) => x.rps));
 const median = (xs: { cpuUs: number }[]) =>
   xs.map((x) => x.cpuUs).sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
