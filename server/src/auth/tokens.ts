@@ -1,5 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { TokenRows } from '../storage/port.js';
+import { type Actor, ENV_TOKEN_ACTOR } from './actor.js';
 
 const PREFIX = 'slc_';
 
@@ -41,13 +42,18 @@ export class TokenStore {
 
   /** Whether a presented token is valid. */
   async verify(token: string): Promise<boolean> {
-    if (!token) return false;
+    return (await this.identify(token)) !== undefined;
+  }
+
+  /** Who a presented token acts for; undefined when it is not valid. */
+  async identify(token: string): Promise<Actor | undefined> {
+    if (!token) return undefined;
     const hash = sha256(token);
-    if (this.envHash && timingSafeEqual(hash, this.envHash)) return true;
+    if (this.envHash && timingSafeEqual(hash, this.envHash)) return ENV_TOKEN_ACTOR;
     const row = await this.rows.findByHash(hash.toString('hex'));
-    if (!row || !timingSafeEqual(Buffer.from(row.hash, 'hex'), hash)) return false;
+    if (!row || !timingSafeEqual(Buffer.from(row.hash, 'hex'), hash)) return undefined;
     await this.touch(row.id);
-    return true;
+    return { kind: 'token', id: String(row.id), name: row.name };
   }
 
   async list(): Promise<TokenInfo[]> {

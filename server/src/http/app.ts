@@ -3,6 +3,7 @@ import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { apiContract, flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
 import { type Context, Hono } from 'hono';
+import { setActor } from '../auth/actor.js';
 import { createLogger } from '../logger.js';
 import { METRICS_TOKEN_MESSAGE } from '../metrics/metrics.js';
 import { firstNotReady, notReadyMessage, readiness } from '../metrics/readiness.js';
@@ -52,13 +53,15 @@ export function createApp(
   app.use('/api/*', async (c, next) => {
     if (OPEN_PATHS.has(c.req.path)) return next();
     const token = tokenOf(c);
-    if (!token || !(await deps.tokens.verify(token))) {
+    const actor = token ? await deps.tokens.identify(token) : undefined;
+    if (!actor) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       const message = token
         ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'
         : 'Authorization: send "Authorization: Bearer <token>" (create a token with: pnpm sluice token create)';
       return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, HTTP_STATUS.UNAUTHORIZED);
     }
+    setActor(c, actor);
     return next();
   });
   const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false });

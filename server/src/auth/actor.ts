@@ -1,0 +1,32 @@
+import type { Context } from 'hono';
+
+/**
+ * Who an API request acts for. The API's authentication writes it on the request (`setActor`);
+ * permission checks and the audit log read it (`actorOf`).
+ */
+export interface Actor {
+  /**
+   * `token`: an API token (a stored one, or `SLUICE_API_TOKEN`, id `env`); `cli`: the command line
+   * on the data folder; `system`: Sluice itself (schedules, retention, alerts).
+   */
+  kind: 'token' | 'cli' | 'system';
+  /** The token's id (`env` for `SLUICE_API_TOKEN`), or a fixed name for the command line and Sluice. */
+  id: string;
+  /** How the audit log shows it: the token's name. */
+  name: string;
+}
+
+/** The actor of `SLUICE_API_TOKEN`, which is accepted without being stored. */
+export const ENV_TOKEN_ACTOR: Actor = { kind: 'token', id: 'env', name: 'SLUICE_API_TOKEN' };
+
+const KEY = 'sluiceActor';
+
+/** Records who the request acts for (authentication does, once it has checked the credential). */
+export function setActor(c: Context, actor: Actor): void {
+  c.set(KEY as never, actor as never);
+}
+
+/** Who the request acts for; undefined on a route that needs no credential. */
+export function actorOf(c: Context): Actor | undefined {
+  return c.get(KEY as never) as Actor | undefined;
+}
