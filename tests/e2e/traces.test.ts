@@ -1,21 +1,21 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { gunzipSync } from 'node:zlib';
 import type { HookView, RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Sandbox, startSandbox } from '../../server/src/sandbox/index.js';
+import { decodeExportRequest } from '../../server/src/tracing/test-support.js';
 import { api, eventually, type RunningServer, startServer } from '../support/server.js';
 
 /**
  * Traces, end to end: the server in its own process with OTEL_EXPORTER_OTLP_ENDPOINT pointing at an
- * OTLP/HTTP receiver in this test (JSON), the sandbox systems in this process. A run started by a
+ * OTLP/HTTP receiver in this test (protobuf, read with protobufjs), the sandbox systems in this process. A run started by a
  * webhook call carrying a traceparent, and one started through the API, each give a run span with
  * its batch, node and request spans; the ERP receives each write with a traceparent of the run's
  * trace. The spans are sent when the server stops (the export delay is longer than the test), so
  * what arrives also proves the provider is flushed on stop.
  */
 
-/** One span as the OTLP JSON protocol carries it, with its attributes flattened. */
+/** One span as the receiver read it, with its service. */
 interface ReceivedSpan {
   traceId: string;
   spanId: string;
@@ -23,7 +23,7 @@ interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, string | number | boolean>;
-  status: { code?: number };
+  status: { code?: number } | undefined;
   service: string;
 }
 
@@ -44,10 +44,14 @@ beforeAll(async () => {
         res.writeHead(404).end();
         return;
       }
-      const raw = Buffer.concat(chunks);
-      const text = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
-      received.push(...spansOf(JSON.parse(text)));
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
+      if (req.headers['content-type'] !== 'application/x-protobuf') {
+        res.writeHead(415).end();
+        return;
+      }
+      const request = decodeExportRequest(Buffer.concat(chunks));
+      const service = String(request.resource['service.name'] ?? '');
+      for (const span of request.spans) received.push({ ...span, parentSpanId: span.parentSpanId ?? '', service });
+      res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end();
     });
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
@@ -56,7 +60,6 @@ beforeAll(async () => {
   server = await startServer({
     SLUICE_SANDBOX_URL: sandbox.url,
     OTEL_EXPORTER_OTLP_ENDPOINT: receiverUrl,
-    OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
     // nothing is sent before the server stops: its stop must flush every span
     OTEL_BSP_SCHEDULE_DELAY: '600000',
   });
@@ -286,35 +289,4 @@ function childrenOf(parent: ReceivedSpan, name?: string): ReceivedSpan[] {
   return received.filter(
     (s) => s.traceId === parent.traceId && s.parentSpanId === parent.spanId && (name === undefined || s.name === name),
   );
-}
-
-type AnyValue = { stringValue?: string; intValue?: string | number; boolValue?: boolean; doubleValue?: number };
-type KeyValue = { key: string; value: AnyValue };
-
-/** The spans of an OTLP/HTTP JSON export request. */
-function spansOf(body: {
-  resourceSpans?: {
-    resource?: { attributes?: KeyValue[] };
-    scopeSpans?: { spans?: (Omit<ReceivedSpan, 'attributes' | 'service'> & { attributes?: KeyValue[] })[] }[];
-  }[];
-}): ReceivedSpan[] {
-  const out: ReceivedSpan[] = [];
-  for (const rs of body.resourceSpans ?? []) {
-    const service = String(flatten(rs.resource?.attributes)['service.name'] ?? '');
-    for (const ss of rs.scopeSpans ?? [])
-      for (const span of ss.spans ?? [])
-        out.push({ ...span, parentSpanId: span.parentSpanId ?? '', attributes: flatten(span.attributes), service });
-  }
-  return out;
-}
-
-function flatten(attributes: KeyValue[] | undefined): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const { key, value } of attributes ?? []) {
-    if (value.stringValue !== undefined) out[key] = value.stringValue;
-    else if (value.intValue !== undefined) out[key] = Number(value.intValue);
-    else if (value.boolValue !== undefined) out[key] = value.boolValue;
-    else if (value.doubleValue !== undefined) out[key] = value.doubleValue;
-  }
-  return out;
 }

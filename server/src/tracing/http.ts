@@ -1,4 +1,3 @@
-import { type Attributes, type Context, SpanKind, SpanStatusCode, type Tracer, trace } from '@opentelemetry/api';
 import {
   ATTR_ERROR_TYPE,
   ATTR_HTTP_REQUEST_METHOD,
@@ -10,12 +9,21 @@ import {
   ATTR_URL_FULL,
 } from '@opentelemetry/semantic-conventions';
 import { type HttpClient, HttpFailure, type RequestOrigin } from '@sluice/engine';
+import {
+  type Attributes,
+  contextOf,
+  type SpanContext,
+  SpanKind,
+  type SpanRecord,
+  STATUS_ERROR,
+  startSpan,
+} from './spans.js';
 
-/** What the wrapper needs of the tracer (`Tracing`): its tracer, a request's parent, the header writer. */
+/** What the wrapper needs of the tracer (`Tracing`): a request's parent, the header writer, the span's end. */
 export interface RequestTracer {
-  readonly tracer: Tracer;
-  parentOf(origin: RequestOrigin | undefined): Context;
-  inject(ctx: Context, headers: Record<string, string>): void;
+  parentOf(origin: RequestOrigin | undefined): SpanContext | undefined;
+  inject(ctx: SpanContext, headers: Record<string, string>): void;
+  end(span: SpanRecord): void;
 }
 
 /** HTTP methods the semantic conventions know; any other is reported as `_OTHER`. */
@@ -31,7 +39,6 @@ const SECRET_PARAM = /(key|token|secret|password|passwd|signature|sig|auth|crede
  * (Without tracing the client is not wrapped at all: `Tracing.wrapHttp` is this.)
  */
 export function tracedHttpClient(http: HttpClient, tracing: RequestTracer): HttpClient {
-  const { tracer } = tracing;
   return async (req) => {
     const method = req.method.toUpperCase();
     const known = KNOWN_METHODS.has(method);
@@ -46,24 +53,24 @@ export function tracedHttpClient(http: HttpClient, tracing: RequestTracer): Http
     const resends = req.origin?.resends;
     if (resends) attributes[ATTR_HTTP_REQUEST_RESEND_COUNT] = resends;
     const parent = tracing.parentOf(req.origin);
-    const span = tracer.startSpan(known ? method : 'HTTP', { kind: SpanKind.CLIENT, attributes }, parent);
+    const span = startSpan(known ? method : 'HTTP', SpanKind.CLIENT, parent, attributes);
     const headers = { ...req.headers };
-    tracing.inject(trace.setSpan(parent, span), headers);
+    tracing.inject(contextOf(span), headers);
     try {
       const response = await http({ ...req, headers });
-      span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, response.status);
+      attributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = response.status;
       if (response.status >= 400) {
-        span.setAttribute(ATTR_ERROR_TYPE, String(response.status));
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        attributes[ATTR_ERROR_TYPE] = String(response.status);
+        span.status = { code: STATUS_ERROR };
       }
       return response;
     } catch (err) {
       const type = err instanceof HttpFailure ? err.code : ((err as Error).name ?? '_OTHER');
-      span.setAttribute(ATTR_ERROR_TYPE, type);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      attributes[ATTR_ERROR_TYPE] = type;
+      span.status = { code: STATUS_ERROR, message: (err as Error).message };
       throw err;
     } finally {
-      span.end();
+      tracing.end(span);
     }
   };
 }

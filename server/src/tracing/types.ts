@@ -50,7 +50,7 @@ export interface ProcessTracing extends RunTracing {
 
 export interface TracingOptions {
   /** Where spans go instead of the OTLP/HTTP exporter (tests give an in-memory one). */
-  exporter?: import('@opentelemetry/sdk-trace').SpanExporter;
+  exporter?: import('./exporter.js').SpanExporter;
   /** Told where traces go, and when they cannot be sent (once per outage) and can again. */
   logger?: Logger;
 }

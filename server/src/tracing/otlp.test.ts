@@ -1,0 +1,150 @@
+import { describe, expect, it } from 'vitest';
+import { RequestBuilder } from './otlp.js';
+import {
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  SpanKind,
+  type SpanRecord,
+  STATUS_ERROR,
+  startSpan,
+} from './spans.js';
+import { decodeExportRequest } from './test-support.js';
+
+const origin = {
+  resource: { 'service.name': 'sluice', 'service.version': '0.1.0' },
+  scope: { name: 'sluice', version: '0.1.0' },
+};
+
+function encode(spans: SpanRecord[]) {
+  const builder = new RequestBuilder(origin);
+  for (const s of spans) builder.add(s);
+  expect(builder.count).toBe(spans.length);
+  return decodeExportRequest(builder.finish());
+}
+
+describe('OTLP protobuf export requests', () => {
+  it('writes what protobufjs reads back: ids, names, kinds, nanosecond times exact to the millisecond fraction given, every attribute type, status', () => {
+    const parent = startSpan(
+      'run Orders',
+      SpanKind.INTERNAL,
+      undefined,
+      { 'sluice.run.id': 'r1' },
+      1_764_000_000_123.25,
+    );
+    parent.end = 1_764_000_005_000.125;
+    const child = startSpan(
+      'POST',
+      SpanKind.CLIENT,
+      { traceId: parent.traceId, spanId: parent.spanId, traceState: 'vendor=a', sampled: true },
+      {
+        text: 'ünïcode ✓ 日本',
+        empty: '',
+        count: 42,
+        big: 2 ** 53 - 1,
+        negative: -3,
+        ratio: 0.25,
+        yes: true,
+        no: false,
+      },
+      1_764_000_001_000,
+    );
+    child.end = 1_764_000_001_000.5;
+    child.status = { code: STATUS_ERROR, message: 'the system answered 503' };
+    const request = encode([parent, child]);
+    expect(request.resource).toEqual(origin.resource);
+    expect(request.scope).toEqual(origin.scope);
+    const [run, post] = request.spans;
+    expect(run).toMatchObject({
+      traceId: parent.traceId,
+      spanId: parent.spanId,
+      parentSpanId: undefined,
+      name: 'run Orders',
+      kind: 1,
+    });
+    expect(run?.startNanos).toBe(1_764_000_000_123_250_000n);
+    expect(run?.endNanos).toBe(1_764_000_005_000_125_000n);
+    expect(run?.attributes).toEqual({ 'sluice.run.id': 'r1' });
+    expect(run?.status).toBeUndefined();
+    expect(post).toMatchObject({
+      traceId: parent.traceId,
+      parentSpanId: parent.spanId,
+      traceState: 'vendor=a',
+      name: 'POST',
+      kind: 3,
+    });
+    expect(post?.startNanos).toBe(1_764_000_001_000_000_000n);
+    expect(post?.endNanos).toBe(1_764_000_001_000_500_000n);
+    expect(post?.attributes).toEqual({
+      text: 'ünïcode ✓ 日本',
+      empty: '',
+      count: 42,
+      big: 2 ** 53 - 1,
+      negative: -3,
+      ratio: 0.25,
+      yes: true,
+      no: false,
+    });
+    expect(post?.status).toEqual({ code: STATUS_ERROR, message: 'the system answered 503' });
+  });
+
+  it('writes fields whose length takes two and three bytes, and cuts a long attribute at 4,096 characters', () => {
+    const long = 'x'.repeat(300);
+    const longer = 'é'.repeat(10_000);
+    const s = startSpan(`node ${long}`, SpanKind.INTERNAL, undefined, { long, longer }, 5);
+    s.end = 6;
+    const [span] = encode([s]).spans;
+    expect(span?.name).toBe(`node ${long}`);
+    expect(span?.attributes.long).toBe(long);
+    expect(span?.attributes.longer).toBe('é'.repeat(4096));
+  });
+
+  it('holds thousands of spans in one request', () => {
+    const trace = newTraceId();
+    const spans = Array.from({ length: 5000 }, (_, i) => {
+      const s = startSpan(
+        'batch',
+        SpanKind.INTERNAL,
+        { traceId: trace, spanId: newSpanId(), traceState: undefined, sampled: true },
+        { 'sluice.batch.no': i },
+        i,
+      );
+      s.end = i + 1;
+      return s;
+    });
+    const decoded = encode(spans).spans;
+    expect(decoded).toHaveLength(5000);
+    expect(decoded.map((d) => d.attributes['sluice.batch.no'])).toEqual(spans.map((_, i) => i));
+    expect(decoded[4999]?.spanId).toBe(spans[4999]?.spanId);
+  });
+});
+
+describe('traceparent', () => {
+  const id = '0af7651916cd43dd8448eb211c80319c';
+  it('reads a valid header, sampled or not, with its tracestate', () => {
+    expect(parseTraceparent(`00-${id}-b7ad6b7169203331-01`, ' k=v ')).toEqual({
+      traceId: id,
+      spanId: 'b7ad6b7169203331',
+      traceState: 'k=v',
+      sampled: true,
+    });
+    expect(parseTraceparent(`00-${id}-b7ad6b7169203331-00`)?.sampled).toBe(false);
+    // a later version may carry more fields
+    expect(parseTraceparent(`01-${id}-b7ad6b7169203331-01-more`)?.traceId).toBe(id);
+  });
+
+  it('refuses malformed ones: version ff, zero ids, extra fields in version 00, upper case, wrong lengths', () => {
+    for (const bad of [
+      `ff-${id}-b7ad6b7169203331-01`,
+      `00-${'0'.repeat(32)}-b7ad6b7169203331-01`,
+      `00-${id}-${'0'.repeat(16)}-01`,
+      `00-${id}-b7ad6b7169203331-01-more`,
+      `00-${id.toUpperCase()}-b7ad6b7169203331-01`,
+      `00-${id}-b7ad6b716920333-01`,
+      '',
+      undefined,
+    ]) {
+      expect(parseTraceparent(bad)).toBeUndefined();
+    }
+  });
+});
