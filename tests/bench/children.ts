@@ -136,7 +136,7 @@ function ceiling(n: number) {
 async function engine(n: number, observed = false) {
   const { db, dispose } = freshDb();
   const observe = await observability(observed);
-  const { result, seconds, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
+  const { result, seconds, mainCpuS, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
     db,
     engineFlow(n),
     [],
@@ -167,6 +167,7 @@ async function engine(n: number, observed = false) {
   return {
     rps: n / seconds,
     seconds,
+    mainCpuS,
     rssMb: peakRss,
     liveHeapMb,
     dbBytesPerOutcome: bytes / n,
