@@ -16,6 +16,18 @@ const origin = {
   scope: { name: 'sluice', version: '0.1.0' },
 };
 
+/** An attribute of each type OTLP's AnyValue carries that Sluice writes, and the edges of each. */
+const everyType = {
+  text: 'ünïcode ✓ 日本',
+  empty: '',
+  count: 42,
+  big: 2 ** 53 - 1,
+  negative: -3,
+  ratio: 0.25,
+  yes: true,
+  no: false,
+};
+
 function encode(spans: SpanRecord[]) {
   const builder = new RequestBuilder(origin);
   for (const s of spans) builder.add(s);
@@ -37,16 +49,7 @@ describe('OTLP protobuf export requests', () => {
       'POST',
       SpanKind.CLIENT,
       { traceId: parent.traceId, spanId: parent.spanId, traceState: 'vendor=a', sampled: true },
-      {
-        text: 'ünïcode ✓ 日本',
-        empty: '',
-        count: 42,
-        big: 2 ** 53 - 1,
-        negative: -3,
-        ratio: 0.25,
-        yes: true,
-        no: false,
-      },
+      { ...everyType },
       1_764_000_001_000,
     );
     child.end = 1_764_000_001_000.5;
@@ -75,16 +78,7 @@ describe('OTLP protobuf export requests', () => {
     });
     expect(post?.startNanos).toBe(1_764_000_001_000_000_000n);
     expect(post?.endNanos).toBe(1_764_000_001_000_500_000n);
-    expect(post?.attributes).toEqual({
-      text: 'ünïcode ✓ 日本',
-      empty: '',
-      count: 42,
-      big: 2 ** 53 - 1,
-      negative: -3,
-      ratio: 0.25,
-      yes: true,
-      no: false,
-    });
+    expect(post?.attributes).toEqual(everyType);
     expect(post?.status).toEqual({ code: STATUS_ERROR, message: 'the system answered 503' });
   });
 
