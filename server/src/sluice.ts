@@ -8,6 +8,7 @@ import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
 import { AdaptiveLimits } from './connections/adaptive.js';
+import { SecretKeyring } from './connections/keyring.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
@@ -77,7 +78,15 @@ export async function openSluice(config: PartsConfig) {
     await storage.close();
     throw err;
   });
-  const box = new SecretBox(loadSecretKey(config.dataDir, env).key);
+  // stored secrets are sealed with the key ring's data keys, kept in the database and sealed with the
+  // master key (SLUICE_SECRET_KEY or the data folder's secret.key), so `sluice secrets rotate` can change
+  // them while every process runs
+  const box = new SecretKeyring(storage.secrets, new SecretBox(loadSecretKey(config.dataDir, env).key));
+  await box.load().catch(async (err: unknown) => {
+    await sandbox.close();
+    await storage.close();
+    throw err;
+  });
   const flows = new FlowRepository(storage.flows);
   const runs = storage.runs;
   // run events for the live views: on PostgreSQL those of every process, on SQLite this one's
@@ -177,7 +186,7 @@ export async function openSluice(config: PartsConfig) {
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
-  const settings: Settings = {
+  const settings: Omit<Settings, 'secretKey'> = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
     payloadCap: config.payloadCap,
@@ -205,6 +214,8 @@ export async function openSluice(config: PartsConfig) {
     alerts,
     tokens,
     settings,
+    /** The secret key ring: seals and opens stored secrets; its current key is shown in the settings. */
+    keyring: box,
     logger,
     estimates,
     code,
