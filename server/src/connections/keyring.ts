@@ -3,6 +3,16 @@ import { ConflictError } from '../errors.js';
 import type { SecretKeyRow, SecretRows } from '../storage/port.js';
 import { LEGACY_KEY_ID, openWithKey, type SecretBox, SecretError, sealedKeyId, sealWithKey } from './secrets.js';
 
+/**
+ * A stored secret sealed with a key a rotation retired: refused (409 through the API), naming the key
+ * and when it was retired, so whoever reads it knows to set the secret again.
+ */
+export class RetiredKeyError extends ConflictError {
+  constructor(message: string) {
+    super('secret_key_retired', message);
+  }
+}
+
 /** What seals and opens stored secrets: the key ring, or (in unit tests) a bare `SecretBox`. */
 export interface Sealer {
   seal(plain: string): string | Promise<string>;
@@ -167,9 +177,9 @@ export class SecretKeyring implements Sealer {
     return "the master key (SLUICE_SECRET_KEY or the data folder's secret.key) is not the one the key ring was sealed with";
   }
 
-  private retired(row: SecretKeyRow): SecretError {
+  private retired(row: SecretKeyRow): RetiredKeyError {
     const at = new Date(row.retiredAt ?? 0).toISOString();
-    return new SecretError(
+    return new RetiredKeyError(
       `cannot decrypt a stored secret sealed with key ${row.id}: that key was retired at ${at} by a secret rotation ` +
         '(sluice secrets rotate); set the secret again',
     );
