@@ -17,6 +17,7 @@ import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { corsOriginsFrom } from './http/security.js';
 import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { METRICS_TOKEN_MESSAGE, Metrics } from './metrics/metrics.js';
@@ -269,6 +270,8 @@ export async function startSluice(
 ): Promise<Sluice> {
   const role = config.role ?? 'all';
   if (role !== 'all' && !sharedStorage(config.env ?? process.env)) throw new RoleNeedsDatabaseError(role);
+  // read before anything is opened, so a bad list stops the start with its message
+  const corsOrigins = corsOriginsFrom(config.env ?? process.env);
   const parts = await openSluice({ ...config, claims: role !== 'api' });
   const { storage, sandbox, flows, runner, scheduler } = parts;
   const serves = role !== 'worker';
@@ -282,7 +285,7 @@ export async function startSluice(
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
   const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
-  const server = serves ? await listenApi(parts, config) : await listenHealth(parts, config);
+  const server = serves ? await listenApi(parts, config, corsOrigins) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(
     { role, host: config.host, port, dataDir: config.dataDir, sandbox: sandbox.url },
@@ -331,8 +334,8 @@ function alertTimings(env: NodeJS.ProcessEnv): { retryBaseMs?: number; maxAttemp
 
 type Listening = Pick<Server, 'address' | 'close'>;
 
-async function listenApi(parts: SluiceParts, config: Config): Promise<Listening> {
-  const app = createApp(parts, { editorDir: config.editorDir });
+async function listenApi(parts: SluiceParts, config: Config, corsOrigins: string[]): Promise<Listening> {
+  const app = createApp(parts, { editorDir: config.editorDir, corsOrigins });
   return new Promise<Listening>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });
