@@ -15,7 +15,7 @@ let server: RunningServer;
 let browser: Browser;
 let page: Page;
 let api: ApiClient;
-const console: string[] = [];
+const consoleLines: string[] = [];
 
 beforeAll(async () => {
   server = await startServer();
@@ -23,7 +23,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await openPage(browser);
   page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning') console.push(m.text());
+    if (m.type() === 'error' || m.type() === 'warning') consoleLines.push(m.text());
   });
   // every violation the page sees, kept where the test can read it (an init script is not subject to the policy)
   await page.addInitScript(() => {
@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 const violations = () => page.evaluate(() => (window as unknown as { cspViolations: string[] }).cspViolations);
-const cspMessages = () => console.filter((m) => /Content Security Policy|Refused to/i.test(m));
+const cspMessages = () => consoleLines.filter((m) => /Content Security Policy|Refused to/i.test(m));
 const text = async (testId: string) => (await page.getByTestId(testId).first().textContent())?.trim() ?? '';
 
 describe('the editor under its Content-Security-Policy', () => {
