@@ -133,6 +133,17 @@ export class SecretKeyring implements Sealer {
     return { id: row.id, createdAt: new Date(row.createdAt).toISOString() };
   }
 
+  /**
+   * Throws unless this process can open the key in use: a rotation run with another master key than
+   * the servers' would add a key they cannot open, and every secret they seal would fail.
+   */
+  async assertMasterKey(): Promise<void> {
+    await this.reload();
+    const row = this.currentRow();
+    if (row && !this.keys.get(row.id)?.key)
+      throw new SecretError(`cannot open secret key ${row.id}: ${this.unusable(row.id)}; nothing was changed`);
+  }
+
   /** Every key of the ring, oldest first (rotation reads it). */
   async list(): Promise<SecretKeyRow[]> {
     await this.reload();

@@ -39,6 +39,7 @@ const MAX_PASSES = 10;
 export async function rotateSecrets(o: RotationOptions): Promise<RotationResult> {
   const now = o.now ?? Date.now;
   const log = o.log ?? (() => {});
+  await o.ring.assertMasterKey();
   const made = await o.ring.addKey();
   log(`new key ${made.id}; waiting for every process to seal with it`);
   await sleep(o.graceMs ?? 3 * KEY_RING_REFRESH_MS);

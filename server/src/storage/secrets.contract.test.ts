@@ -128,6 +128,15 @@ describe.each(storesUnderTest())('secret key ring and rotation: $kind', (kind: S
     expect(sealedKeyId(await ring.seal('x'))).toBe(result.keyId);
   });
 
+  it('refuses to rotate with another master key than the ring was sealed with, changing nothing', async () => {
+    const keys = await cli.secrets.keys();
+    const wrong = new SecretKeyring(cli.secrets, new SecretBox(randomBytes(32)));
+    await expect(rotateSecrets({ ring: wrong, rows: cli.secrets, graceMs: 0 })).rejects.toThrow(
+      /^cannot open secret key k[0-9a-f]{10}: the master key \(SLUICE_SECRET_KEY or the data folder's secret.key\) is not the one the key ring was sealed with; nothing was changed$/,
+    );
+    expect(await cli.secrets.keys()).toEqual(keys);
+  });
+
   it('replaces a value only when it is still the one read (a change meanwhile wins)', async () => {
     await sealEverywhere('c');
     const [value] = mine(await server.secrets.sealedValues(), 'c');
