@@ -1,3 +1,5 @@
+// first: before any schema parses, so zod never tries `new Function` under the page's policy
+import '@sluice/shared/no-eval';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './components/App';

@@ -8,6 +8,7 @@ import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
 import { AdaptiveLimits } from './connections/adaptive.js';
+import { SecretKeyring } from './connections/keyring.js';
 import { LocalLimits } from './connections/limits.js';
 import { ConnectionRepository } from './connections/repository.js';
 import { loadSecretKey, SecretBox } from './connections/secrets.js';
@@ -16,6 +17,7 @@ import { seedDemo } from './demo.js';
 import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
+import { corsOriginsFrom } from './http/security.js';
 import { createPooledHttpClient } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { METRICS_TOKEN_MESSAGE, Metrics } from './metrics/metrics.js';
@@ -77,7 +79,15 @@ export async function openSluice(config: PartsConfig) {
     await storage.close();
     throw err;
   });
-  const box = new SecretBox(loadSecretKey(config.dataDir, env).key);
+  // stored secrets are sealed with the key ring's data keys, kept in the database and sealed with the
+  // master key (SLUICE_SECRET_KEY or the data folder's secret.key), so `sluice secrets rotate` can change
+  // them while every process runs
+  const box = new SecretKeyring(storage.secrets, new SecretBox(loadSecretKey(config.dataDir, env).key));
+  await box.load().catch(async (err: unknown) => {
+    await sandbox.close();
+    await storage.close();
+    throw err;
+  });
   const flows = new FlowRepository(storage.flows);
   const runs = storage.runs;
   // run events for the live views: on PostgreSQL those of every process, on SQLite this one's
@@ -177,7 +187,7 @@ export async function openSluice(config: PartsConfig) {
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
-  const settings: Settings = {
+  const settings: Omit<Settings, 'secretKey'> = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
     payloadCap: config.payloadCap,
@@ -205,6 +215,8 @@ export async function openSluice(config: PartsConfig) {
     alerts,
     tokens,
     settings,
+    /** The secret key ring: seals and opens stored secrets; its current key is shown in the settings. */
+    keyring: box,
     logger,
     estimates,
     code,
@@ -258,6 +270,8 @@ export async function startSluice(
 ): Promise<Sluice> {
   const role = config.role ?? 'all';
   if (role !== 'all' && !sharedStorage(config.env ?? process.env)) throw new RoleNeedsDatabaseError(role);
+  // read before anything is opened, so a bad list stops the start with its message
+  const corsOrigins = corsOriginsFrom(config.env ?? process.env);
   const parts = await openSluice({ ...config, claims: role !== 'api' });
   const { storage, sandbox, flows, runner, scheduler } = parts;
   const serves = role !== 'worker';
@@ -271,7 +285,7 @@ export async function startSluice(
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
   const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
-  const server = serves ? await listenApi(parts, config) : await listenHealth(parts, config);
+  const server = serves ? await listenApi(parts, config, corsOrigins) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(
     { role, host: config.host, port, dataDir: config.dataDir, sandbox: sandbox.url },
@@ -320,8 +334,8 @@ function alertTimings(env: NodeJS.ProcessEnv): { retryBaseMs?: number; maxAttemp
 
 type Listening = Pick<Server, 'address' | 'close'>;
 
-async function listenApi(parts: SluiceParts, config: Config): Promise<Listening> {
-  const app = createApp(parts, { editorDir: config.editorDir });
+async function listenApi(parts: SluiceParts, config: Config, corsOrigins: string[]): Promise<Listening> {
+  const app = createApp(parts, { editorDir: config.editorDir, corsOrigins });
   return new Promise<Listening>((resolve) => {
     const s = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve(s));
   });

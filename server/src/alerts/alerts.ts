@@ -8,7 +8,7 @@ import type {
   AlertRuleView,
   RunSummary,
 } from '@sluice/shared';
-import type { SecretBox } from '../connections/secrets.js';
+import type { Sealer } from '../connections/keyring.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AlertRows, AlertRuleRow, RunQueries } from '../storage/port.js';
@@ -38,7 +38,7 @@ export interface MissedSlot {
 
 export interface AlertOptions {
   rows: AlertRows;
-  box: SecretBox;
+  box: Sealer;
   flows: AlertFlows;
   runs: Pick<RunQueries, 'get' | 'list'>;
   deliverer: AlertDeliverer;
@@ -115,7 +115,7 @@ export class Alerts {
     const row: AlertRuleRow = {
       id: `al_${randomBytes(9).toString('base64url')}`,
       flowId,
-      ...this.fields(input),
+      ...(await this.fields(input)),
       createdAt: now,
       updatedAt: now,
     };
@@ -128,7 +128,7 @@ export class Alerts {
     const existing = await this.find(flowId, ruleId);
     const stored = JSON.parse(existing.channel) as StoredChannel;
     const kept = stored.type === input.channel.type ? { channel: stored, secret: existing.secret } : undefined;
-    const row: AlertRuleRow = { ...existing, ...this.fields(input, kept), updatedAt: this.now() };
+    const row: AlertRuleRow = { ...existing, ...(await this.fields(input, kept)), updatedAt: this.now() };
     if (!(await this.o.rows.updateRule(row))) throw noRule(flowId, ruleId);
     return ruleView(row);
   }
@@ -168,12 +168,12 @@ export class Alerts {
    * The stored fields of a rule as given. `kept`: the rule's stored channel and sealed secret when its
    * channel type stays (kept when none is given).
    */
-  private fields(input: AlertRuleInput, kept?: { channel: StoredChannel; secret: string | null }) {
+  private async fields(input: AlertRuleInput, kept?: { channel: StoredChannel; secret: string | null }) {
     const c = input.channel;
     let channel: StoredChannel;
     let secret: string | null;
     if (c.type === 'webhook') {
-      secret = c.secret !== undefined ? this.o.box.seal(c.secret) : (kept?.secret ?? null);
+      secret = c.secret !== undefined ? await this.o.box.seal(c.secret) : (kept?.secret ?? null);
       if (!secret) {
         throw new InvalidError('bad_request', 'channel.secret: required for a webhook channel (it signs each alert)', {
           path: 'channel.secret',
@@ -184,14 +184,15 @@ export class Alerts {
       // the URL is the credential (whoever has it may post): sealed as the secret, and only its scheme
       // and host kept in the clear, to show
       const keptUrl = kept?.channel.type === 'slack' ? kept.channel.url : undefined;
-      secret = c.url !== undefined ? this.o.box.seal(c.url) : keptUrl !== undefined ? (kept?.secret ?? null) : null;
+      secret =
+        c.url !== undefined ? await this.o.box.seal(c.url) : keptUrl !== undefined ? (kept?.secret ?? null) : null;
       const shown = c.url !== undefined ? hiddenPath(c.url) : keptUrl;
       if (!secret || shown === undefined) {
         throw new InvalidError('bad_request', 'channel.url: required for a Slack channel', { path: 'channel.url' });
       }
       channel = { type: 'slack', url: shown };
     } else {
-      secret = c.secret !== undefined ? this.o.box.seal(c.secret) : (kept?.secret ?? null);
+      secret = c.secret !== undefined ? await this.o.box.seal(c.secret) : (kept?.secret ?? null);
       if (!c.smtpUrl && !this.o.smtpUrl) {
         throw new InvalidError(
           'bad_request',

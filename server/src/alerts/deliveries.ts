@@ -1,4 +1,4 @@
-import type { SecretBox } from '../connections/secrets.js';
+import type { Sealer } from '../connections/keyring.js';
 import type { Logger } from '../logger.js';
 import type { AlertDeliveryRow, AlertRows } from '../storage/port.js';
 import { type ChannelContext, type StoredChannel, sendAlert } from './channels.js';
@@ -6,7 +6,7 @@ import type { AlertMessage } from './message.js';
 
 export interface DeliveryOptions {
   rows: AlertRows;
-  box: SecretBox;
+  box: Sealer;
   channels: ChannelContext;
   /** This process, as its claims name it. */
   owner: string;
@@ -101,7 +101,7 @@ export class AlertDeliverer {
         giveUp = true;
       } else {
         const channel = JSON.parse(rule.channel) as StoredChannel;
-        const secret = rule.secret ? this.o.box.open(rule.secret) : null;
+        const secret = rule.secret ? await this.o.box.open(rule.secret) : null;
         await sendAlert(this.o.channels, channel, secret, d.id, JSON.parse(d.payload) as AlertMessage);
       }
     } catch (err) {

@@ -19,6 +19,7 @@ import { runProcess } from '../serve.js';
 import { openSluice } from '../sluice.js';
 import { openStorage } from '../storage/open.js';
 import { backupCommand, restoreCommand } from './backup.js';
+import { secretsCommand } from './secrets.js';
 
 const USAGE = `Usage:
   sluice serve [--no-worker]            start the server: API, editor, scheduler, and it executes runs (as
@@ -36,6 +37,9 @@ const USAGE = `Usage:
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
   sluice token create [name]            make an API token (printed once) in the local database
   sluice token list                     the tokens' names and prefixes
+  sluice secrets rotate                 re-seal every stored secret with a new key while the server runs;
+                                        the old key works until it has finished, then is refused
+  sluice secrets key                    the id and time of the key stored secrets are sealed with
   sluice backup <file>                  a consistent copy of the SQLite database, while the server runs
                                         (on PostgreSQL: says to use pg_dump, exits 2)
   sluice restore <file> [--force]       put a backup in place as the database of a stopped data folder
@@ -407,6 +411,7 @@ async function main(argv: string[]): Promise<number> {
     return new Promise<number>(() => {});
   }
   if (command === 'token') return tokens(file, positionals[2]);
+  if (command === 'secrets') return secretsCommand(file, USAGE);
   if ((command === 'backup' || command === 'restore') && !file) {
     console.error(`sluice ${command}: which file?\n\n${USAGE}`);
     return 2;

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConnectionCheck, Connectors, HttpClient, RequestOrigin, ResolvedConnection } from '@sluice/engine';
 // the API's shapes of a connection are the contract's
 import type { ConnectionInput, ConnectionPatch, ConnectionView, OAuth2Settings } from '@sluice/shared';
@@ -5,8 +6,9 @@ import { parseSqlUrl, type SqlConnectionConfig, sqlKindOf } from '../connectors/
 import { type CheckResult, checkConnection } from '../connectors.js';
 import { ConflictError, InvalidError, notFound } from '../errors.js';
 import type { ConnectionRow, ConnectionRows } from '../storage/port.js';
+import type { Sealer } from './keyring.js';
 import { OAuth2TokenSource } from './oauth2.js';
-import { maskSecret, type SecretBox } from './secrets.js';
+import { maskSecret } from './secrets.js';
 
 /**
  * Connections to outside systems: stored ones (secrets sealed with AES-256-GCM) and the built-in
@@ -30,7 +32,7 @@ export class ConnectionRepository {
 
   constructor(
     private readonly rows: ConnectionRows,
-    private readonly box: SecretBox,
+    private readonly box: Sealer,
     builtIn: readonly ResolvedConnection[],
     private readonly now: () => number = Date.now,
   ) {
@@ -48,7 +50,7 @@ export class ConnectionRepository {
   }
 
   async list(): Promise<ConnectionView[]> {
-    const stored = (await this.rows.list()).map((r) => this.view(r));
+    const stored = await Promise.all((await this.rows.list()).map((r) => this.view(r)));
     const builtIn = [...this.builtIn.values()].map((c) => this.builtInView(c));
     return [...builtIn, ...stored];
   }
@@ -72,7 +74,7 @@ export class ConnectionRepository {
         auth: input.auth,
         username: input.username ?? null,
         headerName: input.headerName ?? null,
-        secret: input.secret === undefined ? null : this.box.seal(input.secret),
+        secret: input.secret === undefined ? null : await this.box.seal(input.secret),
         checkPath: input.checkPath ?? null,
         breakerThreshold: input.breaker?.failureThreshold ?? null,
         breakerCooldownMs: input.breaker?.cooldownMs ?? null,
@@ -80,7 +82,7 @@ export class ConnectionRepository {
         limitMaxPerSecond: input.limits?.maxPerSecond ?? null,
         limitAdaptive: input.limits?.adaptive ?? false,
         oauth2: input.oauth2 ? JSON.stringify(input.oauth2) : null,
-        refreshToken: input.refreshToken === undefined ? null : this.box.seal(input.refreshToken),
+        refreshToken: input.refreshToken === undefined ? null : await this.box.seal(input.refreshToken),
       },
       this.now(),
     );
@@ -104,7 +106,8 @@ export class ConnectionRepository {
     const keepOAuth = next.auth === 'oauth2';
     const oauth2 = patch.oauth2 ? JSON.stringify(patch.oauth2) : keepOAuth ? row.oauth2 : null;
     if (oauth2) next.oauth2 = JSON.parse(oauth2) as OAuth2Settings;
-    const secret = patch.secret === undefined ? row.secret : patch.secret === null ? null : this.box.seal(patch.secret);
+    const secret =
+      patch.secret === undefined ? row.secret : patch.secret === null ? null : await this.box.seal(patch.secret);
     const refreshToken =
       patch.refreshToken === undefined
         ? keepOAuth
@@ -112,7 +115,7 @@ export class ConnectionRepository {
           : null
         : patch.refreshToken === null
           ? null
-          : this.box.seal(patch.refreshToken);
+          : await this.box.seal(patch.refreshToken);
     checkAuth({
       ...next,
       ...(secret ? { secret: 'stored' } : {}),
@@ -179,16 +182,16 @@ export class ConnectionRepository {
 
   private async load(name: string): Promise<void> {
     const row = await this.rows.find(name);
-    this.resolved.set(name, row ? this.toResolved(row) : null);
-    const database = row ? this.databaseOf(row) : undefined;
+    this.resolved.set(name, row ? await this.toResolved(row) : null);
+    const database = row ? await this.databaseOf(row) : undefined;
     if (database) this.databases.set(name, database);
     else this.databases.delete(name);
   }
 
-  private databaseOf(row: ConnectionRow): SqlConnectionConfig | undefined {
+  private async databaseOf(row: ConnectionRow): Promise<SqlConnectionConfig | undefined> {
     const parsed = sqlKindOf(row.baseUrl) ? parseSqlUrl(row.baseUrl) : undefined;
     if (!parsed || typeof parsed === 'string') return undefined;
-    const password = row.secret === null ? undefined : this.box.open(row.secret);
+    const password = row.secret === null ? undefined : await this.box.open(row.secret);
     return { ...parsed, user: row.username ?? '', ...(password !== undefined ? { password } : {}) };
   }
 
@@ -244,8 +247,15 @@ export class ConnectionRepository {
    * The token source of an OAuth2 connection: the one made before while the row's settings and
    * credentials are unchanged (so its token serves the next run too), else a new one.
    */
-  private tokenSource(row: ConnectionRow, secret: string | undefined): OAuth2TokenSource {
-    const stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${row.refreshToken}`;
+  private async tokenSource(row: ConnectionRow, secret: string | undefined): Promise<OAuth2TokenSource> {
+    const refreshToken = row.refreshToken === null ? undefined : await this.box.open(row.refreshToken);
+    // by what the values are, not how they are sealed: a secret rotation re-seals them, and the token
+    // already obtained stays good
+    const stampOf = (refresh: string | undefined) =>
+      createHash('sha256')
+        .update(JSON.stringify([row.baseUrl, row.oauth2, secret ?? null, refresh ?? null]))
+        .digest('hex');
+    const stamp = stampOf(refreshToken);
     const kept = this.tokenSources.get(row.name);
     if (kept?.stamp === stamp) return kept.source;
     const entry = { stamp, source: undefined as unknown as OAuth2TokenSource };
@@ -253,12 +263,12 @@ export class ConnectionRepository {
       name: row.name,
       settings: JSON.parse(row.oauth2 ?? '{}') as OAuth2Settings,
       clientSecret: secret,
-      refreshToken: row.refreshToken === null ? undefined : this.box.open(row.refreshToken),
+      refreshToken,
       saveRefreshToken: async (token) => {
-        const sealed = this.box.seal(token);
+        const sealed = await this.box.seal(token);
         await this.rows.setRefreshToken(row.name, sealed, this.now());
         // the row now holds the token this source already has: it stays the connection's source
-        entry.stamp = `${row.baseUrl}\n${row.oauth2}\n${row.secret}\n${sealed}`;
+        entry.stamp = stampOf(token);
       },
     });
     this.tokenSources.set(row.name, entry);
@@ -273,8 +283,9 @@ export class ConnectionRepository {
     return { ok, state: ok ? 'ok' : status === 401 ? 'unauthorized' : 'error', message, ...(status ? { status } : {}) };
   }
 
-  private toResolved(row: ConnectionRow): ResolvedConnection {
-    const secret = row.secret === null ? undefined : this.box.open(row.secret);
+  private async toResolved(row: ConnectionRow): Promise<ResolvedConnection> {
+    const secret = row.secret === null ? undefined : await this.box.open(row.secret);
+    const auth = row.auth === 'oauth2' && row.oauth2 ? await this.tokenSource(row, secret) : undefined;
     const headers: Record<string, string> = {};
     if (row.auth === 'bearer' && secret) headers.authorization = `Bearer ${secret}`;
     if (row.auth === 'basic')
@@ -284,7 +295,7 @@ export class ConnectionRepository {
       name: row.name,
       baseUrl: row.baseUrl,
       headers,
-      ...(row.auth === 'oauth2' && row.oauth2 ? { auth: this.tokenSource(row, secret) } : {}),
+      ...(auth ? { auth } : {}),
       ...(row.breakerThreshold
         ? { breaker: { failureThreshold: row.breakerThreshold, cooldownMs: row.breakerCooldownMs ?? 30_000 } }
         : {}),
@@ -300,21 +311,23 @@ export class ConnectionRepository {
     };
   }
 
-  private view(r: ConnectionRow): ConnectionView {
+  private async view(r: ConnectionRow): Promise<ConnectionView> {
+    const secret = r.secret === null ? null : maskSecret(await this.box.open(r.secret));
+    const refreshToken = r.refreshToken === null ? null : maskSecret(await this.box.open(r.refreshToken));
     return {
       name: r.name,
       baseUrl: r.baseUrl,
       auth: r.auth,
       username: r.username,
       headerName: r.headerName,
-      secret: r.secret === null ? null : maskSecret(this.box.open(r.secret)),
+      secret,
       checkPath: r.checkPath,
       breaker: r.breakerThreshold
         ? { failureThreshold: r.breakerThreshold, cooldownMs: r.breakerCooldownMs ?? 30_000 }
         : null,
       limits: { maxConcurrent: r.limitMaxConcurrent, maxPerSecond: r.limitMaxPerSecond, adaptive: r.limitAdaptive },
       oauth2: r.oauth2 ? oauth2View(JSON.parse(r.oauth2) as OAuth2Settings) : null,
-      refreshToken: r.refreshToken === null ? null : maskSecret(this.box.open(r.refreshToken)),
+      refreshToken,
       builtIn: false,
       status:
         r.lastStatus === null

@@ -3,7 +3,17 @@ import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadSecretKey, maskSecret, SecretBox, SecretError, safeEqual } from './secrets.js';
+import {
+  LEGACY_KEY_ID,
+  loadSecretKey,
+  maskSecret,
+  openWithKey,
+  SecretBox,
+  SecretError,
+  safeEqual,
+  sealedKeyId,
+  sealWithKey,
+} from './secrets.js';
 
 const OPEN_FAILED = 'cannot decrypt a stored secret: wrong SLUICE_SECRET_KEY or damaged data';
 
@@ -214,5 +224,30 @@ describe('safeEqual', () => {
     expect(safeEqual('token-123', 'token-124')).toBe(false);
     expect(safeEqual('token', 'token-123')).toBe(false);
     expect(safeEqual('', 'x')).toBe(false);
+  });
+});
+
+describe('values sealed with a data key of the key ring', () => {
+  const key = randomBytes(32);
+
+  it('carry their key id and round-trip', () => {
+    for (const plain of ['hunter2', 'pässwörd 🔑', '']) {
+      const sealed = sealWithKey(key, 'k0123456789', plain);
+      expect(sealed.startsWith('v2.k0123456789.')).toBe(true);
+      expect(sealedKeyId(sealed)).toBe('k0123456789');
+      expect(openWithKey(key, sealed)).toBe(plain);
+    }
+    expect(sealedKeyId(new SecretBox(key).seal('x'))).toBe(LEGACY_KEY_ID);
+    expect(() => sealedKeyId('v3.nothing')).toThrow(SecretError);
+  });
+
+  it('refuse a value whose key id was changed (the id is bound in), tampered bytes and another key', () => {
+    const sealed = sealWithKey(key, 'kaaaaaaaaaa', 'secret');
+    expect(() => openWithKey(key, sealed.replace('kaaaaaaaaaa', 'kbbbbbbbbbb'))).toThrow(
+      'cannot decrypt a stored secret sealed with key kbbbbbbbbbb: damaged data',
+    );
+    for (const part of [2, 3, 4]) expect(() => openWithKey(key, tamper(sealed, part))).toThrow(SecretError);
+    expect(() => openWithKey(randomBytes(32), sealed)).toThrow(SecretError);
+    expect(() => openWithKey(key, 'v2.kaaaaaaaaaa.x.y')).toThrow(SecretError);
   });
 });

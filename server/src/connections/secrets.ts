@@ -57,6 +57,44 @@ export class SecretBox {
   }
 }
 
+/** The key id a value sealed before key ids (format v1, sealed with the master key itself) counts as. */
+export const LEGACY_KEY_ID = 'legacy';
+const KEYED_VERSION = 'v2';
+
+/**
+ * Encrypts under a data key of the key ring, to 'v2.' + key id + '.' + iv + '.' + tag + '.' + ciphertext
+ * (base64url), the key id bound in as associated data so a value cannot be passed off as another key's.
+ */
+export function sealWithKey(key: Buffer, keyId: string, plain: string): string {
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(Buffer.from(keyId, 'utf8'));
+  const ciphertext = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
+  return `${KEYED_VERSION}.${keyId}.${encode(iv)}.${encode(cipher.getAuthTag())}.${encode(ciphertext)}`;
+}
+
+/** Decrypts a 'v2.' value with its key; throws SecretError (never with secret material) when it cannot. */
+export function openWithKey(key: Buffer, sealed: string): string {
+  const keyId = sealedKeyId(sealed);
+  const { iv, tag, ciphertext } = parseSealed(sealed.slice(sealed.indexOf('.', KEYED_VERSION.length + 1) + 1), false);
+  try {
+    const decipher = createDecipheriv(ALGORITHM, key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(Buffer.from(keyId, 'utf8'));
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(ciphertext), decipher.final()]).toString('utf8');
+  } catch {
+    throw new SecretError(`cannot decrypt a stored secret sealed with key ${keyId}: damaged data`);
+  }
+}
+
+/** The id of the key a value was sealed with: its key ring id, or LEGACY_KEY_ID for a v1 value. */
+export function sealedKeyId(sealed: string): string {
+  if (typeof sealed === 'string' && sealed.startsWith(`${VERSION}.`)) return LEGACY_KEY_ID;
+  const match = typeof sealed === 'string' ? /^v2\.([a-z0-9]{1,40})\./.exec(sealed) : null;
+  if (!match) throw new SecretError(OPEN_FAILED);
+  return match[1] as string;
+}
+
 function encode(bytes: Buffer): string {
   return bytes.toString('base64url');
 }
@@ -68,8 +106,10 @@ function decodeStrict(text: string): Buffer | null {
   return encode(bytes) === text ? bytes : null;
 }
 
-function parseSealed(sealed: string): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
+/** Reads 'v1.' + iv + '.' + tag + '.' + ciphertext, or (versioned false) the same without the version. */
+function parseSealed(sealed: string, versioned = true): { iv: Buffer; tag: Buffer; ciphertext: Buffer } {
   const parts = typeof sealed === 'string' ? sealed.split('.') : [];
+  if (!versioned) parts.unshift(VERSION);
   const [version, ivText, tagText, ciphertextText] = parts;
   if (parts.length !== 4 || version !== VERSION) throw new SecretError(OPEN_FAILED);
   const iv = decodeStrict(ivText ?? '');

@@ -16,6 +16,7 @@ import { registerFlowRoutes } from './flow-routes.js';
 import { registerOperationRoutes } from './operation-routes.js';
 import { referencePage } from './reference.js';
 import { registerRunRoutes } from './run-routes.js';
+import { apiCors, securityHeaders } from './security.js';
 import { ApiRouter, openApiDocument, type RegisteredRoute } from './spec.js';
 
 /** The server's limits and retention, as `GET /api/settings` answers them. */
@@ -45,11 +46,17 @@ export function createApp(
     editorDir?: string;
     /** Parse every answer with its declared schema before sending it (tests): drift answers 500. */
     checkAnswers?: boolean;
+    /** Origins whose pages may call the API (SLUICE_CORS_ORIGINS); none: CORS closed. */
+    corsOrigins?: readonly string[];
   } = {},
 ): Hono & { routes: RegisteredRoute[] } {
   const app = new Hono();
   const logger = deps.logger ?? createLogger();
   app.onError((err, c) => errorResponse(err, c, logger));
+  app.use('*', securityHeaders());
+  // ahead of authentication: a preflight carries no token
+  const cors = apiCors(options.corsOrigins ?? []);
+  if (cors) app.use('/api/*', cors);
   app.use('/api/*', async (c, next) => {
     if (OPEN_PATHS.has(c.req.path)) return next();
     const token = tokenOf(c);

@@ -61,6 +61,6 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     return undefined;
   });
 
-  api.add('getSettings', () => deps.settings);
+  api.add('getSettings', async () => ({ ...deps.settings, secretKey: await deps.keyring.current() }));
   api.add('prune', () => deps.storage.retention.prune(deps.settings.retention));
 }

@@ -2,6 +2,7 @@ import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
 import type { Alerts } from '../alerts/alerts.js';
 import type { TokenStore } from '../auth/tokens.js';
+import type { SecretKeyInfo } from '../connections/keyring.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
 import type { Logger } from '../logger.js';
@@ -27,7 +28,9 @@ export interface AppDeps {
   /** Alert rules and their deliveries. */
   alerts: Alerts;
   tokens: TokenStore;
-  settings: Settings;
+  settings: Omit<Settings, 'secretKey'>;
+  /** The secret key ring, whose current key the settings show. */
+  keyring: { current(): Promise<SecretKeyInfo> };
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;
   /** The pace adaptive pacing has learnt per connection, in this process (the operations view). */

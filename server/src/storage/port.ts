@@ -623,6 +623,45 @@ export interface AlertRows {
   pruneDeliveries(before: number): Promise<number>;
 }
 
+// ---------------------------------------------------------------- secret keys, sealed values
+
+/** A data key of the key ring: its material sealed under the master key, null once retired. */
+export interface SecretKeyRow {
+  id: string;
+  sealedKey: string | null;
+  createdAt: number;
+  retiredAt: number | null;
+}
+
+/** Where a sealed value is kept: a connection's secret or refresh token, a webhook's or an alert rule's secret. */
+export interface SealedPlace {
+  table: 'connections' | 'webhooks' | 'alert_rules';
+  column: 'secret' | 'refresh_token';
+  /** The row's key: a connection's name, a webhook's or rule's id. */
+  id: string;
+}
+
+export interface SealedValue extends SealedPlace {
+  sealed: string;
+}
+
+/**
+ * The key ring and every sealed value, for `sluice secrets rotate`: the ring is read by every process
+ * (so one that seals picks up a new key), and each value is replaced on its own, conditionally, so a
+ * rotation never holds a lock while the server goes on changing connections.
+ */
+export interface SecretRows {
+  keys(): Promise<SecretKeyRow[]>;
+  /** Refused with a `ConflictError` when the id is taken. */
+  addKey(row: SecretKeyRow): Promise<void>;
+  /** Drops the material of the keys named and records when; keys already retired keep their time. */
+  retireKeys(ids: readonly string[], at: number): Promise<void>;
+  /** Every sealed value stored, with its place. */
+  sealedValues(): Promise<SealedValue[]>;
+  /** Replaces one sealed value if it is still `expected`; false when it changed (or went) meanwhile. */
+  replaceSealed(place: SealedPlace, expected: string, next: string): Promise<boolean>;
+}
+
 // ---------------------------------------------------------------- the whole
 
 export interface Storage {
@@ -642,6 +681,8 @@ export interface Storage {
   readonly retention: RetentionStore;
   /** Alert rules and their deliveries. */
   readonly alerts: AlertRows;
+  /** The secret key ring and the sealed values, for rotation. */
+  readonly secrets: SecretRows;
   /**
    * What the processes of a deployment share while they run: live events and queued-run news,
    * connection limits held across every run of every process (the runner's `connectors.limits`),

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import type { Flow } from '@sluice/shared';
 import type { Context } from 'hono';
-import type { SecretBox } from '../connections/secrets.js';
+import type { Sealer } from '../connections/keyring.js';
 import { safeEqual } from '../connections/secrets.js';
 import {
   ConflictError,
@@ -42,7 +42,7 @@ export function signBody(secret: string, body: string | Buffer): string {
 export class Webhooks {
   constructor(
     private readonly hooks: HookRows,
-    private readonly box: SecretBox,
+    private readonly box: Sealer,
     private readonly flows: FlowRepository,
     private readonly runner: Runner,
     private readonly now: () => number = Date.now,
@@ -65,7 +65,7 @@ export class Webhooks {
     const hook = (await this.list(flowId)).find((h) => h.nodeId === nodeId);
     if (!hook) throw notFound('webhook node', `${flowId}/${nodeId}`);
     const secret = newSecret();
-    await this.hooks.setSecret(hook.id, this.box.seal(secret));
+    await this.hooks.setSecret(hook.id, await this.box.seal(secret));
     return { ...hook, secret };
   }
 
@@ -83,7 +83,7 @@ export class Webhooks {
     if (!node) throw new ConflictError('not_published', `the published version has no webhook node "${row.nodeId}"`);
     const limit = (node.params as { maxBodyBytes: number }).maxBodyBytes;
     const body = await readLimited(c, limit);
-    this.authenticate(c, this.box.open(row.secret), body);
+    this.authenticate(c, await this.box.open(row.secret), body);
     const records = parseRecords(body.toString('utf8'));
     // a caller that traces sends its trace context: the run's span joins that trace
     const traceparent = c.req.header('traceparent');
@@ -121,16 +121,16 @@ export class Webhooks {
 
   private async ensure(flowId: string, nodeId: string): Promise<HookView> {
     const found = await this.hooks.find(flowId, nodeId);
-    if (found) return { nodeId, id: found.id, path: `/hooks/${found.id}`, secret: this.box.open(found.secret) };
+    if (found) return { nodeId, id: found.id, path: `/hooks/${found.id}`, secret: await this.box.open(found.secret) };
     const id = `hk_${randomBytes(12).toString('base64url')}`;
     const secret = newSecret();
     try {
-      await this.hooks.insert({ id, flowId, nodeId, secret: this.box.seal(secret), createdAt: this.now() });
+      await this.hooks.insert({ id, flowId, nodeId, secret: await this.box.seal(secret), createdAt: this.now() });
     } catch (err) {
       // made meanwhile by another request or process: that one is the hook
       const made = await this.hooks.find(flowId, nodeId);
       if (!made) throw err;
-      return { nodeId, id: made.id, path: `/hooks/${made.id}`, secret: this.box.open(made.secret) };
+      return { nodeId, id: made.id, path: `/hooks/${made.id}`, secret: await this.box.open(made.secret) };
     }
     return { nodeId, id, path: `/hooks/${id}`, secret };
   }

@@ -612,6 +612,12 @@ export const settingsSchema = z.strictObject({
     days: z.number().describe('Keep the record outcomes of runs newer than this many days.'),
     runsPerFlow: z.number().int().describe("And of each flow's newest this many runs, however old."),
   }),
+  secretKey: z
+    .strictObject({
+      id: z.string().describe('Its id, which every value sealed with it carries.'),
+      createdAt: instant.describe('When it was made (by the first start, or by `sluice secrets rotate`).'),
+    })
+    .describe('The key stored secrets are sealed with now.'),
 });
 export type Settings = z.output<typeof settingsSchema>;
 

@@ -22,6 +22,7 @@ import { PgOutcomeQueries } from './outcomes.js';
 import { PgRetention } from './retention.js';
 import { PgRunStore } from './run-store.js';
 import { PgRunsCore } from './runs-core.js';
+import { PgSecrets } from './secrets.js';
 import { openPgShared } from './shared.js';
 import { PgScheduleSlots } from './slots.js';
 import { PgTokenRows } from './tokens.js';
@@ -112,6 +113,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     slots: new PgScheduleSlots(db),
     hooks: new PgHookRows(db),
     alerts: new PgAlerts(db),
+    secrets: new PgSecrets(db),
     connections: new PgConnectionRows(db),
     tokens: new PgTokenRows(db),
     estimates: new PgEstimateRows(db),

@@ -510,3 +510,16 @@ export const alertDeliveries = pgTable(
     index('alert_deliveries_flow').on(t.flowId, t.id),
   ],
 );
+
+/**
+ * The data keys stored secrets are sealed with, each sealed under the master key (SLUICE_SECRET_KEY or
+ * the data folder's secret.key). The newest key not retired seals; a rotation retires the keys before
+ * it, dropping their material (`sealed_key` null) and keeping the id and time to say why a value
+ * sealed with one is refused.
+ */
+export const secretKeys = pgTable('secret_keys', {
+  id: text('id').primaryKey(),
+  sealedKey: text('sealed_key'),
+  createdAt: ms('created_at').notNull(),
+  retiredAt: ms('retired_at'),
+});

@@ -13,6 +13,7 @@ import { type Db, latestMigrationMillis, recordedMigration } from './open.js';
 import { SqliteRetention } from './retention.js';
 import { SqliteRunStore } from './run-store.js';
 import { SqliteRunQueries } from './runs.js';
+import { SqliteSecrets } from './secrets.js';
 import { SqliteSlots } from './slots.js';
 import { SqliteTokens } from './tokens.js';
 
@@ -57,6 +58,7 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     slots: new SqliteSlots(db),
     hooks: new SqliteHooks(db),
     alerts: new SqliteAlerts(db),
+    secrets: new SqliteSecrets(db),
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
     estimates: new SqliteEstimates(db),
