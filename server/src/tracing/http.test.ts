@@ -5,6 +5,7 @@ import { InMemorySpanExporter } from '@opentelemetry/sdk-trace';
 import { HttpFailure } from '@sluice/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPooledHttpClient } from '../http-client.js';
+import { OutboundGuard } from '../outbound-guard.js';
 import { tracedHttpClient } from './http.js';
 import { startTracing } from './start.js';
 import { createTracing } from './tracing.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
 function traced() {
   const exporter = new InMemorySpanExporter();
   const tracing = createTracing({}, undefined, { exporter });
-  const pooled = createPooledHttpClient();
+  const pooled = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
   const http = tracedHttpClient(pooled.http, tracing);
   const spans = async () => {
     await tracing.flush();
