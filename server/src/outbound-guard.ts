@@ -1,6 +1,6 @@
 import { promises as dns } from 'node:dns';
 import type { ClientRequestArgs } from 'node:http';
-import { isIP, type LookupFunction } from 'node:net';
+import { isIP, isIPv4, type LookupFunction } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { HttpFailure } from '@sluice/engine';
 import ipaddr from 'ipaddr.js';
@@ -80,7 +80,9 @@ export class OutboundGuard {
     if (this.rules.some((r) => r.kind === 'range' && portMatches(r.port, port) && inRange(parsed, r.range)))
       return undefined;
     const what = RANGE_NAMES[range] ?? `a special-purpose address (${range})`;
-    const subject = host && host !== address ? `${host} resolves to ${address}, ${what}` : `${address} is ${what}`;
+    // an IPv4-mapped form is named with the IPv4 address it stands for
+    const shown = parsed.kind() === 'ipv4' && !isIPv4(address) ? `${address} (${parsed.toString()})` : address;
+    const subject = host && host !== address ? `${host} resolves to ${shown}, ${what}` : `${shown} is ${what}`;
     return `outbound guard: ${subject}; allow it with ${ALLOW_HOSTS_VAR}`;
   }
 
