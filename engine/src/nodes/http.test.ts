@@ -105,7 +105,12 @@ describe('a request the outbound guard refuses', () => {
     const message = 'outbound guard: 127.0.0.2 is a loopback address; allow it with SLUICE_ALLOW_HOSTS';
     let sent = 0;
     const connectors = fakeConnectors(() => json(201, {}), {
-      erp: { name: 'erp', baseUrl: 'http://erp.test', headers: {}, breaker: { failureThreshold: 1, cooldownMs: 60_000 } },
+      erp: {
+        name: 'erp',
+        baseUrl: 'http://erp.test',
+        headers: {},
+        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      },
     });
     const refusing = {
       ...connectors,
