@@ -37,8 +37,10 @@ const names: Record<string, string[]> = {
   'loopback.test': ['127.0.0.1'],
   'metadata.test': ['169.254.169.254'],
   'public.test': ['93.184.216.34'],
-  // one public and one private answer: the private one is enough to refuse
-  'mixed.test': ['93.184.216.34', '10.0.0.7'],
+  // a private and a public answer: only the public one may be connected to
+  'mixed.test': ['10.0.0.7', '93.184.216.34'],
+  // as localhost often resolves: ::1 first, then 127.0.0.1
+  'dual.test': ['::1', '127.0.0.1'],
 };
 
 function testResolver() {
@@ -147,8 +149,9 @@ describe('outbound guard through the HTTP client', () => {
     expect((await refusal(c.get('http://metadata.test/latest/meta-data/'))).message).toMatch(
       /^outbound guard: metadata\.test resolves to 169\.254\.169\.254, a link-local address/,
     );
-    // one refused answer among public ones is enough
-    expect((await refusal(c.get('http://mixed.test/'))).message).toMatch(/mixed\.test resolves to 10\.0\.0\.7/);
+    expect((await refusal(c.get(`http://dual.test:${port}/`))).message).toMatch(
+      /^outbound guard: dual\.test resolves to ::1, a loopback address/,
+    );
     expect(c.reached).toEqual([]);
     expect(received).toEqual([]);
   });
@@ -184,12 +187,22 @@ describe('outbound guard through the HTTP client', () => {
     expect(c.reached).toEqual([]);
   });
 
-  it('lets public addresses through to connect (which the tripwire stops here)', async () => {
+  it('lets public addresses through to connect (which the tripwire stops here), and only those of a name', async () => {
     const c = opened([]);
-    const err = await c.get('http://public.test/').catch((e: unknown) => e as HttpFailure);
-    expect(err).toBeInstanceOf(HttpFailure);
-    expect((err as HttpFailure).code).toBe('network');
-    expect(c.reached).toEqual(['93.184.216.34:80']);
+    for (const url of ['http://public.test/', 'http://mixed.test/']) {
+      const err = await c.get(url).catch((e: unknown) => e as HttpFailure);
+      expect(err).toBeInstanceOf(HttpFailure);
+      expect((err as HttpFailure).code).toBe('network');
+    }
+    // mixed.test's private address was never handed to connect
+    expect(c.reached).toEqual(['93.184.216.34:80', '93.184.216.34:80']);
+  });
+
+  it('connects a name with a refused and an allowed address to the allowed one only', async () => {
+    const c = opened([`127.0.0.1:${port}`]);
+    expect((await c.get(`http://dual.test:${port}/both`)).status).toBe(200);
+    expect(received).toEqual(['/both']);
+    expect(c.reached).toEqual([]);
   });
 
   it('takes host names, addresses, ports and CIDR ranges on the allow list', async () => {

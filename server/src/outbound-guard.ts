@@ -88,9 +88,12 @@ export class OutboundGuard {
 
   /**
    * The addresses a connection to `host`:`port` may use: the host's own address when it is one,
-   * else what it resolves to, each checked. Rejects with an `HttpFailure` of code `refused` (the
-   * request is never sent) when any of them is refused, and with the resolver's error when the
-   * name does not resolve. A host name the allow list names is let through whatever it resolves to.
+   * else those of the addresses it resolves to that are allowed (a name that resolves to both ::1
+   * and 127.0.0.1, with only 127.0.0.1 allowed, connects there; one with a public and a private
+   * address, to the public one). Rejects with an `HttpFailure` of code `refused` (the request is
+   * never sent) when none is allowed, naming the first refused, and with the resolver's error when
+   * the name does not resolve. A host name the allow list names is let through whatever it
+   * resolves to.
    */
   async admit(host: string, port: number): Promise<ResolvedAddress[]> {
     const name = host.toLowerCase().replace(/\.$/, '');
@@ -103,13 +106,11 @@ export class OutboundGuard {
     const named = this.rules.some((r) => r.kind === 'name' && r.name === name && portMatches(r.port, port));
     const addresses = await this.resolve(name);
     if (addresses.length === 0) throw Object.assign(new Error(`${name} has no address`), { code: 'ENOTFOUND' });
-    if (!named) {
-      for (const { address } of addresses) {
-        const why = this.refusal(address, port, name);
-        if (why) throw new HttpFailure(why, 'refused');
-      }
-    }
-    return addresses;
+    if (named) return addresses;
+    const allowed = addresses.filter(({ address }) => this.refusal(address, port, name) === undefined);
+    if (allowed.length === 0)
+      throw new HttpFailure(this.refusal((addresses[0] as ResolvedAddress).address, port, name) as string, 'refused');
+    return allowed;
   }
 }
 
