@@ -122,6 +122,7 @@ describe('outbound guard through the HTTP client', () => {
     const c = opened([]); // nothing allowed
     const cases: [string, string][] = [
       ['http://169.254.169.254/', '169.254.169.254 is a link-local address (cloud metadata lives there)'],
+      ['https://169.254.169.254/', '169.254.169.254 is a link-local address (cloud metadata lives there)'],
       ['http://10.1.2.3/', '10.1.2.3 is a private address'],
       ['http://127.0.0.2:9/', '127.0.0.2 is a loopback address'],
       ['http://[::1]:9/', '::1 is a loopback address'],
