@@ -336,6 +336,8 @@ export interface ConnectionCheck {
   message: string;
   /** Why the credentials were refused, when more is known than the status (a token endpoint's answer). */
   reason?: string;
+  /** The server's outbound guard refused the connection's address (`message` names the rule): the run fails at once. */
+  refused?: boolean;
 }
 
 export interface Connectors {
@@ -470,11 +472,16 @@ export type RunEvent =
   /** A connection with adaptive pacing changed its pace (seen by a request of node `nodeId`). */
   | { type: 'pace'; runId: string; nodeId: string; connection: string; pace: Pace; at: number };
 
-/** A network error or timeout while sending a request. */
+/**
+ * A network error or timeout while sending a request, or (`refused`) a request the server's outbound
+ * guard would not send (its address is loopback, private, link-local…): that one is final, the
+ * same answer every time, and says nothing about the system, so it is not retried and no breaker
+ * counts it.
+ */
 export class HttpFailure extends Error {
   constructor(
     message: string,
-    readonly code: 'network' | 'timeout' | 'aborted',
+    readonly code: 'network' | 'timeout' | 'aborted' | 'refused',
   ) {
     super(message);
     this.name = 'HttpFailure';

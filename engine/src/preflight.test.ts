@@ -63,6 +63,22 @@ describe('connection check before a run', () => {
     expect(result.error).toMatch(/^connection "erp": the system refused the credentials \(HTTP 403\)/);
   });
 
+  it('fails the run at once, naming the connection and the rule, when the outbound guard refuses its address', async () => {
+    const clock = new SimulatedClock(0);
+    const message = 'outbound guard: 10.1.2.3 is a private address; allow it with SLUICE_ALLOW_HOSTS';
+    const connectors = fakeConnectors(() => json(201, {}), connections, {
+      check: () => ({ ok: false, message, refused: true }),
+    });
+    const result = await clock.run(
+      startRun({ runId: 'r', flow: writeFlow(2), clock, runtime: testRuntime, store: new MemoryRunStore(), connectors })
+        .done,
+    );
+    expect(result.status).toBe('failed');
+    expect(result.error).toBe(`connection "erp": ${message}`);
+    expect(result.counts.read).toBe(0);
+    expect(connectors.requests).toHaveLength(0);
+  });
+
   it('lets the run start when the check fails otherwise (unreachable, 5xx, or the check throws)', async () => {
     const answers: (() => ConnectionCheck | Promise<ConnectionCheck>)[] = [
       () => ({ ok: false, message: 'cannot reach erp.test: ECONNREFUSED' }),

@@ -100,7 +100,9 @@ export async function checkConnection(
       return { ok: state === 'ok', state, status: res.status, message: `HTTP ${res.status} from GET ${url}` };
     }
   } catch (err) {
-    return { ok: false, state: 'error', message: (err as Error).message };
+    // the outbound guard's refusal says so, for a run's check to fail the run at once
+    const refused = err instanceof HttpFailure && err.code === 'refused';
+    return { ok: false, state: 'error', message: (err as Error).message, ...(refused ? { refused } : {}) };
   }
 }
 

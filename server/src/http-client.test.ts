@@ -4,6 +4,7 @@ import { gzipSync } from 'node:zlib';
 import { HttpFailure } from '@sluice/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPooledHttpClient } from './http-client.js';
+import { OutboundGuard } from './outbound-guard.js';
 
 /** A loopback server that counts the sockets it was given and keeps what it received. */
 async function listen(
@@ -51,7 +52,7 @@ afterAll(() => {
 
 describe('pooled HTTP client', () => {
   it('sends the method, headers and body, and returns status, headers and body', async () => {
-    const client = createPooledHttpClient();
+    const client = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
     const res = await client.http({
       method: 'POST',
       url: `${echo.url}/echo`,
@@ -68,7 +69,7 @@ describe('pooled HTTP client', () => {
   });
 
   it('keeps one pool of kept-alive sockets per connection, and closes them all on close', async () => {
-    const client = createPooledHttpClient();
+    const client = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
     const before = echo.sockets();
     for (let i = 0; i < 50; i++) {
       for (const connection of ['erp', 'crm']) {
@@ -94,7 +95,7 @@ describe('pooled HTTP client', () => {
   });
 
   it('follows redirects as fetch does: 303 as a GET, credentials not sent to another origin', async () => {
-    const client = createPooledHttpClient();
+    const client = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
     const moved = await client.http({ method: 'GET', url: `${echo.url}/moved`, headers: {}, timeoutMs: 5000 });
     expect(moved.status).toBe(201);
     expect(echo.received.at(-1)?.url).toBe('/echo?from=moved');
@@ -131,7 +132,7 @@ describe('pooled HTTP client', () => {
       perSocket.set(req.socket, n);
       if (n === 2) req.socket.destroy();
     });
-    const client = createPooledHttpClient();
+    const client = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
     const get = () => client.http({ method: 'GET', url: `${dropping.url}/x`, headers: {}, timeoutMs: 5000 });
     expect((await get()).body).toBe('ok');
     expect((await get()).body).toBe('ok');
@@ -142,7 +143,7 @@ describe('pooled HTTP client', () => {
   });
 
   it('turns a timeout, a refused connection and an abort into HttpFailure with their kind', async () => {
-    const client = createPooledHttpClient();
+    const client = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
     const timeout = await client
       .http({ method: 'GET', url: `${echo.url}/slow`, headers: {}, timeoutMs: 100 })
       .catch((e: unknown) => e);

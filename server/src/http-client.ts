@@ -1,7 +1,15 @@
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import {
+  type AgentOptions,
+  type ClientRequestArgs,
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+} from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions as HttpsAgentOptions, request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { type HttpClient, HttpFailure, type HttpRequest, type HttpResponse } from '@sluice/engine';
+import { type Connect, guardedConnection, type OutboundGuard } from './outbound-guard.js';
 
 /** An HTTP client that keeps connections open, and lets them go when the server stops. */
 export interface PooledHttpClient {
@@ -13,6 +21,13 @@ export interface PooledHttpClient {
 }
 
 export interface PooledHttpOptions {
+  /**
+   * Which addresses requests may reach: every socket is opened only once the guard has admitted
+   * the address it connects to (redirects included, each hop opening its own).
+   */
+  guard: OutboundGuard;
+  /** Opens an admitted connection's socket instead of the agents' own TCP/TLS connect (tests). */
+  connect?: Connect;
   /** Sockets one pool keeps open at most (requests beyond wait for one). Default 256. */
   maxSockets?: number;
   /** Most redirects followed for one request, as fetch does (default 20). */
@@ -33,10 +48,12 @@ const CREDENTIAL_HEADERS = new Set(['authorization', 'cookie', 'proxy-authorizat
  * names its connection; one that names none is pooled by origin), so a run's thousands of requests
  * reuse a few sockets instead of paying a connection each, and one connection's sockets never serve
  * another's requests. Behaves as `fetchHttpClient` does: redirects followed, gzip, deflate and br
- * answers decoded, network errors and timeouts as HttpFailure. A request whose kept-alive socket the
+ * answers decoded, network errors and timeouts as HttpFailure. Every socket opens through the
+ * outbound guard, so an address it refuses (on the first request or on a redirect) fails the
+ * request with an HttpFailure of code `refused` before anything is sent. A request whose kept-alive socket the
  * server had closed meanwhile is sent again once on a new socket (it never reached the server).
  */
-export function createPooledHttpClient(options: PooledHttpOptions = {}): PooledHttpClient {
+export function createPooledHttpClient(options: PooledHttpOptions): PooledHttpClient {
   const maxSockets = options.maxSockets ?? 256;
   const maxRedirects = options.maxRedirects ?? 20;
   const pools = new Map<string, Pool>();
@@ -46,7 +63,10 @@ export function createPooledHttpClient(options: PooledHttpOptions = {}): PooledH
     let pool = pools.get(name);
     if (!pool) {
       const agentOptions = { keepAlive: true, maxSockets, maxFreeSockets: maxSockets, scheduling: 'lifo' as const };
-      pool = { http: new HttpAgent(agentOptions), https: new HttpsAgent(agentOptions) };
+      pool = {
+        http: new GuardedHttpAgent(agentOptions, options.guard, options.connect),
+        https: new GuardedHttpsAgent(agentOptions, options.guard, options.connect),
+      };
       pools.set(name, pool);
     }
     return pool;
@@ -95,6 +115,46 @@ export function createPooledHttpClient(options: PooledHttpOptions = {}): PooledH
       pools.clear();
     },
   };
+}
+
+/** An http agent whose sockets open only to addresses the outbound guard admits. */
+class GuardedHttpAgent extends HttpAgent {
+  constructor(
+    options: AgentOptions,
+    private readonly guard: OutboundGuard,
+    private readonly connect: Connect | undefined,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, socket: Duplex) => void,
+  ): Duplex | null | undefined {
+    const open: Connect = this.connect ?? ((o) => super.createConnection(o) as Duplex);
+    guardedConnection(this.guard, options, open, callback as (err: Error | null, socket?: Duplex) => void);
+    return undefined;
+  }
+}
+
+/** An https agent whose sockets open only to addresses the outbound guard admits (TLS sessions still reused). */
+class GuardedHttpsAgent extends HttpsAgent {
+  constructor(
+    options: HttpsAgentOptions,
+    private readonly guard: OutboundGuard,
+    private readonly connect: Connect | undefined,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: ClientRequestArgs,
+    callback?: (err: Error | null, socket: Duplex) => void,
+  ): Duplex | null | undefined {
+    const open: Connect = this.connect ?? ((o) => super.createConnection(o) as Duplex);
+    guardedConnection(this.guard, options, open, callback as (err: Error | null, socket?: Duplex) => void);
+    return undefined;
+  }
 }
 
 /** One request on the pool's sockets; sent once more when a kept-alive socket turns out closed. */
@@ -196,4 +256,38 @@ function hostOf(url: string): string {
   } catch {
     return url;
   }
+}
+
+/** Statuses whose answers have no body (a Response refuses one). */
+const NULL_BODY = new Set([101, 204, 205, 304]);
+
+/**
+ * A `fetch` over an HttpClient, for libraries that send their requests through a fetch they are
+ * given (oauth4webapi's token requests): so those go through the pools and the outbound guard too.
+ * A request the signal aborts rejects with the signal's reason (a TimeoutError for a timeout), as
+ * fetch does.
+ */
+export function fetchOver(http: HttpClient, timeoutMs = 60_000): typeof fetch {
+  return async (input, init) => {
+    const request = new Request(input, init);
+    const headers: Record<string, string> = {};
+    request.headers.forEach((value, name) => {
+      headers[name] = value;
+    });
+    const body = request.body ? await request.text() : undefined;
+    try {
+      const res = await http({
+        method: request.method,
+        url: request.url,
+        headers,
+        timeoutMs,
+        signal: request.signal,
+        ...(body !== undefined ? { body } : {}),
+      });
+      return new Response(NULL_BODY.has(res.status) ? null : res.body, { status: res.status, headers: res.headers });
+    } catch (err) {
+      if (request.signal.aborted) throw request.signal.reason ?? err;
+      throw err;
+    }
+  };
 }

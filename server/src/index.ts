@@ -5,6 +5,7 @@ export { createApp } from './http/app.js';
 export { createPooledHttpClient, type PooledHttpClient } from './http-client.js';
 export { createLogger, type Logger } from './logger.js';
 export { nodeRuntime, systemClock } from './node-runtime.js';
+export { OutboundGuard } from './outbound-guard.js';
 export { Runner } from './runs/runner.js';
 export { tuneRuntime } from './runtime-flags.js';
 export { type Sandbox, sandboxConnections, startSandbox } from './sandbox/index.js';

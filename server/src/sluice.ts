@@ -18,11 +18,12 @@ import { createFilePort, filesDir } from './files.js';
 import { FlowRepository } from './flows/repository.js';
 import { createApp, type Settings } from './http/app.js';
 import { corsOriginsFrom } from './http/security.js';
-import { createPooledHttpClient } from './http-client.js';
+import { createPooledHttpClient, fetchOver } from './http-client.js';
 import { createLogger, type Logger, logLevelFrom } from './logger.js';
 import { METRICS_TOKEN_MESSAGE, Metrics } from './metrics/metrics.js';
 import { firstNotReady, notReadyMessage, readiness } from './metrics/readiness.js';
 import { nodeRuntime, systemClock } from './node-runtime.js';
+import { allowListFromEnv, OutboundGuard } from './outbound-guard.js';
 import { RunEstimates } from './runs/estimate.js';
 import { startPruning } from './runs/pruning.js';
 import { Runner } from './runs/runner.js';
@@ -61,6 +62,8 @@ export async function openSluice(config: PartsConfig) {
   tuneRuntime();
   const env = config.env ?? process.env;
   const logger = config.logger ?? createLogger({ level: logLevelFrom(env) });
+  // read before anything is opened: a malformed entry stops the start
+  const allowHosts = allowListFromEnv(env);
   const storage = await openStorage({
     dataDir: config.dataDir,
     env,
@@ -99,8 +102,14 @@ export async function openSluice(config: PartsConfig) {
     queue: () => runs.unfinishedCounts(),
     writerLagRows: () => store.writerStatus().lagRows,
   });
+  // requests sent on a user's behalf reach no loopback, private or link-local address unless
+  // SLUICE_ALLOW_HOSTS lists it; the sandbox systems (on loopback) are allowed
+  const guard = new OutboundGuard([...allowHosts, new URL(sandbox.url).host]);
   // keep-alive pools, one per connection: a run's requests reuse a few sockets, each counted and timed
-  const pooled = createPooledHttpClient();
+  const pooled = createPooledHttpClient({ guard });
+  // OAuth2 token requests, behind the same guard; a token endpoint's redirect is not followed (as oauth4webapi asks)
+  const tokenHttp = createPooledHttpClient({ guard, maxRedirects: 0 });
+  connections.useTokenFetch(fetchOver(tokenHttp.http));
   // OpenTelemetry traces when OTEL_EXPORTER_OTLP_ENDPOINT is set: a CLIENT span per request, with traceparent;
   // the metrics count every request (sluice_http_requests_total, its duration)
   const tracing = await startTracing(env, { logger });
@@ -204,7 +213,10 @@ export async function openSluice(config: PartsConfig) {
     connections,
     http,
     /** Closes the HTTP client's pools (their idle sockets would not keep the process alive anyway). */
-    closeHttp: () => pooled.close(),
+    closeHttp: () => {
+      pooled.close();
+      tokenHttp.close();
+    },
     /** Ends the spans of runs still open here and sends every span (no-op when tracing is off). */
     closeTracing: async () => {
       await tracing?.shutdown();

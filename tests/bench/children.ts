@@ -1,4 +1,4 @@
-import { createPooledHttpClient, startSandbox, tuneRuntime } from '@sluice/server';
+import { createPooledHttpClient, OutboundGuard, startSandbox, tuneRuntime } from '@sluice/server';
 import { syntheticRecord } from '../../engine/src/nodes/generate.js';
 import { runCrashScenario } from '../crash/scenario.js';
 import { cliEngine, startTimes } from './cli.js';
@@ -199,7 +199,8 @@ async function overHttp(n: number) {
 async function sandboxAlone(n: number, client: 'fetch' | 'pooled' = 'fetch') {
   const sandbox = await startSandbox({ workOrders: n });
   const [maint, erp] = sandbox.connections as [(typeof sandbox.connections)[0], (typeof sandbox.connections)[0]];
-  const pooled = client === 'pooled' ? createPooledHttpClient() : undefined;
+  const pooled =
+    client === 'pooled' ? createPooledHttpClient({ guard: new OutboundGuard([new URL(sandbox.url).host]) }) : undefined;
   const get = async (url: string): Promise<string> =>
     pooled
       ? (await pooled.http({ method: 'GET', url, headers: maint.headers, timeoutMs: 30_000, connection: maint.name }))

@@ -12,6 +12,7 @@ import { createConnectors } from '../../server/src/connectors.js';
 import { createPooledHttpClient } from '../../server/src/http-client.js';
 import { Metrics } from '../../server/src/metrics/metrics.js';
 import { nodeRuntime, systemClock } from '../../server/src/node-runtime.js';
+import { OutboundGuard } from '../../server/src/outbound-guard.js';
 import { databaseFile, openDatabase } from '../../server/src/storage/sqlite/open.js';
 import { SqliteRunStore } from '../../server/src/storage/sqlite/run-store.js';
 import { SqliteRunQueries } from '../../server/src/storage/sqlite/runs.js';
@@ -146,8 +147,9 @@ export async function timedRun(
   // the store lives as long as the server, its writer thread started with it: made before the clock
   const store = new SqliteRunStore(db);
   await store.ready();
-  // the HTTP client the server uses: keep-alive pools, one per connection
-  const pooled = createPooledHttpClient();
+  // the HTTP client the server uses: keep-alive pools, one per connection, behind the outbound guard
+  // (the bench's systems are on loopback, allowed as the server allows its sandbox)
+  const pooled = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
   const { metrics, tracing } = observe;
   // as the server wraps its client: traced (a span and a traceparent per request), then counted
   const traced = tracing ? tracing.wrapHttp(pooled.http) : pooled.http;

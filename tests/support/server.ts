@@ -97,7 +97,9 @@ async function startProcess(
 ): Promise<RunningServer> {
   const child = spawn(command[0] as string, command.slice(1), {
     cwd: REPO_ROOT,
-    env: { ...process.env, ...env },
+    // the outbound guard lets the tests' own systems (alert receivers…) on 127.0.0.1 through; the
+    // addresses its tests expect refused (127.0.0.2, ::1) stay outside the list
+    env: { ...process.env, SLUICE_ALLOW_HOSTS: '127.0.0.1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

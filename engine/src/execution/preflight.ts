@@ -6,7 +6,8 @@ import type { RunState } from './state.js';
 /**
  * Checks each connection the flow's nodes name, once, before anything is read: a system that
  * refuses the credentials (401/403) fails the run at once, naming the connection, instead of
- * every record waiting on it. Other failures of the check (the system unreachable, a 5xx) let the
+ * every record waiting on it; so does a connection whose address the server's outbound guard
+ * refuses (every request would be refused). Other failures of the check (the system unreachable, a 5xx) let the
  * run start: the retries and the breaker deal with those.
  */
 export async function preflight(flow: Flow, connectors: Connectors, state: RunState, runId: string): Promise<void> {
@@ -30,6 +31,8 @@ export async function preflight(flow: Flow, connectors: Connectors, state: RunSt
   );
   if (signal.aborted) throw new Cancelled();
   for (const { name, result } of checks) {
+    // the server will not send this connection's requests (its address is loopback, private…)
+    if (result && !result.ok && result.refused) throw new Error(`connection "${name}": ${result.message}`);
     if (result && !result.ok && (result.status === 401 || result.status === 403)) {
       // a database (a SQL connection's check reports a refused login as 401) says why itself
       if (/^(postgres(ql)?|mysql):\/\//i.test(connectors.connection(name)?.baseUrl ?? ''))

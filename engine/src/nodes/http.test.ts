@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AuthRefused, type ConnectionAuth, type HttpRequest } from '../ports.js';
+import { AuthRefused, type ConnectionAuth, HttpFailure, type HttpRequest } from '../ports.js';
 import { startRun } from '../run.js';
 import { chain, fakeConnectors, flowOf, json, MemoryRunStore, SimulatedClock, testRuntime } from '../testing/index.js';
 
@@ -96,5 +96,65 @@ describe('requests on a connection that obtains its tokens', () => {
     handle.cancel();
     const result = await clock.run(handle.done);
     expect(result.status).toBe('cancelled');
+  });
+});
+
+describe('a request the outbound guard refuses', () => {
+  it('fails the record at once: no retry, no wait, and the breaker does not count it', async () => {
+    const clock = new SimulatedClock(0);
+    const message = 'outbound guard: 127.0.0.2 is a loopback address; allow it with SLUICE_ALLOW_HOSTS';
+    let sent = 0;
+    const connectors = fakeConnectors(() => json(201, {}), {
+      erp: {
+        name: 'erp',
+        baseUrl: 'http://erp.test',
+        headers: {},
+        breaker: { failureThreshold: 1, cooldownMs: 60_000 },
+      },
+    });
+    const refusing = {
+      ...connectors,
+      http: async (request: HttpRequest) => {
+        sent++;
+        // "b" goes to a system the guard allows; "a" and "c" (say, redirected) to one it refuses
+        if (!request.body?.includes('"b"')) throw new HttpFailure(message, 'refused');
+        return connectors.http(request);
+      },
+    };
+    const flow = flowOf(
+      [
+        { id: 'start', type: 'manual' },
+        {
+          id: 'src',
+          type: 'inline-records',
+          params: { records: [{ key: 'a' }, { key: 'b' }, { key: 'c' }], keyField: 'key' },
+        },
+        {
+          id: 'write',
+          type: 'http-write',
+          params: {
+            connection: 'erp',
+            url: '/orders',
+            retry: { maxAttempts: 5, initialDelayMs: 1000, maxDelayMs: 1000 },
+          },
+        },
+        { id: 'errors', type: 'error-branch' },
+        { id: 'dead', type: 'collect' },
+      ],
+      [...chain('start', 'src', 'write'), ...chain('write:error', 'errors', 'dead')],
+    );
+    const store = new MemoryRunStore();
+    const result = await clock.run(
+      startRun({ runId: 'r', flow, clock, runtime: testRuntime, store, connectors: refusing }).done,
+    );
+    // a breaker that opens at the first failure would have held "b" back a minute: it stayed closed
+    expect(result.counts).toMatchObject({ succeeded: 1, failed: 2 });
+    expect(sent).toBe(3);
+    expect(clock.now()).toBe(0);
+    const failed = store.outcomes.filter((o) => o.status === 'failed');
+    expect(failed.map((o) => [o.key, o.attempts, o.error])).toEqual([
+      ['a', 1, { message, code: 'refused' }],
+      ['c', 1, { message, code: 'refused' }],
+    ]);
   });
 });

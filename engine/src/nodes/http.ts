@@ -53,7 +53,8 @@ export type CallResult =
  * Sends a request with the node's retry policy and the connection's circuit breaker. Network errors,
  * timeouts, 408, 429 and 5xx are tried again after an exponential, jittered wait (or what
  * `Retry-After` asks for on 429 and 503); other statuses are final. While the breaker is open the
- * request waits instead of failing; network errors, timeouts and 5xx count against the breaker.
+ * request waits instead of failing; network errors, timeouts and 5xx count against the breaker. A
+ * request the outbound guard refuses (`HttpFailure` code `refused`) fails at once, uncounted.
  * A 401 or 403 opens the breaker at once (the credentials are refused: every other request would be
  * too), and the request waits for it like the others, without spending an attempt; once the
  * cooldown has passed it is sent again, with the connection's current credentials. Each attempt
@@ -126,8 +127,13 @@ export async function callWithRetry(
         if (probe) breaker.abandon();
         throw new Cancelled();
       }
-      breaker.report(false);
       const failure = err instanceof HttpFailure ? err : new HttpFailure((err as Error).message, 'network');
+      // the outbound guard would not send it: nothing reached the system, and no attempt would differ
+      if (failure.code === 'refused') {
+        if (probe) breaker.abandon();
+        return { ok: false, error: { message: failure.message, code: failure.code }, attempts: attempt };
+      }
+      breaker.report(false);
       error = { message: failure.message, code: failure.code };
     }
     // A failure that opened the breaker (or a failed probe) is the system's, not the record's: the

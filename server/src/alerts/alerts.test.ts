@@ -347,6 +347,29 @@ describe('alerts while a run goes on, when it fails, and for a missed slot', () 
     expect(alert.summary).toMatch(/^Strict work orders: run #1 \(id \d+\) failed: /);
   }, 30_000);
 
+  it('gives up at once on a webhook the outbound guard refuses (127.0.0.2 is outside the allow list)', async () => {
+    const doc = demo(0);
+    doc.nodes = doc.nodes.filter((n) => n.id !== 'rejected' && n.id !== 'dead-letter');
+    doc.edges = doc.edges.filter((e) => e.sourcePort !== 'error' && e.target !== 'dead-letter');
+    const flowId = await createFlow({ ...doc, name: 'Alerts to a loopback address', settings: { onError: 'stop' } });
+    await addRule(flowId, {
+      condition: { kind: 'run-failed' },
+      channel: { type: 'webhook', url: 'http://127.0.0.2:9/alerts', secret: 'guarded-secret-01' },
+    });
+    const { runId } = await call<{ runId: string }>('POST', `/api/flows/${flowId}/runs`, undefined, 202);
+    expect((await t.parts.runner.wait(runId)).status).toBe('failed');
+    // failed for good (not pending a retry) after its first attempt, of the 8 it would have had
+    await vi.waitFor(async () => expect((await deliveriesOf(flowId))[0]?.status).toBe('failed'), {
+      timeout: 5000,
+      interval: 50,
+    });
+    const [delivery] = await deliveriesOf(flowId);
+    expect(delivery).toMatchObject({
+      attempts: 1,
+      lastError: 'outbound guard: 127.0.0.2 is a loopback address; allow it with SLUICE_ALLOW_HOSTS',
+    });
+  }, 30_000);
+
   it('alerts once for a schedule slot that fired more than a minute late, not for one on time', async () => {
     const hook = await receiver();
     closers.push(() => new Promise((r) => hook.server.close(r)));

@@ -1,3 +1,4 @@
+import { HttpFailure } from '@sluice/engine';
 import type { Sealer } from '../connections/keyring.js';
 import type { Logger } from '../logger.js';
 import type { AlertDeliveryRow, AlertRows } from '../storage/port.js';
@@ -106,6 +107,8 @@ export class AlertDeliverer {
       }
     } catch (err) {
       error = (err as Error).message || String(err);
+      // the outbound guard refuses the channel's address: every attempt would be refused alike
+      if (err instanceof HttpFailure && err.code === 'refused') giveUp = true;
     }
     const now = this.now();
     const max = this.o.maxAttempts ?? 8;

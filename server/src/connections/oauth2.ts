@@ -115,6 +115,9 @@ export class OAuth2TokenSource implements ConnectionAuth {
   private failure(err: unknown): Error {
     if (err instanceof AuthRefused) return err;
     const where = `token endpoint of connection "${this.o.name}"`;
+    // the outbound guard would not send it: final, and its message names the rule
+    if (err instanceof HttpFailure && err.code === 'refused')
+      return new HttpFailure(`the ${where}: ${err.message}`, 'refused');
     if (err instanceof oauth.ResponseBodyError) {
       const said = `${err.error}${err.error_description ? `: ${err.error_description}` : ''}`;
       if (REFUSALS.has(err.error) || err.status === 401)

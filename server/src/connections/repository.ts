@@ -24,6 +24,8 @@ export class ConnectionRepository {
   private readonly databases = new Map<string, SqlConnectionConfig>();
   /** Checks a database connection (`SELECT 1`; a refused login: status 401); none: database connections cannot be checked. */
   private sqlCheck: ((name: string) => Promise<ConnectionCheck>) | undefined;
+  /** The fetch OAuth2 token requests go through (the server's, behind the outbound guard); Node's when none. */
+  private tokenFetch: typeof fetch | undefined;
   /**
    * OAuth2 connections' token sources, kept across runs (a token outlives a run) while the stored
    * settings, client secret and refresh token are those they were made with (`stamp`).
@@ -42,6 +44,11 @@ export class ConnectionRepository {
   /** Gives the repository the status check of database connections (the SQL port's). */
   useSqlCheck(check: (name: string) => Promise<ConnectionCheck>): void {
     this.sqlCheck = check;
+  }
+
+  /** Gives the repository the fetch its OAuth2 connections' token requests use (the server's guarded one). */
+  useTokenFetch(fetch: typeof globalThis.fetch): void {
+    this.tokenFetch = fetch;
   }
 
   /** A database connection as loaded for a run (see `preload`), for the SQL port; undefined otherwise. */
@@ -264,6 +271,7 @@ export class ConnectionRepository {
       settings: JSON.parse(row.oauth2 ?? '{}') as OAuth2Settings,
       clientSecret: secret,
       refreshToken,
+      ...(this.tokenFetch ? { fetch: this.tokenFetch } : {}),
       saveRefreshToken: async (token) => {
         const sealed = await this.box.seal(token);
         await this.rows.setRefreshToken(row.name, sealed, this.now());

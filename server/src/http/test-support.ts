@@ -55,7 +55,12 @@ export async function openTestSluice(
     payloadCap: options.payloadCap ?? 65_536,
     retention: { days: 30, runsPerFlow: 100 },
     apiToken: TEST_TOKEN,
-    env: { ...options.env, ...(database ? { SLUICE_DATABASE_URL: database.url } : {}) },
+    // tests' own systems (alert receivers, fault servers) listen on 127.0.0.1; 127.0.0.2 and ::1 stay refused
+    env: {
+      SLUICE_ALLOW_HOSTS: '127.0.0.1',
+      ...options.env,
+      ...(database ? { SLUICE_DATABASE_URL: database.url } : {}),
+    },
     // quiet unless a test listens: the runs of a test are not news
     logger: options.logger ?? createLogger({ level: 'silent' }),
     ...(options.claims === false ? { claims: false } : {}),

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { HttpFailure } from '@sluice/engine';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPooledHttpClient } from '../http-client.js';
+import { OutboundGuard } from '../outbound-guard.js';
 import { tracedHttpClient } from './http.js';
 import { SpanKind, STATUS_ERROR } from './spans.js';
 import { startTracing } from './start.js';
@@ -36,7 +37,7 @@ afterAll(async () => {
 function traced() {
   const exporter = new MemoryExporter();
   const tracing = createTracing({}, undefined, { exporter });
-  const pooled = createPooledHttpClient();
+  const pooled = createPooledHttpClient({ guard: new OutboundGuard(['127.0.0.1']) });
   const http = tracedHttpClient(pooled.http, tracing);
   const spans = async () => {
     await tracing.flush();
