@@ -256,6 +256,25 @@ describe('transforms', () => {
     expect(store.collected.filter((c) => c.nodeId === 'even').map((c) => c.key)).toEqual(['r0', 'r2']);
     expect(store.collected.filter((c) => c.nodeId === 'odd').map((c) => c.key)).toEqual(['r1', 'r3']);
   });
+
+  it('gives each node a port fans out to the record as it left the port, whatever the first one does to it', async () => {
+    const flow = flowOf(
+      [
+        { id: 'start', type: 'manual' },
+        { id: 'src', type: 'inline-records', params: { records: records(2), keyField: 'key' } },
+        { id: 'shape', type: 'map', params: { fields: [{ name: 'n', expression: 'n * 100' }] } },
+        { id: 'mapped', type: 'collect' },
+        { id: 'raw', type: 'collect' },
+      ],
+      [...chain('start', 'src', 'shape', 'mapped'), ...chain('src', 'raw')],
+    );
+    const { clock, store, options } = setup(() => json(500, {}));
+    await clock.run(startRun({ ...options, flow }).done);
+    const seen = (node: string) => store.collected.filter((c) => c.nodeId === node).map((c) => c.data.n);
+    expect(seen('mapped')).toEqual([0, 100]);
+    // the second branch is handed its copies before the first one's map replaces the records' data
+    expect(seen('raw')).toEqual([0, 1]);
+  });
 });
 
 describe('http source', () => {

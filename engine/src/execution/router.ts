@@ -37,10 +37,12 @@ export class Router {
       else this.end(from, items, 'succeeded');
     } else {
       if (targets.length > 1) for (const item of items) this.state.tracker.fork(item, targets.length - 1);
-      for (const [i, target] of targets.entries()) {
-        const copies = i === 0 ? items : items.map((item) => ({ ...item, hops: [...item.hops] }));
-        await this.deliver(target, copies);
-      }
+      // every target after the first gets its copies now, as the records left the port: the first
+      // target's nodes replace a record's data (a map) or mark it (a failure) while they work
+      const batches = targets.map((_, i) =>
+        i === 0 ? items : items.map((item) => ({ ...item, hops: [...item.hops] })),
+      );
+      for (const [i, target] of targets.entries()) await this.deliver(target, batches[i] as Item[]);
     }
     if (from.role === 'source') await this.commits.commitOutsideBatches();
   }
