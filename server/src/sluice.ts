@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { RunEvent, RunResult } from '@sluice/engine';
 import { Alerts } from './alerts/alerts.js';
 import { AlertDeliverer } from './alerts/deliveries.js';
+import { AuditLog } from './audit/audit-log.js';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
@@ -177,6 +178,7 @@ export async function openSluice(config: PartsConfig) {
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
+  const audit = new AuditLog(storage.audit);
   const settings: Settings = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
@@ -204,6 +206,8 @@ export async function openSluice(config: PartsConfig) {
     webhooks,
     alerts,
     tokens,
+    /** Who changed what: the API records its requests here; other changes (a backup) are recorded by their code. */
+    audit,
     settings,
     logger,
     estimates,
@@ -270,7 +274,10 @@ export async function startSluice(
   parts.alerts.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
-  const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
+  const auditRetention = { log: parts.audit, days: config.auditRetentionDays ?? 365 };
+  const stopPruning = serves
+    ? startPruning(storage.retention, config.retention, parts.logger, undefined, auditRetention)
+    : () => {};
   const server = serves ? await listenApi(parts, config) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(

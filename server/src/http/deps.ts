@@ -1,6 +1,7 @@
 import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
 import type { Alerts } from '../alerts/alerts.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Alert rules and their deliveries. */
   alerts: Alerts;
   tokens: TokenStore;
+  /** The audit log: every request to a route that changes something is recorded in it. */
+  audit: AuditLog;
   settings: Settings;
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;

@@ -1,0 +1,77 @@
+import { getConnInfo } from '@hono/node-server/conninfo';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { AuditLog } from '../audit/audit-log.js';
+import { actorOf } from '../auth/actor.js';
+import { DomainError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { AUDIT_DECLARATIONS, type AuditDeclaration, type MutatingRouteName } from './audit-declarations.js';
+import { ApiError } from './errors.js';
+import type { ApiRouter, RouteDone } from './spec.js';
+
+/**
+ * The API's recorder (the router's `onDone`): one audit entry for each request to a route that
+ * changes something, once the request has been authenticated, whatever came of it: `ok`, `refused`
+ * (a 4xx, with its error code) or `failed` (a 5xx). A request without an actor (no valid token) is
+ * answered 401 before any route sees it and is not recorded; the server's log has it.
+ *
+ * The entry is written before the answer is sent, so a client that has its answer finds the entry.
+ * If it cannot be written the change stands and the failure is logged: the answer stays true.
+ */
+export function auditRecorder(audit: AuditLog, logger: Logger): (c: Context, done: RouteDone) => Promise<void> {
+  return async (c, done) => {
+    if (!(done.name in AUDIT_DECLARATIONS)) return;
+    const declaration = AUDIT_DECLARATIONS[done.name as MutatingRouteName];
+    const actor = actorOf(c);
+    if ('notAudited' in declaration || !actor) return;
+    // the declarations are typed per route; here one stands for any of them
+    const d = declaration as unknown as AuditDeclaration<MutatingRouteName>;
+    const paramId = d.param !== undefined ? done.input.params[d.param] : undefined;
+    const base = {
+      actor,
+      address: clientAddress(c),
+      objectType: d.objectType,
+      objectId: paramId === undefined ? null : String(paramId),
+    };
+    try {
+      if (done.error === undefined) {
+        const call = { params: done.input.params, body: done.input.body, answer: done.answer } as never;
+        await audit.record({
+          ...base,
+          action: d.actionOf?.(call) ?? d.action,
+          objectId: d.created?.(call) ?? base.objectId,
+          summary: d.summary?.(call) ?? null,
+        });
+      } else {
+        await audit.record({ ...base, action: d.action, ...errorOutcome(done.error) });
+      }
+    } catch (err) {
+      logger.error({ err, route: done.name }, 'the audit entry of a request could not be written');
+    }
+  };
+}
+
+/** A refused request's error code, or `failed` for an unexpected error (answered 500). */
+function errorOutcome(err: unknown): { outcome: 'refused' | 'failed'; error: string } {
+  if (err instanceof DomainError || err instanceof ApiError) return { outcome: 'refused', error: err.code };
+  if (err instanceof HTTPException && err.status < 500) return { outcome: 'refused', error: 'http_error' };
+  return { outcome: 'failed', error: 'internal' };
+}
+
+/**
+ * The address the request came from: the peer of the TCP connection. Behind a reverse proxy that is
+ * the proxy's address; `X-Forwarded-For` is not read, since any client can send it.
+ */
+function clientAddress(c: Context): string | null {
+  try {
+    return getConnInfo(c).remote.address ?? null;
+  } catch {
+    // a request made in process (tests' app.request) has no connection
+    return null;
+  }
+}
+
+/** `GET /api/audit`: the audit log, filtered and paged. There is no route that changes or removes an entry. */
+export function registerAuditRoutes(api: ApiRouter, audit: AuditLog): void {
+  api.add('listAudit', (_c, { query }) => audit.list(query));
+}
