@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import type { AuditEntry, AuditOutcome, Page } from '@sluice/shared';
 import type { Actor } from '../auth/actor.js';
 import type { AuditQuery, AuditRow, AuditRows } from '../storage/port.js';
@@ -17,6 +18,17 @@ export interface AuditRecord {
   outcome?: AuditOutcome;
   /** The error code of a refused or failed attempt. */
   error?: string | null;
+}
+
+/** The command line acting on the data folder: named after the system user who ran it, when known. */
+export function cliActor(): Actor {
+  let user: string | undefined;
+  try {
+    user = userInfo().username;
+  } catch {
+    // a user without an entry in the system's user list (some containers)
+  }
+  return { kind: 'cli', id: 'cli', name: user ? `command line (${user})` : 'command line' };
 }
 
 /** Keys a summary never keeps, whatever a caller put there: a second line of defence for secrets. */
