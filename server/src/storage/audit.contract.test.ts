@@ -73,6 +73,13 @@ describe.each(storesUnderTest())('storage contract, audit log: $kind', (kind: St
     expect(idsOf(page2)).toEqual([ids[2], ids[1]]);
   });
 
+  it('keeps text with a NUL character (an id from a refused request’s path) and finds it by it', async () => {
+    const odd = 'a\u0000b\uE000c';
+    const id = await s.audit.append(entryOf({ objectId: odd, error: 'not_found', outcome: 'refused', summary: null }));
+    const [row] = await s.audit.list({ limit: 1, objectId: odd });
+    expect(row).toEqual({ id, ...entryOf({ objectId: odd, error: 'not_found', outcome: 'refused', summary: null }) });
+  });
+
   it('prunes entries written before a time, and only those', async () => {
     const old = await s.audit.append(entryOf({ at: 10, objectId: 'old' }));
     const kept = await s.audit.append(entryOf({ at: 5_000_000_000, objectId: 'kept' }));
