@@ -62,8 +62,7 @@ export class ApiRouter {
     const spec: RouteContract = apiContract[name];
     this.routes.push({ name, method: spec.method, path: spec.path, spec });
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    const { checkAnswers = false } = this.options;
-    const { onDone } = this.options;
+    const { checkAnswers = false, onDone } = this.options;
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
       const input: RouteDone['input'] = { params: c.req.param() };
       let answer: unknown;
