@@ -214,6 +214,11 @@ export async function openSluice(config: PartsConfig) {
     code,
     limits,
     metrics,
+    /** SLUICE_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For the audit log takes the client address from. */
+    trustedProxies: (env.SLUICE_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     /** SLUICE_METRICS_PUBLIC=1: /metrics answers without a token. */
     metricsPublic: env.SLUICE_METRICS_PUBLIC === '1',
   };

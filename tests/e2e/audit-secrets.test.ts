@@ -74,7 +74,12 @@ function filesUnder(dir: string): { file: string; bytes: Buffer }[] {
 
 beforeAll(async () => {
   sandbox = await startSandboxProcess(20);
-  server = await startServer({ SLUICE_SANDBOX_URL: sandbox.url, SLUICE_LOG_LEVEL: 'debug' });
+  // the test talks to the server from loopback, here standing for a reverse proxy in front of it
+  server = await startServer({
+    SLUICE_SANDBOX_URL: sandbox.url,
+    SLUICE_LOG_LEVEL: 'debug',
+    SLUICE_TRUSTED_PROXIES: '127.0.0.1',
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -190,6 +195,19 @@ describe('secrets given to the server', () => {
     await ok('GET', '/api/alert-deliveries');
     await ok('GET', '/api/tokens');
     const audit = await ok<Page<AuditEntry>>('GET', '/api/audit?limit=500');
+
+    // the client address: the peer, or through the trusted proxy the address it saw
+    expect(new Set(audit.items.filter((e) => e.actor.kind === 'token').map((e) => e.address))).toEqual(
+      new Set(['127.0.0.1']),
+    );
+    const proxied = await fetch(`${server.url}/api/tokens`, {
+      method: 'POST',
+      headers: { ...authHeader, 'content-type': 'application/json', 'x-forwarded-for': 'spoofed, 198.51.100.7' },
+      body: JSON.stringify({ name: 'behind a proxy' }),
+    });
+    expect(proxied.status).toBe(201);
+    const [viaProxy] = (await ok<Page<AuditEntry>>('GET', '/api/audit?action=token.created&limit=1')).items;
+    expect(viaProxy?.address).toBe('198.51.100.7');
 
     // a backup taken on the command line, recorded as the command line's
     const backupFile = path.join(server.dataDir, 'backups', 'audit.sqlite');

@@ -67,7 +67,7 @@ export function createApp(
   });
   const api = new ApiRouter(app, {
     checkAnswers: options.checkAnswers ?? false,
-    onDone: auditRecorder(deps.audit, logger),
+    onDone: auditRecorder(deps.audit, logger, deps.trustedProxies),
   });
   api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
   api.add('ready', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type ApiContract, type AuditEntry, apiContract, type Page, type RunDetail } from '@sluice/shared';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_FLOW_FILE } from '../demo.js';
+import { clientAddress } from './audit.js';
 import { AUDIT_DECLARATIONS, type AuditDeclaration, type MutatingRouteName } from './audit-declarations.js';
 import { openTestSluice, TEST_TOKEN, type TestSluice } from './test-support.js';
 
@@ -288,6 +289,21 @@ describe('the audit log', () => {
     expect(await t.parts.audit.prune(365)).toBe(0);
     expect(await t.parts.audit.prune(1, Date.now() + 2 * 86_400_000)).toBe(kept);
     expect(await entriesAfter(undefined)).toEqual([]);
+  });
+});
+
+describe('the client address an entry names', () => {
+  it('is the TCP peer; X-Forwarded-For is believed only from a proxy named as trusted', () => {
+    expect(clientAddress('::ffff:10.0.0.9', undefined, [])).toBe('10.0.0.9');
+    expect(clientAddress(null, '1.2.3.4', ['10.0.0.1'])).toBeNull();
+    // any client can send the header: from a peer that is not a trusted proxy it is ignored
+    expect(clientAddress('203.0.113.7', '1.2.3.4', [])).toBe('203.0.113.7');
+    expect(clientAddress('203.0.113.7', '1.2.3.4', ['10.0.0.1'])).toBe('203.0.113.7');
+    // through the trusted proxy: the address it saw, not what the client wrote to the left of it
+    expect(clientAddress('::ffff:10.0.0.1', 'spoofed, 198.51.100.2', ['10.0.0.1'])).toBe('198.51.100.2');
+    // through two trusted proxies
+    expect(clientAddress('10.0.0.1', '198.51.100.2, 10.0.0.2', ['10.0.0.1', '10.0.0.2'])).toBe('198.51.100.2');
+    expect(clientAddress('10.0.0.1', '', ['10.0.0.1'])).toBe('10.0.0.1');
   });
 });
 

@@ -18,7 +18,11 @@ import type { ApiRouter, RouteDone } from './spec.js';
  * The entry is written before the answer is sent, so a client that has its answer finds the entry.
  * If it cannot be written the change stands and the failure is logged: the answer stays true.
  */
-export function auditRecorder(audit: AuditLog, logger: Logger): (c: Context, done: RouteDone) => Promise<void> {
+export function auditRecorder(
+  audit: AuditLog,
+  logger: Logger,
+  trustedProxies: readonly string[] = [],
+): (c: Context, done: RouteDone) => Promise<void> {
   return async (c, done) => {
     if (!(done.name in AUDIT_DECLARATIONS)) return;
     const declaration = AUDIT_DECLARATIONS[done.name as MutatingRouteName];
@@ -29,7 +33,7 @@ export function auditRecorder(audit: AuditLog, logger: Logger): (c: Context, don
     const paramId = d.param !== undefined ? done.input.params[d.param] : undefined;
     const base = {
       actor,
-      address: clientAddress(c),
+      address: clientAddress(peerAddress(c), c.req.header('x-forwarded-for'), trustedProxies),
       objectType: d.objectType,
       objectId: paramId === undefined ? null : String(paramId),
     };
@@ -59,10 +63,31 @@ function errorOutcome(err: unknown): { outcome: 'refused' | 'failed'; error: str
 }
 
 /**
- * The address the request came from: the peer of the TCP connection. Behind a reverse proxy that is
- * the proxy's address; `X-Forwarded-For` is not read, since any client can send it.
+ * The address the request came from: the peer of the TCP connection, unless that peer is a proxy
+ * listed in `SLUICE_TRUSTED_PROXIES`: then the nearest address in `X-Forwarded-For` that is not one
+ * of those proxies (each proxy appends the address it saw; addresses further left were written by the
+ * client and could be anything). Without the setting the header is not read, since any client can
+ * send it.
  */
-function clientAddress(c: Context): string | null {
+export function clientAddress(
+  peer: string | null,
+  forwardedFor: string | undefined,
+  trustedProxies: readonly string[],
+): string | null {
+  if (!peer || !forwardedFor || !trustedProxies.includes(plain(peer))) return peer && plain(peer);
+  const hops = forwardedFor
+    .split(',')
+    .map((h) => plain(h.trim()))
+    .filter(Boolean);
+  let address = plain(peer);
+  while (trustedProxies.includes(address) && hops.length) address = hops.pop() as string;
+  return address.slice(0, 100);
+}
+
+/** An IPv4 address as dual-stack sockets give it (`::ffff:10.0.0.1`) without the prefix. */
+const plain = (address: string) => address.replace(/^::ffff:(?=\d+\.\d+\.\d+\.\d+$)/i, '');
+
+function peerAddress(c: Context): string | null {
   try {
     return getConnInfo(c).remote.address ?? null;
   } catch {

@@ -30,6 +30,8 @@ export interface AppDeps {
   tokens: TokenStore;
   /** The audit log: every request to a route that changes something is recorded in it. */
   audit: AuditLog;
+  /** Proxies whose X-Forwarded-For the audit log believes (SLUICE_TRUSTED_PROXIES); none: the header is ignored. */
+  trustedProxies?: readonly string[];
   settings: Settings;
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;
