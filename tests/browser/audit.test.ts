@@ -73,5 +73,13 @@ describe('the audit log screen', () => {
     await screen.getByRole('button', { name: 'Clear' }).click();
     await expect.poll(() => entries.count()).toBe(50);
     await page.screenshot({ path: path.join(SHOTS, 'audit-2-log.png') });
+
+    // the header keeps its buttons on one line at 1024 px with a flow open
+    await page.setViewportSize({ width: 1024, height: 768 });
+    await page.getByTestId('flows-button').click();
+    await page.getByTestId('flow-name').waitFor();
+    const header = await page.locator('header.header').boundingBox();
+    expect(header?.height).toBeLessThan(60);
+    await page.screenshot({ path: path.join(SHOTS, 'audit-3-header-1024.png') });
   });
 });
