@@ -57,7 +57,8 @@ export function auditRecorder(
 
 /** A refused request's error code, or `failed` for an unexpected error (answered 500). */
 function errorOutcome(err: unknown): { outcome: 'refused' | 'failed'; error: string } {
-  if (err instanceof DomainError || err instanceof ApiError) return { outcome: 'refused', error: err.code };
+  if (err instanceof ApiError) return { outcome: err.status < 500 ? 'refused' : 'failed', error: err.code };
+  if (err instanceof DomainError) return { outcome: 'refused', error: err.code };
   if (err instanceof HTTPException && err.status < 500) return { outcome: 'refused', error: 'http_error' };
   return { outcome: 'failed', error: 'internal' };
 }
