@@ -30,6 +30,8 @@ export interface Config {
   payloadCap: number;
   /** Record outcomes are kept for this many days, and for each flow's newest this many runs. */
   retention: { days: number; runsPerFlow: number };
+  /** Audit log entries are kept for this many days (SLUICE_AUDIT_RETENTION_DAYS, default 365). */
+  auditRetentionDays?: number;
   /** A token the API accepts without it being stored (automation, tests). */
   apiToken: string | undefined;
   /** The least severe level logged (SLUICE_LOG_LEVEL). */
@@ -67,6 +69,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
       days: int(env, 'SLUICE_RETENTION_DAYS', 30, 1, 36_500),
       runsPerFlow: int(env, 'SLUICE_RETENTION_RUNS', 100, 1, 1_000_000),
     },
+    auditRetentionDays: int(env, 'SLUICE_AUDIT_RETENTION_DAYS', 365, 1, 36_500),
     apiToken: env.SLUICE_API_TOKEN || undefined,
     logLevel: logLevelFrom(env),
   };

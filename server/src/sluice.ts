@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { RunEvent, RunResult } from '@sluice/engine';
 import { Alerts } from './alerts/alerts.js';
 import { AlertDeliverer } from './alerts/deliveries.js';
+import { AuditLog } from './audit/audit-log.js';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
@@ -196,6 +197,7 @@ export async function openSluice(config: PartsConfig) {
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
   const tokens = new TokenStore(storage.tokens, config.apiToken);
+  const audit = new AuditLog(storage.audit);
   const settings: Omit<Settings, 'secretKey'> = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
@@ -226,6 +228,8 @@ export async function openSluice(config: PartsConfig) {
     webhooks,
     alerts,
     tokens,
+    /** Who changed what: the API records its requests here; other changes (a backup) are recorded by their code. */
+    audit,
     settings,
     /** The secret key ring: seals and opens stored secrets; its current key is shown in the settings. */
     keyring: box,
@@ -234,6 +238,11 @@ export async function openSluice(config: PartsConfig) {
     code,
     limits,
     metrics,
+    /** SLUICE_TRUSTED_PROXIES: the reverse proxies whose X-Forwarded-For the audit log takes the client address from. */
+    trustedProxies: (env.SLUICE_TRUSTED_PROXIES ?? '')
+      .split(',')
+      .map((a) => a.trim())
+      .filter(Boolean),
     /** SLUICE_METRICS_PUBLIC=1: /metrics answers without a token. */
     metricsPublic: env.SLUICE_METRICS_PUBLIC === '1',
   };
@@ -296,7 +305,10 @@ export async function startSluice(
   parts.alerts.start();
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
-  const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
+  const auditRetention = { log: parts.audit, days: config.auditRetentionDays ?? 365 };
+  const stopPruning = serves
+    ? startPruning(storage.retention, config.retention, parts.logger, undefined, auditRetention)
+    : () => {};
   const server = serves ? await listenApi(parts, config, corsOrigins) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(

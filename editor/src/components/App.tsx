@@ -4,6 +4,7 @@ import { ApiContext } from '../api';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
 import { getToken } from '../lib/token';
+import { AuditScreen } from './audit/AuditScreen';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConnectionsPanel } from './connections/ConnectionsPanel';
 import { type Draft, DraftWorkspace } from './DraftWorkspace';
@@ -11,7 +12,7 @@ import { EmptyState } from './EmptyState';
 import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
 import { FlowWorkspace, type WorkspaceState } from './FlowWorkspace';
-import { Header } from './Header';
+import { Header, type HeaderView } from './Header';
 import { OperationsScreen } from './operations/OperationsScreen';
 import { TokenPrompt } from './TokenPrompt';
 
@@ -52,8 +53,8 @@ function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [showConnections, setShowConnections] = useState(false);
-  // the flows (the editor) or the operations screen, switched in the header
-  const [view, setView] = useState<'flows' | 'operations'>('flows');
+  // the flows (the editor), the operations screen or the audit log, switched in the header
+  const [view, setView] = useState<HeaderView>('flows');
   const [draft, setDraft] = useState<Draft | null>(null);
   // the open flow's name and unsaved state, reported by its workspace (or the draft's)
   const [open, setOpen] = useState<WorkspaceState | null>(null);
@@ -62,7 +63,7 @@ function Workspace() {
   // the number the open flow's problem list shows (the draft's live problems, not the saved version's)
   const [problemCount, setProblemCount] = useState<number | null>(null);
   const list = flows.data;
-  const flowId = draft || view === 'operations' ? null : (chosenId ?? list?.[0]?.id ?? null);
+  const flowId = draft || view !== 'flows' ? null : (chosenId ?? list?.[0]?.id ?? null);
   const detail = useFlowDetail(flowId);
   const flow = detail.data?.id === flowId ? detail.data : undefined;
   const summary = list?.find((f) => f.id === flowId);
@@ -165,7 +166,7 @@ function Workspace() {
         onView={(next) => {
           if (next === view) return;
           // leaving the open flow asks first when it has unsaved changes
-          if (next === 'operations') guard(() => setView('operations'));
+          if (next !== 'flows') guard(() => setView(next));
           else {
             flows.reload();
             setView('flows');
@@ -187,6 +188,7 @@ function Workspace() {
           }}
         />
       )}
+      {view === 'audit' && <AuditScreen />}
       {view === 'flows' && (
         <div className={`app-body${flowId !== null || draft ? ' has-workspace' : ''}`}>
           <FlowList

@@ -2,6 +2,12 @@ import { useState } from 'react';
 import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
 import { ThemeToggle } from './ThemeToggle';
 
+/** The screens the header switches between. */
+export type HeaderView = 'flows' | 'operations' | 'audit';
+
+/** The title the header shows for a screen other than the flows. */
+const SCREEN_TITLES: Partial<Record<HeaderView, string>> = { operations: 'Operations', audit: 'Audit log' };
+
 interface Props {
   flowName: string | null;
   version: number | null;
@@ -12,10 +18,10 @@ interface Props {
   onRename?: (name: string) => void;
   /** Opens the connections panel (absent before sign-in). */
   onConnections?: () => void;
-  /** Which screen is shown: the flows (editor) or the operations screen. */
-  view?: 'flows' | 'operations';
-  /** Switches between the flows and the operations screen (absent before sign-in). */
-  onView?: (view: 'flows' | 'operations') => void;
+  /** Which screen is shown: the flows (editor), the operations screen or the audit log. */
+  view?: HeaderView;
+  /** Switches between the screens (absent before sign-in). */
+  onView?: (view: HeaderView) => void;
 }
 
 /** The top bar: product name and the flow that is open, renamed by clicking its name. */
@@ -37,12 +43,12 @@ export function Header({
   return (
     <header className="header">
       <span className="brand">Sluice</span>
-      {view === 'operations' && (
+      {SCREEN_TITLES[view] && (
         <>
           <span className="header-separator" aria-hidden="true">
             /
           </span>
-          <h1 className="header-flow">Operations</h1>
+          <h1 className="header-flow">{SCREEN_TITLES[view]}</h1>
         </>
       )}
       {view === 'flows' && flowName !== null && (
@@ -117,6 +123,15 @@ export function Header({
               onClick={() => onView('operations')}
             >
               Operations
+            </button>
+            <button
+              type="button"
+              className={`header-link${view === 'audit' ? ' is-current' : ''}`}
+              data-testid="audit-button"
+              aria-pressed={view === 'audit'}
+              onClick={() => onView('audit')}
+            >
+              Audit log
             </button>
           </>
         )}

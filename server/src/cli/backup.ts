@@ -1,9 +1,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { AuditLog, cliActor } from '../audit/audit-log.js';
 import { readConfig } from '../config.js';
 import { sharedStorage } from '../storage/open.js';
+import { SqliteAudit } from '../storage/sqlite/audit.js';
 import { BackupError, backupDatabase, type DatabaseSummary, restoreDatabase } from '../storage/sqlite/backup.js';
-import { databaseFile } from '../storage/sqlite/open.js';
+import { databaseFile, openDatabase } from '../storage/sqlite/open.js';
 
 /** What `sluice backup` and `sluice restore` say on PostgreSQL, where the database's own tools do it. */
 const POSTGRES_ADVICE =
@@ -25,6 +27,7 @@ export async function backupCommand(file: string, env: NodeJS.ProcessEnv): Promi
   try {
     const summary = await backupDatabase(source, path.resolve(file));
     console.log(`Backed up ${source} to ${path.resolve(file)}: ${describe(summary)}`);
+    await recordBackup(source, path.resolve(file), summary);
     if (summary.sealedConnections)
       console.log(
         `  ${summary.sealedConnections} connection(s) keep a sealed secret: keep the secret key (secret.key in the data ` +
@@ -35,6 +38,31 @@ export async function backupCommand(file: string, env: NodeJS.ProcessEnv): Promi
     if (!(err instanceof BackupError)) throw err;
     console.error(`sluice backup: ${err.message}`);
     return 1;
+  }
+}
+
+/**
+ * Records `backup.taken` in the database's audit log, after the copy was made (so the copy holds
+ * every entry before it). A database the entry cannot be written to (a newer schema) keeps the
+ * backup; the command says so.
+ */
+async function recordBackup(source: string, target: string, summary: DatabaseSummary): Promise<void> {
+  let db: ReturnType<typeof openDatabase> | undefined;
+  try {
+    db = openDatabase(source);
+    await new AuditLog(new SqliteAudit(db)).record({
+      actor: cliActor(),
+      action: 'backup.taken',
+      objectType: 'backup',
+      objectId: path.basename(target),
+      summary: { file: target, flows: summary.flows, runs: summary.runs, bytes: summary.bytes },
+    });
+  } catch (err) {
+    console.error(
+      `sluice backup: the backup is made, but the audit log could not record it: ${(err as Error).message}`,
+    );
+  } finally {
+    db?.$client.close();
   }
 }
 

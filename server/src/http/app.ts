@@ -8,6 +8,7 @@ import { createLogger } from '../logger.js';
 import { METRICS_TOKEN_MESSAGE } from '../metrics/metrics.js';
 import { firstNotReady, notReadyMessage, readiness } from '../metrics/readiness.js';
 import { registerAlertRoutes } from './alert-routes.js';
+import { auditRecorder, registerAuditRoutes } from './audit.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -71,7 +72,10 @@ export function createApp(
     setActor(c, actor);
     return next();
   });
-  const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false });
+  const api = new ApiRouter(app, {
+    checkAnswers: options.checkAnswers ?? false,
+    onDone: auditRecorder(deps.audit, logger, deps.trustedProxies),
+  });
   api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
   api.add('ready', async () => {
     const r = await readiness({ storage: deps.storage, scheduler: deps.scheduler });
@@ -100,6 +104,7 @@ export function createApp(
   registerEventRoutes(api, deps);
   registerOperationRoutes(api, deps);
   registerAlertRoutes(api, deps);
+  registerAuditRoutes(api, deps.audit);
   api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
   api.add('openApi', () => document());

@@ -212,6 +212,12 @@ describe('real answers match the contract', () => {
     expect(await api.call('deleteAlertRule', { params: { id: flow.id, ruleId: rule.id } })).toBeUndefined();
   });
 
+  it('the audit log', async () => {
+    const page = await api.call('listAudit', { query: { action: 'alert_rule.created', limit: 5 } });
+    expect(page.items[0]).toMatchObject({ action: 'alert_rule.created', objectType: 'alert_rule', outcome: 'ok' });
+    expect(JSON.stringify(page)).not.toContain('contract-secret');
+  });
+
   it('errors: the error body, with the status the route declares', async () => {
     const res = await t.app.request('/api/runs/999999');
     expect(res.status).toBe(HTTP_STATUS.NOT_FOUND);

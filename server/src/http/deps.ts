@@ -1,6 +1,7 @@
 import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
 import type { Alerts } from '../alerts/alerts.js';
+import type { AuditLog } from '../audit/audit-log.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { SecretKeyInfo } from '../connections/keyring.js';
 import type { ConnectionRepository } from '../connections/repository.js';
@@ -31,6 +32,10 @@ export interface AppDeps {
   settings: Omit<Settings, 'secretKey'>;
   /** The secret key ring, whose current key the settings show. */
   keyring: { current(): Promise<SecretKeyInfo> };
+  /** The audit log: every request to a route that changes something is recorded in it. */
+  audit: AuditLog;
+  /** Proxies whose X-Forwarded-For the audit log believes (SLUICE_TRUSTED_PROXIES); none: the header is ignored. */
+  trustedProxies?: readonly string[];
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;
   /** The pace adaptive pacing has learnt per connection, in this process (the operations view). */

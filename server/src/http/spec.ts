@@ -30,6 +30,17 @@ type Answer<R extends RouteContract> = R['success'] extends { stream: true } ? R
 export type Handler<R extends RouteContract> = (c: Context, input: HandlerInput<R>) => Answer<R> | Promise<Answer<R>>;
 
 /**
+ * What became of one request to a route, for the audit log: the inputs as far as they were validated
+ * (raw path parameters when even those were refused), and the answer or the error thrown.
+ */
+export interface RouteDone {
+  name: RouteName;
+  input: { params: Record<string, unknown>; body?: unknown };
+  answer?: unknown;
+  error?: unknown;
+}
+
+/**
  * The routes of the API, registered from the contract: the entry fixes method, path, the schemas that
  * validate the request, and the status and schema of the answer; `routes` feeds the OpenAPI document
  * and the bad-input tests. With `checkAnswers` (tests), every answer is parsed with its schema before
@@ -40,24 +51,38 @@ export class ApiRouter {
 
   constructor(
     private readonly app: Hono,
-    private readonly options: { checkAnswers?: boolean } = {},
+    private readonly options: {
+      checkAnswers?: boolean;
+      /** Called once when a request to a route has been handled or refused, before the answer is sent. */
+      onDone?: (c: Context, done: RouteDone) => Promise<void>;
+    } = {},
   ) {}
 
   add<N extends RouteName>(name: N, handler: Handler<ApiContract[N]>): void {
     const spec: RouteContract = apiContract[name];
     this.routes.push({ name, method: spec.method, path: spec.path, spec });
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    const { checkAnswers = false } = this.options;
+    const { checkAnswers = false, onDone } = this.options;
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
-      const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
-      const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
-      const body = spec.body
-        ? parse(spec.body, await readJson(c, { optional: true }), 'body')
-        : spec.rawBody
-          ? await readJson(c)
-          : undefined;
-      // the schemas above made these values; their types are the contract's (HandlerInput)
-      const answer: unknown = await handler(c, { params, query, body } as HandlerInput<ApiContract[N]>);
+      const input: RouteDone['input'] = { params: c.req.param() };
+      let answer: unknown;
+      try {
+        const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
+        input.params = params as Record<string, unknown>;
+        const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
+        const body = spec.body
+          ? parse(spec.body, await readJson(c, { optional: true }), 'body')
+          : spec.rawBody
+            ? await readJson(c)
+            : undefined;
+        input.body = body;
+        // the schemas above made these values; their types are the contract's (HandlerInput)
+        answer = await handler(c, { params, query, body } as HandlerInput<ApiContract[N]>);
+      } catch (error) {
+        await onDone?.(c, { name, input, error });
+        throw error;
+      }
+      await onDone?.(c, { name, input, answer });
       const { success } = spec;
       if (success.stream) {
         if (answer instanceof Response) return answer;

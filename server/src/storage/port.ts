@@ -662,6 +662,48 @@ export interface SecretRows {
   replaceSealed(place: SealedPlace, expected: string, next: string): Promise<boolean>;
 }
 
+// ---------------------------------------------------------------- audit log
+
+/** One audit entry as stored; `summary` is JSON text. */
+export interface AuditRow {
+  id: string;
+  at: number;
+  actorKind: string;
+  actorId: string;
+  actorName: string;
+  address: string | null;
+  action: string;
+  objectType: string;
+  objectId: string | null;
+  summary: string | null;
+  outcome: string;
+  error: string | null;
+}
+
+export interface AuditQuery {
+  actorKind?: string;
+  actorId?: string;
+  action?: string;
+  objectType?: string;
+  objectId?: string;
+  outcome?: string;
+  /** At or after, and before (epoch ms). */
+  from?: number;
+  to?: number;
+  limit: number;
+  /** Entries with an id below this one (the last id of the previous page). */
+  cursor?: number;
+}
+
+/** The audit log: appended to and read, never changed; only retention removes entries. */
+export interface AuditRows {
+  append(entry: Omit<AuditRow, 'id'>): Promise<string>;
+  /** Newest first (by id), filtered. */
+  list(q: AuditQuery): Promise<AuditRow[]>;
+  /** Removes the entries written before `before`; answers how many. */
+  prune(before: number): Promise<number>;
+}
+
 // ---------------------------------------------------------------- the whole
 
 export interface Storage {
@@ -683,6 +725,8 @@ export interface Storage {
   readonly alerts: AlertRows;
   /** The secret key ring and the sealed values, for rotation. */
   readonly secrets: SecretRows;
+  /** Who changed what (append-only). */
+  readonly audit: AuditRows;
   /**
    * What the processes of a deployment share while they run: live events and queued-run news,
    * connection limits held across every run of every process (the runner's `connectors.limits`),

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { RECORD_STATUSES, RUN_STATUSES, TRIGGER_KINDS } from '../vocabulary.js';
 import { alertDeliverySchema, alertRuleInputSchema, alertRuleViewSchema } from './alerts.js';
+import { AUDIT_ACTOR_KINDS, AUDIT_OUTCOMES, auditEntrySchema } from './audit.js';
 import { type ErrorStatus, HTTP_STATUS, type SuccessStatus } from './http-status.js';
 import {
   collectedRecordSchema,
@@ -737,6 +738,28 @@ export const apiContract = {
       flowId: z.string().min(1).max(100).optional().describe('Only this flow’s deliveries.'),
     }),
     success: { status: OK, description: 'Deliveries', schema: listOf(alertDeliverySchema) },
+    errors: { [BAD_REQUEST]: 'A bad filter, named' },
+  }),
+
+  // audit log
+  listAudit: route({
+    method: 'get',
+    path: '/api/audit',
+    tag: 'audit',
+    summary: 'The audit log, newest first: who changed what, when and from where; filtered and cursor-paged',
+    query: z.object({
+      actorKind: z.enum(AUDIT_ACTOR_KINDS).optional(),
+      actorId: z.string().min(1).max(100).optional().describe('A token’s id (env for SLUICE_API_TOKEN), or a user’s.'),
+      action: z.string().min(1).max(100).optional().describe('Exact action, e.g. flow.saved.'),
+      objectType: z.string().min(1).max(50).optional(),
+      objectId: z.string().min(1).max(1000).optional(),
+      outcome: z.enum(AUDIT_OUTCOMES).optional(),
+      from: instantQuery.describe('At or after (ISO 8601).'),
+      to: instantQuery.describe('Before (ISO 8601).'),
+      limit: limitParam(50, 500),
+      cursor: cursorParam,
+    }),
+    success: { status: OK, description: 'A page of entries', schema: pageOf(auditEntrySchema) },
     errors: { [BAD_REQUEST]: 'A bad filter, named' },
   }),
 

@@ -1,4 +1,5 @@
 export * from './alerts.js';
+export * from './audit.js';
 export * from './client.js';
 export * from './contract.js';
 export * from './http-status.js';

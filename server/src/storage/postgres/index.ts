@@ -3,6 +3,7 @@ import type { Logger } from '../../logger.js';
 import type { NewRun, RecordQuery, RunListQuery, RunQueries, Storage, StorageReadiness } from '../port.js';
 import { answers, migrationsCheck } from '../readiness.js';
 import { PgAlerts } from './alerts.js';
+import { PgAudit } from './audit.js';
 import { PgChangeHashes } from './change-hashes.js';
 import { PgConnectionRows } from './connections.js';
 import {
@@ -114,6 +115,7 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     hooks: new PgHookRows(db),
     alerts: new PgAlerts(db),
     secrets: new PgSecrets(db),
+    audit: new PgAudit(db),
     connections: new PgConnectionRows(db),
     tokens: new PgTokenRows(db),
     estimates: new PgEstimateRows(db),

@@ -523,3 +523,34 @@ export const secretKeys = pgTable('secret_keys', {
   createdAt: ms('created_at').notNull(),
   retiredAt: ms('retired_at'),
 });
+
+/**
+ * The audit log: one row per change someone made (an API request that changes something, refused
+ * ones included, or a command such as a backup). Only appended to; retention removes old rows.
+ */
+export const auditLog = pgTable(
+  'audit_log',
+  {
+    id: id('id'),
+    at: ms('at').notNull(),
+    /** token | user | cli | system */
+    actorKind: text('actor_kind').notNull(),
+    actorId: text('actor_id').notNull(),
+    actorName: text('actor_name').notNull(),
+    /** The client address of the request; null outside the API. */
+    address: text('address'),
+    action: text('action').notNull(),
+    objectType: text('object_type').notNull(),
+    objectId: text('object_id'),
+    /** What changed, as JSON (never a secret). */
+    summary: text('summary'),
+    /** ok | refused | failed */
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+  },
+  (t) => [
+    index('audit_log_at').on(t.at),
+    index('audit_log_actor').on(t.actorId, t.id),
+    index('audit_log_object').on(t.objectType, t.objectId, t.id),
+  ],
+);

@@ -2,6 +2,7 @@ import type { Logger } from '../../logger.js';
 import type { Storage, StorageReadiness } from '../port.js';
 import { answers, migrationsCheck } from '../readiness.js';
 import { SqliteAlerts } from './alerts.js';
+import { SqliteAudit } from './audit.js';
 import { SqliteChangeHashes } from './change-hashes.js';
 import { SqliteConnections } from './connections.js';
 import { type ConvertOptions, openStoreDatabase } from './convert-outcomes.js';
@@ -59,6 +60,7 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     hooks: new SqliteHooks(db),
     alerts: new SqliteAlerts(db),
     secrets: new SqliteSecrets(db),
+    audit: new SqliteAudit(db),
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
     estimates: new SqliteEstimates(db),
