@@ -270,7 +270,8 @@ describe('transforms', () => {
     );
     const { clock, store, options } = setup(() => json(500, {}));
     await clock.run(startRun({ ...options, flow }).done);
-    const seen = (node: string) => store.collected.filter((c) => c.nodeId === node).map((c) => c.data.n);
+    const seen = (node: string) =>
+      store.collected.filter((c) => c.nodeId === node).map((c) => (c.data as { n: number }).n);
     expect(seen('mapped')).toEqual([0, 100]);
     // the second branch is handed its copies before the first one's map replaces the records' data
     expect(seen('raw')).toEqual([0, 1]);

@@ -170,6 +170,11 @@ describe('sluice secrets rotate while the server runs', () => {
     expect(rotated.stdout).toMatch(/^k[0-9a-f]{10}\tcreated \S+\tre-sealed 5\n$/);
     // the rotation ran while the run went on
     expect((await get<RunDetail>(`/api/runs/${runId}`)).status).toBe('running');
+    // and the audit log says the command line rotated the key
+    const audit = await get<{ items: { actor: { kind: string }; objectId: string | null }[] }>(
+      '/api/audit?action=secrets.rotated',
+    );
+    expect(audit.items).toMatchObject([{ actor: { kind: 'cli' }, objectId: keyId }]);
 
     const detail = await finished(runId);
     expect(detail.status).toBe('succeeded');

@@ -1,3 +1,4 @@
+import { AuditLog, cliActor } from '../audit/audit-log.js';
 import { readConfig } from '../config.js';
 import { SecretKeyring } from '../connections/keyring.js';
 import { rotateSecrets } from '../connections/rotation.js';
@@ -25,6 +26,18 @@ export async function secretsCommand(sub: string | undefined, usage: string): Pr
       return 0;
     }
     const result = await rotateSecrets({ ring, rows: storage.secrets, log: (line) => console.error(line) });
+    // recorded once the rotation is done; a log that cannot take it does not undo the rotation
+    await new AuditLog(storage.audit)
+      .record({
+        actor: cliActor(),
+        action: 'secrets.rotated',
+        objectType: 'secret_key',
+        objectId: result.keyId,
+        summary: { resealed: result.resealed },
+      })
+      .catch((err: Error) =>
+        console.error(`sluice secrets rotate: done, but the audit log could not record it: ${err.message}`),
+      );
     console.log(`${result.keyId}\tcreated ${result.createdAt}\tre-sealed ${result.resealed}`);
     return 0;
   } finally {
