@@ -4,6 +4,7 @@ import { serve } from '@hono/node-server';
 import type { RunEvent, RunResult } from '@sluice/engine';
 import { Alerts } from './alerts/alerts.js';
 import { AlertDeliverer } from './alerts/deliveries.js';
+import { Identity } from './auth/identity.js';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
@@ -176,7 +177,8 @@ export async function openSluice(config: PartsConfig) {
     onFire: (flowId) => metrics.scheduleFired(flowId),
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
-  const tokens = new TokenStore(storage.tokens, config.apiToken);
+  const tokens = new TokenStore(storage.tokens, config.apiToken, Date.now, storage.users);
+  const identity = new Identity({ users: storage.users, sessions: storage.sessions, tokens: storage.tokens });
   const settings: Settings = {
     concurrency: config.concurrency,
     perFlow: config.perFlow,
@@ -204,6 +206,7 @@ export async function openSluice(config: PartsConfig) {
     webhooks,
     alerts,
     tokens,
+    identity,
     settings,
     logger,
     estimates,
@@ -232,6 +235,8 @@ export interface Sluice extends SluiceParts {
   demoFlowId: string | undefined;
   /** A token made on this first start (printed once), if one was. */
   firstToken: string | undefined;
+  /** While no user exists: the one-time token of the link that makes the first admin (printed once). */
+  setupToken: string | undefined;
   /** Stops serving; with `cancel` false, running runs are left to be resumed by the next start. */
   close(options?: { cancel?: boolean }): Promise<void>;
 }
@@ -263,6 +268,7 @@ export async function startSluice(
   const serves = role !== 'worker';
   const demoFlowId = serves ? await seedDemo(flows) : undefined;
   const firstToken = serves ? await parts.tokens.firstStartToken() : undefined;
+  const setupToken = serves ? await parts.identity.setupToken() : undefined;
   // an API-only process starts its runner too: it renews the leases of its test runs, claims nothing else
   runner.start();
   if (serves) scheduler.start();
@@ -284,6 +290,7 @@ export async function startSluice(
     url: `http://${shownHost}:${port}`,
     demoFlowId,
     firstToken,
+    setupToken,
     async close({ cancel = false } = {}) {
       scheduler.stop();
       stopPruning();

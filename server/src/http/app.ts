@@ -2,12 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { apiContract, flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
-import { type Context, Hono } from 'hono';
-import { setActor } from '../auth/actor.js';
+import { Hono } from 'hono';
 import { createLogger } from '../logger.js';
 import { METRICS_TOKEN_MESSAGE } from '../metrics/metrics.js';
 import { firstNotReady, notReadyMessage, readiness } from '../metrics/readiness.js';
 import { registerAlertRoutes } from './alert-routes.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { authenticate, authorize, bearerOf } from './authentication.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -24,21 +25,16 @@ export type { AppDeps } from './deps.js';
 
 const VERSION = '0.1.0';
 
-/** The API routes that need no token (`auth: false` in the contract): liveness and readiness. */
+/** The API routes that need no credential (`auth: false` in the contract): liveness, readiness, signing in. */
 const OPEN_PATHS = new Set<string>(
   Object.values(apiContract)
     .filter((r) => 'auth' in r && r.auth === false)
     .map((r) => r.path),
 );
 
-/** The token a request carries: `Authorization: Bearer …`, or for an event stream `?access_token=`. */
-function tokenOf(c: Context): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
-  const fromQuery = c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
-  return match?.[1] ?? fromQuery;
-}
+const tokenOf = bearerOf;
 
-/** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
+/** Builds the HTTP app: the JSON API under /api (bearer tokens or a session cookie), webhooks under /hooks, the editor at /. */
 export function createApp(
   deps: AppDeps,
   options: {
@@ -52,19 +48,11 @@ export function createApp(
   app.onError((err, c) => errorResponse(err, c, logger));
   app.use('/api/*', async (c, next) => {
     if (OPEN_PATHS.has(c.req.path)) return next();
-    const token = tokenOf(c);
-    const actor = token ? await deps.tokens.identify(token) : undefined;
-    if (!actor) {
-      c.header('WWW-Authenticate', 'Bearer realm="sluice"');
-      const message = token
-        ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'
-        : 'Authorization: send "Authorization: Bearer <token>" (create a token with: pnpm sluice token create)';
-      return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, HTTP_STATUS.UNAUTHORIZED);
-    }
-    setActor(c, actor);
-    return next();
+    // a bearer token, or a session cookie (then with a CSRF token on state-changing requests)
+    return (await authenticate(c, deps)) ?? next();
   });
-  const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false });
+  // each route's permission (shared/src/api/permissions.ts) is checked before its input
+  const api = new ApiRouter(app, { checkAnswers: options.checkAnswers ?? false, authorize });
   api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
   api.add('ready', async () => {
     const r = await readiness({ storage: deps.storage, scheduler: deps.scheduler });
@@ -93,6 +81,7 @@ export function createApp(
   registerEventRoutes(api, deps);
   registerOperationRoutes(api, deps);
   registerAlertRoutes(api, deps);
+  registerAuthRoutes(api, deps);
   api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
   api.add('openApi', () => document());

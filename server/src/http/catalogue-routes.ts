@@ -1,10 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
+import { nodeTypes } from '@sluice/shared';
 import { z } from 'zod';
 import { REPO_ROOT } from '../paths.js';
 import type { AppDeps } from './deps.js';
-import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
 
 /** The node types as the catalogue route gives them, with their parameters' JSON schemas. */
@@ -52,14 +51,6 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     return undefined;
   });
   api.add('checkConnection', (_c, { params }) => deps.connections.check(params.name, deps.http));
-
-  api.add('listTokens', async () => ({ items: await deps.tokens.list() }));
-  api.add('createToken', (_c, { body }) => deps.tokens.create(body.name));
-  api.add('revokeToken', async (_c, { params }) => {
-    if (!(await deps.tokens.revoke(params.id)))
-      throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', `token ${params.id} does not exist`);
-    return undefined;
-  });
 
   api.add('getSettings', () => deps.settings);
   api.add('prune', () => deps.storage.retention.prune(deps.settings.retention));

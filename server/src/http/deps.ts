@@ -1,6 +1,7 @@
 import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
 import type { Alerts } from '../alerts/alerts.js';
+import type { Identity } from '../auth/identity.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { ConnectionRepository } from '../connections/repository.js';
 import type { FlowRepository } from '../flows/repository.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   /** Alert rules and their deliveries. */
   alerts: Alerts;
   tokens: TokenStore;
+  /** Users, their sessions and signing in. */
+  identity: Identity;
   settings: Settings;
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;

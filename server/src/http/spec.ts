@@ -40,15 +40,20 @@ export class ApiRouter {
 
   constructor(
     private readonly app: Hono,
-    private readonly options: { checkAnswers?: boolean } = {},
+    private readonly options: {
+      checkAnswers?: boolean;
+      /** Refuses a request the caller may not make (throws), before its input is read. */
+      authorize?: (c: Context, name: RouteName) => void;
+    } = {},
   ) {}
 
   add<N extends RouteName>(name: N, handler: Handler<ApiContract[N]>): void {
     const spec: RouteContract = apiContract[name];
     this.routes.push({ name, method: spec.method, path: spec.path, spec });
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    const { checkAnswers = false } = this.options;
+    const { checkAnswers = false, authorize } = this.options;
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
+      authorize?.(c, name);
       const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
       const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
       const body = spec.body
@@ -149,7 +154,7 @@ export function openApiDocument(
       title: 'Sluice API',
       version: info.version,
       description:
-        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health and /api/ready needs `Authorization: Bearer <token>`, and so does /metrics (Prometheus text, not described here) unless SLUICE_METRICS_PUBLIC=1.',
+        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health, /api/ready, /api/auth/login and /api/auth/setup needs `Authorization: Bearer <token>` or the session cookie that signing in sets (then with the session’s `X-CSRF-Token` header on every state-changing request), and the permission its role grants (403 names it); so does /metrics (Prometheus text, not described here) unless SLUICE_METRICS_PUBLIC=1.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

@@ -15,6 +15,7 @@ import { SqliteRunStore } from './run-store.js';
 import { SqliteRunQueries } from './runs.js';
 import { SqliteSlots } from './slots.js';
 import { SqliteTokens } from './tokens.js';
+import { SqliteSessions, SqliteUsers } from './users.js';
 
 /** The storage on one SQLite file; `db` is the connection, for tests and tools that read it directly. */
 export interface SqliteStorage extends Storage {
@@ -59,6 +60,8 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     alerts: new SqliteAlerts(db),
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
+    users: new SqliteUsers(db),
+    sessions: new SqliteSessions(db),
     estimates: new SqliteEstimates(db),
     changes: new SqliteChangeHashes(db),
     retention: new SqliteRetention(db),
