@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
 import { ThemeToggle } from './ThemeToggle';
+import { AccountMenu } from './users/AccountMenu';
 
 interface Props {
   flowName: string | null;
@@ -12,10 +13,12 @@ interface Props {
   onRename?: (name: string) => void;
   /** Opens the connections panel (absent before sign-in). */
   onConnections?: () => void;
-  /** Which screen is shown: the flows (editor) or the operations screen. */
-  view?: 'flows' | 'operations';
-  /** Switches between the flows and the operations screen (absent before sign-in). */
-  onView?: (view: 'flows' | 'operations') => void;
+  /** Which screen is shown: the flows (editor), the operations screen or the users (admins). */
+  view?: 'flows' | 'operations' | 'users';
+  /** Switches between the screens (absent before sign-in). */
+  onView?: (view: 'flows' | 'operations' | 'users') => void;
+  /** Whether the Users screen is offered (admins). */
+  canManageUsers?: boolean;
 }
 
 /** The top bar: product name and the flow that is open, renamed by clicking its name. */
@@ -28,6 +31,7 @@ export function Header({
   onConnections,
   view = 'flows',
   onView,
+  canManageUsers = false,
 }: Props) {
   const [editing, setEditing] = useState<string | null>(null);
   const commit = () => {
@@ -37,12 +41,12 @@ export function Header({
   return (
     <header className="header">
       <span className="brand">Sluice</span>
-      {view === 'operations' && (
+      {view !== 'flows' && (
         <>
           <span className="header-separator" aria-hidden="true">
             /
           </span>
-          <h1 className="header-flow">Operations</h1>
+          <h1 className="header-flow">{view === 'operations' ? 'Operations' : 'Users'}</h1>
         </>
       )}
       {view === 'flows' && flowName !== null && (
@@ -118,6 +122,17 @@ export function Header({
             >
               Operations
             </button>
+            {canManageUsers && (
+              <button
+                type="button"
+                className={`header-link${view === 'users' ? ' is-current' : ''}`}
+                data-testid="users-button"
+                aria-pressed={view === 'users'}
+                onClick={() => onView('users')}
+              >
+                Users
+              </button>
+            )}
           </>
         )}
         {onConnections && (
@@ -126,6 +141,7 @@ export function Header({
           </button>
         )}
         <ThemeToggle />
+        <AccountMenu />
         <button
           type="button"
           className="header-link header-icon"

@@ -1,6 +1,6 @@
 /** Schemas of users, sessions and signing in (the routes are in contract.ts, their permissions in permissions.ts). */
 import { z } from 'zod';
-import { PERMISSIONS, ROLES } from './permissions.js';
+import { PERMISSIONS, ROLES } from './roles.js';
 
 const instant = z.string().describe('An ISO 8601 instant, e.g. 2026-11-28T00:00:00.000Z.');
 

@@ -15,7 +15,7 @@ import {
   type RunCounts,
   TRIGGER_KINDS,
 } from '../vocabulary.js';
-import { ROLES } from './permissions.js';
+import { ROLES } from './roles.js';
 
 const instant = z.string().describe('An ISO 8601 instant, e.g. 2026-11-28T00:00:00.000Z.');
 /** Run ids are decimal strings (SQLite row ids), never numbers: they may outgrow a double's integers. */
