@@ -277,6 +277,14 @@ export async function startSluice(
   // the run store's writer thread starts with the server, not with the first run (a failure to start is logged)
   parts.store.ready().catch(() => {});
   const stopPruning = serves ? startPruning(storage.retention, config.retention, parts.logger) : () => {};
+  // an expired session is refused when used; this removes its row, hourly
+  const sessionPruning = serves
+    ? setInterval(() => {
+        parts.identity.pruneSessions().catch((err: unknown) => {
+          parts.logger.error({ err }, 'expired sessions could not be removed; tried again in an hour');
+        });
+      }, 3_600_000).unref()
+    : undefined;
   const server = serves ? await listenApi(parts, config) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(
@@ -294,6 +302,7 @@ export async function startSluice(
     async close({ cancel = false } = {}) {
       scheduler.stop();
       stopPruning();
+      clearInterval(sessionPruning);
       await runner.stop({ cancel });
       await parts.alerts.stop();
       await parts.store.close();
