@@ -68,6 +68,16 @@ describe('signing in', () => {
     }
   });
 
+  it('signs in from JSON only: a form a page elsewhere could post (text/plain shaped like JSON) is refused', async () => {
+    const res = await app.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ email: 'ada@example.com', password: PASSWORD }),
+    });
+    expect(res.status).toBe(HTTP_STATUS.UNSUPPORTED_MEDIA_TYPE);
+    expect(res.headers.get('set-cookie')).toBeNull();
+  });
+
   it('20 wrong passwords: 429 with Retry-After; after the wait the right password works', async () => {
     const statuses: number[] = [];
     let retryAfter = 0;

@@ -16,11 +16,27 @@ function actor(c: Context): Actor {
 
 const isAdmin = (a: Actor) => roleOfActor(a) === 'admin';
 
+/**
+ * Signing in takes JSON only: a page elsewhere can post a form (text/plain can be made to look like
+ * JSON) without asking, but not a JSON request, so nobody can be signed in as someone else unawares.
+ */
+function requireJson(c: Context): void {
+  if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
+    throw new ApiError(
+      HTTP_STATUS.UNSUPPORTED_MEDIA_TYPE,
+      'unsupported_media_type',
+      'Content-Type: send the body as application/json',
+      'Content-Type',
+    );
+  }
+}
+
 /** Signing in and out, the caller's own session and password, users (admins), API tokens. */
 export function registerAuthRoutes(api: ApiRouter, deps: AppDeps): void {
   const { identity } = deps;
 
   api.add('login', async (c, { body }) => {
+    requireJson(c);
     const result = await identity.login(body.email, body.password, requestMeta(c));
     if (result.ok) return signedIn(c, deps, result);
     if (result.reason === 'throttled') {
@@ -36,6 +52,7 @@ export function registerAuthRoutes(api: ApiRouter, deps: AppDeps): void {
   });
 
   api.add('setup', async (c, { body }) => {
+    requireJson(c);
     const made = await identity.setup(body.token, body, requestMeta(c));
     if (!made) {
       throw new ApiError(

@@ -206,6 +206,7 @@ const {
   NOT_FOUND,
   CONFLICT,
   UNPROCESSABLE,
+  UNSUPPORTED_MEDIA_TYPE,
   TOO_MANY_REQUESTS,
   SERVICE_UNAVAILABLE,
 } = HTTP_STATUS;
@@ -259,6 +260,7 @@ export const apiContract = {
     errors: {
       [BAD_REQUEST]: 'A bad field, named',
       [UNAUTHORIZED]: 'Wrong e-mail or password',
+      [UNSUPPORTED_MEDIA_TYPE]: 'Not sent as application/json',
       [TOO_MANY_REQUESTS]: 'Too many failed attempts: try again after Retry-After seconds',
     },
   }),
@@ -270,7 +272,11 @@ export const apiContract = {
     auth: false,
     body: setupBodySchema,
     success: { status: CREATED, description: 'The admin, signed in', schema: sessionViewSchema },
-    errors: { [BAD_REQUEST]: 'A bad field, named', [FORBIDDEN]: 'Not the setup token, or a user exists already' },
+    errors: {
+      [BAD_REQUEST]: 'A bad field, named',
+      [FORBIDDEN]: 'Not the setup token, or a user exists already',
+      [UNSUPPORTED_MEDIA_TYPE]: 'Not sent as application/json',
+    },
   }),
   getSession: route({
     method: 'get',
