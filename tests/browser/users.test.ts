@@ -86,6 +86,8 @@ describe('users and roles in the editor', () => {
     for (const id of ['connection-new', 'connection-edit', 'connection-delete', 'connection-test']) {
       expect(await page.getByTestId(id).count(), id).toBe(0);
     }
+    // not even the end of a secret
+    expect(await page.getByTestId('connection-secret-masked').allTextContents()).toEqual(['••••', '••••']);
     await page.screenshot({ path: path.join(SHOTS, 'users-viewer-connections.png') });
 
     // the API refuses the viewer's session too, even with the right CSRF token

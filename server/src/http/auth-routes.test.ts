@@ -262,6 +262,32 @@ describe('users and their tokens', () => {
     expect(((await legacy.json()) as { info: unknown }).info).toMatchObject({ userId: null, role: 'admin' });
   });
 
+  it('a viewer or operator is not shown even the end of a connection’s masked secret; an editor is', async () => {
+    const made = await app.request('/api/connections', {
+      method: 'POST',
+      headers: asBearer,
+      body: JSON.stringify({
+        name: 'masked',
+        baseUrl: 'http://127.0.0.1:9',
+        auth: 'bearer',
+        secret: 'a-long-secret-7890',
+      }),
+    });
+    expect(made.status).toBe(HTTP_STATUS.CREATED);
+    const shown: Record<string, unknown> = {};
+    for (const role of ['viewer', 'operator', 'editor'] as const) {
+      const { token } = await t.parts.tokens.create(`${role} service`, { role });
+      const res = await app.request('/api/connections/masked', { headers: { authorization: `Bearer ${token}` } });
+      const list = await app.request('/api/connections', { headers: { authorization: `Bearer ${token}` } });
+      const listed = ((await list.json()) as { items: { name: string; secret: string | null }[] }).items;
+      shown[role] = [
+        ((await res.json()) as { secret: string }).secret,
+        listed.find((c) => c.name === 'masked')?.secret,
+      ];
+    }
+    expect(shown).toEqual({ viewer: ['••••', '••••'], operator: ['••••', '••••'], editor: ['••••7890', '••••7890'] });
+  });
+
   it('the first admin is made once, with the setup token only', async () => {
     const fresh = await openTestSluice({ start: false });
     try {
