@@ -32,8 +32,6 @@ const OPEN_PATHS = new Set<string>(
     .map((r) => r.path),
 );
 
-const tokenOf = bearerOf;
-
 /** Builds the HTTP app: the JSON API under /api (bearer tokens or a session cookie), webhooks under /hooks, the editor at /. */
 export function createApp(
   deps: AppDeps,
@@ -64,7 +62,7 @@ export function createApp(
   // Prometheus scrapes this process's metrics here, with an API token unless SLUICE_METRICS_PUBLIC=1
   app.get('/metrics', async (c) => {
     if (!deps.metrics) throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', 'this server keeps no metrics');
-    const token = tokenOf(c);
+    const token = bearerOf(c);
     if (!deps.metricsPublic && !(token && (await deps.tokens.verify(token)))) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       return c.json(
