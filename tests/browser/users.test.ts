@@ -22,15 +22,6 @@ const json = (body: unknown, method = 'POST') => ({
 
 beforeAll(async () => {
   server = await startServer();
-  // the admin made through the API with the automation token, as a deployment script would
-  await api(
-    `${server.url}/api/users`,
-    json({ email: 'admin@example.com', name: 'Ada Admin', role: 'admin', password: 'admin password' }),
-  );
-  await api(
-    `${server.url}/api/users`,
-    json({ email: 'viewer@example.com', name: 'Vic Viewer', role: 'viewer', password: 'viewer password' }),
-  );
   browser = await launchChromium();
 }, 120_000);
 
@@ -50,6 +41,34 @@ async function signIn(email: string, password: string): Promise<void> {
 }
 
 describe('users and roles in the editor', () => {
+  it('the first start’s one-time link makes the first admin, signed in; then the admin adds the others', async () => {
+    const link = new RegExp(`${server.url}/#setup=\\S+`).exec(server.output())?.[0];
+    expect(link).toBeTruthy();
+    page = await openPage(browser);
+    await page.goto(link ?? '');
+    await page.getByTestId('login-form').waitFor();
+    expect(await page.getByTestId('login-form').locator('h2').textContent()).toBe('Make the first admin account');
+    await page.getByTestId('login-email').fill('admin@example.com');
+    await page.getByTestId('login-name').fill('Ada Admin');
+    await page.getByTestId('login-password').fill('admin password');
+    await page.screenshot({ path: path.join(SHOTS, 'users-setup.png') });
+    await page.getByTestId('login-submit').click();
+    await page.getByTestId('users-button').waitFor();
+    expect(await page.getByTestId('account-button').textContent()).toBe('Ada Admin · admin');
+    // the link is gone from the address, and works once
+    expect(page.url()).not.toContain('setup=');
+    await page.close();
+    const again = await fetch(`${server.url}/api/auth/setup`, {
+      ...json({ token: link?.split('#setup=')[1], email: 'x@example.com', name: 'X', password: 'another password' }),
+    });
+    expect(again.status).toBe(403);
+    // a viewer, made through the API with the automation token, as a deployment script would
+    await api(
+      `${server.url}/api/users`,
+      json({ email: 'viewer@example.com', name: 'Vic Viewer', role: 'viewer', password: 'viewer password' }),
+    );
+  });
+
   it('a wrong password is refused on the login page', async () => {
     page = await openPage(browser);
     await page.goto(server.url);
