@@ -41,12 +41,20 @@ export function serverIsStale() {
 }
 
 /**
- * The packages left out of the bundle, loaded from server/node_modules: a native module, one that
+ * The packages left out of the bundle, loaded from server/node_modules: native modules (SQLite, argon2), one that
  * loads its WebAssembly by file name, the logger (its transports run by module name on a thread) and
  * pg's optional native binding. Everything else is bundled: a start that loads one file rather than
  * the thousand small modules of zod, drizzle-orm, hono or mysql2 is about twice as quick.
  */
-const EXTERNAL = ['better-sqlite3', 'quickjs-emscripten', '@jitl', 'pino', 'pino-pretty', 'pg-native'];
+const EXTERNAL = [
+  'better-sqlite3',
+  '@node-rs/argon2',
+  'quickjs-emscripten',
+  '@jitl',
+  'pino',
+  'pino-pretty',
+  'pg-native',
+];
 
 export async function buildServer() {
   const esbuild = createRequire(path.join(SERVER, 'package.json'))('esbuild');

@@ -67,6 +67,11 @@ function printServe(sluice: Sluice, dataDir: string, apiToken: string | undefine
   print(`  data:      ${dataOf(sluice, dataDir)}`);
   print(`  sandboxes: ${sluice.sandbox.url}/maintenance (maintenance system), ${sluice.sandbox.url}/erp (ERP)`);
   if (sluice.demoFlowId) print(`  demo flow "Work orders → ERP" added on first start`);
+  if (sluice.setupToken) {
+    // no user yet: this one-time link makes the first admin (e-mail and password); it works until used
+    print(`\n  Make the first admin account (one-time link, valid until used or restarted):`);
+    print(`  ${sluice.url}/#setup=${sluice.setupToken}`);
+  }
   if (sluice.firstToken) {
     print(`\n  API token (shown this once; the editor keeps it after the link below): ${sluice.firstToken}`);
     print(`  More tokens: pnpm sluice token create <name>`);

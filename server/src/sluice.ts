@@ -5,6 +5,7 @@ import type { RunEvent, RunResult } from '@sluice/engine';
 import { Alerts } from './alerts/alerts.js';
 import { AlertDeliverer } from './alerts/deliveries.js';
 import { AuditLog } from './audit/audit-log.js';
+import { Identity } from './auth/identity.js';
 import { TokenStore } from './auth/tokens.js';
 import { QuickJsSandbox } from './code/sandbox.js';
 import type { Config } from './config.js';
@@ -196,7 +197,8 @@ export async function openSluice(config: PartsConfig) {
     onFire: (flowId) => metrics.scheduleFired(flowId),
   });
   const webhooks = new Webhooks(storage.hooks, box, flows, runner);
-  const tokens = new TokenStore(storage.tokens, config.apiToken);
+  const tokens = new TokenStore(storage.tokens, config.apiToken, Date.now, storage.users);
+  const identity = new Identity({ users: storage.users, sessions: storage.sessions, tokens: storage.tokens });
   const audit = new AuditLog(storage.audit);
   const settings: Omit<Settings, 'secretKey'> = {
     concurrency: config.concurrency,
@@ -230,6 +232,7 @@ export async function openSluice(config: PartsConfig) {
     tokens,
     /** Who changed what: the API records its requests here; other changes (a backup) are recorded by their code. */
     audit,
+    identity,
     settings,
     /** The secret key ring: seals and opens stored secrets; its current key is shown in the settings. */
     keyring: box,
@@ -265,6 +268,8 @@ export interface Sluice extends SluiceParts {
   demoFlowId: string | undefined;
   /** A token made on this first start (printed once), if one was. */
   firstToken: string | undefined;
+  /** While no user exists: the one-time token of the link that makes the first admin (printed once). */
+  setupToken: string | undefined;
   /** Stops serving; with `cancel` false, running runs are left to be resumed by the next start. */
   close(options?: { cancel?: boolean }): Promise<void>;
 }
@@ -298,6 +303,7 @@ export async function startSluice(
   const serves = role !== 'worker';
   const demoFlowId = serves ? await seedDemo(flows) : undefined;
   const firstToken = serves ? await parts.tokens.firstStartToken() : undefined;
+  const setupToken = serves ? await parts.identity.setupToken() : undefined;
   // an API-only process starts its runner too: it renews the leases of its test runs, claims nothing else
   runner.start();
   if (serves) scheduler.start();
@@ -309,6 +315,14 @@ export async function startSluice(
   const stopPruning = serves
     ? startPruning(storage.retention, config.retention, parts.logger, undefined, auditRetention)
     : () => {};
+  // an expired session is refused when used; this removes its row, hourly
+  const sessionPruning = serves
+    ? setInterval(() => {
+        parts.identity.pruneSessions().catch((err: unknown) => {
+          parts.logger.error({ err }, 'expired sessions could not be removed; tried again in an hour');
+        });
+      }, 3_600_000).unref()
+    : undefined;
   const server = serves ? await listenApi(parts, config, corsOrigins) : await listenHealth(parts, config);
   const { port } = server.address() as AddressInfo;
   parts.logger.info(
@@ -322,9 +336,11 @@ export async function startSluice(
     url: `http://${shownHost}:${port}`,
     demoFlowId,
     firstToken,
+    setupToken,
     async close({ cancel = false } = {}) {
       scheduler.stop();
       stopPruning();
+      clearInterval(sessionPruning);
       await runner.stop({ cancel });
       await parts.alerts.stop();
       await parts.store.close();

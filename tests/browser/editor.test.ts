@@ -24,6 +24,8 @@ const text = async (testId: string) => (await page.getByTestId(testId).textConte
 describe('the editor in a real browser', () => {
   it('asks for an API token once, refuses a wrong one, and keeps the right one', async () => {
     await page.goto(server.url);
+    // without a session the editor shows its login page; the API token is the other way in
+    await page.getByTestId('use-token').click();
     await page.getByTestId('token-prompt').waitFor({ state: 'visible' });
     await page.getByTestId('token-input').fill('not-the-token');
     await page.getByTestId('token-save').click();

@@ -26,6 +26,7 @@ const text = async (testId: string) => (await page.getByTestId(testId).textConte
 describe('the run estimate in the editor', () => {
   it('before the first run of the demo: the exact waits on the Run button, and what is unknown in its tooltip', async () => {
     await page.goto(server.url);
+    await page.getByTestId('use-token').click();
     await page.getByTestId('token-input').fill(TEST_TOKEN);
     await page.getByTestId('token-save').click();
     await expect.poll(() => page.getByTestId('flow-list-item').count()).toBeGreaterThan(0);

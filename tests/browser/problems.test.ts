@@ -83,6 +83,7 @@ const select = async (id: string) => {
 describe('problems in plain language, in a real browser', () => {
   it('names the node and the field, never a schema path, with one count in the header and the list', async () => {
     await page.goto(server.url);
+    await page.getByTestId('use-token').click();
     await page.getByTestId('token-input').fill(TEST_TOKEN);
     await page.getByTestId('token-save').click();
     await page.getByTestId('flow-list-item').filter({ hasText: FLOW.name }).click();

@@ -143,7 +143,19 @@ describe('sluice CLI against a running server', () => {
       expect(token).toMatch(/^slc_[\w-]{20,}$/);
       const withIt = await fetch(`${server.url}/api/flows`, { headers: { authorization: `Bearer ${token}` } });
       expect(withIt.status).toBe(200);
-      expect((await cli('token', 'list')).stdout).toMatch(/\tci\t/);
+      expect((await cli('token', 'list')).stdout).toMatch(/\tci\tadmin\tservice\t/);
+      // a service token with a role: a viewer's reads, and is refused a change (403 naming the permission)
+      const viewer = (await cli('token', 'create', 'dashboard', '--role', 'viewer')).stdout.trim();
+      const reads = await fetch(`${server.url}/api/flows`, { headers: { authorization: `Bearer ${viewer}` } });
+      expect(reads.status).toBe(200);
+      const change = await fetch(`${server.url}/api/flows/${items[0]!.id}/runs`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${viewer}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
+      expect(change.status).toBe(403);
+      expect(await change.json()).toMatchObject({ error: { code: 'forbidden', permission: 'runs.control' } });
+      expect((await fails(cli('token', 'create', 'x', '--role', 'boss')))?.stderr).toContain('--role must be one of');
       const refused = await fails(cli('flows', 'list', '--server', server.url, '--token', 'not-a-token'));
       expect(refused?.code).toBe(1);
       expect(refused?.stderr).toContain('this token is not valid');

@@ -1,9 +1,10 @@
-import { createApiClient } from '@sluice/shared';
-import { type ReactNode, useCallback, useEffect, useMemo, useState } from 'react';
+import { createApiClient, type SessionView } from '@sluice/shared';
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { ApiContext } from '../api';
 import { useFlowDetail } from '../hooks/useFlowDetail';
 import { useFlows } from '../hooks/useFlows';
-import { getToken } from '../lib/token';
+import { clearToken, getToken } from '../lib/token';
+import { SessionContext, setupTokenFromUrl, useCan } from '../session';
 import { AuditScreen } from './audit/AuditScreen';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ConnectionsPanel } from './connections/ConnectionsPanel';
@@ -13,37 +14,107 @@ import { ErrorMessage } from './ErrorMessage';
 import { FlowList } from './FlowList';
 import { FlowWorkspace, type WorkspaceState } from './FlowWorkspace';
 import { Header, type HeaderView } from './Header';
+import { LoginPage } from './LoginPage';
 import { OperationsScreen } from './operations/OperationsScreen';
 import { TokenPrompt } from './TokenPrompt';
+import { UsersScreen } from './users/UsersScreen';
 
 /**
- * Asks for a token when there is none, or when the server refuses the one kept; otherwise makes the
- * API client with it (the client holds the token) and gives it to the workspace.
+ * Signs in, then gives the workspace an API client and the session. A token kept in this browser (or
+ * handed over in the address) is used as it is; without one, the session cookie is tried, and when
+ * there is none the login page is shown (or, with a first start's `#setup=` link, the form that makes
+ * the first admin). The API token form stays as the other way in.
  */
 export function App() {
-  const [token, setToken] = useState<string | null>(getToken);
+  const [token, setTokenState] = useState<string | null>(getToken);
   const [rejected, setRejected] = useState(false);
-  const client = useMemo(
-    () => (token ? createApiClient({ token, onUnauthorized: () => setRejected(true) }) : null),
-    [token],
-  );
-  if (!client || rejected) {
+  const [session, setSession] = useState<SessionView | null>(null);
+  const [checked, setChecked] = useState(false);
+  const [tokenForm, setTokenForm] = useState(false);
+  const [setupToken, setSetupToken] = useState<string | null>(() => setupTokenFromUrl());
+  // the session's CSRF token, read by the client on every call that may change something
+  const csrf = useRef<string | null>(null);
+  csrf.current = session?.csrfToken ?? null;
+  const client = useMemo(() => {
+    const onUnauthorized = () => {
+      if (token) setRejected(true);
+      else setSession(null);
+    };
+    return token
+      ? createApiClient({ token, onUnauthorized })
+      : createApiClient({ csrfToken: () => csrf.current, onUnauthorized });
+  }, [token]);
+  useEffect(() => {
+    let live = true;
+    setChecked(false);
+    client.call('getSession').then(
+      (view) => {
+        if (!live) return;
+        setSession(view);
+        setRejected(false);
+        setChecked(true);
+      },
+      () => {
+        if (!live) return;
+        setSession(null);
+        setChecked(true);
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [client]);
+  const signOut = useCallback(() => {
+    if (token) {
+      clearToken();
+      setTokenState(null);
+      setSession(null);
+      return;
+    }
+    client.call('logout').finally(() => setSession(null));
+  }, [client, token]);
+  const editorSession = useMemo(() => (session ? { view: session, signOut } : null), [session, signOut]);
+
+  if (!checked) {
     return (
       <div className="app">
         <Header flowName={null} version={null} problemCount={0} />
-        <TokenPrompt
-          rejected={rejected}
-          onSaved={(saved) => {
-            setToken(saved);
-            setRejected(false);
-          }}
-        />
+        <main className="main placeholder">Loading…</main>
+      </div>
+    );
+  }
+  if (!editorSession || rejected) {
+    const useToken = tokenForm || (token !== null && rejected);
+    return (
+      <div className="app">
+        <Header flowName={null} version={null} problemCount={0} />
+        {useToken ? (
+          <TokenPrompt
+            rejected={rejected}
+            onSaved={(saved) => {
+              setTokenState(saved);
+              setRejected(false);
+            }}
+          />
+        ) : (
+          <LoginPage
+            client={client}
+            setupToken={setupToken}
+            onSignedIn={(view) => {
+              setSetupToken(null);
+              setSession(view);
+            }}
+            onUseToken={() => setTokenForm(true)}
+          />
+        )}
       </div>
     );
   }
   return (
     <ApiContext.Provider value={client}>
-      <Workspace />
+      <SessionContext.Provider value={editorSession}>
+        <Workspace />
+      </SessionContext.Provider>
     </ApiContext.Provider>
   );
 }
@@ -53,8 +124,9 @@ function Workspace() {
   const flows = useFlows();
   const [chosenId, setChosenId] = useState<string | null>(null);
   const [showConnections, setShowConnections] = useState(false);
-  // the flows (the editor), the operations screen or the audit log, switched in the header
+  // the flows (the editor), the operations screen, the audit log or the users, switched in the header
   const [view, setView] = useState<HeaderView>('flows');
+  const can = useCan();
   const [draft, setDraft] = useState<Draft | null>(null);
   // the open flow's name and unsaved state, reported by its workspace (or the draft's)
   const [open, setOpen] = useState<WorkspaceState | null>(null);
@@ -163,6 +235,8 @@ function Workspace() {
         {...(open ? { onRename: open.rename } : {})}
         onConnections={() => setShowConnections((v) => !v)}
         view={view}
+        canManageUsers={can('users.manage')}
+        canReadAudit={can('audit.read')}
         onView={(next) => {
           if (next === view) return;
           // leaving the open flow asks first when it has unsaved changes
@@ -189,6 +263,7 @@ function Workspace() {
         />
       )}
       {view === 'audit' && <AuditScreen />}
+      {view === 'users' && <UsersScreen />}
       {view === 'flows' && (
         <div className={`app-body${flowId !== null || draft ? ' has-workspace' : ''}`}>
           <FlowList

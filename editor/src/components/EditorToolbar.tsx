@@ -2,6 +2,7 @@ import type { FlowDetail } from '@sluice/shared';
 import { useRef } from 'react';
 import type { FlowEditor } from '../hooks/useFlowEditor';
 import type { TestRun } from '../hooks/useTestRun';
+import { useCan } from '../session';
 import { TestControls } from './TestControls';
 
 interface Props {
@@ -36,6 +37,9 @@ export function EditorToolbar({
   testRun,
 }: Props) {
   const fileInput = useRef<HTMLInputElement>(null);
+  // a role that may not change flows sees none of the buttons that do (the API refuses them too)
+  const can = useCan();
+  const edit = can('flows.write');
   const exportFlow = () => {
     const blob = new Blob([`${JSON.stringify(editor.doc, null, 2)}\n`], { type: 'application/json' });
     const a = document.createElement('a');
@@ -47,76 +51,84 @@ export function EditorToolbar({
   const published = flow?.publishedVersion ?? null;
   return (
     <div className="editor-toolbar" role="toolbar" aria-label="Flow">
-      <button
-        type="button"
-        className="button button-small button-primary"
-        data-testid="save-button"
-        disabled={readOnly || !editor.dirty || editor.saving}
-        onClick={() => void editor.save()}
-        title={`Save as a new version (${mod}S)`}
-      >
-        {editor.saving ? 'Saving…' : editor.dirty ? 'Save' : 'Saved'}
-      </button>
-      <button
-        type="button"
-        className="button button-small"
-        data-testid="undo-button"
-        disabled={readOnly || !editor.canUndo}
-        onClick={() => editor.dispatch({ type: 'undo' })}
-        title={`Undo (${mod}Z)`}
-      >
-        Undo
-      </button>
-      <button
-        type="button"
-        className="button button-small"
-        data-testid="redo-button"
-        disabled={readOnly || !editor.canRedo}
-        onClick={() => editor.dispatch({ type: 'redo' })}
-        title={`Redo (${mod}Shift+Z)`}
-      >
-        Redo
-      </button>
-      <button
-        type="button"
-        className="button button-small"
-        data-testid="layout-button"
-        disabled={readOnly}
-        onClick={onLayout}
-      >
-        Tidy up
-      </button>
-      {testRun && <TestControls run={testRun} disabled={readOnly || editor.errors > 0 || !flow} />}
+      {edit && (
+        <>
+          <button
+            type="button"
+            className="button button-small button-primary"
+            data-testid="save-button"
+            disabled={readOnly || !editor.dirty || editor.saving}
+            onClick={() => void editor.save()}
+            title={`Save as a new version (${mod}S)`}
+          >
+            {editor.saving ? 'Saving…' : editor.dirty ? 'Save' : 'Saved'}
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="undo-button"
+            disabled={readOnly || !editor.canUndo}
+            onClick={() => editor.dispatch({ type: 'undo' })}
+            title={`Undo (${mod}Z)`}
+          >
+            Undo
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="redo-button"
+            disabled={readOnly || !editor.canRedo}
+            onClick={() => editor.dispatch({ type: 'redo' })}
+            title={`Redo (${mod}Shift+Z)`}
+          >
+            Redo
+          </button>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="layout-button"
+            disabled={readOnly}
+            onClick={onLayout}
+          >
+            Tidy up
+          </button>
+        </>
+      )}
+      {testRun && can('flows.test') && <TestControls run={testRun} disabled={readOnly || editor.errors > 0 || !flow} />}
       <span className="toolbar-gap" />
-      <button
-        type="button"
-        className="button button-small"
-        data-testid="publish-button"
-        disabled={readOnly || editor.dirty || editor.errors > 0 || !flow}
-        onClick={onPublish}
-        title={
-          editor.dirty
-            ? 'Save first'
-            : editor.errors
-              ? 'Fix the problems first'
-              : 'Schedules and webhooks run the published version'
-        }
-      >
-        {published !== null && flow && published === flow.latestVersion ? `Published v${published}` : 'Publish'}
-      </button>
-      <label
-        className="toolbar-toggle"
-        title="While off, schedules do not fire and webhooks refuse records; nothing missed is caught up when it is turned on."
-      >
-        <input
-          type="checkbox"
-          data-testid="enabled-toggle"
-          checked={flow?.enabled ?? true}
-          disabled={!flow}
-          onChange={(e) => onToggleEnabled(e.target.checked)}
-        />
-        Schedules and webhooks on
-      </label>
+      {edit && (
+        <>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="publish-button"
+            disabled={readOnly || editor.dirty || editor.errors > 0 || !flow}
+            onClick={onPublish}
+            title={
+              editor.dirty
+                ? 'Save first'
+                : editor.errors
+                  ? 'Fix the problems first'
+                  : 'Schedules and webhooks run the published version'
+            }
+          >
+            {published !== null && flow && published === flow.latestVersion ? `Published v${published}` : 'Publish'}
+          </button>
+          <label
+            className="toolbar-toggle"
+            title="While off, schedules do not fire and webhooks refuse records; nothing missed is caught up when it is turned on."
+          >
+            <input
+              type="checkbox"
+              data-testid="enabled-toggle"
+              checked={flow?.enabled ?? true}
+              disabled={!flow}
+              onChange={(e) => onToggleEnabled(e.target.checked)}
+            />
+            Schedules and webhooks on
+          </label>
+        </>
+      )}
       <button type="button" className="button button-small" data-testid="versions-button" onClick={onToggleVersions}>
         Versions
       </button>
@@ -135,26 +147,30 @@ export function EditorToolbar({
       <button type="button" className="button button-small" data-testid="export-button" onClick={exportFlow}>
         Export
       </button>
-      <button
-        type="button"
-        className="button button-small"
-        data-testid="import-button"
-        onClick={() => fileInput.current?.click()}
-      >
-        Import
-      </button>
-      <input
-        ref={fileInput}
-        type="file"
-        accept=".json,application/json"
-        hidden
-        data-testid="import-file"
-        onChange={(e) => {
-          const file = e.target.files?.[0];
-          if (file) onImport(file);
-          e.target.value = '';
-        }}
-      />
+      {edit && (
+        <>
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="import-button"
+            onClick={() => fileInput.current?.click()}
+          >
+            Import
+          </button>
+          <input
+            ref={fileInput}
+            type="file"
+            accept=".json,application/json"
+            hidden
+            data-testid="import-file"
+            onChange={(e) => {
+              const file = e.target.files?.[0];
+              if (file) onImport(file);
+              e.target.value = '';
+            }}
+          />
+        </>
+      )}
       {editor.message && (
         <span
           className={`toolbar-message ${editor.message.kind === 'error' ? 'is-error' : ''}`}

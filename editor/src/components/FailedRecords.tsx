@@ -1,5 +1,6 @@
 import type { RecordOutcomeView } from '@sluice/shared';
 import type { FailedRecordsState } from '../hooks/useFailedRecords';
+import { useCan } from '../session';
 import { ErrorMessage } from './ErrorMessage';
 
 interface Props {
@@ -23,6 +24,7 @@ const sameRecord = (a: RecordOutcomeView | null, b: RecordOutcomeView) =>
 
 /** The failed records of the shown run; a row opens the record. */
 export function FailedRecords({ records, finished, failedCount, selected, nodeLabel, onSelect, pick }: Props) {
+  const can = useCan();
   const { items, nextCursor, loading, error, loadMore } = records;
   return (
     <section className="failed-records" aria-label="Failed records">
@@ -30,7 +32,7 @@ export function FailedRecords({ records, finished, failedCount, selected, nodeLa
         <span>Failed records</span>
         <span className="section-count">{failedCount}</span>
       </div>
-      {pick && pick.picked.size > 0 && (
+      {pick && pick.picked.size > 0 && can('runs.control') && (
         <button
           type="button"
           className="button button-small failed-retry-picked"

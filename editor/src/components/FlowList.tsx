@@ -2,6 +2,7 @@ import type { FlowSummary } from '@sluice/shared';
 import { useMemo, useState } from 'react';
 import { describeError, useApi } from '../api';
 import { useAsync } from '../hooks/useAsync';
+import { useCan } from '../session';
 import { ConfirmDialog } from './ConfirmDialog';
 import { ErrorMessage } from './ErrorMessage';
 import { NewFlowMenu } from './NewFlowMenu';
@@ -27,6 +28,7 @@ const matches = (flow: FlowSummary, query: string) => {
 /** The left sidebar: every flow, searchable, the open one marked with its actions; archived flows to restore. */
 export function FlowList({ flows, loading, error, selectedId, onSelect, onReload, onCreated, onRemoved }: Props) {
   const api = useApi();
+  const can = useCan();
   const [query, setQuery] = useState('');
   const [showArchived, setShowArchived] = useState(false);
   const [deleting, setDeleting] = useState<{ flow: FlowSummary; runs: number | null } | null>(null);
@@ -80,7 +82,7 @@ export function FlowList({ flows, loading, error, selectedId, onSelect, onReload
           </button>
         }
       >
-        {!showArchived && <NewFlowMenu onCreated={onCreated} />}
+        {!showArchived && can('flows.write') && <NewFlowMenu onCreated={onCreated} />}
         <div className="flow-list-tools">
           <input
             type="search"
@@ -136,7 +138,7 @@ export function FlowList({ flows, loading, error, selectedId, onSelect, onReload
                     <span className="flow-list-name">{flow.name}</span>
                     {flow.description && <span className="flow-list-description">{flow.description}</span>}
                   </button>
-                  {showArchived ? (
+                  {!can('flows.write') ? null : showArchived ? (
                     <div className="flow-list-actions">
                       <button
                         type="button"

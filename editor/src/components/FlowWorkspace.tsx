@@ -43,6 +43,7 @@ const DOCK_TABS: [DockTab, string][] = [
   ['timeline', 'Record history'],
 ];
 
+import { useCan } from '../session';
 import { Palette } from './Palette';
 import { ProblemList } from './ProblemList';
 import { RecentRuns } from './RecentRuns';
@@ -275,7 +276,9 @@ export function FlowWorkspace({
     return () => window.removeEventListener('keydown', onKey);
   }, [dispatch, doc, editor, selection.nodes, viewing, canRun, status, runActions, flow, testRun]);
 
-  const readOnly = viewing !== null;
+  // an old version, or a role that may not change flows: nothing to edit
+  const can = useCan();
+  const readOnly = viewing !== null || !can('flows.write');
   const liveKey = `${runId ?? ''}:${status ?? ''}:${run?.batches.length ?? 0}`;
   const batchesSoFar = run?.batches.length ?? null;
   const batchProgress = useMemo(
@@ -425,7 +428,7 @@ export function FlowWorkspace({
             status={status}
             pollError={pollError}
             actions={runActions}
-            canRun={flow !== undefined && editor.errors === 0 && !readOnly}
+            canRun={flow !== undefined && editor.errors === 0 && viewing === null}
             estimate={estimate}
           />
           <div className="dock-tabs">

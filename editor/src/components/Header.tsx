@@ -1,12 +1,17 @@
 import { useState } from 'react';
 import { SHOW_SHORTCUTS_EVENT, ShortcutsHelp } from './ShortcutsHelp';
 import { ThemeToggle } from './ThemeToggle';
+import { AccountMenu } from './users/AccountMenu';
 
 /** The screens the header switches between. */
-export type HeaderView = 'flows' | 'operations' | 'audit';
+export type HeaderView = 'flows' | 'operations' | 'audit' | 'users';
 
 /** The title the header shows for a screen other than the flows. */
-const SCREEN_TITLES: Partial<Record<HeaderView, string>> = { operations: 'Operations', audit: 'Audit log' };
+const SCREEN_TITLES: Partial<Record<HeaderView, string>> = {
+  operations: 'Operations',
+  audit: 'Audit log',
+  users: 'Users',
+};
 
 interface Props {
   flowName: string | null;
@@ -18,10 +23,14 @@ interface Props {
   onRename?: (name: string) => void;
   /** Opens the connections panel (absent before sign-in). */
   onConnections?: () => void;
-  /** Which screen is shown: the flows (editor), the operations screen or the audit log. */
+  /** Which screen is shown: the flows (editor), the operations screen, the audit log or the users (admins). */
   view?: HeaderView;
   /** Switches between the screens (absent before sign-in). */
   onView?: (view: HeaderView) => void;
+  /** Whether the Users screen is offered (admins). */
+  canManageUsers?: boolean;
+  /** Whether the Audit log screen is offered (admins). */
+  canReadAudit?: boolean;
 }
 
 /** The top bar: product name and the flow that is open, renamed by clicking its name. */
@@ -34,6 +43,8 @@ export function Header({
   onConnections,
   view = 'flows',
   onView,
+  canManageUsers = false,
+  canReadAudit = false,
 }: Props) {
   const [editing, setEditing] = useState<string | null>(null);
   const commit = () => {
@@ -124,15 +135,28 @@ export function Header({
             >
               Operations
             </button>
-            <button
-              type="button"
-              className={`header-link${view === 'audit' ? ' is-current' : ''}`}
-              data-testid="audit-button"
-              aria-pressed={view === 'audit'}
-              onClick={() => onView('audit')}
-            >
-              Audit log
-            </button>
+            {canReadAudit && (
+              <button
+                type="button"
+                className={`header-link${view === 'audit' ? ' is-current' : ''}`}
+                data-testid="audit-button"
+                aria-pressed={view === 'audit'}
+                onClick={() => onView('audit')}
+              >
+                Audit log
+              </button>
+            )}
+            {canManageUsers && (
+              <button
+                type="button"
+                className={`header-link${view === 'users' ? ' is-current' : ''}`}
+                data-testid="users-button"
+                aria-pressed={view === 'users'}
+                onClick={() => onView('users')}
+              >
+                Users
+              </button>
+            )}
           </>
         )}
         {onConnections && (
@@ -141,6 +165,7 @@ export function Header({
           </button>
         )}
         <ThemeToggle />
+        <AccountMenu />
         <button
           type="button"
           className="header-link header-icon"

@@ -4,6 +4,7 @@ import type { RunActions } from '../hooks/useRunActions';
 import { estimateTooltip, formatEta, runButtonEstimate } from '../lib/estimate';
 import { formatDuration, formatTimestamp, isFinalStatus, runDuration, shortId } from '../lib/format';
 import { describeWaiting } from '../lib/waiting';
+import { useCan } from '../session';
 import { ErrorMessage } from './ErrorMessage';
 import { RunCounts } from './RunCounts';
 import { StatusBadge } from './StatusBadge';
@@ -27,69 +28,77 @@ export function RunPanel({ runId, run, status, pollError, actions, canRun, estim
   const batchesDone = run?.batches.filter((b) => b.finishedAt !== null).length ?? 0;
   const batchesOpen = (run?.batches.length ?? 0) - batchesDone;
   const about = estimate ? runButtonEstimate(estimate) : null;
+  // run control is the operator's and up; a viewer sees the run, not the buttons
+  const can = useCan();
 
   return (
     <section className="dock-run" aria-label="Run">
-      <div className="run-actions">
-        <button
-          type="button"
-          className="button button-primary"
-          data-testid="run-button"
-          onClick={actions.start}
-          disabled={actions.starting || !canRun}
-          title={estimate ? estimateTooltip(estimate) : undefined}
-        >
-          {actions.starting ? 'Starting…' : about ? `Run · ${about}` : 'Run'}
-        </button>
-        {active && runId && status === 'running' && (
+      {can('runs.control') && (
+        <div className="run-actions">
           <button
             type="button"
-            className="button"
-            data-testid="pause-button"
-            onClick={() => actions.pause(runId)}
-            disabled={actions.busy !== null}
+            className="button button-primary"
+            data-testid="run-button"
+            onClick={actions.start}
+            disabled={actions.starting || !canRun}
+            title={estimate ? estimateTooltip(estimate) : undefined}
           >
-            Pause
+            {actions.starting ? 'Starting…' : about ? `Run · ${about}` : 'Run'}
           </button>
-        )}
-        {active && runId && status === 'paused' && (
-          <button
-            type="button"
-            className="button"
-            data-testid="resume-button"
-            onClick={() => actions.resume(runId)}
-            disabled={actions.busy !== null}
-          >
-            Resume
-          </button>
-        )}
-        {runId && canRetry(run, finished) && (
-          <button
-            type="button"
-            className="button"
-            data-testid="retry-button"
-            title="Start a run that feeds only the failed records into the nodes where they failed"
-            onClick={() => actions.retry(runId)}
-            disabled={actions.busy !== null}
-          >
-            {actions.busy === 'retry' ? 'Retrying…' : `Retry ${run?.counts.failed} failed`}
-          </button>
-        )}
-        {active && runId && (
-          <button
-            type="button"
-            className="button button-danger"
-            data-testid="cancel-button"
-            onClick={() => actions.cancel(runId)}
-            disabled={actions.cancelling === runId}
-          >
-            {actions.cancelling === runId ? 'Cancelling…' : 'Cancel'}
-          </button>
-        )}
-      </div>
+          {active && runId && status === 'running' && (
+            <button
+              type="button"
+              className="button"
+              data-testid="pause-button"
+              onClick={() => actions.pause(runId)}
+              disabled={actions.busy !== null}
+            >
+              Pause
+            </button>
+          )}
+          {active && runId && status === 'paused' && (
+            <button
+              type="button"
+              className="button"
+              data-testid="resume-button"
+              onClick={() => actions.resume(runId)}
+              disabled={actions.busy !== null}
+            >
+              Resume
+            </button>
+          )}
+          {runId && canRetry(run, finished) && (
+            <button
+              type="button"
+              className="button"
+              data-testid="retry-button"
+              title="Start a run that feeds only the failed records into the nodes where they failed"
+              onClick={() => actions.retry(runId)}
+              disabled={actions.busy !== null}
+            >
+              {actions.busy === 'retry' ? 'Retrying…' : `Retry ${run?.counts.failed} failed`}
+            </button>
+          )}
+          {active && runId && (
+            <button
+              type="button"
+              className="button button-danger"
+              data-testid="cancel-button"
+              onClick={() => actions.cancel(runId)}
+              disabled={actions.cancelling === runId}
+            >
+              {actions.cancelling === runId ? 'Cancelling…' : 'Cancel'}
+            </button>
+          )}
+        </div>
+      )}
       {actions.error && <ErrorMessage message={actions.error} />}
       {runId === null ? (
-        <p className="muted">Press Run to start this flow, or pick one of its recent runs.</p>
+        <p className="muted">
+          {can('runs.control')
+            ? 'Press Run to start this flow, or pick one of its recent runs.'
+            : 'Pick one of its recent runs.'}
+        </p>
       ) : (
         <div className="run-detail">
           <div className="run-head">

@@ -1,6 +1,7 @@
 import { useApi } from '../api';
 import { useAsync } from '../hooks/useAsync';
 import { formatTimestamp } from '../lib/format';
+import { useCan } from '../session';
 import { ErrorMessage } from './ErrorMessage';
 
 interface Props {
@@ -13,6 +14,7 @@ interface Props {
 
 /** The flow's saved versions: which is published, which have problems; open one, or restore it. */
 export function VersionsPanel({ flowId, refreshKey, viewing, onView, onRestore }: Props) {
+  const can = useCan();
   const api = useApi();
   const versions = useAsync(`${flowId}:${refreshKey}`, (signal) =>
     api.call('listVersions', { params: { id: flowId }, signal }),
@@ -43,14 +45,16 @@ export function VersionsPanel({ flowId, refreshKey, viewing, onView, onRestore }
                 >
                   {viewing === v.version ? 'Close' : 'Open'}
                 </button>
-                <button
-                  type="button"
-                  className="button button-small"
-                  data-testid={`restore-${v.version}`}
-                  onClick={() => onRestore(v.version)}
-                >
-                  Restore
-                </button>
+                {can('flows.write') && (
+                  <button
+                    type="button"
+                    className="button button-small"
+                    data-testid={`restore-${v.version}`}
+                    onClick={() => onRestore(v.version)}
+                  >
+                    Restore
+                  </button>
+                )}
               </>
             )}
           </li>

@@ -1,3 +1,4 @@
+import type { Role } from '@sluice/shared';
 import type { Context } from 'hono';
 
 /**
@@ -6,18 +7,30 @@ import type { Context } from 'hono';
  */
 export interface Actor {
   /**
-   * `token`: an API token (a stored one, or `SLUICE_API_TOKEN`, id `env`); `cli`: the command line
-   * on the data folder; `system`: Sluice itself (schedules, retention, alerts).
+   * `user`: a signed-in user (a session cookie); `token`: an API token (a stored one, or
+   * `SLUICE_API_TOKEN`, id `env`); `cli`: the command line on the data folder; `system`: Sluice itself
+   * (schedules, retention, alerts).
    */
-  kind: 'token' | 'cli' | 'system';
-  /** The token's id (`env` for `SLUICE_API_TOKEN`), or a fixed name for the command line and Sluice. */
+  kind: 'user' | 'token' | 'cli' | 'system';
+  /** The user's id, the token's id (`env` for `SLUICE_API_TOKEN`), or a fixed name for the command line and Sluice. */
   id: string;
-  /** How the audit log shows it: the token's name. */
+  /** How the audit log shows it: the user's e-mail, or the token's name. */
   name: string;
+  /** What it may do; the command line and Sluice itself, which have none, may do everything. */
+  role?: Role;
+  /** The user a session or token belongs to (a user's own id for `user`); none for a service token. */
+  userId?: string;
+  /** The session a `user` request came with (its public id). */
+  sessionId?: string;
 }
 
-/** The actor of `SLUICE_API_TOKEN`, which is accepted without being stored. */
-export const ENV_TOKEN_ACTOR: Actor = { kind: 'token', id: 'env', name: 'SLUICE_API_TOKEN' };
+/** The actor of `SLUICE_API_TOKEN`, which is accepted without being stored: a service token with role admin. */
+export const ENV_TOKEN_ACTOR: Actor = { kind: 'token', id: 'env', name: 'SLUICE_API_TOKEN', role: 'admin' };
+
+/** The role an actor acts with (`cli` and `system`, which have none, act as admin). */
+export function roleOfActor(actor: Actor): Role {
+  return actor.role ?? 'admin';
+}
 
 const KEY = 'sluiceActor';
 

@@ -1,8 +1,10 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { TokenRows } from '../storage/port.js';
+import { lesserRole, ROLES, type Role } from '@sluice/shared';
+import type { TokenRow, TokenRows, UserRows } from '../storage/port.js';
 import { type Actor, ENV_TOKEN_ACTOR } from './actor.js';
 
 const PREFIX = 'slc_';
+const DAY_MS = 86_400_000;
 
 export interface TokenInfo {
   id: number;
@@ -10,14 +12,44 @@ export interface TokenInfo {
   prefix: string;
   createdAt: string;
   lastUsedAt: string | null;
+  /** The user it belongs to; null: a service token. */
+  userId: string | null;
+  role: Role;
+  expiresAt: string | null;
+}
+
+export interface NewTokenOptions {
+  /** The user it belongs to; none: a service token. */
+  userId?: string | null;
+  /** The role it acts with (a user's token acts with at most the user's role when used); admin by default. */
+  role?: Role;
+  expiresInDays?: number;
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest();
 
+/** A stored role name as a role; an unknown one (a newer version's) is the least: viewer. */
+export const asRole = (name: string): Role => ((ROLES as readonly string[]).includes(name) ? (name as Role) : 'viewer');
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+const infoOf = (r: TokenRow): TokenInfo => ({
+  id: r.id,
+  name: r.name,
+  prefix: r.prefix,
+  createdAt: new Date(r.createdAt).toISOString(),
+  lastUsedAt: iso(r.lastUsedAt),
+  userId: r.userId,
+  role: asRole(r.role),
+  expiresAt: iso(r.expiresAt),
+});
+
 /**
  * API tokens. Only a SHA-256 hash of each token is stored (a stolen database reveals none), looked
- * up by hash and then compared in constant time. A token given in `SLUICE_API_TOKEN` is accepted too,
- * without being stored, for automation and tests.
+ * up by hash and then compared in constant time. A token belongs to a user (and acts with at most that
+ * user's role, so demoting or deactivating the user reaches its tokens at once) or is a service token
+ * with a role of its own; it may expire. A token given in `SLUICE_API_TOKEN` is accepted too, without
+ * being stored, as an admin service token for automation and tests.
  */
 export class TokenStore {
   private readonly envHash: Buffer | undefined;
@@ -27,17 +59,28 @@ export class TokenStore {
     private readonly rows: TokenRows,
     envToken: string | undefined,
     private readonly now: () => number = Date.now,
+    /** The users tokens may belong to; without them, a user's token is refused. */
+    private readonly users?: UserRows,
   ) {
     this.envHash = envToken ? sha256(envToken) : undefined;
   }
 
   /** Makes a new token; the plain token is returned once and never stored. */
-  async create(name: string): Promise<{ token: string; info: TokenInfo }> {
+  async create(name: string, options: NewTokenOptions = {}): Promise<{ token: string; info: TokenInfo }> {
     const token = `${PREFIX}${randomBytes(24).toString('base64url')}`;
     const prefix = token.slice(0, PREFIX.length + 4);
     const at = this.now();
-    const id = await this.rows.insert({ name, prefix, hash: sha256(token).toString('hex'), createdAt: at });
-    return { token, info: { id, name, prefix, createdAt: new Date(at).toISOString(), lastUsedAt: null } };
+    const row = {
+      name,
+      prefix,
+      hash: sha256(token).toString('hex'),
+      createdAt: at,
+      userId: options.userId ?? null,
+      role: options.role ?? 'admin',
+      expiresAt: options.expiresInDays ? at + options.expiresInDays * DAY_MS : null,
+    };
+    const id = await this.rows.insert(row);
+    return { token, info: infoOf({ ...row, id, lastUsedAt: null }) };
   }
 
   /** Whether a presented token is valid. */
@@ -45,25 +88,40 @@ export class TokenStore {
     return (await this.identify(token)) !== undefined;
   }
 
-  /** Who a presented token acts for; undefined when it is not valid. */
+  /** Who a presented token acts for; undefined when it is not valid (unknown, expired, or its user inactive). */
   async identify(token: string): Promise<Actor | undefined> {
     if (!token) return undefined;
     const hash = sha256(token);
     if (this.envHash && timingSafeEqual(hash, this.envHash)) return ENV_TOKEN_ACTOR;
     const row = await this.rows.findByHash(hash.toString('hex'));
     if (!row || !timingSafeEqual(Buffer.from(row.hash, 'hex'), hash)) return undefined;
+    if (row.expiresAt !== null && this.now() >= row.expiresAt) return undefined;
+    let role = asRole(row.role);
+    if (row.userId !== null) {
+      const user = await this.users?.find(row.userId);
+      if (!user?.active) return undefined;
+      role = lesserRole(role, asRole(user.role));
+    }
     await this.touch(row.id);
-    return { kind: 'token', id: String(row.id), name: row.name };
+    return {
+      kind: 'token',
+      id: String(row.id),
+      name: row.name,
+      role,
+      ...(row.userId !== null ? { userId: row.userId } : {}),
+    };
   }
 
-  async list(): Promise<TokenInfo[]> {
-    return (await this.rows.list()).map((r) => ({
-      id: r.id,
-      name: r.name,
-      prefix: r.prefix,
-      createdAt: new Date(r.createdAt).toISOString(),
-      lastUsedAt: r.lastUsedAt === null ? null : new Date(r.lastUsedAt).toISOString(),
-    }));
+  /** Every token, or only a user's. */
+  async list(userId?: string): Promise<TokenInfo[]> {
+    const rows = await this.rows.list();
+    return rows.filter((r) => userId === undefined || r.userId === userId).map(infoOf);
+  }
+
+  /** One token's description. */
+  async get(id: number): Promise<TokenInfo | undefined> {
+    const row = (await this.rows.list()).find((r) => r.id === id);
+    return row ? infoOf(row) : undefined;
   }
 
   revoke(id: number): Promise<boolean> {

@@ -7,12 +7,15 @@ import {
   ApiClientError,
   CLIENT_ERROR_CODES,
   createApiClient,
+  lesserRole,
   type Problem,
+  ROLES,
+  type Role,
   RUN_STATUSES,
   type RunCounts,
   type RunStatus,
 } from '@sluice/shared';
-import { TokenStore } from '../auth/tokens.js';
+import { asRole, TokenStore } from '../auth/tokens.js';
 import { readConfig } from '../config.js';
 import { createLogger, logLevelFrom } from '../logger.js';
 import { runProcess } from '../serve.js';
@@ -35,8 +38,11 @@ const USAGE = `Usage:
                                         its file paths are relative to DIR (default: SLUICE_FILES_DIR, else
                                         the flow file's folder)
   sluice validate <flow.json>           print the problems of a flow file; exits 1 when there are errors
-  sluice token create [name]            make an API token (printed once) in the local database
-  sluice token list                     the tokens' names and prefixes
+  sluice token create [name] [--role R] [--user EMAIL] [--expires-days N]
+                                        make an API token (printed once) in the local database: a
+                                        service token with role R (default admin), or one of the user
+                                        with that e-mail (role: at most the user's; default theirs)
+  sluice token list                     the tokens' names, prefixes, owners, roles and last use
   sluice secrets rotate                 re-seal every stored secret with a new key while the server runs;
                                         the old key works until it has finished, then is refused
   sluice secrets key                    the id and time of the key stored secrets are sealed with
@@ -249,22 +255,59 @@ class Progress {
   }
 }
 
-async function tokens(sub: string | undefined, name: string | undefined): Promise<number> {
+async function tokens(
+  sub: string | undefined,
+  name: string | undefined,
+  options: { role?: string | undefined; user?: string | undefined; expiresDays?: string | undefined },
+): Promise<number> {
   const config = readConfig();
   const storage = await openStorage({ dataDir: config.dataDir, env: process.env });
   try {
-    const store = new TokenStore(storage.tokens, undefined);
+    const store = new TokenStore(storage.tokens, undefined, Date.now, storage.users);
     if (sub === 'create') {
-      const { token, info } = await store.create(name ?? 'cli');
+      if (options.role !== undefined && !(ROLES as readonly string[]).includes(options.role)) {
+        console.error(`sluice token create: --role must be one of ${ROLES.join(', ')}`);
+        return 2;
+      }
+      const days = options.expiresDays === undefined ? undefined : Number(options.expiresDays);
+      if (days !== undefined && !(Number.isInteger(days) && days >= 1 && days <= 3650)) {
+        console.error('sluice token create: --expires-days must be a whole number of days from 1 to 3650');
+        return 2;
+      }
+      let role = options.role as Role | undefined;
+      let userId: string | undefined;
+      if (options.user !== undefined) {
+        const user = await storage.users.findByEmail(options.user.trim().toLowerCase());
+        if (!user) {
+          console.error(`sluice token create: no user with the e-mail ${options.user}`);
+          return 2;
+        }
+        const theirs = asRole(user.role);
+        if (role !== undefined && lesserRole(role, theirs) !== role) {
+          console.error(
+            `sluice token create: ${user.email} is ${theirs}; a token of theirs acts with at most that role`,
+          );
+          return 2;
+        }
+        role ??= theirs;
+        userId = user.id;
+      }
+      const { token, info } = await store.create(name ?? 'cli', {
+        ...(role ? { role } : {}),
+        ...(userId ? { userId } : {}),
+        ...(days ? { expiresInDays: days } : {}),
+      });
       console.log(token);
       console.error(
-        `Token "${info.name}" made (${info.prefix}…); it is shown this once. Send it as Authorization: Bearer <token>.`,
+        `Token "${info.name}" made (${info.prefix}…, role ${info.role}${userId ? ` of ${options.user}` : ', a service token'}${info.expiresAt ? `, until ${info.expiresAt}` : ''}); it is shown this once. Send it as Authorization: Bearer <token>.`,
       );
       return 0;
     }
     if (sub === 'list') {
       for (const t of await store.list())
-        console.log(`${t.id}\t${t.prefix}…\t${t.name}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}`);
+        console.log(
+          `${t.id}\t${t.prefix}…\t${t.name}\t${t.role}\t${t.userId ?? 'service'}\tcreated ${t.createdAt}\tlast used ${t.lastUsedAt ?? 'never'}${t.expiresAt ? `\texpires ${t.expiresAt}` : ''}`,
+        );
       return 0;
     }
     console.error(`sluice token: create or list?\n\n${USAGE}`);
@@ -391,6 +434,9 @@ async function main(argv: string[]): Promise<number> {
       files: { type: 'string' },
       worker: { type: 'boolean', default: true },
       force: { type: 'boolean', default: false },
+      role: { type: 'string' },
+      user: { type: 'string' },
+      'expires-days': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -410,7 +456,9 @@ async function main(argv: string[]): Promise<number> {
     await runProcess(command === 'worker' ? 'worker' : values.worker ? 'all' : 'api');
     return new Promise<number>(() => {});
   }
-  if (command === 'token') return tokens(file, positionals[2]);
+  if (command === 'token') {
+    return tokens(file, positionals[2], { role: values.role, user: values.user, expiresDays: values['expires-days'] });
+  }
   if (command === 'secrets') return secretsCommand(file, USAGE);
   if ((command === 'backup' || command === 'restore') && !file) {
     console.error(`sluice ${command}: which file?\n\n${USAGE}`);

@@ -10,7 +10,7 @@ const VERSION = 'v1';
 const KEY_FILE_NAME = 'secret.key';
 const ENV_NAME = 'SLUICE_SECRET_KEY';
 const OPEN_FAILED = `cannot decrypt a stored secret: wrong ${ENV_NAME} or damaged data`;
-const MASK = '••••';
+export const MASK = '••••';
 
 /** Raised when a secret or the secret key cannot be used; messages never contain secret material. */
 export class SecretError extends Error {

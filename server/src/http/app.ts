@@ -2,13 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { serveStatic } from '@hono/node-server/serve-static';
 import { apiContract, flowJsonSchema, HTTP_STATUS } from '@sluice/shared';
-import { type Context, Hono } from 'hono';
-import { setActor } from '../auth/actor.js';
+import { Hono } from 'hono';
 import { createLogger } from '../logger.js';
 import { METRICS_TOKEN_MESSAGE } from '../metrics/metrics.js';
 import { firstNotReady, notReadyMessage, readiness } from '../metrics/readiness.js';
 import { registerAlertRoutes } from './alert-routes.js';
 import { auditRecorder, registerAuditRoutes } from './audit.js';
+import { registerAuthRoutes } from './auth-routes.js';
+import { authenticate, authorize, bearerOf } from './authentication.js';
 import { registerCatalogueRoutes } from './catalogue-routes.js';
 import type { AppDeps } from './deps.js';
 import { ApiError, errorResponse } from './errors.js';
@@ -26,21 +27,14 @@ export type { AppDeps } from './deps.js';
 
 const VERSION = '0.1.0';
 
-/** The API routes that need no token (`auth: false` in the contract): liveness and readiness. */
+/** The API routes that need no credential (`auth: false` in the contract): liveness, readiness, signing in. */
 const OPEN_PATHS = new Set<string>(
   Object.values(apiContract)
     .filter((r) => 'auth' in r && r.auth === false)
     .map((r) => r.path),
 );
 
-/** The token a request carries: `Authorization: Bearer …`, or for an event stream `?access_token=`. */
-function tokenOf(c: Context): string | undefined {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header('authorization') ?? '');
-  const fromQuery = c.req.method === 'GET' && c.req.path.endsWith('/events') ? c.req.query('access_token') : undefined;
-  return match?.[1] ?? fromQuery;
-}
-
-/** Builds the HTTP app: the JSON API under /api (bearer tokens), webhooks under /hooks, the editor at /. */
+/** Builds the HTTP app: the JSON API under /api (bearer tokens or a session cookie), webhooks under /hooks, the editor at /. */
 export function createApp(
   deps: AppDeps,
   options: {
@@ -60,20 +54,14 @@ export function createApp(
   if (cors) app.use('/api/*', cors);
   app.use('/api/*', async (c, next) => {
     if (OPEN_PATHS.has(c.req.path)) return next();
-    const token = tokenOf(c);
-    const actor = token ? await deps.tokens.identify(token) : undefined;
-    if (!actor) {
-      c.header('WWW-Authenticate', 'Bearer realm="sluice"');
-      const message = token
-        ? 'Authorization: this token is not valid (create one with: pnpm sluice token create)'
-        : 'Authorization: send "Authorization: Bearer <token>" (create a token with: pnpm sluice token create)';
-      return c.json({ error: { code: 'unauthorized', message, path: 'Authorization' } }, HTTP_STATUS.UNAUTHORIZED);
-    }
-    setActor(c, actor);
-    return next();
+    // a bearer token, or a session cookie (then with a CSRF token on state-changing requests)
+    return (await authenticate(c, deps)) ?? next();
   });
+  // each route's permission (shared/src/api/permissions.ts) is checked before its input; every call
+  // to a route that changes something is recorded in the audit log
   const api = new ApiRouter(app, {
     checkAnswers: options.checkAnswers ?? false,
+    authorize,
     onDone: auditRecorder(deps.audit, logger, deps.trustedProxies),
   });
   api.add('health', () => ({ status: 'ok' as const, activeRuns: deps.runner.activeCount }));
@@ -87,7 +75,7 @@ export function createApp(
   // Prometheus scrapes this process's metrics here, with an API token unless SLUICE_METRICS_PUBLIC=1
   app.get('/metrics', async (c) => {
     if (!deps.metrics) throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', 'this server keeps no metrics');
-    const token = tokenOf(c);
+    const token = bearerOf(c);
     if (!deps.metricsPublic && !(token && (await deps.tokens.verify(token)))) {
       c.header('WWW-Authenticate', 'Bearer realm="sluice"');
       return c.json(
@@ -105,6 +93,7 @@ export function createApp(
   registerOperationRoutes(api, deps);
   registerAlertRoutes(api, deps);
   registerAuditRoutes(api, deps.audit);
+  registerAuthRoutes(api, deps);
   api.add('flowJsonSchema', () => flowJsonSchema());
   const document = () => openApiDocument(api.routes, { version: VERSION });
   api.add('openApi', () => document());

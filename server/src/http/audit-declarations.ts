@@ -34,6 +34,11 @@ export interface AuditDeclaration<N extends MutatingRouteName> {
   created?: (call: AuditedCall<N>) => string;
   /** What changed, in short; never a secret. */
   summary?: (call: AuditedCall<N>) => Record<string, unknown>;
+  /**
+   * The route signs someone in (it needs no credential): its actor is the user it signed in, or for
+   * a refused attempt the account the request named.
+   */
+  signsIn?: true;
 }
 
 /** A route that changes nothing although it is not a GET: recorded never, with the reason. */
@@ -88,6 +93,41 @@ export const AUDIT_DECLARATIONS: Declarations = {
     summary: ({ body }) => ({ name: body.name }),
   },
   revokeToken: { action: 'token.revoked', objectType: 'token', param: 'id' },
+
+  // users and sessions: never a password, only that one was set or changed
+  login: {
+    action: 'user.signed_in',
+    objectType: 'user',
+    signsIn: true,
+    created: ({ answer }) => answer.user?.id ?? answer.actor.id,
+  },
+  setup: {
+    action: 'user.created',
+    objectType: 'user',
+    signsIn: true,
+    created: ({ answer }) => answer.user?.id ?? answer.actor.id,
+    summary: ({ answer }) => ({ email: answer.user?.email, role: answer.role, firstAdmin: true }),
+  },
+  logout: { action: 'session.ended', objectType: 'session' },
+  changePassword: { action: 'user.password_changed', objectType: 'user' },
+  revokeSession: { action: 'session.revoked', objectType: 'session', param: 'id' },
+  createUser: {
+    action: 'user.created',
+    objectType: 'user',
+    created: ({ answer }) => answer.id,
+    summary: ({ answer }) => ({ email: answer.email, role: answer.role }),
+  },
+  updateUser: {
+    action: 'user.changed',
+    objectType: 'user',
+    param: 'id',
+    summary: ({ body, answer }) => ({
+      fields: Object.keys(body).sort(),
+      role: answer.role,
+      active: answer.active,
+    }),
+  },
+  deleteUser: { action: 'user.deleted', objectType: 'user', param: 'id' },
 
   prune: {
     action: 'retention.pruned',

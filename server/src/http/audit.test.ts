@@ -53,6 +53,11 @@ interface Fixtures {
   ruleId: string;
   copyId: string;
   testRunId: string;
+  /** The first admin (made by setup), its own token, and a user it adds. */
+  adminId: string;
+  adminToken: string;
+  adminTokenId: string;
+  userId: string;
 }
 
 /** A valid request to a route, and the object its entry names (undefined: none). */
@@ -61,8 +66,17 @@ interface ValidCall {
   body?: unknown;
   objectId: string | null;
   /** Reads what the answer made, for the calls after it. */
-  after?: (answer: unknown) => void;
+  after?: (answer: unknown) => void | Promise<void>;
+  /** Sent with another credential than the walk's token (a user acting on its own session)... */
+  bearer?: string;
+  /** ...and so recorded with another actor: the user. */
+  actor?: { kind: string; id: string; name: string };
 }
+
+const ADMIN = { email: 'ada@example.com', password: 'audit-password-1' };
+const adminActor = (f: Fixtures) => ({ kind: 'user', id: f.adminId, name: ADMIN.email });
+/** The admin's own token: the actor is the token (which acts for the admin). */
+const adminToken = (f: Fixtures) => ({ kind: 'token', id: f.adminTokenId, name: 'ada' });
 
 const alertRule = {
   name: 'Tell ops',
@@ -98,6 +112,43 @@ function validCalls(f: Fixtures): { [N in MutatingRouteName]: () => Promise<Vali
       },
     }),
     revokeToken: async () => ({ path: `/api/tokens/${f.tokenId}`, objectId: f.tokenId }),
+    setup: async () => ({
+      path: '/api/auth/setup',
+      body: { token: (await t.parts.identity.setupToken()) ?? '', name: 'Ada', ...ADMIN },
+      objectId: null,
+      after: async (a) => {
+        f.adminId = String((a as { user: { id: string } }).user.id);
+        const own = await t.parts.tokens.create('ada', { userId: f.adminId });
+        f.adminToken = own.token;
+        f.adminTokenId = String(own.info.id);
+      },
+      actor: { kind: 'user', id: '', name: ADMIN.email },
+    }),
+    login: async () => ({ path: '/api/auth/login', body: ADMIN, objectId: f.adminId, actor: adminActor(f) }),
+    createUser: async () => ({
+      path: '/api/users',
+      body: { email: 'vic@example.com', name: 'Vic', role: 'viewer', password: 'audit-password-2' },
+      objectId: null,
+      after: (a) => {
+        f.userId = (a as { id: string }).id;
+      },
+    }),
+    updateUser: async () => ({ path: `/api/users/${f.userId}`, body: { role: 'operator' }, objectId: f.userId }),
+    revokeSession: async () => {
+      const listed = await call('get', '/api/sessions', undefined, f.adminToken);
+      const [session] = ((await listed.json()) as { items: { id: string }[] }).items;
+      const id = session?.id ?? 'none';
+      return { path: `/api/sessions/${id}`, objectId: id, bearer: f.adminToken, actor: adminToken(f) };
+    },
+    changePassword: async () => ({
+      path: '/api/session/password',
+      body: { currentPassword: ADMIN.password, newPassword: `${ADMIN.password}!` },
+      objectId: null,
+      bearer: f.adminToken,
+      actor: adminToken(f),
+    }),
+    logout: async () => ({ path: '/api/auth/logout', objectId: null }),
+    deleteUser: async () => ({ path: `/api/users/${f.userId}`, objectId: f.userId }),
     prune: async () => ({ path: '/api/maintenance/prune', objectId: null }),
     createFlow: async () => ({
       path: '/api/flows',
@@ -205,10 +256,10 @@ describe('the audit log', () => {
       const request = await calls[name]();
       const spec = apiContract[name];
       const before = await lastId();
-      const res = await call(spec.method, request.path, request.body);
+      const res = await call(spec.method, request.path, request.body, request.bearer);
       expect(res.status, `${name}: ${await res.clone().text()}`).toBe(spec.success.status);
       const answer = spec.success.status === 204 ? undefined : await res.json();
-      request.after?.(answer);
+      await request.after?.(answer);
       const entries = await entriesAfter(before);
       const declaration = AUDIT_DECLARATIONS[name];
       if ('notAudited' in declaration) {
@@ -218,7 +269,9 @@ describe('the audit log', () => {
       expect(entries, name).toHaveLength(1);
       const entry = entries[0] as AuditEntry;
       const d = declaration as AuditDeclaration<MutatingRouteName>;
-      expect(entry.actor, name).toEqual(actor);
+      // setup makes its actor: the admin's id is known once it has answered
+      const expected = request.actor ?? actor;
+      expect(entry.actor, name).toEqual(name === 'setup' ? { ...expected, id: f.adminId } : expected);
       expect(entry.action.startsWith(`${d.objectType}.`), `${name}: ${entry.action}`).toBe(true);
       if (!d.actionOf) expect(entry.action, name).toBe(d.action);
       expect(entry.objectType, name).toBe(d.objectType);
@@ -252,6 +305,25 @@ describe('the audit log', () => {
       ['connection.changed', 'nothing-here', 'refused', 'not_found'],
     ]);
     expect(entries.every((e) => e.actor.id === actor.id && e.summary === null)).toBe(true);
+  });
+
+  it('records a refused sign-in under the account it named, without the password', async () => {
+    const before = await lastId();
+    const res = await t.raw.request('/api/auth/login', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'nobody@example.com', password: 'a-wrong-password-9' }),
+    });
+    expect(res.status).toBe(401);
+    const entries = await entriesAfter(before);
+    expect(entries).toMatchObject([
+      {
+        action: 'user.signed_in',
+        outcome: 'refused',
+        actor: { kind: 'user', id: 'unknown', name: 'nobody@example.com' },
+      },
+    ]);
+    expect(JSON.stringify(entries)).not.toContain('a-wrong-password-9');
   });
 
   it('lists entries filtered by actor, action, object and time, in pages', async () => {

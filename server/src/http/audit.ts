@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { AuditLog } from '../audit/audit-log.js';
-import { actorOf } from '../auth/actor.js';
+import { type Actor, actorOf } from '../auth/actor.js';
 import { DomainError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { AUDIT_DECLARATIONS, type AuditDeclaration, type MutatingRouteName } from './audit-declarations.js';
@@ -26,10 +26,11 @@ export function auditRecorder(
   return async (c, done) => {
     if (!(done.name in AUDIT_DECLARATIONS)) return;
     const declaration = AUDIT_DECLARATIONS[done.name as MutatingRouteName];
-    const actor = actorOf(c);
-    if ('notAudited' in declaration || !actor) return;
+    if ('notAudited' in declaration) return;
     // the declarations are typed per route; here one stands for any of them
     const d = declaration as unknown as AuditDeclaration<MutatingRouteName>;
+    const actor = d.signsIn ? signedIn(done) : actorOf(c);
+    if (!actor) return;
     const paramId = d.param !== undefined ? done.input.params[d.param] : undefined;
     const base = {
       actor,
@@ -56,6 +57,18 @@ export function auditRecorder(
 }
 
 /** A refused request's error code, or `failed` for an unexpected error (answered 500). */
+/** Who a sign-in was for: the user it signed in, or the account a refused attempt named. */
+function signedIn(done: RouteDone): Actor | undefined {
+  const answer = done.answer as
+    | { actor?: { id: string; name: string }; user?: { id: string; email: string } | null }
+    | undefined;
+  if (done.error === undefined && answer?.actor) {
+    return { kind: 'user', id: answer.user?.id ?? answer.actor.id, name: answer.user?.email ?? answer.actor.name };
+  }
+  const email = (done.input.body as { email?: unknown } | undefined)?.email;
+  return { kind: 'user', id: 'unknown', name: typeof email === 'string' ? email.slice(0, 200) : 'unknown' };
+}
+
 function errorOutcome(err: unknown): { outcome: 'refused' | 'failed'; error: string } {
   if (err instanceof ApiError) return { outcome: err.status < 500 ? 'refused' : 'failed', error: err.code };
   if (err instanceof DomainError) return { outcome: 'refused', error: err.code };

@@ -44,6 +44,8 @@ let seeds: {
   unpublishedHookId: string;
   disabledHookId: string;
   ruleId: string;
+  userId: string;
+  sessionId: string;
 };
 /** The stored data as it was after the last request that was allowed to change it. */
 let baseline: Record<string, string> | undefined;
@@ -102,6 +104,8 @@ const TABLES: Record<string, string> = {
   error_messages: 'id',
   alert_rules: 'id',
   alert_deliveries: 'id',
+  users: 'id',
+  user_sessions: 'id',
 };
 
 /** A table's rows in key order, read past the port from the store under test (SQLite or PostgreSQL). */
@@ -594,6 +598,12 @@ function validValues(route: RegisteredRoute, name: string): { exact: string[]; n
   if (route.path.startsWith('/api/flows/')) {
     return { exact: [seeds.flowId, seeds.hookFlowId], near: [seeds.flowId.toUpperCase(), `${seeds.flowId} `] };
   }
+  if (route.path.startsWith('/api/users/')) {
+    return { exact: [seeds.userId], near: [seeds.userId.toUpperCase(), `${seeds.userId} `] };
+  }
+  if (route.path.startsWith('/api/sessions/')) {
+    return { exact: [seeds.sessionId], near: [seeds.sessionId.toUpperCase(), `${seeds.sessionId} `] };
+  }
   if (route.path.startsWith('/api/tokens/')) {
     return { exact: [seeds.tokenId], near: [`${seeds.tokenId}.0`, `0x${seeds.tokenId}`, ` ${seeds.tokenId}`] };
   }
@@ -776,6 +786,20 @@ beforeAll(async () => {
     },
     201,
   );
+  const user = await call<{ id: string }>(
+    'POST',
+    '/api/users',
+    { email: 'fuzz@example.com', name: 'Fuzz', role: 'editor', password: 'fuzz password' },
+    201,
+  );
+  // a session of that user (the fuzzed requests, with the admin token, cannot revoke it: it is not theirs)
+  const signedIn = await t.raw.request('/api/auth/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'fuzz@example.com', password: 'fuzz password' }),
+  });
+  if (signedIn.status !== 200) throw new Error(`seeding: login answered ${signedIn.status}`);
+  const sessionId = (await t.parts.storage.sessions.listForUser(user.id))[0]?.id ?? 'none';
   const live = await hook('fuzz hook', true, true);
   const unpublished = await hook('fuzz hook, unpublished', false, true);
   const disabled = await hook('fuzz hook, disabled', true, false);
@@ -788,6 +812,8 @@ beforeAll(async () => {
     unpublishedHookId: unpublished.hookId,
     disabledHookId: disabled.hookId,
     ruleId: rule.id,
+    userId: user.id,
+    sessionId,
   };
   await settle();
 }, 60_000);

@@ -1,11 +1,27 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { HTTP_STATUS, nodeTypes } from '@sluice/shared';
+import { nodeTypes, roleAllows } from '@sluice/shared';
+import type { Context } from 'hono';
 import { z } from 'zod';
+import { actorOf, roleOfActor } from '../auth/actor.js';
+import { MASK } from '../connections/secrets.js';
 import { REPO_ROOT } from '../paths.js';
 import type { AppDeps } from './deps.js';
-import { ApiError } from './errors.js';
 import type { ApiRouter } from './spec.js';
+
+/**
+ * A connection as the caller may see it: a role that may not read secrets (a viewer, an operator) is
+ * not shown even the last characters of the masked secret and refresh token.
+ */
+function shownTo<V extends { secret: string | null; refreshToken: string | null }>(c: Context, view: V): V {
+  const actor = actorOf(c);
+  if (actor && roleAllows(roleOfActor(actor), 'secrets.read')) return view;
+  return {
+    ...view,
+    secret: view.secret === null ? null : MASK,
+    refreshToken: view.refreshToken === null ? null : MASK,
+  };
+}
 
 /** The node types as the catalogue route gives them, with their parameters' JSON schemas. */
 function catalogue() {
@@ -43,23 +59,15 @@ export function registerCatalogueRoutes(api: ApiRouter, deps: AppDeps): void {
     });
   api.add('listTemplates', () => ({ items: templates }));
 
-  api.add('listConnections', async () => ({ items: await deps.connections.list() }));
+  api.add('listConnections', async (c) => ({ items: (await deps.connections.list()).map((v) => shownTo(c, v)) }));
   api.add('createConnection', (_c, { body }) => deps.connections.create(body));
-  api.add('getConnection', (_c, { params }) => deps.connections.get(params.name));
+  api.add('getConnection', async (c, { params }) => shownTo(c, await deps.connections.get(params.name)));
   api.add('updateConnection', (_c, { params, body }) => deps.connections.update(params.name, body));
   api.add('deleteConnection', async (_c, { params }) => {
     await deps.connections.delete(params.name);
     return undefined;
   });
   api.add('checkConnection', (_c, { params }) => deps.connections.check(params.name, deps.http));
-
-  api.add('listTokens', async () => ({ items: await deps.tokens.list() }));
-  api.add('createToken', (_c, { body }) => deps.tokens.create(body.name));
-  api.add('revokeToken', async (_c, { params }) => {
-    if (!(await deps.tokens.revoke(params.id)))
-      throw new ApiError(HTTP_STATUS.NOT_FOUND, 'not_found', `token ${params.id} does not exist`);
-    return undefined;
-  });
 
   api.add('getSettings', async () => ({ ...deps.settings, secretKey: await deps.keyring.current() }));
   api.add('prune', () => deps.storage.retention.prune(deps.settings.retention));

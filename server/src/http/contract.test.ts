@@ -218,6 +218,55 @@ describe('real answers match the contract', () => {
     expect(JSON.stringify(page)).not.toContain('contract-secret');
   });
 
+  it('signing in, sessions and users', async () => {
+    const token = await t.parts.identity.setupToken();
+    const password = 'contract-password-1';
+    const admin = await api.call('setup', {
+      body: { token: token ?? '', email: 'Admin@Example.com', name: 'Ada', password },
+    });
+    expect(admin).toMatchObject({ role: 'admin', user: { email: 'admin@example.com' }, csrfToken: expect.any(String) });
+    const signedIn = await api.call('login', { body: { email: 'admin@example.com', password } });
+    expect(signedIn.permissions).toContain('users.manage');
+    expect(await api.call('getSession')).toMatchObject({ actor: { kind: 'token', id: 'env' }, user: null });
+    const viewer = await api.call('createUser', {
+      body: { email: 'viewer@example.com', name: 'Vic', role: 'viewer', password },
+    });
+    expect((await api.call('listUsers')).items.map((u) => u.email)).toEqual([
+      'admin@example.com',
+      'viewer@example.com',
+    ]);
+    expect(await api.call('updateUser', { params: { id: viewer.id }, body: { role: 'operator' } })).toMatchObject({
+      role: 'operator',
+    });
+    // the admin's own token: its session routes act on the admin's sessions
+    const own = await api.call('createToken', { body: { name: 'ada', userId: admin.user?.id ?? '' } });
+    expect(own.info).toMatchObject({ userId: admin.user?.id, role: 'admin' });
+    const client = createApiClient({
+      token: own.token,
+      validate: true,
+      fetch: async (u, i) => createApp(t.parts).request(u, i),
+    });
+    const sessions = (await api.call('listSessions')).items;
+    expect(sessions).toEqual([]);
+    const mine = await client.call('listSessions');
+    called.add('listSessions');
+    expect(mine.items).toHaveLength(2);
+    expect(
+      await client.call('changePassword', { body: { currentPassword: password, newPassword: `${password}!` } }),
+    ).toBeUndefined();
+    called.add('changePassword');
+    expect((await client.call('listSessions')).items).toEqual([]);
+    const again = await api.call('login', { body: { email: 'admin@example.com', password: `${password}!` } });
+    expect(again.role).toBe('admin');
+    const [session] = (await client.call('listSessions')).items;
+    expect(await api.call('revokeSession', { params: { id: 'none' } }).catch((err: unknown) => err)).toMatchObject({
+      status: HTTP_STATUS.NOT_FOUND,
+    });
+    expect(await client.call('revokeSession', { params: { id: session?.id ?? '' } })).toBeUndefined();
+    expect(await api.call('logout')).toBeUndefined();
+    expect(await api.call('deleteUser', { params: { id: viewer.id } })).toBeUndefined();
+  });
+
   it('errors: the error body, with the status the route declares', async () => {
     const res = await t.app.request('/api/runs/999999');
     expect(res.status).toBe(HTTP_STATUS.NOT_FOUND);

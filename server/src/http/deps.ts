@@ -2,6 +2,7 @@ import type { HttpClient } from '@sluice/engine';
 import type { PaceView, Settings } from '@sluice/shared';
 import type { Alerts } from '../alerts/alerts.js';
 import type { AuditLog } from '../audit/audit-log.js';
+import type { Identity } from '../auth/identity.js';
 import type { TokenStore } from '../auth/tokens.js';
 import type { SecretKeyInfo } from '../connections/keyring.js';
 import type { ConnectionRepository } from '../connections/repository.js';
@@ -36,6 +37,8 @@ export interface AppDeps {
   audit: AuditLog;
   /** Proxies whose X-Forwarded-For the audit log believes (SLUICE_TRUSTED_PROXIES); none: the header is ignored. */
   trustedProxies?: readonly string[];
+  /** Users, their sessions and signing in. */
+  identity: Identity;
   /** Run estimates and running runs' ETAs. */
   estimates: RunEstimates;
   /** The pace adaptive pacing has learnt per connection, in this process (the operations view). */

@@ -14,6 +14,8 @@ export class ApiError extends Error {
     message: string,
     readonly path?: string,
     readonly problems?: Problem[],
+    /** On a 403: the permission the request needs. */
+    readonly permission?: string,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -52,6 +54,7 @@ function errorBody(err: ApiError | DomainError): ApiErrorBody {
   const body: ApiErrorBody = { error: { code: err.code, message: err.message } };
   if (err.path) body.error.path = err.path;
   if (err.problems) body.error.problems = err.problems;
+  if (err instanceof ApiError && err.permission) body.error.permission = err.permission;
   return body;
 }
 

@@ -55,6 +55,8 @@ export class ApiRouter {
       checkAnswers?: boolean;
       /** Called once when a request to a route has been handled or refused, before the answer is sent. */
       onDone?: (c: Context, done: RouteDone) => Promise<void>;
+      /** Refuses a request the caller may not make (throws), before its input is read. */
+      authorize?: (c: Context, name: RouteName) => void;
     } = {},
   ) {}
 
@@ -62,11 +64,13 @@ export class ApiRouter {
     const spec: RouteContract = apiContract[name];
     this.routes.push({ name, method: spec.method, path: spec.path, spec });
     const honoPath = spec.path.replace(/\{(\w+)\}/g, ':$1');
-    const { checkAnswers = false, onDone } = this.options;
+    const { checkAnswers = false, onDone, authorize } = this.options;
     this.app.on(spec.method.toUpperCase(), honoPath, async (c) => {
       const input: RouteDone['input'] = { params: c.req.param() };
       let answer: unknown;
       try {
+        // a caller refused by its role is refused before its input is read (and recorded as refused)
+        authorize?.(c, name);
         const params = spec.params ? parse(spec.params, c.req.param(), 'path') : {};
         input.params = params as Record<string, unknown>;
         const query = spec.query ? parse(spec.query, queryObject(c), 'query') : {};
@@ -174,7 +178,7 @@ export function openApiDocument(
       title: 'Sluice API',
       version: info.version,
       description:
-        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health and /api/ready needs `Authorization: Bearer <token>`, and so does /metrics (Prometheus text, not described here) unless SLUICE_METRICS_PUBLIC=1.',
+        'Flows, runs, record history, schedules, webhooks and connections. Every route under /api except /api/health, /api/ready, /api/auth/login and /api/auth/setup needs `Authorization: Bearer <token>` or the session cookie that signing in sets (then with the session’s `X-CSRF-Token` header on every state-changing request), and the permission its role grants (403 names it); so does /metrics (Prometheus text, not described here) unless SLUICE_METRICS_PUBLIC=1.',
     },
     servers: [{ url: '/' }],
     security: [{ bearer: [] }],

@@ -422,15 +422,82 @@ export interface TokenRow {
   hash: string;
   createdAt: number;
   lastUsedAt: number | null;
+  /** The user it belongs to; null: a service token. */
+  userId: string | null;
+  /** The role it acts with (a role name of `ROLES`). */
+  role: string;
+  expiresAt: number | null;
 }
 
+export type NewToken = Omit<TokenRow, 'id' | 'lastUsedAt' | 'userId' | 'role' | 'expiresAt'> &
+  Partial<Pick<TokenRow, 'userId' | 'role' | 'expiresAt'>>;
+
 export interface TokenRows {
-  insert(token: { name: string; prefix: string; hash: string; createdAt: number }): Promise<number>;
+  /** A token without a role is an admin service token (as every token made before roles was). */
+  insert(token: NewToken): Promise<number>;
   findByHash(hash: string): Promise<TokenRow | undefined>;
   list(): Promise<TokenRow[]>;
   delete(id: number): Promise<boolean>;
   count(): Promise<number>;
   touch(id: number, at: number): Promise<void>;
+  /** Removes a user's tokens (the user is being removed); answers how many. */
+  deleteForUser(userId: string): Promise<number>;
+}
+
+// ---------------------------------------------------------------- users and sessions
+
+export interface UserRow {
+  id: string;
+  /** Lowercased; unique. */
+  email: string;
+  name: string;
+  /** A role name of `ROLES`. */
+  role: string;
+  /** argon2id, in the PHC string format. */
+  passwordHash: string;
+  active: boolean;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export interface UserRows {
+  /** Throws a ConflictError when the e-mail is taken. */
+  insert(row: UserRow): Promise<void>;
+  find(id: string): Promise<UserRow | undefined>;
+  findByEmail(email: string): Promise<UserRow | undefined>;
+  /** By e-mail. */
+  list(): Promise<UserRow[]>;
+  /** Replaces the row's fields other than id, e-mail and createdAt; false when no such user. */
+  update(row: UserRow): Promise<boolean>;
+  delete(id: string): Promise<boolean>;
+  count(): Promise<number>;
+}
+
+export interface SessionRow {
+  /** Public: sessions are listed and revoked by it. */
+  id: string;
+  /** SHA-256 of the secret the cookie carries, hex. */
+  hash: string;
+  userId: string;
+  createdAt: number;
+  lastSeenAt: number;
+  expiresAt: number;
+  address: string | null;
+  userAgent: string | null;
+}
+
+export interface SessionRows {
+  insert(row: SessionRow): Promise<void>;
+  findByHash(hash: string): Promise<SessionRow | undefined>;
+  /** A user's sessions, newest first. */
+  listForUser(userId: string): Promise<SessionRow[]>;
+  /** Notes a use and moves the expiry on. */
+  touch(id: string, at: number, expiresAt: number): Promise<void>;
+  delete(id: string): Promise<boolean>;
+  /** Ends a user's sessions but `exceptId`; answers how many. */
+  deleteForUser(userId: string, exceptId?: string): Promise<number>;
+  /** Removes the sessions expired before `before`; answers how many. */
+  deleteExpired(before: number): Promise<number>;
 }
 
 // ---------------------------------------------------------------- estimates, retention
@@ -718,6 +785,8 @@ export interface Storage {
   readonly hooks: HookRows;
   readonly connections: ConnectionRows;
   readonly tokens: TokenRows;
+  readonly users: UserRows;
+  readonly sessions: SessionRows;
   readonly estimates: EstimateRows;
   readonly changes: ChangeHashRows;
   readonly retention: RetentionStore;

@@ -41,6 +41,25 @@ describe('the API client', () => {
     ).toBe('http://host:3000/api/runs?flowId=f%201&status=failed&limit=20');
   });
 
+  it('signed in by the session cookie: the CSRF token on calls that may change something, not on reads', async () => {
+    const sent: RequestInit[] = [];
+    let csrf: string | null = null;
+    const client = createApiClient({
+      csrfToken: () => csrf,
+      fetch: async (_url, init) => {
+        sent.push(init);
+        return init.method === 'GET' ? json(200, { items: [] }) : new Response(null, { status: 204 });
+      },
+    });
+    csrf = 'the-csrf-token';
+    await client.call('listUsers');
+    await client.call('deleteUser', { params: { id: 'usr_1' } });
+    expect(sent.map((i) => [i.credentials, (i.headers as Record<string, string>)['x-csrf-token']])).toEqual([
+      ['same-origin', undefined],
+      ['same-origin', 'the-csrf-token'],
+    ]);
+  });
+
   it('sends a flow document given as text as it is, and answers undefined for 204', async () => {
     const f = fake(() => new Response(null, { status: 204 }));
     const client = createApiClient({ fetch: f.fetch });

@@ -22,6 +22,12 @@ export interface ApiClientOptions {
   baseUrl?: string;
   /** The API token, sent as `Authorization: Bearer …`. */
   token?: string | null;
+  /**
+   * Signing in with the session cookie instead of a token: the CSRF token of the session (as
+   * `GET /api/session` or the login answered it), sent as `X-CSRF-Token` on every call that may change
+   * something, and the cookie sent with same-origin requests.
+   */
+  csrfToken?: () => string | null;
   /** The fetch to use; the runtime's by default (tests pass the app's own request function). */
   fetch?: FetchLike;
   /**
@@ -118,6 +124,11 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const init: RequestInit = { method: entry.method.toUpperCase(), headers, signal: input?.signal ?? null };
+    if (options.csrfToken) {
+      init.credentials = 'same-origin';
+      const csrf = entry.method === 'get' ? null : options.csrfToken();
+      if (csrf) headers['x-csrf-token'] = csrf;
+    }
     const body: unknown = input?.body;
     if (body !== undefined) {
       headers['content-type'] = 'application/json';

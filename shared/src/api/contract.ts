@@ -8,6 +8,17 @@ import { z } from 'zod';
 import { RECORD_STATUSES, RUN_STATUSES, TRIGGER_KINDS } from '../vocabulary.js';
 import { alertDeliverySchema, alertRuleInputSchema, alertRuleViewSchema } from './alerts.js';
 import { AUDIT_ACTOR_KINDS, AUDIT_OUTCOMES, auditEntrySchema } from './audit.js';
+import {
+  loginBodySchema,
+  passwordChangeSchema,
+  roleSchema,
+  sessionInfoSchema,
+  sessionViewSchema,
+  setupBodySchema,
+  userInputSchema,
+  userPatchSchema,
+  userViewSchema,
+} from './auth.js';
 import { type ErrorStatus, HTTP_STATUS, type SuccessStatus } from './http-status.js';
 import {
   collectedRecordSchema,
@@ -185,8 +196,21 @@ const testBody = z.strictObject({
   until: z.string().min(1).max(100).optional().describe('Test to here: only this node and the nodes that feed it run.'),
 });
 
-const { OK, CREATED, ACCEPTED, NO_CONTENT, BAD_REQUEST, NOT_FOUND, CONFLICT, UNPROCESSABLE, SERVICE_UNAVAILABLE } =
-  HTTP_STATUS;
+const {
+  OK,
+  CREATED,
+  ACCEPTED,
+  NO_CONTENT,
+  BAD_REQUEST,
+  UNAUTHORIZED,
+  FORBIDDEN,
+  NOT_FOUND,
+  CONFLICT,
+  UNPROCESSABLE,
+  UNSUPPORTED_MEDIA_TYPE,
+  TOO_MANY_REQUESTS,
+  SERVICE_UNAVAILABLE,
+} = HTTP_STATUS;
 
 const runControl = <const V extends 'pause' | 'resume' | 'cancel'>(verb: V, summary: string) =>
   route({
@@ -221,6 +245,121 @@ export const apiContract = {
     auth: false,
     success: { status: OK, description: 'Ready: every check met', schema: readinessSchema },
     errors: { [SERVICE_UNAVAILABLE]: 'Not ready: the message names what is not' },
+  }),
+
+  // signing in, sessions, users
+  login: route({
+    method: 'post',
+    path: '/api/auth/login',
+    tag: 'auth',
+    summary: 'Sign in with e-mail and password: sets the session cookie',
+    description:
+      'Answers the session, with the CSRF token to send as X-CSRF-Token on state-changing requests. Repeated failures for an account or from an address are answered 429 with Retry-After.',
+    auth: false,
+    body: loginBodySchema,
+    success: { status: OK, description: 'Signed in', schema: sessionViewSchema },
+    errors: {
+      [BAD_REQUEST]: 'A bad field, named',
+      [UNAUTHORIZED]: 'Wrong e-mail or password',
+      [UNSUPPORTED_MEDIA_TYPE]: 'Not sent as application/json',
+      [TOO_MANY_REQUESTS]: 'Too many failed attempts: try again after Retry-After seconds',
+    },
+  }),
+  setup: route({
+    method: 'post',
+    path: '/api/auth/setup',
+    tag: 'auth',
+    summary: 'Make the first admin with the one-time setup token printed on the first start; signs in',
+    auth: false,
+    body: setupBodySchema,
+    success: { status: CREATED, description: 'The admin, signed in', schema: sessionViewSchema },
+    errors: {
+      [BAD_REQUEST]: 'A bad field, named',
+      [FORBIDDEN]: 'Not the setup token, or a user exists already',
+      [UNSUPPORTED_MEDIA_TYPE]: 'Not sent as application/json',
+    },
+  }),
+  getSession: route({
+    method: 'get',
+    path: '/api/session',
+    tag: 'auth',
+    summary: 'Who the request acts for: user or token, role, permissions and the session’s CSRF token',
+    success: { status: OK, description: 'The session', schema: sessionViewSchema },
+  }),
+  logout: route({
+    method: 'post',
+    path: '/api/auth/logout',
+    tag: 'auth',
+    summary: 'Sign out: ends this session and clears its cookie',
+    success: { status: NO_CONTENT, description: 'Signed out' },
+  }),
+  changePassword: route({
+    method: 'post',
+    path: '/api/session/password',
+    tag: 'auth',
+    summary: 'Change the signed-in user’s password; signs out every other session',
+    body: passwordChangeSchema,
+    success: { status: NO_CONTENT, description: 'Changed' },
+    errors: {
+      [BAD_REQUEST]: 'A bad field, or the current password is wrong',
+      [CONFLICT]: 'A service token has no password',
+    },
+  }),
+  listSessions: route({
+    method: 'get',
+    path: '/api/sessions',
+    tag: 'auth',
+    summary: 'The signed-in user’s sessions, newest first',
+    success: { status: OK, description: 'Sessions', schema: listOf(sessionInfoSchema) },
+  }),
+  revokeSession: route({
+    method: 'delete',
+    path: '/api/sessions/{id}',
+    tag: 'auth',
+    summary: 'Sign out one of the user’s sessions',
+    params: z.object({ id: pathText(100) }),
+    success: { status: NO_CONTENT, description: 'Signed out' },
+    errors: { [NOT_FOUND]: 'No such session of this user' },
+  }),
+  listUsers: route({
+    method: 'get',
+    path: '/api/users',
+    tag: 'users',
+    summary: 'Users, by e-mail',
+    success: { status: OK, description: 'Users', schema: listOf(userViewSchema) },
+  }),
+  createUser: route({
+    method: 'post',
+    path: '/api/users',
+    tag: 'users',
+    summary: 'Add a user with a role and a first password',
+    body: userInputSchema,
+    success: { status: CREATED, description: 'The user', schema: userViewSchema },
+    errors: { [BAD_REQUEST]: 'A bad field, named', [CONFLICT]: 'The e-mail is taken' },
+  }),
+  updateUser: route({
+    method: 'patch',
+    path: '/api/users/{id}',
+    tag: 'users',
+    summary: 'Change a user’s name, role, password or whether it is active',
+    description: 'Deactivating a user or setting its password signs out its sessions.',
+    params: z.object({ id: pathText(100) }),
+    body: userPatchSchema,
+    success: { status: OK, description: 'The user', schema: userViewSchema },
+    errors: {
+      [BAD_REQUEST]: 'A bad field, named',
+      [NOT_FOUND]: 'No such user',
+      [CONFLICT]: 'It would leave no active admin',
+    },
+  }),
+  deleteUser: route({
+    method: 'delete',
+    path: '/api/users/{id}',
+    tag: 'users',
+    summary: 'Remove a user with its sessions and tokens',
+    params: z.object({ id: pathText(100) }),
+    success: { status: NO_CONTENT, description: 'Removed' },
+    errors: { [NOT_FOUND]: 'No such user', [CONFLICT]: 'It would leave no active admin' },
   }),
 
   // catalogue, connections, tokens, settings
@@ -311,9 +450,21 @@ export const apiContract = {
     path: '/api/tokens',
     tag: 'auth',
     summary: 'Create an API token; the token is in this answer only',
-    body: z.strictObject({ name: z.string().trim().min(1).max(100) }),
+    description:
+      'The token belongs to the caller (or, for an admin, to `userId`) and acts with at most that user’s role; an admin may instead make a service token (`service: true`) with any role.',
+    body: z.strictObject({
+      name: z.string().trim().min(1).max(100),
+      role: roleSchema.optional().describe('The role it acts with; the owner’s role when left out.'),
+      userId: z.string().min(1).max(100).optional().describe('Admins: the user it belongs to.'),
+      service: z.boolean().optional().describe('Admins: a service token, of no user.'),
+      expiresInDays: z.number().int().min(1).max(3650).optional().describe('Stops working after this many days.'),
+    }),
     success: { status: CREATED, description: 'The token and its description', schema: createdTokenSchema },
-    errors: { [BAD_REQUEST]: 'No name' },
+    errors: {
+      [BAD_REQUEST]: 'No name, or a role above the owner’s',
+      [FORBIDDEN]: 'Not an admin, for another user’s or a service token',
+      [NOT_FOUND]: 'No such user',
+    },
   }),
   revokeToken: route({
     method: 'delete',

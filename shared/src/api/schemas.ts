@@ -15,6 +15,7 @@ import {
   type RunCounts,
   TRIGGER_KINDS,
 } from '../vocabulary.js';
+import { ROLES } from './roles.js';
 
 const instant = z.string().describe('An ISO 8601 instant, e.g. 2026-11-28T00:00:00.000Z.');
 /** Run ids are decimal strings (SQLite row ids), never numbers: they may outgrow a double's integers. */
@@ -38,6 +39,7 @@ export const apiErrorBodySchema = z.strictObject({
     code: z.string().describe('Stable machine-readable kind, e.g. "not_found".'),
     message: z.string().describe('What is wrong, naming the field at fault.'),
     path: z.string().optional().describe('The field at fault.'),
+    permission: z.string().optional().describe('On a 403: the permission the request needs.'),
     problems: z.array(problemSchema).optional().describe('Every problem of a flow document that was refused.'),
   }),
 });
@@ -593,6 +595,9 @@ export const tokenInfoSchema = z.strictObject({
   prefix: z.string().describe('The first characters of the token, to tell tokens apart.'),
   createdAt: instant,
   lastUsedAt: instant.nullable(),
+  userId: z.string().nullable().describe('The user the token belongs to; null for a service token.'),
+  role: z.enum(ROLES).describe('The role it acts with (a user’s token: at most that user’s role).'),
+  expiresAt: instant.nullable().describe('When it stops working; null: never.'),
 });
 export type TokenInfo = z.output<typeof tokenInfoSchema>;
 

@@ -14,6 +14,7 @@ import {
   KIND_LABELS,
 } from '../../lib/alerts/form';
 import { formatTimestamp } from '../../lib/format';
+import { useCan } from '../../session';
 import { ErrorMessage } from '../ErrorMessage';
 import '../connections/connections.css';
 import './alerts.css';
@@ -28,6 +29,7 @@ const DELIVERIES_REFRESH_MS = 5000;
 /** The flow's alert rules (list, add, edit, remove) and its recent alert deliveries with their status. */
 export function AlertsPanel({ flowId }: Props) {
   const api = useApi();
+  const canEdit = useCan()('alerts.write');
   const [rulesKey, setRulesKey] = useState(0);
   const [tick, setTick] = useState(0);
   const [editing, setEditing] = useState<AlertRuleView | 'new' | null>(null);
@@ -60,7 +62,7 @@ export function AlertsPanel({ flowId }: Props) {
       <div className="side-head alerts-head">
         <h2>Alerts</h2>
         <span className="toolbar-gap" />
-        {editing === null && (
+        {editing === null && canEdit && (
           <button
             type="button"
             className="button button-small"
@@ -103,22 +105,26 @@ export function AlertsPanel({ flowId }: Props) {
               <strong>{rule.name}</strong>
               {!rule.enabled && <span className="badge">off</span>}
               <span className="toolbar-gap" />
-              <button
-                type="button"
-                className="button button-small"
-                data-testid="alert-edit"
-                onClick={() => setEditing(rule)}
-              >
-                Edit
-              </button>
-              <button
-                type="button"
-                className="button button-small"
-                data-testid="alert-remove"
-                onClick={() => remove(rule)}
-              >
-                Remove
-              </button>
+              {canEdit && (
+                <>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    data-testid="alert-edit"
+                    onClick={() => setEditing(rule)}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    data-testid="alert-remove"
+                    onClick={() => remove(rule)}
+                  >
+                    Remove
+                  </button>
+                </>
+              )}
             </div>
             <div className="alerts-rule-text">{conditionText(rule)}</div>
             <div className="alerts-rule-text muted mono">{channelText(rule)}</div>

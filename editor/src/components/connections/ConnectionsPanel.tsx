@@ -1,3 +1,4 @@
+import { useCan } from '../../session';
 import './connections.css';
 import { HTTP_STATUS } from '@sluice/shared';
 import { type ReactNode, useState } from 'react';
@@ -30,6 +31,8 @@ export function ConnectionsPanel({ onClose }: Props) {
   const api = useApi();
   const list = useAsync('connections', (signal) => api.call('listConnections', { signal }), true);
   const [form, setForm] = useState<FormMode>({ kind: 'closed' });
+  // a role that may not change connections sees them, secrets masked, without the buttons that change them
+  const canEdit = useCan()('connections.write');
   const [notice, setNotice] = useState<string | null>(null);
   /** Results of tests run here, kept so a built-in connection's result (not stored) stays shown. */
   const [tested, setTested] = useState<Record<string, ConnectionStatus>>({});
@@ -55,7 +58,7 @@ export function ConnectionsPanel({ onClose }: Props) {
       <div className="side-head connections-head">
         <h2>Connections</h2>
         <span className="toolbar-gap" />
-        {form.kind === 'closed' && (
+        {form.kind === 'closed' && canEdit && (
           <button
             type="button"
             className="button button-small button-primary"
@@ -155,6 +158,7 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
   const [testing, setTesting] = useState(false);
   const [testError, setTestError] = useState<string | null>(null);
   const [confirming, setConfirming] = useState(false);
+  const canEdit = useCan()('connections.write');
   const [deleting, setDeleting] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const api = useApi();
@@ -210,17 +214,19 @@ function ConnectionRow({ connection: c, status, isEditing, editForm, onTested, o
           </span>
         )}
         <span className="toolbar-gap" />
-        <button
-          type="button"
-          className="button button-small"
-          data-testid="connection-test"
-          onClick={test}
-          disabled={testing}
-          title="Call the system with these credentials"
-        >
-          {testing ? 'Testing…' : 'Test'}
-        </button>
-        {!c.builtIn && (
+        {canEdit && (
+          <button
+            type="button"
+            className="button button-small"
+            data-testid="connection-test"
+            onClick={test}
+            disabled={testing}
+            title="Call the system with these credentials"
+          >
+            {testing ? 'Testing…' : 'Test'}
+          </button>
+        )}
+        {!c.builtIn && canEdit && (
           <>
             <button
               type="button"

@@ -27,6 +27,7 @@ import { PgSecrets } from './secrets.js';
 import { openPgShared } from './shared.js';
 import { PgScheduleSlots } from './slots.js';
 import { PgTokenRows } from './tokens.js';
+import { PgSessionRows, PgUserRows } from './users.js';
 
 /**
  * The run queries on PostgreSQL: the runs themselves (runs-core.ts) and their record outcomes
@@ -118,6 +119,8 @@ export async function openPostgresStorage(url: string, options: PostgresStorageO
     audit: new PgAudit(db),
     connections: new PgConnectionRows(db),
     tokens: new PgTokenRows(db),
+    users: new PgUserRows(db),
+    sessions: new PgSessionRows(db),
     estimates: new PgEstimateRows(db),
     changes: new PgChangeHashes(db),
     retention: new PgRetention(db),

@@ -361,7 +361,45 @@ export const apiTokens = pgTable('api_tokens', {
   hash: text('hash').notNull().unique(),
   createdAt: ms('created_at').notNull(),
   lastUsedAt: ms('last_used_at'),
+  /** The user it belongs to (its role is at most theirs); null: a service token. */
+  userId: text('user_id'),
+  /** The role it acts with; tokens made before roles existed are admin service tokens. */
+  role: text('role').notNull().default('admin'),
+  expiresAt: ms('expires_at'),
 });
+
+/** Local accounts: e-mail (lowercased, unique), display name, role and an argon2id password hash. */
+export const users = pgTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  active: boolean('active').notNull().default(true),
+  createdAt: ms('created_at').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/**
+ * Signed-in sessions: a public id (to list and revoke them by) and a SHA-256 hash of the secret the
+ * cookie carries, so a stolen database signs nobody in. Removed with their user.
+ */
+export const userSessions = pgTable(
+  'user_sessions',
+  {
+    id: text('id').primaryKey(),
+    hash: text('hash').notNull().unique(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: ms('created_at').notNull(),
+    lastSeenAt: ms('last_seen_at').notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    address: text('address'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('user_sessions_user').on(t.userId)],
+);
 
 /** Connections to outside systems. Secrets are AES-256-GCM ciphertexts, never returned by the API. */
 export const connections = pgTable('connections', {

@@ -21,6 +21,9 @@ describe('PgTokenRows', DATABASE_TESTS, () => {
       hash: 'h2',
       createdAt: 2_000,
       lastUsedAt: null,
+      userId: null,
+      role: 'admin',
+      expiresAt: null,
     });
     expect(await rows.findByHash('nope')).toBeUndefined();
     await rows.touch(first, 5_000);

@@ -1,6 +1,6 @@
 import { asc, count, eq } from 'drizzle-orm';
 import { ConflictError } from '../../errors.js';
-import type { TokenRow, TokenRows } from '../port.js';
+import type { NewToken, TokenRow, TokenRows } from '../port.js';
 import type { PgDb } from './db.js';
 import { pgErrorCode, UNIQUE_VIOLATION } from './errors.js';
 import { apiTokens } from './schema.js';
@@ -9,7 +9,7 @@ import { apiTokens } from './schema.js';
 export class PgTokenRows implements TokenRows {
   constructor(private readonly db: PgDb) {}
 
-  async insert(token: { name: string; prefix: string; hash: string; createdAt: number }): Promise<number> {
+  async insert(token: NewToken): Promise<number> {
     try {
       const [row] = await this.db.insert(apiTokens).values(token).returning({ id: apiTokens.id });
       if (!row) throw new Error('the token insert returned no id');
@@ -42,5 +42,10 @@ export class PgTokenRows implements TokenRows {
 
   async touch(id: number, at: number): Promise<void> {
     await this.db.update(apiTokens).set({ lastUsedAt: at }).where(eq(apiTokens.id, id));
+  }
+
+  async deleteForUser(userId: string): Promise<number> {
+    const deleted = await this.db.delete(apiTokens).where(eq(apiTokens.userId, userId)).returning({ id: apiTokens.id });
+    return deleted.length;
   }
 }

@@ -17,6 +17,7 @@ import { SqliteRunQueries } from './runs.js';
 import { SqliteSecrets } from './secrets.js';
 import { SqliteSlots } from './slots.js';
 import { SqliteTokens } from './tokens.js';
+import { SqliteSessions, SqliteUsers } from './users.js';
 
 /** The storage on one SQLite file; `db` is the connection, for tests and tools that read it directly. */
 export interface SqliteStorage extends Storage {
@@ -63,6 +64,8 @@ export async function openSqliteStorage(file: string, options: SqliteStorageOpti
     audit: new SqliteAudit(db),
     connections: new SqliteConnections(db),
     tokens: new SqliteTokens(db),
+    users: new SqliteUsers(db),
+    sessions: new SqliteSessions(db),
     estimates: new SqliteEstimates(db),
     changes: new SqliteChangeHashes(db),
     retention: new SqliteRetention(db),

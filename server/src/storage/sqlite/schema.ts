@@ -313,7 +313,45 @@ export const apiTokens = sqliteTable('api_tokens', {
   hash: text('hash').notNull().unique(),
   createdAt: integer('created_at').notNull(),
   lastUsedAt: integer('last_used_at'),
+  /** The user it belongs to (its role is at most theirs); null: a service token. */
+  userId: text('user_id'),
+  /** The role it acts with; tokens made before roles existed are admin service tokens. */
+  role: text('role').notNull().default('admin'),
+  expiresAt: integer('expires_at'),
 });
+
+/** Local accounts: e-mail (lowercased, unique), display name, role and an argon2id password hash. */
+export const users = sqliteTable('users', {
+  id: text('id').primaryKey(),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  role: text('role').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  active: integer('active').notNull().default(1),
+  createdAt: integer('created_at').notNull(),
+  updatedAt: integer('updated_at').notNull(),
+});
+
+/**
+ * Signed-in sessions: a public id (to list and revoke them by) and a SHA-256 hash of the secret the
+ * cookie carries, so a stolen database signs nobody in. Removed with their user.
+ */
+export const userSessions = sqliteTable(
+  'user_sessions',
+  {
+    id: text('id').primaryKey(),
+    hash: text('hash').notNull().unique(),
+    userId: text('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    createdAt: integer('created_at').notNull(),
+    lastSeenAt: integer('last_seen_at').notNull(),
+    expiresAt: integer('expires_at').notNull(),
+    address: text('address'),
+    userAgent: text('user_agent'),
+  },
+  (t) => [index('user_sessions_user').on(t.userId)],
+);
 
 /** Connections to outside systems. Secrets are AES-256-GCM ciphertexts, never returned by the API. */
 export const connections = sqliteTable('connections', {

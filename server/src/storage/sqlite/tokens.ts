@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { TokenRow, TokenRows } from '../port.js';
+import type { NewToken, TokenRow, TokenRows } from '../port.js';
 import type { Db } from './open.js';
 
 interface Row {
@@ -9,6 +9,9 @@ interface Row {
   hash: string;
   created_at: number;
   last_used_at: number | null;
+  user_id: string | null;
+  role: string;
+  expires_at: number | null;
 }
 
 const token = (r: Row): TokenRow => ({
@@ -18,6 +21,9 @@ const token = (r: Row): TokenRow => ({
   hash: r.hash,
   createdAt: r.created_at,
   lastUsedAt: r.last_used_at,
+  userId: r.user_id,
+  role: r.role,
+  expiresAt: r.expires_at,
 });
 
 /** API tokens (their hashes), in `api_tokens`. */
@@ -28,10 +34,12 @@ export class SqliteTokens implements TokenRows {
     this.c = db.$client;
   }
 
-  async insert(t: { name: string; prefix: string; hash: string; createdAt: number }): Promise<number> {
+  async insert(t: NewToken): Promise<number> {
     const info = this.c
-      .prepare('INSERT INTO api_tokens (name, prefix, hash, created_at) VALUES (?, ?, ?, ?)')
-      .run(t.name, t.prefix, t.hash, t.createdAt);
+      .prepare(
+        'INSERT INTO api_tokens (name, prefix, hash, created_at, user_id, role, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      )
+      .run(t.name, t.prefix, t.hash, t.createdAt, t.userId ?? null, t.role ?? 'admin', t.expiresAt ?? null);
     return Number(info.lastInsertRowid);
   }
 
@@ -54,5 +62,9 @@ export class SqliteTokens implements TokenRows {
 
   async touch(id: number, at: number): Promise<void> {
     this.c.prepare('UPDATE api_tokens SET last_used_at = ? WHERE id = ?').run(at, id);
+  }
+
+  async deleteForUser(userId: string): Promise<number> {
+    return this.c.prepare('DELETE FROM api_tokens WHERE user_id = ?').run(userId).changes;
   }
 }
