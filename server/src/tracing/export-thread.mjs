@@ -1,17 +1,18 @@
-// The tracer's export thread: sends OTLP/HTTP export requests (protobuf, already written by the
-// run's thread as its spans ended) to the collector, so that a run's thread never spends its time
-// on sockets, answers and retries. Each request arrives as a transferred ArrayBuffer (no copy); its
-// outcome goes back with its id. Plain JavaScript like the other threads' scripts.
+// The tracer's export thread: turns chunks of ended spans (the span log's typed arrays, transferred
+// without a copy) into OTLP/HTTP export requests in protobuf (otlp.mjs) and sends them to the
+// collector, so that a run's thread never spends its time on encoding, sockets, answers and
+// retries. Each chunk's outcome goes back with its id. Plain JavaScript like the other threads' scripts.
 //
 // A refusal the collector calls passing (429, 502-504) or a lost connection is tried again, up to
 // four times with doubling waits (or the Retry-After it sent); any other refusal drops the request.
 import { Agent as HttpAgent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parentPort as parent, workerData } from 'node:worker_threads';
+import { encodeRequest } from './otlp.mjs';
 
 if (!parent) throw new Error("export-thread.mjs runs as the tracer's worker thread, not on its own");
 const port = parent;
-/** @type {{ url: string, headers: Record<string, string>, timeoutMs: number }} */
+/** @type {{ url: string, headers: Record<string, string>, timeoutMs: number, origin: import('./otlp.mjs').Origin }} */
 const data = workerData;
 const target = new URL(data.url);
 const https = target.protocol === 'https:';
@@ -77,15 +78,21 @@ async function exportRequest(body) {
   }
 }
 
-port.on(
-  'message',
-  (/** @type {{ id: number, buffer: ArrayBuffer, offset: number, length: number } | 'close'} */ message) => {
-    if (message === 'close') {
-      agent.destroy();
-      port.close();
-      return;
-    }
-    const body = new Uint8Array(message.buffer, message.offset, message.length);
-    void exportRequest(body).then((error) => port.postMessage({ id: message.id, error }));
-  },
-);
+port.on('message', (/** @type {{ id: number, chunk: import('./otlp.mjs').SpanChunk } | 'close'} */ message) => {
+  if (message === 'close') {
+    agent.destroy();
+    port.close();
+    return;
+  }
+  let body;
+  try {
+    body = encodeRequest(data.origin, message.chunk);
+  } catch (err) {
+    port.postMessage({
+      id: message.id,
+      error: `the spans could not be encoded: ${/** @type {Error} */ (err).message}`,
+    });
+    return;
+  }
+  void exportRequest(body).then((error) => port.postMessage({ id: message.id, error }));
+});

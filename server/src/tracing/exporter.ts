@@ -1,30 +1,35 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../logger.js';
 import { threadScript } from '../paths.js';
-import { type Origin, RequestBuilder } from './otlp.js';
+import type { Origin } from './otlp.mjs';
+import { type SpanChunk, SpanLog } from './span-log.js';
 import type { SpanRecord } from './spans.js';
 
 /**
- * Where export requests go (an `ExportTraceServiceRequest` in protobuf, with `spans` spans): a
- * collector over OTLP/HTTP, or (tests) memory. Rejects when they could not be sent.
+ * Where chunks of ended spans go, each to become one `ExportTraceServiceRequest` (`encodeRequest` in
+ * otlp.mjs): a collector over OTLP/HTTP from the export thread, or (tests) memory. Rejects when they
+ * could not be sent.
  */
 export interface SpanExporter {
-  export(request: Buffer, spans: number): Promise<void>;
+  export(chunk: SpanChunk, origin: Origin): Promise<void>;
   shutdown?(): Promise<void>;
 }
 
 /**
- * Sends export requests to a collector over OTLP/HTTP (`application/x-protobuf`) from a thread of
- * its own (`export-thread.mjs`): each request's bytes are transferred to it, not copied, and the run's
- * thread only hears whether they were sent. Retries (429, 502-504, a lost connection) happen there.
+ * Sends spans to a collector over OTLP/HTTP (`application/x-protobuf`) from a thread of its own
+ * (`export-thread.mjs`): each chunk's arrays are transferred to it, not copied; it encodes them and
+ * posts them, retrying there (429, 502-504, a lost connection); the run's thread only hears whether
+ * they were sent.
  */
 export class ThreadExporter implements SpanExporter {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private nextId = 1;
 
-  constructor(url: string, headers: Record<string, string>, timeoutMs: number) {
-    this.worker = new Worker(threadScript('tracing/export-thread.mjs'), { workerData: { url, headers, timeoutMs } });
+  constructor(url: string, headers: Record<string, string>, timeoutMs: number, origin: Origin) {
+    this.worker = new Worker(threadScript('tracing/export-thread.mjs'), {
+      workerData: { url, headers, timeoutMs, origin },
+    });
     // an idle exporter does not keep the process alive; one with requests under way does
     this.worker.unref();
     this.worker.on('message', (m: { id: number; error?: string }) => {
@@ -40,16 +45,13 @@ export class ThreadExporter implements SpanExporter {
     });
   }
 
-  export(request: Buffer): Promise<void> {
+  export(chunk: SpanChunk): Promise<void> {
     const id = this.nextId++;
     return new Promise<void>((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });
       this.worker.ref();
-      // a buffer larger than Node's pool is the request's own (RequestBuilder's are), so it is handed
-      // over whole; a small one may share its memory with other buffers, so it goes as a copy
-      const own = request.buffer.byteLength > Buffer.poolSize ? request : new Uint8Array(request);
-      const { buffer, byteOffset, byteLength } = own;
-      this.worker.postMessage({ id, buffer, offset: byteOffset, length: byteLength }, [buffer as ArrayBuffer]);
+      // the chunk's arrays are its own: handed over whole, the log that filled them is done with them
+      this.worker.postMessage({ id, chunk }, [chunk.nums.buffer as ArrayBuffer, chunk.attrs.buffer as ArrayBuffer]);
     });
   }
 
@@ -86,16 +88,15 @@ export function batchOptions(env: NodeJS.ProcessEnv): BatchOptions {
 }
 
 /**
- * Writes finished spans into export requests (as they end: `RequestBuilder`) and hands each request
- * to the exporter when it holds `maxExportBatchSize` spans, or when its first span has waited
- * `scheduledDelayMs`. A run never waits for an export: when the collector falls behind, spans over
+ * Copies ended spans into the span log (`SpanLog`) and hands each chunk to the exporter when it holds
+ * `maxExportBatchSize` spans, or when its first span has waited `scheduledDelayMs`. A run never waits for an export: when the collector falls behind, spans over
  * `maxQueueSize` waiting are dropped and counted. Says when spans cannot be sent (one warning, not one
  * per request while the collector stays away) and when they can again.
  */
 export class SpanBatcher {
-  private current: RequestBuilder | undefined;
-  /** Requests finished and not handed to the exporter yet (at most `maxConcurrentExports` are under way). */
-  private readonly ready: { body: Buffer; spans: number }[] = [];
+  private current: SpanLog | undefined;
+  /** Chunks finished and not handed to the exporter yet (at most `maxConcurrentExports` are under way). */
+  private readonly ready: SpanChunk[] = [];
   private readySpans = 0;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly timer: NodeJS.Timeout;
@@ -129,9 +130,9 @@ export class SpanBatcher {
       }
       return;
     }
-    this.current ??= new RequestBuilder(this.origin);
+    this.current ??= new SpanLog(this.options.maxExportBatchSize);
     this.current.add(span);
-    if (this.current.count >= this.options.maxExportBatchSize) {
+    if (this.current.full) {
       this.seal();
       this.pump();
     }
@@ -152,21 +153,21 @@ export class SpanBatcher {
     await this.exporter.shutdown?.();
   }
 
-  /** Finishes the request being filled, if it holds any span. */
+  /** Finishes the chunk being filled, if it holds any span. */
   private seal(): void {
-    const request = this.current;
-    if (!request || request.count === 0) return;
+    const log = this.current;
+    if (!log || log.count === 0) return;
     this.current = undefined;
-    this.ready.push({ body: request.finish(), spans: request.count });
-    this.readySpans += request.count;
+    this.ready.push(log.finish());
+    this.readySpans += log.count;
   }
 
-  /** Hands finished requests to the exporter, as many as may be under way. */
+  /** Hands finished chunks to the exporter, as many as may be under way. */
   private pump(): void {
     while (this.ready.length > 0 && this.inFlight.size < this.options.maxConcurrentExports) {
-      const { body, spans } = this.ready.shift() as { body: Buffer; spans: number };
-      this.readySpans -= spans;
-      const sent = this.exporter.export(body, spans).then(
+      const chunk = this.ready.shift() as SpanChunk;
+      this.readySpans -= chunk.count;
+      const sent = this.exporter.export(chunk, this.origin).then(
         () => this.reported(true),
         (err: unknown) => this.reported(false, err),
       );

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { RequestBuilder } from './otlp.js';
+import { encodeRequest } from './otlp.mjs';
+import { SpanLog } from './span-log.js';
 import {
-  newSpanId,
+  contextOf,
   newTraceId,
   parseTraceparent,
   SpanKind,
   type SpanRecord,
   STATUS_ERROR,
+  spanIdHex,
   startSpan,
 } from './spans.js';
 import { decodeExportRequest } from './test-support.js';
@@ -28,12 +30,15 @@ const everyType = {
   no: false,
 };
 
+/** Spans through the span log and the export thread's encoder, read back as a collector reads them. */
 function encode(spans: SpanRecord[]) {
-  const builder = new RequestBuilder(origin);
-  for (const s of spans) builder.add(s);
-  expect(builder.count).toBe(spans.length);
-  return decodeExportRequest(builder.finish());
+  const log = new SpanLog(spans.length);
+  for (const s of spans) log.add(s);
+  expect(log.full).toBe(true);
+  return decodeExportRequest(encodeRequest(origin, log.finish()));
 }
+
+const hexOf = (s: SpanRecord | undefined) => (s ? spanIdHex(s.idHi, s.idLo) : undefined);
 
 describe('OTLP protobuf export requests', () => {
   it('writes what protobufjs reads back: ids, names, kinds, nanosecond times exact to the millisecond fraction given, every attribute type, status', () => {
@@ -48,7 +53,7 @@ describe('OTLP protobuf export requests', () => {
     const child = startSpan(
       'POST',
       SpanKind.CLIENT,
-      { traceId: parent.traceId, spanId: parent.spanId, traceState: 'vendor=a', sampled: true },
+      { ...contextOf(parent), traceState: 'vendor=a' },
       { ...everyType },
       1_764_000_001_000,
     );
@@ -60,7 +65,7 @@ describe('OTLP protobuf export requests', () => {
     const [run, post] = request.spans;
     expect(run).toMatchObject({
       traceId: parent.traceId,
-      spanId: parent.spanId,
+      spanId: hexOf(parent),
       parentSpanId: undefined,
       name: 'run Orders',
       kind: 1,
@@ -71,7 +76,7 @@ describe('OTLP protobuf export requests', () => {
     expect(run?.status).toBeUndefined();
     expect(post).toMatchObject({
       traceId: parent.traceId,
-      parentSpanId: parent.spanId,
+      parentSpanId: hexOf(parent),
       traceState: 'vendor=a',
       name: 'POST',
       kind: 3,
@@ -99,7 +104,7 @@ describe('OTLP protobuf export requests', () => {
       const s = startSpan(
         'batch',
         SpanKind.INTERNAL,
-        { traceId: trace, spanId: newSpanId(), traceState: undefined, sampled: true },
+        { traceId: trace, idHi: 1, idLo: i + 1, traceState: undefined, sampled: true },
         { 'sluice.batch.no': i },
         i,
       );
@@ -109,7 +114,8 @@ describe('OTLP protobuf export requests', () => {
     const decoded = encode(spans).spans;
     expect(decoded).toHaveLength(5000);
     expect(decoded.map((d) => d.attributes['sluice.batch.no'])).toEqual(spans.map((_, i) => i));
-    expect(decoded[4999]?.spanId).toBe(spans[4999]?.spanId);
+    expect(decoded[4999]?.spanId).toBe(hexOf(spans[4999]));
+    expect(decoded[4999]?.parentSpanId).toBe('0000000100001388');
   });
 });
 
@@ -118,7 +124,8 @@ describe('traceparent', () => {
   it('reads a valid header, sampled or not, with its tracestate', () => {
     expect(parseTraceparent(`00-${id}-b7ad6b7169203331-01`, ' k=v ')).toEqual({
       traceId: id,
-      spanId: 'b7ad6b7169203331',
+      idHi: 0xb7ad6b71,
+      idLo: 0x69203331,
       traceState: 'k=v',
       sampled: true,
     });

@@ -11,16 +11,22 @@ export type AttributeValue = string | number | boolean;
 export type Attributes = Record<string, AttributeValue>;
 
 /**
- * One span as Sluice records it while it is open: plain data, made for a few hundred nanoseconds,
- * and written as OTLP protobuf the moment it ends (`otlp.ts`). (OpenTelemetry's SDK spent
- * microseconds per span on what Sluice does not use, such as samplers, a processor per span and
- * attribute limits, and kept every span as objects until its batch was turned into OTLP; in a
+ * One span as Sluice records it while it is open: plain data, made for a few hundred nanoseconds.
+ * When it ends its fields are copied into the span log (`span-log.ts`: numbers in typed arrays), which
+ * the export thread turns into OTLP protobuf, so the run's thread neither keeps spans nor encodes them.
+ * (OpenTelemetry's SDK spent microseconds per span on what Sluice does not use, such as samplers, a
+ * processor per span and attribute limits, and encoded its batches on the run's thread; in a
  * million-record run that was a quarter of the run's time: docs/benchmarks.md.)
+ *
+ * A span id is kept as its two 32-bit halves (`idHi`, `idLo`), written as hex only for a header.
  */
 export interface SpanRecord {
   traceId: string;
-  spanId: string;
-  parentSpanId: string | undefined;
+  idHi: number;
+  idLo: number;
+  /** The parent span's id halves; `parentHi` -1: a root span. */
+  parentHi: number;
+  parentLo: number;
   /** The `tracestate` of the trace a caller sent, passed on unchanged. */
   traceState: string | undefined;
   /** Whether the span is exported: false under a caller's trace that was not sampled (flags 00). */
@@ -37,7 +43,8 @@ export interface SpanRecord {
 /** The trace a span belongs to and its place in it: what a child or a `traceparent` needs. */
 export interface SpanContext {
   traceId: string;
-  spanId: string;
+  idHi: number;
+  idLo: number;
   traceState: string | undefined;
   sampled: boolean;
 }
@@ -46,26 +53,36 @@ export interface SpanContext {
 const pool = Buffer.alloc(4096);
 let used = pool.length;
 
-function randomHex(bytes: number): string {
+function draw(bytes: number): number {
+  if (used + bytes > pool.length) {
+    randomFillSync(pool);
+    used = 0;
+  }
+  const at = used;
+  used += bytes;
+  return at;
+}
+
+/** A random trace id (32 hex digits, never all zero, as W3C Trace Context asks). */
+export function newTraceId(): string {
   for (;;) {
-    if (used + bytes > pool.length) {
-      randomFillSync(pool);
-      used = 0;
-    }
-    const at = used;
-    used += bytes;
-    // an all-zero id is invalid (W3C Trace Context); draw again (one chance in 2^64 at worst)
-    for (let i = at; i < at + bytes; i++) if (pool[i] !== 0) return pool.toString('hex', at, at + bytes);
+    const at = draw(16);
+    for (let i = at; i < at + 16; i++) if (pool[i] !== 0) return pool.toString('hex', at, at + 16);
   }
 }
 
-export const newTraceId = () => randomHex(16);
-export const newSpanId = () => randomHex(8);
+/** A span id's halves written as the 16 hex digits of a header. */
+export function spanIdHex(hi: number, lo: number): string {
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/** The span id of a context, as hex. */
+export const spanIdOf = (ctx: SpanContext) => spanIdHex(ctx.idHi, ctx.idLo);
 
 /** The current time in milliseconds since the epoch, to the microsecond. */
 export const nowMs = () => performance.timeOrigin + performance.now();
 
-/** Starts a span under `parent` (a new trace without one); it is recorded when `endSpan` is called. */
+/** Starts a span under `parent` (a new trace without one); it is recorded when it is ended. */
 export function startSpan(
   name: string,
   kind: SpanKind,
@@ -73,10 +90,20 @@ export function startSpan(
   attributes: Attributes,
   start: number = nowMs(),
 ): SpanRecord {
+  let idHi = 0;
+  let idLo = 0;
+  // an all-zero id is invalid: draw again (one chance in 2^64)
+  while (idHi === 0 && idLo === 0) {
+    const at = draw(8);
+    idHi = pool.readUInt32BE(at);
+    idLo = pool.readUInt32BE(at + 4);
+  }
   return {
     traceId: parent?.traceId ?? newTraceId(),
-    spanId: newSpanId(),
-    parentSpanId: parent?.spanId,
+    idHi,
+    idLo,
+    parentHi: parent ? parent.idHi : -1,
+    parentLo: parent ? parent.idLo : 0,
     traceState: parent?.traceState,
     sampled: parent?.sampled ?? true,
     name,
@@ -89,7 +116,13 @@ export function startSpan(
 }
 
 export function contextOf(span: SpanRecord): SpanContext {
-  return { traceId: span.traceId, spanId: span.spanId, traceState: span.traceState, sampled: span.sampled };
+  return {
+    traceId: span.traceId,
+    idHi: span.idHi,
+    idLo: span.idLo,
+    traceState: span.traceState,
+    sampled: span.sampled,
+  };
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
@@ -113,11 +146,17 @@ export function parseTraceparent(traceparent: string | undefined, tracestate?: s
   ];
   if (version === 'ff' || (version === '00' && rest) || ZEROS.test(traceId) || ZEROS.test(spanId)) return undefined;
   const state = tracestate?.trim();
-  return { traceId, spanId, traceState: state || undefined, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
+  return {
+    traceId,
+    idHi: Number.parseInt(spanId.slice(0, 8), 16),
+    idLo: Number.parseInt(spanId.slice(8), 16),
+    traceState: state || undefined,
+    sampled: (Number.parseInt(flags, 16) & 1) === 1,
+  };
 }
 
 /** Writes the W3C `traceparent` (and `tracestate`) of a span into request headers. */
 export function injectContext(ctx: SpanContext, headers: Record<string, string>): void {
-  headers.traceparent = `00-${ctx.traceId}-${ctx.spanId}-${ctx.sampled ? '01' : '00'}`;
+  headers.traceparent = `00-${ctx.traceId}-${spanIdOf(ctx)}-${ctx.sampled ? '01' : '00'}`;
   if (ctx.traceState) headers.tracestate = ctx.traceState;
 }

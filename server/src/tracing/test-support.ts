@@ -1,5 +1,7 @@
 import protobuf from 'protobufjs';
 import type { SpanExporter } from './exporter.js';
+import { encodeRequest, type Origin } from './otlp.mjs';
+import type { SpanChunk } from './span-log.js';
 
 /**
  * What the tests read Sluice's OTLP export requests with: protobufjs, given the messages of
@@ -117,7 +119,7 @@ export function decodeExportRequest(body: Uint8Array): ReceivedRequest {
   };
 }
 
-/** Keeps what it is given, decoded (tests). */
+/** Keeps what it is given as the collector would read it: encoded as the export thread does, then decoded (tests). */
 export class MemoryExporter implements SpanExporter {
   readonly requests: ReceivedRequest[] = [];
 
@@ -125,9 +127,10 @@ export class MemoryExporter implements SpanExporter {
     return this.requests.flatMap((r) => r.spans);
   }
 
-  async export(request: Buffer, spans: number): Promise<void> {
-    const decoded = decodeExportRequest(request);
-    if (decoded.spans.length !== spans) throw new Error(`said ${spans} spans, held ${decoded.spans.length}`);
+  async export(chunk: SpanChunk, origin: Origin): Promise<void> {
+    const decoded = decodeExportRequest(encodeRequest(origin, chunk));
+    if (decoded.spans.length !== chunk.count)
+      throw new Error(`said ${chunk.count} spans, held ${decoded.spans.length}`);
     this.requests.push(decoded);
   }
 }

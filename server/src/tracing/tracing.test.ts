@@ -6,7 +6,8 @@ import { emptyRunCounts, type NodeCounts } from '@sluice/shared';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../logger.js';
 import type { SpanExporter } from './exporter.js';
-import { STATUS_ERROR } from './spans.js';
+import { encodeRequest } from './otlp.mjs';
+import { STATUS_ERROR, spanIdOf } from './spans.js';
 import { startTracing, tracesEndpoint } from './start.js';
 import { decodeExportRequest, MemoryExporter, type ReceivedSpan } from './test-support.js';
 import { createTracing, type Tracing } from './tracing.js';
@@ -86,9 +87,9 @@ describe('run spans', () => {
     expect(parentOf(byName('node other')[0])).toBe(idOf(batches[1]));
 
     // the contexts requests were given: their node's span in their batch, or in the run
-    expect(requestParent?.spanId).toBe(idOf(writes[0]));
+    expect(requestParent && spanIdOf(requestParent)).toBe(idOf(writes[0]));
     const [source] = byName('node src');
-    expect(sourceParent?.spanId).toBe(idOf(source));
+    expect(sourceParent && spanIdOf(sourceParent)).toBe(idOf(source));
     expect(parentOf(source)).toBe(idOf(run));
     expect(elsewhere).toBeUndefined();
   });
@@ -115,9 +116,9 @@ describe('run spans', () => {
     const seen: string[] = [];
     let shut = false;
     const exporter: SpanExporter = {
-      export: async (request) => {
+      export: async (chunk, origin) => {
         if (shut) throw new Error('exported after shutdown');
-        seen.push(...decodeExportRequest(request).spans.map((s) => s.name));
+        seen.push(...decodeExportRequest(encodeRequest(origin, chunk)).spans.map((s) => s.name));
       },
       shutdown: async () => {
         shut = true;

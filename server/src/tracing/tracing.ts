@@ -237,6 +237,7 @@ export function createTracing(env: NodeJS.ProcessEnv, url: string | undefined, o
       url as string,
       parseHeaders(env.OTEL_EXPORTER_OTLP_TRACES_HEADERS ?? env.OTEL_EXPORTER_OTLP_HEADERS),
       Number.isFinite(timeout) && timeout > 0 ? timeout : 10_000,
+      origin,
     );
   const { logger } = options;
   if (logger) {
