@@ -30,6 +30,9 @@ const SECRETS = {
   alertWebhook: 'zq-alert-webhook-8e2f16',
   smtpPassword: 'zq-smtp-password-3b9a72',
   refused: 'zq-refused-request-6a0c35',
+  userPassword: 'zq-user-password-1e8b47',
+  userPasswordReset: 'zq-user-password-reset-7c2d90',
+  wrongPassword: 'zq-wrong-password-0f5e63',
 };
 
 const execute = promisify(execFile);
@@ -177,6 +180,17 @@ describe('secrets given to the server', () => {
       condition: { kind: 'run-failed' },
       channel: { type: 'email', to: ['x@example.com'], smtpUrl: `smtp://ops:${SECRETS.refused}@127.0.0.2:9` },
     });
+    // a user's password: set, signed in with, signed in with wrongly, reset by an admin
+    const user = await ok<{ id: string }>('POST', '/api/users', {
+      email: 'leaky@example.com',
+      name: 'Leaky',
+      role: 'editor',
+      password: SECRETS.userPassword,
+    });
+    await ok('POST', '/api/auth/login', { email: 'leaky@example.com', password: SECRETS.userPassword });
+    await send('POST', '/api/auth/login', { email: 'leaky@example.com', password: SECRETS.wrongPassword });
+    await ok('PATCH', `/api/users/${user.id}`, { password: SECRETS.userPasswordReset });
+    await send('POST', '/api/users', { email: 'not an address', name: 'x', role: 'viewer', password: SECRETS.refused });
     const wrongToken = await fetch(`${server.url}/api/flows`, {
       headers: { authorization: `Bearer ${SECRETS.refused}` },
     });
