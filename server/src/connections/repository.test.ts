@@ -80,6 +80,8 @@ describe('connections', () => {
     const ok = await send('POST', '/api/connections/eam/check');
     expect(await ok.json()).toMatchObject({ state: 'ok', message: expect.stringContaining('HTTP 200') });
     expect((await send('PATCH', '/api/connections/eam', { secret: 'wrong-token' })).status).toBe(200);
+    // a patch that names no auth keeps it (it once reset it to none, which a wrong token hid)
+    expect(((await (await t.app.request('/api/connections/eam')).json()) as { auth: string }).auth).toBe('bearer');
     const refused = await send('POST', '/api/connections/eam/check');
     expect(await refused.json()).toMatchObject({ state: 'unauthorized', message: expect.stringContaining('HTTP 401') });
     const stored = (await (await t.app.request('/api/connections/eam')).json()) as { status: { state: string } };

@@ -537,11 +537,15 @@ export const connectionInputSchema = z.strictObject({
 });
 export type ConnectionInput = z.output<typeof connectionInputSchema>;
 
-/** A connection update: every field optional; `secret: null` removes the secret, `refreshToken: null` the refresh token. */
+/**
+ * A connection update: every field optional; `secret: null` removes the secret, `refreshToken: null` the
+ * refresh token. `auth` has no default here (a creation's `none`): an update that leaves it out keeps it.
+ */
 export const connectionPatchSchema = connectionInputSchema
   .omit({ name: true })
   .partial()
   .extend({
+    auth: z.enum(AUTH_TYPES).optional(),
     secret: z.string().min(1).max(10_000).nullable().optional(),
     refreshToken: z.string().min(1).max(10_000).nullable().optional(),
   });
