@@ -76,6 +76,8 @@ async function retype(text: string) {
 describe('the expression editor, in a real browser', () => {
   it('is a code editor on the sample record, with the live result', async () => {
     await page.goto(server.url);
+    // the editor opens on the sign-in page; an API token is the other way in
+    await page.getByTestId('use-token').click();
     await page.getByTestId('token-input').fill(TEST_TOKEN);
     await page.getByTestId('token-save').click();
     await page.getByTestId('flow-list-item').filter({ hasText: FLOW.name }).click();
