@@ -14,8 +14,9 @@ export function AccountMenu() {
     <div className="account">
       <button
         type="button"
-        className="header-link"
+        className="header-link account-button"
         data-testid="account-button"
+        title={`${label} · ${view.role}`}
         aria-expanded={open}
         onClick={() => setOpen((v) => !v)}
       >
