@@ -2,7 +2,7 @@
  * `pnpm exec tsx tests/bench/traces.ts [--quick]`: what traces cost a run. The HTTP flow of the
  * main bench (maintenance work orders → batch 50 → map → one write per record to the ERP, the sandbox
  * systems on loopback) with tracing off (the plain client, no tracer) and on (a span per run, batch,
- * node and request, each request with its traceparent, sent as OTLP/HTTP JSON to a receiver in this
+ * node and request, each request with its traceparent, sent as OTLP/HTTP protobuf to a receiver in this
  * process), alternated: one pair to warm up, then three pairs. Prints one JSON line: the better
  * records/s of each (`traces_off_rps`, `traces_on_rps`, `traces_on_vs_off`), the median CPU time per
  * record of each (`traces_off_cpu_us`, `traces_on_cpu_us`: steadier than wall time on a shared
@@ -48,12 +48,12 @@ const off: { rps: number; cpuUs: number }[] = [];
 const on: { rps: number; cpuUs: number }[] = [];
 await run(false);
 await run(true);
-const before = receiver.spans();
+const before = await receiver.count();
 for (let round = 0; round < 3; round++) {
   off.push(await run(false));
   on.push(await run(true));
 }
-const spans = receiver.spans() - before;
+const spans = (await receiver.count()) - before;
 await receiver.close();
 const best = (xs: { rps: number }[]) => Math.max(...xs.map((x) => x.rps));
 const median = (xs: { cpuUs: number }[]) =>

@@ -10,7 +10,7 @@ import { api, eventually, type RunningServer, startServer } from '../support/ser
  * Traces, end to end: the server in its own process with OTEL_EXPORTER_OTLP_ENDPOINT pointing at an
  * OTLP/HTTP receiver in this test (protobuf, read with protobufjs), the sandbox systems in this process. A run started by a
  * webhook call carrying a traceparent, and one started through the API, each give a run span with
- * its batch, node and request spans; the ERP receives each write with a traceparent of the run's
+ * its node and batch spans, and under a batch the span of the node that sent its requests; the ERP receives each write with a traceparent of the run's
  * trace. The spans are sent when the server stops (the export delay is longer than the test), so
  * what arrives also proves the provider is flushed on stop.
  */
@@ -189,9 +189,17 @@ describe('traces of runs', () => {
     expect(run.service).toBe('sluice');
     expect(run.attributes).toMatchObject({ 'sluice.run.status': 'succeeded', 'sluice.run.read': 5 });
 
-    // the ERP connection's check before the run, for the node that names it (its span in the run)
+    // a span per node under the run, with its counts at the end; the ERP connection's check before the
+    // run is under the span of the node that names it
+    expect(
+      childrenOf(run)
+        .filter((s) => s.name.startsWith('node '))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['node batch', 'node erp-write', 'node incoming']);
     const [writeInRun, ...moreWrites] = childrenOf(run, 'node erp-write');
     expect(moreWrites).toHaveLength(0);
+    expect(writeInRun?.attributes).toMatchObject({ 'sluice.node.in': 5, 'sluice.node.out': 5, 'sluice.node.error': 0 });
     const [check, ...moreChecks] = childrenOf(writeInRun as ReceivedSpan);
     expect(moreChecks).toHaveLength(0);
     expect(check).toMatchObject({ kind: SPAN_KIND_CLIENT });
@@ -204,14 +212,13 @@ describe('traces of runs', () => {
     expect(batches.map((b) => b.attributes['sluice.batch.no']).sort()).toEqual([1, 2, 3]);
     const requests: ReceivedSpan[] = [];
     for (const batch of batches) {
-      // a span for each node the batch's records passed
-      expect(
-        childrenOf(batch)
-          .map((n) => n.name)
-          .sort(),
-      ).toEqual(['node batch', 'node erp-write', 'node incoming']);
+      // a span for the node that sent the batch's requests (the others' time is the batch's own)
+      expect(childrenOf(batch).map((n) => n.name)).toEqual(['node erp-write']);
       const [write] = childrenOf(batch, 'node erp-write');
-      expect(write?.attributes).toMatchObject({ 'sluice.node.type': 'http-write' });
+      expect(write?.attributes).toMatchObject({
+        'sluice.node.type': 'http-write',
+        'sluice.node.in': batch.attributes['sluice.batch.size'],
+      });
       const sent = childrenOf(write as ReceivedSpan);
       expect(sent).toHaveLength(batch.attributes['sluice.batch.no'] === 3 ? 1 : 2);
       requests.push(...sent);
@@ -256,18 +263,17 @@ describe('traces of runs', () => {
     }
     const batches = childrenOf(run, 'batch');
     expect(batches).toHaveLength(3);
-    // each batch: a span for each node its records passed, the requests under the write's
+    // the map's span under the run: what it settled over the run
+    const [shape, ...moreShapes] = childrenOf(run, 'node shape');
+    expect(moreShapes).toHaveLength(0);
+    expect(shape?.attributes).toMatchObject({
+      'sluice.node.type': 'map',
+      'sluice.node.in': 25,
+      'sluice.node.out': 25,
+    });
+    // each batch: the span of the node that sent its requests, the requests under it
     for (const batch of batches) {
-      expect(
-        childrenOf(batch)
-          .map((n) => n.name)
-          .sort(),
-      ).toEqual(['node batch', 'node erp-write', 'node shape', 'node work-orders']);
-      expect(childrenOf(batch, 'node shape')[0]?.attributes).toMatchObject({
-        'sluice.node.type': 'map',
-        'sluice.node.in': batch.attributes['sluice.batch.size'],
-        'sluice.node.out': batch.attributes['sluice.batch.size'],
-      });
+      expect(childrenOf(batch).map((n) => n.name)).toEqual(['node erp-write']);
       const size = batch.attributes['sluice.batch.size'];
       expect(childrenOf(childrenOf(batch, 'node erp-write')[0] as ReceivedSpan)).toHaveLength(Number(size));
     }

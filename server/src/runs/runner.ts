@@ -34,7 +34,7 @@ import {
   type RunQueries,
   type RunWriteStore,
 } from '../storage/port.js';
-import type { RunTracing, TraceHeaders } from '../tracing/types.js';
+import type { RunSpanEnd, RunTracing, TraceHeaders } from '../tracing/types.js';
 import { TestRunData } from './test-runs.js';
 
 /** What a test run is asked for: the document to run (a draft, saved or not) and how. */
@@ -874,8 +874,13 @@ function nodeTypes(flow: Flow): Map<string, string> {
 }
 
 /** How a run ended, as its span says it. */
-function runEnd(result: RunResult): { status: string; counts: RunResult['counts']; error?: string } {
-  return { status: result.status, counts: result.counts, ...(result.error ? { error: result.error } : {}) };
+function runEnd(result: RunResult): RunSpanEnd {
+  return {
+    status: result.status,
+    counts: result.counts,
+    nodeCounts: result.nodeCounts,
+    ...(result.error ? { error: result.error } : {}),
+  };
 }
 
 function applyControl(handle: RunHandle, verb: ControlVerb): void {

@@ -96,3 +96,7 @@ port.on('message', (/** @type {{ id: number, chunk: import('./otlp.mjs').SpanChu
   }
   void exportRequest(body).then((error) => port.postMessage({ id: message.id, error }));
 });
+
+// loaded and listening: the tracer's start waits for this, so a run never shares its first
+// moments with this thread's own start
+port.postMessage('ready');

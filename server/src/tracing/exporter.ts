@@ -12,6 +12,8 @@ import type { SpanRecord } from './spans.js';
  */
 export interface SpanExporter {
   export(chunk: SpanChunk, origin: Origin): Promise<void>;
+  /** Resolves once spans can be exported (a thread has started); rejects when they never can. */
+  ready?(): Promise<void>;
   shutdown?(): Promise<void>;
 }
 
@@ -25,14 +27,37 @@ export class ThreadExporter implements SpanExporter {
   private readonly worker: Worker;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private nextId = 1;
+  private readonly started: Promise<void>;
 
   constructor(url: string, headers: Record<string, string>, timeoutMs: number, origin: Origin) {
     this.worker = new Worker(threadScript('tracing/export-thread.mjs'), {
       workerData: { url, headers, timeoutMs, origin },
     });
-    // an idle exporter does not keep the process alive; one with requests under way does
-    this.worker.unref();
-    this.worker.on('message', (m: { id: number; error?: string }) => {
+    this.started = new Promise<void>((resolve, reject) => {
+      const ready = (m: unknown) => {
+        if (m !== 'ready') return;
+        this.worker.off('message', ready);
+        this.worker.off('error', failed);
+        resolve();
+      };
+      const failed = (err: Error) => {
+        this.worker.off('message', ready);
+        reject(new Error(`the trace export thread did not start: ${err.message}`));
+      };
+      this.worker.on('message', ready);
+      this.worker.once('error', failed);
+    });
+    // a start that fails is reported by ready(); nothing else waits on it. The thread keeps the process
+    // alive while it starts (a start awaits it); once started, an idle exporter does not, one with
+    // requests under way does
+    this.started.then(
+      () => {
+        if (this.waiting.size === 0) this.worker.unref();
+      },
+      () => {},
+    );
+    this.worker.on('message', (m: { id: number; error?: string } | 'ready') => {
+      if (m === 'ready') return;
       const waiter = this.waiting.get(m.id);
       this.waiting.delete(m.id);
       if (this.waiting.size === 0) this.worker.unref();
@@ -43,6 +68,10 @@ export class ThreadExporter implements SpanExporter {
       for (const waiter of this.waiting.values()) waiter.reject(err);
       this.waiting.clear();
     });
+  }
+
+  ready(): Promise<void> {
+    return this.started;
   }
 
   export(chunk: SpanChunk): Promise<void> {
@@ -145,6 +174,11 @@ export class SpanBatcher {
       this.pump();
       await Promise.race([...this.inFlight]);
     }
+  }
+
+  /** Resolves once the exporter can take spans. */
+  async started(): Promise<void> {
+    await this.exporter.ready?.();
   }
 
   async shutdown(): Promise<void> {

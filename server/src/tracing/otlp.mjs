@@ -79,15 +79,29 @@ class Writer {
     this.pos += this.buf.write(text, this.pos, 'utf8');
   }
 
-  /** Bytes given as lower-case hex (a trace id). @param {number} field @param {string} hex */
-  hex(field, hex) {
-    const n = hex.length >> 1;
-    this.ensure(2 + n);
+  /** A length-delimited field of bytes already encoded (a chunk's string, in UTF-8). @param {number} field @param {Uint8Array} bytes */
+  bytes(field, bytes) {
+    const n = bytes.length;
+    this.key(field, LENGTH);
+    this.varint(n);
+    this.ensure(n);
     const buf = this.buf;
-    buf[this.pos++] = tag(field, LENGTH);
-    buf[this.pos++] = n;
-    for (let i = 0; i < n; i++)
-      buf[this.pos++] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+    let pos = this.pos;
+    // the short strings of spans (names, keys, node ids) copy faster by hand than through a native call
+    if (n < 64) for (let i = 0; i < n; i++) buf[pos++] = /** @type {number} */ (bytes[i]);
+    else {
+      buf.set(bytes, pos);
+      pos += n;
+    }
+    this.pos = pos;
+  }
+
+  /** Raw bytes, no key (a trace id's prepared field). @param {Uint8Array} bytes */
+  raw(bytes) {
+    const n = bytes.length;
+    this.ensure(n);
+    const buf = this.buf;
+    for (let i = 0; i < n; i++) buf[this.pos++] = /** @type {number} */ (bytes[i]);
   }
 
   /** A span id from its two 32-bit halves, big-endian as its hex reads. @param {number} field @param {number} hi @param {number} lo */
@@ -153,6 +167,103 @@ class Writer {
   }
 }
 
+/**
+ * A chunk's strings encoded once each, as the chunk's spans name them again and again: UTF-8 bytes
+ * (an attribute's value cut to `MAX_STRING` first), and a trace id's field (key 1, 16 bytes) made once.
+ */
+class Strings {
+  /** @param {string[]} strings */
+  constructor(strings) {
+    this.strings = strings;
+    /** @type {(Uint8Array | undefined)[]} */
+    this.utf8 = new Array(strings.length);
+    /** @type {(Uint8Array | undefined)[]} */
+    this.values = new Array(strings.length);
+    /** @type {(Uint8Array | undefined)[]} */
+    this.traceIds = new Array(strings.length);
+  }
+
+  /** @param {number} ref */
+  text(ref) {
+    return /** @type {string} */ (this.strings[ref]);
+  }
+
+  /** @param {number} ref */
+  bytes(ref) {
+    let bytes = this.utf8[ref];
+    if (!bytes) {
+      bytes = Buffer.from(this.text(ref), 'utf8');
+      this.utf8[ref] = bytes;
+    }
+    return bytes;
+  }
+
+  /** An attribute's string value, cut to MAX_STRING UTF-16 units. @param {number} ref */
+  value(ref) {
+    const text = this.text(ref);
+    if (text.length <= MAX_STRING) return this.bytes(ref);
+    let bytes = this.values[ref];
+    if (!bytes) {
+      bytes = Buffer.from(text.slice(0, MAX_STRING), 'utf8');
+      this.values[ref] = bytes;
+    }
+    return bytes;
+  }
+
+  /** The Span's trace_id field (1) for a trace id given as hex. @param {number} ref */
+  traceId(ref) {
+    let field = this.traceIds[ref];
+    if (!field) {
+      const hex = this.text(ref);
+      const n = hex.length >> 1;
+      field = new Uint8Array(2 + n);
+      field[0] = tag(1, LENGTH);
+      field[1] = n;
+      for (let i = 0; i < n; i++)
+        field[2 + i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
+      this.traceIds[ref] = field;
+    }
+    return field;
+  }
+}
+
+/**
+ * A span's KeyValue (9) from a chunk's attribute: key 1; value 2, an AnyValue: string_value 1,
+ * bool_value 2, int_value 3, double_value 4.
+ * @param {Writer} w @param {Strings} strings @param {number} key a string's index @param {number} type 0 number, 1 string, 2 boolean @param {number} raw
+ */
+function attribute(w, strings, key, type, raw) {
+  const keyBytes = strings.bytes(key);
+  if (type === 0 && Number.isSafeInteger(raw) && raw >= 0 && raw < 0x10000000 && keyBytes.length < 0x70) {
+    // the common case, a count under a short key: every length fits a byte, written straight
+    const size = raw < 0x80 ? 1 : raw < 0x4000 ? 2 : raw < 0x200000 ? 3 : 4;
+    const any = 1 + size;
+    w.ensure(6 + keyBytes.length + any);
+    const buf = w.buf;
+    buf[w.pos++] = tag(9, LENGTH);
+    buf[w.pos++] = 2 + keyBytes.length + 2 + any;
+    w.bytes(1, keyBytes);
+    buf[w.pos++] = tag(2, LENGTH);
+    buf[w.pos++] = any;
+    buf[w.pos++] = tag(3, VARINT);
+    w.varint(raw);
+    return;
+  }
+  const kv = w.open(9);
+  w.bytes(1, keyBytes);
+  const any = w.open(2);
+  if (type === 1) w.bytes(1, strings.value(raw));
+  else if (type === 2) {
+    w.key(2, VARINT);
+    w.varint(raw === 1 ? 1 : 0);
+  } else if (Number.isSafeInteger(raw) && raw >= 0) {
+    w.key(3, VARINT);
+    w.varint(raw);
+  } else w.double(4, raw);
+  w.close(any);
+  w.close(kv);
+}
+
 /** A KeyValue (key 1, value 2: AnyValue string_value 1, bool_value 2, int_value 3, double_value 4). @param {Writer} w @param {number} field @param {string} key @param {string | number | boolean} value */
 function keyValue(w, field, key, value) {
   const kv = w.open(field);
@@ -190,35 +301,38 @@ export function encodeRequest(origin, chunk) {
   w.string(1, origin.scope.name);
   w.string(2, origin.scope.version);
   w.close(scope);
+  const text = new Strings(strings);
   for (let i = 0; i < chunk.count; i++) {
     const o = i * STRIDE;
-    const str = (/** @type {number} */ ref) => /** @type {string} */ (strings[ref]);
     // Span: trace_id 1, span_id 2, trace_state 3, parent_span_id 4, name 5, kind 6, start 7, end 8,
     // attributes 9, status 15 (message 2, code 3)
     const span = w.open(2);
-    w.hex(1, str(/** @type {number} */ (nums[o + 2])));
+    w.raw(text.traceId(/** @type {number} */ (nums[o + 2])));
     w.id(2, /** @type {number} */ (nums[o + 3]), /** @type {number} */ (nums[o + 4]));
     const traceState = /** @type {number} */ (nums[o + 11]);
-    if (traceState >= 0) w.string(3, str(traceState));
+    if (traceState >= 0) w.bytes(3, text.bytes(traceState));
     const parentHi = /** @type {number} */ (nums[o + 5]);
     if (parentHi >= 0) w.id(4, parentHi, /** @type {number} */ (nums[o + 6]));
-    w.string(5, str(/** @type {number} */ (nums[o + 1])));
+    w.bytes(5, text.bytes(/** @type {number} */ (nums[o + 1])));
     w.key(6, VARINT);
     w.varint(/** @type {number} */ (nums[o]));
     w.nanos(7, /** @type {number} */ (nums[o + 7]));
     w.nanos(8, /** @type {number} */ (nums[o + 8]));
     const first = /** @type {number} */ (nums[o + 12]);
     const count = /** @type {number} */ (nums[o + 13]);
-    for (let a = first * 3; a < (first + count) * 3; a += 3) {
-      const type = attrs[a + 1];
-      const raw = /** @type {number} */ (attrs[a + 2]);
-      keyValue(w, 9, str(/** @type {number} */ (attrs[a])), type === 1 ? str(raw) : type === 2 ? raw === 1 : raw);
-    }
+    for (let a = first * 3; a < (first + count) * 3; a += 3)
+      attribute(
+        w,
+        text,
+        /** @type {number} */ (attrs[a]),
+        /** @type {number} */ (attrs[a + 1]),
+        /** @type {number} */ (attrs[a + 2]),
+      );
     const code = /** @type {number} */ (nums[o + 9]);
     if (code > 0) {
       const status = w.open(15);
       const message = /** @type {number} */ (nums[o + 10]);
-      if (message >= 0) w.string(2, str(message));
+      if (message >= 0) w.bytes(2, text.bytes(message));
       w.key(3, VARINT);
       w.varint(code);
       w.close(status);

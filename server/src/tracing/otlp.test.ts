@@ -98,6 +98,31 @@ describe('OTLP protobuf export requests', () => {
     expect(span?.attributes.longer).toBe('é'.repeat(4096));
   });
 
+  it('writes counts at every varint length, under short and long keys, as the same numbers', () => {
+    const counts: Record<string, number> = {};
+    const values = [
+      0,
+      1,
+      127,
+      128,
+      16_383,
+      16_384,
+      2_097_151,
+      2_097_152,
+      268_435_455,
+      268_435_456,
+      2 ** 40,
+      2 ** 53 - 1,
+    ];
+    for (const v of values) counts[`n${v}`] = v;
+    const longKey = `k${'e'.repeat(200)}`;
+    counts[longKey] = 300;
+    const s = startSpan('node counts', SpanKind.INTERNAL, undefined, counts, 5);
+    s.end = 6;
+    const [span] = encode([s]).spans;
+    expect(span?.attributes).toEqual(counts);
+  });
+
   it('holds thousands of spans in one request', () => {
     const trace = newTraceId();
     const spans = Array.from({ length: 5000 }, (_, i) => {

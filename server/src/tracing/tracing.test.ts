@@ -44,7 +44,7 @@ const parentOf = (span: ReceivedSpan | undefined) => span?.parentSpanId;
 const idOf = (span: ReceivedSpan | undefined) => span?.spanId;
 
 describe('run spans', () => {
-  it('builds run → batch → node spans from the engine events, with requests under their node and batch', async () => {
+  it('builds run → batch spans, node spans under the run, and under a batch the spans of the nodes that sent its requests', async () => {
     const { tracing, spans } = tracer();
     tracing.runStarted('r1', info);
     const [started, finished] = batchEvents(1, 1000, { write: counts({ in: 2, out: 2 }) });
@@ -78,17 +78,32 @@ describe('run spans', () => {
     expect(batches[0]?.start).toBe(1000);
     expect(batches[0]?.end).toBe(1010);
 
-    // batch 1: the write node (opened by its request); batch 2: each node that settled records in it
+    // batch 1: the write node's span, opened by its request, with what it settled in the batch;
+    // batch 2 (no request): no node span of its own. A span per node under the run, with its counts
+    // at the end, from the first batch it settled records in to the last.
     const writes = byName('node write');
     expect(writes).toHaveLength(2);
-    expect(parentOf(writes[0])).toBe(idOf(batches[0]));
-    expect(writes[0]?.attributes).toMatchObject({ 'sluice.node.type': 'http-write', 'sluice.node.in': 2 });
-    expect(writes[1]?.attributes).toMatchObject({ 'sluice.node.in': 1, 'sluice.node.out': 1 });
-    expect(parentOf(byName('node other')[0])).toBe(idOf(batches[1]));
+    const [inBatch, inRun] = writes;
+    expect(parentOf(inBatch)).toBe(idOf(batches[0]));
+    expect(inBatch?.attributes).toMatchObject({
+      'sluice.node.type': 'http-write',
+      'sluice.node.in': 2,
+      'sluice.node.out': 2,
+    });
+    expect(parentOf(inRun)).toBe(idOf(run));
+    expect(inRun?.attributes).toMatchObject({ 'sluice.node.in': 3, 'sluice.node.out': 3 });
+    expect([inRun?.start, inRun?.end]).toEqual([1000, 2010]);
+    expect(all.filter((s) => parentOf(s) === idOf(batches[1]))).toEqual([]);
+    const [other] = byName('node other');
+    expect(byName('node other')).toHaveLength(1);
+    expect(parentOf(other)).toBe(idOf(run));
+    expect(other?.attributes).toMatchObject({ 'sluice.node.id': 'other', 'sluice.node.in': 1, 'sluice.node.out': 1 });
+    expect([other?.start, other?.end]).toEqual([2000, 2010]);
 
     // the contexts requests were given: their node's span in their batch, or in the run
-    expect(requestParent && spanIdOf(requestParent)).toBe(idOf(writes[0]));
+    expect(requestParent && spanIdOf(requestParent)).toBe(idOf(inBatch));
     const [source] = byName('node src');
+    expect(byName('node src')).toHaveLength(1);
     expect(sourceParent && spanIdOf(sourceParent)).toBe(idOf(source));
     expect(parentOf(source)).toBe(idOf(run));
     expect(elsewhere).toBeUndefined();
@@ -145,6 +160,18 @@ describe('tracesEndpoint', () => {
     expect(
       tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:1', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:2/t' }),
     ).toBe('http://b:2/t');
+  });
+
+  it('refuses an endpoint that is not an http(s) URL, naming the variable, and starts no tracer', async () => {
+    expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_ENDPOINT: 'localhost:4318' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT: "localhost:4318" is not an http:\/\/ or https:\/\/ URL/,
+    );
+    expect(() => tracesEndpoint({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'grpc://collector:4317' })).toThrow(
+      /^OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "grpc:\/\/collector:4317"/,
+    );
+    await expect(startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' })).rejects.toThrow(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
   });
 });
 

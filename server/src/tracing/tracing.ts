@@ -30,10 +30,12 @@ interface RunSpans {
   nodeTypes: ReadonlyMap<string, string>;
   /** Open batches: their span and the node spans opened under them. */
   batches: Map<number, { span: SpanRecord; ctx: SpanContext; nodes: Map<string, SpanRecord> }>;
-  /** Node spans of requests outside any batch (a source's pages), ended with the run. */
+  /** Node spans under the run, ended with it: opened by requests outside any batch (a source's pages). */
   nodes: Map<string, { span: SpanRecord; ctx: SpanContext }>;
   /** Node counts at the last batch commit, to say what each node settled in the next one. */
   lastNodeCounts: Record<string, NodeCounts>;
+  /** Each node's first and last batch here that it settled records in: the first's start, the last's commit. */
+  settling: Map<string, { first: number; last: number }>;
 }
 
 /**
@@ -80,6 +82,7 @@ export class Tracing implements ProcessTracing {
       batches: new Map(),
       nodes: new Map(),
       lastNodeCounts: {},
+      settling: new Map(),
     });
   }
 
@@ -95,25 +98,36 @@ export class Tracing implements ProcessTracing {
     const { batch, nodeCounts } = event;
     const open = run.batches.get(batch.batchNo);
     run.batches.delete(batch.batchNo);
-    if (open) {
-      // what each node settled with this commit: a span per node of the batch
-      const last = run.lastNodeCounts;
-      for (const nodeId in nodeCounts) {
-        const counts = nodeCounts[nodeId] as NodeCounts;
-        const before = last[nodeId];
-        const settledIn = counts.in - (before?.in ?? 0);
-        const settledOut = counts.out - (before?.out ?? 0);
-        const opened = open.nodes.get(nodeId);
-        if (!opened && settledIn === 0 && settledOut === 0) continue;
-        const span = opened ?? this.nodeSpan(run, nodeId, open.ctx, open.span.start);
-        const a = span.attributes;
-        a['sluice.node.in'] = settledIn;
-        a['sluice.node.out'] = settledOut;
-        a['sluice.node.error'] = counts.error - (before?.error ?? 0);
-        a['sluice.node.filtered'] = counts.filtered - (before?.filtered ?? 0);
-        this.end(span, batch.finishedAt);
-        if (opened) open.nodes.delete(nodeId);
+    const last = run.lastNodeCounts;
+    const startedAt = open ? open.span.start : batch.startedAt;
+    for (const nodeId in nodeCounts) {
+      const counts = nodeCounts[nodeId] as NodeCounts;
+      const before = last[nodeId];
+      const settledIn = counts.in - (before?.in ?? 0);
+      const settledOut = counts.out - (before?.out ?? 0);
+      const opened = open?.nodes.get(nodeId);
+      if (!opened) {
+        // a node that sent no request for the batch has no span of its own in it (its time is the
+        // batch's): what it settled shows in its span under the run
+        if (settledIn === 0 && settledOut === 0) continue;
+        const seen = run.settling.get(nodeId);
+        if (seen) seen.last = batch.finishedAt;
+        else run.settling.set(nodeId, { first: startedAt, last: batch.finishedAt });
+        continue;
       }
+      const seen = run.settling.get(nodeId);
+      if (seen) seen.last = batch.finishedAt;
+      else run.settling.set(nodeId, { first: startedAt, last: batch.finishedAt });
+      // a node that sent requests for the batch: its span there (their parent) says what it settled
+      const a = opened.attributes;
+      a['sluice.node.in'] = settledIn;
+      a['sluice.node.out'] = settledOut;
+      a['sluice.node.error'] = counts.error - (before?.error ?? 0);
+      a['sluice.node.filtered'] = counts.filtered - (before?.filtered ?? 0);
+      this.end(opened, batch.finishedAt);
+      open?.nodes.delete(nodeId);
+    }
+    if (open) {
       for (const span of open.nodes.values()) this.end(span, batch.finishedAt);
       const a = open.span.attributes;
       a['sluice.batch.size'] = batch.size;
@@ -134,7 +148,24 @@ export class Tracing implements ProcessTracing {
       for (const span of open.nodes.values()) this.end(span);
       this.end(open.span);
     }
-    for (const { span } of run.nodes.values()) this.end(span);
+    // a span per node under the run: from its first request or the first batch it settled records
+    // in, to the last commit it settled records in (or the run's end), with its counts at the end
+    const endedAt = nowMs();
+    const nodeCounts = end.nodeCounts ?? run.lastNodeCounts;
+    const nodeIds = new Set([...run.nodes.keys(), ...run.settling.keys()]);
+    for (const nodeId of nodeIds) {
+      const seen = run.settling.get(nodeId);
+      const span = run.nodes.get(nodeId)?.span ?? this.nodeSpan(run, nodeId, run.ctx, seen?.first);
+      const counts = nodeCounts[nodeId];
+      if (counts) {
+        const a = span.attributes;
+        a['sluice.node.in'] = counts.in;
+        a['sluice.node.out'] = counts.out;
+        a['sluice.node.error'] = counts.error;
+        a['sluice.node.filtered'] = counts.filtered;
+      }
+      this.end(span, run.nodes.has(nodeId) || !seen ? endedAt : Math.max(seen.last, span.start));
+    }
     const a = run.span.attributes;
     a['sluice.run.status'] = end.status;
     if (end.counts) {
@@ -190,6 +221,11 @@ export class Tracing implements ProcessTracing {
   end(span: SpanRecord, at: number = nowMs()): void {
     span.end = at;
     this.batcher.add(span);
+  }
+
+  /** Resolves once spans can be exported: the export thread has started. */
+  async ready(): Promise<void> {
+    await this.batcher.started();
   }
 
   /** Sends the spans still buffered (a refused export is the batcher's to report, not the caller's). */

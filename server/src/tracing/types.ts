@@ -1,5 +1,5 @@
 import type { HttpClient, RunEvent } from '@sluice/engine';
-import type { RunCounts } from '@sluice/shared';
+import type { NodeCounts, RunCounts } from '@sluice/shared';
 import type { Logger } from '../logger.js';
 
 /** The trace context a caller sent with a request (W3C Trace Context headers). */
@@ -23,6 +23,8 @@ export interface RunSpanInfo {
 export interface RunSpanEnd {
   status: string;
   counts?: RunCounts;
+  /** Each node's counts at the end (what the node spans under the run report). */
+  nodeCounts?: Record<string, NodeCounts>;
   error?: string;
 }
 
