@@ -219,8 +219,10 @@ function pacingPart(): { figures: Record<string, number>; rows: [string, string,
  */
 function metricsPart(): { figures: Record<string, number>; rows: [string, string, string][] } {
   const records = quick ? 100_000 : M;
-  // a small difference on a shared machine: more rounds than the other figures take
-  const rounds = 5;
+  // a small difference on a shared machine: more rounds than the other figures take, each side first
+  // in every other round (off, on; on, off; …) so that a machine slowing down or speeding up through
+  // the measurement weighs on both sides alike
+  const rounds = quick ? 4 : 8;
   const off: number[] = [];
   const on: number[] = [];
   const shares: number[] = [];
@@ -228,18 +230,37 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
   const spans: number[] = [];
   const cpuOff: number[] = [];
   const cpuOn: number[] = [];
-  for (let round = 0; round < rounds; round++) {
+  const processOff: number[] = [];
+  const processOn: number[] = [];
+  const plainRun = () => {
     const plain = child('engine', records);
     off.push(plain.rps as number);
     cpuOff.push(plain.mainCpuS as number);
+    processOff.push(plain.processCpuS as number);
+  };
+  const watchedRun = () => {
     const watched = child('engine-metrics', records);
     on.push(watched.rps as number);
     cpuOn.push(watched.mainCpuS as number);
+    processOn.push(watched.processCpuS as number);
     shares.push(watched.watchShare as number);
     eventUs.push(watched.watchBatchUs as number);
     spans.push(watched.spans as number);
+  };
+  for (let round = 0; round < rounds; round++) {
+    if (round % 2 === 0) {
+      plainRun();
+      watchedRun();
+    } else {
+      watchedRun();
+      plainRun();
+    }
   }
-  const mid = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+  const mid = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    const half = sorted.length >> 1;
+    return sorted.length % 2 ? (sorted[half] as number) : ((sorted[half - 1] as number) + (sorted[half] as number)) / 2;
+  };
   const ratios = on.map((r, i) => r / (off[i] as number));
   const figures: Record<string, number> = {
     metrics_off_rps: Math.round(mid(off)),
@@ -257,6 +278,11 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
     metrics_cpu_ratio: r2(mid(cpuOff) / mid(cpuOn)),
     metrics_cpu_off_s: r2(mid(cpuOff)),
     metrics_cpu_on_s: r2(mid(cpuOn)),
+    // the whole process's CPU time off ÷ on while the run goes: every thread (the writer's, the
+    // exporter's, the collections') and the receiver standing in for a collector
+    metrics_process_cpu_ratio: r2(mid(processOff) / mid(processOn)),
+    metrics_process_cpu_off_s: r2(mid(processOff)),
+    metrics_process_cpu_on_s: r2(mid(processOn)),
   };
   const rows: [string, string, string][] = [
     [
@@ -272,6 +298,11 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
     [
       "The run's thread's CPU time, off ÷ on (medians: off s / on s)",
       `${figures.metrics_cpu_ratio} (${figures.metrics_cpu_off_s} / ${figures.metrics_cpu_on_s})`,
+      '',
+    ],
+    [
+      "The whole process's CPU time while the run goes, every thread, off ÷ on (medians: off s / on s)",
+      `${figures.metrics_process_cpu_ratio} (${figures.metrics_process_cpu_off_s} / ${figures.metrics_process_cpu_on_s})`,
       '',
     ],
     [

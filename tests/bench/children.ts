@@ -136,7 +136,7 @@ function ceiling(n: number) {
 async function engine(n: number, observed = false) {
   const { db, dispose } = freshDb();
   const observe = await observability(observed);
-  const { result, seconds, mainCpuS, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
+  const { result, seconds, mainCpuS, processCpuS, runs, runId, watchSeconds, watchBatchUs } = await timedRun(
     db,
     engineFlow(n),
     [],
@@ -168,6 +168,7 @@ async function engine(n: number, observed = false) {
     rps: n / seconds,
     seconds,
     mainCpuS,
+    processCpuS,
     rssMb: peakRss,
     liveHeapMb,
     dbBytesPerOutcome: bytes / n,

@@ -208,7 +208,7 @@ export async function timedRun(
       : {}),
   }).done;
   watched?.end(result);
-  tracing?.runEnded(runId, { status: result.status, counts: result.counts });
+  tracing?.runEnded(runId, { status: result.status, counts: result.counts, nodeCounts: result.nodeCounts });
   const seconds = (performance.now() - t0) / 1000;
   const mainCpuS = mainThreadCpuS() - cpu0;
   const processCpu = process.cpuUsage(processCpu0);
