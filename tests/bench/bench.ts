@@ -34,7 +34,7 @@ const SEMI_SPACE_MB = 8;
 
 function child(kind: string, n: number): Record<string, number> {
   const flags =
-    kind === 'engine' || kind === 'engine-metrics' || kind.startsWith('engine-history')
+    kind === 'engine' || kind === 'engine-warm' || kind === 'engine-metrics' || kind.startsWith('engine-history')
       ? [`--max-old-space-size=${HEAP_CAP_MB}`, `--max-semi-space-size=${SEMI_SPACE_MB}`, '--expose-gc']
       : [];
   process.stderr.write(`  … ${kind} ${n.toLocaleString('en-US')}\n`);
@@ -222,7 +222,7 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
   // a small difference on a shared machine: more rounds than the other figures take, each side first
   // in every other round (off, on; on, off; …) so that a machine slowing down or speeding up through
   // the measurement weighs on both sides alike
-  const rounds = quick ? 4 : 8;
+  const rounds = quick ? 4 : 10;
   const off: number[] = [];
   const on: number[] = [];
   const shares: number[] = [];
@@ -233,7 +233,7 @@ function metricsPart(): { figures: Record<string, number>; rows: [string, string
   const processOff: number[] = [];
   const processOn: number[] = [];
   const plainRun = () => {
-    const plain = child('engine', records);
+    const plain = child('engine-warm', records);
     off.push(plain.rps as number);
     cpuOff.push(plain.mainCpuS as number);
     processOff.push(plain.processCpuS as number);

@@ -48,6 +48,8 @@ export interface Observability {
   close?: () => Promise<void>;
   /** Spans the receiver got, once closed. */
   spans?: () => number;
+  /** Counts the spans the receiver got so far. */
+  count?: () => Promise<number>;
 }
 
 /**
@@ -143,6 +145,7 @@ export async function observability(on: boolean): Promise<Observability> {
     metrics: new Metrics(),
     tracing,
     spans: receiver.spans,
+    count: receiver.count,
     close: async () => {
       await tracing.shutdown();
       await receiver.close();
