@@ -141,7 +141,8 @@ async function engine(n: number, observed = false, warmUp = 0) {
   if (warmUp > 0) {
     // the same flow, smaller, watched the same way (the tracer and the receiver kept for the timed run)
     const first = await timedRun(db, engineFlow(warmUp), [], undefined, {}, { ...observe, close: undefined });
-    if (first.result.counts.read !== warmUp) throw new Error(`unexpected counts ${JSON.stringify(first.result.counts)}`);
+    if (first.result.counts.read !== warmUp)
+      throw new Error(`unexpected counts ${JSON.stringify(first.result.counts)}`);
     await observe.tracing?.flush();
   }
   const spansBefore = (await observe.count?.()) ?? 0;
