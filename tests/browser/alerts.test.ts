@@ -138,5 +138,38 @@ describe('alerts in the flow settings', () => {
     ]);
 
     await page.screenshot({ path: path.join(SHOTS, '30-alerts-panel.png') });
+
+    // "Send test" on each rule: the webhook's receiver now takes it; the Slack one is still down,
+    // and the reason shows under the rule, after one attempt
+    const rules = panel.getByTestId('alert-rule');
+    await rules.nth(0).getByTestId('alert-test').click();
+    const okResult = rules.nth(0).getByTestId('alert-test-result');
+    await okResult.waitFor();
+    expect(await okResult.getAttribute('data-status')).toBe('delivered');
+    expect(await okResult.textContent()).toBe('Test alert delivered.');
+    await rules.nth(1).getByTestId('alert-test').click();
+    const downResult = rules.nth(1).getByTestId('alert-test-result');
+    await downResult.waitFor();
+    expect(await downResult.getAttribute('data-status')).toBe('failed');
+    expect(await downResult.textContent()).toMatch(/^Test alert not delivered: HTTP 503/);
+    expect(flaky.got).toHaveLength(4);
+    expect(JSON.parse(flaky.got[3]?.body ?? '{}')).toMatchObject({ test: true, run: null });
+    expect(down.got).toHaveLength(4);
+    // listed with the others, marked as tests
+    await expect
+      .poll(() =>
+        panel
+          .locator('[data-testid="alert-delivery"]')
+          .evaluateAll((els) => els.filter((e) => e.textContent?.includes('a test of the alert rule')).length),
+      )
+      .toBe(2);
+    const tests = (await api<{ items: AlertDelivery[] }>(`${server.url}/api/alert-deliveries?limit=10`)).items.filter(
+      (d) => d.test,
+    );
+    expect(tests.map((d) => [d.status, d.attempts, d.channel])).toEqual([
+      ['failed', 1, 'slack'],
+      ['delivered', 1, 'webhook'],
+    ]);
+    await page.screenshot({ path: path.join(SHOTS, '32-alert-tests.png') });
   }, 120_000);
 });

@@ -490,6 +490,54 @@ describe('alert rules through the API', () => {
   });
 });
 
+describe('a test alert sent on request', () => {
+  it('goes through the rule’s channel at once, enabled or not, signed as any alert and marked a test; a failing one is tried once and says why', async () => {
+    const flowId = await createFlow({ ...demo(0), name: 'Tested rules' });
+    const hook = await receiver([500]);
+    closers.push(() => new Promise<void>((r) => hook.server.close(() => r())));
+    const rule = await addRule(flowId, {
+      name: 'Page the night shift',
+      enabled: false,
+      condition: { kind: 'run-failed' },
+      channel: { type: 'webhook', url: hook.url, secret: 'test-alert-secret' },
+    });
+    const path = `/api/flows/${flowId}/alerts/${rule.id}/test`;
+
+    // the receiver answers 500 first: the test fails with the reason, after one attempt, and no retry follows
+    const failed = await call<AlertDelivery>('POST', path);
+    expect(failed).toMatchObject({ ruleId: rule.id, status: 'failed', attempts: 1, test: true, runId: null });
+    expect(failed.lastError).toMatch(/500/);
+    expect(failed.summary).toBe(
+      'Tested rules: a test of the alert rule "Page the night shift". Nothing happened to a run: this says the rule\'s channel reaches you.',
+    );
+
+    const delivered = await call<AlertDelivery>('POST', path);
+    expect(delivered).toMatchObject({ status: 'delivered', attempts: 1, test: true, lastError: null });
+    expect(hook.got).toHaveLength(2);
+    const sent = hook.got[1] as Received;
+    expect(sent.headers[SIGNATURE_HEADER]).toBe(signBody('test-alert-secret', sent.body));
+    expect(sent.headers[DELIVERY_HEADER]).toBe(delivered.id);
+    expect(JSON.parse(sent.body)).toMatchObject({
+      type: 'sluice.alert',
+      test: true,
+      rule: { id: rule.id, name: 'Page the night shift', kind: 'run-failed' },
+      flow: { id: flowId, name: 'Tested rules' },
+      run: null,
+    });
+    // both are listed, newest first; a run's alerts are not tests
+    const listed = await deliveriesOf(flowId);
+    expect(listed.map((d) => [d.id, d.status, d.test])).toEqual([
+      [delivered.id, 'delivered', true],
+      [failed.id, 'failed', true],
+    ]);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(hook.got).toHaveLength(2);
+
+    await call('POST', `/api/flows/${flowId}/alerts/al_nosuchrule/test`, undefined, 404);
+    await call('POST', `/api/flows/no-such-flow/alerts/${rule.id}/test`, undefined, 404);
+  });
+});
+
 describe('deliveries across processes and restarts', () => {
   it('sends a pending delivery a process claimed and then died with, once its claim lapses', async () => {
     const hook = await receiver();

@@ -11,7 +11,7 @@ import type {
 import type { Sealer } from '../connections/keyring.js';
 import { InvalidError, NotFoundError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { AlertRows, AlertRuleRow, RunQueries } from '../storage/port.js';
+import type { AlertDeliveryListRow, AlertRows, AlertRuleRow, RunQueries } from '../storage/port.js';
 import type { StoredChannel } from './channels.js';
 import type { AlertDeliverer } from './deliveries.js';
 import {
@@ -21,6 +21,7 @@ import {
   longRunSummary,
   runPart,
   slotSummary,
+  testSummary,
 } from './message.js';
 
 /** The stored flows, by id (FlowRepository fits): an unknown id is a `NotFoundError`. */
@@ -51,6 +52,9 @@ export interface AlertOptions {
   /** How long delivered and failed deliveries are kept (the retention's days); none: for ever. */
   keepMs?: number;
 }
+
+/** How long a test waits for its attempt (a channel's own time-outs are 10 s for HTTP, 15 s for SMTP). */
+const TEST_WAIT_MS = 20_000;
 
 /** How often the deliveries past `keepMs` are removed. */
 const PRUNE_EVERY_MS = 3_600_000;
@@ -138,8 +142,36 @@ export class Alerts {
     if (!RULE_ID.test(ruleId) || !(await this.o.rows.deleteRule(flowId, ruleId))) throw noRule(flowId, ruleId);
   }
 
+  /**
+   * Sends a test alert through a rule's channel now, enabled or not: stored and listed as a delivery
+   * like any other (`test`), tried once (a test that fails is not tried again), and answered once that
+   * attempt is over, or after 20 s still pending (no process sends deliveries).
+   */
+  async test(flowId: string, ruleId: string): Promise<AlertDelivery> {
+    const flow = await this.o.flows.get(flowId);
+    const rule = await this.find(flowId, ruleId);
+    const id = await this.raise(rule, kindOf(rule), flow.name, {
+      summary: testSummary(flow.name, rule.name),
+      key: `test:${this.now()}:${randomBytes(6).toString('base64url')}`,
+      test: true,
+    });
+    const deadline = Date.now() + TEST_WAIT_MS;
+    for (;;) {
+      const delivery =
+        id === undefined ? undefined : (await this.deliveries({ flowId, limit: 100 })).find((d) => d.id === id);
+      if (!delivery) throw new NotFoundError(`the test of alert rule "${ruleId}" was not stored`);
+      if (delivery.status !== 'pending' || delivery.attempts > 0 || Date.now() >= deadline) return delivery;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
   async deliveries(q: { flowId?: string; limit: number }): Promise<AlertDelivery[]> {
-    return (await this.o.rows.deliveries(q)).map((d) => ({
+    return (await this.o.rows.deliveries(q)).map((d) => this.deliveryView(d));
+  }
+
+  private deliveryView(d: AlertDeliveryListRow): AlertDelivery {
+    const message = JSON.parse(d.payload) as AlertMessage;
+    return {
       id: d.id,
       ruleId: d.ruleId,
       flowId: d.flowId,
@@ -151,11 +183,12 @@ export class Alerts {
       status: d.status,
       attempts: d.attempts,
       lastError: d.lastError,
-      summary: (JSON.parse(d.payload) as AlertMessage).summary,
+      summary: message.summary,
+      test: message.test === true,
       createdAt: iso(d.createdAt),
       deliveredAt: d.deliveredAt === null ? null : iso(d.deliveredAt),
       nextAttemptAt: d.status === 'pending' ? iso(d.nextAttemptAt) : null,
-    }));
+    };
   }
 
   private async find(flowId: string, ruleId: string): Promise<AlertRuleRow> {
@@ -300,8 +333,8 @@ export class Alerts {
     rule: AlertRuleRow,
     kind: AlertKind,
     flowName: string,
-    what: { run?: RunSummary; slot?: AlertMessage['slot']; summary: string; key: string },
-  ): Promise<void> {
+    what: { run?: RunSummary; slot?: AlertMessage['slot']; summary: string; key: string; test?: true },
+  ): Promise<string | undefined> {
     const now = this.now();
     const message: AlertMessage = {
       type: 'sluice.alert',
@@ -311,6 +344,7 @@ export class Alerts {
       slot: what.slot ?? null,
       summary: what.summary,
       at: iso(now),
+      ...(what.test ? { test: true as const } : {}),
     };
     const id = await this.o.rows.addDelivery({
       ruleId: rule.id,
@@ -327,9 +361,10 @@ export class Alerts {
       createdAt: now,
       deliveredAt: null,
     });
-    if (id === undefined) return; // raised already (by this process, or another)
+    if (id === undefined) return undefined; // raised already (by this process, or another)
     this.o.logger.info({ deliveryId: id, flowId: rule.flowId, ruleId: rule.id, kind }, `alert: ${what.summary}`);
     this.o.deliverer.wake();
+    return id;
   }
 }
 

@@ -22,6 +22,8 @@ export interface AlertMessage {
   summary: string;
   /** When the alert was raised. */
   at: string;
+  /** A test sent on request from the rule, not raised by a run or a slot (a receiver may drop it). */
+  test?: true;
 }
 
 const number = new Intl.NumberFormat('en-US');
@@ -98,6 +100,11 @@ export function finishedRunSummary(c: AlertCondition, run: RunSummary): string |
 export function longRunSummary(seconds: number, run: RunSummary, now: number): string {
   const started = run.startedAt ? Date.parse(run.startedAt) : now;
   return `${run.flowName}: ${runName(run)} has been ${run.status} for ${durationText(now - started)}, longer than ${durationText(seconds * 1000)}`;
+}
+
+/** The one line of a test alert. */
+export function testSummary(flowName: string, ruleName: string): string {
+  return `${flowName}: a test of the alert rule "${ruleName}". Nothing happened to a run: this says the rule's channel reaches you.`;
 }
 
 /** The one line of a missed schedule slot. */

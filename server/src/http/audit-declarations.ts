@@ -233,4 +233,10 @@ export const AUDIT_DECLARATIONS: Declarations = {
     param: 'ruleId',
     summary: ({ params }) => ({ flowId: params.id }),
   },
+  testAlertRule: {
+    action: 'alert_rule.tested',
+    objectType: 'alert_rule',
+    param: 'ruleId',
+    summary: ({ params, answer }) => ({ flowId: params.id, deliveryId: answer.id, status: answer.status }),
+  },
 };

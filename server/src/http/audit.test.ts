@@ -211,6 +211,8 @@ function validCalls(f: Fixtures): { [N in MutatingRouteName]: () => Promise<Vali
       body: { ...alertRule, name: 'Tell ops at once' },
       objectId: f.ruleId,
     }),
+    // the rule's receiver is outside the outbound guard's allow list: the test is refused at once
+    testAlertRule: async () => ({ path: `/api/flows/${f.flowId}/alerts/${f.ruleId}/test`, objectId: f.ruleId }),
     deleteAlertRule: async () => ({ path: `/api/flows/${f.flowId}/alerts/${f.ruleId}`, objectId: f.ruleId }),
     duplicateFlow: async () => ({
       path: `/api/flows/${f.flowId}/duplicate`,
@@ -231,6 +233,8 @@ function validCalls(f: Fixtures): { [N in MutatingRouteName]: () => Promise<Vali
 
 beforeAll(async () => {
   t = await openTestSluice({ workOrders: 2000 });
+  // deliveries are sent (a rule's test answers once its attempt is over)
+  t.parts.alerts.start();
   const created = await t.parts.tokens.create('auditor');
   token = created.token;
   actor = { kind: 'token', id: String(created.info.id), name: 'auditor' };

@@ -209,6 +209,13 @@ describe('real answers match the contract', () => {
     });
     expect(changed.name).toBe('Run longer than 1 min');
     expect((await api.call('listAlertDeliveries', { query: { flowId: flow.id } })).items).toEqual([]);
+    // a test goes out at once (nothing listens on port 9: refused, after its one attempt)
+    t.parts.alerts.start();
+    const tested = await api.call('testAlertRule', { params: { id: flow.id, ruleId: rule.id } });
+    expect(tested).toMatchObject({ ruleId: rule.id, status: 'failed', attempts: 1, test: true });
+    expect((await api.call('listAlertDeliveries', { query: { flowId: flow.id } })).items.map((d) => d.id)).toEqual([
+      tested.id,
+    ]);
     expect(await api.call('deleteAlertRule', { params: { id: flow.id, ruleId: rule.id } })).toBeUndefined();
   });
 

@@ -165,6 +165,7 @@ export const alertDeliverySchema = z.strictObject({
   attempts: z.number().int(),
   lastError: z.string().nullable(),
   summary: z.string().describe('The alert in one line.'),
+  test: z.boolean().describe('A test sent on request (POST …/alerts/{ruleId}/test), not raised by a run or a slot.'),
   createdAt: instant,
   deliveredAt: instant.nullable(),
   nextAttemptAt: instant.nullable().describe('Pending: when the next attempt is due.'),

@@ -879,6 +879,16 @@ export const apiContract = {
     success: { status: NO_CONTENT, description: 'Removed' },
     errors: { [NOT_FOUND]: 'No such flow or rule' },
   }),
+  testAlertRule: route({
+    method: 'post',
+    path: '/api/flows/{id}/alerts/{ruleId}/test',
+    tag: 'alerts',
+    summary:
+      'Send a test alert through the rule’s channel now (enabled or not), one attempt: answers with its delivery, delivered or failed with the reason',
+    params: z.object({ id: pathText(100), ruleId: pathText(100) }),
+    success: { status: OK, description: 'The test’s delivery', schema: alertDeliverySchema },
+    errors: { [NOT_FOUND]: 'No such flow or rule' },
+  }),
   listAlertDeliveries: route({
     method: 'get',
     path: '/api/alert-deliveries',

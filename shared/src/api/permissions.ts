@@ -94,6 +94,7 @@ export const ROUTE_PERMISSIONS: { readonly [N in RouteName]: Permission } = {
   createAlertRule: 'alerts.write',
   updateAlertRule: 'alerts.write',
   deleteAlertRule: 'alerts.write',
+  testAlertRule: 'alerts.write',
   listAlertDeliveries: 'read',
 
   events: 'read',

@@ -34,6 +34,8 @@ export function AlertsPanel({ flowId }: Props) {
   const [tick, setTick] = useState(0);
   const [editing, setEditing] = useState<AlertRuleView | 'new' | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  /** Each rule's last test: under way, or its delivery. */
+  const [tests, setTests] = useState<Record<string, AlertDelivery | 'sending'>>({});
   const rules = useAsync(
     `${flowId}:${rulesKey}`,
     (signal) => api.call('listAlertRules', { params: { id: flowId }, signal }),
@@ -54,6 +56,21 @@ export function AlertsPanel({ flowId }: Props) {
     api.call('deleteAlertRule', { params: { id: flowId, ruleId: rule.id } }).then(
       () => setRulesKey((k) => k + 1),
       (e: unknown) => setActionError(describeError(e)),
+    );
+  };
+
+  const sendTest = (rule: AlertRuleView) => {
+    setActionError(null);
+    setTests((t) => ({ ...t, [rule.id]: 'sending' }));
+    api.call('testAlertRule', { params: { id: flowId, ruleId: rule.id } }).then(
+      (delivery) => {
+        setTests((t) => ({ ...t, [rule.id]: delivery }));
+        setTick((k) => k + 1);
+      },
+      (e: unknown) => {
+        setTests(({ [rule.id]: _dropped, ...rest }) => rest);
+        setActionError(describeError(e));
+      },
     );
   };
 
@@ -110,6 +127,16 @@ export function AlertsPanel({ flowId }: Props) {
                   <button
                     type="button"
                     className="button button-small"
+                    data-testid="alert-test"
+                    title="Send a test alert through this rule's channel now"
+                    disabled={tests[rule.id] === 'sending'}
+                    onClick={() => sendTest(rule)}
+                  >
+                    {tests[rule.id] === 'sending' ? 'Sending…' : 'Send test'}
+                  </button>
+                  <button
+                    type="button"
+                    className="button button-small"
                     data-testid="alert-edit"
                     onClick={() => setEditing(rule)}
                   >
@@ -128,6 +155,7 @@ export function AlertsPanel({ flowId }: Props) {
             </div>
             <div className="alerts-rule-text">{conditionText(rule)}</div>
             <div className="alerts-rule-text muted mono">{channelText(rule)}</div>
+            <TestResult test={tests[rule.id]} />
           </li>
         ))}
       </ul>
@@ -146,11 +174,39 @@ export function AlertsPanel({ flowId }: Props) {
   );
 }
 
+/** What a rule's last test came to, under the rule. */
+function TestResult({ test }: { test: AlertDelivery | 'sending' | undefined }) {
+  if (test === undefined || test === 'sending') return null;
+  if (test.status === 'delivered')
+    return (
+      <p
+        className="alerts-rule-text alerts-test-ok"
+        data-testid="alert-test-result"
+        data-status="delivered"
+        role="status"
+      >
+        Test alert delivered.
+      </p>
+    );
+  if (test.status === 'failed')
+    return (
+      <p className="alerts-rule-text error-text" data-testid="alert-test-result" data-status="failed" role="alert">
+        Test alert not delivered: {test.lastError}
+      </p>
+    );
+  return (
+    <p className="alerts-rule-text muted" data-testid="alert-test-result" data-status="pending" role="status">
+      Test alert still waiting to be sent: no server process sends alerts right now.
+    </p>
+  );
+}
+
 function DeliveryItem({ delivery: d }: { delivery: AlertDelivery }) {
   return (
     <li className="alerts-delivery" data-testid="alert-delivery" data-status={d.status}>
       <div className="alerts-rule-head">
         <span className={`badge alerts-status alerts-status-${d.status}`}>{d.status}</span>
+        {d.test && <span className="badge">test</span>}
         <span className="alerts-nowrap">{formatTimestamp(d.createdAt)}</span>
       </div>
       <div className="alerts-rule-text muted">
