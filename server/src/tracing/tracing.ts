@@ -106,18 +106,13 @@ export class Tracing implements ProcessTracing {
       const settledIn = counts.in - (before?.in ?? 0);
       const settledOut = counts.out - (before?.out ?? 0);
       const opened = open?.nodes.get(nodeId);
-      if (!opened) {
-        // a node that sent no request for the batch has no span of its own in it (its time is the
-        // batch's): what it settled shows in its span under the run
-        if (settledIn === 0 && settledOut === 0) continue;
-        const seen = run.settling.get(nodeId);
-        if (seen) seen.last = batch.finishedAt;
-        else run.settling.set(nodeId, { first: startedAt, last: batch.finishedAt });
-        continue;
-      }
+      if (!opened && settledIn === 0 && settledOut === 0) continue;
       const seen = run.settling.get(nodeId);
       if (seen) seen.last = batch.finishedAt;
       else run.settling.set(nodeId, { first: startedAt, last: batch.finishedAt });
+      // a node that sent no request for the batch has no span of its own in it (its time is the
+      // batch's): what it settled shows in its span under the run
+      if (!opened) continue;
       // a node that sent requests for the batch: its span there (their parent) says what it settled
       const a = opened.attributes;
       a['sluice.node.in'] = settledIn;
