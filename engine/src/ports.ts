@@ -446,10 +446,26 @@ export interface SqlLookupRequest {
  * statement the database refuses as a whole (no such table, a syntax error), with code `statement`.
  */
 export interface SqlPort {
-  read(connection: string, request: SqlReadRequest, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  /** `origin`: the run, node and batch the call is made for (plain data: the server's traces use it). */
+  read(
+    connection: string,
+    request: SqlReadRequest,
+    signal?: AbortSignal,
+    origin?: RequestOrigin,
+  ): Promise<Record<string, unknown>[]>;
   /** One transaction; a row the database refuses fails alone (its result), the others commit. */
-  write(connection: string, request: SqlWriteRequest, signal?: AbortSignal): Promise<SqlRowResult[]>;
-  lookup(connection: string, request: SqlLookupRequest, signal?: AbortSignal): Promise<Record<string, unknown>[]>;
+  write(
+    connection: string,
+    request: SqlWriteRequest,
+    signal?: AbortSignal,
+    origin?: RequestOrigin,
+  ): Promise<SqlRowResult[]>;
+  lookup(
+    connection: string,
+    request: SqlLookupRequest,
+    signal?: AbortSignal,
+    origin?: RequestOrigin,
+  ): Promise<Record<string, unknown>[]>;
 }
 
 /** A SQL call that failed as a whole: the database unreachable, too slow, or refusing the statement. */

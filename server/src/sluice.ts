@@ -140,7 +140,8 @@ export async function openSluice(config: PartsConfig) {
       files,
       // code nodes' JavaScript runs on a thread of its own, in QuickJS
       sandbox: code,
-      sql,
+      // traced: a CLIENT span per statement, under the node and batch that sent it
+      sql: tracing ? tracing.wrapSql(sql, (name) => connections.sqlConfig(name)) : sql,
       // a connection's limits hold across every run of every process on the database (PostgreSQL),
       // or of this process (SQLite: one process)
       limits,

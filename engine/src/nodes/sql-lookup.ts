@@ -2,7 +2,7 @@ import type { RecordError } from '@sluice/shared';
 import type { SqlValue } from '../ports.js';
 import { readPath } from '../record-key.js';
 import type { Item, NodeFactory, WriteContext } from '../runtime.js';
-import { callSql, sqlPort, toSqlValue } from './sql.js';
+import { callSql, sqlOrigin, sqlPort, toSqlValue } from './sql.js';
 
 /** Most keys bound in one `IN (…)`; a larger group is looked up in several statements. */
 export const LOOKUP_CHUNK = 1000;
@@ -20,7 +20,10 @@ function matchText(value: unknown): string | undefined {
  * that fails after its retries fails the group's records with the reason.
  */
 export const sqlLookup: NodeFactory<'sql-lookup', WriteContext> = (ctx, params) => {
-  const find = async (keys: SqlValue[]): Promise<Map<string, Record<string, unknown>> | RecordError> => {
+  const find = async (
+    keys: SqlValue[],
+    batchNo: number,
+  ): Promise<Map<string, Record<string, unknown>> | RecordError> => {
     const sql = sqlPort(ctx);
     const found = new Map<string, Record<string, unknown>>();
     for (let i = 0; i < keys.length; i += LOOKUP_CHUNK) {
@@ -31,7 +34,7 @@ export const sqlLookup: NodeFactory<'sql-lookup', WriteContext> = (ctx, params) 
         keys: keys.slice(i, i + LOOKUP_CHUNK),
       };
       const result = await callSql(ctx, params.connection, params.retry, (signal) =>
-        sql.lookup(params.connection, request, signal),
+        sql.lookup(params.connection, request, signal, sqlOrigin(ctx, batchNo)),
       );
       if (!result.ok) return result.error;
       for (const row of result.value) {
@@ -62,7 +65,9 @@ export const sqlLookup: NodeFactory<'sql-lookup', WriteContext> = (ctx, params) 
         const text = matchText(value);
         if (text !== undefined && typeof value !== 'object') keys.set(text, toSqlValue(value));
       }
-      const found = keys.size ? await find([...keys.values()]) : new Map<string, Record<string, unknown>>();
+      const found = keys.size
+        ? await find([...keys.values()], items[0]?.batchNo ?? 0)
+        : new Map<string, Record<string, unknown>>();
       let out: Item[] = [];
       for (const item of items) {
         const text = matchText(readPath(item.data, params.field));

@@ -2,7 +2,7 @@ import type { NodeParams } from '@sluice/shared';
 import { laterWatermark, type SqlReadRequest, type SqlValue, type WatermarkState } from '../ports.js';
 import type { NodeFactory, SourceContext } from '../runtime.js';
 import { SourceError } from './http-source.js';
-import { callSql, sqlPort, toSqlValue } from './sql.js';
+import { callSql, sqlOrigin, sqlPort, toSqlValue } from './sql.js';
 
 type Params = NodeParams<'sql-source'>;
 
@@ -59,7 +59,7 @@ export const sqlSource: NodeFactory<'sql-source', SourceContext> = (ctx, params,
     const sql = sqlPort(ctx);
     const request = pageRequest(params, after, state.watermarkFrom);
     const result = await callSql(ctx, params.connection, PAGE_RETRY, (signal) =>
-      sql.read(params.connection, request, signal),
+      sql.read(params.connection, request, signal, sqlOrigin(ctx)),
     );
     if (!result.ok)
       throw new SourceError(`source "${ctx.node.id}" could not read ${describe(params)}: ${result.error.message}`);

@@ -1,7 +1,7 @@
 import { isSqlIdentifier, type NodeParams, type RecordError } from '@sluice/shared';
 import type { SqlRowResult, SqlWriteRequest } from '../ports.js';
 import type { Item, NodeFactory, WriteContext } from '../runtime.js';
-import { callSql, sqlPort, toSqlValue } from './sql.js';
+import { callSql, sqlOrigin, sqlPort, toSqlValue } from './sql.js';
 
 type Params = NodeParams<'sql-write'>;
 
@@ -67,7 +67,7 @@ export const sqlWrite: NodeFactory<'sql-write', WriteContext> = (ctx, params) =>
       const sql = sqlPort(ctx);
       const request = writeRequest(params, columns, writable);
       const result = await callSql(ctx, params.connection, params.retry, (signal) =>
-        sql.write(params.connection, request, signal),
+        sql.write(params.connection, request, signal, sqlOrigin(ctx, items[0]?.batchNo)),
       );
       for (const [j, i] of at.entries()) {
         if (!result.ok) {

@@ -1,12 +1,17 @@
 import type { RecordError } from '@sluice/shared';
 import { Cancelled, sleep } from '../clock.js';
-import { SqlFailure, type SqlPort, type SqlValue } from '../ports.js';
+import { type RequestOrigin, SqlFailure, type SqlPort, type SqlValue } from '../ports.js';
 import { backoffMs, type RetryPolicy } from '../retry.js';
 import type { CallerContext } from './http.js';
 
 export type SqlCallResult<T> =
   | { ok: true; value: T; attempts: number }
   | { ok: false; error: RecordError; attempts: number };
+
+/** What a SQL call is made for: the run, the node and, for records cut into batches, their batch. */
+export function sqlOrigin(ctx: CallerContext, batchNo = 0): RequestOrigin {
+  return batchNo > 0 ? { runId: ctx.runId, nodeId: ctx.node.id, batchNo } : { runId: ctx.runId, nodeId: ctx.node.id };
+}
 
 /** The server's SQL port, or an error naming the node when this server gives flows none. */
 export function sqlPort(ctx: CallerContext): SqlPort {

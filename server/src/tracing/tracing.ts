@@ -1,4 +1,4 @@
-import type { HttpClient, RequestOrigin, RunEvent } from '@sluice/engine';
+import type { HttpClient, RequestOrigin, RunEvent, SqlPort } from '@sluice/engine';
 import type { NodeCounts } from '@sluice/shared';
 import { batchOptions, SpanBatcher, ThreadExporter } from './exporter.js';
 import { tracedHttpClient } from './http.js';
@@ -14,6 +14,7 @@ import {
   STATUS_ERROR,
   startSpan,
 } from './spans.js';
+import { type SqlDescribe, tracedSqlPort } from './sql.js';
 import type { ProcessTracing, RunSpanEnd, RunSpanInfo, TraceHeaders, TracingOptions } from './types.js';
 
 const VERSION = '0.1.0';
@@ -205,6 +206,10 @@ export class Tracing implements ProcessTracing {
 
   wrapHttp(http: HttpClient): HttpClient {
     return tracedHttpClient(http, this);
+  }
+
+  wrapSql(sql: SqlPort, describe: SqlDescribe): SqlPort {
+    return tracedSqlPort(sql, this, describe);
   }
 
   /** Writes the W3C `traceparent` (and `tracestate`) of a span into `headers`. */

@@ -1,4 +1,4 @@
-import type { HttpClient, RunEvent } from '@sluice/engine';
+import type { HttpClient, RunEvent, SqlPort } from '@sluice/engine';
 import type { NodeCounts, RunCounts } from '@sluice/shared';
 import type { Logger } from '../logger.js';
 
@@ -44,6 +44,8 @@ export interface RunTracing {
 export interface ProcessTracing extends RunTracing {
   /** The client with a CLIENT span and a `traceparent` per request. */
   wrapHttp(http: HttpClient): HttpClient;
+  /** The SQL port with a CLIENT span per call (`describe`: a connection's database, for the span). */
+  wrapSql(sql: SqlPort, describe: import('./sql.js').SqlDescribe): SqlPort;
   /** Sends the spans still buffered. */
   flush(): Promise<void>;
   /** Ends the spans of runs still open here (the process stops), sends every span, stops exporting. */
