@@ -73,30 +73,21 @@ export function tracedSqlPort(sql: SqlPort, tracing: RequestTracer, describe: Sq
       tracing.end(span);
     }
   };
-  const returned = (rows: unknown[], attributes: Attributes) => {
-    attributes[RETURNED_ROWS] = rows.length;
-  };
+  /** A read or a lookup: a SELECT, its span saying how many rows came back. */
+  const select = (
+    connection: string,
+    table: string | undefined,
+    origin: RequestOrigin | undefined,
+    call: () => Promise<Record<string, unknown>[]>,
+  ) =>
+    traced(connection, 'SELECT', table, origin, {}, call, (rows, attributes) => {
+      attributes[RETURNED_ROWS] = rows.length;
+    });
   return {
     read: (connection, request, signal, origin) =>
-      traced(
-        connection,
-        'SELECT',
-        request.table,
-        origin,
-        {},
-        () => sql.read(connection, request, signal, origin),
-        returned,
-      ),
+      select(connection, request.table, origin, () => sql.read(connection, request, signal, origin)),
     lookup: (connection, request, signal, origin) =>
-      traced(
-        connection,
-        'SELECT',
-        request.table,
-        origin,
-        {},
-        () => sql.lookup(connection, request, signal, origin),
-        returned,
-      ),
+      select(connection, request.table, origin, () => sql.lookup(connection, request, signal, origin)),
     write: (connection, request, signal, origin) =>
       traced(
         connection,
