@@ -151,6 +151,28 @@ describe('users and roles in the editor', () => {
     await page.getByTestId('account-button').click();
     await page.getByTestId('sessions').getByTestId('session-row').first().waitFor();
     await page.screenshot({ path: path.join(SHOTS, 'users-admin.png') });
+
+    // an API token made in the account menu: shown once, it works, it is listed; revoked, it no longer works
+    const tokens = page.getByTestId('api-tokens');
+    await tokens.getByTestId('api-token-name').fill('ci-nightly');
+    await tokens.getByTestId('api-token-role').selectOption('operator');
+    await tokens.getByTestId('api-token-days').fill('30');
+    await tokens.getByTestId('api-token-create').click();
+    const secret = await tokens.getByTestId('api-token-value').inputValue();
+    expect(secret.length).toBeGreaterThan(20);
+    const bearer = { headers: { authorization: `Bearer ${secret}` } };
+    const session = (await (await fetch(`${server.url}/api/session`, bearer)).json()) as {
+      role: string;
+      actor: { name: string };
+    };
+    expect(session).toMatchObject({ role: 'operator', actor: { name: 'ci-nightly' } });
+    const tokenRow = tokens.locator('[data-testid="api-token-row"][data-name="ci-nightly"]');
+    await tokenRow.waitFor();
+    expect(await tokenRow.textContent()).toMatch(/ci-nightly .+… · operator.*never used · expires/);
+    await page.screenshot({ path: path.join(SHOTS, 'users-api-token.png') });
+    await tokenRow.getByTestId('api-token-revoke').click();
+    await tokenRow.waitFor({ state: 'detached' });
+    expect((await fetch(`${server.url}/api/session`, bearer)).status).toBe(401);
     const users = await api<{ items: { email: string; role: string }[] }>(`${server.url}/api/users`);
     expect(users.items.find((u) => u.email === 'olga@example.com')?.role).toBe('operator');
     await page.getByTestId('sign-out').click();

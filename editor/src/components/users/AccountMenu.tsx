@@ -2,8 +2,9 @@ import type { SessionInfo } from '@sluice/shared';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { describeError, useApi } from '../../api';
 import { useSession } from '../../session';
+import { ApiTokens } from './ApiTokens';
 
-/** The header's account button: who is signed in with what role; password, sessions and sign-out. */
+/** The header's account button: who is signed in with what role; password, sessions, API tokens and sign-out. */
 export function AccountMenu() {
   const session = useSession();
   const [open, setOpen] = useState(false);
@@ -29,6 +30,7 @@ export function AccountMenu() {
           </p>
           {view.user && view.csrfToken !== null && <PasswordForm />}
           {view.user && view.csrfToken !== null && <Sessions />}
+          {view.user && view.csrfToken !== null && <ApiTokens userId={view.user.id} role={view.role} />}
           <button
             type="button"
             className="button button-small"
